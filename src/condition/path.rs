@@ -1,0 +1,125 @@
+//! Dotted attribute paths (`company.country`), split once at compile time,
+//! and JSON-path rendering for issues.
+
+use serde_json::Value;
+
+static NULL: Value = Value::Null;
+
+/// One step of an attribute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seg {
+    key: Box<str>,
+    /// The key read as a canonical array index (`"0"`, `"12"`, not `"01"`).
+    index: Option<usize>,
+}
+
+/// A pre-split attribute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Path {
+    /// The path as written.
+    pub(crate) raw: Box<str>,
+    segs: Box<[Seg]>,
+}
+
+impl Path {
+    pub(crate) fn new(raw: &str) -> Path {
+        let segs = raw
+            .split('.')
+            .map(|k| Seg {
+                key: k.into(),
+                index: array_index(k),
+            })
+            .collect();
+        Path {
+            raw: raw.into(),
+            segs,
+        }
+    }
+
+    /// The value at this path, or `null` when any step is missing (as
+    /// GrowthBook's `getPath`: a missing attribute reads as `null`). Objects
+    /// are entered by key, arrays by canonical index; anything else stops.
+    pub(crate) fn resolve<'v>(&self, doc: &'v Value) -> &'v Value {
+        let mut cur = doc;
+        for seg in self.segs.iter() {
+            let next = match cur {
+                Value::Object(m) => m.get(&*seg.key),
+                Value::Array(a) => seg.index.and_then(|i| a.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(v) => cur = v,
+                None => return &NULL,
+            }
+        }
+        cur
+    }
+}
+
+fn array_index(k: &str) -> Option<usize> {
+    let canonical = !k.is_empty()
+        && k.bytes().all(|b| b.is_ascii_digit())
+        && (k == "0" || !k.starts_with('0'))
+        && k.len() <= 10;
+    if canonical {
+        k.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `base` followed by an object key: `.key` for plain keys (letters, digits,
+/// `_`, `$`, `-`, `.`), `["key"]` (JSON-escaped) otherwise.
+pub(crate) fn key_path(base: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'));
+    if plain {
+        format!("{base}.{key}")
+    } else {
+        let quoted = serde_json::to_string(key).unwrap_or_else(|_| String::from("\"?\""));
+        format!("{base}[{quoted}]")
+    }
+}
+
+/// `base` followed by an array index.
+pub(crate) fn index_path(base: &str, i: usize) -> String {
+    format!("{base}[{i}]")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolves() {
+        let doc = json!({"a": {"b": [10, {"c": "x"}]}, "": {"": 1}});
+        assert_eq!(Path::new("a.b.0").resolve(&doc), &json!(10));
+        assert_eq!(Path::new("a.b.1.c").resolve(&doc), &json!("x"));
+        assert_eq!(Path::new("a.b.01").resolve(&doc), &Value::Null);
+        assert_eq!(Path::new("a.b.2").resolve(&doc), &Value::Null);
+        assert_eq!(Path::new("a.x").resolve(&doc), &Value::Null);
+        assert_eq!(Path::new("a.b.1.c.d").resolve(&doc), &Value::Null);
+        assert_eq!(Path::new(".").resolve(&doc), &json!(1));
+    }
+
+    #[test]
+    fn renders() {
+        assert_eq!(
+            key_path("$.when", "company.country"),
+            "$.when.company.country"
+        );
+        assert_eq!(key_path("$.when", "$in"), "$.when.$in");
+        assert_eq!(key_path("$", "a b"), "$[\"a b\"]");
+        assert_eq!(key_path("$", ""), "$[\"\"]");
+        assert_eq!(index_path("$.when.$and", 2), "$.when.$and[2]");
+    }
+}

@@ -1,0 +1,136 @@
+//! The compiled form of a condition.
+//!
+//! Three layers mirror GrowthBook's evaluator:
+//! * [`Node`]: a condition *object* evaluated against a document
+//!   (`evalCondition`): logical combinators and attribute tests;
+//! * [`Test`]: a *condition value* evaluated against one value
+//!   (`evalConditionValue`): implicit equality or a set of operators;
+//! * [`Op`]: one operator (`evalOperatorCondition`).
+//!
+//! Everything an evaluation needs is prepared at compile time: paths are
+//! split, regexes built, `$in` sets sorted, version operands padded,
+//! comparison operands converted.
+
+use super::compare::{CmpLit, InSet, JsType, Scalar};
+use super::path::Path;
+use serde_json::Value;
+
+/// A condition object.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    /// All must hold (an object's keys, `$and`).
+    And(Vec<Node>),
+    /// Any must hold; an empty `$or` holds.
+    Or(Vec<Node>),
+    /// None may hold; an empty `$nor` does *not* hold (GrowthBook: `!evalOr([])`).
+    Nor(Vec<Node>),
+    /// `$not`.
+    Not(Box<Node>),
+    /// The attribute at `Path` passes `Test`.
+    Field(Path, Test),
+    /// An invalid part: never holds.
+    Never,
+}
+
+/// A condition value applied to one value.
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    /// `String(v) === s`; `canonical` is `Some(x)` when `s` is how
+    /// JavaScript writes the number `x`.
+    StrEq { s: Box<str>, canonical: Option<f64> },
+    /// Case-insensitive `String(v) === s` (inside `$alli`); `s` is folded.
+    StrEqI(Box<str>),
+    /// `Number(v) === n`.
+    NumEq(f64),
+    /// `v !== null && !!v === b`.
+    BoolEq(bool),
+    /// `v === null` (a missing attribute is null).
+    IsNull,
+    /// `JSON.stringify(v) === JSON.stringify(literal)` (key order ignored).
+    DeepEq(Value),
+    /// An operator object: every operator must hold.
+    Ops(Vec<Op>),
+    /// An invalid part: never holds.
+    Never,
+}
+
+/// `$lt`, `$lte`, `$gt`, `$gte`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+/// `$veq`, `$vne`, `$vgt`, `$vgte`, `$vlt`, `$vlte`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VerOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// One operator with its prepared operand.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    /// Version comparison against a padded version string.
+    Version(VerOp, Box<str>),
+    /// `$eq` (`===`).
+    Eq(Scalar),
+    /// `$ne` (`!==`).
+    Ne(Scalar),
+    /// `$lt` ... `$gte` with JavaScript coercions.
+    Cmp(CmpOp, CmpLit),
+    /// `$exists` (operand's truthiness).
+    Exists(bool),
+    /// `$in` / `$ini`.
+    In(InSet),
+    /// `$nin` / `$nini`.
+    Nin(InSet),
+    /// `$not`.
+    Not(Box<Test>),
+    /// `$size`: the array's length passes the test.
+    Size(Box<Test>),
+    /// `$elemMatch` with an operator object: some truthy element passes.
+    ElemTest(Box<Test>),
+    /// `$elemMatch` with a condition object: some truthy element matches.
+    ElemDoc(Box<Node>),
+    /// `$all` / `$alli`: every test is passed by some element.
+    All(Vec<Test>),
+    /// `$regex` / `$regexi`, tested against `String(v)`.
+    Regex(regex_lite::Regex),
+    /// `$type`.
+    Type(JsType),
+    /// `$inList`: a string (or any string element) is in the named list.
+    InList(Box<str>),
+    /// An invalid or unknown operator: never holds.
+    Never,
+}
+
+impl Node {
+    /// Collects the attribute paths this node reads (not those inside
+    /// `$elemMatch`, which are relative to array elements).
+    pub(crate) fn collect_paths<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Node::And(ns) | Node::Or(ns) | Node::Nor(ns) => {
+                ns.iter().for_each(|n| n.collect_paths(out))
+            }
+            Node::Not(n) => n.collect_paths(out),
+            Node::Field(p, _) => out.push(&p.raw),
+            Node::Never => {}
+        }
+    }
+
+    /// True when the node holds for every document without reading it.
+    pub(crate) fn trivially_true(&self) -> bool {
+        match self {
+            Node::And(ns) => ns.iter().all(Node::trivially_true),
+            Node::Or(ns) => ns.is_empty() || ns.iter().any(Node::trivially_true),
+            Node::Nor(_) | Node::Not(_) | Node::Field(..) | Node::Never => false,
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! What the host knows at decision time: consent, firmographics, the person's
+//! own answers, the account snapshot, the page and the campaign.
+
+use crate::error::{Error, Issue};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Largest context accepted, in bytes of JSON.
+pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
+
+/// Consent level, which gates what is stored and sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    /// Nothing stored, nothing sent (the default: privacy first).
+    #[default]
+    None,
+    /// Anonymous classification signals only; no person-derived data.
+    Anonymous,
+    /// Everything the playbook allows, still never personal data.
+    Full,
+}
+
+impl Consent {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consent::None => "none",
+            Consent::Anonymous => "anonymous",
+            Consent::Full => "full",
+        }
+    }
+}
+
+/// Fields the visitor gave about themself. Only the job title is read; no
+/// e-mail, name or phone is accepted at all.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Job title as typed (normalised before matching, never sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// The page being decided for.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Catalogue id of the page's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// URL path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Campaign (UTM) parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    /// utm_source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// utm_medium.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    /// utm_campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Campaign {
+    /// True when no parameter is set.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_none() && self.medium.is_none() && self.name.is_none()
+    }
+}
+
+/// The decision context.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    /// Consent level (default `none`).
+    #[serde(default)]
+    pub consent: Consent,
+    /// Firmographics and technographics (enrichment, reverse-IP, edge geo).
+    #[serde(default)]
+    pub company: Map<String, Value>,
+    /// What the person told us.
+    #[serde(default)]
+    pub person: Person,
+    /// The central store's account snapshot.
+    #[serde(default)]
+    pub account: Map<String, Value>,
+    /// The page.
+    #[serde(default)]
+    pub page: Page,
+    /// Campaign parameters.
+    #[serde(default)]
+    pub campaign: Campaign,
+    /// The host believes this is a bot (user agent, headless...).
+    #[serde(default)]
+    pub bot: bool,
+}
+
+/// One `decide` call's input.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideRequest {
+    /// Current time, milliseconds since the epoch.
+    pub now: u64,
+    /// Slots to fill (ids from the playbook); none means all.
+    #[serde(default)]
+    pub slots: Vec<String>,
+    /// Context.
+    #[serde(default)]
+    pub context: Context,
+}
+
+impl DecideRequest {
+    /// Parses and checks a request from JSON text.
+    pub fn from_json(text: &str) -> Result<DecideRequest, Error> {
+        if text.len() > MAX_CONTEXT_BYTES {
+            return Err(
+                Issue::new("context_too_large", "$", "the decide request is too large")
+                    .expected(format!("at most {MAX_CONTEXT_BYTES} bytes"))
+                    .found(format!("{} bytes", text.len()))
+                    .into(),
+            );
+        }
+        let r: DecideRequest = crate::json::from_str_at(text, "$")?;
+        r.check()
+    }
+    /// Parses and checks a request from a JSON value.
+    pub fn from_value(v: &Value) -> Result<DecideRequest, Error> {
+        let r: DecideRequest = crate::json::from_value_at(v, "$")?;
+        r.check()
+    }
+    /// Checks bounds that serde cannot express.
+    pub fn check(self) -> Result<DecideRequest, Error> {
+        let mut issues = Vec::new();
+        if self.now > crate::event::MAX_TS {
+            issues.push(
+                Issue::new("out_of_range", "$.now", "time out of range")
+                    .expected("milliseconds since 1970"),
+            );
+        }
+        if self.slots.len() > 16 {
+            issues.push(Issue::new("too_many", "$.slots", "too many slots").expected("at most 16"));
+        }
+        for (name, map) in [
+            ("company", &self.context.company),
+            ("account", &self.context.account),
+        ] {
+            if map.len() > 64 {
+                issues.push(
+                    Issue::new(
+                        "too_many",
+                        format!("$.context.{name}"),
+                        "too many attributes",
+                    )
+                    .expected("at most 64"),
+                );
+            }
+            for (k, v) in map {
+                if k.len() > 64 || depth(v) > 4 || v.to_string().len() > 4096 {
+                    issues.push(
+                        Issue::new(
+                            "invalid_value",
+                            format!("$.context.{name}.{}", crate::error::truncate(k, 64)),
+                            "attribute too large or too deep",
+                        )
+                        .expected("a name ≤ 64 bytes and a value ≤ 4 KB, ≤ 4 levels deep"),
+                    );
+                }
+            }
+        }
+        let c = &self.context;
+        for (path, s) in [
+            ("$.context.person.title", &c.person.title),
+            ("$.context.page.content_id", &c.page.content_id),
+            ("$.context.page.url", &c.page.url),
+            ("$.context.campaign.source", &c.campaign.source),
+            ("$.context.campaign.medium", &c.campaign.medium),
+            ("$.context.campaign.name", &c.campaign.name),
+        ] {
+            if s.as_ref().map(|s| s.len() > 256).unwrap_or(false) {
+                issues.push(
+                    Issue::new("too_long", path, "value too long").expected("at most 256 bytes"),
+                );
+            }
+        }
+        if issues.is_empty() {
+            Ok(self)
+        } else {
+            Err(Error { issues })
+        }
+    }
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}

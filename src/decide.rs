@@ -1,0 +1,250 @@
+//! One decision: gates → fit → engagement → stage → role → lifecycle →
+//! triggers → holdout → picks → action → signals, then the state update
+//! (sequence, stage, lifecycle, triggers fired, remembered fit and title role).
+
+use crate::attrs::{self, set};
+use crate::context::{Consent, DecideRequest};
+use crate::decay::round_to;
+use crate::decision::{ActionResult, Decision, PlaybookRef, TriggerFired};
+use crate::engine::Engine;
+use crate::error::{Error, Issue};
+use crate::state::VisitorState;
+use crate::{engagement, fit, gates, lifecycle, recommend, role, signals, stage};
+use serde_json::{json, Value};
+
+/// Decides for a visitor and updates their state.
+pub fn decide(
+    engine: &Engine,
+    s: &mut VisitorState,
+    req: &DecideRequest,
+) -> Result<Decision, Error> {
+    let ctx = &req.context;
+    let now = req.now;
+    let slots = resolve_slots(engine, &req.slots)?;
+    if s.first_seen == 0 {
+        s.first_seen = now;
+    }
+    let full = ctx.consent == Consent::Full;
+    let reading = match (&ctx.person.title, ctx.consent) {
+        (Some(t), c) if c != Consent::None => Some(role::read_title(engine, t)),
+        _ => None,
+    };
+    let (title_role, seniority) = match &reading {
+        Some(r) => (r.role, r.seniority),
+        None if full => (
+            engine
+                .roles
+                .iter()
+                .position(|r| r.hash == s.title_role && s.title_role != 0)
+                .map(|i| (i, 1.0)),
+            engine.role_model.seniority.iter().position(|x| {
+                crate::hash::fnv1a32(x.id.as_bytes()) == s.seniority && s.seniority != 0
+            }),
+        ),
+        None => (None, None),
+    };
+    let seniority_id = seniority
+        .and_then(|i| engine.role_model.seniority.get(i))
+        .map(|x| x.id.as_str());
+    let mut attrs = attrs::base(engine, s, ctx, now, seniority_id);
+    let (gate_results, qualified) = gates::evaluate(engine, &attrs);
+    let fit = fit::evaluate(engine, s, &attrs);
+    let eng = engagement::evaluate(engine, s, &attrs, now);
+    let st = stage::evaluate(engine, s, &attrs, now);
+    let role = role::evaluate(engine, s, title_role, seniority, now);
+    let (lc_ix, lifecycle) = lifecycle::evaluate(engine, s, &fit.tier, qualified, eng.result.score);
+
+    set(&mut attrs, "qualified", Value::from(qualified));
+    set(
+        &mut attrs,
+        "fit",
+        json!({ "score": fit.score, "tier": fit.tier }),
+    );
+    set(
+        &mut attrs,
+        "engagement",
+        json!({ "score": eng.result.score }),
+    );
+    set(
+        &mut attrs,
+        "stage",
+        json!({ "id": st.result.id, "confidence": st.result.confidence }),
+    );
+    set(
+        &mut attrs,
+        "role",
+        json!({ "id": role.id, "confidence": role.confidence }),
+    );
+    set(
+        &mut attrs,
+        "lifecycle",
+        Value::from(lifecycle.stage.as_str()),
+    );
+    set(&mut attrs, "traits", Value::Object(eng.traits.clone()));
+
+    let fired: Vec<&crate::engine::Trigger> = engine
+        .triggers
+        .iter()
+        .filter(|t| {
+            s.fired.binary_search(&t.hash).is_err() && t.condition.eval(&attrs, &engine.lists)
+        })
+        .collect();
+    let holdout = engine.holdout_percent > 0.0
+        && crate::hash::hash(&engine.holdout_seed, &s.visitor_id, 2)
+            .is_some_and(|h| h < engine.holdout_percent / 100.0);
+    let seq = s.seq.saturating_add(1);
+    let role_p: Vec<f64> = role.distribution.iter().map(|p| p.p).collect();
+    let visitor = recommend::Visitor {
+        id: &s.visitor_id,
+        seq,
+        stage_p: &st.p,
+        stage: st.index,
+        role_p: &role_p,
+        industry: ctx
+            .company
+            .get("industry")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        attrs: &attrs,
+        page: ctx
+            .page
+            .content_id
+            .as_deref()
+            .and_then(|id| engine.content_by_id(id)),
+        now,
+    };
+    let (slot_results, explored) = recommend::recommend(engine, s, &visitor, &slots, holdout);
+    let action = engine
+        .actions
+        .iter()
+        .find(|a| {
+            a.when
+                .as_ref()
+                .map(|c| c.eval(&attrs, &engine.lists))
+                .unwrap_or(true)
+        })
+        .map(|a| ActionResult {
+            id: a.id.clone(),
+            label: a.label.clone(),
+            cta: a
+                .cta
+                .and_then(|i| engine.content.get(i))
+                .map(|c| c.id.clone()),
+        })
+        .unwrap_or_else(|| ActionResult {
+            id: "nurture".into(),
+            label: "keep nurturing".into(),
+            cta: None,
+        });
+
+    let mut d = Decision {
+        visitor_id: s.visitor_id.clone(),
+        seq,
+        now,
+        playbook: PlaybookRef {
+            id: engine.id.clone(),
+            revision: engine.revision,
+        },
+        qualified,
+        gates: gate_results,
+        fit,
+        engagement: eng.result,
+        stage: st.result,
+        role,
+        lifecycle,
+        triggers: fired
+            .iter()
+            .map(|t| TriggerFired {
+                id: t.id.clone(),
+                label: t.label.clone(),
+            })
+            .collect(),
+        holdout,
+        explored,
+        slots: slot_results,
+        action,
+        signals: Vec::new(),
+    };
+    let digest = signals::classification_digest(&d, ctx.consent);
+    d.signals = signals::build(engine, &d, ctx, digest != s.classified);
+
+    // State update.
+    s.seq = seq;
+    s.revision = engine.revision;
+    s.stage = engine.stages.get(st.index).map(|x| x.hash).unwrap_or(0);
+    s.lifecycle = lc_ix;
+    for t in fired {
+        if let Err(i) = s.fired.binary_search(&t.hash) {
+            s.fired.insert(i, t.hash);
+        }
+    }
+    if ctx.consent != Consent::None {
+        s.classified = digest;
+        if !ctx.campaign.is_empty() {
+            s.first_touch.get_or_insert_with(|| ctx.campaign.clone());
+            s.last_touch = Some(ctx.campaign.clone());
+        }
+    }
+    if !d.fit.from_state && d.fit.coverage > 0.0 {
+        s.fit_score = round_to(d.fit.score, 0).clamp(0.0, 100.0) as u8;
+        s.fit_tier = engine
+            .tiers
+            .iter()
+            .position(|t| t.id == d.fit.tier)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(255);
+    }
+    if full {
+        if let Some(r) = &reading {
+            s.title_role = r
+                .role
+                .and_then(|(i, _)| engine.roles.get(i))
+                .map(|x| x.hash)
+                .unwrap_or(0);
+            s.seniority = r
+                .seniority
+                .and_then(|i| engine.role_model.seniority.get(i))
+                .map(|x| crate::hash::fnv1a32(x.id.as_bytes()))
+                .unwrap_or(0);
+        }
+    } else {
+        // Without full consent nothing derived from what the person typed is kept.
+        s.title_role = 0;
+        s.seniority = 0;
+    }
+    Ok(d)
+}
+
+fn resolve_slots<'e>(
+    engine: &'e Engine,
+    ids: &[String],
+) -> Result<Vec<&'e crate::engine::Slot>, Error> {
+    if ids.is_empty() {
+        return Ok(engine.slots.iter().collect());
+    }
+    let mut out = Vec::new();
+    let mut issues = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        match engine.slots.iter().find(|s| &s.id == id) {
+            Some(s) => {
+                if !out.iter().any(|x: &&crate::engine::Slot| x.id == s.id) {
+                    out.push(s);
+                }
+            }
+            None => issues.push(
+                Issue::new(
+                    "unknown_slot",
+                    format!("$.slots[{i}]"),
+                    format!("unknown slot `{}`", crate::error::truncate(id, 64)),
+                )
+                .expected(format!("one of {}", engine.slot_ids().join(", ")))
+                .maybe_hint(crate::suggest::did_you_mean(id, engine.slot_ids())),
+            ),
+        }
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error { issues })
+    }
+}

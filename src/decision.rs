@@ -1,0 +1,218 @@
+//! What `decide` returns: every number with its reasons, rounded to fixed
+//! precision so the JSON is byte-identical on every runtime.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The full decision for one visitor at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// Anonymous visitor id.
+    pub visitor_id: String,
+    /// Decision sequence number for this visitor (1-based).
+    pub seq: u32,
+    /// Time of the decision (ms).
+    pub now: u64,
+    /// Playbook id and revision.
+    pub playbook: PlaybookRef,
+    /// All gates passed or unknown.
+    pub qualified: bool,
+    /// Gate results.
+    pub gates: Vec<GateResult>,
+    /// ICP fit.
+    pub fit: FitResult,
+    /// Engagement.
+    pub engagement: EngagementResult,
+    /// Buying-journey stage.
+    pub stage: StageResult,
+    /// Buying-committee role.
+    pub role: RoleResult,
+    /// Lifecycle stage and why.
+    pub lifecycle: LifecycleResult,
+    /// Sales triggers fired by this decision.
+    pub triggers: Vec<TriggerFired>,
+    /// In the sticky holdout group (slots show their defaults).
+    pub holdout: bool,
+    /// Exploration changed at least one pick.
+    pub explored: bool,
+    /// Picks per requested slot.
+    pub slots: Vec<SlotResult>,
+    /// Next-best action.
+    pub action: ActionResult,
+    /// Segment-compatible track events to send (empty without consent).
+    pub signals: Vec<Value>,
+}
+
+/// Which playbook decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaybookRef {
+    /// Playbook id.
+    pub id: String,
+    /// Revision.
+    pub revision: u32,
+}
+
+/// A gate's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateResult {
+    /// Gate id.
+    pub id: String,
+    /// Gate kind.
+    pub kind: String,
+    /// `pass`, `fail` or `unknown` (attributes missing).
+    pub status: &'static str,
+}
+
+/// One criterion's contribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionResult {
+    /// Criterion id.
+    pub id: String,
+    /// Matching band label, `otherwise`, or `unknown`.
+    pub band: String,
+    /// Points after weight.
+    pub points: f64,
+}
+
+/// Fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitResult {
+    /// 0–100.
+    pub score: f64,
+    /// Tier id.
+    pub tier: String,
+    /// Share (0–1) of the reachable points whose attribute is known.
+    pub coverage: f64,
+    /// Known criteria with points, largest contribution first.
+    pub criteria: Vec<CriterionResult>,
+    /// True when fit came from the state because the playbook has no criteria (browser-safe playbooks).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_state: bool,
+}
+
+/// A rule's decayed contribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RulePoints {
+    /// Rule id.
+    pub rule: String,
+    /// Decayed points now.
+    pub points: f64,
+}
+
+/// Engagement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EngagementResult {
+    /// 0–100 after decay and caps.
+    pub score: f64,
+    /// Raw decayed points.
+    pub points: f64,
+    /// Largest contributions (by absolute value), at most five.
+    pub top: Vec<RulePoints>,
+    /// Events ignored as bot-like bursts.
+    pub ignored_events: u32,
+}
+
+/// A probability for one id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prob {
+    /// Stage or role id.
+    pub id: String,
+    /// Probability (4 decimals).
+    pub p: f64,
+}
+
+/// Stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageResult {
+    /// Current stage id.
+    pub id: String,
+    /// Probability of the current stage.
+    pub confidence: f64,
+    /// The stage changed with this decision.
+    pub changed: bool,
+    /// The previous stage, when it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// The change went back in the journey.
+    pub moved_back: bool,
+    /// Distribution over eligible stages, in playbook order.
+    pub distribution: Vec<Prob>,
+}
+
+/// Role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleResult {
+    /// Role id, or `unknown` below the confidence floor.
+    pub id: String,
+    /// Probability of the top role.
+    pub confidence: f64,
+    /// Seniority from the title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seniority: Option<String>,
+    /// Evidence used: `title`, `bant`, `behaviour`.
+    pub evidence: Vec<String>,
+    /// Distribution, in playbook order.
+    pub distribution: Vec<Prob>,
+}
+
+/// Lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LifecycleResult {
+    /// `anonymous`, `engaged`, `mql` or `sql` (the highest reached).
+    pub stage: String,
+    /// Why, e.g. `tier A needs engagement 40, has 52.5`.
+    pub reason: String,
+    /// The stage was reached with this decision.
+    pub changed: bool,
+}
+
+/// A fired sales trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriggerFired {
+    /// Trigger id.
+    pub id: String,
+    /// What the account team is told.
+    pub label: String,
+}
+
+/// One pick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pick {
+    /// Content id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// URL.
+    pub url: String,
+    /// Format.
+    pub format: String,
+    /// Call-to-action kind.
+    pub cta: String,
+    /// Ranking score (4 decimals).
+    pub score: f64,
+    /// Why, largest first: `stage 0.61`, `role 0.4`, `industry`, `explored`...
+    pub reasons: Vec<String>,
+}
+
+/// A slot's picks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlotResult {
+    /// Slot id.
+    pub slot: String,
+    /// Picks, best first.
+    pub picks: Vec<Pick>,
+    /// The slot shows its default (holdout, or nothing eligible).
+    pub default: bool,
+}
+
+/// Next-best action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionResult {
+    /// Action id.
+    pub id: String,
+    /// Why, for people.
+    pub label: String,
+    /// Content offered as the call to action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cta: Option<String>,
+}

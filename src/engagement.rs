@@ -1,0 +1,74 @@
+//! Engagement at read time: every rule's aggregate decayed from the state's
+//! anchor to `now`, filtered by the rule's `only_if`, summed and normalised.
+
+use crate::decay::{decay_milli, round_to};
+use crate::decision::{EngagementResult, RulePoints};
+use crate::engine::Engine;
+use crate::state::VisitorState;
+use serde_json::{Map, Value};
+
+/// Engagement and the decayed points of each trait.
+pub struct EngagementNow {
+    /// The reported result.
+    pub result: EngagementResult,
+    /// `traits.<name>` values.
+    pub traits: Map<String, Value>,
+}
+
+/// Computes engagement at `now`.
+pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> EngagementNow {
+    let dt = now.saturating_sub(s.anchor);
+    let mut total = 0i64;
+    let mut contributions = Vec::new();
+    let mut traits = vec![0i64; engine.traits.len()];
+    for agg in &s.rules {
+        let Some(rule) = engine.engagement.rules.iter().find(|r| r.hash == agg.hash) else {
+            continue;
+        };
+        if let Some(c) = &rule.only_if {
+            if !c.eval(attrs, &engine.lists) {
+                continue;
+            }
+        }
+        let v = decay_milli(agg.milli, dt, rule.half_life_ms);
+        if v == 0 {
+            continue;
+        }
+        total = total.saturating_add(v);
+        for t in &rule.traits {
+            if let Some(x) = traits.get_mut(*t) {
+                *x = x.saturating_add(v);
+            }
+        }
+        contributions.push((rule.id.as_str(), v));
+    }
+    contributions.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
+    let points = total as f64 / 1000.0;
+    let score = round_to(
+        (points / engine.engagement.saturation * 100.0).clamp(0.0, 100.0),
+        1,
+    );
+    let top = contributions
+        .iter()
+        .take(5)
+        .map(|(id, v)| RulePoints {
+            rule: (*id).to_string(),
+            points: round_to(*v as f64 / 1000.0, 2),
+        })
+        .collect();
+    let traits = engine
+        .traits
+        .iter()
+        .zip(traits)
+        .map(|(name, v)| (name.clone(), Value::from(round_to(v as f64 / 1000.0, 2))))
+        .collect();
+    EngagementNow {
+        result: EngagementResult {
+            score,
+            points: round_to(points, 2),
+            top,
+            ignored_events: s.ignored,
+        },
+        traits,
+    }
+}

@@ -1,0 +1,616 @@
+//! Playbook → Engine: resolves every reference to an index, compiles every
+//! condition, and reports all problems together with their JSON paths.
+
+use super::*;
+use crate::condition::CompileCtx;
+use crate::error::Issue;
+use crate::event::EventKind;
+use crate::hash::fnv1a32;
+use crate::playbook::{parse_value, Playbook};
+use crate::suggest::did_you_mean;
+use crate::time::{parse_date_ms, DAY_MS};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+pub(super) fn compile_value(value: Value) -> Result<Engine, Error> {
+    let parsed = parse_value(value)?;
+    let mut issues = parsed.issues;
+    let Some(playbook) = parsed.playbook else {
+        return Err(Error { issues });
+    };
+    let engine = Builder {
+        p: &playbook,
+        issues: &mut issues,
+        removed: &parsed.removed_ids,
+        list_names: playbook.lists.keys().cloned().collect(),
+    }
+    .build();
+    if issues.is_empty() {
+        Ok(engine)
+    } else {
+        Err(Error { issues })
+    }
+}
+
+struct Builder<'a> {
+    p: &'a Playbook,
+    issues: &'a mut Vec<Issue>,
+    removed: &'a [String],
+    list_names: Vec<String>,
+}
+
+impl Builder<'_> {
+    fn cond(&mut self, v: &Value, path: &str) -> Condition {
+        let (c, mut issues) = Condition::compile(
+            v,
+            path,
+            &CompileCtx {
+                lists: &self.list_names,
+            },
+        );
+        self.issues.append(&mut issues);
+        c
+    }
+    fn opt_cond(&mut self, v: &Option<Value>, path: &str) -> Option<Condition> {
+        v.as_ref()
+            .map(|v| self.cond(v, path))
+            .filter(|c| !c.is_always())
+    }
+
+    /// Resolves a reference by id, reporting unknown ids with a suggestion.
+    fn resolve(&mut self, what: &str, ids: &[&str], id: &str, path: &str) -> Option<usize> {
+        if let Some(i) = ids.iter().position(|x| *x == id) {
+            return Some(i);
+        }
+        if !self.removed.iter().any(|r| r == id) {
+            self.issues.push(
+                Issue::new(
+                    &format!("unknown_{what}"),
+                    path,
+                    format!("unknown {what} `{}`", crate::error::truncate(id, 64)),
+                )
+                .expected(format!("one of the playbook's {what} ids"))
+                .maybe_hint(did_you_mean(id, ids.iter().copied())),
+            );
+        }
+        None
+    }
+
+    fn matcher(
+        &mut self,
+        event: &str,
+        formats: &Option<Vec<String>>,
+        when: &Option<Value>,
+        path: &str,
+        format_ids: &[&str],
+    ) -> EventMatcher {
+        let kind = if event == "*" {
+            None
+        } else {
+            let k = EventKind::parse(event);
+            if k.is_none() {
+                self.issues.push(
+                    Issue::new(
+                        "unknown_event_type",
+                        format!("{path}.event"),
+                        format!("unknown event type `{event}`"),
+                    )
+                    .expected(format!("`*` or one of {}", EventKind::names().join(", ")))
+                    .maybe_hint(did_you_mean(event, EventKind::names())),
+                );
+            }
+            k
+        };
+        let formats = formats.as_ref().map(|fs| {
+            let mut mask = 0u64;
+            for (i, f) in fs.iter().enumerate() {
+                if let Some(ix) =
+                    self.resolve("format", format_ids, f, &format!("{path}.formats[{i}]"))
+                {
+                    mask |= bit64(ix);
+                }
+            }
+            mask
+        });
+        let when = self.opt_cond(when, &format!("{path}.when"));
+        EventMatcher {
+            kind,
+            formats,
+            when,
+        }
+    }
+
+    fn check_hashes<'b>(&mut self, what: &str, path: &str, ids: impl Iterator<Item = &'b str>) {
+        let mut seen = BTreeSet::new();
+        for id in ids {
+            if !seen.insert(fnv1a32(id.as_bytes())) {
+                self.issues.push(
+                    Issue::new(
+                        "id_hash_collision",
+                        path,
+                        format!("{what} id `{id}` hashes like another id"),
+                    )
+                    .hint("rename it slightly: the visitor state stores 32-bit hashes of ids"),
+                );
+            }
+        }
+    }
+
+    fn build(mut self) -> Engine {
+        let p = self.p;
+        let (lists, mut list_issues) = Lists::from_specs(&p.lists, "$.lists");
+        self.issues.append(&mut list_issues);
+
+        let stage_ids: Vec<&str> = p.stages.iter().map(|s| s.id.as_str()).collect();
+        let role_ids: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
+        let tier_ids: Vec<&str> = p.fit.tiers.iter().map(|t| t.id.as_str()).collect();
+        let mut formats: Vec<String> = Vec::new();
+        let mut topics: Vec<String> = Vec::new();
+        for c in &p.content {
+            if !formats.contains(&c.format) {
+                formats.push(c.format.clone());
+            }
+            for t in &c.topics {
+                if !topics.contains(t) {
+                    topics.push(t.clone());
+                }
+            }
+        }
+        let format_ids: Vec<&str> = formats.iter().map(String::as_str).collect();
+        let content_ids: Vec<&str> = p.content.iter().map(|c| c.id.as_str()).collect();
+
+        let mut stages = Vec::new();
+        for (i, s) in p.stages.iter().enumerate() {
+            let path = format!("$.stages[{i}]");
+            let requires = self.opt_cond(&s.requires, &format!("{path}.requires"));
+            let next = match &s.next {
+                Some(n) => self.resolve("stage", &stage_ids, n, &format!("{path}.next")),
+                None if i + 1 < p.stages.len() => Some(i + 1),
+                None => None,
+            };
+            stages.push(Stage {
+                id: s.id.clone(),
+                label: s.label.clone(),
+                hash: fnv1a32(s.id.as_bytes()),
+                prior: s.prior,
+                requires,
+                next,
+            });
+        }
+        let sm = &p.stage_model;
+        let mut stage_rules = Vec::new();
+        for (i, r) in sm.rules.iter().enumerate() {
+            let path = format!("$.stage_model.rules[{i}]");
+            let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
+            if let Some(stage) =
+                self.resolve("stage", &stage_ids, &r.stage, &format!("{path}.stage"))
+            {
+                stage_rules.push(StageRule {
+                    id: r.id.clone(),
+                    on,
+                    stage,
+                    weight: r.weight,
+                });
+            }
+        }
+
+        let rm = &p.role_model;
+        let mut synonyms: Vec<(String, Vec<String>)> = rm
+            .synonyms
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), crate::title::tokens(v)))
+            .collect();
+        synonyms.sort_by(|a, b| a.0.cmp(&b.0));
+        let phrases = |list: &[String]| -> Vec<Vec<String>> {
+            list.iter()
+                .map(|t| crate::title::normalize(t, &synonyms))
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        let roles: Vec<Role> = p
+            .roles
+            .iter()
+            .map(|r| Role {
+                id: r.id.clone(),
+                label: r.label.clone(),
+                hash: fnv1a32(r.id.as_bytes()),
+                prior: r.prior,
+                titles: phrases(&r.titles),
+            })
+            .collect();
+        let seniority: Vec<Seniority> = rm
+            .seniority
+            .iter()
+            .map(|s| Seniority {
+                id: s.id.clone(),
+                titles: phrases(&s.titles),
+                multiplier: s.multiplier,
+            })
+            .collect();
+
+        let mut gates = Vec::new();
+        for (i, g) in p.gates.iter().enumerate() {
+            let path = format!("$.gates[{i}]");
+            let (doc, exclude, field) = match (&g.require, &g.exclude) {
+                (Some(r), _) => (r, false, "require"),
+                (None, Some(e)) => (e, true, "exclude"),
+                (None, None) => continue,
+            };
+            let condition = self.cond(doc, &format!("{path}.{field}"));
+            let paths = condition
+                .attribute_paths()
+                .iter()
+                .map(|p| split_path(p))
+                .collect();
+            gates.push(Gate {
+                id: g.id.clone(),
+                label: g.label.clone(),
+                kind: g.kind,
+                condition,
+                exclude,
+                paths,
+            });
+        }
+
+        let mut criteria = Vec::new();
+        let mut fit_max = 0.0;
+        for (i, c) in p.fit.criteria.iter().enumerate() {
+            let path = format!("$.fit.criteria[{i}]");
+            let mut bands = Vec::new();
+            for (j, b) in c.bands.iter().enumerate() {
+                let when = self.opt_cond(&b.when, &format!("{path}.bands[{j}].when"));
+                bands.push(Band {
+                    label: if b.label.is_empty() {
+                        format!("band {}", j + 1)
+                    } else {
+                        b.label.clone()
+                    },
+                    min: b.min,
+                    max: b.max,
+                    in_values: b
+                        .in_values
+                        .as_ref()
+                        .map(|v| v.iter().map(|s| s.to_lowercase()).collect()),
+                    when,
+                    points: b.points,
+                });
+            }
+            let best = bands
+                .iter()
+                .map(|b| b.points)
+                .fold(c.otherwise, f64::max)
+                .max(0.0);
+            let max = best * c.weight;
+            fit_max += max;
+            criteria.push(Criterion {
+                id: c.id.clone(),
+                label: c.label.clone(),
+                path: split_path(&c.attribute),
+                weight: c.weight,
+                bands,
+                otherwise: c.otherwise,
+                max,
+            });
+        }
+        let mut tiers: Vec<Tier> = p
+            .fit
+            .tiers
+            .iter()
+            .map(|t| Tier {
+                id: t.id.clone(),
+                min: t.min,
+                mql: None,
+            })
+            .collect();
+        for (tier, min) in &p.lifecycle.mql {
+            if let Some(ix) =
+                self.resolve("tier", &tier_ids, tier, &format!("$.lifecycle.mql.{tier}"))
+            {
+                if let Some(t) = tiers.get_mut(ix) {
+                    t.mql = Some(*min);
+                }
+            }
+        }
+
+        let e = &p.engagement;
+        let mut traits: Vec<String> = Vec::new();
+        let mut rules = Vec::new();
+        for (i, r) in e.rules.iter().enumerate() {
+            let path = format!("$.engagement.rules[{i}]");
+            let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
+            let only_if = self.opt_cond(&r.only_if, &format!("{path}.only_if"));
+            let mut tr = Vec::new();
+            for t in &r.traits {
+                let ix = traits.iter().position(|x| x == t).unwrap_or_else(|| {
+                    traits.push(t.clone());
+                    traits.len() - 1
+                });
+                tr.push(ix);
+            }
+            rules.push(EngagementRule {
+                id: r.id.clone(),
+                label: r.label.clone(),
+                hash: fnv1a32(r.id.as_bytes()),
+                on,
+                milli: milli(r.points),
+                half_life_ms: r.half_life_days.unwrap_or(e.half_life_days) * DAY_MS as f64,
+                cap_milli: r.daily_cap.map(milli),
+                only_if,
+                traits: tr,
+            });
+        }
+        let engagement = Engagement {
+            saturation: e.saturation,
+            burst_window_ms: (e.burst.window_seconds * 1000.0) as u64,
+            burst_max: e.burst.max_events as usize,
+            rules,
+        };
+
+        let mut bant = Vec::new();
+        for (i, d) in p.bant.iter().enumerate() {
+            let mut options = Vec::new();
+            for (j, o) in d.options.iter().enumerate() {
+                let role = match &o.role {
+                    Some(r) => self.resolve(
+                        "role",
+                        &role_ids,
+                        r,
+                        &format!("$.bant[{i}].options[{j}].role"),
+                    ),
+                    None => None,
+                };
+                let mut values: Vec<String> =
+                    o.values.iter().map(|v| v.trim().to_lowercase()).collect();
+                values.push(o.id.to_lowercase());
+                options.push(BantOption {
+                    id: o.id.clone(),
+                    hash: fnv1a32(o.id.as_bytes()),
+                    values,
+                    qualifying: o.qualifying,
+                    role,
+                });
+            }
+            bant.push(BantDim {
+                id: d.id.clone(),
+                hash: fnv1a32(d.id.as_bytes()),
+                field: d.field.clone(),
+                options,
+            });
+        }
+
+        let mut hand_raise = Vec::new();
+        for (i, h) in p.lifecycle.hand_raise.iter().enumerate() {
+            let m = self.matcher(
+                &h.event,
+                &h.formats,
+                &h.when,
+                &format!("$.lifecycle.hand_raise[{i}]"),
+                &format_ids,
+            );
+            hand_raise.push((h.id.clone(), m));
+        }
+        let lifecycle = Lifecycle {
+            engaged_min: p.lifecycle.engaged_min,
+            hand_raise,
+            bant_sql: p.lifecycle.bant_sql,
+        };
+
+        let mut triggers = Vec::new();
+        for (i, t) in p.triggers.iter().enumerate() {
+            let condition = self.cond(&t.when, &format!("$.triggers[{i}].when"));
+            triggers.push(Trigger {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                hash: fnv1a32(t.id.as_bytes()),
+                condition,
+            });
+        }
+
+        let mut content = Vec::new();
+        for (i, c) in p.content.iter().enumerate() {
+            let path = format!("$.content[{i}]");
+            let mut stage_mask = 0u32;
+            for (j, s) in c.stages.iter().enumerate() {
+                if let Some(ix) =
+                    self.resolve("stage", &stage_ids, s, &format!("{path}.stages[{j}]"))
+                {
+                    stage_mask |= bit32(ix);
+                }
+            }
+            let mut role_mask = 0u32;
+            for (j, r) in c.roles.iter().enumerate() {
+                if let Some(ix) = self.resolve("role", &role_ids, r, &format!("{path}.roles[{j}]"))
+                {
+                    role_mask |= bit32(ix);
+                }
+            }
+            let when = self.opt_cond(&c.when, &format!("{path}.when"));
+            let prior = c.prior.unwrap_or(crate::playbook::PriorSpec {
+                alpha: 1.0,
+                beta: 1.0,
+            });
+            content.push(Content {
+                id: c.id.clone(),
+                hash: fnv1a32(c.id.as_bytes()),
+                title: c.title.clone(),
+                url: c.url.clone(),
+                format: format_ids.iter().position(|f| *f == c.format).unwrap_or(0),
+                stage_mask,
+                stage_count: stage_mask.count_ones(),
+                role_mask,
+                role_count: role_mask.count_ones(),
+                industries: c.industries.iter().map(|s| s.to_lowercase()).collect(),
+                topics: c
+                    .topics
+                    .iter()
+                    .filter_map(|t| topics.iter().position(|x| x == t))
+                    .collect(),
+                gated: c.gated,
+                priority: c.priority,
+                start_ms: c.start.as_deref().and_then(parse_date_ms),
+                end_ms: c.end.as_deref().and_then(parse_date_ms).map(|d| d + DAY_MS),
+                when,
+                cta: c.cta.clone(),
+                alpha: prior.alpha,
+                beta: prior.beta,
+            });
+        }
+        let mut content_index: Vec<(String, usize)> = content
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        content_index.sort();
+
+        let mut slots = Vec::new();
+        for (i, s) in p.slots.iter().enumerate() {
+            let path = format!("$.slots[{i}]");
+            let mut format_mask = 0u64;
+            for (j, f) in s.formats.iter().enumerate() {
+                if let Some(ix) =
+                    self.resolve("format", &format_ids, f, &format!("{path}.formats[{j}]"))
+                {
+                    format_mask |= bit64(ix);
+                }
+            }
+            let default = self.resolve(
+                "content",
+                &content_ids,
+                &s.default,
+                &format!("{path}.default"),
+            );
+            if let (Some(d), true) = (default, format_mask != 0) {
+                let fmt = content.get(d).map(|c| c.format).unwrap_or(0);
+                if format_mask & bit64(fmt) == 0 {
+                    self.issues.push(
+                        Issue::new(
+                            "default_not_allowed",
+                            format!("{path}.default"),
+                            "the slot's default content has a format the slot does not allow",
+                        )
+                        .found(format_ids.get(fmt).copied().unwrap_or("").to_string())
+                        .hint("add the format to the slot's `formats` or pick another default"),
+                    );
+                }
+            }
+            slots.push(Slot {
+                id: s.id.clone(),
+                format_mask,
+                count: s.count as usize,
+                default: default.unwrap_or(0),
+            });
+        }
+
+        let mut actions = Vec::new();
+        for (i, a) in p.actions.iter().enumerate() {
+            let path = format!("$.actions[{i}]");
+            let when = self.opt_cond(&a.when, &format!("{path}.when"));
+            let cta = match &a.cta {
+                Some(c) => self.resolve("content", &content_ids, c, &format!("{path}.cta")),
+                None => None,
+            };
+            actions.push(Action {
+                id: a.id.clone(),
+                label: a.label.clone(),
+                when,
+                cta,
+            });
+        }
+
+        let r = &p.recommend;
+        let gated_requires = self.opt_cond(&r.gated_requires, "$.recommend.gated_requires");
+        let recommend = Recommend {
+            stage_weight: r.stage_weight,
+            next_stage_weight: r.next_stage_weight,
+            role_weight: r.role_weight,
+            industry_weight: r.industry_weight,
+            topic_weight: r.topic_weight,
+            priority_weight: r.priority_weight,
+            max_per_format: r.max_per_format,
+            max_per_topic: r.max_per_topic,
+            gated_requires,
+            explore: r.exploration.enabled && r.exploration.weight > 0.0,
+            explore_weight: r.exploration.weight,
+            shortlist: r.exploration.shortlist.clamp(1, 32) as usize,
+        };
+
+        let mut signals_mask = 0u32;
+        for s in &p.signals.emit {
+            if let Some(ix) = crate::signals::ALL_SIGNALS.iter().position(|x| x == s) {
+                signals_mask |= bit32(ix);
+            }
+        }
+
+        self.check_hashes(
+            "content",
+            "$.content",
+            p.content.iter().map(|c| c.id.as_str()),
+        );
+        self.check_hashes(
+            "rule",
+            "$.engagement.rules",
+            p.engagement.rules.iter().map(|c| c.id.as_str()),
+        );
+        self.check_hashes(
+            "trigger",
+            "$.triggers",
+            p.triggers.iter().map(|c| c.id.as_str()),
+        );
+
+        Engine {
+            id: p.id.clone(),
+            revision: p.revision,
+            id_hash: fnv1a32(p.id.as_bytes()),
+            lists,
+            stages,
+            stage_model: StageModel {
+                half_life_ms: sm.half_life_days * DAY_MS as f64,
+                hysteresis: sm.hysteresis,
+                content_view_weight: sm.content_view_weight,
+                account_prior_weight: sm.account_prior_weight,
+                rules: stage_rules,
+            },
+            roles,
+            role_model: RoleModel {
+                title_weight: rm.title_weight,
+                content_view_weight: rm.content_view_weight,
+                half_life_ms: rm.half_life_days * DAY_MS as f64,
+                min_confidence: rm.min_confidence,
+                synonyms,
+                seniority,
+            },
+            gates,
+            criteria,
+            fit_max,
+            tiers,
+            engagement,
+            traits,
+            bant,
+            lifecycle,
+            triggers,
+            content,
+            content_index,
+            formats,
+            topics,
+            slots,
+            actions,
+            recommend,
+            holdout_percent: p.holdout.percent,
+            holdout_seed: p.holdout.seed.clone(),
+            recent_limit: p.state.recent_events as usize,
+            consumed_limit: p.state.consumed_limit as usize,
+            consumed_min_dwell: p.state.consumed_min_dwell_seconds,
+            signals_mask,
+        }
+    }
+}
+
+/// Points → thousandths of a point.
+pub(crate) fn milli(points: f64) -> i64 {
+    libm::round(points * 1000.0) as i64
+}
+
+/// `company.tech` → `["company", "tech"]`.
+pub(crate) fn split_path(p: &str) -> Vec<String> {
+    p.split('.').map(str::to_string).collect()
+}

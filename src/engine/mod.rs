@@ -1,0 +1,313 @@
+//! The compiled playbook: ids interned to indices, conditions compiled, bands
+//! and maxima precomputed, so `observe` and `decide` do no parsing.
+
+mod compile;
+mod matcher;
+
+pub use matcher::EventMatcher;
+pub(crate) use matcher::EventView;
+
+use crate::condition::Condition;
+use crate::error::Error;
+use crate::lists::Lists;
+use crate::playbook::GateKind;
+
+/// A compiled playbook, ready to classify visitors. Build it once, use it for
+/// every visitor.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) id: String,
+    pub(crate) revision: u32,
+    /// FNV-1a of the playbook id: a state from another playbook is refused.
+    pub(crate) id_hash: u32,
+    pub(crate) lists: Lists,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) stage_model: StageModel,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) role_model: RoleModel,
+    pub(crate) gates: Vec<Gate>,
+    pub(crate) criteria: Vec<Criterion>,
+    /// Sum of each criterion's best points × weight: the 100 of the fit score.
+    pub(crate) fit_max: f64,
+    pub(crate) tiers: Vec<Tier>,
+    pub(crate) engagement: Engagement,
+    pub(crate) traits: Vec<String>,
+    pub(crate) bant: Vec<BantDim>,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) triggers: Vec<Trigger>,
+    pub(crate) content: Vec<Content>,
+    /// (content id, index), sorted by id.
+    pub(crate) content_index: Vec<(String, usize)>,
+    pub(crate) formats: Vec<String>,
+    pub(crate) topics: Vec<String>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) recommend: Recommend,
+    pub(crate) holdout_percent: f64,
+    pub(crate) holdout_seed: String,
+    pub(crate) recent_limit: usize,
+    pub(crate) consumed_limit: usize,
+    pub(crate) consumed_min_dwell: f64,
+    /// Bit i set: signal `crate::signals::ALL_SIGNALS[i]` is emitted.
+    pub(crate) signals_mask: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Stage {
+    pub id: String,
+    pub label: String,
+    pub hash: u32,
+    pub prior: f64,
+    pub requires: Option<Condition>,
+    pub next: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StageModel {
+    pub half_life_ms: f64,
+    pub hysteresis: f64,
+    pub content_view_weight: f64,
+    pub account_prior_weight: f64,
+    pub rules: Vec<StageRule>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StageRule {
+    pub id: String,
+    pub on: EventMatcher,
+    pub stage: usize,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Role {
+    pub id: String,
+    pub label: String,
+    pub hash: u32,
+    pub prior: f64,
+    /// Title phrases as normalised token lists.
+    pub titles: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RoleModel {
+    pub title_weight: f64,
+    pub content_view_weight: f64,
+    pub half_life_ms: f64,
+    pub min_confidence: f64,
+    pub synonyms: Vec<(String, Vec<String>)>,
+    pub seniority: Vec<Seniority>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Seniority {
+    pub id: String,
+    pub titles: Vec<Vec<String>>,
+    pub multiplier: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    pub id: String,
+    pub label: String,
+    pub kind: GateKind,
+    pub condition: Condition,
+    pub exclude: bool,
+    /// Attribute paths the condition reads; all unknown → the gate is unknown.
+    pub paths: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Criterion {
+    pub id: String,
+    pub label: String,
+    pub path: Vec<String>,
+    pub weight: f64,
+    pub bands: Vec<Band>,
+    pub otherwise: f64,
+    /// Best reachable points × weight (≥ 0).
+    pub max: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Band {
+    pub label: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Lower-cased values.
+    pub in_values: Option<Vec<String>>,
+    pub when: Option<Condition>,
+    pub points: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Tier {
+    pub id: String,
+    pub min: f64,
+    /// Engagement needed for MQL at this tier, if this tier can be MQL.
+    pub mql: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Engagement {
+    pub saturation: f64,
+    pub burst_window_ms: u64,
+    pub burst_max: usize,
+    pub rules: Vec<EngagementRule>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EngagementRule {
+    pub id: String,
+    pub label: String,
+    pub hash: u32,
+    pub on: EventMatcher,
+    /// Points in thousandths.
+    pub milli: i64,
+    pub half_life_ms: f64,
+    /// Daily cap in thousandths of a point.
+    pub cap_milli: Option<i64>,
+    pub only_if: Option<Condition>,
+    pub traits: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BantDim {
+    pub id: String,
+    pub hash: u32,
+    pub field: String,
+    pub options: Vec<BantOption>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BantOption {
+    pub id: String,
+    pub hash: u32,
+    /// Lower-cased accepted answers (the id included).
+    pub values: Vec<String>,
+    pub qualifying: bool,
+    pub role: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Lifecycle {
+    pub engaged_min: f64,
+    pub hand_raise: Vec<(String, EventMatcher)>,
+    pub bant_sql: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Trigger {
+    pub id: String,
+    pub label: String,
+    pub hash: u32,
+    pub condition: Condition,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Content {
+    pub id: String,
+    pub hash: u32,
+    pub title: String,
+    pub url: String,
+    pub format: usize,
+    pub stage_mask: u32,
+    pub stage_count: u32,
+    pub role_mask: u32,
+    pub role_count: u32,
+    /// Lower-cased industries; empty means all.
+    pub industries: Vec<String>,
+    pub topics: Vec<usize>,
+    pub gated: bool,
+    pub priority: f64,
+    pub start_ms: Option<u64>,
+    /// Exclusive end (the day after `end`).
+    pub end_ms: Option<u64>,
+    pub when: Option<Condition>,
+    pub cta: String,
+    pub alpha: f64,
+    pub beta: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub id: String,
+    pub format_mask: u64,
+    pub count: usize,
+    pub default: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Action {
+    pub id: String,
+    pub label: String,
+    pub when: Option<Condition>,
+    pub cta: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Recommend {
+    pub stage_weight: f64,
+    pub next_stage_weight: f64,
+    pub role_weight: f64,
+    pub industry_weight: f64,
+    pub topic_weight: f64,
+    pub priority_weight: f64,
+    pub max_per_format: u32,
+    pub max_per_topic: u32,
+    pub gated_requires: Option<Condition>,
+    pub explore: bool,
+    pub explore_weight: f64,
+    pub shortlist: usize,
+}
+
+impl Engine {
+    /// Compiles playbook JSON text, reporting every problem at once.
+    pub fn from_json(text: &str) -> Result<Engine, Error> {
+        compile::compile_value(crate::playbook::parse_json(text)?)
+    }
+    /// Compiles a playbook given as a JSON value.
+    pub fn from_value(value: serde_json::Value) -> Result<Engine, Error> {
+        compile::compile_value(value)
+    }
+    /// The playbook's id.
+    pub fn playbook_id(&self) -> &str {
+        &self.id
+    }
+    /// The playbook's revision.
+    pub fn revision(&self) -> u32 {
+        self.revision
+    }
+    /// Slot ids, in playbook order.
+    pub fn slot_ids(&self) -> Vec<&str> {
+        self.slots.iter().map(|s| s.id.as_str()).collect()
+    }
+    /// Looks a content item up by id.
+    pub(crate) fn content_by_id(&self, id: &str) -> Option<usize> {
+        self.content_index
+            .binary_search_by(|(k, _)| k.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.content_index.get(i))
+            .map(|(_, ix)| *ix)
+    }
+    /// Looks a content item up by its id hash (state entries).
+    pub(crate) fn content_by_hash(&self, h: u32) -> Option<usize> {
+        self.content.iter().position(|c| c.hash == h)
+    }
+}
+
+/// Bit `i` of a 64-bit mask (0 when out of range).
+pub(crate) fn bit64(i: usize) -> u64 {
+    u32::try_from(i)
+        .ok()
+        .and_then(|i| 1u64.checked_shl(i))
+        .unwrap_or(0)
+}
+
+/// Bit `i` of a 32-bit mask (0 when out of range).
+pub(crate) fn bit32(i: usize) -> u32 {
+    u32::try_from(i)
+        .ok()
+        .and_then(|i| 1u32.checked_shl(i))
+        .unwrap_or(0)
+}

@@ -1,0 +1,151 @@
+//! Errors that reach users: every problem carries a code, a JSON path, what was
+//! expected, what was found and a hint, so a marketer can fix a playbook without
+//! reading source code.
+
+use serde::Serialize;
+use std::fmt;
+
+/// One problem found in outside input (playbook, event, context, state string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    /// Stable machine-readable code, e.g. `unknown_stage`.
+    pub code: String,
+    /// JSON path of the offending value, e.g. `$.content[3].stages[0]`.
+    pub path: String,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// What was expected there, if it can be said briefly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was found there (truncated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// How to fix it, e.g. "did you mean `decision`?".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Issue {
+    /// A new issue with a code, a path and a message.
+    pub fn new(code: &str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue {
+            code: code.to_string(),
+            path: path.into(),
+            message: message.into(),
+            expected: None,
+            found: None,
+            hint: None,
+        }
+    }
+    /// Adds what was expected.
+    pub fn expected(mut self, e: impl Into<String>) -> Self {
+        self.expected = Some(e.into());
+        self
+    }
+    /// Adds what was found; long values are truncated.
+    pub fn found(mut self, f: impl Into<String>) -> Self {
+        self.found = Some(truncate(&f.into(), 80));
+        self
+    }
+    /// Adds a hint.
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hint = Some(h.into());
+        self
+    }
+    /// Adds a hint only when there is one.
+    pub fn maybe_hint(mut self, h: Option<String>) -> Self {
+        if h.is_some() {
+            self.hint = h;
+        }
+        self
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}: {}", self.code, self.path, self.message)?;
+        if let Some(e) = &self.expected {
+            write!(f, "; expected {e}")?;
+        }
+        if let Some(x) = &self.found {
+            write!(f, ", found {x}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// An error of the engine's API: one or more issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Error {
+    /// Every problem found, in document order; never empty.
+    pub issues: Vec<Issue>,
+}
+
+impl Error {
+    /// An error made of a single issue.
+    pub fn one(issue: Issue) -> Self {
+        Error {
+            issues: vec![issue],
+        }
+    }
+    /// The code of the first issue (the error's code).
+    pub fn code(&self) -> &str {
+        self.issues
+            .first()
+            .map(|i| i.code.as_str())
+            .unwrap_or("error")
+    }
+    /// The path of the first issue.
+    pub fn path(&self) -> &str {
+        self.issues.first().map(|i| i.path.as_str()).unwrap_or("$")
+    }
+}
+
+impl From<Issue> for Error {
+    fn from(i: Issue) -> Self {
+        Error::one(i)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.issues.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems", many.len())?;
+                for i in many {
+                    write!(f, "\n  - {i}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Cuts a string to at most `max` characters, marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Describes a JSON value's type for "found" fields.
+pub fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

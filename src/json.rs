@@ -1,0 +1,78 @@
+//! Deserializing outside input with JSON paths, did-you-mean hints and
+//! expected/found in the errors.
+
+use crate::error::{Error, Issue};
+use crate::suggest::did_you_mean;
+use serde::de::DeserializeOwned;
+
+/// Deserializes JSON text, reporting the failing path below `base`.
+pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let r: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match r {
+        Ok(v) => de.end().map(|_| v).map_err(|e| {
+            Issue::new(
+                "invalid_json",
+                base,
+                format!("trailing characters after the value: {e}"),
+            )
+            .into()
+        }),
+        Err(e) => Err(serde_issue(base, &e).into()),
+    }
+}
+
+/// Deserializes a JSON value, reporting the failing path below `base`.
+pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> Result<T, Error> {
+    serde_path_to_error::deserialize(v).map_err(|e| serde_issue(base, &e).into())
+}
+
+/// Turns a serde error (with its inner path) into an issue with a full JSON path.
+pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Issue {
+    let inner = e.path().to_string();
+    let path = if inner == "." || inner.is_empty() {
+        base.to_string()
+    } else if inner.starts_with('[') {
+        format!("{base}{inner}")
+    } else {
+        format!("{base}.{inner}")
+    };
+    let msg = e.inner().to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        let path = format!("{path}.{name}");
+        return Issue::new("unknown_field", path, format!("unknown field `{name}`"))
+            .expected(format!("one of {}", candidates.join(", ")))
+            .maybe_hint(did_you_mean(name, candidates.iter().copied()));
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        return Issue::new(
+            "missing_field",
+            path,
+            format!("missing required field `{name}`"),
+        )
+        .hint(format!("add `{name}`"));
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let mut parts = rest.splitn(2, ", expected ");
+        let found = parts.next().unwrap_or("").to_string();
+        let expected = parts.next().unwrap_or("").to_string();
+        return Issue::new("invalid_type", path, format!("wrong type: {found}"))
+            .expected(expected)
+            .found(found);
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        let name = rest.split('`').next().unwrap_or("");
+        let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        return Issue::new("unknown_variant", path, format!("unknown value `{name}`"))
+            .expected(format!("one of {}", candidates.join(", ")))
+            .maybe_hint(did_you_mean(name, candidates.iter().copied()));
+    }
+    if msg.starts_with("EOF") || msg.starts_with("expected") || msg.starts_with("key must") {
+        return Issue::new("invalid_json", path, msg);
+    }
+    Issue::new("invalid_value", path, msg)
+}

@@ -1,0 +1,54 @@
+//! buyerpath: classifies an anonymous B2B visitor (fit, stage, role, engagement)
+//! against a playbook and picks the next-best content, with reasons.
+//!
+//! The crate is a pure core: no clock, no randomness, no I/O. Time is always an
+//! argument (`now`) and randomness is a hash of stable ids, so every runtime
+//! (native, Node, browsers, workerd) makes byte-identical decisions.
+//!
+//! ```
+//! let engine = buyerpath::Engine::from_json(include_str!("../examples/acme/playbook.json")).unwrap();
+//! let mut v = engine.visitor("v-1").unwrap();
+//! engine.observe_json(&mut v, r#"{"type":"page_view","ts":1793610000000,"content_id":"pricing"}"#).unwrap();
+//! let req = buyerpath::DecideRequest { now: 1793610060000, ..Default::default() };
+//! let d = engine.decide(&mut v, &req).unwrap();
+//! assert!(d.fit.score >= 0.0);
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod attrs;
+pub mod condition;
+pub mod context;
+pub mod decay;
+pub mod decide;
+pub mod decision;
+pub mod engagement;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod explain;
+pub mod explore;
+pub mod fit;
+pub mod gates;
+pub mod hash;
+pub mod journey;
+pub mod json;
+pub mod lifecycle;
+pub mod lists;
+pub mod observe;
+pub mod playbook;
+pub mod recommend;
+pub mod role;
+pub mod signals;
+pub mod stage;
+pub mod state;
+pub mod suggest;
+pub mod time;
+pub mod title;
+pub mod visitor;
+
+pub use context::{Consent, Context, DecideRequest};
+pub use decision::Decision;
+pub use engine::Engine;
+pub use error::{Error, Issue};
+pub use event::Event;
+pub use visitor::{Decoded, Visitor};

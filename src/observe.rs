@@ -1,0 +1,239 @@
+//! Folding one event into the visitor state: burst check, decay to the new
+//! anchor, engagement points with daily caps, stage/role/topic evidence,
+//! consumed content, BANT buckets and hand-raises.
+
+use crate::decay::{decay_milli, factor};
+use crate::engine::{bit32, Engine};
+use crate::event::{Event, EventKind};
+use crate::hash::fnv1a32;
+use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState};
+use crate::time::DAY_MS;
+use serde::Serialize;
+
+/// What one event did, for debugging and the inspector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observed {
+    /// Ignored as part of a bot-like burst.
+    pub burst: bool,
+    /// Engagement rules that matched, with the points they added (after the cap).
+    pub points: Vec<(String, f64)>,
+    /// Hand-raise rule that fired, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hand_raise: Option<String>,
+}
+
+/// Folds an event into the state.
+pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
+    let mut out = Observed {
+        burst: false,
+        points: Vec::new(),
+        hand_raise: None,
+    };
+    s.events = s.events.saturating_add(1);
+    if s.first_seen == 0 || ev.ts < s.first_seen {
+        s.first_seen = ev.ts;
+    }
+    // Burst: too many events inside the window just before this one.
+    let window_start = ev.ts.saturating_sub(engine.engagement.burst_window_ms);
+    let in_window = s
+        .recent
+        .iter()
+        .filter(|r| r.ts >= window_start && r.ts <= ev.ts)
+        .count();
+    out.burst = in_window >= engine.engagement.burst_max;
+
+    advance_anchor(engine, s, ev.ts);
+    let content = ev
+        .input
+        .content_id
+        .as_deref()
+        .and_then(|id| engine.content_by_id(id))
+        .and_then(|i| engine.content.get(i));
+    let dwell = ev.input.dwell_seconds.unwrap_or(0.0);
+    let rec = Recent {
+        ts: ev.ts,
+        kind: ev.kind.code(),
+        content: content.map(|c| c.hash).unwrap_or(0),
+        dwell: dwell.min(86_400.0) as u32,
+        burst: out.burst,
+    };
+    let pos = s.recent.partition_point(|r| r.ts <= ev.ts);
+    s.recent.insert(pos, rec);
+    let excess = s.recent.len().saturating_sub(engine.recent_limit);
+    s.recent.drain(..excess);
+    if out.burst {
+        s.ignored = s.ignored.saturating_add(1);
+        return out;
+    }
+
+    let age = s.anchor.saturating_sub(ev.ts);
+    let view = crate::engine::EventView::new(engine, ev);
+    for rule in &engine.engagement.rules {
+        if !rule.on.matches(engine, &view) {
+            continue;
+        }
+        let Some(agg) = entry(
+            &mut s.rules,
+            rule.hash,
+            |r| r.hash,
+            |h| RuleAgg {
+                hash: h,
+                ..RuleAgg::default()
+            },
+        ) else {
+            continue;
+        };
+        let mut pts = rule.milli;
+        if let Some(cap) = rule.cap_milli {
+            let day = u32::try_from(ev.ts / DAY_MS).unwrap_or(u32::MAX);
+            if day > agg.cap_day {
+                agg.cap_day = day;
+                agg.cap_used = 0;
+            }
+            let used = if day == agg.cap_day {
+                agg.cap_used.abs()
+            } else {
+                0
+            };
+            let room = (cap - used).max(0);
+            pts = pts.clamp(-room, room);
+            if day == agg.cap_day {
+                agg.cap_used = agg.cap_used.saturating_add(pts.abs());
+            }
+        }
+        agg.milli = agg
+            .milli
+            .saturating_add(decay_milli(pts, age, rule.half_life_ms));
+        out.points.push((rule.id.clone(), pts as f64 / 1000.0));
+    }
+
+    let consuming = matches!(
+        ev.kind,
+        EventKind::PageView | EventKind::Download | EventKind::VideoPlay
+    );
+    if let (Some(c), true) = (content, consuming) {
+        let sm = &engine.stage_model;
+        if c.stage_count > 0 {
+            let w =
+                sm.content_view_weight / f64::from(c.stage_count) * factor(age, sm.half_life_ms);
+            for (i, st) in engine.stages.iter().enumerate() {
+                if c.stage_mask & bit32(i) != 0 {
+                    add(&mut s.stages, st.hash, w);
+                }
+            }
+        }
+        let rm = &engine.role_model;
+        if c.role_count > 0 {
+            let w = rm.content_view_weight / f64::from(c.role_count) * factor(age, rm.half_life_ms);
+            for (i, r) in engine.roles.iter().enumerate() {
+                if c.role_mask & bit32(i) != 0 {
+                    add(&mut s.roles, r.hash, w);
+                }
+            }
+        }
+        let tw = factor(age, sm.half_life_ms);
+        for t in &c.topics {
+            if let Some(name) = engine.topics.get(*t) {
+                add(&mut s.topics, fnv1a32(name.as_bytes()), tw);
+            }
+        }
+        if ev.kind != EventKind::PageView || dwell >= engine.consumed_min_dwell {
+            s.consumed.retain(|h| *h != c.hash);
+            s.consumed.insert(0, c.hash);
+            s.consumed.truncate(engine.consumed_limit);
+        }
+    }
+    for rule in &engine.stage_model.rules {
+        if rule.on.matches(engine, &view) {
+            if let Some(st) = engine.stages.get(rule.stage) {
+                add(
+                    &mut s.stages,
+                    st.hash,
+                    rule.weight * factor(age, engine.stage_model.half_life_ms),
+                );
+            }
+        }
+    }
+    if ev.kind == EventKind::FormSubmit {
+        record_bant(engine, s, ev);
+    }
+    if s.hand_raise == 0 {
+        if let Some((id, _)) = engine
+            .lifecycle
+            .hand_raise
+            .iter()
+            .find(|(_, m)| m.matches(engine, &view))
+        {
+            s.hand_raise = ev.ts.max(1);
+            out.hand_raise = Some(id.clone());
+        }
+    }
+    out
+}
+
+/// Moves the anchor forward to `ts`, decaying every aggregate to it.
+fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
+    if s.anchor == 0 {
+        s.anchor = ts;
+        return;
+    }
+    if ts <= s.anchor {
+        return;
+    }
+    let dt = ts - s.anchor;
+    for agg in &mut s.rules {
+        let hl = engine
+            .engagement
+            .rules
+            .iter()
+            .find(|r| r.hash == agg.hash)
+            .map(|r| r.half_life_ms)
+            .unwrap_or(30.0 * DAY_MS as f64);
+        agg.milli = decay_milli(agg.milli, dt, hl);
+    }
+    let today = u32::try_from(ts / DAY_MS).unwrap_or(u32::MAX);
+    s.rules.retain(|a| a.milli != 0 || a.cap_day >= today);
+    let shl = engine.stage_model.half_life_ms;
+    let rhl = engine.role_model.half_life_ms;
+    for (list, hl) in [
+        (&mut s.stages, shl),
+        (&mut s.roles, rhl),
+        (&mut s.topics, shl),
+    ] {
+        for e in list.iter_mut() {
+            e.milli = decay_milli(e.milli, dt, hl);
+        }
+        list.retain(|e| e.milli > 0);
+    }
+    s.anchor = ts;
+}
+
+fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {
+    if let Some(e) = entry(list, hash, |e| e.hash, |h| Evidence { hash: h, milli: 0 }) {
+        e.milli = e.milli.saturating_add(libm::round(amount * 1000.0) as i64);
+    }
+}
+
+/// Maps form answers to BANT buckets; the free text itself is dropped.
+fn record_bant(engine: &Engine, s: &mut VisitorState, ev: &Event) {
+    for dim in &engine.bant {
+        let Some(answer) = ev.input.fields.get(&dim.field) else {
+            continue;
+        };
+        let a = answer.trim().to_lowercase();
+        if let Some(opt) = dim
+            .options
+            .iter()
+            .find(|o| o.values.iter().any(|v| *v == a))
+        {
+            match s.bant.binary_search_by(|(d, _)| d.cmp(&dim.hash)) {
+                Ok(i) => {
+                    if let Some(slot) = s.bant.get_mut(i) {
+                        slot.1 = opt.hash;
+                    }
+                }
+                Err(i) => s.bant.insert(i, (dim.hash, opt.hash)),
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Reading a playbook: JSON text → `Playbook`, collecting every structural
+//! problem (per array element, with its JSON path) before semantic validation.
+
+use super::{validate, Playbook};
+use crate::error::{truncate, Error, Issue};
+use crate::json::serde_issue;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The only playbook format version this engine reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Largest playbook accepted, in bytes of JSON.
+pub const MAX_PLAYBOOK_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest JSON nesting accepted in a playbook.
+pub const MAX_DEPTH: usize = 24;
+
+/// Top-level sections whose elements are checked one by one.
+const ARRAY_SECTIONS: &[&str] = &[
+    "stages", "roles", "gates", "bant", "triggers", "content", "slots", "actions",
+];
+/// Nested arrays checked one by one: (section, field).
+const NESTED_ARRAYS: &[(&str, &str)] = &[
+    ("fit", "criteria"),
+    ("engagement", "rules"),
+    ("stage_model", "rules"),
+    ("lifecycle", "hand_raise"),
+];
+
+/// What reading a playbook gave: the document (unless a whole section was
+/// unreadable), the structural issues, and the ids of removed broken elements.
+pub struct Parsed {
+    /// The document without its broken elements.
+    pub playbook: Option<Playbook>,
+    /// Structural problems found.
+    pub issues: Vec<Issue>,
+    /// Ids of elements removed because they were broken (not reported again as unknown references).
+    pub removed_ids: Vec<String>,
+}
+
+/// Reads playbook JSON text into a JSON value, checking size and syntax.
+pub fn parse_json(text: &str) -> Result<Value, Error> {
+    if text.len() > MAX_PLAYBOOK_BYTES {
+        return Err(
+            Issue::new("playbook_too_large", "$", "the playbook is too large")
+                .expected(format!("at most {MAX_PLAYBOOK_BYTES} bytes"))
+                .found(format!("{} bytes", text.len()))
+                .hint("move long lists to hashed lists or split the catalogue")
+                .into(),
+        );
+    }
+    serde_json::from_str(text).map_err(|e| {
+        Issue::new("invalid_json", "$", format!("not valid JSON: {e}"))
+            .hint(format!("check line {}, column {}", e.line(), e.column()))
+            .into()
+    })
+}
+
+/// Reads a playbook JSON value, collecting every structural problem.
+/// Fails outright only when the value cannot be a playbook at all.
+pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
+    let mut issues = Vec::new();
+    if depth(&value) > MAX_DEPTH {
+        return Err(Issue::new(
+            "playbook_too_deep",
+            "$",
+            "the playbook is nested too deeply",
+        )
+        .expected(format!("at most {MAX_DEPTH} levels"))
+        .hint("conditions nest at most 16 levels; flatten $and/$or chains")
+        .into());
+    }
+    let Some(root) = value.as_object_mut() else {
+        return Err(
+            Issue::new("invalid_type", "$", "a playbook is a JSON object")
+                .expected("an object")
+                .found(crate::error::kind_of(&value))
+                .into(),
+        );
+    };
+    match root.get("version") {
+        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+        Some(v) => issues.push(
+            Issue::new(
+                "unsupported_version",
+                "$.version",
+                "unsupported playbook format version",
+            )
+            .expected(FORMAT_VERSION.to_string())
+            .found(truncate(&v.to_string(), 40))
+            .hint("this engine reads format version 1"),
+        ),
+        None => {}
+    }
+    // Element-wise checks: a broken element is reported and removed so the
+    // rest can still be validated; its id is remembered for references.
+    let mut removed_ids = Vec::new();
+    for section in ARRAY_SECTIONS {
+        if let Some(Value::Array(items)) = root.get_mut(*section) {
+            check_elements(
+                items,
+                &format!("$.{section}"),
+                section,
+                &mut issues,
+                &mut removed_ids,
+            );
+        }
+    }
+    for (section, field) in NESTED_ARRAYS {
+        if let Some(Value::Array(items)) = root
+            .get_mut(*section)
+            .and_then(|s| s.as_object_mut())
+            .and_then(|s| s.get_mut(*field))
+        {
+            check_elements(
+                items,
+                &format!("$.{section}.{field}"),
+                section,
+                &mut issues,
+                &mut removed_ids,
+            );
+        }
+    }
+    let playbook = match serde_path_to_error::deserialize::<_, Playbook>(&value) {
+        Ok(p) => {
+            validate::validate(&p, &mut issues);
+            Some(p)
+        }
+        Err(e) => {
+            issues.push(serde_issue("$", &e));
+            None
+        }
+    };
+    Ok(Parsed {
+        playbook,
+        issues,
+        removed_ids,
+    })
+}
+
+/// Deserializes each element of an array section on its own, reporting and
+/// removing the broken ones.
+fn check_elements(
+    items: &mut Vec<Value>,
+    path: &str,
+    section: &str,
+    issues: &mut Vec<Issue>,
+    removed_ids: &mut Vec<String>,
+) {
+    let mut keep = Vec::with_capacity(items.len());
+    for (i, item) in items.drain(..).enumerate() {
+        let p = format!("{path}[{i}]");
+        let res = match section {
+            "stages" => try_de::<super::StageSpec>(&item, &p),
+            "roles" => try_de::<super::RoleSpec>(&item, &p),
+            "gates" => try_de::<super::GateSpec>(&item, &p),
+            "bant" => try_de::<super::BantDimensionSpec>(&item, &p),
+            "triggers" => try_de::<super::TriggerSpec>(&item, &p),
+            "content" => try_de::<super::ContentSpec>(&item, &p),
+            "slots" => try_de::<super::SlotSpec>(&item, &p),
+            "actions" => try_de::<super::ActionSpec>(&item, &p),
+            "fit" => try_de::<super::CriterionSpec>(&item, &p),
+            "engagement" => try_de::<super::EngagementRuleSpec>(&item, &p),
+            "stage_model" => try_de::<super::StageRuleSpec>(&item, &p),
+            "lifecycle" => try_de::<super::HandRaiseSpec>(&item, &p),
+            _ => Ok(()),
+        };
+        match res {
+            Ok(()) => keep.push(item),
+            Err(issue) => {
+                issues.push(issue);
+                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                    removed_ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    *items = keep;
+}
+
+fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Issue> {
+    serde_path_to_error::deserialize::<_, T>(item)
+        .map(|_| ())
+        .map_err(|e| serde_issue(path, &e))
+}
+
+/// Nesting depth of a JSON value (iterative, so hostile input cannot overflow the stack).
+fn depth(v: &Value) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    max
+}

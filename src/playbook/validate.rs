@@ -1,0 +1,478 @@
+//! Value checks on a playbook that need no compilation: id syntax, uniqueness,
+//! numeric ranges, dates and size limits. References between sections and
+//! conditions are checked where they are compiled (`crate::engine::compile`).
+
+use super::Playbook;
+use crate::error::Issue;
+use crate::time::parse_date_ms;
+use std::collections::BTreeSet;
+
+/// Size limits of a playbook (also documented in the README).
+pub mod limits {
+    /// Stages.
+    pub const STAGES: usize = 32;
+    /// Roles.
+    pub const ROLES: usize = 32;
+    /// Fit criteria.
+    pub const CRITERIA: usize = 256;
+    /// Bands per criterion.
+    pub const BANDS: usize = 32;
+    /// Engagement rules.
+    pub const RULES: usize = 256;
+    /// Content items.
+    pub const CONTENT: usize = 5000;
+    /// Slots.
+    pub const SLOTS: usize = 16;
+    /// Picks per slot.
+    pub const SLOT_COUNT: u32 = 10;
+    /// Distinct content formats.
+    pub const FORMATS: usize = 64;
+    /// Gates, triggers, actions, BANT dimensions, stage rules, hand-raise rules (each).
+    pub const SMALL_SECTION: usize = 64;
+    /// Length of an id.
+    pub const ID_LEN: usize = 64;
+    /// Members of one named list.
+    pub const LIST_MEMBERS: usize = 100_000;
+}
+
+/// Runs every value check, appending issues.
+pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
+    let mut v = Checker { issues };
+    v.id("$.id", &p.id);
+    if p.name.len() > 200 {
+        v.push(
+            Issue::new("too_long", "$.name", "name is too long").expected("at most 200 characters"),
+        );
+    }
+    v.count("$.stages", p.stages.len(), 1, limits::STAGES);
+    v.count("$.roles", p.roles.len(), 1, limits::ROLES);
+    v.count("$.fit.criteria", p.fit.criteria.len(), 0, limits::CRITERIA);
+    v.count("$.fit.tiers", p.fit.tiers.len(), 1, 26);
+    v.count(
+        "$.engagement.rules",
+        p.engagement.rules.len(),
+        0,
+        limits::RULES,
+    );
+    v.count("$.content", p.content.len(), 1, limits::CONTENT);
+    v.count("$.slots", p.slots.len(), 1, limits::SLOTS);
+    for (path, n) in [
+        ("$.gates", p.gates.len()),
+        ("$.triggers", p.triggers.len()),
+        ("$.actions", p.actions.len()),
+        ("$.bant", p.bant.len()),
+        ("$.stage_model.rules", p.stage_model.rules.len()),
+        ("$.lifecycle.hand_raise", p.lifecycle.hand_raise.len()),
+    ] {
+        v.count(path, n, 0, limits::SMALL_SECTION);
+    }
+    for (name, list) in &p.lists {
+        v.count(
+            &format!("$.lists.{name}.values"),
+            list.values.len(),
+            0,
+            limits::LIST_MEMBERS,
+        );
+    }
+
+    v.unique("$.stages", p.stages.iter().map(|s| s.id.as_str()));
+    for (i, s) in p.stages.iter().enumerate() {
+        v.non_negative(&format!("$.stages[{i}].prior"), s.prior);
+    }
+    let sm = &p.stage_model;
+    v.positive("$.stage_model.half_life_days", sm.half_life_days);
+    v.range("$.stage_model.hysteresis", sm.hysteresis, 0.0, 0.99);
+    v.non_negative("$.stage_model.content_view_weight", sm.content_view_weight);
+    v.non_negative(
+        "$.stage_model.account_prior_weight",
+        sm.account_prior_weight,
+    );
+    v.unique(
+        "$.stage_model.rules",
+        sm.rules.iter().map(|r| r.id.as_str()),
+    );
+    for (i, r) in sm.rules.iter().enumerate() {
+        v.positive(&format!("$.stage_model.rules[{i}].weight"), r.weight);
+    }
+
+    v.unique("$.roles", p.roles.iter().map(|r| r.id.as_str()));
+    for (i, r) in p.roles.iter().enumerate() {
+        v.non_negative(&format!("$.roles[{i}].prior"), r.prior);
+    }
+    let rm = &p.role_model;
+    v.non_negative("$.role_model.title_weight", rm.title_weight);
+    v.non_negative("$.role_model.content_view_weight", rm.content_view_weight);
+    v.positive("$.role_model.half_life_days", rm.half_life_days);
+    v.range("$.role_model.min_confidence", rm.min_confidence, 0.0, 1.0);
+    v.unique(
+        "$.role_model.seniority",
+        rm.seniority.iter().map(|s| s.id.as_str()),
+    );
+    for (i, s) in rm.seniority.iter().enumerate() {
+        v.non_negative(
+            &format!("$.role_model.seniority[{i}].multiplier"),
+            s.multiplier,
+        );
+    }
+
+    v.unique("$.gates", p.gates.iter().map(|g| g.id.as_str()));
+    for (i, g) in p.gates.iter().enumerate() {
+        if g.require.is_some() == g.exclude.is_some() {
+            v.push(
+                Issue::new(
+                    "gate_needs_one_condition",
+                    format!("$.gates[{i}]"),
+                    "a gate needs exactly one of `require` and `exclude`",
+                )
+                .hint("use `require` for what must hold, `exclude` for what must not"),
+            );
+        }
+    }
+
+    v.unique(
+        "$.fit.criteria",
+        p.fit.criteria.iter().map(|c| c.id.as_str()),
+    );
+    for (i, c) in p.fit.criteria.iter().enumerate() {
+        let path = format!("$.fit.criteria[{i}]");
+        if c.weight < 0.0 || !c.weight.is_finite() {
+            v.push(
+                Issue::new(
+                    "negative_weight",
+                    format!("{path}.weight"),
+                    "a criterion's weight cannot be negative",
+                )
+                .expected("a number ≥ 0")
+                .found(c.weight.to_string())
+                .hint("give the bands negative points instead"),
+            );
+        }
+        v.count(&format!("{path}.bands"), c.bands.len(), 1, limits::BANDS);
+        v.finite(&format!("{path}.otherwise"), c.otherwise);
+        for (j, b) in c.bands.iter().enumerate() {
+            let bp = format!("{path}.bands[{j}]");
+            v.finite(&format!("{bp}.points"), b.points);
+            if let (Some(lo), Some(hi)) = (b.min, b.max) {
+                if lo >= hi {
+                    v.push(
+                        Issue::new(
+                            "empty_band",
+                            format!("{bp}.max"),
+                            "`max` must be greater than `min`",
+                        )
+                        .found(format!("min {lo}, max {hi}")),
+                    );
+                }
+            }
+            if b.min.is_none() && b.max.is_none() && b.in_values.is_none() && b.when.is_none() {
+                v.push(
+                    Issue::new(
+                        "band_matches_everything",
+                        bp.clone(),
+                        "a band needs `min`, `max`, `in` or `when`",
+                    )
+                    .hint("use the criterion's `otherwise` for points when no band matches"),
+                );
+            }
+        }
+    }
+    v.unique("$.fit.tiers", p.fit.tiers.iter().map(|t| t.id.as_str()));
+    let mut prev = f64::INFINITY;
+    for (i, t) in p.fit.tiers.iter().enumerate() {
+        v.range(&format!("$.fit.tiers[{i}].min"), t.min, 0.0, 100.0);
+        if t.min >= prev {
+            v.push(
+                Issue::new(
+                    "tiers_not_descending",
+                    format!("$.fit.tiers[{i}].min"),
+                    "tiers go from best to worst with falling minimums",
+                )
+                .found(t.min.to_string()),
+            );
+        }
+        prev = t.min;
+    }
+    if p.fit.tiers.last().map(|t| t.min > 0.0).unwrap_or(false) {
+        let last = p.fit.tiers.len().saturating_sub(1);
+        v.push(
+            Issue::new(
+                "tiers_leave_gap",
+                format!("$.fit.tiers[{last}].min"),
+                "the last tier must start at 0 so every score has a tier",
+            )
+            .expected("0"),
+        );
+    }
+
+    let e = &p.engagement;
+    v.positive("$.engagement.saturation", e.saturation);
+    v.positive("$.engagement.half_life_days", e.half_life_days);
+    v.positive("$.engagement.burst.window_seconds", e.burst.window_seconds);
+    v.unique("$.engagement.rules", e.rules.iter().map(|r| r.id.as_str()));
+    for (i, r) in e.rules.iter().enumerate() {
+        let path = format!("$.engagement.rules[{i}]");
+        v.finite(&format!("{path}.points"), r.points);
+        if let Some(h) = r.half_life_days {
+            v.positive(&format!("{path}.half_life_days"), h);
+        }
+        if let Some(c) = r.daily_cap {
+            v.positive(&format!("{path}.daily_cap"), c);
+        }
+        for (j, t) in r.traits.iter().enumerate() {
+            v.id(&format!("{path}.traits[{j}]"), t);
+        }
+    }
+
+    v.unique("$.bant", p.bant.iter().map(|d| d.id.as_str()));
+    for (i, d) in p.bant.iter().enumerate() {
+        v.unique(
+            &format!("$.bant[{i}].options"),
+            d.options.iter().map(|o| o.id.as_str()),
+        );
+        if d.options.is_empty() {
+            v.push(Issue::new(
+                "empty_section",
+                format!("$.bant[{i}].options"),
+                "a BANT dimension needs options",
+            ));
+        }
+    }
+    v.non_negative("$.lifecycle.engaged_min", p.lifecycle.engaged_min);
+    for (tier, min) in &p.lifecycle.mql {
+        v.range(&format!("$.lifecycle.mql.{tier}"), *min, 0.0, 100.0);
+    }
+    v.unique(
+        "$.lifecycle.hand_raise",
+        p.lifecycle.hand_raise.iter().map(|h| h.id.as_str()),
+    );
+    v.unique("$.triggers", p.triggers.iter().map(|t| t.id.as_str()));
+
+    v.unique("$.content", p.content.iter().map(|c| c.id.as_str()));
+    for (i, c) in p.content.iter().enumerate() {
+        let path = format!("$.content[{i}]");
+        v.id(&format!("{path}.format"), &c.format);
+        v.range(&format!("{path}.priority"), c.priority, 0.0, 1.0);
+        let start = c
+            .start
+            .as_deref()
+            .map(|d| v.date(&format!("{path}.start"), d));
+        let end = c.end.as_deref().map(|d| v.date(&format!("{path}.end"), d));
+        if let (Some(Some(s)), Some(Some(e))) = (start, end) {
+            if e < s {
+                v.push(Issue::new(
+                    "end_before_start",
+                    format!("{path}.end"),
+                    "`end` is before `start`",
+                ));
+            }
+        }
+        if let Some(pr) = c.prior {
+            v.positive(&format!("{path}.prior.alpha"), pr.alpha);
+            v.positive(&format!("{path}.prior.beta"), pr.beta);
+        }
+        if c.title.len() > 300 || c.url.len() > 500 {
+            v.push(Issue::new(
+                "too_long",
+                path.clone(),
+                "title (300) or url (500) too long",
+            ));
+        }
+    }
+    let formats: BTreeSet<&str> = p.content.iter().map(|c| c.format.as_str()).collect();
+    if formats.len() > limits::FORMATS {
+        v.push(
+            Issue::new("too_many", "$.content", "too many distinct content formats")
+                .expected(format!("at most {}", limits::FORMATS)),
+        );
+    }
+    v.unique("$.slots", p.slots.iter().map(|s| s.id.as_str()));
+    for (i, s) in p.slots.iter().enumerate() {
+        if s.count == 0 || s.count > limits::SLOT_COUNT {
+            v.push(
+                Issue::new(
+                    "out_of_range",
+                    format!("$.slots[{i}].count"),
+                    "a slot shows 1 to 10 picks",
+                )
+                .found(s.count.to_string()),
+            );
+        }
+    }
+    v.unique("$.actions", p.actions.iter().map(|a| a.id.as_str()));
+    let r = &p.recommend;
+    for (name, w) in [
+        ("stage_weight", r.stage_weight),
+        ("next_stage_weight", r.next_stage_weight),
+        ("role_weight", r.role_weight),
+        ("industry_weight", r.industry_weight),
+        ("topic_weight", r.topic_weight),
+        ("priority_weight", r.priority_weight),
+        ("exploration.weight", r.exploration.weight),
+    ] {
+        if !(0.0..=10.0).contains(&w) {
+            v.push(
+                Issue::new(
+                    "negative_weight",
+                    format!("$.recommend.{name}"),
+                    "ranking weights are between 0 and 10",
+                )
+                .found(w.to_string()),
+            );
+        }
+    }
+    if r.max_per_format == 0 || r.max_per_topic == 0 {
+        v.push(Issue::new(
+            "out_of_range",
+            "$.recommend",
+            "`max_per_format` and `max_per_topic` must be at least 1",
+        ));
+    }
+    v.range("$.holdout.percent", p.holdout.percent, 0.0, 50.0);
+    if !(1..=64).contains(&p.state.recent_events) {
+        v.push(
+            Issue::new(
+                "out_of_range",
+                "$.state.recent_events",
+                "keep 1 to 64 recent events",
+            )
+            .found(p.state.recent_events.to_string()),
+        );
+    }
+    if !(1..=256).contains(&p.state.consumed_limit) {
+        v.push(
+            Issue::new(
+                "out_of_range",
+                "$.state.consumed_limit",
+                "remember 1 to 256 consumed items",
+            )
+            .found(p.state.consumed_limit.to_string()),
+        );
+    }
+    for (i, s) in p.signals.emit.iter().enumerate() {
+        if !crate::signals::ALL_SIGNALS.contains(&s.as_str()) {
+            v.push(
+                Issue::new(
+                    "unknown_signal",
+                    format!("$.signals.emit[{i}]"),
+                    format!("unknown signal `{s}`"),
+                )
+                .expected(format!("one of {}", crate::signals::ALL_SIGNALS.join(", ")))
+                .maybe_hint(crate::suggest::did_you_mean(
+                    s,
+                    crate::signals::ALL_SIGNALS.iter().copied(),
+                )),
+            );
+        }
+    }
+}
+
+struct Checker<'a> {
+    issues: &'a mut Vec<Issue>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, i: Issue) {
+        self.issues.push(i);
+    }
+    fn id(&mut self, path: &str, id: &str) {
+        let ok = !id.is_empty()
+            && id.len() <= limits::ID_LEN
+            && id.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b"_-.".contains(&b)
+                    || b.is_ascii_uppercase()
+            });
+        if !ok {
+            self.push(
+                Issue::new(
+                    "invalid_id",
+                    path,
+                    "ids are 1–64 characters of letters, digits, `_`, `-` and `.`",
+                )
+                .found(format!("`{id}`")),
+            );
+        }
+    }
+    fn unique<'b>(&mut self, path: &str, ids: impl Iterator<Item = &'b str>) {
+        let mut seen = BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            self.id(&format!("{path}[{i}].id"), id);
+            if !seen.insert(id) {
+                self.push(
+                    Issue::new(
+                        "duplicate_id",
+                        format!("{path}[{i}].id"),
+                        format!("id `{id}` is used twice"),
+                    )
+                    .hint("ids must be unique within a section"),
+                );
+            }
+        }
+    }
+    fn count(&mut self, path: &str, n: usize, min: usize, max: usize) {
+        if n < min {
+            self.push(
+                Issue::new("empty_section", path, format!("needs at least {min}"))
+                    .found(n.to_string()),
+            );
+        } else if n > max {
+            self.push(
+                Issue::new("too_many", path, "too many entries")
+                    .expected(format!("at most {max}"))
+                    .found(n.to_string()),
+            );
+        }
+    }
+    fn finite(&mut self, path: &str, x: f64) {
+        if !x.is_finite() || x.abs() > 1e9 {
+            self.push(
+                Issue::new("out_of_range", path, "number out of range")
+                    .expected("a finite number")
+                    .found(x.to_string()),
+            );
+        }
+    }
+    fn non_negative(&mut self, path: &str, x: f64) {
+        if !(x.is_finite() && x >= 0.0 && x <= 1e9) {
+            self.push(
+                Issue::new("out_of_range", path, "must be ≥ 0")
+                    .expected("a number ≥ 0")
+                    .found(x.to_string()),
+            );
+        }
+    }
+    fn positive(&mut self, path: &str, x: f64) {
+        if !(x.is_finite() && x > 0.0 && x <= 1e9) {
+            self.push(
+                Issue::new("out_of_range", path, "must be > 0")
+                    .expected("a number > 0")
+                    .found(x.to_string()),
+            );
+        }
+    }
+    fn range(&mut self, path: &str, x: f64, lo: f64, hi: f64) {
+        if !(x.is_finite() && x >= lo && x <= hi) {
+            self.push(
+                Issue::new(
+                    "out_of_range",
+                    path,
+                    format!("must be between {lo} and {hi}"),
+                )
+                .expected(format!("{lo}–{hi}"))
+                .found(x.to_string()),
+            );
+        }
+    }
+    fn date(&mut self, path: &str, d: &str) -> Option<u64> {
+        let r = parse_date_ms(d);
+        if r.is_none() {
+            self.push(
+                Issue::new("invalid_date", path, "not a date")
+                    .expected("YYYY-MM-DD")
+                    .found(d.to_string()),
+            );
+        }
+        r
+    }
+}

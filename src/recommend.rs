@@ -1,0 +1,328 @@
+//! Next-best content per slot: eligibility → affinity to stage, next stage,
+//! role, industry, topics and priority → consumed content last → diversity
+//! caps → deterministic Thompson exploration on the shortlist → holdout.
+
+use crate::decay::round_to;
+use crate::decision::{Pick, SlotResult};
+use crate::engine::{bit32, bit64, Content, Engine, Slot};
+use crate::explore::Rng;
+use crate::hash::fnv1a32;
+use crate::state::VisitorState;
+use serde_json::Value;
+
+/// What ranking needs to know about the visitor.
+pub struct Visitor<'a> {
+    /// Visitor id (exploration seed).
+    pub id: &'a str,
+    /// Decision sequence number (exploration seed).
+    pub seq: u32,
+    /// Stage probabilities by index.
+    pub stage_p: &'a [f64],
+    /// Reported stage index.
+    pub stage: usize,
+    /// Role probabilities by index.
+    pub role_p: &'a [f64],
+    /// Company industry, lower-cased.
+    pub industry: Option<String>,
+    /// Full attribute document.
+    pub attrs: &'a Value,
+    /// The page's own content (never recommended).
+    pub page: Option<usize>,
+    /// Now (ms).
+    pub now: u64,
+}
+
+struct Scored {
+    ix: usize,
+    base: f64,
+    score: f64,
+    reasons: Vec<(f64, String)>,
+    consumed: bool,
+}
+
+/// Fills the requested slots. Returns the results and whether exploration changed a pick.
+pub fn recommend(
+    engine: &Engine,
+    s: &VisitorState,
+    v: &Visitor<'_>,
+    slots: &[&Slot],
+    holdout: bool,
+) -> (Vec<SlotResult>, bool) {
+    let mut used: Vec<usize> = Vec::new();
+    let mut explored = false;
+    let mut out = Vec::new();
+    let eligible: Vec<bool> = engine
+        .content
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Some(i) != v.page && is_eligible(engine, c, v))
+        .collect();
+    let topic_total: i64 = s.topics.iter().map(|t| t.milli).sum();
+    for slot in slots {
+        if holdout {
+            out.push(default_result(engine, slot, "holdout"));
+            continue;
+        }
+        let mut cands: Vec<Scored> = engine
+            .content
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                slot.format_mask & bit64(c.format) != 0
+                    && eligible.get(*i).copied().unwrap_or(false)
+                    && !used.contains(i)
+            })
+            .map(|(i, c)| score(engine, s, v, i, c, topic_total))
+            .collect();
+        if cands.is_empty() {
+            out.push(default_result(engine, slot, "nothing eligible"));
+            continue;
+        }
+        // Unconsumed first, then by score, then catalogue order: fully deterministic.
+        let order = |a: &Scored, b: &Scored| {
+            a.consumed
+                .cmp(&b.consumed)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.ix.cmp(&b.ix))
+        };
+        cands.iter_mut().for_each(|c| c.score = c.base);
+        cands.sort_by(order);
+        let exploit: Vec<usize> = cands.iter().map(|c| c.ix).collect();
+        if engine.recommend.explore {
+            let k = engine.recommend.shortlist.max(slot.count);
+            for c in cands.iter_mut().take(k) {
+                let item = engine.content.get(c.ix);
+                let (a, b, h) = item
+                    .map(|it| (it.alpha, it.beta, it.hash))
+                    .unwrap_or((1.0, 1.0, 0));
+                let draw = Rng::for_pick(v.id, v.seq, h).beta(a, b);
+                let delta = engine.recommend.explore_weight * (draw - a / (a + b));
+                c.score = c.base + delta;
+                if delta.abs() >= 0.005 {
+                    c.reasons
+                        .push((delta, format!("exploration {:+.2}", delta)));
+                }
+            }
+            cands.sort_by(order);
+        }
+        let picked = diversify(engine, &cands, slot.count);
+        let exploit_top: Vec<usize> = diversify_ix(engine, &exploit, &cands, slot.count);
+        if picked != exploit_top {
+            explored = true;
+        }
+        let picks: Vec<Pick> = picked
+            .iter()
+            .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
+            .filter_map(|c| engine.content.get(c.ix).map(|it| to_pick(engine, it, c)))
+            .collect();
+        used.extend(picked.iter().copied());
+        out.push(SlotResult {
+            slot: slot.id.clone(),
+            picks,
+            default: false,
+        });
+    }
+    (out, explored)
+}
+
+fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
+    if c.start_ms.is_some_and(|s| v.now < s) || c.end_ms.is_some_and(|e| v.now >= e) {
+        return false;
+    }
+    if c.gated {
+        if let Some(g) = &engine.recommend.gated_requires {
+            if !g.eval(v.attrs, &engine.lists) {
+                return false;
+            }
+        }
+    }
+    c.when
+        .as_ref()
+        .map(|w| w.eval(v.attrs, &engine.lists))
+        .unwrap_or(true)
+}
+
+fn score(
+    engine: &Engine,
+    s: &VisitorState,
+    v: &Visitor<'_>,
+    ix: usize,
+    c: &Content,
+    topic_total: i64,
+) -> Scored {
+    let r = &engine.recommend;
+    let mut reasons: Vec<(f64, String)> = Vec::new();
+    let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
+    if c.stage_count > 0 {
+        let tagged = (0..engine.stages.len()).filter(|i| c.stage_mask & bit32(*i) != 0);
+        let (mut sum, mut best) = (0.0, (0.0, 0usize));
+        for i in tagged {
+            sum += p(i);
+            if p(i) > best.0 {
+                best = (p(i), i);
+            }
+        }
+        let aff = (best.0 + sum / f64::from(c.stage_count)) / 2.0;
+        if let Some(st) = engine.stages.get(best.1) {
+            reasons.push((r.stage_weight * aff, format!("stage {} {:.2}", st.id, aff)));
+        }
+        if let Some(next) = engine.stages.get(v.stage).and_then(|st| st.next) {
+            if c.stage_mask & bit32(next) != 0 && next != v.stage {
+                let pull = p(v.stage);
+                if let Some(ns) = engine.stages.get(next) {
+                    reasons.push((r.next_stage_weight * pull, format!("next stage {}", ns.id)));
+                }
+            }
+        }
+    }
+    if c.role_count > 0 {
+        let best = (0..engine.roles.len())
+            .filter(|i| c.role_mask & bit32(*i) != 0)
+            .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
+            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
+        if let Some(role) = engine.roles.get(best.1) {
+            reasons.push((
+                r.role_weight * best.0,
+                format!("role {} {:.2}", role.id, best.0),
+            ));
+        }
+    }
+    if let (Some(ind), false) = (&v.industry, c.industries.is_empty()) {
+        if c.industries.iter().any(|x| x == ind) {
+            reasons.push((r.industry_weight, format!("industry {ind}")));
+        } else {
+            reasons.push((-0.5 * r.industry_weight, "other industry".to_string()));
+        }
+    }
+    if topic_total > 0 && !c.topics.is_empty() {
+        let share: i64 = c
+            .topics
+            .iter()
+            .filter_map(|t| engine.topics.get(*t))
+            .filter_map(|name| {
+                let h = fnv1a32(name.as_bytes());
+                s.topics
+                    .binary_search_by(|e| e.hash.cmp(&h))
+                    .ok()
+                    .and_then(|i| s.topics.get(i))
+                    .map(|e| e.milli)
+            })
+            .sum();
+        let share = (share as f64 / topic_total as f64).min(1.0);
+        if share > 0.0 {
+            reasons.push((r.topic_weight * share, format!("topics {:.2}", share)));
+        }
+    }
+    if c.priority > 0.0 {
+        reasons.push((
+            r.priority_weight * c.priority,
+            format!("priority {:.2}", c.priority),
+        ));
+    }
+    let consumed = s.consumed.contains(&c.hash);
+    if consumed {
+        reasons.push((0.0, "already seen (nothing else eligible)".to_string()));
+    }
+    let base: f64 = reasons.iter().map(|(w, _)| w).sum();
+    Scored {
+        ix,
+        base,
+        score: base,
+        reasons,
+        consumed,
+    }
+}
+
+/// Takes `count` items in order, respecting the per-format and per-topic caps,
+/// relaxing them only when the slot would otherwise stay short.
+fn diversify(engine: &Engine, ranked: &[Scored], count: usize) -> Vec<usize> {
+    let order: Vec<usize> = ranked.iter().map(|c| c.ix).collect();
+    diversify_ix(engine, &order, ranked, count)
+}
+
+fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usize) -> Vec<usize> {
+    let consumed = |ix: usize| {
+        ranked
+            .iter()
+            .find(|c| c.ix == ix)
+            .map(|c| c.consumed)
+            .unwrap_or(false)
+    };
+    let mut picked: Vec<usize> = Vec::new();
+    let mut formats: Vec<(usize, u32)> = Vec::new();
+    let mut topics: Vec<(usize, u32)> = Vec::new();
+    let bump = |list: &mut Vec<(usize, u32)>, k: usize| match list.iter_mut().find(|(x, _)| *x == k)
+    {
+        Some((_, n)) => *n += 1,
+        None => list.push((k, 1)),
+    };
+    let count_of = |list: &[(usize, u32)], k: usize| {
+        list.iter()
+            .find(|(x, _)| *x == k)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let unconsumed_exist = order.iter().any(|ix| !consumed(*ix));
+    for pass in 0..2 {
+        for ix in order {
+            if picked.len() >= count {
+                return picked;
+            }
+            if picked.contains(ix) || (unconsumed_exist && consumed(*ix) && pass == 0) {
+                continue;
+            }
+            let Some(c) = engine.content.get(*ix) else {
+                continue;
+            };
+            let capped = count_of(&formats, c.format) >= engine.recommend.max_per_format
+                || c.topics
+                    .iter()
+                    .any(|t| count_of(&topics, *t) >= engine.recommend.max_per_topic);
+            if capped && pass == 0 {
+                continue;
+            }
+            picked.push(*ix);
+            bump(&mut formats, c.format);
+            for t in &c.topics {
+                bump(&mut topics, *t);
+            }
+        }
+    }
+    picked
+}
+
+fn to_pick(engine: &Engine, it: &Content, c: &Scored) -> Pick {
+    let mut reasons = c.reasons.clone();
+    reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Pick {
+        id: it.id.clone(),
+        title: it.title.clone(),
+        url: it.url.clone(),
+        format: engine.formats.get(it.format).cloned().unwrap_or_default(),
+        cta: it.cta.clone(),
+        score: round_to(c.score, 4),
+        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+    }
+}
+
+fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
+    let picks = engine
+        .content
+        .get(slot.default)
+        .map(|it| Pick {
+            id: it.id.clone(),
+            title: it.title.clone(),
+            url: it.url.clone(),
+            format: engine.formats.get(it.format).cloned().unwrap_or_default(),
+            cta: it.cta.clone(),
+            score: 0.0,
+            reasons: vec![format!("slot default ({why})")],
+        })
+        .into_iter()
+        .collect();
+    SlotResult {
+        slot: slot.id.clone(),
+        picks,
+        default: true,
+    }
+}

@@ -1,0 +1,135 @@
+//! Buying-committee role from the job title (normalised, abbreviations
+//! expanded; the later a phrase stands in the title, the more it says: "Head
+//! of IT Procurement" is procurement), from BANT authority answers, and from
+//! behaviour (the roles of the content read), as a distribution with a
+//! confidence floor.
+
+use crate::decay::{factor, round_to};
+use crate::decision::{Prob, RoleResult};
+use crate::engine::Engine;
+use crate::stage::argmax;
+use crate::state::VisitorState;
+use crate::title::{contains_phrase, normalize};
+
+/// What the title says: the best role index with its strength, and the seniority index.
+pub struct TitleReading {
+    /// Role index and match strength (0.5–1).
+    pub role: Option<(usize, f64)>,
+    /// Seniority index.
+    pub seniority: Option<usize>,
+}
+
+/// Reads a job title.
+pub fn read_title(engine: &Engine, title: &str) -> TitleReading {
+    let rm = &engine.role_model;
+    let t = normalize(title, &rm.synonyms);
+    let mut best: Option<(usize, f64)> = None;
+    for (i, r) in engine.roles.iter().enumerate() {
+        for phrase in &r.titles {
+            if let Some(end) = phrase_end(&t, phrase) {
+                let strength = 0.5 + 0.5 * end as f64 / t.len().max(1) as f64;
+                if best.map(|(_, s)| strength > s).unwrap_or(true) {
+                    best = Some((i, strength));
+                }
+            }
+        }
+    }
+    let seniority = rm
+        .seniority
+        .iter()
+        .position(|s| s.titles.iter().any(|p| contains_phrase(&t, p)));
+    TitleReading {
+        role: best,
+        seniority,
+    }
+}
+
+/// Token index just after the last occurrence of `phrase` in `title`.
+fn phrase_end(title: &[String], phrase: &[String]) -> Option<usize> {
+    if phrase.is_empty() || phrase.len() > title.len() {
+        return None;
+    }
+    title
+        .windows(phrase.len())
+        .rposition(|w| w == phrase)
+        .map(|i| i + phrase.len())
+}
+
+/// Computes the role distribution. `title_role` is the role read from the title
+/// (now or remembered in the state), with its strength.
+pub fn evaluate(
+    engine: &Engine,
+    s: &VisitorState,
+    title_role: Option<(usize, f64)>,
+    seniority: Option<usize>,
+    now: u64,
+) -> RoleResult {
+    let rm = &engine.role_model;
+    let decay = factor(now.saturating_sub(s.anchor), rm.half_life_ms);
+    let mut w: Vec<f64> = engine.roles.iter().map(|r| r.prior).collect();
+    let mut evidence = Vec::new();
+    if let Some((i, strength)) = title_role {
+        if let Some(x) = w.get_mut(i) {
+            *x += rm.title_weight * strength;
+            evidence.push("title".to_string());
+        }
+    }
+    for (dh, oh) in &s.bant {
+        let role = engine
+            .bant
+            .iter()
+            .find(|d| d.hash == *dh)
+            .and_then(|d| d.options.iter().find(|o| o.hash == *oh))
+            .and_then(|o| o.role);
+        if let Some(x) = role.and_then(|i| w.get_mut(i)) {
+            *x += rm.title_weight;
+            evidence.push("bant".to_string());
+        }
+    }
+    let mut behaviour = false;
+    for (i, r) in engine.roles.iter().enumerate() {
+        if let Ok(k) = s.roles.binary_search_by(|e| e.hash.cmp(&r.hash)) {
+            if let (Some(e), Some(x)) = (s.roles.get(k), w.get_mut(i)) {
+                *x += e.milli as f64 / 1000.0 * decay;
+                behaviour = true;
+            }
+        }
+    }
+    if behaviour {
+        evidence.push("behaviour".to_string());
+    }
+    let sum: f64 = w.iter().sum();
+    let n = w.len().max(1) as f64;
+    let p: Vec<f64> = w
+        .iter()
+        .map(|x| if sum > 0.0 { x / sum } else { 1.0 / n })
+        .collect();
+    let top = argmax(&p);
+    let conf = p.get(top).copied().unwrap_or(0.0);
+    let id = if conf >= rm.min_confidence {
+        engine
+            .roles
+            .get(top)
+            .map(|r| r.id.clone())
+            .unwrap_or_default()
+    } else {
+        "unknown".to_string()
+    };
+    RoleResult {
+        id,
+        confidence: round_to(conf, 4),
+        seniority: seniority
+            .and_then(|i| rm.seniority.get(i))
+            .map(|s| s.id.clone()),
+        evidence,
+        distribution: engine
+            .roles
+            .iter()
+            .zip(&p)
+            .map(|(r, p)| Prob {
+                id: r.id.clone(),
+                p: round_to(*p, 4),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,158 @@
+//! The visitor state: a bounded summary of everything seen so far. Recent
+//! events are kept exactly; older history is folded into decayed aggregates
+//! valued at one anchor time, which is exact for exponential decay.
+
+mod codec;
+mod varint;
+
+pub use codec::{decode_state, encode_state, MAX_ENCODED_LEN};
+
+use crate::context::Campaign;
+use crate::error::{Error, Issue};
+
+/// Lifecycle stages, in order.
+pub const LIFECYCLE: [&str; 4] = ["anonymous", "engaged", "mql", "sql"];
+
+/// Decayed points of one engagement rule, with its daily-cap bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RuleAgg {
+    /// FNV-1a of the rule id.
+    pub hash: u32,
+    /// Thousandths of a point, valued at the state's anchor.
+    pub milli: i64,
+    /// UTC day of `cap_used`.
+    pub cap_day: u32,
+    /// Thousandths of a point counted on `cap_day`.
+    pub cap_used: i64,
+}
+
+/// Decayed evidence for one stage, role or topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// FNV-1a of the id.
+    pub hash: u32,
+    /// Thousandths, valued at the state's anchor (≥ 0).
+    pub milli: i64,
+}
+
+/// An event kept exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recent {
+    /// Timestamp (ms).
+    pub ts: u64,
+    /// Event kind code.
+    pub kind: u8,
+    /// FNV-1a of the content id (0: none).
+    pub content: u32,
+    /// Dwell in seconds (capped).
+    pub dwell: u32,
+    /// Whether the event was ignored as part of a burst.
+    pub burst: bool,
+}
+
+/// Everything the engine remembers about one visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VisitorState {
+    /// Anonymous visitor id chosen by the host.
+    pub visitor_id: String,
+    /// Playbook revision this state was last written with.
+    pub revision: u32,
+    /// First event or decision (ms; 0: never).
+    pub first_seen: u64,
+    /// Time the aggregates are valued at: the latest event seen (ms).
+    pub anchor: u64,
+    /// Events observed.
+    pub events: u32,
+    /// Events ignored as bot-like bursts.
+    pub ignored: u32,
+    /// Decisions made.
+    pub seq: u32,
+    /// Engagement aggregates, sorted by hash.
+    pub rules: Vec<RuleAgg>,
+    /// Stage evidence, sorted by hash.
+    pub stages: Vec<Evidence>,
+    /// Behavioural role evidence, sorted by hash.
+    pub roles: Vec<Evidence>,
+    /// Topic interest, sorted by hash.
+    pub topics: Vec<Evidence>,
+    /// Consumed content (hashes), most recent first.
+    pub consumed: Vec<u32>,
+    /// Recent events, oldest first.
+    pub recent: Vec<Recent>,
+    /// BANT answers as (dimension hash, bucket hash), sorted.
+    pub bant: Vec<(u32, u32)>,
+    /// Time of the first hand-raise (ms; 0: none).
+    pub hand_raise: u64,
+    /// Current reported stage (hash; 0: none yet).
+    pub stage: u32,
+    /// Highest lifecycle stage reached (index into `LIFECYCLE`).
+    pub lifecycle: u8,
+    /// Sales triggers already fired (hashes, sorted).
+    pub fired: Vec<u32>,
+    /// Last fit score (0–100) and tier index, for hosts that cannot compute fit (255: none).
+    pub fit_score: u8,
+    /// Tier index of `fit_score` (255: none).
+    pub fit_tier: u8,
+    /// Role derived from the job title (hash; 0: none). The title itself is never kept.
+    pub title_role: u32,
+    /// Seniority derived from the job title (hash; 0: none).
+    pub seniority: u32,
+    /// Digest of the last classification signalled (0: none).
+    pub classified: u32,
+    /// First-touch campaign.
+    pub first_touch: Option<Campaign>,
+    /// Last-touch campaign.
+    pub last_touch: Option<Campaign>,
+}
+
+impl VisitorState {
+    /// A fresh state for a visitor id (1–64 characters of letters, digits, `-_.:`).
+    pub fn new(visitor_id: &str, revision: u32) -> Result<VisitorState, Error> {
+        check_visitor_id(visitor_id)?;
+        Ok(VisitorState {
+            visitor_id: visitor_id.to_string(),
+            revision,
+            fit_score: 255,
+            fit_tier: 255,
+            ..VisitorState::default()
+        })
+    }
+}
+
+/// Checks a visitor id: short, and nothing that looks like personal data.
+pub fn check_visitor_id(id: &str) -> Result<(), Error> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Issue::new(
+            "invalid_visitor_id",
+            "$.visitor_id",
+            "a visitor id is 1–64 characters of letters, digits and `-_.:`",
+        )
+        .found(crate::error::truncate(id, 40))
+        .hint("use a random anonymous id (e.g. a UUID), never an e-mail or a name")
+        .into())
+    }
+}
+
+/// Looks up or inserts an entry in a hash-sorted list.
+pub(crate) fn entry<T: Default>(
+    list: &mut Vec<T>,
+    hash: u32,
+    key: impl Fn(&T) -> u32,
+    make: impl Fn(u32) -> T,
+) -> Option<&mut T> {
+    let pos = match list.binary_search_by(|x| key(x).cmp(&hash)) {
+        Ok(i) => i,
+        Err(i) => {
+            list.insert(i, make(hash));
+            i
+        }
+    };
+    list.get_mut(pos)
+}

@@ -1,0 +1,110 @@
+//! The public per-visitor API on `Engine`: create, observe, decide, encode,
+//! decode (with migration to the current playbook revision).
+
+use crate::context::DecideRequest;
+use crate::decision::Decision;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::event::Event;
+use crate::observe::Observed;
+use crate::state::{decode_state, encode_state, VisitorState};
+
+/// One visitor's state, kept between calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visitor {
+    pub(crate) state: VisitorState,
+}
+
+/// A decoded visitor and what happened on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The visitor.
+    pub visitor: Visitor,
+    /// The state was written with another playbook revision and was migrated.
+    pub migrated: bool,
+    /// The state's signature was checked with the secret.
+    pub verified: bool,
+}
+
+impl Visitor {
+    /// The anonymous visitor id.
+    pub fn id(&self) -> &str {
+        &self.state.visitor_id
+    }
+    /// The state, read-only.
+    pub fn state(&self) -> &VisitorState {
+        &self.state
+    }
+}
+
+impl Engine {
+    /// A fresh visitor.
+    pub fn visitor(&self, visitor_id: &str) -> Result<Visitor, Error> {
+        Ok(Visitor {
+            state: VisitorState::new(visitor_id, self.revision)?,
+        })
+    }
+    /// Folds a checked event into the visitor's state.
+    pub fn observe(&self, v: &mut Visitor, event: &Event) -> Observed {
+        crate::observe::observe(self, &mut v.state, event)
+    }
+    /// Parses, checks and folds an event given as JSON text.
+    pub fn observe_json(&self, v: &mut Visitor, event_json: &str) -> Result<Observed, Error> {
+        let e = Event::from_json(event_json)?;
+        Ok(self.observe(v, &e))
+    }
+    /// Decides for the visitor at `req.now` and updates their state.
+    pub fn decide(&self, v: &mut Visitor, req: &DecideRequest) -> Result<Decision, Error> {
+        crate::decide::decide(self, &mut v.state, req)
+    }
+    /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
+    pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
+        encode_state(&v.state, self.id_hash, secret)
+    }
+    /// Decodes a state string. With a secret the state must carry a valid signature.
+    /// A state from an older or newer revision of this playbook is migrated:
+    /// entries for rules, stages, roles, content and triggers that no longer exist are dropped.
+    pub fn decode(&self, text: &str, secret: Option<&[u8]>) -> Result<Decoded, Error> {
+        let (mut state, verified) = decode_state(text, self.id_hash, secret)?;
+        let migrated = state.revision != self.revision;
+        if migrated {
+            self.migrate(&mut state);
+        }
+        Ok(Decoded {
+            visitor: Visitor { state },
+            migrated,
+            verified,
+        })
+    }
+
+    fn migrate(&self, s: &mut VisitorState) {
+        s.rules
+            .retain(|r| self.engagement.rules.iter().any(|x| x.hash == r.hash));
+        s.stages
+            .retain(|e| self.stages.iter().any(|x| x.hash == e.hash));
+        s.roles
+            .retain(|e| self.roles.iter().any(|x| x.hash == e.hash));
+        s.consumed
+            .retain(|h| self.content.iter().any(|x| x.hash == *h));
+        s.fired
+            .retain(|h| self.triggers.iter().any(|x| x.hash == *h));
+        s.bant.retain(|(d, o)| {
+            self.bant
+                .iter()
+                .any(|x| x.hash == *d && x.options.iter().any(|y| y.hash == *o))
+        });
+        if !self.stages.iter().any(|x| x.hash == s.stage) {
+            s.stage = 0;
+        }
+        if !self.roles.iter().any(|x| x.hash == s.title_role) {
+            s.title_role = 0;
+        }
+        if s.fit_score <= 100 {
+            s.fit_tier = crate::fit::tier_for(self, f64::from(s.fit_score))
+                .and_then(|t| self.tiers.iter().position(|x| x.id == t.id))
+                .and_then(|i| u8::try_from(i).ok())
+                .unwrap_or(255);
+        }
+        s.revision = self.revision;
+    }
+}

@@ -1,0 +1,41 @@
+//! `buyerpath check`: every problem of a playbook at once.
+
+use crate::input::{read, render};
+use anyhow::Result;
+use buyerpath::Engine;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
+    let text = read(path)?;
+    match Engine::from_json(&text) {
+        Ok(e) => {
+            if !json {
+                println!(
+                    "{}: ok — playbook `{}` revision {}, slots {}",
+                    path.display(),
+                    e.playbook_id(),
+                    e.revision(),
+                    e.slot_ids().join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            if json {
+                for i in &err.issues {
+                    println!("{}", serde_json::to_string(i)?);
+                }
+            } else {
+                eprintln!(
+                    "{}: {} problem{}\n",
+                    path.display(),
+                    err.issues.len(),
+                    if err.issues.len() == 1 { "" } else { "s" }
+                );
+                eprint!("{}", render(&err));
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

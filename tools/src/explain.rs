@@ -1,0 +1,44 @@
+//! `buyerpath explain` and `buyerpath demo`: decisions as readable reports.
+
+use crate::input::{engine, example_journeys, examples_dir, journey, render};
+use anyhow::Result;
+use buyerpath::explain::explain;
+use buyerpath::journey::replay;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn run(playbook: &Path, journey_path: &Path, step: Option<usize>) -> Result<ExitCode> {
+    let e = engine(playbook)?;
+    let j = journey(journey_path)?;
+    let decisions = replay(&e, &j)
+        .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
+    for (i, d) in decisions.iter().enumerate() {
+        if step.map(|s| s == i + 1).unwrap_or(true) {
+            println!("{}", explain(d));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn demo(examples: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = examples.unwrap_or_else(examples_dir);
+    let e = engine(&dir.join("acme").join("playbook.json"))?;
+    let journeys = example_journeys(&dir.join("journeys"))?;
+    println!(
+        "buyerpath demo: {} journeys against playbook `{}` r{}\n",
+        journeys.len(),
+        e.playbook_id(),
+        e.revision()
+    );
+    for (_, j) in &journeys {
+        let decisions = replay(&e, j)
+            .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
+        println!("════ {} ════", j.id);
+        println!("{}\n", j.description);
+        println!("Expected: {}\n", j.expect);
+        if let Some(last) = decisions.last() {
+            println!("{}", explain(last));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

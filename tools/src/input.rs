@@ -1,0 +1,74 @@
+//! Reading playbooks and journeys from files, with readable errors.
+
+use anyhow::{Context as _, Result};
+use buyerpath::journey::Journey;
+use buyerpath::{Engine, Error};
+use std::path::{Path, PathBuf};
+
+/// Reads a file to a string, naming it in the error.
+pub fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Compiles a playbook file; a broken playbook is reported as every issue.
+pub fn engine(path: &Path) -> Result<Engine> {
+    let text = read(path)?;
+    Engine::from_json(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a valid playbook:\n{}",
+            path.display(),
+            render(&e)
+        )
+    })
+}
+
+/// Renders issues one per block, for terminals.
+pub fn render(e: &Error) -> String {
+    let mut out = String::new();
+    for (n, i) in e.issues.iter().enumerate() {
+        out.push_str(&format!(
+            "{:>3}. {}  [{}]\n     {}\n",
+            n + 1,
+            i.path,
+            i.code,
+            i.message
+        ));
+        if let Some(x) = &i.expected {
+            out.push_str(&format!("     expected: {x}\n"));
+        }
+        if let Some(x) = &i.found {
+            out.push_str(&format!("     found:    {x}\n"));
+        }
+        if let Some(x) = &i.hint {
+            out.push_str(&format!("     hint:     {x}\n"));
+        }
+    }
+    out
+}
+
+/// Reads one journey file.
+pub fn journey(path: &Path) -> Result<Journey> {
+    buyerpath::journey::parse(&read(path)?)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid journey:\n{}", path.display(), render(&e)))
+}
+
+/// The example journeys, sorted by file name.
+pub fn example_journeys(dir: &Path) -> Result<Vec<(PathBuf, Journey)>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().map(|x| x == "json").unwrap_or(false))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| journey(&p).map(|j| (p, j)))
+        .collect()
+}
+
+/// The repository's examples directory.
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("examples")
+}

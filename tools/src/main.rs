@@ -1,0 +1,122 @@
+//! `buyerpath`: native tools around the engine.
+
+mod check;
+mod explain;
+mod input;
+mod score;
+mod vectors;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "buyerpath",
+    version,
+    about = "Classify anonymous B2B visitors and pick next-best content from a playbook"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Validate a playbook and print every problem (exit 1 if any).
+    Check {
+        /// Playbook JSON file.
+        playbook: PathBuf,
+        /// Print problems as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay journeys (JSONL, one per line, or .json files) and write decisions as JSONL.
+    Score {
+        /// Playbook JSON file.
+        playbook: PathBuf,
+        /// Journey files: .jsonl (one journey per line) or .json; `-` reads JSONL from stdin.
+        #[arg(required = true)]
+        journeys: Vec<PathBuf>,
+        /// Output file (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a journey's decisions as readable reports.
+    Explain {
+        /// Playbook JSON file.
+        playbook: PathBuf,
+        /// Journey .json file.
+        journey: PathBuf,
+        /// Only this decision (1-based); default all.
+        #[arg(long)]
+        step: Option<usize>,
+    },
+    /// Explain every example journey against the example playbook (the README's main job).
+    Demo {
+        /// Examples directory (default: the repository's `examples/`).
+        #[arg(long)]
+        examples: Option<PathBuf>,
+    },
+    /// Print the playbook JSON Schema.
+    Schema {
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Regenerate (or `--check`) the shared test vectors from the example journeys.
+    Vectors {
+        /// Fail if the vectors on disk differ instead of writing them.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Hash list members (salted SHA-256 of the normalised domain) for a browser-safe playbook.
+    HashList {
+        /// Salt, stored in the playbook's list.
+        #[arg(long)]
+        salt: String,
+        /// Domains (or text with --text).
+        values: Vec<String>,
+        /// Normalise as plain text instead of domains.
+        #[arg(long)]
+        text: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Check { playbook, json } => check::run(&playbook, json),
+        Cmd::Score {
+            playbook,
+            journeys,
+            output,
+        } => score::run(&playbook, &journeys, output.as_deref()),
+        Cmd::Explain {
+            playbook,
+            journey,
+            step,
+        } => explain::run(&playbook, &journey, step),
+        Cmd::Demo { examples } => explain::demo(examples),
+        Cmd::Schema { output } => vectors::schema(output.as_deref()),
+        Cmd::Vectors { check } => vectors::run(check),
+        Cmd::HashList { salt, values, text } => {
+            let kind = if text {
+                buyerpath::lists::ListKind::Text
+            } else {
+                buyerpath::lists::ListKind::Domain
+            };
+            for v in values {
+                println!("{}", buyerpath::lists::hash_member_as(kind, &salt, &v));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

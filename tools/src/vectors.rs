@@ -1,0 +1,76 @@
+//! `buyerpath vectors` (the shared test vectors) and `buyerpath schema`.
+
+use crate::input::{engine, example_journeys, examples_dir, render};
+use anyhow::{bail, Context as _, Result};
+use buyerpath::journey::replay;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The vectors directory of the repository.
+pub fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests")
+        .join("vectors")
+}
+
+/// The text of one vector file: the playbook path, the journey and its decisions.
+pub fn vector_text(
+    j: &buyerpath::journey::Journey,
+    decisions: &[buyerpath::Decision],
+) -> Result<String> {
+    let v = serde_json::json!({
+        "playbook": "examples/acme/playbook.json",
+        "journey": j,
+        "decisions": decisions,
+    });
+    Ok(serde_json::to_string_pretty(&v)? + "\n")
+}
+
+pub fn run(check: bool) -> Result<ExitCode> {
+    let dir = examples_dir();
+    let e = engine(&dir.join("acme").join("playbook.json"))?;
+    let out = vectors_dir();
+    std::fs::create_dir_all(&out)?;
+    let mut stale = Vec::new();
+    for (path, j) in example_journeys(&dir.join("journeys"))? {
+        let ds = replay(&e, &j)
+            .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
+        let text = vector_text(&j, &ds)?;
+        let name = path.file_name().context("journey file name")?;
+        let target = out.join(name);
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current != text {
+            if check {
+                stale.push(target.display().to_string());
+            } else {
+                std::fs::write(&target, text)?;
+                println!("wrote {}", target.display());
+            }
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "vectors out of date (run `cargo run -p buyerpath-cli -- vectors`): {}",
+            stale.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn schema(output: Option<&Path>) -> Result<ExitCode> {
+    let text = schema_text()?;
+    match output {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The playbook JSON Schema, pretty-printed.
+pub fn schema_text() -> Result<String> {
+    let s = schemars::schema_for!(buyerpath::playbook::Playbook);
+    Ok(serde_json::to_string_pretty(&s)? + "\n")
+}
