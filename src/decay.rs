@@ -3,7 +3,7 @@
 
 /// The factor by which a value decays over `elapsed_ms` with a half-life of `half_life_ms`.
 pub fn factor(elapsed_ms: u64, half_life_ms: f64) -> f64 {
-    if elapsed_ms == 0 || !(half_life_ms > 0.0) {
+    if elapsed_ms == 0 || half_life_ms.is_nan() || half_life_ms <= 0.0 {
         return 1.0;
     }
     libm::exp2(-(elapsed_ms as f64) / half_life_ms)

@@ -99,6 +99,7 @@ pub fn decide(
         seq,
         stage_p: &st.p,
         stage: st.index,
+        stage_ok: &st.eligible,
         role_p: &role_p,
         industry: ctx
             .company

@@ -42,7 +42,11 @@ pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or("");
         let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let path = format!("{path}.{name}");
+        let path = if path.rsplit('.').next() == Some(name) {
+            path
+        } else {
+            format!("{path}.{name}")
+        };
         return Issue::new("unknown_field", path, format!("unknown field `{name}`"))
             .expected(format!("one of {}", candidates.join(", ")))
             .maybe_hint(did_you_mean(name, candidates.iter().copied()));
@@ -59,7 +63,13 @@ pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let mut parts = rest.splitn(2, ", expected ");
         let found = parts.next().unwrap_or("").to_string();
-        let expected = parts.next().unwrap_or("").to_string();
+        let expected = match parts.next().unwrap_or("") {
+            "u32" | "u64" | "usize" => "a whole number ≥ 0".to_string(),
+            "f64" | "f32" => "a number".to_string(),
+            "i64" | "i32" => "a whole number".to_string(),
+            "a boolean" | "bool" => "true or false".to_string(),
+            other => other.to_string(),
+        };
         return Issue::new("invalid_type", path, format!("wrong type: {found}"))
             .expected(expected)
             .found(found);

@@ -15,35 +15,35 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod attrs;
+pub(crate) mod attrs;
 pub mod condition;
 pub mod context;
-pub mod decay;
-pub mod decide;
+pub(crate) mod decay;
+pub(crate) mod decide;
 pub mod decision;
-pub mod engagement;
+pub(crate) mod engagement;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod explain;
-pub mod explore;
-pub mod fit;
-pub mod gates;
+pub(crate) mod explore;
+pub(crate) mod fit;
+pub(crate) mod gates;
 pub mod hash;
 pub mod journey;
 pub mod json;
-pub mod lifecycle;
+pub(crate) mod lifecycle;
 pub mod lists;
-pub mod observe;
+pub(crate) mod observe;
 pub mod playbook;
-pub mod recommend;
-pub mod role;
+pub(crate) mod recommend;
+pub(crate) mod role;
 pub mod signals;
-pub mod stage;
+pub(crate) mod stage;
 pub mod state;
 pub mod suggest;
 pub mod time;
-pub mod title;
+pub(crate) mod title;
 pub mod visitor;
 
 pub use context::{Consent, Context, DecideRequest};
@@ -51,4 +51,5 @@ pub use decision::Decision;
 pub use engine::Engine;
 pub use error::{Error, Issue};
 pub use event::Event;
+pub use observe::Observed;
 pub use visitor::{Decoded, Visitor};

@@ -48,7 +48,7 @@ pub fn evaluate(
         )
     } else if engagement >= lc.engaged_min {
         let why = match mql_min {
-            Some(m) if !qualified => format!(
+            Some(_) if !qualified => format!(
                 "engagement {engagement} ≥ {}; not qualified for MQL",
                 round_to(lc.engaged_min, 1)
             ),

@@ -221,11 +221,7 @@ fn record_bant(engine: &Engine, s: &mut VisitorState, ev: &Event) {
             continue;
         };
         let a = answer.trim().to_lowercase();
-        if let Some(opt) = dim
-            .options
-            .iter()
-            .find(|o| o.values.iter().any(|v| *v == a))
-        {
+        if let Some(opt) = dim.options.iter().find(|o| o.values.contains(&a)) {
             match s.bant.binary_search_by(|(d, _)| d.cmp(&dim.hash)) {
                 Ok(i) => {
                     if let Some(slot) = s.bant.get_mut(i) {

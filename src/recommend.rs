@@ -20,6 +20,8 @@ pub struct Visitor<'a> {
     pub stage_p: &'a [f64],
     /// Reported stage index.
     pub stage: usize,
+    /// Stages possible for this visitor, by index.
+    pub stage_ok: &'a [bool],
     /// Role probabilities by index.
     pub role_p: &'a [f64],
     /// Company industry, lower-cased.
@@ -127,6 +129,16 @@ pub fn recommend(
 
 fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
     if c.start_ms.is_some_and(|s| v.now < s) || c.end_ms.is_some_and(|e| v.now >= e) {
+        return false;
+    }
+    // Content only for stages this visitor cannot be in (customer content for a prospect).
+    if c.stage_count > 0
+        && !v
+            .stage_ok
+            .iter()
+            .enumerate()
+            .any(|(i, ok)| *ok && c.stage_mask & bit32(i) != 0)
+    {
         return false;
     }
     if c.gated {

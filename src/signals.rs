@@ -72,7 +72,7 @@ pub fn build(engine: &Engine, d: &Decision, ctx: &Context, classified_changed: b
         .company
         .get("domain")
         .and_then(Value::as_str)
-        .map(|s| crate::lists::normalize_domain(s));
+        .map(crate::lists::normalize_domain);
     let mut push = |name: &str, props: Value| {
         let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == name) else {
             return;
@@ -108,6 +108,10 @@ pub fn build(engine: &Engine, d: &Decision, ctx: &Context, classified_changed: b
             if full {
                 if let Some(s) = &d.role.seniority {
                     m.insert("seniority".into(), Value::from(s.as_str()));
+                    // The account view weights engagement by seniority (Demandbase-style).
+                    if let Some(x) = engine.role_model.seniority.iter().find(|x| &x.id == s) {
+                        m.insert("seniority_weight".into(), json!(x.multiplier));
+                    }
                 }
             }
         }

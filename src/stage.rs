@@ -1,6 +1,7 @@
 //! Buying-journey stage: a distribution from priors, the account snapshot and
 //! decayed evidence; the reported stage changes only when another stage beats
-//! it by the hysteresis margin, so one page view does not make it flap.
+//! it by the hysteresis margin (relative: with 0.2 the challenger needs 1.2×
+//! the current stage's probability), so one page view does not make it flap.
 
 use crate::attrs::lookup;
 use crate::decay::{factor, round_to};
@@ -17,6 +18,8 @@ pub struct StageNow {
     pub index: usize,
     /// Probabilities by stage index (0 for ineligible stages).
     pub p: Vec<f64>,
+    /// Whether each stage is possible for this visitor (`requires`).
+    pub eligible: Vec<bool>,
 }
 
 /// Computes the stage distribution and applies hysteresis against the state's stage.
@@ -80,7 +83,8 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> S
     let pv = |i: usize| p.get(i).copied().unwrap_or(0.0);
     let index = match prev {
         Some(pi)
-            if eligible.get(pi).copied().unwrap_or(false) && pv(best) < pv(pi) + sm.hysteresis =>
+            if eligible.get(pi).copied().unwrap_or(false)
+                && pv(best) < pv(pi) * (1.0 + sm.hysteresis) =>
         {
             pi
         }
@@ -114,7 +118,12 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> S
             })
             .collect(),
     };
-    StageNow { result, index, p }
+    StageNow {
+        result,
+        index,
+        p,
+        eligible,
+    }
 }
 
 /// Index of the largest value; the first wins ties.

@@ -170,7 +170,6 @@ impl Builder<'_> {
             };
             stages.push(Stage {
                 id: s.id.clone(),
-                label: s.label.clone(),
                 hash: fnv1a32(s.id.as_bytes()),
                 prior: s.prior,
                 requires,
@@ -186,7 +185,6 @@ impl Builder<'_> {
                 self.resolve("stage", &stage_ids, &r.stage, &format!("{path}.stage"))
             {
                 stage_rules.push(StageRule {
-                    id: r.id.clone(),
                     on,
                     stage,
                     weight: r.weight,
@@ -212,7 +210,6 @@ impl Builder<'_> {
             .iter()
             .map(|r| Role {
                 id: r.id.clone(),
-                label: r.label.clone(),
                 hash: fnv1a32(r.id.as_bytes()),
                 prior: r.prior,
                 titles: phrases(&r.titles),
@@ -244,7 +241,6 @@ impl Builder<'_> {
                 .collect();
             gates.push(Gate {
                 id: g.id.clone(),
-                label: g.label.clone(),
                 kind: g.kind,
                 condition,
                 exclude,
@@ -284,7 +280,6 @@ impl Builder<'_> {
             fit_max += max;
             criteria.push(Criterion {
                 id: c.id.clone(),
-                label: c.label.clone(),
                 path: split_path(&c.attribute),
                 weight: c.weight,
                 bands,
@@ -329,7 +324,6 @@ impl Builder<'_> {
             }
             rules.push(EngagementRule {
                 id: r.id.clone(),
-                label: r.label.clone(),
                 hash: fnv1a32(r.id.as_bytes()),
                 on,
                 milli: milli(r.points),

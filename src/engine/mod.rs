@@ -55,7 +55,6 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 pub(crate) struct Stage {
     pub id: String,
-    pub label: String,
     pub hash: u32,
     pub prior: f64,
     pub requires: Option<Condition>,
@@ -73,7 +72,6 @@ pub(crate) struct StageModel {
 
 #[derive(Debug, Clone)]
 pub(crate) struct StageRule {
-    pub id: String,
     pub on: EventMatcher,
     pub stage: usize,
     pub weight: f64,
@@ -82,7 +80,6 @@ pub(crate) struct StageRule {
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
     pub id: String,
-    pub label: String,
     pub hash: u32,
     pub prior: f64,
     /// Title phrases as normalised token lists.
@@ -109,7 +106,6 @@ pub(crate) struct Seniority {
 #[derive(Debug, Clone)]
 pub(crate) struct Gate {
     pub id: String,
-    pub label: String,
     pub kind: GateKind,
     pub condition: Condition,
     pub exclude: bool,
@@ -120,7 +116,6 @@ pub(crate) struct Gate {
 #[derive(Debug, Clone)]
 pub(crate) struct Criterion {
     pub id: String,
-    pub label: String,
     pub path: Vec<String>,
     pub weight: f64,
     pub bands: Vec<Band>,
@@ -159,7 +154,6 @@ pub(crate) struct Engagement {
 #[derive(Debug, Clone)]
 pub(crate) struct EngagementRule {
     pub id: String,
-    pub label: String,
     pub hash: u32,
     pub on: EventMatcher,
     /// Points in thousandths.
@@ -289,10 +283,6 @@ impl Engine {
             .ok()
             .and_then(|i| self.content_index.get(i))
             .map(|(_, ix)| *ix)
-    }
-    /// Looks a content item up by its id hash (state entries).
-    pub(crate) fn content_by_hash(&self, h: u32) -> Option<usize> {
-        self.content.iter().position(|c| c.hash == h)
     }
 }
 

@@ -114,7 +114,8 @@ pub struct StageSpec {
 pub struct StageModelSpec {
     /// Half-life of stage evidence, in days.
     pub half_life_days: f64,
-    /// A new stage must beat the current one by this probability margin to replace it.
+    /// Relative margin: a new stage replaces the current one only with at least
+    /// (1 + hysteresis) × the current stage's probability.
     pub hysteresis: f64,
     /// Evidence a content view adds, split over the content's stages.
     pub content_view_weight: f64,
@@ -128,7 +129,7 @@ impl Default for StageModelSpec {
     fn default() -> Self {
         StageModelSpec {
             half_life_days: 21.0,
-            hysteresis: 0.1,
+            hysteresis: 0.2,
             content_view_weight: 1.0,
             account_prior_weight: 3.0,
             rules: Vec::new(),

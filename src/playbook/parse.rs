@@ -167,7 +167,7 @@ fn check_elements(
         match res {
             Ok(()) => keep.push(item),
             Err(issue) => {
-                issues.push(issue);
+                issues.push(*issue);
                 if let Some(id) = item.get("id").and_then(Value::as_str) {
                     removed_ids.push(id.to_string());
                 }
@@ -177,10 +177,10 @@ fn check_elements(
     *items = keep;
 }
 
-fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Issue> {
+fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Box<Issue>> {
     serde_path_to_error::deserialize::<_, T>(item)
         .map(|_| ())
-        .map_err(|e| serde_issue(path, &e))
+        .map_err(|e| Box::new(serde_issue(path, &e)))
 }
 
 /// Nesting depth of a JSON value (iterative, so hostile input cannot overflow the stack).

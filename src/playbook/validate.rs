@@ -81,7 +81,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     }
     let sm = &p.stage_model;
     v.positive("$.stage_model.half_life_days", sm.half_life_days);
-    v.range("$.stage_model.hysteresis", sm.hysteresis, 0.0, 0.99);
+    v.range("$.stage_model.hysteresis", sm.hysteresis, 0.0, 10.0);
     v.non_negative("$.stage_model.content_view_weight", sm.content_view_weight);
     v.non_negative(
         "$.stage_model.account_prior_weight",
@@ -434,7 +434,7 @@ impl Checker<'_> {
         }
     }
     fn non_negative(&mut self, path: &str, x: f64) {
-        if !(x.is_finite() && x >= 0.0 && x <= 1e9) {
+        if !(x.is_finite() && (0.0..=1e9).contains(&x)) {
             self.push(
                 Issue::new("out_of_range", path, "must be ≥ 0")
                     .expected("a number ≥ 0")

@@ -19,10 +19,17 @@ pub fn vector_text(
     j: &buyerpath::journey::Journey,
     decisions: &[buyerpath::Decision],
 ) -> Result<String> {
+    // The decisions for people (keys sorted), and the SHA-256 of each decision's
+    // exact compact JSON as the engine writes it: what every runtime must reproduce byte for byte.
+    let digests: Vec<String> = decisions
+        .iter()
+        .map(|d| serde_json::to_string(d).map(|s| sha256_hex(&s)))
+        .collect::<Result<_, _>>()?;
     let v = serde_json::json!({
         "playbook": "examples/acme/playbook.json",
         "journey": j,
         "decisions": decisions,
+        "sha256": digests,
     });
     Ok(serde_json::to_string_pretty(&v)? + "\n")
 }
@@ -73,4 +80,13 @@ pub fn schema(output: Option<&Path>) -> Result<ExitCode> {
 pub fn schema_text() -> Result<String> {
     let s = schemars::schema_for!(buyerpath::playbook::Playbook);
     Ok(serde_json::to_string_pretty(&s)? + "\n")
+}
+
+/// Lower-case hex SHA-256 of a string.
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

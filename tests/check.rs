@@ -1,0 +1,168 @@
+//! Playbook validation: every problem at once, each with a code, a JSON path
+//! and a hint.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use buyerpath::Engine;
+use serde_json::json;
+
+/// The example playbook with five mistakes a marketer might make.
+pub fn broken() -> serde_json::Value {
+    let mut p = common::example_playbook();
+    p["content"][3]["stages"][0] = json!("supplier_selecton");
+    p["fit"]["criteria"][2]["weight"] = json!(-2);
+    p["gates"][0]["require"] = json!({"company.country": {"$inn": ["US", "CA"]}});
+    p["engagement"]["rules"][1]["points"] = json!("ten");
+    p["slots"][0]["count"] = json!("three");
+    p
+}
+
+#[test]
+fn five_mistakes_five_precise_errors() {
+    let err = Engine::from_value(broken()).unwrap_err();
+    let got: Vec<(String, String)> = err
+        .issues
+        .iter()
+        .map(|i| (i.code.clone(), i.path.clone()))
+        .collect();
+    assert_eq!(err.issues.len(), 5, "{err}");
+    let want = [
+        ("invalid_type", "$.engagement.rules[1].points"),
+        ("invalid_type", "$.slots[0].count"),
+        ("negative_weight", "$.fit.criteria[2].weight"),
+        (
+            "unknown_operator",
+            "$.gates[0].require.company.country.$inn",
+        ),
+        ("unknown_stage", "$.content[3].stages[0]"),
+    ];
+    for (code, path) in want {
+        assert!(
+            got.iter().any(|(c, p)| c == code && p == path),
+            "missing {code} at {path}; got {got:?}"
+        );
+    }
+    let stage = err
+        .issues
+        .iter()
+        .find(|i| i.code == "unknown_stage")
+        .unwrap();
+    assert_eq!(
+        stage.hint.as_deref(),
+        Some("did you mean `supplier_selection`?")
+    );
+    let op = err
+        .issues
+        .iter()
+        .find(|i| i.code == "unknown_operator")
+        .unwrap();
+    assert!(op.hint.as_deref().unwrap_or("").contains("$in"), "{op}");
+    let ty = err
+        .issues
+        .iter()
+        .find(|i| i.path == "$.engagement.rules[1].points")
+        .unwrap();
+    assert!(ty.expected.is_some() && ty.found.is_some(), "{ty}");
+}
+
+#[test]
+fn unknown_field_gets_did_you_mean() {
+    let mut p = common::example_playbook();
+    let stage = p["stages"][0].as_object_mut().unwrap();
+    let prior = stage.remove("prior").unwrap_or(json!(1));
+    stage.insert("priro".into(), prior);
+    let err = Engine::from_value(p).unwrap_err();
+    assert_eq!(err.issues.len(), 1, "{err}");
+    let i = &err.issues[0];
+    assert_eq!(
+        (i.code.as_str(), i.path.as_str()),
+        ("unknown_field", "$.stages[0].priro")
+    );
+    assert_eq!(i.hint.as_deref(), Some("did you mean `prior`?"));
+}
+
+#[test]
+fn references_and_ranges_are_checked() {
+    let mut p = common::example_playbook();
+    p["slots"][1]["default"] = json!("no-such-item");
+    p["lifecycle"]["mql"]["Z"] = json!(40);
+    p["holdout"]["percent"] = json!(80);
+    p["fit"]["tiers"][1]["min"] = json!(99);
+    p["content"][0]["start"] = json!("2026-13-01");
+    let err = Engine::from_value(p).unwrap_err();
+    let codes: Vec<&str> = err.issues.iter().map(|i| i.code.as_str()).collect();
+    for c in [
+        "unknown_content",
+        "unknown_tier",
+        "out_of_range",
+        "tiers_not_descending",
+        "invalid_date",
+    ] {
+        assert!(codes.contains(&c), "missing {c}: {err}");
+    }
+}
+
+#[test]
+fn invalid_json_and_wrong_version() {
+    let e = Engine::from_json("{\"version\": 1,").unwrap_err();
+    assert_eq!(e.code(), "invalid_json");
+    assert!(e.issues[0].hint.as_deref().unwrap().contains("line 1"));
+    let mut p = common::example_playbook();
+    p["version"] = json!(7);
+    let e = Engine::from_value(p).unwrap_err();
+    assert_eq!(e.code(), "unsupported_version");
+    assert_eq!(Engine::from_json("[]").unwrap_err().code(), "invalid_type");
+}
+
+#[test]
+fn limits_are_enforced() {
+    // Nesting.
+    let mut deep = json!({"x": 1});
+    for _ in 0..30 {
+        deep = json!({ "$and": [deep] });
+    }
+    let mut p = common::example_playbook();
+    p["triggers"][0]["when"] = deep;
+    assert_eq!(
+        Engine::from_value(p).unwrap_err().code(),
+        "playbook_too_deep"
+    );
+    // Size.
+    let big = format!(
+        "{{\"version\":1,\"pad\":\"{}\"}}",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    assert_eq!(
+        Engine::from_json(&big).unwrap_err().code(),
+        "playbook_too_large"
+    );
+    // Count.
+    let mut p = common::example_playbook();
+    let one = p["stages"][0].clone();
+    let many: Vec<_> = (0..40)
+        .map(|i| {
+            let mut s = one.clone();
+            s["id"] = json!(format!("s{i}"));
+            s
+        })
+        .collect();
+    p["stages"] = json!(many);
+    let e = Engine::from_value(p).unwrap_err();
+    assert!(
+        e.issues
+            .iter()
+            .any(|i| i.code == "too_many" && i.path == "$.stages"),
+        "{e}"
+    );
+    // Regex size.
+    let mut p = common::example_playbook();
+    p["triggers"][0]["when"] = json!({"page.url": {"$regex": "a".repeat(300)}});
+    let e = Engine::from_value(p).unwrap_err();
+    assert!(e.issues.iter().any(|i| i.code == "regex_too_large"), "{e}");
+}

@@ -1,0 +1,175 @@
+//! Visitor state: size bound, exact round trip, signing, strict decoding,
+//! migration between playbook revisions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use buyerpath::Engine;
+use common::*;
+use serde_json::json;
+
+#[test]
+fn two_hundred_events_fit_in_a_cookie() {
+    let engine = example_engine();
+    let (mut v, t) = visitor_with_events(&engine, 200);
+    let d = engine.decide(&mut v, &req(t + MIN, json!({"consent": "full", "company": {"domain": "acme.com", "industry": "software"}, "campaign": {"source": "google", "medium": "cpc", "name": "q4-observability"}}))).unwrap();
+    assert!(d.engagement.score > 0.0);
+    let s = engine.encode(&v, None);
+    let signed = engine.encode(&v, Some(b"edge-secret"));
+    println!(
+        "state for 200 events: {} chars ({} signed)",
+        s.len(),
+        signed.len()
+    );
+    assert!(s.len() <= 1200, "state is {} chars", s.len());
+    assert!(
+        signed.len() <= 1200,
+        "signed state is {} chars",
+        signed.len()
+    );
+    assert!(
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "cookie-safe"
+    );
+}
+
+#[test]
+fn state_stays_bounded_for_long_histories() {
+    let engine = example_engine();
+    let (v, _) = visitor_with_events(&engine, 3000);
+    let s = engine.encode(&v, None);
+    assert!(
+        s.len() <= 1200,
+        "state is {} chars after 3000 events",
+        s.len()
+    );
+}
+
+#[test]
+fn decode_encode_round_trips_exactly() {
+    let engine = example_engine();
+    for n in [0, 1, 20, 200] {
+        let (mut v, t) = visitor_with_events(&engine, n);
+        engine
+            .decide(
+                &mut v,
+                &req(
+                    t + MIN,
+                    json!({"consent": "full", "person": {"title": "VP Eng"}}),
+                ),
+            )
+            .unwrap();
+        let d = engine.decode(&engine.encode(&v, None), None).unwrap();
+        assert_eq!(d.visitor, v, "{n} events");
+        assert!(!d.migrated && !d.verified);
+        let d = engine
+            .decode(&engine.encode(&v, Some(b"k")), Some(b"k"))
+            .unwrap();
+        assert_eq!(d.visitor, v);
+        assert!(d.verified);
+    }
+}
+
+#[test]
+fn decisions_continue_identically_after_a_round_trip() {
+    let engine = example_engine();
+    let (mut a, t) = visitor_with_events(&engine, 50);
+    let mut b = engine
+        .decode(&engine.encode(&a, None), None)
+        .unwrap()
+        .visitor;
+    let r = req(
+        t + DAY,
+        json!({"consent": "anonymous", "company": {"industry": "financial_services", "employees": 900, "country": "US", "region": "NY"}}),
+    );
+    let da = serde_json::to_string(&engine.decide(&mut a, &r).unwrap()).unwrap();
+    let db = serde_json::to_string(&engine.decide(&mut b, &r).unwrap()).unwrap();
+    assert_eq!(da, db);
+}
+
+#[test]
+fn tampered_forged_and_foreign_states_are_refused() {
+    let engine = example_engine();
+    let (v, _) = visitor_with_events(&engine, 30);
+    let signed = engine.encode(&v, Some(b"right-key"));
+    assert_eq!(
+        engine
+            .decode(&signed, Some(b"wrong-key"))
+            .unwrap_err()
+            .code(),
+        "state_bad_signature"
+    );
+    // Flip one character in the middle.
+    let mut chars: Vec<char> = signed.chars().collect();
+    let mid = chars.len() / 2;
+    chars[mid] = if chars[mid] == 'A' { 'B' } else { 'A' };
+    let tampered: String = chars.into_iter().collect();
+    assert!(engine.decode(&tampered, Some(b"right-key")).is_err());
+    // An unsigned state where a signed one is required.
+    assert_eq!(
+        engine
+            .decode(&engine.encode(&v, None), Some(b"right-key"))
+            .unwrap_err()
+            .code(),
+        "state_unsigned"
+    );
+    // Garbage of every kind: an error, never a panic.
+    for g in [
+        "",
+        "!!!",
+        "QUJD",
+        "Qg",
+        "QgE",
+        "QgEA",
+        &"A".repeat(9000),
+        "QgEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        assert!(engine.decode(g, None).is_err(), "{g:?}");
+    }
+    // Every truncation of a valid state fails cleanly.
+    let plain = engine.encode(&v, None);
+    for cut in 0..plain.len() {
+        assert!(engine.decode(&plain[..cut], None).is_err(), "cut at {cut}");
+    }
+    // A state from another playbook.
+    let mut other = example_playbook();
+    other["id"] = json!("someone-else");
+    let other = Engine::from_value(other).unwrap();
+    assert_eq!(
+        other.decode(&plain, None).unwrap_err().code(),
+        "state_foreign_playbook"
+    );
+}
+
+#[test]
+fn a_new_revision_migrates_the_state() {
+    let engine = example_engine();
+    let (v, t) = visitor_with_events(&engine, 60);
+    let text = engine.encode(&v, None);
+    let mut next = example_playbook();
+    next["revision"] = json!(2);
+    // Remove the first engagement rule and the first content item.
+    let rule = next["engagement"]["rules"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    next["engagement"]["rules"]
+        .as_array_mut()
+        .unwrap()
+        .remove(0);
+    let next = Engine::from_value(next).unwrap();
+    let d = next.decode(&text, None).unwrap();
+    assert!(d.migrated);
+    assert_eq!(d.visitor.state().revision, 2);
+    assert!(d.visitor.state().rules.len() <= v.state().rules.len());
+    let h = buyerpath::hash::fnv1a32(rule.as_bytes());
+    assert!(d.visitor.state().rules.iter().all(|r| r.hash != h));
+    let mut mv = d.visitor;
+    next.decide(&mut mv, &req(t + MIN, json!({}))).unwrap();
+}

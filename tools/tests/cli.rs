@@ -1,0 +1,169 @@
+//! The `buyerpath` command line, run as a user would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn bp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_accepts_the_example() {
+    let out = bp(&["check", "examples/acme/playbook.json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
+
+#[test]
+fn check_reports_five_problems_in_one_run() {
+    let out = bp(&["check", "tests/fixtures/broken-playbook.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("5 problems"), "{err}");
+    for needle in [
+        "$.content[3].stages[0]",
+        "did you mean `supplier_selection`?",
+        "$.fit.criteria[2].weight",
+        "$.gates[0].require.company.country.$inn",
+        "$.engagement.rules[1].points",
+        "$.slots[0].count",
+    ] {
+        assert!(err.contains(needle), "missing {needle} in:\n{err}");
+    }
+    let json = bp(&["check", "--json", "tests/fixtures/broken-playbook.json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines
+        .iter()
+        .all(|l| l["code"].is_string() && l["path"].is_string() && l["message"].is_string()));
+}
+
+#[test]
+fn schema_file_is_current() {
+    let out = bp(&["schema"]);
+    assert!(out.status.success());
+    let on_disk = std::fs::read_to_string(root().join("schema/playbook.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        on_disk,
+        "run `cargo run -p buyerpath-cli -- schema -o schema/playbook.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
+    assert!(schema["properties"]["content"].is_object());
+}
+
+#[test]
+fn score_streams_jsonl_decisions() {
+    let dir = root().join("examples/journeys");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    // Also as one JSONL file, the batch format.
+    let jsonl = std::env::temp_dir().join(format!("bp-journeys-{}.jsonl", std::process::id()));
+    let mut text = String::new();
+    for f in &files {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    text.push_str("{\"id\":\"broken\"}\n");
+    std::fs::write(&jsonl, text).unwrap();
+    let out = bp(&[
+        "score",
+        "examples/acme/playbook.json",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one broken journey fails the run"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing_field"), "{err}");
+    assert!(
+        err.contains(&format!("scored {} journeys", files.len() + 1)),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 2 * files.len(), "{} decisions", lines.len());
+    assert!(lines.iter().all(|l| l["result"]["fit"]["tier"].is_string()));
+    // Same output as the .json files given directly.
+    let mut args = vec!["score", "examples/acme/playbook.json"];
+    args.extend(files.iter().map(String::as_str));
+    let direct = bp(&args);
+    assert!(direct.status.success());
+    assert_eq!(String::from_utf8_lossy(&direct.stdout), stdout);
+    std::fs::remove_file(jsonl).ok();
+}
+
+#[test]
+fn explain_and_demo_read_like_reports() {
+    let out = bp(&[
+        "explain",
+        "examples/acme/playbook.json",
+        "examples/journeys/01-tier-a-evaluator.json",
+        "--step",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Fit:",
+        "tier",
+        "Stage:",
+        "Role:",
+        "Lifecycle:",
+        "Slot hero",
+        "because",
+        "Next-best action:",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    let demo = bp(&["demo"]);
+    assert!(demo.status.success());
+    assert!(
+        String::from_utf8_lossy(&demo.stdout)
+            .matches("════")
+            .count()
+            >= 24
+    );
+}
+
+#[test]
+fn bad_input_files_give_clear_errors() {
+    let out = bp(&["check", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
