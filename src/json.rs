@@ -30,7 +30,7 @@ pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> 
 /// Turns a serde error (with its inner path) into an issue with a full JSON path.
 pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Issue {
     let inner = e.path().to_string();
-    let path = if inner == "." || inner.is_empty() {
+    let path = if inner == "." || inner.is_empty() || inner == "?" {
         base.to_string()
     } else if inner.starts_with('[') {
         format!("{base}{inner}")

@@ -1,0 +1,409 @@
+//! Engine behaviour: decay, caps, bursts, hysteresis, consent, privacy,
+//! holdout, eligibility, triggers, input errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use buyerpath::journey::{replay, Journey};
+use buyerpath::{Decision, Engine, Event};
+use common::*;
+use serde_json::json;
+
+fn fintech() -> serde_json::Value {
+    json!({"consent": "full", "company": {"domain": "northbank.example", "industry": "financial_services", "employees": 1200, "revenue": 300000000, "country": "US", "region": "NY", "type": "business", "funding_stage": "series_d", "tech": ["snowflake", "dbt", "airflow", "aws", "kubernetes"]}, "account": {"tier": "tier1"}})
+}
+
+fn view(engine: &Engine, v: &mut buyerpath::Visitor, t: u64, id: &str, dwell: u64) {
+    engine.observe(
+        v,
+        &ev(json!({"type": "page_view", "ts": t, "content_id": id, "dwell_seconds": dwell})),
+    );
+}
+
+fn all_vector_decisions() -> Vec<(Journey, Vec<Decision>)> {
+    let engine = example_engine();
+    let dir = root().join("tests/vectors");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+        let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
+        let d = replay(&engine, &j).unwrap();
+        out.push((j, d));
+    }
+    out
+}
+
+#[test]
+fn engagement_decays_by_half_life() {
+    let engine = example_engine();
+    let mut v = engine.visitor("decay-1").unwrap();
+    for i in 0..4 {
+        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
+    }
+    let now = engine
+        .decide(&mut v, &req(T0 + 5 * MIN, fintech()))
+        .unwrap()
+        .engagement
+        .points;
+    let later = engine
+        .decide(&mut v, &req(T0 + 5 * MIN + 90 * DAY, fintech()))
+        .unwrap()
+        .engagement
+        .points;
+    assert!(now > 0.0);
+    assert!(later < now / 4.0, "90 days later {later} vs {now}");
+}
+
+#[test]
+fn daily_caps_hold() {
+    let engine = example_engine();
+    let mut one = engine.visitor("cap-1").unwrap();
+    let mut many = engine.visitor("cap-2").unwrap();
+    view(&engine, &mut one, T0, "blog-build-vs-buy", 30);
+    for i in 0..40 {
+        // one a minute: no burst, but far above the blog cap
+        view(&engine, &mut many, T0 + i * MIN, "blog-build-vs-buy", 30);
+    }
+    let r = req(T0 + DAY / 2, json!({}));
+    let p1 = engine.decide(&mut one, &r).unwrap().engagement.points;
+    let p40 = engine.decide(&mut many, &r).unwrap().engagement.points;
+    assert!(
+        p40 < 12.0 * p1,
+        "40 reads count {p40}, one read {p1}: the daily cap must bound it"
+    );
+}
+
+#[test]
+fn bursts_are_ignored() {
+    let engine = example_engine();
+    let mut bot = engine.visitor("bot-1").unwrap();
+    let mut human = engine.visitor("human-1").unwrap();
+    for i in 0..40u64 {
+        view(&engine, &mut bot, T0 + i * 300, "pricing", 0);
+    }
+    for i in 0..6u64 {
+        view(&engine, &mut human, T0 + i * 5 * MIN, "pricing", 90);
+    }
+    let r = req(T0 + DAY, json!({}));
+    let b = engine.decide(&mut bot, &r).unwrap();
+    let h = engine.decide(&mut human, &r).unwrap();
+    assert!(
+        b.engagement.ignored_events >= 30,
+        "{}",
+        b.engagement.ignored_events
+    );
+    assert!(
+        b.engagement.points <= h.engagement.points,
+        "bot {} vs human {}",
+        b.engagement.points,
+        h.engagement.points
+    );
+    assert_eq!(h.engagement.ignored_events, 0);
+}
+
+#[test]
+fn one_page_view_does_not_flip_the_stage() {
+    let engine = example_engine();
+    let mut v = engine.visitor("hyst-1").unwrap();
+    for (i, id) in [
+        "compare-pipewatch",
+        "compare-datasentry",
+        "compare-in-house",
+        "pricing",
+    ]
+    .iter()
+    .enumerate()
+    {
+        view(&engine, &mut v, T0 + i as u64 * 10 * MIN, id, 150);
+    }
+    let first = engine.decide(&mut v, &req(T0 + HOUR, fintech())).unwrap();
+    view(&engine, &mut v, T0 + HOUR + MIN, "blog-build-vs-buy", 40);
+    let second = engine
+        .decide(&mut v, &req(T0 + HOUR + 2 * MIN, fintech()))
+        .unwrap();
+    assert_eq!(
+        first.stage.id, second.stage.id,
+        "a single blog read must not move the stage"
+    );
+    assert!(!second.stage.changed);
+}
+const HOUR: u64 = 3_600_000;
+
+#[test]
+fn consent_gates_signals_and_person_data() {
+    let engine = example_engine();
+    let run = |consent: &str| {
+        let mut v = engine.visitor("consent-1").unwrap();
+        view(&engine, &mut v, T0, "pricing", 60);
+        let mut ctx = fintech();
+        ctx["consent"] = json!(consent);
+        ctx["person"] = json!({"title": "VP Eng"});
+        (engine.decide(&mut v, &req(T0 + MIN, ctx)).unwrap(), v)
+    };
+    let (none, v_none) = run("none");
+    assert!(none.signals.is_empty());
+    assert_eq!(
+        v_none.state().title_role,
+        0,
+        "nothing person-derived kept without consent"
+    );
+    let (anon, v_anon) = run("anonymous");
+    assert!(!anon.signals.is_empty());
+    let text = serde_json::to_string(&anon.signals).unwrap();
+    assert!(
+        !text.contains("\"role\"") && !text.contains("seniority"),
+        "{text}"
+    );
+    assert_eq!(v_anon.state().title_role, 0);
+    let (full, v_full) = run("full");
+    let text = serde_json::to_string(&full.signals).unwrap();
+    assert!(text.contains("\"role\":\"technical_evaluator\""), "{text}");
+    assert_ne!(v_full.state().title_role, 0);
+    for s in &full.signals {
+        assert_eq!(s["type"], "track");
+        for k in [
+            "event",
+            "anonymousId",
+            "messageId",
+            "originalTimestamp",
+            "properties",
+            "context",
+        ] {
+            assert!(!s[k].is_null(), "missing {k} in {s}");
+        }
+        assert_eq!(s["context"]["consent"], "full");
+    }
+}
+
+#[test]
+fn nothing_personal_ever_leaves() {
+    let engine = example_engine();
+    let mut v = engine.visitor("pii-1").unwrap();
+    engine.observe(
+        &mut v,
+        &ev(json!({"type": "form_submit", "ts": T0, "form": "demo_request", "url": "/demo?email=jane.doe@northbank.example",
+            "fields": {"email": "jane.doe@northbank.example", "name": "Jane Doe", "phone": "+1 555 0100", "budget": "$50k-$250k", "pain": "our pipelines break at 3am, call me"}})),
+    );
+    let mut ctx = fintech();
+    ctx["person"] = json!({"title": "VP Engineering (Jane Doe)"});
+    ctx["page"] = json!({"url": "/demo?email=jane.doe@northbank.example&ip=203.0.113.7"});
+    let d = engine.decide(&mut v, &req(T0 + MIN, ctx)).unwrap();
+    let text = serde_json::to_string(&d.signals).unwrap() + &engine.encode(&v, None);
+    for needle in [
+        "jane",
+        "Jane",
+        "Doe",
+        "@",
+        "555",
+        "203.0.113.7",
+        "3am",
+        "VP Engineering",
+    ] {
+        assert!(!text.contains(needle), "{needle} leaked: {text}");
+    }
+    // Person fields other than the title are refused outright.
+    let bad = buyerpath::DecideRequest::from_value(
+        &json!({"now": T0, "context": {"person": {"email": "a@b.c"}}}),
+    );
+    assert_eq!(bad.unwrap_err().code(), "unknown_field");
+    // And across every example journey.
+    for (j, ds) in all_vector_decisions() {
+        let text =
+            serde_json::to_string(&ds.iter().map(|d| &d.signals).collect::<Vec<_>>()).unwrap();
+        assert!(!text.contains('@'), "{}", j.id);
+        if let Some(t) = j.context.get("person").and_then(|p| p["title"].as_str()) {
+            assert!(!text.contains(t), "{}: title leaked", j.id);
+        }
+    }
+}
+
+#[test]
+fn holdout_visitors_get_slot_defaults() {
+    let engine = example_engine();
+    let id = (0..10_000)
+        .map(|i| format!("hold-{i}"))
+        .find(|id| buyerpath::hash::hash("lumora-2026-holdout", id, 2).unwrap() < 0.05)
+        .unwrap();
+    let mut v = engine.visitor(&id).unwrap();
+    view(&engine, &mut v, T0, "pricing", 60);
+    let d = engine.decide(&mut v, &req(T0 + MIN, fintech())).unwrap();
+    assert!(d.holdout);
+    assert!(
+        d.slots.iter().all(|s| s.default && s.picks.len() == 1),
+        "{:?}",
+        d.slots
+    );
+    let mut other = engine.visitor("hold-treated").unwrap();
+    view(&engine, &mut other, T0, "pricing", 60);
+    if buyerpath::hash::hash("lumora-2026-holdout", "hold-treated", 2).unwrap() >= 0.05 {
+        assert!(
+            !engine
+                .decide(&mut other, &req(T0 + MIN, fintech()))
+                .unwrap()
+                .holdout
+        );
+    }
+}
+
+#[test]
+fn picks_are_always_eligible() {
+    let pb = example_playbook();
+    let slots: std::collections::BTreeMap<String, Vec<String>> = pb["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["formats"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let items: std::collections::BTreeMap<String, serde_json::Value> = pb["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c.clone()))
+        .collect();
+    let mut checked = 0;
+    for (j, ds) in all_vector_decisions() {
+        for d in ds {
+            let mut seen = std::collections::BTreeSet::new();
+            for s in &d.slots {
+                for p in &s.picks {
+                    checked += 1;
+                    let item = &items[&p.id];
+                    assert!(
+                        s.default || slots[&s.slot].contains(&p.format),
+                        "{}: {} in {}",
+                        j.id,
+                        p.id,
+                        s.slot
+                    );
+                    if let Some(end) = item["end"].as_str() {
+                        assert!(
+                            buyerpath::time::iso8601(d.now)[..10] <= *end,
+                            "{}: {} ended {end}",
+                            j.id,
+                            p.id
+                        );
+                    }
+                    assert!(
+                        s.default || seen.insert(p.id.clone()),
+                        "{}: {} picked twice",
+                        j.id,
+                        p.id
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 100);
+}
+
+#[test]
+fn triggers_fire_once() {
+    let engine = example_engine();
+    let mut v = engine.visitor("trig-1").unwrap();
+    for i in 0..5 {
+        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
+    }
+    let mut ctx = fintech();
+    ctx["page"] = json!({"content_id": "pricing", "url": "/pricing"});
+    let first = engine
+        .decide(&mut v, &req(T0 + 6 * MIN, ctx.clone()))
+        .unwrap();
+    assert!(
+        first.triggers.iter().any(|t| t.id == "tier_a_on_pricing"),
+        "{:?} tier {}",
+        first.triggers,
+        first.fit.tier
+    );
+    let second = engine.decide(&mut v, &req(T0 + 7 * MIN, ctx)).unwrap();
+    assert!(second.triggers.iter().all(|t| t.id != "tier_a_on_pricing"));
+}
+
+#[test]
+fn bad_input_is_an_error_with_a_code_and_path() {
+    let engine = example_engine();
+    let cases = [
+        (
+            r#"{"type":"page_veiw","ts":1}"#,
+            "unknown_event_type",
+            "$.type",
+        ),
+        (r#"{"type":"page_view"}"#, "missing_field", "$"),
+        (r#"{"type":"page_view","ts":-5}"#, "invalid_value", "$.ts"),
+        (
+            r#"{"type":"page_view","ts":1,"dwell_seconds":-1}"#,
+            "out_of_range",
+            "$.dwell_seconds",
+        ),
+        (
+            r#"{"type":"page_view","ts":1,"ssn":"x"}"#,
+            "unknown_field",
+            "$.ssn",
+        ),
+        (r#"{"type":"page_view","ts":1"#, "invalid_json", "$"),
+    ];
+    for (text, code, path) in cases {
+        let e = Event::from_json(text).unwrap_err();
+        assert_eq!((e.code(), e.path()), (code, path), "{text}: {e}");
+    }
+    let e = Event::from_json(r#"{"type":"page_veiw","ts":1}"#).unwrap_err();
+    assert_eq!(
+        e.issues[0].hint.as_deref(),
+        Some("did you mean `page_view`?")
+    );
+    let huge = format!(
+        r#"{{"type":"page_view","ts":1,"url":"{}"}}"#,
+        "x".repeat(10_000)
+    );
+    assert_eq!(
+        Event::from_json(&huge).unwrap_err().code(),
+        "event_too_large"
+    );
+    let mut v = engine.visitor("bad-1").unwrap();
+    let r = buyerpath::DecideRequest::from_value(&json!({"now": T0, "slots": ["heroo"]})).unwrap();
+    let e = engine.decide(&mut v, &r).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("unknown_slot", "$.slots[0]"));
+    assert_eq!(e.issues[0].hint.as_deref(), Some("did you mean `hero`?"));
+    assert_eq!(
+        engine.visitor("jane@example.com").unwrap_err().code(),
+        "invalid_visitor_id"
+    );
+}
+
+#[test]
+fn exploration_is_reproducible() {
+    let engine = example_engine();
+    let run = |id: &str| {
+        let mut v = engine.visitor(id).unwrap();
+        view(&engine, &mut v, T0, "blog-build-vs-buy", 60);
+        serde_json::to_string(
+            &engine
+                .decide(&mut v, &req(T0 + MIN, fintech()))
+                .unwrap()
+                .slots,
+        )
+        .unwrap()
+    };
+    assert_eq!(run("x-1"), run("x-1"));
+    let distinct: std::collections::BTreeSet<String> =
+        (0..20).map(|i| run(&format!("x-{i}"))).collect();
+    assert!(
+        distinct.len() > 1,
+        "exploration should vary between visitors"
+    );
+}
