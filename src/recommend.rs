@@ -38,7 +38,7 @@ struct Scored {
     ix: usize,
     base: f64,
     score: f64,
-    reasons: Vec<(f64, String)>,
+    reasons: Reasons,
     consumed: bool,
 }
 
@@ -53,13 +53,31 @@ pub fn recommend(
     let mut used: Vec<usize> = Vec::new();
     let mut explored = false;
     let mut out = Vec::new();
+    // Only content some requested slot can show is checked (conditions cost).
+    let wanted = slots.iter().fold(0u64, |m, s| m | s.format_mask);
     let eligible: Vec<bool> = engine
         .content
         .iter()
         .enumerate()
-        .map(|(i, c)| Some(i) != v.page && is_eligible(engine, c, v))
+        .map(|(i, c)| {
+            wanted & bit64(c.format) != 0 && Some(i) != v.page && is_eligible(engine, c, v)
+        })
         .collect();
     let topic_total: i64 = s.topics.iter().map(|t| t.milli).sum();
+    // Interest by topic index, looked up once per decision.
+    let interest: Vec<i64> = engine
+        .topics
+        .iter()
+        .map(|name| {
+            let h = fnv1a32(name.as_bytes());
+            s.topics
+                .binary_search_by(|e| e.hash.cmp(&h))
+                .ok()
+                .and_then(|i| s.topics.get(i))
+                .map(|e| e.milli)
+                .unwrap_or(0)
+        })
+        .collect();
     for slot in slots {
         if holdout {
             out.push(default_result(engine, slot, "holdout"));
@@ -74,7 +92,7 @@ pub fn recommend(
                     && eligible.get(*i).copied().unwrap_or(false)
                     && !used.contains(i)
             })
-            .map(|(i, c)| score(engine, s, v, i, c, topic_total))
+            .map(|(i, c)| score(engine, s, v, i, c, &interest, topic_total))
             .collect();
         if cands.is_empty() {
             out.push(default_result(engine, slot, "nothing eligible"));
@@ -101,8 +119,7 @@ pub fn recommend(
                 let delta = engine.recommend.explore_weight * (draw - a / (a + b));
                 c.score = c.base + delta;
                 if delta.abs() >= 0.005 {
-                    c.reasons
-                        .push((delta, format!("exploration {:+.2}", delta)));
+                    c.reasons.push(delta, Reason::Explore(delta));
                 }
             }
             cands.sort_by(order);
@@ -115,7 +132,7 @@ pub fn recommend(
         let picks: Vec<Pick> = picked
             .iter()
             .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
-            .filter_map(|c| engine.content.get(c.ix).map(|it| to_pick(engine, it, c)))
+            .filter_map(|c| engine.content.get(c.ix).map(|it| to_pick(engine, v, it, c)))
             .collect();
         used.extend(picked.iter().copied());
         out.push(SlotResult {
@@ -160,30 +177,25 @@ fn score(
     v: &Visitor<'_>,
     ix: usize,
     c: &Content,
+    interest: &[i64],
     topic_total: i64,
 ) -> Scored {
     let r = &engine.recommend;
-    let mut reasons: Vec<(f64, String)> = Vec::new();
+    let mut reasons = Reasons::default();
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
     if c.stage_count > 0 {
-        let tagged = (0..engine.stages.len()).filter(|i| c.stage_mask & bit32(*i) != 0);
         let (mut sum, mut best) = (0.0, (0.0, 0usize));
-        for i in tagged {
+        for i in (0..engine.stages.len()).filter(|i| c.stage_mask & bit32(*i) != 0) {
             sum += p(i);
             if p(i) > best.0 {
                 best = (p(i), i);
             }
         }
         let aff = (best.0 + sum / f64::from(c.stage_count)) / 2.0;
-        if let Some(st) = engine.stages.get(best.1) {
-            reasons.push((r.stage_weight * aff, format!("stage {} {:.2}", st.id, aff)));
-        }
+        reasons.push(r.stage_weight * aff, Reason::Stage(best.1, aff));
         if let Some(next) = engine.stages.get(v.stage).and_then(|st| st.next) {
             if c.stage_mask & bit32(next) != 0 && next != v.stage {
-                let pull = p(v.stage);
-                if let Some(ns) = engine.stages.get(next) {
-                    reasons.push((r.next_stage_weight * pull, format!("next stage {}", ns.id)));
-                }
+                reasons.push(r.next_stage_weight * p(v.stage), Reason::NextStage(next));
             }
         }
     }
@@ -192,48 +204,28 @@ fn score(
             .filter(|i| c.role_mask & bit32(*i) != 0)
             .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
             .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-        if let Some(role) = engine.roles.get(best.1) {
-            reasons.push((
-                r.role_weight * best.0,
-                format!("role {} {:.2}", role.id, best.0),
-            ));
-        }
+        reasons.push(r.role_weight * best.0, Reason::Role(best.1, best.0));
     }
     if let (Some(ind), false) = (&v.industry, c.industries.is_empty()) {
         if c.industries.iter().any(|x| x == ind) {
-            reasons.push((r.industry_weight, format!("industry {ind}")));
+            reasons.push(r.industry_weight, Reason::Industry);
         } else {
-            reasons.push((-0.5 * r.industry_weight, "other industry".to_string()));
+            reasons.push(-0.5 * r.industry_weight, Reason::OtherIndustry);
         }
     }
     if topic_total > 0 && !c.topics.is_empty() {
-        let share: i64 = c
-            .topics
-            .iter()
-            .filter_map(|t| engine.topics.get(*t))
-            .filter_map(|name| {
-                let h = fnv1a32(name.as_bytes());
-                s.topics
-                    .binary_search_by(|e| e.hash.cmp(&h))
-                    .ok()
-                    .and_then(|i| s.topics.get(i))
-                    .map(|e| e.milli)
-            })
-            .sum();
+        let share: i64 = c.topics.iter().filter_map(|t| interest.get(*t)).sum();
         let share = (share as f64 / topic_total as f64).min(1.0);
         if share > 0.0 {
-            reasons.push((r.topic_weight * share, format!("topics {:.2}", share)));
+            reasons.push(r.topic_weight * share, Reason::Topics(share));
         }
     }
     if c.priority > 0.0 {
-        reasons.push((
-            r.priority_weight * c.priority,
-            format!("priority {:.2}", c.priority),
-        ));
+        reasons.push(r.priority_weight * c.priority, Reason::Priority(c.priority));
     }
     let consumed = s.consumed.contains(&c.hash);
     if consumed {
-        reasons.push((0.0, "already seen (nothing else eligible)".to_string()));
+        reasons.push(0.0, Reason::Consumed);
     }
     let base: f64 = reasons.iter().map(|(w, _)| w).sum();
     Scored {
@@ -242,6 +234,61 @@ fn score(
         score: base,
         reasons,
         consumed,
+    }
+}
+
+/// Why a pick scored what it did; rendered to text only for the picks.
+#[derive(Clone, Copy, Default)]
+enum Reason {
+    #[default]
+    None,
+    Stage(usize, f64),
+    NextStage(usize),
+    Role(usize, f64),
+    Industry,
+    OtherIndustry,
+    Topics(f64),
+    Priority(f64),
+    Consumed,
+    Explore(f64),
+}
+
+/// A fixed-size list of weighted reasons (no allocation per candidate).
+#[derive(Clone, Copy, Default)]
+struct Reasons {
+    items: [(f64, Reason); 10],
+    len: usize,
+}
+
+impl Reasons {
+    fn push(&mut self, weight: f64, r: Reason) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = (weight, r);
+            self.len += 1;
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = &(f64, Reason)> {
+        self.items.iter().take(self.len)
+    }
+}
+
+fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
+    let stage = |i: usize| engine.stages.get(i).map(|s| s.id.as_str()).unwrap_or("");
+    match r {
+        Reason::None => String::new(),
+        Reason::Stage(i, aff) => format!("stage {} {:.2}", stage(i), aff),
+        Reason::NextStage(i) => format!("next stage {}", stage(i)),
+        Reason::Role(i, p) => format!(
+            "role {} {:.2}",
+            engine.roles.get(i).map(|x| x.id.as_str()).unwrap_or(""),
+            p
+        ),
+        Reason::Industry => format!("industry {}", v.industry.as_deref().unwrap_or("")),
+        Reason::OtherIndustry => "other industry".to_string(),
+        Reason::Topics(share) => format!("topics {share:.2}"),
+        Reason::Priority(p) => format!("priority {p:.2}"),
+        Reason::Consumed => "already seen (nothing else eligible)".to_string(),
+        Reason::Explore(d) => format!("exploration {d:+.2}"),
     }
 }
 
@@ -303,17 +350,29 @@ fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usiz
     picked
 }
 
-fn to_pick(engine: &Engine, it: &Content, c: &Scored) -> Pick {
-    let mut reasons = c.reasons.clone();
+fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, c: &Scored) -> Pick {
+    let mut reasons: Vec<(f64, Reason)> = c.reasons.iter().copied().collect();
     reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+    pick(
+        engine,
+        it,
+        round_to(c.score, 4),
+        reasons
+            .into_iter()
+            .map(|(_, r)| render(engine, v, r))
+            .collect(),
+    )
+}
+
+fn pick(engine: &Engine, it: &Content, score: f64, reasons: Vec<String>) -> Pick {
     Pick {
         id: it.id.clone(),
         title: it.title.clone(),
         url: it.url.clone(),
         format: engine.formats.get(it.format).cloned().unwrap_or_default(),
         cta: it.cta.clone(),
-        score: round_to(c.score, 4),
-        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+        score,
+        reasons,
     }
 }
 
@@ -321,15 +380,7 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
     let picks = engine
         .content
         .get(slot.default)
-        .map(|it| Pick {
-            id: it.id.clone(),
-            title: it.title.clone(),
-            url: it.url.clone(),
-            format: engine.formats.get(it.format).cloned().unwrap_or_default(),
-            cta: it.cta.clone(),
-            score: 0.0,
-            reasons: vec![format!("slot default ({why})")],
-        })
+        .map(|it| pick(engine, it, 0.0, vec![format!("slot default ({why})")]))
         .into_iter()
         .collect();
     SlotResult {
