@@ -94,6 +94,13 @@ pub fn decide(
             .is_some_and(|h| h < engine.holdout_percent / 100.0);
     let seq = s.seq.saturating_add(1);
     let role_p: Vec<f64> = role.distribution.iter().map(|p| p.p).collect();
+    // The action first: it depends only on the attributes, and slots follow it.
+    let chosen = engine.actions.iter().find(|a| {
+        a.when
+            .as_ref()
+            .map(|c| c.eval(&attrs, &engine.lists))
+            .unwrap_or(true)
+    });
     let visitor = recommend::Visitor {
         id: &s.visitor_id,
         seq,
@@ -113,17 +120,10 @@ pub fn decide(
             .as_deref()
             .and_then(|id| engine.content_by_id(id)),
         now,
+        action_cta: chosen.and_then(|a| a.cta),
     };
     let (slot_results, explored) = recommend::recommend(engine, s, &visitor, &slots, holdout);
-    let action = engine
-        .actions
-        .iter()
-        .find(|a| {
-            a.when
-                .as_ref()
-                .map(|c| c.eval(&attrs, &engine.lists))
-                .unwrap_or(true)
-        })
+    let action = chosen
         .map(|a| ActionResult {
             id: a.id.clone(),
             label: a.label.clone(),

@@ -32,6 +32,8 @@ pub struct Visitor<'a> {
     pub page: Option<usize>,
     /// Now (ms).
     pub now: u64,
+    /// The next-best action's call-to-action content.
+    pub action_cta: Option<usize>,
 }
 
 struct Scored {
@@ -223,6 +225,9 @@ fn score(
     if c.priority > 0.0 {
         reasons.push(r.priority_weight * c.priority, Reason::Priority(c.priority));
     }
+    if v.action_cta == Some(ix) {
+        reasons.push(r.action_weight, Reason::Action);
+    }
     let consumed = s.consumed.contains(&c.hash);
     if consumed {
         reasons.push(0.0, Reason::Consumed);
@@ -251,6 +256,7 @@ enum Reason {
     Priority(f64),
     Consumed,
     Explore(f64),
+    Action,
 }
 
 /// A fixed-size list of weighted reasons (no allocation per candidate).
@@ -289,6 +295,7 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
         Reason::Priority(p) => format!("priority {p:.2}"),
         Reason::Consumed => "already seen (nothing else eligible)".to_string(),
         Reason::Explore(d) => format!("exploration {d:+.2}"),
+        Reason::Action => "next-best action".to_string(),
     }
 }
 

@@ -520,6 +520,7 @@ impl Builder<'_> {
             industry_weight: r.industry_weight,
             topic_weight: r.topic_weight,
             priority_weight: r.priority_weight,
+            action_weight: r.action_weight,
             max_per_format: r.max_per_format,
             max_per_topic: r.max_per_topic,
             gated_requires,

@@ -247,6 +247,7 @@ pub(crate) struct Recommend {
     pub industry_weight: f64,
     pub topic_weight: f64,
     pub priority_weight: f64,
+    pub action_weight: f64,
     pub max_per_format: u32,
     pub max_per_topic: u32,
     pub gated_requires: Option<Condition>,

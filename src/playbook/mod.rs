@@ -590,6 +590,8 @@ pub struct RecommendSpec {
     pub topic_weight: f64,
     /// Weight of editorial priority.
     pub priority_weight: f64,
+    /// Boost of the next-best action's call-to-action content, so slots agree with the action.
+    pub action_weight: f64,
     /// At most this many picks of one format per decision.
     pub max_per_format: u32,
     /// At most this many picks sharing a topic per decision.
@@ -609,6 +611,7 @@ impl Default for RecommendSpec {
             industry_weight: 0.3,
             topic_weight: 0.3,
             priority_weight: 0.2,
+            action_weight: 0.5,
             max_per_format: 2,
             max_per_topic: 2,
             gated_requires: None,

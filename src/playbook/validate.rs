@@ -307,6 +307,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         ("industry_weight", r.industry_weight),
         ("topic_weight", r.topic_weight),
         ("priority_weight", r.priority_weight),
+        ("action_weight", r.action_weight),
         ("exploration.weight", r.exploration.weight),
     ] {
         if !(0.0..=10.0).contains(&w) {
