@@ -30,7 +30,7 @@ pub fn base(
     m.insert("company".into(), Value::Object(ctx.company.clone()));
     m.insert("account".into(), Value::Object(ctx.account.clone()));
     let mut person = Map::new();
-    if ctx.consent != Consent::None {
+    if ctx.consent == Consent::Full {
         if let Some(t) = &ctx.person.title {
             person.insert("title".into(), Value::from(t.as_str()));
         }
@@ -40,12 +40,12 @@ pub fn base(
     }
     m.insert("person".into(), Value::Object(person));
     let mut bant = Map::new();
-    for (dh, oh) in &s.bant {
-        if let Some(dim) = engine.bant.iter().find(|d| d.hash == *dh) {
-            if let Some(opt) = dim.options.iter().find(|o| o.hash == *oh) {
-                bant.insert(dim.id.clone(), Value::from(opt.id.as_str()));
-            }
-        }
+    for (dim, opt) in s
+        .bant
+        .iter()
+        .filter_map(|(d, o)| engine.bant_option(*d, *o))
+    {
+        bant.insert(dim.id.clone(), Value::from(opt.id.as_str()));
     }
     m.insert("bant".into(), Value::Object(bant));
     let c = &ctx.campaign;

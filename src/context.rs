@@ -163,7 +163,7 @@ impl DecideRequest {
                 );
             }
             for (k, v) in map {
-                if k.len() > 64 || depth(v) > 4 || v.to_string().len() > 4096 {
+                if k.len() > 64 || crate::json::depth(v) > 5 || v.to_string().len() > 4096 {
                     issues.push(
                         Issue::new(
                             "invalid_value",
@@ -195,13 +195,5 @@ impl DecideRequest {
         } else {
             Err(Error { issues })
         }
-    }
-}
-
-fn depth(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
-        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
-        _ => 0,
     }
 }

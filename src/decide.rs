@@ -25,23 +25,32 @@ pub fn decide(
         s.first_seen = now;
     }
     let full = ctx.consent == Consent::Full;
-    let reading = match (&ctx.person.title, ctx.consent) {
-        (Some(t), c) if c != Consent::None => Some(role::read_title(engine, t)),
+    if !full {
+        // Without full consent nothing the person typed (title, form answers)
+        // is used or kept: the classification is anonymous.
+        s.title_role = 0;
+        s.title_strength = 0;
+        s.seniority = 0;
+        s.bant.clear();
+    }
+    let reading = match &ctx.person.title {
+        Some(t) if full => Some(role::read_title(engine, t)),
         _ => None,
     };
     let (title_role, seniority) = match &reading {
         Some(r) => (r.role, r.seniority),
-        None if full => (
+        None => (
             engine
                 .roles
                 .iter()
                 .position(|r| r.hash == s.title_role && s.title_role != 0)
-                .map(|i| (i, 1.0)),
-            engine.role_model.seniority.iter().position(|x| {
-                crate::hash::fnv1a32(x.id.as_bytes()) == s.seniority && s.seniority != 0
-            }),
+                .map(|i| (i, f64::from(s.title_strength) / 100.0)),
+            engine
+                .role_model
+                .seniority
+                .iter()
+                .position(|x| x.hash == s.seniority && s.seniority != 0),
         ),
-        None => (None, None),
     };
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))
@@ -49,10 +58,33 @@ pub fn decide(
     let mut attrs = attrs::base(engine, s, ctx, now, seniority_id);
     let (gate_results, qualified) = gates::evaluate(engine, &attrs);
     let fit = fit::evaluate(engine, s, &attrs);
-    let eng = engagement::evaluate(engine, s, &attrs, now);
+    let mut eng = engagement::evaluate(engine, s, &attrs, now);
+    // A host-flagged bot is shown content but never scored, promoted or reported.
+    let bot = ctx.bot;
+    if bot {
+        eng.result.score = 0.0;
+        eng.result.points = 0.0;
+        eng.result.top.clear();
+        eng.traits.values_mut().for_each(|v| *v = Value::from(0.0));
+    }
     let st = stage::evaluate(engine, s, &attrs, now);
     let role = role::evaluate(engine, s, title_role, seniority, now);
-    let (lc_ix, lifecycle) = lifecycle::evaluate(engine, s, &fit.tier, qualified, eng.result.score);
+    let (lc_ix, lifecycle) = if bot {
+        let stage = crate::state::LIFECYCLE
+            .get(usize::from(s.lifecycle))
+            .copied()
+            .unwrap_or("anonymous");
+        (
+            s.lifecycle,
+            crate::decision::LifecycleResult {
+                stage: stage.to_string(),
+                reason: "flagged as a bot: not scored".to_string(),
+                changed: false,
+            },
+        )
+    } else {
+        lifecycle::evaluate(engine, s, &fit.tier, qualified, eng.result.score)
+    };
 
     set(&mut attrs, "qualified", Value::from(qualified));
     set(
@@ -86,7 +118,8 @@ pub fn decide(
         .triggers
         .iter()
         .filter(|t| {
-            s.fired.binary_search(&t.hash).is_err() && t.condition.eval(&attrs, &engine.lists)
+            !bot && s.fired.binary_search(&t.hash).is_err()
+                && t.condition.eval(&attrs, &engine.lists)
         })
         .collect();
     let holdout = engine.holdout_percent > 0.0
@@ -167,7 +200,9 @@ pub fn decide(
         signals: Vec::new(),
     };
     let digest = signals::classification_digest(&d, ctx.consent);
-    d.signals = signals::build(engine, &d, ctx, digest != s.classified);
+    if !bot {
+        d.signals = signals::build(engine, &d, ctx, digest != s.classified);
+    }
 
     // State update.
     s.seq = seq;
@@ -181,10 +216,11 @@ pub fn decide(
     }
     if ctx.consent != Consent::None {
         s.classified = digest;
-        if !ctx.campaign.is_empty() {
-            s.first_touch.get_or_insert_with(|| ctx.campaign.clone());
-            s.last_touch = Some(ctx.campaign.clone());
-        }
+    }
+    if full && !ctx.campaign.is_empty() {
+        let c = short_campaign(&ctx.campaign);
+        s.first_touch.get_or_insert_with(|| c.clone());
+        s.last_touch = Some(c);
     }
     if !d.fit.from_state && d.fit.coverage > 0.0 {
         s.fit_score = round_to(d.fit.score, 0).clamp(0.0, 100.0) as u8;
@@ -195,25 +231,31 @@ pub fn decide(
             .and_then(|i| u8::try_from(i).ok())
             .unwrap_or(255);
     }
-    if full {
-        if let Some(r) = &reading {
-            s.title_role = r
-                .role
-                .and_then(|(i, _)| engine.roles.get(i))
-                .map(|x| x.hash)
-                .unwrap_or(0);
-            s.seniority = r
-                .seniority
-                .and_then(|i| engine.role_model.seniority.get(i))
-                .map(|x| crate::hash::fnv1a32(x.id.as_bytes()))
-                .unwrap_or(0);
-        }
-    } else {
-        // Without full consent nothing derived from what the person typed is kept.
-        s.title_role = 0;
-        s.seniority = 0;
+    if let Some(r) = &reading {
+        let role = r
+            .role
+            .and_then(|(i, st)| engine.roles.get(i).map(|x| (x.hash, st)));
+        s.title_role = role.map(|x| x.0).unwrap_or(0);
+        s.title_strength = role
+            .map(|x| round_to(x.1 * 100.0, 0).clamp(0.0, 100.0) as u8)
+            .unwrap_or(0);
+        s.seniority = r
+            .seniority
+            .and_then(|i| engine.role_model.seniority.get(i))
+            .map(|x| x.hash)
+            .unwrap_or(0);
     }
     Ok(d)
+}
+
+/// Campaign parameters as kept in the state: at most 64 characters each.
+fn short_campaign(c: &crate::context::Campaign) -> crate::context::Campaign {
+    let cut = |v: &Option<String>| v.as_ref().map(|s| s.chars().take(64).collect::<String>());
+    crate::context::Campaign {
+        source: cut(&c.source),
+        medium: cut(&c.medium),
+        name: cut(&c.name),
+    }
 }
 
 fn resolve_slots<'e>(

@@ -42,7 +42,11 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> E
         }
         contributions.push((rule.id.as_str(), v));
     }
-    contributions.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
+    contributions.sort_by(|a, b| {
+        b.1.unsigned_abs()
+            .cmp(&a.1.unsigned_abs())
+            .then_with(|| a.0.cmp(b.0))
+    });
     let points = total as f64 / 1000.0;
     let score = round_to(
         (points / engine.engagement.saturation * 100.0).clamp(0.0, 100.0),

@@ -86,3 +86,20 @@ pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>
     }
     Issue::new("invalid_value", path, msg)
 }
+
+/// Nesting depth of a JSON value (a scalar is 1), computed without recursion
+/// so hostile input cannot overflow the stack.
+pub fn depth(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut max = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    max
+}

@@ -21,18 +21,19 @@ pub fn evaluate(
             s.bant
                 .iter()
                 .find(|(dh, _)| *dh == d.hash)
-                .and_then(|(_, oh)| d.options.iter().find(|o| o.hash == *oh))
-                .map(|o| o.qualifying)
-                .unwrap_or(false)
+                .and_then(|(dh, oh)| engine.bant_option(*dh, *oh))
+                .is_some_and(|(_, o)| o.qualifying)
         });
     let mql_min = engine
         .tiers
         .iter()
         .find(|t| t.id == tier)
         .and_then(|t| t.mql);
-    let (now, reason) = if s.hand_raise != 0 {
+    // A hand-raise or a BANT answer set from a disqualified visitor (a competitor,
+    // a student) is not a sales-qualified lead.
+    let (now, reason) = if s.hand_raise != 0 && qualified {
         (3u8, "raised a hand (demo or sales request)".to_string())
-    } else if lc.bant_sql && bant_complete {
+    } else if lc.bant_sql && bant_complete && qualified {
         (3, "complete, qualifying BANT answers".to_string())
     } else if let (Some(min), true) = (
         mql_min,

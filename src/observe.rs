@@ -6,7 +6,7 @@ use crate::decay::{decay_milli, factor};
 use crate::engine::{bit32, Engine};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
-use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState};
+use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState, MAX_TOPICS, MAX_VALUE};
 use crate::time::DAY_MS;
 use serde::Serialize;
 
@@ -90,20 +90,24 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
                 agg.cap_day = day;
                 agg.cap_used = 0;
             }
+            // An event dated before the cap's day gets no room: late or replayed
+            // events cannot bypass the cap.
             let used = if day == agg.cap_day {
-                agg.cap_used.abs()
+                agg.cap_used.clamp(0, cap)
             } else {
-                0
+                cap
             };
-            let room = (cap - used).max(0);
+            let room = cap.saturating_sub(used).max(0);
             pts = pts.clamp(-room, room);
             if day == agg.cap_day {
-                agg.cap_used = agg.cap_used.saturating_add(pts.abs());
+                agg.cap_used = agg.cap_used.saturating_add(pts.saturating_abs());
             }
         }
+        let bound = MAX_VALUE as i64;
         agg.milli = agg
             .milli
-            .saturating_add(decay_milli(pts, age, rule.half_life_ms));
+            .saturating_add(decay_milli(pts, age, rule.half_life_ms))
+            .clamp(-bound, bound);
         out.points.push((rule.id.clone(), pts as f64 / 1000.0));
     }
 
@@ -210,7 +214,20 @@ fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
 
 fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {
     if let Some(e) = entry(list, hash, |e| e.hash, |h| Evidence { hash: h, milli: 0 }) {
-        e.milli = e.milli.saturating_add(libm::round(amount * 1000.0) as i64);
+        e.milli = e
+            .milli
+            .saturating_add(libm::round(amount * 1000.0) as i64)
+            .clamp(0, MAX_VALUE as i64);
+    }
+    // Bounded: forget the weakest entry (the first such in hash order).
+    while list.len() > MAX_TOPICS {
+        let weakest = list
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| e.milli)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        list.remove(weakest);
     }
 }
 

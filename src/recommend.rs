@@ -65,20 +65,12 @@ pub fn recommend(
             wanted & bit64(c.format) != 0 && Some(i) != v.page && is_eligible(engine, c, v)
         })
         .collect();
-    let topic_total: i64 = s.topics.iter().map(|t| t.milli).sum();
+    let topic_total: i64 = s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli));
     // Interest by topic index, looked up once per decision.
     let interest: Vec<i64> = engine
         .topics
         .iter()
-        .map(|name| {
-            let h = fnv1a32(name.as_bytes());
-            s.topics
-                .binary_search_by(|e| e.hash.cmp(&h))
-                .ok()
-                .and_then(|i| s.topics.get(i))
-                .map(|e| e.milli)
-                .unwrap_or(0)
-        })
+        .map(|name| crate::state::evidence(&s.topics, fnv1a32(name.as_bytes())))
         .collect();
     for slot in slots {
         if holdout {
@@ -216,7 +208,11 @@ fn score(
         }
     }
     if topic_total > 0 && !c.topics.is_empty() {
-        let share: i64 = c.topics.iter().filter_map(|t| interest.get(*t)).sum();
+        let share: i64 = c
+            .topics
+            .iter()
+            .filter_map(|t| interest.get(*t))
+            .fold(0i64, |a, x| a.saturating_add(*x));
         let share = (share as f64 / topic_total as f64).min(1.0);
         if share > 0.0 {
             reasons.push(r.topic_weight * share, Reason::Topics(share));

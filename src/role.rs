@@ -75,24 +75,18 @@ pub fn evaluate(
         }
     }
     for (dh, oh) in &s.bant {
-        let role = engine
-            .bant
-            .iter()
-            .find(|d| d.hash == *dh)
-            .and_then(|d| d.options.iter().find(|o| o.hash == *oh))
-            .and_then(|o| o.role);
+        let role = engine.bant_option(*dh, *oh).and_then(|(_, o)| o.role);
         if let Some(x) = role.and_then(|i| w.get_mut(i)) {
             *x += rm.title_weight;
             evidence.push("bant".to_string());
         }
     }
     let mut behaviour = false;
-    for (i, r) in engine.roles.iter().enumerate() {
-        if let Ok(k) = s.roles.binary_search_by(|e| e.hash.cmp(&r.hash)) {
-            if let (Some(e), Some(x)) = (s.roles.get(k), w.get_mut(i)) {
-                *x += e.milli as f64 / 1000.0 * decay;
-                behaviour = true;
-            }
+    for (r, x) in engine.roles.iter().zip(w.iter_mut()) {
+        let e = crate::state::evidence(&s.roles, r.hash);
+        if e > 0 {
+            *x += e as f64 / 1000.0 * decay;
+            behaviour = true;
         }
     }
     if behaviour {

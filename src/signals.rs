@@ -109,7 +109,7 @@ pub fn build(engine: &Engine, d: &Decision, ctx: &Context, classified_changed: b
                 if let Some(s) = &d.role.seniority {
                     m.insert("seniority".into(), Value::from(s.as_str()));
                     // The account view weights engagement by seniority (Demandbase-style).
-                    if let Some(x) = engine.role_model.seniority.iter().find(|x| &x.id == s) {
+                    if let Some(x) = engine.role_model.seniority.iter().find(|x| x.id == *s) {
                         m.insert("seniority_weight".into(), json!(x.multiplier));
                     }
                 }
@@ -173,9 +173,20 @@ fn envelope(
         "playbook".into(),
         json!({ "id": engine.id, "revision": engine.revision }),
     );
-    if let Some(url) = &ctx.page.url {
-        // The path only: a query string can carry personal data.
-        let path = url.split(['?', '#']).next().unwrap_or("");
+    // The catalogue's URL for the page's content; otherwise the path, scrubbed:
+    // no query string, and no segment that could carry personal data.
+    let catalogue = ctx
+        .page
+        .content_id
+        .as_deref()
+        .and_then(|id| engine.content_by_id(id))
+        .and_then(|i| engine.content.get(i));
+    let path = match (catalogue, &ctx.page.url) {
+        (Some(c), _) => Some(c.url.clone()),
+        (None, Some(url)) => Some(scrub_path(url)),
+        (None, None) => None,
+    };
+    if let Some(path) = path {
         context.insert("page".into(), json!({ "path": path }));
     }
     if ctx.consent == Consent::Full && !ctx.campaign.is_empty() {
@@ -190,4 +201,48 @@ fn envelope(
         "properties": props,
         "context": Value::Object(context),
     })
+}
+
+/// A URL's path without query or fragment, with segments that could be personal
+/// (an `@`, or six or more digits: e-mails, phone or account numbers) replaced by `:redacted`.
+pub fn scrub_path(url: &str) -> String {
+    let no_query = url.split(['?', '#']).next().unwrap_or("");
+    let path = match no_query.find("://") {
+        Some(i) => no_query
+            .get(i + 3..)
+            .and_then(|rest| rest.find('/').and_then(|j| rest.get(j..)))
+            .unwrap_or("/"),
+        None => no_query,
+    };
+    path.split('/')
+        .map(|seg| {
+            let digits = seg.chars().filter(char::is_ascii_digit).count();
+            if seg.contains('@') || seg.contains("%40") || digits >= 6 {
+                ":redacted"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub_path;
+    #[test]
+    fn scrubs_personal_segments() {
+        assert_eq!(
+            scrub_path("/unsubscribe/jane.doe@example.com?x=1"),
+            "/unsubscribe/:redacted"
+        );
+        assert_eq!(
+            scrub_path("https://acme.com/orders/12345678#top"),
+            "/orders/:redacted"
+        );
+        assert_eq!(
+            scrub_path("/blog/2026/why-observability"),
+            "/blog/2026/why-observability"
+        );
+    }
 }

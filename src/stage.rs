@@ -3,7 +3,6 @@
 //! it by the hysteresis margin (relative: with 0.2 the challenger needs 1.2×
 //! the current stage's probability), so one page view does not make it flap.
 
-use crate::attrs::lookup;
 use crate::decay::{factor, round_to};
 use crate::decision::{Prob, StageResult};
 use crate::engine::Engine;
@@ -26,8 +25,11 @@ pub struct StageNow {
 pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> StageNow {
     let sm = &engine.stage_model;
     let decay = factor(now.saturating_sub(s.anchor), sm.half_life_ms);
-    let account_stage =
-        lookup(attrs, &["account".to_string(), "stage".to_string()]).and_then(Value::as_str);
+    let account_stage = attrs
+        .get("account")
+        .and_then(|a| a.get("stage"))
+        .filter(|v| !v.is_null())
+        .and_then(Value::as_str);
     let mut eligible: Vec<bool> = engine
         .stages
         .iter()
@@ -49,13 +51,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> S
             if !ok {
                 return 0.0;
             }
-            let ev = s
-                .stages
-                .binary_search_by(|e| e.hash.cmp(&st.hash))
-                .ok()
-                .and_then(|i| s.stages.get(i))
-                .map(|e| e.milli as f64 / 1000.0 * decay)
-                .unwrap_or(0.0);
+            let ev = crate::state::evidence(&s.stages, st.hash) as f64 / 1000.0 * decay;
             let acct = if account_stage == Some(st.id.as_str()) {
                 sm.account_prior_weight
             } else {

@@ -88,16 +88,13 @@ impl Engine {
             .retain(|h| self.content.iter().any(|x| x.hash == *h));
         s.fired
             .retain(|h| self.triggers.iter().any(|x| x.hash == *h));
-        s.bant.retain(|(d, o)| {
-            self.bant
-                .iter()
-                .any(|x| x.hash == *d && x.options.iter().any(|y| y.hash == *o))
-        });
+        s.bant.retain(|(d, o)| self.bant_option(*d, *o).is_some());
         if !self.stages.iter().any(|x| x.hash == s.stage) {
             s.stage = 0;
         }
         if !self.roles.iter().any(|x| x.hash == s.title_role) {
             s.title_role = 0;
+            s.title_strength = 0;
         }
         if s.fit_score <= 100 {
             s.fit_tier = crate::fit::tier_for(self, f64::from(s.fit_score))

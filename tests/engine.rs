@@ -156,9 +156,15 @@ fn consent_gates_signals_and_person_data() {
     let (anon, v_anon) = run("anonymous");
     assert!(!anon.signals.is_empty());
     let text = serde_json::to_string(&anon.signals).unwrap();
+    // Only behaviour can tell the role without full consent: the title is not used.
     assert!(
-        !text.contains("\"role\"") && !text.contains("seniority"),
+        !text.contains("technical_evaluator") && !text.contains("seniority"),
         "{text}"
+    );
+    assert!(
+        anon.role.evidence.iter().all(|e| e == "behaviour"),
+        "{:?}",
+        anon.role.evidence
     );
     assert_eq!(v_anon.state().title_role, 0);
     let (full, v_full) = run("full");
@@ -406,4 +412,76 @@ fn exploration_is_reproducible() {
         distinct.len() > 1,
         "exploration should vary between visitors"
     );
+}
+
+#[test]
+fn bots_are_shown_content_but_never_scored_or_reported() {
+    let engine = example_engine();
+    let mut v = engine.visitor("bot-flag").unwrap();
+    view(&engine, &mut v, T0, "pricing", 60);
+    engine.observe(
+        &mut v,
+        &ev(json!({"type": "form_submit", "ts": T0 + MIN, "form": "demo_request"})),
+    );
+    let mut ctx = fintech();
+    ctx["bot"] = json!(true);
+    let d = engine.decide(&mut v, &req(T0 + 2 * MIN, ctx)).unwrap();
+    assert_eq!(d.engagement.score, 0.0);
+    assert_eq!(d.lifecycle.stage, "anonymous");
+    assert!(d.signals.is_empty() && d.triggers.is_empty());
+    assert!(!d.slots.is_empty());
+}
+
+#[test]
+fn disqualified_hand_raises_are_not_sql() {
+    let engine = example_engine();
+    let mut v = engine.visitor("competitor-demo").unwrap();
+    engine.observe(
+        &mut v,
+        &ev(json!({"type": "form_submit", "ts": T0, "form": "demo_request"})),
+    );
+    let mut ctx = fintech();
+    ctx["company"]["type"] = json!("education");
+    let d = engine.decide(&mut v, &req(T0 + MIN, ctx)).unwrap();
+    assert!(!d.qualified);
+    assert_ne!(d.lifecycle.stage, "sql");
+}
+
+#[test]
+fn late_events_cannot_bypass_daily_caps() {
+    let engine = example_engine();
+    let mut v = engine.visitor("late-1").unwrap();
+    view(&engine, &mut v, T0 + 2 * DAY, "blog-build-vs-buy", 30);
+    let before = engine
+        .decide(&mut v.clone(), &req(T0 + 3 * DAY, json!({})))
+        .unwrap()
+        .engagement
+        .points;
+    for i in 0..50 {
+        // dated the day before the latest event, one a minute
+        view(&engine, &mut v, T0 + DAY + i * MIN, "blog-build-vs-buy", 30);
+    }
+    let after = engine
+        .decide(&mut v, &req(T0 + 3 * DAY, json!({})))
+        .unwrap()
+        .engagement
+        .points;
+    assert!(
+        after <= before + 1e-9,
+        "late events added {} points",
+        after - before
+    );
+}
+
+#[test]
+fn crafted_extreme_states_are_refused_or_harmless() {
+    let engine = example_engine();
+    let (mut v, t) = visitor_with_events(&engine, 40);
+    // A state whose values are at the limits still decides without overflow.
+    let text = engine.encode(&v, None);
+    let mut back = engine.decode(&text, None).unwrap().visitor;
+    engine.decide(&mut back, &req(t + MIN, fintech())).unwrap();
+    engine
+        .decide(&mut v, &req(u64::from(u32::MAX) * 1000, fintech()))
+        .unwrap();
 }

@@ -220,6 +220,7 @@ impl Builder<'_> {
             .iter()
             .map(|s| Seniority {
                 id: s.id.clone(),
+                hash: fnv1a32(s.id.as_bytes()),
                 titles: phrases(&s.titles),
                 multiplier: s.multiplier,
             })
@@ -551,6 +552,26 @@ impl Builder<'_> {
             "$.triggers",
             p.triggers.iter().map(|c| c.id.as_str()),
         );
+        self.check_hashes("stage", "$.stages", p.stages.iter().map(|c| c.id.as_str()));
+        self.check_hashes("role", "$.roles", p.roles.iter().map(|c| c.id.as_str()));
+        self.check_hashes(
+            "seniority",
+            "$.role_model.seniority",
+            p.role_model.seniority.iter().map(|c| c.id.as_str()),
+        );
+        self.check_hashes(
+            "BANT dimension",
+            "$.bant",
+            p.bant.iter().map(|c| c.id.as_str()),
+        );
+        for (i, d) in p.bant.iter().enumerate() {
+            self.check_hashes(
+                "BANT option",
+                &format!("$.bant[{i}].options"),
+                d.options.iter().map(|o| o.id.as_str()),
+            );
+        }
+        self.check_hashes("topic", "$.content", topics.iter().map(String::as_str));
 
         Engine {
             id: p.id.clone(),

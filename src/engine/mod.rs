@@ -99,6 +99,7 @@ pub(crate) struct RoleModel {
 #[derive(Debug, Clone)]
 pub(crate) struct Seniority {
     pub id: String,
+    pub hash: u32,
     pub titles: Vec<Vec<String>>,
     pub multiplier: f64,
 }
@@ -276,6 +277,11 @@ impl Engine {
     /// Slot ids, in playbook order.
     pub fn slot_ids(&self) -> Vec<&str> {
         self.slots.iter().map(|s| s.id.as_str()).collect()
+    }
+    /// The BANT dimension and bucket a state entry names.
+    pub(crate) fn bant_option(&self, dim: u32, opt: u32) -> Option<(&BantDim, &BantOption)> {
+        let d = self.bant.iter().find(|d| d.hash == dim)?;
+        d.options.iter().find(|o| o.hash == opt).map(|o| (d, o))
     }
     /// Looks a content item up by id.
     pub(crate) fn content_by_id(&self, id: &str) -> Option<usize> {

@@ -3,7 +3,7 @@
 
 use super::{validate, Playbook};
 use crate::error::{truncate, Error, Issue};
-use crate::json::serde_issue;
+use crate::json::{depth, serde_issue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -181,19 +181,4 @@ fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Box<Issue
     serde_path_to_error::deserialize::<_, T>(item)
         .map(|_| ())
         .map_err(|e| Box::new(serde_issue(path, &e)))
-}
-
-/// Nesting depth of a JSON value (iterative, so hostile input cannot overflow the stack).
-fn depth(v: &Value) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(v, 1usize)];
-    while let Some((v, d)) = stack.pop() {
-        max = max.max(d);
-        match v {
-            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
-            Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
-            _ => {}
-        }
-    }
-    max
 }

@@ -135,6 +135,13 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     );
     for (i, c) in p.fit.criteria.iter().enumerate() {
         let path = format!("$.fit.criteria[{i}]");
+        if c.weight > 1000.0 {
+            v.push(
+                Issue::new("out_of_range", format!("{path}.weight"), "weight too large")
+                    .expected("at most 1000")
+                    .found(c.weight.to_string()),
+            );
+        }
         if c.weight < 0.0 || !c.weight.is_finite() {
             v.push(
                 Issue::new(
@@ -208,6 +215,17 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.positive("$.engagement.saturation", e.saturation);
     v.positive("$.engagement.half_life_days", e.half_life_days);
     v.positive("$.engagement.burst.window_seconds", e.burst.window_seconds);
+    if e.burst.max_events == 0 || e.burst.max_events >= p.state.recent_events {
+        v.push(
+            Issue::new(
+                "out_of_range",
+                "$.engagement.burst.max_events",
+                "a burst needs at least 1 event and fewer than `state.recent_events`",
+            )
+            .found(e.burst.max_events.to_string())
+            .hint("the recent events kept are what bursts are detected in"),
+        );
+    }
     v.unique("$.engagement.rules", e.rules.iter().map(|r| r.id.as_str()));
     for (i, r) in e.rules.iter().enumerate() {
         let path = format!("$.engagement.rules[{i}]");

@@ -17,6 +17,7 @@ use sha2::Sha256;
 const MAGIC: u8 = b'B';
 const VERSION: u8 = 1;
 const TAG_LEN: usize = 16;
+use super::{MAX_TOPICS, MAX_VALUE};
 /// Longest encoded state accepted by `decode_state`.
 pub const MAX_ENCODED_LEN: usize = 8192;
 
@@ -74,6 +75,7 @@ pub fn encode_state(s: &VisitorState, playbook_hash: u32, secret: Option<&[u8]>)
     o.push(s.fit_score);
     o.push(s.fit_tier);
     put_u32(&mut o, s.title_role);
+    o.push(s.title_strength);
     put_u32(&mut o, s.seniority);
     put_u32(&mut o, s.classified);
     for c in [&s.first_touch, &s.last_touch] {
@@ -204,7 +206,7 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32) -> Result<VisitorState, Err
         });
     }
     for list in [&mut s.stages, &mut s.roles, &mut s.topics] {
-        let n = r.len(64).ok_or_else(trunc)?;
+        let n = r.len(MAX_TOPICS).ok_or_else(trunc)?;
         for _ in 0..n {
             let e = Evidence {
                 hash: r.u32().ok_or_else(trunc)?,
@@ -247,6 +249,7 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32) -> Result<VisitorState, Err
     s.fit_score = r.u8().ok_or_else(trunc)?;
     s.fit_tier = r.u8().ok_or_else(trunc)?;
     s.title_role = r.u32().ok_or_else(trunc)?;
+    s.title_strength = r.u8().ok_or_else(trunc)?;
     s.seniority = r.u32().ok_or_else(trunc)?;
     s.classified = r.u32().ok_or_else(trunc)?;
     for slot in [&mut s.first_touch, &mut s.last_touch] {
@@ -268,13 +271,17 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32) -> Result<VisitorState, Err
     }
     let sorted = |v: &[u32]| v.windows(2).all(|w| matches!(w, [a, b] if a < b));
     let ok = s.lifecycle < 4
+        && s.title_strength <= 100
         && (s.fit_score <= 100 || s.fit_score == 255)
         && sorted(&s.rules.iter().map(|x| x.hash).collect::<Vec<_>>())
         && [&s.stages, &s.roles, &s.topics]
             .iter()
             .all(|l| sorted(&l.iter().map(|x| x.hash).collect::<Vec<_>>()))
         && sorted(&s.fired)
-        && s.first_seen <= s.anchor.max(s.first_seen)
+        && sorted(&s.bant.iter().map(|x| x.0).collect::<Vec<_>>())
+        // Values a real history can reach (1e12 thousandths of a point): no overflow downstream.
+        && s.rules.iter().all(|r| r.milli.unsigned_abs() <= MAX_VALUE && (0..=MAX_VALUE as i64).contains(&r.cap_used))
+        && [&s.stages, &s.roles, &s.topics].iter().all(|l| l.iter().all(|e| e.milli as u64 <= MAX_VALUE))
         && s.recent
             .windows(2)
             .all(|w| matches!(w, [a, b] if a.ts <= b.ts));

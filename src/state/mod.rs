@@ -10,6 +10,11 @@ pub use codec::{decode_state, encode_state, MAX_ENCODED_LEN};
 use crate::context::Campaign;
 use crate::error::{Error, Issue};
 
+/// Largest aggregate value (thousandths of a point) a state holds; decoding refuses more.
+pub const MAX_VALUE: u64 = 1_000_000_000_000;
+/// Most topics (and stages, roles) a state remembers; the weakest topics are forgotten first.
+pub const MAX_TOPICS: usize = 64;
+
 /// Lifecycle stages, in order.
 pub const LIFECYCLE: [&str; 4] = ["anonymous", "engaged", "mql", "sql"];
 
@@ -95,6 +100,8 @@ pub struct VisitorState {
     pub fit_tier: u8,
     /// Role derived from the job title (hash; 0: none). The title itself is never kept.
     pub title_role: u32,
+    /// How strongly the title indicated `title_role` (percent, 50–100).
+    pub title_strength: u8,
     /// Seniority derived from the job title (hash; 0: none).
     pub seniority: u32,
     /// Digest of the last classification signalled (0: none).
@@ -138,6 +145,15 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
         .hint("use a random anonymous id (e.g. a UUID), never an e-mail or a name")
         .into())
     }
+}
+
+/// The value (thousandths, at the anchor) of an evidence entry, 0 when absent.
+pub(crate) fn evidence(list: &[Evidence], hash: u32) -> i64 {
+    list.binary_search_by(|e| e.hash.cmp(&hash))
+        .ok()
+        .and_then(|i| list.get(i))
+        .map(|e| e.milli)
+        .unwrap_or(0)
 }
 
 /// Looks up or inserts an entry in a hash-sorted list.

@@ -1,0 +1,295 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as layer from '../../pkg-template/layer/index.js';
+import { start, defaultRender, safeHref, newId } from '../../pkg-template/layer/index.js';
+import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage, settle } from './fakes.mjs';
+
+// A stand-in for the Wasm engine with the same surface. Its state string is
+// `v1.` + base64url JSON of the id and the events seen.
+class FakeVisitor {
+  constructor(id, events) {
+    this.id = id;
+    this.events = events;
+    this.requests = [];
+  }
+  observe(ev) {
+    if (ev.cta === 'x'.repeat(65)) throw Object.assign(new Error('value too long'), { code: 'too_long', path: '$.cta' });
+    this.events.push(ev);
+  }
+  decide(req) {
+    this.requests.push(structuredClone(req));
+    const consent = req.context.consent;
+    const n = this.requests.length;
+    const slots = (req.slots || ['hero']).map((slot) => ({
+      slot,
+      default: false,
+      picks:
+        slot === 'empty'
+          ? []
+          : [
+              { id: 'compare-x', title: 'Lumora vs <img src=x onerror=alert(1)>', url: '/compare/x', format: 'comparison', cta: 'read', score: 1, reasons: [] },
+              { id: 'evil', title: 'Evil', url: 'javascript:alert(1)', format: 'blog', cta: '', score: 0.5, reasons: [] },
+            ],
+    }));
+    // Like the engine: no signals at consent none.
+    const signals =
+      consent === 'none'
+        ? []
+        : [{ type: 'track', event: 'Content Recommended', anonymousId: this.id, messageId: `${this.id}-${n}`, properties: { n }, context: { consent } }];
+    return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
+  }
+  encode() {
+    return `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events })).toString('base64url')}`;
+  }
+}
+
+class FakeEngine {
+  constructor(playbook) {
+    const p = typeof playbook === 'string' ? JSON.parse(playbook) : playbook;
+    if (!p || !p.id) throw Object.assign(new Error('bad playbook'), { code: 'missing_field', path: '$.id', hint: 'add an id' });
+    this.decodes = [];
+    FakeEngine.last = this;
+  }
+  visitor(id) {
+    return new FakeVisitor(id, []);
+  }
+  decode(state, opts) {
+    this.decodes.push({ state, opts });
+    if (!state.startsWith('v1.')) throw Object.assign(new Error('foreign state'), { code: 'bad_state' });
+    const { id, events } = JSON.parse(Buffer.from(state.slice(3), 'base64url').toString());
+    return new FakeVisitor(id, events);
+  }
+}
+
+const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
+const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3), 'base64url').toString());
+
+function setup({ consent = 'anonymous', stored, href, slotsHtml = true, ...opts } = {}) {
+  const clock = fakeClock();
+  const { document, window } = fakePage({ href, content: 'pricing' });
+  if (slotsHtml) {
+    document.body.append(
+      document.el('ul', { 'data-bp-slot': 'hero' }, document.el('li', {}, document.el('a', { href: '/fallback' }))),
+      document.el('div', { 'data-bp-slot': 'sidebar' }),
+      document.el('div', { 'data-bp-slot': 'empty' }, document.el('p', {})),
+    );
+  }
+  const localStorage = fakeLocalStorage();
+  if (stored) localStorage.map.set('bp_state', stored);
+  const fetch = fakeFetch();
+  const navigator = fakeNavigator();
+  const errors = [];
+  const decisions = [];
+  const bp = start({
+    Engine: FakeEngine,
+    playbook: '{"id":"acme"}',
+    endpoint: 'https://collect.example.com',
+    writeKey: 'wk',
+    consent,
+    context: { company: { industry: 'insurance' } },
+    document,
+    window,
+    localStorage,
+    fetch,
+    navigator,
+    crypto: { randomUUID: () => '11111111-2222-4333-8444-555555555555' },
+    now: clock.now,
+    random: () => 1,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    onError: (e) => errors.push(e),
+    onDecision: (d) => decisions.push(d),
+    ...opts,
+  });
+  return { bp, clock, document, window, localStorage, fetch, navigator, errors, decisions };
+}
+
+const slotEl = (document, id) => document.querySelectorAll('[data-bp-slot]').find((e) => e.getAttribute('data-bp-slot') === id);
+const sent = ({ fetch, navigator }) => [...fetch.requests.flatMap((r) => r.body.batch), ...navigator.beacons.flatMap((b) => b.body.batch)];
+
+test('re-exports the building blocks', () => {
+  for (const name of ['start', 'createStore', 'createSender', 'autoTrack', 'defaultRender']) assert.equal(typeof layer[name], 'function', name);
+});
+
+test('decides once at start with consent, page (path only) and the host context', () => {
+  const { bp, clock } = setup({ href: 'https://www.example.com/pricing?email=a%40b.c#x' });
+  const [req] = bp.visitor.requests;
+  assert.equal(bp.visitor.requests.length, 1);
+  assert.deepEqual(req, {
+    now: clock.now(),
+    slots: ['hero', 'sidebar', 'empty'], // the slots found on the page
+    context: { company: { industry: 'insurance' }, consent: 'anonymous', page: { content_id: 'pricing', url: '/pricing' } },
+  });
+  assert.equal(bp.decision.seq, 1);
+});
+
+test('explicit slots win over the page, and a fresh visitor gets a random UUID', () => {
+  const { bp } = setup({ slots: ['hero'] });
+  assert.deepEqual(bp.visitor.requests[0].slots, ['hero']);
+  assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');
+});
+
+test('consent none: renders, but stores nothing and sends nothing, even on clicks and pagehide', async () => {
+  const env = setup({ consent: 'none' });
+  const { bp, document, window, localStorage, clock } = env;
+  assert.equal(slotEl(document, 'hero').children.length, 2, 'picks rendered in memory');
+  document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+  await clock.advance(40_000);
+  window.dispatch('pagehide');
+  await settle();
+  assert.equal(bp.visitor.requests.length, 2, 're-decided on the CTA');
+  assert.equal(sent(env).length, 0);
+  assert.equal(env.fetch.requests.length + env.navigator.beacons.length, 0);
+  assert.equal(localStorage.map.size, 0);
+  assert.equal(document.cookieWrites.length, 0);
+});
+
+test('restores the stored visitor (with the secret) and stores the state after each event', async () => {
+  const stored = stateOf('visitor-7', [{ type: 'page_view', ts: 1 }]);
+  const { bp, localStorage, document, clock } = setup({ stored, secret: 's3cret' });
+  assert.equal(bp.visitor.id, 'visitor-7');
+  assert.deepEqual(FakeEngine.last.decodes, [{ state: stored, opts: { secret: 's3cret' } }]);
+  document.hide();
+  const saved = decodeState(localStorage.map.get('bp_state'));
+  assert.equal(saved.id, 'visitor-7');
+  assert.deepEqual(saved.events.at(-1), { type: 'page_view', ts: clock.now(), content_id: 'pricing', url: '/pricing', dwell_seconds: 0 });
+});
+
+test('a state that does not decode starts a fresh visitor and never throws', () => {
+  const { bp, errors } = setup({ stored: 'garbage!!' });
+  assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');
+  assert.equal(errors[0].code, 'bad_state');
+  assert.ok(bp.decision);
+});
+
+test('a broken playbook throws the engine error (code, path, hint) to the developer', () => {
+  assert.throws(
+    () => start({ Engine: FakeEngine, playbook: '{}', document: fakePage().document, window: fakePage().window, localStorage: null }),
+    (e) => e.code === 'missing_field' && e.path === '$.id' && e.hint === 'add an id',
+  );
+});
+
+test('renders picks as links with textContent and safe hrefs only', () => {
+  const { document } = setup();
+  const hero = slotEl(document, 'hero');
+  assert.equal(hero.children.length, 2, 'fallback replaced');
+  const [li1, li2] = hero.children;
+  assert.equal(li1.tagName, 'LI');
+  const a = li1.children[0];
+  assert.equal(a.getAttribute('href'), '/compare/x');
+  assert.equal(a.getAttribute('data-bp-cta'), 'read');
+  assert.equal(a.getAttribute('data-bp-content'), 'compare-x');
+  assert.equal(a.textContent, 'Lumora vs <img src=x onerror=alert(1)>');
+  assert.equal(a.children.length, 0, 'no markup parsed');
+  assert.equal(li2.children[0].getAttribute('href'), null, 'javascript: URL dropped');
+  // A non-list slot gets a <ul> of items.
+  const side = slotEl(document, 'sidebar');
+  assert.equal(side.children[0].tagName, 'UL');
+  assert.equal(side.children[0].children.length, 2);
+  // A slot without picks keeps its server-rendered content.
+  assert.equal(slotEl(document, 'empty').children[0].tagName, 'P');
+});
+
+test('safeHref allows relative and http(s) URLs only', () => {
+  for (const ok of ['/a', 'a/b', '?q', '#h', 'https://x.example/p', 'http://x', '/p:colon', '//cdn.example/x']) assert.notEqual(safeHref(ok), null, ok);
+  for (const bad of ['javascript:alert(1)', ' JavaScript:x', 'data:text/html,x', 'vbscript:x', null]) assert.equal(safeHref(bad), null, String(bad));
+});
+
+test('signals are enqueued with consent and flushed by beacon on pagehide', async () => {
+  const env = setup();
+  const { window, navigator, fetch } = env;
+  assert.equal(fetch.requests.length + navigator.beacons.length, 0, 'batched, not sent at once');
+  window.dispatch('pagehide');
+  await settle();
+  assert.equal(navigator.beacons.length, 1);
+  const [signal] = navigator.beacons[0].body.batch;
+  assert.equal(signal.event, 'Content Recommended');
+  assert.equal(signal.context.consent, 'anonymous');
+  assert.equal(navigator.beacons[0].body.writeKey, 'wk');
+});
+
+test('a CTA click or a form submit is observed, re-decided and its signals queued', async () => {
+  const env = setup();
+  const { bp, document, window } = env;
+  const form = document.el('form', { 'data-bp-form': 'demo_request' }, document.el('input', { name: 'email', type: 'email', value: 'j@x.com' }));
+  document.body.append(form);
+  document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+  document.dispatch('submit', { target: form });
+  assert.equal(bp.visitor.requests.length, 3);
+  assert.deepEqual(
+    bp.visitor.events.map((e) => e.type),
+    ['cta_click', 'form_submit'],
+  );
+  assert.equal(bp.visitor.events[0].content_id, 'compare-x');
+  assert.deepEqual(bp.visitor.events[1].fields, {});
+  assert.equal(bp.decision.seq, 3);
+  window.dispatch('pagehide');
+  assert.deepEqual(sent(env).map((s) => s.properties.n), [1, 2, 3]);
+});
+
+test('the held page view does not re-decide; an event the engine rejects is reported, not thrown', async () => {
+  const { bp, clock, errors, document } = setup();
+  await clock.advance(30_000);
+  assert.equal(bp.visitor.events.length, 1);
+  assert.equal(bp.visitor.requests.length, 1);
+  assert.equal(errors.length, 0);
+  const bad = document.el('button', { 'data-bp-cta': 'x'.repeat(65) });
+  document.body.append(bad);
+  assert.doesNotThrow(() => document.dispatch('click', { target: bad }));
+  assert.equal(errors[0].code, 'too_long');
+  assert.equal(bp.visitor.requests.length, 1, 'no decision on a rejected event');
+});
+
+test('setConsent(none) clears the stored state and the queue, and stops sending', async () => {
+  const env = setup({ stored: stateOf('v-9') });
+  const { bp, localStorage, document, window } = env;
+  document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+  assert.ok(localStorage.map.has('bp_state'));
+  assert.ok(localStorage.map.has('bp_queue'));
+  bp.setConsent('none');
+  assert.equal(localStorage.map.has('bp_state'), false);
+  assert.equal(localStorage.map.has('bp_queue'), false);
+  document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+  window.dispatch('pagehide');
+  await settle();
+  assert.equal(sent(env).length, 0);
+  assert.equal(localStorage.map.size, 0);
+});
+
+test('consent given after start continues the stored visitor with this page’s events', () => {
+  const stored = stateOf('returning', [{ type: 'page_view', ts: 5 }]);
+  const { bp, localStorage, document } = setup({ consent: 'none', stored });
+  assert.notEqual(bp.visitor.id, 'returning', 'nothing read at consent none');
+  document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+  bp.setConsent('anonymous');
+  assert.equal(bp.visitor.id, 'returning');
+  const saved = decodeState(localStorage.map.get('bp_state'));
+  assert.deepEqual(
+    saved.events.map((e) => e.type),
+    ['page_view', 'cta_click'],
+  );
+});
+
+test('stop() removes the listeners and the timers', async () => {
+  const { bp, document, window, clock } = setup();
+  bp.stop();
+  assert.equal(document.listenerCount() + window.listenerCount(), 0);
+  assert.equal(clock.pending(), 0);
+});
+
+test('a throwing custom render is reported, and the others still render', () => {
+  const { document, errors } = setup({
+    render(el, slot, opts) {
+      if (slot.slot === 'hero') throw new Error('render bug');
+      defaultRender(el, slot, opts);
+    },
+  });
+  assert.equal(errors[0].message, 'render bug');
+  assert.equal(slotEl(document, 'sidebar').children[0].tagName, 'UL');
+});
+
+test('newId makes a v4 UUID even without randomUUID (insecure context)', () => {
+  const id = newId({ getRandomValues: (b) => b.fill(0xff) });
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.match(newId(undefined), /^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+});

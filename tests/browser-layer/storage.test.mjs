@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createStore } from '../../pkg-template/layer/storage.js';
+import { fakeCookieDocument, fakeLocalStorage } from './fakes.mjs';
+
+const STATE = 'AQIDBAUGBwgJ-_abc'; // base64url, as the engine makes it
+
+test('auto mode uses localStorage when it works, and writes no cookie', () => {
+  const document = fakeCookieDocument();
+  const localStorage = fakeLocalStorage();
+  const store = createStore({ consent: 'anonymous', document, localStorage });
+  store.set(STATE);
+  assert.equal(localStorage.map.get('bp_state'), STATE);
+  assert.equal(document.jar.size, 0);
+  assert.equal(store.get(), STATE);
+});
+
+test('auto mode falls back to the cookie when localStorage throws', () => {
+  const document = fakeCookieDocument();
+  const store = createStore({ consent: 'full', document, localStorage: fakeLocalStorage({ broken: true }) });
+  store.set(STATE);
+  assert.equal(document.jar.get('bp_state'), STATE);
+  assert.equal(store.get(), STATE);
+});
+
+test('cookie attributes: Path, SameSite=Lax, Max-Age from days, Secure only on https, Domain', () => {
+  const https = fakeCookieDocument({ protocol: 'https:' });
+  createStore({ consent: 'anonymous', mode: 'cookie', days: 30, domain: 'example.com', document: https }).set(STATE);
+  const raw = https.writes.at(-1);
+  assert.match(raw, /^bp_state=AQIDBAUGBwgJ-_abc; /);
+  assert.match(raw, /; Path=\//);
+  assert.match(raw, /; SameSite=Lax/);
+  assert.match(raw, /; Max-Age=2592000(;|$)/);
+  assert.match(raw, /; Domain=example\.com/);
+  assert.match(raw, /; Secure$/);
+
+  const http = fakeCookieDocument({ protocol: 'http:' });
+  createStore({ consent: 'anonymous', mode: 'cookie', document: http }).set(STATE);
+  assert.doesNotMatch(http.writes.at(-1), /Secure/);
+  assert.match(http.writes.at(-1), /Max-Age=15552000/); // 180 days by default
+});
+
+test('cookie mode reads its own cookie among others', () => {
+  const document = fakeCookieDocument();
+  document.jar.set('other', 'x');
+  document.jar.set('bp_state_old', 'nope');
+  document.jar.set('bp_state', STATE);
+  const store = createStore({ consent: 'anonymous', mode: 'cookie', document, localStorage: fakeLocalStorage() });
+  assert.equal(store.get(), STATE);
+});
+
+test('consent none: get() is null and set() stores nothing, in either medium', () => {
+  for (const mode of ['auto', 'cookie', 'localStorage']) {
+    const document = fakeCookieDocument();
+    const localStorage = fakeLocalStorage();
+    localStorage.map.set('bp_state', STATE); // left by an earlier visit
+    const store = createStore({ consent: 'none', mode, document, localStorage });
+    assert.equal(store.get(), null, mode);
+    store.set('new-state');
+    assert.equal(document.writes.length, 0, mode);
+    assert.notEqual(localStorage.map.get('bp_state'), 'new-state', mode);
+  }
+});
+
+test('no consent given means none', () => {
+  const localStorage = fakeLocalStorage();
+  const store = createStore({ document: fakeCookieDocument(), localStorage });
+  store.set(STATE);
+  assert.equal(localStorage.map.size, 0);
+});
+
+test('an unknown consent level counts as none', () => {
+  const localStorage = fakeLocalStorage();
+  createStore({ consent: 'yes please', localStorage, document: fakeCookieDocument() }).set(STATE);
+  assert.equal(localStorage.map.size, 0);
+});
+
+test('switching to none clears the cookie and localStorage', () => {
+  const document = fakeCookieDocument();
+  const localStorage = fakeLocalStorage();
+  const cookieStore = createStore({ consent: 'full', mode: 'cookie', document, localStorage });
+  cookieStore.set(STATE);
+  localStorage.map.set('bp_state', STATE);
+  assert.equal(document.jar.get('bp_state'), STATE);
+  cookieStore.setConsent('none');
+  assert.equal(document.jar.has('bp_state'), false);
+  assert.match(document.writes.at(-1), /^bp_state=; .*Max-Age=0/);
+  assert.equal(localStorage.map.has('bp_state'), false);
+  assert.equal(cookieStore.get(), null);
+  cookieStore.set(STATE);
+  assert.equal(document.jar.has('bp_state'), false);
+  // And back: storing works again once consent is given.
+  cookieStore.setConsent('anonymous');
+  cookieStore.set(STATE);
+  assert.equal(cookieStore.get(), STATE);
+});
+
+test('never throws when storage is disabled (getter, methods and cookie all throw)', () => {
+  const hostile = {
+    get cookie() {
+      throw new DOMException('denied', 'SecurityError');
+    },
+    set cookie(_) {
+      throw new DOMException('denied', 'SecurityError');
+    },
+    get location() {
+      throw new DOMException('denied', 'SecurityError');
+    },
+  };
+  for (const mode of ['auto', 'cookie', 'localStorage']) {
+    const store = createStore({ consent: 'full', mode, document: hostile, localStorage: fakeLocalStorage({ broken: true }) });
+    assert.doesNotThrow(() => store.set(STATE));
+    assert.equal(store.get(), null);
+    assert.doesNotThrow(() => store.clear());
+    assert.doesNotThrow(() => store.setConsent('none'));
+  }
+  // Even reading globalThis.localStorage may throw (sandboxed iframe).
+  const desc = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+  Object.defineProperty(globalThis, 'localStorage', {
+    configurable: true,
+    get() {
+      throw new DOMException('denied', 'SecurityError');
+    },
+  });
+  try {
+    const store = createStore({ consent: 'full', document: hostile });
+    assert.doesNotThrow(() => store.set(STATE));
+    assert.equal(store.get(), null);
+  } finally {
+    if (desc) Object.defineProperty(globalThis, 'localStorage', desc);
+    else delete globalThis.localStorage;
+  }
+});
+
+test('works without any document or localStorage (Node)', () => {
+  const store = createStore({ consent: 'full', document: undefined, localStorage: null, mode: 'cookie' });
+  assert.doesNotThrow(() => store.set(STATE));
+  assert.equal(store.get(), null);
+});

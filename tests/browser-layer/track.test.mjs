@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { autoTrack, pageInfo } from '../../pkg-template/layer/track.js';
+import { fakeClock, fakePage } from './fakes.mjs';
+
+// The keys the engine accepts on an event (it rejects any other).
+const EVENT_KEYS = new Set(['type', 'ts', 'content_id', 'url', 'dwell_seconds', 'cta', 'form', 'fields', 'name']);
+
+function setup(pageOpts = { content: 'pricing' }) {
+  const clock = fakeClock();
+  const { document, window } = fakePage(pageOpts);
+  const events = [];
+  const start = () =>
+    autoTrack({
+      document,
+      window,
+      now: clock.now,
+      setTimeout: clock.setTimeout,
+      clearTimeout: clock.clearTimeout,
+      onEvent: (e) => {
+        for (const k of Object.keys(e)) assert.ok(EVENT_KEYS.has(k), `unexpected key ${k}`);
+        events.push(e);
+      },
+    });
+  return { clock, document, window, events, start };
+}
+
+test('the page view is held, then sent once at the first hide with the visible time', async () => {
+  const { clock, document, events, start } = setup();
+  const t0 = clock.now();
+  start();
+  assert.equal(events.length, 0, 'held until hidden or 30 s');
+  await clock.advance(12_400);
+  document.hide();
+  assert.deepEqual(events, [{ type: 'page_view', ts: t0, content_id: 'pricing', url: '/pricing', dwell_seconds: 12 }]);
+  document.show();
+  await clock.advance(60_000);
+  document.hide();
+  assert.equal(events.length, 1, 'once');
+});
+
+test('the page URL is the path only: no query string, no hash', () => {
+  const { document, window } = fakePage({ href: 'https://x.example/a/b?email=me%40x.com&utm_source=g#frag' });
+  assert.deepEqual(pageInfo({ document, window }), { url: '/a/b' });
+  // Even if a host's location object reports a pathname with a query in it.
+  window.location.pathname = '/c?token=1#h';
+  assert.equal(pageInfo({ document, window }).url, '/c');
+});
+
+test('after 30 s of visible time the page view goes out, and not again at hide', async () => {
+  const { clock, document, events, start } = setup();
+  start();
+  await clock.advance(29_999);
+  assert.equal(events.length, 0);
+  await clock.advance(1);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].dwell_seconds, 30);
+  document.hide();
+  assert.equal(events.length, 1);
+});
+
+test('pagehide ends the held page view too', async () => {
+  const { clock, window, events, start } = setup();
+  start();
+  await clock.advance(3_600);
+  window.dispatch('pagehide', { persisted: false });
+  window.dispatch('pagehide', { persisted: false });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].dwell_seconds, 4);
+});
+
+test('only visible time counts: a page opened in a background tab', async () => {
+  const { clock, document, events, start } = setup();
+  document.visibilityState = 'hidden';
+  start();
+  await clock.advance(45_000); // hidden: the 30 s clock does not run
+  assert.equal(events.length, 0);
+  document.show();
+  await clock.advance(5_000);
+  document.hide();
+  assert.equal(events.length, 1);
+  assert.equal(events[0].dwell_seconds, 5);
+});
+
+test('content id falls back to <body data-bp-content>', async () => {
+  const { document, window } = fakePage({});
+  document.body.setAttribute('data-bp-content', 'blog-x');
+  assert.equal(pageInfo({ document, window }).content_id, 'blog-x');
+  const bare = fakePage({});
+  assert.equal(pageInfo(bare).content_id, undefined);
+});
+
+test('clicks on [data-bp-cta] (or inside one) become cta_click events', () => {
+  const { document, events, clock, start } = setup();
+  const span = document.el('span', {});
+  const link = document.el('a', { href: '/demo', 'data-bp-cta': 'demo', 'data-bp-content': 'demo-request' }, span);
+  const plain = document.el('a', { href: '/about' });
+  document.body.append(link, plain);
+  start();
+  document.dispatch('click', { target: span });
+  document.dispatch('click', { target: plain });
+  document.dispatch('click', { target: document.el('button', { 'data-bp-cta': 'pricing' }) });
+  assert.deepEqual(events, [
+    { type: 'cta_click', ts: clock.now(), cta: 'demo', content_id: 'demo-request' },
+    { type: 'cta_click', ts: clock.now(), cta: 'pricing' },
+  ]);
+});
+
+test('[data-bp-download] links become download events', () => {
+  const { document, events, start } = setup();
+  const a = document.el('a', { href: '/files/dpa.pdf', 'data-bp-download': 'dpa-pdf' });
+  const b = document.el('a', { href: '/files/x.pdf', 'data-bp-download': '', 'data-bp-content': 'x-guide' });
+  document.body.append(a, b);
+  start();
+  document.dispatch('click', { target: a });
+  document.dispatch('click', { target: b });
+  assert.deepEqual(
+    events.map((e) => [e.type, e.content_id]),
+    [
+      ['download', 'dpa-pdf'],
+      ['download', 'x-guide'],
+    ],
+  );
+});
+
+test('form submits send only the data-bp-bant fields, never e-mail or name', () => {
+  const { document, events, start } = setup();
+  const form = document.el(
+    'form',
+    { 'data-bp-form': 'demo_request' },
+    document.el('input', { name: 'email', type: 'email', value: 'jane@acme.com' }),
+    document.el('input', { name: 'first_name', value: 'Jane' }),
+    document.el('input', { name: 'work_email', type: 'email', value: 'j@acme.com', 'data-bp-bant': '' }),
+    document.el('select', { name: 'budget', value: '50k-100k', 'data-bp-bant': '' }),
+    document.el('input', { name: 'q7', value: 'this quarter', 'data-bp-bant': 'timeline' }),
+    document.el('input', { name: 'auth', type: 'radio', value: 'yes', 'data-bp-bant': '' }), // not checked
+    document.el('input', { name: 'need', type: 'checkbox', value: 'monitoring', checked: '', 'data-bp-bant': '' }),
+    document.el('input', { name: 'empty', value: '', 'data-bp-bant': '' }),
+  );
+  document.body.append(form);
+  start();
+  document.dispatch('submit', { target: form });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].type, 'form_submit');
+  assert.equal(events[0].form, 'demo_request');
+  assert.deepEqual(events[0].fields, { budget: '50k-100k', timeline: 'this quarter', need: 'monitoring' });
+  assert.doesNotMatch(JSON.stringify(events), /jane|acme|Jane/);
+});
+
+test('forms without data-bp-form are not tracked', () => {
+  const { document, events, start } = setup();
+  const form = document.el('form', {}, document.el('input', { name: 'budget', value: '1', 'data-bp-bant': '' }));
+  document.body.append(form);
+  start();
+  document.dispatch('submit', { target: form });
+  assert.equal(events.length, 0);
+});
+
+test('stop() removes every listener and the dwell timer', async () => {
+  const { clock, document, window, events, start } = setup();
+  const link = document.el('a', { 'data-bp-cta': 'demo' });
+  document.body.append(link);
+  const tracker = start();
+  assert.deepEqual(tracker.page, { content_id: 'pricing', url: '/pricing' });
+  tracker.stop();
+  assert.equal(document.listenerCount() + window.listenerCount(), 0);
+  assert.equal(clock.pending(), 0);
+  document.dispatch('click', { target: link });
+  document.hide();
+  await clock.advance(60_000);
+  assert.equal(events.length, 0);
+});
+
+test('a throwing onEvent does not break the page', () => {
+  const { document, window } = fakePage({});
+  const link = document.el('a', { 'data-bp-cta': 'demo' });
+  document.body.append(link);
+  autoTrack({
+    document,
+    window,
+    setTimeout: () => 0,
+    clearTimeout: () => {},
+    onEvent: () => {
+      throw new Error('host bug');
+    },
+  });
+  assert.doesNotThrow(() => document.dispatch('click', { target: link }));
+});

@@ -1,0 +1,79 @@
+// Compile-only check that the layer's declarations are strict-clean and
+// accept the real browser globals. Not run by node --test.
+import {
+  start,
+  createStore,
+  createSender,
+  autoTrack,
+  pageInfo,
+  bantFields,
+  defaultRender,
+  safeHref,
+  newId,
+  type Consent,
+  type Decision,
+  type EngineConstructor,
+  type Render,
+  type Buyerpath,
+} from '../../../pkg-template/layer/index.js';
+
+declare const Engine: EngineConstructor;
+
+const consent: Consent = 'anonymous';
+const store = createStore({ consent, mode: 'auto', days: 30, document, localStorage });
+store.set('abc');
+const state: string | null = store.get();
+store.setConsent('none');
+
+const sender = createSender({
+  endpoint: 'https://collect.example.com',
+  writeKey: 'wk',
+  consent,
+  fetch,
+  navigator,
+  localStorage,
+  setTimeout,
+  clearTimeout,
+  onError: (e: Error) => console.warn(e.message),
+});
+sender.enqueue([{ type: 'track', event: 'x' }]);
+const flushed: Promise<void> = sender.flush({ beacon: true });
+const n: number = sender.size();
+sender.stop();
+
+const tracker = autoTrack({ document, window, onEvent: (ev) => console.log(ev.type, ev.ts) });
+const url: string | undefined = tracker.page.url;
+tracker.stop();
+const page = pageInfo({ document, window });
+const form = document.querySelector('form');
+if (form) {
+  const fields: Record<string, string> = bantFields(form);
+  console.log(fields);
+}
+
+const render: Render = (el, slot) => {
+  el.textContent = slot.picks.map((p) => p.title).join(', ');
+};
+const bp: Buyerpath = start({
+  Engine,
+  playbook: '{}',
+  endpoint: 'https://collect.example.com',
+  writeKey: 'wk',
+  consent: 'full',
+  context: { company: { industry: 'insurance' }, campaign: { source: 'g' } },
+  slots: ['hero'],
+  render,
+  crypto,
+  storage: { mode: 'cookie', domain: 'example.com' },
+  sending: { maxBatch: 20 },
+  onDecision: (d: Decision) => console.log(d.action.id, d.signals.length),
+});
+const d: Decision | null = bp.decision;
+const id: string = bp.visitor.id;
+bp.setConsent('none');
+bp.stop();
+const el = document.createElement('ul');
+defaultRender(el, { slot: 'hero', picks: [], default: true });
+const href: string | null = safeHref('/x');
+const uuid: string = newId();
+console.log(state, flushed, n, url, page, d, id, href, uuid);
