@@ -38,8 +38,9 @@ class FakeVisitor {
         : [{ type: 'track', event: 'Content Recommended', anonymousId: this.id, messageId: `${this.id}-${n}`, properties: { n }, context: { consent } }];
     return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
   }
-  encode() {
-    return `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events })).toString('base64url')}`;
+  encode(secret) {
+    const body = `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events })).toString('base64url')}`;
+    return secret ? `${body}.${secret}` : body; // a stand-in for the HMAC
   }
 }
 
@@ -56,13 +57,15 @@ class FakeEngine {
   decode(state, opts) {
     this.decodes.push({ state, opts });
     if (!state.startsWith('v1.')) throw Object.assign(new Error('foreign state'), { code: 'bad_state' });
-    const { id, events } = JSON.parse(Buffer.from(state.slice(3), 'base64url').toString());
+    const [body, sig] = state.slice(3).split('.');
+    if (opts && opts.secret && sig !== opts.secret) throw Object.assign(new Error('bad signature'), { code: 'bad_signature' });
+    const { id, events } = JSON.parse(Buffer.from(body, 'base64url').toString());
     return new FakeVisitor(id, events);
   }
 }
 
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
-const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3), 'base64url').toString());
+const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
 function setup({ consent = 'anonymous', stored, href, slotsHtml = true, ...opts } = {}) {
   const clock = fakeClock();
@@ -123,6 +126,11 @@ test('decides once at start with consent, page (path only) and the host context'
   assert.equal(bp.decision.seq, 1);
 });
 
+test('a page the host passes in context is used, still without its query string', () => {
+  const { bp } = setup({ context: { page: { content_id: 'pricing-eu', url: '/eu/pricing?email=a%40b.c#x' } } });
+  assert.deepEqual(bp.visitor.requests[0].context.page, { content_id: 'pricing-eu', url: '/eu/pricing' });
+});
+
 test('explicit slots win over the page, and a fresh visitor gets a random UUID', () => {
   const { bp } = setup({ slots: ['hero'] });
   assert.deepEqual(bp.visitor.requests[0].slots, ['hero']);
@@ -145,14 +153,21 @@ test('consent none: renders, but stores nothing and sends nothing, even on click
 });
 
 test('restores the stored visitor (with the secret) and stores the state after each event', async () => {
-  const stored = stateOf('visitor-7', [{ type: 'page_view', ts: 1 }]);
+  const stored = `${stateOf('visitor-7', [{ type: 'page_view', ts: 1 }])}.s3cret`;
   const { bp, localStorage, document, clock } = setup({ stored, secret: 's3cret' });
   assert.equal(bp.visitor.id, 'visitor-7');
   assert.deepEqual(FakeEngine.last.decodes, [{ state: stored, opts: { secret: 's3cret' } }]);
   document.hide();
+  assert.match(localStorage.map.get('bp_state'), /\.s3cret$/, 'signed again with the secret');
   const saved = decodeState(localStorage.map.get('bp_state'));
   assert.equal(saved.id, 'visitor-7');
   assert.deepEqual(saved.events.at(-1), { type: 'page_view', ts: clock.now(), content_id: 'pricing', url: '/pricing', dwell_seconds: 0 });
+});
+
+test('a state signed with another secret starts a fresh visitor', () => {
+  const { bp, errors } = setup({ stored: `${stateOf('visitor-8')}.old`, secret: 'new' });
+  assert.notEqual(bp.visitor.id, 'visitor-8');
+  assert.equal(errors[0].code, 'bad_signature');
 });
 
 test('a state that does not decode starts a fresh visitor and never throws', () => {

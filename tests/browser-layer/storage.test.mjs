@@ -132,6 +132,19 @@ test('never throws when storage is disabled (getter, methods and cookie all thro
   }
 });
 
+test('a document whose location cannot be read still gets its cookie (without Secure)', () => {
+  const document = fakeCookieDocument();
+  Object.defineProperty(document, 'location', {
+    get() {
+      throw new DOMException('denied', 'SecurityError');
+    },
+  });
+  const store = createStore({ consent: 'anonymous', mode: 'cookie', document });
+  store.set(STATE);
+  assert.equal(store.get(), STATE);
+  assert.doesNotMatch(document.writes.at(-1), /Secure/);
+});
+
 test('works without any document or localStorage (Node)', () => {
   const store = createStore({ consent: 'full', document: undefined, localStorage: null, mode: 'cookie' });
   assert.doesNotThrow(() => store.set(STATE));

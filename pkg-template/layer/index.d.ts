@@ -1,0 +1,282 @@
+// Type declarations for the buyerpath browser layer (index.js, which
+// re-exports storage.js, sender.js and track.js). The page-facing parts use
+// the DOM types; the store and the sender need no DOM.
+
+/// <reference lib="dom" />
+
+/** Consent levels: `none` stores and sends nothing; `anonymous` sends no person-derived data. */
+export type Consent = 'none' | 'anonymous' | 'full';
+
+/** An event the engine observes. */
+export interface BuyerpathEvent {
+  type:
+    | 'page_view'
+    | 'cta_click'
+    | 'form_submit'
+    | 'download'
+    | 'video_play'
+    | 'search'
+    | 'chat_open'
+    | 'trial_start'
+    | 'custom';
+  /** Milliseconds since the epoch. */
+  ts: number;
+  content_id?: string;
+  /** URL path only, never a query string or hash. */
+  url?: string;
+  dwell_seconds?: number;
+  cta?: string;
+  form?: string;
+  /** Only BANT answers (inputs marked `data-bp-bant`). */
+  fields?: Record<string, string>;
+  name?: string;
+}
+
+export interface ContentPick {
+  id: string;
+  title: string;
+  url: string;
+  format: string;
+  cta: string;
+  score: number;
+  reasons: string[];
+}
+
+export interface SlotResult {
+  slot: string;
+  picks: ContentPick[];
+  /** The slot shows its default (holdout, or nothing eligible). */
+  default: boolean;
+}
+
+/** A Segment-compatible track event. */
+export interface Signal {
+  type: string;
+  event: string;
+  anonymousId: string;
+  messageId: string;
+  originalTimestamp: string;
+  properties: Record<string, unknown>;
+  context: { consent?: Consent; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** One decision; the fields the layer uses are typed, the rest is open. */
+export interface Decision {
+  slots: SlotResult[];
+  action: { id: string; label: string; cta?: string };
+  signals: Signal[];
+  [key: string]: unknown;
+}
+
+export interface DecideContext {
+  consent?: Consent;
+  company?: Record<string, unknown>;
+  person?: { title?: string };
+  account?: Record<string, unknown>;
+  page?: { content_id?: string; url?: string };
+  campaign?: { source?: string; medium?: string; name?: string };
+  bot?: boolean;
+}
+
+export interface DecideRequest {
+  now: number;
+  slots?: string[];
+  context?: DecideContext;
+}
+
+export interface Visitor {
+  readonly id: string;
+  /** True when the state came from another playbook revision and was migrated. */
+  readonly migrated?: boolean;
+  observe(event: BuyerpathEvent): unknown;
+  decide(request: DecideRequest): Decision;
+  /** The state as a cookie-safe string, signed when a secret is given. */
+  encode(secret?: string): string;
+  /** The last decision as a readable report. */
+  explain?(): string;
+}
+
+export interface Engine {
+  visitor(anonymousId: string): Visitor;
+  /** Throws (Error with .code) on garbage, foreign or wrongly signed state. */
+  decode(state: string, options?: { secret?: string }): Visitor;
+}
+
+/** The Wasm engine's class (`import { Engine } from 'buyerpath'`). */
+export interface EngineConstructor {
+  new (playbook: string | object): Engine;
+}
+
+// ---------------------------------------------------------------- storage.js
+
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface CookieDocument {
+  cookie: string;
+  location?: { protocol?: string };
+}
+
+export interface StoreOptions {
+  consent?: Consent;
+  /** `auto` (default): localStorage when it works, else the cookie. */
+  mode?: 'auto' | 'cookie' | 'localStorage';
+  /** Cookie / localStorage key (default `bp_state`). */
+  name?: string;
+  /** Cookie lifetime in days (default 180). */
+  days?: number;
+  /** Cookie domain (default: the current host only). */
+  domain?: string;
+  document?: CookieDocument | null;
+  localStorage?: StorageLike | null;
+}
+
+export interface Store {
+  /** The stored state, or null (none, consent `none`, or storage unavailable). */
+  get(): string | null;
+  set(value: string): void;
+  clear(): void;
+  /** `none` erases what was stored. */
+  setConsent(level: Consent): void;
+}
+
+export function createStore(options?: StoreOptions): Store;
+
+// ----------------------------------------------------------------- sender.js
+
+export interface FetchResponseLike {
+  status: number;
+  headers?: { get(name: string): string | null };
+}
+
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; keepalive?: boolean },
+) => Promise<FetchResponseLike>;
+
+// Timer handles differ (a number in browsers, an object in Node).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TimerHandle = any;
+
+export interface SenderOptions {
+  /** Collector base URL; batches go to `{endpoint}/v1/batch`. */
+  endpoint: string;
+  writeKey?: string;
+  consent?: Consent;
+  fetch?: FetchLike;
+  navigator?: { sendBeacon?(url: string, data: string): boolean } | null;
+  localStorage?: StorageLike | null;
+  now?: () => number;
+  random?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => TimerHandle;
+  clearTimeout?: (handle: TimerHandle) => void;
+  /** Events per request (default 10). */
+  maxBatch?: number;
+  /** Longest wait before a partial batch is sent, ms (default 5000). */
+  flushMs?: number;
+  /** Queue bound; the oldest events are dropped beyond it (default 200). */
+  maxQueue?: number;
+  /** localStorage key of the persisted queue (default `bp_queue`). */
+  storageKey?: string;
+  /** Called once per HTTP status when the collector refuses (4xx) a batch. */
+  onError?: (error: Error) => void;
+}
+
+export interface Sender {
+  enqueue(events: object | object[]): void;
+  /** Sends the queue; `beacon` for a page that is going away. Never rejects. */
+  flush(options?: { beacon?: boolean }): Promise<void>;
+  setConsent(level: Consent): void;
+  /** Events not yet delivered (queued and in flight). */
+  size(): number;
+  /** Cancels the timers (batching and retries). */
+  stop(): void;
+}
+
+export function createSender(options: SenderOptions): Sender;
+
+// ------------------------------------------------------------------ track.js
+
+export interface PageInfo {
+  content_id?: string;
+  url?: string;
+}
+
+export interface AutoTrackOptions {
+  document?: Document | null;
+  window?: Window | null;
+  onEvent?: (event: BuyerpathEvent) => void;
+  now?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => TimerHandle;
+  clearTimeout?: (handle: TimerHandle) => void;
+  /** Visible seconds after which the held page view is sent (default 30). */
+  dwellSeconds?: number;
+}
+
+export interface Tracker {
+  /** The page as detected at start. */
+  readonly page: PageInfo;
+  stop(): void;
+}
+
+export function autoTrack(options?: AutoTrackOptions): Tracker;
+export function pageInfo(options?: { document?: Document | null; window?: Window | null }): PageInfo;
+export function bantFields(form: HTMLFormElement): Record<string, string>;
+
+// ------------------------------------------------------------------ index.js
+
+export type Render = (element: Element, slot: SlotResult, options: { document: Document }) => void;
+
+export interface StartOptions {
+  /** The engine class: `import { Engine } from 'buyerpath'`. */
+  Engine: EngineConstructor;
+  playbook: string | object;
+  /** Collector base URL; without it nothing is sent. */
+  endpoint?: string;
+  writeKey?: string;
+  /** Default `none`: decide and render in memory, store and send nothing. */
+  consent?: Consent;
+  /** Decide context (firmographics, account, campaign...); consent and page are filled in. */
+  context?: DecideContext;
+  /** Slots to decide for; default: the `data-bp-slot` ids on the page. */
+  slots?: string[];
+  /** Secret to sign the state with and to check it by (a non-empty string). */
+  secret?: string;
+  render?: Render;
+  document?: Document;
+  window?: Window;
+  /** Options for the state store (mode, name, days, domain). */
+  storage?: Omit<StoreOptions, 'consent' | 'document' | 'localStorage'>;
+  /** Options for the sender (maxBatch, flushMs, maxQueue, storageKey). */
+  sending?: Pick<SenderOptions, 'maxBatch' | 'flushMs' | 'maxQueue' | 'storageKey'>;
+  localStorage?: StorageLike | null;
+  fetch?: FetchLike;
+  navigator?: SenderOptions['navigator'];
+  /** Source of the anonymous id (default `globalThis.crypto`). */
+  crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array };
+  now?: () => number;
+  random?: () => number;
+  setTimeout?: (fn: () => void, ms: number) => TimerHandle;
+  clearTimeout?: (handle: TimerHandle) => void;
+  /** Errors that were handled (bad state, refused batch, engine input errors). */
+  onError?: (error: unknown) => void;
+  onDecision?: (decision: Decision) => void;
+}
+
+export interface Buyerpath {
+  readonly visitor: Visitor;
+  /** The latest decision (null if deciding failed). */
+  readonly decision: Decision | null;
+  /** Propagates to the store and the sender; `none` erases both. */
+  setConsent(level: Consent): void;
+  stop(): void;
+}
+
+export function start(options: StartOptions): Buyerpath;
+export function defaultRender(element: Element, slot: SlotResult, options?: { document?: Document }): void;
+export function safeHref(url: unknown): string | null;
+export function newId(crypto?: StartOptions['crypto']): string;

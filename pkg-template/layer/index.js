@@ -1,0 +1,242 @@
+// The browser layer in one call: load the visitor, decide, render the picks,
+// track what the visitor does, keep the state, and send the signals.
+//
+//   import { Engine } from 'buyerpath';
+//   import { start } from 'buyerpath/layer';
+//   const bp = start({ Engine, playbook, endpoint, writeKey, consent: 'anonymous' });
+//
+// Consent `none` (the default) still decides and renders for this page view,
+// in memory, but stores nothing and sends nothing.
+
+import { attempt, createStore, normalizeConsent } from './storage.js';
+import { createSender } from './sender.js';
+import { autoTrack, bantFields, pageInfo } from './track.js';
+
+export { createStore, createSender, autoTrack, bantFields, pageInfo };
+
+// Only these schemes become links: a playbook URL such as `javascript:...`
+// must never turn a recommendation into script.
+const SAFE_URL = /^(?:https?:|mailto:|[^:]*$|[^:]*[/?#])/i;
+
+/** `url` if it is safe to put in an href, else null. */
+export function safeHref(url) {
+  if (typeof url !== 'string') return null;
+  const u = url.trim();
+  return SAFE_URL.test(u) ? u : null;
+}
+
+/**
+ * Renders a slot's picks into its element: the children are replaced with a
+ * list of links (`<li><a href data-bp-cta data-bp-content>title</a></li>`),
+ * built with textContent only. A slot without picks keeps its own content
+ * (the server-rendered fallback).
+ */
+export function defaultRender(el, slot, { document: doc = el.ownerDocument } = {}) {
+  if (!slot || !Array.isArray(slot.picks) || slot.picks.length === 0) return;
+  const isList = /^(?:UL|OL)$/i.test(String(el.tagName || ''));
+  const list = isList ? el : doc.createElement('ul');
+  const items = slot.picks.map((p) => {
+    const li = doc.createElement('li');
+    const a = doc.createElement('a');
+    const href = safeHref(p.url);
+    if (href !== null) a.setAttribute('href', href);
+    if (p.cta) a.setAttribute('data-bp-cta', String(p.cta));
+    a.setAttribute('data-bp-content', String(p.id));
+    a.textContent = String(p.title == null ? '' : p.title);
+    li.appendChild(a);
+    return li;
+  });
+  while (el.firstChild) el.removeChild(el.firstChild);
+  for (const li of items) list.appendChild(li);
+  if (!isList) el.appendChild(list);
+}
+
+/** A random v4 UUID: randomUUID() needs a secure context, so fall back. */
+export function newId(crypto = attempt(() => globalThis.crypto, undefined)) {
+  const id = attempt(() => crypto.randomUUID(), null);
+  if (typeof id === 'string' && id) return id;
+  const b = new Uint8Array(16);
+  if (!attempt(() => (crypto.getRandomValues(b), true), false)) {
+    for (let i = 0; i < 16; i += 1) b[i] = Math.floor(Math.random() * 256);
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// The elements of one slot. Compared by attribute rather than put into a
+// selector, so that no slot id can break (or inject into) the query.
+function slotElements(document, id) {
+  return attempt(() => Array.from(document.querySelectorAll('[data-bp-slot]')), []).filter(
+    (el) => attempt(() => el.getAttribute('data-bp-slot'), null) === id,
+  );
+}
+
+function slotIds(document) {
+  const ids = attempt(() => Array.from(document.querySelectorAll('[data-bp-slot]'), (el) => el.getAttribute('data-bp-slot')), []);
+  return [...new Set(ids.filter((x) => typeof x === 'string' && x !== ''))];
+}
+
+/** Starts buyerpath on the page. See index.d.ts for every option. */
+export function start({
+  Engine,
+  playbook,
+  endpoint,
+  writeKey,
+  consent = 'none',
+  context = {},
+  slots,
+  secret,
+  render = defaultRender,
+  document = globalThis.document,
+  window = globalThis.window,
+  storage = {},
+  sending = {},
+  localStorage,
+  fetch,
+  navigator,
+  crypto,
+  now = () => Date.now(),
+  random,
+  setTimeout,
+  clearTimeout,
+  onError,
+  onDecision,
+} = {}) {
+  const report = (err) => attempt(() => onError && onError(err), undefined);
+  // A broken playbook throws here, with .code/.path/.hint: that one is for
+  // the developer to see, not to swallow.
+  const engine = new Engine(playbook);
+  let level = normalizeConsent(consent);
+  const store = createStore({ ...storage, consent: level, document, localStorage });
+  const sender = endpoint
+    ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
+    : null;
+
+  // The stored visitor, or a fresh one: a state that does not decode (old,
+  // foreign, tampered, signed with another secret) only makes a new visitor.
+  function load() {
+    const saved = store.get();
+    if (!saved) return null;
+    try {
+      return engine.decode(saved, secret === undefined ? {} : { secret });
+    } catch (err) {
+      report(err);
+      return null;
+    }
+  }
+  let visitor = load() || engine.visitor(newId(crypto));
+  // This page's events, kept in memory only, so that a consent given after
+  // start can fold them into the stored visitor instead of replacing it.
+  const seen = [];
+
+  const page = pageInfo({ document, window });
+  // Slots: as given, else those present on the page (deciding for slots the
+  // page does not show would report recommendations nobody saw).
+  const found = slotIds(document);
+  const wanted = slots !== undefined ? slots : found.length > 0 ? found : undefined;
+  let decision = null;
+
+  function save() {
+    if (level === 'none') return;
+    // Signed with the same secret, or the next decode({ secret }) rejects it.
+    const state = attempt(() => (secret === undefined ? visitor.encode() : visitor.encode(secret)), null);
+    if (typeof state === 'string') store.set(state);
+  }
+
+  function decide() {
+    const pageCtx = { ...page, ...((context && context.page) || {}) };
+    if (typeof pageCtx.url === 'string') pageCtx.url = pageCtx.url.split(/[?#]/)[0];
+    const req = { now: now(), context: { ...context, consent: level, page: pageCtx } };
+    if (wanted !== undefined) req.slots = wanted;
+    let d;
+    try {
+      d = visitor.decide(req);
+    } catch (err) {
+      report(err);
+      return null;
+    }
+    decision = d;
+    save(); // decide moves the state on (triggers fire once, digests)
+    for (const s of (d && d.slots) || []) {
+      for (const el of slotElements(document, s.slot)) {
+        try {
+          render(el, s, { document });
+        } catch (err) {
+          report(err);
+        }
+      }
+    }
+    if (sender && d && Array.isArray(d.signals) && d.signals.length > 0) sender.enqueue(d.signals);
+    if (onDecision) attempt(() => onDecision(d), undefined);
+    return d;
+  }
+
+  decide();
+
+  const tracker = autoTrack({
+    document,
+    window,
+    now,
+    setTimeout,
+    clearTimeout,
+    onEvent(ev) {
+      try {
+        visitor.observe(ev);
+      } catch (err) {
+        report(err);
+        return;
+      }
+      if (seen.length < 100) seen.push(ev);
+      save();
+      // A click or a form can be a hand-raise: decide again so that the
+      // SQL / trigger signals go out now, not on the next page.
+      if (ev.type === 'cta_click' || ev.type === 'form_submit') decide();
+    },
+  });
+
+  // Registered after autoTrack's own listeners, so the held page view is
+  // observed (and stored) before the last flush.
+  const offs = [];
+  const listen = (target, type, fn) => {
+    if (!target || typeof target.addEventListener !== 'function') return;
+    target.addEventListener(type, fn);
+    offs.push(() => target.removeEventListener(type, fn));
+  };
+  const leave = () => sender && sender.flush({ beacon: true });
+  listen(window, 'pagehide', leave);
+  listen(document, 'visibilitychange', () => {
+    if (attempt(() => document.visibilityState, 'visible') === 'hidden') leave();
+  });
+
+  return {
+    get visitor() {
+      return visitor;
+    },
+    get decision() {
+      return decision;
+    },
+    setConsent(next) {
+      const prev = level;
+      level = normalizeConsent(next);
+      store.setConsent(level);
+      if (sender) sender.setConsent(level);
+      if (prev === 'none' && level !== 'none') {
+        // Consent arrived after start (a consent manager answering late):
+        // continue the stored visitor, with this page's events added.
+        const stored = load();
+        if (stored) {
+          for (const ev of seen) attempt(() => stored.observe(ev), undefined);
+          visitor = stored;
+        }
+      }
+      save();
+    },
+    stop() {
+      tracker.stop();
+      for (const off of offs.splice(0)) attempt(off, undefined);
+      if (sender) sender.stop();
+    },
+  };
+}

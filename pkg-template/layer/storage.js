@@ -1,0 +1,140 @@
+// Where the visitor state string lives between page loads: a first-party
+// cookie (which the edge worker can read too) or localStorage.
+//
+// Consent gates everything: at `none` nothing is read or written, and moving
+// to `none` erases what was stored. Storage can be switched off by the browser
+// (Safari private mode, sandboxed iframes, blocked cookies), where even
+// *reading* `window.localStorage` or `document.cookie` throws a SecurityError,
+// so every access is guarded and failures become null / no-ops: losing the
+// state only makes the visitor look new, it must never break the page.
+
+/** Consent levels, weakest first. Anything else counts as `none`. */
+export const CONSENT_LEVELS = ['none', 'anonymous', 'full'];
+
+/** The level's rank (0 for `none` and for anything unknown). */
+export function consentRank(level) {
+  const i = CONSENT_LEVELS.indexOf(level);
+  return i < 0 ? 0 : i;
+}
+
+/** A known consent level, or `none` (privacy first). */
+export function normalizeConsent(level) {
+  return CONSENT_LEVELS[consentRank(level)];
+}
+
+/**
+ * Returns `fn()`, or `fallback` if it throws. Default parameters such as
+ * `globalThis.localStorage` are resolved through this so that merely looking
+ * the property up cannot throw out of a constructor.
+ */
+export function attempt(fn, fallback) {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+const UNSET = Symbol('unset');
+
+/** A working localStorage, or null (missing, disabled, or full at zero). */
+function probeLocalStorage(ls) {
+  if (!ls) return null;
+  return attempt(() => {
+    // Old Safari private mode exposes localStorage but throws on every write.
+    const k = '__bp_probe__';
+    ls.setItem(k, '1');
+    ls.removeItem(k);
+    return ls;
+  }, null);
+}
+
+/**
+ * Creates the state store.
+ * @param {object} [options]
+ * @returns {{ get(): string|null, set(value: string): void, clear(): void, setConsent(level: string): void }}
+ */
+export function createStore({
+  consent = 'none',
+  mode = 'auto',
+  name = 'bp_state',
+  days = 180,
+  domain,
+  document = UNSET,
+  localStorage = UNSET,
+} = {}) {
+  const doc = document === UNSET ? attempt(() => globalThis.document, undefined) : document;
+  const rawLs = localStorage === UNSET ? attempt(() => globalThis.localStorage, undefined) : localStorage;
+  let level = normalizeConsent(consent);
+  const ls = mode === 'cookie' ? null : probeLocalStorage(rawLs);
+  // `auto` prefers localStorage and falls back to the cookie; the explicit
+  // modes never use the other medium (except to erase it on clear()).
+  const useLs = mode === 'localStorage' || (mode === 'auto' && ls !== null);
+  const useCookie = mode === 'cookie' || (mode === 'auto' && ls === null);
+
+  function cookieAttrs(maxAge) {
+    const secure = attempt(() => doc.location.protocol === 'https:', false);
+    let a = `; Path=/; Max-Age=${maxAge}; SameSite=Lax`;
+    if (domain) a += `; Domain=${domain}`;
+    if (secure) a += '; Secure';
+    return a;
+  }
+
+  function readCookie() {
+    return attempt(() => {
+      const jar = String(doc.cookie || '');
+      for (const part of jar.split(';')) {
+        const eq = part.indexOf('=');
+        if (eq < 0) continue;
+        if (part.slice(0, eq).trim() !== name) continue;
+        const v = decodeURIComponent(part.slice(eq + 1).trim());
+        return v === '' ? null : v;
+      }
+      return null;
+    }, null);
+  }
+
+  function writeCookie(value, maxAge) {
+    attempt(() => {
+      // The state string is base64url, so this encoding is the identity in
+      // practice; it only guards against a value with `;` or spaces.
+      doc.cookie = `${name}=${encodeURIComponent(value)}${cookieAttrs(maxAge)}`;
+    }, undefined);
+  }
+
+  function clear() {
+    // Erase both media whatever the mode: a mode change between releases
+    // must not leave an orphan copy behind after consent is withdrawn.
+    if (doc) writeCookie('', 0);
+    const target = ls || rawLs;
+    if (target) attempt(() => target.removeItem(name), undefined);
+  }
+
+  return {
+    get() {
+      if (level === 'none') return null;
+      if (useLs) {
+        const v = attempt(() => (ls || rawLs).getItem(name), null);
+        return typeof v === 'string' && v !== '' ? v : null;
+      }
+      if (useCookie && doc) return readCookie();
+      return null;
+    },
+    set(value) {
+      if (level === 'none' || typeof value !== 'string') return;
+      if (useLs) {
+        attempt(() => (ls || rawLs).setItem(name, value), undefined);
+        return;
+      }
+      if (useCookie && doc) {
+        const maxAge = Math.max(0, Math.round(Number(days) * 86400)) || 0;
+        writeCookie(value, maxAge);
+      }
+    },
+    clear,
+    setConsent(next) {
+      level = normalizeConsent(next);
+      if (level === 'none') clear();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// Automatic tracking: turns what happens on the page into engine events
+// (`page_view`, `cta_click`, `form_submit`, `download`), privacy first:
+// the URL is the path only, and a form gives only the fields marked
+// `data-bp-bant`.
+//
+// One page view per page. The engine has no "dwell update" event, and a
+// second `page_view` would count the visit twice (points, stage evidence),
+// so the single page view of this page is *held* from start and emitted
+// once, with the visible time as `dwell_seconds`, at whichever comes first:
+// the page hidden or left (`visibilitychange` → hidden, `pagehide`), or
+// `dwellSeconds` (30) of visible time. Its `ts` is the time the page started.
+
+import { attempt } from './storage.js';
+
+// Input types never read, even if someone marks them `data-bp-bant`.
+const NEVER_READ = new Set(['email', 'password', 'tel', 'file']);
+const MAX_FIELDS = 32; // the engine's limits on an event's `fields`
+const MAX_NAME = 64;
+const MAX_VALUE = 256;
+const MAX_DWELL = 86_400;
+
+/**
+ * The current page as the engine sees it: `content_id` from
+ * `<meta name="buyerpath:content">` or `<body data-bp-content>`, and `url`
+ * as the path alone (a query string or hash can carry personal data).
+ */
+export function pageInfo({ document = globalThis.document, window = globalThis.window } = {}) {
+  const page = {};
+  const meta = attempt(() => document.querySelector('meta[name="buyerpath:content"]'), null);
+  const id = attempt(() => meta && meta.getAttribute('content'), null) || attempt(() => document.body.dataset.bpContent, null);
+  if (typeof id === 'string' && id !== '') page.content_id = id;
+  const loc = attempt(() => (window && window.location) || document.location, null);
+  const path = attempt(() => loc.pathname, null);
+  if (typeof path === 'string' && path !== '') page.url = path.split(/[?#]/)[0];
+  return page;
+}
+
+// The nearest element (from the event target up) matching `selector`.
+function closest(target, selector) {
+  return attempt(() => {
+    let el = target;
+    if (el && el.nodeType === 3) el = el.parentElement; // a click on text
+    return el && typeof el.closest === 'function' ? el.closest(selector) : null;
+  }, null);
+}
+
+function attr(el, name) {
+  const v = attempt(() => el.getAttribute(name), null);
+  return typeof v === 'string' ? v : null;
+}
+
+/** The `data-bp-bant` fields of a form (name → value), and nothing else. */
+export function bantFields(form) {
+  const fields = {};
+  let n = 0;
+  const els = attempt(() => Array.from(form.querySelectorAll('[data-bp-bant]')), []);
+  for (const el of els) {
+    if (n >= MAX_FIELDS) break;
+    const type = String(attempt(() => el.type, '') || '').toLowerCase();
+    if (NEVER_READ.has(type)) continue;
+    if ((type === 'checkbox' || type === 'radio') && !attempt(() => el.checked, false)) continue;
+    // The attribute's value may name the playbook field; else the input's name.
+    const name = attr(el, 'data-bp-bant') || attempt(() => el.name, '') || '';
+    const value = attempt(() => el.value, null);
+    if (!name || name.length > MAX_NAME || typeof value !== 'string' || value === '') continue;
+    if (!(name in fields)) n += 1;
+    fields[name] = value.slice(0, MAX_VALUE);
+  }
+  return fields;
+}
+
+/**
+ * Starts automatic tracking. `onEvent(event)` receives each engine event.
+ * @returns {{ stop(): void, page: { content_id?: string, url?: string } }}
+ */
+export function autoTrack({
+  document = globalThis.document,
+  window = globalThis.window,
+  onEvent,
+  now = () => Date.now(),
+  setTimeout = globalThis.setTimeout,
+  clearTimeout = globalThis.clearTimeout,
+  dwellSeconds = 30,
+} = {}) {
+  const page = pageInfo({ document, window });
+  const startedAt = now();
+  const listeners = [];
+  let viewSent = false;
+  let visibleMs = 0;
+  let visibleSince = null; // when the current visible stretch began
+  let timer = null;
+
+  const emit = (event) => {
+    attempt(() => onEvent && onEvent(event), undefined);
+  };
+  const on = (target, type, fn, opts) => {
+    if (!target || typeof target.addEventListener !== 'function') return;
+    target.addEventListener(type, fn, opts);
+    listeners.push(() => target.removeEventListener(type, fn, opts));
+  };
+  const isVisible = () => attempt(() => document.visibilityState, 'visible') !== 'hidden';
+  const cancelTimer = () => {
+    if (timer !== null) attempt(() => clearTimeout(timer), undefined);
+    timer = null;
+  };
+
+  function sendView() {
+    if (viewSent) return;
+    viewSent = true;
+    cancelTimer();
+    let ms = visibleMs;
+    if (visibleSince !== null) ms += Math.max(0, now() - visibleSince);
+    const dwell = Math.min(MAX_DWELL, Math.round(ms / 1000));
+    emit({ type: 'page_view', ts: startedAt, ...page, dwell_seconds: dwell });
+  }
+
+  function becameVisible() {
+    if (viewSent || visibleSince !== null) return;
+    visibleSince = now();
+    const left = Math.max(0, dwellSeconds * 1000 - visibleMs);
+    timer = setTimeout(sendView, left);
+  }
+
+  function becameHidden() {
+    if (visibleSince !== null) visibleMs += Math.max(0, now() - visibleSince);
+    visibleSince = null;
+    sendView(); // the first hide ends the held page view
+  }
+
+  on(document, 'visibilitychange', () => (isVisible() ? becameVisible() : becameHidden()));
+  on(window, 'pagehide', becameHidden);
+
+  // Capture phase: a page script calling stopPropagation() must not hide
+  // the click or submit from us.
+  on(
+    document,
+    'click',
+    (e) => {
+      const cta = closest(e.target, '[data-bp-cta]');
+      if (cta) {
+        const ev = { type: 'cta_click', ts: now(), cta: attr(cta, 'data-bp-cta') || '' };
+        const id = attr(cta, 'data-bp-content');
+        if (id) ev.content_id = id;
+        emit(ev);
+      }
+      const dl = closest(e.target, '[data-bp-download]');
+      if (dl) {
+        const ev = { type: 'download', ts: now() };
+        const id = attr(dl, 'data-bp-download') || attr(dl, 'data-bp-content');
+        if (id) ev.content_id = id;
+        emit(ev);
+      }
+    },
+    true,
+  );
+  on(
+    document,
+    'submit',
+    (e) => {
+      const form = closest(e.target, 'form[data-bp-form]');
+      if (!form) return;
+      emit({ type: 'form_submit', ts: now(), form: attr(form, 'data-bp-form') || '', fields: bantFields(form) });
+    },
+    true,
+  );
+
+  if (isVisible()) becameVisible();
+
+  return {
+    page,
+    stop() {
+      cancelTimer();
+      for (const off of listeners.splice(0)) attempt(off, undefined);
+    },
+  };
+}
