@@ -42,7 +42,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> E
         }
         contributions.push((rule.id.as_str(), v));
     }
-    contributions.sort_by(|a, b| {
+    contributions.sort_unstable_by(|a, b| {
         b.1.unsigned_abs()
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))

@@ -57,7 +57,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value) -> FitResult {
             });
         }
     }
-    criteria.sort_by(|a, b| {
+    criteria.sort_unstable_by(|a, b| {
         b.points
             .abs()
             .total_cmp(&a.points.abs())

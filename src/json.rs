@@ -5,21 +5,20 @@ use crate::error::{Error, Issue};
 use crate::suggest::did_you_mean;
 use serde::de::DeserializeOwned;
 
-/// Deserializes JSON text, reporting the failing path below `base`.
+/// Deserializes JSON text, reporting the failing path below `base`. The text is
+/// read into a `Value` first so that every type is deserialized by one
+/// path-tracking deserializer (one copy of the code in the Wasm module).
 pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let r: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    match r {
-        Ok(v) => de.end().map(|_| v).map_err(|e| {
-            Issue::new(
-                "invalid_json",
-                base,
-                format!("trailing characters after the value: {e}"),
-            )
-            .into()
-        }),
-        Err(e) => Err(serde_issue(base, &e).into()),
-    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        Error::from(
+            Issue::new("invalid_json", base, format!("not valid JSON: {e}")).hint(format!(
+                "check line {}, column {}",
+                e.line(),
+                e.column()
+            )),
+        )
+    })?;
+    from_value_at(&v, base)
 }
 
 /// Deserializes a JSON value, reporting the failing path below `base`.

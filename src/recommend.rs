@@ -100,7 +100,7 @@ pub fn recommend(
                 .then(a.ix.cmp(&b.ix))
         };
         cands.iter_mut().for_each(|c| c.score = c.base);
-        cands.sort_by(order);
+        cands.sort_unstable_by(order);
         let exploit: Vec<usize> = cands.iter().map(|c| c.ix).collect();
         if engine.recommend.explore {
             let k = engine.recommend.shortlist.max(slot.count);
@@ -116,7 +116,7 @@ pub fn recommend(
                     c.reasons.push(delta, Reason::Explore(delta));
                 }
             }
-            cands.sort_by(order);
+            cands.sort_unstable_by(order);
         }
         let picked = diversify(engine, &cands, slot.count);
         let exploit_top: Vec<usize> = diversify_ix(engine, &exploit, &cands, slot.count);
@@ -354,8 +354,11 @@ fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usiz
 }
 
 fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, c: &Scored) -> Pick {
-    let mut reasons: Vec<(f64, Reason)> = c.reasons.iter().copied().collect();
-    reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Largest contribution first; equal ones keep their order (a total order, so
+    // the unstable sort gives the same result on every target).
+    let mut reasons: Vec<(usize, (f64, Reason))> = c.reasons.iter().copied().enumerate().collect();
+    reasons.sort_unstable_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let reasons: Vec<(f64, Reason)> = reasons.into_iter().map(|(_, r)| r).collect();
     pick(
         engine,
         it,

@@ -4,86 +4,8 @@
 
 /// <reference lib="dom" />
 
-/** Consent levels: `none` stores and sends nothing; `anonymous` sends no person-derived data. */
-export type Consent = 'none' | 'anonymous' | 'full';
-
-/** An event the engine observes. */
-export interface BuyerpathEvent {
-  type:
-    | 'page_view'
-    | 'cta_click'
-    | 'form_submit'
-    | 'download'
-    | 'video_play'
-    | 'search'
-    | 'chat_open'
-    | 'trial_start'
-    | 'custom';
-  /** Milliseconds since the epoch. */
-  ts: number;
-  content_id?: string;
-  /** URL path only, never a query string or hash. */
-  url?: string;
-  dwell_seconds?: number;
-  cta?: string;
-  form?: string;
-  /** Only BANT answers (inputs marked `data-bp-bant`). */
-  fields?: Record<string, string>;
-  name?: string;
-}
-
-export interface ContentPick {
-  id: string;
-  title: string;
-  url: string;
-  format: string;
-  cta: string;
-  score: number;
-  reasons: string[];
-}
-
-export interface SlotResult {
-  slot: string;
-  picks: ContentPick[];
-  /** The slot shows its default (holdout, or nothing eligible). */
-  default: boolean;
-}
-
-/** A Segment-compatible track event. */
-export interface Signal {
-  type: string;
-  event: string;
-  anonymousId: string;
-  messageId: string;
-  originalTimestamp: string;
-  properties: Record<string, unknown>;
-  context: { consent?: Consent; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-/** One decision; the fields the layer uses are typed, the rest is open. */
-export interface Decision {
-  slots: SlotResult[];
-  action: { id: string; label: string; cta?: string };
-  signals: Signal[];
-  [key: string]: unknown;
-}
-
-export interface DecideContext {
-  consent?: Consent;
-  company?: Record<string, unknown>;
-  person?: { title?: string };
-  account?: Record<string, unknown>;
-  page?: { content_id?: string; url?: string };
-  campaign?: { source?: string; medium?: string; name?: string };
-  bot?: boolean;
-}
-
-export interface DecideRequest {
-  now: number;
-  slots?: string[];
-  context?: DecideContext;
-}
+import type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest } from '../index.js';
+export type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest };
 
 export interface Visitor {
   readonly id: string;

@@ -198,7 +198,7 @@ impl Builder<'_> {
             .iter()
             .map(|(k, v)| (k.to_lowercase(), crate::title::tokens(v)))
             .collect();
-        synonyms.sort_by(|a, b| a.0.cmp(&b.0));
+        synonyms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let phrases = |list: &[String]| -> Vec<Vec<String>> {
             list.iter()
                 .map(|t| crate::title::normalize(t, &synonyms))
@@ -455,7 +455,7 @@ impl Builder<'_> {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        content_index.sort();
+        content_index.sort_unstable();
 
         let mut slots = Vec::new();
         for (i, s) in p.slots.iter().enumerate() {

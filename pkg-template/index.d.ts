@@ -1,0 +1,378 @@
+// Type declarations for the buyerpath package (every entry: browser, node,
+// workerd, deno). Written by hand from the engine's serde types; the consumer
+// test type-checks a file using all of them with `tsc --strict`.
+
+/** Consent levels: `none` stores and sends nothing; `anonymous` uses no person data. */
+export type Consent = 'none' | 'anonymous' | 'full';
+
+// ───────────────────────────────────────────────────────────── errors
+
+/** One problem in outside input. */
+export interface Issue {
+  code: string;
+  /** JSON path, e.g. `$.content[3].stages[0]`. */
+  path: string;
+  message: string;
+  expected?: string;
+  found?: string;
+  /** e.g. "did you mean `decision`?" */
+  hint?: string;
+}
+
+/** What every method throws on bad input (never a panic). */
+export interface BuyerpathError extends Error {
+  name: 'BuyerpathError';
+  /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`. */
+  code: string;
+  path: string;
+  hint: string | null;
+  issues: Issue[];
+}
+
+// ───────────────────────────────────────────────────────────── inputs
+
+/** A condition in the GrowthBook/MongoDB condition language, plus `$inList`. */
+export type Condition = { [pathOrOperator: string]: unknown };
+
+export type EventType =
+  | 'page_view'
+  | 'cta_click'
+  | 'form_submit'
+  | 'download'
+  | 'video_play'
+  | 'search'
+  | 'chat_open'
+  | 'trial_start'
+  | 'custom';
+
+/** An event the engine observes. Unknown fields are refused. */
+export interface BuyerpathEvent {
+  type: EventType;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  content_id?: string;
+  /** URL path (not stored). */
+  url?: string;
+  dwell_seconds?: number;
+  /** Kind of CTA clicked: `demo`, `trial`, `contact_sales`... */
+  cta?: string;
+  /** Form id for `form_submit`. */
+  form?: string;
+  /** Form answers; only BANT answers are read, and only as buckets. */
+  fields?: Record<string, string>;
+  /** Name of a custom event. */
+  name?: string;
+}
+
+export interface DecideContext {
+  /** Default `none`: privacy first. */
+  consent?: Consent;
+  /** Firmographics (enrichment, reverse IP, edge geo): `domain`, `industry`, `employees`, `country`... */
+  company?: Record<string, unknown>;
+  /** Only the job title is accepted; e-mail, name or phone are refused. */
+  person?: { title?: string };
+  /** The central store's account snapshot: `tier`, `customer`, `stage`, `roles_engaged`... */
+  account?: Record<string, unknown>;
+  page?: { content_id?: string; url?: string };
+  campaign?: { source?: string; medium?: string; name?: string };
+  /** The host believes this is a bot: content is shown, nothing is scored or reported. */
+  bot?: boolean;
+}
+
+export interface DecideRequest {
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** Slot ids to fill; all when omitted. */
+  slots?: string[];
+  context?: DecideContext;
+}
+
+/** What one observed event did. */
+export interface Observed {
+  /** Ignored as part of a bot-like burst. */
+  burst: boolean;
+  /** [rule id, points after the daily cap] for every engagement rule that matched. */
+  points: [string, number][];
+  hand_raise?: string;
+}
+
+// ───────────────────────────────────────────────────────────── the decision
+
+export interface GateResult {
+  id: string;
+  kind: 'territory' | 'industry' | 'size' | 'exclusion' | 'custom';
+  status: 'pass' | 'fail' | 'unknown';
+}
+
+export interface CriterionResult {
+  id: string;
+  /** Matching band label, or `otherwise`. */
+  band: string;
+  points: number;
+}
+
+export interface FitResult {
+  /** 0–100. */
+  score: number;
+  tier: string;
+  /** Share (0–1) of the reachable points whose attribute is known. */
+  coverage: number;
+  criteria: CriterionResult[];
+  /** Fit came from the (edge-signed) state: the playbook has no criteria. */
+  from_state?: boolean;
+}
+
+export interface EngagementResult {
+  /** 0–100 after decay and caps. */
+  score: number;
+  points: number;
+  top: { rule: string; points: number }[];
+  ignored_events: number;
+}
+
+export interface Probability {
+  id: string;
+  p: number;
+}
+
+export interface StageResult {
+  id: string;
+  confidence: number;
+  changed: boolean;
+  previous?: string;
+  moved_back: boolean;
+  distribution: Probability[];
+}
+
+export interface RoleResult {
+  /** A role id, or `unknown` below the confidence floor. */
+  id: string;
+  confidence: number;
+  seniority?: string;
+  evidence: ('title' | 'bant' | 'behaviour')[];
+  distribution: Probability[];
+}
+
+export interface LifecycleResult {
+  stage: 'anonymous' | 'engaged' | 'mql' | 'sql';
+  reason: string;
+  changed: boolean;
+}
+
+export interface ContentPick {
+  id: string;
+  title: string;
+  url: string;
+  format: string;
+  cta: string;
+  score: number;
+  /** Why, largest contribution first. */
+  reasons: string[];
+}
+
+export interface SlotResult {
+  slot: string;
+  picks: ContentPick[];
+  /** The slot shows its default (holdout, or nothing eligible). */
+  default: boolean;
+}
+
+export interface ActionResult {
+  /** `talk_to_sales`, `self_serve`, `nurture` or the playbook's own. */
+  id: string;
+  label: string;
+  cta?: string;
+}
+
+/** A Segment-compatible `track` event. */
+export interface Signal {
+  type: 'track';
+  event:
+    | 'Visitor Classified'
+    | 'Stage Changed'
+    | 'Content Recommended'
+    | 'MQL Reached'
+    | 'SQL Reached'
+    | 'Sales Trigger Fired';
+  anonymousId: string;
+  /** Deterministic: the same decision always yields the same id. */
+  messageId: string;
+  /** ISO 8601. */
+  originalTimestamp: string;
+  properties: Record<string, unknown>;
+  context: {
+    library: { name: 'buyerpath'; version: string };
+    consent: Consent;
+    playbook: { id: string; revision: number };
+    page?: { path: string };
+    campaign?: { source?: string; medium?: string; name?: string };
+  };
+}
+
+export interface Decision {
+  visitor_id: string;
+  /** Decision number for this visitor (1-based). */
+  seq: number;
+  now: number;
+  playbook: { id: string; revision: number };
+  qualified: boolean;
+  gates: GateResult[];
+  fit: FitResult;
+  engagement: EngagementResult;
+  stage: StageResult;
+  role: RoleResult;
+  lifecycle: LifecycleResult;
+  triggers: { id: string; label: string }[];
+  holdout: boolean;
+  explored: boolean;
+  slots: SlotResult[];
+  action: ActionResult;
+  /** Ready to send (empty without consent). */
+  signals: Signal[];
+}
+
+// ───────────────────────────────────────────────────────────── the playbook
+
+export interface Playbook {
+  $schema?: string;
+  version: 1;
+  id: string;
+  revision: number;
+  name?: string;
+  lists?: Record<string, { kind?: 'domain' | 'text'; salt?: string; values: string[] }>;
+  stages: { id: string; label?: string; prior?: number; requires?: Condition; next?: string }[];
+  stage_model?: {
+    half_life_days?: number;
+    hysteresis?: number;
+    content_view_weight?: number;
+    account_prior_weight?: number;
+    rules?: (EventMatch & { id: string; stage: string; weight: number })[];
+  };
+  roles: { id: string; label?: string; titles?: string[]; prior?: number }[];
+  role_model?: {
+    title_weight?: number;
+    content_view_weight?: number;
+    half_life_days?: number;
+    min_confidence?: number;
+    synonyms?: Record<string, string>;
+    seniority?: { id: string; titles: string[]; multiplier?: number }[];
+  };
+  gates?: { id: string; label?: string; kind: GateResult['kind']; require?: Condition; exclude?: Condition }[];
+  fit: {
+    criteria: {
+      id: string;
+      label?: string;
+      attribute: string;
+      weight?: number;
+      bands: { label?: string; min?: number; max?: number; in?: string[]; when?: Condition; points: number }[];
+      otherwise?: number;
+    }[];
+    tiers: { id: string; min: number }[];
+  };
+  engagement: {
+    saturation: number;
+    half_life_days?: number;
+    burst?: { window_seconds?: number; max_events?: number };
+    rules: (EventMatch & {
+      id: string;
+      label?: string;
+      points: number;
+      half_life_days?: number;
+      daily_cap?: number;
+      only_if?: Condition;
+      traits?: string[];
+    })[];
+  };
+  bant?: {
+    id: string;
+    field: string;
+    options: { id: string; values?: string[]; qualifying?: boolean; role?: string }[];
+  }[];
+  lifecycle: {
+    engaged_min: number;
+    mql: Record<string, number>;
+    hand_raise?: (EventMatch & { id: string })[];
+    bant_sql?: boolean;
+  };
+  triggers?: { id: string; label?: string; when: Condition }[];
+  content: {
+    id: string;
+    title: string;
+    url: string;
+    format: string;
+    stages?: string[];
+    roles?: string[];
+    industries?: string[];
+    topics?: string[];
+    gated?: boolean;
+    priority?: number;
+    start?: string;
+    end?: string;
+    when?: Condition;
+    cta?: string;
+    prior?: { alpha: number; beta: number };
+  }[];
+  slots: { id: string; formats: string[]; count?: number; default: string }[];
+  actions?: { id: string; label?: string; when?: Condition; cta?: string }[];
+  recommend?: {
+    stage_weight?: number;
+    next_stage_weight?: number;
+    role_weight?: number;
+    industry_weight?: number;
+    topic_weight?: number;
+    priority_weight?: number;
+    action_weight?: number;
+    max_per_format?: number;
+    max_per_topic?: number;
+    gated_requires?: Condition;
+    exploration?: { enabled?: boolean; weight?: number; shortlist?: number };
+  };
+  holdout?: { percent?: number; seed?: string };
+  state?: { recent_events?: number; consumed_limit?: number; consumed_min_dwell_seconds?: number };
+  signals?: { emit?: Signal['event'][] };
+}
+
+/** Matches an event in engagement, stage and hand-raise rules. */
+export interface EventMatch {
+  event: EventType | '*';
+  formats?: string[];
+  when?: Condition;
+}
+
+// ───────────────────────────────────────────────────────────── the classes
+
+/** A compiled playbook; build it once, use it for every visitor. */
+export class Engine {
+  /** Compiles a playbook (JSON string or object); throws a BuyerpathError listing every problem. */
+  constructor(playbook: string | Playbook);
+  /** A fresh visitor with an anonymous id (1–64 of letters, digits, `-_.:`). */
+  visitor(id: string): Visitor;
+  /** Restores a visitor from `encode()`; with `{ secret }` the state must be signed with it. */
+  decode(state: string, options?: { secret?: string }): Visitor;
+  readonly playbookId: string;
+  readonly revision: number;
+  /** Slot ids, in playbook order. */
+  readonly slots: string[];
+  /** Frees the Wasm memory now (otherwise when garbage-collected). */
+  free(): void;
+}
+
+/** One visitor's state, kept in Wasm memory between calls. */
+export class Visitor {
+  /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
+  static decode(engine: Engine, state: string, options?: { secret?: string }): Visitor;
+  readonly id: string;
+  /** The state was written by another revision of the playbook and was migrated. */
+  readonly migrated: boolean;
+  observe(event: BuyerpathEvent | string): Observed;
+  /** `observe` with JSON text in and out. */
+  observeJson(event: string): string;
+  decide(request: DecideRequest | string): Decision;
+  /** `decide` with JSON text in and out: the exact bytes every runtime reproduces. */
+  decideJson(request: string): string;
+  /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret`. */
+  encode(secret?: string): string;
+  /** The last decision as a readable report. */
+  explain(): string;
+  free(): void;
+}

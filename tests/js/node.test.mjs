@@ -1,0 +1,71 @@
+// The built package in Node: every shared journey vector replayed byte for
+// byte (SHA-256 of each decision's JSON), errors as JS Errors with code/path/hint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { requirePkg, vectors, playbookText, pkgDir } from './fixtures.mjs';
+import { replayAll, request } from './replay.mjs';
+
+requirePkg();
+const { Engine, Visitor } = await import(`${pkgDir}/node.js`);
+const sha256 = async (s) => createHash('sha256').update(s).digest('hex');
+
+test('every journey vector replays byte for byte in Node', async () => {
+  const all = vectors();
+  assert.ok(all.length >= 12, `${all.length} vectors`);
+  const results = await replayAll(Engine, playbookText, all, sha256);
+  const decisions = results.reduce((n, r) => n + r.decisions, 0);
+  assert.ok(decisions >= 24, `${decisions} decisions`);
+  const bad = results.filter((r) => r.mismatches.length);
+  assert.deepEqual(bad.map((r) => `${r.name}: ${r.mismatches}`), []);
+});
+
+test('decide returns the same object as decideJson, and the playbook may be an object', () => {
+  const [, v] = vectors()[0];
+  const j = v.journey;
+  const a = new Engine(playbookText).visitor(j.visitor_id);
+  const b = new Engine(JSON.parse(playbookText)).visitor(j.visitor_id);
+  for (const step of j.steps) {
+    if (step.observe) {
+      a.observe(step.observe);
+      b.observe(JSON.stringify(step.observe));
+    } else {
+      const req = request(j, step.decide);
+      assert.deepEqual(a.decide(req), JSON.parse(b.decideJson(JSON.stringify(req))));
+    }
+  }
+  assert.match(a.explain(), /^Visitor /);
+});
+
+test('state round-trips through encode/decode, signed and unsigned', () => {
+  const engine = new Engine(playbookText);
+  const v = engine.visitor('round-trip-1');
+  for (let i = 0; i < 50; i++) v.observe({ type: 'page_view', ts: 1793610000000 + i * 600000, content_id: 'pricing', dwell_seconds: 30 });
+  const plain = v.encode();
+  const signed = v.encode('s3cret');
+  assert.ok(plain.length <= 1200 && /^[A-Za-z0-9_-]+$/.test(plain));
+  assert.equal(engine.decode(plain).encode(), plain);
+  assert.equal(Visitor.decode(engine, signed, { secret: 's3cret' }).encode('s3cret'), signed);
+  assert.throws(() => engine.decode(signed, { secret: 'wrong' }), (e) => e.code === 'state_bad_signature');
+  assert.throws(() => engine.decode(plain, { secret: 's3cret' }), (e) => e.code === 'state_unsigned');
+});
+
+test('bad input throws Errors with code, path and hint, never a panic', () => {
+  assert.throws(() => new Engine('{"version":1'), (e) => e instanceof Error && e.code === 'invalid_json' && e.path === '$');
+  const broken = JSON.parse(playbookText);
+  broken.content[3].stages[0] = 'supplier_selecton';
+  broken.fit.criteria[2].weight = -2;
+  assert.throws(() => new Engine(broken), (e) => e.issues.length === 2 && e.issues.some((i) => i.hint === 'did you mean `supplier_selection`?'));
+  assert.throws(() => new Engine(42), (e) => e.code === 'invalid_argument');
+  const engine = new Engine(playbookText);
+  const v = engine.visitor('bad-input');
+  assert.throws(() => v.observe({ type: 'page_veiw', ts: 1 }), (e) => e.code === 'unknown_event_type' && e.path === '$.type' && e.hint === 'did you mean `page_view`?');
+  assert.throws(() => v.observe({ type: 'page_view', ts: 1, email: 'a@b.c' }), (e) => e.code === 'unknown_field');
+  assert.throws(() => v.decide({ now: 1, slots: ['heroo'] }), (e) => e.code === 'unknown_slot');
+  assert.throws(() => engine.visitor('jane@example.com'), (e) => e.code === 'invalid_visitor_id');
+  for (const garbage of ['', 'x', 'QgEA', 'A'.repeat(9000), '!!!']) {
+    assert.throws(() => engine.decode(garbage), (e) => typeof e.code === 'string' && e.code.startsWith('state_'));
+  }
+  // The module still works after all those errors.
+  assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);
+});

@@ -1,0 +1,145 @@
+// Packaging: `npm pack` the built package and install the tarball into fresh
+// fixture projects — Node ESM (plus `tsc --strict` on a consumer), an esbuild
+// browser bundle, a workerd worker bundle and a Deno script — and decide once in each.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { requirePkg, root, pkgDir, playbookText } from './fixtures.mjs';
+
+requirePkg();
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const sh = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
+let work;
+let tarball;
+
+// The consumer every fixture runs: compile the example playbook, observe, decide once.
+const consumer = (importLine) => `${importLine}
+const playbook = ${JSON.stringify(playbookText)};
+const engine = new Engine(playbook);
+const v = engine.visitor('fixture-1');
+v.observe({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', dwell_seconds: 45 });
+const d = v.decide({ now: 1793610060000, slots: ['hero', 'cta'], context: { consent: 'anonymous', company: { industry: 'software', employees: 900, country: 'US', region: 'MA' } } });
+export const result = { tier: d.fit.tier, picks: d.slots.map((s) => s.picks[0].id), signals: d.signals.length, state: v.encode().length };
+`;
+
+function install(dir) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', private: true, type: 'module' }));
+  sh('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', tarball], dir);
+}
+
+function check(result) {
+  assert.ok(['A', 'B', 'C', 'D'].includes(result.tier), JSON.stringify(result));
+  assert.equal(result.picks.length, 2);
+  assert.ok(result.signals >= 1);
+  assert.ok(result.state > 0 && result.state <= 1200);
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'bp-pack-'));
+  const out = sh('npm', ['pack', pkgDir, '--pack-destination', work, '--json'], root);
+  tarball = join(work, JSON.parse(out)[0].filename);
+  assert.ok(statSync(tarball).size > 0);
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the tarball holds exactly the package files', () => {
+  const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
+  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md']) {
+    assert.ok(listing.includes(f), `missing ${f}`);
+  }
+  assert.ok(!listing.some((f) => f.includes('test')), listing.join('\n'));
+  const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const conditions = Object.keys(pj.exports['.']);
+  assert.ok(conditions.indexOf('workerd') < conditions.indexOf('browser'), 'workerd before browser');
+});
+
+test('Node ESM project: install, import, decide; tsc --strict on a typed consumer', () => {
+  const dir = join(work, 'node');
+  install(dir);
+  writeFileSync(join(dir, 'index.mjs'), consumer("import { Engine } from 'buyerpath';") + 'console.log(JSON.stringify(result));\n');
+  check(JSON.parse(sh('node', ['index.mjs'], dir).trim()));
+  writeFileSync(
+    join(dir, 'consumer.ts'),
+    `import { Engine, Visitor, type Decision, type Playbook, type BuyerpathEvent, type BuyerpathError, type Signal } from 'buyerpath';
+import { start, createSender, type StartOptions } from 'buyerpath/layer';
+const playbook: Playbook = JSON.parse('{}') as Playbook;
+const engine = new Engine(playbook);
+const v: Visitor = engine.visitor('ts-1');
+const ev: BuyerpathEvent = { type: 'page_view', ts: Date.now(), content_id: 'pricing', dwell_seconds: 3 };
+v.observe(ev);
+const d: Decision = v.decide({ now: Date.now(), slots: ['hero'], context: { consent: 'full', company: { industry: 'software' } } });
+const tier: string = d.fit.tier;
+const first: string | undefined = d.slots[0]?.picks[0]?.id;
+const sig: Signal | undefined = d.signals[0];
+const again: Visitor = Visitor.decode(engine, v.encode('k'), { secret: 'k' });
+try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.log(err.code, err.path, err.hint, err.issues.length); }
+const opts: Partial<StartOptions> = { consent: 'anonymous' };
+console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts);
+`,
+  );
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));
+  sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir);
+  // And a type error is caught.
+  writeFileSync(join(dir, 'bad.ts'), "import { Engine } from 'buyerpath';\nconst e = new Engine('{}');\ne.visitor(42);\n");
+  writeFileSync(join(dir, 'tsconfig.bad.json'), JSON.stringify({ extends: './tsconfig.json', files: ['bad.ts'] }));
+  assert.throws(
+    () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
+    (e) => String(e.stdout).includes('TS2345'),
+  );
+});
+
+test('esbuild browser bundle: bundles through the `browser` export and runs', () => {
+  const dir = join(work, 'browser');
+  install(dir);
+  writeFileSync(join(dir, 'app.mjs'), consumer("import { Engine } from 'buyerpath';") + 'globalThis.__result = result; console.log(JSON.stringify(result));\n');
+  sh(bin('esbuild'), ['app.mjs', '--bundle', '--format=esm', '--platform=browser', '--outfile=dist/app.js', '--log-level=error'], dir);
+  copyFileSync(join(dir, 'node_modules', 'buyerpath', 'buyerpath_bg.wasm'), join(dir, 'dist', 'buyerpath_bg.wasm'));
+  const bundle = readFileSync(join(dir, 'dist', 'app.js'), 'utf8');
+  assert.ok(bundle.includes('buyerpath_bg.wasm') && !bundle.includes('node:fs') && !bundle.includes('Deno.readFile'), 'browser entry chosen');
+  // Run the bundle in a browser-like runtime that fetches file: URLs (Deno); Chromium runs it in the demo-site tests.
+  const out = sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${dir}`, join(dir, 'dist', 'app.js')], dir);
+  check(JSON.parse(out.trim().split('\n').pop()));
+});
+
+test('workerd worker bundle: the `workerd` export with the Wasm as a compiled module', async () => {
+  const dir = join(work, 'worker');
+  install(dir);
+  writeFileSync(
+    join(dir, 'worker.mjs'),
+    consumer("import { Engine } from 'buyerpath';").replace(/^const playbook[\s\S]*$/m, '') +
+      `export default { async fetch() {
+  ${consumer('').split('\n').slice(1).join('\n  ').replace('export const result', 'const result')}
+  return Response.json(result);
+} };\n`,
+  );
+  sh(bin('esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd', '--main-fields=module,main', '--loader:.wasm=copy', '--asset-names=[name]', '--outdir=dist', '--log-level=error'], dir);
+  const mf = new Miniflare({
+    modulesRoot: join(dir, 'dist'),
+    modules: [
+      { type: 'ESModule', path: join(dir, 'dist', 'worker.js') },
+      { type: 'CompiledWasm', path: join(dir, 'dist', 'buyerpath_bg.wasm') },
+    ],
+    compatibilityDate: '2026-04-01',
+  });
+  try {
+    const res = await mf.dispatchFetch('http://localhost/');
+    assert.equal(res.status, 200, await res.clone().text());
+    check(await res.json());
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test('Deno project: resolves the `deno` export from node_modules', () => {
+  const dir = join(work, 'deno');
+  install(dir);
+  writeFileSync(join(dir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
+  writeFileSync(join(dir, 'main.mjs'), consumer("import { Engine } from 'buyerpath';") + 'console.log(JSON.stringify(result));\n');
+  const out = sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${dir}`, 'main.mjs'], dir);
+  check(JSON.parse(out.trim().split('\n').pop()));
+});

@@ -1,0 +1,59 @@
+//! `Engine`: a playbook compiled once, shared by every visitor.
+
+use crate::error::to_js;
+use crate::input::json_text;
+use crate::visitor::WasmVisitor;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// A compiled playbook.
+#[wasm_bindgen(js_name = Engine)]
+pub struct WasmEngine {
+    pub(crate) inner: Rc<buyerpath::Engine>,
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl WasmEngine {
+    /// Compiles a playbook (JSON string or object); throws every problem at once.
+    #[wasm_bindgen(constructor)]
+    pub fn new(playbook: &JsValue) -> Result<WasmEngine, JsValue> {
+        let text = json_text(playbook, "the playbook")?;
+        let inner = buyerpath::Engine::from_json(&text).map_err(|e| to_js(&e))?;
+        Ok(WasmEngine {
+            inner: Rc::new(inner),
+        })
+    }
+
+    /// A fresh visitor with an anonymous id.
+    pub fn visitor(&self, id: &str) -> Result<WasmVisitor, JsValue> {
+        let v = self.inner.visitor(id).map_err(|e| to_js(&e))?;
+        Ok(WasmVisitor::wrap(self.inner.clone(), v, false))
+    }
+
+    /// Restores a visitor from `encode()`'s string; `{ secret }` requires a valid signature.
+    pub fn decode(&self, state: &str, options: &JsValue) -> Result<WasmVisitor, JsValue> {
+        WasmVisitor::decode_with(self.inner.clone(), state, options)
+    }
+
+    /// The playbook id.
+    #[wasm_bindgen(getter, js_name = playbookId)]
+    pub fn playbook_id(&self) -> String {
+        self.inner.playbook_id().to_string()
+    }
+
+    /// The playbook revision.
+    #[wasm_bindgen(getter)]
+    pub fn revision(&self) -> u32 {
+        self.inner.revision()
+    }
+
+    /// Slot ids, in playbook order.
+    #[wasm_bindgen(getter)]
+    pub fn slots(&self) -> Vec<String> {
+        self.inner
+            .slot_ids()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+}

@@ -1,0 +1,163 @@
+//! `Visitor`: one visitor's state, kept in Wasm memory between calls.
+
+use crate::error::{arg, to_js};
+use crate::input::{json_text, to_object};
+use js_sys::Reflect;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// A visitor handle.
+#[wasm_bindgen(js_name = Visitor)]
+pub struct WasmVisitor {
+    engine: Rc<buyerpath::Engine>,
+    inner: buyerpath::Visitor,
+    last: Option<buyerpath::Decision>,
+    migrated: bool,
+}
+
+impl WasmVisitor {
+    pub(crate) fn wrap(
+        engine: Rc<buyerpath::Engine>,
+        inner: buyerpath::Visitor,
+        migrated: bool,
+    ) -> Self {
+        WasmVisitor {
+            engine,
+            inner,
+            last: None,
+            migrated,
+        }
+    }
+
+    pub(crate) fn decode_with(
+        engine: Rc<buyerpath::Engine>,
+        state: &str,
+        options: &JsValue,
+    ) -> Result<WasmVisitor, JsValue> {
+        let secret = secret_of(options)?;
+        let d = engine
+            .decode(state, secret.as_deref().map(str::as_bytes))
+            .map_err(|e| to_js(&e))?;
+        Ok(WasmVisitor::wrap(engine, d.visitor, d.migrated))
+    }
+}
+
+fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let s = Reflect::get(options, &JsValue::from_str("secret")).unwrap_or(JsValue::UNDEFINED);
+    if s.is_undefined() || s.is_null() {
+        return Ok(None);
+    }
+    s.as_string()
+        .filter(|s| !s.is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            arg(
+                "invalid_argument",
+                "$.secret",
+                "the secret must be a non-empty string",
+                "pass { secret: '...' } or nothing",
+            )
+        })
+}
+
+#[wasm_bindgen(js_class = Visitor)]
+impl WasmVisitor {
+    /// Restores a visitor: `Visitor.decode(engine, state, { secret })`.
+    pub fn decode(
+        engine: &crate::engine::WasmEngine,
+        state: &str,
+        options: &JsValue,
+    ) -> Result<WasmVisitor, JsValue> {
+        WasmVisitor::decode_with(engine.inner.clone(), state, options)
+    }
+
+    /// The anonymous visitor id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// True when the state was written by another revision of the playbook and migrated.
+    #[wasm_bindgen(getter)]
+    pub fn migrated(&self) -> bool {
+        self.migrated
+    }
+
+    /// Folds an event (object or JSON string) into the state; returns what it did.
+    pub fn observe(&mut self, event: &JsValue) -> Result<JsValue, JsValue> {
+        let text = json_text(event, "the event")?;
+        self.observe_json(&text).map(|s| to_object(&s))
+    }
+
+    /// `observe` with JSON text in and out.
+    #[wasm_bindgen(js_name = observeJson)]
+    pub fn observe_json(&mut self, event: &str) -> Result<String, JsValue> {
+        let o = self
+            .engine
+            .observe_json(&mut self.inner, event)
+            .map_err(|e| to_js(&e))?;
+        serde_json::to_string(&o).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+    }
+
+    /// Decides for `{ now, slots, context }` (object or JSON string); returns the decision object.
+    pub fn decide(&mut self, request: &JsValue) -> Result<JsValue, JsValue> {
+        let text = json_text(request, "the decide request")?;
+        self.decide_json(&text).map(|s| to_object(&s))
+    }
+
+    /// `decide` with JSON text in and out (the exact bytes every runtime reproduces).
+    #[wasm_bindgen(js_name = decideJson)]
+    pub fn decide_json(&mut self, request: &str) -> Result<String, JsValue> {
+        let req = buyerpath::DecideRequest::from_json(request).map_err(|e| to_js(&e))?;
+        let d = self
+            .engine
+            .decide(&mut self.inner, &req)
+            .map_err(|e| to_js(&e))?;
+        let out = serde_json::to_string(&d)
+            .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))?;
+        self.last = Some(d);
+        Ok(out)
+    }
+
+    /// The state as a cookie-safe string; signed with `secret` when given.
+    pub fn encode(&self, secret: Option<String>) -> String {
+        self.engine.encode(
+            &self.inner,
+            secret
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(str::as_bytes),
+        )
+    }
+
+    /// The last decision as a readable report (empty before the first decision).
+    pub fn explain(&self) -> String {
+        self.last
+            .as_ref()
+            .map(buyerpath::explain::explain)
+            .unwrap_or_default()
+    }
+}
+
+/// Boundary-format measurement only (feature `boundary-bench`): the same
+/// calls with serde-wasm-bindgen objects instead of one JSON string.
+#[cfg(feature = "boundary-bench")]
+#[wasm_bindgen(js_class = Visitor)]
+impl WasmVisitor {
+    /// decide with serde-wasm-bindgen in and out.
+    #[wasm_bindgen(js_name = decideSwb)]
+    pub fn decide_swb(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
+        let req: buyerpath::DecideRequest = serde_wasm_bindgen::from_value(request)
+            .map_err(|e| arg("invalid_argument", "$", &e.to_string(), ""))?;
+        let req = req.check().map_err(|e| to_js(&e))?;
+        let d = self
+            .engine
+            .decide(&mut self.inner, &req)
+            .map_err(|e| to_js(&e))?;
+        let ser = serde_wasm_bindgen::Serializer::json_compatible();
+        serde::Serialize::serialize(&d, &ser).map_err(|e| arg("internal", "$", &e.to_string(), ""))
+    }
+}
