@@ -73,8 +73,13 @@ fn benches(c: &mut Criterion) {
     }
     let now = evs.last().unwrap().ts + 60_000;
     let req = context(now);
-    c.bench_function("decide (200-event visitor, 3 slots)", |b| {
+    c.bench_function("decide (200-event visitor, 3 slots, first decision)", |b| {
         b.iter(|| engine.decide(&mut v.clone(), black_box(&req)).unwrap())
+    });
+    let mut steady = v.clone();
+    engine.decide(&mut steady, &req).unwrap();
+    c.bench_function("decide (200-event visitor, 3 slots, steady state)", |b| {
+        b.iter(|| engine.decide(&mut steady, black_box(&req)).unwrap())
     });
     let s = engine.encode(&v, None);
     c.bench_function("encode state", |b| {
