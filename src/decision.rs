@@ -2,7 +2,6 @@
 //! precision so the JSON is byte-identical on every runtime.
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// The full decision for one visitor at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,7 +39,7 @@ pub struct Decision {
     /// Next-best action.
     pub action: ActionResult,
     /// Segment-compatible track events to send (empty without consent).
-    pub signals: Vec<Value>,
+    pub signals: Vec<crate::signals::Signal>,
 }
 
 /// Which playbook decided.

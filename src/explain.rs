@@ -133,11 +133,7 @@ pub fn explain(d: &Decision) -> String {
             .map(|c| format!(" (CTA: {c})"))
             .unwrap_or_default()
     );
-    let names: Vec<&str> = d
-        .signals
-        .iter()
-        .filter_map(|s| s.get("event").and_then(|e| e.as_str()))
-        .collect();
+    let names: Vec<&str> = d.signals.iter().map(|s| s.event).collect();
     let _ = writeln!(
         o,
         "Signals: {}",

@@ -7,7 +7,8 @@ use crate::context::{Consent, Context};
 use crate::decision::Decision;
 use crate::engine::{bit32, Engine};
 use crate::time::iso8601;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Every signal the engine can emit.
@@ -33,7 +34,11 @@ pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
     h.update(event.as_bytes());
     h.update((n as u32).to_le_bytes());
     let d = h.finalize();
-    let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(32);
+    for b in d.iter().take(16) {
+        hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
     let part = |a: usize, b: usize| hex.get(a..b).unwrap_or("");
     format!(
         "{}-{}-{}-{}-{}",
@@ -59,120 +64,330 @@ pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
     crate::hash::fnv1a32(key.as_bytes()).max(1)
 }
 
+/// A Segment `track` event. Fields are declared in alphabetical order, so the
+/// JSON is the same as a sorted map's, on every runtime and whatever serde_json's
+/// features.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// The anonymous visitor id.
+    #[serde(rename = "anonymousId")]
+    pub anonymous_id: String,
+    /// Library, consent, playbook, page, campaign.
+    pub context: SignalContext,
+    /// One of `ALL_SIGNALS`.
+    pub event: &'static str,
+    /// Deterministic id (dedupe key).
+    #[serde(rename = "messageId")]
+    pub message_id: String,
+    /// ISO 8601 time of the decision.
+    #[serde(rename = "originalTimestamp")]
+    pub original_timestamp: String,
+    /// What happened.
+    pub properties: Properties,
+    /// Always `track`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// The Segment `context` of a signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalContext {
+    /// Campaign parameters, with full consent only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignRef>,
+    /// Consent level.
+    pub consent: &'static str,
+    /// `buyerpath` and its version.
+    pub library: NameVersion,
+    /// The page's path (scrubbed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<PagePath>,
+    /// Playbook id and revision the decision was made with.
+    pub playbook: crate::decision::PlaybookRef,
+}
+
+/// Campaign parameters (`null` when absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignRef {
+    /// utm_medium.
+    pub medium: Option<String>,
+    /// utm_campaign.
+    pub name: Option<String>,
+    /// utm_source.
+    pub source: Option<String>,
+}
+
+/// Library name and version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NameVersion {
+    /// Name.
+    pub name: &'static str,
+    /// Version.
+    pub version: &'static str,
+}
+
+/// A page path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PagePath {
+    /// Path without query string.
+    pub path: String,
+}
+
+/// The properties of each kind of signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Properties {
+    /// `Visitor Classified`.
+    Classified(Classified),
+    /// `Stage Changed`.
+    StageChanged(StageChanged),
+    /// `Content Recommended`.
+    Recommended(Recommended),
+    /// `MQL Reached`.
+    Mql(Qualified),
+    /// `SQL Reached`.
+    Sql(Qualified),
+    /// `Sales Trigger Fired`.
+    Trigger(TriggerProps),
+}
+
+/// `Visitor Classified` properties.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classified {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    engagement_score: f64,
+    failed_gates: Vec<String>,
+    fit_reasons: Vec<String>,
+    fit_score: f64,
+    fit_tier: String,
+    lifecycle: String,
+    qualified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_confidence: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seniority: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seniority_weight: Option<f64>,
+    stage: String,
+    stage_confidence: f64,
+}
+
+/// `Stage Changed` properties.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageChanged {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    confidence: f64,
+    from: Option<String>,
+    moved_back: bool,
+    to: String,
+}
+
+/// `Content Recommended` properties.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommended {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    action: String,
+    explored: bool,
+    holdout: bool,
+    slots: Vec<SlotIds>,
+    stage: String,
+}
+
+/// The content ids shown in one slot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlotIds {
+    content_ids: Vec<String>,
+    default: bool,
+    slot: String,
+}
+
+/// `MQL Reached` / `SQL Reached` properties.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Qualified {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engagement_score: Option<f64>,
+    fit_tier: String,
+    reason: String,
+}
+
+/// `Sales Trigger Fired` properties.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TriggerProps {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    fit_tier: String,
+    label: String,
+    stage: String,
+    trigger: String,
+}
+
+impl Signal {
+    /// The signal's properties as the collector sees them, for tests and tools.
+    pub fn properties_json(&self) -> Value {
+        serde_json::to_value(&self.properties).unwrap_or(Value::Null)
+    }
+}
+
 /// Builds the signals for a decision. `classified_changed` says whether the
 /// classification differs from the last one signalled.
-pub fn build(engine: &Engine, d: &Decision, ctx: &Context, classified_changed: bool) -> Vec<Value> {
+pub fn build(
+    engine: &Engine,
+    d: &Decision,
+    ctx: &Context,
+    classified_changed: bool,
+) -> Vec<Signal> {
     let consent = ctx.consent;
     if consent == Consent::None {
         return Vec::new();
     }
     let full = consent == Consent::Full;
-    let mut out = Vec::new();
-    let domain = ctx
+    let account = ctx
         .company
         .get("domain")
         .and_then(Value::as_str)
         .map(crate::lists::normalize_domain);
-    let mut push = |name: &str, props: Value| {
-        let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == name) else {
+    let context = signal_context(engine, ctx);
+    let timestamp = iso8601(d.now);
+    let mut out: Vec<Signal> = Vec::new();
+    let mut push = |event: &'static str, properties: Properties| {
+        let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == event) else {
             return;
         };
         if engine.signals_mask & bit32(ix) == 0 {
             return;
         }
-        let mut props = props;
-        if let (Some(m), Some(dom)) = (props.as_object_mut(), &domain) {
-            m.insert("account".into(), Value::from(dom.as_str()));
-        }
-        let n = out.len();
-        out.push(envelope(engine, d, ctx, name, n, props));
+        out.push(Signal {
+            anonymous_id: d.visitor_id.clone(),
+            context: context.clone(),
+            event,
+            message_id: message_id(&d.visitor_id, d.seq, event, out.len()),
+            original_timestamp: timestamp.clone(),
+            properties,
+            kind: "track",
+        });
     };
     if classified_changed {
-        let mut p = json!({
-            "qualified": d.qualified,
-            "fit_score": d.fit.score,
-            "fit_tier": d.fit.tier,
-            "engagement_score": d.engagement.score,
-            "stage": d.stage.id,
-            "stage_confidence": d.stage.confidence,
-            "lifecycle": d.lifecycle.stage,
-            "failed_gates": d.gates.iter().filter(|g| g.status == "fail").map(|g| g.id.as_str()).collect::<Vec<_>>(),
-            "fit_reasons": d.fit.criteria.iter().take(5).map(|c| format!("{}:{}", c.id, c.points)).collect::<Vec<_>>(),
-        });
-        if let Some(m) = p.as_object_mut() {
-            let person_derived = d.role.evidence.iter().any(|e| e == "title" || e == "bant");
-            if full || !person_derived {
-                m.insert("role".into(), Value::from(d.role.id.as_str()));
-                m.insert("role_confidence".into(), json!(d.role.confidence));
-            }
-            if full {
-                if let Some(s) = &d.role.seniority {
-                    m.insert("seniority".into(), Value::from(s.as_str()));
-                    // The account view weights engagement by seniority (Demandbase-style).
-                    if let Some(x) = engine.role_model.seniority.iter().find(|x| x.id == *s) {
-                        m.insert("seniority_weight".into(), json!(x.multiplier));
-                    }
-                }
-            }
-        }
-        push("Visitor Classified", p);
+        let person_derived = d.role.evidence.iter().any(|e| e == "title" || e == "bant");
+        let show_role = full || !person_derived;
+        let seniority = if full { d.role.seniority.clone() } else { None };
+        // The account view weights engagement by seniority (Demandbase-style).
+        let seniority_weight = seniority
+            .as_ref()
+            .and_then(|s| engine.role_model.seniority.iter().find(|x| x.id == *s))
+            .map(|x| x.multiplier);
+        push(
+            "Visitor Classified",
+            Properties::Classified(Classified {
+                account: account.clone(),
+                engagement_score: d.engagement.score,
+                failed_gates: d
+                    .gates
+                    .iter()
+                    .filter(|g| g.status == "fail")
+                    .map(|g| g.id.clone())
+                    .collect(),
+                fit_reasons: d
+                    .fit
+                    .criteria
+                    .iter()
+                    .take(5)
+                    .map(|c| format!("{}:{}", c.id, c.points))
+                    .collect(),
+                fit_score: d.fit.score,
+                fit_tier: d.fit.tier.clone(),
+                lifecycle: d.lifecycle.stage.clone(),
+                qualified: d.qualified,
+                role: show_role.then(|| d.role.id.clone()),
+                role_confidence: show_role.then_some(d.role.confidence),
+                seniority,
+                seniority_weight,
+                stage: d.stage.id.clone(),
+                stage_confidence: d.stage.confidence,
+            }),
+        );
     }
     if d.stage.changed {
         push(
             "Stage Changed",
-            json!({ "from": d.stage.previous, "to": d.stage.id, "moved_back": d.stage.moved_back, "confidence": d.stage.confidence }),
+            Properties::StageChanged(StageChanged {
+                account: account.clone(),
+                confidence: d.stage.confidence,
+                from: d.stage.previous.clone(),
+                moved_back: d.stage.moved_back,
+                to: d.stage.id.clone(),
+            }),
         );
     }
     if !d.slots.is_empty() {
-        let slots: Vec<Value> = d
-            .slots
-            .iter()
-            .map(|s| json!({ "slot": s.slot, "content_ids": s.picks.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), "default": s.default }))
-            .collect();
         push(
             "Content Recommended",
-            json!({ "slots": slots, "holdout": d.holdout, "explored": d.explored, "stage": d.stage.id, "action": d.action.id }),
+            Properties::Recommended(Recommended {
+                account: account.clone(),
+                action: d.action.id.clone(),
+                explored: d.explored,
+                holdout: d.holdout,
+                slots: d
+                    .slots
+                    .iter()
+                    .map(|s| SlotIds {
+                        content_ids: s.picks.iter().map(|p| p.id.clone()).collect(),
+                        default: s.default,
+                        slot: s.slot.clone(),
+                    })
+                    .collect(),
+                stage: d.stage.id.clone(),
+            }),
         );
     }
     if d.lifecycle.changed && d.lifecycle.stage == "mql" {
         push(
             "MQL Reached",
-            json!({ "fit_tier": d.fit.tier, "engagement_score": d.engagement.score, "reason": d.lifecycle.reason }),
+            Properties::Mql(Qualified {
+                account: account.clone(),
+                engagement_score: Some(d.engagement.score),
+                fit_tier: d.fit.tier.clone(),
+                reason: d.lifecycle.reason.clone(),
+            }),
         );
     }
     if d.lifecycle.changed && d.lifecycle.stage == "sql" {
         push(
             "SQL Reached",
-            json!({ "fit_tier": d.fit.tier, "reason": if full { d.lifecycle.reason.as_str() } else { "hand-raise or BANT" } }),
+            Properties::Sql(Qualified {
+                account: account.clone(),
+                engagement_score: None,
+                fit_tier: d.fit.tier.clone(),
+                reason: if full {
+                    d.lifecycle.reason.clone()
+                } else {
+                    "hand-raise or BANT".to_string()
+                },
+            }),
         );
     }
     for t in &d.triggers {
         push(
             "Sales Trigger Fired",
-            json!({ "trigger": t.id, "label": t.label, "fit_tier": d.fit.tier, "stage": d.stage.id }),
+            Properties::Trigger(TriggerProps {
+                account: account.clone(),
+                fit_tier: d.fit.tier.clone(),
+                label: t.label.clone(),
+                stage: d.stage.id.clone(),
+                trigger: t.id.clone(),
+            }),
         );
     }
     out
 }
 
-fn envelope(
-    engine: &Engine,
-    d: &Decision,
-    ctx: &Context,
-    name: &str,
-    n: usize,
-    props: Value,
-) -> Value {
-    let mut context = Map::new();
-    context.insert(
-        "library".into(),
-        json!({ "name": LIBRARY.0, "version": LIBRARY.1 }),
-    );
-    context.insert("consent".into(), Value::from(ctx.consent.as_str()));
-    context.insert(
-        "playbook".into(),
-        json!({ "id": engine.id, "revision": engine.revision }),
-    );
+fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
     // The catalogue's URL for the page's content; otherwise the path, scrubbed:
     // no query string, and no segment that could carry personal data.
     let catalogue = ctx
@@ -186,21 +401,24 @@ fn envelope(
         (None, Some(url)) => Some(scrub_path(url)),
         (None, None) => None,
     };
-    if let Some(path) = path {
-        context.insert("page".into(), json!({ "path": path }));
+    let c = &ctx.campaign;
+    SignalContext {
+        campaign: (ctx.consent == Consent::Full && !c.is_empty()).then(|| CampaignRef {
+            medium: c.medium.clone(),
+            name: c.name.clone(),
+            source: c.source.clone(),
+        }),
+        consent: ctx.consent.as_str(),
+        library: NameVersion {
+            name: LIBRARY.0,
+            version: LIBRARY.1,
+        },
+        page: path.map(|path| PagePath { path }),
+        playbook: crate::decision::PlaybookRef {
+            id: engine.id.clone(),
+            revision: engine.revision,
+        },
     }
-    if ctx.consent == Consent::Full && !ctx.campaign.is_empty() {
-        context.insert("campaign".into(), json!({ "source": ctx.campaign.source, "medium": ctx.campaign.medium, "name": ctx.campaign.name }));
-    }
-    json!({
-        "type": "track",
-        "event": name,
-        "anonymousId": d.visitor_id,
-        "messageId": message_id(&d.visitor_id, d.seq, name, n),
-        "originalTimestamp": iso8601(d.now),
-        "properties": props,
-        "context": Value::Object(context),
-    })
 }
 
 /// A URL's path without query or fragment, with segments that could be personal

@@ -172,6 +172,7 @@ fn consent_gates_signals_and_person_data() {
     assert!(text.contains("\"role\":\"technical_evaluator\""), "{text}");
     assert_ne!(v_full.state().title_role, 0);
     for s in &full.signals {
+        let s = serde_json::to_value(s).unwrap();
         assert_eq!(s["type"], "track");
         for k in [
             "event",
