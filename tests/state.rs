@@ -173,3 +173,4 @@ fn a_new_revision_migrates_the_state() {
     let mut mv = d.visitor;
     next.decide(&mut mv, &req(t + MIN, json!({}))).unwrap();
 }
+

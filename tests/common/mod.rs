@@ -50,7 +50,8 @@ pub fn visitor_with_events(engine: &Engine, n: usize) -> (Visitor, u64) {
     for i in 0..n {
         // a session of 5 events every ~7 hours, a minute or two apart
         t += if i % 5 == 0 { 7 * 3_600_000 } else { 97_000 };
-        let id = &ids[(i * 7) % ids.len()];
+        // walks the whole catalogue, with returns to earlier pages
+        let id = &ids[(i * 7 + i / 9) % ids.len()];
         let e = match i % 10 {
             3 => serde_json::json!({"type":"cta_click","ts":t,"content_id":id,"cta":"pricing"}),
             7 => serde_json::json!({"type":"download","ts":t,"content_id":id}),
