@@ -248,9 +248,9 @@ pub fn decide(
     Ok(d)
 }
 
-/// Campaign parameters as kept in the state: at most 64 characters each.
+/// Campaign parameters as kept in the state: at most 32 characters each.
 fn short_campaign(c: &crate::context::Campaign) -> crate::context::Campaign {
-    let cut = |v: &Option<String>| v.as_ref().map(|s| s.chars().take(64).collect::<String>());
+    let cut = |v: &Option<String>| v.as_ref().map(|s| s.chars().take(32).collect::<String>());
     crate::context::Campaign {
         source: cut(&c.source),
         medium: cut(&c.medium),

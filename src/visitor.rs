@@ -9,6 +9,9 @@ use crate::event::Event;
 use crate::observe::Observed;
 use crate::state::{decode_state, encode_state, VisitorState};
 
+/// Longest state string `encode` produces (a cookie value stays well under 4 KB).
+pub const STATE_BUDGET: usize = 1200;
+
 /// One visitor's state, kept between calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visitor {
@@ -58,8 +61,40 @@ impl Engine {
         crate::decide::decide(self, &mut v.state, req)
     }
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
+    /// The string never exceeds `STATE_BUDGET` characters: past it, the least useful
+    /// memories go first (campaign touches, the oldest consumed content, the oldest
+    /// recent events, the weakest topics), deterministically.
     pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
-        encode_state(&v.state, self.id_hash, secret)
+        let out = encode_state(&v.state, self.id_hash, secret);
+        if out.len() <= STATE_BUDGET {
+            return out;
+        }
+        let mut s = v.state.clone();
+        loop {
+            let trimmed = if s.last_touch.take().is_some() || s.first_touch.take().is_some() {
+                true
+            } else if s.consumed.len() > 8 {
+                s.consumed.pop().is_some()
+            } else if s.recent.len() > 4 {
+                s.recent.remove(0);
+                true
+            } else if let Some(i) = s
+                .topics
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.milli)
+                .map(|(i, _)| i)
+            {
+                s.topics.remove(i);
+                true
+            } else {
+                false
+            };
+            let out = encode_state(&s, self.id_hash, secret);
+            if out.len() <= STATE_BUDGET || !trimmed {
+                return out;
+            }
+        }
     }
     /// Decodes a state string. With a secret the state must carry a valid signature.
     /// A state from an older or newer revision of this playbook is migrated:

@@ -174,3 +174,26 @@ fn a_new_revision_migrates_the_state() {
     next.decide(&mut mv, &req(t + MIN, json!({}))).unwrap();
 }
 
+#[test]
+fn the_state_string_never_exceeds_its_budget() {
+    let engine = example_engine();
+    let (mut v, t) = visitor_with_events(&engine, 3000);
+    let long = "x".repeat(200);
+    engine
+        .decide(&mut v, &req(t + MIN, json!({"consent": "full", "person": {"title": "VP Engineering"}, "campaign": {"source": long, "medium": long, "name": long}})))
+        .unwrap();
+    let plain = engine.encode(&v, None);
+    let signed = engine.encode(&v, Some(b"k"));
+    assert!(
+        plain.len() <= buyerpath::visitor::STATE_BUDGET
+            && signed.len() <= buyerpath::visitor::STATE_BUDGET,
+        "{} / {}",
+        plain.len(),
+        signed.len()
+    );
+    // What was kept still decodes and decides.
+    let mut back = engine.decode(&signed, Some(b"k")).unwrap().visitor;
+    engine
+        .decide(&mut back, &req(t + 2 * MIN, json!({})))
+        .unwrap();
+}
