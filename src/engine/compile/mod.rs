@@ -1,6 +1,8 @@
 //! Playbook → Engine: resolves every reference to an index, compiles every
 //! condition, and reports all problems together with their JSON paths.
 
+mod catalogue;
+
 use super::*;
 use crate::condition::CompileCtx;
 use crate::error::Issue;
@@ -401,134 +403,19 @@ impl Builder<'_> {
             });
         }
 
-        let mut content = Vec::new();
-        for (i, c) in p.content.iter().enumerate() {
-            let path = format!("$.content[{i}]");
-            let mut stage_mask = 0u32;
-            for (j, s) in c.stages.iter().enumerate() {
-                if let Some(ix) =
-                    self.resolve("stage", &stage_ids, s, &format!("{path}.stages[{j}]"))
-                {
-                    stage_mask |= bit32(ix);
-                }
-            }
-            let mut role_mask = 0u32;
-            for (j, r) in c.roles.iter().enumerate() {
-                if let Some(ix) = self.resolve("role", &role_ids, r, &format!("{path}.roles[{j}]"))
-                {
-                    role_mask |= bit32(ix);
-                }
-            }
-            let when = self.opt_cond(&c.when, &format!("{path}.when"));
-            let prior = c.prior.unwrap_or(crate::playbook::PriorSpec {
-                alpha: 1.0,
-                beta: 1.0,
-            });
-            content.push(Content {
-                id: c.id.clone(),
-                hash: fnv1a32(c.id.as_bytes()),
-                title: c.title.clone(),
-                url: c.url.clone(),
-                format: format_ids.iter().position(|f| *f == c.format).unwrap_or(0),
-                stage_mask,
-                stage_count: stage_mask.count_ones(),
-                role_mask,
-                role_count: role_mask.count_ones(),
-                industries: c.industries.iter().map(|s| s.to_lowercase()).collect(),
-                topics: c
-                    .topics
-                    .iter()
-                    .filter_map(|t| topics.iter().position(|x| x == t))
-                    .collect(),
-                gated: c.gated,
-                priority: c.priority,
-                start_ms: c.start.as_deref().and_then(parse_date_ms),
-                end_ms: c.end.as_deref().and_then(parse_date_ms).map(|d| d + DAY_MS),
-                when,
-                cta: c.cta.clone(),
-                alpha: prior.alpha,
-                beta: prior.beta,
-            });
-        }
-        let mut content_index: Vec<(String, usize)> = content
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
-        content_index.sort_unstable();
-
-        let mut slots = Vec::new();
-        for (i, s) in p.slots.iter().enumerate() {
-            let path = format!("$.slots[{i}]");
-            let mut format_mask = 0u64;
-            for (j, f) in s.formats.iter().enumerate() {
-                if let Some(ix) =
-                    self.resolve("format", &format_ids, f, &format!("{path}.formats[{j}]"))
-                {
-                    format_mask |= bit64(ix);
-                }
-            }
-            let default = self.resolve(
-                "content",
-                &content_ids,
-                &s.default,
-                &format!("{path}.default"),
-            );
-            if let (Some(d), true) = (default, format_mask != 0) {
-                let fmt = content.get(d).map(|c| c.format).unwrap_or(0);
-                if format_mask & bit64(fmt) == 0 {
-                    self.issues.push(
-                        Issue::new(
-                            "default_not_allowed",
-                            format!("{path}.default"),
-                            "the slot's default content has a format the slot does not allow",
-                        )
-                        .found(format_ids.get(fmt).copied().unwrap_or("").to_string())
-                        .hint("add the format to the slot's `formats` or pick another default"),
-                    );
-                }
-            }
-            slots.push(Slot {
-                id: s.id.clone(),
-                format_mask,
-                count: s.count as usize,
-                default: default.unwrap_or(0),
-            });
-        }
-
-        let mut actions = Vec::new();
-        for (i, a) in p.actions.iter().enumerate() {
-            let path = format!("$.actions[{i}]");
-            let when = self.opt_cond(&a.when, &format!("{path}.when"));
-            let cta = match &a.cta {
-                Some(c) => self.resolve("content", &content_ids, c, &format!("{path}.cta")),
-                None => None,
-            };
-            actions.push(Action {
-                id: a.id.clone(),
-                label: a.label.clone(),
-                when,
-                cta,
-            });
-        }
-
-        let r = &p.recommend;
-        let gated_requires = self.opt_cond(&r.gated_requires, "$.recommend.gated_requires");
-        let recommend = Recommend {
-            stage_weight: r.stage_weight,
-            next_stage_weight: r.next_stage_weight,
-            role_weight: r.role_weight,
-            industry_weight: r.industry_weight,
-            topic_weight: r.topic_weight,
-            priority_weight: r.priority_weight,
-            action_weight: r.action_weight,
-            max_per_format: r.max_per_format,
-            max_per_topic: r.max_per_topic,
-            gated_requires,
-            explore: r.exploration.enabled && r.exploration.weight > 0.0,
-            explore_weight: r.exploration.weight,
-            shortlist: r.exploration.shortlist.clamp(1, 32) as usize,
+        let ids = catalogue::Ids {
+            stage: stage_ids.clone(),
+            role: role_ids.clone(),
+            format: format_ids.clone(),
+            content: content_ids.clone(),
         };
+        let catalogue::Catalogue {
+            content,
+            content_index,
+            slots,
+            actions,
+            recommend,
+        } = self.catalogue(&ids, &topics);
 
         let mut signals_mask = 0u32;
         for s in &p.signals.emit {
