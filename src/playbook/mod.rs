@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields so that a typo is an error with a
 //! did-you-mean hint instead of a silently ignored setting.
 
+pub mod browser_safe;
 mod content;
 mod parse;
 mod validate;

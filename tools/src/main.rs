@@ -1,9 +1,11 @@
 //! `buyerpath`: native tools around the engine.
 
+mod browser_playbook;
 mod check;
 mod explain;
 mod input;
 mod score;
+mod serve;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +72,12 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Run the reference collector: Segment-compatible ingestion into SQLite, the account and funnel views, and the demo site.
+    Serve(serve::Args),
+    /// Load a collector over loopback for a bounded time: events/s, latency, and acknowledged = stored.
+    Loadtest(serve::loadtest::Args),
+    /// Derive a browser-safe playbook (hashed lists, optionally no fit criteria) from the full one.
+    BrowserPlaybook(browser_playbook::Args),
     /// Hash list members (salted SHA-256 of the normalised domain) for a browser-safe playbook.
     HashList {
         /// Salt, stored in the playbook's list.
@@ -100,6 +108,9 @@ fn main() -> ExitCode {
         Cmd::Demo { examples } => explain::demo(examples),
         Cmd::Schema { output } => vectors::schema(output.as_deref()),
         Cmd::Vectors { check } => vectors::run(check),
+        Cmd::Serve(args) => serve::run(args),
+        Cmd::Loadtest(args) => serve::loadtest::run(args),
+        Cmd::BrowserPlaybook(args) => browser_playbook::run(args),
         Cmd::HashList { salt, values, text } => {
             let kind = if text {
                 buyerpath::lists::ListKind::Text

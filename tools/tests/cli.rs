@@ -167,3 +167,54 @@ fn bad_input_files_give_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+#[test]
+fn browser_playbook_hides_lists_and_can_strip_fit() {
+    let out_path = std::env::temp_dir().join(format!("bp-browser-{}.json", std::process::id()));
+    let out = bp(&[
+        "browser-playbook",
+        "examples/acme/playbook.json",
+        "-o",
+        out_path.to_str().unwrap(),
+        "--salt",
+        "test-salt",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let full: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/acme/playbook.json")).unwrap(),
+    )
+    .unwrap();
+    // No clear-text member of any list survives.
+    for (_, list) in full["lists"].as_object().unwrap() {
+        if list.get("salt").is_none() {
+            for v in list["values"].as_array().unwrap() {
+                assert!(
+                    !text.contains(&format!("\"{}\"", v.as_str().unwrap())),
+                    "{v} is in clear text"
+                );
+            }
+        }
+    }
+    assert!(
+        bp(&["check", out_path.to_str().unwrap()]).status.success(),
+        "the browser playbook is valid"
+    );
+    let stripped = bp(&[
+        "browser-playbook",
+        "examples/acme/playbook.json",
+        "-o",
+        out_path.to_str().unwrap(),
+        "--strip-fit",
+    ]);
+    assert!(stripped.status.success());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(v["fit"]["criteria"].as_array().unwrap().len(), 0);
+    assert!(bp(&["check", out_path.to_str().unwrap()]).status.success());
+    std::fs::remove_file(out_path).ok();
+}

@@ -39,8 +39,7 @@ impl Builder<'_> {
             }
             let mut role_mask = 0u32;
             for (j, r) in c.roles.iter().enumerate() {
-                if let Some(ix) = self.resolve("role", role_ids, r, &format!("{path}.roles[{j}]"))
-                {
+                if let Some(ix) = self.resolve("role", role_ids, r, &format!("{path}.roles[{j}]")) {
                     role_mask |= bit32(ix);
                 }
             }

@@ -1,0 +1,130 @@
+// Consent in headless Chromium: with `none` (chosen, or never answered) the
+// site still adapts the page, but stores nothing (no cookie, no localStorage,
+// no sessionStorage) and sends nothing (zero requests to /v1/batch), across
+// navigation, CTA clicks, a download, the ROI calculator and the demo form.
+// Withdrawing consent erases what an earlier choice stored.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, serveSite, requireSetup, ready, slotsInDom, slotsOf } from './helpers.mjs';
+
+requireSetup();
+
+let site;
+let browser;
+const requests = [];
+
+before(async () => {
+  site = await serveSite();
+  browser = await launch();
+  browser.context.on('request', (r) => requests.push({ url: r.url(), method: r.method() }));
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function storage(page) {
+  const cookies = await browser.context.cookies();
+  const web = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+  return { cookies: cookies.length, ...web };
+}
+
+async function nothingStored(page, label) {
+  assert.deepEqual(await storage(page), { cookies: 0, local: 0, session: 0, cookie: '' }, `${label}: nothing stored`);
+}
+
+async function journey(page, choose) {
+  await page.clock.install({ time: new Date('2026-11-10T14:00:00Z') });
+  await page.goto(`${site.url}/?as=fintech`);
+  await ready(page);
+  if (choose) await page.click('#bp-consent [data-consent="none"]');
+  await nothingStored(page, 'home');
+  // Decisions are still made and rendered, in memory.
+  const d = await page.evaluate(() => window.bpDemo.decision);
+  assert.deepEqual(await slotsInDom(page), slotsOf(d));
+  assert.equal(d.fit.tier, 'A');
+  assert.deepEqual(d.signals, [], 'consent none produces no signal');
+
+  for (const path of ['/blog/why-pipelines-fail-silently', '/compare/lumora-vs-pipewatch', '/trust/dpa', '/roi-calculator', '/pricing']) {
+    await page.clock.fastForward(40_000);
+    await page.goto(`${site.url}${path}?as=fintech`);
+    await ready(page);
+    assert.ok(await page.isVisible('#bp-consent'), `${path}: the banner asks again (the choice "none" is not remembered)`);
+    if (path === '/trust/dpa') await page.click('[data-bp-download="security-dpa"]');
+    if (path === '/roi-calculator') {
+      await page.click('#roi-form button[type="submit"]');
+      await page.waitForSelector('#roi-result:not([hidden])');
+    }
+    await nothingStored(page, path);
+  }
+  // A CTA click (a hand-raise signal) and the demo form with an e-mail.
+  await page.click('.plan-featured a[data-bp-cta="demo"]');
+  await page.waitForURL(/\/demo/);
+  await ready(page);
+  await page.fill('form[data-bp-form="demo_request"] input[name="email"]', 'bob.none@example.com');
+  await page.selectOption('select[name="budget"]', '$250k+');
+  await page.selectOption('select[name="timeline"]', 'this quarter');
+  await page.click('form[data-bp-form="demo_request"] button[type="submit"]');
+  await page.waitForSelector('form[data-bp-form="demo_request"] .form-done:not([hidden])');
+  const after = await page.evaluate(() => window.bpDemo.decision);
+  assert.equal(after.lifecycle.stage, 'sql', 'the hand-raise is still understood, in memory');
+  assert.deepEqual(after.signals, []);
+  await page.clock.fastForward(60_000);
+  await page.goto(`${site.url}/?as=fintech`); // pagehide: the beacon path too
+  await ready(page);
+  await page.clock.fastForward(10_000);
+  await nothingStored(page, 'end');
+}
+
+test('consent none (chosen): nothing stored, zero requests to /v1/batch', async () => {
+  requests.length = 0;
+  const page = await browser.context.newPage();
+  await journey(page, true);
+  await page.close();
+  assert.equal(site.batches.length, 0, 'no batch reached the server');
+  assert.deepEqual(requests.filter((r) => r.url.includes('/v1/batch')), [], 'the browser made no request to /v1/batch');
+});
+
+test('consent never answered behaves as none', async () => {
+  requests.length = 0;
+  const page = await browser.context.newPage();
+  await journey(page, false);
+  await page.close();
+  assert.equal(site.batches.length, 0);
+  assert.deepEqual(requests.filter((r) => r.url.includes('/v1/batch')), []);
+});
+
+test('withdrawing consent erases what was stored; GPC caps full at anonymous', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${site.url}/blog?as=fintech`);
+  await ready(page);
+  await page.click('#bp-consent [data-consent="full"]');
+  await page.waitForFunction(() => localStorage.getItem('bp_state'));
+  const stored = await storage(page);
+  assert.ok(stored.local >= 1 && stored.cookie.includes('bp_consent=full'), 'full consent stores the state and remembers the choice');
+  await page.click('#bp-privacy-open');
+  await page.click('#bp-consent [data-consent="none"]');
+  await nothingStored(page, 'after withdrawing');
+  await page.close();
+
+  // Global Privacy Control: the browser asks not to share.
+  const gpc = await browser.context.newPage();
+  await gpc.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  await gpc.clock.install({ time: new Date('2026-11-10T14:00:00Z') });
+  const sentBefore = site.batches.length;
+  await gpc.goto(`${site.url}/pricing?as=fintech`);
+  await ready(gpc);
+  await gpc.click('#bp-consent [data-consent="full"]');
+  await gpc.waitForFunction(() => window.bpDemo.consent === 'anonymous');
+  const d = await gpc.evaluate(() => window.bpDemo.decision);
+  assert.ok(!d.role.evidence.includes('title'), 'GPC: no title used');
+  assert.ok(d.signals.length > 0, 'signals are produced (anonymous)...');
+  await gpc.clock.fastForward(40_000);
+  await gpc.goto(`${site.url}/docs/quickstart?as=fintech`); // and the page left
+  await ready(gpc);
+  await gpc.clock.fastForward(10_000);
+  await gpc.close();
+  await browser.context.clearCookies();
+  assert.equal(site.batches.length, sentBefore, '...but with GPC none is sent');
+});

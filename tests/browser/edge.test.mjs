@@ -1,0 +1,81 @@
+// The site behind the edge worker (workerd through miniflare), in headless
+// Chromium: the page arrives decided, the browser layer continues from the
+// edge's decision without deciding again (and without re-rendering a slot),
+// and what the page sees (a CTA click) reaches the edge on the next request.
+//
+// Requires: scripts/setup-browser.sh, node scripts/build-www.mjs --edge.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { launch, requireSetup, ready, slotsInDom, slotsOf, screenshotPath } from './helpers.mjs';
+import { edgeOptions, seedKv, edgeDist } from '../../www/edge/dev.mjs';
+
+requireSetup();
+if (!existsSync(join(edgeDist, 'worker.js'))) throw new Error('www/edge/dist is missing: run node scripts/build-www.mjs --edge');
+
+let mf;
+let browser;
+let origin;
+
+before(async () => {
+  mf = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret' }), host: '127.0.0.1', port: 0 });
+  await seedKv(mf);
+  const url = await mf.ready;
+  // `localhost` is a secure context: Chromium keeps the edge's `Secure` cookies over http.
+  origin = `http://localhost:${url.port}`;
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await mf?.dispose();
+});
+
+test('the edge decides before the page arrives; the layer continues without deciding again', async () => {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  await page.goto(`${origin}/?as=fintech`);
+  await ready(page);
+  await page.click('#bp-consent [data-consent="full"]');
+  // The next page is decided at the edge with consent full.
+  await page.goto(`${origin}/blog/dbt-tests-are-not-enough?as=fintech`);
+  await ready(page);
+  const first = await page.evaluate(() => ({
+    mode: window.bpDemo.mode,
+    decision: window.bpDemo.decision,
+    calls: window.bpDemo.sessions[0].calls,
+    by: Array.from(document.querySelectorAll('[data-bp-slot]'), (el) => el.getAttribute('data-bp-by')),
+    edge: JSON.parse(document.getElementById('bp-edge').textContent),
+  }));
+  assert.equal(first.mode, 'edge');
+  assert.deepEqual(first.calls, [{ edge: true }], 'the first decide returned the edge decision: no decision in the browser');
+  assert.equal(first.decision.seq, first.edge.decision.seq);
+  assert.deepEqual(first.by, ['edge', 'edge', 'edge', 'edge'], 'no slot re-rendered by the browser (no flicker)');
+  assert.deepEqual(await slotsInDom(page), slotsOf(first.edge.decision));
+  assert.equal(first.decision.fit.tier, 'A');
+  const cookies = await browser.context.cookies();
+  const state = cookies.find((c) => c.name === 'bp');
+  assert.ok(state && state.httpOnly && state.secure && state.sameSite === 'Lax', 'signed HttpOnly state cookie');
+  assert.equal(await page.evaluate(() => document.cookie.includes('bp=')), false, 'page scripts cannot read the state cookie');
+
+  // A pricing CTA click: the page hands it to the edge (bp_ev), which counts it.
+  await page.click('.main-nav a[data-bp-cta="pricing"]');
+  await page.waitForURL(/\/pricing/);
+  await ready(page);
+  const second = await page.evaluate(() => window.bpDemo.decision);
+  assert.equal(second.visitor_id, first.decision.visitor_id, 'the same visitor across requests');
+  assert.ok(second.seq > first.decision.seq);
+  assert.ok(second.engagement.top.some((t) => t.rule === 'cta_pricing'), 'the click reached the edge');
+  assert.ok(second.engagement.top.some((t) => t.rule === 'view_blog'), 'the blog view was counted, with its dwell');
+  assert.ok(second.triggers.some((t) => t.id === 'tier_a_on_pricing'));
+  assert.ok(!(await browser.context.cookies()).some((c) => c.name === 'bp_ev' && c.value), 'bp_ev cleared by the edge');
+
+  await page.click('#bp-inspector-toggle');
+  assert.match(await page.textContent('[data-inspector="meta"]'), /decided at the edge/);
+  assert.equal(await page.getAttribute('[data-inspector="stage-id"]', 'data-stage'), second.stage.id);
+  await page.screenshot({ path: screenshotPath('edge-pricing-inspector.png') });
+  await page.close();
+  await browser.context.clearCookies();
+});

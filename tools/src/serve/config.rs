@@ -1,0 +1,219 @@
+//! Options of `buyerpath serve`, checked once at start, and what the views
+//! need from the playbook.
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Options of `buyerpath serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port (the URL is printed either way).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: String,
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "buyerpath.sqlite")]
+    pub db: PathBuf,
+    /// Directory of static files to serve at `/` (default: `www/dist` if it exists).
+    #[arg(long)]
+    pub www: Option<PathBuf>,
+    /// A write key clients must present (repeatable).
+    #[arg(long = "write-key", default_value = "demo-write-key")]
+    pub write_keys: Vec<String>,
+    /// An origin allowed to call the collector from another site, such as
+    /// `https://www.example.com` (repeatable; exact match, never `*`).
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// The playbook: the views take the stage order, roles, tiers and content titles from it.
+    #[arg(long, default_value = "examples/acme/playbook.json")]
+    pub playbook: PathBuf,
+    /// Batches that may wait for the writer before requests are answered 429.
+    #[arg(long, default_value_t = 256)]
+    pub queue: usize,
+    /// SQLite `synchronous`: `normal` survives a process crash (kill -9);
+    /// `full` also survives power loss, at the cost of an fsync per commit.
+    #[arg(long, value_enum, default_value = "normal")]
+    pub synchronous: Synchronous,
+    /// Testing aid: hold every commit this long (to fill the queue).
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub commit_delay_ms: u64,
+}
+
+/// SQLite's `synchronous` setting for the writer.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// fsync at checkpoints only.
+    Normal,
+    /// fsync the WAL at every commit.
+    Full,
+}
+
+/// The checked configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: String,
+    pub db: PathBuf,
+    pub www: Option<PathBuf>,
+    pub write_keys: Vec<String>,
+    pub cors_origins: Vec<String>,
+    pub playbook: PlaybookMeta,
+    pub queue: usize,
+    pub synchronous: Synchronous,
+    pub commit_delay: Duration,
+}
+
+impl Config {
+    /// Checks the options and reads the playbook.
+    pub fn from_args(args: Args) -> Result<Config> {
+        let www = match args.www {
+            Some(dir) if !dir.is_dir() => bail!("--www {}: not a directory", dir.display()),
+            Some(dir) => Some(dir),
+            None => Some(PathBuf::from("www/dist")).filter(|d| d.is_dir()),
+        };
+        let write_keys: Vec<String> = args
+            .write_keys
+            .into_iter()
+            .map(|k| k.trim().to_string())
+            .collect();
+        if write_keys.iter().any(String::is_empty) {
+            bail!("--write-key: a write key cannot be empty");
+        }
+        let mut cors_origins = Vec::new();
+        for o in args.cors_origins {
+            cors_origins.push(check_origin(&o)?);
+        }
+        if args.queue == 0 {
+            bail!("--queue must be at least 1");
+        }
+        Ok(Config {
+            addr: args.addr,
+            db: args.db,
+            www,
+            write_keys,
+            cors_origins,
+            playbook: PlaybookMeta::load(&args.playbook)?,
+            queue: args.queue,
+            synchronous: args.synchronous,
+            commit_delay: Duration::from_millis(args.commit_delay_ms),
+        })
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, no path, no wildcard.
+fn check_origin(o: &str) -> Result<String> {
+    let o = o.trim().trim_end_matches('/');
+    let Some((scheme, host)) = o.split_once("://") else {
+        bail!("--cors-origin {o}: expected scheme://host[:port], such as https://www.example.com");
+    };
+    if o.contains('*') {
+        bail!("--cors-origin {o}: wildcards are not allowed; list each origin");
+    }
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains('/') {
+        bail!("--cors-origin {o}: expected scheme://host[:port], such as https://www.example.com");
+    }
+    Ok(o.to_ascii_lowercase())
+}
+
+/// What the views read from the playbook: ids and labels, in playbook order.
+#[derive(Debug, Clone, Default)]
+pub struct PlaybookMeta {
+    pub id: String,
+    pub revision: i64,
+    /// Stages in journey order: (id, label).
+    pub stages: Vec<(String, String)>,
+    /// Buying-committee roles a deal needs: (id, label).
+    pub roles: Vec<(String, String)>,
+    /// Fit tiers, best first.
+    pub tiers: Vec<String>,
+    /// Content id → (title, format).
+    pub content: BTreeMap<String, (String, String)>,
+    /// Trigger id → label.
+    pub triggers: BTreeMap<String, String>,
+}
+
+impl PlaybookMeta {
+    /// Reads and validates a playbook with the engine, then keeps what the views need.
+    pub fn load(path: &Path) -> Result<PlaybookMeta> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "reading the playbook {} (pass --playbook PATH)",
+                path.display()
+            )
+        })?;
+        if let Err(e) = buyerpath::Engine::from_json(&text) {
+            bail!("the playbook {} is not valid: {e}", path.display());
+        }
+        let v: Value = serde_json::from_str(&text)?;
+        Ok(PlaybookMeta::from_value(&v))
+    }
+
+    /// Extracts the ids and labels from a (valid) playbook document.
+    pub fn from_value(v: &Value) -> PlaybookMeta {
+        let s = |x: &Value, k: &str| x.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let list = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let pairs = |k: &str| -> Vec<(String, String)> {
+            list(k)
+                .iter()
+                .map(|x| (s(x, "id"), s(x, "label")))
+                .collect()
+        };
+        let tiers = v
+            .pointer("/fit/tiers")
+            .and_then(Value::as_array)
+            .map(|t| t.iter().map(|x| s(x, "id")).collect())
+            .unwrap_or_default();
+        PlaybookMeta {
+            id: s(v, "id"),
+            revision: v.get("revision").and_then(Value::as_i64).unwrap_or(0),
+            stages: pairs("stages"),
+            roles: pairs("roles"),
+            tiers,
+            content: list("content")
+                .iter()
+                .map(|x| (s(x, "id"), (s(x, "title"), s(x, "format"))))
+                .collect(),
+            triggers: list("triggers")
+                .iter()
+                .map(|x| (s(x, "id"), s(x, "label")))
+                .collect(),
+        }
+    }
+
+    /// A stage's label (its id if the playbook does not know it).
+    pub fn stage_label(&self, id: &str) -> String {
+        self.stages
+            .iter()
+            .find(|(s, _)| s == id)
+            .map_or_else(|| id.to_string(), |(_, l)| l.clone())
+    }
+
+    /// The rank of a tier, best first; unknown tiers after every known one.
+    pub fn tier_rank(&self, tier: Option<&str>) -> usize {
+        tier.and_then(|t| self.tiers.iter().position(|x| x == t))
+            .unwrap_or(self.tiers.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_origin;
+
+    #[test]
+    fn origins_are_exact() {
+        assert_eq!(
+            check_origin("https://WWW.Example.com/").unwrap(),
+            "https://www.example.com"
+        );
+        assert!(check_origin("*").is_err());
+        assert!(check_origin("https://*.example.com").is_err());
+        assert!(check_origin("www.example.com").is_err());
+        assert!(check_origin("https://example.com/path").is_err());
+    }
+}

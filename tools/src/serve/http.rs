@@ -1,0 +1,508 @@
+//! Routes: Segment ingestion (`/v1/batch`, `/v1/track`...), the views
+//! (`/api/accounts`, `/api/funnel`, `/api/health`), static files; write keys
+//! and CORS.
+
+use super::config::Config;
+use super::ingest::{self, Parsed, Rejected, MAX_BATCH_BYTES};
+use super::store::{self, QueueError, Writer};
+use super::{iso, static_files, views};
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What every handler shares.
+pub struct App {
+    pub config: Config,
+    pub writer: Writer,
+    pub started: Instant,
+    /// The last views computed: (endpoint and query, rows stored then, JSON).
+    /// A dashboard polling an idle store costs nothing; any insert invalidates.
+    pub cache: Mutex<Vec<(String, u64, Arc<String>)>>,
+}
+
+/// Views kept in the cache.
+const CACHE_ENTRIES: usize = 16;
+
+type Shared = Arc<App>;
+
+/// The collector's routes.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/v1/batch", post(batch))
+        .route("/v1/import", post(batch))
+        .route("/v1/{kind}", post(single))
+        .route("/api/health", get(health))
+        .route("/api/accounts", get(accounts))
+        .route("/api/funnel", get(funnel))
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(app.clone(), cors))
+        .with_state(app)
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    json_text(status, body.to_string())
+}
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+fn rejected_json(r: &[Rejected]) -> Vec<Value> {
+    r.iter()
+        .map(|x| json!({"index": x.index, "messageId": x.message_id, "reason": x.reason}))
+        .collect()
+}
+
+/// The write key in an `Authorization: Basic` header (the user part), if any.
+/// `Some(None)`: a header that is not a readable Basic credential.
+fn basic_user(headers: &HeaderMap) -> Option<Option<String>> {
+    let v = headers.get(header::AUTHORIZATION)?;
+    let user = v
+        .to_str()
+        .ok()
+        .and_then(|s| {
+            let (scheme, rest) = s.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .map(|cred| {
+            cred.split_once(':')
+                .map_or(cred.as_str(), |(u, _)| u)
+                .to_string()
+        });
+    Some(user)
+}
+
+impl App {
+    fn key_ok(&self, key: &str) -> bool {
+        self.config.write_keys.iter().any(|k| k == key)
+    }
+}
+
+fn unauthorized() -> Response {
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        "a valid write key is required: the HTTP Basic user (`Authorization: Basic base64(KEY:)`), or `writeKey` in the body",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"buyerpath\""),
+    );
+    r
+}
+
+async fn batch(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    ingest_request(&app, &headers, body, None).await
+}
+
+async fn single(
+    State(app): State<Shared>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match ingest::TYPES.iter().find(|t| **t == kind) {
+        Some(k) => ingest_request(&app, &headers, body, Some(k)).await,
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown endpoint: use /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias",
+        ),
+    }
+}
+
+async fn ingest_request(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    endpoint: Option<&'static str>,
+) -> Response {
+    let received_at = iso::now_ms();
+    let header_key = basic_user(headers);
+    let header_ok = match &header_key {
+        Some(Some(k)) if app.key_ok(k) => true,
+        Some(_) => return unauthorized(),
+        None => false,
+    };
+    let too_big = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "the request is larger than {MAX_BATCH_BYTES} bytes (500 KB): send smaller batches"
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return too_big();
+    }
+    let bytes = match read_body(body).await {
+        Ok(b) => b,
+        Err(BodyError::TooBig) => return too_big(),
+        Err(BodyError::Read) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+        }
+    };
+    // Any content type is read as JSON: navigator.sendBeacon sends text/plain.
+    let parsed = match endpoint {
+        None => ingest::batch(&bytes, received_at),
+        Some(kind) => ingest::single(&bytes, kind, received_at),
+    };
+    let body_ok = match &parsed {
+        Ok(Parsed {
+            write_key: Some(k), ..
+        }) => app.key_ok(k),
+        _ => false,
+    };
+    if !header_ok && !body_ok {
+        return unauthorized();
+    }
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(reason) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": reason, "accepted": 0, "duplicates": 0, "rejected": []}),
+            )
+        }
+    };
+    let stats = &app.writer.stats;
+    stats
+        .rejected
+        .fetch_add(parsed.rejected.len() as u64, Ordering::Relaxed);
+    if parsed.rows.is_empty() {
+        let why = if parsed.rejected.is_empty() {
+            "the batch is empty"
+        } else {
+            "no event in the request is valid"
+        };
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": why, "accepted": 0, "duplicates": 0, "rejected": rejected_json(&parsed.rejected)}),
+        );
+    }
+    let reply = match app.writer.submit(parsed.rows) {
+        Ok(rx) => rx,
+        Err(QueueError::Full) => {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "the writer's queue is full: retry after the delay in Retry-After",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return r;
+        }
+        Err(QueueError::Closed) => return unavailable("the collector is shutting down"),
+    };
+    match reply.await {
+        Ok(Ok(stored)) => json_response(
+            StatusCode::OK,
+            &json!({
+                "accepted": stored.inserted,
+                "duplicates": stored.duplicates,
+                "rejected": rejected_json(&parsed.rejected),
+            }),
+        ),
+        Ok(Err(e)) => unavailable(&e),
+        Err(_) => unavailable("the writer stopped before committing the batch"),
+    }
+}
+
+/// How much of an oversized body is read (and dropped) before answering 413.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+enum BodyError {
+    TooBig,
+    Read,
+}
+
+/// Reads a body of at most 500 KB. A bigger one is still read to its end
+/// (up to 8 MB, then dropped) so the client finishes sending and sees the 413:
+/// answering mid-upload makes the kernel reset the connection, and a client
+/// that sees a network error instead of 413 retries the same batch forever.
+async fn read_body(mut body: Body) -> Result<Vec<u8>, BodyError> {
+    use http_body_util::BodyExt as _;
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Read)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total > DRAIN_LIMIT {
+            break;
+        }
+        if total <= MAX_BATCH_BYTES {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if total > MAX_BATCH_BYTES {
+        Err(BodyError::TooBig)
+    } else {
+        Ok(buf)
+    }
+}
+
+fn unavailable(message: &str) -> Response {
+    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
+async fn health(State(app): State<Shared>) -> Response {
+    let s = &app.writer.stats;
+    let (depth, capacity) = app.writer.depth();
+    let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "events": n(&s.stored),
+            "queue": {
+                "batches": depth,
+                "capacity": capacity,
+                "events": s.queued_events.load(Ordering::Relaxed),
+            },
+            "since_start": {
+                "accepted": n(&s.inserted),
+                "duplicates": n(&s.duplicates),
+                "rejected": n(&s.rejected),
+                "commits": n(&s.commits),
+                "throttled": n(&s.throttled),
+                "uptime_seconds": app.started.elapsed().as_secs(),
+            },
+            "playbook": {"id": app.config.playbook.id, "revision": app.config.playbook.revision},
+            "database": store::describe(&app.config.db).display().to_string(),
+        }),
+    )
+}
+
+type Params = Query<BTreeMap<String, String>>;
+
+/// Runs a view on a read-only connection off the async threads.
+async fn view<F>(
+    app: &Shared,
+    name: &str,
+    params: &BTreeMap<String, String>,
+    recommendations: bool,
+    f: F,
+) -> Response
+where
+    F: FnOnce(&[views::Signal], &Config, i64) -> Value + Send + 'static,
+{
+    let key = format!("{name}?{params:?}");
+    let version = app.writer.stats.stored.load(Ordering::Acquire);
+    let cached = app.cache.lock().ok().and_then(|c| {
+        c.iter()
+            .find(|(k, v, _)| *k == key && *v == version)
+            .map(|(_, _, body)| body.clone())
+    });
+    if let Some(body) = cached {
+        return json_text(StatusCode::OK, body.as_str().to_owned());
+    }
+    let as_of = match params.get("as_of").map(|s| iso::parse_ms(s)) {
+        Some(None) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "as_of: expected an ISO 8601 date-time such as 2026-11-23T00:00:00Z",
+            )
+        }
+        Some(Some(t)) => Some(t),
+        None => None,
+    };
+    let shared = app.clone();
+    let run = move || -> anyhow::Result<Value> {
+        let app = shared;
+        let conn = store::open_reader(&app.config.db)?;
+        let as_of = match as_of {
+            Some(t) => t,
+            None => views::default_as_of(&conn)?,
+        };
+        let signals = views::load(&conn, as_of, recommendations)?;
+        Ok(f(&signals, &app.config, as_of))
+    };
+    match tokio::task::spawn_blocking(run).await {
+        Ok(Ok(v)) => {
+            let body = Arc::new(v.to_string());
+            if let Ok(mut c) = app.cache.lock() {
+                c.retain(|(k, _, _)| *k != key);
+                if c.len() >= CACHE_ENTRIES {
+                    c.remove(0);
+                }
+                c.push((key, version, body.clone()));
+            }
+            json_text(StatusCode::OK, body.as_str().to_owned())
+        }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}")),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the view failed"),
+    }
+}
+
+async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response {
+    let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "limit: expected a whole number"),
+        Some(Ok(n)) => Some(n),
+        None => None,
+    };
+    view(
+        &app,
+        "accounts",
+        &params,
+        false,
+        move |signals, config, as_of| {
+            let mut v = views::accounts::view(signals, &config.playbook, as_of);
+            if let (Some(n), Some(list)) =
+                (limit, v.get_mut("accounts").and_then(Value::as_array_mut))
+            {
+                list.truncate(n);
+            }
+            v
+        },
+    )
+    .await
+}
+
+async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
+    let revision = match params.get("revision").map(|l| l.parse::<i64>()) {
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "revision: expected a playbook revision number",
+            )
+        }
+        Some(Ok(n)) => Some(n),
+        None => None,
+    };
+    view(
+        &app,
+        "funnel",
+        &params,
+        true,
+        move |signals, config, as_of| {
+            views::funnel::view(signals, &config.playbook, as_of, revision)
+        },
+    )
+    .await
+}
+
+async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/v1/") || uri.path().starts_with("/api/") {
+        return error(StatusCode::NOT_FOUND, "no such endpoint");
+    }
+    static_files::serve(app.config.www.as_deref(), &method, &uri).await
+}
+
+/// Whether a request's `Origin` is the collector's own (same-origin requests need no CORS).
+fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+/// CORS for the configured origins only (never `*`): preflights are answered
+/// here; a cross-origin request from any other origin is refused, so another
+/// site cannot write into the store even with a simple (beacon) request.
+async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase());
+    let Some(origin) = origin else {
+        if req.method() == Method::OPTIONS {
+            return (
+                StatusCode::NO_CONTENT,
+                [(header::ALLOW, "GET, HEAD, POST, OPTIONS")],
+            )
+                .into_response();
+        }
+        return next.run(req).await;
+    };
+    if same_origin(&origin, req.headers()) {
+        return next.run(req).await;
+    }
+    let allowed = app.config.cors_origins.contains(&origin);
+    let vary = HeaderValue::from_static("Origin");
+    if req.method() == Method::OPTIONS {
+        if !allowed {
+            let mut r = error(
+                StatusCode::FORBIDDEN,
+                "origin not allowed (see --cors-origin)",
+            );
+            r.headers_mut().insert(header::VARY, vary);
+            return r;
+        }
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        if let Ok(o) = HeaderValue::from_str(&origin) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        }
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Authorization, Content-Type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        h.insert(header::VARY, vary);
+        return r;
+    }
+    if !allowed {
+        let mut r = error(
+            StatusCode::FORBIDDEN,
+            "origin not allowed (see --cors-origin)",
+        );
+        r.headers_mut().insert(header::VARY, vary);
+        return r;
+    }
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    if let Ok(o) = HeaderValue::from_str(&origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+    }
+    // The browser layer reads Retry-After on 429 to back off.
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After"),
+    );
+    h.insert(header::VARY, vary);
+    r
+}

@@ -1,0 +1,422 @@
+//! Reading a Segment request body: the batch envelope, the checks every event
+//! must pass (each failure with its reason), and the clock-skew correction.
+
+use super::iso;
+use super::store::Row;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// Segment's limit for one request.
+pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// Segment's limit for one event (a bigger event is rejected, the rest of the batch lands).
+pub const MAX_EVENT_BYTES: usize = 32 * 1024;
+/// Longest `messageId`, ids, event names and account domains accepted.
+const MAX_ID: usize = 256;
+
+/// The event types of the Segment spec.
+pub const TYPES: [&str; 6] = ["track", "identify", "page", "screen", "group", "alias"];
+
+/// An event that did not pass, with where it was and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub index: usize,
+    pub message_id: Option<String>,
+    pub reason: String,
+}
+
+/// A request body, read: its write key (if it carries one), the events that
+/// passed and the ones that did not.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub write_key: Option<String>,
+    pub rows: Vec<Row>,
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    batch: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "sentAt")]
+    sent_at: Option<Value>,
+    #[serde(rename = "writeKey")]
+    write_key: Option<Value>,
+    context: Option<Value>,
+}
+
+/// Reads a `/v1/batch` (or `/v1/import`) body. `Err` is why the whole request is refused (400).
+pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| {
+        format!("the body is not a JSON batch ({{\"batch\": [...], \"sentAt\": ...}}): {e}")
+    })?;
+    let write_key = key_of(env.write_key.as_ref());
+    let sent_at = match &env.sent_at {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(timestamp(v).map_err(|e| format!("sentAt: {e}"))?),
+    };
+    let batch_context = match env.context {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => return Err("context: must be an object".into()),
+    };
+    let Some(events) = env.batch else {
+        return Err("batch: missing (expected {\"batch\": [events...]})".into());
+    };
+    let mut out = Parsed {
+        write_key,
+        ..Parsed::default()
+    };
+    for (index, raw) in events.into_iter().enumerate() {
+        let text = raw.get();
+        let mut obj = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                out.rejected.push(Rejected {
+                    index,
+                    message_id: None,
+                    reason: "not a JSON object".into(),
+                });
+                continue;
+            }
+        };
+        let mut modified = obj.remove("writeKey").is_some();
+        if let Some(bc) = &batch_context {
+            modified |= merge_context(&mut obj, bc);
+        }
+        match check(&obj, text.len(), None, sent_at, received_at) {
+            Ok(mut row) => {
+                row.payload = if modified {
+                    Value::Object(obj).to_string()
+                } else {
+                    text.to_string()
+                };
+                out.rows.push(row);
+            }
+            Err(reason) => out.rejected.push(Rejected {
+                index,
+                message_id: message_id_of(&obj),
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a single-event body (`/v1/track`, `/v1/identify`...); the endpoint implies the type.
+pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parsed, String> {
+    let mut obj = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err("the body must be one JSON object (an event)".into()),
+        Err(e) => return Err(format!("the body is not JSON: {e}")),
+    };
+    let write_key = key_of(obj.remove("writeKey").as_ref());
+    // The body is the event itself: its size is the request's.
+    let size = body.len();
+    obj.entry("type").or_insert_with(|| Value::from(kind));
+    let mut out = Parsed {
+        write_key,
+        ..Parsed::default()
+    };
+    match check(&obj, size, Some(kind), None, received_at) {
+        Ok(mut row) => {
+            row.payload = Value::Object(obj).to_string();
+            out.rows.push(row);
+        }
+        Err(reason) => out.rejected.push(Rejected {
+            index: 0,
+            message_id: message_id_of(&obj),
+            reason,
+        }),
+    }
+    Ok(out)
+}
+
+fn key_of(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+fn message_id_of(obj: &Map<String, Value>) -> Option<String> {
+    obj.get("messageId")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(MAX_ID).collect())
+}
+
+/// Fills the event's `context` with the batch-level keys it does not have (Segment's rule).
+fn merge_context(obj: &mut Map<String, Value>, batch: &Map<String, Value>) -> bool {
+    match obj.get_mut("context") {
+        None | Some(Value::Null) => {
+            obj.insert("context".into(), Value::Object(batch.clone()));
+            true
+        }
+        Some(Value::Object(ctx)) => {
+            let mut changed = false;
+            for (k, v) in batch {
+                if !ctx.contains_key(k) {
+                    ctx.insert(k.clone(), v.clone());
+                    changed = true;
+                }
+            }
+            changed
+        }
+        // Left as it is: the check reports that context must be an object.
+        Some(_) => false,
+    }
+}
+
+fn timestamp(v: &Value) -> Result<i64, String> {
+    let Some(s) = v.as_str() else {
+        return Err(format!(
+            "expected an ISO 8601 date-time string, found {}",
+            kind_of(v)
+        ));
+    };
+    iso::parse_ms(s).ok_or_else(|| {
+        format!(
+            "`{}` is not an ISO 8601 date-time with a time zone (such as 2026-11-02T09:00:00.000Z)",
+            s.chars().take(64).collect::<String>()
+        )
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Checks one event and computes its timestamps. Every problem is reported, joined by `; `.
+/// The returned row's `payload` is left empty for the caller to fill.
+pub fn check(
+    obj: &Map<String, Value>,
+    size: usize,
+    endpoint: Option<&'static str>,
+    batch_sent_at: Option<i64>,
+    received_at: i64,
+) -> Result<Row, String> {
+    let mut problems: Vec<String> = Vec::new();
+    if size > MAX_EVENT_BYTES {
+        problems.push(format!(
+            "the event is {size} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)"
+        ));
+    }
+    let kind = match obj.get("type") {
+        None => {
+            problems.push(format!("type: missing (one of {})", TYPES.join(", ")));
+            None
+        }
+        Some(v) => match v.as_str().and_then(|t| TYPES.iter().find(|x| **x == t)) {
+            Some(t) => Some(*t),
+            None => {
+                problems.push(format!(
+                    "type: {} is not one of {}",
+                    short(v),
+                    TYPES.join(", ")
+                ));
+                None
+            }
+        },
+    };
+    if let (Some(k), Some(e)) = (kind, endpoint) {
+        if k != e {
+            problems.push(format!("type: `{k}` sent to the /v1/{e} endpoint"));
+        }
+    }
+    let text = |field: &str, required: bool, problems: &mut Vec<String>| -> Option<String> {
+        match obj.get(field) {
+            None | Some(Value::Null) => {
+                if required {
+                    problems.push(format!("{field}: missing"));
+                }
+                None
+            }
+            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_ID => Some(s.clone()),
+            Some(Value::String(s)) if s.len() > MAX_ID => {
+                problems.push(format!("{field}: longer than {MAX_ID} bytes"));
+                None
+            }
+            Some(v) => {
+                problems.push(format!(
+                    "{field}: expected a non-empty string, found {}",
+                    short(v)
+                ));
+                None
+            }
+        }
+    };
+    let message_id = text("messageId", true, &mut problems);
+    let anonymous_id = text("anonymousId", false, &mut problems);
+    let user_id = text("userId", false, &mut problems);
+    if anonymous_id.is_none()
+        && user_id.is_none()
+        && !obj.contains_key("anonymousId")
+        && !obj.contains_key("userId")
+    {
+        problems.push("anonymousId or userId: one is required".into());
+    }
+    let event = text("event", kind == Some("track"), &mut problems);
+    if kind == Some("group") {
+        text("groupId", true, &mut problems);
+    }
+    if kind == Some("alias") {
+        text("previousId", true, &mut problems);
+    }
+    for field in ["properties", "context", "traits", "integrations"] {
+        match obj.get(field) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(v) => problems.push(format!("{field}: must be an object, found {}", kind_of(v))),
+        }
+    }
+    let time = |field: &str, problems: &mut Vec<String>| -> Option<i64> {
+        match obj.get(field) {
+            None | Some(Value::Null) => None,
+            Some(v) => match timestamp(v) {
+                Ok(ms) => Some(ms),
+                Err(e) => {
+                    problems.push(format!("{field}: {e}"));
+                    None
+                }
+            },
+        }
+    };
+    let original = time("originalTimestamp", &mut problems);
+    let client_timestamp = time("timestamp", &mut problems);
+    let sent_at = time("sentAt", &mut problems).or(batch_sent_at);
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    let (Some(kind), Some(message_id)) = (kind, message_id) else {
+        return Err("invalid event".into()); // unreachable: both were checked above
+    };
+    let timestamp = corrected(received_at, sent_at, original, client_timestamp);
+    let props = obj.get("properties").and_then(Value::as_object);
+    let account = props
+        .and_then(|p| p.get("account"))
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty() && s.len() <= MAX_ID);
+    let playbook = obj.get("context").and_then(|c| c.get("playbook"));
+    Ok(Row {
+        message_id,
+        kind,
+        event,
+        anonymous_id,
+        user_id,
+        account,
+        playbook_id: playbook
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        playbook_revision: playbook
+            .and_then(|p| p.get("revision"))
+            .and_then(Value::as_i64),
+        received_at,
+        sent_at,
+        original_timestamp: original.or(client_timestamp),
+        timestamp,
+        payload: String::new(),
+    })
+}
+
+/// The event's time on the server's clock. With the client's `sentAt` and
+/// `originalTimestamp` (both on the client's clock) the client's offset
+/// cancels out: `receivedAt − (sentAt − originalTimestamp)`, never later than
+/// `receivedAt`. A `timestamp` the client set itself is kept as it is (that
+/// is how libraries import history); otherwise `originalTimestamp`, else
+/// `receivedAt`.
+pub fn corrected(
+    received_at: i64,
+    sent_at: Option<i64>,
+    original: Option<i64>,
+    client_timestamp: Option<i64>,
+) -> i64 {
+    match (sent_at, original, client_timestamp) {
+        (Some(s), Some(o), _) => received_at
+            .saturating_sub(s.saturating_sub(o))
+            .min(received_at),
+        (_, _, Some(t)) => t,
+        (_, Some(o), None) => o,
+        (_, None, None) => received_at,
+    }
+}
+
+fn short(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{}`", s.chars().take(40).collect::<String>()),
+        other => kind_of(other).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_793_610_000_000;
+
+    #[test]
+    fn skew_is_corrected() {
+        // The client's clock is one hour behind; the event happened 10 s before sending.
+        let sent = NOW - 3_600_000;
+        assert_eq!(
+            corrected(NOW, Some(sent), Some(sent - 10_000), None),
+            NOW - 10_000
+        );
+        assert_eq!(corrected(NOW, None, Some(5), None), 5);
+        assert_eq!(corrected(NOW, Some(5), None, Some(7)), 7);
+        assert_eq!(corrected(NOW, None, None, None), NOW);
+        // An event "after" its own sending time cannot be later than its arrival.
+        assert_eq!(corrected(NOW, Some(0), Some(10), None), NOW);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let body = br#"{"sentAt":"2026-11-02T09:00:00Z","batch":[
+            {"type":"track","event":"A","messageId":"m1","anonymousId":"v"},
+            {"type":"track","messageId":"m2","properties":[1],"originalTimestamp":"now"},
+            {"type":"shout","messageId":"m3","userId":"u"},
+            7
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        assert_eq!(p.rows.len(), 1);
+        assert!(p.rows[0].payload.contains("\"m1\""));
+        let r = &p.rejected;
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].index, 1);
+        assert_eq!(r[0].message_id.as_deref(), Some("m2"));
+        for part in [
+            "anonymousId or userId",
+            "event: missing",
+            "properties",
+            "originalTimestamp",
+        ] {
+            assert!(r[0].reason.contains(part), "{}", r[0].reason);
+        }
+        assert!(r[1].reason.contains("`shout`"), "{}", r[1].reason);
+        assert_eq!(r[2].reason, "not a JSON object");
+    }
+
+    #[test]
+    fn single_endpoints_imply_the_type_and_drop_the_key() {
+        let p = single(
+            br#"{"writeKey":"k","event":"E","messageId":"m","anonymousId":"a"}"#,
+            "track",
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(p.write_key.as_deref(), Some("k"));
+        assert_eq!(p.rows[0].kind, "track");
+        assert!(!p.rows[0].payload.contains("writeKey"));
+        let p = single(
+            br#"{"type":"identify","messageId":"m","userId":"u"}"#,
+            "track",
+            NOW,
+        )
+        .unwrap();
+        assert!(p.rejected[0].reason.contains("/v1/track"));
+    }
+}

@@ -1,0 +1,347 @@
+//! The SQLite store and its single writer.
+//!
+//! One thread owns the only writing connection. Request handlers send their
+//! validated events over a bounded channel, each batch with a oneshot reply;
+//! the writer takes everything queued at that moment, inserts it in ONE
+//! transaction (group commit) and answers every batch only after COMMIT has
+//! returned. A client is therefore never told "accepted" for an event that is
+//! not in the database, and one commit is paid per group, not per request.
+//!
+//! Durability: the database runs in WAL mode with `synchronous=NORMAL`. At
+//! COMMIT, SQLite has written the transaction's frames into the `-wal` file
+//! with `write(2)`, so they sit in the operating system's page cache, which
+//! belongs to the kernel and survives the death of the process: after a
+//! `kill -9` (or a panic, or an OOM kill) the next open replays the WAL and
+//! every acknowledged event is there. What NORMAL does not cover is the
+//! machine itself losing power or the kernel crashing before the WAL is
+//! fsynced (at the next checkpoint); `--synchronous full` covers that too,
+//! with an fsync at every commit.
+
+use super::config::Synchronous;
+use anyhow::{Context as _, Result};
+use rusqlite::{params, Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most events one transaction takes; the rest wait for the next commit.
+const MAX_GROUP_EVENTS: usize = 20_000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    message_id         TEXT PRIMARY KEY NOT NULL,  -- the dedupe key
+    type               TEXT NOT NULL,              -- track, identify, page, screen, group, alias
+    event              TEXT,                       -- the track event's name
+    anonymous_id       TEXT,
+    user_id            TEXT,
+    account            TEXT,                       -- properties.account (the company domain)
+    playbook_id        TEXT,                       -- context.playbook.id
+    playbook_revision  INTEGER,                    -- context.playbook.revision
+    received_at        INTEGER NOT NULL,           -- server clock, ms since the epoch
+    sent_at            INTEGER,                    -- client clock when the batch left
+    original_timestamp INTEGER,                    -- client clock when the event happened
+    timestamp          INTEGER NOT NULL,           -- corrected: received_at - (sent_at - original_timestamp)
+    payload            TEXT NOT NULL               -- the event as received (less any writeKey)
+);
+CREATE VIEW IF NOT EXISTS events_readable AS
+SELECT message_id, type, event, anonymous_id, user_id, account, playbook_id, playbook_revision,
+       strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch') AS received_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', original_timestamp / 1000.0, 'unixepoch') AS original_timestamp,
+       strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch') AS timestamp,
+       payload
+FROM events;
+PRAGMA user_version = 1;
+";
+
+const INSERT: &str =
+    "INSERT OR IGNORE INTO events (message_id, type, event, anonymous_id, user_id, account,
+    playbook_id, playbook_revision, received_at, sent_at, original_timestamp, timestamp, payload)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/// One validated event, ready to insert.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub message_id: String,
+    pub kind: &'static str,
+    pub event: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub user_id: Option<String>,
+    pub account: Option<String>,
+    pub playbook_id: Option<String>,
+    pub playbook_revision: Option<i64>,
+    pub received_at: i64,
+    pub sent_at: Option<i64>,
+    pub original_timestamp: Option<i64>,
+    pub timestamp: i64,
+    pub payload: String,
+}
+
+/// What one batch became once committed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stored {
+    /// Events new to the database.
+    pub inserted: usize,
+    /// Events whose messageId was already stored (or repeated in the batch).
+    pub duplicates: usize,
+}
+
+/// Why a batch could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum QueueError {
+    /// The queue is full: the client should retry later (429).
+    Full,
+    /// The writer has stopped (shutting down, or the database failed).
+    Closed,
+}
+
+enum Msg {
+    Batch(Vec<Row>, oneshot::Sender<Result<Stored, String>>),
+    Shutdown,
+}
+
+/// Counters shared by the writer and the handlers (for `/api/health`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Rows in the database.
+    pub stored: AtomicU64,
+    /// Since start: events inserted, duplicates, rejected, commits, 429s.
+    pub inserted: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub rejected: AtomicU64,
+    pub commits: AtomicU64,
+    pub throttled: AtomicU64,
+    /// Events waiting for the writer.
+    pub queued_events: AtomicUsize,
+}
+
+/// The handle request handlers use to reach the writer.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+    pub stats: Arc<Stats>,
+    capacity: usize,
+}
+
+impl Writer {
+    /// Queues a batch; the receiver resolves after COMMIT.
+    pub fn submit(
+        &self,
+        rows: Vec<Row>,
+    ) -> Result<oneshot::Receiver<Result<Stored, String>>, QueueError> {
+        let (reply, rx) = oneshot::channel();
+        let n = rows.len();
+        // Counted before sending so the writer's decrement can never come first.
+        self.stats.queued_events.fetch_add(n, Ordering::Relaxed);
+        let err = match self.tx.try_send(Msg::Batch(rows, reply)) {
+            Ok(()) => return Ok(rx),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                QueueError::Full
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => QueueError::Closed,
+        };
+        self.stats.queued_events.fetch_sub(n, Ordering::Relaxed);
+        Err(err)
+    }
+
+    /// Batches waiting for the writer, and the queue's capacity.
+    pub fn depth(&self) -> (usize, usize) {
+        (
+            self.capacity.saturating_sub(self.tx.capacity()),
+            self.capacity,
+        )
+    }
+
+    /// Asks the writer to commit what is queued, checkpoint and stop.
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(Msg::Shutdown).await;
+    }
+}
+
+/// Opens (or creates) the database and starts the writer thread.
+pub fn start(
+    path: &Path,
+    synchronous: Synchronous,
+    queue: usize,
+    commit_delay: Duration,
+) -> Result<(Writer, JoinHandle<Result<()>>)> {
+    let conn = open_writer(path, synchronous)?;
+    let stored: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let stats = Arc::new(Stats::default());
+    stats
+        .stored
+        .store(u64::try_from(stored).unwrap_or(0), Ordering::Relaxed);
+    let (tx, rx) = mpsc::channel(queue);
+    let st = stats.clone();
+    let thread = std::thread::Builder::new()
+        .name("buyerpath-writer".into())
+        .spawn(move || writer_loop(conn, rx, &st, commit_delay))?;
+    Ok((
+        Writer {
+            tx,
+            stats,
+            capacity: queue,
+        },
+        thread,
+    ))
+}
+
+fn open_writer(path: &Path, synchronous: Synchronous) -> Result<Connection> {
+    let conn = Connection::open(path)
+        .with_context(|| format!("opening the database {}", path.display()))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "{}: could not switch to WAL mode (got {mode})",
+            path.display()
+        );
+    }
+    let sync = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;
+         PRAGMA wal_autocheckpoint=4000;"
+    ))?;
+    conn.execute_batch(SCHEMA)
+        .with_context(|| format!("creating the schema in {}", path.display()))?;
+    Ok(conn)
+}
+
+/// A read-only connection for the views (WAL lets it read while the writer writes).
+pub fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening the database {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Msg>,
+    stats: &Stats,
+    commit_delay: Duration,
+) -> Result<()> {
+    let mut stopping = false;
+    loop {
+        // Wait for work; once stopping, only take what is already queued.
+        let first = if stopping {
+            rx.try_recv().ok()
+        } else {
+            rx.blocking_recv()
+        };
+        let Some(first) = first else { break };
+        let mut group = Vec::new();
+        let mut events = 0;
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Batch(rows, reply) => {
+                    events += rows.len();
+                    group.push((rows, reply));
+                }
+                Msg::Shutdown => {
+                    // New sends now fail (503); what is already queued still commits.
+                    stopping = true;
+                    rx.close();
+                }
+            }
+            next = if events < MAX_GROUP_EVENTS {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if group.is_empty() {
+            continue;
+        }
+        if !commit_delay.is_zero() {
+            std::thread::sleep(commit_delay);
+        }
+        let outcome = commit(&mut conn, &group);
+        stats.queued_events.fetch_sub(events, Ordering::Relaxed);
+        match outcome {
+            Ok(per_batch) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                for ((_, reply), stored) in group.into_iter().zip(per_batch) {
+                    stats
+                        .inserted
+                        .fetch_add(stored.inserted as u64, Ordering::Relaxed);
+                    stats
+                        .stored
+                        .fetch_add(stored.inserted as u64, Ordering::Relaxed);
+                    stats
+                        .duplicates
+                        .fetch_add(stored.duplicates as u64, Ordering::Relaxed);
+                    let _ = reply.send(Ok(stored));
+                }
+            }
+            Err(e) => {
+                let msg = format!("the database could not store the batch: {e}");
+                eprintln!("buyerpath serve: {msg}");
+                for (_, reply) in group {
+                    let _ = reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+    // Fold the WAL back into the database so the file is complete on its own.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .context("checkpointing the WAL")?;
+    conn.close()
+        .map_err(|(_, e)| e)
+        .context("closing the database")?;
+    Ok(())
+}
+
+type Group = Vec<(Vec<Row>, oneshot::Sender<Result<Stored, String>>)>;
+
+/// Inserts a group of batches in one transaction; nothing is kept if any step fails.
+fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut out = Vec::with_capacity(group.len());
+    {
+        let mut stmt = tx.prepare_cached(INSERT)?;
+        for (rows, _) in group {
+            let mut s = Stored::default();
+            for r in rows {
+                let n = stmt.execute(params![
+                    r.message_id,
+                    r.kind,
+                    r.event,
+                    r.anonymous_id,
+                    r.user_id,
+                    r.account,
+                    r.playbook_id,
+                    r.playbook_revision,
+                    r.received_at,
+                    r.sent_at,
+                    r.original_timestamp,
+                    r.timestamp,
+                    r.payload,
+                ])?;
+                if n == 1 {
+                    s.inserted += 1;
+                } else {
+                    s.duplicates += 1;
+                }
+            }
+            out.push(s);
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// The database file a path names (for messages).
+pub fn describe(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}

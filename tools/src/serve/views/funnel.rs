@@ -1,0 +1,448 @@
+//! `GET /api/funnel`: for each playbook revision (the one stamped on each
+//! signal, so decisions are reported as they were made): visitors and
+//! accounts per stage, stage-to-stage conversion, lead velocity, the MQL → SQL
+//! rate, content attribution and the lift of personalisation over the holdout.
+
+use super::{median, ratio, round, Kind, Signal, DAY_MS};
+use crate::serve::config::PlaybookMeta;
+use crate::serve::iso;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Half-life of the time-decay attribution model.
+const DECAY_HALF_LIFE_DAYS: f64 = 7.0;
+const HOUR_MS: f64 = 3_600_000.0;
+
+#[derive(Default)]
+struct Visitor {
+    account: Option<String>,
+    first_seen: i64,
+    /// Every stage the visitor was seen in, in time order.
+    seen: Vec<String>,
+    /// The current stage and since when, and the one before.
+    cur: Option<(String, i64)>,
+    prev: Option<(String, i64)>,
+    mql: Option<i64>,
+    sql: Option<i64>,
+    /// Content Recommended: (time, content ids).
+    touches: Vec<(i64, Vec<String>)>,
+    holdout: Option<bool>,
+}
+
+impl Visitor {
+    fn enter(&mut self, stage: &str, ts: i64) {
+        if self.cur.as_ref().map(|(s, _)| s.as_str()) != Some(stage) {
+            self.prev = self.cur.take();
+            self.cur = Some((stage.to_string(), ts));
+        }
+        self.seen.push(stage.to_string());
+    }
+
+    fn converted_at(&self) -> Option<i64> {
+        match (self.mql, self.sql) {
+            (Some(m), Some(s)) => Some(m.min(s)),
+            (m, s) => m.or(s),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Transition {
+    count: usize,
+    moved_back: bool,
+    hours: Vec<f64>,
+}
+
+/// The funnel view at `as_of`, one report per playbook revision (newest first);
+/// `only` keeps one revision.
+pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i64>) -> Value {
+    let mut groups: BTreeMap<(String, Option<i64>), Vec<&Signal>> = BTreeMap::new();
+    for s in signals {
+        if only.is_none() || s.revision == only {
+            groups
+                .entry((s.playbook_id.clone(), s.revision))
+                .or_default()
+                .push(s);
+        }
+    }
+    let mut reports: Vec<Value> = groups
+        .iter()
+        .map(|((id, rev), sigs)| report(id, *rev, sigs, meta))
+        .collect();
+    reports.reverse(); // newest revision first
+    json!({
+        "as_of": iso::format(as_of),
+        "stage_order_from": {"id": meta.id, "revision": meta.revision},
+        "revisions": reports,
+    })
+}
+
+fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta) -> Value {
+    let mut visitors: BTreeMap<&str, Visitor> = BTreeMap::new();
+    let mut transitions: BTreeMap<(String, String), Transition> = BTreeMap::new();
+    let mut account_stage: BTreeMap<String, String> = BTreeMap::new();
+    let (mut mql_signals, mut sql_signals) = (0, 0);
+    for s in sigs {
+        let v = visitors
+            .entry(s.visitor.as_str())
+            .or_insert_with(|| Visitor {
+                first_seen: s.ts,
+                ..Visitor::default()
+            });
+        if v.account.is_none() {
+            v.account = s.account.clone();
+        }
+        match s.kind {
+            Kind::Classified => {
+                if let Some(stage) = s.props.stage.as_deref() {
+                    v.enter(stage, s.ts);
+                }
+            }
+            Kind::StageChanged => {
+                let (Some(from), Some(to)) = (s.props.from.as_deref(), s.props.to.as_deref())
+                else {
+                    continue;
+                };
+                // The decision's Visitor Classified may have come first, in the same instant.
+                let entered_from = match (&v.cur, &v.prev) {
+                    (Some((c, _)), Some((p, since))) if c == to && p == from => Some(*since),
+                    (Some((c, since)), _) if c == from => Some(*since),
+                    _ => None,
+                };
+                if !v.seen.iter().any(|x| x == from) {
+                    v.seen.push(from.to_string());
+                }
+                v.enter(to, s.ts);
+                let t = transitions
+                    .entry((from.to_string(), to.to_string()))
+                    .or_default();
+                t.count += 1;
+                t.moved_back |= s.props.moved_back.unwrap_or(false);
+                if let Some(since) = entered_from {
+                    t.hours.push((s.ts - since) as f64 / HOUR_MS);
+                }
+            }
+            Kind::Recommended => {
+                let ids: BTreeSet<String> = s
+                    .props
+                    .slots
+                    .iter()
+                    .flatten()
+                    .flat_map(|slot| slot.content_ids.iter().cloned())
+                    .collect();
+                if !ids.is_empty() {
+                    v.touches.push((s.ts, ids.into_iter().collect()));
+                }
+                if v.holdout.is_none() {
+                    v.holdout = s.props.holdout;
+                }
+            }
+            Kind::Mql => {
+                mql_signals += 1;
+                v.mql = v.mql.or(Some(s.ts));
+            }
+            Kind::Sql => {
+                sql_signals += 1;
+                v.sql = v.sql.or(Some(s.ts));
+            }
+            Kind::Trigger => {}
+        }
+        if let (Some(stage), Some(acct)) = (s.stage(), &s.account) {
+            account_stage.insert(acct.clone(), stage.to_string());
+        }
+    }
+    let first_at = sigs.iter().map(|s| s.ts).min();
+    let last_at = sigs.iter().map(|s| s.ts).max();
+    let accounts: BTreeSet<&str> = visitors
+        .values()
+        .filter_map(|v| v.account.as_deref())
+        .collect();
+    json!({
+        "playbook": {"id": id, "revision": revision},
+        "signals": sigs.len(),
+        "visitors": visitors.len(),
+        "accounts": accounts.len(),
+        "first_at": first_at.map(iso::format),
+        "last_at": last_at.map(iso::format),
+        "stages": stages(&visitors, &account_stage, meta),
+        "transitions": transitions.iter().map(|((from, to), t)| json!({
+            "from": from, "to": to, "count": t.count, "moved_back": t.moved_back,
+            "median_hours": median(t.hours.clone()).map(|h| round(h, 2)),
+        })).collect::<Vec<_>>(),
+        "velocity": velocity(&visitors, &transitions),
+        "lifecycle": lifecycle(&visitors, mql_signals, sql_signals),
+        "attribution": attribution(&visitors, meta),
+        "holdout": holdout(&visitors),
+    })
+}
+
+fn stages(
+    visitors: &BTreeMap<&str, Visitor>,
+    account_stage: &BTreeMap<String, String>,
+    meta: &PlaybookMeta,
+) -> Vec<Value> {
+    // The playbook's order, then stages it does not know (older revisions) as first seen.
+    let mut order: Vec<(String, String)> = meta.stages.clone();
+    for v in visitors.values() {
+        for s in &v.seen {
+            if !order.iter().any(|(id, _)| id == s) {
+                order.push((s.clone(), s.clone()));
+            }
+        }
+    }
+    let index = |id: &str| order.iter().position(|(x, _)| x == id);
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, (id, label))| {
+            let (mut now, mut reached, mut advanced) = (0, 0, 0);
+            let mut accounts_reached: BTreeSet<&str> = BTreeSet::new();
+            for v in visitors.values() {
+                if v.cur.as_ref().map(|(s, _)| s) == Some(id) {
+                    now += 1;
+                }
+                let Some(first) = v.seen.iter().position(|s| s == id) else {
+                    continue;
+                };
+                reached += 1;
+                if let Some(a) = &v.account {
+                    accounts_reached.insert(a);
+                }
+                let later = v.seen.iter().skip(first + 1);
+                if later.filter_map(|s| index(s)).any(|j| j > i) {
+                    advanced += 1;
+                }
+            }
+            json!({
+                "id": id,
+                "label": label,
+                "visitors_now": now,
+                "accounts_now": account_stage.values().filter(|s| *s == id).count(),
+                "visitors_reached": reached,
+                "accounts_reached": accounts_reached.len(),
+                "advanced": advanced,
+                "conversion": ratio(advanced, reached),
+            })
+        })
+        .collect()
+}
+
+fn velocity(
+    visitors: &BTreeMap<&str, Visitor>,
+    transitions: &BTreeMap<(String, String), Transition>,
+) -> Value {
+    let forward: Vec<f64> = transitions
+        .values()
+        .filter(|t| !t.moved_back)
+        .flat_map(|t| t.hours.iter().map(|h| h / 24.0))
+        .collect();
+    let to_mql: Vec<f64> = visitors
+        .values()
+        .filter_map(|v| v.mql.map(|m| (m - v.first_seen) as f64 / DAY_MS as f64))
+        .collect();
+    let mql_to_sql: Vec<f64> = visitors
+        .values()
+        .filter_map(|v| match (v.mql, v.sql) {
+            (Some(m), Some(s)) if s >= m => Some((s - m) as f64 / DAY_MS as f64),
+            _ => None,
+        })
+        .collect();
+    let days = |v: Vec<f64>| median(v).map(|d| round(d, 2));
+    json!({
+        "median_days_between_stages": days(forward),
+        "median_days_first_seen_to_mql": days(to_mql),
+        "median_days_mql_to_sql": days(mql_to_sql),
+    })
+}
+
+fn lifecycle(visitors: &BTreeMap<&str, Visitor>, mql_signals: usize, sql_signals: usize) -> Value {
+    let mql = visitors.values().filter(|v| v.mql.is_some()).count();
+    let sql = visitors.values().filter(|v| v.sql.is_some()).count();
+    let after = visitors
+        .values()
+        .filter(|v| matches!((v.mql, v.sql), (Some(m), Some(s)) if s >= m))
+        .count();
+    json!({
+        "mql": mql,
+        "sql": sql,
+        "sql_after_mql": after,
+        "sql_without_mql": sql - visitors.values().filter(|v| v.sql.is_some() && v.mql.is_some()).count(),
+        "mql_to_sql_rate": ratio(after, mql),
+        "mql_signals": mql_signals,
+        "sql_signals": sql_signals,
+    })
+}
+
+/// Credit for each conversion (a visitor's first MQL or SQL) over the content
+/// recommended to that visitor before it; one credit per conversion, split
+/// equally among the content ids of a touch.
+fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value {
+    #[derive(Default)]
+    struct Credit {
+        first: f64,
+        last: f64,
+        linear: f64,
+        decay: f64,
+    }
+    let mut credit: BTreeMap<&str, Credit> = BTreeMap::new();
+    let (mut conversions, mut attributed) = (0, 0);
+    for v in visitors.values() {
+        let Some(at) = v.converted_at() else { continue };
+        conversions += 1;
+        // Content picked by the converting decision itself came after the conversion.
+        let touches: Vec<&(i64, Vec<String>)> = v.touches.iter().filter(|(t, _)| *t < at).collect();
+        let n = touches.len();
+        if n == 0 {
+            continue;
+        }
+        attributed += 1;
+        let weights: Vec<f64> = touches
+            .iter()
+            .map(|(t, _)| 0.5f64.powf((at - t) as f64 / DAY_MS as f64 / DECAY_HALF_LIFE_DAYS))
+            .collect();
+        let total: f64 = weights.iter().sum();
+        for (k, ((_, ids), w)) in touches.iter().zip(&weights).enumerate() {
+            let share = 1.0 / ids.len() as f64;
+            for id in ids {
+                let c = credit.entry(id.as_str()).or_default();
+                if k == 0 {
+                    c.first += share;
+                }
+                if k == n - 1 {
+                    c.last += share;
+                }
+                c.linear += share / n as f64;
+                if total > 0.0 {
+                    c.decay += share * w / total;
+                }
+            }
+        }
+    }
+    let mut rows: Vec<(&str, Credit)> = credit.into_iter().collect();
+    rows.sort_by(|a, b| b.1.linear.total_cmp(&a.1.linear).then(a.0.cmp(b.0)));
+    json!({
+        "conversions": conversions,
+        "attributed": attributed,
+        "models": ["first_touch", "last_touch", "linear", "time_decay"],
+        "time_decay_half_life_days": DECAY_HALF_LIFE_DAYS,
+        "content": rows.iter().map(|(id, c)| json!({
+            "content_id": id,
+            "title": meta.content.get(*id).map(|(t, _)| t),
+            "format": meta.content.get(*id).map(|(_, f)| f),
+            "first_touch": round(c.first, 4),
+            "last_touch": round(c.last, 4),
+            "linear": round(c.linear, 4),
+            "time_decay": round(c.decay, 4),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Conversion (MQL or SQL) of visitors shown personalised content vs the holdout.
+fn holdout(visitors: &BTreeMap<&str, Visitor>) -> Value {
+    let group = |h: bool| {
+        let members: Vec<&Visitor> = visitors.values().filter(|v| v.holdout == Some(h)).collect();
+        let converted = members
+            .iter()
+            .filter(|v| v.converted_at().is_some())
+            .count();
+        (members.len(), converted)
+    };
+    let (nt, ct) = group(false);
+    let (nh, ch) = group(true);
+    let rate = |c: usize, n: usize| (n > 0).then(|| c as f64 / n as f64);
+    let (rt, rh) = (rate(ct, nt), rate(ch, nh));
+    let lift = match (rt, rh) {
+        (Some(t), Some(h)) if h > 0.0 => Some(round(t / h - 1.0, 4)),
+        _ => None,
+    };
+    // Two-proportion z statistic (|z| ≥ 1.96 ≈ significant at 95%).
+    let z = (nt > 0 && nh > 0)
+        .then(|| {
+            let p = (ct + ch) as f64 / (nt + nh) as f64;
+            let se = (p * (1.0 - p) * (1.0 / nt as f64 + 1.0 / nh as f64)).sqrt();
+            (se > 0.0).then(|| round((rt.unwrap_or(0.0) - rh.unwrap_or(0.0)) / se, 3))
+        })
+        .flatten();
+    json!({
+        "treated": {"visitors": nt, "converted": ct, "rate": rt.map(|r| round(r, 4))},
+        "holdout": {"visitors": nh, "converted": ch, "rate": rh.map(|r| round(r, 4))},
+        "lift": lift,
+        "z": z,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(visitor: &str, kind: Kind, ts: i64, props: Value) -> Signal {
+        Signal {
+            visitor: visitor.into(),
+            kind,
+            account: Some(format!("{visitor}.com")),
+            playbook_id: "p".into(),
+            revision: Some(1),
+            ts,
+            props: serde_json::from_value(props).unwrap(),
+        }
+    }
+
+    fn shown(ids: &[&str], holdout: bool) -> Value {
+        json!({"slots": [{"slot": "hero", "content_ids": ids}], "holdout": holdout})
+    }
+
+    #[test]
+    fn attribution_velocity_and_lift() {
+        let meta = PlaybookMeta {
+            stages: vec![("s1".into(), "One".into()), ("s2".into(), "Two".into())],
+            ..PlaybookMeta::default()
+        };
+        let d = DAY_MS;
+        let s = vec![
+            sig("v1", Kind::Classified, 0, json!({"stage": "s1"})),
+            sig("v1", Kind::Recommended, 0, shown(&["a"], false)),
+            sig("v1", Kind::Classified, 2 * d, json!({"stage": "s2"})),
+            sig(
+                "v1",
+                Kind::StageChanged,
+                2 * d,
+                json!({"from": "s1", "to": "s2", "moved_back": false}),
+            ),
+            sig("v1", Kind::Recommended, 2 * d, shown(&["b", "c"], false)),
+            sig("v1", Kind::Mql, 3 * d, json!({})),
+            sig("v1", Kind::Recommended, 3 * d, shown(&["z"], false)),
+            sig("v2", Kind::Classified, 0, json!({"stage": "s1"})),
+            sig("v2", Kind::Recommended, 0, shown(&["a"], true)),
+            sig("v3", Kind::Recommended, 0, shown(&["a"], true)),
+            sig("v3", Kind::Sql, d, json!({})),
+            sig("v4", Kind::Recommended, 0, shown(&["a"], false)),
+        ];
+        let v = view(&s, &meta, 4 * d, None);
+        let r = &v["revisions"][0];
+        assert_eq!(r["visitors"], 4);
+        assert_eq!(r["stages"][0]["visitors_reached"], 2);
+        assert_eq!(r["stages"][0]["advanced"], 1);
+        assert_eq!(r["stages"][0]["conversion"], 0.5);
+        assert_eq!(r["stages"][1]["visitors_now"], 1);
+        assert_eq!(r["transitions"][0]["median_hours"], 48.0);
+        assert_eq!(r["velocity"]["median_days_first_seen_to_mql"], 3.0);
+        assert_eq!(r["lifecycle"]["mql"], 1);
+        assert_eq!(r["lifecycle"]["sql_without_mql"], 1);
+        let c = &r["attribution"]["content"];
+        assert_eq!(r["attribution"]["conversions"], 2);
+        // v1: touches a (day 0) and b+c (day 2); z came with the conversion. v3: a.
+        assert_eq!(c[0]["content_id"], "a");
+        assert_eq!(c[0]["first_touch"], 2.0);
+        assert_eq!(c[0]["last_touch"], 1.0);
+        assert_eq!(c[0]["linear"], 1.5);
+        assert_eq!(c[1]["content_id"], "b");
+        assert_eq!(c[1]["last_touch"], 0.5);
+        assert_eq!(c[1]["linear"], 0.25);
+        assert!(c.as_array().unwrap().iter().all(|x| x["content_id"] != "z"));
+        let h = &r["holdout"];
+        assert_eq!(h["treated"]["visitors"], 2);
+        assert_eq!(h["treated"]["rate"], 0.5);
+        assert_eq!(h["holdout"]["rate"], 0.5);
+        assert_eq!(h["lift"], 0.0);
+    }
+}

@@ -1,0 +1,248 @@
+//! The account and funnel views. They read the signals as the engine emitted
+//! them (the decision as it was made, under the playbook revision stamped on
+//! each signal) and never recompute a classification.
+
+pub mod accounts;
+pub mod funnel;
+
+use anyhow::Result;
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The signals the views read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Classified,
+    StageChanged,
+    Recommended,
+    Mql,
+    Sql,
+    Trigger,
+}
+
+impl Kind {
+    const NAMES: [(&'static str, Kind); 6] = [
+        ("Visitor Classified", Kind::Classified),
+        ("Stage Changed", Kind::StageChanged),
+        ("Content Recommended", Kind::Recommended),
+        ("MQL Reached", Kind::Mql),
+        ("SQL Reached", Kind::Sql),
+        ("Sales Trigger Fired", Kind::Trigger),
+    ];
+
+    fn parse(name: &str) -> Option<Kind> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+}
+
+/// One stored buyerpath signal.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    /// `anonymousId`, else `userId`.
+    pub visitor: String,
+    pub kind: Kind,
+    pub account: Option<String>,
+    pub playbook_id: String,
+    pub revision: Option<i64>,
+    /// The corrected timestamp, ms since the epoch.
+    pub ts: i64,
+    pub props: Props,
+}
+
+impl Signal {
+    /// The stage this signal puts the visitor in, if it says.
+    pub fn stage(&self) -> Option<&str> {
+        match self.kind {
+            Kind::Classified => self.props.stage.as_deref(),
+            Kind::StageChanged => self.props.to.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The properties the views read (of all six signals), decoded without
+/// building a JSON tree for each row.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Props {
+    pub fit_tier: Option<String>,
+    pub fit_score: Option<f64>,
+    pub qualified: Option<bool>,
+    pub engagement_score: Option<f64>,
+    pub seniority_weight: Option<f64>,
+    pub lifecycle: Option<String>,
+    pub role: Option<String>,
+    pub stage: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub moved_back: Option<bool>,
+    pub trigger: Option<String>,
+    pub holdout: Option<bool>,
+    pub slots: Option<Vec<Slot>>,
+}
+
+/// One slot of a Content Recommended signal.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Slot {
+    pub content_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(default)]
+    properties: Option<Props>,
+}
+
+impl Props {
+    /// Reads an event's properties; a field of an unexpected type is skipped, not fatal.
+    fn from_payload(text: &str) -> Props {
+        if let Ok(p) = serde_json::from_str::<Payload>(text) {
+            return p.properties.unwrap_or_default();
+        }
+        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let Some(m) = v.get("properties").and_then(Value::as_object) else {
+            return Props::default();
+        };
+        let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let n = |k: &str| m.get(k).and_then(Value::as_f64);
+        let b = |k: &str| m.get(k).and_then(Value::as_bool);
+        let slots = m.get("slots").and_then(Value::as_array).map(|a| {
+            a.iter()
+                .map(|slot| Slot {
+                    content_ids: slot
+                        .get("content_ids")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                })
+                .collect()
+        });
+        Props {
+            fit_tier: s("fit_tier"),
+            fit_score: n("fit_score"),
+            qualified: b("qualified"),
+            engagement_score: n("engagement_score"),
+            seniority_weight: n("seniority_weight"),
+            lifecycle: s("lifecycle"),
+            role: s("role"),
+            stage: s("stage"),
+            from: s("from"),
+            to: s("to"),
+            moved_back: b("moved_back"),
+            trigger: s("trigger"),
+            holdout: b("holdout"),
+            slots,
+        }
+    }
+}
+
+/// Loads the buyerpath signals up to `as_of` in time order (ties in arrival
+/// order). Without `recommendations`, Content Recommended signals come without
+/// their properties (the account view needs only who and when).
+pub fn load(conn: &Connection, as_of: i64, recommendations: bool) -> Result<Vec<Signal>> {
+    let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
+    let sql = format!(
+        "SELECT coalesce(anonymous_id, user_id), event, account, playbook_id, playbook_revision, timestamp,
+                CASE WHEN ?2 = 0 AND event = 'Content Recommended' THEN NULL ELSE payload END
+         FROM events WHERE type = 'track' AND event IN ({}) AND timestamp <= ?1
+         ORDER BY timestamp, rowid",
+        names.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params![as_of, recommendations])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(1)?;
+        let Some(kind) = Kind::parse(&name) else {
+            continue;
+        };
+        let props = match r.get_ref(6)?.as_str_or_null()? {
+            Some(text) => Props::from_payload(text),
+            None => Props::default(),
+        };
+        out.push(Signal {
+            visitor: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            kind,
+            account: r.get(2)?,
+            playbook_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            revision: r.get(4)?,
+            ts: r.get(5)?,
+            props,
+        });
+    }
+    Ok(out)
+}
+
+/// The time the views are computed at: the one asked for, else the latest signal, else now.
+pub fn default_as_of(conn: &Connection) -> Result<i64> {
+    let latest: Option<i64> = conn.query_row(
+        "SELECT max(timestamp) FROM events WHERE type = 'track'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(latest.unwrap_or_else(super::iso::now_ms))
+}
+
+/// Rounds to `d` decimals (figures are reported at fixed precision).
+pub fn round(x: f64, d: i32) -> f64 {
+    let p = 10f64.powi(d);
+    (x * p).round() / p
+}
+
+/// The median of some values (the mean of the middle two for an even count).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => v.get(n / 2).copied(),
+        _ => Some((v.get(n / 2 - 1)? + v.get(n / 2)?) / 2.0),
+    }
+}
+
+/// `a / b`, or null when `b` is zero.
+pub fn ratio(a: usize, b: usize) -> Value {
+    if b == 0 {
+        Value::Null
+    } else {
+        Value::from(round(a as f64 / b as f64, 4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(ratio(1, 0), Value::Null);
+        assert_eq!(ratio(1, 3), Value::from(0.3333));
+    }
+
+    #[test]
+    fn properties_of_an_unexpected_type_are_skipped() {
+        let p = Props::from_payload(
+            r#"{"properties":{"stage":"x","fit_tier":7,"slots":[{"content_ids":["a",1]}]}}"#,
+        );
+        assert_eq!(p.stage.as_deref(), Some("x"));
+        assert_eq!(p.fit_tier, None);
+        assert_eq!(p.slots.unwrap()[0].content_ids, vec!["a".to_string()]);
+        let p =
+            Props::from_payload(r#"{"context":{},"properties":{"holdout":true,"extra":[1,2]}}"#);
+        assert_eq!(p.holdout, Some(true));
+    }
+}

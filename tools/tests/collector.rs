@@ -1,0 +1,865 @@
+//! `buyerpath serve`, tested as clients use it: the real binary on a free
+//! loopback port, real HTTP, a temporary SQLite file read back with rusqlite.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const KEY: &str = "demo-write-key";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A collector process; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    db: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let db = dir.join("collector.sqlite");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .current_dir(dir)
+            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .arg("--playbook")
+            .arg(root().join("examples/acme/playbook.json"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the collector did not start");
+            }
+        };
+        Server { child, url, db }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself, at most `limit`.
+    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + limit;
+        while Instant::now() < until {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+fn basic(key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    )
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = r.status().as_u16();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let text = r
+        .body_mut()
+        .with_config()
+        .limit(50_000_000)
+        .read_to_string()
+        .unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// POSTs a body; `key` goes in the Basic header; `headers` are extra.
+fn post(url: &str, path: &str, body: &str, key: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent()
+        .post(format!("{url}{path}"))
+        .header("Content-Type", "application/json");
+    if let Some(k) = key {
+        req = req.header("Authorization", basic(k));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    reply(req.send(body).unwrap())
+}
+
+fn get(url: &str, path: &str) -> Reply {
+    reply(agent().get(format!("{url}{path}")).call().unwrap())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn iso(ms: i64) -> String {
+    buyerpath::time::iso8601(ms as u64)
+}
+
+fn track(id: &str) -> Value {
+    json!({
+        "type": "track",
+        "event": "Test Event",
+        "messageId": id,
+        "anonymousId": "visitor-1",
+        "originalTimestamp": iso(now_ms()),
+        "properties": {"n": 1},
+    })
+}
+
+fn batch(events: &[Value]) -> String {
+    json!({ "batch": events, "sentAt": iso(now_ms()) }).to_string()
+}
+
+fn db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn count(path: &Path) -> i64 {
+    db(path)
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Every signal of every decision in the shared vectors, per journey.
+fn vector_signals() -> Vec<Vec<Value>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/vectors"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    files
+        .iter()
+        .map(|f| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            v["decisions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|d| d["signals"].as_array().unwrap().clone())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_resent_batch_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let events = [track("dup-1"), track("dup-2"), track("dup-3")];
+    let first = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["accepted"], 3);
+    assert_eq!(first.body["duplicates"], 0);
+    let again = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["accepted"], 0);
+    assert_eq!(again.body["duplicates"], 3);
+    // A repeat inside one batch counts too.
+    let inner = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[track("dup-4"), track("dup-4")]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(
+        (
+            inner.body["accepted"].clone(),
+            inner.body["duplicates"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(count(&s.db), 4);
+}
+
+#[test]
+fn a_half_invalid_batch_stores_the_valid_half_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let mut no_id = track("x");
+    no_id.as_object_mut().unwrap().remove("messageId");
+    let mut bad_time = track("bad-time");
+    bad_time["originalTimestamp"] = json!("yesterday at noon");
+    let mut big = track("too-big");
+    big["properties"]["blob"] = json!("x".repeat(33 * 1024));
+    let events = [
+        track("ok-1"),
+        no_id,
+        bad_time,
+        json!({"type": "track", "messageId": "no-event", "anonymousId": "a"}),
+        json!({"type": "identify", "messageId": "ok-2", "userId": "u-1", "traits": {"plan": "pro"}}),
+        big,
+        json!({"type": "page", "messageId": "no-visitor", "properties": []}),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2);
+    let rejected = r.body["rejected"].as_array().unwrap();
+    let by_index = |i: usize| rejected.iter().find(|x| x["index"] == i).unwrap();
+    assert_eq!(rejected.len(), 5);
+    assert!(by_index(1)["reason"]
+        .as_str()
+        .unwrap()
+        .contains("messageId: missing"));
+    assert_eq!(by_index(2)["messageId"], "bad-time");
+    assert!(by_index(2)["reason"]
+        .as_str()
+        .unwrap()
+        .contains("originalTimestamp"));
+    assert!(by_index(3)["reason"]
+        .as_str()
+        .unwrap()
+        .contains("event: missing"));
+    assert!(by_index(5)["reason"].as_str().unwrap().contains("32 KB"));
+    let r6 = by_index(6)["reason"].as_str().unwrap();
+    assert!(
+        r6.contains("anonymousId or userId") && r6.contains("properties: must be an object"),
+        "{r6}"
+    );
+    let ids: BTreeSet<String> = db(&s.db)
+        .prepare("SELECT message_id FROM events")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["ok-1".to_string(), "ok-2".to_string()])
+    );
+
+    // Nothing valid: 400, with the reasons.
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[json!({"type": "shout"})]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body["rejected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`shout`"));
+    let r = post(&s.url, "/v1/batch", "{not json", Some(KEY), &[]);
+    assert_eq!(r.status, 400);
+    assert_eq!(count(&s.db), 2);
+}
+
+#[test]
+fn a_batch_over_500_kb_is_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let events: Vec<Value> = (0..40)
+        .map(|i| {
+            let mut e = track(&format!("big-{i}"));
+            e["properties"]["blob"] = json!("y".repeat(15 * 1024));
+            e
+        })
+        .collect();
+    let body = batch(&events);
+    assert!(body.len() > 500 * 1024);
+    let r = post(&s.url, "/v1/batch", &body, Some(KEY), &[]);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body["error"].as_str().unwrap().contains("500 KB"));
+    assert_eq!(count(&s.db), 0);
+}
+
+#[test]
+fn a_wrong_or_missing_write_key_is_401() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        &["--write-key", "key-one", "--write-key", "key-two"],
+    );
+    let body = batch(&[track("k-1")]);
+    let none = post(&s.url, "/v1/batch", &body, None, &[]);
+    assert_eq!(none.status, 401);
+    assert!(none.header("www-authenticate").is_some());
+    assert_eq!(
+        post(&s.url, "/v1/batch", &body, Some("wrong"), &[]).status,
+        401
+    );
+    assert_eq!(
+        post(&s.url, "/v1/batch", &body, Some(KEY), &[]).status,
+        401,
+        "the demo key is not accepted once keys are configured"
+    );
+    // A wrong header is refused even when the body carries a good key.
+    let mut with_key: Value = serde_json::from_str(&body).unwrap();
+    with_key["writeKey"] = json!("key-one");
+    assert_eq!(
+        post(
+            &s.url,
+            "/v1/batch",
+            &with_key.to_string(),
+            Some("wrong"),
+            &[]
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        post(&s.url, "/v1/batch", &body, Some("key-two"), &[]).status,
+        200
+    );
+    // sendBeacon: no header, the key in the body, text/plain.
+    with_key["batch"][0]["messageId"] = json!("k-2");
+    let beacon = post(
+        &s.url,
+        "/v1/batch",
+        &with_key.to_string(),
+        None,
+        &[("Content-Type", "text/plain;charset=UTF-8")],
+    );
+    assert_eq!(beacon.status, 200, "{}", beacon.body);
+    // The single-event endpoint, key in the body; the key is not stored.
+    let one = json!({"writeKey": "key-one", "event": "Solo", "messageId": "k-3", "userId": "u"});
+    assert_eq!(
+        post(&s.url, "/v1/track", &one.to_string(), None, &[]).status,
+        200
+    );
+    assert_eq!(count(&s.db), 3);
+    let leaked: i64 = db(&s.db)
+        .query_row(
+            "SELECT count(*) FROM events WHERE payload LIKE '%key-one%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn a_client_clock_an_hour_behind_is_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let client_now = now - 3_600_000;
+    let mut e = track("skewed");
+    e["originalTimestamp"] = json!(iso(client_now - 10_000)); // 10 s before sending, on the client's clock
+    let body = json!({"batch": [e], "sentAt": iso(client_now)}).to_string();
+    let r = post(&s.url, "/v1/batch", &body, Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = now_ms();
+    let (ts, original, sent, received): (i64, i64, i64, i64) = db(&s.db)
+        .query_row(
+            "SELECT timestamp, original_timestamp, sent_at, received_at FROM events WHERE message_id = 'skewed'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(original, client_now - 10_000);
+    assert_eq!(sent, client_now);
+    assert!(received >= now && received <= after);
+    assert_eq!(
+        ts,
+        received - 10_000,
+        "receivedAt − (sentAt − originalTimestamp)"
+    );
+}
+
+#[test]
+fn cors_is_only_for_the_configured_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--cors-origin", "https://shop.example"]);
+    let preflight = |origin: &str| {
+        reply(
+            agent()
+                .options(format!("{}/v1/batch", s.url))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "POST")
+                .header(
+                    "Access-Control-Request-Headers",
+                    "authorization, content-type",
+                )
+                .call()
+                .unwrap(),
+        )
+    };
+    let ok = preflight("https://shop.example");
+    assert_eq!(ok.status, 204);
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    let allowed = ok
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"));
+    assert!(ok
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+
+    let bad = preflight("https://evil.example");
+    assert_eq!(bad.status, 403);
+    assert_eq!(bad.header("access-control-allow-origin"), None);
+
+    let body = batch(&[track("cors-1")]);
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &body,
+        Some(KEY),
+        &[("Origin", "https://shop.example")],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    assert_eq!(
+        r.header("access-control-expose-headers"),
+        Some("Retry-After")
+    );
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[track("cors-2")]),
+        Some(KEY),
+        &[("Origin", "https://evil.example")],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    assert_eq!(count(&s.db), 1);
+}
+
+#[test]
+fn kill_9_during_a_burst_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop_at = Instant::now() + Duration::from_secs(10);
+    let senders: Vec<_> = (0..8)
+        .map(|w| {
+            let (url, acked) = (s.url.clone(), acked.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(5)))
+                    .build()
+                    .into();
+                for n in 0..10_000 {
+                    if Instant::now() > stop_at {
+                        break;
+                    }
+                    let ids: Vec<String> = (0..50).map(|i| format!("burst-{w}-{n}-{i}")).collect();
+                    let events: Vec<Value> = ids.iter().map(|id| track(id)).collect();
+                    let res = agent
+                        .post(format!("{url}/v1/batch"))
+                        .header("Authorization", basic(KEY))
+                        .send(batch(&events).as_str());
+                    match res {
+                        Ok(r) if r.status().is_success() => acked.lock().unwrap().extend(ids),
+                        Ok(_) => {}
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the burst run, then kill the process without warning.
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 2_000 && started.elapsed() < Duration::from_secs(8) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.child.kill().unwrap(); // SIGKILL
+    s.child.wait().unwrap();
+    for t in senders {
+        t.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 2_000,
+        "only {} events acknowledged before the kill",
+        acked.len()
+    );
+    let conn = db(&s.db);
+    let mut stmt = conn
+        .prepare("SELECT 1 FROM events WHERE message_id = ?1")
+        .unwrap();
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stmt.exists([id.as_str()]).unwrap())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    drop(stmt);
+    drop(conn);
+    // The collector starts again on the same file and counts them all.
+    let s2 = Server::start(dir.path(), &[]);
+    let h = get(&s2.url, "/api/health");
+    assert!(
+        h.body["events"].as_u64().unwrap() >= acked.len() as u64,
+        "{}",
+        h.body
+    );
+}
+
+#[test]
+fn sigterm_drains_checkpoints_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[track("t-1"), track("t-2")]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = s
+        .wait_exit(Duration::from_secs(20))
+        .expect("the collector did not stop on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    // Checkpointed: the WAL is folded into the database file.
+    let wal = PathBuf::from(format!("{}-wal", s.db.display()));
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    assert_eq!(count(&s.db), 2);
+}
+
+#[test]
+fn a_full_queue_answers_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--queue", "1", "--commit-delay-ms", "1500"]);
+    let results: Vec<_> = (0..4)
+        .map(|i| {
+            let url = s.url.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(150 * i));
+                let r = post(
+                    &url,
+                    "/v1/batch",
+                    &batch(&[track(&format!("q-{i}"))]),
+                    Some(KEY),
+                    &[],
+                );
+                (i, r.status, r.header("retry-after").map(str::to_string))
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let throttled: Vec<_> = results.iter().filter(|r| r.1 == 429).collect();
+    assert!(!throttled.is_empty(), "{results:?}");
+    assert!(throttled.iter().all(|r| r.2.as_deref() == Some("1")));
+    let ok: Vec<String> = results
+        .iter()
+        .filter(|r| r.1 == 200)
+        .map(|r| format!("q-{}", r.0))
+        .collect();
+    assert!(!ok.is_empty(), "{results:?}");
+    for id in ok {
+        assert!(db(&s.db)
+            .prepare("SELECT 1 FROM events WHERE message_id = ?1")
+            .unwrap()
+            .exists([id])
+            .unwrap());
+    }
+}
+
+#[test]
+fn the_engines_own_batches_are_accepted_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let mut total = 0;
+    for signals in vector_signals() {
+        if signals.is_empty() {
+            continue; // the no-consent journey emits nothing
+        }
+        let body = json!({ "batch": signals }).to_string();
+        let r = post(&s.url, "/v1/batch", &body, Some(KEY), &[]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["accepted"], signals.len());
+        assert_eq!(r.body["rejected"], json!([]));
+        total += signals.len();
+    }
+    assert_eq!(count(&s.db) as usize, total);
+    // Without sentAt the engine's originalTimestamp is the time.
+    let (ts, original): (i64, i64) = db(&s.db)
+        .query_row(
+            "SELECT timestamp, original_timestamp FROM events LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(ts, original);
+}
+
+#[test]
+fn the_views_report_the_replayed_journeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let journeys = vector_signals();
+    let all: Vec<&Value> = journeys.iter().flatten().collect();
+    for signals in &journeys {
+        if !signals.is_empty() {
+            let r = post(
+                &s.url,
+                "/v1/batch",
+                &json!({ "batch": signals }).to_string(),
+                Some(KEY),
+                &[],
+            );
+            assert_eq!(r.status, 200);
+        }
+    }
+    let count_of = |name: &str| all.iter().filter(|s| s["event"] == name).count();
+
+    let a = get(&s.url, "/api/accounts");
+    assert_eq!(a.status, 200, "{}", a.body);
+    let accounts = a.body["accounts"].as_array().unwrap();
+    let domains: BTreeSet<&str> = all
+        .iter()
+        .filter_map(|s| s["properties"]["account"].as_str())
+        .collect();
+    assert_eq!(accounts.len(), domains.len());
+    assert_eq!(accounts[0]["fit_tier"], "A", "{}", accounts[0]);
+    // Ranked by tier, then engagement within a tier.
+    let tiers = ["A", "B", "C", "D"];
+    for pair in accounts.windows(2) {
+        let rank = |x: &Value| tiers.iter().position(|t| x["fit_tier"] == *t).unwrap();
+        assert!(rank(&pair[0]) <= rank(&pair[1]));
+        if rank(&pair[0]) == rank(&pair[1]) {
+            assert!(pair[0]["engagement"].as_f64() >= pair[1]["engagement"].as_f64());
+        }
+    }
+    let find = |d: &str| accounts.iter().find(|x| x["account"] == d).unwrap();
+    let hudson = find("hudsonledger.com");
+    assert_eq!(hudson["stage"]["id"], "supplier_selection");
+    assert_eq!(hudson["committee"]["seen"], json!(["technical_evaluator"]));
+    assert_eq!(hudson["committee"]["coverage"], 0.2);
+    assert_eq!(hudson["lifecycle"], "mql");
+    let trig: BTreeSet<&str> = hudson["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        trig,
+        BTreeSet::from([
+            "target_account_new_role",
+            "tier_a_on_pricing",
+            "target_account_surge"
+        ])
+    );
+    assert_eq!(hudson["stage_history"].as_array().unwrap().len(), 2);
+    // cobaltretail.com went from 10 to 50.7 within the last week of the data.
+    assert_eq!(find("cobaltretail.com")["surge"]["surging"], true);
+    assert_eq!(find("quaypay.com")["lifecycle"], "sql");
+
+    let f = get(&s.url, "/api/funnel");
+    assert_eq!(f.status, 200, "{}", f.body);
+    let revisions = f.body["revisions"].as_array().unwrap();
+    assert_eq!(revisions.len(), 1);
+    let r = &revisions[0];
+    assert_eq!(r["playbook"], json!({"id": "lumora-b2b", "revision": 1}));
+    assert_eq!(r["lifecycle"]["mql"], count_of("MQL Reached"));
+    assert_eq!(r["lifecycle"]["sql"], count_of("SQL Reached"));
+    assert_eq!(r["lifecycle"]["mql_signals"], count_of("MQL Reached"));
+    assert_eq!(r["accounts"], domains.len());
+    let visitors: BTreeSet<&str> = all
+        .iter()
+        .filter_map(|s| s["anonymousId"].as_str())
+        .collect();
+    assert_eq!(r["visitors"], visitors.len());
+    let stages = r["stages"].as_array().unwrap();
+    assert_eq!(stages[0]["id"], "problem_identification");
+    let now_total: u64 = stages
+        .iter()
+        .map(|s| s["visitors_now"].as_u64().unwrap())
+        .sum();
+    assert_eq!(now_total as usize, visitors.len());
+    let moves: u64 = r["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(moves as usize, count_of("Stage Changed"));
+    assert!(
+        r["velocity"]["median_days_between_stages"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let attribution = &r["attribution"];
+    assert_eq!(
+        attribution["conversions"].as_u64().unwrap() as usize,
+        count_of("MQL Reached") + count_of("SQL Reached")
+    );
+    let credit: f64 = attribution["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["linear"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (credit - attribution["attributed"].as_f64().unwrap()).abs() < 0.01,
+        "one credit per attributed conversion"
+    );
+    assert_eq!(r["holdout"]["holdout"]["visitors"], 0);
+    assert_eq!(r["holdout"]["lift"], Value::Null);
+
+    // As of before the data: nothing; revision filter; health.
+    let early = get(&s.url, "/api/accounts?as_of=2020-01-01T00:00:00Z");
+    assert_eq!(early.body["total"], 0);
+    assert_eq!(
+        get(&s.url, "/api/funnel?revision=2").body["revisions"],
+        json!([])
+    );
+    assert_eq!(get(&s.url, "/api/accounts?as_of=soon").status, 400);
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.body["events"].as_u64().unwrap() as usize, all.len());
+    assert_eq!(h.body["queue"]["batches"], 0);
+}
+
+/// A request with the path exactly as written (clients normalise `..`).
+fn raw_get(url: &str, path: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn static_files_and_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("site");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    std::fs::create_dir_all(www.join("docs")).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(www.join("docs/index.html"), "<h1>docs</h1>").unwrap();
+    std::fs::write(www.join("pkg/engine_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "do not serve").unwrap();
+    let s = Server::start(dir.path(), &["--www", www.to_str().unwrap()]);
+    let home = get(&s.url, "/");
+    assert_eq!(home.status, 200);
+    assert_eq!(
+        home.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(home.body, Value::String("<h1>demo</h1>".into()));
+    let wasm = agent()
+        .get(format!("{}/pkg/engine_bg.wasm", s.url))
+        .call()
+        .unwrap();
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        get(&s.url, "/docs/").body,
+        Value::String("<h1>docs</h1>".into())
+    );
+    for bad in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/docs/..%2f..%2fsecret.txt",
+        "/nope.html",
+    ] {
+        let out = raw_get(&s.url, bad);
+        assert!(out.starts_with("HTTP/1.1 404"), "{bad}: {out}");
+        assert!(!out.contains("do not serve"));
+    }
+    let dash = get(&s.url, "/dashboard/");
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.as_str().unwrap().contains("<title>buyerpath"));
+    assert_eq!(
+        get(&s.url, "/dashboard/app.js").header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+}

@@ -1,0 +1,384 @@
+// The Lumora demo site at the edge (Cloudflare Workers / workerd).
+//
+// Every HTML page is decided BEFORE it leaves the edge: the visitor state
+// comes from a signed first-party cookie, the firmographics from `request.cf`
+// plus a KV lookup of the visitor's organisation, and HTMLRewriter fills the
+// `data-bp-slot` elements while the page streams (no flicker). The decision,
+// the signals the edge did not forward and the visitor state are injected as a
+// small inline JSON, so the browser layer continues without deciding again.
+//
+// Privacy: consent comes from the banner's `bp_consent` cookie (`none` when
+// absent): at `none` nothing is read, stored or sent. `Sec-GPC: 1` caps the
+// consent at `anonymous` and sends no signal. A malformed or tampered state
+// cookie starts a fresh visitor; it never fails the request (nor does a
+// missing playbook or an engine error: the page is then served as built).
+//
+// Bindings (wrangler.toml): ASSETS (the built site, run_worker_first), BP_KV
+// (the playbook and the organisation records), STATE_SECRET (secret),
+// COLLECTOR_URL, WRITE_KEY, DEMO_SWITCHER, INSPECTOR, PLAYBOOK_TTL_SECONDS,
+// PERSONALIZE.
+
+import { Engine } from 'buyerpath';
+import { slotHtml, slotKey } from '../src/js/render.mjs';
+import { preset, presetContext } from '../src/js/presets.mjs';
+
+const STATE_COOKIE = 'bp';
+const VIEW_COOKIE = 'bp_view';
+const EVENTS_COOKIE = 'bp_ev';
+const CONSENT_COOKIE = 'bp_consent';
+const STATE_MAX_AGE = 180 * 86400;
+const SESSION_GAP_MS = 30 * 60 * 1000;
+const MAX_BATCH_BYTES = 512 * 1024;
+const EVENT_TYPES = new Set(['cta_click', 'download', 'form_submit', 'custom', 'video_play', 'trial_start', 'search', 'chat_open']);
+const EVENT_KEYS = ['type', 'ts', 'content_id', 'cta', 'form', 'fields', 'name'];
+
+// ------------------------------------------------------------------ playbook cache
+
+// Per isolate: compiled engines by playbook revision. KV holds
+// `playbook:revision` (the live revision) and `playbook:<revision>` (the full
+// playbook); the revision is re-read at most every PLAYBOOK_TTL_SECONDS.
+const engines = new Map();
+let live = null; // { revision, checkedAt }
+
+async function loadEngine(env) {
+  const now = Date.now();
+  const ttl = Number(env.PLAYBOOK_TTL_SECONDS ?? 30) * 1000;
+  if (live && now - live.checkedAt < ttl && engines.has(live.revision)) return engines.get(live.revision);
+  const revision = String((await env.BP_KV.get('playbook:revision')) || '').trim();
+  if (!revision) throw new Error('KV has no `playbook:revision`');
+  live = { revision, checkedAt: now };
+  let entry = engines.get(revision);
+  if (!entry) {
+    const text = await env.BP_KV.get(`playbook:${revision}`);
+    if (!text) throw new Error(`KV has no \`playbook:${revision}\``);
+    const engine = new Engine(text);
+    const playbook = JSON.parse(text);
+    const routes = new Map(playbook.content.map((c) => [c.url, c.id]));
+    entry = { revision, engine, routes };
+    engines.set(revision, entry);
+    // Keep the live revision and the one before (requests in flight).
+    for (const key of [...engines.keys()]) {
+      if (engines.size <= 2) break;
+      if (key !== revision) {
+        engines.get(key).engine.free();
+        engines.delete(key);
+      }
+    }
+  }
+  return entry;
+}
+
+// ------------------------------------------------------------------ helpers
+
+function parseCookies(header) {
+  const out = {};
+  for (const part of String(header || '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const k = part.slice(0, eq).trim();
+    if (k && !(k in out)) out[k] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function cookie(name, value, { maxAge, httpOnly = true } = {}) {
+  return `${name}=${value}; Path=/; Max-Age=${maxAge}; ${httpOnly ? 'HttpOnly; ' : ''}Secure; SameSite=Lax`;
+}
+
+function basicAuth(writeKey) {
+  return `Basic ${btoa(`${writeKey}:`)}`;
+}
+
+const str = (v, max) => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+
+/** Consent from the banner's cookie, capped by Global Privacy Control. */
+function consentOf(cookies, request) {
+  const gpc = request.headers.get('Sec-GPC') === '1';
+  let consent = cookies[CONSENT_COOKIE];
+  if (consent !== 'anonymous' && consent !== 'full') consent = 'none';
+  if (gpc && consent === 'full') consent = 'anonymous';
+  return { consent, gpc };
+}
+
+/** Company (and account) from request.cf and the KV record of the organisation; the demo switcher overrides. */
+async function firmographics(request, env, url) {
+  if (env.DEMO_SWITCHER === 'on' && url.searchParams.has('as')) {
+    const id = preset(url.searchParams.get('as')).id;
+    const title = url.searchParams.has('title') ? url.searchParams.get('title') : preset(id).title;
+    return { preset: id, ...presetContext(id, title) };
+  }
+  const cf = request.cf || {};
+  const company = {};
+  const country = str(cf.country, 2);
+  if (country && /^[A-Z]{2}$/.test(country)) company.country = country;
+  const region = str(cf.regionCode, 8) || str(cf.region, 64);
+  if (region) company.region = region;
+  const ctx = { company };
+  const org = str(cf.asOrganization, 200);
+  if (org) {
+    let record = null;
+    try {
+      record = await env.BP_KV.get(`org:${org.trim().toLowerCase()}`, { type: 'json' });
+    } catch {
+      record = null; // a broken record is an unknown organisation
+    }
+    if (record && typeof record === 'object') {
+      // The record describes the company (its headquarters); the IP's
+      // location is only a fallback.
+      if (record.company && typeof record.company === 'object') Object.assign(company, record.company);
+      if (record.account && typeof record.account === 'object') ctx.account = record.account;
+    }
+  }
+  return ctx;
+}
+
+/** The page the visitor saw before this one (`<ts>:<path>`), as a page view with its dwell. */
+function previousView(value, routes, now) {
+  const m = /^(\d{12,14}):([^;]{1,300})$/.exec(value || '');
+  if (!m) return null;
+  const ts = Number(m[1]);
+  let path;
+  try {
+    path = decodeURIComponent(m[2]);
+  } catch {
+    return null;
+  }
+  if (!path.startsWith('/') || !(ts <= now) || now - ts > 7 * 86400 * 1000) return null;
+  const ev = { type: 'page_view', ts, url: path };
+  const id = routes.get(path);
+  if (id) ev.content_id = id;
+  // The time until the next request is the dwell (as web analytics count
+  // time on page); past a session gap the visitor left: the dwell is unknown.
+  if (now - ts <= SESSION_GAP_MS) ev.dwell_seconds = Math.round((now - ts) / 1000);
+  return ev;
+}
+
+/** Events the page handed over in its `bp_ev` cookie (clicks, downloads, forms, custom events). */
+function pageEvents(value, now) {
+  if (!value || value.length > 4096) return [];
+  let list;
+  try {
+    list = JSON.parse(decodeURIComponent(value));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  for (const e of list.slice(-8)) {
+    if (!e || typeof e !== 'object' || !EVENT_TYPES.has(e.type)) continue;
+    if (typeof e.ts !== 'number' || !(e.ts > now - 86400 * 1000 && e.ts <= now + 60_000)) continue;
+    const ev = {};
+    for (const k of EVENT_KEYS) if (e[k] !== undefined) ev[k] = e[k];
+    ev.ts = Math.min(ev.ts, now);
+    if (ev.fields !== undefined && (typeof ev.fields !== 'object' || ev.fields === null || Array.isArray(ev.fields) || Object.values(ev.fields).some((v) => typeof v !== 'string'))) {
+      delete ev.fields;
+    }
+    out.push(ev);
+  }
+  return out;
+}
+
+function campaignOf(url) {
+  const c = {};
+  for (const [k, p] of [['source', 'utm_source'], ['medium', 'utm_medium'], ['name', 'utm_campaign']]) {
+    const v = str(url.searchParams.get(p), 64);
+    if (v) c[k] = v;
+  }
+  return Object.keys(c).length ? c : undefined;
+}
+
+function inlineJson(value) {
+  // `<` escaped so that no string in it can close the script element.
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+async function forward(env, signals, now) {
+  const res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: basicAuth(env.WRITE_KEY || 'demo-write-key') },
+    body: JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() }),
+  });
+  // The store dedupes by messageId; a failure here is only logged.
+  if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}`);
+  await res.body?.cancel();
+}
+
+// ------------------------------------------------------------------ routes
+
+async function batch(request, env) {
+  if (request.method !== 'POST') return new Response(null, { status: 405, headers: { Allow: 'POST' } });
+  const body = await request.text();
+  if (body.length > MAX_BATCH_BYTES) return new Response(null, { status: 413 });
+  // Global Privacy Control: accepted and dropped.
+  if (request.headers.get('Sec-GPC') === '1' || !env.COLLECTOR_URL) {
+    return new Response(null, { status: 204, headers: { 'X-Bp-Dropped': request.headers.get('Sec-GPC') === '1' ? 'gpc' : 'no-collector' } });
+  }
+  const res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: request.headers.get('Authorization') || basicAuth(env.WRITE_KEY || 'demo-write-key'),
+    },
+    body,
+  });
+  const headers = { 'Content-Type': res.headers.get('Content-Type') || 'application/json', 'Cache-Control': 'no-store' };
+  const retry = res.headers.get('Retry-After');
+  if (retry) headers['Retry-After'] = retry;
+  return new Response(res.body, { status: res.status, headers });
+}
+
+function forget() {
+  const headers = new Headers({ 'Cache-Control': 'no-store' });
+  for (const name of [STATE_COOKIE, VIEW_COOKIE]) headers.append('Set-Cookie', cookie(name, '', { maxAge: 0 }));
+  headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
+  headers.append('Set-Cookie', cookie(CONSENT_COOKIE, '', { maxAge: 0, httpOnly: false }));
+  return new Response(null, { status: 204, headers });
+}
+
+/** Decides the page and fills its slots; null to serve the page as built. */
+async function personalise(request, env, ctx, asset, url) {
+  const t0 = performance.now();
+  const secret = env.STATE_SECRET;
+  if (!secret) {
+    console.warn('buyerpath edge: STATE_SECRET is not set; serving pages unpersonalised');
+    return null;
+  }
+  const { engine, routes, revision } = await loadEngine(env);
+  const cookies = parseCookies(request.headers.get('Cookie'));
+  const { consent, gpc } = consentOf(cookies, request);
+  const firmo = await firmographics(request, env, url);
+  const t1 = performance.now();
+  const now = Date.now();
+  const path = url.pathname;
+
+  // The visitor: the signed state, or a fresh one (never an error page).
+  let visitor = null;
+  let stateStatus = 'fresh';
+  if (consent !== 'none' && cookies[STATE_COOKIE]) {
+    try {
+      visitor = engine.decode(cookies[STATE_COOKIE], { secret });
+      stateStatus = visitor.migrated ? 'migrated' : 'ok';
+    } catch (err) {
+      stateStatus = `rejected:${(err && err.code) || 'error'}`;
+      visitor = null;
+    }
+  }
+  if (!visitor) visitor = engine.visitor(crypto.randomUUID());
+
+  // What happened since the last page: its view (with the dwell) and what
+  // the page reported (clicks, forms...). At `none` nothing is remembered.
+  if (consent !== 'none') {
+    const events = pageEvents(cookies[EVENTS_COOKIE], now);
+    const view = stateStatus === 'ok' || stateStatus === 'migrated' ? previousView(cookies[VIEW_COOKIE], routes, now) : null;
+    if (view) events.push(view);
+    events.sort((a, b) => a.ts - b.ts);
+    for (const ev of events) {
+      try {
+        visitor.observeJson(JSON.stringify(ev));
+      } catch {
+        // an event the engine refuses is dropped, not fatal
+      }
+    }
+  }
+
+  const page = { url: path };
+  if (routes.has(path)) page.content_id = routes.get(path);
+  const context = { consent, page, company: firmo.company };
+  if (firmo.account) context.account = firmo.account;
+  if (firmo.person) context.person = firmo.person;
+  const campaign = campaignOf(url);
+  if (campaign) context.campaign = campaign;
+  const bm = request.cf && request.cf.botManagement;
+  if (bm && (bm.verifiedBot === true || (typeof bm.score === 'number' && bm.score < 30))) context.bot = true;
+
+  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));
+  const stored = consent === 'none' ? null : visitor.encode(secret);
+  const browserState = visitor.encode();
+  visitor.free();
+
+  // Signals: forwarded after the response (never delaying it), unless GPC.
+  const signals = gpc ? [] : decision.signals || [];
+  let pending = [];
+  let forwarded = 0;
+  if (signals.length > 0) {
+    if (env.COLLECTOR_URL) {
+      ctx.waitUntil(forward(env, signals, now).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
+      forwarded = signals.length;
+    } else {
+      pending = signals; // the page's layer sends them to /v1/batch
+    }
+  }
+
+  const bySlot = new Map(decision.slots.map((s) => [s.slot, s]));
+  const edgeData = {
+    v: 1,
+    consent,
+    gpc,
+    preset: firmo.preset,
+    playbook: '/playbook-edge.json',
+    // The matched fit criteria (band labels, points) describe the ICP: shown
+    // to the demo's inspector, kept at the edge otherwise.
+    decision: { ...decision, signals: [], fit: env.INSPECTOR === 'on' ? decision.fit : { ...decision.fit, criteria: [] } },
+    signals: pending,
+    forwarded,
+    state: browserState,
+    context: { company: firmo.company, ...(firmo.account ? { account: firmo.account } : {}), ...(firmo.person ? { person: firmo.person } : {}) },
+  };
+  const t2 = performance.now();
+
+  const headers = new Headers(asset.headers);
+  for (const h of ['ETag', 'Last-Modified', 'Content-Length', 'Cache-Control']) headers.delete(h);
+  headers.set('Cache-Control', 'private, no-store');
+  headers.set('Vary', 'Cookie');
+  headers.set('X-Bp-State', stateStatus);
+  headers.set('X-Bp-Playbook', `r${revision}`);
+  if (stored !== null) {
+    headers.append('Set-Cookie', cookie(STATE_COOKIE, stored, { maxAge: STATE_MAX_AGE }));
+    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(path)}`, { maxAge: SESSION_GAP_MS / 1000 }));
+  }
+  if (cookies[EVENTS_COOKIE] !== undefined) headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
+
+  // Server-Timing: the lookups (KV, firmographics) and the engine's share
+  // (decode, observe, decide, encode); the slots are rewritten as the body streams.
+  headers.set('Server-Timing', `kv;dur=${(t1 - t0).toFixed(2)}, bp;dur=${(t2 - t1).toFixed(2)};desc="decide"`);
+
+  return new HTMLRewriter()
+    .on('[data-bp-slot]', {
+      element(el) {
+        const slot = bySlot.get(el.getAttribute('data-bp-slot'));
+        if (slot && slot.picks.length > 0) {
+          el.setInnerContent(slotHtml(slot), { html: true });
+          el.setAttribute('data-bp-rendered', slotKey(slot));
+          el.setAttribute('data-bp-default', slot.default ? 'true' : 'false');
+          el.setAttribute('data-bp-by', 'edge');
+        }
+      },
+    })
+    .on('head', {
+      element(el) {
+        el.append(`<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`, { html: true });
+      },
+    })
+    .transform(new Response(asset.body, { status: asset.status, headers }));
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === '/v1/batch') return batch(request, env);
+    if (url.pathname === '/bp/consent' && request.method === 'POST') return forget();
+    // The fit criteria stay at the edge: only the browser-safe copy without them is served.
+    if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });
+
+    const asset = await env.ASSETS.fetch(request);
+    const type = asset.headers.get('Content-Type') || '';
+    if (request.method !== 'GET' || asset.status !== 200 || !type.includes('text/html') || env.PERSONALIZE === 'off') return asset;
+    try {
+      return (await personalise(request, env, ctx, asset, url)) || asset;
+    } catch (err) {
+      // Never a failed page: the site as built, with its default slots.
+      console.error(`buyerpath edge: ${err && err.stack ? err.stack : err}`);
+      return env.ASSETS.fetch(request);
+    }
+  },
+};

@@ -1,0 +1,76 @@
+// The consent banner and the remembered choice.
+//
+// The choice is remembered in a first-party cookie (`bp_consent`, which the
+// edge worker reads too) only when it is `anonymous` or `full`. Choosing
+// `none` remembers nothing: the banner comes back on the next page, and
+// everything stored before is erased (the layer erases its state and queue;
+// the edge is asked to expire its HttpOnly cookies).
+
+export const LEVELS = ['none', 'anonymous', 'full'];
+const COOKIE = 'bp_consent';
+const DAYS = 180;
+
+function cookieSuffix(maxAge) {
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  return `; Path=/; Max-Age=${maxAge}; SameSite=Lax${secure}`;
+}
+
+/** The remembered level, or null when none was chosen (or `none` was). */
+export function readConsent() {
+  for (const part of String(document.cookie || '').split(';')) {
+    const [k, v] = part.trim().split('=');
+    if (k === COOKIE && (v === 'anonymous' || v === 'full')) return v;
+  }
+  return null;
+}
+
+/** Remembers `anonymous` / `full`; `none` erases the cookie. */
+export function writeConsent(level) {
+  if (level === 'anonymous' || level === 'full') document.cookie = `${COOKIE}=${level}${cookieSuffix(DAYS * 86400)}`;
+  else document.cookie = `${COOKIE}=${cookieSuffix(0)}`;
+}
+
+/** Expires a cookie this page may have written. */
+export function eraseCookie(name) {
+  document.cookie = `${name}=${cookieSuffix(0)}`;
+}
+
+/**
+ * Wires the banner (server-rendered, hidden) and the demo bar's privacy button.
+ * `onChoice(level)` runs on every choice.
+ */
+export function consentBanner({ current, onChoice }) {
+  const banner = document.getElementById('bp-consent');
+  const label = document.getElementById('bp-consent-label');
+  const open = document.getElementById('bp-privacy-open');
+  let level = current;
+  const show = (on) => {
+    if (banner) banner.hidden = !on;
+    document.body.classList.toggle('consent-open', on);
+  };
+  const update = (chosen) => {
+    if (label) label.textContent = chosen === null ? 'not set' : level;
+    if (!banner) return;
+    for (const b of banner.querySelectorAll('[data-consent]')) b.setAttribute('aria-pressed', String(b.dataset.consent === level && chosen !== null));
+  };
+  if (banner) {
+    banner.addEventListener('click', (e) => {
+      const btn = e.target.closest('[data-consent]');
+      if (!btn) return;
+      level = btn.dataset.consent;
+      writeConsent(level);
+      update(level);
+      show(false);
+      onChoice(level);
+    });
+  }
+  if (open) open.addEventListener('click', () => show(banner ? banner.hidden : false));
+  const remembered = readConsent();
+  update(remembered);
+  if (remembered === null) show(true);
+  return {
+    get level() {
+      return level;
+    },
+  };
+}
