@@ -826,6 +826,8 @@ fn static_files_and_the_dashboard() {
     std::fs::create_dir_all(www.join("docs")).unwrap();
     std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
     std::fs::write(www.join("docs/index.html"), "<h1>docs</h1>").unwrap();
+    std::fs::write(www.join("pricing.html"), "<h1>pricing</h1>").unwrap();
+    std::fs::write(www.join("docs/quickstart.html"), "<h1>quickstart</h1>").unwrap();
     std::fs::write(www.join("pkg/engine_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "do not serve").unwrap();
     let s = Server::start(dir.path(), &["--www", www.to_str().unwrap()]);
@@ -844,6 +846,15 @@ fn static_files_and_the_dashboard() {
     assert_eq!(
         get(&s.url, "/docs/").body,
         Value::String("<h1>docs</h1>".into())
+    );
+    // Clean URLs, as the site links them.
+    assert_eq!(
+        get(&s.url, "/pricing").body,
+        Value::String("<h1>pricing</h1>".into())
+    );
+    assert_eq!(
+        get(&s.url, "/docs/quickstart").body,
+        Value::String("<h1>quickstart</h1>".into())
     );
     for bad in [
         "/../secret.txt",

@@ -151,6 +151,14 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         return not_found();
     };
     let mut full = root.join(&rel);
+    // Clean URLs, as static hosts and Workers assets serve them: `/pricing`
+    // is `pricing.html`, `/blog/why-x` is `blog/why-x.html`.
+    if rel.extension().is_none() && !path.ends_with('/') {
+        let html = full.with_extension("html");
+        if html.is_file() {
+            full = html;
+        }
+    }
     if full.is_dir() {
         if !path.ends_with('/') {
             return redirect(&format!("{path}/"));
