@@ -15,13 +15,14 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 fi
 
-if [ -x /usr/bin/chromium ]; then
+# sqlite3: the delivery test reads the collector's database file with it.
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/sqlite3 ]; then
   echo "setup-browser: chromium already installed: $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
 else
-  echo "setup-browser: /usr/bin/chromium is missing; running apt-get update"
+  echo "setup-browser: /usr/bin/chromium or /usr/bin/sqlite3 is missing; running apt-get update"
   $SUDO apt-get update
-  echo "setup-browser: apt-get install -y chromium"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
+  echo "setup-browser: apt-get install -y chromium sqlite3"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium sqlite3
   echo "setup-browser: installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 fi
 

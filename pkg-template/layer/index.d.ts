@@ -100,26 +100,73 @@ export interface SenderOptions {
   maxBatch?: number;
   /** Longest wait before a partial batch is sent, ms (default 5000). */
   flushMs?: number;
-  /** Queue bound; the oldest events are dropped beyond it (default 200). */
+  /**
+   * Queue bound (default 200; in-flight events count). Beyond it the oldest
+   * non-essential events are dropped first, and the oldest essential ones
+   * (`ESSENTIAL_EVENTS`) only when nothing else is left. The drops are
+   * counted (and the count kept in localStorage at `{storageKey}_dropped`)
+   * and reported, once there is room again (at the next enqueue or flush
+   * after a delivery), by one `Signals Dropped` track event.
+   */
   maxQueue?: number;
   /** localStorage key of the persisted queue (default `bp_queue`). */
   storageKey?: string;
+  /**
+   * Source of the drop report's messageId (default `globalThis.crypto`):
+   * `randomUUID()`, else a v4 UUID from `getRandomValues()`, else from `random`.
+   */
+  crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array } | null;
   /** Called once per HTTP status when the collector refuses (4xx) a batch. */
   onError?: (error: Error) => void;
 }
 
 export interface Sender {
   enqueue(events: object | object[]): void;
-  /** Sends the queue; `beacon` for a page that is going away. Never rejects. */
+  /**
+   * Sends the queue; `beacon` for a page that is going away. Never rejects.
+   * A beacon is used only while the collector is known to answer; after a
+   * failed request, with events an earlier page left undelivered, or when
+   * `navigator.onLine` is false, it is a keepalive fetch whose events stay
+   * stored until a response confirms them (the next page sends them again).
+   */
   flush(options?: { beacon?: boolean }): Promise<void>;
   setConsent(level: Consent): void;
   /** Events not yet delivered (queued and in flight). */
   size(): number;
-  /** Cancels the timers (batching and retries). */
+  /**
+   * Cancels the timers (batching and retries). A stopped sender no longer
+   * writes the stored queue (a newer sender may have restored it), but still
+   * erases it on consent `none`.
+   */
   stop(): void;
 }
 
 export function createSender(options: SenderOptions): Sender;
+
+/** Signals dropped last when the queue overflows. */
+export type EssentialEvent = 'MQL Reached' | 'SQL Reached' | 'Sales Trigger Fired' | 'Stage Changed';
+
+/**
+ * The track event that reports overflow drops (`sender.js` exports the name
+ * as `DROPPED_EVENT`, and `ESSENTIAL_EVENTS`): a fresh `messageId`, the
+ * `anonymousId` (or `userId`) of the last dropped event, `context.consent`,
+ * `originalTimestamp` when it was queued.
+ */
+export interface SignalsDroppedEvent {
+  type: 'track';
+  event: 'Signals Dropped';
+  messageId: string;
+  anonymousId?: string;
+  userId?: string;
+  properties: {
+    /** Events dropped since the last report, essential ones included. */
+    dropped: number;
+    /** Of those, how many were essential. */
+    essential_dropped: number;
+  };
+  context: { consent: Consent };
+  originalTimestamp: string;
+}
 
 // ------------------------------------------------------------------ track.js
 
@@ -202,3 +249,8 @@ export function start(options: StartOptions): Buyerpath;
 export function defaultRender(element: Element, slot: SlotResult, options?: { document?: Document }): void;
 export function safeHref(url: unknown): string | null;
 export function newId(crypto?: StartOptions['crypto']): string;
+
+/** Signals the sender drops last when its queue overflows. */
+export declare const ESSENTIAL_EVENTS: readonly EssentialEvent[];
+/** The event that reports dropped signals. */
+export declare const DROPPED_EVENT: 'Signals Dropped';

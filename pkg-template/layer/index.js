@@ -9,10 +9,10 @@
 // in memory, but stores nothing and sends nothing.
 
 import { attempt, createStore, normalizeConsent } from './storage.js';
-import { createSender } from './sender.js';
+import { createSender, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
 import { autoTrack, bantFields, pageInfo } from './track.js';
 
-export { createStore, createSender, autoTrack, bantFields, pageInfo };
+export { createStore, createSender, autoTrack, bantFields, pageInfo, ESSENTIAL_EVENTS, DROPPED_EVENT };
 
 // Only these schemes become links: a playbook URL such as `javascript:...`
 // must never turn a recommendation into script.
