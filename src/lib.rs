@@ -6,12 +6,15 @@
 //! (native, Node, browsers, workerd) makes byte-identical decisions.
 //!
 //! ```
-//! let engine = buyerpath::Engine::from_json(include_str!("../examples/acme/playbook.json")).unwrap();
-//! let mut v = engine.visitor("v-1").unwrap();
-//! engine.observe_json(&mut v, r#"{"type":"page_view","ts":1793610000000,"content_id":"pricing"}"#).unwrap();
+//! # fn main() -> Result<(), buyerpath::Error> {
+//! let engine = buyerpath::Engine::from_json(include_str!("../examples/acme/playbook.json"))?;
+//! let mut v = engine.visitor("v-1")?;
+//! engine.observe_json(&mut v, r#"{"type":"page_view","ts":1793610000000,"content_id":"pricing"}"#)?;
 //! let req = buyerpath::DecideRequest { now: 1793610060000, ..Default::default() };
-//! let d = engine.decide(&mut v, &req).unwrap();
+//! let d = engine.decide(&mut v, &req)?;
 //! assert!(d.fit.score >= 0.0);
+//! # Ok(())
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 
