@@ -22,7 +22,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> E
     let mut contributions = Vec::new();
     let mut traits = vec![0i64; engine.traits.len()];
     for agg in &s.rules {
-        let Some(rule) = engine.engagement.rules.iter().find(|r| r.hash == agg.hash) else {
+        let Some(rule) = engine.engagement.rule(agg.hash) else {
             continue;
         };
         if let Some(c) = &rule.only_if {

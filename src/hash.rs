@@ -79,12 +79,6 @@ fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
     use super::*;
 
     #[test]

@@ -17,6 +17,16 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+// Unit tests may unwrap and index: a failing test should stop loudly.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub(crate) mod attrs;
 pub mod condition;

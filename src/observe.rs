@@ -188,9 +188,7 @@ fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
     for agg in &mut s.rules {
         let hl = engine
             .engagement
-            .rules
-            .iter()
-            .find(|r| r.hash == agg.hash)
+            .rule(agg.hash)
             .map(|r| r.half_life_ms)
             .unwrap_or(30.0 * DAY_MS as f64);
         agg.milli = decay_milli(agg.milli, dt, hl);

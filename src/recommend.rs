@@ -110,7 +110,7 @@ pub fn recommend(
                     .map(|it| (it.alpha, it.beta, it.hash))
                     .unwrap_or((1.0, 1.0, 0));
                 let draw = Rng::for_pick(v.id, v.seq, h).beta(a, b);
-                let delta = engine.recommend.explore_weight * (draw - a / (a + b));
+                let delta = engine.recommend.spec.exploration.weight * (draw - a / (a + b));
                 c.score = c.base + delta;
                 if delta.abs() >= 0.005 {
                     c.reasons.push(delta, Reason::Explore(delta));
@@ -174,7 +174,7 @@ fn score(
     interest: &[i64],
     topic_total: i64,
 ) -> Scored {
-    let r = &engine.recommend;
+    let r = &engine.recommend.spec;
     let mut reasons = Reasons::default();
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
     if c.stage_count > 0 {
@@ -336,10 +336,10 @@ fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usiz
             let Some(c) = engine.content.get(*ix) else {
                 continue;
             };
-            let capped = count_of(&formats, c.format) >= engine.recommend.max_per_format
+            let capped = count_of(&formats, c.format) >= engine.recommend.spec.max_per_format
                 || c.topics
                     .iter()
-                    .any(|t| count_of(&topics, *t) >= engine.recommend.max_per_topic);
+                    .any(|t| count_of(&topics, *t) >= engine.recommend.spec.max_per_topic);
             if capped && pass == 0 {
                 continue;
             }

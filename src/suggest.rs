@@ -75,12 +75,6 @@ fn levenshtein(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
     use super::*;
 
     fn lev(a: &str, b: &str) -> usize {

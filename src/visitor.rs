@@ -113,8 +113,7 @@ impl Engine {
     }
 
     fn migrate(&self, s: &mut VisitorState) {
-        s.rules
-            .retain(|r| self.engagement.rules.iter().any(|x| x.hash == r.hash));
+        s.rules.retain(|r| self.engagement.rule(r.hash).is_some());
         s.stages
             .retain(|e| self.stages.iter().any(|x| x.hash == e.hash));
         s.roles

@@ -180,13 +180,6 @@ pub(crate) fn canonical_number(s: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        clippy::float_cmp
-    )]
     use super::*;
 
     #[test]

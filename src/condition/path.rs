@@ -90,12 +90,6 @@ pub(crate) fn index_path(base: &str, i: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
     use super::*;
     use serde_json::json;
 

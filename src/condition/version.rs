@@ -121,12 +121,6 @@ pub(crate) fn cmp(a: &str, b: &str) -> Ordering {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
     use super::*;
 
     #[test]

@@ -150,6 +150,16 @@ pub(crate) struct Engagement {
     pub burst_window_ms: u64,
     pub burst_max: usize,
     pub rules: Vec<EngagementRule>,
+    /// (rule id hash, index into `rules`), sorted: state entries find their rule by binary search.
+    pub by_hash: Vec<(u32, usize)>,
+}
+
+impl Engagement {
+    /// The rule a state entry (keyed by the rule id's hash) belongs to.
+    pub(crate) fn rule(&self, hash: u32) -> Option<&EngagementRule> {
+        let i = self.by_hash.binary_search_by_key(&hash, |(h, _)| *h).ok()?;
+        self.by_hash.get(i).and_then(|(_, ix)| self.rules.get(*ix))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -240,20 +250,12 @@ pub(crate) struct Action {
     pub cta: Option<usize>,
 }
 
+/// Ranking settings: the playbook's own (already validated), plus what had to be compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct Recommend {
-    pub stage_weight: f64,
-    pub next_stage_weight: f64,
-    pub role_weight: f64,
-    pub industry_weight: f64,
-    pub topic_weight: f64,
-    pub priority_weight: f64,
-    pub action_weight: f64,
-    pub max_per_format: u32,
-    pub max_per_topic: u32,
+    pub spec: crate::playbook::RecommendSpec,
     pub gated_requires: Option<Condition>,
     pub explore: bool,
-    pub explore_weight: f64,
     pub shortlist: usize,
 }
 

@@ -177,12 +177,6 @@ fn collect_in_list(value: &Value, names: &mut BTreeSet<String>) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
     use super::*;
     use crate::lists::is_sha256_hex;
     use crate::DecideRequest;

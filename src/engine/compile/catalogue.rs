@@ -139,18 +139,9 @@ impl Builder<'_> {
         let r = &p.recommend;
         let gated_requires = self.opt_cond(&r.gated_requires, "$.recommend.gated_requires");
         let recommend = Recommend {
-            stage_weight: r.stage_weight,
-            next_stage_weight: r.next_stage_weight,
-            role_weight: r.role_weight,
-            industry_weight: r.industry_weight,
-            topic_weight: r.topic_weight,
-            priority_weight: r.priority_weight,
-            action_weight: r.action_weight,
-            max_per_format: r.max_per_format,
-            max_per_topic: r.max_per_topic,
+            spec: r.clone(),
             gated_requires,
             explore: r.exploration.enabled && r.exploration.weight > 0.0,
-            explore_weight: r.exploration.weight,
             shortlist: r.exploration.shortlist.clamp(1, 32) as usize,
         };
 

@@ -336,11 +336,15 @@ impl Builder<'_> {
                 traits: tr,
             });
         }
+        let mut by_hash: Vec<(u32, usize)> =
+            rules.iter().enumerate().map(|(i, r)| (r.hash, i)).collect();
+        by_hash.sort_unstable();
         let engagement = Engagement {
             saturation: e.saturation,
             burst_window_ms: (e.burst.window_seconds * 1000.0) as u64,
             burst_max: e.burst.max_events as usize,
             rules,
+            by_hash,
         };
 
         let mut bant = Vec::new();
