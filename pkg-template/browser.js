@@ -5,4 +5,4 @@ import init from './buyerpath.js';
 
 await init({ module_or_path: new URL('./buyerpath_bg.wasm', import.meta.url) });
 
-export { Engine, Visitor } from './buyerpath.js';
+export { Engine, Visitor, CompiledCondition, evalCondition } from './buyerpath.js';

@@ -3,4 +3,4 @@ import { initSync } from './buyerpath.js';
 
 initSync({ module: await Deno.readFile(new URL('./buyerpath_bg.wasm', import.meta.url)) });
 
-export { Engine, Visitor } from './buyerpath.js';
+export { Engine, Visitor, CompiledCondition, evalCondition } from './buyerpath.js';

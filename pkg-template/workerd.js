@@ -5,4 +5,4 @@ import { initSync } from './buyerpath.js';
 
 initSync({ module: wasm });
 
-export { Engine, Visitor } from './buyerpath.js';
+export { Engine, Visitor, CompiledCondition, evalCondition } from './buyerpath.js';

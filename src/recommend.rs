@@ -36,11 +36,13 @@ pub struct Visitor<'a> {
     pub action_cta: Option<usize>,
 }
 
+/// A candidate while ranking: small, so sorting moves 32 bytes, not the
+/// reasons (recomputed for the few picks only).
+#[derive(Clone, Copy)]
 struct Scored {
     ix: usize,
     base: f64,
     score: f64,
-    reasons: Reasons,
     consumed: bool,
 }
 
@@ -53,6 +55,7 @@ pub fn recommend(
     holdout: bool,
 ) -> (Vec<SlotResult>, bool) {
     let mut used: Vec<usize> = Vec::new();
+    let mut consumed: Vec<bool> = Vec::new();
     let mut explored = false;
     let mut out = Vec::new();
     // Only content some requested slot can show is checked (conditions cost).
@@ -86,7 +89,15 @@ pub fn recommend(
                     && eligible.get(*i).copied().unwrap_or(false)
                     && !used.contains(i)
             })
-            .map(|(i, c)| score(engine, s, v, i, c, &interest, topic_total))
+            .map(|(i, c)| {
+                let (base, _) = score(engine, s, v, i, c, &interest, topic_total);
+                Scored {
+                    ix: i,
+                    base,
+                    score: base,
+                    consumed: s.consumed.contains(&c.hash),
+                }
+            })
             .collect();
         if cands.is_empty() {
             out.push(default_result(engine, slot, "nothing eligible"));
@@ -112,21 +123,36 @@ pub fn recommend(
                 let draw = Rng::for_pick(v.id, v.seq, h).beta(a, b);
                 let delta = engine.recommend.spec.exploration.weight * (draw - a / (a + b));
                 c.score = c.base + delta;
-                if delta.abs() >= 0.005 {
-                    c.reasons.push(delta, Reason::Explore(delta));
-                }
             }
             cands.sort_unstable_by(order);
         }
-        let picked = diversify(engine, &cands, slot.count);
-        let exploit_top: Vec<usize> = diversify_ix(engine, &exploit, &cands, slot.count);
+        // Consumed flags by catalogue index, for the diversity passes.
+        consumed.clear();
+        consumed.resize(engine.content.len(), false);
+        for c in &cands {
+            if let Some(x) = consumed.get_mut(c.ix) {
+                *x = c.consumed;
+            }
+        }
+        let order: Vec<usize> = cands.iter().map(|c| c.ix).collect();
+        let picked = diversify_ix(engine, &order, &consumed, slot.count);
+        let exploit_top: Vec<usize> = diversify_ix(engine, &exploit, &consumed, slot.count);
         if picked != exploit_top {
             explored = true;
         }
         let picks: Vec<Pick> = picked
             .iter()
             .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
-            .filter_map(|c| engine.content.get(c.ix).map(|it| to_pick(engine, v, it, c)))
+            .filter_map(|c| {
+                engine.content.get(c.ix).map(|it| {
+                    let (_, mut reasons) = score(engine, s, v, c.ix, it, &interest, topic_total);
+                    let delta = c.score - c.base;
+                    if delta.abs() >= 0.005 {
+                        reasons.push(delta, Reason::Explore(delta));
+                    }
+                    to_pick(engine, v, it, c.score, &reasons)
+                })
+            })
             .collect();
         used.extend(picked.iter().copied());
         out.push(SlotResult {
@@ -173,7 +199,7 @@ fn score(
     c: &Content,
     interest: &[i64],
     topic_total: i64,
-) -> Scored {
+) -> (f64, Reasons) {
     let r = &engine.recommend.spec;
     let mut reasons = Reasons::default();
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
@@ -224,18 +250,11 @@ fn score(
     if v.action_cta == Some(ix) {
         reasons.push(r.action_weight, Reason::Action);
     }
-    let consumed = s.consumed.contains(&c.hash);
-    if consumed {
+    if s.consumed.contains(&c.hash) {
         reasons.push(0.0, Reason::Consumed);
     }
     let base: f64 = reasons.iter().map(|(w, _)| w).sum();
-    Scored {
-        ix,
-        base,
-        score: base,
-        reasons,
-        consumed,
-    }
+    (base, reasons)
 }
 
 /// Why a pick scored what it did; rendered to text only for the picks.
@@ -296,20 +315,10 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
 }
 
 /// Takes `count` items in order, respecting the per-format and per-topic caps,
-/// relaxing them only when the slot would otherwise stay short.
-fn diversify(engine: &Engine, ranked: &[Scored], count: usize) -> Vec<usize> {
-    let order: Vec<usize> = ranked.iter().map(|c| c.ix).collect();
-    diversify_ix(engine, &order, ranked, count)
-}
-
-fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usize) -> Vec<usize> {
-    let consumed = |ix: usize| {
-        ranked
-            .iter()
-            .find(|c| c.ix == ix)
-            .map(|c| c.consumed)
-            .unwrap_or(false)
-    };
+/// relaxing them only when the slot would otherwise stay short. `consumed` is
+/// indexed by catalogue position.
+fn diversify_ix(engine: &Engine, order: &[usize], consumed: &[bool], count: usize) -> Vec<usize> {
+    let consumed = |ix: usize| consumed.get(ix).copied().unwrap_or(false);
     let mut picked: Vec<usize> = Vec::new();
     let mut formats: Vec<(usize, u32)> = Vec::new();
     let mut topics: Vec<(usize, u32)> = Vec::new();
@@ -353,16 +362,16 @@ fn diversify_ix(engine: &Engine, order: &[usize], ranked: &[Scored], count: usiz
     picked
 }
 
-fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, c: &Scored) -> Pick {
+fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Reasons) -> Pick {
     // Largest contribution first; equal ones keep their order (a total order, so
     // the unstable sort gives the same result on every target).
-    let mut reasons: Vec<(usize, (f64, Reason))> = c.reasons.iter().copied().enumerate().collect();
+    let mut reasons: Vec<(usize, (f64, Reason))> = c.iter().copied().enumerate().collect();
     reasons.sort_unstable_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
     let reasons: Vec<(f64, Reason)> = reasons.into_iter().map(|(_, r)| r).collect();
     pick(
         engine,
         it,
-        round_to(c.score, 4),
+        round_to(score, 4),
         reasons
             .into_iter()
             .map(|(_, r)| render(engine, v, r))

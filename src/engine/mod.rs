@@ -262,7 +262,7 @@ pub(crate) struct Recommend {
 impl Engine {
     /// Compiles playbook JSON text, reporting every problem at once.
     pub fn from_json(text: &str) -> Result<Engine, Error> {
-        compile::compile_value(crate::playbook::parse_json(text)?)
+        compile::compile_text(text)
     }
     /// Compiles a playbook given as a JSON value.
     pub fn from_value(value: serde_json::Value) -> Result<Engine, Error> {

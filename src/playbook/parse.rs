@@ -49,6 +49,11 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
         );
     }
     serde_json::from_str(text).map_err(|e| {
+        // serde_json stops at 128 levels, before `parse_value` can count them:
+        // report it as the same limit, not as a syntax error.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            return too_deep(format!("more than 128 levels (line {})", e.line()));
+        }
         Issue::new("invalid_json", "$", format!("not valid JSON: {e}"))
             .hint(format!("check line {}, column {}", e.line(), e.column()))
             .into()
@@ -59,15 +64,9 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
 /// Fails outright only when the value cannot be a playbook at all.
 pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
     let mut issues = Vec::new();
-    if depth(&value) > MAX_DEPTH {
-        return Err(Issue::new(
-            "playbook_too_deep",
-            "$",
-            "the playbook is nested too deeply",
-        )
-        .expected(format!("at most {MAX_DEPTH} levels"))
-        .hint("conditions nest at most 16 levels; flatten $and/$or chains")
-        .into());
+    let levels = depth(&value);
+    if levels > MAX_DEPTH {
+        return Err(too_deep(format!("{levels} levels")));
     }
     let Some(root) = value.as_object_mut() else {
         return Err(
@@ -120,7 +119,7 @@ pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
             );
         }
     }
-    let playbook = match serde_path_to_error::deserialize::<_, Playbook>(&value) {
+    let playbook = match from_value_tracked::<Playbook>(&value) {
         Ok(p) => {
             validate::validate(&p, &mut issues);
             Some(p)
@@ -178,7 +177,42 @@ fn check_elements(
 }
 
 fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Box<Issue>> {
-    serde_path_to_error::deserialize::<_, T>(item)
+    from_value_tracked::<T>(item)
         .map(|_| ())
         .map_err(|e| Box::new(serde_issue(path, &e)))
+}
+
+/// Reads playbook JSON text straight into `T`, tracking the path of a failure.
+/// Every playbook type is deserialized by this one deserializer (text, path
+/// tracking), so the Wasm module carries one copy of that code.
+pub fn from_str_tracked<T: DeserializeOwned>(
+    text: &str,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let t = serde_path_to_error::deserialize(&mut de)?;
+    de.end().map_err(|e| {
+        serde_path_to_error::Error::new(serde_path_to_error::Track::new().path(), e)
+    })?;
+    Ok(t)
+}
+
+/// The same read for a JSON value (the error path: the value is written back
+/// to text, which only happens for a playbook that has problems).
+fn from_value_tracked<T: DeserializeOwned>(
+    v: &Value,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    from_str_tracked(&v.to_string())
+}
+
+/// The `playbook_too_deep` error, saying how deep the playbook was.
+fn too_deep(found: String) -> Error {
+    Issue::new(
+        "playbook_too_deep",
+        "$",
+        "the playbook is nested too deeply",
+    )
+    .expected(format!("at most {MAX_DEPTH} levels"))
+    .found(found)
+    .hint("conditions nest at most 16 levels; flatten $and/$or chains")
+    .into()
 }

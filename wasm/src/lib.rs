@@ -3,10 +3,12 @@
 //! `hint` and `issues`; nothing here can panic.
 #![forbid(unsafe_code)]
 
+mod condition;
 mod engine;
 mod error;
 mod input;
 mod visitor;
 
+pub use condition::{eval_condition, WasmCondition};
 pub use engine::WasmEngine;
 pub use visitor::WasmVisitor;

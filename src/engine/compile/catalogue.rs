@@ -32,18 +32,19 @@ impl Builder<'_> {
             let mut stage_mask = 0u32;
             for (j, s) in c.stages.iter().enumerate() {
                 if let Some(ix) =
-                    self.resolve("stage", stage_ids, s, &format!("{path}.stages[{j}]"))
+                    self.resolve("stage", stage_ids, s, || format!("{path}.stages[{j}]"))
                 {
                     stage_mask |= bit32(ix);
                 }
             }
             let mut role_mask = 0u32;
             for (j, r) in c.roles.iter().enumerate() {
-                if let Some(ix) = self.resolve("role", role_ids, r, &format!("{path}.roles[{j}]")) {
+                if let Some(ix) = self.resolve("role", role_ids, r, || format!("{path}.roles[{j}]"))
+                {
                     role_mask |= bit32(ix);
                 }
             }
-            let when = self.opt_cond(&c.when, &format!("{path}.when"));
+            let when = self.opt_cond(&c.when, || format!("{path}.when"));
             let prior = c.prior.unwrap_or(crate::playbook::PriorSpec {
                 alpha: 1.0,
                 beta: 1.0,
@@ -87,17 +88,14 @@ impl Builder<'_> {
             let mut format_mask = 0u64;
             for (j, f) in s.formats.iter().enumerate() {
                 if let Some(ix) =
-                    self.resolve("format", format_ids, f, &format!("{path}.formats[{j}]"))
+                    self.resolve("format", format_ids, f, || format!("{path}.formats[{j}]"))
                 {
                     format_mask |= bit64(ix);
                 }
             }
-            let default = self.resolve(
-                "content",
-                content_ids,
-                &s.default,
-                &format!("{path}.default"),
-            );
+            let default = self.resolve("content", content_ids, &s.default, || {
+                format!("{path}.default")
+            });
             if let (Some(d), true) = (default, format_mask != 0) {
                 let fmt = content.get(d).map(|c| c.format).unwrap_or(0);
                 if format_mask & bit64(fmt) == 0 {
@@ -123,9 +121,9 @@ impl Builder<'_> {
         let mut actions = Vec::new();
         for (i, a) in p.actions.iter().enumerate() {
             let path = format!("$.actions[{i}]");
-            let when = self.opt_cond(&a.when, &format!("{path}.when"));
+            let when = self.opt_cond(&a.when, || format!("{path}.when"));
             let cta = match &a.cta {
-                Some(c) => self.resolve("content", content_ids, c, &format!("{path}.cta")),
+                Some(c) => self.resolve("content", content_ids, c, || format!("{path}.cta")),
                 None => None,
             };
             actions.push(Action {
@@ -137,7 +135,9 @@ impl Builder<'_> {
         }
 
         let r = &p.recommend;
-        let gated_requires = self.opt_cond(&r.gated_requires, "$.recommend.gated_requires");
+        let gated_requires = self.opt_cond(&r.gated_requires, || {
+            "$.recommend.gated_requires".to_string()
+        });
         let recommend = Recommend {
             spec: r.clone(),
             gated_requires,

@@ -14,16 +14,68 @@ use crate::time::{parse_date_ms, DAY_MS};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// Compiles playbook JSON text. A well-formed playbook is read straight into
+/// its typed structures (one pass, no intermediate JSON tree); anything the
+/// direct read rejects goes through [`compile_value`], which reads element by
+/// element to report every structural problem with its path. Both give the
+/// same `Playbook` for the same valid text.
+pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
+    if text.len() <= crate::playbook::MAX_PLAYBOOK_BYTES
+        && nesting(text) < crate::playbook::MAX_DEPTH
+    {
+        if let Ok(p) = crate::playbook::from_str_tracked::<Playbook>(text) {
+            if p.version == crate::playbook::FORMAT_VERSION {
+                let mut issues = Vec::new();
+                crate::playbook::validate(&p, &mut issues);
+                return build(&p, issues, &[]);
+            }
+        }
+    }
+    compile_value(crate::playbook::parse_json(text)?)
+}
+
+/// The deepest nesting of arrays and objects in JSON text (strings skipped).
+/// A JSON tree is at most one level deeper (its scalar leaves).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 pub(super) fn compile_value(value: Value) -> Result<Engine, Error> {
     let parsed = parse_value(value)?;
-    let mut issues = parsed.issues;
     let Some(playbook) = parsed.playbook else {
-        return Err(Error { issues });
+        return Err(Error {
+            issues: parsed.issues,
+        });
     };
+    build(&playbook, parsed.issues, &parsed.removed_ids)
+}
+
+fn build(playbook: &Playbook, mut issues: Vec<Issue>, removed: &[String]) -> Result<Engine, Error> {
     let engine = Builder {
-        p: &playbook,
+        p: playbook,
         issues: &mut issues,
-        removed: &parsed.removed_ids,
+        removed,
         list_names: playbook.lists.keys().cloned().collect(),
     }
     .build();
@@ -53,14 +105,22 @@ impl Builder<'_> {
         self.issues.append(&mut issues);
         c
     }
-    fn opt_cond(&mut self, v: &Option<Value>, path: &str) -> Option<Condition> {
+    /// An optional condition; its path is only built when there is one.
+    fn opt_cond(&mut self, v: &Option<Value>, path: impl FnOnce() -> String) -> Option<Condition> {
         v.as_ref()
-            .map(|v| self.cond(v, path))
+            .map(|v| self.cond(v, &path()))
             .filter(|c| !c.is_always())
     }
 
-    /// Resolves a reference by id, reporting unknown ids with a suggestion.
-    fn resolve(&mut self, what: &str, ids: &[&str], id: &str, path: &str) -> Option<usize> {
+    /// Resolves a reference by id, reporting unknown ids with a suggestion
+    /// (the path is only built for a problem).
+    fn resolve(
+        &mut self,
+        what: &str,
+        ids: &[&str],
+        id: &str,
+        path: impl FnOnce() -> String,
+    ) -> Option<usize> {
         if let Some(i) = ids.iter().position(|x| *x == id) {
             return Some(i);
         }
@@ -68,7 +128,7 @@ impl Builder<'_> {
             self.issues.push(
                 Issue::new(
                     &format!("unknown_{what}"),
-                    path,
+                    path(),
                     format!("unknown {what} `{}`", crate::error::truncate(id, 64)),
                 )
                 .expected(format!("one of the playbook's {what} ids"))
@@ -107,14 +167,14 @@ impl Builder<'_> {
             let mut mask = 0u64;
             for (i, f) in fs.iter().enumerate() {
                 if let Some(ix) =
-                    self.resolve("format", format_ids, f, &format!("{path}.formats[{i}]"))
+                    self.resolve("format", format_ids, f, || format!("{path}.formats[{i}]"))
                 {
                     mask |= bit64(ix);
                 }
             }
             mask
         });
-        let when = self.opt_cond(when, &format!("{path}.when"));
+        let when = self.opt_cond(when, || format!("{path}.when"));
         EventMatcher {
             kind,
             formats,
@@ -164,9 +224,9 @@ impl Builder<'_> {
         let mut stages = Vec::new();
         for (i, s) in p.stages.iter().enumerate() {
             let path = format!("$.stages[{i}]");
-            let requires = self.opt_cond(&s.requires, &format!("{path}.requires"));
+            let requires = self.opt_cond(&s.requires, || format!("{path}.requires"));
             let next = match &s.next {
-                Some(n) => self.resolve("stage", &stage_ids, n, &format!("{path}.next")),
+                Some(n) => self.resolve("stage", &stage_ids, n, || format!("{path}.next")),
                 None if i + 1 < p.stages.len() => Some(i + 1),
                 None => None,
             };
@@ -184,7 +244,7 @@ impl Builder<'_> {
             let path = format!("$.stage_model.rules[{i}]");
             let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
             if let Some(stage) =
-                self.resolve("stage", &stage_ids, &r.stage, &format!("{path}.stage"))
+                self.resolve("stage", &stage_ids, &r.stage, || format!("{path}.stage"))
             {
                 stage_rules.push(StageRule {
                     on,
@@ -257,7 +317,7 @@ impl Builder<'_> {
             let path = format!("$.fit.criteria[{i}]");
             let mut bands = Vec::new();
             for (j, b) in c.bands.iter().enumerate() {
-                let when = self.opt_cond(&b.when, &format!("{path}.bands[{j}].when"));
+                let when = self.opt_cond(&b.when, || format!("{path}.bands[{j}].when"));
                 bands.push(Band {
                     label: if b.label.is_empty() {
                         format!("band {}", j + 1)
@@ -301,9 +361,9 @@ impl Builder<'_> {
             })
             .collect();
         for (tier, min) in &p.lifecycle.mql {
-            if let Some(ix) =
-                self.resolve("tier", &tier_ids, tier, &format!("$.lifecycle.mql.{tier}"))
-            {
+            if let Some(ix) = self.resolve("tier", &tier_ids, tier, || {
+                format!("$.lifecycle.mql.{tier}")
+            }) {
                 if let Some(t) = tiers.get_mut(ix) {
                     t.mql = Some(*min);
                 }
@@ -316,7 +376,7 @@ impl Builder<'_> {
         for (i, r) in e.rules.iter().enumerate() {
             let path = format!("$.engagement.rules[{i}]");
             let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
-            let only_if = self.opt_cond(&r.only_if, &format!("{path}.only_if"));
+            let only_if = self.opt_cond(&r.only_if, || format!("{path}.only_if"));
             let mut tr = Vec::new();
             for t in &r.traits {
                 let ix = traits.iter().position(|x| x == t).unwrap_or_else(|| {
@@ -352,12 +412,9 @@ impl Builder<'_> {
             let mut options = Vec::new();
             for (j, o) in d.options.iter().enumerate() {
                 let role = match &o.role {
-                    Some(r) => self.resolve(
-                        "role",
-                        &role_ids,
-                        r,
-                        &format!("$.bant[{i}].options[{j}].role"),
-                    ),
+                    Some(r) => self.resolve("role", &role_ids, r, || {
+                        format!("$.bant[{i}].options[{j}].role")
+                    }),
                     None => None,
                 };
                 let mut values: Vec<String> =
