@@ -8,6 +8,14 @@ export type Consent = 'none' | 'anonymous' | 'full';
 // ───────────────────────────────────────────────────────────── errors
 
 /** One problem in outside input. */
+/** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` refuses
+ * (`state_expired`) a state whose visitor was last active longer ago (an old cookie replayed). */
+export interface DecodeOptions {
+  secret?: string;
+  now?: number;
+  maxIdleMs?: number;
+}
+
 export interface Issue {
   code: string;
   /** JSON path, e.g. `$.content[3].stages[0]`. */
@@ -348,7 +356,7 @@ export class Engine {
   /** A fresh visitor with an anonymous id (1–64 of letters, digits, `-_.:`). */
   visitor(id: string): Visitor;
   /** Restores a visitor from `encode()`; with `{ secret }` the state must be signed with it. */
-  decode(state: string, options?: { secret?: string }): Visitor;
+  decode(state: string, options?: DecodeOptions): Visitor;
   readonly playbookId: string;
   readonly revision: number;
   /** Slot ids, in playbook order. */
@@ -360,8 +368,10 @@ export class Engine {
 /** One visitor's state, kept in Wasm memory between calls. */
 export class Visitor {
   /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
-  static decode(engine: Engine, state: string, options?: { secret?: string }): Visitor;
+  static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
   readonly id: string;
+  /** When the visitor was last active (ms since the epoch; 0: never): the latest event, else the first decision. */
+  readonly lastActive: number;
   /** The state was written by another revision of the playbook and was migrated. */
   readonly migrated: boolean;
   observe(event: BuyerpathEvent | string): Observed;
@@ -376,3 +386,18 @@ export class Visitor {
   explain(): string;
   free(): void;
 }
+
+/**
+ * One condition of the playbook language (GrowthBook/MongoDB style), compiled
+ * once and evaluated against attribute documents.
+ */
+export class CompiledCondition {
+  /** Compiles a condition (JSON string or object); throws a BuyerpathError listing every problem. */
+  constructor(condition: string | Condition);
+  /** Whether the attributes (JSON string or object) satisfy the condition. */
+  eval(attributes: string | Record<string, unknown>): boolean;
+  free(): void;
+}
+
+/** Compiles and evaluates a condition once (the argument order of GrowthBook's `evalCondition`). */
+export function evalCondition(attributes: string | Record<string, unknown>, condition: string | Condition): boolean;

@@ -191,7 +191,19 @@ impl DecideRequest {
             }
         }
         if issues.is_empty() {
-            Ok(self)
+            let mut r = self;
+            // UTM values are free text a link can carry anything in (a mail tool's
+            // `utm_source=jane@...`): one that looks personal is dropped.
+            for v in [
+                &mut r.context.campaign.source,
+                &mut r.context.campaign.medium,
+                &mut r.context.campaign.name,
+            ] {
+                if v.as_deref().is_some_and(crate::signals::looks_personal) {
+                    *v = None;
+                }
+            }
+            Ok(r)
         } else {
             Err(Error { issues })
         }

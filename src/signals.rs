@@ -252,7 +252,8 @@ pub fn build(
         .company
         .get("domain")
         .and_then(Value::as_str)
-        .map(crate::lists::normalize_domain);
+        .map(crate::lists::normalize_domain)
+        .filter(|d| is_host_name(d));
     let context = signal_context(engine, ctx);
     let timestamp = iso8601(d.now);
     let mut out: Vec<Signal> = Vec::new();
@@ -421,6 +422,25 @@ fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
     }
 }
 
+/// Whether a normalised domain names a host: not an IP address (a visitor's IP
+/// given as the company "domain" is personal data and never reported).
+fn is_host_name(d: &str) -> bool {
+    let bare = d.trim_start_matches('[').trim_end_matches(']');
+    !d.is_empty() && bare.parse::<std::net::IpAddr>().is_err() && !d.contains(['@', ':'])
+}
+
+/// Whether free text could be personal: an `@` (e-mail), six or more digits
+/// (phone, account or order numbers, IPv4) or an IP address.
+pub(crate) fn looks_personal(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    s.contains('@')
+        || s.to_ascii_lowercase().contains("%40")
+        || digits >= 6
+        || s.trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+}
+
 /// A URL's path without query or fragment, with segments that could be personal
 /// (an `@`, or six or more digits: e-mails, phone or account numbers) replaced by `:redacted`.
 pub fn scrub_path(url: &str) -> String {
@@ -434,8 +454,7 @@ pub fn scrub_path(url: &str) -> String {
     };
     path.split('/')
         .map(|seg| {
-            let digits = seg.chars().filter(char::is_ascii_digit).count();
-            if seg.contains('@') || seg.contains("%40") || digits >= 6 {
+            if looks_personal(seg) {
                 ":redacted"
             } else {
                 seg

@@ -38,6 +38,11 @@ impl Visitor {
     pub fn state(&self) -> &VisitorState {
         &self.state
     }
+    /// When the state last saw the visitor (ms): the latest event, else the first decision.
+    /// The edge refuses a state idle for longer than its cookie lives (a replayed old cookie).
+    pub fn last_active(&self) -> u64 {
+        self.state.anchor.max(self.state.first_seen)
+    }
 }
 
 impl Engine {
@@ -110,6 +115,32 @@ impl Engine {
             migrated,
             verified,
         })
+    }
+
+    /// Decodes like `decode`, and refuses (`state_expired`) a state whose visitor was
+    /// last active more than `max_idle_ms` before `now`: an old cookie presented again
+    /// (a replay) past the lifetime the edge gave it starts a fresh visitor.
+    pub fn decode_at(
+        &self,
+        text: &str,
+        secret: Option<&[u8]>,
+        now: u64,
+        max_idle_ms: u64,
+    ) -> Result<Decoded, Error> {
+        let d = self.decode(text, secret)?;
+        let idle = now.saturating_sub(d.visitor.last_active());
+        if idle > max_idle_ms {
+            return Err(crate::error::Issue::new(
+                "state_expired",
+                "$.state",
+                "the state was last active longer ago than the allowed idle time",
+            )
+            .expected(format!("at most {max_idle_ms} ms idle"))
+            .found(format!("{idle} ms"))
+            .hint("start a fresh visitor: an old state presented again is not trusted")
+            .into());
+        }
+        Ok(d)
     }
 
     fn migrate(&self, s: &mut VisitorState) {

@@ -1,78 +1,165 @@
 #!/usr/bin/env node
-// Node harness for the built package: compile, observe, decide, encode/decode,
-// median and p99 per call, plus the boundary-format comparison when the package
-// was built with `--features boundary-bench`.
+// The npm package in Node on the reference workload: compile, observe,
+// decide (by visitor size and by catalogue size), the boundary formats,
+// encode/decode and, when the package exports it, condition evaluation.
+// Median and p99 per call.
 //
-//   node scripts/build-pkg.mjs --features boundary-bench --out target/pkg-bench
-//   node benches/node/bench.mjs target/pkg-bench
+//   cargo run --release -p buyerpath-cli -- workload --out target/workload
+//   node scripts/build-pkg.mjs
+//   node benches/node/bench.mjs [PKG_DIR] [--quick] [--json FILE] [--workload DIR]
+//
+// `scripts/bench.mjs` runs it with the rest and writes BENCHMARKS.md.
 import { readFileSync } from 'node:fs';
-import { resolve, join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { conditionApi, measure, options, printRows, root, workload, writeJson } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pkg = resolve(root, process.argv[2] ?? 'pkg');
-const { Engine } = await import(join(pkg, 'node.js'));
-const playbookText = readFileSync(join(root, 'examples', 'acme', 'playbook.json'), 'utf8');
-const playbook = JSON.parse(playbookText);
-
-/** Runs `fn` for about `ms` milliseconds after a warm-up; returns per-call median and p99 in µs. */
-function measure(fn, { ms = 1500, batch = 1 } = {}) {
-  const end = performance.now() + 300;
-  while (performance.now() < end) fn();
-  const samples = [];
-  const stop = performance.now() + ms;
-  while (performance.now() < stop) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1000 / batch);
-  }
-  samples.sort((a, b) => a - b);
-  const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
-  return { median: q(0.5), p99: q(0.99), n: samples.length * batch };
-}
-
-const T0 = 1793610000000;
-const ids = playbook.content.map((c) => c.id);
-const events = [];
-let t = T0;
-for (let i = 0; i < 200; i++) {
-  t += i % 5 === 0 ? 7 * 3600000 : 97000;
-  events.push({ type: 'page_view', ts: t, content_id: ids[(i * 7) % ids.length], dwell_seconds: (i % 9) * 20 });
-}
-const request = {
-  now: t + 60000,
-  slots: ['hero', 'reading', 'cta'],
-  context: {
-    consent: 'full',
-    company: { domain: 'northbank.example', industry: 'financial_services', employees: 1200, revenue: 300000000, country: 'US', region: 'NY', type: 'business', tech: ['snowflake', 'dbt', 'airflow', 'aws'] },
-    person: { title: 'VP Engineering' },
-    account: { tier: 'tier1' },
-    page: { content_id: 'pricing', url: '/pricing' },
-  },
-};
-const requestJson = JSON.stringify(request);
-
-const engine = new Engine(playbookText);
-const base = engine.visitor('bench');
-for (const e of events) base.observe(e);
-const state = base.encode();
-const steady = engine.decode(state);
-steady.decide(request);
+const opts = options();
+const mod = await import(join(opts.pkg, 'node.js'));
+const { Engine } = mod;
+const wl = workload(opts.workload);
+const S = opts.scale;
+const SECRET = 'bench-secret';
+const REF_ITEMS = 500;
+const REF_EVENTS = 200;
+export const CATALOGUES = [50, 150, 500, 1500, 5000];
+export const HISTORIES = [1, 20, 200, 2000];
 
 const rows = [];
-const row = (name, r) => rows.push({ name, ...r });
-row('compile example playbook (JSON string)', measure(() => new Engine(playbookText).free(), { ms: 2000 }));
-row('compile example playbook (object)', measure(() => new Engine(playbook).free(), { ms: 2000 }));
-row('observe 1 event (object)', measure(() => steady.observe(events[7]), { batch: 20 }));
-row('decide, 200-event visitor, steady state (object in/out)', measure(() => steady.decide(request), { batch: 10 }));
-row('decide, 200-event visitor, steady state (JSON string in/out)', measure(() => steady.decideJson(requestJson), { batch: 10 }));
-if (typeof steady.decideSwb === 'function') {
-  row('decide, steady state (serde-wasm-bindgen objects)', measure(() => steady.decideSwb(request), { batch: 10 }));
-}
-row('decide, first decision (decode + decide)', measure(() => { const v = engine.decode(state); v.decide(request); v.free(); }, { batch: 5 }));
-row('encode state', measure(() => steady.encode(), { batch: 50 }));
-row('decode state', measure(() => engine.decode(state).free(), { batch: 50 }));
+const row = (id, name, r, extra = {}) => {
+  rows.push({ id, name, ...r, ...extra });
+  if (!opts.json) process.stderr.write(`  ${name}\n`);
+};
 
-console.log(`buyerpath package bench — Node ${process.version}, ${pkg}`);
-console.log(`${'operation'.padEnd(62)} ${'median µs'.padStart(10)} ${'p99 µs'.padStart(10)} ${'calls'.padStart(8)}`);
-for (const r of rows) console.log(`${r.name.padEnd(62)} ${r.median.toFixed(2).padStart(10)} ${r.p99.toFixed(2).padStart(10)} ${String(r.n).padStart(8)}`);
+// Catalogue variants: the generated files, and prefixes of the largest (a
+// smaller catalogue is a prefix of a larger one, see tools/src/workload.rs).
+const big = JSON.parse(wl.playbookText(5000));
+const playbookText = (n) => {
+  try {
+    return wl.playbookText(n);
+  } catch {
+    return JSON.stringify({ ...big, content: big.content.slice(0, n) });
+  }
+};
+
+/** The reference visitor (first profile) with `n` events, its events as JSON strings. */
+const visitorOf = (n) => {
+  const w = wl.visitors(n)[0];
+  return { ...w, eventsJson: w.events.map((e) => JSON.stringify(e)), requestJson: JSON.stringify(w.request) };
+};
+const observed = (engine, w) => {
+  const v = engine.visitor(w.id);
+  for (const e of w.eventsJson) v.observeJson(e);
+  return v;
+};
+
+// ---------------------------------------------------------------- warm-up
+// V8 compiles Wasm with a baseline compiler first and optimises hot functions
+// in the background; on a busy 2-core machine that takes seconds. Run every
+// operation for a while before the first measurement so no row pays for it.
+{
+  const text = playbookText(REF_ITEMS);
+  const w = visitorOf(REF_EVENTS);
+  const stop = performance.now() + (opts.quick ? 1000 : 4000);
+  while (performance.now() < stop) {
+    const e = new Engine(text);
+    const v = observed(e, w);
+    for (let i = 0; i < 20; i++) v.decideJson(w.requestJson);
+    e.decode(v.encode()).free();
+    v.free();
+    e.free();
+  }
+}
+
+// ---------------------------------------------------------------- compile
+for (const n of [50, 500, 5000]) {
+  const text = playbookText(n);
+  row(`compile/${n}`, `compile, ${n}-item playbook (JSON string, ${(text.length / 1024).toFixed(0)} KiB)`,
+    measure(() => new Engine(text).free(), { ms: n >= 5000 ? 2500 : 1500, scale: S, minSamples: 3 }));
+}
+const refText = playbookText(REF_ITEMS);
+const refObject = JSON.parse(refText);
+row('compile_object/500', 'compile, 500-item playbook (object)', measure(() => new Engine(refObject).free(), { ms: 1000, scale: S }));
+
+const engine = new Engine(refText);
+
+// ---------------------------------------------------------------- observe
+for (const n of HISTORIES) {
+  const w = visitorOf(n);
+  const r = measure(() => observed(engine, w).free(), { ms: 1000, batch: n < 20 ? 20 : 1, scale: S });
+  row(`observe/${n}`, `observe ${n} event${n > 1 ? 's' : ''} (fresh visitor, observeJson)`, r, { perEvent: r.median / n });
+}
+
+// ---------------------------------------------------------------- decide by history (500 items)
+const ref = visitorOf(REF_EVENTS);
+for (const n of HISTORIES) {
+  const w = n === REF_EVENTS ? ref : visitorOf(n);
+  const v = observed(engine, w);
+  v.decideJson(w.requestJson);
+  row(`decide_history/${n}`, `decide, ${n}-event visitor, ${REF_ITEMS} items, steady (decideJson)`, measure(() => v.decideJson(w.requestJson), { batch: 10, scale: S }));
+  v.free();
+}
+
+// ---------------------------------------------------------------- decide by catalogue (200 events)
+for (const n of CATALOGUES) {
+  const e = n === REF_ITEMS ? engine : new Engine(playbookText(n));
+  const v = observed(e, ref);
+  v.decideJson(ref.requestJson);
+  row(`decide_catalogue/${n}`, `decide, ${REF_EVENTS}-event visitor, ${n} items, steady (decideJson)`, measure(() => v.decideJson(ref.requestJson), { batch: n >= 5000 ? 1 : 10, scale: S }));
+  v.free();
+  if (e !== engine) e.free();
+}
+
+// ---------------------------------------------------------------- boundary formats, first decision, state
+const base = observed(engine, ref);
+const state = base.encode();
+const signed = base.encode(SECRET);
+const steady = engine.decode(state);
+steady.decideJson(ref.requestJson);
+row('decide_object/200', 'decide, reference, object in/out (decide)', measure(() => steady.decide(ref.request), { batch: 10, scale: S }));
+if (typeof steady.decideSwb === 'function') {
+  row('decide_swb/200', 'decide, reference, serde-wasm-bindgen objects (decideSwb)', measure(() => steady.decideSwb(ref.request), { batch: 10, scale: S }));
+}
+row('decide_first/200', 'decide, reference, first decision (decode + decideJson)', measure(() => {
+  const v = engine.decode(state);
+  v.decideJson(ref.requestJson);
+  v.free();
+}, { batch: 5, scale: S }));
+const event = ref.eventsJson[ref.eventsJson.length - 1];
+row('observe_one/200', 'observe 1 event on a 200-event visitor (decode + observeJson)', measure(() => {
+  const v = engine.decode(state);
+  v.observeJson(event);
+  v.free();
+}, { batch: 10, scale: S }));
+row('encode/200', `encode state (${state.length} chars)`, measure(() => steady.encode(), { batch: 50, scale: S }));
+row('decode/200', 'decode state', measure(() => engine.decode(state).free(), { batch: 50, scale: S }));
+row('encode_signed/200', `encode state, signed (${signed.length} chars)`, measure(() => steady.encode(SECRET), { batch: 50, scale: S }));
+row('decode_signed/200', 'decode state, signed', measure(() => engine.decode(signed, { secret: SECRET }).free(), { batch: 50, scale: S }));
+
+// ---------------------------------------------------------------- conditions (when exported)
+const cases = JSON.parse(readFileSync(join(root, 'tests', 'conformance', 'growthbook', 'cases.json'), 'utf8')).evalCondition;
+const condApi = conditionApi(mod);
+if (condApi.evalCondition) {
+  const ok = cases.every(([, c, a, want]) => condApi.evalCondition(c, a) === want);
+  row('condition_oneshot/143', `evalCondition, 143 conformance cases (one call each)${ok ? '' : ' — WRONG RESULTS'}`,
+    measure(() => { for (const [, c, a] of cases) condApi.evalCondition(c, a); }, { scale: S }));
+}
+if (condApi.compile) {
+  const compiled = cases.map(([, c, a]) => [condApi.compile(c), a]);
+  row('condition_compiled/143', 'compiled conditions, 143 conformance cases (eval only)',
+    measure(() => { for (const [c, a] of compiled) condApi.eval(c, a); }, { scale: S }));
+}
+
+const result = {
+  node: process.version,
+  pkg: opts.pkg,
+  quick: opts.quick,
+  api: { decideSwb: typeof steady.decideSwb === 'function', evalCondition: !!condApi.evalCondition, compiledCondition: !!condApi.compile },
+  stateChars: state.length,
+  rows,
+};
+steady.free();
+base.free();
+engine.free();
+
+if (opts.json) writeJson(opts.json, result);
+printRows(`buyerpath package — Node ${process.version}, ${opts.pkg}${opts.quick ? ' (quick run)' : ''}`, rows);

@@ -132,7 +132,9 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
         && id.len() <= 64
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        // An IP address is personal data, never an anonymous id.
+        && id.parse::<std::net::IpAddr>().is_err();
     if ok {
         Ok(())
     } else {
@@ -142,7 +144,7 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
             "a visitor id is 1–64 characters of letters, digits and `-_.:`",
         )
         .found(crate::error::truncate(id, 40))
-        .hint("use a random anonymous id (e.g. a UUID), never an e-mail or a name")
+        .hint("use a random anonymous id (e.g. a UUID), never an e-mail, a name or an IP address")
         .into())
     }
 }

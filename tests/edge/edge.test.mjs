@@ -3,8 +3,9 @@
 // KV seeded from www/edge/dist/kv.json:
 //   - the first HTML response already carries the picks in its slots, and the
 //     decision is the one the package makes in Node for the same inputs;
-//   - the signed state cookie round-trips; a tampered, foreign or garbage one
-//     starts a fresh visitor with a 200;
+//   - the signed state cookie round-trips; a tampered, foreign, garbage or
+//     stale (replayed past its lifetime) one starts a fresh visitor with a 200;
+//     one replayed within its lifetime repeats its messageIds (deduplicated);
 //   - Sec-GPC: 1 sends no signal; consent none stores nothing;
 //   - forwarding signals to a slow collector does not delay the response;
 //   - the playbook cache follows the KV revision;
@@ -178,7 +179,7 @@ test('the signed state cookie round-trips: same visitor, the previous page view 
   copy.free();
 });
 
-test('a tampered, foreign-key or garbage state cookie starts a fresh visitor with a 200', async () => {
+test('a tampered, foreign-key, garbage or stale (replayed past its lifetime) state cookie starts a fresh visitor with a 200', async () => {
   const first = await get('/', { cookie: 'bp_consent=full' });
   const good = first.cookies.bp.value;
   const flipped = good.slice(0, 20) + (good[20] === 'A' ? 'B' : 'A') + good.slice(21);
@@ -187,7 +188,17 @@ test('a tampered, foreign-key or garbage state cookie starts a fresh visitor wit
   const otherKey = v.encode('not-the-edge-secret');
   const unsigned = v.encode();
   v.free();
+  // A genuine edge cookie (right key) whose visitor was last seen 181 days
+  // ago: an old cookie kept and presented again past its lifetime.
+  const old = engine.visitor('replayed-visitor');
+  const then = Date.now() - 181 * 86400000;
+  old.observe({ type: 'page_view', ts: then, content_id: 'pricing', dwell_seconds: 60 });
+  old.decide({ now: then, context: { consent: 'full' } });
+  const stale = old.encode(SECRET);
+  old.free();
+  assert.equal(engine.decode(stale, { secret: SECRET }).id, 'replayed-visitor', 'validly signed');
   for (const [label, value, code] of [
+    ['stale (replayed past its lifetime)', stale, /^rejected:state_expired$/],
     ['tampered', flipped, /^rejected:/],
     ['signed with another key', otherKey, /^rejected:state_bad_signature$/],
     ['unsigned', unsigned, /^rejected:state_unsigned$/],
@@ -202,6 +213,28 @@ test('a tampered, foreign-key or garbage state cookie starts a fresh visitor wit
     assert.ok(r.cookies.bp, `${label}: a fresh signed state is set`);
     assert.deepEqual(slotsInHtml(r.html), slotsOf(r.edge.decision), `${label}: the page is still personalised`);
   }
+});
+
+test('a cookie replayed within its lifetime is the same visitor again: its decisions repeat their messageIds, so the store keeps them once', async () => {
+  const before = slow.received.length;
+  const first = await get('/pricing', { cookie: 'bp_consent=full' });
+  const cookie = `bp_consent=full; bp=${first.cookies.bp.value}`;
+  const a = await get('/compare/lumora-vs-pipewatch', { cookie });
+  const b = await get('/compare/lumora-vs-pipewatch', { cookie }); // the same cookie again
+  assert.equal(a.res.headers.get('X-Bp-State'), 'ok');
+  assert.equal(b.res.headers.get('X-Bp-State'), 'ok');
+  assert.equal(b.edge.decision.visitor_id, a.edge.decision.visitor_id);
+  assert.equal(b.edge.decision.seq, a.edge.decision.seq, 'the decision number repeats');
+  const id = a.edge.decision.visitor_id;
+  const ids = () =>
+    slow.received
+      .slice(before)
+      .flatMap((r) => r.json.batch)
+      .filter((e) => e.anonymousId === id && e.event === 'Content Recommended')
+      .map((e) => e.messageId);
+  assert.ok(await until(() => ids().length >= 3), 'signals forwarded');
+  const seen = ids();
+  assert.equal(new Set(seen).size, seen.length - 1, `the replayed page re-sends the same messageId: ${seen}`);
 });
 
 test('events the page hands over (bp_ev) are observed, then cleared', async () => {

@@ -1,12 +1,14 @@
 //! `buyerpath`: native tools around the engine.
 
 mod browser_playbook;
+mod calibrate;
 mod check;
 mod explain;
 mod input;
 mod score;
 mod serve;
 mod vectors;
+mod workload;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -78,6 +80,11 @@ enum Cmd {
     Loadtest(serve::loadtest::Args),
     /// Derive a browser-safe playbook (hashed lists, optionally no fit criteria) from the full one.
     BrowserPlaybook(browser_playbook::Args),
+    /// Generate the benchmark workload: playbooks of 50/500/5000 items and visitors of 1/20/200/2000 events, from a fixed seed.
+    Workload(workload::Args),
+    /// Learn from outcomes: fit points from a CRM export, content priors from the store.
+    #[command(subcommand)]
+    Calibrate(calibrate::Cmd),
     /// Hash list members (salted SHA-256 of the normalised domain) for a browser-safe playbook.
     HashList {
         /// Salt, stored in the playbook's list.
@@ -111,6 +118,8 @@ fn main() -> ExitCode {
         Cmd::Serve(args) => serve::run(args),
         Cmd::Loadtest(args) => serve::loadtest::run(args),
         Cmd::BrowserPlaybook(args) => browser_playbook::run(args),
+        Cmd::Calibrate(cmd) => calibrate::run(cmd),
+        Cmd::Workload(args) => workload::run(&args),
         Cmd::HashList { salt, values, text } => {
             let kind = if text {
                 buyerpath::lists::ListKind::Text

@@ -35,9 +35,12 @@ impl WasmVisitor {
         options: &JsValue,
     ) -> Result<WasmVisitor, JsValue> {
         let secret = secret_of(options)?;
-        let d = engine
-            .decode(state, secret.as_deref().map(str::as_bytes))
-            .map_err(|e| to_js(&e))?;
+        let key = secret.as_deref().map(str::as_bytes);
+        let d = match idle_of(options)? {
+            Some((now, max_idle_ms)) => engine.decode_at(state, key, now, max_idle_ms),
+            None => engine.decode(state, key),
+        }
+        .map_err(|e| to_js(&e))?;
         Ok(WasmVisitor::wrap(engine, d.visitor, d.migrated))
     }
 }
@@ -63,6 +66,32 @@ fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
         })
 }
 
+/// `{ now, maxIdleMs }`: both (refuse a state idle longer than that), or neither.
+fn idle_of(options: &JsValue) -> Result<Option<(u64, u64)>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let get = |k: &str| Reflect::get(options, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let (now, max) = (get("now"), get("maxIdleMs"));
+    if now.is_undefined() && max.is_undefined() {
+        return Ok(None);
+    }
+    let ms = |v: &JsValue| {
+        v.as_f64()
+            .filter(|x| x.is_finite() && *x >= 0.0 && *x <= 9.0e15)
+            .map(|x| x as u64)
+    };
+    match (ms(&now), ms(&max)) {
+        (Some(n), Some(m)) => Ok(Some((n, m))),
+        _ => Err(arg(
+            "invalid_argument",
+            "$.maxIdleMs",
+            "`now` and `maxIdleMs` go together, as milliseconds ≥ 0",
+            "pass { secret, now: Date.now(), maxIdleMs: 180 * 86400000 } or neither",
+        )),
+    }
+}
+
 #[wasm_bindgen(js_class = Visitor)]
 impl WasmVisitor {
     /// Restores a visitor: `Visitor.decode(engine, state, { secret })`.
@@ -78,6 +107,12 @@ impl WasmVisitor {
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> String {
         self.inner.id().to_string()
+    }
+
+    /// When the visitor was last active (ms since the epoch; 0: never).
+    #[wasm_bindgen(getter, js_name = lastActive)]
+    pub fn last_active(&self) -> f64 {
+        self.inner.last_active() as f64
     }
 
     /// True when the state was written by another revision of the playbook and migrated.

@@ -1,4 +1,5 @@
-// The buyerpath dashboard: reads /api/accounts and /api/funnel and draws
+// The buyerpath dashboard: reads /api/accounts, /api/funnel and
+// /api/calibration (a candidate playbook revision under review) and draws
 // them with plain DOM and inline SVG. Every value from the store goes through
 // textContent (account names come from the outside world), never innerHTML.
 'use strict';
@@ -175,6 +176,98 @@ function renderAccounts(data) {
   }
 }
 
+// ---------- candidate revision (calibration review) ----------
+
+const MOVERS_SHOWN = 100;
+
+function tierChip(t) {
+  const tier = t || 'unknown';
+  return el('span', { class: `tier tier-${/^[A-D]$/.test(tier) ? tier : 'unknown'}` }, tier);
+}
+
+function calibrationMatrix(c) {
+  const table = $('calibration-matrix');
+  const { from, to, counts } = c.matrix;
+  const rank = (list, t) => { const i = c[list].tiers.indexOf(t); return i < 0 ? c[list].tiers.length : i; };
+  const head = el('tr', {}, el('th', { scope: 'col' }, `r${c.current.revision} ↓ · r${c.candidate.revision} →`),
+    to.map((t) => el('th', { scope: 'col' }, tierChip(t))), el('th', { scope: 'col', class: 'total' }, 'now'));
+  const rows = from.map((f, i) => el('tr', {},
+    el('th', { scope: 'row' }, tierChip(f)),
+    to.map((t, j) => {
+      const n = counts[i][j];
+      const a = rank('current', f);
+      const b = rank('candidate', t);
+      const kind = a === b ? 'same' : b < a ? 'up' : 'down';
+      return el('td', { class: `${kind}${n ? '' : ' zero'}`, title: `${n} accounts: ${f} now, ${t} under revision ${c.candidate.revision}` }, n);
+    }),
+    el('td', { class: 'total' }, counts[i].reduce((x, y) => x + y, 0))));
+  const totals = el('tr', {}, el('th', { scope: 'row', class: 'total' }, 'after'),
+    to.map((_, j) => el('td', { class: 'total' }, counts.reduce((x, row) => x + row[j], 0))),
+    el('td', { class: 'total' }, c.scored));
+  table.replaceChildren(el('thead', {}, head), el('tbody', {}, rows, totals));
+}
+
+function calibrationMovers(c) {
+  const body = $('calibration-movers').querySelector('tbody');
+  body.replaceChildren();
+  if (!c.movers.length) body.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'No account would change tier.')));
+  for (const m of c.movers.slice(0, MOVERS_SHOWN)) {
+    const up = m.direction === 'up';
+    const sig = m.signalled || {};
+    body.append(el('tr', {},
+      el('td', {}, el('strong', {}, m.account)),
+      el('td', {}, tierChip(m.from), '→ ', tierChip(m.to), el('span', { class: up ? 'move-up' : 'move-down' }, up ? '▲ up' : '▼ down')),
+      el('td', { class: 'num' }, `${num(m.old_score, 1)} → ${num(m.new_score, 1)}`),
+      el('td', {}, sig.fit_tier ? tierChip(sig.fit_tier) : '–', el('span', { class: 'muted' }, `${num(sig.fit_score, 1)}${sig.firmographics === 'asserted' ? ' · asserted' : ''}`))));
+  }
+  $('movers-title').textContent = `Accounts that would change tier (${c.movers_total})`;
+  $('movers-note').textContent = `${c.movers_total > MOVERS_SHOWN ? `the ${MOVERS_SHOWN} biggest moves of ${c.movers_total} (all of them at /api/calibration)` : 'biggest moves first'}; `
+    + 'each fit score is on its own revision\'s scale (a calibrated revision\'s points are log-odds: +10 double the odds of winning)';
+}
+
+function renderCalibration(c) {
+  const summary = $('calibration-summary');
+  const note = $('calibration-note');
+  const warnings = $('calibration-warnings');
+  const body = $('calibration-body');
+  summary.replaceChildren();
+  note.replaceChildren();
+  warnings.hidden = true;
+  body.hidden = true;
+  if (!c) { summary.textContent = 'The calibration view could not be loaded.'; return; }
+  if (c.status === 'no_candidate') {
+    $('calibration-title').textContent = 'Candidate revision';
+    summary.append(el('span', { class: 'muted' }, 'No candidate revision loaded. '),
+      'To see how a calibrated revision would re-tier these accounts before adopting it, start the collector with ',
+      el('code', {}, 'buyerpath serve --candidate playbook.r2.json --accounts crm.csv'),
+      ' (', el('code', {}, 'buyerpath calibrate fit'), ' writes the revision; the accounts file is the CRM export).');
+    return;
+  }
+  if (c.status === 'error') { summary.textContent = `The candidate could not be compared: ${c.error}`; return; }
+  $('calibration-title').textContent = `Candidate revision ${c.candidate.revision}`;
+  $('calibration-hint').textContent = `${c.candidate.path} · ${c.candidate.id} r${c.candidate.revision} vs r${c.current.revision} in use · as of ${when(c.as_of)}`;
+  if (c.warnings.length) {
+    warnings.replaceChildren(...c.warnings.map((w) => el('li', {}, w)));
+    warnings.hidden = false;
+  }
+  if (c.status === 'no_firmographics') {
+    summary.append(`Candidate revision ${c.candidate.revision} is loaded, but the ${num(c.accounts)} accounts cannot be re-scored: `,
+      'the store\'s signals carry each account\'s fit as it was decided (tier, score, top reasons), not the firmographics behind it. Restart with ',
+      el('code', {}, '--accounts crm.csv'), ' (the CRM export or an account list).');
+    return;
+  }
+  summary.append(`Candidate revision ${c.candidate.revision} would move `,
+    el('strong', { class: 'up' }, `${num(c.up)} account${c.up === 1 ? '' : 's'} up`), ', ',
+    el('strong', { class: 'down' }, `${num(c.down)} down`), `; ${num(c.same)} would keep their tier.`);
+  const f = c.firmographics;
+  note.textContent = `${num(c.scored)} of ${num(c.accounts)} accounts re-scored under both revisions on the firmographics of ${f.path} (${num(f.rows)} rows, joined on company.domain): the store's signals carry the fit as decided, not the attributes behind it.`
+    + (c.unscored ? ` ${num(c.unscored)} not in the file: not re-scored (${c.unscored_accounts.slice(0, 5).join(', ')}${c.unscored > 5 ? ', …' : ''}).` : '')
+    + (c.signalled_differs ? ` For ${num(c.signalled_differs)} the tier signalled now differs from the current revision on the file's attributes (an older revision, or what the browser knew).` : '');
+  body.hidden = false;
+  calibrationMatrix(c);
+  calibrationMovers(c);
+}
+
 // ---------- funnel ----------
 
 function funnelChart(report) {
@@ -285,16 +378,18 @@ function fillRevisions(funnel) {
 
 async function load() {
   try {
-    const [accounts, funnel, health] = await Promise.all([
+    const [accounts, funnel, health, calibration] = await Promise.all([
       getJson('/api/accounts', query()),
       getJson('/api/funnel', query()),
       getJson('/api/health').catch(() => null),
+      getJson('/api/calibration', query()).catch(() => null),
     ]);
     $('error').hidden = true;
     if (!state.asOf) $('as-of').value = accounts.as_of.slice(0, 19);
     const report = fillRevisions(funnel);
     kpis(accounts, report, health);
     renderAccounts(accounts);
+    renderCalibration(calibration);
     funnelChart(report);
     transitions(report);
     holdoutChart(report);

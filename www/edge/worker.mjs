@@ -9,14 +9,16 @@
 //
 // Privacy: consent comes from the banner's `bp_consent` cookie (`none` when
 // absent): at `none` nothing is read, stored or sent. `Sec-GPC: 1` caps the
-// consent at `anonymous` and sends no signal. A malformed or tampered state
-// cookie starts a fresh visitor; it never fails the request (nor does a
+// consent at `anonymous` and sends no signal. A malformed, tampered or stale state
+// cookie (idle past its 180-day lifetime: a replay) starts a fresh visitor; it never fails the request (nor does a
 // missing playbook or an engine error: the page is then served as built).
 //
 // Bindings (wrangler.toml): ASSETS (the built site, run_worker_first), BP_KV
 // (the playbook and the organisation records), STATE_SECRET (secret),
-// COLLECTOR_URL, WRITE_KEY, DEMO_SWITCHER, INSPECTOR, PLAYBOOK_TTL_SECONDS,
-// PERSONALIZE.
+// COLLECTOR_URL, WRITE_KEY (the edge's own signals; make it a secret the
+// collector trusts with --trusted-write-key), BROWSER_WRITE_KEY (the public
+// key the browser's batches are proxied under), DEMO_SWITCHER, INSPECTOR,
+// PLAYBOOK_TTL_SECONDS, PERSONALIZE.
 
 import { Engine } from 'buyerpath';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
@@ -217,7 +219,10 @@ async function batch(request, env) {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
-      Authorization: request.headers.get('Authorization') || basicAuth(env.WRITE_KEY || 'demo-write-key'),
+      // The browser's batches go on under a client key, never the edge's own
+      // (which the collector may trust: --trusted-write-key): what a browser
+      // sends stays client-asserted.
+      Authorization: request.headers.get('Authorization') || basicAuth(env.BROWSER_WRITE_KEY || 'demo-write-key'),
     },
     body,
   });
@@ -256,7 +261,9 @@ async function personalise(request, env, ctx, asset, url) {
   let stateStatus = 'fresh';
   if (consent !== 'none' && cookies[STATE_COOKIE]) {
     try {
-      visitor = engine.decode(cookies[STATE_COOKIE], { secret });
+      // Signed (a forged cookie fails its HMAC) and fresh: a state idle for
+      // longer than the cookie lives is an old cookie presented again.
+      visitor = engine.decode(cookies[STATE_COOKIE], { secret, now, maxIdleMs: STATE_MAX_AGE * 1000 });
       stateStatus = visitor.migrated ? 'migrated' : 'ok';
     } catch (err) {
       stateStatus = `rejected:${(err && err.code) || 'error'}`;

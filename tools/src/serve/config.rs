@@ -19,9 +19,16 @@ pub struct Args {
     /// Directory of static files to serve at `/` (default: `www/dist` if it exists).
     #[arg(long)]
     pub www: Option<PathBuf>,
-    /// A write key clients must present (repeatable).
+    /// A write key clients must present (repeatable). What arrives under it is
+    /// stored as client-asserted: a browser can send anything its page can.
     #[arg(long = "write-key", default_value = "demo-write-key")]
     pub write_keys: Vec<String>,
+    /// A write key for server-side senders (the edge worker, a backend) whose
+    /// firmographics come from the server's own sources, never from the
+    /// browser (repeatable; keep it secret). Their signals are stored as
+    /// verified and only they set an account's fit in the views.
+    #[arg(long = "trusted-write-key")]
+    pub trusted_write_keys: Vec<String>,
     /// An origin allowed to call the collector from another site, such as
     /// `https://www.example.com` (repeatable; exact match, never `*`).
     #[arg(long = "cors-origin")]
@@ -39,6 +46,32 @@ pub struct Args {
     /// Testing aid: hold every commit this long (to fill the queue).
     #[arg(long, hide = true, default_value_t = 0)]
     pub commit_delay_ms: u64,
+    /// A client must send a request's headers within this time (ms), or the
+    /// connection is closed (slowloris; idle keep-alive connections too).
+    #[arg(long, default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// A client must send a request's body within this time (ms), or gets 408.
+    #[arg(long, default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+    /// How long the writer waits for a database lock held by another process
+    /// before answering 503 (ms).
+    #[arg(long, default_value_t = 5_000)]
+    pub busy_timeout_ms: u64,
+    /// Testing aid: cap the database at this many pages (SQLite
+    /// `max_page_count`) to simulate a full disk.
+    #[arg(long, hide = true)]
+    pub max_db_pages: Option<u64>,
+    /// A calibrated playbook revision to review before adopting it
+    /// (`buyerpath calibrate fit` writes one): the dashboard shows how many
+    /// accounts it would move up or down a tier.
+    #[arg(long)]
+    pub candidate: Option<PathBuf>,
+    /// The accounts' firmographics for that review: a CRM export or account
+    /// list (CSV or JSONL, the columns of `calibrate fit`), joined to the
+    /// store's accounts on `company.domain`. The signals carry the fit as
+    /// decided, not the attributes behind it.
+    #[arg(long, requires = "candidate")]
+    pub accounts: Option<PathBuf>,
 }
 
 /// SQLite's `synchronous` setting for the writer.
@@ -57,11 +90,15 @@ pub struct Config {
     pub db: PathBuf,
     pub www: Option<PathBuf>,
     pub write_keys: Vec<String>,
+    pub trusted_write_keys: Vec<String>,
     pub cors_origins: Vec<String>,
     pub playbook: PlaybookMeta,
     pub queue: usize,
-    pub synchronous: Synchronous,
-    pub commit_delay: Duration,
+    pub store: super::store::Options,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// `--candidate` (and `--accounts`), when given.
+    pub calibration: Option<std::sync::Arc<super::views::calibration::Setup>>,
 }
 
 impl Config {
@@ -80,6 +117,22 @@ impl Config {
         if write_keys.iter().any(String::is_empty) {
             bail!("--write-key: a write key cannot be empty");
         }
+        let trusted_write_keys: Vec<String> = args
+            .trusted_write_keys
+            .into_iter()
+            .map(|k| k.trim().to_string())
+            .collect();
+        if trusted_write_keys.iter().any(String::is_empty) {
+            bail!("--trusted-write-key: a write key cannot be empty");
+        }
+        if trusted_write_keys.iter().any(|k| write_keys.contains(k)) {
+            bail!(
+                "--trusted-write-key: a key cannot be both trusted and a client key (--write-key)"
+            );
+        }
+        if args.header_timeout_ms == 0 || args.body_timeout_ms == 0 {
+            bail!("--header-timeout-ms and --body-timeout-ms must be at least 1");
+        }
         let mut cors_origins = Vec::new();
         for o in args.cors_origins {
             cors_origins.push(check_origin(&o)?);
@@ -92,11 +145,23 @@ impl Config {
             db: args.db,
             www,
             write_keys,
+            trusted_write_keys,
             cors_origins,
             playbook: PlaybookMeta::load(&args.playbook)?,
             queue: args.queue,
-            synchronous: args.synchronous,
-            commit_delay: Duration::from_millis(args.commit_delay_ms),
+            store: super::store::Options {
+                synchronous: args.synchronous,
+                commit_delay: Duration::from_millis(args.commit_delay_ms),
+                busy_timeout: Duration::from_millis(args.busy_timeout_ms),
+                max_pages: args.max_db_pages,
+            },
+            header_timeout: Duration::from_millis(args.header_timeout_ms),
+            body_timeout: Duration::from_millis(args.body_timeout_ms),
+            calibration: super::views::calibration::Setup::load(
+                args.candidate.as_deref(),
+                args.accounts.as_deref(),
+                &args.playbook,
+            )?,
         })
     }
 }

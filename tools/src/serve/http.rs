@@ -44,6 +44,7 @@ pub fn router(app: Shared) -> Router {
         .route("/api/health", get(health))
         .route("/api/accounts", get(accounts))
         .route("/api/funnel", get(funnel))
+        .route("/api/calibration", get(calibration))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(app.clone(), cors))
         .with_state(app)
@@ -97,8 +98,15 @@ fn basic_user(headers: &HeaderMap) -> Option<Option<String>> {
 }
 
 impl App {
-    fn key_ok(&self, key: &str) -> bool {
-        self.config.write_keys.iter().any(|k| k == key)
+    /// Whether a write key is valid, and whether it is a trusted (server-side) one.
+    fn key_class(&self, key: &str) -> Option<bool> {
+        if self.config.trusted_write_keys.iter().any(|k| k == key) {
+            Some(true)
+        } else if self.config.write_keys.iter().any(|k| k == key) {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
@@ -141,10 +149,13 @@ async fn ingest_request(
 ) -> Response {
     let received_at = iso::now_ms();
     let header_key = basic_user(headers);
-    let header_ok = match &header_key {
-        Some(Some(k)) if app.key_ok(k) => true,
-        Some(_) => return unauthorized(),
-        None => false,
+    let header_class = match &header_key {
+        Some(Some(k)) => match app.key_class(k) {
+            Some(trusted) => Some(trusted),
+            None => return unauthorized(),
+        },
+        Some(None) => return unauthorized(),
+        None => None,
     };
     let too_big = || {
         error(
@@ -161,14 +172,27 @@ async fn ingest_request(
     if declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return too_big();
     }
-    let bytes = match read_body(body).await {
-        Ok(b) => b,
-        Err(BodyError::TooBig) => return too_big(),
-        Err(BodyError::Read) => {
+    // A client trickling its body (slowloris) gets 408 instead of holding the request open.
+    let bytes = match tokio::time::timeout(app.config.body_timeout, read_body(body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(BodyError::TooBig)) => return too_big(),
+        Ok(Err(BodyError::Read)) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read",
             )
+        }
+        Err(_) => {
+            let mut r = error(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} ms",
+                    app.config.body_timeout.as_millis()
+                ),
+            );
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
         }
     };
     // Any content type is read as JSON: navigator.sendBeacon sends text/plain.
@@ -176,16 +200,18 @@ async fn ingest_request(
         None => ingest::batch(&bytes, received_at),
         Some(kind) => ingest::single(&bytes, kind, received_at),
     };
-    let body_ok = match &parsed {
+    let body_class = match &parsed {
         Ok(Parsed {
             write_key: Some(k), ..
-        }) => app.key_ok(k),
-        _ => false,
+        }) => app.key_class(k),
+        _ => None,
     };
-    if !header_ok && !body_ok {
-        return unauthorized();
-    }
-    let parsed = match parsed {
+    // Trusted when a trusted key vouches for the request (header or body).
+    let trusted = match (header_class, body_class) {
+        (None, None) => return unauthorized(),
+        (h, b) => h == Some(true) || b == Some(true),
+    };
+    let mut parsed = match parsed {
         Ok(p) => p,
         Err(reason) => {
             return json_response(
@@ -194,6 +220,9 @@ async fn ingest_request(
             )
         }
     };
+    for row in &mut parsed.rows {
+        row.trusted = trusted;
+    }
     let stats = &app.writer.stats;
     stats
         .rejected
@@ -231,7 +260,25 @@ async fn ingest_request(
                 "rejected": rejected_json(&parsed.rejected),
             }),
         ),
-        Ok(Err(e)) => unavailable(&e),
+        Ok(Err(e)) => match e.fault {
+            // Nothing of the batch was kept; the client keeps it and retries.
+            store::Fault::Full => {
+                let mut r = error(StatusCode::INSUFFICIENT_STORAGE, &e.message);
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                r
+            }
+            store::Fault::Locked => {
+                let mut r = error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("the database is locked by another process: {}", e.message),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+                r
+            }
+            store::Fault::Failed => unavailable(&e.message),
+        },
         Err(_) => unavailable("the writer stopped before committing the batch"),
     }
 }
@@ -283,10 +330,25 @@ async fn health(State(app): State<Shared>) -> Response {
     let s = &app.writer.stats;
     let (depth, capacity) = app.writer.depth();
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let degraded = s.degraded.load(Ordering::Relaxed);
+    let last = s.last_fault.lock().ok().and_then(|l| l.clone()).map(|f| {
+        json!({
+            "kind": f.fault.name(),
+            "message": f.message,
+            "at": iso::format(f.at),
+        })
+    });
     json_response(
         StatusCode::OK,
         &json!({
-            "status": "ok",
+            // `degraded`: the last commit failed (disk full, database locked...):
+            // batches are being refused with 507/503 and nothing of them is kept.
+            "status": if degraded { "degraded" } else { "ok" },
+            "faults": {
+                "commits_failed": n(&s.faults),
+                "events_refused": n(&s.failed_events),
+                "last": last,
+            },
             "events": n(&s.stored),
             "queue": {
                 "batches": depth,
@@ -411,6 +473,22 @@ async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
         move |signals, config, as_of| {
             views::funnel::view(signals, &config.playbook, as_of, revision)
         },
+    )
+    .await
+}
+
+/// What the candidate revision (`--candidate`) would do to the accounts' tiers.
+async fn calibration(State(app): State<Shared>, Query(params): Params) -> Response {
+    if app.config.calibration.is_none() {
+        let body = views::calibration::no_candidate(&app.config.playbook);
+        return json_response(StatusCode::OK, &body);
+    }
+    view(
+        &app,
+        "calibration",
+        &params,
+        false,
+        views::calibration::view,
     )
     .await
 }

@@ -320,6 +320,7 @@ pub fn check(
         original_timestamp: original.or(client_timestamp),
         timestamp,
         payload: String::new(),
+        trusted: false,
     })
 }
 

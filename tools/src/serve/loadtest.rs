@@ -200,11 +200,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 db: db.clone(),
                 www: None,
                 write_keys: vec![args.write_key.clone()],
+                trusted_write_keys: Vec::new(),
                 cors_origins: Vec::new(),
                 playbook: args.playbook.clone(),
                 queue: 256,
                 synchronous: super::config::Synchronous::Normal,
                 commit_delay_ms: 0,
+                header_timeout_ms: 10_000,
+                body_timeout_ms: 30_000,
+                busy_timeout_ms: 5_000,
+                max_db_pages: None,
+                candidate: None,
+                accounts: None,
             })?;
             (server.url.clone(), Some(db), Some(server))
         }

@@ -8,6 +8,7 @@ mod config;
 mod http;
 mod ingest;
 mod iso;
+mod listen;
 pub mod loadtest;
 mod static_files;
 mod store;
@@ -17,7 +18,7 @@ pub use config::Args;
 use config::Config;
 
 use anyhow::{Context as _, Result};
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -59,6 +60,12 @@ fn banner(addr: SocketAddr, config: &Config, events: u64) {
     if !config.cors_origins.is_empty() {
         println!("  cors       {}", config.cors_origins.join(", "));
     }
+    if let Some(c) = &config.calibration {
+        println!(
+            "  candidate  {}  (review: {url}/api/calibration, dashboard)",
+            c.describe()
+        );
+    }
     println!("Stop with Ctrl-C (or SIGTERM): queued events are committed first.");
 }
 
@@ -98,12 +105,8 @@ where
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
-    let (writer, thread) = store::start(
-        &config.db,
-        config.synchronous,
-        config.queue,
-        config.commit_delay,
-    )?;
+    let (writer, thread) = store::start(&config.db, &config.store, config.queue)?;
+    let header_timeout = config.header_timeout;
     let addr = listener.local_addr()?;
     ready(addr, &config, writer.stats.stored.load(Ordering::Relaxed));
     let app = Arc::new(http::App {
@@ -119,9 +122,7 @@ where
         println!("buyerpath serve: stopping: no new connections; committing what is queued");
         let _ = stopping_tx.send(());
     };
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(signal)
-        .into_future();
+    let server = listen::serve(listener, router, header_timeout, signal);
     let grace = async {
         if stopping_rx.await.is_ok() {
             tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -19,10 +19,10 @@
 
 use super::config::Synchronous;
 use anyhow::{Context as _, Result};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -44,23 +44,39 @@ CREATE TABLE IF NOT EXISTS events (
     sent_at            INTEGER,                    -- client clock when the batch left
     original_timestamp INTEGER,                    -- client clock when the event happened
     timestamp          INTEGER NOT NULL,           -- corrected: received_at - (sent_at - original_timestamp)
-    payload            TEXT NOT NULL               -- the event as received (less any writeKey)
+    payload            TEXT NOT NULL,              -- the event as received (less any writeKey)
+    trust              TEXT NOT NULL DEFAULT 'asserted' -- 'verified': sent with a trusted (server-side) write key
 );
 CREATE VIEW IF NOT EXISTS events_readable AS
-SELECT message_id, type, event, anonymous_id, user_id, account, playbook_id, playbook_revision,
+SELECT message_id, type, event, anonymous_id, user_id, account, playbook_id, playbook_revision, trust,
        strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch') AS received_at,
        strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch') AS sent_at,
        strftime('%Y-%m-%dT%H:%M:%fZ', original_timestamp / 1000.0, 'unixepoch') AS original_timestamp,
        strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch') AS timestamp,
        payload
 FROM events;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 ";
+
+/// Databases written before the `trust` column: everything in them was client-asserted.
+const MIGRATE_TRUST: &str = "ALTER TABLE events ADD COLUMN trust TEXT NOT NULL DEFAULT 'asserted'";
 
 const INSERT: &str =
     "INSERT OR IGNORE INTO events (message_id, type, event, anonymous_id, user_id, account,
-    playbook_id, playbook_revision, received_at, sent_at, original_timestamp, timestamp, payload)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    playbook_id, playbook_revision, received_at, sent_at, original_timestamp, timestamp, payload, trust)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// How the writer opens and runs the database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub synchronous: Synchronous,
+    /// Testing aid: hold every commit this long.
+    pub commit_delay: Duration,
+    /// How long to wait for a lock another process holds before failing the batch.
+    pub busy_timeout: Duration,
+    /// Testing aid: SQLite `max_page_count` (a full disk, simulated).
+    pub max_pages: Option<u64>,
+}
 
 /// One validated event, ready to insert.
 #[derive(Debug, Clone)]
@@ -78,6 +94,8 @@ pub struct Row {
     pub original_timestamp: Option<i64>,
     pub timestamp: i64,
     pub payload: String,
+    /// Sent with a trusted (server-side) write key: its firmographics are facts.
+    pub trusted: bool,
 }
 
 /// What one batch became once committed.
@@ -98,8 +116,56 @@ pub enum QueueError {
     Closed,
 }
 
+/// Why a batch was not stored (nothing of it was: the transaction rolled back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The disk (or the database's size cap) is full: 507.
+    Full,
+    /// Another process holds the database lock: 503, retry.
+    Locked,
+    /// Any other database error: 503.
+    Failed,
+}
+
+impl Fault {
+    /// The name reported in `/api/health`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Full => "disk_full",
+            Fault::Locked => "database_locked",
+            Fault::Failed => "database_error",
+        }
+    }
+
+    fn of(e: &rusqlite::Error) -> Fault {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Fault::Full,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Fault::Locked,
+            _ => Fault::Failed,
+        }
+    }
+}
+
+/// A batch the database could not store, and why.
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    pub fault: Fault,
+    pub message: String,
+}
+
+/// The last fault, for `/api/health`.
+#[derive(Debug, Clone)]
+pub struct FaultRecord {
+    pub fault: Fault,
+    pub message: String,
+    /// When it happened (ms since the epoch).
+    pub at: i64,
+}
+
+type Reply = oneshot::Sender<Result<Stored, StoreError>>;
+
 enum Msg {
-    Batch(Vec<Row>, oneshot::Sender<Result<Stored, String>>),
+    Batch(Vec<Row>, Reply),
     Shutdown,
 }
 
@@ -116,6 +182,14 @@ pub struct Stats {
     pub throttled: AtomicU64,
     /// Events waiting for the writer.
     pub queued_events: AtomicUsize,
+    /// Commits that failed (their batches were answered 503/507, nothing kept).
+    pub faults: AtomicU64,
+    /// Events in those batches.
+    pub failed_events: AtomicU64,
+    /// The last commit failed (cleared by the next one that succeeds).
+    pub degraded: AtomicBool,
+    /// The last fault.
+    pub last_fault: Mutex<Option<FaultRecord>>,
 }
 
 /// The handle request handlers use to reach the writer.
@@ -131,7 +205,7 @@ impl Writer {
     pub fn submit(
         &self,
         rows: Vec<Row>,
-    ) -> Result<oneshot::Receiver<Result<Stored, String>>, QueueError> {
+    ) -> Result<oneshot::Receiver<Result<Stored, StoreError>>, QueueError> {
         let (reply, rx) = oneshot::channel();
         let n = rows.len();
         // Counted before sending so the writer's decrement can never come first.
@@ -165,11 +239,11 @@ impl Writer {
 /// Opens (or creates) the database and starts the writer thread.
 pub fn start(
     path: &Path,
-    synchronous: Synchronous,
+    options: &Options,
     queue: usize,
-    commit_delay: Duration,
 ) -> Result<(Writer, JoinHandle<Result<()>>)> {
-    let conn = open_writer(path, synchronous)?;
+    let conn = open_writer(path, options)?;
+    let commit_delay = options.commit_delay;
     let stored: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
     let stats = Arc::new(Stats::default());
     stats
@@ -190,7 +264,7 @@ pub fn start(
     ))
 }
 
-fn open_writer(path: &Path, synchronous: Synchronous) -> Result<Connection> {
+fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
     let conn = Connection::open(path)
         .with_context(|| format!("opening the database {}", path.display()))?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -200,16 +274,27 @@ fn open_writer(path: &Path, synchronous: Synchronous) -> Result<Connection> {
             path.display()
         );
     }
-    let sync = match synchronous {
+    let sync = match options.synchronous {
         Synchronous::Normal => "NORMAL",
         Synchronous::Full => "FULL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;
-         PRAGMA wal_autocheckpoint=4000;"
+        "PRAGMA synchronous={sync}; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4000;"
     ))?;
+    conn.busy_timeout(options.busy_timeout)?;
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('events')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if !columns.is_empty() && !columns.iter().any(|c| c == "trust") {
+        conn.execute_batch(MIGRATE_TRUST)
+            .with_context(|| format!("adding the trust column to {}", path.display()))?;
+    }
     conn.execute_batch(SCHEMA)
         .with_context(|| format!("creating the schema in {}", path.display()))?;
+    if let Some(pages) = options.max_pages {
+        conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(()))?;
+    }
     Ok(conn)
 }
 
@@ -271,6 +356,7 @@ fn writer_loop(
         match outcome {
             Ok(per_batch) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.degraded.store(false, Ordering::Relaxed);
                 for ((_, reply), stored) in group.into_iter().zip(per_batch) {
                     stats
                         .inserted
@@ -285,10 +371,31 @@ fn writer_loop(
                 }
             }
             Err(e) => {
-                let msg = format!("the database could not store the batch: {e}");
-                eprintln!("buyerpath serve: {msg}");
+                // Nothing of the group was kept (the transaction rolled back):
+                // every batch in it is answered with the fault, none acknowledged.
+                let fault = Fault::of(&e);
+                let message = format!("the database could not store the batch: {e}");
+                eprintln!(
+                    "buyerpath serve: {} ({events} events refused): {message}",
+                    fault.name()
+                );
+                stats.faults.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .failed_events
+                    .fetch_add(events as u64, Ordering::Relaxed);
+                stats.degraded.store(true, Ordering::Relaxed);
+                if let Ok(mut last) = stats.last_fault.lock() {
+                    *last = Some(FaultRecord {
+                        fault,
+                        message: message.clone(),
+                        at: super::iso::now_ms(),
+                    });
+                }
                 for (_, reply) in group {
-                    let _ = reply.send(Err(msg.clone()));
+                    let _ = reply.send(Err(StoreError {
+                        fault,
+                        message: message.clone(),
+                    }));
                 }
             }
         }
@@ -302,7 +409,7 @@ fn writer_loop(
     Ok(())
 }
 
-type Group = Vec<(Vec<Row>, oneshot::Sender<Result<Stored, String>>)>;
+type Group = Vec<(Vec<Row>, Reply)>;
 
 /// Inserts a group of batches in one transaction; nothing is kept if any step fails.
 fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>> {
@@ -327,6 +434,7 @@ fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>>
                     r.original_timestamp,
                     r.timestamp,
                     r.payload,
+                    if r.trusted { "verified" } else { "asserted" },
                 ])?;
                 if n == 1 {
                     s.inserted += 1;

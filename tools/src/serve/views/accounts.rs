@@ -38,6 +38,11 @@ struct Account {
     tier: Option<String>,
     fit_score: Option<f64>,
     qualified: Option<bool>,
+    /// Some signal came with a trusted (server-side) write key: `tier`,
+    /// `fit_score` and `qualified` are then taken from those signals only.
+    verified: bool,
+    /// The latest fit a client asserted (`tier`, `fit_score`), shown as a claim.
+    claimed: Option<(Option<String>, Option<f64>)>,
     visitors: BTreeMap<String, Visitor>,
     stage: Option<(String, i64)>,
     history: Vec<Value>,
@@ -88,9 +93,23 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
         let v = a.visitors.entry(s.visitor.clone()).or_default();
         match s.kind {
             Kind::Classified => {
-                a.tier = s.props.fit_tier.clone().or(a.tier.take());
-                a.fit_score = s.props.fit_score.or(a.fit_score);
-                a.qualified = s.props.qualified.or(a.qualified);
+                // Firmographic fit is a fact only from a trusted sender; a
+                // client's (anything a browser sends) is a claim that never
+                // overrides a verified fit.
+                if s.trusted && !a.verified {
+                    a.verified = true;
+                    a.tier = None;
+                    a.fit_score = None;
+                    a.qualified = None;
+                }
+                if s.trusted || !a.verified {
+                    a.tier = s.props.fit_tier.clone().or(a.tier.take());
+                    a.fit_score = s.props.fit_score.or(a.fit_score);
+                    a.qualified = s.props.qualified.or(a.qualified);
+                }
+                if !s.trusted {
+                    a.claimed = Some((s.props.fit_tier.clone(), s.props.fit_score));
+                }
                 a.playbook = Some((s.playbook_id.clone(), s.revision));
                 if let Some(w) = s.props.seniority_weight {
                     v.weight = Some(w);
@@ -179,6 +198,12 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
                 "fit_tier": a.tier,
                 "fit_score": a.fit_score,
                 "qualified": a.qualified,
+                // `verified`: the fit comes from a trusted (server-side) sender;
+                // `asserted`: only clients (browsers) reported it.
+                "firmographics": if a.verified { "verified" } else { "asserted" },
+                "claimed_fit": a.claimed.as_ref()
+                    .filter(|(t, sc)| !a.verified || *t != a.tier || *sc != a.fit_score)
+                    .map(|(t, sc)| json!({"fit_tier": t, "fit_score": sc})),
                 "engagement": round(now, 1),
                 "stage": a.stage.as_ref().map(|(id, since)| json!({
                     "id": id, "label": meta.stage_label(id), "since": iso::format(*since),
@@ -207,7 +232,8 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
                 "playbook": a.playbook.as_ref().map(|(id, rev)| json!({"id": id, "revision": rev})),
             });
             (
-                meta.tier_rank(a.tier.as_deref()),
+                // Verified fit ranks ahead of an asserted one in the same tier.
+                meta.tier_rank(a.tier.as_deref()) * 2 + usize::from(!a.verified),
                 now,
                 a.last_seen,
                 name,
@@ -262,6 +288,7 @@ mod tests {
             revision: Some(1),
             ts,
             props: serde_json::from_value(props).unwrap(),
+            trusted: false,
         }
     }
 

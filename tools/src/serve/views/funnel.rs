@@ -384,6 +384,7 @@ mod tests {
             revision: Some(1),
             ts,
             props: serde_json::from_value(props).unwrap(),
+            trusted: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! each signal) and never recompute a classification.
 
 pub mod accounts;
+pub mod calibration;
 pub mod funnel;
 
 use anyhow::Result;
@@ -54,6 +55,8 @@ pub struct Signal {
     /// The corrected timestamp, ms since the epoch.
     pub ts: i64,
     pub props: Props,
+    /// Sent with a trusted (server-side) write key; otherwise client-asserted.
+    pub trusted: bool,
 }
 
 impl Signal {
@@ -154,7 +157,8 @@ pub fn load(conn: &Connection, as_of: i64, recommendations: bool) -> Result<Vec<
     let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
     let sql = format!(
         "SELECT coalesce(anonymous_id, user_id), event, account, playbook_id, playbook_revision, timestamp,
-                CASE WHEN ?2 = 0 AND event = 'Content Recommended' THEN NULL ELSE payload END
+                CASE WHEN ?2 = 0 AND event = 'Content Recommended' THEN NULL ELSE payload END,
+                trust = 'verified'
          FROM events WHERE type = 'track' AND event IN ({}) AND timestamp <= ?1
          ORDER BY timestamp, rowid",
         names.join(", ")
@@ -179,6 +183,7 @@ pub fn load(conn: &Connection, as_of: i64, recommendations: bool) -> Result<Vec<
             revision: r.get(4)?,
             ts: r.get(5)?,
             props,
+            trusted: r.get(7)?,
         });
     }
     Ok(out)

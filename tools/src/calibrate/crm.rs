@@ -1,0 +1,394 @@
+//! Reading a CRM export (CSV or JSONL): one row per account or opportunity,
+//! attributes named as in the playbook (`company.industry`, `account.tier`,
+//! `campaign.medium`, `bant.budget`, `person.title`), an `outcome`, and
+//! optional `id`, `closed_at` and `amount`.
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// What happened to the account or opportunity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Won,
+    Lost,
+    Churned,
+    Renewed,
+    Expanded,
+    /// Still open: not used to learn.
+    Open,
+}
+
+impl Outcome {
+    /// Every outcome with the spellings accepted for it (after lower-casing
+    /// and turning spaces and hyphens into underscores).
+    const NAMES: [(Outcome, &'static [&'static str]); 6] = [
+        (Outcome::Won, &["won", "closed_won", "win", "closedwon"]),
+        (
+            Outcome::Lost,
+            &["lost", "closed_lost", "loss", "closedlost"],
+        ),
+        (
+            Outcome::Churned,
+            &["churned", "churn", "cancelled", "canceled"],
+        ),
+        (Outcome::Renewed, &["renewed", "renewal", "renew"]),
+        (
+            Outcome::Expanded,
+            &["expanded", "expansion", "upsell", "upsold"],
+        ),
+        (
+            Outcome::Open,
+            &["open", "pipeline", "in_progress", "active"],
+        ),
+    ];
+
+    /// Parses an outcome cell.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        let k = s.trim().to_lowercase().replace([' ', '-'], "_");
+        Self::NAMES
+            .iter()
+            .find(|(_, names)| names.contains(&k.as_str()))
+            .map(|(o, _)| *o)
+    }
+
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(o, _)| *o == self)
+            .and_then(|(_, n)| n.first())
+            .copied()
+            .unwrap_or("open")
+    }
+}
+
+/// One closed row of the export.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// 1-based line (CSV: including the header) for messages.
+    pub line: usize,
+    /// `id` column, else `company.domain`, else the line.
+    pub id: String,
+    pub company: Map<String, Value>,
+    pub account: Map<String, Value>,
+    /// `source`, `medium`, `name`.
+    pub campaign: Map<String, Value>,
+    /// BANT answers by dimension id (`budget` → `50k_250k`).
+    pub bant: Map<String, Value>,
+    pub title: Option<String>,
+    pub outcome: Outcome,
+    pub positive: bool,
+    pub closed_at: Option<String>,
+    pub amount: Option<f64>,
+}
+
+/// A whole export.
+#[derive(Debug, Clone, Default)]
+pub struct Export {
+    pub records: Vec<Record>,
+    /// Rows still open (skipped).
+    pub open: usize,
+    /// Attribute columns (dotted names) seen.
+    pub columns: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads a CSV (`.csv`) or JSONL (`.jsonl`, `.ndjson`, or content starting with `{`) export.
+pub fn read(path: &Path, positive: &[Outcome]) -> Result<Export> {
+    let rows = read_rows(path)?;
+    let export = build(rows, positive, false)
+        .with_context(|| format!("in the CRM export {}", path.display()))?;
+    Ok(export)
+}
+
+/// Reads a list of current accounts in the export's format (CSV or JSONL,
+/// the same columns): every row is kept, open or closed, and `outcome` may
+/// be missing (such a row counts as open).
+pub fn read_accounts(path: &Path) -> Result<Export> {
+    let rows = read_rows(path)?;
+    build(rows, &[], true).with_context(|| format!("in the accounts file {}", path.display()))
+}
+
+fn read_rows(path: &Path) -> Result<Vec<FlatRow>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the CRM export {}", path.display()))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let jsonl = match ext.as_str() {
+        "csv" => false,
+        "jsonl" | "ndjson" | "json" => true,
+        _ => text.trim_start().starts_with('{'),
+    };
+    if jsonl {
+        jsonl_rows(&text)
+    } else {
+        csv_rows(&text)
+    }
+}
+
+/// A row as flat (dotted name → value) pairs, with its line.
+type FlatRow = (usize, Vec<(String, Value)>);
+
+fn csv_rows(text: &str) -> Result<Vec<FlatRow>> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = r
+        .headers()
+        .context("reading the CSV header")?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("line {line}: not a valid CSV row"))?;
+        let mut row = Vec::new();
+        for (h, cell) in headers.iter().zip(rec.iter()) {
+            if let Some(v) = cell_value(h, cell) {
+                row.push((h.clone(), v));
+            }
+        }
+        out.push((line, row));
+    }
+    Ok(out)
+}
+
+/// A CSV cell as JSON: empty → absent; `a;b` (or `a|b`) → a list; numbers and
+/// booleans typed; everything else a string. `outcome`, `id` and dates stay text.
+fn cell_value(column: &str, cell: &str) -> Option<Value> {
+    let c = cell.trim();
+    if c.is_empty() || c.eq_ignore_ascii_case("null") || c.eq_ignore_ascii_case("n/a") {
+        return None;
+    }
+    if !column.contains('.') && column != "amount" {
+        return Some(Value::from(c));
+    }
+    if c.contains(';') || c.contains('|') {
+        let items: Vec<Value> = c
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Value::from)
+            .collect();
+        return Some(Value::Array(items));
+    }
+    if let Ok(x) = c.replace('_', "").parse::<f64>() {
+        if x.is_finite() && !c.starts_with('+') {
+            return Some(Value::from(x));
+        }
+    }
+    match c.to_ascii_lowercase().as_str() {
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        _ => Some(Value::from(c)),
+    }
+}
+
+fn jsonl_rows(text: &str) -> Result<Vec<FlatRow>> {
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let line = i + 1;
+        if l.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(l).with_context(|| format!("line {line}: not valid JSON"))?;
+        let Value::Object(m) = v else {
+            bail!("line {line}: expected a JSON object per line");
+        };
+        let mut row = Vec::new();
+        flatten("", &m, &mut row);
+        out.push((line, row));
+    }
+    Ok(out)
+}
+
+/// Nested objects (`{"company": {"industry": ...}}`) become dotted names.
+fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
+    for (k, v) in m {
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Null => {}
+            Value::Object(inner) => flatten(&name, inner, out),
+            Value::String(s) if s.trim().is_empty() => {}
+            v => out.push((name, v.clone())),
+        }
+    }
+}
+
+const CAMPAIGN_KEYS: [&str; 3] = ["source", "medium", "name"];
+
+/// `keep_open`: keep open rows (and rows without an outcome) as records too.
+fn build(rows: Vec<FlatRow>, positive: &[Outcome], keep_open: bool) -> Result<Export> {
+    let mut export = Export::default();
+    let mut problems = Vec::new();
+    let mut columns = std::collections::BTreeSet::new();
+    let mut ignored = std::collections::BTreeSet::new();
+    let mut saw_outcome = false;
+    for (line, row) in rows {
+        let mut r = Record {
+            line,
+            id: String::new(),
+            company: Map::new(),
+            account: Map::new(),
+            campaign: Map::new(),
+            bant: Map::new(),
+            title: None,
+            outcome: Outcome::Open,
+            positive: false,
+            closed_at: None,
+            amount: None,
+        };
+        let mut outcome = None;
+        for (name, v) in row {
+            let text = || match &v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match name.split_once('.') {
+                None => match name.as_str() {
+                    "outcome" => {
+                        saw_outcome = true;
+                        outcome = Some(text());
+                    }
+                    "id" | "account_id" | "opportunity_id" => r.id = text(),
+                    "closed_at" | "close_date" | "date" => r.closed_at = Some(text()),
+                    "amount" => r.amount = v.as_f64().or_else(|| text().parse().ok()),
+                    _ => {
+                        ignored.insert(name);
+                    }
+                },
+                Some((scope, key)) => {
+                    let target = match scope {
+                        "company" => Some(&mut r.company),
+                        "account" => Some(&mut r.account),
+                        "bant" => Some(&mut r.bant),
+                        "campaign" if CAMPAIGN_KEYS.contains(&key) => Some(&mut r.campaign),
+                        "person" if key == "title" => {
+                            r.title = Some(text());
+                            columns.insert(name);
+                            continue;
+                        }
+                        _ => None,
+                    };
+                    match target {
+                        Some(m) => {
+                            set_path(m, key, v);
+                            columns.insert(name);
+                        }
+                        None => {
+                            ignored.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+        if r.id.is_empty() {
+            r.id = r
+                .company
+                .get("domain")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("line {line}"), str::to_string);
+        }
+        match outcome.as_deref().map(|o| (o, Outcome::parse(o))) {
+            None | Some((_, Some(Outcome::Open))) if keep_open => {
+                export.open += 1;
+                export.records.push(r);
+            }
+            None => {
+                if saw_outcome || problems.len() < 8 {
+                    problems.push(format!("line {line}: no outcome"));
+                }
+            }
+            Some((o, None)) => problems.push(format!(
+                "line {line}: unknown outcome `{o}`: expected won, lost, churned, renewed, expanded or open"
+            )),
+            Some((_, Some(Outcome::Open))) => export.open += 1,
+            Some((_, Some(o))) => {
+                r.outcome = o;
+                r.positive = positive.contains(&o);
+                export.records.push(r);
+            }
+        }
+    }
+    if !saw_outcome && !keep_open {
+        bail!(
+            "there is no `outcome` column (won, lost, churned, renewed, expanded or open); columns found: {}",
+            columns.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !problems.is_empty() {
+        let n = problems.len();
+        problems.truncate(10);
+        bail!(
+            "{n} row(s) cannot be used:\n  {}{}",
+            problems.join("\n  "),
+            if n > 10 { "\n  ..." } else { "" }
+        );
+    }
+    for name in ignored {
+        let hint = match name.split_once('.') {
+            Some(("person", _)) => "only person.title is read (seniority comes from the title)",
+            Some(("campaign", _)) => {
+                "only campaign.source, campaign.medium and campaign.name exist"
+            }
+            _ => "attributes are company.*, account.*, campaign.*, bant.* or person.title",
+        };
+        export
+            .warnings
+            .push(format!("column `{name}` is ignored: {hint}"));
+    }
+    export.columns = columns.into_iter().collect();
+    Ok(export)
+}
+
+/// Sets `a.b.c` inside a map, creating objects on the way.
+fn set_path(m: &mut Map<String, Value>, key: &str, v: Value) {
+    match key.split_once('.') {
+        None => {
+            m.insert(key.to_string(), v);
+        }
+        Some((head, rest)) => {
+            let entry = m
+                .entry(head.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = entry {
+                set_path(inner, rest, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_typed() {
+        assert_eq!(
+            cell_value("company.employees", "250"),
+            Some(Value::from(250.0))
+        );
+        assert_eq!(
+            cell_value("company.tech", "snowflake;dbt"),
+            Some(serde_json::json!(["snowflake", "dbt"]))
+        );
+        assert_eq!(cell_value("company.region", ""), None);
+        assert_eq!(cell_value("id", "0042"), Some(Value::from("0042")));
+        assert_eq!(Outcome::parse("Closed Won"), Some(Outcome::Won));
+        assert_eq!(Outcome::parse("maybe"), None);
+    }
+}

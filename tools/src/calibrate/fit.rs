@@ -1,0 +1,585 @@
+//! `buyerpath calibrate fit`: CRM outcomes in, a new playbook revision and a
+//! report out.
+//!
+//! The model stays in the playbook's shape: one 0/1 feature per band (and
+//! per `otherwise`) of every criterion, as the engine matches them; unknown
+//! attributes are the reference level (0 points, as in the engine). An
+//! L2-regularised logistic regression pulls every band toward its current
+//! points (rescaled to log-odds), so thin evidence moves little. Coefficients
+//! become whole points (10 points double the odds), tiers are cut from the
+//! new score distribution, and everything is measured on a held-out split
+//! against the current playbook and a plain logistic regression.
+
+use super::crm::{self, Outcome, Record};
+use super::features::{self, Layout, Scorer};
+use super::generate::Rng;
+use super::logistic::{self, sigmoid};
+use super::metrics::{self, round, TierRow};
+use super::points::{self, POINTS_PER_LOGIT};
+use super::{patch, refuse_overwrite, report};
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Options of `buyerpath calibrate fit`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// The current playbook JSON.
+    #[arg(long)]
+    pub playbook: PathBuf,
+    /// CRM export: CSV or JSONL, one row per account or opportunity.
+    #[arg(long)]
+    pub export: PathBuf,
+    /// The new revision (default: `<playbook>.r<N+1>.json` next to it). Never overwritten without --force.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The readable report (default: `<out>` with `.report.md`; the JSON report goes next to it).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Seed of the learn/held-out split.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Share of rows held out to measure (0.1–0.5).
+    #[arg(long, default_value_t = 0.3)]
+    pub holdout: f64,
+    /// L2 penalty λ: the prior is N(current points, 1/λ) on the log-odds scale.
+    #[arg(long, default_value_t = 2.0)]
+    pub l2: f64,
+    /// Outcomes that count as success (comma-separated).
+    #[arg(long, default_value = "won,renewed,expanded")]
+    pub positive: String,
+    /// Tier shares, best first, in percent (e.g. `10,20,30`); default: the shares the current playbook gives on the same rows.
+    #[arg(long)]
+    pub tier_shares: Option<String>,
+    /// A criterion known for fewer learning rows than this gets a warning.
+    #[arg(long, default_value_t = 50)]
+    pub min_rows: usize,
+}
+
+/// One level (band) in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BandReport {
+    pub band: String,
+    pub accounts: usize,
+    pub won: usize,
+    pub win_rate: Option<f64>,
+    pub old_points: f64,
+    pub new_points: f64,
+}
+
+/// One criterion in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionReport {
+    pub id: String,
+    pub label: String,
+    pub attribute: String,
+    /// Rows where the attribute is known, and their success rate.
+    pub known: usize,
+    pub known_win_rate: Option<f64>,
+    /// Unknown attribute: 0 points.
+    pub unknown: usize,
+    pub unknown_win_rate: Option<f64>,
+    pub bands: Vec<BandReport>,
+    /// Standard deviation of the criterion's points over the learning rows.
+    pub old_importance: f64,
+    pub new_importance: f64,
+    pub warning: Option<String>,
+}
+
+/// AUC of each scorer on the held-out rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aucs {
+    pub current: Option<f64>,
+    pub calibrated: Option<f64>,
+    /// The calibrated model before rounding to points and the 0–100 score.
+    pub calibrated_unrounded: Option<f64>,
+    pub plain_logistic: Option<f64>,
+}
+
+/// The whole report (also written as JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub playbook_id: String,
+    pub old_revision: u64,
+    pub new_revision: u64,
+    pub export: String,
+    pub rows: usize,
+    pub open_skipped: usize,
+    pub successes: usize,
+    pub success_rate: Option<f64>,
+    pub positive: Vec<String>,
+    pub learn_rows: usize,
+    pub test_rows: usize,
+    pub seed: u64,
+    pub l2: f64,
+    pub points_per_logit: f64,
+    /// Log-odds per current point (the scale of the prior).
+    pub current_scale: f64,
+    pub auc: Aucs,
+    pub tiers_current: Vec<TierRow>,
+    pub tiers_calibrated: Vec<TierRow>,
+    pub thresholds_current: Vec<(String, f64)>,
+    pub thresholds_calibrated: Vec<(String, f64)>,
+    pub criteria: Vec<CriterionReport>,
+    pub warnings: Vec<String>,
+    pub out: String,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    if !(0.1..=0.5).contains(&args.holdout) {
+        bail!("--holdout must be between 0.1 and 0.5");
+    }
+    let text = std::fs::read_to_string(&args.playbook)
+        .with_context(|| format!("cannot read the playbook {}", args.playbook.display()))?;
+    let doc: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", args.playbook.display()))?;
+    let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
+    let out = match &args.out {
+        Some(p) => p.clone(),
+        None => default_out(&args.playbook, revision + 1),
+    };
+    let report_md = args
+        .report
+        .clone()
+        .unwrap_or_else(|| out.with_extension("report.md"));
+    let report_json = report_md.with_extension("json");
+    for p in [&out, &report_md, &report_json] {
+        refuse_overwrite(p, args.force)?;
+    }
+    let positive = parse_positive(&args.positive)?;
+    let export = crm::read(&args.export, &positive)?;
+    let (new_text, report) = calibrate(&text, &doc, &export, args, &out)?;
+    std::fs::write(&out, &new_text).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::write(&report_md, report::markdown(&report))
+        .with_context(|| format!("cannot write {}", report_md.display()))?;
+    std::fs::write(&report_json, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("cannot write {}", report_json.display()))?;
+    let f = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{v:.3}"));
+    println!(
+        "held-out AUC: current {}  calibrated {}  plain logistic regression {}",
+        f(report.auc.current),
+        f(report.auc.calibrated),
+        f(report.auc.plain_logistic)
+    );
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    println!(
+        "wrote {} (revision {}), {} and {}",
+        out.display(),
+        report.new_revision,
+        report_md.display(),
+        report_json.display()
+    );
+    println!(
+        "review the report, then `buyerpath check {}` and publish it",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_out(playbook: &Path, revision: u64) -> PathBuf {
+    let stem = playbook
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("playbook");
+    // `playbook.r2.json` → `playbook.r3.json`, not `playbook.r2.r3.json`.
+    let base = match stem.rsplit_once(".r") {
+        Some((b, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => b,
+        _ => stem,
+    };
+    playbook.with_file_name(format!("{base}.r{revision}.json"))
+}
+
+fn parse_positive(s: &str) -> Result<Vec<Outcome>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match Outcome::parse(part) {
+            Some(Outcome::Open) | None => bail!(
+                "--positive: `{part}` is not an outcome: use won, lost, churned, renewed or expanded"
+            ),
+            Some(o) => out.push(o),
+        }
+    }
+    if out.is_empty() {
+        bail!("--positive: name at least one outcome");
+    }
+    Ok(out)
+}
+
+/// A stratified split: the same share of successes and failures held out.
+fn split(y: &[bool], share: f64, seed: u64) -> Vec<bool> {
+    let mut rng = Rng::new(seed);
+    let mut test = vec![false; y.len()];
+    for class in [true, false] {
+        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y.get(i) == Some(&class)).collect();
+        rng.shuffle(&mut idx);
+        let k = (idx.len() as f64 * share).round() as usize;
+        for &i in idx.iter().take(k) {
+            if let Some(t) = test.get_mut(i) {
+                *t = true;
+            }
+        }
+    }
+    test
+}
+
+fn pick<T: Clone>(v: &[T], mask: &[bool], want: bool) -> Vec<T> {
+    v.iter()
+        .zip(mask)
+        .filter(|(_, m)| **m == want)
+        .map(|(x, _)| x.clone())
+        .collect()
+}
+
+/// Log-odds per current point: a one-variable logistic regression of the
+/// outcome on the current raw points (Newton's method).
+fn current_scale(x: &[f64], y: &[bool]) -> f64 {
+    let (mut a, mut k) = (0.0f64, 0.0f64);
+    for _ in 0..50 {
+        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for (&xi, &yi) in x.iter().zip(y) {
+            let p = sigmoid(a + k * xi);
+            let r = p - f64::from(u8::from(yi));
+            let w = p * (1.0 - p);
+            g0 += r;
+            g1 += r * xi;
+            h00 += w;
+            h01 += w * xi;
+            h11 += w * xi * xi;
+        }
+        let det = h00 * h11 - h01 * h01;
+        if det.abs() < 1e-12 {
+            break;
+        }
+        let da = (h11 * g0 - h01 * g1) / det;
+        let dk = (h00 * g1 - h01 * g0) / det;
+        a -= da;
+        k -= dk;
+        if da.abs().max(dk.abs()) < 1e-10 {
+            break;
+        }
+    }
+    if k.is_finite() {
+        k.max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The calibration itself: returns the new playbook text and the report.
+pub fn calibrate(
+    text: &str,
+    doc: &Value,
+    export: &crm::Export,
+    args: &Args,
+    out: &Path,
+) -> Result<(String, Report)> {
+    let records: &[Record] = &export.records;
+    if records.len() < 50 {
+        bail!(
+            "the export has {} closed rows: at least 50 are needed to learn anything (a few hundred to be useful)",
+            records.len()
+        );
+    }
+    let layout = Layout::from_playbook(doc)?;
+    let old = Scorer::new(doc)?;
+    let rows = features::encode(doc, &layout, records)?;
+    let y: Vec<bool> = records.iter().map(|r| r.positive).collect();
+    let successes = y.iter().filter(|b| **b).count();
+    if successes < 10 || records.len() - successes < 10 {
+        bail!(
+            "the export has {successes} successes and {} failures among {} closed rows: at least 10 of each are needed; check --positive",
+            records.len() - successes,
+            records.len()
+        );
+    }
+    let test = split(&y, args.holdout, args.seed);
+    let (learn_rows, test_rows) = (pick(&rows, &test, false), pick(&rows, &test, true));
+    let (learn_y, test_y) = (pick(&y, &test, false), pick(&y, &test, true));
+    let learn_rec = pick(records, &test, false);
+    let test_rec = pick(records, &test, true);
+
+    // The current playbook, as the engine scores it.
+    let old_learn = old.scores(&learn_rec)?;
+    let old_test = old.scores(&test_rec)?;
+    let old_pts = layout.old_points();
+    let raw = |r: &Vec<u32>| -> f64 {
+        r.iter()
+            .filter_map(|&f| old_pts.get(f as usize))
+            .sum::<f64>()
+    };
+    let scale = current_scale(&learn_rows.iter().map(raw).collect::<Vec<_>>(), &learn_y);
+    let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
+
+    let model = logistic::fit(&learn_rows, &learn_y, layout.n_features, args.l2, &prior)?;
+    let plain = logistic::fit(
+        &learn_rows,
+        &learn_y,
+        layout.n_features,
+        1e-3,
+        &vec![0.0; layout.n_features],
+    )?;
+    let new_pts = points::to_points(&model.coef);
+
+    // The new document: points, `otherwise`, weight 1, revision + 1.
+    let mut new_doc = doc.clone();
+    let new_revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0) + 1;
+    if let Some(m) = new_doc.as_object_mut() {
+        m.insert("revision".into(), json!(new_revision));
+    }
+    let crits = new_doc
+        .pointer_mut("/fit/criteria")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| anyhow!("the playbook has no fit.criteria"))?;
+    for (c, spec) in layout.criteria.iter().zip(crits.iter_mut()) {
+        let Some(m) = spec.as_object_mut() else {
+            continue;
+        };
+        if m.contains_key("weight") {
+            m.insert("weight".into(), json!(1));
+        }
+        let nb = c.levels.len() - 1;
+        if let Some(bands) = m.get_mut("bands").and_then(Value::as_array_mut) {
+            for (j, b) in bands.iter_mut().enumerate().take(nb) {
+                if let Some(bm) = b.as_object_mut() {
+                    let p = new_pts.get(c.offset + j).copied().unwrap_or(0.0);
+                    bm.insert("points".into(), json!(p as i64));
+                }
+            }
+        }
+        let o = new_pts.get(c.offset + nb).copied().unwrap_or(0.0);
+        m.insert("otherwise".into(), json!(o as i64));
+    }
+    // Tiers: cut from the new score distribution on the learning rows.
+    let tier_ids: Vec<String> = doc
+        .pointer("/fit/tiers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let old_thresholds: Vec<(String, f64)> = doc
+        .pointer("/fit/tiers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.get("id")?.as_str()?.to_string(), t.get("min")?.as_f64()?)))
+        .collect();
+    let shares = match &args.tier_shares {
+        Some(s) => parse_shares(s, tier_ids.len())?,
+        None => {
+            let current = points::shares(
+                &tier_ids,
+                &old_learn.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+            );
+            // Keep sales capacity as it is, unless a tier is (nearly) empty.
+            if current.iter().all(|s| *s >= 0.02) {
+                current
+            } else {
+                points::default_shares(tier_ids.len())
+            }
+        }
+    };
+    let provisional = Scorer::new(&new_doc)?;
+    let new_learn_scores: Vec<f64> = provisional
+        .scores(&learn_rec)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let mins = points::thresholds(&new_learn_scores, &shares, tier_ids.len());
+    let tiers_json: Vec<Value> = tier_ids
+        .iter()
+        .zip(&mins)
+        .map(|(id, m)| json!({"id": id, "min": *m as i64}))
+        .collect();
+    if let Some(t) = new_doc.pointer_mut("/fit/tiers") {
+        *t = Value::Array(tiers_json);
+    }
+    let new_text = patch::patch(text, &new_doc);
+    // The output must be a valid playbook: compile exactly what is written.
+    let new_parsed: Value = serde_json::from_str(&new_text)?;
+    let new = Scorer::new(&new_parsed).context("the calibrated playbook does not compile")?;
+    let new_learn = new.scores(&learn_rec)?;
+    let new_test = new.scores(&test_rec)?;
+
+    // Measures on the held-out rows.
+    let score_of = |v: &[(f64, String)]| v.iter().map(|(s, _)| *s).collect::<Vec<_>>();
+    let model_p: Vec<f64> = test_rows.iter().map(|r| sigmoid(model.logit(r))).collect();
+    let plain_p: Vec<f64> = test_rows.iter().map(|r| sigmoid(plain.logit(r))).collect();
+    let r4 = |x: Option<f64>| x.map(|v| round(v, 4));
+    let auc = Aucs {
+        current: r4(metrics::auc(&score_of(&old_test), &test_y)),
+        calibrated: r4(metrics::auc(&score_of(&new_test), &test_y)),
+        calibrated_unrounded: r4(metrics::auc(&model_p, &test_y)),
+        plain_logistic: r4(metrics::auc(&plain_p, &test_y)),
+    };
+    let labelled = |v: &[(f64, String)], y: &[bool]| -> Vec<(String, bool)> {
+        v.iter().zip(y).map(|((_, t), b)| (t.clone(), *b)).collect()
+    };
+    // What the integer points predict: intercept + points / (points per logit).
+    let pts_p: Vec<f64> = test_rows
+        .iter()
+        .map(|r| {
+            let z: f64 = r
+                .iter()
+                .filter_map(|&f| new_pts.get(f as usize))
+                .sum::<f64>()
+                / POINTS_PER_LOGIT;
+            sigmoid(model.intercept + z)
+        })
+        .collect();
+    let tiers_current = metrics::tier_table(
+        &tier_ids,
+        &labelled(&old_learn, &learn_y),
+        &labelled(&old_test, &test_y),
+        None,
+    );
+    let tiers_calibrated = metrics::tier_table(
+        &tier_ids,
+        &labelled(&new_learn, &learn_y),
+        &labelled(&new_test, &test_y),
+        Some(&pts_p),
+    );
+
+    // Evidence per criterion (all closed rows) and warnings.
+    let mut warnings: Vec<String> = export.warnings.clone();
+    let mut criteria = Vec::new();
+    for c in &layout.criteria {
+        let in_crit = |r: &Vec<u32>| {
+            r.iter()
+                .map(|&f| f as usize)
+                .find(|&f| f >= c.offset && f < c.offset + c.levels.len())
+        };
+        let mut bands = Vec::new();
+        for (j, l) in c.levels.iter().enumerate() {
+            let f = c.offset + j;
+            let n = rows.iter().filter(|r| in_crit(r) == Some(f)).count();
+            let w = rows
+                .iter()
+                .zip(&y)
+                .filter(|(r, b)| **b && in_crit(r) == Some(f))
+                .count();
+            // `otherwise` with no rows and no points is noise in a report.
+            if l.otherwise && n == 0 && l.old_points == 0.0 && new_pts.get(f) == Some(&0.0) {
+                continue;
+            }
+            bands.push(BandReport {
+                band: l.label.clone(),
+                accounts: n,
+                won: w,
+                win_rate: metrics::rate(w, n),
+                old_points: l.old_points,
+                new_points: new_pts.get(f).copied().unwrap_or(0.0),
+            });
+        }
+        let known = rows.iter().filter(|r| in_crit(r).is_some()).count();
+        let known_w = rows
+            .iter()
+            .zip(&y)
+            .filter(|(r, b)| **b && in_crit(r).is_some())
+            .count();
+        let known_learn = learn_rows.iter().filter(|r| in_crit(r).is_some()).count();
+        let importance = |pts: &[f64]| {
+            let v: Vec<f64> = learn_rows
+                .iter()
+                .map(|r| in_crit(r).and_then(|f| pts.get(f)).copied().unwrap_or(0.0))
+                .collect();
+            round(std_dev(&v), 3)
+        };
+        let warning = if known_learn == 0 {
+            Some(format!(
+                "no row of the export has `{}`: points kept at the current ones (rescaled)",
+                c.attribute
+            ))
+        } else if known_learn < args.min_rows {
+            Some(format!(
+                "only {known_learn} learning rows have `{}` (fewer than {}): points stay close to the current ones",
+                c.attribute, args.min_rows
+            ))
+        } else {
+            None
+        };
+        if let Some(w) = &warning {
+            warnings.push(format!("{} ({}): {w}", c.label, c.id));
+        }
+        criteria.push(CriterionReport {
+            id: c.id.clone(),
+            label: c.label.clone(),
+            attribute: c.attribute.clone(),
+            known,
+            known_win_rate: metrics::rate(known_w, known),
+            unknown: rows.len() - known,
+            unknown_win_rate: metrics::rate(successes - known_w, rows.len() - known),
+            bands,
+            old_importance: importance(&old_pts),
+            new_importance: importance(&new_pts),
+            warning,
+        });
+    }
+    if !model.converged {
+        warnings.push("the regression did not converge: raise --l2".into());
+    }
+    let report = Report {
+        playbook_id: doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        old_revision: new_revision - 1,
+        new_revision,
+        export: args.export.display().to_string(),
+        rows: records.len(),
+        open_skipped: export.open,
+        successes,
+        success_rate: metrics::rate(successes, records.len()),
+        positive: parse_positive(&args.positive)?
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect(),
+        learn_rows: learn_rows.len(),
+        test_rows: test_rows.len(),
+        seed: args.seed,
+        l2: args.l2,
+        points_per_logit: round(POINTS_PER_LOGIT, 4),
+        current_scale: round(scale, 5),
+        auc,
+        tiers_current,
+        tiers_calibrated,
+        thresholds_current: old_thresholds,
+        thresholds_calibrated: tier_ids.iter().cloned().zip(mins.iter().copied()).collect(),
+        criteria,
+        warnings,
+        out: out.display().to_string(),
+    };
+    Ok((new_text, report))
+}
+
+fn parse_shares(s: &str, tiers: usize) -> Result<Vec<f64>> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow!("--tier-shares: expected percentages such as 10,20,30"))?;
+    if v.len() + 1 != tiers && v.len() != tiers {
+        bail!(
+            "--tier-shares: the playbook has {tiers} tiers: give {} percentages (the last tier takes the rest)",
+            tiers - 1
+        );
+    }
+    if v.iter().any(|x| !(0.0..=100.0).contains(x)) || v.iter().sum::<f64>() > 100.0 + 1e-9 {
+        bail!("--tier-shares: percentages must be 0–100 and add up to at most 100");
+    }
+    Ok(v.iter().map(|x| x / 100.0).collect())
+}
+
+fn std_dev(v: &[f64]) -> f64 {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
+}

@@ -1,0 +1,390 @@
+//! `GET /api/calibration`: what a candidate playbook revision (`serve
+//! --candidate playbook.r2.json`, written by `buyerpath calibrate fit`) would
+//! do to the store's accounts before anyone adopts it: how many move up or
+//! down a tier, the tier-to-tier matrix and every mover.
+//!
+//! The store's signals carry the fit as it was decided (tier, score and the
+//! top five reasons), not the firmographics behind it, so an account cannot
+//! be re-scored from the store alone. The firmographics come from
+//! `--accounts` (a CRM export or account list in `calibrate fit`'s format,
+//! joined on `company.domain`, else `id`): each matched account is scored by
+//! the engine under the current playbook and under the candidate, on the
+//! same attributes, so a move is the revision's doing and nothing else's.
+
+use super::{accounts, round, Signal};
+use crate::calibrate::crm::{self, Record};
+use crate::calibrate::features::Scorer;
+use crate::serve::config::{Config, PlaybookMeta};
+use crate::serve::iso;
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Movers returned at most (the counts cover every account).
+const MOVERS_LIMIT: usize = 500;
+/// Store accounts without firmographics listed at most.
+const UNSCORED_LIMIT: usize = 50;
+
+/// What `--candidate` and `--accounts` load at start.
+#[derive(Debug)]
+pub struct Setup {
+    /// The playbook in use (`--playbook`), as a document.
+    current: Value,
+    candidate_path: PathBuf,
+    candidate: Value,
+    candidate_meta: PlaybookMeta,
+    /// Problems worth saying before anyone adopts the candidate.
+    warnings: Vec<String>,
+    accounts: Option<Accounts>,
+}
+
+/// The `--accounts` file, indexed by account domain.
+#[derive(Debug)]
+struct Accounts {
+    path: PathBuf,
+    rows: usize,
+    /// Normalised domain (or id) → record; the last row of a domain wins.
+    by_key: BTreeMap<String, Record>,
+    /// Keys that appeared on more than one row.
+    repeated: usize,
+}
+
+fn read_doc(path: &Path, what: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} {}", path.display()))?;
+    if let Err(e) = buyerpath::Engine::from_json(&text) {
+        bail!("the {what} {} is not valid: {e}", path.display());
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+impl Setup {
+    /// Reads and checks `--candidate` (and `--accounts`); `None` without a candidate.
+    pub fn load(
+        candidate: Option<&Path>,
+        accounts: Option<&Path>,
+        playbook: &Path,
+    ) -> Result<Option<Arc<Setup>>> {
+        let Some(candidate_path) = candidate else {
+            if accounts.is_some() {
+                bail!("--accounts is only used with --candidate (the revision to review)");
+            }
+            return Ok(None);
+        };
+        let current = read_doc(playbook, "playbook")?;
+        let doc = read_doc(candidate_path, "candidate playbook (--candidate)")?;
+        let meta = PlaybookMeta::from_value(&doc);
+        let cur = PlaybookMeta::from_value(&current);
+        if doc.pointer("/fit/criteria").is_none() {
+            bail!(
+                "the candidate playbook {} has no fit criteria: nothing to compare",
+                candidate_path.display()
+            );
+        }
+        let mut warnings = Vec::new();
+        if meta.id != cur.id {
+            warnings.push(format!(
+                "the candidate is playbook `{}`, the current one `{}`",
+                meta.id, cur.id
+            ));
+        }
+        if meta.revision <= cur.revision {
+            warnings.push(format!(
+                "the candidate's revision ({}) is not above the current one ({}): edges and browsers cache per revision and would not pick it up",
+                meta.revision, cur.revision
+            ));
+        }
+        if meta.tiers != cur.tiers {
+            warnings.push(format!(
+                "the tiers differ (current {}, candidate {}): up and down follow each playbook's own order",
+                cur.tiers.join(", "),
+                meta.tiers.join(", ")
+            ));
+        }
+        let accounts = match accounts {
+            None => None,
+            Some(path) => {
+                let export = crm::read_accounts(path)?;
+                let rows = export.records.len();
+                let mut by_key = BTreeMap::new();
+                let mut repeated = 0;
+                for r in export.records {
+                    if by_key.insert(key_of(&r), r).is_some() {
+                        repeated += 1;
+                    }
+                }
+                if repeated > 0 {
+                    warnings.push(format!(
+                        "{repeated} rows of {} repeat an account already listed: the last row of each account is used",
+                        path.display()
+                    ));
+                }
+                Some(Accounts {
+                    path: path.to_path_buf(),
+                    rows,
+                    by_key,
+                    repeated,
+                })
+            }
+        };
+        // Both compile now, so a broken candidate stops the server at start.
+        Scorer::new(&current)?;
+        Scorer::new(&doc)?;
+        Ok(Some(Arc::new(Setup {
+            current,
+            candidate_path: candidate_path.to_path_buf(),
+            candidate: doc,
+            candidate_meta: meta,
+            warnings,
+            accounts,
+        })))
+    }
+
+    /// A line for the start-up banner.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} revision {}{}",
+            self.candidate_path.display(),
+            self.candidate_meta.revision,
+            self.accounts.as_ref().map_or_else(
+                || " (no --accounts: accounts cannot be re-scored)".to_string(),
+                |a| format!(
+                    ", firmographics from {} ({} rows)",
+                    a.path.display(),
+                    a.rows
+                )
+            )
+        )
+    }
+}
+
+/// The key a record joins on: its `company.domain`, else its `id`.
+fn key_of(r: &Record) -> String {
+    let domain = r
+        .company
+        .get("domain")
+        .and_then(Value::as_str)
+        .map(buyerpath::lists::normalize_domain)
+        .filter(|d| !d.is_empty());
+    domain.unwrap_or_else(|| buyerpath::lists::normalize_domain(&r.id))
+}
+
+fn playbook_json(meta: &PlaybookMeta) -> Value {
+    json!({"id": meta.id, "revision": meta.revision, "tiers": meta.tiers})
+}
+
+/// The answer without `--candidate`.
+pub fn no_candidate(meta: &PlaybookMeta) -> Value {
+    json!({
+        "status": "no_candidate",
+        "message": "no candidate revision loaded: start the collector with --candidate playbook.rN.json (and --accounts crm.csv for the firmographics) to see how it would re-tier the accounts",
+        "current": playbook_json(meta),
+        "candidate": null,
+    })
+}
+
+/// One store account scored under both playbooks.
+struct Scored {
+    account: String,
+    from: String,
+    to: String,
+    old_score: f64,
+    new_score: f64,
+    old_rank: usize,
+    new_rank: usize,
+    signalled: Value,
+}
+
+fn rank(tiers: &[String], tier: &str) -> usize {
+    tiers.iter().position(|t| t == tier).unwrap_or(tiers.len())
+}
+
+/// The calibration view at `as_of`.
+pub fn view(signals: &[Signal], config: &Config, as_of: i64) -> Value {
+    let Some(setup) = config.calibration.as_deref() else {
+        return no_candidate(&config.playbook);
+    };
+    match compute(setup, signals, &config.playbook, as_of) {
+        Ok(v) => v,
+        Err(e) => json!({"status": "error", "error": format!("{e:#}")}),
+    }
+}
+
+fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Result<Value> {
+    // The store's accounts, derived exactly as the account view derives them.
+    let store = accounts::view(signals, meta, as_of);
+    let list = store
+        .get("accounts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| anyhow!("the account view has no account list"))?;
+    let mut matched: Vec<(String, Value, &Record)> = Vec::new();
+    let mut unscored: Vec<String> = Vec::new();
+    for a in list {
+        let name = a.get("account").and_then(Value::as_str).unwrap_or("");
+        let signalled = json!({
+            "fit_tier": a.get("fit_tier"),
+            "fit_score": a.get("fit_score"),
+            "firmographics": a.get("firmographics"),
+        });
+        let record = setup
+            .accounts
+            .as_ref()
+            .and_then(|f| f.by_key.get(&buyerpath::lists::normalize_domain(name)));
+        match record {
+            Some(r) => matched.push((name.to_string(), signalled, r)),
+            None => unscored.push(name.to_string()),
+        }
+    }
+    let records: Vec<Record> = matched.iter().map(|(_, _, r)| (*r).clone()).collect();
+    let old = Scorer::new(&setup.current)?.scores(&records)?;
+    let new = Scorer::new(&setup.candidate)?.scores(&records)?;
+    let cand = &setup.candidate_meta;
+    let scored: Vec<Scored> = matched
+        .into_iter()
+        .zip(old.into_iter().zip(new))
+        .map(|((account, signalled, _), ((os, ot), (ns, nt)))| Scored {
+            old_rank: rank(&meta.tiers, &ot),
+            new_rank: rank(&cand.tiers, &nt),
+            account,
+            from: ot,
+            to: nt,
+            old_score: os,
+            new_score: ns,
+            signalled,
+        })
+        .collect();
+
+    // Rows: the current playbook's tiers; columns: the candidate's (plus any
+    // tier the engine reported that a playbook does not list).
+    let mut rows_t = meta.tiers.clone();
+    let mut cols_t = cand.tiers.clone();
+    for s in &scored {
+        if !rows_t.contains(&s.from) {
+            rows_t.push(s.from.clone());
+        }
+        if !cols_t.contains(&s.to) {
+            cols_t.push(s.to.clone());
+        }
+    }
+    let mut counts = vec![vec![0usize; cols_t.len()]; rows_t.len()];
+    let (mut up, mut down, mut same) = (0usize, 0usize, 0usize);
+    for s in &scored {
+        let r = rows_t.iter().position(|t| *t == s.from);
+        let c = cols_t.iter().position(|t| *t == s.to);
+        if let (Some(r), Some(c)) = (r, c) {
+            if let Some(cell) = counts.get_mut(r).and_then(|row| row.get_mut(c)) {
+                *cell += 1;
+            }
+        }
+        match s.new_rank.cmp(&s.old_rank) {
+            std::cmp::Ordering::Less => up += 1,
+            std::cmp::Ordering::Greater => down += 1,
+            std::cmp::Ordering::Equal => same += 1,
+        }
+    }
+    let per_tier = |tiers: &[String], f: &dyn Fn(&Scored) -> &str| -> Vec<Value> {
+        tiers
+            .iter()
+            .map(|t| json!({"tier": t, "accounts": scored.iter().filter(|s| f(s) == t).count()}))
+            .collect()
+    };
+    let before = per_tier(&rows_t, &|s| s.from.as_str());
+    let after = per_tier(&cols_t, &|s| s.to.as_str());
+
+    let mut movers: Vec<&Scored> = scored.iter().filter(|s| s.old_rank != s.new_rank).collect();
+    // The biggest jumps first, then the best new score.
+    movers.sort_by(|a, b| {
+        let jump = |s: &Scored| s.old_rank.abs_diff(s.new_rank);
+        jump(b)
+            .cmp(&jump(a))
+            .then(b.new_score.total_cmp(&a.new_score))
+            .then(a.account.cmp(&b.account))
+    });
+    let movers_total = movers.len();
+    let movers: Vec<Value> = movers
+        .into_iter()
+        .take(MOVERS_LIMIT)
+        .map(|s| {
+            json!({
+                "account": s.account,
+                "direction": if s.new_rank < s.old_rank { "up" } else { "down" },
+                "from": s.from,
+                "to": s.to,
+                "old_score": round(s.old_score, 1),
+                "new_score": round(s.new_score, 1),
+                "signalled": s.signalled,
+            })
+        })
+        .collect();
+    // Where the store's signalled tier differs from the current playbook's on
+    // the file's attributes (older revision, or a browser's own firmographics).
+    let signalled_differs = scored
+        .iter()
+        .filter(|s| {
+            s.signalled
+                .get("fit_tier")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t != s.from)
+        })
+        .count();
+
+    let total = list.len();
+    let status = if setup.accounts.is_none() {
+        "no_firmographics"
+    } else {
+        "ready"
+    };
+    let message = match &setup.accounts {
+        None => "the store's signals carry each account's fit as decided (tier, score, top reasons), not the firmographics behind it: start the collector with --accounts crm.csv (the CRM export or an account list, as for calibrate fit) to re-score the accounts".to_string(),
+        Some(_) => format!(
+            "candidate revision {} would move {up} of {} accounts up a tier and {down} down; {same} keep their tier",
+            cand.revision,
+            scored.len()
+        ),
+    };
+    Ok(json!({
+        "status": status,
+        "message": message,
+        "as_of": iso::format(as_of),
+        "current": playbook_json(meta),
+        "candidate": {
+            "path": setup.candidate_path.display().to_string(),
+            "id": cand.id,
+            "revision": cand.revision,
+            "tiers": cand.tiers,
+        },
+        "warnings": setup.warnings,
+        "firmographics": match &setup.accounts {
+            None => json!({
+                "source": null,
+                "note": "the store holds the fit as decided, not the attributes: pass --accounts",
+            }),
+            Some(f) => json!({
+                "source": "accounts_file",
+                "path": f.path.display().to_string(),
+                "rows": f.rows,
+                "repeated": f.repeated,
+                "note": "each account is scored under both playbooks on the file's attributes, joined on company.domain (else id)",
+            }),
+        },
+        "accounts": total,
+        "scored": scored.len(),
+        "unscored": unscored.len(),
+        "unscored_accounts": unscored.iter().take(UNSCORED_LIMIT).collect::<Vec<_>>(),
+        "up": up,
+        "down": down,
+        "same": same,
+        "signalled_differs": signalled_differs,
+        "before": before,
+        "after": after,
+        "matrix": {
+            "from": rows_t,
+            "to": cols_t,
+            "counts": counts,
+        },
+        "movers_total": movers_total,
+        "movers": movers,
+    }))
+}

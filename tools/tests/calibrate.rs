@@ -1,0 +1,391 @@
+//! `buyerpath calibrate`: on a generated CRM export with a known truth, the
+//! calibrated playbook recovers the truth's ranking of criteria, beats the
+//! hand-written playbook on held-out rows and matches a plain logistic
+//! regression; outputs are deterministic; bad input fails clearly.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn playbook() -> PathBuf {
+    root().join("examples/acme/playbook.json")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn generate(dir: &Path, seed: u64, rows: usize) -> PathBuf {
+    let out = dir.join("crm.csv");
+    ok(&[
+        "calibrate",
+        "generate",
+        "--seed",
+        &seed.to_string(),
+        "--rows",
+        &rows.to_string(),
+        "--out",
+        s(&out),
+    ]);
+    out
+}
+
+fn fit(dir: &Path, export: &Path, extra: &[&str]) -> (PathBuf, Value) {
+    let out = dir.join("playbook.r2.json");
+    let mut args = vec![
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()).to_owned().leak(),
+        "--export",
+        s(export),
+        "--out",
+        s(&out),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("playbook.r2.report.json")).unwrap(),
+    )
+    .unwrap();
+    (out, report)
+}
+
+/// Average ranks (ties share their mean rank).
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j < idx.len() && v[idx[j]] == v[idx[i]] {
+            j += 1;
+        }
+        for k in i..j {
+            r[idx[k]] = (i + j + 1) as f64 / 2.0;
+        }
+        i = j;
+    }
+    r
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn calibration_recovers_the_truth_and_beats_the_hand_written_playbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 11, 4000);
+    let (out, report) = fit(dir.path(), &export, &[]);
+    let auc = &report["auc"];
+    let (current, calibrated, plain) = (
+        auc["current"].as_f64().unwrap(),
+        auc["calibrated"].as_f64().unwrap(),
+        auc["plain_logistic"].as_f64().unwrap(),
+    );
+    eprintln!("held-out AUC: current {current}, calibrated {calibrated}, plain LR {plain}");
+    assert!(
+        calibrated > current + 0.03,
+        "calibrated {calibrated} vs current {current}"
+    );
+    assert!(
+        calibrated >= plain - 0.01,
+        "calibrated {calibrated} vs plain LR {plain}"
+    );
+
+    // The truth's ranking of criteria (by the spread of their true log-odds).
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("crm.truth.json")).unwrap())
+            .unwrap();
+    let imp = truth["importance"].as_object().unwrap();
+    let crits = report["criteria"].as_array().unwrap();
+    let (mut t, mut new, mut old, mut ids) = (vec![], vec![], vec![], vec![]);
+    for c in crits {
+        let id = c["id"].as_str().unwrap();
+        if let Some(x) = imp.get(id) {
+            ids.push(id.to_string());
+            t.push(x.as_f64().unwrap());
+            new.push(c["new_importance"].as_f64().unwrap());
+            old.push(c["old_importance"].as_f64().unwrap());
+        }
+    }
+    let (rho_new, rho_old) = (spearman(&t, &new), spearman(&t, &old));
+    eprintln!("Spearman with the truth: calibrated {rho_new:.3}, current {rho_old:.3}");
+    assert!(
+        rho_new >= 0.7 && rho_new > rho_old + 0.1,
+        "{rho_new} vs {rho_old}"
+    );
+    let top = |v: &[f64], k: usize| -> Vec<String> {
+        let mut i: Vec<usize> = (0..v.len()).collect();
+        i.sort_by(|&a, &b| v[b].total_cmp(&v[a]));
+        i.into_iter().take(k).map(|j| ids[j].clone()).collect()
+    };
+    let (truth_top, new_top) = (top(&t, 3), top(&new, 6));
+    assert!(
+        truth_top.iter().all(|x| new_top.contains(x)),
+        "truth top 3 {truth_top:?} not in calibrated top 6 {new_top:?}"
+    );
+
+    // The calibrated tiers fall steeply and hold their promise on held-out rows.
+    let tiers = report["tiers_calibrated"].as_array().unwrap();
+    let first = tiers
+        .iter()
+        .find(|t| t["test_n"].as_u64().unwrap() >= 30)
+        .unwrap();
+    let last = tiers.last().unwrap();
+    assert!(
+        first["test_rate"].as_f64().unwrap() > 3.0 * last["test_rate"].as_f64().unwrap(),
+        "{tiers:?}"
+    );
+
+    // A playbook `buyerpath check` accepts, one revision up, with the author's formatting kept.
+    let checked = ok(&["check", s(&out)]);
+    assert!(checked.contains("revision 2"), "{checked}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let original = std::fs::read_to_string(playbook()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        original.lines().count() + count_new_otherwise(&original, &text)
+    );
+    let md = std::fs::read_to_string(dir.path().join("playbook.r2.report.md")).unwrap();
+    assert!(md.contains("+10 points double the odds"), "{md}");
+}
+
+fn count_new_otherwise(original: &str, new: &str) -> usize {
+    new.matches("\"otherwise\"").count() - original.matches("\"otherwise\"").count()
+}
+
+#[test]
+fn same_input_and_seed_give_byte_identical_output() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ea = generate(a.path(), 5, 1500);
+    let eb = generate(b.path(), 5, 1500);
+    assert_eq!(std::fs::read(&ea).unwrap(), std::fs::read(&eb).unwrap());
+    // Same file name in both: the report names its input.
+    let shared = a.path().join("shared.csv");
+    std::fs::copy(&ea, &shared).unwrap();
+    let (oa, _) = fit(a.path(), &shared, &[]);
+    let first = std::fs::read(&oa).unwrap();
+    let report = std::fs::read(a.path().join("playbook.r2.report.md")).unwrap();
+    // A second run refuses to overwrite...
+    let o = run(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()),
+        "--export",
+        s(&shared),
+        "--out",
+        s(&oa),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    // ...and with --force writes the same bytes.
+    fit(a.path(), &shared, &["--force"]);
+    assert_eq!(std::fs::read(&oa).unwrap(), first);
+    assert_eq!(
+        std::fs::read(a.path().join("playbook.r2.report.md")).unwrap(),
+        report
+    );
+}
+
+#[test]
+fn bad_exports_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("no-outcome.csv");
+    std::fs::write(&p, "id,company.industry\n1,software\n").unwrap();
+    let o = run(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()),
+        "--export",
+        s(&p),
+        "--out",
+        s(&dir.path().join("x.json")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("no `outcome` column"),
+        "{err}"
+    );
+
+    let p = dir.path().join("bad-outcome.jsonl");
+    std::fs::write(
+        &p,
+        "{\"company\":{\"industry\":\"software\"},\"outcome\":\"won\"}\n{\"company.industry\":\"retail\",\"outcome\":\"maybe\"}\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()),
+        "--export",
+        s(&p),
+        "--out",
+        s(&dir.path().join("x.json")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 2: unknown outcome `maybe`"), "{err}");
+    assert!(!dir.path().join("x.json").exists());
+}
+
+/// Signals as the store holds them: a Content Recommended, then a page view
+/// of the picked content's URL when the visitor clicked, then a stage move.
+#[test]
+fn content_priors_follow_clicks_and_lift_has_an_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb: Value = serde_json::from_str(&std::fs::read_to_string(playbook()).unwrap()).unwrap();
+    let url = |id: &str| -> String {
+        pb["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["url"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (good, poor) = (
+        "blog-what-is-data-observability",
+        "guide-data-observability-primer",
+    );
+    let mut lines = Vec::new();
+    let mut x: u64 = 12345;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % 10_000) as f64 / 10_000.0
+    };
+    let t0 = 1_790_000_000_000i64;
+    for v in 0..2000 {
+        let holdout = v % 10 == 0;
+        let id = format!("v{v}");
+        let ts = t0 + v as i64 * 60_000;
+        let ev = |event: &str, ts: i64, props: Value, path: &str| {
+            json!({"type": "track", "event": event, "anonymousId": id, "timestamp": ts,
+                   "properties": props, "context": {"page": {"path": path}}})
+            .to_string()
+        };
+        lines.push(ev(
+            "Visitor Classified",
+            ts,
+            json!({"role": "technical_evaluator"}),
+            "/",
+        ));
+        lines.push(ev(
+            "Content Recommended",
+            ts + 1,
+            json!({"holdout": holdout, "stage": "problem_identification",
+                   "slots": [{"slot": "reading", "content_ids": [good, poor]}]}),
+            "/",
+        ));
+        if rnd() < 0.30 {
+            lines.push(ev("Visitor Classified", ts + 60_000, json!({}), &url(good)));
+        } else if rnd() < 0.03 {
+            lines.push(ev("Visitor Classified", ts + 60_000, json!({}), &url(poor)));
+        }
+        let p = if holdout { 0.10 } else { 0.20 };
+        if rnd() < p {
+            lines.push(ev(
+                "Stage Changed",
+                ts + 3_600_000,
+                json!({"from": "problem_identification", "to": "solution_exploration", "moved_back": false}),
+                "/",
+            ));
+        }
+    }
+    let signals = dir.path().join("signals.jsonl");
+    std::fs::write(&signals, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("pb.r2.json");
+    let stdout = ok(&[
+        "calibrate",
+        "content",
+        "--playbook",
+        s(&playbook()),
+        "--signals",
+        s(&signals),
+        "--out",
+        s(&out),
+    ]);
+    eprintln!("{stdout}");
+    assert!(stdout.contains("personalisation lift"), "{stdout}");
+    let r: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("pb.r2.content.json")).unwrap(),
+    )
+    .unwrap();
+    let prior = |id: &str| {
+        r["priors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["content_id"] == id && p.get("stage").is_none())
+            .unwrap()["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        prior(good) > 0.2 && prior(poor) < 0.1,
+        "{} {}",
+        prior(good),
+        prior(poor)
+    );
+    // The floor: never below half the average click-through.
+    assert!(prior(poor) >= 0.5 * r["click_through"].as_f64().unwrap() - 1e-3);
+    // A stage × role cell of its own where there is enough data.
+    assert!(r["priors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["content_id"] == good
+            && p["stage"] == "problem_identification"
+            && p["role"] == "technical_evaluator"));
+    let lift = &r["lift"];
+    let (lo, hi) = (
+        lift["lift_ci95"][0].as_f64().unwrap(),
+        lift["lift_ci95"][1].as_f64().unwrap(),
+    );
+    assert!(
+        lo < 1.0 && 1.0 < hi && lo > 0.0,
+        "true lift +100% within ({lo}, {hi})"
+    );
+    ok(&["check", s(&out)]);
+}

@@ -1,0 +1,676 @@
+//! `buyerpath serve` under faults, as a client sees them: the real binary on a
+//! loopback port, real HTTP (ureq, and raw sockets for slow clients), a real
+//! SQLite file. In every case the server stays up, says what went wrong, and
+//! every event it acknowledged (2xx) is in the database.
+//!
+//! - malformed JSON → 400 with the parser's reason;
+//! - an oversize body → 413 (declared or streamed);
+//! - slow clients (slowloris): headers trickled a byte at a time are cut off
+//!   by the header timeout, a trickled body gets 408, and other clients are
+//!   served meanwhile;
+//! - the database locked by another process → 503 + Retry-After, nothing of
+//!   the batch acknowledged; once the lock goes, posts succeed again;
+//! - a full disk (simulated with SQLite's `max_page_count`) → 507 +
+//!   Retry-After; `/api/health` reports `degraded` with the fault; once space
+//!   is freed, posts succeed again.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const KEY: &str = "demo-write-key";
+const TRUSTED: &str = "edge-secret-key";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A collector process; killed when dropped. Its stderr is kept (the fault log).
+struct Server {
+    child: Child,
+    url: String,
+    addr: String,
+    db: PathBuf,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let db = dir.join("collector.sqlite");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .current_dir(dir)
+            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .arg("--playbook")
+            .arg(root().join("examples/acme/playbook.json"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                l.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("the collector did not start"));
+        let addr = url.trim_start_matches("http://").to_string();
+        Server {
+            child,
+            url,
+            addr,
+            db,
+            log,
+        }
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn basic(key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    )
+}
+
+struct Reply {
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = r.status().as_u16();
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let text = r
+        .body_mut()
+        .with_config()
+        .limit(50_000_000)
+        .read_to_string()
+        .unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+fn post_bytes(url: &str, body: &[u8], key: &str) -> Reply {
+    reply(
+        agent()
+            .post(format!("{url}/v1/batch"))
+            .header("Content-Type", "application/json")
+            .header("Authorization", basic(key))
+            .send(body)
+            .unwrap(),
+    )
+}
+
+fn post(url: &str, body: &str) -> Reply {
+    post_bytes(url, body.as_bytes(), KEY)
+}
+
+fn get(url: &str, path: &str) -> Reply {
+    reply(agent().get(format!("{url}{path}")).call().unwrap())
+}
+
+fn iso(ms: i64) -> String {
+    buyerpath::time::iso8601(ms as u64)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn track(id: &str, pad: usize) -> Value {
+    json!({
+        "type": "track",
+        "event": "Test Event",
+        "messageId": id,
+        "anonymousId": "visitor-1",
+        "originalTimestamp": iso(now_ms()),
+        "properties": {"pad": "x".repeat(pad)},
+    })
+}
+
+fn batch(ids: &[String], pad: usize) -> String {
+    let events: Vec<Value> = ids.iter().map(|id| track(id, pad)).collect();
+    json!({ "batch": events, "sentAt": iso(now_ms()) }).to_string()
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+fn stored(db: &Path) -> BTreeSet<String> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    let mut s = c.prepare("SELECT message_id FROM events").unwrap();
+    let rows = s.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn assert_up(s: &mut Server) {
+    assert!(s.alive(), "the server is still running");
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.status, 200, "{}", h.body);
+}
+
+#[test]
+fn malformed_json_is_400_with_the_reason_and_the_server_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    // Nested 100,000 deep and closed: refused (the recursion limit of the
+    // event parser), never a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("not JSON", b"hello".to_vec(), "not a JSON batch"),
+        ("truncated", br#"{"batch":[{"type":"track""#.to_vec(), "EOF"),
+        (
+            "invalid UTF-8",
+            b"{\"batch\":[\"\xff\xfe\"]}".to_vec(),
+            "not a JSON batch",
+        ),
+        (
+            "batch not a list",
+            br#"{"batch":5}"#.to_vec(),
+            "not a JSON batch",
+        ),
+        (
+            "no batch",
+            br#"{"sentAt":"2026-11-02T09:00:00Z"}"#.to_vec(),
+            "batch: missing",
+        ),
+        (
+            "bad sentAt",
+            br#"{"batch":[],"sentAt":"yesterday"}"#.to_vec(),
+            "sentAt",
+        ),
+        (
+            "nested 100,000 deep",
+            format!(r#"{{"batch":[{deep}]}}"#).into_bytes(),
+            "no event in the request is valid",
+        ),
+        (
+            "unclosed",
+            format!(r#"{{"batch":[{}"#, "[".repeat(100_000)).into_bytes(),
+            "EOF",
+        ),
+        ("empty", Vec::new(), "not a JSON batch"),
+        ("a JSON string", br#""batch""#.to_vec(), "not a JSON batch"),
+    ];
+    for (label, body, reason) in cases {
+        let r = post_bytes(&s.url, &body, KEY);
+        assert_eq!(r.status, 400, "{label}: {}", r.body);
+        let err = r.body["error"].as_str().unwrap_or_default();
+        assert!(
+            err.contains(reason),
+            "{label}: `{err}` should say `{reason}`"
+        );
+        assert_eq!(r.body["accepted"], 0, "{label}");
+    }
+    // Events that are each malformed inside a good envelope: every one named.
+    let r = post(
+        &s.url,
+        r#"{"batch":[7,"x",{"type":"track"},{"type":"track","event":"E","messageId":"ok-1","anonymousId":"v"}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 1);
+    assert_eq!(r.body["rejected"].as_array().unwrap().len(), 3);
+    assert_up(&mut s);
+    assert_eq!(stored(&s.db), BTreeSet::from(["ok-1".to_string()]));
+}
+
+#[test]
+fn oversize_bodies_are_413_and_the_server_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    // Declared and read: 600 KB.
+    let big = batch(&ids("big", 30), 20_000);
+    assert!(big.len() > 500 * 1024);
+    let r = post(&s.url, &big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body["error"].as_str().unwrap().contains("500 KB"));
+    // Declared far over the limit: refused before reading.
+    let mut sock = TcpStream::connect(&s.addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        sock,
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 1000000000\r\n\r\n",
+        basic(KEY)
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    sock.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+    // Streamed without a length (chunked), 9 MB: read up to the drain limit, then 413.
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sock = TcpStream::connect(&s.addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        sock,
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        basic(KEY)
+    )
+    .unwrap();
+    for _ in 0..144 {
+        if write!(sock, "{:x}\r\n", chunk.len()).is_err()
+            || sock.write_all(&chunk).is_err()
+            || sock.write_all(b"\r\n").is_err()
+        {
+            break; // the server answered and closed: fine
+        }
+    }
+    let mut text = String::new();
+    let _ = sock.read_to_string(&mut text);
+    assert!(
+        text.starts_with("HTTP/1.1 413"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    // One event over 32 KB inside a small batch: that event is rejected, the rest lands.
+    let mut events = vec![track("small-1", 10), track("huge-1", 40_000)];
+    events.push(track("small-2", 10));
+    let r = post(&s.url, &json!({"batch": events}).to_string());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2);
+    assert!(r.body["rejected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("32 KB"));
+    assert_up(&mut s);
+    let ok = post(&s.url, &batch(&ids("after", 3), 10));
+    assert_eq!(ok.status, 200);
+    let db = stored(&s.db);
+    for id in ["small-1", "small-2", "after-0", "after-1", "after-2"] {
+        assert!(db.contains(id), "{id}");
+    }
+    assert!(!db.contains("huge-1") && !db.iter().any(|x| x.starts_with("big-")));
+}
+
+/// Opens a connection and sends `head`, then one more byte every `every`.
+fn trickle(
+    addr: &str,
+    head: String,
+    every: Duration,
+    stop: Instant,
+) -> std::thread::JoinHandle<(bool, Duration, String)> {
+    let addr = addr.to_string();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let Ok(mut sock) = TcpStream::connect(&addr) else {
+            return (true, Duration::ZERO, "connect refused".into());
+        };
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        if sock.write_all(head.as_bytes()).is_err() {
+            return (true, started.elapsed(), String::new());
+        }
+        let mut buf = [0u8; 512];
+        let mut got = String::new();
+        while Instant::now() < stop {
+            std::thread::sleep(every);
+            if sock.write_all(b"X").is_err() {
+                return (true, started.elapsed(), got); // reset by the server
+            }
+            match sock.read(&mut buf) {
+                Ok(0) => return (true, started.elapsed(), got), // closed by the server
+                Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return (true, started.elapsed(), got),
+            }
+        }
+        (false, started.elapsed(), got)
+    })
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_others_are_served_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(
+        dir.path(),
+        &["--header-timeout-ms", "1000", "--body-timeout-ms", "1500"],
+    );
+    let stop = Instant::now() + Duration::from_secs(8);
+    // 150 clients trickling headers (one byte every 200 ms: each read is
+    // "active", so only a deadline on the whole header stops them) and 50
+    // trickling a declared body.
+    let mut header_slow = Vec::new();
+    for i in 0..150 {
+        let head = format!("POST /v1/batch HTTP/1.1\r\nHost: x\r\nX-Slow-{i}: ");
+        header_slow.push(trickle(&s.addr, head, Duration::from_millis(200), stop));
+    }
+    let mut body_slow = Vec::new();
+    for _ in 0..50 {
+        let head = format!(
+            "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 100000\r\n\r\n{{\"batch\":[",
+            basic(KEY)
+        );
+        body_slow.push(trickle(&s.addr, head, Duration::from_millis(200), stop));
+    }
+    // Meanwhile, ordinary clients are served promptly.
+    let mut acked = BTreeSet::new();
+    for round in 0..10 {
+        let t = Instant::now();
+        let batch_ids = ids(&format!("during-{round}"), 5);
+        let r = post(&s.url, &batch(&batch_ids, 10));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "served in {:?}",
+            t.elapsed()
+        );
+        acked.extend(batch_ids);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let headers: Vec<_> = header_slow.into_iter().map(|h| h.join().unwrap()).collect();
+    let bodies: Vec<_> = body_slow.into_iter().map(|h| h.join().unwrap()).collect();
+    let cut = headers
+        .iter()
+        .filter(|(closed, took, _)| *closed && *took < Duration::from_secs(4))
+        .count();
+    assert_eq!(
+        cut,
+        headers.len(),
+        "every header trickler is cut off within the header timeout (+ slack)"
+    );
+    for (closed, took, got) in &bodies {
+        assert!(*closed, "a body trickler is cut off");
+        assert!(*took < Duration::from_secs(5), "{took:?}");
+        assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    }
+    assert_up(&mut s);
+    // An idle keep-alive connection is closed too (it holds a socket).
+    let mut idle = TcpStream::connect(&s.addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let t = Instant::now();
+    let mut buf = [0u8; 16];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed without a response");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(acked.is_subset(&stored(&s.db)));
+}
+
+#[test]
+fn a_locked_database_is_503_with_retry_after_and_nothing_acknowledged_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &["--busy-timeout-ms", "300"]);
+    let mut acked: BTreeSet<String> = BTreeSet::new();
+    let mut refused: BTreeSet<String> = BTreeSet::new();
+    let before = ids("before", 20);
+    assert_eq!(post(&s.url, &batch(&before, 10)).status, 200);
+    acked.extend(before);
+
+    // Another process takes the write lock and keeps it.
+    let locker = rusqlite::Connection::open(&s.db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    locker
+        .execute("INSERT INTO events (message_id, type, received_at, timestamp, payload) VALUES ('locker-1', 'track', 0, 0, '{}')", [])
+        .unwrap();
+    // Concurrent clients while it is held: each is told 503 + Retry-After, none acked.
+    let url = s.url.clone();
+    let results: Vec<(Vec<String>, u16, Option<String>, Value)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let url = url.clone();
+                sc.spawn(move || {
+                    let b = ids(&format!("locked-{i}"), 10);
+                    let r = post(&url, &batch(&b, 10));
+                    (b, r.status, r.retry_after, r.body)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (b, status, retry, body) in &results {
+        assert_eq!(*status, 503, "{body}");
+        assert!(retry.is_some(), "Retry-After");
+        assert!(body["error"].as_str().unwrap().contains("locked"), "{body}");
+        refused.extend(b.iter().cloned());
+    }
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.body["status"], "degraded", "{}", h.body);
+    assert_eq!(h.body["faults"]["last"]["kind"], "database_locked");
+    assert!(h.body["faults"]["events_refused"].as_u64().unwrap() >= 80);
+    assert!(s.log.lock().unwrap().contains("database_locked"), "logged");
+    // The views (read-only, WAL) still answer while the writer is locked out.
+    assert_eq!(get(&s.url, "/api/accounts").status, 200);
+
+    // The lock goes: the clients retry and succeed, and new posts succeed.
+    locker.execute_batch("ROLLBACK").unwrap();
+    drop(locker);
+    for (b, _, _, _) in &results {
+        let r = post(&s.url, &batch(b, 10));
+        assert_eq!(r.status, 200, "{}", r.body);
+        acked.extend(b.iter().cloned());
+    }
+    let after = ids("after", 20);
+    assert_eq!(post(&s.url, &batch(&after, 10)).status, 200);
+    acked.extend(after);
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.body["status"], "ok", "recovered: {}", h.body);
+    assert_eq!(
+        h.body["faults"]["last"]["kind"], "database_locked",
+        "the last fault stays visible"
+    );
+    assert_up(&mut s);
+    let db = stored(&s.db);
+    assert!(acked.is_subset(&db), "every acknowledged event is stored");
+    assert_eq!(db.len(), acked.len(), "and only those");
+    assert!(!refused.is_empty());
+}
+
+#[test]
+fn a_full_disk_is_507_reported_in_health_and_nothing_acknowledged_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 pages of 4 KB: the schema and a few hundred KB of events.
+    let mut s = Server::start(dir.path(), &["--max-db-pages", "60"]);
+    let mut acked: BTreeSet<String> = BTreeSet::new();
+    let mut full = None;
+    for round in 0..200 {
+        let b = ids(&format!("fill-{round}"), 10);
+        let r = post(&s.url, &batch(&b, 1_000));
+        match r.status {
+            200 => acked.extend(b),
+            507 => {
+                full = Some((round, r));
+                break;
+            }
+            other => panic!("round {round}: {other} {}", r.body),
+        }
+    }
+    let (round, r) = full.expect("the database filled up");
+    assert!(round > 2, "some batches fit first ({round})");
+    assert_eq!(r.retry_after.as_deref(), Some("60"));
+    assert!(
+        r.body["error"].as_str().unwrap().contains("full"),
+        "{}",
+        r.body
+    );
+    // Still full: refused again, and reported.
+    let r = post(&s.url, &batch(&ids("while-full", 10), 1_000));
+    assert_eq!(r.status, 507);
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.status, 200);
+    assert_eq!(h.body["status"], "degraded", "{}", h.body);
+    assert_eq!(h.body["faults"]["last"]["kind"], "disk_full");
+    assert!(h.body["faults"]["commits_failed"].as_u64().unwrap() >= 2);
+    assert!(s.log.lock().unwrap().contains("disk_full"), "logged");
+    assert_up(&mut s);
+    let db = stored(&s.db);
+    assert!(acked.is_subset(&db), "every acknowledged event is stored");
+    assert_eq!(db.len(), acked.len(), "nothing of a refused batch was kept");
+
+    // An operator frees space (here: deletes the oldest events); the writer
+    // reuses the pages and posts succeed again.
+    let c = rusqlite::Connection::open(&s.db).unwrap();
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    let gone: Vec<String> = ids("fill-0", 10)
+        .into_iter()
+        .chain(ids("fill-1", 10))
+        .chain(ids("fill-2", 10))
+        .collect();
+    c.execute("DELETE FROM events WHERE message_id LIKE 'fill-0-%' OR message_id LIKE 'fill-1-%' OR message_id LIKE 'fill-2-%'", [])
+        .unwrap();
+    drop(c);
+    for id in &gone {
+        acked.remove(id);
+    }
+    let b = ids("after-free", 5);
+    let r = post(&s.url, &batch(&b, 100));
+    assert_eq!(r.status, 200, "{}", r.body);
+    acked.extend(b);
+    assert_eq!(get(&s.url, "/api/health").body["status"], "ok");
+    let db = stored(&s.db);
+    assert!(acked.is_subset(&db));
+}
+
+#[test]
+fn client_asserted_firmographics_are_stored_as_claims_and_never_become_account_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+    let classified = |id: &str, visitor: &str, account: &str, tier: &str, score: f64, ts: i64| {
+        json!({"type": "track", "event": "Visitor Classified", "messageId": id, "anonymousId": visitor,
+            "originalTimestamp": iso(ts), "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+            "properties": {"account": account, "fit_tier": tier, "fit_score": score, "qualified": true,
+                "engagement_score": 10.0, "stage": "problem_identification", "role": "unknown"}})
+    };
+    let t = now_ms() - 60_000;
+    // The edge (trusted key) classified hudsonledger.com from its own data: tier C.
+    let r = post_bytes(
+        &s.url,
+        json!({"batch": [classified("edge-1", "v-edge", "hudsonledger.com", "C", 35.0, t)], "sentAt": iso(t)})
+            .to_string()
+            .as_bytes(),
+        TRUSTED,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A browser (public key) fakes firmographics: claims the same account is tier A,
+    // and invents another one.
+    let fake = json!({"batch": [
+        classified("browser-1", "v-faker", "hudsonledger.com", "A", 99.0, t + 1000),
+        classified("browser-2", "v-faker2", "bigbank.example", "A", 98.0, t + 2000),
+    ], "sentAt": iso(t + 2000)});
+    assert_eq!(post(&s.url, &fake.to_string()).status, 200);
+    // The trusted key also works in the body (sendBeacon cannot set headers).
+    let beacon = json!({"writeKey": TRUSTED, "batch": [classified("edge-2", "v-edge2", "northbank.example", "B", 60.0, t + 3000)]});
+    assert_eq!(
+        post_bytes(
+            &s.url,
+            beacon.to_string().as_bytes(),
+            "ignored-header-is-invalid"
+        )
+        .status,
+        401,
+        "an invalid header key is refused even with a good body key"
+    );
+    let r = reply(
+        agent()
+            .post(format!("{}/v1/batch", s.url))
+            .header("Content-Type", "text/plain")
+            .send(beacon.to_string().as_bytes())
+            .unwrap(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let c = rusqlite::Connection::open(&s.db).unwrap();
+    let trust = |id: &str| -> String {
+        c.query_row(
+            "SELECT trust FROM events WHERE message_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(trust("edge-1"), "verified");
+    assert_eq!(trust("edge-2"), "verified");
+    assert_eq!(trust("browser-1"), "asserted");
+    assert_eq!(trust("browser-2"), "asserted");
+
+    let v = get(&s.url, "/api/accounts").body;
+    let acct = |name: &str| -> Value {
+        v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {v}"))
+    };
+    let hudson = acct("hudsonledger.com");
+    assert_eq!(
+        hudson["fit_tier"], "C",
+        "the browser's later claim of A does not override the edge's fact: {hudson}"
+    );
+    assert_eq!(hudson["fit_score"], 35.0);
+    assert_eq!(hudson["firmographics"], "verified");
+    assert_eq!(
+        hudson["claimed_fit"]["fit_tier"], "A",
+        "the claim is shown as a claim"
+    );
+    let bigbank = acct("bigbank.example");
+    assert_eq!(bigbank["firmographics"], "asserted");
+    assert_eq!(bigbank["claimed_fit"]["fit_tier"], "A");
+    let northbank = acct("northbank.example");
+    assert_eq!(northbank["firmographics"], "verified");
+    // A verified account ranks ahead of an asserted one of the same tier.
+    let rank = |a: &Value| a["rank"].as_u64().unwrap();
+    assert!(rank(&northbank) < rank(&bigbank) || northbank["fit_tier"] != bigbank["fit_tier"]);
+}
