@@ -380,6 +380,12 @@ export class Visitor {
   decide(request: DecideRequest | string): Decision;
   /** `decide` with JSON text in and out: the exact bytes every runtime reproduces. */
   decideJson(request: string): string;
+  /**
+   * Gates, fit and engagement only, as `decide` would report them for the same
+   * request (JSON text in and out: `{ qualified, gates, fit, engagement }`); the
+   * state is not changed and no signal is built.
+   */
+  scoreJson(request: string): string;
   /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret`. */
   encode(secret?: string): string;
   /** The last decision as a readable report. */

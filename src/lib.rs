@@ -51,6 +51,7 @@ pub(crate) mod observe;
 pub mod playbook;
 pub(crate) mod recommend;
 pub(crate) mod role;
+pub mod score;
 pub mod signals;
 pub(crate) mod stage;
 pub mod state;

@@ -65,6 +65,11 @@ impl Engine {
     pub fn decide(&self, v: &mut Visitor, req: &DecideRequest) -> Result<Decision, Error> {
         crate::decide::decide(self, &mut v.state, req)
     }
+    /// Gates, fit and engagement only, as `decide` would report them for the
+    /// same request; the visitor's state is not changed.
+    pub fn score(&self, v: &Visitor, req: &DecideRequest) -> crate::score::Scores {
+        crate::score::score(self, &v.state, req)
+    }
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
     /// The string never exceeds `STATE_BUDGET` characters: past it, the least useful
     /// memories go first (campaign touches, the oldest consumed content, the oldest

@@ -11,10 +11,10 @@
 //   conditions, against the package's condition evaluator when it exports
 //   one (`evalCondition`, `CompiledCondition`; see conditionApi in benches/node/lib.mjs).
 //
-// buyerpath does more in the same time: its decide also classifies stage and
+// buyerpath's decide does more than the peers: it also classifies stage and
 // role, the lifecycle, ranks the catalogue for 3 slots, fires triggers and
 // builds the signals; observe also folds stage, role and topic evidence. The
-// ratios therefore favour the peers.
+// `score` row is the equivalent work (`scoreJson`: gates, fit, engagement).
 //
 //   node benches/peers/bench.mjs [--pkg DIR] [--quick] [--json FILE] [--workload DIR]
 import { readFileSync } from 'node:fs';
@@ -124,6 +124,12 @@ await compare('compile', `compile the ${REF_ITEMS}-item playbook from JSON text`
   }
   await compare('decide', `score a ${REF_EVENTS}-event visitor (buyerpath: the whole decide)`,
     measure(() => v.decideJson(refRequestJson), { batch: 10, scale: S }), theirs);
+  // The same work as the peers: gates, fit and engagement only (`scoreJson`,
+  // whose numbers tests/score.rs checks equal to decide's).
+  if (typeof v.scoreJson === 'function') {
+    await compare('score', `score a ${REF_EVENTS}-event visitor (buyerpath: scoreJson, the same work)`,
+      measure(() => v.scoreJson(refRequestJson), { batch: 10, scale: S }), theirs);
+  }
   v.free();
 }
 

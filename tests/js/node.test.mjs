@@ -69,3 +69,24 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);
 });
+
+test('scoreJson gives decide\'s gates, fit and engagement and changes nothing', () => {
+  const [, v] = vectors()[0];
+  const j = v.journey;
+  const visitor = new Engine(playbookText).visitor(j.visitor_id);
+  let checked = 0;
+  for (const step of j.steps) {
+    if (step.observe) {
+      visitor.observe(step.observe);
+      continue;
+    }
+    const req = JSON.stringify(request(j, step.decide));
+    const before = visitor.encode();
+    const s = JSON.parse(visitor.scoreJson(req));
+    assert.equal(visitor.encode(), before);
+    const d = JSON.parse(visitor.decideJson(req));
+    assert.deepEqual(s, { qualified: d.qualified, gates: d.gates, fit: d.fit, engagement: d.engagement });
+    checked++;
+  }
+  assert.ok(checked >= 2, `${checked} decisions`);
+});

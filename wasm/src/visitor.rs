@@ -157,6 +157,15 @@ impl WasmVisitor {
         Ok(out)
     }
 
+    /// Gates, fit and engagement only (JSON text in and out), as `decide`
+    /// would report them; the state is not changed and nothing is emitted.
+    #[wasm_bindgen(js_name = scoreJson)]
+    pub fn score_json(&self, request: &str) -> Result<String, JsValue> {
+        let req = buyerpath::DecideRequest::from_json(request).map_err(|e| to_js(&e))?;
+        serde_json::to_string(&self.engine.score(&self.inner, &req))
+            .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+    }
+
     /// The state as a cookie-safe string; signed with `secret` when given.
     pub fn encode(&self, secret: Option<String>) -> String {
         self.engine.encode(
