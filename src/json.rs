@@ -5,10 +5,14 @@ use crate::error::{Error, Issue};
 use crate::suggest::did_you_mean;
 use serde::de::DeserializeOwned;
 
-/// Deserializes JSON text, reporting the failing path below `base`. The text is
-/// read into a `Value` first so that every type is deserialized by one
-/// path-tracking deserializer (one copy of the code in the Wasm module).
+/// Deserializes JSON text, reporting the failing path below `base`. Valid
+/// input is read straight into its type (no intermediate JSON tree: this is
+/// every event and decide request); input that fails is read again through a
+/// `Value` and the path-tracking deserializer, which names the failing path.
 pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
+    if let Ok(t) = serde_json::from_str::<T>(text) {
+        return Ok(t);
+    }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         Error::from(
             Issue::new("invalid_json", base, format!("not valid JSON: {e}")).hint(format!(
