@@ -297,6 +297,28 @@ test('forwarding signals to a slow collector does not delay the response', async
   console.log(`# page with ${r.edge.forwarded} signals forwarded: response ${r.ms.toFixed(1)} ms; collector answers after ${SLOW_MS} ms`);
 });
 
+test('firmographics the visitor chose (demo switcher) are forwarded as claims, never under the trusted key', async () => {
+  const fast = await collector();
+  const edge = new Miniflare(
+    edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: fast.url, DEMO_SWITCHER: 'on', WRITE_KEY: 'edge-trusted-key', BROWSER_WRITE_KEY: 'public-key' }),
+  );
+  await seedKv(edge);
+  const auth = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  try {
+    const chosen = await get('/compare/lumora-vs-pipewatch?as=fintech', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(chosen.edge.forwarded > 0, 'signals were forwarded');
+    assert.ok(await until(() => fast.received.length >= 1));
+    assert.equal(fast.received.at(-1).auth, auth('public-key'), 'switcher-chosen firmographics go under the public key');
+    const real = await get('/compare/lumora-vs-pipewatch', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(real.edge.forwarded > 0, 'signals were forwarded');
+    assert.ok(await until(() => fast.received.length >= 2));
+    assert.equal(fast.received.at(-1).auth, auth('edge-trusted-key'), 'the edge\'s own firmographics go under its key');
+  } finally {
+    await edge.dispose();
+    await fast.close();
+  }
+});
+
 test('/v1/batch on the site origin is forwarded to the collector (first-party path)', async () => {
   const before = slow.received.length;
   const body = JSON.stringify({ batch: [{ type: 'track', event: 'Content Recommended', messageId: 'm-1', anonymousId: 'a', properties: {}, context: { consent: 'anonymous' } }], sentAt: new Date().toISOString() });

@@ -194,10 +194,14 @@ function inlineJson(value) {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-async function forward(env, signals, now) {
+// `asserted`: the visitor chose what the decision rests on (the demo switcher's
+// `?as=`/`title=`), so the signals go under the public browser key and the
+// collector keeps them as claims, never as verified facts.
+async function forward(env, signals, now, asserted) {
+  const key = asserted ? env.BROWSER_WRITE_KEY || 'demo-write-key' : env.WRITE_KEY || 'demo-write-key';
   const res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: basicAuth(env.WRITE_KEY || 'demo-write-key') },
+    headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
     body: JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() }),
   });
   // The store dedupes by messageId; a failure here is only logged.
@@ -309,7 +313,7 @@ async function personalise(request, env, ctx, asset, url) {
   let forwarded = 0;
   if (signals.length > 0) {
     if (env.COLLECTOR_URL) {
-      ctx.waitUntil(forward(env, signals, now).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
+      ctx.waitUntil(forward(env, signals, now, Boolean(firmo.preset)).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
       forwarded = signals.length;
     } else {
       pending = signals; // the page's layer sends them to /v1/batch
