@@ -7,7 +7,6 @@ export type Consent = 'none' | 'anonymous' | 'full';
 
 // ───────────────────────────────────────────────────────────── errors
 
-/** One problem in outside input. */
 /** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` refuses
  * (`state_expired`) a state whose visitor was last active longer ago (an old cookie replayed). */
 export interface DecodeOptions {
@@ -16,6 +15,7 @@ export interface DecodeOptions {
   maxIdleMs?: number;
 }
 
+/** One problem in outside input. */
 export interface Issue {
   code: string;
   /** JSON path, e.g. `$.content[3].stages[0]`. */
@@ -383,7 +383,8 @@ export class Visitor {
   /**
    * Gates, fit and engagement only, as `decide` would report them for the same
    * request (JSON text in and out: `{ qualified, gates, fit, engagement }`); the
-   * state is not changed and no signal is built.
+   * state is not changed and no signal is built. The request's `slots` are not
+   * read (nothing is ranked), so an unknown slot is not an error here.
    */
   scoreJson(request: string): string;
   /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret`. */

@@ -23,7 +23,8 @@ pub struct Scores {
     pub engagement: EngagementResult,
 }
 
-/// Scores a visitor for a request; the state is only read.
+/// Scores a visitor for a request; the state is only read. The request's
+/// slots are not used (nothing is ranked), so an unknown slot is not an error.
 pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     let ctx = &req.context;
     // Without full consent `decide` forgets the BANT answers before reading

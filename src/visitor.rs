@@ -125,6 +125,7 @@ impl Engine {
     /// Decodes like `decode`, and refuses (`state_expired`) a state whose visitor was
     /// last active more than `max_idle_ms` before `now`: an old cookie presented again
     /// (a replay) past the lifetime the edge gave it starts a fresh visitor.
+    /// A state that never saw any activity (no event, no decision) counts as expired.
     pub fn decode_at(
         &self,
         text: &str,

@@ -166,3 +166,70 @@ fn limits_are_enforced() {
     let e = Engine::from_value(p).unwrap_err();
     assert!(e.issues.iter().any(|i| i.code == "regex_too_large"), "{e}");
 }
+
+/// Both readings of a playbook (the direct one `from_json` takes for valid
+/// text, the element-by-element one for text it rejects) must agree: the same
+/// engine for a valid playbook, the same problems for a broken one.
+#[test]
+fn direct_and_element_wise_readings_agree() {
+    let base = common::example_playbook();
+    let mut variants: Vec<(&str, serde_json::Value)> = vec![("valid", base.clone())];
+    let mut with = |name: &'static str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut p = base.clone();
+        f(&mut p);
+        variants.push((name, p));
+    };
+    with("five mistakes", &|p| *p = broken());
+    with("unknown stage", &|p| {
+        p["content"][0]["stages"] = json!(["nowhere"])
+    });
+    with("wrong type", &|p| {
+        p["fit"]["criteria"][0]["weight"] = json!("heavy")
+    });
+    with("version 2", &|p| p["version"] = json!(2));
+    with("no version", &|p| {
+        p.as_object_mut().unwrap().remove("version");
+    });
+    with("unknown field", &|p| p["slots"][0]["colour"] = json!("red"));
+    with("missing id", &|p| {
+        p["content"][1].as_object_mut().unwrap().remove("id");
+    });
+    with("float count", &|p| p["slots"][0]["count"] = json!(2.5));
+    with("negative count", &|p| p["slots"][0]["count"] = json!(-1));
+    with("huge weight", &|p| {
+        p["fit"]["criteria"][0]["weight"] = json!(1e300)
+    });
+    with("deep condition", &|p| {
+        let mut c = json!({"company.country": "US"});
+        for _ in 0..30 {
+            c = json!({ "$and": [c] });
+        }
+        p["gates"][0]["require"] = c;
+    });
+    with("quotes and brackets in text", &|p| {
+        p["content"][0]["title"] = json!("a \"quoted\" [title] {with} \\ brackets");
+    });
+    let journey = common::read("examples/journeys/01-tier-a-evaluator.json");
+    let journey = buyerpath::journey::parse(&journey).unwrap();
+    for (name, p) in variants {
+        let direct = Engine::from_json(&p.to_string());
+        let element_wise = Engine::from_value_element_wise(p.clone());
+        match (direct, element_wise) {
+            (Ok(a), Ok(b)) => {
+                let da = buyerpath::journey::replay(&a, &journey).unwrap();
+                let db = buyerpath::journey::replay(&b, &journey).unwrap();
+                assert_eq!(
+                    serde_json::to_string(&da).unwrap(),
+                    serde_json::to_string(&db).unwrap(),
+                    "{name}: the two engines decide differently"
+                );
+            }
+            (Err(a), Err(b)) => assert_eq!(a.issues, b.issues, "{name}"),
+            (a, b) => panic!(
+                "{name}: direct {:?}, element-wise {:?}",
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            ),
+        }
+    }
+}
