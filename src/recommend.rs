@@ -55,19 +55,10 @@ pub fn recommend(
     holdout: bool,
 ) -> (Vec<SlotResult>, bool) {
     let mut used: Vec<usize> = Vec::new();
-    let mut consumed: Vec<bool> = Vec::new();
     let mut explored = false;
     let mut out = Vec::new();
     // Only content some requested slot can show is checked (conditions cost).
     let wanted = slots.iter().fold(0u64, |m, s| m | s.format_mask);
-    let eligible: Vec<bool> = engine
-        .content
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            wanted & bit64(c.format) != 0 && Some(i) != v.page && is_eligible(engine, c, v)
-        })
-        .collect();
     let topic_total: i64 = s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli));
     // Interest by topic index, looked up once per decision.
     let interest: Vec<i64> = engine
@@ -75,46 +66,55 @@ pub fn recommend(
         .iter()
         .map(|name| crate::state::evidence(&s.topics, fnv1a32(name.as_bytes())))
         .collect();
+    // A candidate's score does not depend on the slot: every eligible item is
+    // scored once and the catalogue ranked once; a slot takes the items of its
+    // formats in that order (the order of a subset of a ranked list).
+    let mut ranked: Vec<Scored> = Vec::new();
+    let mut consumed: Vec<bool> = vec![false; engine.content.len()];
+    if !holdout {
+        let mut seen_hashes = s.consumed.clone();
+        seen_hashes.sort_unstable();
+        for (i, c) in engine.content.iter().enumerate() {
+            if wanted & bit64(c.format) == 0 || Some(i) == v.page || !is_eligible(engine, c, v) {
+                continue;
+            }
+            let seen = seen_hashes.binary_search(&c.hash).is_ok();
+            let base = base_score(engine, v, Item { ix: i, c, seen }, &interest, topic_total);
+            if let Some(x) = consumed.get_mut(i) {
+                *x = seen;
+            }
+            ranked.push(Scored {
+                ix: i,
+                base,
+                score: base,
+                consumed: seen,
+            });
+        }
+        ranked.sort_unstable_by(order);
+    }
     for slot in slots {
         if holdout {
             out.push(default_result(engine, slot, "holdout"));
             continue;
         }
-        let mut cands: Vec<Scored> = engine
-            .content
+        let mut cands: Vec<Scored> = ranked
             .iter()
-            .enumerate()
-            .filter(|(i, c)| {
-                slot.format_mask & bit64(c.format) != 0
-                    && eligible.get(*i).copied().unwrap_or(false)
-                    && !used.contains(i)
+            .filter(|c| {
+                engine
+                    .content
+                    .get(c.ix)
+                    .is_some_and(|it| slot.format_mask & bit64(it.format) != 0)
+                    && !used.contains(&c.ix)
             })
-            .map(|(i, c)| {
-                let (base, _) = score(engine, s, v, i, c, &interest, topic_total);
-                Scored {
-                    ix: i,
-                    base,
-                    score: base,
-                    consumed: s.consumed.contains(&c.hash),
-                }
-            })
+            .copied()
             .collect();
         if cands.is_empty() {
             out.push(default_result(engine, slot, "nothing eligible"));
             continue;
         }
-        // Unconsumed first, then by score, then catalogue order: fully deterministic.
-        let order = |a: &Scored, b: &Scored| {
-            a.consumed
-                .cmp(&b.consumed)
-                .then(b.score.total_cmp(&a.score))
-                .then(a.ix.cmp(&b.ix))
-        };
-        cands.iter_mut().for_each(|c| c.score = c.base);
-        cands.sort_unstable_by(order);
         let exploit: Vec<usize> = cands.iter().map(|c| c.ix).collect();
         if engine.recommend.explore {
-            let k = engine.recommend.shortlist.max(slot.count);
+            let k = engine.recommend.shortlist.max(slot.count).min(cands.len());
             for c in cands.iter_mut().take(k) {
                 let item = engine.content.get(c.ix);
                 let (a, b, h) = item
@@ -124,15 +124,7 @@ pub fn recommend(
                 let delta = engine.recommend.spec.exploration.weight * (draw - a / (a + b));
                 c.score = c.base + delta;
             }
-            cands.sort_unstable_by(order);
-        }
-        // Consumed flags by catalogue index, for the diversity passes.
-        consumed.clear();
-        consumed.resize(engine.content.len(), false);
-        for c in &cands {
-            if let Some(x) = consumed.get_mut(c.ix) {
-                *x = c.consumed;
-            }
+            cands = rerank(cands, k);
         }
         let order: Vec<usize> = cands.iter().map(|c| c.ix).collect();
         let picked = diversify_ix(engine, &order, &consumed, slot.count);
@@ -145,7 +137,12 @@ pub fn recommend(
             .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
             .filter_map(|c| {
                 engine.content.get(c.ix).map(|it| {
-                    let (_, mut reasons) = score(engine, s, v, c.ix, it, &interest, topic_total);
+                    let item = Item {
+                        ix: c.ix,
+                        c: it,
+                        seen: c.consumed,
+                    };
+                    let mut reasons = reasons(engine, v, item, &interest, topic_total);
                     let delta = c.score - c.base;
                     if delta.abs() >= 0.005 {
                         reasons.push(delta, Reason::Explore(delta));
@@ -162,6 +159,40 @@ pub fn recommend(
         });
     }
     (out, explored)
+}
+
+/// Unconsumed first, then by score, then catalogue order: a total order, so
+/// every sort gives the same result on every target.
+fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+    a.consumed
+        .cmp(&b.consumed)
+        .then(b.score.total_cmp(&a.score))
+        .then(a.ix.cmp(&b.ix))
+}
+
+/// Restores the order after the first `k` candidates' scores changed: those
+/// are sorted and merged with the rest, which is still in order (the same
+/// result as sorting the whole list).
+fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
+    let mut head: Vec<Scored> = cands.iter().take(k).copied().collect();
+    head.sort_unstable_by(order);
+    let mut merged = Vec::with_capacity(cands.len());
+    let (mut h, mut t) = (
+        head.into_iter().peekable(),
+        cands.into_iter().skip(k).peekable(),
+    );
+    loop {
+        let next = match (h.peek(), t.peek()) {
+            (Some(a), Some(b)) if order(a, b) != std::cmp::Ordering::Greater => h.next(),
+            (Some(_), Some(_)) => t.next(),
+            (Some(_), None) => h.next(),
+            (None, _) => t.next(),
+        };
+        match next {
+            Some(c) => merged.push(c),
+            None => return merged,
+        }
+    }
 }
 
 fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
@@ -191,17 +222,52 @@ fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
         .unwrap_or(true)
 }
 
-fn score(
-    engine: &Engine,
-    s: &VisitorState,
-    v: &Visitor<'_>,
+/// What ranking knows about one candidate: the catalogue item, its index,
+/// whether the visitor already consumed it.
+#[derive(Clone, Copy)]
+struct Item<'c> {
     ix: usize,
-    c: &Content,
+    c: &'c Content,
+    seen: bool,
+}
+
+/// A candidate's base score: the sum of its weighted reasons (summed as the
+/// reasons of a pick are, so the two always agree), without building them.
+fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], total: i64) -> f64 {
+    let mut w = [0.0f64; REASONS];
+    let mut n = 0;
+    contributions(engine, v, it, interest, total, &mut |x, _| {
+        if let Some(slot) = w.get_mut(n) {
+            *slot = x;
+            n += 1;
+        }
+    });
+    w.iter().take(n).sum()
+}
+
+/// A pick's weighted reasons.
+fn reasons(
+    engine: &Engine,
+    v: &Visitor<'_>,
+    it: Item<'_>,
+    interest: &[i64],
+    total: i64,
+) -> Reasons {
+    let mut r = Reasons::default();
+    contributions(engine, v, it, interest, total, &mut |x, why| r.push(x, why));
+    r
+}
+
+/// Each weighted reason of a candidate, in a fixed order.
+fn contributions(
+    engine: &Engine,
+    v: &Visitor<'_>,
+    Item { ix, c, seen }: Item<'_>,
     interest: &[i64],
     topic_total: i64,
-) -> (f64, Reasons) {
+    push: &mut impl FnMut(f64, Reason),
+) {
     let r = &engine.recommend.spec;
-    let mut reasons = Reasons::default();
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
     if c.stage_count > 0 {
         let (mut sum, mut best) = (0.0, (0.0, 0usize));
@@ -212,10 +278,10 @@ fn score(
             }
         }
         let aff = (best.0 + sum / f64::from(c.stage_count)) / 2.0;
-        reasons.push(r.stage_weight * aff, Reason::Stage(best.1, aff));
+        push(r.stage_weight * aff, Reason::Stage(best.1, aff));
         if let Some(next) = engine.stages.get(v.stage).and_then(|st| st.next) {
             if c.stage_mask & bit32(next) != 0 && next != v.stage {
-                reasons.push(r.next_stage_weight * p(v.stage), Reason::NextStage(next));
+                push(r.next_stage_weight * p(v.stage), Reason::NextStage(next));
             }
         }
     }
@@ -224,13 +290,13 @@ fn score(
             .filter(|i| c.role_mask & bit32(*i) != 0)
             .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
             .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-        reasons.push(r.role_weight * best.0, Reason::Role(best.1, best.0));
+        push(r.role_weight * best.0, Reason::Role(best.1, best.0));
     }
     if let (Some(ind), false) = (&v.industry, c.industries.is_empty()) {
         if c.industries.iter().any(|x| x == ind) {
-            reasons.push(r.industry_weight, Reason::Industry);
+            push(r.industry_weight, Reason::Industry);
         } else {
-            reasons.push(-0.5 * r.industry_weight, Reason::OtherIndustry);
+            push(-0.5 * r.industry_weight, Reason::OtherIndustry);
         }
     }
     if topic_total > 0 && !c.topics.is_empty() {
@@ -241,20 +307,18 @@ fn score(
             .fold(0i64, |a, x| a.saturating_add(*x));
         let share = (share as f64 / topic_total as f64).min(1.0);
         if share > 0.0 {
-            reasons.push(r.topic_weight * share, Reason::Topics(share));
+            push(r.topic_weight * share, Reason::Topics(share));
         }
     }
     if c.priority > 0.0 {
-        reasons.push(r.priority_weight * c.priority, Reason::Priority(c.priority));
+        push(r.priority_weight * c.priority, Reason::Priority(c.priority));
     }
     if v.action_cta == Some(ix) {
-        reasons.push(r.action_weight, Reason::Action);
+        push(r.action_weight, Reason::Action);
     }
-    if s.consumed.contains(&c.hash) {
-        reasons.push(0.0, Reason::Consumed);
+    if seen {
+        push(0.0, Reason::Consumed);
     }
-    let base: f64 = reasons.iter().map(|(w, _)| w).sum();
-    (base, reasons)
 }
 
 /// Why a pick scored what it did; rendered to text only for the picks.
@@ -274,10 +338,13 @@ enum Reason {
     Action,
 }
 
+/// At most this many reasons per pick (eight kinds, plus exploration).
+const REASONS: usize = 10;
+
 /// A fixed-size list of weighted reasons (no allocation per candidate).
 #[derive(Clone, Copy, Default)]
 struct Reasons {
-    items: [(f64, Reason); 10],
+    items: [(f64, Reason); REASONS],
     len: usize,
 }
 
