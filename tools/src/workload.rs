@@ -38,8 +38,8 @@ pub struct Args {
     /// Seed of the generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Output directory.
-    #[arg(long, default_value = "benches/workload")]
+    /// Output directory (under target/: generated, not source).
+    #[arg(long, default_value = "target/workload")]
     out: std::path::PathBuf,
     /// Catalogue sizes (items), comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = CATALOGUES)]
@@ -68,12 +68,16 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
+    /// Uniform in `lo..=hi` (`lo` when `hi < lo`).
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        let span = hi.saturating_sub(lo).saturating_add(1);
+        lo.saturating_add(self.next() % span)
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    /// One of `xs`, uniformly; `None` for an empty slice (the draw is made
+    /// either way, so the sequence does not depend on it).
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> Option<&'a T> {
         let i = self.below(xs.len());
-        &xs[i.min(xs.len() - 1)]
+        xs.get(i)
     }
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
@@ -150,7 +154,7 @@ fn catalogue(base: &Value, n: usize, seed: u64) -> Result<Vec<Value>> {
     // Templates: the example's own mix of formats, stages, roles, topics.
     let mut i = 0usize;
     while out.len() < n {
-        let t = rng.pick(items);
+        let t = rng.pick(items).context("example playbook has no content")?;
         let format = t["format"].as_str().unwrap_or("blog");
         let id = format!("{}-{i:05}", format.replace('_', "-"));
         let mut c = t.clone();
@@ -262,7 +266,7 @@ fn visitors(shared: &[&Value], n: usize, seed: u64) -> Result<Value> {
     let mut out = Vec::new();
     for (k, (name, context)) in profiles().into_iter().enumerate() {
         let mut rng = Rng(seed.wrapping_mul(1_000_003) ^ ((n as u64) << 20) ^ k as u64);
-        let events = events(&mut rng, &ids, n);
+        let events = events(&mut rng, &ids, n)?;
         let last = events.last().and_then(|e| e["ts"].as_u64()).unwrap_or(T0);
         let now = last + 60_000;
         let page = ids
@@ -283,7 +287,7 @@ fn visitors(shared: &[&Value], n: usize, seed: u64) -> Result<Value> {
 }
 
 /// `n` events in sessions: 1–8 page views each with a few other actions, sessions 2 h – 4 days apart.
-fn events(rng: &mut Rng, ids: &[(&str, &str)], n: usize) -> Vec<Value> {
+fn events(rng: &mut Rng, ids: &[(&str, &str)], n: usize) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(n);
     let mut t = T0;
     while out.len() < n {
@@ -292,7 +296,7 @@ fn events(rng: &mut Rng, ids: &[(&str, &str)], n: usize) -> Vec<Value> {
             if out.len() >= n {
                 break;
             }
-            let (id, format) = *rng.pick(ids);
+            let (id, format) = *rng.pick(ids).context("no content to visit")?;
             let dwell = if rng.chance(0.2) {
                 rng.range(0, 5)
             } else {
@@ -311,45 +315,71 @@ fn events(rng: &mut Rng, ids: &[(&str, &str)], n: usize) -> Vec<Value> {
                 if out.len() >= n {
                     break;
                 }
-                let (id, _) = *rng.pick(ids);
+                let (id, _) = *rng.pick(ids).context("no content to visit")?;
                 out.push(json!({"type": "page_view", "ts": t, "content_id": id}));
                 t += 200;
             }
         }
         t += 3_600_000 * rng.range(2, 96);
     }
-    out
+    Ok(out)
 }
 
 fn action(rng: &mut Rng, t: u64, id: &str, format: &str) -> Value {
     match rng.below(10) {
         0 | 1 => {
-            let cta = *rng.pick(&["pricing", "demo", "contact_sales", "trial", "read"]);
+            let cta = rng
+                .pick(&["pricing", "demo", "contact_sales", "trial", "read"])
+                .copied()
+                .unwrap_or("demo");
             json!({"type": "cta_click", "ts": t, "cta": cta, "content_id": id})
         }
         2 => json!({"type": "download", "ts": t, "content_id": id}),
         3 => json!({"type": "video_play", "ts": t, "content_id": id}),
         4 => json!({"type": "search", "ts": t}),
         5 => {
-            let form = *rng.pick(&[
-                "newsletter",
-                "gated_download",
-                "webinar_registration",
-                "newsletter",
-                "demo_request",
-            ]);
-            let mut e = json!({"type": "form_submit", "ts": t, "form": form});
+            let form = rng
+                .pick(&[
+                    "newsletter",
+                    "gated_download",
+                    "webinar_registration",
+                    "newsletter",
+                    "demo_request",
+                ])
+                .copied()
+                .unwrap_or("newsletter");
             if form == "demo_request" {
-                e["fields"] = json!({"budget": "$50k-$250k", "timeline": "this quarter"});
+                let fields = json!({"budget": "$50k-$250k", "timeline": "this quarter"});
+                json!({"type": "form_submit", "ts": t, "form": form, "fields": fields})
+            } else {
+                json!({"type": "form_submit", "ts": t, "form": form})
             }
-            e
         }
         6 => {
-            let name = *rng.pick(&["roi_calculated", "form_error", "unsubscribe"]);
+            let name = rng
+                .pick(&["roi_calculated", "form_error", "unsubscribe"])
+                .copied()
+                .unwrap_or("roi_calculated");
             json!({"type": "custom", "ts": t, "name": name})
         }
         7 => json!({"type": "chat_open", "ts": t}),
         _ if format == "trial" => json!({"type": "trial_start", "ts": t}),
         _ => json!({"type": "page_view", "ts": t, "content_id": id, "dwell_seconds": 1}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_choice_is_none_not_a_panic() {
+        let mut rng = Rng(1);
+        assert_eq!(rng.pick::<u8>(&[]), None);
+        assert_eq!(rng.pick(&[7]), Some(&7));
+        assert_eq!(rng.range(5, 5), 5);
+        assert_eq!(rng.range(9, 3), 9);
+        assert!(events(&mut rng, &[], 3).is_err());
+        assert!(events(&mut rng, &[], 0).is_ok_and(|e| e.is_empty()));
     }
 }

@@ -13,7 +13,7 @@
 //! Per stage × role priors are written where a cell has `--min-impressions`.
 
 use super::metrics::round;
-use super::{patch, refuse_overwrite};
+use super::{patch, refuse_overwrite, Current, RevisionArgs};
 use anyhow::{bail, Context as _, Result};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
@@ -29,24 +29,17 @@ const PROGRESS_WINDOW_MS: i64 = 7 * 86_400_000;
 /// Options of `buyerpath calibrate content`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// The current playbook JSON.
-    #[arg(long)]
-    pub playbook: PathBuf,
+    // The playbook, and where its new revision (with updated
+    // `content[].prior`) and the report (per content × stage × role priors
+    // and the lift, JSON and Markdown) go.
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// The collector's SQLite database (read only).
     #[arg(long, conflicts_with = "signals")]
     pub db: Option<PathBuf>,
     /// Or: the signals as Segment JSONL (one event per line).
     #[arg(long)]
     pub signals: Option<PathBuf>,
-    /// The new revision with updated `content[].prior` (default: `<playbook>.r<N+1>.json`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Per content × stage × role priors and the lift, as JSON (default: `<out>` with `.content.json`).
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-    /// Replace existing output files.
-    #[arg(long)]
-    pub force: bool,
     /// Most pseudo-observations a prior may hold (keeps exploring).
     #[arg(long, default_value_t = 200.0)]
     pub max_strength: f64,
@@ -394,32 +387,24 @@ pub fn update(
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.playbook)
-        .with_context(|| format!("cannot read the playbook {}", args.playbook.display()))?;
-    let doc: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", args.playbook.display()))?;
+    let current = args.revision.read()?;
+    let next = current.next_revision()?;
+    let Current {
+        text,
+        doc,
+        revision,
+    } = current;
+    let playbook = &args.revision.playbook;
     buyerpath::Engine::from_value(doc.clone())
-        .map_err(|e| anyhow::anyhow!("{} is not a valid playbook: {e}", args.playbook.display()))?;
+        .map_err(|e| anyhow::anyhow!("{} is not a valid playbook: {e}", playbook.display()))?;
     if !(0.0..=1.0).contains(&args.floor) || args.max_strength < 2.0 {
         bail!("--floor must be 0–1 and --max-strength at least 2");
     }
-    let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .playbook
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("playbook");
-        args.playbook
-            .with_file_name(format!("{stem}.r{}.json", revision + 1))
-    });
-    let report = args
-        .report
-        .clone()
-        .unwrap_or_else(|| out.with_extension("content.json"));
+    let out = args.revision.out_path(next);
+    let report = args.revision.report_path(&out, "content.json");
     let report_md = report.with_extension("md");
     for p in [&out, &report, &report_md] {
-        refuse_overwrite(p, args.force)?;
+        refuse_overwrite(p, args.revision.force)?;
     }
     let events = load(args.db.as_deref(), args.signals.as_deref())?;
     let items: Vec<Value> = doc
@@ -515,7 +500,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     }
     if let Some(m) = new_doc.as_object_mut() {
-        m.insert("revision".into(), json!(revision + 1));
+        m.insert("revision".into(), json!(next));
     }
     let fields: Vec<(String, String)> = (0..items.len())
         .map(|i| (format!("/content/{i}"), "prior".to_string()))
@@ -527,7 +512,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let json_report = json!({
         "playbook_id": doc.get("id"),
         "old_revision": revision,
-        "new_revision": revision + 1,
+        "new_revision": next,
         "events": events.len(),
         "impressions": imp,
         "clicks": clk,
@@ -547,7 +532,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     println!(
         "wrote {} (revision {}), {} and {}",
         out.display(),
-        revision + 1,
+        next,
         report.display(),
         report_md.display()
     );

@@ -137,7 +137,7 @@ pub fn encode(doc: &Value, layout: &Layout, records: &[Record]) -> Result<Vec<Ro
                 continue;
             };
             let level = if cr.points < 0.0 {
-                c.levels.len() - 1
+                c.levels.len().saturating_sub(1)
             } else {
                 (cr.points.round() as usize).saturating_sub(1)
             };
@@ -152,6 +152,7 @@ pub fn encode(doc: &Value, layout: &Layout, records: &[Record]) -> Result<Vec<Ro
 }
 
 /// A compiled playbook that scores CRM records.
+#[derive(Debug)]
 pub struct Scorer {
     pub engine: Engine,
     /// BANT dimension id → the form field that carries it.

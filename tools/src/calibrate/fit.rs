@@ -16,7 +16,7 @@ use super::generate::Rng;
 use super::logistic::{self, sigmoid};
 use super::metrics::{self, round, TierRow};
 use super::points::{self, POINTS_PER_LOGIT};
-use super::{patch, refuse_overwrite, report};
+use super::{patch, refuse_overwrite, report, RevisionArgs};
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,21 +26,11 @@ use std::process::ExitCode;
 /// Options of `buyerpath calibrate fit`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// The current playbook JSON.
-    #[arg(long)]
-    pub playbook: PathBuf,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// CRM export: CSV or JSONL, one row per account or opportunity.
     #[arg(long)]
     pub export: PathBuf,
-    /// The new revision (default: `<playbook>.r<N+1>.json` next to it). Never overwritten without --force.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The readable report (default: `<out>` with `.report.md`; the JSON report goes next to it).
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-    /// Replace existing output files.
-    #[arg(long)]
-    pub force: bool,
     /// Seed of the learn/held-out split.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -134,26 +124,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !(0.1..=0.5).contains(&args.holdout) {
         bail!("--holdout must be between 0.1 and 0.5");
     }
-    let text = std::fs::read_to_string(&args.playbook)
-        .with_context(|| format!("cannot read the playbook {}", args.playbook.display()))?;
-    let doc: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", args.playbook.display()))?;
-    let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
-    let out = match &args.out {
-        Some(p) => p.clone(),
-        None => default_out(&args.playbook, revision + 1),
-    };
-    let report_md = args
-        .report
-        .clone()
-        .unwrap_or_else(|| out.with_extension("report.md"));
+    let current = args.revision.read()?;
+    let out = args.revision.out_path(current.next_revision()?);
+    let report_md = args.revision.report_path(&out, "report.md");
     let report_json = report_md.with_extension("json");
     for p in [&out, &report_md, &report_json] {
-        refuse_overwrite(p, args.force)?;
+        refuse_overwrite(p, args.revision.force)?;
     }
     let positive = parse_positive(&args.positive)?;
     let export = crm::read(&args.export, &positive)?;
-    let (new_text, report) = calibrate(&text, &doc, &export, args, &out)?;
+    let (new_text, report) = calibrate(&current.text, &current.doc, &export, args, &out)?;
     std::fs::write(&out, &new_text).with_context(|| format!("cannot write {}", out.display()))?;
     std::fs::write(&report_md, report::markdown(&report))
         .with_context(|| format!("cannot write {}", report_md.display()))?;
@@ -181,19 +161,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn default_out(playbook: &Path, revision: u64) -> PathBuf {
-    let stem = playbook
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("playbook");
-    // `playbook.r2.json` → `playbook.r3.json`, not `playbook.r2.r3.json`.
-    let base = match stem.rsplit_once(".r") {
-        Some((b, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => b,
-        _ => stem,
-    };
-    playbook.with_file_name(format!("{base}.r{revision}.json"))
 }
 
 fn parse_positive(s: &str) -> Result<Vec<Outcome>> {
@@ -329,7 +296,12 @@ pub fn calibrate(
 
     // The new document: points, `otherwise`, weight 1, revision + 1.
     let mut new_doc = doc.clone();
-    let new_revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0) + 1;
+    let new_revision = doc
+        .get("revision")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| anyhow!("the playbook's revision cannot be raised"))?;
     if let Some(m) = new_doc.as_object_mut() {
         m.insert("revision".into(), json!(new_revision));
     }
@@ -344,7 +316,7 @@ pub fn calibrate(
         if m.contains_key("weight") {
             m.insert("weight".into(), json!(1));
         }
-        let nb = c.levels.len() - 1;
+        let nb = c.levels.len().saturating_sub(1);
         if let Some(bands) = m.get_mut("bands").and_then(Value::as_array_mut) {
             for (j, b) in bands.iter_mut().enumerate().take(nb) {
                 if let Some(bm) = b.as_object_mut() {
@@ -569,7 +541,7 @@ fn parse_shares(s: &str, tiers: usize) -> Result<Vec<f64>> {
     if v.len() + 1 != tiers && v.len() != tiers {
         bail!(
             "--tier-shares: the playbook has {tiers} tiers: give {} percentages (the last tier takes the rest)",
-            tiers - 1
+            tiers.saturating_sub(1)
         );
     }
     if v.iter().any(|x| !(0.0..=100.0).contains(x)) || v.iter().sum::<f64>() > 100.0 + 1e-9 {

@@ -13,9 +13,92 @@ pub mod patch;
 pub mod points;
 pub mod report;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// The options of the subcommands that write a new playbook revision
+/// (`fit`, `content`): the playbook read, what is written and where.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RevisionArgs {
+    /// The current playbook JSON.
+    #[arg(long)]
+    pub playbook: PathBuf,
+    /// The new revision (default: `<playbook>.r<N+1>.json` next to it). Never overwritten without --force.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The report (default: `<out>` with `.report.md` for fit, `.content.json` for content); the other format (JSON, Markdown) goes next to it.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The playbook as read: its text (kept for a minimal edit), the document
+/// and its revision.
+pub struct Current {
+    pub text: String,
+    pub doc: Value,
+    pub revision: u64,
+}
+
+impl Current {
+    /// The revision number the calibrated playbook gets.
+    pub fn next_revision(&self) -> Result<u64> {
+        self.revision
+            .checked_add(1)
+            .ok_or_else(|| anyhow!("the playbook's revision {} cannot be raised", self.revision))
+    }
+}
+
+impl RevisionArgs {
+    /// Reads `--playbook` as JSON (not yet compiled).
+    pub fn read(&self) -> Result<Current> {
+        let path = &self.playbook;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the playbook {}", path.display()))?;
+        let doc: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
+        Ok(Current {
+            text,
+            doc,
+            revision,
+        })
+    }
+
+    /// Where revision `next` goes: `--out`, else `<playbook>.r<next>.json`
+    /// next to the playbook.
+    pub fn out_path(&self, next: u64) -> PathBuf {
+        match &self.out {
+            Some(p) => p.clone(),
+            None => default_out(&self.playbook, next),
+        }
+    }
+
+    /// The report's path: `--report`, else `out` with `extension`.
+    pub fn report_path(&self, out: &Path, extension: &str) -> PathBuf {
+        self.report
+            .clone()
+            .unwrap_or_else(|| out.with_extension(extension))
+    }
+}
+
+/// `<playbook>.r<revision>.json` next to the playbook.
+fn default_out(playbook: &Path, revision: u64) -> PathBuf {
+    let stem = playbook
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("playbook");
+    // `playbook.r2.json` → `playbook.r3.json`, not `playbook.r2.r3.json`.
+    let base = match stem.rsplit_once(".r") {
+        Some((b, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => b,
+        _ => stem,
+    };
+    playbook.with_file_name(format!("{base}.r{revision}.json"))
+}
 
 /// `buyerpath calibrate ...`
 #[derive(clap::Subcommand, Debug)]
@@ -84,4 +167,23 @@ pub fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_revision_replaces_the_number() {
+        let at = |p: &str, n| default_out(Path::new(p), n);
+        assert_eq!(at("x/playbook.json", 2), Path::new("x/playbook.r2.json"));
+        assert_eq!(at("x/playbook.r2.json", 3), Path::new("x/playbook.r3.json"));
+        assert_eq!(at("x/pb.rx.json", 2), Path::new("x/pb.rx.r2.json"));
+        let max = Current {
+            text: String::new(),
+            doc: Value::Null,
+            revision: u64::MAX,
+        };
+        assert!(max.next_revision().is_err());
+    }
 }

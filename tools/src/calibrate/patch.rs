@@ -21,19 +21,27 @@ struct Edit {
 /// Returns `original` edited to become `target` where the two differ in
 /// the calibrated fields; falls back to pretty-printing `target`.
 pub fn patch(original: &str, target: &Value) -> String {
-    match try_patch(original, target) {
-        Some(t) => t,
-        None => serde_json::to_string_pretty(target).unwrap_or_default() + "\n",
-    }
+    try_patch(original, target).unwrap_or_else(|| pretty(target))
 }
 
-fn try_patch(original: &str, target: &Value) -> Option<String> {
+/// The fallback: the whole document, pretty-printed by serde.
+fn pretty(target: &Value) -> String {
+    serde_json::to_string_pretty(target).unwrap_or_default() + "\n"
+}
+
+/// Where each value of `original` is; `None` if it is not JSON the scanner reads.
+fn spans_of(original: &str) -> Option<Spans> {
     let mut spans = Spans::new();
     let mut s = Scanner {
         b: original.as_bytes(),
         i: 0,
     };
     s.value("", &mut spans)?;
+    Some(spans)
+}
+
+fn try_patch(original: &str, target: &Value) -> Option<String> {
+    let spans = spans_of(original)?;
     let mut edits = Vec::new();
     let num = |v: &Value| -> Option<String> {
         let x = v.as_f64()?;
@@ -101,6 +109,12 @@ fn try_patch(original: &str, target: &Value) -> Option<String> {
             text: format!("[\n{}\n{indent}]", items.join(",\n")),
         });
     }
+    apply(original, edits, target)
+}
+
+/// Applies the edits to `original` (last first, so earlier spans stay put)
+/// and keeps the result only if it parses back to exactly `target`.
+fn apply(original: &str, mut edits: Vec<Edit>, target: &Value) -> Option<String> {
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
     let mut out = original.to_string();
     for e in edits {
@@ -118,12 +132,7 @@ fn try_patch(original: &str, target: &Value) -> Option<String> {
 /// value when absent; falls back to pretty-printing `target`.
 pub fn set_fields(original: &str, target: &Value, fields: &[(String, String)]) -> String {
     let attempt = || -> Option<String> {
-        let mut spans = Spans::new();
-        let mut s = Scanner {
-            b: original.as_bytes(),
-            i: 0,
-        };
-        s.value("", &mut spans)?;
+        let spans = spans_of(original)?;
         let mut edits = Vec::new();
         for (obj, key) in fields {
             let v = target.pointer(obj)?.get(key)?;
@@ -149,18 +158,9 @@ pub fn set_fields(original: &str, target: &Value, fields: &[(String, String)]) -
                 }
             }
         }
-        edits.sort_by_key(|e| std::cmp::Reverse(e.start));
-        let mut out = original.to_string();
-        for e in edits {
-            if e.start > e.end || e.end > out.len() {
-                return None;
-            }
-            out.replace_range(e.start..e.end, &e.text);
-        }
-        let back: Value = serde_json::from_str(&out).ok()?;
-        (back == *target).then_some(out)
+        apply(original, edits, target)
     };
-    attempt().unwrap_or_else(|| serde_json::to_string_pretty(target).unwrap_or_default() + "\n")
+    attempt().unwrap_or_else(|| pretty(target))
 }
 
 /// The leading whitespace of the line that holds byte `at`.

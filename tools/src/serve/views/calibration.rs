@@ -30,10 +30,11 @@ const UNSCORED_LIMIT: usize = 50;
 /// What `--candidate` and `--accounts` load at start.
 #[derive(Debug)]
 pub struct Setup {
-    /// The playbook in use (`--playbook`), as a document.
-    current: Value,
+    /// The playbook in use (`--playbook`), compiled once at start.
+    current: Scorer,
     candidate_path: PathBuf,
-    candidate: Value,
+    /// The candidate revision, compiled once at start.
+    candidate: Scorer,
     candidate_meta: PlaybookMeta,
     /// Problems worth saying before anyone adopts the candidate.
     warnings: Vec<String>,
@@ -129,13 +130,12 @@ impl Setup {
                 })
             }
         };
-        // Both compile now, so a broken candidate stops the server at start.
-        Scorer::new(&current)?;
-        Scorer::new(&doc)?;
+        // Both compile once, now: a broken candidate stops the server at
+        // start, and every request reuses them.
         Ok(Some(Arc::new(Setup {
-            current,
+            current: Scorer::new(&current)?,
             candidate_path: candidate_path.to_path_buf(),
-            candidate: doc,
+            candidate: Scorer::new(&doc)?,
             candidate_meta: meta,
             warnings,
             accounts,
@@ -238,8 +238,8 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
         }
     }
     let records: Vec<Record> = matched.iter().map(|(_, _, r)| (*r).clone()).collect();
-    let old = Scorer::new(&setup.current)?.scores(&records)?;
-    let new = Scorer::new(&setup.candidate)?.scores(&records)?;
+    let old = setup.current.scores(&records)?;
+    let new = setup.candidate.scores(&records)?;
     let cand = &setup.candidate_meta;
     let scored: Vec<Scored> = matched
         .into_iter()
