@@ -471,3 +471,49 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
         default: true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{order, rerank, Scored};
+
+    /// Re-ranking after the head's scores changed gives exactly the full sort,
+    /// ties and consumed items included.
+    #[test]
+    fn rerank_equals_a_full_sort() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..500 {
+            let n = (next() % 40) as usize + 1;
+            let mut cands: Vec<Scored> = (0..n)
+                .map(|ix| {
+                    let base = (next() % 8) as f64 / 4.0;
+                    Scored {
+                        ix,
+                        base,
+                        score: base,
+                        consumed: next() % 5 == 0,
+                    }
+                })
+                .collect();
+            cands.sort_unstable_by(order);
+            let k = (next() as usize % n) + 1;
+            for c in cands.iter_mut().take(k) {
+                c.score = c.base + ((next() % 9) as f64 - 4.0) / 8.0;
+            }
+            let mut full = cands.clone();
+            full.sort_unstable_by(order);
+            let fast = rerank(cands, k);
+            let key = |v: &[Scored]| {
+                v.iter()
+                    .map(|c| (c.ix, c.score.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(key(&fast), key(&full), "round {round}, n {n}, k {k}");
+        }
+    }
+}

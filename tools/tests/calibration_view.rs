@@ -10,96 +10,23 @@
     clippy::panic
 )]
 
-use base64::Engine as _;
+mod common;
+
 use buyerpath::{DecideRequest, Engine};
+use common::{agent, root, Server, KEY};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-const KEY: &str = "demo-write-key";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A collector process; killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-            .current_dir(dir)
-            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-            .arg(dir.join("collector.sqlite"))
-            .arg("--playbook")
-            .arg(root().join("examples/acme/playbook.json"))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let Ok(url) = rx.recv_timeout(Duration::from_secs(30)) else {
-            let _ = child.kill();
-            panic!("the collector did not start");
-        };
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
+use std::process::Command;
 
 fn get(url: &str, path: &str) -> (u16, Value) {
-    let mut r = agent().get(format!("{url}{path}")).call().unwrap();
-    let text = r.body_mut().read_to_string().unwrap();
-    (
-        r.status().as_u16(),
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let r = common::get(url, path);
+    (r.status, r.body)
 }
 
 fn post_batch(url: &str, events: &[Value]) {
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:"))
-    );
-    let mut r = agent()
-        .post(format!("{url}/v1/batch"))
-        .header("Content-Type", "application/json")
-        .header("Authorization", auth)
-        .send(json!({ "batch": events }).to_string())
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.body_mut().read_to_string().unwrap();
-    assert_eq!(status, 200, "{body}");
+    let body = json!({ "batch": events }).to_string();
+    let r = common::post(url, "/v1/batch", &body, Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// A CSV cell as the engine wants it: lists split on `;`, numbers typed.
@@ -154,10 +81,7 @@ fn crm_contexts(n: usize) -> Vec<Value> {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    u64::try_from(common::now_ms()).unwrap()
 }
 
 /// One visit per context, decided by the engine under the current playbook:

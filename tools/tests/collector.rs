@@ -7,165 +7,16 @@
     clippy::panic
 )]
 
-use base64::Engine as _;
+mod common;
+
+use common::{agent, basic, get, iso, now_ms, post, reply, root, Server, KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-const KEY: &str = "demo-write-key";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A collector process; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    db: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
-        let db = dir.join("collector.sqlite");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-            .current_dir(dir)
-            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-            .arg(&db)
-            .arg("--playbook")
-            .arg(root().join("examples/acme/playbook.json"))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the collector did not start");
-            }
-        };
-        Server { child, url, db }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for the process to exit by itself, at most `limit`.
-    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let until = Instant::now() + limit;
-        while Instant::now() < until {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
-}
-
-fn basic(key: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
-    )
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-    let status = r.status().as_u16();
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let text = r
-        .body_mut()
-        .with_config()
-        .limit(50_000_000)
-        .read_to_string()
-        .unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// POSTs a body; `key` goes in the Basic header; `headers` are extra.
-fn post(url: &str, path: &str, body: &str, key: Option<&str>, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent()
-        .post(format!("{url}{path}"))
-        .header("Content-Type", "application/json");
-    if let Some(k) = key {
-        req = req.header("Authorization", basic(k));
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.send(body).unwrap())
-}
-
-fn get(url: &str, path: &str) -> Reply {
-    reply(agent().get(format!("{url}{path}")).call().unwrap())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn iso(ms: i64) -> String {
-    buyerpath::time::iso8601(ms as u64)
-}
+use std::time::{Duration, Instant};
 
 fn track(id: &str) -> Value {
     json!({
@@ -873,4 +724,128 @@ fn static_files_and_the_dashboard() {
         get(&s.url, "/dashboard/app.js").header("content-type"),
         Some("text/javascript; charset=utf-8")
     );
+}
+
+/// The schema of the collector before the `trust` column (user_version 1,
+/// as of commit 9bc497a), verbatim.
+const SCHEMA_V1: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    message_id         TEXT PRIMARY KEY NOT NULL,  -- the dedupe key
+    type               TEXT NOT NULL,              -- track, identify, page, screen, group, alias
+    event              TEXT,                       -- the track event's name
+    anonymous_id       TEXT,
+    user_id            TEXT,
+    account            TEXT,                       -- properties.account (the company domain)
+    playbook_id        TEXT,                       -- context.playbook.id
+    playbook_revision  INTEGER,                    -- context.playbook.revision
+    received_at        INTEGER NOT NULL,           -- server clock, ms since the epoch
+    sent_at            INTEGER,                    -- client clock when the batch left
+    original_timestamp INTEGER,                    -- client clock when the event happened
+    timestamp          INTEGER NOT NULL,           -- corrected: received_at - (sent_at - original_timestamp)
+    payload            TEXT NOT NULL               -- the event as received (less any writeKey)
+);
+CREATE VIEW IF NOT EXISTS events_readable AS
+SELECT message_id, type, event, anonymous_id, user_id, account, playbook_id, playbook_revision,
+       strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch') AS received_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', original_timestamp / 1000.0, 'unixepoch') AS original_timestamp,
+       strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch') AS timestamp,
+       payload
+FROM events;
+PRAGMA user_version = 1;
+";
+
+fn view_columns(c: &rusqlite::Connection) -> Vec<String> {
+    c.prepare("SELECT name FROM pragma_table_info('events_readable')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn an_old_database_gets_the_trust_column_and_a_view_that_shows_it() {
+    const TRUSTED: &str = "edge-secret-key";
+    // v1: written before the trust column. v2: the trust column added by a
+    // collector that kept the old view (user_version 2, view without trust).
+    for version in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.sqlite");
+        {
+            let c = db(&path);
+            c.execute_batch("PRAGMA journal_mode=WAL").unwrap();
+            c.execute_batch(SCHEMA_V1).unwrap();
+            let t = now_ms() - 60_000;
+            let payload = track("old-1").to_string();
+            c.execute(
+                "INSERT INTO events (message_id, type, event, anonymous_id, received_at, timestamp, payload)
+                 VALUES ('old-1', 'track', 'Test Event', 'visitor-1', ?1, ?1, ?2)",
+                rusqlite::params![t, payload],
+            )
+            .unwrap();
+            if version == 2 {
+                c.execute_batch(
+                    "ALTER TABLE events ADD COLUMN trust TEXT NOT NULL DEFAULT 'asserted';
+                     PRAGMA user_version = 2;",
+                )
+                .unwrap();
+            }
+            assert!(!view_columns(&c).iter().any(|n| n == "trust"));
+        }
+        let s = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+        let r = post(
+            &s.url,
+            "/v1/batch",
+            &batch(&[track("new-a")]),
+            Some(KEY),
+            &[],
+        );
+        assert_eq!(r.status, 200, "v{version}: {}", r.body);
+        assert_eq!(r.body["accepted"], 1);
+        let r = post(
+            &s.url,
+            "/v1/batch",
+            &batch(&[track("new-v")]),
+            Some(TRUSTED),
+            &[],
+        );
+        assert_eq!(r.status, 200, "v{version}: {}", r.body);
+        assert_eq!(r.body["accepted"], 1);
+        // The old row is counted and reads as asserted.
+        assert_eq!(get(&s.url, "/api/health").body["events"], 3);
+        let check = |label: &str| {
+            let c = db(&path);
+            let cols = view_columns(&c);
+            assert!(
+                cols.iter().any(|n| n == "trust"),
+                "v{version} {label}: {cols:?}"
+            );
+            let trust = |id: &str| -> String {
+                c.query_row(
+                    "SELECT trust FROM events_readable WHERE message_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            };
+            assert_eq!(trust("old-1"), "asserted", "v{version} {label}");
+            assert_eq!(trust("new-a"), "asserted", "v{version} {label}");
+            assert_eq!(trust("new-v"), "verified", "v{version} {label}");
+            let user_version: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(user_version, 3, "v{version} {label}");
+            let n: i64 = c
+                .query_row("SELECT count(*) FROM events_readable", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 3, "v{version} {label}");
+        };
+        check("migrated");
+        // Opening the migrated database again changes nothing.
+        drop(s);
+        let s = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+        assert_eq!(get(&s.url, "/api/health").body["events"], 3);
+        check("reopened");
+    }
 }

@@ -20,159 +20,24 @@
     clippy::panic
 )]
 
-use base64::Engine as _;
+mod common;
+
+use common::{agent, basic, get, iso, now_ms, reply, Reply, Server, KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-const KEY: &str = "demo-write-key";
 const TRUSTED: &str = "edge-secret-key";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A collector process; killed when dropped. Its stderr is kept (the fault log).
-struct Server {
-    child: Child,
-    url: String,
-    addr: String,
-    db: PathBuf,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
-        let db = dir.join("collector.sqlite");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-            .current_dir(dir)
-            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-            .arg(&db)
-            .arg("--playbook")
-            .arg(root().join("examples/acme/playbook.json"))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let l = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                l.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("the collector did not start"));
-        let addr = url.trim_start_matches("http://").to_string();
-        Server {
-            child,
-            url,
-            addr,
-            db,
-            log,
-        }
-    }
-
-    fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
-fn basic(key: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
-    )
-}
-
-struct Reply {
-    status: u16,
-    retry_after: Option<String>,
-    body: Value,
-}
-
-fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-    let status = r.status().as_u16();
-    let retry_after = r
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_string());
-    let text = r
-        .body_mut()
-        .with_config()
-        .limit(50_000_000)
-        .read_to_string()
-        .unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        retry_after,
-        body,
-    }
-}
-
 fn post_bytes(url: &str, body: &[u8], key: &str) -> Reply {
-    reply(
-        agent()
-            .post(format!("{url}/v1/batch"))
-            .header("Content-Type", "application/json")
-            .header("Authorization", basic(key))
-            .send(body)
-            .unwrap(),
-    )
+    common::post_raw(url, "/v1/batch", body, Some(key), &[])
 }
 
 fn post(url: &str, body: &str) -> Reply {
     post_bytes(url, body.as_bytes(), KEY)
-}
-
-fn get(url: &str, path: &str) -> Reply {
-    reply(agent().get(format!("{url}{path}")).call().unwrap())
-}
-
-fn iso(ms: i64) -> String {
-    buyerpath::time::iso8601(ms as u64)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 fn track(id: &str, pad: usize) -> Value {
@@ -473,7 +338,7 @@ fn a_locked_database_is_503_with_retry_after_and_nothing_acknowledged_is_lost() 
                 sc.spawn(move || {
                     let b = ids(&format!("locked-{i}"), 10);
                     let r = post(&url, &batch(&b, 10));
-                    (b, r.status, r.retry_after, r.body)
+                    (b, r.status, r.retry_after(), r.body)
                 })
             })
             .collect();
@@ -538,7 +403,7 @@ fn a_full_disk_is_507_reported_in_health_and_nothing_acknowledged_is_lost() {
     }
     let (round, r) = full.expect("the database filled up");
     assert!(round > 2, "some batches fit first ({round})");
-    assert_eq!(r.retry_after.as_deref(), Some("60"));
+    assert_eq!(r.retry_after().as_deref(), Some("60"));
     assert!(
         r.body["error"].as_str().unwrap().contains("full"),
         "{}",
@@ -603,14 +468,23 @@ fn client_asserted_firmographics_are_stored_as_claims_and_never_become_account_f
     );
     assert_eq!(r.status, 200, "{}", r.body);
     // A browser (public key) fakes firmographics: claims the same account is tier A,
-    // and invents another one.
+    // and invents another one, more engaged than anyone (so only trust can rank it lower).
+    let mut bigbank = classified(
+        "browser-2",
+        "v-faker2",
+        "bigbank.example",
+        "A",
+        98.0,
+        t + 2000,
+    );
+    bigbank["properties"]["engagement_score"] = json!(90.0);
     let fake = json!({"batch": [
         classified("browser-1", "v-faker", "hudsonledger.com", "A", 99.0, t + 1000),
-        classified("browser-2", "v-faker2", "bigbank.example", "A", 98.0, t + 2000),
+        bigbank,
     ], "sentAt": iso(t + 2000)});
     assert_eq!(post(&s.url, &fake.to_string()).status, 200);
     // The trusted key also works in the body (sendBeacon cannot set headers).
-    let beacon = json!({"writeKey": TRUSTED, "batch": [classified("edge-2", "v-edge2", "northbank.example", "B", 60.0, t + 3000)]});
+    let beacon = json!({"writeKey": TRUSTED, "batch": [classified("edge-2", "v-edge2", "northbank.example", "A", 80.0, t + 3000)]});
     assert_eq!(
         post_bytes(
             &s.url,
@@ -670,7 +544,155 @@ fn client_asserted_firmographics_are_stored_as_claims_and_never_become_account_f
     assert_eq!(bigbank["claimed_fit"]["fit_tier"], "A");
     let northbank = acct("northbank.example");
     assert_eq!(northbank["firmographics"], "verified");
-    // A verified account ranks ahead of an asserted one of the same tier.
+    // A verified account ranks ahead of an asserted one of the same tier, even
+    // a less engaged one (engagement alone would put bigbank first).
+    assert_eq!(northbank["fit_tier"], "A");
+    assert_eq!(bigbank["fit_tier"], "A");
+    assert!(
+        northbank["engagement"].as_f64().unwrap() < bigbank["engagement"].as_f64().unwrap(),
+        "{northbank} {bigbank}"
+    );
     let rank = |a: &Value| a["rank"].as_u64().unwrap();
-    assert!(rank(&northbank) < rank(&bigbank) || northbank["fit_tier"] != bigbank["fit_tier"]);
+    assert!(
+        rank(&northbank) < rank(&bigbank),
+        "verified northbank ({}) ranks ahead of asserted bigbank ({})",
+        rank(&northbank),
+        rank(&bigbank)
+    );
+}
+
+#[test]
+fn a_verified_copy_replaces_an_asserted_one_with_the_same_message_id_never_the_reverse() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+    let classified = |id: &str, account: &str, tier: &str, score: f64, ts: i64| {
+        json!({"type": "track", "event": "Visitor Classified", "messageId": id, "anonymousId": "v-1",
+            "originalTimestamp": iso(ts), "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+            "properties": {"account": account, "fit_tier": tier, "fit_score": score, "qualified": true,
+                "engagement_score": 10.0, "stage": "problem_identification", "role": "unknown"}})
+    };
+    let send = |events: &[Value], key: &str| -> Value {
+        let body = json!({"batch": events, "sentAt": iso(now_ms())}).to_string();
+        let r = post_bytes(&s.url, body.as_bytes(), key);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    };
+    let t = now_ms() - 60_000;
+    let c = rusqlite::Connection::open(&s.db).unwrap();
+    let row = |id: &str| -> (String, Value, String) {
+        c.query_row(
+            "SELECT trust, payload, account FROM events WHERE message_id = ?1",
+            [id],
+            |r| {
+                let payload: String = r.get(1)?;
+                Ok((
+                    r.get(0)?,
+                    serde_json::from_str(&payload).unwrap(),
+                    r.get(2)?,
+                ))
+            },
+        )
+        .unwrap()
+    };
+    let accounts = || get(&s.url, "/api/accounts").body;
+    let account = |v: &Value, name: &str| -> Value {
+        v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {v}"))
+    };
+
+    // A page sends the messageId the edge will use, first, with its own claim.
+    let r = send(
+        &[classified("edge-7", "hudsonledger.com", "A", 99.0, t)],
+        KEY,
+    );
+    assert_eq!(
+        (r["accepted"].clone(), r["duplicates"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(row("edge-7").0, "asserted");
+    // (the view is computed, and cached, while the row is asserted)
+    assert_eq!(
+        account(&accounts(), "hudsonledger.com")["firmographics"],
+        "asserted"
+    );
+    // The edge's verified copy replaces it: accepted, not a duplicate.
+    let r = send(
+        &[classified("edge-7", "hudsonledger.com", "C", 35.0, t + 10)],
+        TRUSTED,
+    );
+    assert_eq!(r["accepted"], 1, "{r}");
+    assert_eq!(r["duplicates"], 0, "{r}");
+    assert_eq!(r["upgraded"], 1, "{r}");
+    let (trust, payload, acct) = row("edge-7");
+    assert_eq!(trust, "verified");
+    assert_eq!(payload["properties"]["fit_tier"], "C", "{payload}");
+    assert_eq!(payload["properties"]["fit_score"], 35.0);
+    assert_eq!(acct, "hudsonledger.com");
+    let hudson = account(&accounts(), "hudsonledger.com");
+    assert_eq!(hudson["firmographics"], "verified", "{hudson}");
+    assert_eq!(hudson["fit_tier"], "C", "{hudson}");
+    // Sent again, the verified copy is a duplicate (it replaces only an asserted row).
+    let r = send(
+        &[classified("edge-7", "hudsonledger.com", "B", 50.0, t + 20)],
+        TRUSTED,
+    );
+    assert_eq!(
+        (r["accepted"].clone(), r["duplicates"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(r.get("upgraded"), None, "{r}");
+    assert_eq!(row("edge-7").1["properties"]["fit_tier"], "C");
+
+    // Verified first, then a page's asserted copy: the verified row stays as it is.
+    let r = send(
+        &[classified("edge-8", "northbank.example", "B", 60.0, t + 30)],
+        TRUSTED,
+    );
+    assert_eq!(r["accepted"], 1);
+    let r = send(
+        &[classified("edge-8", "northbank.example", "A", 99.0, t + 40)],
+        KEY,
+    );
+    assert_eq!(
+        (r["accepted"].clone(), r["duplicates"].clone()),
+        (json!(0), json!(1))
+    );
+    let (trust, payload, _) = row("edge-8");
+    assert_eq!(trust, "verified");
+    assert_eq!(payload["properties"]["fit_tier"], "B", "{payload}");
+    assert_eq!(payload["properties"]["fit_score"], 60.0);
+
+    // An asserted row and, in one verified batch, its copy twice: one upgrade, one duplicate.
+    send(
+        &[classified("edge-9", "bigbank.example", "A", 99.0, t + 50)],
+        KEY,
+    );
+    let verified = classified("edge-9", "bigbank.example", "C", 30.0, t + 60);
+    let r = send(&[verified.clone(), verified], TRUSTED);
+    assert_eq!(
+        (
+            r["accepted"].clone(),
+            r["duplicates"].clone(),
+            r["upgraded"].clone()
+        ),
+        (json!(1), json!(1), json!(1)),
+        "{r}"
+    );
+    assert_eq!(row("edge-9").0, "verified");
+
+    // Counting: an upgrade is not a new event.
+    let rows: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 3);
+    let h = get(&s.url, "/api/health").body;
+    assert_eq!(h["events"], 3, "{h}");
+    assert_eq!(h["since_start"]["accepted"], 3, "{h}");
+    assert_eq!(h["since_start"]["upgraded"], 2, "{h}");
+    assert_eq!(h["since_start"]["duplicates"], 3, "{h}");
 }

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -100,13 +101,44 @@ fn basic_user(headers: &HeaderMap) -> Option<Option<String>> {
 impl App {
     /// Whether a write key is valid, and whether it is a trusted (server-side) one.
     fn key_class(&self, key: &str) -> Option<bool> {
-        if self.config.trusted_write_keys.iter().any(|k| k == key) {
-            Some(true)
-        } else if self.config.write_keys.iter().any(|k| k == key) {
-            Some(false)
-        } else {
-            None
-        }
+        key_class_of(
+            key,
+            &self.config.trusted_write_keys,
+            &self.config.write_keys,
+        )
+    }
+}
+
+/// SHA-256 of a write key. Keys are compared by digest: the time a comparison
+/// takes does not depend on how long a prefix of a secret key a guess shares
+/// (and the digests have the same length whatever the keys' lengths).
+fn key_digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Whether two digests are equal, looking at every byte (no early exit).
+fn digests_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// `Some(true)` for a trusted key, `Some(false)` for a client key, `None` for
+/// neither. Every configured key is compared, whichever matches (or none).
+fn key_class_of(key: &str, trusted: &[String], client: &[String]) -> Option<bool> {
+    let digest = key_digest(key);
+    let matches = |keys: &[String]| {
+        keys.iter().fold(false, |found, k| {
+            found | digests_equal(&digest, &key_digest(k))
+        })
+    };
+    let is_trusted = matches(trusted);
+    let is_client = matches(client);
+    if is_trusted {
+        Some(true)
+    } else if is_client {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -252,14 +284,19 @@ async fn ingest_request(
         Err(QueueError::Closed) => return unavailable("the collector is shutting down"),
     };
     match reply.await {
-        Ok(Ok(stored)) => json_response(
-            StatusCode::OK,
-            &json!({
-                "accepted": stored.inserted,
+        Ok(Ok(stored)) => {
+            // An upgraded event (a verified copy that replaced an asserted
+            // one) is stored as sent: accepted, not a duplicate.
+            let mut body = json!({
+                "accepted": stored.inserted + stored.upgraded,
                 "duplicates": stored.duplicates,
                 "rejected": rejected_json(&parsed.rejected),
-            }),
-        ),
+            });
+            if stored.upgraded > 0 {
+                body["upgraded"] = json!(stored.upgraded);
+            }
+            json_response(StatusCode::OK, &body)
+        }
         Ok(Err(e)) => match e.fault {
             // Nothing of the batch was kept; the client keeps it and retries.
             store::Fault::Full => {
@@ -358,6 +395,7 @@ async fn health(State(app): State<Shared>) -> Response {
             "since_start": {
                 "accepted": n(&s.inserted),
                 "duplicates": n(&s.duplicates),
+                "upgraded": n(&s.upgraded),
                 "rejected": n(&s.rejected),
                 "commits": n(&s.commits),
                 "throttled": n(&s.throttled),
@@ -383,7 +421,7 @@ where
     F: FnOnce(&[views::Signal], &Config, i64) -> Value + Send + 'static,
 {
     let key = format!("{name}?{params:?}");
-    let version = app.writer.stats.stored.load(Ordering::Acquire);
+    let version = app.writer.stats.version();
     let cached = app.cache.lock().ok().and_then(|c| {
         c.iter()
             .find(|(k, v, _)| *k == key && *v == version)
@@ -583,4 +621,55 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
     );
     h.insert(header::VARY, vary);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digests_equal, key_class_of, key_digest};
+
+    fn keys(k: &[&str]) -> Vec<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn write_keys_are_classified_by_digest() {
+        let trusted = keys(&["edge-secret-key", "backend-secret"]);
+        let client = keys(&["demo-write-key", "site-key"]);
+        let class = |k: &str| key_class_of(k, &trusted, &client);
+        assert_eq!(class("edge-secret-key"), Some(true));
+        assert_eq!(class("backend-secret"), Some(true), "the last trusted key");
+        assert_eq!(class("demo-write-key"), Some(false));
+        assert_eq!(class("site-key"), Some(false), "the last client key");
+        // Prefixes, extensions, case and whitespace variants are not keys.
+        for wrong in [
+            "",
+            "edge-secret-ke",
+            "edge-secret-keyy",
+            "EDGE-SECRET-KEY",
+            " edge-secret-key",
+            "demo-write-key\0",
+            "site-key:",
+        ] {
+            assert_eq!(class(wrong), None, "{wrong:?}");
+        }
+        assert_eq!(key_class_of("demo-write-key", &[], &[]), None);
+        assert_eq!(key_class_of("x", &keys(&["x"]), &[]), Some(true));
+    }
+
+    #[test]
+    fn digests_are_compared_whole() {
+        let a = key_digest("edge-secret-key");
+        assert!(digests_equal(&a, &key_digest("edge-secret-key")));
+        assert!(!digests_equal(&a, &key_digest("edge-secret-kez")));
+        // A difference in the last byte only is still a difference.
+        let mut b = a;
+        b[31] ^= 1;
+        assert!(!digests_equal(&a, &b));
+        let mut c = a;
+        c[0] ^= 0x80;
+        assert!(!digests_equal(&a, &c));
+        // Keys of any length compare as 32-byte digests.
+        assert_eq!(key_digest("").len(), 32);
+        assert_eq!(key_digest(&"k".repeat(10_000)).len(), 32);
+    }
 }

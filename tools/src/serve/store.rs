@@ -55,16 +55,34 @@ SELECT message_id, type, event, anonymous_id, user_id, account, playbook_id, pla
        strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch') AS timestamp,
        payload
 FROM events;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 ";
+
+/// The schema version `SCHEMA` sets: 1 had no `trust` column, 2 added it (but
+/// kept a view without it when migrating), 3 rebuilds the view.
+const SCHEMA_VERSION: i64 = 3;
 
 /// Databases written before the `trust` column: everything in them was client-asserted.
 const MIGRATE_TRUST: &str = "ALTER TABLE events ADD COLUMN trust TEXT NOT NULL DEFAULT 'asserted'";
+
+/// `CREATE VIEW IF NOT EXISTS` keeps an old view as it was: a database from
+/// before the current schema gets it rebuilt (with `trust`).
+const MIGRATE_VIEW: &str = "DROP VIEW IF EXISTS events_readable";
 
 const INSERT: &str =
     "INSERT OR IGNORE INTO events (message_id, type, event, anonymous_id, user_id, account,
     playbook_id, playbook_revision, received_at, sent_at, original_timestamp, timestamp, payload, trust)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// A verified copy of an event stored as asserted replaces it: messageIds are
+/// predictable, so a page could otherwise send an id first (asserted) and
+/// keep the edge's verified signal out. Every column that comes from the
+/// event is the verified copy's; a verified row is never replaced, and an
+/// asserted copy never touches a stored row. Same parameters as `INSERT`.
+const UPGRADE: &str = "UPDATE events SET type = ?2, event = ?3, anonymous_id = ?4, user_id = ?5,
+    account = ?6, playbook_id = ?7, playbook_revision = ?8, received_at = ?9, sent_at = ?10,
+    original_timestamp = ?11, timestamp = ?12, payload = ?13, trust = ?14
+    WHERE message_id = ?1 AND trust = 'asserted' AND ?14 = 'verified'";
 
 /// How the writer opens and runs the database.
 #[derive(Debug, Clone)]
@@ -103,6 +121,9 @@ pub struct Row {
 pub struct Stored {
     /// Events new to the database.
     pub inserted: usize,
+    /// Verified events that replaced an asserted copy with the same messageId
+    /// (stored, but not new: the row count does not change).
+    pub upgraded: usize,
     /// Events whose messageId was already stored (or repeated in the batch).
     pub duplicates: usize,
 }
@@ -177,6 +198,8 @@ pub struct Stats {
     /// Since start: events inserted, duplicates, rejected, commits, 429s.
     pub inserted: AtomicU64,
     pub duplicates: AtomicU64,
+    /// Since start: asserted rows replaced by their verified copy.
+    pub upgraded: AtomicU64,
     pub rejected: AtomicU64,
     pub commits: AtomicU64,
     pub throttled: AtomicU64,
@@ -190,6 +213,16 @@ pub struct Stats {
     pub degraded: AtomicBool,
     /// The last fault.
     pub last_fault: Mutex<Option<FaultRecord>>,
+}
+
+impl Stats {
+    /// Changes with every committed change to the rows (an insert or an
+    /// upgrade): what the view cache is keyed on.
+    pub fn version(&self) -> u64 {
+        self.stored
+            .load(Ordering::Acquire)
+            .wrapping_add(self.upgraded.load(Ordering::Acquire))
+    }
 }
 
 /// The handle request handlers use to reach the writer.
@@ -265,7 +298,7 @@ pub fn start(
 }
 
 fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
-    let conn = Connection::open(path)
+    let mut conn = Connection::open(path)
         .with_context(|| format!("opening the database {}", path.display()))?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -286,11 +319,20 @@ fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
         .prepare("SELECT name FROM pragma_table_info('events')")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // One transaction: a migration interrupted half-way leaves the old schema.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if !columns.is_empty() && !columns.iter().any(|c| c == "trust") {
-        conn.execute_batch(MIGRATE_TRUST)
+        tx.execute_batch(MIGRATE_TRUST)
             .with_context(|| format!("adding the trust column to {}", path.display()))?;
     }
-    conn.execute_batch(SCHEMA)
+    if version < SCHEMA_VERSION {
+        tx.execute_batch(MIGRATE_VIEW)
+            .with_context(|| format!("rebuilding the view in {}", path.display()))?;
+    }
+    tx.execute_batch(SCHEMA)
+        .with_context(|| format!("creating the schema in {}", path.display()))?;
+    tx.commit()
         .with_context(|| format!("creating the schema in {}", path.display()))?;
     if let Some(pages) = options.max_pages {
         conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(()))?;
@@ -367,6 +409,9 @@ fn writer_loop(
                     stats
                         .duplicates
                         .fetch_add(stored.duplicates as u64, Ordering::Relaxed);
+                    stats
+                        .upgraded
+                        .fetch_add(stored.upgraded as u64, Ordering::Relaxed);
                     let _ = reply.send(Ok(stored));
                 }
             }
@@ -416,11 +461,12 @@ fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>>
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(group.len());
     {
-        let mut stmt = tx.prepare_cached(INSERT)?;
+        let mut insert = tx.prepare_cached(INSERT)?;
+        let mut upgrade = tx.prepare_cached(UPGRADE)?;
         for (rows, _) in group {
             let mut s = Stored::default();
             for r in rows {
-                let n = stmt.execute(params![
+                let p = params![
                     r.message_id,
                     r.kind,
                     r.event,
@@ -435,9 +481,13 @@ fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>>
                     r.timestamp,
                     r.payload,
                     if r.trusted { "verified" } else { "asserted" },
-                ])?;
-                if n == 1 {
+                ];
+                // An upsert in two steps, so the reply can tell a new event
+                // from an upgraded one (an upsert's change count is 1 for both).
+                if insert.execute(p)? == 1 {
                     s.inserted += 1;
+                } else if r.trusted && upgrade.execute(p)? == 1 {
+                    s.upgraded += 1;
                 } else {
                     s.duplicates += 1;
                 }
