@@ -131,6 +131,12 @@ impl Event {
                 .found(format!("{} bytes", text.len()))
                 .into());
         }
+        // serde also reads a struct from the array of its fields
+        // (`["page_view", 1]`): only an object is an event.
+        if !text.trim_start().starts_with('{') {
+            let v: serde_json::Value = crate::json::from_str_at(text, "$")?;
+            return Event::from_value(&v);
+        }
         let input: EventInput = crate::json::from_str_at(text, "$")?;
         Event::check(input)
     }

@@ -233,3 +233,58 @@ fn direct_and_element_wise_readings_agree() {
         }
     }
 }
+
+/// serde reads a struct from the array of its fields too; a playbook is only
+/// ever an object, on the direct path as on the reporting one.
+#[test]
+fn a_playbook_written_as_an_array_of_its_fields_is_refused() {
+    let p: buyerpath::playbook::Playbook =
+        serde_json::from_str(&common::read("examples/acme/playbook.json")).unwrap();
+    let object = serde_json::to_string(&p).unwrap();
+    // The top-level keys removed, in declaration order: `{"a":1,"b":[..]}` → `[1,[..]]`.
+    let (mut out, mut depth, mut in_str, mut esc, mut key_at) =
+        (String::new(), 0, false, false, None);
+    for (i, ch) in object.char_indices() {
+        if in_str {
+            match ch {
+                _ if esc => esc = false,
+                '\\' => esc = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+        } else {
+            match ch {
+                '"' => {
+                    in_str = true;
+                    if depth == 1 && key_at.is_none() {
+                        key_at = Some(i);
+                    }
+                }
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth -= 1,
+                ':' if depth == 1 => {
+                    let start = key_at.take().unwrap();
+                    out.truncate(out.len() - (i - start));
+                    continue;
+                }
+                ',' if depth == 1 => key_at = None,
+                _ => {}
+            }
+            if depth == 1 && matches!(ch, ',') {
+                out.push(ch);
+                key_at = None;
+                continue;
+            }
+        }
+        out.push(ch);
+    }
+    let array = format!("[{}]", &out[1..out.len() - 1]);
+    assert!(
+        serde_json::from_str::<buyerpath::playbook::Playbook>(&array).is_ok(),
+        "serde itself reads the array form"
+    );
+    let err = Engine::from_json(&array)
+        .map(|_| ())
+        .expect_err("an array is not a playbook");
+    assert_eq!((err.code(), err.path()), ("invalid_type", "$"), "{err}");
+}

@@ -33,6 +33,8 @@ pub mod limits {
     pub const ID_LEN: usize = 64;
     /// Members of one named list.
     pub const LIST_MEMBERS: usize = 100_000;
+    /// Named lists.
+    pub const LISTS: usize = 64;
 }
 
 /// Runs every value check, appending issues.
@@ -66,6 +68,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     ] {
         v.count(path, n, 0, limits::SMALL_SECTION);
     }
+    v.count("$.lists", p.lists.len(), 0, limits::LISTS);
     for (name, list) in &p.lists {
         v.count(
             &format!("$.lists.{name}.values"),

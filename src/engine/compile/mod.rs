@@ -20,7 +20,10 @@ use std::collections::BTreeSet;
 /// element to report every structural problem with its path. Both give the
 /// same `Playbook` for the same valid text.
 pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
+    // Only an object is a playbook (serde would also read a struct from the
+    // array of its fields): anything else takes the reporting path.
     if text.len() <= crate::playbook::MAX_PLAYBOOK_BYTES
+        && text.trim_start().starts_with('{')
         && nesting(text) < crate::playbook::MAX_DEPTH
     {
         if let Ok(p) = crate::playbook::from_str_tracked::<Playbook>(text) {

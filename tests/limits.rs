@@ -1,0 +1,451 @@
+//! Every documented limit on outside input (README "Limits", SECURITY.md):
+//! one test per limit that goes just past it and checks the error's code and
+//! JSON path. Inputs just at the limit are accepted where that is cheap to show.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use buyerpath::condition::{CompileCtx, Condition};
+use buyerpath::{DecideRequest, Engine, Error, Event};
+use common::{example_engine, example_playbook, T0};
+use serde_json::{json, Value};
+
+/// The issue with `code` at `path`, or a failure listing what was found.
+fn has(e: &Error, code: &str, path: &str) {
+    assert!(
+        e.issues.iter().any(|i| i.code == code && i.path == path),
+        "expected {code} at {path}, got:\n{e}"
+    );
+}
+
+fn compile_err(p: Value) -> Error {
+    Engine::from_value(p).expect_err("the playbook must be refused")
+}
+
+/// The example playbook with the array at `pointer` grown to `n` copies of its
+/// first element, each with a fresh id.
+fn grown(pointer: &str, n: usize) -> Value {
+    let mut p = example_playbook();
+    let arr = p.pointer_mut(pointer).unwrap().as_array_mut().unwrap();
+    let one = arr[0].clone();
+    *arr = (0..n)
+        .map(|i| {
+            let mut x = one.clone();
+            if x.get("id").is_some() {
+                x["id"] = json!(format!("x{i}"));
+            }
+            x
+        })
+        .collect();
+    p
+}
+
+// ---- playbook --------------------------------------------------------------
+
+#[test]
+fn playbook_size() {
+    let max = buyerpath::playbook::MAX_PLAYBOOK_BYTES;
+    let big = format!(r#"{{"version":1,"pad":"{}"}}"#, "x".repeat(max));
+    let e = Engine::from_json(&big).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("playbook_too_large", "$"));
+    assert!(e.issues[0].found.as_deref().unwrap().contains("bytes"));
+}
+
+/// `{"x": 1}` inside `levels - 1` objects: `levels` levels of JSON.
+fn nested_object(levels: usize) -> Value {
+    let mut v = json!({"x": 1});
+    for _ in 1..levels {
+        v = json!({ "a": v });
+    }
+    v
+}
+
+#[test]
+fn playbook_nesting_depth() {
+    let max = buyerpath::playbook::MAX_DEPTH;
+    // `$.x` is the second level: the value there may hold max - 1 levels.
+    let mut p = example_playbook();
+    p["pad"] = nested_object(max); // max + 1 levels in all
+    let e = compile_err(p);
+    assert_eq!((e.code(), e.path()), ("playbook_too_deep", "$"));
+    // Deeper than serde_json's own recursion limit (128): the same error, not a syntax error.
+    let text = format!(
+        r#"{{"version":1,"x":{}1{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let e = Engine::from_json(&text).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("playbook_too_deep", "$"));
+    assert!(e.issues[0].found.as_deref().unwrap().contains("128"));
+}
+
+#[test]
+fn stages_roles_slots() {
+    for (pointer, max, path) in [
+        ("/stages", 32, "$.stages"),
+        ("/roles", 32, "$.roles"),
+        ("/slots", 16, "$.slots"),
+    ] {
+        let e = compile_err(grown(pointer, max + 1));
+        has(&e, "too_many", path);
+        assert_eq!(
+            e.issues
+                .iter()
+                .find(|i| i.code == "too_many")
+                .unwrap()
+                .expected
+                .as_deref(),
+            Some(format!("at most {max}").as_str())
+        );
+    }
+}
+
+#[test]
+fn criteria_bands_rules() {
+    has(
+        &compile_err(grown("/fit/criteria", 257)),
+        "too_many",
+        "$.fit.criteria",
+    );
+    has(
+        &compile_err(grown("/fit/criteria/0/bands", 33)),
+        "too_many",
+        "$.fit.criteria[0].bands",
+    );
+    has(
+        &compile_err(grown("/engagement/rules", 257)),
+        "too_many",
+        "$.engagement.rules",
+    );
+}
+
+#[test]
+fn content_items_and_formats() {
+    has(
+        &compile_err(grown("/content", 5001)),
+        "too_many",
+        "$.content",
+    );
+    let mut p = grown("/content", 65);
+    for (i, c) in p["content"].as_array_mut().unwrap().iter_mut().enumerate() {
+        c["format"] = json!(format!("f{i}"));
+    }
+    let e = compile_err(p);
+    assert!(
+        e.issues.iter().any(|i| i.code == "too_many"
+            && i.path == "$.content"
+            && i.message.contains("formats")),
+        "{e}"
+    );
+}
+
+#[test]
+fn small_sections() {
+    for (pointer, path) in [
+        ("/gates", "$.gates"),
+        ("/triggers", "$.triggers"),
+        ("/actions", "$.actions"),
+        ("/bant", "$.bant"),
+        ("/stage_model/rules", "$.stage_model.rules"),
+        ("/lifecycle/hand_raise", "$.lifecycle.hand_raise"),
+    ] {
+        has(&compile_err(grown(pointer, 65)), "too_many", path);
+    }
+}
+
+#[test]
+fn picks_per_slot() {
+    let mut p = example_playbook();
+    p["slots"][0]["count"] = json!(11);
+    has(&compile_err(p), "out_of_range", "$.slots[0].count");
+}
+
+#[test]
+fn lists_and_list_members() {
+    let mut p = example_playbook();
+    let values: Vec<String> = (0..100_001).map(|i| format!("d{i}.example")).collect();
+    p["lists"]["competitors"]["values"] = json!(values);
+    has(&compile_err(p), "too_many", "$.lists.competitors.values");
+
+    let mut p = example_playbook();
+    let lists = p["lists"].as_object_mut().unwrap();
+    for i in 0..62 {
+        lists.insert(format!("l{i}"), json!({"values": ["example.com"]}));
+    }
+    assert_eq!(lists.len(), 65);
+    has(&compile_err(p), "too_many", "$.lists");
+}
+
+#[test]
+fn ids() {
+    let mut p = example_playbook();
+    p["stages"][0]["id"] = json!("s".repeat(65));
+    has(&compile_err(p), "invalid_id", "$.stages[0].id");
+    let mut p = example_playbook();
+    p["id"] = json!("has space");
+    has(&compile_err(p), "invalid_id", "$.id");
+}
+
+// ---- conditions ------------------------------------------------------------
+
+fn cond_issues(c: Value) -> Vec<buyerpath::Issue> {
+    Condition::compile(&c, "$.when", &CompileCtx::default()).1
+}
+
+#[test]
+fn condition_depth() {
+    let max = buyerpath::condition::MAX_DEPTH;
+    // `{"a": 1}` is two levels (object and test); each `$not` adds one.
+    let mut ok = json!({"a": 1});
+    for _ in 0..max - 2 {
+        ok = json!({ "$not": ok });
+    }
+    assert!(cond_issues(ok.clone()).is_empty());
+    let issues = cond_issues(json!({ "$not": ok }));
+    assert_eq!(issues[0].code, "condition_too_deep");
+    assert!(issues[0].path.starts_with("$.when.$not"), "{issues:?}");
+}
+
+#[test]
+fn condition_nodes() {
+    let max = buyerpath::condition::MAX_NODES;
+    let map: serde_json::Map<String, Value> = (0..max)
+        .map(|i| (format!("a{i}"), json!({"$gt": i})))
+        .collect();
+    let issues = cond_issues(Value::Object(map));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].code.as_str(), issues[0].path.as_str()),
+        ("condition_too_large", "$.when")
+    );
+}
+
+#[test]
+fn regex_length() {
+    let max = buyerpath::condition::MAX_REGEX_LEN;
+    assert!(cond_issues(json!({"s": {"$regex": "a".repeat(max)}})).is_empty());
+    let issues = cond_issues(json!({"s": {"$regex": "a".repeat(max + 1)}}));
+    assert_eq!(
+        (issues[0].code.as_str(), issues[0].path.as_str()),
+        ("regex_too_large", "$.when.s.$regex")
+    );
+}
+
+#[test]
+fn regex_compiled_size_and_nesting() {
+    // 10,000 repetitions compile past the 64 KiB limit.
+    let issues = cond_issues(json!({"s": {"$regex": "(?:a{100}){100}"}}));
+    assert_eq!(
+        (issues[0].code.as_str(), issues[0].path.as_str()),
+        ("regex_too_large", "$.when.s.$regex")
+    );
+    let nest = buyerpath::condition::REGEX_NEST_LIMIT as usize + 1;
+    let deep = format!("{}a{}", "(".repeat(nest), ")".repeat(nest));
+    let issues = cond_issues(json!({"s": {"$regexi": deep}}));
+    assert_eq!(
+        (issues[0].code.as_str(), issues[0].path.as_str()),
+        ("regex_too_large", "$.when.s.$regexi")
+    );
+}
+
+#[test]
+fn condition_limits_reach_the_playbook_error() {
+    let mut p = example_playbook();
+    p["triggers"][0]["when"] = json!({"page.url": {"$regex": "a".repeat(300)}});
+    has(
+        &compile_err(p),
+        "regex_too_large",
+        "$.triggers[0].when.page.url.$regex",
+    );
+}
+
+// ---- events ----------------------------------------------------------------
+
+#[test]
+fn event_size() {
+    let max = buyerpath::event::MAX_EVENT_BYTES;
+    let pad = max - r#"{"type":"page_view","ts":1,"url":""}"#.len() + 1;
+    let text = format!(
+        r#"{{"type":"page_view","ts":1,"url":"{}"}}"#,
+        "x".repeat(pad)
+    );
+    assert_eq!(text.len(), max + 1);
+    let e = Event::from_json(&text).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("event_too_large", "$"));
+}
+
+#[test]
+fn event_strings() {
+    for (field, max) in [
+        ("content_id", 128),
+        ("url", 2048),
+        ("cta", 64),
+        ("form", 64),
+        ("name", 64),
+    ] {
+        let ok = json!({"type": "custom", "ts": T0, field: "x".repeat(max)});
+        assert!(Event::from_value(&ok).is_ok(), "{field} at {max}");
+        let long = json!({"type": "custom", "ts": T0, field: "x".repeat(max + 1)});
+        let e = Event::from_value(&long).unwrap_err();
+        assert_eq!(
+            (e.code(), e.path()),
+            ("too_long", format!("$.{field}").as_str())
+        );
+    }
+}
+
+#[test]
+fn event_form_fields() {
+    let fields: serde_json::Map<String, Value> =
+        (0..33).map(|i| (format!("f{i}"), json!("x"))).collect();
+    let e =
+        Event::from_value(&json!({"type": "form_submit", "ts": T0, "fields": fields})).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("too_many", "$.fields"));
+    let e = Event::from_value(
+        &json!({"type": "form_submit", "ts": T0, "fields": {"budget": "x".repeat(257)}}),
+    )
+    .unwrap_err();
+    assert_eq!((e.code(), e.path()), ("too_long", "$.fields.budget"));
+}
+
+#[test]
+fn event_timestamp_and_dwell() {
+    let e = Event::from_value(&json!({"type": "page_view", "ts": buyerpath::event::MAX_TS + 1}))
+        .unwrap_err();
+    assert_eq!((e.code(), e.path()), ("out_of_range", "$.ts"));
+    let e = Event::from_value(&json!({"type": "page_view", "ts": T0, "dwell_seconds": 86_401}))
+        .unwrap_err();
+    assert_eq!((e.code(), e.path()), ("out_of_range", "$.dwell_seconds"));
+}
+
+/// The rate limit per visitor: past `engagement.burst.max_events` events in
+/// `window_seconds`, events are kept (flagged) but earn nothing. The example
+/// playbook allows 6 events in 10 seconds.
+#[test]
+fn event_rate_per_visitor() {
+    let engine = example_engine();
+    let mut v = engine.visitor("burst-1").unwrap();
+    let mut burst = Vec::new();
+    for i in 0..10u64 {
+        let o = engine
+            .observe_json(
+                &mut v,
+                &format!(
+                    r#"{{"type":"page_view","ts":{},"content_id":"pricing"}}"#,
+                    T0 + i * 1000
+                ),
+            )
+            .unwrap();
+        assert!(!o.burst || o.points.is_empty(), "a burst event scored");
+        burst.push(o.burst);
+    }
+    assert_eq!(
+        burst,
+        [false, false, false, false, false, false, true, true, true, true]
+    );
+    let d = engine
+        .decide(
+            &mut v,
+            &DecideRequest {
+                now: T0 + 20_000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(d.engagement.ignored_events, 4);
+    // The state stays bounded however many events arrive.
+    for i in 0..500u64 {
+        let _ = engine.observe_json(
+            &mut v,
+            &format!(
+                r#"{{"type":"page_view","ts":{},"content_id":"pricing"}}"#,
+                T0 + 30_000 + i
+            ),
+        );
+    }
+    assert!(engine.encode(&v, None).len() <= buyerpath::visitor::STATE_BUDGET);
+}
+
+// ---- decide requests -------------------------------------------------------
+
+#[test]
+fn decide_request_size() {
+    let max = buyerpath::context::MAX_CONTEXT_BYTES;
+    let text = format!(
+        r#"{{"now":1,"context":{{"page":{{"url":"{}"}}}}}}"#,
+        "x".repeat(max)
+    );
+    let e = DecideRequest::from_json(&text).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("context_too_large", "$"));
+}
+
+#[test]
+fn decide_request_slots_and_attributes() {
+    let slots: Vec<String> = (0..17).map(|i| format!("s{i}")).collect();
+    let e = DecideRequest::from_value(&json!({"now": T0, "slots": slots})).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("too_many", "$.slots"));
+
+    let company: serde_json::Map<String, Value> =
+        (0..65).map(|i| (format!("a{i}"), json!(i))).collect();
+    let e = DecideRequest::from_value(&json!({"now": T0, "context": {"company": company}}))
+        .unwrap_err();
+    assert_eq!((e.code(), e.path()), ("too_many", "$.context.company"));
+
+    let e = DecideRequest::from_value(
+        &json!({"now": T0, "context": {"account": {"notes": "x".repeat(4097)}}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("invalid_value", "$.context.account.notes")
+    );
+
+    let e = DecideRequest::from_value(
+        &json!({"now": T0, "context": {"company": {"tech": [[[[[["deep"]]]]]]}}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("invalid_value", "$.context.company.tech")
+    );
+
+    let e = DecideRequest::from_value(
+        &json!({"now": T0, "context": {"person": {"title": "x".repeat(257)}}}),
+    )
+    .unwrap_err();
+    assert_eq!((e.code(), e.path()), ("too_long", "$.context.person.title"));
+}
+
+// ---- visitor ids and state strings -----------------------------------------
+
+#[test]
+fn visitor_id() {
+    let engine = example_engine();
+    assert!(engine.visitor(&"v".repeat(64)).is_ok());
+    let e = engine.visitor(&"v".repeat(65)).unwrap_err();
+    assert_eq!(e.code(), "invalid_visitor_id");
+}
+
+#[test]
+fn state_string_size() {
+    let engine = example_engine();
+    let long = "A".repeat(8193);
+    let e = engine.decode(&long, None).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("state_too_large", "$.state"));
+}
+
+#[test]
+fn state_encoding_budget() {
+    let engine = example_engine();
+    let (v, _) = common::visitor_with_events(&engine, 3000);
+    for secret in [None, Some(&b"k"[..])] {
+        let s = engine.encode(&v, secret);
+        assert!(s.len() <= buyerpath::visitor::STATE_BUDGET, "{}", s.len());
+        assert!(engine.decode(&s, secret).is_ok());
+    }
+}
