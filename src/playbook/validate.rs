@@ -6,6 +6,7 @@ use super::Playbook;
 use crate::error::Issue;
 use crate::time::parse_date_ms;
 use std::collections::BTreeSet;
+use std::fmt::Display;
 
 /// Size limits of a playbook (also documented in the README).
 pub mod limits {
@@ -71,7 +72,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.count("$.lists", p.lists.len(), 0, limits::LISTS);
     for (name, list) in &p.lists {
         v.count(
-            &format!("$.lists.{name}.values"),
+            format_args!("$.lists.{name}.values"),
             list.values.len(),
             0,
             limits::LIST_MEMBERS,
@@ -80,7 +81,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
 
     v.unique("$.stages", p.stages.iter().map(|s| s.id.as_str()));
     for (i, s) in p.stages.iter().enumerate() {
-        v.non_negative(&format!("$.stages[{i}].prior"), s.prior);
+        v.non_negative(format_args!("$.stages[{i}].prior"), s.prior);
     }
     let sm = &p.stage_model;
     v.positive("$.stage_model.half_life_days", sm.half_life_days);
@@ -95,12 +96,12 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         sm.rules.iter().map(|r| r.id.as_str()),
     );
     for (i, r) in sm.rules.iter().enumerate() {
-        v.positive(&format!("$.stage_model.rules[{i}].weight"), r.weight);
+        v.positive(format_args!("$.stage_model.rules[{i}].weight"), r.weight);
     }
 
     v.unique("$.roles", p.roles.iter().map(|r| r.id.as_str()));
     for (i, r) in p.roles.iter().enumerate() {
-        v.non_negative(&format!("$.roles[{i}].prior"), r.prior);
+        v.non_negative(format_args!("$.roles[{i}].prior"), r.prior);
     }
     let rm = &p.role_model;
     v.non_negative("$.role_model.title_weight", rm.title_weight);
@@ -113,7 +114,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     );
     for (i, s) in rm.seniority.iter().enumerate() {
         v.non_negative(
-            &format!("$.role_model.seniority[{i}].multiplier"),
+            format_args!("$.role_model.seniority[{i}].multiplier"),
             s.multiplier,
         );
     }
@@ -157,11 +158,16 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 .hint("give the bands negative points instead"),
             );
         }
-        v.count(&format!("{path}.bands"), c.bands.len(), 1, limits::BANDS);
-        v.finite(&format!("{path}.otherwise"), c.otherwise);
+        v.count(
+            format_args!("{path}.bands"),
+            c.bands.len(),
+            1,
+            limits::BANDS,
+        );
+        v.finite(format_args!("{path}.otherwise"), c.otherwise);
         for (j, b) in c.bands.iter().enumerate() {
             let bp = format!("{path}.bands[{j}]");
-            v.finite(&format!("{bp}.points"), b.points);
+            v.finite(format_args!("{bp}.points"), b.points);
             if let (Some(lo), Some(hi)) = (b.min, b.max) {
                 if lo >= hi {
                     v.push(
@@ -189,7 +195,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.unique("$.fit.tiers", p.fit.tiers.iter().map(|t| t.id.as_str()));
     let mut prev = f64::INFINITY;
     for (i, t) in p.fit.tiers.iter().enumerate() {
-        v.range(&format!("$.fit.tiers[{i}].min"), t.min, 0.0, 100.0);
+        v.range(format_args!("$.fit.tiers[{i}].min"), t.min, 0.0, 100.0);
         if t.min >= prev {
             v.push(
                 Issue::new(
@@ -232,22 +238,22 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.unique("$.engagement.rules", e.rules.iter().map(|r| r.id.as_str()));
     for (i, r) in e.rules.iter().enumerate() {
         let path = format!("$.engagement.rules[{i}]");
-        v.finite(&format!("{path}.points"), r.points);
+        v.finite(format_args!("{path}.points"), r.points);
         if let Some(h) = r.half_life_days {
-            v.positive(&format!("{path}.half_life_days"), h);
+            v.positive(format_args!("{path}.half_life_days"), h);
         }
         if let Some(c) = r.daily_cap {
-            v.positive(&format!("{path}.daily_cap"), c);
+            v.positive(format_args!("{path}.daily_cap"), c);
         }
         for (j, t) in r.traits.iter().enumerate() {
-            v.id(&format!("{path}.traits[{j}]"), t);
+            v.id(format_args!("{path}.traits[{j}]"), t);
         }
     }
 
     v.unique("$.bant", p.bant.iter().map(|d| d.id.as_str()));
     for (i, d) in p.bant.iter().enumerate() {
         v.unique(
-            &format!("$.bant[{i}].options"),
+            format_args!("$.bant[{i}].options"),
             d.options.iter().map(|o| o.id.as_str()),
         );
         if d.options.is_empty() {
@@ -260,7 +266,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     }
     v.non_negative("$.lifecycle.engaged_min", p.lifecycle.engaged_min);
     for (tier, min) in &p.lifecycle.mql {
-        v.range(&format!("$.lifecycle.mql.{tier}"), *min, 0.0, 100.0);
+        v.range(format_args!("$.lifecycle.mql.{tier}"), *min, 0.0, 100.0);
     }
     v.unique(
         "$.lifecycle.hand_raise",
@@ -271,13 +277,16 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.unique("$.content", p.content.iter().map(|c| c.id.as_str()));
     for (i, c) in p.content.iter().enumerate() {
         let path = format!("$.content[{i}]");
-        v.id(&format!("{path}.format"), &c.format);
-        v.range(&format!("{path}.priority"), c.priority, 0.0, 1.0);
+        v.id(format_args!("{path}.format"), &c.format);
+        v.range(format_args!("{path}.priority"), c.priority, 0.0, 1.0);
         let start = c
             .start
             .as_deref()
-            .map(|d| v.date(&format!("{path}.start"), d));
-        let end = c.end.as_deref().map(|d| v.date(&format!("{path}.end"), d));
+            .map(|d| v.date(format_args!("{path}.start"), d));
+        let end = c
+            .end
+            .as_deref()
+            .map(|d| v.date(format_args!("{path}.end"), d));
         if let (Some(Some(s)), Some(Some(e))) = (start, end) {
             if e < s {
                 v.push(Issue::new(
@@ -288,8 +297,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             }
         }
         if let Some(pr) = c.prior {
-            v.positive(&format!("{path}.prior.alpha"), pr.alpha);
-            v.positive(&format!("{path}.prior.beta"), pr.beta);
+            v.positive(format_args!("{path}.prior.alpha"), pr.alpha);
+            v.positive(format_args!("{path}.prior.beta"), pr.beta);
         }
         if c.title.len() > 300 || c.url.len() > 500 {
             v.push(Issue::new(
@@ -396,7 +405,7 @@ impl Checker<'_> {
     fn push(&mut self, i: Issue) {
         self.issues.push(i);
     }
-    fn id(&mut self, path: &str, id: &str) {
+    fn id(&mut self, path: impl Display, id: &str) {
         let ok = !id.is_empty()
             && id.len() <= limits::ID_LEN
             && id.bytes().all(|b| {
@@ -409,17 +418,17 @@ impl Checker<'_> {
             self.push(
                 Issue::new(
                     "invalid_id",
-                    path,
+                    path.to_string(),
                     "ids are 1–64 characters of letters, digits, `_`, `-` and `.`",
                 )
                 .found(format!("`{id}`")),
             );
         }
     }
-    fn unique<'b>(&mut self, path: &str, ids: impl Iterator<Item = &'b str>) {
+    fn unique<'b>(&mut self, path: impl Display, ids: impl Iterator<Item = &'b str>) {
         let mut seen = BTreeSet::new();
         for (i, id) in ids.enumerate() {
-            self.id(&format!("{path}[{i}].id"), id);
+            self.id(format_args!("{path}[{i}].id"), id);
             if !seen.insert(id) {
                 self.push(
                     Issue::new(
@@ -432,53 +441,57 @@ impl Checker<'_> {
             }
         }
     }
-    fn count(&mut self, path: &str, n: usize, min: usize, max: usize) {
+    fn count(&mut self, path: impl Display, n: usize, min: usize, max: usize) {
         if n < min {
             self.push(
-                Issue::new("empty_section", path, format!("needs at least {min}"))
-                    .found(n.to_string()),
+                Issue::new(
+                    "empty_section",
+                    path.to_string(),
+                    format!("needs at least {min}"),
+                )
+                .found(n.to_string()),
             );
         } else if n > max {
             self.push(
-                Issue::new("too_many", path, "too many entries")
+                Issue::new("too_many", path.to_string(), "too many entries")
                     .expected(format!("at most {max}"))
                     .found(n.to_string()),
             );
         }
     }
-    fn finite(&mut self, path: &str, x: f64) {
+    fn finite(&mut self, path: impl Display, x: f64) {
         if !x.is_finite() || x.abs() > 1e9 {
             self.push(
-                Issue::new("out_of_range", path, "number out of range")
+                Issue::new("out_of_range", path.to_string(), "number out of range")
                     .expected("a finite number")
                     .found(x.to_string()),
             );
         }
     }
-    fn non_negative(&mut self, path: &str, x: f64) {
+    fn non_negative(&mut self, path: impl Display, x: f64) {
         if !(x.is_finite() && (0.0..=1e9).contains(&x)) {
             self.push(
-                Issue::new("out_of_range", path, "must be ≥ 0")
+                Issue::new("out_of_range", path.to_string(), "must be ≥ 0")
                     .expected("a number ≥ 0")
                     .found(x.to_string()),
             );
         }
     }
-    fn positive(&mut self, path: &str, x: f64) {
+    fn positive(&mut self, path: impl Display, x: f64) {
         if !(x.is_finite() && x > 0.0 && x <= 1e9) {
             self.push(
-                Issue::new("out_of_range", path, "must be > 0")
+                Issue::new("out_of_range", path.to_string(), "must be > 0")
                     .expected("a number > 0")
                     .found(x.to_string()),
             );
         }
     }
-    fn range(&mut self, path: &str, x: f64, lo: f64, hi: f64) {
+    fn range(&mut self, path: impl Display, x: f64, lo: f64, hi: f64) {
         if !(x.is_finite() && x >= lo && x <= hi) {
             self.push(
                 Issue::new(
                     "out_of_range",
-                    path,
+                    path.to_string(),
                     format!("must be between {lo} and {hi}"),
                 )
                 .expected(format!("{lo}–{hi}"))
@@ -486,11 +499,11 @@ impl Checker<'_> {
             );
         }
     }
-    fn date(&mut self, path: &str, d: &str) -> Option<u64> {
+    fn date(&mut self, path: impl Display, d: &str) -> Option<u64> {
         let r = parse_date_ms(d);
         if r.is_none() {
             self.push(
-                Issue::new("invalid_date", path, "not a date")
+                Issue::new("invalid_date", path.to_string(), "not a date")
                     .expected("YYYY-MM-DD")
                     .found(d.to_string()),
             );
