@@ -5,42 +5,38 @@ use crate::error::{Error, Issue};
 use crate::suggest::did_you_mean;
 use serde::de::DeserializeOwned;
 
-/// Deserializes JSON text, reporting the failing path below `base`. Valid
-/// input is read straight into its type (no intermediate JSON tree: this is
-/// every event and decide request); input that fails is read again through a
-/// `Value` and the path-tracking deserializer, which names the failing path.
+/// Deserializes JSON text, reporting the failing path below `base`: text that
+/// is not JSON at all is `invalid_json` with its line and column; JSON of the
+/// wrong shape names the path where the read stopped.
 pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
-    if let Ok(t) = serde_json::from_str::<T>(text) {
-        return Ok(t);
-    }
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Error::from(
-            Issue::new("invalid_json", base, format!("not valid JSON: {e}")).hint(format!(
-                "check line {}, column {}",
-                e.line(),
-                e.column()
-            )),
-        )
-    })?;
-    from_value_at(&v, base)
+    crate::json_path::read::<T>(text).map_err(|e| {
+        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            return Error::from(
+                Issue::new("invalid_json", base, format!("not valid JSON: {syntax}")).hint(
+                    format!("check line {}, column {}", syntax.line(), syntax.column()),
+                ),
+            );
+        }
+        serde_issue(base, &e.path, &e.inner).into()
+    })
 }
 
 /// Deserializes a JSON value, reporting the failing path below `base`.
 pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> Result<T, Error> {
-    serde_path_to_error::deserialize(v).map_err(|e| serde_issue(base, &e).into())
+    from_str_at(&v.to_string(), base)
 }
 
-/// Turns a serde error (with its inner path) into an issue with a full JSON path.
-pub fn serde_issue(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Issue {
-    let inner = e.path().to_string();
-    let path = if inner == "." || inner.is_empty() || inner == "?" {
+/// Turns a serde error and the path it happened at (below `base`) into an
+/// issue with a full JSON path.
+pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
+    let path = if inner.is_empty() {
         base.to_string()
     } else if inner.starts_with('[') {
         format!("{base}{inner}")
     } else {
         format!("{base}.{inner}")
     };
-    let msg = e.inner().to_string();
+    let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or("");

@@ -45,6 +45,7 @@ pub(crate) mod gates;
 pub mod hash;
 pub mod journey;
 pub mod json;
+pub(crate) mod json_path;
 pub(crate) mod lifecycle;
 pub mod lists;
 pub(crate) mod observe;

@@ -4,6 +4,7 @@
 use super::{validate, Playbook};
 use crate::error::{truncate, Error, Issue};
 use crate::json::{depth, serde_issue};
+use crate::json_path::ReadError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -125,7 +126,7 @@ pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
             Some(p)
         }
         Err(e) => {
-            issues.push(serde_issue("$", &e));
+            issues.push(serde_issue("$", &e.path, &e.inner));
             None
         }
     };
@@ -179,28 +180,17 @@ fn check_elements(
 fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Box<Issue>> {
     from_value_tracked::<T>(item)
         .map(|_| ())
-        .map_err(|e| Box::new(serde_issue(path, &e)))
+        .map_err(|e| Box::new(serde_issue(path, &e.path, &e.inner)))
 }
 
-/// Reads playbook JSON text straight into `T`, tracking the path of a failure.
-/// Every playbook type is deserialized by this one deserializer (text, path
-/// tracking), so the Wasm module carries one copy of that code.
-pub fn from_str_tracked<T: DeserializeOwned>(
-    text: &str,
-) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let t = serde_path_to_error::deserialize(&mut de)?;
-    de.end().map_err(|e| {
-        serde_path_to_error::Error::new(serde_path_to_error::Track::new().path(), e)
-    })?;
-    Ok(t)
+/// Reads playbook JSON text straight into `T`; a failure says where it happened.
+pub fn from_str_tracked<T: DeserializeOwned>(text: &str) -> Result<T, ReadError> {
+    crate::json_path::read(text)
 }
 
 /// The same read for a JSON value (the error path: the value is written back
 /// to text, which only happens for a playbook that has problems).
-fn from_value_tracked<T: DeserializeOwned>(
-    v: &Value,
-) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+fn from_value_tracked<T: DeserializeOwned>(v: &Value) -> Result<T, ReadError> {
     from_str_tracked(&v.to_string())
 }
 
