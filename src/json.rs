@@ -9,16 +9,24 @@ use serde::de::DeserializeOwned;
 /// is not JSON at all is `invalid_json` with its line and column; JSON of the
 /// wrong shape names the path where the read stopped.
 pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
-    crate::json_path::read::<T>(text).map_err(|e| {
-        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            return Error::from(
+    if let Ok(t) = crate::json_path::read::<T>(text) {
+        return Ok(t);
+    }
+    let tree = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(tree) => tree,
+        Err(syntax) => {
+            return Err(Error::from(
                 Issue::new("invalid_json", base, format!("not valid JSON: {syntax}")).hint(
                     format!("check line {}, column {}", syntax.line(), syntax.column()),
                 ),
-            );
+            ))
         }
-        serde_issue(base, &e.path, &e.inner).into()
-    })
+    };
+    // The answer is the JSON value's: a key given twice counts once, the last
+    // one (as every JSON parser in a browser reads it), so the text the value
+    // writes back is read again, and its failure, if any, is the one reported.
+    crate::json_path::read::<T>(&tree.to_string())
+        .map_err(|e| serde_issue(base, &e.path, &e.inner).into())
 }
 
 /// Deserializes a JSON value, reporting the failing path below `base`.

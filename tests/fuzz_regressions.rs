@@ -39,3 +39,28 @@ fn an_array_of_fields_is_not_an_event() {
     );
     assert!(Event::from_json(" {\"type\":\"download\",\"ts\":4}").is_ok());
 }
+
+/// A key given twice counts once, the last one, whether the event comes as
+/// text or as a JSON value (found by the event_json fuzz target after the
+/// path-tracking wrapper was replaced).
+#[test]
+fn a_key_given_twice_counts_once_in_text_and_value_forms() {
+    let text = r#"{"content_id":"pricing","dwell_seconds":120,"ts":90,"ts":1794420000000,"type":"page_view"}"#;
+    let by_text = buyerpath::Event::from_json(text).expect("accepted as text");
+    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+    let by_value = buyerpath::Event::from_value(&value).expect("accepted as a value");
+    assert_eq!(by_text, by_value);
+    assert_eq!(by_text.ts, 1_794_420_000_000);
+}
+
+/// The first of two copies of a key has the wrong type: the last one counts,
+/// in the text form as in the value form.
+#[test]
+fn a_wrong_first_copy_of_a_key_does_not_count() {
+    let text = r#"{"content_id":"p","form":"gated_download","ts":"soon","ts":179507039999,"type":"form_submit"}"#;
+    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        buyerpath::Event::from_json(text).expect("accepted as text"),
+        buyerpath::Event::from_value(&value).expect("accepted as a value")
+    );
+}
