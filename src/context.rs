@@ -128,25 +128,11 @@ impl DecideRequest {
                     .into(),
             );
         }
-        // serde also reads a struct from the array of its fields: only an
-        // object is a request.
-        if !text.trim_start().starts_with('{') {
-            let v: Value = crate::json::from_str_at(text, "$")?;
-            return DecideRequest::from_value(&v);
-        }
         let r: DecideRequest = crate::json::from_str_at(text, "$")?;
         r.check()
     }
     /// Parses and checks a request from a JSON value.
     pub fn from_value(v: &Value) -> Result<DecideRequest, Error> {
-        if !v.is_object() {
-            return Err(
-                Issue::new("invalid_type", "$", "a decide request is an object")
-                    .expected("{\"now\": <ms>, \"slots\": [...], \"context\": {...}}")
-                    .found(crate::error::kind_of(v))
-                    .into(),
-            );
-        }
         let r: DecideRequest = crate::json::from_value_at(v, "$")?;
         r.check()
     }

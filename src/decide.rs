@@ -45,11 +45,7 @@ pub fn decide(
                 .iter()
                 .position(|r| r.hash == s.title_role && s.title_role != 0)
                 .map(|i| (i, f64::from(s.title_strength) / 100.0)),
-            engine
-                .role_model
-                .seniority
-                .iter()
-                .position(|x| x.hash == s.seniority && s.seniority != 0),
+            role::seniority_in_state(engine, s),
         ),
     };
     let seniority_id = seniority
@@ -62,9 +58,7 @@ pub fn decide(
     // A host-flagged bot is shown content but never scored, promoted or reported.
     let bot = ctx.bot;
     if bot {
-        eng.result.score = 0.0;
-        eng.result.points = 0.0;
-        eng.result.top.clear();
+        eng.result.silence();
         eng.traits.values_mut().for_each(|v| *v = Value::from(0.0));
     }
     let st = stage::evaluate(engine, s, &attrs, now);

@@ -111,6 +111,15 @@ pub struct EngagementResult {
     pub ignored_events: u32,
 }
 
+impl EngagementResult {
+    /// A host-flagged bot is never scored: no points, no contributions.
+    pub(crate) fn silence(&mut self) {
+        self.score = 0.0;
+        self.points = 0.0;
+        self.top.clear();
+    }
+}
+
 /// A probability for one id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prob {

@@ -5,12 +5,16 @@ use crate::error::{Error, Issue};
 use crate::suggest::did_you_mean;
 use serde::de::DeserializeOwned;
 
-/// Deserializes JSON text, reporting the failing path below `base`: text that
-/// is not JSON at all is `invalid_json` with its line and column; JSON of the
-/// wrong shape names the path where the read stopped.
+/// Deserializes a JSON object's text into `T`, reporting the failing path
+/// below `base`: text that is not JSON at all is `invalid_json` with its line
+/// and column; anything but an object is `invalid_type` (serde would also read
+/// a struct from the array of its fields); an object of the wrong shape names
+/// the path where the read stopped.
 pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Error> {
-    if let Ok(t) = crate::json_path::read::<T>(text) {
-        return Ok(t);
+    if text.trim_start().starts_with('{') {
+        if let Ok(t) = crate::json_path::read::<T>(text) {
+            return Ok(t);
+        }
     }
     let tree = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(tree) => tree,
@@ -22,6 +26,12 @@ pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Err
             ))
         }
     };
+    if !tree.is_object() {
+        return Err(Issue::new("invalid_type", base, "expected a JSON object")
+            .expected("an object")
+            .found(crate::error::kind_of(&tree))
+            .into());
+    }
     // The answer is the JSON value's: a key given twice counts once, the last
     // one (as every JSON parser in a browser reads it), so the text the value
     // writes back is read again, and its failure, if any, is the one reported.

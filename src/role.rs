@@ -19,6 +19,15 @@ pub struct TitleReading {
     pub seniority: Option<usize>,
 }
 
+/// The seniority level remembered in the state (by hash), if any.
+pub fn seniority_in_state(engine: &Engine, s: &VisitorState) -> Option<usize> {
+    engine
+        .role_model
+        .seniority
+        .iter()
+        .position(|x| x.hash == s.seniority && s.seniority != 0)
+}
+
 /// Reads a job title.
 pub fn read_title(engine: &Engine, title: &str) -> TitleReading {
     let rm = &engine.role_model;

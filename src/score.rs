@@ -44,11 +44,7 @@ pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     } else if let Some(t) = &ctx.person.title {
         role::read_title(engine, t).seniority
     } else {
-        engine
-            .role_model
-            .seniority
-            .iter()
-            .position(|x| x.hash == s.seniority && s.seniority != 0)
+        role::seniority_in_state(engine, s)
     };
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))
@@ -58,9 +54,7 @@ pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     let fit = fit::evaluate(engine, s, &a);
     let mut engagement = engagement::evaluate(engine, s, &a, req.now).result;
     if ctx.bot {
-        engagement.score = 0.0;
-        engagement.points = 0.0;
-        engagement.top.clear();
+        engagement.silence();
     }
     Scores {
         qualified,

@@ -11,7 +11,6 @@ mod validate;
 
 pub use content::*;
 
-pub(crate) use parse::from_str_tracked;
 pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
 pub(crate) use validate::validate;
 

@@ -183,15 +183,11 @@ fn try_de<T: DeserializeOwned>(item: &Value, path: &str) -> Result<(), Box<Issue
         .map_err(|e| Box::new(serde_issue(path, &e.path, &e.inner)))
 }
 
-/// Reads playbook JSON text straight into `T`; a failure says where it happened.
-pub fn from_str_tracked<T: DeserializeOwned>(text: &str) -> Result<T, ReadError> {
-    crate::json_path::read(text)
-}
-
-/// The same read for a JSON value (the error path: the value is written back
-/// to text, which only happens for a playbook that has problems).
+/// Reads a JSON value into `T` as its text is read (the error path: the value
+/// is written back to text, which only happens for a playbook with problems);
+/// a failure says where it happened.
 fn from_value_tracked<T: DeserializeOwned>(v: &Value) -> Result<T, ReadError> {
-    from_str_tracked(&v.to_string())
+    crate::json_path::read(&v.to_string())
 }
 
 /// The `playbook_too_deep` error, saying how deep the playbook was.

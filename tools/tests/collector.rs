@@ -821,14 +821,7 @@ fn an_old_database_gets_the_trust_column_and_a_view_that_shows_it() {
                 cols.iter().any(|n| n == "trust"),
                 "v{version} {label}: {cols:?}"
             );
-            let trust = |id: &str| -> String {
-                c.query_row(
-                    "SELECT trust FROM events_readable WHERE message_id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )
-                .unwrap()
-            };
+            let trust = |id: &str| common::trust_of(&c, "events_readable", id);
             assert_eq!(trust("old-1"), "asserted", "v{version} {label}");
             assert_eq!(trust("new-a"), "asserted", "v{version} {label}");
             assert_eq!(trust("new-v"), "verified", "v{version} {label}");

@@ -505,29 +505,14 @@ fn client_asserted_firmographics_are_stored_as_claims_and_never_become_account_f
     assert_eq!(r.status, 200, "{}", r.body);
 
     let c = rusqlite::Connection::open(&s.db).unwrap();
-    let trust = |id: &str| -> String {
-        c.query_row(
-            "SELECT trust FROM events WHERE message_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
+    let trust = |id: &str| common::trust_of(&c, "events", id);
     assert_eq!(trust("edge-1"), "verified");
     assert_eq!(trust("edge-2"), "verified");
     assert_eq!(trust("browser-1"), "asserted");
     assert_eq!(trust("browser-2"), "asserted");
 
     let v = get(&s.url, "/api/accounts").body;
-    let acct = |name: &str| -> Value {
-        v["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["account"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {v}"))
-    };
+    let acct = |name: &str| common::account_named(&v, name);
     let hudson = acct("hudsonledger.com");
     assert_eq!(
         hudson["fit_tier"], "C",
@@ -595,15 +580,7 @@ fn a_verified_copy_replaces_an_asserted_one_with_the_same_message_id_never_the_r
         .unwrap()
     };
     let accounts = || get(&s.url, "/api/accounts").body;
-    let account = |v: &Value, name: &str| -> Value {
-        v["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["account"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {v}"))
-    };
+    let account = common::account_named;
 
     // A page sends the messageId the edge will use, first, with its own claim.
     let r = send(

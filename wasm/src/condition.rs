@@ -29,7 +29,9 @@ impl WasmCondition {
 
     /// Whether the attributes (JSON string or object) satisfy the condition.
     pub fn eval(&self, attributes: &JsValue) -> Result<bool, JsValue> {
-        Ok(self.inner.eval(&attributes_of(attributes)?, &self.lists))
+        Ok(self
+            .inner
+            .eval(&json_value(attributes, "the attributes")?, &self.lists))
     }
 }
 
@@ -55,10 +57,6 @@ fn compile(condition: &JsValue) -> Result<Condition, JsValue> {
     } else {
         Err(to_js(&buyerpath::Error { issues }))
     }
-}
-
-fn attributes_of(attributes: &JsValue) -> Result<serde_json::Value, JsValue> {
-    json_value(attributes, "the attributes")
 }
 
 fn json_value(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {

@@ -26,7 +26,7 @@ pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
         && text.trim_start().starts_with('{')
         && nesting(text) < crate::playbook::MAX_DEPTH
     {
-        if let Ok(p) = crate::playbook::from_str_tracked::<Playbook>(text) {
+        if let Ok(p) = crate::json_path::read::<Playbook>(text) {
             if p.version == crate::playbook::FORMAT_VERSION {
                 let mut issues = Vec::new();
                 crate::playbook::validate(&p, &mut issues);

@@ -548,6 +548,16 @@ fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
         .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
+/// 403 for a cross-origin request from an origin not in `--cors-origin`.
+fn origin_refused(vary: HeaderValue) -> Response {
+    let mut r = error(
+        StatusCode::FORBIDDEN,
+        "origin not allowed (see --cors-origin)",
+    );
+    r.headers_mut().insert(header::VARY, vary);
+    r
+}
+
 /// CORS for the configured origins only (never `*`): preflights are answered
 /// here; a cross-origin request from any other origin is refused, so another
 /// site cannot write into the store even with a simple (beacon) request.
@@ -574,12 +584,7 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let vary = HeaderValue::from_static("Origin");
     if req.method() == Method::OPTIONS {
         if !allowed {
-            let mut r = error(
-                StatusCode::FORBIDDEN,
-                "origin not allowed (see --cors-origin)",
-            );
-            r.headers_mut().insert(header::VARY, vary);
-            return r;
+            return origin_refused(vary);
         }
         let mut r = StatusCode::NO_CONTENT.into_response();
         let h = r.headers_mut();
@@ -602,12 +607,7 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
         return r;
     }
     if !allowed {
-        let mut r = error(
-            StatusCode::FORBIDDEN,
-            "origin not allowed (see --cors-origin)",
-        );
-        r.headers_mut().insert(header::VARY, vary);
-        return r;
+        return origin_refused(vary);
     }
     let mut r = next.run(req).await;
     let h = r.headers_mut();

@@ -218,3 +218,25 @@ pub fn now_ms() -> i64 {
 pub fn iso(ms: i64) -> String {
     buyerpath::time::iso8601(ms as u64)
 }
+
+/// The `trust` column of the event with this messageId, in `table` (`events`
+/// or the `events_readable` view).
+pub fn trust_of(c: &rusqlite::Connection, table: &str, id: &str) -> String {
+    c.query_row(
+        &format!("SELECT trust FROM {table} WHERE message_id = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// One account of an `/api/accounts` answer, by name.
+pub fn account_named(v: &Value, name: &str) -> Value {
+    v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} in {v}"))
+}
