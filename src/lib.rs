@@ -41,6 +41,7 @@ pub mod event;
 pub mod explain;
 pub(crate) mod explore;
 pub(crate) mod fit;
+pub(crate) mod fixed;
 pub(crate) mod gates;
 pub mod hash;
 pub mod journey;

@@ -362,21 +362,33 @@ impl Reasons {
 
 fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
     let stage = |i: usize| engine.stages.get(i).map(|s| s.id.as_str()).unwrap_or("");
+    // Built by hand (see `fixed`): `format!` cost ~1,200 instructions a reason.
+    let text = |parts: &[&str], n: Option<(f64, bool)>| {
+        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 8);
+        parts.iter().for_each(|p| s.push_str(p));
+        if let Some((x, plus)) = n {
+            crate::fixed::push2(&mut s, x, plus);
+        }
+        s
+    };
     match r {
         Reason::None => String::new(),
-        Reason::Stage(i, aff) => format!("stage {} {:.2}", stage(i), aff),
-        Reason::NextStage(i) => format!("next stage {}", stage(i)),
-        Reason::Role(i, p) => format!(
-            "role {} {:.2}",
-            engine.roles.get(i).map(|x| x.id.as_str()).unwrap_or(""),
-            p
+        Reason::Stage(i, aff) => text(&["stage ", stage(i), " "], Some((aff, false))),
+        Reason::NextStage(i) => text(&["next stage ", stage(i)], None),
+        Reason::Role(i, p) => text(
+            &[
+                "role ",
+                engine.roles.get(i).map(|x| x.id.as_str()).unwrap_or(""),
+                " ",
+            ],
+            Some((p, false)),
         ),
-        Reason::Industry => format!("industry {}", v.industry.as_deref().unwrap_or("")),
+        Reason::Industry => text(&["industry ", v.industry.as_deref().unwrap_or("")], None),
         Reason::OtherIndustry => "other industry".to_string(),
-        Reason::Topics(share) => format!("topics {share:.2}"),
-        Reason::Priority(p) => format!("priority {p:.2}"),
+        Reason::Topics(share) => text(&["topics "], Some((share, false))),
+        Reason::Priority(p) => text(&["priority "], Some((p, false))),
         Reason::Consumed => "already seen (nothing else eligible)".to_string(),
-        Reason::Explore(d) => format!("exploration {d:+.2}"),
+        Reason::Explore(d) => text(&["exploration "], Some((d, true))),
         Reason::Action => "next-best action".to_string(),
     }
 }
