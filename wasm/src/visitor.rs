@@ -12,6 +12,9 @@ pub struct WasmVisitor {
     engine: Rc<buyerpath::Engine>,
     inner: buyerpath::Visitor,
     last: Option<buyerpath::Decision>,
+    /// Length of the last decision's JSON: the next one's buffer is sized to it
+    /// (no regrowth while serializing).
+    last_len: usize,
     migrated: bool,
 }
 
@@ -25,6 +28,7 @@ impl WasmVisitor {
             engine,
             inner,
             last: None,
+            last_len: 0,
             migrated,
         }
     }
@@ -151,10 +155,12 @@ impl WasmVisitor {
             .engine
             .decide(&mut self.inner, &req)
             .map_err(|e| to_js(&e))?;
-        let out = serde_json::to_string(&d)
+        let mut out = Vec::with_capacity(self.last_len.max(4096) + 512);
+        serde_json::to_writer(&mut out, &d)
             .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))?;
+        self.last_len = out.len();
         self.last = Some(d);
-        Ok(out)
+        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
     }
 
     /// Gates, fit and engagement only (JSON text in and out), as `decide`
