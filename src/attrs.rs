@@ -1,87 +1,480 @@
-//! The attribute document conditions see at decision time. Built in two
-//! steps: what is known before classification (company, person, account,
-//! BANT, campaign, page), then the classification itself (fit, engagement,
-//! stage, role, lifecycle, traits), so later conditions can use it.
+//! The attributes conditions see at decision time. Filled in two steps: what
+//! is known before classification (company, person, account, BANT, campaign,
+//! page), then the classification itself (fit, engagement, stage, role,
+//! lifecycle, traits), so later conditions can use it.
+//!
+//! The attributes read as one JSON document (`company.industry`, `fit.tier`,
+//! `traits.pricing_interest`), but that document is not built: every path is
+//! sorted at compile time by where it starts ([`Root`]). The request's maps
+//! and the engagement traits are borrowed, the few computed values sit in
+//! fixed slots, and a path naming a whole object (`{"company": {"$exists":
+//! true}}`) reads a document built on first use.
 
+use crate::condition::Path;
 use crate::context::{Consent, Context};
 use crate::engine::Engine;
 use crate::state::VisitorState;
 use crate::time::DAY_MS;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use std::cell::OnceCell;
 
-/// Looks up a dotted path (pre-split); `null` counts as absent.
-pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
-    let mut cur = v;
-    for seg in path {
-        cur = cur.as_object()?.get(seg)?;
-    }
-    (!cur.is_null()).then_some(cur)
+static NULL: Value = Value::Null;
+
+/// A computed attribute with a fixed place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Qualified,
+    Consent,
+    Lifecycle,
+    FitScore,
+    FitTier,
+    EngagementScore,
+    StageId,
+    StageConfidence,
+    RoleId,
+    RoleConfidence,
+    VisitorEvents,
+    VisitorDays,
+    PageContentId,
+    PageFormat,
+    PageUrl,
+    PersonTitle,
+    PersonSeniority,
+    CampaignSource,
+    CampaignMedium,
+    CampaignName,
+}
+const SLOTS: usize = 20;
+
+/// The slots of the document's objects, by (object, key).
+const NESTED: [(&str, &str, Slot); 17] = [
+    ("fit", "score", Slot::FitScore),
+    ("fit", "tier", Slot::FitTier),
+    ("engagement", "score", Slot::EngagementScore),
+    ("stage", "id", Slot::StageId),
+    ("stage", "confidence", Slot::StageConfidence),
+    ("role", "id", Slot::RoleId),
+    ("role", "confidence", Slot::RoleConfidence),
+    ("visitor", "events", Slot::VisitorEvents),
+    ("visitor", "days_since_first", Slot::VisitorDays),
+    ("page", "content_id", Slot::PageContentId),
+    ("page", "format", Slot::PageFormat),
+    ("page", "url", Slot::PageUrl),
+    ("person", "title", Slot::PersonTitle),
+    ("person", "seniority", Slot::PersonSeniority),
+    ("campaign", "source", Slot::CampaignSource),
+    ("campaign", "medium", Slot::CampaignMedium),
+    ("campaign", "name", Slot::CampaignName),
+];
+
+/// Where an attribute path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// Below `company.` (the request's map).
+    Company,
+    /// Below `account.`.
+    Account,
+    /// Below `traits.` (engagement traits, after classification).
+    Traits,
+    /// Below `bant.` (the visitor's answers, by dimension).
+    Bant,
+    /// A computed value (and anything below it).
+    Slot(Slot),
+    /// A whole object of the document (`company`, `fit`...): read from the
+    /// document built on first use.
+    Doc,
+    /// Not in the document: always `null`.
+    Null,
 }
 
-/// The pre-classification attributes.
-pub fn base(
-    engine: &Engine,
-    s: &VisitorState,
-    ctx: &Context,
-    now: u64,
-    seniority: Option<&str>,
-) -> Value {
-    let mut m = Map::new();
-    m.insert("company".into(), Value::Object(ctx.company.clone()));
-    m.insert("account".into(), Value::Object(ctx.account.clone()));
-    let mut person = Map::new();
-    if ctx.consent == Consent::Full {
-        if let Some(t) = &ctx.person.title {
-            person.insert("title".into(), Value::from(t.as_str()));
+impl Root {
+    /// Where a path split into `segs` starts, and how many segments that takes.
+    pub(crate) fn of(segs: &[&str]) -> (Root, usize) {
+        let (first, second) = match segs {
+            [] => return (Root::Null, 0),
+            [first] => (*first, None),
+            [first, second, ..] => (*first, Some(*second)),
+        };
+        match (first, second) {
+            ("qualified", _) => (Root::Slot(Slot::Qualified), 1),
+            ("consent", _) => (Root::Slot(Slot::Consent), 1),
+            ("lifecycle", _) => (Root::Slot(Slot::Lifecycle), 1),
+            ("company", Some(_)) => (Root::Company, 1),
+            ("account", Some(_)) => (Root::Account, 1),
+            ("traits", Some(_)) => (Root::Traits, 1),
+            ("bant", Some(_)) => (Root::Bant, 1),
+            (
+                "company" | "account" | "traits" | "bant" | "fit" | "engagement" | "stage" | "role"
+                | "visitor" | "page" | "person" | "campaign",
+                None,
+            ) => (Root::Doc, 0),
+            (object, Some(key)) => NESTED
+                .iter()
+                .find(|(o, k, _)| *o == object && *k == key)
+                .map_or((Root::Null, 0), |(_, _, s)| (Root::Slot(*s), 2)),
+            (_, None) => (Root::Null, 0),
         }
     }
-    if let Some(sen) = seniority {
-        person.insert("seniority".into(), Value::from(sen));
-    }
-    m.insert("person".into(), Value::Object(person));
-    let mut bant = Map::new();
-    for (dim, opt) in s
-        .bant
-        .iter()
-        .filter_map(|(d, o)| engine.bant_option(*d, *o))
-    {
-        bant.insert(dim.id.clone(), Value::from(opt.id.as_str()));
-    }
-    m.insert("bant".into(), Value::Object(bant));
-    let c = &ctx.campaign;
-    m.insert(
-        "campaign".into(),
-        json!({ "source": c.source, "medium": c.medium, "name": c.name }),
-    );
-    let mut page = Map::new();
-    if let Some(id) = &ctx.page.content_id {
-        page.insert("content_id".into(), Value::from(id.as_str()));
-        if let Some(item) = engine.content_by_id(id).and_then(|i| engine.content.get(i)) {
-            if let Some(f) = engine.formats.get(item.format) {
-                page.insert("format".into(), Value::from(f.as_str()));
+}
+
+/// The attributes of one decision.
+#[derive(Debug)]
+pub struct Attrs<'a> {
+    company: &'a Map<String, Value>,
+    account: &'a Map<String, Value>,
+    /// BANT answers as (dimension id, option id), in the state's order.
+    bant: Vec<(&'a str, Value)>,
+    traits: Option<&'a Map<String, Value>>,
+    slots: [Value; SLOTS],
+    /// Whether the classification has been added.
+    classified: bool,
+    doc: OnceCell<Value>,
+}
+
+impl<'a> Attrs<'a> {
+    /// The pre-classification attributes.
+    pub fn base(
+        engine: &'a Engine,
+        s: &VisitorState,
+        ctx: &'a Context,
+        now: u64,
+        seniority: Option<&str>,
+    ) -> Attrs<'a> {
+        let mut a = Attrs {
+            company: &ctx.company,
+            account: &ctx.account,
+            bant: s
+                .bant
+                .iter()
+                .filter_map(|(d, o)| engine.bant_option(*d, *o))
+                .map(|(d, o)| (d.id.as_str(), Value::from(o.id.as_str())))
+                .collect(),
+            traits: None,
+            slots: std::array::from_fn(|_| Value::Null),
+            classified: false,
+            doc: OnceCell::new(),
+        };
+        let text = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
+        if ctx.consent == Consent::Full {
+            a.put(Slot::PersonTitle, text(&ctx.person.title));
+        }
+        a.put(
+            Slot::PersonSeniority,
+            seniority.map_or(Value::Null, Value::from),
+        );
+        a.put(Slot::CampaignSource, text(&ctx.campaign.source));
+        a.put(Slot::CampaignMedium, text(&ctx.campaign.medium));
+        a.put(Slot::CampaignName, text(&ctx.campaign.name));
+        if let Some(id) = &ctx.page.content_id {
+            a.put(Slot::PageContentId, Value::from(id.as_str()));
+            let format = engine
+                .content_by_id(id)
+                .and_then(|i| engine.content.get(i))
+                .and_then(|item| engine.formats.get(item.format));
+            if let Some(f) = format {
+                a.put(Slot::PageFormat, Value::from(f.as_str()));
             }
         }
+        a.put(Slot::PageUrl, text(&ctx.page.url));
+        a.put(Slot::Consent, Value::from(ctx.consent.as_str()));
+        let days = if s.first_seen > 0 {
+            now.saturating_sub(s.first_seen) / DAY_MS
+        } else {
+            0
+        };
+        a.put(Slot::VisitorEvents, Value::from(s.events));
+        a.put(Slot::VisitorDays, Value::from(days));
+        a
     }
-    if let Some(u) = &ctx.page.url {
-        page.insert("url".into(), Value::from(u.as_str()));
+
+    /// Adds the classification (the document's `qualified`, `fit`,
+    /// `engagement`, `stage`, `role`, `lifecycle` and `traits`).
+    pub fn classify(&mut self, c: Classification<'a>) {
+        self.put(Slot::Qualified, Value::from(c.qualified));
+        self.put(Slot::FitScore, Value::from(c.fit.0));
+        self.put(Slot::FitTier, Value::from(c.fit.1));
+        self.put(Slot::EngagementScore, Value::from(c.engagement));
+        self.put(Slot::StageId, Value::from(c.stage.0));
+        self.put(Slot::StageConfidence, Value::from(c.stage.1));
+        self.put(Slot::RoleId, Value::from(c.role.0));
+        self.put(Slot::RoleConfidence, Value::from(c.role.1));
+        self.put(Slot::Lifecycle, Value::from(c.lifecycle));
+        self.traits = Some(c.traits);
+        self.classified = true;
     }
-    m.insert("page".into(), Value::Object(page));
-    m.insert("consent".into(), Value::from(ctx.consent.as_str()));
-    let days = if s.first_seen > 0 {
-        now.saturating_sub(s.first_seen) / DAY_MS
-    } else {
-        0
-    };
-    m.insert(
-        "visitor".into(),
-        json!({ "events": s.events, "days_since_first": days }),
-    );
-    Value::Object(m)
+
+    /// The request's account map.
+    pub fn account(&self) -> &'a Map<String, Value> {
+        self.account
+    }
+
+    fn put(&mut self, slot: Slot, v: Value) {
+        if let Some(x) = self.slots.get_mut(slot as usize) {
+            *x = v;
+        }
+        self.doc = OnceCell::new();
+    }
+
+    fn slot(&self, slot: Slot) -> &Value {
+        self.slots.get(slot as usize).unwrap_or(&NULL)
+    }
+
+    /// The value at a condition's path, `null` when absent (array elements
+    /// are reached by index, as GrowthBook's `getPath`).
+    pub(crate) fn at(&self, p: &Path) -> &Value {
+        self.get(p, true)
+    }
+
+    /// The value at a path through objects only; `null` counts as absent.
+    pub(crate) fn lookup(&self, p: &Path) -> Option<&Value> {
+        Some(self.get(p, false)).filter(|v| !v.is_null())
+    }
+
+    fn get(&self, p: &Path, arrays: bool) -> &Value {
+        let in_map = |m: &'a Map<String, Value>| -> &Value {
+            match p.seg(p.skip).and_then(|k| m.get(k)) {
+                Some(v) => p.walk(v, p.skip + 1, arrays),
+                None => &NULL,
+            }
+        };
+        match p.root {
+            Root::Company => in_map(self.company),
+            Root::Account => in_map(self.account),
+            Root::Traits => self.traits.map_or(&NULL, in_map),
+            Root::Bant => {
+                // The document's object keeps the last answer of a dimension.
+                let dim = p.seg(p.skip).unwrap_or_default();
+                match self.bant.iter().rev().find(|(d, _)| *d == dim) {
+                    Some((_, v)) => p.walk(v, p.skip + 1, arrays),
+                    None => &NULL,
+                }
+            }
+            // Unfilled slots (the classification before `classify`) are null.
+            Root::Slot(s) => p.walk(self.slot(s), p.skip, arrays),
+            Root::Doc => p.walk(self.doc(), 0, arrays),
+            Root::Null => &NULL,
+        }
+    }
+
+    /// The whole document, as conditions would see it written out.
+    fn doc(&self) -> &Value {
+        self.doc.get_or_init(|| {
+            let obj = |pairs: &[(&str, Slot)], keep_null: bool| {
+                let mut m = Map::new();
+                for (k, s) in pairs {
+                    let v = self.slot(*s);
+                    if keep_null || !v.is_null() {
+                        m.insert((*k).to_string(), v.clone());
+                    }
+                }
+                Value::Object(m)
+            };
+            let mut m = Map::new();
+            m.insert("company".into(), Value::Object(self.company.clone()));
+            m.insert("account".into(), Value::Object(self.account.clone()));
+            m.insert(
+                "person".into(),
+                obj(
+                    &[
+                        ("title", Slot::PersonTitle),
+                        ("seniority", Slot::PersonSeniority),
+                    ],
+                    false,
+                ),
+            );
+            let bant: Map<String, Value> = self
+                .bant
+                .iter()
+                .map(|(d, o)| ((*d).to_string(), o.clone()))
+                .collect();
+            m.insert("bant".into(), Value::Object(bant));
+            m.insert(
+                "campaign".into(),
+                obj(
+                    &[
+                        ("source", Slot::CampaignSource),
+                        ("medium", Slot::CampaignMedium),
+                        ("name", Slot::CampaignName),
+                    ],
+                    true,
+                ),
+            );
+            m.insert(
+                "page".into(),
+                obj(
+                    &[
+                        ("content_id", Slot::PageContentId),
+                        ("format", Slot::PageFormat),
+                        ("url", Slot::PageUrl),
+                    ],
+                    false,
+                ),
+            );
+            m.insert("consent".into(), self.slot(Slot::Consent).clone());
+            m.insert(
+                "visitor".into(),
+                obj(
+                    &[
+                        ("events", Slot::VisitorEvents),
+                        ("days_since_first", Slot::VisitorDays),
+                    ],
+                    true,
+                ),
+            );
+            if self.classified {
+                m.insert("qualified".into(), self.slot(Slot::Qualified).clone());
+                m.insert(
+                    "fit".into(),
+                    obj(&[("score", Slot::FitScore), ("tier", Slot::FitTier)], true),
+                );
+                m.insert(
+                    "engagement".into(),
+                    obj(&[("score", Slot::EngagementScore)], true),
+                );
+                m.insert(
+                    "stage".into(),
+                    obj(
+                        &[("id", Slot::StageId), ("confidence", Slot::StageConfidence)],
+                        true,
+                    ),
+                );
+                m.insert(
+                    "role".into(),
+                    obj(
+                        &[("id", Slot::RoleId), ("confidence", Slot::RoleConfidence)],
+                        true,
+                    ),
+                );
+                m.insert("lifecycle".into(), self.slot(Slot::Lifecycle).clone());
+                let traits = self.traits.cloned().unwrap_or_default();
+                m.insert("traits".into(), Value::Object(traits));
+            }
+            Value::Object(m)
+        })
+    }
 }
 
-/// Adds one top-level entry to an attribute document.
-pub fn set(doc: &mut Value, key: &str, v: Value) {
-    if let Some(m) = doc.as_object_mut() {
-        m.insert(key.to_string(), v);
+/// What classification adds to the attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct Classification<'a> {
+    /// All gates passed or unknown.
+    pub qualified: bool,
+    /// Fit score and tier.
+    pub fit: (f64, &'a str),
+    /// Engagement score.
+    pub engagement: f64,
+    /// Stage id and confidence.
+    pub stage: (&'a str, f64),
+    /// Role id and confidence.
+    pub role: (&'a str, f64),
+    /// Lifecycle stage.
+    pub lifecycle: &'a str,
+    /// Engagement traits.
+    pub traits: &'a Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::DecideRequest;
+    use crate::Engine;
+    use serde_json::json;
+
+    /// Every path reads the same through the slots as through the document.
+    #[test]
+    fn slots_read_as_the_document() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/acme/playbook.json"
+        ))
+        .unwrap();
+        let engine = Engine::from_json(&text).unwrap();
+        let v = engine.visitor("t").unwrap();
+        let req = DecideRequest::from_value(&json!({"now": 1_793_610_000_000u64, "context": {
+            "consent": "full",
+            "company": {"industry": "fintech", "tech": ["a", {"b": 1}], "n": null},
+            "account": {"stage": "validation"},
+            "person": {"title": "CFO"},
+            "page": {"content_id": "pricing", "url": "/pricing"},
+            "campaign": {"source": "g"}}}))
+        .unwrap();
+        let traits: Map<String, Value> =
+            serde_json::from_value(json!({"pricing": 3, "deep": {"x": [1, 2]}})).unwrap();
+        let mut a = Attrs::base(&engine, v.state(), &req.context, req.now, Some("vp"));
+        let paths = [
+            "company",
+            "company.industry",
+            "company.tech.0",
+            "company.tech.1.b",
+            "company.tech.01",
+            "company.n",
+            "company.missing",
+            "account.stage",
+            "account",
+            "person",
+            "person.title",
+            "person.seniority",
+            "person.x",
+            "campaign",
+            "campaign.source",
+            "campaign.medium",
+            "page",
+            "page.content_id",
+            "page.format",
+            "page.url",
+            "consent",
+            "consent.x",
+            "visitor",
+            "visitor.events",
+            "visitor.days_since_first",
+            "qualified",
+            "fit",
+            "fit.score",
+            "fit.tier",
+            "fit.tier.x",
+            "fit.other",
+            "engagement.score",
+            "stage",
+            "stage.id",
+            "stage.confidence",
+            "role.id",
+            "role.confidence",
+            "lifecycle",
+            "traits",
+            "traits.pricing",
+            "traits.deep.x.1",
+            "traits.nope",
+            "bant",
+            "bant.budget",
+            "nothing",
+            "nothing.at.all",
+            "",
+            ".",
+        ];
+        let check = |a: &Attrs| {
+            let doc = a.doc().clone();
+            for raw in paths {
+                let p = Path::new(raw);
+                assert_eq!(a.at(&p), p.resolve(&doc), "{raw}");
+                let objects_only = raw
+                    .split('.')
+                    .try_fold(&doc, |cur, k| cur.as_object().and_then(|m| m.get(k)))
+                    .filter(|v| !v.is_null());
+                assert_eq!(a.lookup(&p), objects_only, "{raw}");
+            }
+        };
+        check(&a);
+        a.classify(Classification {
+            qualified: true,
+            fit: (72.5, "A"),
+            engagement: 12.0,
+            stage: ("validation", 0.4),
+            role: ("economic_buyer", 0.6),
+            lifecycle: "mql",
+            traits: &traits,
+        });
+        check(&a);
+        assert_eq!(a.at(&Path::new("fit.tier")), &json!("A"));
+        assert_eq!(a.at(&Path::new("traits.deep.x.1")), &json!(2));
     }
 }

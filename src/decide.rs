@@ -2,7 +2,7 @@
 //! triggers → holdout → picks → action → signals, then the state update
 //! (sequence, stage, lifecycle, triggers fired, remembered fit and title role).
 
-use crate::attrs::{self, set};
+use crate::attrs::{Attrs, Classification};
 use crate::context::{Consent, DecideRequest};
 use crate::decay::round_to;
 use crate::decision::{ActionResult, Decision, PlaybookRef, TriggerFired};
@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Issue};
 use crate::state::VisitorState;
 use crate::{engagement, fit, gates, lifecycle, recommend, role, signals, stage};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Decides for a visitor and updates their state.
 pub fn decide(
@@ -51,7 +51,7 @@ pub fn decide(
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))
         .map(|x| x.id.as_str());
-    let mut attrs = attrs::base(engine, s, ctx, now, seniority_id);
+    let mut attrs = Attrs::base(engine, s, ctx, now, seniority_id);
     let (gate_results, qualified) = gates::evaluate(engine, &attrs);
     let fit = fit::evaluate(engine, s, &attrs);
     let mut eng = engagement::evaluate(engine, s, &attrs, now);
@@ -80,40 +80,22 @@ pub fn decide(
         lifecycle::evaluate(engine, s, &fit.tier, qualified, eng.result.score)
     };
 
-    set(&mut attrs, "qualified", Value::from(qualified));
-    set(
-        &mut attrs,
-        "fit",
-        json!({ "score": fit.score, "tier": fit.tier }),
-    );
-    set(
-        &mut attrs,
-        "engagement",
-        json!({ "score": eng.result.score }),
-    );
-    set(
-        &mut attrs,
-        "stage",
-        json!({ "id": st.result.id, "confidence": st.result.confidence }),
-    );
-    set(
-        &mut attrs,
-        "role",
-        json!({ "id": role.id, "confidence": role.confidence }),
-    );
-    set(
-        &mut attrs,
-        "lifecycle",
-        Value::from(lifecycle.stage.as_str()),
-    );
-    set(&mut attrs, "traits", Value::Object(eng.traits.clone()));
+    attrs.classify(Classification {
+        qualified,
+        fit: (fit.score, &fit.tier),
+        engagement: eng.result.score,
+        stage: (&st.result.id, st.result.confidence),
+        role: (&role.id, role.confidence),
+        lifecycle: &lifecycle.stage,
+        traits: &eng.traits,
+    });
 
     let fired: Vec<&crate::engine::Trigger> = engine
         .triggers
         .iter()
         .filter(|t| {
             !bot && s.fired.binary_search(&t.hash).is_err()
-                && t.condition.eval(&attrs, &engine.lists)
+                && t.condition.holds(&attrs, &engine.lists)
         })
         .collect();
     let holdout = engine.holdout_percent > 0.0
@@ -125,7 +107,7 @@ pub fn decide(
     let chosen = engine.actions.iter().find(|a| {
         a.when
             .as_ref()
-            .map(|c| c.eval(&attrs, &engine.lists))
+            .map(|c| c.holds(&attrs, &engine.lists))
             .unwrap_or(true)
     });
     let visitor = recommend::Visitor {

@@ -16,7 +16,12 @@ pub struct EngagementNow {
 }
 
 /// Computes engagement at `now`.
-pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> EngagementNow {
+pub fn evaluate(
+    engine: &Engine,
+    s: &VisitorState,
+    attrs: &crate::attrs::Attrs<'_>,
+    now: u64,
+) -> EngagementNow {
     let dt = now.saturating_sub(s.anchor);
     let mut total = 0i64;
     let mut contributions = Vec::new();
@@ -26,7 +31,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> E
             continue;
         };
         if let Some(c) = &rule.only_if {
-            if !c.eval(attrs, &engine.lists) {
+            if !c.holds(attrs, &engine.lists) {
                 continue;
             }
         }

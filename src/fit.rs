@@ -2,7 +2,7 @@
 //! are neutral (0 points); the sum is normalised to 0–100 against the best
 //! reachable total and mapped to a tier.
 
-use crate::attrs::lookup;
+use crate::attrs::Attrs;
 use crate::decay::round_to;
 use crate::decision::{CriterionResult, FitResult};
 use crate::engine::{Band, Engine};
@@ -10,7 +10,7 @@ use crate::state::VisitorState;
 use serde_json::Value;
 
 /// Computes fit. Without criteria (a browser-safe playbook) the fit comes from the state.
-pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value) -> FitResult {
+pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Attrs<'_>) -> FitResult {
     if engine.criteria.is_empty() {
         let (score, tier) = if s.fit_score <= 100 {
             (
@@ -36,7 +36,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value) -> FitResult {
     let mut known_max = 0.0;
     let mut criteria = Vec::new();
     for c in &engine.criteria {
-        let Some(value) = lookup(attrs, &c.path) else {
+        let Some(value) = attrs.lookup(&c.path) else {
             continue;
         };
         known_max += c.max;
@@ -95,7 +95,7 @@ pub fn tier_for(engine: &Engine, score: f64) -> Option<&crate::engine::Tier> {
         .or_else(|| engine.tiers.last())
 }
 
-fn band_matches(engine: &Engine, b: &Band, value: &Value, attrs: &Value) -> bool {
+fn band_matches(engine: &Engine, b: &Band, value: &Value, attrs: &Attrs<'_>) -> bool {
     if b.min.is_some() || b.max.is_some() {
         let Some(x) = value.as_f64() else {
             return false;
@@ -119,7 +119,7 @@ fn band_matches(engine: &Engine, b: &Band, value: &Value, attrs: &Value) -> bool
         }
     }
     match &b.when {
-        Some(c) => c.eval(attrs, &engine.lists),
+        Some(c) => c.holds(attrs, &engine.lists),
         None => true,
     }
 }

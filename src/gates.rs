@@ -2,23 +2,22 @@
 //! A gate whose attributes are all unknown is `unknown`, not failed: an
 //! anonymous visitor is not disqualified for what we do not know.
 
-use crate::attrs::lookup;
+use crate::attrs::Attrs;
 use crate::decision::GateResult;
 use crate::engine::Engine;
 use crate::playbook::GateKind;
-use serde_json::Value;
 
 /// Evaluates every gate; returns the results and whether the visitor is qualified.
-pub fn evaluate(engine: &Engine, attrs: &Value) -> (Vec<GateResult>, bool) {
+pub fn evaluate(engine: &Engine, attrs: &Attrs<'_>) -> (Vec<GateResult>, bool) {
     let mut qualified = true;
     let results = engine
         .gates
         .iter()
         .map(|g| {
-            let known = g.paths.iter().any(|p| lookup(attrs, p).is_some());
+            let known = g.paths.iter().any(|p| attrs.lookup(p).is_some());
             let status = if !known {
                 "unknown"
-            } else if g.condition.eval(attrs, &engine.lists) != g.exclude {
+            } else if g.condition.holds(attrs, &engine.lists) != g.exclude {
                 "pass"
             } else {
                 qualified = false;

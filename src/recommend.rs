@@ -8,7 +8,6 @@ use crate::engine::{bit32, bit64, Content, Engine, Slot};
 use crate::explore::Rng;
 use crate::hash::fnv1a32;
 use crate::state::VisitorState;
-use serde_json::Value;
 
 /// What ranking needs to know about the visitor.
 pub struct Visitor<'a> {
@@ -27,7 +26,7 @@ pub struct Visitor<'a> {
     /// Company industry, lower-cased.
     pub industry: Option<String>,
     /// Full attribute document.
-    pub attrs: &'a Value,
+    pub attrs: &'a crate::attrs::Attrs<'a>,
     /// The page's own content (never recommended).
     pub page: Option<usize>,
     /// Now (ms).
@@ -211,14 +210,14 @@ fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
     }
     if c.gated {
         if let Some(g) = &engine.recommend.gated_requires {
-            if !g.eval(v.attrs, &engine.lists) {
+            if !g.holds(v.attrs, &engine.lists) {
                 return false;
             }
         }
     }
     c.when
         .as_ref()
-        .map(|w| w.eval(v.attrs, &engine.lists))
+        .map(|w| w.holds(v.attrs, &engine.lists))
         .unwrap_or(true)
 }
 

@@ -3,11 +3,12 @@
 //! batch scoring, CRM enrichment and a comparison with a rules engine need;
 //! the numbers are the ones `decide` would report for the same request.
 
+use crate::attrs::Attrs;
 use crate::context::{Consent, DecideRequest};
 use crate::decision::{EngagementResult, FitResult, GateResult};
 use crate::engine::Engine;
 use crate::state::VisitorState;
-use crate::{attrs, engagement, fit, gates, role};
+use crate::{engagement, fit, gates, role};
 use serde::Serialize;
 
 /// Gates, fit and engagement for one request.
@@ -49,7 +50,7 @@ pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))
         .map(|x| x.id.as_str());
-    let a = attrs::base(engine, s, ctx, req.now, seniority_id);
+    let a = Attrs::base(engine, s, ctx, req.now, seniority_id);
     let (gates, qualified) = gates::evaluate(engine, &a);
     let fit = fit::evaluate(engine, s, &a);
     let mut engagement = engagement::evaluate(engine, s, &a, req.now).result;

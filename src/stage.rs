@@ -22,12 +22,17 @@ pub struct StageNow {
 }
 
 /// Computes the stage distribution and applies hysteresis against the state's stage.
-pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> StageNow {
+pub fn evaluate(
+    engine: &Engine,
+    s: &VisitorState,
+    attrs: &crate::attrs::Attrs<'_>,
+    now: u64,
+) -> StageNow {
     let sm = &engine.stage_model;
     let decay = factor(now.saturating_sub(s.anchor), sm.half_life_ms);
     let account_stage = attrs
-        .get("account")
-        .and_then(|a| a.get("stage"))
+        .account()
+        .get("stage")
         .filter(|v| !v.is_null())
         .and_then(Value::as_str);
     let mut eligible: Vec<bool> = engine
@@ -36,7 +41,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Value, now: u64) -> S
         .map(|st| {
             st.requires
                 .as_ref()
-                .map(|c| c.eval(attrs, &engine.lists))
+                .map(|c| c.holds(attrs, &engine.lists))
                 .unwrap_or(true)
         })
         .collect();

@@ -7,19 +7,20 @@ use super::compare::{
 use super::number::number_to_string;
 use super::tree::{CmpOp, Node, Op, Test, VerOp};
 use super::version::cmp_to_padded;
+use super::Doc;
 use crate::lists::Lists;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 impl Node {
-    pub(crate) fn eval(&self, doc: &Value, lists: &Lists) -> bool {
+    pub(crate) fn eval<D: Doc + ?Sized>(&self, doc: &D, lists: &Lists) -> bool {
         match self {
             Node::And(ns) => ns.iter().all(|n| n.eval(doc, lists)),
             Node::Or(ns) => ns.is_empty() || ns.iter().any(|n| n.eval(doc, lists)),
             Node::Nor(ns) => !(ns.is_empty() || ns.iter().any(|n| n.eval(doc, lists))),
             Node::Not(n) => !n.eval(doc, lists),
-            Node::Field(path, test) => test.eval(path.resolve(doc), lists),
+            Node::Field(path, test) => test.eval(doc.at(path), lists),
             Node::Never => false,
         }
     }

@@ -68,6 +68,27 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use tree::Node;
 
+pub(crate) use path::Path;
+
+/// What a condition reads attributes from: a JSON document, or a decision's
+/// attributes (which are not one).
+pub(crate) trait Doc {
+    /// The value at `path`, `null` when absent.
+    fn at(&self, path: &Path) -> &Value;
+}
+
+impl Doc for Value {
+    fn at(&self, path: &Path) -> &Value {
+        path.resolve(self)
+    }
+}
+
+impl Doc for crate::attrs::Attrs<'_> {
+    fn at(&self, path: &Path) -> &Value {
+        crate::attrs::Attrs::at(self, path)
+    }
+}
+
 /// A compiled condition.
 #[derive(Debug, Clone)]
 pub struct Condition {
@@ -123,6 +144,11 @@ impl Condition {
     /// Evaluates against an attribute document (a JSON object). Never panics;
     /// allocates nothing on the common paths (strings, numbers, `$in` sets).
     pub fn eval(&self, attrs: &Value, lists: &Lists) -> bool {
+        self.root.eval(attrs, lists)
+    }
+
+    /// Evaluates against a decision's attributes.
+    pub(crate) fn holds(&self, attrs: &crate::attrs::Attrs<'_>, lists: &Lists) -> bool {
         self.root.eval(attrs, lists)
     }
 

@@ -1,6 +1,7 @@
 //! Dotted attribute paths (`company.country`), split once at compile time,
 //! and JSON-path rendering for issues.
 
+use crate::attrs::Root;
 use serde_json::Value;
 
 static NULL: Value = Value::Null;
@@ -19,32 +20,44 @@ pub(crate) struct Path {
     /// The path as written.
     pub(crate) raw: Box<str>,
     segs: Box<[Seg]>,
+    /// Where it starts in a decision's attributes ([`crate::attrs::Attrs`]).
+    pub(crate) root: Root,
+    /// How many segments `root` stands for.
+    pub(crate) skip: usize,
 }
 
 impl Path {
     pub(crate) fn new(raw: &str) -> Path {
-        let segs = raw
-            .split('.')
+        let split: Vec<&str> = raw.split('.').collect();
+        let (root, skip) = Root::of(&split);
+        let segs = split
+            .iter()
             .map(|k| Seg {
-                key: k.into(),
+                key: (*k).into(),
                 index: array_index(k),
             })
             .collect();
         Path {
             raw: raw.into(),
             segs,
+            root,
+            skip,
         }
     }
 
-    /// The value at this path, or `null` when any step is missing (as
-    /// GrowthBook's `getPath`: a missing attribute reads as `null`). Objects
-    /// are entered by key, arrays by canonical index; anything else stops.
-    pub(crate) fn resolve<'v>(&self, doc: &'v Value) -> &'v Value {
-        let mut cur = doc;
-        for seg in self.segs.iter() {
+    /// Segment `i`, as written.
+    pub(crate) fn seg(&self, i: usize) -> Option<&str> {
+        self.segs.get(i).map(|s| &*s.key)
+    }
+
+    /// The value the segments from `from` on lead to below `start`, or
+    /// `null`; arrays are entered by canonical index when `arrays` is set.
+    pub(crate) fn walk<'v>(&self, start: &'v Value, from: usize, arrays: bool) -> &'v Value {
+        let mut cur = start;
+        for seg in self.segs.iter().skip(from) {
             let next = match cur {
                 Value::Object(m) => m.get(&*seg.key),
-                Value::Array(a) => seg.index.and_then(|i| a.get(i)),
+                Value::Array(a) if arrays => seg.index.and_then(|i| a.get(i)),
                 _ => None,
             };
             match next {
@@ -53,6 +66,13 @@ impl Path {
             }
         }
         cur
+    }
+
+    /// The value at this path, or `null` when any step is missing (as
+    /// GrowthBook's `getPath`: a missing attribute reads as `null`). Objects
+    /// are entered by key, arrays by canonical index; anything else stops.
+    pub(crate) fn resolve<'v>(&self, doc: &'v Value) -> &'v Value {
+        self.walk(doc, 0, true)
     }
 }
 

@@ -111,13 +111,13 @@ pub(crate) struct Gate {
     pub condition: Condition,
     pub exclude: bool,
     /// Attribute paths the condition reads; all unknown → the gate is unknown.
-    pub paths: Vec<Vec<String>>,
+    pub paths: Vec<crate::condition::Path>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Criterion {
     pub id: String,
-    pub path: Vec<String>,
+    pub path: crate::condition::Path,
     pub weight: f64,
     pub bands: Vec<Band>,
     pub otherwise: f64,

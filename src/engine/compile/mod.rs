@@ -303,7 +303,7 @@ impl Builder<'_> {
             let paths = condition
                 .attribute_paths()
                 .iter()
-                .map(|p| split_path(p))
+                .map(|p| crate::condition::Path::new(p))
                 .collect();
             gates.push(Gate {
                 id: g.id.clone(),
@@ -346,7 +346,7 @@ impl Builder<'_> {
             fit_max += max;
             criteria.push(Criterion {
                 id: c.id.clone(),
-                path: split_path(&c.attribute),
+                path: crate::condition::Path::new(&c.attribute),
                 weight: c.weight,
                 bands,
                 otherwise: c.otherwise,
@@ -575,9 +575,4 @@ impl Builder<'_> {
 /// Points → thousandths of a point.
 pub(crate) fn milli(points: f64) -> i64 {
     libm::round(points * 1000.0) as i64
-}
-
-/// `company.tech` → `["company", "tech"]`.
-pub(crate) fn split_path(p: &str) -> Vec<String> {
-    p.split('.').map(str::to_string).collect()
 }
