@@ -47,7 +47,7 @@ pub fn evaluate(
         }
         contributions.push((rule.id.as_str(), v));
     }
-    contributions.sort_unstable_by(|a, b| {
+    crate::sort::sort_by(&mut contributions, |a, b| {
         b.1.unsigned_abs()
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))

@@ -57,7 +57,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Attrs<'_>) -> FitResu
             });
         }
     }
-    criteria.sort_unstable_by(|a, b| {
+    crate::sort::sort_by(&mut criteria, |a, b| {
         b.points
             .abs()
             .total_cmp(&a.points.abs())

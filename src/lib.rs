@@ -55,6 +55,7 @@ pub(crate) mod recommend;
 pub(crate) mod role;
 pub mod score;
 pub mod signals;
+pub(crate) mod sort;
 pub(crate) mod stage;
 pub mod state;
 pub mod suggest;

@@ -72,7 +72,7 @@ pub fn recommend(
     let mut consumed: Vec<bool> = vec![false; engine.content.len()];
     if !holdout {
         let mut seen_hashes = s.consumed.clone();
-        seen_hashes.sort_unstable();
+        crate::sort::sort(&mut seen_hashes);
         for (i, c) in engine.content.iter().enumerate() {
             if wanted & bit64(c.format) == 0 || Some(i) == v.page || !is_eligible(engine, c, v) {
                 continue;
@@ -89,7 +89,7 @@ pub fn recommend(
                 consumed: seen,
             });
         }
-        ranked.sort_unstable_by(order);
+        crate::sort::sort_by(&mut ranked, order);
     }
     for slot in slots {
         if holdout {
@@ -174,7 +174,7 @@ fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
 /// result as sorting the whole list).
 fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
     let mut head: Vec<Scored> = cands.iter().take(k).copied().collect();
-    head.sort_unstable_by(order);
+    crate::sort::sort_by(&mut head, order);
     let mut merged = Vec::with_capacity(cands.len());
     let (mut h, mut t) = (
         head.into_iter().peekable(),
@@ -444,7 +444,9 @@ fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Reaso
     // Largest contribution first; equal ones keep their order (a total order, so
     // the unstable sort gives the same result on every target).
     let mut reasons: Vec<(usize, (f64, Reason))> = c.iter().copied().enumerate().collect();
-    reasons.sort_unstable_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    crate::sort::sort_by(&mut reasons, |a, b| {
+        b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0))
+    });
     let reasons: Vec<(f64, Reason)> = reasons.into_iter().map(|(_, r)| r).collect();
     pick(
         engine,

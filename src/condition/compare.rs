@@ -261,9 +261,9 @@ impl InSet {
                 Value::Array(_) | Value::Object(_) => {}
             }
         }
-        set.strs.sort_unstable();
+        crate::sort::sort(&mut set.strs);
         set.strs.dedup();
-        set.nums.sort_unstable_by(f64::total_cmp);
+        crate::sort::sort_by(&mut set.nums, f64::total_cmp);
         set.nums.dedup();
         set
     }

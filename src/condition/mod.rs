@@ -158,7 +158,7 @@ impl Condition {
     pub fn attribute_paths(&self) -> Vec<String> {
         let mut paths = Vec::new();
         self.root.collect_paths(&mut paths);
-        paths.sort_unstable();
+        crate::sort::sort(&mut paths);
         paths.dedup();
         paths.into_iter().map(str::to_string).collect()
     }

@@ -80,7 +80,7 @@ impl Builder<'_> {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        content_index.sort_unstable();
+        crate::sort::sort(&mut content_index);
 
         let mut slots = Vec::new();
         for (i, s) in p.slots.iter().enumerate() {

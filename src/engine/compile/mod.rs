@@ -263,7 +263,7 @@ impl Builder<'_> {
             .iter()
             .map(|(k, v)| (k.to_lowercase(), crate::title::tokens(v)))
             .collect();
-        synonyms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut synonyms, |a, b| a.cmp(b));
         let phrases = |list: &[String]| -> Vec<Vec<String>> {
             list.iter()
                 .map(|t| crate::title::normalize(t, &synonyms))
@@ -401,7 +401,7 @@ impl Builder<'_> {
         }
         let mut by_hash: Vec<(u32, usize)> =
             rules.iter().enumerate().map(|(i, r)| (r.hash, i)).collect();
-        by_hash.sort_unstable();
+        crate::sort::sort(&mut by_hash);
         let engagement = Engagement {
             saturation: e.saturation,
             burst_window_ms: (e.burst.window_seconds * 1000.0) as u64,

@@ -1,0 +1,102 @@
+//! One compiled sort for the whole crate. `sort_unstable_by` is compiled anew
+//! for every element type and comparison, about 4 KB of Wasm each, which
+//! across the crate's call sites came to a twelfth of the module. Here the
+//! sorting itself is compiled once, on indices; a call site only compares
+//! and then moves its elements into the order found.
+
+use std::cmp::Ordering;
+
+/// Sorts `v` by `cmp`. Not stable: elements that compare equal may change
+/// places, as with `sort_unstable_by`, so give a total order.
+pub(crate) fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if v.len() <= SHORT {
+        insertion_sort(v, cmp);
+        return;
+    }
+    let perm = {
+        let v: &[T] = v;
+        order(v.len(), &mut |a, b| match (v.get(a), v.get(b)) {
+            (Some(x), Some(y)) => cmp(x, y),
+            _ => Ordering::Equal,
+        })
+    };
+    permute(v, perm);
+}
+
+/// Up to this length an insertion sort in place is quicker than sorting
+/// indices (and small to compile for each call site).
+const SHORT: usize = 20;
+
+fn insertion_sort<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 {
+            let less = match (v.get(j), v.get(j - 1)) {
+                (Some(a), Some(b)) => cmp(a, b) == Ordering::Less,
+                _ => false,
+            };
+            if !less {
+                break;
+            }
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Sorts `v` in its natural order.
+pub(crate) fn sort<T: Ord>(v: &mut [T]) {
+    sort_by(v, T::cmp);
+}
+
+/// The indices `0..n` sorted by `cmp`.
+fn order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut ix: Vec<usize> = (0..n).collect();
+    ix.sort_unstable_by(|&a, &b| cmp(a, b));
+    ix
+}
+
+/// Rearranges `v` so that position `i` holds what was at `perm[i]`, one cycle
+/// of the permutation at a time (each element moves by swaps, none is copied).
+fn permute<T>(v: &mut [T], mut perm: Vec<usize>) {
+    for start in 0..perm.len() {
+        let mut at = start;
+        while let Some(slot) = perm.get_mut(at) {
+            let from = std::mem::replace(slot, at);
+            if from == start || from == at {
+                break;
+            }
+            v.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_as_the_standard_library() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..300 {
+            let v: Vec<(u64, String)> = (0..n).map(|i| (next() % 7, format!("item{i}"))).collect();
+            let mut ours = v.clone();
+            sort_by(&mut ours, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let mut std = v.clone();
+            std.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            assert_eq!(ours, std, "n {n}");
+            let mut nums: Vec<u64> = v.iter().map(|e| e.0).collect();
+            let mut want = nums.clone();
+            sort(&mut nums);
+            want.sort_unstable();
+            assert_eq!(nums, want);
+        }
+    }
+}
