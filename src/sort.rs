@@ -2,7 +2,8 @@
 //! for every element type and comparison, about 4 KB of Wasm each, which
 //! across the crate's call sites came to a twelfth of the module. Here the
 //! sorting itself is compiled once, on indices; a call site only compares
-//! and then moves its elements into the order found.
+//! and then moves its elements into the order found. (The ranking of the
+//! catalogue, the one hot sort, keeps the standard library's: see `recommend`.)
 
 use std::cmp::Ordering;
 
