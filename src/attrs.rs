@@ -103,11 +103,8 @@ impl Root {
             ("account", Some(_)) => (Root::Account, 1),
             ("traits", Some(_)) => (Root::Traits, 1),
             ("bant", Some(_)) => (Root::Bant, 1),
-            (
-                "company" | "account" | "traits" | "bant" | "fit" | "engagement" | "stage" | "role"
-                | "visitor" | "page" | "person" | "campaign",
-                None,
-            ) => (Root::Doc, 0),
+            ("company" | "account" | "traits" | "bant", None) => (Root::Doc, 0),
+            (object, None) if NESTED.iter().any(|(o, _, _)| *o == object) => (Root::Doc, 0),
             (object, Some(key)) => NESTED
                 .iter()
                 .find(|(o, k, _)| *o == object && *k == key)
@@ -126,8 +123,6 @@ pub struct Attrs<'a> {
     bant: Vec<(&'a str, Value)>,
     traits: Option<&'a Map<String, Value>>,
     slots: [Value; SLOTS],
-    /// Whether the classification has been added.
-    classified: bool,
     doc: OnceCell<Value>,
 }
 
@@ -151,7 +146,6 @@ impl<'a> Attrs<'a> {
                 .collect(),
             traits: None,
             slots: std::array::from_fn(|_| Value::Null),
-            classified: false,
             doc: OnceCell::new(),
         };
         let text = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
@@ -200,7 +194,6 @@ impl<'a> Attrs<'a> {
         self.put(Slot::RoleConfidence, Value::from(c.role.1));
         self.put(Slot::Lifecycle, Value::from(c.lifecycle));
         self.traits = Some(c.traits);
-        self.classified = true;
     }
 
     /// The request's account map.
@@ -256,101 +249,43 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// The whole document, as conditions would see it written out.
+    /// The whole document, as conditions would see it written out: the
+    /// request's maps, the BANT answers, and an object per group of
+    /// [`NESTED`] slots (the classification's only once it is added).
     fn doc(&self) -> &Value {
         self.doc.get_or_init(|| {
-            let obj = |pairs: &[(&str, Slot)], keep_null: bool| {
-                let mut m = Map::new();
-                for (k, s) in pairs {
-                    let v = self.slot(*s);
-                    if keep_null || !v.is_null() {
-                        m.insert((*k).to_string(), v.clone());
-                    }
-                }
-                Value::Object(m)
-            };
             let mut m = Map::new();
             m.insert("company".into(), Value::Object(self.company.clone()));
             m.insert("account".into(), Value::Object(self.account.clone()));
-            m.insert(
-                "person".into(),
-                obj(
-                    &[
-                        ("title", Slot::PersonTitle),
-                        ("seniority", Slot::PersonSeniority),
-                    ],
-                    false,
-                ),
-            );
-            let bant: Map<String, Value> = self
-                .bant
-                .iter()
-                .map(|(d, o)| ((*d).to_string(), o.clone()))
-                .collect();
-            m.insert("bant".into(), Value::Object(bant));
-            m.insert(
-                "campaign".into(),
-                obj(
-                    &[
-                        ("source", Slot::CampaignSource),
-                        ("medium", Slot::CampaignMedium),
-                        ("name", Slot::CampaignName),
-                    ],
-                    true,
-                ),
-            );
-            m.insert(
-                "page".into(),
-                obj(
-                    &[
-                        ("content_id", Slot::PageContentId),
-                        ("format", Slot::PageFormat),
-                        ("url", Slot::PageUrl),
-                    ],
-                    false,
-                ),
-            );
+            let bant = self.bant.iter().map(|(d, o)| ((*d).to_string(), o.clone()));
+            m.insert("bant".into(), Value::Object(bant.collect()));
             m.insert("consent".into(), self.slot(Slot::Consent).clone());
-            m.insert(
-                "visitor".into(),
-                obj(
-                    &[
-                        ("events", Slot::VisitorEvents),
-                        ("days_since_first", Slot::VisitorDays),
-                    ],
-                    true,
-                ),
-            );
-            if self.classified {
+            for (object, key, slot) in NESTED {
+                let classification = !matches!(object, "person" | "page" | "campaign" | "visitor");
+                if classification && !self.classified() {
+                    continue;
+                }
+                let entry = m.entry(object).or_insert_with(|| Value::Object(Map::new()));
+                let v = self.slot(slot);
+                // `person` and `page` hold only what is known.
+                let known_only = matches!(object, "person" | "page");
+                if let (Value::Object(o), false) = (entry, known_only && v.is_null()) {
+                    o.insert(key.to_string(), v.clone());
+                }
+            }
+            if self.classified() {
                 m.insert("qualified".into(), self.slot(Slot::Qualified).clone());
-                m.insert(
-                    "fit".into(),
-                    obj(&[("score", Slot::FitScore), ("tier", Slot::FitTier)], true),
-                );
-                m.insert(
-                    "engagement".into(),
-                    obj(&[("score", Slot::EngagementScore)], true),
-                );
-                m.insert(
-                    "stage".into(),
-                    obj(
-                        &[("id", Slot::StageId), ("confidence", Slot::StageConfidence)],
-                        true,
-                    ),
-                );
-                m.insert(
-                    "role".into(),
-                    obj(
-                        &[("id", Slot::RoleId), ("confidence", Slot::RoleConfidence)],
-                        true,
-                    ),
-                );
                 m.insert("lifecycle".into(), self.slot(Slot::Lifecycle).clone());
                 let traits = self.traits.cloned().unwrap_or_default();
                 m.insert("traits".into(), Value::Object(traits));
             }
             Value::Object(m)
         })
+    }
+
+    /// Whether the classification has been added (only it sets the traits).
+    fn classified(&self) -> bool {
+        self.traits.is_some()
     }
 }
 
