@@ -66,22 +66,22 @@ pub fn recommend(
         .map(|name| crate::state::evidence(&s.topics, fnv1a32(name.as_bytes())))
         .collect();
     // A candidate's score does not depend on the slot: every eligible item is
-    // scored once and the catalogue ranked once; a slot takes the items of its
-    // formats in that order (the order of a subset of a ranked list).
+    // scored once; each slot ranks the items of its formats by `order`.
     let mut ranked: Vec<Scored> = Vec::new();
+    // Consumed content, by catalogue position.
     let mut consumed: Vec<bool> = vec![false; engine.content.len()];
+    for ix in s.consumed.iter().flat_map(|h| engine.content_with_hash(*h)) {
+        if let Some(x) = consumed.get_mut(ix) {
+            *x = true;
+        }
+    }
     if !holdout {
-        let mut seen_hashes = s.consumed.clone();
-        crate::sort::sort(&mut seen_hashes);
         for (i, c) in engine.content.iter().enumerate() {
             if wanted & bit64(c.format) == 0 || Some(i) == v.page || !is_eligible(engine, c, v) {
                 continue;
             }
-            let seen = seen_hashes.binary_search(&c.hash).is_ok();
+            let seen = consumed.get(i).copied().unwrap_or(false);
             let base = base_score(engine, v, Item { ix: i, c, seen }, &interest, topic_total);
-            if let Some(x) = consumed.get_mut(i) {
-                *x = seen;
-            }
             ranked.push(Scored {
                 ix: i,
                 base,
@@ -89,50 +89,49 @@ pub fn recommend(
                 consumed: seen,
             });
         }
-        // The one hot sort (the whole eligible catalogue) keeps the standard
-        // library's: through `crate::sort` it costs 9% more on 500 items.
-        ranked.sort_unstable_by(order);
     }
     for slot in slots {
         if holdout {
             out.push(default_result(engine, slot, "holdout"));
             continue;
         }
-        let mut cands: Vec<Scored> = ranked
-            .iter()
-            .filter(|c| {
-                engine
-                    .content
-                    .get(c.ix)
-                    .is_some_and(|it| slot.format_mask & bit64(it.format) != 0)
-                    && !used.contains(&c.ix)
-            })
-            .copied()
-            .collect();
-        if cands.is_empty() {
+        let keep = |c: &Scored| {
+            engine
+                .content
+                .get(c.ix)
+                .is_some_and(|it| slot.format_mask & bit64(it.format) != 0)
+                && !used.contains(&c.ix)
+        };
+        let shortlist = if engine.recommend.explore {
+            engine.recommend.shortlist.max(slot.count)
+        } else {
+            0
+        };
+        // Only the head of the ranking is sorted, and made longer while the
+        // caps or the shortlist read past it.
+        let seed = (v.id, v.seq);
+        let mut head = 4 * shortlist.max(slot.count) + 8;
+        let chosen = loop {
+            let (cands, total) = best(&ranked, keep, head);
+            if cands.is_empty() {
+                break None;
+            }
+            let partial = cands.len() < total;
+            match choose(engine, seed, slot, &consumed, cands, total, shortlist) {
+                None if partial => head = head.saturating_mul(4),
+                c => break c,
+            }
+        };
+        let Some(Chosen {
+            cands,
+            picked,
+            explored: changed,
+        }) = chosen
+        else {
             out.push(default_result(engine, slot, "nothing eligible"));
             continue;
-        }
-        let exploit: Vec<usize> = cands.iter().map(|c| c.ix).collect();
-        if engine.recommend.explore {
-            let k = engine.recommend.shortlist.max(slot.count).min(cands.len());
-            for c in cands.iter_mut().take(k) {
-                let item = engine.content.get(c.ix);
-                let (a, b, h) = item
-                    .map(|it| (it.alpha, it.beta, it.hash))
-                    .unwrap_or((1.0, 1.0, 0));
-                let draw = Rng::for_pick(v.id, v.seq, h).beta(a, b);
-                let delta = engine.recommend.spec.exploration.weight * (draw - a / (a + b));
-                c.score = c.base + delta;
-            }
-            cands = rerank(cands, k);
-        }
-        let order: Vec<usize> = cands.iter().map(|c| c.ix).collect();
-        let picked = diversify_ix(engine, &order, &consumed, slot.count);
-        let exploit_top: Vec<usize> = diversify_ix(engine, &exploit, &consumed, slot.count);
-        if picked != exploit_top {
-            explored = true;
-        }
+        };
+        explored |= changed;
         let picks: Vec<Pick> = picked
             .iter()
             .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
@@ -171,12 +170,126 @@ fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
         .then(a.ix.cmp(&b.ix))
 }
 
+/// The candidates `keep` takes, best first by `order`: the first `head` of
+/// them, and how many there are. Ranked on integer keys (one comparison a
+/// step); a head shorter than the list is kept by insertion, where most
+/// candidates lose to the last kept one at once.
+fn best(ranked: &[Scored], keep: impl Fn(&Scored) -> bool, head: usize) -> (Vec<Scored>, usize) {
+    let head = head.max(1);
+    let keys = ranked
+        .iter()
+        .zip(0u32..)
+        .filter(|(c, _)| keep(c))
+        .map(|(c, pos)| rank_key(c, pos));
+    let mut top: Vec<u128>;
+    let mut total = 0;
+    if head >= ranked.len() {
+        top = keys.collect();
+        total = top.len();
+        crate::sort::sort(&mut top);
+    } else {
+        top = Vec::with_capacity(head + 1);
+        for key in keys {
+            total += 1;
+            if top.len() >= head {
+                if top.last().is_some_and(|last| key > *last) {
+                    continue;
+                }
+                top.pop();
+            }
+            let at = top.partition_point(|k| *k < key);
+            top.insert(at, key);
+        }
+    }
+    let cands = top
+        .iter()
+        .filter_map(|k| ranked.get((*k & u128::from(u32::MAX)) as usize))
+        .copied()
+        .collect();
+    (cands, total)
+}
+
+/// What a slot shows: its candidates in their final order, the picks (indices
+/// into the catalogue) and whether exploration changed them.
+struct Chosen {
+    cands: Vec<Scored>,
+    picked: Vec<usize>,
+    explored: bool,
+}
+
+/// A slot's picks from its best candidates in order: exploration (seeded by
+/// the visitor id and decision number) re-scores the first `shortlist` (0:
+/// none), then the diversity caps pick. `cands` may be
+/// only the head of `total` candidates: None when the head was not enough to
+/// decide exactly as the whole list would (the caps read past it, or the
+/// shortlist reaches its end).
+fn choose(
+    engine: &Engine,
+    seed: (&str, u32),
+    slot: &Slot,
+    consumed: &[bool],
+    mut cands: Vec<Scored>,
+    total: usize,
+    shortlist: usize,
+) -> Option<Chosen> {
+    let partial = cands.len() < total;
+    let exploit: Vec<usize> = cands.iter().map(|c| c.ix).collect();
+    let mut valid = cands.len();
+    if shortlist > 0 {
+        let k = shortlist.min(total);
+        if partial && k >= cands.len() {
+            return None;
+        }
+        // The head's last candidate keeps its score: everything outside the
+        // head ranks after it, so the re-ranked list is exact up to it.
+        let boundary = cands.last().map(|c| c.ix);
+        for c in cands.iter_mut().take(k) {
+            let item = engine.content.get(c.ix);
+            let (a, b, h) = item
+                .map(|it| (it.alpha, it.beta, it.hash))
+                .unwrap_or((1.0, 1.0, 0));
+            let draw = Rng::for_pick(seed.0, seed.1, h).beta(a, b);
+            let delta = engine.recommend.spec.exploration.weight * (draw - a / (a + b));
+            c.score = c.base + delta;
+        }
+        cands = rerank(cands, k);
+        if partial {
+            valid = cands.iter().position(|c| Some(c.ix) == boundary)? + 1;
+        }
+    }
+    let order: Vec<usize> = cands.iter().take(valid).map(|c| c.ix).collect();
+    let (picked, sure) = diversify_ix(engine, &order, consumed, slot.count);
+    let (exploit_top, sure_too) = diversify_ix(engine, &exploit, consumed, slot.count);
+    if partial && !(sure && sure_too) {
+        return None;
+    }
+    let explored = picked != exploit_top;
+    Some(Chosen {
+        cands,
+        picked,
+        explored,
+    })
+}
+
+/// `order` as one integer: bit 96 consumed, bits 32..96 the score mapped so
+/// that a larger score gives a smaller key (the order of `f64::total_cmp`,
+/// reversed), bits 0..32 the position in the catalogue-ordered list.
+fn rank_key(c: &Scored, pos: u32) -> u128 {
+    let bits = c.score.to_bits();
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    };
+    (u128::from(c.consumed) << 96) | (u128::from(!ascending) << 32) | u128::from(pos)
+}
+
 /// Restores the order after the first `k` candidates' scores changed: those
 /// are sorted and merged with the rest, which is still in order (the same
 /// result as sorting the whole list).
 fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
     let mut head: Vec<Scored> = cands.iter().take(k).copied().collect();
-    head.sort_unstable_by(order);
+    crate::sort::sort_by(&mut head, order);
     let mut merged = Vec::with_capacity(cands.len());
     let (mut h, mut t) = (
         head.into_iter().peekable(),
@@ -396,8 +509,14 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
 
 /// Takes `count` items in order, respecting the per-format and per-topic caps,
 /// relaxing them only when the slot would otherwise stay short. `consumed` is
-/// indexed by catalogue position.
-fn diversify_ix(engine: &Engine, order: &[usize], consumed: &[bool], count: usize) -> Vec<usize> {
+/// indexed by catalogue position. Also says whether the caps alone picked
+/// them: then items after `order` could not have changed the picks.
+fn diversify_ix(
+    engine: &Engine,
+    order: &[usize],
+    consumed: &[bool],
+    count: usize,
+) -> (Vec<usize>, bool) {
     let consumed = |ix: usize| consumed.get(ix).copied().unwrap_or(false);
     let mut picked: Vec<usize> = Vec::new();
     let mut formats: Vec<(usize, u32)> = Vec::new();
@@ -417,7 +536,7 @@ fn diversify_ix(engine: &Engine, order: &[usize], consumed: &[bool], count: usiz
     for pass in 0..2 {
         for ix in order {
             if picked.len() >= count {
-                return picked;
+                break;
             }
             if picked.contains(ix) || (unconsumed_exist && consumed(*ix) && pass == 0) {
                 continue;
@@ -438,8 +557,11 @@ fn diversify_ix(engine: &Engine, order: &[usize], consumed: &[bool], count: usiz
                 bump(&mut topics, *t);
             }
         }
+        if picked.len() >= count {
+            return (picked, pass == 0);
+        }
     }
-    picked
+    (picked, false)
 }
 
 fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Reasons) -> Pick {
@@ -490,6 +612,147 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
 #[cfg(test)]
 mod tests {
     use super::{order, rerank, Scored};
+
+    /// The integer keys rank exactly as `order` does: ties, signed zeros,
+    /// infinities and NaN included.
+    #[test]
+    fn rank_keys_sort_as_order() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let special = [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            1e-310,
+        ];
+        for round in 0..300 {
+            let n = (next() % 60) as usize;
+            let cands: Vec<Scored> = (0..n)
+                .map(|ix| {
+                    let score = match next() % 3 {
+                        0 => special[(next() % special.len() as u64) as usize],
+                        1 => (next() % 8) as f64 / 4.0,
+                        _ => f64::from_bits(next()),
+                    };
+                    Scored {
+                        ix,
+                        base: score,
+                        score,
+                        consumed: next() % 4 == 0,
+                    }
+                })
+                .collect();
+            let mut want = cands.clone();
+            want.sort_unstable_by(order);
+            let key = |v: &[Scored]| {
+                v.iter()
+                    .map(|c| (c.ix, c.score.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            let n = cands.len();
+            let (got, total) = super::best(&cands, |_| true, n);
+            assert_eq!(total, n);
+            // A head is the start of the whole ranking.
+            let head = (next() % 12) as usize;
+            let (top, _) = super::best(&cands, |_| true, head);
+            assert_eq!(
+                key(&top),
+                key(&want[..head.max(1).min(n)]),
+                "round {round}, head {head}"
+            );
+            let key = |v: &[Scored]| {
+                v.iter()
+                    .map(|c| (c.ix, c.score.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(key(&got), key(&want), "round {round}");
+        }
+    }
+
+    /// A slot decided from the head of its ranking picks exactly what it picks
+    /// from the whole ranking, or says the head was not enough: random
+    /// candidate lists (ties, consumed items, few formats and topics so the
+    /// caps skip) on the example playbook's catalogue and slots.
+    #[test]
+    fn a_head_decides_as_the_whole_ranking() {
+        let engine = crate::Engine::from_json(include_str!("../examples/acme/playbook.json"))
+            .expect("the example playbook compiles");
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let n_items = engine.content.len();
+        let (mut decided, mut fell_back) = (0, 0);
+        for round in 0..3000 {
+            let slot = &engine.slots[(next() % engine.slots.len() as u64) as usize];
+            let consumed: Vec<bool> = (0..n_items).map(|_| next() % 4 == 0).collect();
+            let mut ranked: Vec<Scored> = Vec::new();
+            for (ix, seen) in consumed.iter().enumerate() {
+                if next() % 3 != 0 {
+                    let base = (next() % 6) as f64 / 4.0;
+                    ranked.push(Scored {
+                        ix,
+                        base,
+                        score: base,
+                        consumed: *seen,
+                    });
+                }
+            }
+            let keep = |c: &Scored| {
+                engine
+                    .content
+                    .get(c.ix)
+                    .is_some_and(|it| slot.format_mask & super::bit64(it.format) != 0)
+            };
+            let shortlist = if round % 2 == 0 {
+                slot.count.max(1 + (next() % 6) as usize)
+            } else {
+                0
+            };
+            let seed = ("v-test", (next() % 50) as u32);
+            let (all, total) = super::best(&ranked, keep, usize::MAX);
+            if total == 0 {
+                continue;
+            }
+            let whole = super::choose(&engine, seed, slot, &consumed, all, total, shortlist)
+                .expect("the whole ranking always decides");
+            let head = super::best(&ranked, keep, 1 + (next() % 12) as usize).0;
+            match super::choose(&engine, seed, slot, &consumed, head, total, shortlist) {
+                Some(part) => {
+                    decided += 1;
+                    assert_eq!(part.picked, whole.picked, "round {round}");
+                    assert_eq!(part.explored, whole.explored, "round {round}");
+                    for ix in &part.picked {
+                        let score = |c: &super::Chosen| {
+                            c.cands
+                                .iter()
+                                .find(|s| s.ix == *ix)
+                                .map(|s| s.score.to_bits())
+                        };
+                        assert_eq!(score(&part), score(&whole), "round {round}");
+                    }
+                }
+                None => fell_back += 1,
+            }
+        }
+        assert!(
+            decided > 500 && fell_back > 50,
+            "decided {decided}, fell back {fell_back}"
+        );
+    }
 
     /// Re-ranking after the head's scores changed gives exactly the full sort,
     /// ties and consumed items included.

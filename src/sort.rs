@@ -3,7 +3,8 @@
 //! across the crate's call sites came to a twelfth of the module. Here the
 //! sorting itself is compiled once, on indices; a call site only compares
 //! and then moves its elements into the order found. (The ranking of the
-//! catalogue, the one hot sort, keeps the standard library's: see `recommend`.)
+//! catalogue, the one hot sort, keeps only its head, by insertion on integer
+//! keys: see `recommend::best`.)
 
 use std::cmp::Ordering;
 

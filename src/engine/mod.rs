@@ -38,6 +38,9 @@ pub struct Engine {
     pub(crate) content: Vec<Content>,
     /// (content id, index), sorted by id.
     pub(crate) content_index: Vec<(String, usize)>,
+    /// (content id hash, index), sorted: consumed content (kept in the state
+    /// by hash) is found without a search per item.
+    pub(crate) content_by_hash: Vec<(u32, usize)>,
     pub(crate) formats: Vec<String>,
     pub(crate) topics: Vec<String>,
     pub(crate) slots: Vec<Slot>,
@@ -291,6 +294,15 @@ impl Engine {
     pub(crate) fn bant_option(&self, dim: u32, opt: u32) -> Option<(&BantDim, &BantOption)> {
         let d = self.bant.iter().find(|d| d.hash == dim)?;
         d.options.iter().find(|o| o.hash == opt).map(|o| (d, o))
+    }
+    /// The content items whose id hashes to `hash` (ids may collide).
+    pub(crate) fn content_with_hash(&self, hash: u32) -> impl Iterator<Item = usize> + '_ {
+        let from = self.content_by_hash.partition_point(|(h, _)| *h < hash);
+        self.content_by_hash
+            .iter()
+            .skip(from)
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, ix)| *ix)
     }
     /// Looks a content item up by id.
     pub(crate) fn content_by_id(&self, id: &str) -> Option<usize> {

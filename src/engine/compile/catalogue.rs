@@ -7,6 +7,7 @@ use super::*;
 pub(super) struct Catalogue {
     pub content: Vec<Content>,
     pub content_index: Vec<(String, usize)>,
+    pub content_by_hash: Vec<(u32, usize)>,
     pub slots: Vec<Slot>,
     pub actions: Vec<Action>,
     pub recommend: Recommend,
@@ -81,6 +82,12 @@ impl Builder<'_> {
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
         crate::sort::sort(&mut content_index);
+        let mut content_by_hash: Vec<(u32, usize)> = content
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.hash, i))
+            .collect();
+        crate::sort::sort(&mut content_by_hash);
 
         let mut slots = Vec::new();
         for (i, s) in p.slots.iter().enumerate() {
@@ -148,6 +155,7 @@ impl Builder<'_> {
         Catalogue {
             content,
             content_index,
+            content_by_hash,
             slots,
             actions,
             recommend,

@@ -476,6 +476,7 @@ impl Builder<'_> {
         let catalogue::Catalogue {
             content,
             content_index,
+            content_by_hash,
             slots,
             actions,
             recommend,
@@ -557,6 +558,7 @@ impl Builder<'_> {
             triggers,
             content,
             content_index,
+            content_by_hash,
             formats,
             topics,
             slots,
