@@ -8,7 +8,8 @@
 //     one replayed within its lifetime repeats its messageIds (deduplicated);
 //   - Sec-GPC: 1 sends no signal; consent none stores nothing;
 //   - forwarding signals to a slow collector does not delay the response;
-//   - the playbook cache follows the KV revision;
+//   - the playbook cache follows the KV revision; organisation records are
+//     reused for their TTL;
 //   - the worker's added time per request is measured (reported, not asserted
 //     beyond a generous sanity bound).
 
@@ -377,6 +378,32 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     assert.match(c.html, /data-bp-slot="cta"/);
   } finally {
     await live.dispose();
+  }
+});
+
+test('organisation records from KV are reused per isolate for ORG_TTL_SECONDS, then read again', async () => {
+  const mk = (ttl) => new Miniflare(edgeOptions({ STATE_SECRET: SECRET, ORG_TTL_SECONDS: ttl, DEMO_SWITCHER: 'off', INSPECTOR: 'off' }));
+  const cached = mk('300');
+  const fresh = mk('0');
+  try {
+    for (const on of [cached, fresh]) {
+      const kv = await seedKv(on);
+      const a = await get('/', { cookie: 'bp_consent=full', on });
+      assert.equal(a.edge.context.company.domain, 'hudsonledger.com');
+      // The record changes in KV (the company was re-enriched).
+      const record = JSON.parse(await kv.get('org:hudson ledger'));
+      record.company.domain = 'hudson-ledger.example';
+      await kv.put('org:hudson ledger', JSON.stringify(record));
+      const b = await get('/', { cookie: 'bp_consent=full', on });
+      const want = on === cached ? 'hudsonledger.com' : 'hudson-ledger.example';
+      assert.equal(b.edge.context.company.domain, want, on === cached ? 'within the TTL: the record read before' : 'TTL 0: read again');
+      // An organisation without a record stays unknown, cached or not.
+      const u = await get('/', { cookie: 'bp_consent=full', on, cf: { ...HUDSON_CF, asOrganization: 'Nobody Inc' } });
+      assert.equal(u.edge.context.company.domain, undefined);
+    }
+  } finally {
+    await cached.dispose();
+    await fresh.dispose();
   }
 });
 

@@ -18,7 +18,8 @@
 // COLLECTOR_URL, WRITE_KEY (the edge's own signals; make it a secret the
 // collector trusts with --trusted-write-key), BROWSER_WRITE_KEY (the public
 // key the browser's batches are proxied under), DEMO_SWITCHER, INSPECTOR,
-// PLAYBOOK_TTL_SECONDS, PERSONALIZE.
+// PLAYBOOK_TTL_SECONDS, ORG_TTL_SECONDS (how long an organisation record read
+// from KV is reused, default 300), PERSONALIZE.
 
 import { Engine } from 'buyerpath';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
@@ -102,6 +103,29 @@ function consentOf(cookies, request) {
   return { consent, gpc };
 }
 
+// Per isolate: organisation records (and unknown organisations) read from KV
+// in the last ORG_TTL_SECONDS, at most ORG_CACHE_SIZE of them, oldest read
+// dropped first. A returning visitor's company costs no KV read.
+const ORG_CACHE_SIZE = 1000;
+const orgs = new Map();
+
+async function orgRecord(env, key) {
+  const now = Date.now();
+  const ttl = Number(env.ORG_TTL_SECONDS ?? 300) * 1000;
+  const hit = orgs.get(key);
+  if (hit && now - hit.at < ttl) return hit.record;
+  let record = null;
+  try {
+    record = await env.BP_KV.get(`org:${key}`, { type: 'json' });
+  } catch {
+    record = null; // a broken record is an unknown organisation
+  }
+  orgs.delete(key);
+  orgs.set(key, { record, at: now });
+  if (orgs.size > ORG_CACHE_SIZE) orgs.delete(orgs.keys().next().value);
+  return record;
+}
+
 /** Company (and account) from request.cf and the KV record of the organisation; the demo switcher overrides. */
 async function firmographics(request, env, url) {
   if (env.DEMO_SWITCHER === 'on' && url.searchParams.has('as')) {
@@ -118,12 +142,7 @@ async function firmographics(request, env, url) {
   const ctx = { company };
   const org = str(cf.asOrganization, 200);
   if (org) {
-    let record = null;
-    try {
-      record = await env.BP_KV.get(`org:${org.trim().toLowerCase()}`, { type: 'json' });
-    } catch {
-      record = null; // a broken record is an unknown organisation
-    }
+    const record = await orgRecord(env, org.trim().toLowerCase());
     if (record && typeof record === 'object') {
       // The record describes the company (its headquarters); the IP's
       // location is only a fallback.
