@@ -163,7 +163,7 @@ impl DecideRequest {
                 );
             }
             for (k, v) in map {
-                if k.len() > 64 || crate::json::depth(v) > 5 || v.to_string().len() > 4096 {
+                if k.len() > 64 || crate::json::depth(v) > 5 || crate::json::longer_than(v, 4096) {
                     issues.push(
                         Issue::new(
                             "invalid_value",

@@ -108,6 +108,9 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
 /// so hostile input cannot overflow the stack.
 pub fn depth(v: &serde_json::Value) -> usize {
     use serde_json::Value;
+    if !matches!(v, Value::Array(_) | Value::Object(_)) {
+        return 1;
+    }
     let mut max = 0;
     let mut stack = vec![(v, 1usize)];
     while let Some((v, d)) = stack.pop() {
@@ -119,4 +122,73 @@ pub fn depth(v: &serde_json::Value) -> usize {
         }
     }
     max
+}
+
+/// Whether `v` written as compact JSON is longer than `max` bytes. A scalar
+/// short enough in every spelling is decided without writing it (a number is
+/// at most 24 bytes, a string at most 6 bytes per byte plus its quotes); the
+/// rest is written to a counter, never to memory.
+pub fn longer_than(v: &serde_json::Value, max: usize) -> bool {
+    use serde_json::Value;
+    let bound = match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => Some(32),
+        Value::String(s) => Some(s.len().saturating_mul(6).saturating_add(2)),
+        Value::Array(_) | Value::Object(_) => None,
+    };
+    if bound.is_some_and(|b| b <= max) {
+        return false;
+    }
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(b.len());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    serde_json::to_writer(&mut n, v).is_err() || n.0 > max
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    /// `longer_than` agrees with the length of the written text, on either
+    /// side of the bound, for scalars, escapes and nested values.
+    #[test]
+    fn longer_than_is_the_written_length() {
+        let values: Vec<Value> = vec![
+            json!(null),
+            json!(true),
+            json!(-1.7976931348623157e308),
+            json!(u64::MAX),
+            json!(""),
+            json!("a\u{1}\"\\é"),
+            json!("\u{1}".repeat(40)),
+            json!("x".repeat(300)),
+            json!(["ab", 1, {"k": "v\n"}]),
+            json!({"a": {"b": [1, 2, "\u{7f}"]}}),
+        ];
+        for v in &values {
+            let len = v.to_string().len();
+            for max in [
+                0,
+                1,
+                2,
+                len.saturating_sub(1),
+                len,
+                len + 1,
+                31,
+                32,
+                250,
+                4096,
+            ] {
+                assert_eq!(super::longer_than(v, max), len > max, "{v} against {max}");
+            }
+            assert_eq!(super::depth(v), super::depth(&json!([v])) - 1, "{v}");
+        }
+    }
 }
