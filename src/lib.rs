@@ -34,6 +34,7 @@ pub mod context;
 pub(crate) mod decay;
 pub(crate) mod decide;
 pub mod decision;
+pub mod decision_json;
 pub(crate) mod engagement;
 pub mod engine;
 pub mod error;

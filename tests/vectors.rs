@@ -1,6 +1,7 @@
 //! The shared journey vectors: every example journey replayed natively must
 //! give byte-identical decisions to `tests/vectors/*.json` (which every other
-//! runtime replays too), and replaying twice must give the same bytes.
+//! runtime replays too), written the same by serde_json and by the package's
+//! own writer, and replaying twice must give the same bytes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -64,6 +65,12 @@ fn vectors_replay_byte_for_byte() {
             // ...and the readable copy, value for value.
             if digest != h.as_str().unwrap() || serde_json::to_value(g).unwrap() != *e {
                 failures.push(format!("{name} decision {}", i + 1));
+            }
+            // The package's writer (`decideJson`) writes the same bytes.
+            let mut ours = Vec::new();
+            buyerpath::decision_json::write(g, &mut ours).unwrap();
+            if ours != raw.as_bytes() {
+                failures.push(format!("{name} decision {}: decision_json", i + 1));
             }
         }
     }

@@ -156,7 +156,7 @@ impl WasmVisitor {
             .decide(&mut self.inner, &req)
             .map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(self.last_len.max(4096) + 512);
-        serde_json::to_writer(&mut out, &d)
+        buyerpath::decision_json::write(&d, &mut out)
             .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))?;
         self.last_len = out.len();
         self.last = Some(d);

@@ -1,0 +1,488 @@
+//! A decision written as compact JSON, byte for byte what
+//! `serde_json::to_writer(&decision)` writes (checked on every journey
+//! vector and on hostile strings), without serde's machinery: keys are
+//! written as literals and a string is copied in runs between the bytes that
+//! need escaping. `decideJson` writes every decision this way; serde_json's
+//! writer spent most of its time in three writes and a byte-by-byte escape
+//! scan for each of the ~600 keys and strings of a decision.
+//!
+//! The signals keep serde's writer (their shapes are many and small).
+
+use crate::decision::{
+    CriterionResult, Decision, EngagementResult, FitResult, GateResult, Pick, Prob, RoleResult,
+    SlotResult, StageResult,
+};
+use serde_json::ser::{CompactFormatter, Formatter};
+
+/// Appends `d` as compact JSON to `out`. Fails only if serde_json fails on
+/// the signals (it does not on a `Vec`).
+pub fn write(d: &Decision, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    raw(out, "{\"visitor_id\":");
+    string(out, &d.visitor_id);
+    raw(out, ",\"seq\":");
+    integer(out, u64::from(d.seq));
+    raw(out, ",\"now\":");
+    integer(out, d.now);
+    raw(out, ",\"playbook\":{\"id\":");
+    string(out, &d.playbook.id);
+    raw(out, ",\"revision\":");
+    integer(out, u64::from(d.playbook.revision));
+    raw(out, "},\"qualified\":");
+    boolean(out, d.qualified);
+    raw(out, ",\"gates\":");
+    list(out, &d.gates, gate);
+    raw(out, ",\"fit\":");
+    fit(out, &d.fit);
+    raw(out, ",\"engagement\":");
+    engagement(out, &d.engagement);
+    raw(out, ",\"stage\":");
+    stage(out, &d.stage);
+    raw(out, ",\"role\":");
+    role(out, &d.role);
+    raw(out, ",\"lifecycle\":{\"stage\":");
+    string(out, &d.lifecycle.stage);
+    raw(out, ",\"reason\":");
+    string(out, &d.lifecycle.reason);
+    raw(out, ",\"changed\":");
+    boolean(out, d.lifecycle.changed);
+    raw(out, "},\"triggers\":");
+    list(out, &d.triggers, |out, t| {
+        raw(out, "{\"id\":");
+        string(out, &t.id);
+        raw(out, ",\"label\":");
+        string(out, &t.label);
+        raw(out, "}");
+    });
+    raw(out, ",\"holdout\":");
+    boolean(out, d.holdout);
+    raw(out, ",\"explored\":");
+    boolean(out, d.explored);
+    raw(out, ",\"slots\":");
+    list(out, &d.slots, slot);
+    raw(out, ",\"action\":{\"id\":");
+    string(out, &d.action.id);
+    raw(out, ",\"label\":");
+    string(out, &d.action.label);
+    if let Some(cta) = &d.action.cta {
+        raw(out, ",\"cta\":");
+        string(out, cta);
+    }
+    raw(out, "},\"signals\":");
+    serde_json::to_writer(&mut *out, &d.signals)?;
+    raw(out, "}");
+    Ok(())
+}
+
+fn gate(out: &mut Vec<u8>, g: &GateResult) {
+    raw(out, "{\"id\":");
+    string(out, &g.id);
+    raw(out, ",\"kind\":");
+    string(out, &g.kind);
+    raw(out, ",\"status\":");
+    string(out, g.status);
+    raw(out, "}");
+}
+
+fn fit(out: &mut Vec<u8>, f: &FitResult) {
+    raw(out, "{\"score\":");
+    number(out, f.score);
+    raw(out, ",\"tier\":");
+    string(out, &f.tier);
+    raw(out, ",\"coverage\":");
+    number(out, f.coverage);
+    raw(out, ",\"criteria\":");
+    list(out, &f.criteria, |out, c: &CriterionResult| {
+        raw(out, "{\"id\":");
+        string(out, &c.id);
+        raw(out, ",\"band\":");
+        string(out, &c.band);
+        raw(out, ",\"points\":");
+        number(out, c.points);
+        raw(out, "}");
+    });
+    if f.from_state {
+        raw(out, ",\"from_state\":true");
+    }
+    raw(out, "}");
+}
+
+fn engagement(out: &mut Vec<u8>, e: &EngagementResult) {
+    raw(out, "{\"score\":");
+    number(out, e.score);
+    raw(out, ",\"points\":");
+    number(out, e.points);
+    raw(out, ",\"top\":");
+    list(out, &e.top, |out, r| {
+        raw(out, "{\"rule\":");
+        string(out, &r.rule);
+        raw(out, ",\"points\":");
+        number(out, r.points);
+        raw(out, "}");
+    });
+    raw(out, ",\"ignored_events\":");
+    integer(out, u64::from(e.ignored_events));
+    raw(out, "}");
+}
+
+fn stage(out: &mut Vec<u8>, s: &StageResult) {
+    raw(out, "{\"id\":");
+    string(out, &s.id);
+    raw(out, ",\"confidence\":");
+    number(out, s.confidence);
+    raw(out, ",\"changed\":");
+    boolean(out, s.changed);
+    if let Some(p) = &s.previous {
+        raw(out, ",\"previous\":");
+        string(out, p);
+    }
+    raw(out, ",\"moved_back\":");
+    boolean(out, s.moved_back);
+    raw(out, ",\"distribution\":");
+    list(out, &s.distribution, prob);
+    raw(out, "}");
+}
+
+fn role(out: &mut Vec<u8>, r: &RoleResult) {
+    raw(out, "{\"id\":");
+    string(out, &r.id);
+    raw(out, ",\"confidence\":");
+    number(out, r.confidence);
+    if let Some(s) = &r.seniority {
+        raw(out, ",\"seniority\":");
+        string(out, s);
+    }
+    raw(out, ",\"evidence\":");
+    list(out, &r.evidence, |out, e| {
+        string(out, e);
+    });
+    raw(out, ",\"distribution\":");
+    list(out, &r.distribution, prob);
+    raw(out, "}");
+}
+
+fn prob(out: &mut Vec<u8>, p: &Prob) {
+    raw(out, "{\"id\":");
+    string(out, &p.id);
+    raw(out, ",\"p\":");
+    number(out, p.p);
+    raw(out, "}");
+}
+
+fn slot(out: &mut Vec<u8>, s: &SlotResult) {
+    raw(out, "{\"slot\":");
+    string(out, &s.slot);
+    raw(out, ",\"picks\":");
+    list(out, &s.picks, pick);
+    raw(out, ",\"default\":");
+    boolean(out, s.default);
+    raw(out, "}");
+}
+
+fn pick(out: &mut Vec<u8>, p: &Pick) {
+    raw(out, "{\"id\":");
+    string(out, &p.id);
+    raw(out, ",\"title\":");
+    string(out, &p.title);
+    raw(out, ",\"url\":");
+    string(out, &p.url);
+    raw(out, ",\"format\":");
+    string(out, &p.format);
+    raw(out, ",\"cta\":");
+    string(out, &p.cta);
+    raw(out, ",\"score\":");
+    number(out, p.score);
+    raw(out, ",\"reasons\":");
+    list(out, &p.reasons, |out, r| {
+        string(out, r);
+    });
+    raw(out, "}");
+}
+
+/// `[a,b,...]`, each element by `item`.
+fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
+#[inline(never)]
+fn raw(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn boolean(out: &mut Vec<u8>, b: bool) {
+    raw(out, if b { "true" } else { "false" });
+}
+
+fn integer(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
+/// A number as serde_json writes it: its own shortest round-trip form, and
+/// `null` for NaN and the infinities.
+fn number(out: &mut Vec<u8>, x: f64) {
+    // Writing to a `Vec` does not fail.
+    if !x.is_finite() || CompactFormatter.write_f64(out, x).is_err() {
+        raw(out, "null");
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes: `"` and `\`, the control
+/// characters (`\b \t \n \f \r` by name, the others as `\u00XX`); everything
+/// else, non-ASCII included, as it is. Runs without such bytes are found
+/// eight bytes at a time and copied whole.
+#[inline(never)]
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let mut rest = s.as_bytes();
+    loop {
+        let clean = clean_prefix(rest);
+        out.extend_from_slice(rest.get(..clean).unwrap_or_default());
+        let Some(&b) = rest.get(clean) else {
+            break;
+        };
+        match b {
+            b'"' => raw(out, "\\\""),
+            b'\\' => raw(out, "\\\\"),
+            0x08 => raw(out, "\\b"),
+            0x09 => raw(out, "\\t"),
+            0x0A => raw(out, "\\n"),
+            0x0C => raw(out, "\\f"),
+            0x0D => raw(out, "\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                raw(out, "\\u00");
+                out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+                out.push(HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0'));
+            }
+        }
+        rest = rest.get(clean + 1..).unwrap_or_default();
+    }
+    out.push(b'"');
+}
+
+/// The length of the longest prefix of `bytes` with nothing to escape. Whole
+/// words are tested at once (a byte below 0x20, a `"` or a `\` in eight bytes:
+/// the exact word tests of "Bit Twiddling Hacks"); the word holding the first
+/// such byte, and the tail, byte by byte.
+fn clean_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        if control
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+        {
+            break;
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..).unwrap_or_default();
+    at + tail
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .unwrap_or(tail.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::decision::*;
+
+    fn hostile() -> Vec<String> {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é€😀\u{2028}\u{7f}");
+        vec![
+            String::new(),
+            "plain".into(),
+            "\"quoted\" \\ back\\slash".into(),
+            "\n\r\t\u{8}\u{c}\u{0}\u{1f}".into(),
+            all,
+        ]
+    }
+
+    fn decision(s: &str, x: f64, some: bool) -> Decision {
+        let prob = |id: &str| Prob {
+            id: id.into(),
+            p: x,
+        };
+        Decision {
+            visitor_id: s.into(),
+            seq: u32::MAX,
+            now: u64::MAX,
+            playbook: PlaybookRef {
+                id: s.into(),
+                revision: 0,
+            },
+            qualified: some,
+            gates: vec![GateResult {
+                id: s.into(),
+                kind: "k".into(),
+                status: "pass",
+            }],
+            fit: FitResult {
+                score: x,
+                tier: s.into(),
+                coverage: -x,
+                criteria: vec![
+                    CriterionResult {
+                        id: s.into(),
+                        band: s.into(),
+                        points: x,
+                    };
+                    2
+                ],
+                from_state: some,
+            },
+            engagement: EngagementResult {
+                score: x,
+                points: x,
+                top: vec![RulePoints {
+                    rule: s.into(),
+                    points: x,
+                }],
+                ignored_events: 7,
+            },
+            stage: StageResult {
+                id: s.into(),
+                confidence: x,
+                changed: some,
+                previous: some.then(|| s.to_string()),
+                moved_back: !some,
+                distribution: vec![prob(s), prob("b")],
+            },
+            role: RoleResult {
+                id: s.into(),
+                confidence: x,
+                seniority: some.then(|| s.to_string()),
+                evidence: vec![s.into(), "title".into()],
+                distribution: vec![],
+            },
+            lifecycle: LifecycleResult {
+                stage: s.into(),
+                reason: s.into(),
+                changed: some,
+            },
+            triggers: vec![TriggerFired {
+                id: s.into(),
+                label: s.into(),
+            }],
+            holdout: !some,
+            explored: some,
+            slots: vec![SlotResult {
+                slot: s.into(),
+                picks: vec![Pick {
+                    id: s.into(),
+                    title: s.into(),
+                    url: s.into(),
+                    format: s.into(),
+                    cta: s.into(),
+                    score: x,
+                    reasons: vec![s.into(), s.into()],
+                }],
+                default: some,
+            }],
+            action: ActionResult {
+                id: s.into(),
+                label: s.into(),
+                cta: some.then(|| s.to_string()),
+            },
+            signals: vec![],
+        }
+    }
+
+    /// The word-at-a-time scan stops exactly where a byte-by-byte one does.
+    #[test]
+    fn clean_prefix_is_exact() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = [
+            b'a', b' ', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x5b,
+            0x5d,
+        ];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = x.rotate_left(i as u32 * 5);
+                    // Mostly plain letters, so long clean runs occur.
+                    if r % 11 == 0 {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    } else {
+                        b'a' + (r >> 16) as u8 % 26
+                    }
+                })
+                .collect();
+            let want = bytes
+                .iter()
+                .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+                .unwrap_or(bytes.len());
+            assert_eq!(super::clean_prefix(&bytes), want, "{bytes:?}");
+        }
+    }
+
+    /// Every string shape, number and optional field writes the bytes
+    /// serde_json writes.
+    #[test]
+    fn writes_what_serde_json_writes() {
+        let numbers = [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            52.5,
+            1e21,
+            1e-7,
+            123456789.125,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for s in hostile() {
+            for x in numbers {
+                for some in [false, true] {
+                    let d = decision(&s, x, some);
+                    let mut ours = Vec::new();
+                    super::write(&d, &mut ours).expect("writes");
+                    let theirs = serde_json::to_vec(&d).expect("serializes");
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs)
+                    );
+                }
+            }
+        }
+        let mut n = Vec::new();
+        for v in [0u64, 9, 10, 99, 100, 1 << 32, u64::MAX] {
+            n.clear();
+            super::integer(&mut n, v);
+            assert_eq!(n, v.to_string().into_bytes());
+        }
+    }
+}
