@@ -35,7 +35,7 @@ pub struct Visitor<'a> {
     pub action_cta: Option<usize>,
 }
 
-/// A candidate while ranking: small, so sorting moves 32 bytes, not the
+/// A candidate while ranking: small, so ranking moves 40 bytes, not the
 /// reasons (recomputed for the few picks only).
 #[derive(Clone, Copy)]
 struct Scored {
@@ -43,6 +43,8 @@ struct Scored {
     base: f64,
     score: f64,
     consumed: bool,
+    /// The item's format as a bit (slots take formats by mask).
+    format_bit: u64,
 }
 
 /// Fills the requested slots. Returns the results and whether exploration changed a pick.
@@ -76,8 +78,19 @@ pub fn recommend(
         }
     }
     if !holdout {
+        let visitor = Eligibility {
+            stage_ok: v
+                .stage_ok
+                .iter()
+                .enumerate()
+                .filter(|(_, ok)| **ok)
+                .fold(0, |m, (i, _)| m | bit32(i)),
+            gated_ok: std::cell::OnceCell::new(),
+        };
         for (i, c) in engine.content.iter().enumerate() {
-            if wanted & bit64(c.format) == 0 || Some(i) == v.page || !is_eligible(engine, c, v) {
+            let format_bit = bit64(c.format);
+            if wanted & format_bit == 0 || Some(i) == v.page || !is_eligible(engine, c, v, &visitor)
+            {
                 continue;
             }
             let seen = consumed.get(i).copied().unwrap_or(false);
@@ -87,6 +100,7 @@ pub fn recommend(
                 base,
                 score: base,
                 consumed: seen,
+                format_bit,
             });
         }
     }
@@ -95,13 +109,7 @@ pub fn recommend(
             out.push(default_result(engine, slot, "holdout"));
             continue;
         }
-        let keep = |c: &Scored| {
-            engine
-                .content
-                .get(c.ix)
-                .is_some_and(|it| slot.format_mask & bit64(it.format) != 0)
-                && !used.contains(&c.ix)
-        };
+        let keep = |c: &Scored| slot.format_mask & c.format_bit != 0 && !used.contains(&c.ix);
         let shortlist = if engine.recommend.explore {
             engine.recommend.shortlist.max(slot.count)
         } else {
@@ -309,26 +317,32 @@ fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
     }
 }
 
-fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>) -> bool {
+/// What eligibility knows of the visitor for the whole catalogue: the stages
+/// they can be in, as a mask, and whether gated content is open to them
+/// (`gated_requires`, evaluated for the first gated item only).
+struct Eligibility {
+    stage_ok: u32,
+    gated_ok: std::cell::OnceCell<bool>,
+}
+
+fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &Eligibility) -> bool {
     if c.start_ms.is_some_and(|s| v.now < s) || c.end_ms.is_some_and(|e| v.now >= e) {
         return false;
     }
     // Content only for stages this visitor cannot be in (customer content for a prospect).
-    if c.stage_count > 0
-        && !v
-            .stage_ok
-            .iter()
-            .enumerate()
-            .any(|(i, ok)| *ok && c.stage_mask & bit32(i) != 0)
-    {
+    if c.stage_count > 0 && c.stage_mask & e.stage_ok == 0 {
         return false;
     }
-    if c.gated {
-        if let Some(g) = &engine.recommend.gated_requires {
-            if !g.holds(v.attrs, &engine.lists) {
-                return false;
-            }
-        }
+    if c.gated
+        && !*e.gated_ok.get_or_init(|| {
+            engine
+                .recommend
+                .gated_requires
+                .as_ref()
+                .map_or(true, |g| g.holds(v.attrs, &engine.lists))
+        })
+    {
+        return false;
     }
     c.when
         .as_ref()
@@ -385,7 +399,7 @@ fn contributions(
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
     if c.stage_count > 0 {
         let (mut sum, mut best) = (0.0, (0.0, 0usize));
-        for i in (0..engine.stages.len()).filter(|i| c.stage_mask & bit32(*i) != 0) {
+        for i in set_bits(c.stage_mask).take_while(|i| *i < engine.stages.len()) {
             sum += p(i);
             if p(i) > best.0 {
                 best = (p(i), i);
@@ -400,8 +414,8 @@ fn contributions(
         }
     }
     if c.role_count > 0 {
-        let best = (0..engine.roles.len())
-            .filter(|i| c.role_mask & bit32(*i) != 0)
+        let best = set_bits(c.role_mask)
+            .take_while(|i| *i < engine.roles.len())
             .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
             .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
         push(r.role_weight * best.0, Reason::Role(best.1, best.0));
@@ -433,6 +447,17 @@ fn contributions(
     if seen {
         push(0.0, Reason::Consumed);
     }
+}
+
+/// The positions of the bits set in `mask`, lowest first.
+fn set_bits(mut mask: u32) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            i
+        })
+    })
 }
 
 /// Why a pick scored what it did; rendered to text only for the picks.
@@ -649,6 +674,7 @@ mod tests {
                         base: score,
                         score,
                         consumed: next() % 4 == 0,
+                        format_bit: 0,
                     }
                 })
                 .collect();
@@ -708,15 +734,11 @@ mod tests {
                         base,
                         score: base,
                         consumed: *seen,
+                        format_bit: super::bit64(engine.content[ix].format),
                     });
                 }
             }
-            let keep = |c: &Scored| {
-                engine
-                    .content
-                    .get(c.ix)
-                    .is_some_and(|it| slot.format_mask & super::bit64(it.format) != 0)
-            };
+            let keep = |c: &Scored| slot.format_mask & c.format_bit != 0;
             let shortlist = if round % 2 == 0 {
                 slot.count.max(1 + (next() % 6) as usize)
             } else {
@@ -775,6 +797,7 @@ mod tests {
                         base,
                         score: base,
                         consumed: next() % 5 == 0,
+                        format_bit: 0,
                     }
                 })
                 .collect();
