@@ -219,20 +219,9 @@ fn boolean(out: &mut Vec<u8>, b: bool) {
     raw(out, if b { "true" } else { "false" });
 }
 
-fn integer(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+fn integer(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(crate::fixed::decimal(n, &mut buf));
 }
 
 /// A number as serde_json writes it: its own shortest round-trip form, and

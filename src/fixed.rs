@@ -69,22 +69,29 @@ fn hundredths(x: f64) -> Option<u64> {
     u64::try_from(q + u128::from(up)).ok()
 }
 
-fn push_u64(out: &mut String, mut n: u64) {
+fn push_u64(out: &mut String, n: u64) {
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
+    decimal(n, &mut buf)
+        .iter()
+        .for_each(|&b| out.push(char::from(b)));
+}
+
+/// Writes `n` in decimal into the end of `buf` and returns the digits (a
+/// `u64` has at most 20).
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
     loop {
-        i -= 1;
-        if let Some(b) = buf.get_mut(i) {
-            *b = b'0' + (n % 10) as u8;
+        start -= 1;
+        if let Some(slot) = buf.get_mut(start) {
+            // n % 10 < 10, so the cast cannot truncate.
+            *slot = b'0' + (n % 10) as u8;
         }
         n /= 10;
-        if n == 0 || i == 0 {
+        if n == 0 || start == 0 {
             break;
         }
     }
-    for &b in buf.iter().skip(i) {
-        out.push(char::from(b));
-    }
+    buf.get(start..).unwrap_or_default()
 }
 
 fn digit(d: u64) -> char {

@@ -51,30 +51,13 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
         }
         2 => {
             let inner = fnv_units(seed.encode_utf16().chain(value.encode_utf16()));
-            let mut buf = [0u8; 10];
-            let digits = decimal(inner, &mut buf);
+            let mut buf = [0u8; 20];
+            let digits = crate::fixed::decimal(u64::from(inner), &mut buf);
             let n = fnv1a32(digits);
             Some(f64::from(n % 10000) / 10000.0)
         }
         _ => None,
     }
-}
-
-/// Writes `n` in decimal into the end of `buf` and returns the digits.
-fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        if let Some(slot) = buf.get_mut(start) {
-            // n % 10 < 10, so the cast cannot truncate.
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    buf.get(start..).unwrap_or(&[])
 }
 
 #[cfg(test)]
@@ -99,10 +82,12 @@ mod tests {
 
     #[test]
     fn decimal_digits() {
-        let mut b = [0u8; 10];
+        use crate::fixed::decimal;
+        let mut b = [0u8; 20];
         assert_eq!(decimal(0, &mut b), b"0");
-        assert_eq!(decimal(u32::MAX, &mut b), b"4294967295");
+        assert_eq!(decimal(u64::from(u32::MAX), &mut b), b"4294967295");
         assert_eq!(decimal(1000, &mut b), b"1000");
+        assert_eq!(decimal(u64::MAX, &mut b), b"18446744073709551615");
     }
 
     #[test]

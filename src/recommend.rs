@@ -638,17 +638,21 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
 mod tests {
     use super::{order, rerank, Scored};
 
-    /// The integer keys rank exactly as `order` does: ties, signed zeros,
-    /// infinities and NaN included.
-    #[test]
-    fn rank_keys_sort_as_order() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
+    /// A fixed-seed pseudo-random sequence for the tests.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x
-        };
+        }
+    }
+
+    /// The integer keys rank exactly as `order` does: ties, signed zeros,
+    /// infinities and NaN included.
+    #[test]
+    fn rank_keys_sort_as_order() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let special = [
             0.0,
             -0.0,
@@ -713,13 +717,7 @@ mod tests {
     fn a_head_decides_as_the_whole_ranking() {
         let engine = crate::Engine::from_json(include_str!("../examples/acme/playbook.json"))
             .expect("the example playbook compiles");
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let n_items = engine.content.len();
         let (mut decided, mut fell_back) = (0, 0);
         for round in 0..3000 {
@@ -780,13 +778,7 @@ mod tests {
     /// ties and consumed items included.
     #[test]
     fn rerank_equals_a_full_sort() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         for round in 0..500 {
             let n = (next() % 40) as usize + 1;
             let mut cands: Vec<Scored> = (0..n)
