@@ -238,7 +238,7 @@ fn number(out: &mut Vec<u8>, x: f64) {
 /// else, non-ASCII included, as it is. Runs without such bytes are found
 /// eight bytes at a time and copied whole.
 #[inline(never)]
-pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s.as_bytes();
     loop {
@@ -406,15 +406,13 @@ mod tests {
     /// The word-at-a-time scan stops exactly where a byte-by-byte one does.
     #[test]
     fn clean_prefix_is_exact() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let alphabet = [
             b'a', b' ', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x5b,
             0x5d,
         ];
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = next();
             let len = (x % 40) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|i| {

@@ -60,6 +60,8 @@ pub(crate) mod sort;
 pub(crate) mod stage;
 pub mod state;
 pub mod suggest;
+#[cfg(test)]
+mod testing;
 pub mod time;
 pub(crate) mod title;
 pub mod visitor;

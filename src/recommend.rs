@@ -1,6 +1,7 @@
 //! Next-best content per slot: eligibility → affinity to stage, next stage,
-//! role, industry, topics and priority → consumed content last → diversity
-//! caps → deterministic Thompson exploration on the shortlist → holdout.
+//! role, industry, topics and priority → consumed content last → each slot's
+//! head of the ranking → deterministic Thompson exploration on the shortlist
+//! → diversity caps → holdout.
 
 use crate::decay::round_to;
 use crate::decision::{Pick, SlotResult};
@@ -35,8 +36,8 @@ pub struct Visitor<'a> {
     pub action_cta: Option<usize>,
 }
 
-/// A candidate while ranking: small, so ranking moves 40 bytes, not the
-/// reasons (recomputed for the few picks only).
+/// A candidate while ranking: small (its reasons are recomputed for the few
+/// picks only); the ranking itself moves 16-byte keys (`rank_key`).
 #[derive(Clone, Copy)]
 struct Scored {
     ix: usize,
@@ -78,7 +79,7 @@ pub fn recommend(
         }
     }
     if !holdout {
-        let visitor = Eligibility {
+        let elig = Eligibility {
             stage_ok: v
                 .stage_ok
                 .iter()
@@ -89,8 +90,7 @@ pub fn recommend(
         };
         for (i, c) in engine.content.iter().enumerate() {
             let format_bit = bit64(c.format);
-            if wanted & format_bit == 0 || Some(i) == v.page || !is_eligible(engine, c, v, &visitor)
-            {
+            if wanted & format_bit == 0 || Some(i) == v.page || !is_eligible(engine, c, v, &elig) {
                 continue;
             }
             let seen = consumed.get(i).copied().unwrap_or(false);
@@ -180,8 +180,9 @@ fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
 
 /// The candidates `keep` takes, best first by `order`: the first `head` of
 /// them, and how many there are. Ranked on integer keys (one comparison a
-/// step); a head shorter than the list is kept by insertion, where most
-/// candidates lose to the last kept one at once.
+/// step). A head well short of the list is kept by insertion, where most
+/// candidates lose to the last kept one at once; a longer one (a slot that
+/// needed more) is a sort of them all, never a quadratic insertion.
 fn best(ranked: &[Scored], keep: impl Fn(&Scored) -> bool, head: usize) -> (Vec<Scored>, usize) {
     let head = head.max(1);
     let keys = ranked
@@ -191,10 +192,11 @@ fn best(ranked: &[Scored], keep: impl Fn(&Scored) -> bool, head: usize) -> (Vec<
         .map(|(c, pos)| rank_key(c, pos));
     let mut top: Vec<u128>;
     let mut total = 0;
-    if head >= ranked.len() {
+    if head.saturating_mul(4) >= ranked.len() {
         top = keys.collect();
         total = top.len();
         crate::sort::sort(&mut top);
+        top.truncate(head);
     } else {
         top = Vec::with_capacity(head + 1);
         for key in keys {
@@ -227,10 +229,10 @@ struct Chosen {
 
 /// A slot's picks from its best candidates in order: exploration (seeded by
 /// the visitor id and decision number) re-scores the first `shortlist` (0:
-/// none), then the diversity caps pick. `cands` may be
-/// only the head of `total` candidates: None when the head was not enough to
-/// decide exactly as the whole list would (the caps read past it, or the
-/// shortlist reaches its end).
+/// none), then the diversity caps pick. `cands` may be only the head of
+/// `total` candidates: None when the head was not enough to decide exactly as
+/// the whole list would (the shortlist reaches the head's end, or the capped
+/// first pass of `diversify_ix` did not fill the slot within it).
 fn choose(
     engine: &Engine,
     seed: (&str, u32),
@@ -262,13 +264,15 @@ fn choose(
         }
         cands = rerank(cands, k);
         if partial {
+            // The boundary is in the list (re-ranking only reorders); `?`
+            // is for form.
             valid = cands.iter().position(|c| Some(c.ix) == boundary)? + 1;
         }
     }
     let order: Vec<usize> = cands.iter().take(valid).map(|c| c.ix).collect();
-    let (picked, sure) = diversify_ix(engine, &order, consumed, slot.count);
-    let (exploit_top, sure_too) = diversify_ix(engine, &exploit, consumed, slot.count);
-    if partial && !(sure && sure_too) {
+    let (picked, filled) = diversify_ix(engine, &order, consumed, slot.count);
+    let (exploit_top, exploit_filled) = diversify_ix(engine, &exploit, consumed, slot.count);
+    if partial && !(filled && exploit_filled) {
         return None;
     }
     let explored = picked != exploit_top;
@@ -534,8 +538,9 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
 
 /// Takes `count` items in order, respecting the per-format and per-topic caps,
 /// relaxing them only when the slot would otherwise stay short. `consumed` is
-/// indexed by catalogue position. Also says whether the caps alone picked
-/// them: then items after `order` could not have changed the picks.
+/// indexed by catalogue position. Also says whether the first pass (caps
+/// kept, consumed items skipped while others exist) filled the slot: then
+/// items after `order` could not have changed the picks.
 fn diversify_ix(
     engine: &Engine,
     order: &[usize],
@@ -637,16 +642,7 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
 #[cfg(test)]
 mod tests {
     use super::{order, rerank, Scored};
-
-    /// A fixed-seed pseudo-random sequence for the tests.
-    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
-    }
+    use crate::testing::xorshift;
 
     /// The integer keys rank exactly as `order` does: ties, signed zeros,
     /// infinities and NaN included.
@@ -711,8 +707,9 @@ mod tests {
 
     /// A slot decided from the head of its ranking picks exactly what it picks
     /// from the whole ranking, or says the head was not enough: random
-    /// candidate lists (ties, consumed items, few formats and topics so the
-    /// caps skip) on the example playbook's catalogue and slots.
+    /// candidate lists (ties, NaN scores, consumed items, items earlier slots
+    /// took, few formats and topics so the caps skip) on the example
+    /// playbook's catalogue and slots.
     #[test]
     fn a_head_decides_as_the_whole_ranking() {
         let engine = crate::Engine::from_json(include_str!("../examples/acme/playbook.json"))
@@ -726,7 +723,10 @@ mod tests {
             let mut ranked: Vec<Scored> = Vec::new();
             for (ix, seen) in consumed.iter().enumerate() {
                 if next() % 3 != 0 {
-                    let base = (next() % 6) as f64 / 4.0;
+                    let base = match next() % 30 {
+                        0 => f64::NAN,
+                        r => (r % 6) as f64 / 4.0,
+                    };
                     ranked.push(Scored {
                         ix,
                         base,
@@ -736,7 +736,11 @@ mod tests {
                     });
                 }
             }
-            let keep = |c: &Scored| slot.format_mask & c.format_bit != 0;
+            // Items an earlier slot of the decision took.
+            let used: Vec<usize> = (0..next() % 4)
+                .map(|_| (next() % n_items as u64) as usize)
+                .collect();
+            let keep = |c: &Scored| slot.format_mask & c.format_bit != 0 && !used.contains(&c.ix);
             let shortlist = if round % 2 == 0 {
                 slot.count.max(1 + (next() % 6) as usize)
             } else {

@@ -3,8 +3,9 @@
 //! across the crate's call sites came to a twelfth of the module. Here the
 //! sorting itself is compiled once, on indices; a call site only compares
 //! and then moves its elements into the order found. (The ranking of the
-//! catalogue, the one hot sort, keeps only its head, by insertion on integer
-//! keys: see `recommend::best`.)
+//! catalogue, the one hot sort, mostly keeps only each slot's head, by
+//! insertion on integer keys, and sorts those keys here only when a slot
+//! needs more: see `recommend::best`.)
 
 use std::cmp::Ordering;
 
@@ -80,13 +81,7 @@ mod tests {
 
     #[test]
     fn sorts_as_the_standard_library() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for n in 0..300 {
             let v: Vec<(u64, String)> = (0..n).map(|i| (next() % 7, format!("item{i}"))).collect();
             let mut ours = v.clone();

@@ -397,9 +397,13 @@ test('organisation records from KV are reused per isolate for ORG_TTL_SECONDS, t
       const b = await get('/', { cookie: 'bp_consent=full', on });
       const want = on === cached ? 'hudsonledger.com' : 'hudson-ledger.example';
       assert.equal(b.edge.context.company.domain, want, on === cached ? 'within the TTL: the record read before' : 'TTL 0: read again');
-      // An organisation without a record stays unknown, cached or not.
-      const u = await get('/', { cookie: 'bp_consent=full', on, cf: { ...HUDSON_CF, asOrganization: 'Nobody Inc' } });
-      assert.equal(u.edge.context.company.domain, undefined);
+      // An organisation without a record, or with a broken one, stays unknown, cached or not.
+      await kv.put('org:broken inc', '{"company": ');
+      for (const org of ['Nobody Inc', 'Broken Inc', 'Broken Inc']) {
+        const u = await get('/', { cookie: 'bp_consent=full', on, cf: { ...HUDSON_CF, asOrganization: org } });
+        assert.equal(u.res.status, 200);
+        assert.equal(u.edge.context.company.domain, undefined, org);
+      }
     }
   } finally {
     await cached.dispose();

@@ -45,7 +45,7 @@ let live = null; // { revision, checkedAt }
 
 async function loadEngine(env) {
   const now = Date.now();
-  const ttl = Number(env.PLAYBOOK_TTL_SECONDS ?? 30) * 1000;
+  const ttl = ttlMs(env.PLAYBOOK_TTL_SECONDS, 30);
   if (live && now - live.checkedAt < ttl && engines.has(live.revision)) return engines.get(live.revision);
   const revision = String((await env.BP_KV.get('playbook:revision')) || '').trim();
   if (!revision) throw new Error('KV has no `playbook:revision`');
@@ -72,6 +72,11 @@ async function loadEngine(env) {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A `*_SECONDS` setting in milliseconds (`fallback` seconds when unset). */
+function ttlMs(value, fallback) {
+  return Number(value ?? fallback) * 1000;
+}
 
 function parseCookies(header) {
   const out = {};
@@ -111,12 +116,17 @@ const orgs = new Map();
 
 async function orgRecord(env, key) {
   const now = Date.now();
-  const ttl = Number(env.ORG_TTL_SECONDS ?? 300) * 1000;
   const hit = orgs.get(key);
-  if (hit && now - hit.at < ttl) return hit.record;
+  if (hit && now - hit.at < ttlMs(env.ORG_TTL_SECONDS, 300)) return hit.record;
+  let text;
+  try {
+    text = await env.BP_KV.get(`org:${key}`);
+  } catch {
+    return null; // KV failed: unknown for this request only, not cached
+  }
   let record = null;
   try {
-    record = await env.BP_KV.get(`org:${key}`, { type: 'json' });
+    record = text ? JSON.parse(text) : null;
   } catch {
     record = null; // a broken record is an unknown organisation
   }
