@@ -210,7 +210,6 @@ fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T
     out.push(b']');
 }
 
-#[inline(never)]
 fn raw(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
@@ -237,7 +236,6 @@ fn number(out: &mut Vec<u8>, x: f64) {
 /// characters (`\b \t \n \f \r` by name, the others as `\u00XX`); everything
 /// else, non-ASCII included, as it is. Runs without such bytes are found
 /// eight bytes at a time and copied whole.
-#[inline(never)]
 fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s.as_bytes();
