@@ -240,7 +240,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s.as_bytes();
     loop {
-        let clean = clean_prefix(rest);
+        let clean = crate::json::clean_prefix(rest);
         out.extend_from_slice(rest.get(..clean).unwrap_or_default());
         let Some(&b) = rest.get(clean) else {
             break;
@@ -263,36 +263,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
         rest = rest.get(clean + 1..).unwrap_or_default();
     }
     out.push(b'"');
-}
-
-/// The length of the longest prefix of `bytes` with nothing to escape. Whole
-/// words are tested at once (a byte below 0x20, a `"` or a `\` in eight bytes:
-/// the exact word tests of "Bit Twiddling Hacks"); the word holding the first
-/// such byte, and the tail, byte by byte.
-fn clean_prefix(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let mut at = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let w = u64::from_le_bytes(word);
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-        if control
-            || has_zero(w ^ (ONES * u64::from(b'"')))
-            || has_zero(w ^ (ONES * u64::from(b'\\')))
-        {
-            break;
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..).unwrap_or_default();
-    at + tail
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .unwrap_or(tail.len())
 }
 
 #[cfg(test)]
@@ -398,36 +368,6 @@ mod tests {
                 cta: some.then(|| s.to_string()),
             },
             signals: vec![],
-        }
-    }
-
-    /// The word-at-a-time scan stops exactly where a byte-by-byte one does.
-    #[test]
-    fn clean_prefix_is_exact() {
-        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
-        let alphabet = [
-            b'a', b' ', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x5b,
-            0x5d,
-        ];
-        for _ in 0..20_000 {
-            let x = next();
-            let len = (x % 40) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|i| {
-                    let r = x.rotate_left(i as u32 * 5);
-                    // Mostly plain letters, so long clean runs occur.
-                    if r % 11 == 0 {
-                        alphabet[(r >> 8) as usize % alphabet.len()]
-                    } else {
-                        b'a' + (r >> 16) as u8 % 26
-                    }
-                })
-                .collect();
-            let want = bytes
-                .iter()
-                .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-                .unwrap_or(bytes.len());
-            assert_eq!(super::clean_prefix(&bytes), want, "{bytes:?}");
         }
     }
 

@@ -149,3 +149,46 @@ pub fn kind_of(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "an object",
     }
 }
+
+/// Where something sits in a document, for an [`Issue`]: a chain of borrowed
+/// steps below a root path, written out only when an issue reports it (a
+/// valid playbook or condition builds no path strings).
+#[derive(Clone, Copy)]
+pub(crate) enum At<'a> {
+    /// A path written out (`$.content[3].when`).
+    Root(&'a str),
+    /// An object key below another place.
+    Key(&'a At<'a>, &'a str),
+    /// An array index below another place.
+    Index(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    /// `.key` for plain keys (letters, digits, `_`, `$`, `-`, `.`), `["key"]`
+    /// (JSON-escaped) otherwise; `[i]` for an index.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root(base) => f.write_str(base),
+            At::Key(base, key) => {
+                let plain = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'));
+                if plain {
+                    write!(f, "{base}.{key}")
+                } else {
+                    let quoted =
+                        serde_json::to_string(key).unwrap_or_else(|_| String::from("\"?\""));
+                    write!(f, "{base}[{quoted}]")
+                }
+            }
+            At::Index(base, i) => write!(f, "{base}[{i}]"),
+        }
+    }
+}
+
+impl From<&At<'_>> for String {
+    fn from(at: &At<'_>) -> String {
+        at.to_string()
+    }
+}

@@ -116,7 +116,7 @@ impl Condition {
     /// The returned Condition is still usable: invalid parts evaluate to false (GrowthBook semantics).
     pub fn compile(value: &Value, path: &str, ctx: &CompileCtx) -> (Condition, Vec<Issue>) {
         let mut c = parse::Compiler::new(ctx.lists);
-        let mut root = c.doc(value, path, 1);
+        let mut root = c.doc(value, &path::At::Root(path), 1);
         if c.too_large {
             c.issues.push(
                 Issue::new(

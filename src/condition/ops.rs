@@ -7,7 +7,7 @@ use super::number::number_to_string;
 use super::parse::{
     describe, Compiler, MAX_REGEX_LEN, OPERATORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };
-use super::path::index_path;
+use super::path::At;
 use super::tree::{CmpOp, Op, VerOp};
 use super::version::pad;
 use crate::error::Issue;
@@ -16,7 +16,7 @@ use regex_lite::RegexBuilder;
 use serde_json::Value;
 
 impl Compiler<'_> {
-    pub(super) fn op(&mut self, name: &str, x: &Value, path: &str, depth: usize) -> Op {
+    pub(super) fn op(&mut self, name: &str, x: &Value, path: &At<'_>, depth: usize) -> Op {
         if !self.budget() {
             return Op::Never;
         }
@@ -80,7 +80,7 @@ impl Compiler<'_> {
                         .iter()
                         .enumerate()
                         .map(|(i, item)| {
-                            self.test(item, &index_path(path, i), depth + 1, name == "$alli")
+                            self.test(item, &At::Index(path, i), depth + 1, name == "$alli")
                         })
                         .collect(),
                 ),
@@ -190,7 +190,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn regex(&mut self, pattern: &str, path: &str, insensitive: bool) -> Op {
+    fn regex(&mut self, pattern: &str, path: &At<'_>, insensitive: bool) -> Op {
         let len = pattern.chars().count();
         if len > MAX_REGEX_LEN {
             self.issues.push(
@@ -238,7 +238,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn in_list(&mut self, x: &Value, path: &str) -> Op {
+    fn in_list(&mut self, x: &Value, path: &At<'_>) -> Op {
         let Some(name) = x.as_str() else {
             self.invalid(
                 path,

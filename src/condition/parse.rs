@@ -4,7 +4,7 @@
 
 use super::compare::fold;
 use super::number::canonical_number;
-use super::path::{index_path, key_path, Path};
+use super::path::{At, Path};
 use super::tree::{Node, Test};
 use crate::error::{kind_of, Issue};
 use crate::suggest::did_you_mean;
@@ -83,7 +83,7 @@ impl<'c> Compiler<'c> {
     }
 
     /// True (after reporting) when `depth` is past the limit.
-    fn deep(&mut self, depth: usize, path: &str) -> bool {
+    fn deep(&mut self, depth: usize, path: &At<'_>) -> bool {
         if depth <= MAX_DEPTH {
             return false;
         }
@@ -100,7 +100,7 @@ impl<'c> Compiler<'c> {
         true
     }
 
-    pub(super) fn invalid(&mut self, path: &str, message: &str, expected: &str, found: &Value) {
+    pub(super) fn invalid(&mut self, path: &At<'_>, message: &str, expected: &str, found: &Value) {
         self.issues.push(
             Issue::new("invalid_operand", path, message)
                 .expected(expected)
@@ -109,7 +109,7 @@ impl<'c> Compiler<'c> {
     }
 
     /// A condition object (`evalCondition`).
-    pub(crate) fn doc(&mut self, v: &Value, path: &str, depth: usize) -> Node {
+    pub(crate) fn doc(&mut self, v: &Value, path: &At<'_>, depth: usize) -> Node {
         if !self.budget() || self.deep(depth, path) {
             return Node::Never;
         }
@@ -124,7 +124,7 @@ impl<'c> Compiler<'c> {
         };
         let mut parts = Vec::with_capacity(map.len());
         for (k, val) in map {
-            let p = key_path(path, k);
+            let p = At::Key(path, k);
             let node = match k.as_str() {
                 "$and" | "$or" | "$nor" => match self.doc_list(val, &p, depth) {
                     Some(list) if k == "$and" => Node::And(list),
@@ -153,7 +153,7 @@ impl<'c> Compiler<'c> {
         }
     }
 
-    fn doc_list(&mut self, v: &Value, path: &str, depth: usize) -> Option<Vec<Node>> {
+    fn doc_list(&mut self, v: &Value, path: &At<'_>, depth: usize) -> Option<Vec<Node>> {
         let Value::Array(items) = v else {
             self.invalid(
                 path,
@@ -167,14 +167,14 @@ impl<'c> Compiler<'c> {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| self.doc(item, &index_path(path, i), depth + 1))
+                .map(|(i, item)| self.doc(item, &At::Index(path, i), depth + 1))
                 .collect(),
         )
     }
 
     /// GrowthBook reads unknown `$` keys at the top level as attribute names
     /// (e.g. `$groups`); warn when one looks like a misplaced or misspelt operator.
-    fn top_level_dollar(&mut self, k: &str, path: &str) {
+    fn top_level_dollar(&mut self, k: &str, path: &At<'_>) {
         if OPERATORS.contains(&k) {
             self.issues.push(
                 Issue::new("unknown_operator", path, format!("`{k}` compares one attribute and cannot stand at the top level of a condition."))
@@ -195,7 +195,13 @@ impl<'c> Compiler<'c> {
     }
 
     /// A condition value (`evalConditionValue`); `insensitive` inside `$alli`.
-    pub(super) fn test(&mut self, v: &Value, path: &str, depth: usize, insensitive: bool) -> Test {
+    pub(super) fn test(
+        &mut self,
+        v: &Value,
+        path: &At<'_>,
+        depth: usize,
+        insensitive: bool,
+    ) -> Test {
         if !self.budget() || self.deep(depth, path) {
             return Test::Never;
         }
@@ -228,7 +234,7 @@ impl<'c> Compiler<'c> {
         }
     }
 
-    fn literal(&mut self, v: &Value, path: &str, depth: usize) -> Test {
+    fn literal(&mut self, v: &Value, path: &At<'_>, depth: usize) -> Test {
         if within(v, MAX_DEPTH + 1 - depth.min(MAX_DEPTH)) {
             Test::DeepEq(v.clone())
         } else {
@@ -237,10 +243,10 @@ impl<'c> Compiler<'c> {
         }
     }
 
-    fn ops(&mut self, map: &Map<String, Value>, path: &str, depth: usize) -> Test {
+    fn ops(&mut self, map: &Map<String, Value>, path: &At<'_>, depth: usize) -> Test {
         let mut ops = Vec::with_capacity(map.len());
         for (name, operand) in map {
-            let p = key_path(path, name);
+            let p = At::Key(path, name);
             let op = self.op(name, operand, &p, depth);
             ops.push(op);
         }

@@ -2,6 +2,7 @@
 //! and JSON-path rendering for issues.
 
 use crate::attrs::Root;
+pub(crate) use crate::error::At;
 use serde_json::Value;
 
 static NULL: Value = Value::Null;
@@ -88,24 +89,9 @@ fn array_index(k: &str) -> Option<usize> {
     }
 }
 
-/// `base` followed by an object key: `.key` for plain keys (letters, digits,
-/// `_`, `$`, `-`, `.`), `["key"]` (JSON-escaped) otherwise.
+/// `base` followed by an object key (see [`At`]).
 pub(crate) fn key_path(base: &str, key: &str) -> String {
-    let plain = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'));
-    if plain {
-        format!("{base}.{key}")
-    } else {
-        let quoted = serde_json::to_string(key).unwrap_or_else(|_| String::from("\"?\""));
-        format!("{base}[{quoted}]")
-    }
-}
-
-/// `base` followed by an array index.
-pub(crate) fn index_path(base: &str, i: usize) -> String {
-    format!("{base}[{i}]")
+    At::Key(&At::Root(base), key).to_string()
 }
 
 #[cfg(test)]
@@ -134,6 +120,9 @@ mod tests {
         assert_eq!(key_path("$.when", "$in"), "$.when.$in");
         assert_eq!(key_path("$", "a b"), "$[\"a b\"]");
         assert_eq!(key_path("$", ""), "$[\"\"]");
-        assert_eq!(index_path("$.when.$and", 2), "$.when.$and[2]");
+        assert_eq!(
+            At::Index(&At::Root("$.when.$and"), 2).to_string(),
+            "$.when.$and[2]"
+        );
     }
 }

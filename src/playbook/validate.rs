@@ -3,7 +3,7 @@
 //! conditions are checked where they are compiled (`crate::engine::compile`).
 
 use super::Playbook;
-use crate::error::Issue;
+use crate::error::{At, Issue};
 use crate::time::parse_date_ms;
 use std::collections::BTreeSet;
 use std::fmt::Display;
@@ -138,7 +138,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         p.fit.criteria.iter().map(|c| c.id.as_str()),
     );
     for (i, c) in p.fit.criteria.iter().enumerate() {
-        let path = format!("$.fit.criteria[{i}]");
+        let path = At::Index(&At::Root("$.fit.criteria"), i);
         if c.weight > 1000.0 {
             v.push(
                 Issue::new("out_of_range", format!("{path}.weight"), "weight too large")
@@ -166,7 +166,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         );
         v.finite(format_args!("{path}.otherwise"), c.otherwise);
         for (j, b) in c.bands.iter().enumerate() {
-            let bp = format!("{path}.bands[{j}]");
+            let bp = At::Index(&At::Key(&path, "bands"), j);
             v.finite(format_args!("{bp}.points"), b.points);
             if let (Some(lo), Some(hi)) = (b.min, b.max) {
                 if lo >= hi {
@@ -184,7 +184,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 v.push(
                     Issue::new(
                         "band_matches_everything",
-                        bp.clone(),
+                        &bp,
                         "a band needs `min`, `max`, `in` or `when`",
                     )
                     .hint("use the criterion's `otherwise` for points when no band matches"),
@@ -237,7 +237,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     }
     v.unique("$.engagement.rules", e.rules.iter().map(|r| r.id.as_str()));
     for (i, r) in e.rules.iter().enumerate() {
-        let path = format!("$.engagement.rules[{i}]");
+        let path = At::Index(&At::Root("$.engagement.rules"), i);
         v.finite(format_args!("{path}.points"), r.points);
         if let Some(h) = r.half_life_days {
             v.positive(format_args!("{path}.half_life_days"), h);
@@ -276,7 +276,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
 
     v.unique("$.content", p.content.iter().map(|c| c.id.as_str()));
     for (i, c) in p.content.iter().enumerate() {
-        let path = format!("$.content[{i}]");
+        let path = At::Index(&At::Root("$.content"), i);
         v.id(format_args!("{path}.format"), &c.format);
         v.range(format_args!("{path}.priority"), c.priority, 0.0, 1.0);
         let start = c
@@ -303,7 +303,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         if c.title.len() > 300 || c.url.len() > 500 {
             v.push(Issue::new(
                 "too_long",
-                path.clone(),
+                &path,
                 "title (300) or url (500) too long",
             ));
         }

@@ -29,7 +29,7 @@ impl Builder<'_> {
             (&ids.stage, &ids.role, &ids.format, &ids.content);
         let mut content = Vec::new();
         for (i, c) in p.content.iter().enumerate() {
-            let path = format!("$.content[{i}]");
+            let path = At::Index(&At::Root("$.content"), i);
             let mut stage_mask = 0u32;
             for (j, s) in c.stages.iter().enumerate() {
                 if let Some(ix) =
@@ -91,7 +91,7 @@ impl Builder<'_> {
 
         let mut slots = Vec::new();
         for (i, s) in p.slots.iter().enumerate() {
-            let path = format!("$.slots[{i}]");
+            let path = At::Index(&At::Root("$.slots"), i);
             let mut format_mask = 0u64;
             for (j, f) in s.formats.iter().enumerate() {
                 if let Some(ix) =
@@ -127,7 +127,7 @@ impl Builder<'_> {
 
         let mut actions = Vec::new();
         for (i, a) in p.actions.iter().enumerate() {
-            let path = format!("$.actions[{i}]");
+            let path = At::Index(&At::Root("$.actions"), i);
             let when = self.opt_cond(&a.when, || format!("{path}.when"));
             let cta = match &a.cta {
                 Some(c) => self.resolve("content", content_ids, c, || format!("{path}.cta")),

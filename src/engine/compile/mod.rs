@@ -5,7 +5,7 @@ mod catalogue;
 
 use super::*;
 use crate::condition::CompileCtx;
-use crate::error::Issue;
+use crate::error::{At, Issue};
 use crate::event::EventKind;
 use crate::hash::fnv1a32;
 use crate::playbook::{parse_value, Playbook};
@@ -38,21 +38,28 @@ pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
 }
 
 /// The deepest nesting of arrays and objects in JSON text (strings skipped).
-/// A JSON tree is at most one level deeper (its scalar leaves).
+/// A JSON tree is at most one level deeper (its scalar leaves). A string's
+/// content is skipped eight bytes at a time ([`crate::json::clean_prefix`]).
 fn nesting(text: &str) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for b in text.bytes() {
-        if in_str {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
+    let bytes = text.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_str = true,
+            b'"' => loop {
+                i += crate::json::clean_prefix(bytes.get(i..).unwrap_or_default());
+                match bytes.get(i) {
+                    // An escape: its next byte is part of the string.
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    // A raw control byte (invalid JSON): still in the string.
+                    Some(_) => i += 1,
+                    None => break,
+                }
+            },
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);
@@ -146,7 +153,7 @@ impl Builder<'_> {
         event: &str,
         formats: &Option<Vec<String>>,
         when: &Option<Value>,
-        path: &str,
+        path: &At<'_>,
         format_ids: &[&str],
     ) -> EventMatcher {
         let kind = if event == "*" {
@@ -226,7 +233,7 @@ impl Builder<'_> {
 
         let mut stages = Vec::new();
         for (i, s) in p.stages.iter().enumerate() {
-            let path = format!("$.stages[{i}]");
+            let path = At::Index(&At::Root("$.stages"), i);
             let requires = self.opt_cond(&s.requires, || format!("{path}.requires"));
             let next = match &s.next {
                 Some(n) => self.resolve("stage", &stage_ids, n, || format!("{path}.next")),
@@ -244,7 +251,7 @@ impl Builder<'_> {
         let sm = &p.stage_model;
         let mut stage_rules = Vec::new();
         for (i, r) in sm.rules.iter().enumerate() {
-            let path = format!("$.stage_model.rules[{i}]");
+            let path = At::Index(&At::Root("$.stage_model.rules"), i);
             let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
             if let Some(stage) =
                 self.resolve("stage", &stage_ids, &r.stage, || format!("{path}.stage"))
@@ -293,7 +300,7 @@ impl Builder<'_> {
 
         let mut gates = Vec::new();
         for (i, g) in p.gates.iter().enumerate() {
-            let path = format!("$.gates[{i}]");
+            let path = At::Index(&At::Root("$.gates"), i);
             let (doc, exclude, field) = match (&g.require, &g.exclude) {
                 (Some(r), _) => (r, false, "require"),
                 (None, Some(e)) => (e, true, "exclude"),
@@ -317,7 +324,7 @@ impl Builder<'_> {
         let mut criteria = Vec::new();
         let mut fit_max = 0.0;
         for (i, c) in p.fit.criteria.iter().enumerate() {
-            let path = format!("$.fit.criteria[{i}]");
+            let path = At::Index(&At::Root("$.fit.criteria"), i);
             let mut bands = Vec::new();
             for (j, b) in c.bands.iter().enumerate() {
                 let when = self.opt_cond(&b.when, || format!("{path}.bands[{j}].when"));
@@ -377,7 +384,7 @@ impl Builder<'_> {
         let mut traits: Vec<String> = Vec::new();
         let mut rules = Vec::new();
         for (i, r) in e.rules.iter().enumerate() {
-            let path = format!("$.engagement.rules[{i}]");
+            let path = At::Index(&At::Root("$.engagement.rules"), i);
             let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
             let only_if = self.opt_cond(&r.only_if, || format!("{path}.only_if"));
             let mut tr = Vec::new();
@@ -445,7 +452,7 @@ impl Builder<'_> {
                 &h.event,
                 &h.formats,
                 &h.when,
-                &format!("$.lifecycle.hand_raise[{i}]"),
+                &At::Index(&At::Root("$.lifecycle.hand_raise"), i),
                 &format_ids,
             );
             hand_raise.push((h.id.clone(), m));
@@ -577,4 +584,66 @@ impl Builder<'_> {
 /// Points → thousandths of a point.
 pub(crate) fn milli(points: f64) -> i64 {
     libm::round(points * 1000.0) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    /// The byte-by-byte reading `nesting` must agree with.
+    fn nesting_bytewise(text: &str) -> usize {
+        let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+        for b in text.bytes() {
+            if in_str {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_str = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        max
+    }
+
+    /// Brackets inside strings, escaped quotes and backslashes, control bytes
+    /// and unterminated strings are counted as a byte-by-byte scan counts them.
+    #[test]
+    fn nesting_skips_strings_exactly() {
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
+        let alphabet = [
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            "\\",
+            "\\\"",
+            "a",
+            "abcdefghij",
+            " ",
+            "\n",
+            "\u{1}",
+            "é",
+            ":",
+            ",",
+        ];
+        for _ in 0..20_000 {
+            let x = next();
+            let len = (x % 48) as usize;
+            let text: String = (0..len)
+                .map(|i| alphabet[(x.rotate_left(i as u32 * 7) % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(super::nesting(&text), nesting_bytewise(&text), "{text:?}");
+        }
+        assert_eq!(super::nesting(r#"{"a":"[[[{","b":[{"c":"\"]"}]}"#), 3);
+    }
 }
