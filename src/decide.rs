@@ -9,6 +9,7 @@ use crate::decision::{ActionResult, Decision, PlaybookRef, TriggerFired};
 use crate::engine::Engine;
 use crate::error::{Error, Issue};
 use crate::state::VisitorState;
+use crate::text::Text;
 use crate::{engagement, fit, gates, lifecycle, recommend, role, signals, stage};
 use serde_json::Value;
 
@@ -71,8 +72,8 @@ pub fn decide(
         (
             s.lifecycle,
             crate::decision::LifecycleResult {
-                stage: stage.to_string(),
-                reason: "flagged as a bot: not scored".to_string(),
+                stage: Text::lit(stage),
+                reason: Text::lit("flagged as a bot: not scored"),
                 changed: false,
             },
         )

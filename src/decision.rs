@@ -1,6 +1,7 @@
 //! What `decide` returns: every number with its reasons, rounded to fixed
 //! precision so the JSON is byte-identical on every runtime.
 
+pub use crate::text::Text;
 use serde::Serialize;
 
 /// The full decision for one visitor at one moment.
@@ -46,7 +47,7 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlaybookRef {
     /// Playbook id.
-    pub id: String,
+    pub id: Text,
     /// Revision.
     pub revision: u32,
 }
@@ -55,9 +56,9 @@ pub struct PlaybookRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GateResult {
     /// Gate id.
-    pub id: String,
+    pub id: Text,
     /// Gate kind.
-    pub kind: String,
+    pub kind: Text,
     /// `pass`, `fail` or `unknown` (attributes missing).
     pub status: &'static str,
 }
@@ -66,9 +67,9 @@ pub struct GateResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriterionResult {
     /// Criterion id.
-    pub id: String,
+    pub id: Text,
     /// Matching band label, `otherwise`, or `unknown`.
-    pub band: String,
+    pub band: Text,
     /// Points after weight.
     pub points: f64,
 }
@@ -79,7 +80,7 @@ pub struct FitResult {
     /// 0–100.
     pub score: f64,
     /// Tier id.
-    pub tier: String,
+    pub tier: Text,
     /// Share (0–1) of the reachable points whose attribute is known.
     pub coverage: f64,
     /// Known criteria with points, largest contribution first.
@@ -93,7 +94,7 @@ pub struct FitResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RulePoints {
     /// Rule id.
-    pub rule: String,
+    pub rule: Text,
     /// Decayed points now.
     pub points: f64,
 }
@@ -124,7 +125,7 @@ impl EngagementResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prob {
     /// Stage or role id.
-    pub id: String,
+    pub id: Text,
     /// Probability (4 decimals).
     pub p: f64,
 }
@@ -133,14 +134,14 @@ pub struct Prob {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageResult {
     /// Current stage id.
-    pub id: String,
+    pub id: Text,
     /// Probability of the current stage.
     pub confidence: f64,
     /// The stage changed with this decision.
     pub changed: bool,
     /// The previous stage, when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous: Option<String>,
+    pub previous: Option<Text>,
     /// The change went back in the journey.
     pub moved_back: bool,
     /// Distribution over eligible stages, in playbook order.
@@ -151,14 +152,14 @@ pub struct StageResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleResult {
     /// Role id, or `unknown` below the confidence floor.
-    pub id: String,
+    pub id: Text,
     /// Probability of the top role.
     pub confidence: f64,
     /// Seniority from the title.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seniority: Option<String>,
+    pub seniority: Option<Text>,
     /// Evidence used: `title`, `bant`, `behaviour`.
-    pub evidence: Vec<String>,
+    pub evidence: Vec<Text>,
     /// Distribution, in playbook order.
     pub distribution: Vec<Prob>,
 }
@@ -167,9 +168,9 @@ pub struct RoleResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LifecycleResult {
     /// `anonymous`, `engaged`, `mql` or `sql` (the highest reached).
-    pub stage: String,
+    pub stage: Text,
     /// Why, e.g. `tier A needs engagement 40, has 52.5`.
-    pub reason: String,
+    pub reason: Text,
     /// The stage was reached with this decision.
     pub changed: bool,
 }
@@ -178,24 +179,24 @@ pub struct LifecycleResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TriggerFired {
     /// Trigger id.
-    pub id: String,
+    pub id: Text,
     /// What the account team is told.
-    pub label: String,
+    pub label: Text,
 }
 
 /// One pick.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pick {
     /// Content id.
-    pub id: String,
+    pub id: Text,
     /// Title.
-    pub title: String,
+    pub title: Text,
     /// URL.
-    pub url: String,
+    pub url: Text,
     /// Format.
-    pub format: String,
+    pub format: Text,
     /// Call-to-action kind.
-    pub cta: String,
+    pub cta: Text,
     /// Ranking score (4 decimals).
     pub score: f64,
     /// Why, largest first: `stage 0.61`, `role 0.4`, `industry`, `explored`...
@@ -206,7 +207,7 @@ pub struct Pick {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SlotResult {
     /// Slot id.
-    pub slot: String,
+    pub slot: Text,
     /// Picks, best first.
     pub picks: Vec<Pick>,
     /// The slot shows its default (holdout, or nothing eligible).
@@ -217,10 +218,10 @@ pub struct SlotResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionResult {
     /// Action id.
-    pub id: String,
+    pub id: Text,
     /// Why, for people.
-    pub label: String,
+    pub label: Text,
     /// Content offered as the call to action.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cta: Option<String>,
+    pub cta: Option<Text>,
 }

@@ -327,14 +327,14 @@ mod tests {
                 id: s.into(),
                 confidence: x,
                 changed: some,
-                previous: some.then(|| s.to_string()),
+                previous: some.then(|| s.into()),
                 moved_back: !some,
                 distribution: vec![prob(s), prob("b")],
             },
             role: RoleResult {
                 id: s.into(),
                 confidence: x,
-                seniority: some.then(|| s.to_string()),
+                seniority: some.then(|| s.into()),
                 evidence: vec![s.into(), "title".into()],
                 distribution: vec![],
             },
@@ -365,7 +365,7 @@ mod tests {
             action: ActionResult {
                 id: s.into(),
                 label: s.into(),
-                cta: some.then(|| s.to_string()),
+                cta: some.then(|| s.into()),
             },
             signals: vec![],
         }

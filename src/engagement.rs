@@ -45,7 +45,7 @@ pub fn evaluate(
                 *x = x.saturating_add(v);
             }
         }
-        contributions.push((rule.id.as_str(), v));
+        contributions.push((&rule.id, v));
     }
     crate::sort::sort_by(&mut contributions, |a, b| {
         b.1.unsigned_abs()
@@ -61,7 +61,7 @@ pub fn evaluate(
         .iter()
         .take(5)
         .map(|(id, v)| RulePoints {
-            rule: (*id).to_string(),
+            rule: (*id).clone(),
             points: round_to(*v as f64 / 1000.0, 2),
         })
         .collect();

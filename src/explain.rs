@@ -2,6 +2,7 @@
 //! stage distribution as bars, role, lifecycle, picks with their reasons.
 
 use crate::decision::Decision;
+use crate::text::Text;
 use crate::time::iso8601;
 use std::fmt::Write;
 
@@ -87,7 +88,15 @@ pub fn explain(d: &Decision) -> String {
         if d.role.evidence.is_empty() {
             ", no evidence yet".to_string()
         } else {
-            format!("; evidence: {}", d.role.evidence.join(", "))
+            format!(
+                "; evidence: {}",
+                d.role
+                    .evidence
+                    .iter()
+                    .map(Text::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     );
     let _ = writeln!(

@@ -7,6 +7,7 @@ use crate::decay::round_to;
 use crate::decision::{CriterionResult, FitResult};
 use crate::engine::{Band, Engine};
 use crate::state::VisitorState;
+use crate::text::Text;
 use serde_json::Value;
 
 /// Computes fit. Without criteria (a browser-safe playbook) the fit comes from the state.
@@ -46,7 +47,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Attrs<'_>) -> FitResu
             .find(|b| band_matches(engine, b, value, attrs));
         let (label, pts) = match band {
             Some(b) => (b.label.clone(), b.points * c.weight),
-            None => ("otherwise".to_string(), c.otherwise * c.weight),
+            None => (Text::lit("otherwise"), c.otherwise * c.weight),
         };
         total += pts;
         if pts != 0.0 {

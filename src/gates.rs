@@ -6,6 +6,7 @@ use crate::attrs::Attrs;
 use crate::decision::GateResult;
 use crate::engine::Engine;
 use crate::playbook::GateKind;
+use crate::text::Text;
 
 /// Evaluates every gate; returns the results and whether the visitor is qualified.
 pub fn evaluate(engine: &Engine, attrs: &Attrs<'_>) -> (Vec<GateResult>, bool) {
@@ -25,7 +26,7 @@ pub fn evaluate(engine: &Engine, attrs: &Attrs<'_>) -> (Vec<GateResult>, bool) {
             };
             GateResult {
                 id: g.id.clone(),
-                kind: kind_name(g.kind).to_string(),
+                kind: Text::lit(kind_name(g.kind)),
                 status,
             }
         })

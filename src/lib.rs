@@ -62,6 +62,7 @@ pub mod state;
 pub mod suggest;
 #[cfg(test)]
 mod testing;
+pub mod text;
 pub mod time;
 pub(crate) mod title;
 pub mod visitor;
@@ -72,4 +73,5 @@ pub use engine::Engine;
 pub use error::{Error, Issue};
 pub use event::Event;
 pub use observe::Observed;
+pub use text::Text;
 pub use visitor::{Decoded, Visitor};

@@ -6,6 +6,7 @@ use crate::decay::round_to;
 use crate::decision::LifecycleResult;
 use crate::engine::Engine;
 use crate::state::{VisitorState, LIFECYCLE};
+use crate::text::Text;
 
 /// Computes the lifecycle stage (index into `LIFECYCLE`) and its reason.
 pub fn evaluate(
@@ -32,20 +33,20 @@ pub fn evaluate(
     // A hand-raise or a BANT answer set from a disqualified visitor (a competitor,
     // a student) is not a sales-qualified lead.
     let (now, reason) = if s.hand_raise != 0 && qualified {
-        (3u8, "raised a hand (demo or sales request)".to_string())
+        (3u8, Text::lit("raised a hand (demo or sales request)"))
     } else if lc.bant_sql && bant_complete && qualified {
-        (3, "complete, qualifying BANT answers".to_string())
+        (3, Text::lit("complete, qualifying BANT answers"))
     } else if let (Some(min), true) = (
         mql_min,
         qualified && mql_min.is_some_and(|m| engagement >= m),
     ) {
         (
             2,
-            format!(
+            Text::from(format!(
                 "tier {tier} needs engagement {}, has {}",
                 round_to(min, 1),
                 engagement
-            ),
+            )),
         )
     } else if engagement >= lc.engaged_min {
         let why = match mql_min {
@@ -63,22 +64,22 @@ pub fn evaluate(
                 round_to(lc.engaged_min, 1)
             ),
         };
-        (1, why)
+        (1, Text::from(why))
     } else {
         (
             0,
-            format!(
+            Text::from(format!(
                 "engagement {engagement} below {}",
                 round_to(lc.engaged_min, 1)
-            ),
+            )),
         )
     };
     let reached = now.max(s.lifecycle.min(3));
     let reason = if reached > now {
-        format!(
+        Text::from(format!(
             "reached {} earlier",
             LIFECYCLE.get(usize::from(reached)).copied().unwrap_or("")
-        )
+        ))
     } else {
         reason
     };
@@ -88,8 +89,7 @@ pub fn evaluate(
             stage: LIFECYCLE
                 .get(usize::from(reached))
                 .copied()
-                .unwrap_or("anonymous")
-                .to_string(),
+                .map_or(Text::lit("anonymous"), Text::lit),
             reason,
             changed: reached > s.lifecycle,
         },

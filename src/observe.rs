@@ -7,6 +7,7 @@ use crate::engine::{bit32, Engine};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
 use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState, MAX_TOPICS, MAX_VALUE};
+use crate::text::Text;
 use crate::time::DAY_MS;
 use serde::Serialize;
 
@@ -16,7 +17,7 @@ pub struct Observed {
     /// Ignored as part of a bot-like burst.
     pub burst: bool,
     /// Engagement rules that matched, with the points they added (after the cap).
-    pub points: Vec<(String, f64)>,
+    pub points: Vec<(Text, f64)>,
     /// Hand-raise rule that fired, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hand_raise: Option<String>,

@@ -9,6 +9,7 @@ use crate::decision::{Prob, RoleResult};
 use crate::engine::Engine;
 use crate::stage::argmax;
 use crate::state::VisitorState;
+use crate::text::Text;
 use crate::title::{contains_phrase, normalize};
 
 /// What the title says: the best role index with its strength, and the seniority index.
@@ -80,14 +81,14 @@ pub fn evaluate(
     if let Some((i, strength)) = title_role {
         if let Some(x) = w.get_mut(i) {
             *x += rm.title_weight * strength;
-            evidence.push("title".to_string());
+            evidence.push(Text::lit("title"));
         }
     }
     for (dh, oh) in &s.bant {
         let role = engine.bant_option(*dh, *oh).and_then(|(_, o)| o.role);
         if let Some(x) = role.and_then(|i| w.get_mut(i)) {
             *x += rm.title_weight;
-            evidence.push("bant".to_string());
+            evidence.push(Text::lit("bant"));
         }
     }
     let mut behaviour = false;
@@ -99,7 +100,7 @@ pub fn evaluate(
         }
     }
     if behaviour {
-        evidence.push("behaviour".to_string());
+        evidence.push(Text::lit("behaviour"));
     }
     let sum: f64 = w.iter().sum();
     let n = w.len().max(1) as f64;
@@ -116,7 +117,7 @@ pub fn evaluate(
             .map(|r| r.id.clone())
             .unwrap_or_default()
     } else {
-        "unknown".to_string()
+        Text::lit("unknown")
     };
     RoleResult {
         id,

@@ -6,6 +6,7 @@
 use crate::context::{Consent, Context};
 use crate::decision::Decision;
 use crate::engine::{bit32, Engine};
+use crate::text::Text;
 use crate::time::iso8601;
 use serde::Serialize;
 use serde_json::Value;
@@ -130,7 +131,7 @@ pub struct NameVersion {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PagePath {
     /// Path without query string.
-    pub path: String,
+    pub path: Text,
 }
 
 /// The properties of each kind of signal.
@@ -155,23 +156,23 @@ pub enum Properties {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classified {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
+    account: Option<Text>,
     engagement_score: f64,
-    failed_gates: Vec<String>,
+    failed_gates: Vec<Text>,
     fit_reasons: Vec<String>,
     fit_score: f64,
-    fit_tier: String,
-    lifecycle: String,
+    fit_tier: Text,
+    lifecycle: Text,
     qualified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
+    role: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     role_confidence: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    seniority: Option<String>,
+    seniority: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seniority_weight: Option<f64>,
-    stage: String,
+    stage: Text,
     stage_confidence: f64,
 }
 
@@ -179,53 +180,53 @@ pub struct Classified {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageChanged {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
+    account: Option<Text>,
     confidence: f64,
-    from: Option<String>,
+    from: Option<Text>,
     moved_back: bool,
-    to: String,
+    to: Text,
 }
 
 /// `Content Recommended` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommended {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
-    action: String,
+    account: Option<Text>,
+    action: Text,
     explored: bool,
     holdout: bool,
     slots: Vec<SlotIds>,
-    stage: String,
+    stage: Text,
 }
 
 /// The content ids shown in one slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SlotIds {
-    content_ids: Vec<String>,
+    content_ids: Vec<Text>,
     default: bool,
-    slot: String,
+    slot: Text,
 }
 
 /// `MQL Reached` / `SQL Reached` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Qualified {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
+    account: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     engagement_score: Option<f64>,
-    fit_tier: String,
-    reason: String,
+    fit_tier: Text,
+    reason: Text,
 }
 
 /// `Sales Trigger Fired` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriggerProps {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
-    fit_tier: String,
-    label: String,
-    stage: String,
-    trigger: String,
+    account: Option<Text>,
+    fit_tier: Text,
+    label: Text,
+    stage: Text,
+    trigger: Text,
 }
 
 impl Signal {
@@ -253,7 +254,8 @@ pub fn build(
         .get("domain")
         .and_then(Value::as_str)
         .map(crate::lists::normalize_domain)
-        .filter(|d| is_host_name(d));
+        .filter(|d| is_host_name(d))
+        .map(Text::from);
     let context = signal_context(engine, ctx);
     let timestamp = iso8601(d.now);
     let mut out: Vec<Signal> = Vec::new();
@@ -368,7 +370,7 @@ pub fn build(
                 reason: if full {
                     d.lifecycle.reason.clone()
                 } else {
-                    "hand-raise or BANT".to_string()
+                    Text::lit("hand-raise or BANT")
                 },
             }),
         );
@@ -399,7 +401,7 @@ fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
         .and_then(|i| engine.content.get(i));
     let path = match (catalogue, &ctx.page.url) {
         (Some(c), _) => Some(c.url.clone()),
-        (None, Some(url)) => Some(scrub_path(url)),
+        (None, Some(url)) => Some(Text::from(scrub_path(url))),
         (None, None) => None,
     };
     let c = &ctx.campaign;

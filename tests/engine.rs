@@ -290,9 +290,9 @@ fn picks_are_always_eligible() {
             for s in &d.slots {
                 for p in &s.picks {
                     checked += 1;
-                    let item = &items[&p.id];
+                    let item = &items[p.id.as_str()];
                     assert!(
-                        s.default || slots[&s.slot].contains(&p.format),
+                        s.default || slots[s.slot.as_str()].contains(&p.format.to_string()),
                         "{}: {} in {}",
                         j.id,
                         p.id,

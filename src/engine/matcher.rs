@@ -61,9 +61,11 @@ impl<'a> EventView<'a> {
                         .collect()
                 };
                 let stages = names(c.stage_mask, &|i| {
-                    engine.stages.get(i).map(|s| s.id.clone())
+                    engine.stages.get(i).map(|s| s.id.to_string())
                 });
-                let roles = names(c.role_mask, &|i| engine.roles.get(i).map(|r| r.id.clone()));
+                let roles = names(c.role_mask, &|i| {
+                    engine.roles.get(i).map(|r| r.id.to_string())
+                });
                 let topics: Vec<Value> = c
                     .topics
                     .iter()

@@ -11,12 +11,13 @@ use crate::condition::Condition;
 use crate::error::Error;
 use crate::lists::Lists;
 use crate::playbook::GateKind;
+use crate::text::Text;
 
 /// A compiled playbook, ready to classify visitors. Build it once, use it for
 /// every visitor.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) id: String,
+    pub(crate) id: Text,
     pub(crate) revision: u32,
     /// FNV-1a of the playbook id: a state from another playbook is refused.
     pub(crate) id_hash: u32,
@@ -41,7 +42,7 @@ pub struct Engine {
     /// (content id hash, index), sorted: consumed content (kept in the state
     /// by hash) is found without a search per item.
     pub(crate) content_by_hash: Vec<(u32, usize)>,
-    pub(crate) formats: Vec<String>,
+    pub(crate) formats: Vec<Text>,
     pub(crate) topics: Vec<String>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) actions: Vec<Action>,
@@ -57,7 +58,7 @@ pub struct Engine {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Stage {
-    pub id: String,
+    pub id: Text,
     pub hash: u32,
     pub prior: f64,
     pub requires: Option<Condition>,
@@ -82,7 +83,7 @@ pub(crate) struct StageRule {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
-    pub id: String,
+    pub id: Text,
     pub hash: u32,
     pub prior: f64,
     /// Title phrases as normalised token lists.
@@ -101,7 +102,7 @@ pub(crate) struct RoleModel {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Seniority {
-    pub id: String,
+    pub id: Text,
     pub hash: u32,
     pub titles: Vec<Vec<String>>,
     pub multiplier: f64,
@@ -109,7 +110,7 @@ pub(crate) struct Seniority {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Gate {
-    pub id: String,
+    pub id: Text,
     pub kind: GateKind,
     pub condition: Condition,
     pub exclude: bool,
@@ -119,7 +120,7 @@ pub(crate) struct Gate {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Criterion {
-    pub id: String,
+    pub id: Text,
     pub path: crate::condition::Path,
     pub weight: f64,
     pub bands: Vec<Band>,
@@ -130,7 +131,7 @@ pub(crate) struct Criterion {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Band {
-    pub label: String,
+    pub label: Text,
     pub min: Option<f64>,
     pub max: Option<f64>,
     /// Lower-cased values.
@@ -141,7 +142,7 @@ pub(crate) struct Band {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Tier {
-    pub id: String,
+    pub id: Text,
     pub min: f64,
     /// Engagement needed for MQL at this tier, if this tier can be MQL.
     pub mql: Option<f64>,
@@ -167,7 +168,7 @@ impl Engagement {
 
 #[derive(Debug, Clone)]
 pub(crate) struct EngagementRule {
-    pub id: String,
+    pub id: Text,
     pub hash: u32,
     pub on: EventMatcher,
     /// Points in thousandths.
@@ -206,18 +207,18 @@ pub(crate) struct Lifecycle {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Trigger {
-    pub id: String,
-    pub label: String,
+    pub id: Text,
+    pub label: Text,
     pub hash: u32,
     pub condition: Condition,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Content {
-    pub id: String,
+    pub id: Text,
     pub hash: u32,
-    pub title: String,
-    pub url: String,
+    pub title: Text,
+    pub url: Text,
     pub format: usize,
     pub stage_mask: u32,
     pub stage_count: u32,
@@ -232,14 +233,14 @@ pub(crate) struct Content {
     /// Exclusive end (the day after `end`).
     pub end_ms: Option<u64>,
     pub when: Option<Condition>,
-    pub cta: String,
+    pub cta: Text,
     pub alpha: f64,
     pub beta: f64,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
-    pub id: String,
+    pub id: Text,
     pub format_mask: u64,
     pub count: usize,
     pub default: usize,
@@ -247,8 +248,8 @@ pub(crate) struct Slot {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Action {
-    pub id: String,
-    pub label: String,
+    pub id: Text,
+    pub label: Text,
     pub when: Option<Condition>,
     pub cta: Option<usize>,
 }

@@ -51,10 +51,10 @@ impl Builder<'_> {
                 beta: 1.0,
             });
             content.push(Content {
-                id: c.id.clone(),
+                id: Text::from(&c.id),
                 hash: fnv1a32(c.id.as_bytes()),
-                title: c.title.clone(),
-                url: c.url.clone(),
+                title: Text::from(&c.title),
+                url: Text::from(&c.url),
                 format: format_ids.iter().position(|f| *f == c.format).unwrap_or(0),
                 stage_mask,
                 stage_count: stage_mask.count_ones(),
@@ -71,7 +71,7 @@ impl Builder<'_> {
                 start_ms: c.start.as_deref().and_then(parse_date_ms),
                 end_ms: c.end.as_deref().and_then(parse_date_ms).map(|d| d + DAY_MS),
                 when,
-                cta: c.cta.clone(),
+                cta: Text::from(&c.cta),
                 alpha: prior.alpha,
                 beta: prior.beta,
             });
@@ -79,7 +79,7 @@ impl Builder<'_> {
         let mut content_index: Vec<(String, usize)> = content
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
+            .map(|(i, c)| (c.id.to_string(), i))
             .collect();
         crate::sort::sort(&mut content_index);
         let mut content_by_hash: Vec<(u32, usize)> = content
@@ -118,7 +118,7 @@ impl Builder<'_> {
                 }
             }
             slots.push(Slot {
-                id: s.id.clone(),
+                id: Text::from(&s.id),
                 format_mask,
                 count: s.count as usize,
                 default: default.unwrap_or(0),
@@ -134,8 +134,8 @@ impl Builder<'_> {
                 None => None,
             };
             actions.push(Action {
-                id: a.id.clone(),
-                label: a.label.clone(),
+                id: Text::from(&a.id),
+                label: Text::from(&a.label),
                 when,
                 cta,
             });

@@ -216,11 +216,11 @@ impl Builder<'_> {
         let stage_ids: Vec<&str> = p.stages.iter().map(|s| s.id.as_str()).collect();
         let role_ids: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
         let tier_ids: Vec<&str> = p.fit.tiers.iter().map(|t| t.id.as_str()).collect();
-        let mut formats: Vec<String> = Vec::new();
+        let mut formats: Vec<Text> = Vec::new();
         let mut topics: Vec<String> = Vec::new();
         for c in &p.content {
-            if !formats.contains(&c.format) {
-                formats.push(c.format.clone());
+            if !formats.iter().any(|f| *f == c.format) {
+                formats.push(Text::from(&c.format));
             }
             for t in &c.topics {
                 if !topics.contains(t) {
@@ -228,7 +228,7 @@ impl Builder<'_> {
                 }
             }
         }
-        let format_ids: Vec<&str> = formats.iter().map(String::as_str).collect();
+        let format_ids: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
         let content_ids: Vec<&str> = p.content.iter().map(|c| c.id.as_str()).collect();
 
         let mut stages = Vec::new();
@@ -241,7 +241,7 @@ impl Builder<'_> {
                 None => None,
             };
             stages.push(Stage {
-                id: s.id.clone(),
+                id: Text::from(&s.id),
                 hash: fnv1a32(s.id.as_bytes()),
                 prior: s.prior,
                 requires,
@@ -281,7 +281,7 @@ impl Builder<'_> {
             .roles
             .iter()
             .map(|r| Role {
-                id: r.id.clone(),
+                id: Text::from(&r.id),
                 hash: fnv1a32(r.id.as_bytes()),
                 prior: r.prior,
                 titles: phrases(&r.titles),
@@ -291,7 +291,7 @@ impl Builder<'_> {
             .seniority
             .iter()
             .map(|s| Seniority {
-                id: s.id.clone(),
+                id: Text::from(&s.id),
                 hash: fnv1a32(s.id.as_bytes()),
                 titles: phrases(&s.titles),
                 multiplier: s.multiplier,
@@ -313,7 +313,7 @@ impl Builder<'_> {
                 .map(|p| crate::condition::Path::new(p))
                 .collect();
             gates.push(Gate {
-                id: g.id.clone(),
+                id: Text::from(&g.id),
                 kind: g.kind,
                 condition,
                 exclude,
@@ -330,9 +330,9 @@ impl Builder<'_> {
                 let when = self.opt_cond(&b.when, || format!("{path}.bands[{j}].when"));
                 bands.push(Band {
                     label: if b.label.is_empty() {
-                        format!("band {}", j + 1)
+                        Text::from(format!("band {}", j + 1))
                     } else {
-                        b.label.clone()
+                        Text::from(&b.label)
                     },
                     min: b.min,
                     max: b.max,
@@ -352,7 +352,7 @@ impl Builder<'_> {
             let max = best * c.weight;
             fit_max += max;
             criteria.push(Criterion {
-                id: c.id.clone(),
+                id: Text::from(&c.id),
                 path: crate::condition::Path::new(&c.attribute),
                 weight: c.weight,
                 bands,
@@ -365,7 +365,7 @@ impl Builder<'_> {
             .tiers
             .iter()
             .map(|t| Tier {
-                id: t.id.clone(),
+                id: Text::from(&t.id),
                 min: t.min,
                 mql: None,
             })
@@ -396,7 +396,7 @@ impl Builder<'_> {
                 tr.push(ix);
             }
             rules.push(EngagementRule {
-                id: r.id.clone(),
+                id: Text::from(&r.id),
                 hash: fnv1a32(r.id.as_bytes()),
                 on,
                 milli: milli(r.points),
@@ -467,8 +467,8 @@ impl Builder<'_> {
         for (i, t) in p.triggers.iter().enumerate() {
             let condition = self.cond(&t.when, &format!("$.triggers[{i}].when"));
             triggers.push(Trigger {
-                id: t.id.clone(),
-                label: t.label.clone(),
+                id: Text::from(&t.id),
+                label: Text::from(&t.label),
                 hash: fnv1a32(t.id.as_bytes()),
                 condition,
             });
@@ -533,7 +533,7 @@ impl Builder<'_> {
         self.check_hashes("topic", "$.content", topics.iter().map(String::as_str));
 
         Engine {
-            id: p.id.clone(),
+            id: Text::from(&p.id),
             revision: p.revision,
             id_hash: fnv1a32(p.id.as_bytes()),
             lists,

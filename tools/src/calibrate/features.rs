@@ -133,7 +133,7 @@ pub fn encode(doc: &Value, layout: &Layout, records: &[Record]) -> Result<Vec<Ro
             .with_context(|| format!("line {}", r.line))?;
         let mut row = Vec::new();
         for cr in &d.fit.criteria {
-            let Some(c) = layout.criteria.iter().find(|c| c.id == cr.id) else {
+            let Some(c) = layout.criteria.iter().find(|c| c.id == *cr.id) else {
                 continue;
             };
             let level = if cr.points < 0.0 {
@@ -191,7 +191,7 @@ impl Scorer {
                 let d = self
                     .decide(r, i)
                     .with_context(|| format!("line {}", r.line))?;
-                Ok((d.fit.score, d.fit.tier))
+                Ok((d.fit.score, d.fit.tier.into()))
             })
             .collect()
     }

@@ -1,0 +1,194 @@
+//! Shared immutable text. The engine's ids, labels, titles and URLs are put
+//! into every decision (and its signals) by reference, not copied: a decision
+//! names ~100 of them, and copying each cost an allocation to make and another
+//! to free. Fixed words (`otherwise`, `unknown`, a gate's kind) are borrowed
+//! from the program and cost nothing.
+
+use serde::{Serialize, Serializer};
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A string shared by reference count, or a `'static` one; read it as `&str`.
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// A fixed word: no allocation.
+    pub const fn lit(s: &'static str) -> Text {
+        Text(Repr::Static(s))
+    }
+
+    /// The text, as a string slice.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Shared(s) => s,
+        }
+    }
+}
+
+impl Clone for Text {
+    /// One out-of-line clone for the crate (inlined at every site it would
+    /// add ~6 KB of Wasm).
+    #[inline(never)]
+    fn clone(&self) -> Text {
+        Text(self.0.clone())
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::lit("")
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(Repr::Shared(Arc::from(s)))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Repr::Shared(Arc::from(s)))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.as_str().to_string()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Text;
+
+    #[test]
+    fn reads_compares_and_serializes_as_its_string() {
+        let shared = Text::from("pricing-guide");
+        let copy = shared.clone();
+        assert_eq!(copy, "pricing-guide");
+        assert_eq!(copy, Text::lit("pricing-guide"));
+        assert_ne!(copy, Text::lit("pricing"));
+        assert!(Text::lit("a") < Text::lit("b"));
+        assert_eq!(copy.len(), 13);
+        assert_eq!(
+            format!("{copy} {copy:?}"),
+            "pricing-guide \"pricing-guide\""
+        );
+        assert_eq!(
+            serde_json::to_string(&[Text::lit("x\"y"), shared])
+                .ok()
+                .as_deref(),
+            Some(r#"["x\"y","pricing-guide"]"#)
+        );
+        assert_eq!(Text::default(), "");
+    }
+}
