@@ -9,7 +9,8 @@
 // playbooks, build the npm package and the edge worker, then criterion
 // (benches/workload.rs), the package in Node (benches/node/bench.mjs), the
 // peers (benches/peers/bench.mjs), size (benches/size/size.mjs) and the edge
-// worker in workerd (benches/edge/edge.mjs). Raw results: target/bench/*.json.
+// worker in workerd (benches/edge/edge.mjs, benches/edge/breakdown.mjs). Raw
+// results: target/bench/*.json.
 //
 // Options: --quick; --no-build (use the built CLI, pkg/ and www/edge/dist/);
 // --only native,node,peers,size,edge (the others are read from
@@ -88,14 +89,17 @@ const node = (script, name) => {
 if (only.includes('node')) node('benches/node/bench.mjs', 'node');
 if (only.includes('peers')) node('benches/peers/bench.mjs', 'peers');
 if (only.includes('size')) node('benches/size/size.mjs', 'size');
-if (only.includes('edge')) node('benches/edge/edge.mjs', 'edge');
+if (only.includes('edge')) {
+  node('benches/edge/edge.mjs', 'edge');
+  node('benches/edge/breakdown.mjs', 'edge-breakdown');
+}
 
 // ---------------------------------------------------------------- the report
 const load = (name) => {
   const f = join(resultsDir, `${name}.json`);
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
 };
-const R = { native: load('native'), node: load('node'), peers: load('peers'), size: load('size'), edge: load('edge') };
+const R = { native: load('native'), node: load('node'), peers: load('peers'), size: load('size'), edge: load('edge'), edgeBreakdown: load('edge-breakdown') };
 const sh = (cmd, argv) => {
   try {
     return execFileSync(cmd, argv, { cwd: root }).toString().trim();
@@ -272,14 +276,21 @@ function report(m, R) {
     const E = R.edge;
     const ms = (x) => `${(x / 1000).toFixed(3)} ms`;
     p('## Edge worker (workerd)', '');
-    p(`\`node benches/edge/edge.mjs\`: www/edge/worker.mjs in workerd ${E.workerd} through miniflare ${E.miniflare}, \`${E.page}\` for a returning visitor with anonymous consent (decode the signed cookie, observe the previous page, decide with the example playbook, encode twice, HTMLRewriter fills the slots, Set-Cookie), ${E.warm.requests} requests one at a time.`, '');
+    p(`\`node benches/edge/edge.mjs\`: www/edge/worker.mjs in workerd ${E.workerd} through miniflare ${E.miniflare}, \`${E.page}\` for a returning visitor with anonymous consent (decode the signed cookie, observe the previous page, decide with the example playbook, encode twice, HTMLRewriter fills the slots, Set-Cookie), ${E.warm.requests} requests one at a time${E.warm.warmedRequests ? `, measured in warm isolates (after ${bytes(E.warm.warmedRequests)} requests: V8 tiers the Wasm up from its baseline compiler function by function as each gets hot, which takes a few thousand requests; an isolate serving a site runs warm)` : ''}.`, '');
     p('**Method.** workerd\'s clocks stand still while a request runs, so the worker cannot time itself. The workerd *process* is measured from outside: the sum over its threads of `/proc/<pid>/task/*/schedstat` (CPU nanoseconds) before and after each request. A second workerd serves the same page with the same worker and `PERSONALIZE=off` (pass-through); the difference is the worker\'s added CPU (median minus median, p99 minus p99). The returning visitor\'s organisation record is in the isolate\'s cache (`ORG_TTL_SECONDS`, 300 s), so no KV read is counted; a visitor from an organisation not seen in the last 5 minutes adds one KV read (below).', '');
     p(table(['per request', 'CPU median', 'CPU p99', 'wall median'], [
       ['personalised (decide + rewrite + cookie)', ms(E.warm.personalised.cpuUs.median), ms(E.warm.personalised.cpuUs.p99), `${E.warm.personalised.wallMs.median.toFixed(2)} ms`],
       ['pass-through (same page, PERSONALIZE=off)', ms(E.warm.passThrough.cpuUs.median), ms(E.warm.passThrough.cpuUs.p99), `${E.warm.passThrough.wallMs.median.toFixed(2)} ms`],
       ['**added by the worker**', `**${ms(E.warm.addedCpuUs.median)}**`, ms(E.warm.addedCpuUs.p99), `${(E.warm.personalised.wallMs.median - E.warm.passThrough.wallMs.median).toFixed(2)} ms`],
       ...(E.warm.engineInNodeUs ? [['of which the engine (decode, observe, decide, 2 encodes; timed in Node on the same Wasm)', ms(E.warm.engineInNodeUs.median), ms(E.warm.engineInNodeUs.p99), '']] : []),
+      ...(E.warm.early ? [[`added, fresh isolate (its requests 21 to ${20 + E.warm.requests})`, ms(E.warm.early.addedCpuUs.median), ms(E.warm.early.addedCpuUs.p99), '']] : []),
     ]), '');
+    const B = R.edgeBreakdown;
+    if (B) {
+      p(`**Where the added CPU goes** (\`node benches/edge/breakdown.mjs\`): variants of the built worker stop at successive points of the request and return the page untouched there, each in its own workerd against a pass-through one, ${bytes(B.warmRequests)} warm-up requests each, then ${B.requests} measured, interleaved. Medians of added CPU; this run's whole-worker figure differs from the table above by the run-to-run noise of these medians (±0.1–0.2 ms).`, '');
+      p(table(['up to', 'added CPU', 'this step'], B.rows.map((r) => [r.label, ms(r.addedUs), ms(r.stepUs)]), 'lrr'), '');
+      p(`A repeated \`decideJson\` in the same request costs ${ms(B.repeatedDecideUs)} (ten extra calls per request, against the whole worker): the first call of a request costs ${(B.rows[1].stepUs / B.repeatedDecideUs).toFixed(1)}× that, most likely because the code and data it touches have left the CPU caches while workerd served the rest of the previous request (a repeated call finds them there). In Node, the engine's whole share of a request (decode, observe, decide, two encodes) takes ${E.warm.engineInNodeUs ? ms(E.warm.engineInNodeUs.median) : '—'} on the same Wasm.`, '');
+    }
     if (E.warm.engineInNodeUs) p(`The rest of the added CPU is the worker around the engine: HTMLRewriter over the slots${E.warm.parts ? ` (${ms(E.warm.parts.rewriteUs)} for a pass with the same selectors)` : ''}, JSON for the inline decision and the cookies. A first visit from an organisation adds its KV lookup${E.warm.parts ? ` (one KV read in miniflare's simulation: ${ms(E.warm.parts.kvReadUs)} CPU, measured with a probe worker the same way; on Cloudflare it is I/O rather than CPU)` : ''}.`, '');
     const C = E.cold;
     p(`**Cold start** (median of ${C.runs} fresh workerd processes): ready after ${C.readyMs.toFixed(0)} ms wall, ${C.startCpuMs.toFixed(1)} ms of workerd CPU (process start, worker script and Wasm module compiled); the first request then takes ${C.firstRequestCpuMs.toFixed(1)} ms CPU (engine compiled from the KV playbook, first decide on unoptimised code) against ${C.secondRequestCpuMs.toFixed(1)} ms for the second.`, '');
@@ -315,6 +326,7 @@ function report(m, R) {
   p('node benches/peers/bench.mjs --workload target/workload');
   p('node benches/size/size.mjs');
   p('BUYERPATH_BIN=target/release/buyerpath node scripts/build-www.mjs --edge && node benches/edge/edge.mjs');
+  p('node benches/edge/breakdown.mjs                # where the edge worker\'s added CPU goes');
   p('node scripts/check-size.mjs                   # the size budget: exit 1 above 61,440 B gzip');
   p('```');
   p('Raw results of the last run: `target/bench/*.json`. The hand-written sections below (what was changed, earlier figures) are kept as they are by the command.');

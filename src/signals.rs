@@ -72,7 +72,7 @@ pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
 pub struct Signal {
     /// The anonymous visitor id.
     #[serde(rename = "anonymousId")]
-    pub anonymous_id: String,
+    pub anonymous_id: Text,
     /// Library, consent, playbook, page, campaign.
     pub context: SignalContext,
     /// One of `ALL_SIGNALS`.
@@ -82,7 +82,7 @@ pub struct Signal {
     pub message_id: String,
     /// ISO 8601 time of the decision.
     #[serde(rename = "originalTimestamp")]
-    pub original_timestamp: String,
+    pub original_timestamp: Text,
     /// What happened.
     pub properties: Properties,
     /// Always `track`.
@@ -257,7 +257,8 @@ pub fn build(
         .filter(|d| is_host_name(d))
         .map(Text::from);
     let context = signal_context(engine, ctx);
-    let timestamp = iso8601(d.now);
+    let timestamp = Text::from(iso8601(d.now));
+    let visitor = Text::from(d.visitor_id.as_str());
     let mut out: Vec<Signal> = Vec::new();
     let mut push = |event: &'static str, properties: Properties| {
         let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == event) else {
@@ -267,7 +268,7 @@ pub fn build(
             return;
         }
         out.push(Signal {
-            anonymous_id: d.visitor_id.clone(),
+            anonymous_id: visitor.clone(),
             context: context.clone(),
             event,
             message_id: message_id(&d.visitor_id, d.seq, event, out.len()),

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Where the edge worker's added CPU goes, step by step, in warm isolates.
+//
+//   BUYERPATH_BIN=target/release/buyerpath node scripts/build-www.mjs --edge
+//   node benches/edge/breakdown.mjs [--quick] [--json FILE]
+//
+// Method. Variants of the built worker (www/edge/dist/worker.js) stop at
+// successive points of a personalised request and return the page untouched
+// there: after the lookups (KV, cookies, firmographics, the state decoded and
+// the previous page observed), after decideJson, after everything but the
+// body (encodes, headers, the inline data), with the body read whole and sent
+// unchanged (no HTMLRewriter), and the whole worker. One more variant runs
+// decideJson ten extra times per request, so the cost of a repeated call
+// (code and data in the caches) can be told from the first one. Each variant
+// runs in its own workerd against a pass-through one, requests interleaved,
+// after WARM requests each (V8 tiers the Wasm up from Liftoff as functions
+// get hot); the CPU is the workerd process's, read from /proc (workerd.mjs).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { options, root, writeJson } from '../node/lib.mjs';
+import { SECRET, nextCookie, request, startMiniflare, stats } from './workerd.mjs';
+
+const opts = options();
+const { edgeOptions, seedKv, edgeDist } = await import(join(root, 'www', 'edge', 'dev.mjs'));
+const built = join(edgeDist, 'worker.js');
+if (!existsSync(built)) {
+  console.error('www/edge/dist is missing: run BUYERPATH_BIN=target/release/buyerpath node scripts/build-www.mjs --edge');
+  process.exit(1);
+}
+const WARM = opts.quick ? 100 : 3000;
+const REQUESTS = opts.quick ? 40 : 400;
+const source = readFileSync(built, 'utf8');
+
+/** `text` with `at` replaced; a clear failure when the worker's code moved. */
+function cut(text, at, by) {
+  if (!text.includes(at)) throw new Error(`breakdown: \`${at.slice(0, 60)}…\` is not in www/edge/dist/worker.js; update the cut points`);
+  return text.replace(at, by);
+}
+const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
+const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));';
+const rewrite = '  return new HTMLRewriter()';
+const steps = [
+  ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `${untouched}\n  const page = { url: path };`)],
+  ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })); visitor.free(); ${untouched}`)],
+  ['+ the decision parsed, two encodes, headers, inline data', cut(source, rewrite, `${untouched}\n${rewrite}`)],
+  ['+ the body read whole and sent unchanged', cut(source, rewrite, `  return new Response(await asset.text(), { status: asset.status, headers });\n${rewrite}`)],
+  ['+ HTMLRewriter filling the slots: the whole worker', source],
+];
+const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context }));\n  ${decideCall}`);
+
+async function instance(name, code, vars = {}) {
+  const dir = join(root, 'target', 'bench', 'edge-breakdown', name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'worker.js'), code);
+  copyFileSync(join(edgeDist, 'buyerpath_bg.wasm'), join(dir, 'buyerpath_bg.wasm'));
+  const o = edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: '', DEMO_SWITCHER: 'off', INSPECTOR: 'off', ...vars });
+  o.modulesRoot = dir;
+  o.modules = [
+    { type: 'ESModule', path: join(dir, 'worker.js') },
+    { type: 'CompiledWasm', path: join(dir, 'buyerpath_bg.wasm') },
+  ];
+  const inst = await startMiniflare(o);
+  await seedKv(inst.mf);
+  return { ...inst, name, cookie: 'bp_consent=anonymous', cpu: [] };
+}
+
+const passThrough = await instance('pass-through', source, { PERSONALIZE: 'off' });
+const variants = [];
+for (const [i, [label, code]] of steps.entries()) variants.push({ ...(await instance(`step-${i}`, code)), label });
+const repeated = await instance('decide-11x', tenMore);
+const all = [passThrough, ...variants, repeated];
+
+async function round(measure) {
+  for (const inst of all) {
+    const r = await request(inst, '/pricing', inst.cookie);
+    if (r.cookies.bp) inst.cookie = nextCookie(r);
+    if (measure) inst.cpu.push(r.cpuUs);
+  }
+}
+const t0 = performance.now();
+for (let i = 0; i < WARM; i++) await round(false);
+for (let i = 0; i < REQUESTS; i++) await round(true);
+for (const inst of all) await inst.mf.dispose();
+
+const base = stats(passThrough.cpu).median;
+let previous = 0;
+const rows = variants.map((v) => {
+  const added = stats(v.cpu).median - base;
+  const row = { label: v.label, addedUs: added, stepUs: added - previous };
+  previous = added;
+  return row;
+});
+const whole = rows[rows.length - 1].addedUs;
+const repeatedDecideUs = (stats(repeated.cpu).median - stats(variants[variants.length - 1].cpu).median) / 10;
+const result = { quick: opts.quick, warmRequests: WARM, requests: REQUESTS, passThroughUs: base, rows, repeatedDecideUs, seconds: (performance.now() - t0) / 1000 };
+if (opts.json) writeJson(opts.json, result);
+
+const f = (us) => `${(us / 1000).toFixed(3)} ms`;
+console.log(`edge worker, where the added CPU goes (warm: ${WARM} requests, then ${REQUESTS} measured; medians against pass-through ${f(base)})`);
+for (const r of rows) console.log(`  ${r.label.padEnd(58)} ${f(r.addedUs).padStart(10)}  (step ${f(r.stepUs)})`);
+console.log(`  a repeated decideJson in the same request: ${f(repeatedDecideUs)} each (the first one: ${f(rows[1].stepUs)}); whole worker ${f(whole)}`);
