@@ -73,7 +73,7 @@ pub fn decide(
             s.lifecycle,
             crate::decision::LifecycleResult {
                 stage: Text::lit(stage),
-                reason: Text::lit("flagged as a bot: not scored"),
+                reason: "flagged as a bot: not scored".to_string(),
                 changed: false,
             },
         )

@@ -170,7 +170,7 @@ pub struct LifecycleResult {
     /// `anonymous`, `engaged`, `mql` or `sql` (the highest reached).
     pub stage: Text,
     /// Why, e.g. `tier A needs engagement 40, has 52.5`.
-    pub reason: Text,
+    pub reason: String,
     /// The stage was reached with this decision.
     pub changed: bool,
 }

@@ -151,8 +151,9 @@ pub fn kind_of(v: &serde_json::Value) -> &'static str {
 }
 
 /// Where something sits in a document, for an [`Issue`]: a chain of borrowed
-/// steps below a root path, written out only when an issue reports it (a
-/// valid playbook or condition builds no path strings).
+/// steps below a root path, written out only when an issue reports it (the
+/// paths of the playbook's array elements and of the parts of a condition are
+/// not built for a valid playbook).
 #[derive(Clone, Copy)]
 pub(crate) enum At<'a> {
     /// A path written out (`$.content[3].when`).

@@ -33,20 +33,20 @@ pub fn evaluate(
     // A hand-raise or a BANT answer set from a disqualified visitor (a competitor,
     // a student) is not a sales-qualified lead.
     let (now, reason) = if s.hand_raise != 0 && qualified {
-        (3u8, Text::lit("raised a hand (demo or sales request)"))
+        (3u8, "raised a hand (demo or sales request)".to_string())
     } else if lc.bant_sql && bant_complete && qualified {
-        (3, Text::lit("complete, qualifying BANT answers"))
+        (3, "complete, qualifying BANT answers".to_string())
     } else if let (Some(min), true) = (
         mql_min,
         qualified && mql_min.is_some_and(|m| engagement >= m),
     ) {
         (
             2,
-            Text::from(format!(
+            format!(
                 "tier {tier} needs engagement {}, has {}",
                 round_to(min, 1),
                 engagement
-            )),
+            ),
         )
     } else if engagement >= lc.engaged_min {
         let why = match mql_min {
@@ -64,22 +64,22 @@ pub fn evaluate(
                 round_to(lc.engaged_min, 1)
             ),
         };
-        (1, Text::from(why))
+        (1, why)
     } else {
         (
             0,
-            Text::from(format!(
+            format!(
                 "engagement {engagement} below {}",
                 round_to(lc.engaged_min, 1)
-            )),
+            ),
         )
     };
     let reached = now.max(s.lifecycle.min(3));
     let reason = if reached > now {
-        Text::from(format!(
+        format!(
             "reached {} earlier",
             LIFECYCLE.get(usize::from(reached)).copied().unwrap_or("")
-        ))
+        )
     } else {
         reason
     };

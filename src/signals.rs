@@ -257,8 +257,9 @@ pub fn build(
         .filter(|d| is_host_name(d))
         .map(Text::from);
     let context = signal_context(engine, ctx);
-    let timestamp = Text::from(iso8601(d.now));
-    let visitor = Text::from(d.visitor_id.as_str());
+    // The visitor id and the time, made once for all the signals (and only
+    // when there is one).
+    let mut shared: Option<(Text, Text)> = None;
     let mut out: Vec<Signal> = Vec::new();
     let mut push = |event: &'static str, properties: Properties| {
         let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == event) else {
@@ -267,12 +268,20 @@ pub fn build(
         if engine.signals_mask & bit32(ix) == 0 {
             return;
         }
+        let (visitor, timestamp) = shared
+            .get_or_insert_with(|| {
+                (
+                    Text::from(d.visitor_id.as_str()),
+                    Text::from(iso8601(d.now)),
+                )
+            })
+            .clone();
         out.push(Signal {
-            anonymous_id: visitor.clone(),
+            anonymous_id: visitor,
             context: context.clone(),
             event,
             message_id: message_id(&d.visitor_id, d.seq, event, out.len()),
-            original_timestamp: timestamp.clone(),
+            original_timestamp: timestamp,
             properties,
             kind: "track",
         });
@@ -357,7 +366,7 @@ pub fn build(
                 account: account.clone(),
                 engagement_score: Some(d.engagement.score),
                 fit_tier: d.fit.tier.clone(),
-                reason: d.lifecycle.reason.clone(),
+                reason: Text::from(d.lifecycle.reason.as_str()),
             }),
         );
     }
@@ -369,7 +378,7 @@ pub fn build(
                 engagement_score: None,
                 fit_tier: d.fit.tier.clone(),
                 reason: if full {
-                    d.lifecycle.reason.clone()
+                    Text::from(d.lifecycle.reason.as_str())
                 } else {
                     Text::lit("hand-raise or BANT")
                 },

@@ -118,18 +118,6 @@ impl PartialEq<String> for Text {
     }
 }
 
-impl PartialEq<Text> for str {
-    fn eq(&self, other: &Text) -> bool {
-        self == other.as_str()
-    }
-}
-
-impl PartialEq<Text> for &str {
-    fn eq(&self, other: &Text) -> bool {
-        *self == other.as_str()
-    }
-}
-
 impl PartialOrd for Text {
     fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -155,8 +143,9 @@ impl fmt::Debug for Text {
 }
 
 impl fmt::Display for Text {
+    /// As a `str` (width, fill and alignment included).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -182,6 +171,11 @@ mod tests {
         assert_eq!(
             format!("{copy} {copy:?}"),
             "pricing-guide \"pricing-guide\""
+        );
+        // Width and alignment as for a `str` (the explain report's columns).
+        assert_eq!(
+            format!("[{:<6}|{:>4}]", Text::lit("ab"), Text::from("c")),
+            "[ab    |   c]"
         );
         assert_eq!(
             serde_json::to_string(&[Text::lit("x\"y"), shared])

@@ -15,7 +15,10 @@
 // runs in its own workerd against a pass-through one, requests interleaved,
 // after WARM requests each (V8 tiers the Wasm up from Liftoff as functions
 // get hot); the CPU is the workerd process's, read from /proc (workerd.mjs).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Every request is the same returning visitor (one state cookie, recorded
+// from the whole worker, sent unchanged), so every variant decodes the same
+// state and observes the same previous page.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { options, root, writeJson } from '../node/lib.mjs';
 import { SECRET, nextCookie, request, startMiniflare, stats } from './workerd.mjs';
@@ -31,16 +34,17 @@ const WARM = opts.quick ? 100 : 3000;
 const REQUESTS = opts.quick ? 40 : 400;
 const source = readFileSync(built, 'utf8');
 
-/** `text` with `at` replaced; a clear failure when the worker's code moved. */
+/** `text` with its one `at` replaced; a clear failure when the worker's code moved. */
 function cut(text, at, by) {
-  if (!text.includes(at)) throw new Error(`breakdown: \`${at.slice(0, 60)}…\` is not in www/edge/dist/worker.js; update the cut points`);
-  return text.replace(at, by);
+  const parts = text.split(at);
+  if (parts.length !== 2) throw new Error(`breakdown: \`${at.slice(0, 60)}…\` is in www/edge/dist/worker.js ${parts.length - 1} times, not once; update the cut points`);
+  return parts.join(by);
 }
 const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
 const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));';
 const rewrite = '  return new HTMLRewriter()';
 const steps = [
-  ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `${untouched}\n  const page = { url: path };`)],
+  ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `visitor.free(); ${untouched}\n  const page = { url: path };`)],
   ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })); visitor.free(); ${untouched}`)],
   ['+ the decision parsed, two encodes, headers, inline data', cut(source, rewrite, `${untouched}\n${rewrite}`)],
   ['+ the body read whole and sent unchanged', cut(source, rewrite, `  return new Response(await asset.text(), { status: asset.status, headers });\n${rewrite}`)],
@@ -48,8 +52,9 @@ const steps = [
 ];
 const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context }));\n  ${decideCall}`);
 
+const workDir = join(root, 'target', 'bench', 'edge-breakdown');
 async function instance(name, code, vars = {}) {
-  const dir = join(root, 'target', 'bench', 'edge-breakdown', name);
+  const dir = join(workDir, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'worker.js'), code);
   copyFileSync(join(edgeDist, 'buyerpath_bg.wasm'), join(dir, 'buyerpath_bg.wasm'));
@@ -61,26 +66,40 @@ async function instance(name, code, vars = {}) {
   ];
   const inst = await startMiniflare(o);
   await seedKv(inst.mf);
-  return { ...inst, name, cookie: 'bp_consent=anonymous', cpu: [] };
+  return { ...inst, name, cpu: [] };
 }
 
+const all = [];
 const passThrough = await instance('pass-through', source, { PERSONALIZE: 'off' });
+all.push(passThrough);
 const variants = [];
-for (const [i, [label, code]] of steps.entries()) variants.push({ ...(await instance(`step-${i}`, code)), label });
-const repeated = await instance('decide-11x', tenMore);
-const all = [passThrough, ...variants, repeated];
-
-async function round(measure) {
-  for (const inst of all) {
-    const r = await request(inst, '/pricing', inst.cookie);
-    if (r.cookies.bp) inst.cookie = nextCookie(r);
-    if (measure) inst.cpu.push(r.cpuUs);
-  }
-}
 const t0 = performance.now();
-for (let i = 0; i < WARM; i++) await round(false);
-for (let i = 0; i < REQUESTS; i++) await round(true);
-for (const inst of all) await inst.mf.dispose();
+try {
+  for (const [i, [label, code]] of steps.entries()) {
+    variants.push({ ...(await instance(`step-${i}`, code)), label });
+    all.push(variants[i]);
+  }
+  const repeated = await instance('decide-11x', tenMore);
+  all.push(repeated);
+  // A returning visitor: a first visit to another page, then its state.
+  const whole = variants[variants.length - 1];
+  const first = await request(whole, '/compare/lumora-vs-pipewatch', 'bp_consent=anonymous');
+  if (!first.cookies.bp) throw new Error('breakdown: the whole worker set no state cookie (is www/edge/dist current?)');
+  const cookie = nextCookie(first);
+  const round = async (measure) => {
+    for (const inst of all) {
+      const r = await request(inst, '/pricing', cookie);
+      if (r.res.status !== 200) throw new Error(`breakdown: ${inst.name} answered ${r.res.status}`);
+      if (measure) inst.cpu.push(r.cpuUs);
+    }
+  };
+  for (let i = 0; i < WARM; i++) await round(false);
+  for (let i = 0; i < REQUESTS; i++) await round(true);
+} finally {
+  for (const inst of all) await inst.mf.dispose();
+  rmSync(workDir, { recursive: true, force: true });
+}
+const repeated = all[all.length - 1];
 
 const base = stats(passThrough.cpu).median;
 let previous = 0;

@@ -629,18 +629,21 @@ mod tests {
             "\\\"",
             "a",
             "abcdefghij",
+            // Longer than two words: runs the eight-byte skip more than once.
+            "abcdefghijklmnopqrstuvwx",
             " ",
             "\n",
             "\u{1}",
+            "\u{1f}",
+            "\u{7f}",
             "é",
             ":",
             ",",
         ];
         for _ in 0..20_000 {
-            let x = next();
-            let len = (x % 48) as usize;
+            let len = (next() % 48) as usize;
             let text: String = (0..len)
-                .map(|i| alphabet[(x.rotate_left(i as u32 * 7) % alphabet.len() as u64) as usize])
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
             assert_eq!(super::nesting(&text), nesting_bytewise(&text), "{text:?}");
         }
