@@ -144,12 +144,13 @@ function describe(name) {
     [/buyerpath::playbook::validate/, 'playbook validation: every rule of the JSON playbook, with paths and hints'],
     [/buyerpath::engine::compile/, 'the playbook compiler (references → indices, conditions, content vectors)'],
     [/buyerpath::playbook::(parse|content)|buyerpath::playbook::.*Deserialize|_::<impl serde.*Deserialize for buyerpath::playbook/, 'playbook parsing (serde derive for the playbook structs)'],
+    [/buyerpath::json_path::read/, 'JSON text read into the engine\'s types (serde_json, inlined per type), with the JSON path of a failure'],
+    [/Engine>::decode|buyerpath::state::/, 'visitor state codec (base64, varints, HMAC check, migration)'],
     [/buyerpath::condition::parse/, 'condition compiler (the GrowthBook/MongoDB operators)'],
     [/buyerpath::condition/, 'condition evaluation'],
     [/buyerpath::decide/, 'decide: the pipeline from gates to signals'],
     [/buyerpath::recommend/, 'content ranking and slot filling'],
     [/buyerpath::signals/, 'signal construction (Segment-shaped events)'],
-    [/buyerpath::state/, 'visitor state codec (varints, base64, HMAC)'],
     [/buyerpath::observe/, 'observe: folding an event into the state'],
     [/buyerpath::explain/, 'the explain report (text)'],
     [/buyerpath::suggest/, '"did you mean" suggestions for errors'],
@@ -168,6 +169,7 @@ function describe(name) {
     [/buyerpath_wasm|WasmEngine|WasmVisitor/, 'the bindings (wasm/)'],
     [/libm::/, 'libm (exp2, pow, round)'],
     [/core::str|unicode/, 'string and Unicode routines'],
+    [/core::slice::sort/, 'the standard sort (one instance: the crate sorts through src/sort.rs)'],
     [/alloc::|core::/, 'standard library (collections, slices, strings)'],
   ];
   for (const [re, what] of rules) if (re.test(name)) return what;
