@@ -13,6 +13,7 @@
 use crate::condition::Path;
 use crate::context::{Consent, Context};
 use crate::engine::Engine;
+use crate::hash::fnv1a32;
 use crate::state::VisitorState;
 use crate::time::DAY_MS;
 use serde_json::{Map, Value};
@@ -122,8 +123,24 @@ pub struct Attrs<'a> {
     /// BANT answers as (dimension id, option id), in the state's order.
     bant: Vec<(&'a str, Value)>,
     traits: Option<&'a Map<String, Value>>,
+    /// The keys of the `company`, `account` and `traits` maps with their
+    /// hashes, for lookups by a path's precomputed key hash (a B-tree search
+    /// compares the key with up to all of a node's keys, byte by byte).
+    keys: Vec<(Root, u32, &'a str, &'a Value)>,
     slots: [Value; SLOTS],
     doc: OnceCell<Value>,
+}
+
+/// Adds a map's keys, with their hashes, to a lookup index.
+fn index<'a>(
+    keys: &mut Vec<(Root, u32, &'a str, &'a Value)>,
+    root: Root,
+    m: &'a Map<String, Value>,
+) {
+    keys.extend(
+        m.iter()
+            .map(|(k, v)| (root, fnv1a32(k.as_bytes()), k.as_str(), v)),
+    );
 }
 
 impl<'a> Attrs<'a> {
@@ -135,9 +152,13 @@ impl<'a> Attrs<'a> {
         now: u64,
         seniority: Option<&str>,
     ) -> Attrs<'a> {
+        let mut keys = Vec::with_capacity(ctx.company.len() + ctx.account.len() + 16);
+        index(&mut keys, Root::Company, &ctx.company);
+        index(&mut keys, Root::Account, &ctx.account);
         let mut a = Attrs {
             company: &ctx.company,
             account: &ctx.account,
+            keys,
             bant: s
                 .bant
                 .iter()
@@ -194,6 +215,7 @@ impl<'a> Attrs<'a> {
         self.put(Slot::RoleConfidence, Value::from(c.role.1));
         self.put(Slot::Lifecycle, Value::from(c.lifecycle));
         self.traits = Some(c.traits);
+        index(&mut self.keys, Root::Traits, c.traits);
     }
 
     /// The request's account map.
@@ -224,16 +246,21 @@ impl<'a> Attrs<'a> {
     }
 
     fn get(&self, p: &Path, arrays: bool) -> &Value {
-        let in_map = |m: &'a Map<String, Value>| -> &Value {
-            match p.seg(p.skip).and_then(|k| m.get(k)) {
-                Some(v) => p.walk(v, p.skip + 1, arrays),
+        let in_map = |root: Root| -> &Value {
+            let Some(key) = p.seg(p.skip) else {
+                return &NULL;
+            };
+            let hit = self
+                .keys
+                .iter()
+                .find(|(r, h, k, _)| *h == p.key_hash && *r == root && *k == key);
+            match hit {
+                Some((_, _, _, v)) => p.walk(v, p.skip + 1, arrays),
                 None => &NULL,
             }
         };
         match p.root {
-            Root::Company => in_map(self.company),
-            Root::Account => in_map(self.account),
-            Root::Traits => self.traits.map_or(&NULL, in_map),
+            Root::Company | Root::Account | Root::Traits => in_map(p.root),
             Root::Bant => {
                 // The document's object keeps the last answer of a dimension.
                 let dim = p.seg(p.skip).unwrap_or_default();

@@ -25,6 +25,9 @@ pub(crate) struct Path {
     pub(crate) root: Root,
     /// How many segments `root` stands for.
     pub(crate) skip: usize,
+    /// FNV-1a of the segment after `root` (the key looked up in a request's
+    /// `company`, `account` or `traits` map; 0 when there is none).
+    pub(crate) key_hash: u32,
 }
 
 impl Path {
@@ -40,6 +43,9 @@ impl Path {
             .collect();
         Path {
             raw: raw.into(),
+            key_hash: split
+                .get(skip)
+                .map_or(0, |k| crate::hash::fnv1a32(k.as_bytes())),
             segs,
             root,
             skip,
