@@ -15,6 +15,7 @@ use crate::condition::path::key_path;
 use crate::error::Issue;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How a list's values are normalised.
@@ -50,9 +51,15 @@ impl ListKind {
 
     /// Normalises a value the way lists of this kind compare it.
     pub fn normalize(self, value: &str) -> String {
+        self.key(value).into_owned()
+    }
+
+    /// [`ListKind::normalize`], borrowing the value when it is already
+    /// normal (a request's `company.domain` usually is): no copy.
+    pub(crate) fn key(self, value: &str) -> Cow<'_, str> {
         match self {
-            ListKind::Domain => normalize_domain(value),
-            ListKind::Text => normalize_text(value),
+            ListKind::Domain => domain_key(value),
+            ListKind::Text => text_key(value),
         }
     }
 }
@@ -89,9 +96,34 @@ pub fn normalize_domain(s: &str) -> String {
     rest.trim().to_string()
 }
 
+/// [`normalize_domain`], borrowing a value that is already a bare lowercase
+/// host (letters, digits, `-` and `.`; no leading `www.`, no trailing dot),
+/// which normalising leaves as it is.
+pub(crate) fn domain_key(s: &str) -> Cow<'_, str> {
+    let bare = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !s.starts_with("www.")
+        && !s.ends_with('.');
+    if bare {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(normalize_domain(s))
+    }
+}
+
 /// Normalises plain text: trimmed and lowercased.
 pub fn normalize_text(s: &str) -> String {
     s.trim().to_lowercase()
+}
+
+/// [`normalize_text`], borrowing ASCII text with no capital and nothing to trim.
+fn text_key(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) && s.trim().len() == s.len() {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(normalize_text(s))
+    }
 }
 
 fn is_scheme(s: &str) -> bool {
@@ -185,12 +217,12 @@ impl NamedList {
 
     /// True when `value`, once normalised (and hashed for a hashed list), is a member.
     pub fn contains(&self, value: &str) -> bool {
-        let normalized = self.kind.normalize(value);
+        let normalized = self.kind.key(value);
         if normalized.is_empty() {
             return false;
         }
         match &self.hashed_salt {
-            None => self.members.contains(normalized.as_str()),
+            None => self.members.contains(&*normalized),
             Some(salt) => {
                 let mut buf = [0u8; 64];
                 self.members
@@ -383,6 +415,28 @@ impl Lists {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The borrowing fast paths give what the full normalisation gives, on
+    /// values near their edges (capitals, `www.`, dots, ports, paths,
+    /// whitespace, non-ASCII).
+    #[test]
+    fn keys_equal_the_normal_forms() {
+        let mut next = crate::testing::xorshift(0x51f1_5eed_0bad_cafe);
+        let parts = [
+            "acme", "com", ".", "-", "www.", "WWW.", "A", "9", ":", "8080", "/", "?", "#", "@",
+            "//", "https://", " ", "\t", "\u{b}", "é", "É", "[", "]", "x",
+        ];
+        for _ in 0..20_000 {
+            let len = (next() % 7) as usize;
+            let v: String = (0..len)
+                .map(|_| parts[(next() % parts.len() as u64) as usize])
+                .collect();
+            assert_eq!(domain_key(&v), normalize_domain(&v), "{v:?}");
+            assert_eq!(text_key(&v), normalize_text(&v), "{v:?}");
+        }
+        assert!(matches!(domain_key("northbank.example"), Cow::Borrowed(_)));
+        assert!(matches!(text_key("fintech"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn domains() {

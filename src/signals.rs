@@ -253,9 +253,9 @@ pub fn build(
         .company
         .get("domain")
         .and_then(Value::as_str)
-        .map(crate::lists::normalize_domain)
+        .map(crate::lists::domain_key)
         .filter(|d| is_host_name(d))
-        .map(Text::from);
+        .map(|d| Text::from(&*d));
     let context = signal_context(engine, ctx);
     // The visitor id and the time, made once for all the signals (and only
     // when there is one).
