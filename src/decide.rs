@@ -242,7 +242,7 @@ fn resolve_slots<'e>(
     if ids.is_empty() {
         return Ok(engine.slots.iter().collect());
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(ids.len());
     let mut issues = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         match engine.slots.iter().find(|s| &s.id == id) {

@@ -24,7 +24,7 @@ pub fn evaluate(
 ) -> EngagementNow {
     let dt = now.saturating_sub(s.anchor);
     let mut total = 0i64;
-    let mut contributions = Vec::new();
+    let mut contributions = Vec::with_capacity(s.rules.len());
     let mut traits = vec![0i64; engine.traits.len()];
     for agg in &s.rules {
         let Some(rule) = engine.engagement.rule(agg.hash) else {

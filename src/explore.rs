@@ -2,7 +2,7 @@
 //! SplitMix64 stream seeded by a hash of (visitor id, decision sequence,
 //! content id), so any runtime reproduces the same exploration.
 
-use crate::hash::fnv1a64;
+use crate::hash::fnv1a64_of;
 
 /// SplitMix64, a tiny well-known generator; only ever seeded from stable ids.
 pub struct Rng(u64);
@@ -10,12 +10,14 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator for one (visitor, decision, item) triple.
     pub fn for_pick(visitor_id: &str, seq: u32, item_hash: u32) -> Rng {
-        let mut key = Vec::with_capacity(visitor_id.len() + 9);
-        key.extend_from_slice(visitor_id.as_bytes());
-        key.push(0);
-        key.extend_from_slice(&seq.to_le_bytes());
-        key.extend_from_slice(&item_hash.to_le_bytes());
-        Rng(fnv1a64(&key))
+        // The hash of `visitor_id`, a zero byte, `seq` and `item_hash` (little
+        // endian), read in one pass without building the key.
+        let key = visitor_id
+            .bytes()
+            .chain([0])
+            .chain(seq.to_le_bytes())
+            .chain(item_hash.to_le_bytes());
+        Rng(fnv1a64_of(key))
     }
     fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -35,7 +35,7 @@ pub fn evaluate(engine: &Engine, s: &VisitorState, attrs: &Attrs<'_>) -> FitResu
     }
     let mut total = 0.0;
     let mut known_max = 0.0;
-    let mut criteria = Vec::new();
+    let mut criteria = Vec::with_capacity(engine.criteria.len());
     for c in &engine.criteria {
         let Some(value) = attrs.lookup(&c.path) else {
             continue;

@@ -19,7 +19,13 @@ pub fn fnv1a32(bytes: &[u8]) -> u32 {
 
 /// FNV-1a, 64 bits, over bytes.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FNV64_OFFSET, |h, &b| {
+    fnv1a64_of(bytes.iter().copied())
+}
+
+/// FNV-1a, 64 bits, over a byte sequence (a concatenation hashed without
+/// building it).
+pub fn fnv1a64_of(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(FNV64_OFFSET, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(FNV64_PRIME)
     })
 }

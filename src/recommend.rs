@@ -56,9 +56,9 @@ pub fn recommend(
     slots: &[&Slot],
     holdout: bool,
 ) -> (Vec<SlotResult>, bool) {
-    let mut used: Vec<usize> = Vec::new();
+    let mut used: Vec<usize> = Vec::with_capacity(slots.iter().map(|s| s.count).sum());
     let mut explored = false;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(slots.len());
     // Only content some requested slot can show is checked (conditions cost).
     let wanted = slots.iter().fold(0u64, |m, s| m | s.format_mask);
     let topic_total: i64 = s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli));
@@ -70,7 +70,8 @@ pub fn recommend(
         .collect();
     // A candidate's score does not depend on the slot: every eligible item is
     // scored once; each slot ranks the items of its formats by `order`.
-    let mut ranked: Vec<Scored> = Vec::new();
+    let mut ranked: Vec<Scored> =
+        Vec::with_capacity(if holdout { 0 } else { engine.content.len() });
     // Consumed content, by catalogue position.
     let mut consumed: Vec<bool> = vec![false; engine.content.len()];
     for ix in s.consumed.iter().flat_map(|h| engine.content_with_hash(*h)) {
@@ -548,9 +549,11 @@ fn diversify_ix(
     count: usize,
 ) -> (Vec<usize>, bool) {
     let consumed = |ix: usize| consumed.get(ix).copied().unwrap_or(false);
-    let mut picked: Vec<usize> = Vec::new();
-    let mut formats: Vec<(usize, u32)> = Vec::new();
-    let mut topics: Vec<(usize, u32)> = Vec::new();
+    let mut picked: Vec<usize> = Vec::with_capacity(count);
+    // Picks per format (a playbook has at most 64 formats: the slots take
+    // them by a 64-bit mask) and per topic.
+    let mut formats = [0u32; crate::playbook::limits::FORMATS];
+    let mut topics: Vec<(usize, u32)> = Vec::with_capacity(4 * count);
     let bump = |list: &mut Vec<(usize, u32)>, k: usize| match list.iter_mut().find(|(x, _)| *x == k)
     {
         Some((_, n)) => *n += 1,
@@ -574,7 +577,8 @@ fn diversify_ix(
             let Some(c) = engine.content.get(*ix) else {
                 continue;
             };
-            let capped = count_of(&formats, c.format) >= engine.recommend.spec.max_per_format
+            let capped = formats.get(c.format).copied().unwrap_or(0)
+                >= engine.recommend.spec.max_per_format
                 || c.topics
                     .iter()
                     .any(|t| count_of(&topics, *t) >= engine.recommend.spec.max_per_topic);
@@ -582,7 +586,9 @@ fn diversify_ix(
                 continue;
             }
             picked.push(*ix);
-            bump(&mut formats, c.format);
+            if let Some(n) = formats.get_mut(c.format) {
+                *n += 1;
+            }
             for t in &c.topics {
                 bump(&mut topics, *t);
             }

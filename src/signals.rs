@@ -260,7 +260,7 @@ pub fn build(
     // The visitor id and the time, made once for all the signals (and only
     // when there is one).
     let mut shared: Option<(Text, Text)> = None;
-    let mut out: Vec<Signal> = Vec::new();
+    let mut out: Vec<Signal> = Vec::with_capacity(ALL_SIGNALS.len());
     let mut push = |event: &'static str, properties: Properties| {
         let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == event) else {
             return;

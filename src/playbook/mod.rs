@@ -12,6 +12,7 @@ mod validate;
 pub use content::*;
 
 pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
+pub(crate) use validate::limits;
 pub(crate) use validate::validate;
 
 use serde::{Deserialize, Serialize};
