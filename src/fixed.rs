@@ -94,6 +94,18 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     buf.get(start..).unwrap_or_default()
 }
 
+/// Appends `n` in decimal, zero-padded to at least `width` digits (as
+/// `format!("{n:0width$}")` writes it).
+pub(crate) fn push_padded(out: &mut String, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let digits = decimal(n, &mut buf);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    // Decimal digits are ASCII.
+    out.extend(digits.iter().map(|b| char::from(*b)));
+}
+
 fn digit(d: u64) -> char {
     char::from(b'0' + (d % 10) as u8)
 }

@@ -12,7 +12,13 @@ const FNV64_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// FNV-1a, 32 bits, over bytes.
 pub fn fnv1a32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(FNV32_OFFSET, |h, &b| {
+    fnv1a32_of(bytes.iter().copied())
+}
+
+/// FNV-1a, 32 bits, over a byte sequence (a concatenation hashed without
+/// building it).
+pub fn fnv1a32_of(bytes: impl IntoIterator<Item = u8>) -> u32 {
+    bytes.into_iter().fold(FNV32_OFFSET, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(FNV32_PRIME)
     })
 }

@@ -35,20 +35,16 @@ pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
     h.update(event.as_bytes());
     h.update((n as u32).to_le_bytes());
     let d = h.finalize();
-    let mut hex = String::with_capacity(32);
-    for b in d.iter().take(16) {
-        hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        hex.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
+    let mut id = String::with_capacity(36);
+    for (i, b) in d.iter().take(16).enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        id.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }
-    let part = |a: usize, b: usize| hex.get(a..b).unwrap_or("");
-    format!(
-        "{}-{}-{}-{}-{}",
-        part(0, 8),
-        part(8, 12),
-        part(12, 16),
-        part(16, 20),
-        part(20, 32)
-    )
+    id
 }
 
 /// Whether the decision's classification differs from the one last signalled.
@@ -58,11 +54,21 @@ pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
     } else {
         ""
     };
-    let key = format!(
-        "{}|{}|{}|{}|{}",
-        d.qualified, d.fit.tier, d.stage.id, role, d.lifecycle.stage
-    );
-    crate::hash::fnv1a32(key.as_bytes()).max(1)
+    // FNV-1a of `qualified|tier|stage|role|lifecycle`, read in one pass
+    // without building the text.
+    let qualified = if d.qualified { "true" } else { "false" };
+    let parts = [
+        qualified,
+        d.fit.tier.as_str(),
+        d.stage.id.as_str(),
+        role,
+        d.lifecycle.stage.as_str(),
+    ];
+    let bytes = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| (if i > 0 { "|" } else { "" }).bytes().chain(p.bytes()));
+    crate::hash::fnv1a32_of(bytes).max(1)
 }
 
 /// A Segment `track` event. Fields are declared in alphabetical order, so the
@@ -478,7 +484,76 @@ pub fn scrub_path(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::scrub_path;
+    use super::{classification_digest, message_id, scrub_path};
+    use crate::context::Consent;
+    #[test]
+    fn the_classification_digest_hashes_the_joined_fields() {
+        let engine =
+            crate::Engine::from_json(include_str!("../examples/acme/playbook.json")).unwrap();
+        let mut v = engine.visitor("v-digest").unwrap();
+        for (i, consent) in [Consent::Full, Consent::Anonymous, Consent::None]
+            .into_iter()
+            .enumerate()
+        {
+            let mut req = crate::DecideRequest {
+                now: 1_793_610_000_000 + i as u64,
+                ..Default::default()
+            };
+            req.context.consent = consent;
+            let d = engine.decide(&mut v, &req).unwrap();
+            let role = if consent == Consent::Full {
+                d.role.id.as_str()
+            } else {
+                ""
+            };
+            let key = format!(
+                "{}|{}|{}|{}|{}",
+                d.qualified, d.fit.tier, d.stage.id, role, d.lifecycle.stage
+            );
+            let want = crate::hash::fnv1a32(key.as_bytes()).max(1);
+            assert_eq!(classification_digest(&d, consent), want, "{key}");
+        }
+    }
+    use sha2::{Digest, Sha256};
+    #[test]
+    fn message_ids_are_the_uuid_shaped_hex_they_were() {
+        let reference = |visitor: &str, seq: u32, event: &str, n: usize| {
+            let mut h = Sha256::new();
+            h.update(visitor.as_bytes());
+            h.update([0]);
+            h.update(seq.to_le_bytes());
+            h.update(event.as_bytes());
+            h.update((n as u32).to_le_bytes());
+            let hex: String = h
+                .finalize()
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            )
+        };
+        for (i, visitor) in ["", "v-1", "w-7", "a visitor id with spaces é"]
+            .iter()
+            .enumerate()
+        {
+            for seq in [0, 1, 7, u32::MAX] {
+                for event in ["Content Recommended", "Visitor Classified"] {
+                    let n = i * 3;
+                    assert_eq!(
+                        message_id(visitor, seq, event, n),
+                        reference(visitor, seq, event, n)
+                    );
+                }
+            }
+        }
+    }
     #[test]
     fn scrubs_personal_segments() {
         assert_eq!(
