@@ -37,10 +37,8 @@ pub struct Engine {
     pub(crate) lifecycle: Lifecycle,
     pub(crate) triggers: Vec<Trigger>,
     pub(crate) content: Vec<Content>,
-    /// (content id, index), sorted by id.
-    pub(crate) content_index: Vec<(String, usize)>,
     /// (content id hash, index), sorted: consumed content (kept in the state
-    /// by hash) is found without a search per item.
+    /// by hash) is found without a search per item, and an item by its id.
     pub(crate) content_by_hash: Vec<(u32, usize)>,
     pub(crate) formats: Vec<Text>,
     pub(crate) topics: Vec<String>,
@@ -305,13 +303,10 @@ impl Engine {
             .take_while(move |(h, _)| *h == hash)
             .map(|(_, ix)| *ix)
     }
-    /// Looks a content item up by id.
+    /// Looks a content item up by id (by its hash, then the id itself).
     pub(crate) fn content_by_id(&self, id: &str) -> Option<usize> {
-        self.content_index
-            .binary_search_by(|(k, _)| k.as_str().cmp(id))
-            .ok()
-            .and_then(|i| self.content_index.get(i))
-            .map(|(_, ix)| *ix)
+        self.content_with_hash(crate::hash::fnv1a32(id.as_bytes()))
+            .find(|ix| self.content.get(*ix).is_some_and(|c| c.id.as_str() == id))
     }
 }
 

@@ -6,7 +6,6 @@ use super::*;
 /// The compiled catalogue side.
 pub(super) struct Catalogue {
     pub content: Vec<Content>,
-    pub content_index: Vec<(String, usize)>,
     pub content_by_hash: Vec<(u32, usize)>,
     pub slots: Vec<Slot>,
     pub actions: Vec<Action>,
@@ -76,12 +75,6 @@ impl Builder<'_> {
                 beta: prior.beta,
             });
         }
-        let mut content_index: Vec<(String, usize)> = content
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.to_string(), i))
-            .collect();
-        crate::sort::sort(&mut content_index);
         let mut content_by_hash: Vec<(u32, usize)> = content
             .iter()
             .enumerate()
@@ -154,7 +147,6 @@ impl Builder<'_> {
 
         Catalogue {
             content,
-            content_index,
             content_by_hash,
             slots,
             actions,

@@ -482,7 +482,6 @@ impl Builder<'_> {
         };
         let catalogue::Catalogue {
             content,
-            content_index,
             content_by_hash,
             slots,
             actions,
@@ -564,7 +563,6 @@ impl Builder<'_> {
             lifecycle,
             triggers,
             content,
-            content_index,
             content_by_hash,
             formats,
             topics,
