@@ -2,6 +2,7 @@
 //! ranking, holdout, state bounds and signals.
 
 use super::{read, ConditionDoc};
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "schema")]
@@ -13,11 +14,11 @@ use schemars::JsonSchema;
 #[serde(deny_unknown_fields)]
 pub struct ContentSpec {
     /// Content id.
-    pub id: String,
+    pub id: Text,
     /// Title.
-    pub title: String,
+    pub title: Text,
     /// URL path.
-    pub url: String,
+    pub url: Text,
     /// Format: blog, guide, comparison, case_study, roi_calculator, pricing, security, docs, webinar, demo, trial, careers, support, ...
     pub format: String,
     /// Stages it serves.
@@ -49,7 +50,7 @@ pub struct ContentSpec {
     pub when: Option<ConditionDoc>,
     /// Call to action kind: read, download, watch, demo, trial, contact_sales, calculate...
     #[serde(default = "read")]
-    pub cta: String,
+    pub cta: Text,
     /// Beta prior for exploration (successes+1, failures+1).
     #[serde(default)]
     pub prior: Option<PriorSpec>,

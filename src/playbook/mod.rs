@@ -495,6 +495,6 @@ fn thirty() -> f64 {
 fn yes() -> bool {
     true
 }
-pub(crate) fn read() -> String {
-    "read".to_string()
+pub(crate) fn read() -> crate::text::Text {
+    crate::text::Text::lit("read")
 }

@@ -50,10 +50,10 @@ impl Builder<'_> {
                 beta: 1.0,
             });
             content.push(Content {
-                id: Text::from(&c.id),
+                id: c.id.clone(),
                 hash: fnv1a32(c.id.as_bytes()),
-                title: Text::from(&c.title),
-                url: Text::from(&c.url),
+                title: c.title.clone(),
+                url: c.url.clone(),
                 format: format_ids.iter().position(|f| *f == c.format).unwrap_or(0),
                 stage_mask,
                 stage_count: stage_mask.count_ones(),
@@ -70,7 +70,7 @@ impl Builder<'_> {
                 start_ms: c.start.as_deref().and_then(parse_date_ms),
                 end_ms: c.end.as_deref().and_then(parse_date_ms).map(|d| d + DAY_MS),
                 when,
-                cta: Text::from(&c.cta),
+                cta: c.cta.clone(),
                 alpha: prior.alpha,
                 beta: prior.beta,
             });
