@@ -226,10 +226,55 @@ fn integer(out: &mut Vec<u8>, n: u64) {
 /// A number as serde_json writes it: its own shortest round-trip form, and
 /// `null` for NaN and the infinities.
 fn number(out: &mut Vec<u8>, x: f64) {
+    if short_decimal(out, x) {
+        return;
+    }
     // Writing to a `Vec` does not fail.
     if !x.is_finite() || CompactFormatter.write_f64(out, x).is_err() {
         raw(out, "null");
     }
+}
+
+/// Writes `x` when it is a decimal of at most four places between 0.001 and
+/// 10^9 in size (what a decision's rounded scores, points and probabilities
+/// are), as serde_json would: `12.0`, `0.25`, `-3.5`. If `m / 10^4 == x` for an
+/// integer `m`, the text `m × 10^-4` reads back as `x` (division and reading
+/// both round the same exact quotient; below 10^9 no other four-place decimal
+/// is that close), and so does that text without its trailing zeros, the
+/// shortest that does, which is what serde_json writes. Tested against
+/// serde_json on every such decimal of a range and on random numbers.
+fn short_decimal(out: &mut Vec<u8>, x: f64) -> bool {
+    let a = x.abs();
+    if !(1e-3..1e9).contains(&a) {
+        return false;
+    }
+    // a × 10^4 < 10^13: the nearest integer, exactly, and within u64.
+    let mut m = (a * 1e4 + 0.5) as u64;
+    if m as f64 / 1e4 != a {
+        return false;
+    }
+    let mut places = 4;
+    while places > 0 && m % 10 == 0 {
+        m /= 10;
+        places -= 1;
+    }
+    if x < 0.0 {
+        out.push(b'-');
+    }
+    let scale = [1, 10, 100, 1000, 10_000].get(places).copied().unwrap_or(1);
+    integer(out, m / scale);
+    out.push(b'.');
+    if places == 0 {
+        out.push(b'0');
+    } else {
+        let mut buf = [0u8; 20];
+        let digits = crate::fixed::decimal(m % scale, &mut buf);
+        for _ in digits.len()..places {
+            out.push(b'0');
+        }
+        out.extend_from_slice(digits);
+    }
+    true
 }
 
 /// A JSON string, escaped as serde_json escapes: `"` and `\`, the control
@@ -373,6 +418,44 @@ mod tests {
 
     /// Every string shape, number and optional field writes the bytes
     /// serde_json writes.
+    /// Short decimals (the fast path) and every other number are written as
+    /// serde_json writes them.
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        let check = |x: f64| {
+            let mut out = Vec::new();
+            super::number(&mut out, x);
+            let want = serde_json::to_string(&x).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{x:e}");
+        };
+        let mut next = crate::testing::xorshift(0x51_7cc1_b727_220a);
+        for places in 0..=6 {
+            let scale = 10f64.powi(places);
+            for m in (0..30_000u64).chain((0..30_000).map(|_| next() % 10_000_000_000_000)) {
+                let x = m as f64 / scale;
+                check(x);
+                check(-x);
+                check(x + 1e-9);
+            }
+        }
+        for _ in 0..200_000 {
+            check(f64::from_bits(next()));
+            check((next() % 2_000_000) as f64 / 1000.0 * 0.1);
+        }
+        for x in [
+            0.0,
+            -0.0,
+            1e-3,
+            9.99e-4,
+            1e9,
+            999_999_999.9999,
+            1e21,
+            0.1 + 0.2,
+        ] {
+            check(x);
+        }
+    }
+
     #[test]
     fn writes_what_serde_json_writes() {
         let numbers = [
