@@ -3,6 +3,10 @@
 
 use super::{read, ConditionDoc};
 use crate::text::Text;
+
+/// A short name (a format, stage, role, industry or topic), kept inline
+/// without an allocation up to 23 bytes: a catalogue names thousands.
+pub type Name = smol_str::SmolStr;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "schema")]
@@ -20,19 +24,24 @@ pub struct ContentSpec {
     /// URL path.
     pub url: Text,
     /// Format: blog, guide, comparison, case_study, roi_calculator, pricing, security, docs, webinar, demo, trial, careers, support, ...
-    pub format: String,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub format: Name,
     /// Stages it serves.
     #[serde(default)]
-    pub stages: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub stages: Vec<Name>,
     /// Roles it speaks to.
     #[serde(default)]
-    pub roles: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub roles: Vec<Name>,
     /// Industries it is about (empty: all).
     #[serde(default)]
-    pub industries: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub industries: Vec<Name>,
     /// Topics.
     #[serde(default)]
-    pub topics: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub topics: Vec<Name>,
     /// Gated behind a form.
     #[serde(default)]
     pub gated: bool,

@@ -219,12 +219,12 @@ impl Builder<'_> {
         let mut formats: Vec<Text> = Vec::new();
         let mut topics: Vec<String> = Vec::new();
         for c in &p.content {
-            if !formats.iter().any(|f| *f == c.format) {
-                formats.push(Text::from(&c.format));
+            if !formats.iter().any(|f| f.as_str() == c.format) {
+                formats.push(Text::from(c.format.as_str()));
             }
             for t in &c.topics {
-                if !topics.contains(t) {
-                    topics.push(t.clone());
+                if !topics.iter().any(|x| x == t) {
+                    topics.push(t.to_string());
                 }
             }
         }
