@@ -28,13 +28,7 @@ pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 /// A deterministic message id: the first 128 bits of SHA-256 over the
 /// visitor, the decision and the signal, formatted as a UUID.
 pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
-    let mut h = Sha256::new();
-    h.update(visitor.as_bytes());
-    h.update([0]);
-    h.update(seq.to_le_bytes());
-    h.update(event.as_bytes());
-    h.update((n as u32).to_le_bytes());
-    let d = h.finalize();
+    let d = message_digest(visitor, seq, event, n);
     // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
     let mut id = String::with_capacity(36);
     for (i, b) in d.iter().take(16).enumerate() {
@@ -45,6 +39,18 @@ pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
         id.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }
     id
+}
+
+/// SHA-256 of the visitor, a zero byte, the decision's sequence number, the
+/// event name and the signal's position (integers little-endian).
+fn message_digest(visitor: &str, seq: u32, event: &str, n: usize) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(visitor.as_bytes());
+    h.update([0]);
+    h.update(seq.to_le_bytes());
+    h.update(event.as_bytes());
+    h.update((n as u32).to_le_bytes());
+    h.finalize().into()
 }
 
 /// Whether the decision's classification differs from the one last signalled.
@@ -514,18 +520,10 @@ mod tests {
             assert_eq!(classification_digest(&d, consent), want, "{key}");
         }
     }
-    use sha2::{Digest, Sha256};
     #[test]
     fn message_ids_are_the_uuid_shaped_hex_they_were() {
         let reference = |visitor: &str, seq: u32, event: &str, n: usize| {
-            let mut h = Sha256::new();
-            h.update(visitor.as_bytes());
-            h.update([0]);
-            h.update(seq.to_le_bytes());
-            h.update(event.as_bytes());
-            h.update((n as u32).to_le_bytes());
-            let hex: String = h
-                .finalize()
+            let hex: String = super::message_digest(visitor, seq, event, n)
                 .iter()
                 .take(16)
                 .map(|b| format!("{b:02x}"))

@@ -55,24 +55,16 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 
 /// Formats milliseconds since the epoch as ISO 8601 UTC with milliseconds (`2026-11-02T09:00:00.000Z`).
 pub fn iso8601(ms: u64) -> String {
-    let days = (ms / DAY_MS) as i64;
-    let rem = ms % DAY_MS;
-    let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, milli) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
+    let [y, m, d, h, mi, s, milli] = fields(ms);
     // Written by hand: `format!` costs ~1,000 instructions here, and each
     // decision that signals writes one.
     let mut out = String::with_capacity(24);
     let push = crate::fixed::push_padded;
-    push(&mut out, u64::try_from(y).unwrap_or(0), 4);
+    push(&mut out, y, 4);
     out.push('-');
-    push(&mut out, u64::from(m), 2);
+    push(&mut out, m, 2);
     out.push('-');
-    push(&mut out, u64::from(d), 2);
+    push(&mut out, d, 2);
     out.push('T');
     push(&mut out, h, 2);
     out.push(':');
@@ -83,6 +75,22 @@ pub fn iso8601(ms: u64) -> String {
     push(&mut out, milli, 3);
     out.push('Z');
     out
+}
+
+/// Year, month, day, hour, minute, second and millisecond of a UTC time.
+fn fields(ms: u64) -> [u64; 7] {
+    let days = (ms / DAY_MS) as i64;
+    let rem = ms % DAY_MS;
+    let (y, m, d) = civil_from_days(days);
+    [
+        u64::try_from(y).unwrap_or(0),
+        u64::from(m),
+        u64::from(d),
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    ]
 }
 
 #[cfg(test)]
@@ -100,15 +108,7 @@ mod tests {
     #[test]
     fn iso8601_writes_what_format_wrote() {
         let reference = |ms: u64| {
-            let days = (ms / DAY_MS) as i64;
-            let rem = ms % DAY_MS;
-            let (y, m, d) = civil_from_days(days);
-            let (h, mi, s, milli) = (
-                rem / 3_600_000,
-                rem / 60_000 % 60,
-                rem / 1000 % 60,
-                rem % 1000,
-            );
+            let [y, m, d, h, mi, s, milli] = fields(ms);
             format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
         };
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
