@@ -237,8 +237,8 @@ fn number(out: &mut Vec<u8>, x: f64) {
 
 /// Writes `x` when it is a decimal of at most four places between 0.001 and
 /// 10^9 in size (what a decision's rounded scores, points and probabilities
-/// are), as serde_json would: `12.0`, `0.25`, `-3.5`. If `m / 10^4 == x` for an
-/// integer `m`, the text `m × 10^-4` reads back as `x` (division and reading
+/// are), as serde_json would: `12.0`, `0.25`, `-3.5`. If `m / 10^4 == |x|` for
+/// an integer `m`, the text `m × 10^-4` reads back as `|x|` (division and reading
 /// both round the same exact quotient; below 10^9 no other four-place decimal
 /// is that close), and so does that text without its trailing zeros, the
 /// shortest that does, which is what serde_json writes. Tested against
@@ -248,7 +248,9 @@ fn short_decimal(out: &mut Vec<u8>, x: f64) -> bool {
     if !(1e-3..1e9).contains(&a) {
         return false;
     }
-    // a × 10^4 < 10^13: the nearest integer, exactly, and within u64.
+    // a × 10^4 < 10^13, so within u64. The product is rounded, so `m` may be
+    // one off the four-place decimal nearest `a`: the check then fails and
+    // serde_json writes the number.
     let mut m = (a * 1e4 + 0.5) as u64;
     if m as f64 / 1e4 != a {
         return false;
@@ -416,8 +418,6 @@ mod tests {
         }
     }
 
-    /// Every string shape, number and optional field writes the bytes
-    /// serde_json writes.
     /// Short decimals (the fast path) and every other number are written as
     /// serde_json writes them.
     #[test]
@@ -442,6 +442,10 @@ mod tests {
             check(f64::from_bits(next()));
             check((next() % 2_000_000) as f64 / 1000.0 * 0.1);
         }
+        // Four-place decimals above the fast path's range go to serde_json.
+        for _ in 0..100_000 {
+            check((10_000_000_000_000 + next() % 90_000_000_000_000) as f64 / 1e4);
+        }
         for x in [
             0.0,
             -0.0,
@@ -449,6 +453,7 @@ mod tests {
             9.99e-4,
             1e9,
             999_999_999.999_9,
+            999_999_999.999_95,
             1e21,
             0.1 + 0.2,
         ] {
@@ -456,6 +461,8 @@ mod tests {
         }
     }
 
+    /// Every string shape, number and optional field writes the bytes
+    /// serde_json writes.
     #[test]
     fn writes_what_serde_json_writes() {
         let numbers = [
