@@ -1,7 +1,10 @@
 // Node entry: the Wasm module is read from the package and instantiated once, synchronously.
 import { readFileSync } from 'node:fs';
-import { initSync } from './buyerpath.js';
+import { __setTextHooks, initSync } from './buyerpath.js';
+import { nodeTextHooks } from './node-text.js';
 
 initSync({ module: readFileSync(new URL('./buyerpath_bg.wasm', import.meta.url)) });
+// Text into and out of Wasm through node:buffer and encodeInto (node-text.js).
+__setTextHooks(nodeTextHooks);
 
 export { Engine, Visitor, CompiledCondition, evalCondition } from './buyerpath.js';

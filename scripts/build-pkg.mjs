@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the npm package: wasm-pack (wasm-bindgen, --target web) → binaryen's
 // wasm-opt (npm binaryen@132; Debian's is too old for workerd) → pkg-template/
-// plus the generated files → pkg/. Prints the sizes raw, gzip and brotli.
+// plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs) → pkg/. Prints the sizes raw, gzip and brotli.
 //
 // Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--out DIR]
 import { execFileSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { addTextHooks } from './glue-hooks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -47,7 +48,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'pkg-template'), out, { recursive: true });
 cpSync(best.dst, join(out, 'buyerpath_bg.wasm'));
-cpSync(join(raw, 'buyerpath.js'), join(out, 'buyerpath.js'));
+// The glue, with the hook a runtime entry may fill with faster text crossings (node.js does).
+writeFileSync(join(out, 'buyerpath.js'), addTextHooks(readFileSync(join(raw, 'buyerpath.js'), 'utf8')));
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 const pkgJson = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
 pkgJson.version = version;

@@ -1,0 +1,116 @@
+// The Node entry's text crossings (pkg/node-text.js, installed in the glue's
+// hook by scripts/glue-hooks.mjs): every text reads and writes exactly as
+// TextDecoder and TextEncoder would, with characters of every width placed on
+// the piece boundaries, and the engine's long texts go through them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requirePkg, pkgDir, playbookText } from './fixtures.mjs';
+
+requirePkg();
+const { nodeTextHooks } = await import(`${pkgDir}/node-text.js`);
+const { Engine } = await import(`${pkgDir}/node.js`);
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const encoder = new TextEncoder();
+
+// One character of each UTF-8 width, a BOM and a line separator.
+const WIDE = ['a', 'é', '–', '€', '\u2028', '\ufeff', '😀', '𝄞'];
+
+/** A deterministic pseudo-random generator (xorshift32). */
+function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** Texts of 0 to 5,000 characters: ASCII runs, wide characters at random and at every offset around the 1 KB piece boundaries. */
+function texts() {
+  const out = ['', 'x'.repeat(255), 'x'.repeat(256), 'é'.repeat(300), '😀'.repeat(700)];
+  for (const c of WIDE) {
+    for (let at = 1010; at <= 1030; at++) out.push('a'.repeat(at) + c + 'b'.repeat(600) + c);
+  }
+  const r = rng(42);
+  for (let i = 0; i < 300; i++) {
+    let s = '';
+    const n = Math.floor(r() * 5000);
+    while (s.length < n) s += r() < 0.97 ? String.fromCharCode(32 + Math.floor(r() * 95)) : WIDE[Math.floor(r() * WIDE.length)];
+    out.push(s);
+  }
+  return out;
+}
+
+test('reading Wasm memory gives what TextDecoder gives', () => {
+  let hooked = 0;
+  for (const s of texts()) {
+    const bytes = encoder.encode(s);
+    // At an odd offset of a larger memory, as the glue's views are.
+    const memory = new Uint8Array(bytes.length + 64);
+    memory.set(bytes, 7);
+    const view = memory.subarray(7, 7 + bytes.length);
+    const got = nodeTextHooks.decode(view);
+    if (bytes.length < 256) {
+      assert.equal(got, undefined, 'short texts keep the glue path');
+      continue;
+    }
+    hooked++;
+    assert.equal(got, decoder.decode(view), `a text of ${bytes.length} bytes`);
+  }
+  assert.ok(hooked > 250, `${hooked} texts read through the hook`);
+});
+
+test('writing into Wasm memory gives what TextEncoder gives, lone surrogates included', () => {
+  const cases = [...texts(), 'a'.repeat(300) + '\ud800' + 'b'.repeat(10) + '\udfff', '\udc00'.repeat(400)];
+  let hooked = 0;
+  for (const s of cases) {
+    const heap = new Uint8Array(s.length * 3 + 4096);
+    let top = 16;
+    const sizes = new Map();
+    const malloc = (n, align) => {
+      assert.equal(align, 1);
+      const p = top;
+      top += n;
+      sizes.set(p, n);
+      return p;
+    };
+    const realloc = (p, old, n, align) => {
+      assert.equal(align, 1);
+      assert.equal(sizes.get(p), old, 'realloc is given the size malloc was');
+      assert.ok(n <= old, 'the room is only shrunk');
+      sizes.set(p, n);
+      return p;
+    };
+    const got = nodeTextHooks.encode(s, malloc, realloc, () => heap);
+    if (s.length < 256) {
+      assert.equal(got, undefined);
+      continue;
+    }
+    hooked++;
+    const [ptr, len] = got;
+    assert.equal(sizes.get(ptr), len, 'the block is shrunk to the bytes written');
+    assert.deepEqual(heap.subarray(ptr, ptr + len), encoder.encode(s), `a text of ${s.length} characters`);
+  }
+  assert.ok(hooked > 250, `${hooked} texts written through the hook`);
+});
+
+test('the package glue has the hook, and long texts cross it both ways', () => {
+  assert.match(readFileSync(join(pkgDir, 'buyerpath.js'), 'utf8'), /export function __setTextHooks/);
+  // A playbook whose content titles are long and wide: the playbook goes in
+  // through the encoder, the decision (with the titles) comes out through the reader.
+  const playbook = JSON.parse(playbookText);
+  const title = (i) => `Ünïcödé – ${'€😀 '.repeat(20)}${i}`;
+  playbook.content.forEach((c, i) => {
+    c.title = title(i);
+  });
+  const engine = new Engine(JSON.stringify(playbook));
+  const v = engine.visitor('v-text');
+  const d = JSON.parse(v.decideJson(JSON.stringify({ now: 1_793_610_000_000, slots: engine.slots, context: { consent: 'anonymous' } })));
+  const picks = d.slots.flatMap((s) => s.picks);
+  assert.ok(picks.length > 0, 'something was picked');
+  const byId = new Map(playbook.content.map((c, i) => [c.id, title(i)]));
+  for (const p of picks) assert.equal(p.title, byId.get(p.id));
+});
