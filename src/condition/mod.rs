@@ -68,6 +68,7 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use tree::Node;
 
+pub(crate) use parse::within;
 pub(crate) use path::Path;
 
 /// What a condition reads attributes from: a JSON document, or a decision's

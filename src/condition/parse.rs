@@ -255,7 +255,7 @@ impl<'c> Compiler<'c> {
 }
 
 /// True when `v` has at most `levels` levels of arrays/objects.
-fn within(v: &Value, levels: usize) -> bool {
+pub(crate) fn within(v: &Value, levels: usize) -> bool {
     match v {
         Value::Array(a) => levels > 0 && a.iter().all(|x| within(x, levels - 1)),
         Value::Object(m) => levels > 0 && m.values().all(|x| within(x, levels - 1)),

@@ -5,12 +5,14 @@
 //! did-you-mean hint instead of a silently ignored setting.
 
 pub mod browser_safe;
+mod conditions;
 mod content;
 mod parse;
 mod validate;
 
 pub use content::*;
 
+pub(crate) use conditions::CONDITION_NESTING_FREE;
 pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
 pub(crate) use validate::limits;
 pub(crate) use validate::validate;

@@ -21,13 +21,13 @@ use std::collections::BTreeSet;
 /// same `Playbook` for the same valid text.
 pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
     // Only an object is a playbook (serde would also read a struct from the
-    // array of its fields): anything else takes the reporting path.
-    if text.len() <= crate::playbook::MAX_PLAYBOOK_BYTES
-        && text.trim_start().starts_with('{')
-        && nesting(text) < crate::playbook::MAX_DEPTH
-    {
+    // array of its fields): anything else takes the reporting path, and so
+    // does a playbook `MAX_DEPTH` levels deep or more (its one error says so).
+    if text.len() <= crate::playbook::MAX_PLAYBOOK_BYTES && text.trim_start().starts_with('{') {
         if let Ok(p) = crate::json_path::read::<Playbook>(text) {
-            if p.version == crate::playbook::FORMAT_VERSION {
+            if p.version == crate::playbook::FORMAT_VERSION
+                && (conditions_shallow(&p) || nesting(text) < crate::playbook::MAX_DEPTH)
+            {
                 let mut issues = Vec::new();
                 crate::playbook::validate(&p, &mut issues);
                 return build(&p, issues, &[]);
@@ -35,6 +35,18 @@ pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
         }
     }
     compile_value(crate::playbook::parse_json(text)?)
+}
+
+/// Whether every condition of `p` is shallow enough that the playbook's text
+/// is less than `MAX_DEPTH` deep without scanning it (conditions are its only
+/// free-form JSON: see `playbook::conditions`). Scanning the text took ~13% of
+/// compiling the 500-item playbook; a deeper condition still gets the scan.
+fn conditions_shallow(p: &Playbook) -> bool {
+    let mut shallow = true;
+    p.for_each_condition(|c| {
+        shallow = shallow && crate::condition::within(c, crate::playbook::CONDITION_NESTING_FREE);
+    });
+    shallow
 }
 
 /// The deepest nesting of arrays and objects in JSON text (strings skipped).
@@ -646,5 +658,71 @@ mod tests {
             assert_eq!(super::nesting(&text), nesting_bytewise(&text), "{text:?}");
         }
         assert_eq!(super::nesting(r#"{"a":"[[[{","b":[{"c":"\"]"}]}"#), 3);
+    }
+
+    /// A condition `levels` levels deep: `$and` lists around one test.
+    fn deep_condition(levels: usize) -> serde_json::Value {
+        let mut c = serde_json::json!({ "fit.score": { "$gte": 1 } });
+        let mut have = 2;
+        while have + 2 <= levels {
+            c = serde_json::json!({ "$and": [c] });
+            have += 2;
+        }
+        if have < levels {
+            c = serde_json::json!({ "$not": c });
+        }
+        c
+    }
+
+    /// Skipping the scan of the text for shallow conditions decides as the
+    /// scan did: a playbook is `playbook_too_deep` exactly when its text is
+    /// `MAX_DEPTH` levels deep or more, whichever condition is deep and wherever it sits.
+    #[test]
+    fn the_depth_rule_is_the_scan_of_the_text() {
+        let example: serde_json::Value =
+            serde_json::from_str(include_str!("../../../examples/acme/playbook.json")).unwrap();
+        let sites = [
+            "/gates/0/require",
+            "/gates/0/exclude",
+            "/stages/1/requires",
+            "/fit/criteria/0/bands/0/when",
+            "/engagement/rules/0/when",
+            "/content/0/when",
+            "/actions/0/when",
+            "/recommend/gated_requires",
+            "/triggers/0/when",
+            "/lifecycle/hand_raise/0/when",
+        ];
+        let max = crate::playbook::MAX_DEPTH;
+        let (mut deep, mut shallow) = (0, 0);
+        for site in sites {
+            for levels in 2..=max {
+                let mut p = example.clone();
+                let (parent, key) = site.rsplit_once('/').unwrap();
+                p.pointer_mut(parent)
+                    .and_then(|o| o.as_object_mut())
+                    .unwrap_or_else(|| panic!("{site}"))
+                    .insert(key.to_string(), deep_condition(levels));
+                let text = p.to_string();
+                let too_deep = super::nesting(&text) >= max;
+                let got = crate::Engine::from_json(&text)
+                    .err()
+                    .map(|e| e.code().to_string());
+                assert_eq!(
+                    got.as_deref() == Some("playbook_too_deep"),
+                    too_deep,
+                    "{site}, {levels} levels: {got:?}"
+                );
+                if too_deep {
+                    deep += 1;
+                } else {
+                    shallow += 1;
+                }
+            }
+        }
+        assert!(
+            deep >= 8 && shallow >= 100,
+            "{deep} too deep, {shallow} not"
+        );
     }
 }
