@@ -5,21 +5,26 @@
 // dashes, by TextDecoder or Buffer alike) and ASCII quickly. So a long text is
 // read in pieces of about 1 KB, each cut before a character's first byte:
 // an ASCII piece (most of them) by node:buffer's one-byte copy, the others as
-// UTF-8; ~4 µs in all. Pieces of valid UTF-8 (what Rust's strings are) read
-// alone give the same characters as the whole. Short texts, and a Node
-// without buffer.isAscii (before 18.15), keep the glue's TextDecoder.
+// UTF-8; ~4 µs in all (an all-ASCII text is read in one piece). Pieces of
+// valid UTF-8 (what Rust's strings are) read alone give the same characters
+// as the whole. Texts under 256 bytes, and a Node without buffer.isAscii
+// (before 18.15), keep the glue's TextDecoder.
 //
 // Into Wasm: TextEncoder.encodeInto over the whole text, into room for three
 // bytes a character, then shrunk: 0.2 µs for a 458-character request against
 // 1.5 µs for the glue's per-character loop, and about half the time for a
-// 300 KB playbook. Short texts keep the glue's path.
+// 300 KB playbook. Strings under 256 characters keep the glue's path.
 
 import * as buffer from 'node:buffer';
 
 const MIN_LENGTH = 256;
 const PIECE = 1024;
-const isAscii = typeof buffer.isAscii === 'function' ? buffer.isAscii : null;
 const { latin1Slice, utf8Slice } = buffer.Buffer.prototype;
+// The hook reads only where node:buffer has all three (isAscii since 18.15).
+const isAscii =
+  typeof buffer.isAscii === 'function' && typeof latin1Slice === 'function' && typeof utf8Slice === 'function'
+    ? buffer.isAscii
+    : null;
 const encoder = new TextEncoder();
 
 /** `bytes` (valid UTF-8) as a string, piece by piece; undefined if no cut point is found. */

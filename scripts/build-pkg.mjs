@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the npm package: wasm-pack (wasm-bindgen, --target web) → binaryen's
 // wasm-opt (npm binaryen@132; Debian's is too old for workerd) → pkg-template/
-// plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs) → pkg/. Prints the sizes raw, gzip and brotli.
+// plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs)
+// → pkg/. Prints the sizes raw, gzip and brotli.
 //
 // Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--out DIR]
 import { execFileSync } from 'node:child_process';

@@ -43,15 +43,21 @@ const HOOK =
   '    textHooks = hooks;\n' +
   '}\n';
 
-/** `glue` with the text hook added; throws when a patch point is not there exactly once. */
+// What the added code uses of the glue: each must be there exactly once too.
+const USES = ['let WASM_VECTOR_LEN = 0;', 'function getUint8ArrayMemory0() {', 'ptr = realloc(ptr, len, offset, 1) >>> 0;'];
+
+/** How many times `text` holds `part`. */
+const count = (text, part) => text.split(part).length - 1;
+
+/** `glue` with the text hook added; throws when a patch point or a name it uses is not there exactly once. */
 export function addTextHooks(glue) {
-  let out = glue;
-  for (const { at, add } of POINTS) {
-    const n = out.split(at).length - 1;
+  for (const at of [...POINTS.map((p) => p.at), ...USES]) {
+    const n = count(glue, at);
     if (n !== 1) {
       throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not once; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
     }
-    out = out.replace(at, at + add);
   }
+  let out = glue;
+  for (const { at, add } of POINTS) out = out.split(at).join(at + add);
   return out + HOOK;
 }

@@ -1,11 +1,12 @@
 //! Every condition of a playbook, and how deep a condition may sit.
 //!
 //! Conditions are the only free-form JSON in a playbook: every other part is
-//! a typed structure that denies unknown fields, at most
-//! [`CONDITION_PLACE_DEPTH`] arrays and objects deep. So a playbook read into
-//! its types is less than [`super::MAX_DEPTH`] levels deep when each of its
-//! conditions is at most [`CONDITION_NESTING_FREE`] levels deep, and the
-//! compiler need not scan the text to know it.
+//! a typed structure that denies unknown fields (its deepest, a band's `in`
+//! list, is 7 arrays and objects deep), and a condition sits inside at most
+//! [`CONDITION_PLACE_DEPTH`] of them. So a playbook read into its types is
+//! less than [`super::MAX_DEPTH`] levels deep when each of its conditions is
+//! at most [`CONDITION_NESTING_FREE`] levels deep, and the compiler need not
+//! scan the text to know it.
 
 use super::{ConditionDoc, Playbook};
 
@@ -101,12 +102,37 @@ mod tests {
     }
 
     /// Each condition field of the playbook's types is one visited by
-    /// `for_each_condition` (a field added to the types fails this until it is).
+    /// `for_each_condition` (a field added to the types fails this until it
+    /// is), and no type holds free-form JSON in any other way.
     #[test]
     fn every_condition_field_is_listed() {
-        let source = [include_str!("mod.rs"), include_str!("content.rs")].concat();
+        let source = [
+            include_str!("mod.rs"),
+            include_str!("content.rs"),
+            include_str!("../lists.rs"),
+        ]
+        .concat();
         let fields = source.matches(": Option<ConditionDoc>,").count()
             + source.matches(": ConditionDoc,").count();
+        // Every other mention of a JSON value or a condition document is the
+        // alias itself or its imports.
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("//") || line.starts_with("use ") {
+                continue;
+            }
+            let spelled = line.ends_with(": Option<ConditionDoc>,")
+                || line.ends_with(": ConditionDoc,")
+                || line == "pub type ConditionDoc = Value;";
+            let json = line.contains("ConditionDoc")
+                || line.contains("Value")
+                || line.contains("flatten")
+                || line.contains("untagged")
+                || line.contains("IgnoredAny");
+            assert!(
+                spelled || !json,
+                "free-form JSON the depth rule does not know: {line}"
+            );
+        }
         let visited = include_str!("conditions.rs")
             .split("mod tests")
             .next()

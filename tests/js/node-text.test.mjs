@@ -11,6 +11,7 @@ import { requirePkg, pkgDir, playbookText } from './fixtures.mjs';
 requirePkg();
 const { nodeTextHooks } = await import(`${pkgDir}/node-text.js`);
 const { Engine } = await import(`${pkgDir}/node.js`);
+const { __setTextHooks } = await import(`${pkgDir}/buyerpath.js`);
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
@@ -67,13 +68,19 @@ test('writing into Wasm memory gives what TextEncoder gives, lone surrogates inc
   const cases = [...texts(), 'a'.repeat(300) + '\ud800' + 'b'.repeat(10) + '\udfff', '\udc00'.repeat(400)];
   let hooked = 0;
   for (const s of cases) {
-    const heap = new Uint8Array(s.length * 3 + 4096);
+    // Memory grows on every allocation, as Wasm memory may: the old view is
+    // then stale (filled with 0xEE here), and only a view taken after malloc sees the block.
+    let heap = new Uint8Array(16);
     let top = 16;
     const sizes = new Map();
     const malloc = (n, align) => {
       assert.equal(align, 1);
       const p = top;
       top += n;
+      const grown = new Uint8Array(top + 16);
+      grown.set(heap.subarray(0, Math.min(heap.length, grown.length)));
+      heap.fill(0xee);
+      heap = grown;
       sizes.set(p, n);
       return p;
     };
@@ -106,9 +113,29 @@ test('the package glue has the hook, and long texts cross it both ways', () => {
   playbook.content.forEach((c, i) => {
     c.title = title(i);
   });
-  const engine = new Engine(JSON.stringify(playbook));
-  const v = engine.visitor('v-text');
-  const d = JSON.parse(v.decideJson(JSON.stringify({ now: 1_793_610_000_000, slots: engine.slots, context: { consent: 'anonymous' } })));
+  // The Node entry's hooks, counted: the long texts must go through them.
+  const used = { decode: 0, encode: 0 };
+  __setTextHooks({
+    decode: (bytes) => {
+      const text = nodeTextHooks.decode(bytes);
+      if (text !== undefined) used.decode++;
+      return text;
+    },
+    encode: (...args) => {
+      const done = nodeTextHooks.encode(...args);
+      if (done !== undefined) used.encode++;
+      return done;
+    },
+  });
+  let d;
+  try {
+    const engine = new Engine(JSON.stringify(playbook));
+    const v = engine.visitor('v-text');
+    d = JSON.parse(v.decideJson(JSON.stringify({ now: 1_793_610_000_000, slots: engine.slots, context: { consent: 'anonymous' } })));
+  } finally {
+    __setTextHooks(nodeTextHooks);
+  }
+  assert.ok(used.encode >= 1 && used.decode >= 1, `hooks used: ${JSON.stringify(used)}`);
   const picks = d.slots.flatMap((s) => s.picks);
   assert.ok(picks.length > 0, 'something was picked');
   const byId = new Map(playbook.content.map((c, i) => [c.id, title(i)]));

@@ -49,7 +49,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds exactly the package files', () => {
   const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
-  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md']) {
+  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md']) {
     assert.ok(listing.includes(f), `missing ${f}`);
   }
   assert.ok(!listing.some((f) => f.includes('test')), listing.join('\n'));

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
     // Only an object is a playbook (serde would also read a struct from the
     // array of its fields): anything else takes the reporting path, and so
-    // does a playbook `MAX_DEPTH` levels deep or more (its one error says so).
+    // does a playbook whose text is `MAX_DEPTH` levels deep or more.
     if text.len() <= crate::playbook::MAX_PLAYBOOK_BYTES && text.trim_start().starts_with('{') {
         if let Ok(p) = crate::json_path::read::<Playbook>(text) {
             if p.version == crate::playbook::FORMAT_VERSION
@@ -675,8 +675,9 @@ mod tests {
     }
 
     /// Skipping the scan of the text for shallow conditions decides as the
-    /// scan did: a playbook is `playbook_too_deep` exactly when its text is
-    /// `MAX_DEPTH` levels deep or more, whichever condition is deep and wherever it sits.
+    /// scan did: each of these playbooks (a deep condition that ends in a
+    /// scalar) is `playbook_too_deep` exactly when its text is `MAX_DEPTH`
+    /// levels deep or more, whichever condition is deep and wherever it sits.
     #[test]
     fn the_depth_rule_is_the_scan_of_the_text() {
         let example: serde_json::Value =
@@ -685,6 +686,8 @@ mod tests {
             "/gates/0/require",
             "/gates/0/exclude",
             "/stages/1/requires",
+            "/stage_model/rules/0/when",
+            "/engagement/rules/0/only_if",
             "/fit/criteria/0/bands/0/when",
             "/engagement/rules/0/when",
             "/content/0/when",
