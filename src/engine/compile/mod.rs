@@ -39,8 +39,9 @@ pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
 
 /// Whether every condition of `p` is shallow enough that the playbook's text
 /// is less than `MAX_DEPTH` deep without scanning it (conditions are its only
-/// free-form JSON: see `playbook::conditions`). Scanning the text took ~13% of
-/// compiling the 500-item playbook; a deeper condition still gets the scan.
+/// free-form JSON: see `playbook::conditions`). Scanning the text took ~20% of
+/// the instructions of compiling the 500-item playbook (15.2 M -> 12.1 M
+/// without it); a deeper condition still gets the scan.
 fn conditions_shallow(p: &Playbook) -> bool {
     let mut shallow = true;
     p.for_each_condition(|c| {
