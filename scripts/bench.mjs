@@ -178,15 +178,26 @@ function report(m, R) {
   p('## Budgets', '');
   const dec = nodeRow('decide_catalogue/500') || nodeRow('decide_history/200');
   const comp = nodeRow('compile/500');
+  const jsonFloor = nodeRow('json_parse/500');
   const edgeAdded = R.edge?.warm.addedCpuUs.median;
+  // Every warm measurement of the whole worker in this run: edge.mjs's rounds
+  // and the breakdown's whole-worker variant. One round's median moves by
+  // ±0.2–0.3 ms with the load, so the budget is met only when all are under it.
+  const edgeRounds = R.edge ? [...(R.edge.warm.rounds ?? [edgeAdded]), ...(R.edgeBreakdown ? [R.edgeBreakdown.rows.at(-1).addedUs] : [])] : [];
+  const edgeUnder = edgeRounds.filter((x) => x <= 1000).length;
+  const edgeMeasured = edgeAdded === undefined ? '—'
+    : edgeRounds.length > 1 ? `${us(edgeAdded)} (${edgeRounds.length} measurements: ${us(Math.min(...edgeRounds))}–${us(Math.max(...edgeRounds))})` : us(edgeAdded);
+  const edgeStatus = edgeAdded === undefined ? '—'
+    : edgeUnder === edgeRounds.length ? 'met'
+    : edgeUnder === 0 ? '**not met**' : `**not met** (${edgeUnder} of ${edgeRounds.length} under)`;
   const gz = R.size?.wasmAndGlue.gzip;
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
   p(table(['budget (PRODUCT.md §5)', 'measured', 'status'], [
     ['decide, 200-event visitor, 500 items, Node, median ≤ 10 µs', dec ? us(dec.median) : '—', met(dec && dec.median <= 10)],
-    ['compile the 500-item playbook in Wasm ≤ 1 ms', comp ? us(comp.median) : '—', met(comp && comp.median <= 1000)],
+    ['compile the 500-item playbook in Wasm ≤ 1 ms', comp ? `${us(comp.median)}${jsonFloor ? ` (V8's \`JSON.parse\` of the same text alone: ${us(jsonFloor.median)})` : ''}` : '—', met(comp && comp.median <= 1000)],
     ['Wasm + JS glue ≤ 60 KB gzip (61,440 B)', gz ? `${bytes(gz)} B` : '—', met(gz && gz <= 61440)],
     ['visitor state for 200 events ≤ 1,200 characters', R.node ? `${R.node.stateChars} (unsigned)` : '—', met(R.node && R.node.stateChars <= 1200)],
-    ['edge: added CPU per request ≤ 1 ms median (workerd)', edgeAdded !== undefined ? us(edgeAdded) : '—', met(edgeAdded !== undefined && edgeAdded <= 1000)],
+    ['edge: added CPU per request ≤ 1 ms median (workerd), every measurement of the run', edgeMeasured, edgeStatus],
   ]), '');
 
   // workload
@@ -294,6 +305,7 @@ function report(m, R) {
       const why = ratio >= 1.5
         ? `: the first call of a request costs ${ratio.toFixed(1)}× that, most likely because the code and data it touches have left the CPU caches while workerd served the rest of the previous request (a repeated call finds them there)`
         : ` (the first call of a request: ${ms(first)}; the difference between medians is within their noise)`;
+      if (B.inlineDataUs !== undefined) p(`The inline data (the decision, state and context the page's layer reads, ${'`<script id="bp-edge">`'}): building its JSON and sending it costs ${ms(B.inlineDataUs)} (the whole worker against the same worker inlining \`{}\`).`, '');
       p(`A repeated \`decideJson\` in the same request costs ${ms(B.repeatedDecideUs)} (ten extra calls per request, against the whole worker)${why}. In Node, the engine's whole share of a request (decode, observe, decide, two encodes) takes ${E.warm.engineInNodeUs ? ms(E.warm.engineInNodeUs.median) : '—'} on the same Wasm.`, '');
     }
     if (E.warm.engineInNodeUs) p(`The rest of the added CPU is the worker around the engine: HTMLRewriter over the slots${E.warm.parts ? ` (${ms(E.warm.parts.rewriteUs)} for a pass with the same selectors)` : ''}, JSON for the inline decision and the cookies. A first visit from an organisation adds its KV lookup${E.warm.parts ? ` (one KV read in miniflare's simulation: ${ms(E.warm.parts.kvReadUs)} CPU, measured with a probe worker the same way; on Cloudflare it is I/O rather than CPU)` : ''}.`, '');

@@ -9,9 +9,11 @@
 // there: after the lookups (KV, cookies, firmographics, the state decoded and
 // the previous page observed), after decideJson, after everything but the
 // body (encodes, headers, the inline data), with the body read whole and sent
-// unchanged (no HTMLRewriter), and the whole worker. One more variant runs
-// decideJson ten extra times per request, so the cost of a repeated call
-// (code and data in the caches) can be told from the first one. Each variant
+// unchanged (no HTMLRewriter), and the whole worker. Two more variants: the
+// whole worker inlining `{}` instead of its data (what that JSON costs), and
+// one running decideJson ten extra times per request, so the cost of a
+// repeated call (code and data in the caches) can be told from the first
+// one. Each variant
 // runs in its own workerd against a pass-through one, requests interleaved,
 // after WARM requests each (V8 tiers the Wasm up from Liftoff as functions
 // get hot); the CPU is the workerd process's, read from /proc (workerd.mjs).
@@ -50,6 +52,9 @@ const steps = [
   ['+ the body read whole and sent unchanged', cut(source, rewrite, `  return new Response(await asset.text(), { status: asset.status, headers });\n${rewrite}`)],
   ['+ HTMLRewriter filling the slots: the whole worker', source],
 ];
+// The whole worker with `{}` as the inline data (the decision, state and
+// context the page's layer reads): what building and sending that JSON costs.
+const noInline = cut(source, '${inlineJson(edgeData)}', '{}');
 const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context }));\n  ${decideCall}`);
 
 const workDir = join(root, 'target', 'bench', 'edge-breakdown');
@@ -79,6 +84,8 @@ try {
     variants.push({ ...(await instance(`step-${i}`, code)), label });
     all.push(variants[i]);
   }
+  const inlineEmpty = await instance('inline-empty', noInline);
+  all.push(inlineEmpty);
   const repeated = await instance('decide-11x', tenMore);
   all.push(repeated);
   // A returning visitor: a first visit to another page, then its state.
@@ -100,6 +107,7 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 const repeated = all[all.length - 1];
+const inlineEmpty = all[all.length - 2];
 
 const base = stats(passThrough.cpu).median;
 let previous = 0;
@@ -111,10 +119,12 @@ const rows = variants.map((v) => {
 });
 const whole = rows[rows.length - 1].addedUs;
 const repeatedDecideUs = (stats(repeated.cpu).median - stats(variants[variants.length - 1].cpu).median) / 10;
-const result = { quick: opts.quick, warmRequests: WARM, requests: REQUESTS, passThroughUs: base, rows, repeatedDecideUs, seconds: (performance.now() - t0) / 1000 };
+const inlineDataUs = stats(variants[variants.length - 1].cpu).median - stats(inlineEmpty.cpu).median;
+const result = { quick: opts.quick, warmRequests: WARM, requests: REQUESTS, passThroughUs: base, rows, repeatedDecideUs, inlineDataUs, seconds: (performance.now() - t0) / 1000 };
 if (opts.json) writeJson(opts.json, result);
 
 const f = (us) => `${(us / 1000).toFixed(3)} ms`;
 console.log(`edge worker, where the added CPU goes (warm: ${WARM} requests, then ${REQUESTS} measured; medians against pass-through ${f(base)})`);
 for (const r of rows) console.log(`  ${r.label.padEnd(58)} ${f(r.addedUs).padStart(10)}  (step ${f(r.stepUs)})`);
+console.log(`  the inline data (its JSON built and sent; against the whole worker with {}): ${f(inlineDataUs)}`);
 console.log(`  a repeated decideJson in the same request: ${f(repeatedDecideUs)} each (the first one: ${f(rows[1].stepUs)}); whole worker ${f(whole)}`);

@@ -90,7 +90,16 @@ for (let i = 21 + REQUESTS; i < WARM_TO; i++) {
   if (r.res.status !== 200 || !r.cookies.bp) throw new Error(`warm-up request ${i}: status ${r.res.status}, no state cookie`);
   cookie = nextCookie(r);
 }
-const steady = await measure();
+// Several warm rounds, one after another: a single round's median moves by
+// ±0.2–0.3 ms with the machine's load (seven rounds on one day read 0.94 to
+// 1.40 ms), so the budget is read on all of them. The tables show the round
+// with the middle added CPU; `rounds` lists every round's added median.
+const ROUNDS = opts.quick ? 1 : 5;
+const steadyRounds = [];
+for (let i = 0; i < ROUNDS; i++) steadyRounds.push(await measure());
+const byAdded = [...steadyRounds].sort((x, y) => x.addedCpuUs.median - y.addedCpuUs.median);
+const steady = byAdded[(byAdded.length - 1) >> 1];
+const rounds = steadyRounds.map((r) => r.addedCpuUs.median);
 // The engine's share of a request, timed in Node on the package's Wasm (V8 in both):
 // the worker's calls on the same state and context — decode the signed state,
 // observe the previous page, decide, encode signed and unsigned.
@@ -127,6 +136,7 @@ const warm = {
   warmedRequests: WARM_TO,
   engineInNodeUs: stats(engineUs),
   ...steady,
+  rounds,
   early,
 };
 await personal.mf.dispose();
@@ -214,7 +224,7 @@ if (opts.json) writeJson(opts.json, result);
 const f = (x) => x.toFixed(3);
 console.log(`edge worker in workerd ${workerdVersion} (miniflare ${miniflareVersion}), /pricing, returning visitor, ${REQUESTS} requests measured fresh and again warm${opts.quick ? ' (quick run)' : ''}`);
 console.log(`  workerd CPU per request: personalised median ${f(warm.personalised.cpuUs.median / 1000)} ms p99 ${f(warm.personalised.cpuUs.p99 / 1000)} ms; pass-through median ${f(warm.passThrough.cpuUs.median / 1000)} ms p99 ${f(warm.passThrough.cpuUs.p99 / 1000)} ms`);
-console.log(`  added CPU, warm isolate (after ${warm.warmedRequests} requests): median ${f(warm.addedCpuUs.median / 1000)} ms, p99 ${f(warm.addedCpuUs.p99 / 1000)} ms`);
+console.log(`  added CPU, warm isolate (after ${warm.warmedRequests} requests): median ${f(warm.addedCpuUs.median / 1000)} ms, p99 ${f(warm.addedCpuUs.p99 / 1000)} ms (the middle of ${rounds.length} rounds: ${rounds.map((r) => f(r / 1000)).join(', ')} ms)`);
 console.log(`  added CPU, fresh isolate (its requests 22 to ${21 + REQUESTS}): median ${f(warm.early.addedCpuUs.median / 1000)} ms, p99 ${f(warm.early.addedCpuUs.p99 / 1000)} ms`);
 console.log(`  the engine's share (decode, observe, decide, 2 encodes), in Node on the same Wasm: median ${f(warm.engineInNodeUs.median / 1000)} ms, p99 ${f(warm.engineInNodeUs.p99 / 1000)} ms`);
 console.log(`  a probe worker: one KV read ${f(parts.kvReadUs / 1000)} ms CPU, an HTMLRewriter pass over the slots ${f(parts.rewriteUs / 1000)} ms CPU (median, against returning the page untouched)`);

@@ -78,6 +78,10 @@ for (const n of [50, 500, 5000]) {
 }
 const refText = playbookText(REF_ITEMS);
 const refObject = JSON.parse(refText);
+// The floor for any compiler that reads the playbook as JSON: V8's own parser
+// on the same text, which only builds objects (no validation, no compiling).
+row(`json_parse/${REF_ITEMS}`, `JSON.parse of the ${REF_ITEMS}-item playbook text (V8's parser alone: the floor for reading it as JSON)`,
+  measure(() => JSON.parse(refText), { ms: 1000, scale: S, minSamples: 3 }));
 row('compile_object/500', 'compile, 500-item playbook (object)', measure(() => new Engine(refObject).free(), { ms: 1000, scale: S }));
 
 const engine = new Engine(refText);
