@@ -1,11 +1,12 @@
 //! Native benchmarks on the reference workload (`buyerpath workload`): compile
-//! by catalogue size, observe and decide by visitor size, decide by catalogue
+//! by catalogue size, loading the compiled engine (with `--features
+//! compiled`), observe and decide by visitor size, decide by catalogue
 //! size, encode/decode, and condition evaluation on GrowthBook's 143
 //! conformance conditions.
 //!
 //! ```sh
 //! cargo run --release -p buyerpath-cli -- workload --out target/workload
-//! cargo bench --bench workload
+//! cargo bench --bench workload --features compiled
 //! ```
 //!
 //! `BUYERPATH_WORKLOAD` overrides the workload directory (default
@@ -93,6 +94,26 @@ fn compile(c: &mut Criterion) {
     }
     g.finish();
 }
+
+/// Loading an engine compiled ahead (`buyerpath compile`): what a runtime
+/// without the JSON compiler does instead of `compile`.
+#[cfg(feature = "compiled")]
+fn load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
+    for n in CATALOGUES {
+        let bytes = Engine::from_json(&read(&format!("playbook-{n}.json")))
+            .unwrap()
+            .to_bytes()
+            .unwrap();
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| Engine::from_bytes(black_box(&bytes)).unwrap())
+        });
+    }
+    g.finish();
+}
+
+#[cfg(not(feature = "compiled"))]
+fn load(_: &mut Criterion) {}
 
 fn observe(c: &mut Criterion) {
     let engine = Engine::from_json(&read(&format!("playbook-{REF_ITEMS}.json"))).unwrap();
@@ -222,6 +243,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = workload_benches;
     config = config();
-    targets = compile, observe, decide, conditions
+    targets = compile, load, observe, decide, conditions
 }
 criterion_main!(workload_benches);

@@ -64,11 +64,11 @@ if (build && only.includes('edge')) {
 }
 
 // ---------------------------------------------------------------- the benchmarks
-const critGroups = ['compile', 'observe', 'decide_history', 'decide_catalogue', 'decide_first', 'state', 'condition'];
+const critGroups = ['compile', 'load', 'observe', 'decide_history', 'decide_catalogue', 'decide_first', 'state', 'condition'];
 if (only.includes('native')) {
   step('criterion: cargo bench --bench workload');
   const times = quick ? ['--warm-up-time', '0.2', '--measurement-time', '0.5'] : ['--warm-up-time', '1', '--measurement-time', '3'];
-  run('cargo', ['bench', '--quiet', '--bench', 'workload', '--', ...times], { BUYERPATH_WORKLOAD: workloadDir });
+  run('cargo', ['bench', '--quiet', '--bench', 'workload', '--features', 'compiled', '--', ...times], { BUYERPATH_WORKLOAD: workloadDir });
   const native = {};
   for (const g of critGroups) {
     const dir = join(root, 'target', 'criterion', g);
@@ -212,6 +212,7 @@ function report(m, R) {
     p(`\`cargo bench --bench workload\` (benches/workload.rs), release profile; median of criterion's samples${R.native.quick ? ' (quick run)' : ''}.`, '');
     const rows = [];
     for (const n of [50, 500, 5000]) rows.push([`compile, ${n}-item playbook (parse + validate + compile)`, us(nat(`compile/${n}`)?.median)]);
+    for (const n of [50, 500, 5000]) if (nat(`load/${n}`)) rows.push([`load the ${n}-item engine compiled ahead (\`Engine::from_bytes\` of \`buyerpath compile\`'s file)`, us(nat(`load/${n}`).median)]);
     for (const n of [1, 20, 200, 2000]) { const r = nat(`observe/${n}`); rows.push([`observe ${n} event${n > 1 ? 's' : ''} (fresh visitor)`, r ? `${us(r.median)} (${us(r.median / n)} per event)` : '—']); }
     for (const n of [1, 20, 200, 2000]) rows.push([`decide, ${n}-event visitor, 500 items, steady state`, us(nat(`decide_history/${n}`)?.median)]);
     for (const n of [50, 150, 500, 1500, 5000]) rows.push([`decide, 200-event visitor, ${n} items, steady state`, us(nat(`decide_catalogue/${n}`)?.median)]);
@@ -337,7 +338,7 @@ function report(m, R) {
   p('./dev bench                                   # everything below, then this file and docs/bench/scaling.svg');
   p('node scripts/bench.mjs --quick                # short runs (target/bench/BENCHMARKS.md)');
   p('cargo run --release -p buyerpath-cli -- workload --seed 42 --out target/workload');
-  p('cargo bench --bench workload -- --warm-up-time 1 --measurement-time 3');
+  p('cargo bench --bench workload --features compiled -- --warm-up-time 1 --measurement-time 3');
   p('node scripts/build-pkg.mjs');
   p('node benches/node/bench.mjs --workload target/workload');
   p('node benches/peers/bench.mjs --workload target/workload');

@@ -4,7 +4,7 @@
 // plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs)
 // → pkg/. Prints the sizes raw, gzip and brotli.
 //
-// Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--out DIR]
+// Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--page] [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,10 @@ import { addTextHooks } from './glue-hooks.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
-const features = opt('--features', '');
+// --page: the page build, without the JSON playbook compiler: engines come
+// compiled ahead (`buyerpath compile`) and load with `Engine.fromBytes`.
+const page = args.includes('--page');
+const features = [opt('--features', ''), page ? 'compiled' : ''].filter(Boolean).join(',');
 const out = resolve(root, opt('--out', 'pkg'));
 const step = (msg) => process.stderr.write(`\x1b[1m== ${msg}\x1b[0m\n`);
 const run = (cmd, argv, env = {}) => execFileSync(cmd, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
@@ -24,7 +27,7 @@ const run = (cmd, argv, env = {}) => execFileSync(cmd, argv, { cwd: root, stdio:
 const raw = join(root, 'target', 'wasm-pack');
 step(`wasm-pack build${features ? ` (features: ${features})` : ''}`);
 run('wasm-pack', ['build', 'wasm', '--release', '--target', 'web', '--no-pack', '--no-typescript',
-  '--out-dir', raw, '--out-name', 'buyerpath', ...(features ? ['--', '--features', features] : [])]);
+  '--out-dir', raw, '--out-name', 'buyerpath', ...(features || page ? ['--', ...(page ? ['--no-default-features'] : []), '--features', features] : [])]);
 
 // 2. wasm-opt: try -Oz and -Os, keep the smaller.
 step('wasm-opt (binaryen 132)');
@@ -72,4 +75,4 @@ console.log(`${'file'.padEnd(24)} ${'raw'.padStart(8)} ${'gzip'.padStart(8)} ${'
 console.log(row('buyerpath_bg.wasm', wasm));
 console.log(row('buyerpath.js (glue)', glue));
 console.log(row('wasm + glue', { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli }));
-writeFileSync(join(root, 'target', 'pkg-size.json'), JSON.stringify({ wasm, glue, version, features }, null, 2));
+writeFileSync(join(root, 'target', page ? 'pkg-size-page.json' : 'pkg-size.json'), JSON.stringify({ wasm, glue, version, features }, null, 2));

@@ -23,6 +23,7 @@ static NULL: Value = Value::Null;
 
 /// A computed attribute with a fixed place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Slot {
     Qualified,
     Consent,
@@ -70,6 +71,7 @@ const NESTED: [(&str, &str, Slot); 17] = [
 
 /// Where an attribute path starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Root {
     /// Below `company.` (the request's map).
     Company,

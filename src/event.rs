@@ -12,6 +12,7 @@ pub const MAX_TS: u64 = 9_007_199_254_740_991;
 
 /// Kinds of event the engine understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub enum EventKind {
     /// A page (content) was viewed.
     PageView = 1,

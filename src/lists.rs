@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// How a list's values are normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub enum ListKind {
     /// Domains: see [`normalize_domain`]. The default.
     #[default]
@@ -170,6 +171,7 @@ pub fn is_sha256_hex(s: &str) -> bool {
 
 /// One named list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub struct NamedList {
     /// How values are normalised.
     pub kind: ListKind,
@@ -244,6 +246,7 @@ impl NamedList {
 
 /// All named lists of a playbook.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub struct Lists {
     lists: BTreeMap<String, NamedList>,
 }

@@ -111,6 +111,7 @@ pub(crate) fn utf16_key(c: char) -> u32 {
 
 /// A primitive operand of `$eq` / `$ne` (`===`).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Scalar {
     Null,
     Bool(bool),
@@ -144,6 +145,7 @@ impl Scalar {
 /// The right-hand side of `<`, `<=`, `>`, `>=` after `ToPrimitive`: its
 /// string form when it is a string, and its `Number()` value.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CmpLit {
     pub(crate) s: Option<Box<str>>,
     pub(crate) n: f64,
@@ -234,6 +236,7 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
 /// strings sorted for binary search, numbers sorted, flags for the rest.
 /// Array and object elements can never be `===` to an attribute and are dropped.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct InSet {
     strs: Vec<Box<str>>,
     nums: Vec<f64>,
@@ -301,6 +304,7 @@ impl InSet {
 
 /// The names `$type` accepts, as JavaScript's `typeof` (plus `null`, `array`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum JsType {
     Null,
     Array,

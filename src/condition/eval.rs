@@ -86,7 +86,7 @@ impl Op {
                 Value::Array(a) => tests.iter().all(|t| a.iter().any(|e| t.eval(e, lists))),
                 _ => false,
             },
-            Op::Regex(re) => re.is_match(&js_string(v)),
+            Op::Regex(p) => p.re.is_match(&js_string(v)),
             Op::Type(t) => JsType::of(v) == *t,
             Op::InList(name) => match v {
                 Value::String(s) => lists.contains(name, s),

@@ -55,7 +55,7 @@ mod number;
 mod ops;
 mod parse;
 pub(crate) mod path;
-mod tree;
+pub(crate) mod tree;
 mod version;
 
 pub use parse::{
@@ -92,6 +92,7 @@ impl Doc for crate::attrs::Attrs<'_> {
 
 /// A compiled condition.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub struct Condition {
     root: Node,
 }

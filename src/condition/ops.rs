@@ -8,11 +8,10 @@ use super::parse::{
     describe, Compiler, MAX_REGEX_LEN, OPERATORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };
 use super::path::At;
-use super::tree::{CmpOp, Op, VerOp};
+use super::tree::{CmpOp, Op, Pattern, VerOp};
 use super::version::pad;
 use crate::error::Issue;
 use crate::suggest::did_you_mean;
-use regex_lite::RegexBuilder;
 use serde_json::Value;
 
 impl Compiler<'_> {
@@ -204,13 +203,8 @@ impl Compiler<'_> {
             );
             return Op::Never;
         }
-        let built = RegexBuilder::new(pattern)
-            .case_insensitive(insensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .nest_limit(REGEX_NEST_LIMIT)
-            .build();
-        match built {
-            Ok(re) => Op::Regex(re),
+        match Pattern::build(pattern, insensitive) {
+            Ok(p) => Op::Regex(p),
             Err(e) => {
                 let msg = e.to_string();
                 let too_large = msg.contains("size limit") || msg.contains("nesting");

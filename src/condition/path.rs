@@ -9,6 +9,7 @@ static NULL: Value = Value::Null;
 
 /// One step of an attribute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 struct Seg {
     key: Box<str>,
     /// The key read as a canonical array index (`"0"`, `"12"`, not `"01"`).
@@ -17,6 +18,7 @@ struct Seg {
 
 /// A pre-split attribute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Path {
     /// The path as written.
     pub(crate) raw: Box<str>,

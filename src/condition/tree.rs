@@ -17,23 +17,56 @@ use serde_json::Value;
 
 /// A condition object.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Node {
     /// All must hold (an object's keys, `$and`).
-    And(Vec<Node>),
+    And(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Vec<Node>,
+    ),
     /// Any must hold; an empty `$or` holds.
-    Or(Vec<Node>),
+    Or(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Vec<Node>,
+    ),
     /// None may hold; an empty `$nor` does *not* hold (GrowthBook: `!evalOr([])`).
-    Nor(Vec<Node>),
+    Nor(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Vec<Node>,
+    ),
     /// `$not`.
-    Not(Box<Node>),
+    Not(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Box<Node>,
+    ),
     /// The attribute at `Path` passes `Test`.
-    Field(Path, Test),
+    Field(
+        Path,
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Test,
+    ),
     /// An invalid part: never holds.
     Never,
 }
 
 /// A condition value applied to one value.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Test {
     /// `String(v) === s`; `canonical` is `Some(x)` when `s` is how
     /// JavaScript writes the number `x`.
@@ -47,15 +80,28 @@ pub(crate) enum Test {
     /// `v === null` (a missing attribute is null).
     IsNull,
     /// `JSON.stringify(v) === JSON.stringify(literal)` (key order ignored).
-    DeepEq(Value),
+    DeepEq(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(with = "crate::engine::compiled::json_value")
+        )]
+        Value,
+    ),
     /// An operator object: every operator must hold.
-    Ops(Vec<Op>),
+    Ops(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Vec<Op>,
+    ),
     /// An invalid part: never holds.
     Never,
 }
 
 /// `$lt`, `$lte`, `$gt`, `$gte`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum CmpOp {
     Lt,
     Lte,
@@ -65,6 +111,7 @@ pub(crate) enum CmpOp {
 
 /// `$veq`, `$vne`, `$vgt`, `$vgte`, `$vlt`, `$vlte`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum VerOp {
     Eq,
     Ne,
@@ -76,6 +123,7 @@ pub(crate) enum VerOp {
 
 /// One operator with its prepared operand.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Op {
     /// Version comparison against a padded version string.
     Version(VerOp, Box<str>),
@@ -92,23 +140,79 @@ pub(crate) enum Op {
     /// `$nin` / `$nini`.
     Nin(InSet),
     /// `$not`.
-    Not(Box<Test>),
+    Not(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Box<Test>,
+    ),
     /// `$size`: the array's length passes the test.
-    Size(Box<Test>),
+    Size(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Box<Test>,
+    ),
     /// `$elemMatch` with an operator object: some truthy element passes.
-    ElemTest(Box<Test>),
+    ElemTest(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Box<Test>,
+    ),
     /// `$elemMatch` with a condition object: some truthy element matches.
-    ElemDoc(Box<Node>),
+    ElemDoc(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Box<Node>,
+    ),
     /// `$all` / `$alli`: every test is passed by some element.
-    All(Vec<Test>),
+    All(
+        #[cfg_attr(
+            feature = "compiled",
+            serde(deserialize_with = "crate::engine::compiled::nested")
+        )]
+        Vec<Test>,
+    ),
     /// `$regex` / `$regexi`, tested against `String(v)`.
-    Regex(regex_lite::Regex),
+    Regex(Pattern),
     /// `$type`.
     Type(JsType),
     /// `$inList`: a string (or any string element) is in the named list.
     InList(Box<str>),
     /// An invalid or unknown operator: never holds.
     Never,
+}
+
+/// A built `$regex` / `$regexi` and what it was built from (a compiled
+/// engine keeps the source and builds the regex again when it is loaded).
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    pub(crate) re: regex_lite::Regex,
+    /// How it was built (`$regexi`), for writing the engine as bytes.
+    #[cfg(feature = "compiled")]
+    pub(crate) insensitive: bool,
+}
+
+impl Pattern {
+    /// Builds `source` within the size and nesting limits.
+    pub(crate) fn build(source: &str, insensitive: bool) -> Result<Pattern, regex_lite::Error> {
+        regex_lite::RegexBuilder::new(source)
+            .case_insensitive(insensitive)
+            .size_limit(super::REGEX_SIZE_LIMIT)
+            .nest_limit(super::REGEX_NEST_LIMIT)
+            .build()
+            .map(|re| Pattern {
+                re,
+                #[cfg(feature = "compiled")]
+                insensitive,
+            })
+    }
 }
 
 impl Node {

@@ -9,6 +9,7 @@ use std::cell::OnceCell;
 
 /// A compiled event matcher.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub struct EventMatcher {
     /// `None` matches every kind (`*`).
     pub(crate) kind: Option<EventKind>,

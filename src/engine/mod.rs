@@ -2,6 +2,8 @@
 //! and maxima precomputed, so `observe` and `decide` do no parsing.
 
 mod compile;
+#[cfg(feature = "compiled")]
+pub mod compiled;
 mod matcher;
 
 pub use matcher::EventMatcher;
@@ -16,6 +18,7 @@ use crate::text::Text;
 /// A compiled playbook, ready to classify visitors. Build it once, use it for
 /// every visitor.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub struct Engine {
     pub(crate) id: Text,
     pub(crate) revision: u32,
@@ -55,6 +58,7 @@ pub struct Engine {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Stage {
     pub id: Text,
     pub hash: u32,
@@ -64,6 +68,7 @@ pub(crate) struct Stage {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct StageModel {
     pub half_life_ms: f64,
     pub hysteresis: f64,
@@ -73,6 +78,7 @@ pub(crate) struct StageModel {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct StageRule {
     pub on: EventMatcher,
     pub stage: usize,
@@ -80,6 +86,7 @@ pub(crate) struct StageRule {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Role {
     pub id: Text,
     pub hash: u32,
@@ -89,6 +96,7 @@ pub(crate) struct Role {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct RoleModel {
     pub title_weight: f64,
     pub content_view_weight: f64,
@@ -99,6 +107,7 @@ pub(crate) struct RoleModel {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Seniority {
     pub id: Text,
     pub hash: u32,
@@ -107,6 +116,7 @@ pub(crate) struct Seniority {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Gate {
     pub id: Text,
     pub kind: GateKind,
@@ -117,6 +127,7 @@ pub(crate) struct Gate {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Criterion {
     pub id: Text,
     pub path: crate::condition::Path,
@@ -128,6 +139,7 @@ pub(crate) struct Criterion {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Band {
     pub label: Text,
     pub min: Option<f64>,
@@ -139,6 +151,7 @@ pub(crate) struct Band {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Tier {
     pub id: Text,
     pub min: f64,
@@ -147,6 +160,7 @@ pub(crate) struct Tier {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Engagement {
     pub saturation: f64,
     pub burst_window_ms: u64,
@@ -165,6 +179,7 @@ impl Engagement {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct EngagementRule {
     pub id: Text,
     pub hash: u32,
@@ -179,6 +194,7 @@ pub(crate) struct EngagementRule {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct BantDim {
     pub id: String,
     pub hash: u32,
@@ -187,6 +203,7 @@ pub(crate) struct BantDim {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct BantOption {
     pub id: String,
     pub hash: u32,
@@ -197,6 +214,7 @@ pub(crate) struct BantOption {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Lifecycle {
     pub engaged_min: f64,
     pub hand_raise: Vec<(String, EventMatcher)>,
@@ -204,6 +222,7 @@ pub(crate) struct Lifecycle {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Trigger {
     pub id: Text,
     pub label: Text,
@@ -212,6 +231,7 @@ pub(crate) struct Trigger {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Content {
     pub id: Text,
     pub hash: u32,
@@ -237,6 +257,7 @@ pub(crate) struct Content {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Slot {
     pub id: Text,
     pub format_mask: u64,
@@ -245,6 +266,7 @@ pub(crate) struct Slot {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Action {
     pub id: Text,
     pub label: Text,
@@ -254,6 +276,7 @@ pub(crate) struct Action {
 
 /// Ranking settings: the playbook's own (already validated), plus what had to be compiled.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Recommend {
     pub spec: crate::playbook::RecommendSpec,
     pub gated_requires: Option<Condition>,

@@ -3,6 +3,7 @@
 mod browser_playbook;
 mod calibrate;
 mod check;
+mod compile;
 mod explain;
 mod input;
 mod score;
@@ -34,6 +35,14 @@ enum Cmd {
         /// Print problems as JSON lines.
         #[arg(long)]
         json: bool,
+    },
+    /// Compile a playbook into an engine file (`Engine.fromBytes` loads it without the JSON compiler).
+    Compile {
+        /// Playbook JSON file.
+        playbook: PathBuf,
+        /// Engine file to write (default: the playbook's name with `.bpe`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Replay journeys (JSONL, one per line, or .json files) and write decisions as JSONL.
     Score {
@@ -102,6 +111,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Check { playbook, json } => check::run(&playbook, json),
+        Cmd::Compile { playbook, output } => compile::run(&playbook, output.as_deref()),
         Cmd::Score {
             playbook,
             journeys,

@@ -1,6 +1,7 @@
 //! `Engine`: a playbook compiled once, shared by every visitor.
 
 use crate::error::to_js;
+#[cfg(feature = "compiler")]
 use crate::input::json_text;
 use crate::visitor::WasmVisitor;
 use std::rc::Rc;
@@ -15,10 +16,23 @@ pub struct WasmEngine {
 #[wasm_bindgen(js_class = Engine)]
 impl WasmEngine {
     /// Compiles a playbook (JSON string or object); throws every problem at once.
+    #[cfg(feature = "compiler")]
     #[wasm_bindgen(constructor)]
     pub fn new(playbook: &JsValue) -> Result<WasmEngine, JsValue> {
         let text = json_text(playbook, "the playbook")?;
         let inner = buyerpath::Engine::from_json(&text).map_err(|e| to_js(&e))?;
+        Ok(WasmEngine {
+            inner: Rc::new(inner),
+        })
+    }
+
+    /// Loads an engine compiled ahead by `buyerpath compile` (the file's
+    /// bytes, from the same version); throws `engine_file_invalid` or
+    /// `engine_file_version`.
+    #[cfg(feature = "compiled")]
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmEngine, JsValue> {
+        let inner = buyerpath::Engine::from_bytes(bytes).map_err(|e| to_js(&e))?;
         Ok(WasmEngine {
             inner: Rc::new(inner),
         })

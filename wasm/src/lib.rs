@@ -3,12 +3,14 @@
 //! `hint` and `issues`; nothing here can panic.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "compiler")]
 mod condition;
 mod engine;
 mod error;
 mod input;
 mod visitor;
 
+#[cfg(feature = "compiler")]
 pub use condition::{eval_condition, WasmCondition};
 pub use engine::WasmEngine;
 pub use visitor::WasmVisitor;

@@ -139,7 +139,11 @@ impl Builder<'_> {
             "$.recommend.gated_requires".to_string()
         });
         let recommend = Recommend {
-            spec: r.clone(),
+            // The condition is kept compiled (below), not as JSON.
+            spec: crate::playbook::RecommendSpec {
+                gated_requires: None,
+                ..r.clone()
+            },
             gated_requires,
             explore: r.exploration.enabled && r.exploration.weight > 0.0,
             shortlist: r.exploration.shortlist.clamp(1, 32) as usize,

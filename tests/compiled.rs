@@ -1,0 +1,187 @@
+//! The compiled engine as bytes (`Engine::to_bytes` / `Engine::from_bytes`,
+//! feature `compiled`): an engine loaded from bytes decides exactly as the
+//! one compiled from JSON, every condition survives the trip, and damaged or
+//! crafted bytes give an error with a code, never a panic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use buyerpath::condition::{CompileCtx, Condition};
+use buyerpath::journey::{replay, Journey};
+use buyerpath::lists::Lists;
+use buyerpath::Engine;
+use sha2::{Digest, Sha256};
+
+fn vectors() -> Vec<(String, serde_json::Value)> {
+    let dir = common::root().join("tests/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let v = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (p.file_name().unwrap().to_string_lossy().to_string(), v)
+        })
+        .collect()
+}
+
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+#[test]
+fn an_engine_from_bytes_replays_every_vector() {
+    let bytes = common::example_engine().to_bytes().unwrap();
+    assert!(bytes.starts_with(b"BPE1"), "the header");
+    let engine = Engine::from_bytes(&bytes).unwrap();
+    assert_eq!(engine.to_bytes().unwrap(), bytes, "written again unchanged");
+    let mut decisions = 0;
+    for (name, v) in vectors() {
+        let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
+        let got = replay(&engine, &j).unwrap();
+        let digests = v["sha256"].as_array().unwrap();
+        assert_eq!(got.len(), digests.len(), "{name}: number of decisions");
+        for (i, (g, h)) in got.iter().zip(digests).enumerate() {
+            let raw = serde_json::to_string(g).unwrap();
+            let digest: String = Sha256::digest(raw.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(digest, h.as_str().unwrap(), "{name} decision {}", i + 1);
+            decisions += 1;
+        }
+    }
+    assert!(decisions >= 24, "{decisions} decisions replayed");
+}
+
+/// Every GrowthBook conformance condition (all operators, regexes with and
+/// without case, deep-equality literals, version operands) read back from
+/// bytes gives the same result and writes the same bytes.
+#[test]
+fn every_conformance_condition_survives_bytes() {
+    let path = common::root().join("tests/conformance/growthbook/cases.json");
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = all["evalCondition"].as_array().unwrap();
+    let lists = Lists::new();
+    let mut extra = vec![
+        serde_json::json!({"title": {"$regexi": "^vp\\b"}}),
+        serde_json::json!({"x": {"$eq": 0.1}, "y": [0.30000000000000004, -2, 18446744073709551615u64, {"k": [null, true, "é"]}]}),
+        serde_json::json!({"v": {"$vgte": "1.2.3-beta"}, "n": {"$not": {"$not": {"$in": [1, "a", null, true]}}}}),
+    ];
+    let mut conditions: Vec<(serde_json::Value, serde_json::Value)> =
+        cases.iter().map(|c| (c[1].clone(), c[2].clone())).collect();
+    conditions.extend(extra.drain(..).map(|c| {
+        let attrs = serde_json::json!({"title": "VP Sales", "x": 0.1, "y": [0.30000000000000004, -2, 18446744073709551615u64, {"k": [null, true, "é"]}], "v": "1.2.10", "n": "a"});
+        (c, attrs)
+    }));
+    for (cond, attrs) in &conditions {
+        let c = Condition::compile(cond, "$", &CompileCtx::default()).0;
+        let bytes = postcard::to_allocvec(&c).unwrap();
+        let back: Condition = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_allocvec(&back).unwrap(), bytes, "{cond}");
+        assert_eq!(
+            back.eval(attrs, &lists),
+            c.eval(attrs, &lists),
+            "{cond} on {attrs}"
+        );
+    }
+}
+
+#[test]
+fn another_header_or_version_is_refused_with_a_code() {
+    let bytes = common::example_engine().to_bytes().unwrap();
+    let mut other = bytes.clone();
+    other[0] = b'X';
+    let e = Engine::from_bytes(&other).unwrap_err();
+    assert_eq!(e.issues[0].code, "engine_file_invalid");
+    assert!(e.issues[0].hint.is_some());
+    // The version follows the magic, length-prefixed: change its last byte.
+    let len = usize::from(bytes[4]);
+    let mut other = bytes.clone();
+    other[4 + len] ^= 1;
+    let e = Engine::from_bytes(&other).unwrap_err();
+    assert_eq!(e.issues[0].code, "engine_file_version");
+    assert_eq!(e.issues[0].path, "$");
+    assert_eq!(
+        Engine::from_bytes(b"").unwrap_err().issues[0].code,
+        "engine_file_invalid"
+    );
+    let e = Engine::from_bytes(br#"{"id": "a playbook"}"#).unwrap_err();
+    assert_eq!(e.issues[0].code, "engine_file_invalid");
+}
+
+/// Every truncation fails; random damage either fails or loads an engine
+/// that still decides without panicking.
+#[test]
+fn damaged_bytes_fail_or_decide_never_panic() {
+    let engine = common::example_engine();
+    let bytes = engine.to_bytes().unwrap();
+    for cut in (0..bytes.len()).step_by(7) {
+        let e = Engine::from_bytes(&bytes[..cut]).unwrap_err();
+        assert_eq!(e.issues[0].code, "engine_file_invalid", "cut at {cut}");
+    }
+    let header = 5 + usize::from(bytes[4]);
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    let (mut loaded, mut refused) = (0, 0);
+    for _ in 0..3000 {
+        let mut damaged = bytes.clone();
+        for _ in 0..=(next() % 3) {
+            let at = header + (next() as usize) % (bytes.len() - header);
+            damaged[at] = next() as u8;
+        }
+        match Engine::from_bytes(&damaged) {
+            Ok(e) => {
+                loaded += 1;
+                let (mut v, now) = common::visitor_with_events(&e, 5);
+                let _ = e.decide(&mut v, &common::req(now, serde_json::json!({"consent": "full", "company": {"country": "US", "employees": 800}})));
+            }
+            Err(err) => {
+                refused += 1;
+                assert_eq!(err.issues[0].code, "engine_file_invalid");
+            }
+        }
+    }
+    assert!(
+        loaded > 0 && refused > 0,
+        "{loaded} loaded, {refused} refused"
+    );
+}
+
+/// A crafted condition nested far deeper than any compiled one (`$not`
+/// 100,000 times: one byte a level) is refused, not a stack overflow.
+#[test]
+fn crafted_deep_nesting_is_refused() {
+    // Node::Not is variant 3, Node::Never variant 5 (postcard: one byte each).
+    let not = postcard::to_allocvec(
+        &Condition::compile(
+            &serde_json::json!({"$not": {"$or": [{"a": 1}]}}),
+            "$",
+            &CompileCtx::default(),
+        )
+        .0,
+    )
+    .unwrap();
+    assert_eq!(not[0], 3, "Node::Not is variant 3");
+    let mut deep = vec![3u8; 100_000];
+    deep.push(5);
+    assert!(postcard::from_bytes::<Condition>(&deep).is_err());
+    // 150 levels, within the limit, load.
+    let mut ok = vec![3u8; 150];
+    ok.push(5);
+    assert!(postcard::from_bytes::<Condition>(&ok).is_ok());
+}

@@ -1,0 +1,43 @@
+//! `buyerpath compile`: a playbook compiled once, written as an engine file
+//! (`Engine::to_bytes`), for runtimes that load it without compiling JSON.
+
+use crate::input::{read, render};
+use anyhow::{Context, Result};
+use buyerpath::Engine;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
+    let text = read(path)?;
+    let engine = match Engine::from_json(&text) {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!(
+                "{}: {} problem{}, nothing written\n",
+                path.display(),
+                err.issues.len(),
+                if err.issues.len() == 1 { "" } else { "s" }
+            );
+            eprint!("{}", render(&err));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let bytes = engine.to_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The file must load back as the same engine before it is written.
+    let again = Engine::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        again.to_bytes().ok().as_ref() == Some(&bytes),
+        "the engine did not load back unchanged (report this)"
+    );
+    let out = output.map_or_else(|| path.with_extension("bpe"), Path::to_path_buf);
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: playbook `{}` revision {} compiled, {} B of JSON -> {} B engine file",
+        out.display(),
+        engine.playbook_id(),
+        engine.revision(),
+        text.len(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
