@@ -8,8 +8,12 @@
 //   node scripts/build-pkg.mjs
 //   node benches/node/bench.mjs [PKG_DIR] [--quick] [--json FILE] [--workload DIR]
 //
+// With the page build in target/pkg-page (build-pkg --page) and the workload's
+// playbook compiled ahead (`buyerpath compile playbook-500.json`), it also
+// times loading that engine file.
+//
 // `scripts/bench.mjs` runs it with the rest and writes BENCHMARKS.md.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conditionApi, measure, options, printRows, root, workload, writeJson } from './lib.mjs';
 
@@ -83,6 +87,17 @@ const refObject = JSON.parse(refText);
 row(`json_parse/${REF_ITEMS}`, `JSON.parse of the ${REF_ITEMS}-item playbook text (V8's parser alone: the floor for reading it as JSON)`,
   measure(() => JSON.parse(refText), { ms: 1000, scale: S, minSamples: 3 }));
 row('compile_object/500', 'compile, 500-item playbook (object)', measure(() => new Engine(refObject).free(), { ms: 1000, scale: S }));
+// The page build (build-pkg --page: no JSON compiler) loading the same
+// playbook compiled ahead by `buyerpath compile`, when both are built.
+const pageDir = join(root, 'target', 'pkg-page');
+const engineFile = join(opts.workload, `playbook-${REF_ITEMS}.bpe`);
+if (existsSync(join(pageDir, 'buyerpath.js')) && existsSync(engineFile)) {
+  const page = await import(join(pageDir, 'buyerpath.js'));
+  page.initSync({ module: readFileSync(join(pageDir, 'buyerpath_bg.wasm')) });
+  const bytes = readFileSync(engineFile);
+  row(`load/${REF_ITEMS}`, `load the ${REF_ITEMS}-item engine compiled ahead (page build, Engine.fromBytes, ${(bytes.length / 1024).toFixed(0)} KiB)`,
+    measure(() => page.Engine.fromBytes(bytes).free(), { ms: 1000, scale: S }));
+}
 
 const engine = new Engine(refText);
 

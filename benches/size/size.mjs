@@ -101,7 +101,16 @@ try {
   twiggy.error = String(err.message || err).split('\n')[0];
 }
 
-const result = { pkg: opts.pkg, wasm, glue, wasmAndGlue: add(wasm, glue), bundles, twiggy, budgetGzip: 61440 };
+// The page build (build-pkg --page: no JSON compiler), when built.
+const pageDir = join(root, 'target', 'pkg-page');
+const page = existsSync(join(pageDir, 'buyerpath_bg.wasm'))
+  ? (() => {
+    const w = sizesOf(readFileSync(join(pageDir, 'buyerpath_bg.wasm')));
+    const g = sizesOf(readFileSync(join(pageDir, 'buyerpath.js')));
+    return { wasm: w, glue: g, wasmAndGlue: add(w, g) };
+  })()
+  : null;
+const result = { pkg: opts.pkg, wasm, glue, wasmAndGlue: add(wasm, glue), page, bundles, twiggy, budgetGzip: 61440 };
 if (opts.json) writeJson(opts.json, result);
 
 const line = (name, s) => (s && s.raw !== undefined ? `${name.padEnd(44)} ${String(s.raw).padStart(9)} ${String(s.gzip).padStart(9)} ${String(s.brotli).padStart(9)}` : `${name.padEnd(44)} ${s && s.error ? `failed: ${s.error}` : 'n/a'}`);
@@ -109,6 +118,7 @@ console.log(`${'size (bytes)'.padEnd(44)} ${'raw'.padStart(9)} ${'gzip'.padStart
 console.log(line('buyerpath_bg.wasm', wasm));
 console.log(line('buyerpath.js (glue)', glue));
 console.log(line('Wasm + glue (budget: 61,440 gzip)', result.wasmAndGlue));
+if (page) console.log(line('Wasm + glue, page build (no JSON compiler)', page.wasmAndGlue));
 console.log(line('buyerpath browser entry, esbuild (JS only)', bundles.buyerpath));
 console.log(line('buyerpath browser entry + Wasm', bundles.buyerpathWithWasm));
 console.log(line('@growthbook/growthbook (GrowthBook class)', bundles.growthbook));
