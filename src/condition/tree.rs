@@ -17,56 +17,37 @@ use serde_json::Value;
 
 /// A condition object.
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
+// `remote = "Self"`: the derived code is wrapped by the impls in
+// `engine::compiled`, which bound how deep a load nests.
+#[cfg_attr(
+    feature = "compiled",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub(crate) enum Node {
     /// All must hold (an object's keys, `$and`).
-    And(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Vec<Node>,
-    ),
+    And(Vec<Node>),
     /// Any must hold; an empty `$or` holds.
-    Or(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Vec<Node>,
-    ),
+    Or(Vec<Node>),
     /// None may hold; an empty `$nor` does *not* hold (GrowthBook: `!evalOr([])`).
-    Nor(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Vec<Node>,
-    ),
+    Nor(Vec<Node>),
     /// `$not`.
-    Not(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Box<Node>,
-    ),
+    Not(Box<Node>),
     /// The attribute at `Path` passes `Test`.
-    Field(
-        Path,
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Test,
-    ),
+    Field(Path, Test),
     /// An invalid part: never holds.
     Never,
 }
 
 /// A condition value applied to one value.
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
+// `remote = "Self"`: the derived code is wrapped by the impls in
+// `engine::compiled`, which bound how deep a load nests.
+#[cfg_attr(
+    feature = "compiled",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub(crate) enum Test {
     /// `String(v) === s`; `canonical` is `Some(x)` when `s` is how
     /// JavaScript writes the number `x`.
@@ -88,13 +69,7 @@ pub(crate) enum Test {
         Value,
     ),
     /// An operator object: every operator must hold.
-    Ops(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Vec<Op>,
-    ),
+    Ops(Vec<Op>),
     /// An invalid part: never holds.
     Never,
 }
@@ -140,45 +115,15 @@ pub(crate) enum Op {
     /// `$nin` / `$nini`.
     Nin(InSet),
     /// `$not`.
-    Not(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Box<Test>,
-    ),
+    Not(Box<Test>),
     /// `$size`: the array's length passes the test.
-    Size(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Box<Test>,
-    ),
+    Size(Box<Test>),
     /// `$elemMatch` with an operator object: some truthy element passes.
-    ElemTest(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Box<Test>,
-    ),
+    ElemTest(Box<Test>),
     /// `$elemMatch` with a condition object: some truthy element matches.
-    ElemDoc(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Box<Node>,
-    ),
+    ElemDoc(Box<Node>),
     /// `$all` / `$alli`: every test is passed by some element.
-    All(
-        #[cfg_attr(
-            feature = "compiled",
-            serde(deserialize_with = "crate::engine::compiled::nested")
-        )]
-        Vec<Test>,
-    ),
+    All(Vec<Test>),
     /// `$regex` / `$regexi`, tested against `String(v)`.
     Regex(Pattern),
     /// `$type`.

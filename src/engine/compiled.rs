@@ -9,11 +9,13 @@
 //! again on load, within the same limits; a condition literal compared as a
 //! whole (`DeepEq`) keeps its numbers bit for bit.
 //!
-//! Loading checks the header and the structure, never trusts a length
-//! beyond the bytes given, and fails with `engine_file_invalid` or
-//! `engine_file_version`; what the engine then reads is bounds-checked like
-//! everything else in the crate (no index is trusted), so a tampered file
-//! cannot make it panic.
+//! Loading checks the header, reads the engine without trusting a length
+//! beyond the bytes given (nesting bounded, regex sources held to the
+//! playbook's length limit, nothing left over), then checks what every
+//! compiled engine satisfies ([`super::invariants`]: sizes within the
+//! playbook limits, indices in range, indexes sorted). A damaged or changed
+//! file fails with `engine_file_invalid`, another version's with
+//! `engine_file_version`; neither panics.
 
 use super::Engine;
 use crate::condition::tree::Pattern;
@@ -72,12 +74,23 @@ impl Engine {
                 ),
             ));
         }
-        match postcard::from_bytes::<Engine>(body) {
-            Ok(engine) => Ok(engine),
-            Err(e) => Err(invalid(&format!(
-                "The engine file is damaged or truncated ({e})."
-            ))),
-        }
+        let engine = match postcard::take_from_bytes::<Engine>(body) {
+            Ok((engine, [])) => engine,
+            Ok((_, rest)) => {
+                return Err(invalid(&format!(
+                    "The engine file has {} bytes after the engine.",
+                    rest.len()
+                )))
+            }
+            Err(e) => {
+                return Err(invalid(&format!(
+                    "The engine file is damaged or truncated ({e})."
+                )))
+            }
+        };
+        super::invariants::check(&engine)
+            .map_err(|what| invalid(&format!("The engine file is inconsistent: {what}.")))?;
+        Ok(engine)
     }
 }
 
@@ -97,32 +110,93 @@ impl Serialize for Pattern {
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pattern, D::Error> {
         let (source, insensitive) = <(String, bool)>::deserialize(d)?;
+        // The playbook's limit on a pattern's length, as when it was compiled.
+        if source.chars().count() > crate::condition::MAX_REGEX_LEN {
+            return Err(D::Error::custom("a regular expression too long"));
+        }
         Pattern::build(&source, insensitive).map_err(D::Error::custom)
     }
+}
+
+/// Loads one recursive part (a condition node or test, a JSON literal's
+/// value) with `inner`, its derived reader, counting how deep the load is:
+/// past [`MAX_NESTING`] it fails, so a crafted file cannot exhaust the stack.
+/// Every cycle of the condition types passes through `Node` or `Test`.
+fn nested<'de, D: Deserializer<'de>, T>(
+    d: D,
+    inner: impl FnOnce(D) -> Result<T, D::Error>,
+) -> Result<T, D::Error> {
+    let depth = NESTING.with(|n| {
+        let depth = n.get() + 1;
+        n.set(depth);
+        depth
+    });
+    // Counted down however `inner` ends (an error, or an unwinding panic natively).
+    let _level = Level;
+    if depth > MAX_NESTING {
+        return Err(D::Error::custom("a condition nested too deeply"));
+    }
+    inner(d)
+}
+
+/// One level of [`nested`], left when dropped.
+struct Level;
+
+impl Drop for Level {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// The serde impls of a recursive type whose derives are `remote = "Self"`
+/// (inherent `serialize`/`deserialize`): writing as derived, reading through
+/// [`nested`].
+macro_rules! bounded {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                <$t>::serialize(self, s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                nested(d, <$t>::deserialize)
+            }
+        }
+    )*};
+}
+bounded!(crate::condition::tree::Node, crate::condition::tree::Test);
+
+/// Far above any compiled condition (a playbook's are at most 24 levels of
+/// JSON), far below what the stack holds.
+const MAX_NESTING: usize = 200;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// A JSON value in a format without self-description: the value as a tree
 /// of tagged parts, numbers as their exact integer or `f64` bits.
 pub(crate) mod json_value {
+    use super::nested;
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use serde_json::{Map, Number, Value};
 
-    /// Deeper values are refused on load (conditions are at most 24 levels
-    /// deep; this bounds the recursion of a tampered file).
-    const MAX_DEPTH: usize = 64;
-
     #[derive(Serialize, Deserialize)]
-    enum Json {
+    #[serde(remote = "Self")]
+    pub(super) enum Json {
         Null,
         Bool(bool),
         U64(u64),
         I64(i64),
         F64(u64),
         Str(String),
-        Arr(#[serde(deserialize_with = "super::nested")] Vec<Json>),
-        Obj(#[serde(deserialize_with = "super::nested")] Vec<(String, Json)>),
+        Arr(Vec<Json>),
+        Obj(Vec<(String, Json)>),
     }
+
+    bounded!(Json);
 
     fn to_json(v: &Value) -> Json {
         match v {
@@ -139,10 +213,8 @@ pub(crate) mod json_value {
         }
     }
 
-    fn to_value(j: Json, depth: usize) -> Option<Value> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
+    /// `None` for a number that is not finite (JSON has none).
+    fn to_value(j: Json) -> Option<Value> {
         Some(match j {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
@@ -150,14 +222,10 @@ pub(crate) mod json_value {
             Json::I64(i) => Value::from(i),
             Json::F64(bits) => Value::Number(Number::from_f64(f64::from_bits(bits))?),
             Json::Str(s) => Value::String(s),
-            Json::Arr(a) => Value::Array(
-                a.into_iter()
-                    .map(|x| to_value(x, depth + 1))
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+            Json::Arr(a) => Value::Array(a.into_iter().map(to_value).collect::<Option<Vec<_>>>()?),
             Json::Obj(o) => Value::Object(
                 o.into_iter()
-                    .map(|(k, v)| to_value(v, depth + 1).map(|v| (k, v)))
+                    .map(|(k, v)| to_value(v).map(|v| (k, v)))
                     .collect::<Option<Map<String, Value>>>()?,
             ),
         })
@@ -169,32 +237,124 @@ pub(crate) mod json_value {
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         let j = Json::deserialize(d)?;
-        to_value(j, 0).ok_or_else(|| D::Error::custom("a JSON literal too deep or not finite"))
+        to_value(j).ok_or_else(|| D::Error::custom("a JSON literal with a number not finite"))
     }
 }
 
-/// `deserialize_with` for the recursive parts of a condition (and of a
-/// JSON literal): counts how deep the load is and refuses past
-/// [`MAX_NESTING`], so a crafted file cannot exhaust the stack.
-pub(crate) fn nested<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    let depth = NESTING.with(|n| {
-        let depth = n.get() + 1;
-        n.set(depth);
-        depth
-    });
-    let out = if depth > MAX_NESTING {
-        Err(D::Error::custom("a condition nested too deeply"))
-    } else {
-        T::deserialize(d)
-    };
-    NESTING.with(|n| n.set(n.get().saturating_sub(1)));
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::json_value::Json;
+    use crate::condition::tree::{Node, Op, Test};
+    use crate::Engine;
 
-/// Far above any compiled condition (a playbook's are at most 24 levels of
-/// JSON), far below what the stack holds.
-const MAX_NESTING: usize = 200;
+    fn example() -> Engine {
+        Engine::from_json(include_str!("../../examples/acme/playbook.json")).unwrap()
+    }
 
-thread_local! {
-    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    fn code(bytes: &[u8]) -> String {
+        match Engine::from_bytes(bytes) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("{}: {}", e.issues[0].code, e.issues[0].message),
+        }
+    }
+
+    /// Every rule of `invariants::check`, broken once: refused on load with
+    /// `engine_file_invalid` (a slot count of usize::MAX would otherwise
+    /// reach an allocation).
+    #[test]
+    fn a_changed_engine_breaking_a_rule_is_refused() {
+        let base = example();
+        assert_eq!(code(&base.to_bytes().unwrap()), "ok");
+        type Change = (&'static str, fn(&mut Engine));
+        let changes: Vec<Change> = vec![
+            ("a slot's count", |e| e.slots[0].count = usize::MAX),
+            ("a slot's count", |e| e.slots[0].count = 0),
+            ("a slot's default", |e| e.slots[0].default = e.content.len()),
+            ("shortlist", |e| e.recommend.shortlist = 0),
+            ("shortlist", |e| e.recommend.shortlist = 1 << 40),
+            ("content format", |e| e.content[0].format = e.formats.len()),
+            ("content topic", |e| {
+                e.content[0].topics.push(e.topics.len())
+            }),
+            ("content index", |e| e.content_by_hash.reverse()),
+            ("content index", |e| {
+                e.content_by_hash.pop();
+            }),
+            ("stage reference", |e| e.stages[0].next = Some(99)),
+            ("action's content", |e| e.actions[0].cta = Some(usize::MAX)),
+            ("engagement trait", |e| {
+                e.engagement.rules[0].traits.push(99)
+            }),
+            ("engagement index", |e| e.engagement.by_hash.reverse()),
+            ("recent-events limit", |e| e.recent_limit = usize::MAX),
+            ("consumed limit", |e| e.consumed_limit = 0),
+            ("burst limit", |e| e.engagement.burst_max = e.recent_limit),
+        ];
+        for (what, change) in changes {
+            let mut e = base.clone();
+            change(&mut e);
+            let got = code(&e.to_bytes().unwrap());
+            assert!(
+                got.starts_with("engine_file_invalid") && got.contains(what),
+                "{what}: {got}"
+            );
+        }
+        let mut extra = base.to_bytes().unwrap();
+        extra.push(0);
+        assert!(code(&extra).contains("1 bytes after the engine"));
+    }
+
+    /// A regex source longer than a playbook may hold is refused on load.
+    #[test]
+    fn a_regex_longer_than_the_limit_is_refused() {
+        let ok = "a".repeat(crate::condition::MAX_REGEX_LEN);
+        let long = format!("{ok}a");
+        for (source, loads) in [(ok, true), (long, false)] {
+            let p = crate::condition::tree::Pattern::build(&source, false).unwrap();
+            let bytes = postcard::to_allocvec(&Op::Regex(p)).unwrap();
+            let back = postcard::from_bytes::<Op>(&bytes);
+            assert_eq!(back.is_ok(), loads, "{} characters", source.len());
+        }
+    }
+
+    /// `deep` levels of what `one` wraps around `leaf`: the bytes of `one`
+    /// without those of its innermost `leaf`, repeated, then `leaf`.
+    fn nest(one: &[u8], leaf: &[u8], deep: usize) -> Vec<u8> {
+        let wrap = &one[..one.len() - leaf.len()];
+        let mut out = wrap.repeat(deep);
+        out.extend_from_slice(leaf);
+        out
+    }
+
+    /// Conditions and JSON literals nested past the bound (through
+    /// `Node`, through `Test` and `Op`, through a JSON array) are refused,
+    /// not a stack overflow; within it they load.
+    #[test]
+    fn nesting_past_the_bound_is_refused_on_every_path() {
+        let node_one = postcard::to_allocvec(&Node::Not(Box::new(Node::Never))).unwrap();
+        let node_leaf = postcard::to_allocvec(&Node::Never).unwrap();
+        let test_one =
+            postcard::to_allocvec(&Test::Ops(vec![Op::Not(Box::new(Test::Never))])).unwrap();
+        let test_leaf = postcard::to_allocvec(&Test::Never).unwrap();
+        let json_one = postcard::to_allocvec(&Json::Arr(vec![Json::Null])).unwrap();
+        let json_leaf = postcard::to_allocvec(&Json::Null).unwrap();
+        for deep in [150, 100_000] {
+            let node = postcard::from_bytes::<Node>(&nest(&node_one, &node_leaf, deep));
+            let test = postcard::from_bytes::<Test>(&nest(&test_one, &test_leaf, deep));
+            let json = postcard::from_bytes::<Json>(&nest(&json_one, &json_leaf, deep));
+            let results = [
+                node.map(drop).map_err(|e| e.to_string()),
+                test.map(drop).map_err(|e| e.to_string()),
+                json.map(drop).map_err(|e| e.to_string()),
+            ];
+            for r in results {
+                if deep < super::MAX_NESTING {
+                    assert!(r.is_ok(), "{deep}: {r:?}");
+                } else {
+                    // postcard reports a custom error without its text.
+                    assert!(r.is_err(), "{deep}");
+                }
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@
 mod compile;
 #[cfg(feature = "compiled")]
 pub mod compiled;
+#[cfg(feature = "compiled")]
+mod invariants;
 mod matcher;
 
 pub use matcher::EventMatcher;

@@ -1,0 +1,109 @@
+//! What every compiled engine satisfies, checked again on an engine loaded
+//! from bytes (a file may have been changed after `buyerpath compile`).
+//!
+//! The engine's code reads every index with `get` and never trusts one, so a
+//! wrong index gives a wrong decision, not a panic; what could panic or
+//! exhaust memory is a size it allocates by (a slot's count, the
+//! exploration shortlist, the state's limits). Those are held to the limits
+//! validation holds a playbook to, and the indices and sorted indexes are
+//! checked too, so a loaded engine decides as a compiled one can.
+
+use super::Engine;
+use crate::playbook::limits;
+
+/// The first broken rule, in words; `Ok` when the engine could have been
+/// compiled from a valid playbook.
+pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
+    let n_content = e.content.len();
+    rule(e.slots.len() <= limits::SLOTS, "too many slots")?;
+    for s in &e.slots {
+        let count_ok = (1..=limits::SLOT_COUNT as usize).contains(&s.count);
+        rule(count_ok, "a slot's count out of range")?;
+        rule(
+            s.default < n_content,
+            "a slot's default is not in the catalogue",
+        )?;
+    }
+    rule(
+        (1..=32).contains(&e.recommend.shortlist),
+        "the exploration shortlist out of range",
+    )?;
+    rule(n_content <= limits::CONTENT, "too many content items")?;
+    rule(e.formats.len() <= limits::FORMATS, "too many formats")?;
+    for c in &e.content {
+        rule(c.format < e.formats.len(), "a content format out of range")?;
+        rule(
+            c.topics.iter().all(|t| *t < e.topics.len()),
+            "a content topic out of range",
+        )?;
+    }
+    rule(
+        sorted_index(&e.content_by_hash, n_content),
+        "the content index is not sorted or not the catalogue's",
+    )?;
+    rule(e.stages.len() <= limits::STAGES, "too many stages")?;
+    rule(e.roles.len() <= limits::ROLES, "too many roles")?;
+    let n_stages = e.stages.len();
+    rule(
+        e.stages
+            .iter()
+            .all(|s| s.next.map_or(true, |i| i < n_stages))
+            && e.stage_model.rules.iter().all(|r| r.stage < n_stages),
+        "a stage reference out of range",
+    )?;
+    rule(
+        e.bant
+            .iter()
+            .flat_map(|d| &d.options)
+            .all(|o| o.role.map_or(true, |r| r < e.roles.len())),
+        "a role reference out of range",
+    )?;
+    rule(
+        e.actions
+            .iter()
+            .all(|a| a.cta.map_or(true, |c| c < n_content)),
+        "an action's content out of range",
+    )?;
+    let rules = &e.engagement.rules;
+    rule(rules.len() <= limits::RULES, "too many engagement rules")?;
+    rule(
+        rules
+            .iter()
+            .all(|r| r.traits.iter().all(|t| *t < e.traits.len())),
+        "an engagement trait out of range",
+    )?;
+    rule(
+        sorted_index(&e.engagement.by_hash, rules.len()),
+        "the engagement index is not sorted or not the rules'",
+    )?;
+    // The state's limits (validation: recent 1–64, consumed 1–256, a burst
+    // of fewer events than are kept).
+    rule(
+        (1..=64).contains(&e.recent_limit),
+        "the recent-events limit out of range",
+    )?;
+    rule(
+        (1..=256).contains(&e.consumed_limit),
+        "the consumed limit out of range",
+    )?;
+    rule(
+        (1..e.recent_limit).contains(&e.engagement.burst_max),
+        "the burst limit out of range",
+    )?;
+    Ok(())
+}
+
+fn rule(holds: bool, what: &'static str) -> Result<(), &'static str> {
+    if holds {
+        Ok(())
+    } else {
+        Err(what)
+    }
+}
+
+/// `(hash, index)` pairs sorted by hash, one for each of `len` items.
+fn sorted_index(index: &[(u32, usize)], len: usize) -> bool {
+    index.len() == len
+        && index.windows(2).all(|w| matches!(w, [a, b] if a.0 <= b.0))
+        && index.iter().all(|(_, i)| *i < len)
+}
