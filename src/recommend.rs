@@ -551,8 +551,9 @@ fn diversify_ix(
     let consumed = |ix: usize| consumed.get(ix).copied().unwrap_or(false);
     let mut picked: Vec<usize> = Vec::with_capacity(count);
     // Picks per format (a playbook has at most 64 formats: the slots take
-    // them by a 64-bit mask; validation rejects more, and an engine is built
-    // only from a valid playbook, so `c.format` < 64) and per topic.
+    // them by a 64-bit mask; validation rejects more, an engine is built
+    // only from a valid playbook, and one loaded from bytes is checked the
+    // same way (`engine::invariants`), so `c.format` < 64) and per topic.
     let mut formats = [0u32; crate::playbook::limits::FORMATS];
     let mut topics: Vec<(usize, u32)> = Vec::with_capacity(4 * count);
     let bump = |list: &mut Vec<(usize, u32)>, k: usize| match list.iter_mut().find(|(x, _)| *x == k)
