@@ -59,8 +59,6 @@ if (!reportOnly) {
 if (build && only.some((s) => ['node', 'peers', 'size', 'edge'].includes(s))) {
   step('building the npm package');
   run(process.execPath, ['scripts/build-pkg.mjs']);
-  step('building the page build (no JSON compiler) into target/pkg-page');
-  run(process.execPath, ['scripts/build-pkg.mjs', '--page', '--out', 'target/pkg-page']);
 }
 if (build && only.includes('edge')) {
   step('building the edge worker');
@@ -200,8 +198,8 @@ function report(m, R) {
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
   p(table(['budget (PRODUCT.md §5)', 'measured', 'status'], [
     ['decide, 200-event visitor, 500 items, Node, median ≤ 10 µs', dec ? us(dec.median) : '—', met(dec && dec.median <= 10)],
-    ['compile the 500-item playbook in Wasm ≤ 1 ms', comp ? `${us(comp.median)}${jsonFloor ? ` (V8's \`JSON.parse\` of the same text alone: ${us(jsonFloor.median)})` : ''}${pageLoad ? `; the page build loads it compiled ahead in ${us(pageLoad.median)} (not a compile)` : ''}` : '—', met(comp && comp.median <= 1000)],
-    ['Wasm + JS glue ≤ 60 KB gzip (61,440 B)', gz ? `${bytes(gz)} B${pageGz ? `; page build (no JSON compiler, not yet in the package) ${bytes(pageGz)} B` : ''}` : '—', met(gz && gz <= 61440)],
+    ['compile the 500-item playbook in Wasm ≤ 1 ms', comp ? `${us(comp.median)}${jsonFloor ? ` (V8's \`JSON.parse\` of the same text alone: ${us(jsonFloor.median)})` : ''}${pageLoad ? `; \`buyerpath/page\` loads it compiled ahead in ${us(pageLoad.median)} (not a compile)` : ''}` : '—', met(comp && comp.median <= 1000)],
+    ['Wasm + JS glue ≤ 60 KB gzip (61,440 B)', gz ? `${bytes(gz)} B${pageGz ? `; \`buyerpath/page\` (no JSON compiler) ${bytes(pageGz)} B` : ''}` : '—', met(gz && gz <= 61440)],
     ['visitor state for 200 events ≤ 1,200 characters', R.node ? `${R.node.stateChars} (unsigned)` : '—', met(R.node && R.node.stateChars <= 1200)],
     ['edge: added CPU per request ≤ 1 ms median (workerd), every measurement of the run', edgeMeasured, edgeStatus],
   ]), '');
@@ -274,7 +272,7 @@ function report(m, R) {
       srow('`buyerpath_bg.wasm`', S.wasm),
       srow('`buyerpath.js` (wasm-bindgen glue)', S.glue),
       srow('**Wasm + glue** (budget 61,440 gzip)', S.wasmAndGlue),
-      ...(S.page ? [srow('Wasm + glue, page build (`build-pkg --page`: no JSON compiler; engines from `buyerpath compile`; not yet in the package)', S.page.wasmAndGlue)] : []),
+      ...(S.page ? [srow('Wasm + glue, `buyerpath/page` (the page build: no JSON compiler; engines from `buyerpath compile`)', S.page.wasmAndGlue)] : []),
       srow('buyerpath browser entry, bundled (JS)', b.buyerpath),
       srow('**buyerpath browser entry + Wasm**', b.buyerpathWithWasm),
       srow('@growthbook/growthbook, `GrowthBook`', b.growthbook),

@@ -2,11 +2,15 @@
 // Builds the npm package: wasm-pack (wasm-bindgen, --target web) → binaryen's
 // wasm-opt (npm binaryen@132; Debian's is too old for workerd) → pkg-template/
 // plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs)
-// → pkg/. Prints the sizes raw, gzip and brotli.
+// → pkg/. Two modules: the package's (the JSON playbook compiler included)
+// and the page build's in pkg/page/ (`buyerpath/page`: the wasm crate without
+// its `compiler` feature, with `compiled`: engines come compiled ahead by
+// `buyerpath compile` and load with `Engine.fromBytes`). Prints the sizes raw,
+// gzip and brotli.
 //
-// Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--page] [--out DIR]
+// Usage: node scripts/build-pkg.mjs [--features boundary-bench] [--no-page] [--out DIR]
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
@@ -15,51 +19,72 @@ import { addTextHooks } from './glue-hooks.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
-// --page: the page build, without the JSON playbook compiler: engines come
-// compiled ahead (`buyerpath compile`) and load with `Engine.fromBytes`.
-const page = args.includes('--page');
-const features = [opt('--features', ''), page ? 'compiled' : ''].filter(Boolean).join(',');
+const features = opt('--features', '');
+const withPage = !args.includes('--no-page');
 const out = resolve(root, opt('--out', 'pkg'));
 const step = (msg) => process.stderr.write(`\x1b[1m== ${msg}\x1b[0m\n`);
 const run = (cmd, argv, env = {}) => execFileSync(cmd, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 
-// 1. Rust → Wasm + JS glue.
-const raw = join(root, 'target', 'wasm-pack');
-step(`wasm-pack build${features ? ` (features: ${features})` : ''}`);
-run('wasm-pack', ['build', 'wasm', '--release', '--target', 'web', '--no-pack', '--no-typescript',
-  '--out-dir', raw, '--out-name', 'buyerpath', ...(features || page ? ['--', ...(page ? ['--no-default-features'] : []), '--features', features] : [])]);
-
-// 2. wasm-opt: try -Oz and -Os, keep the smaller.
-step('wasm-opt (binaryen 132)');
 const wasmOpt = join(root, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
 if (!existsSync(wasmOpt)) {
   console.error('binaryen is not installed: run `npm ci` (./dev setup does it)');
   process.exit(1);
 }
-const input = join(raw, 'buyerpath_bg.wasm');
-let best = null;
-for (const level of ['-Oz', '-Os']) {
-  const dst = join(raw, `opt${level}.wasm`);
-  run(process.execPath, [wasmOpt, level, '--strip-debug', '--strip-producers', input, '-o', dst]);
-  const size = statSync(dst).size;
-  if (!best || size < best.size) best = { level, dst, size };
-}
-process.stderr.write(`   ${statSync(input).size} B before, ${best.size} B after wasm-opt ${best.level}\n`);
 
-// 3. Assemble pkg/.
+/**
+ * One module: wasm-pack into `raw` (target/wasm-pack for the package's, which
+ * benches/size/size.mjs reads again; target/wasm-pack-page for the page
+ * build's), then wasm-opt -Oz and -Os, the smaller kept. Returns the
+ * optimised module's path and the glue's.
+ */
+function buildModule(raw, cargoArgs, what) {
+  step(`wasm-pack build: ${what}`);
+  run('wasm-pack', ['build', 'wasm', '--release', '--target', 'web', '--no-pack', '--no-typescript',
+    '--out-dir', raw, '--out-name', 'buyerpath', ...(cargoArgs.length ? ['--', ...cargoArgs] : [])]);
+  step(`wasm-opt (binaryen 132): ${what}`);
+  const input = join(raw, 'buyerpath_bg.wasm');
+  let best = null;
+  for (const level of ['-Oz', '-Os']) {
+    const dst = join(raw, `opt${level}.wasm`);
+    run(process.execPath, [wasmOpt, level, '--strip-debug', '--strip-producers', input, '-o', dst]);
+    const size = statSync(dst).size;
+    if (!best || size < best.size) best = { level, dst, size };
+  }
+  process.stderr.write(`   ${statSync(input).size} B before, ${best.size} B after wasm-opt ${best.level}\n`);
+  return { wasm: best.dst, glue: join(raw, 'buyerpath.js') };
+}
+
+// 1. The modules.
+const main = buildModule(join(root, 'target', 'wasm-pack'), features ? ['--features', features] : [], `the package${features ? ` (features: ${features})` : ''}`);
+const page = withPage
+  ? buildModule(join(root, 'target', 'wasm-pack-page'), ['--no-default-features', '--features', 'compiled'], 'the page build (no JSON compiler)')
+  : null;
+
+// 2. Assemble pkg/: the template, each module with its glue (with the hook a
+// runtime entry may fill with faster text crossings: node.js does).
 step(`assemble ${out}`);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'pkg-template'), out, { recursive: true });
-cpSync(best.dst, join(out, 'buyerpath_bg.wasm'));
-// The glue, with the hook a runtime entry may fill with faster text crossings (node.js does).
-writeFileSync(join(out, 'buyerpath.js'), addTextHooks(readFileSync(join(raw, 'buyerpath.js'), 'utf8')));
+const place = (m, dir) => {
+  cpSync(m.wasm, join(dir, 'buyerpath_bg.wasm'));
+  writeFileSync(join(dir, 'buyerpath.js'), addTextHooks(readFileSync(m.glue, 'utf8')));
+};
+place(main, out);
+if (page) place(page, join(out, 'page'));
+else rmSync(join(out, 'page'), { recursive: true, force: true });
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 const pkgJson = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
 pkgJson.version = version;
+if (!page) {
+  // Without the page build, no `buyerpath/page` entry points at missing files.
+  for (const k of Object.keys(pkgJson.exports)) if (k.startsWith('./page')) delete pkgJson.exports[k];
+  pkgJson.files = pkgJson.files.filter((f) => !f.startsWith('page'));
+  pkgJson.sideEffects = pkgJson.sideEffects.filter((f) => !f.startsWith('./page'));
+}
 writeFileSync(join(out, 'package.json'), JSON.stringify(pkgJson, null, 2) + '\n');
 
-// 4. Sizes.
+// 3. Sizes.
 const sizes = (file) => {
   const b = readFileSync(file);
   return {
@@ -68,11 +93,16 @@ const sizes = (file) => {
     brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
   };
 };
-const wasm = sizes(join(out, 'buyerpath_bg.wasm'));
-const glue = sizes(join(out, 'buyerpath.js'));
-const row = (name, s) => `${name.padEnd(24)} ${String(s.raw).padStart(8)} ${String(s.gzip).padStart(8)} ${String(s.brotli).padStart(8)}`;
-console.log(`${'file'.padEnd(24)} ${'raw'.padStart(8)} ${'gzip'.padStart(8)} ${'brotli'.padStart(8)}`);
-console.log(row('buyerpath_bg.wasm', wasm));
-console.log(row('buyerpath.js (glue)', glue));
-console.log(row('wasm + glue', { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli }));
-writeFileSync(join(root, 'target', page ? 'pkg-size-page.json' : 'pkg-size.json'), JSON.stringify({ wasm, glue, version, features }, null, 2));
+const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
+const row = (name, s) => `${name.padEnd(30)} ${String(s.raw).padStart(8)} ${String(s.gzip).padStart(8)} ${String(s.brotli).padStart(8)}`;
+console.log(`${'file'.padEnd(30)} ${'raw'.padStart(8)} ${'gzip'.padStart(8)} ${'brotli'.padStart(8)}`);
+const report = {};
+for (const [name, dir] of [['', out], ...(page ? [['page/', join(out, 'page')]] : [])]) {
+  const wasm = sizes(join(dir, 'buyerpath_bg.wasm'));
+  const glue = sizes(join(dir, 'buyerpath.js'));
+  console.log(row(`${name}buyerpath_bg.wasm`, wasm));
+  console.log(row(`${name}buyerpath.js (glue)`, glue));
+  console.log(row(`${name}wasm + glue`, add(wasm, glue)));
+  report[name ? 'page' : 'package'] = { wasm, glue };
+}
+writeFileSync(join(root, 'target', 'pkg-size.json'), JSON.stringify({ ...report.package, page: report.page ?? null, version, features }, null, 2));

@@ -8,9 +8,9 @@
 //   node scripts/build-pkg.mjs
 //   node benches/node/bench.mjs [PKG_DIR] [--quick] [--json FILE] [--workload DIR]
 //
-// With the page build in target/pkg-page (build-pkg --page) and the workload's
-// playbook compiled ahead (`buyerpath compile playbook-500.json`), it also
-// times loading that engine file.
+// With the workload's playbook compiled ahead (`buyerpath compile
+// playbook-500.json`), it also times loading that engine file through
+// `buyerpath/page` (the page build).
 //
 // `scripts/bench.mjs` runs it with the rest and writes BENCHMARKS.md.
 import { existsSync, readFileSync } from 'node:fs';
@@ -87,15 +87,13 @@ const refObject = JSON.parse(refText);
 row(`json_parse/${REF_ITEMS}`, `JSON.parse of the ${REF_ITEMS}-item playbook text (V8's parser alone: the floor for reading it as JSON)`,
   measure(() => JSON.parse(refText), { ms: 1000, scale: S, minSamples: 3 }));
 row('compile_object/500', 'compile, 500-item playbook (object)', measure(() => new Engine(refObject).free(), { ms: 1000, scale: S }));
-// The page build (build-pkg --page: no JSON compiler) loading the same
-// playbook compiled ahead by `buyerpath compile`, when both are built.
-const pageDir = join(root, 'target', 'pkg-page');
+// `buyerpath/page` (no JSON compiler) loading the same playbook compiled
+// ahead by `buyerpath compile`, when both are there.
 const engineFile = join(opts.workload, `playbook-${REF_ITEMS}.bpe`);
-if (existsSync(join(pageDir, 'buyerpath.js')) && existsSync(engineFile)) {
-  const page = await import(join(pageDir, 'buyerpath.js'));
-  page.initSync({ module: readFileSync(join(pageDir, 'buyerpath_bg.wasm')) });
+if (existsSync(join(opts.pkg, 'page', 'node.js')) && existsSync(engineFile)) {
+  const page = await import(join(opts.pkg, 'page', 'node.js'));
   const bytes = readFileSync(engineFile);
-  row(`load/${REF_ITEMS}`, `load the ${REF_ITEMS}-item engine compiled ahead (page build, Engine.fromBytes, ${(bytes.length / 1024).toFixed(0)} KiB)`,
+  row(`load/${REF_ITEMS}`, `load the ${REF_ITEMS}-item engine compiled ahead (\`buyerpath/page\`, Engine.fromBytes, ${(bytes.length / 1024).toFixed(0)} KiB)`,
     measure(() => page.Engine.fromBytes(bytes).free(), { ms: 1000, scale: S }));
 }
 

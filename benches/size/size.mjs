@@ -101,8 +101,8 @@ try {
   twiggy.error = String(err.message || err).split('\n')[0];
 }
 
-// The page build (build-pkg --page: no JSON compiler), when built.
-const pageDir = join(root, 'target', 'pkg-page');
+// `buyerpath/page` (the page build: no JSON compiler), when built.
+const pageDir = join(opts.pkg, 'page');
 const page = existsSync(join(pageDir, 'buyerpath_bg.wasm'))
   ? (() => {
     const w = sizesOf(readFileSync(join(pageDir, 'buyerpath_bg.wasm')));

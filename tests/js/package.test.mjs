@@ -1,6 +1,7 @@
 // Packaging: `npm pack` the built package and install the tarball into fresh
 // fixture projects — Node ESM (plus `tsc --strict` on a consumer), an esbuild
-// browser bundle, a workerd worker bundle and a Deno script — and decide once in each.
+// browser bundle, a workerd worker bundle and a Deno script — and decide once in
+// each; and `buyerpath/page` in Node, workerd and Deno, deciding the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,11 +21,18 @@ let tarball;
 const consumer = (importLine) => `${importLine}
 const playbook = ${JSON.stringify(playbookText)};
 const engine = new Engine(playbook);
-const v = engine.visitor('fixture-1');
+${visitorWork}`;
+// The same with `buyerpath/page`: the engine loaded from the example playbook
+// compiled ahead (target/example.bpe, copied into the fixture as example.bpe).
+const pageConsumer = (importLine, bytes) => `${importLine}
+const engine = Engine.fromBytes(${bytes});
+${visitorWork}`;
+const visitorWork = `const v = engine.visitor('fixture-1');
 v.observe({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', dwell_seconds: 45 });
 const d = v.decide({ now: 1793610060000, slots: ['hero', 'cta'], context: { consent: 'anonymous', company: { industry: 'software', employees: 900, country: 'US', region: 'MA' } } });
 export const result = { tier: d.fit.tier, picks: d.slots.map((s) => s.picks[0].id), signals: d.signals.length, state: v.encode().length };
 `;
+const engineFile = join(root, 'target', 'example.bpe');
 
 function install(dir) {
   mkdirSync(dir, { recursive: true });
@@ -49,13 +57,16 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds exactly the package files', () => {
   const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
-  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md']) {
+  const page = ['buyerpath_bg.wasm', 'buyerpath.js', 'engine.js', 'node.js', 'browser.js', 'workerd.js', 'deno.js', 'index.d.ts'].map((f) => `package/page/${f}`);
+  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md', ...page]) {
     assert.ok(listing.includes(f), `missing ${f}`);
   }
   assert.ok(!listing.some((f) => f.includes('test')), listing.join('\n'));
   const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  const conditions = Object.keys(pj.exports['.']);
-  assert.ok(conditions.indexOf('workerd') < conditions.indexOf('browser'), 'workerd before browser');
+  for (const entry of ['.', './page']) {
+    const conditions = Object.keys(pj.exports[entry]);
+    assert.ok(conditions.indexOf('workerd') < conditions.indexOf('browser'), `${entry}: workerd before browser`);
+  }
 });
 
 test('Node ESM project: install, import, decide; tsc --strict on a typed consumer', () => {
@@ -67,6 +78,7 @@ test('Node ESM project: install, import, decide; tsc --strict on a typed consume
     join(dir, 'consumer.ts'),
     `import { Engine, Visitor, type Decision, type Playbook, type BuyerpathEvent, type BuyerpathError, type Signal } from 'buyerpath';
 import { start, createSender, type StartOptions } from 'buyerpath/layer';
+import { Engine as PageEngine } from 'buyerpath/page';
 const playbook: Playbook = JSON.parse('{}') as Playbook;
 const engine = new Engine(playbook);
 const v: Visitor = engine.visitor('ts-1');
@@ -78,8 +90,12 @@ const first: string | undefined = d.slots[0]?.picks[0]?.id;
 const sig: Signal | undefined = d.signals[0];
 const again: Visitor = Visitor.decode(engine, v.encode('k'), { secret: 'k' });
 try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.log(err.code, err.path, err.hint, err.issues.length); }
+const pe: PageEngine = PageEngine.fromBytes(new Uint8Array(0));
+const pv: Visitor = pe.visitor('ts-2');
+const pd: Decision = pv.decide('{}');
+const restored: Visitor = Visitor.decode(pe, pv.encode(), {});
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
-console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts);
+console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));
@@ -91,6 +107,57 @@ console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSe
     () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
     (e) => String(e.stdout).includes('TS2345'),
   );
+  // buyerpath/page has no playbook compiler: `new Engine` is a type error there.
+  writeFileSync(join(dir, 'bad.ts'), "import { Engine } from 'buyerpath/page';\nconst e = new Engine();\n");
+  assert.throws(
+    () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
+    (e) => String(e.stdout).includes('TS2673'),
+  );
+});
+
+test('buyerpath/page: a Node ESM project, a workerd bundle and Deno load the engine file and decide as buyerpath does', async () => {
+  // What the package decides with the playbook compiled from JSON.
+  const ref = join(work, 'page-ref');
+  install(ref);
+  writeFileSync(join(ref, 'index.mjs'), consumer("import { Engine } from 'buyerpath';") + 'console.log(JSON.stringify(result));\n');
+  const expected = JSON.parse(sh('node', ['index.mjs'], ref).trim());
+  check(expected);
+
+  const node = join(work, 'page-node');
+  install(node);
+  copyFileSync(engineFile, join(node, 'example.bpe'));
+  writeFileSync(join(node, 'index.mjs'), pageConsumer("import { Engine } from 'buyerpath/page';\nimport { readFileSync } from 'node:fs';", "readFileSync('example.bpe')") + 'console.log(JSON.stringify(result));\n');
+  assert.deepEqual(JSON.parse(sh('node', ['index.mjs'], node).trim()), expected, 'Node');
+
+  const deno = join(work, 'page-deno');
+  install(deno);
+  copyFileSync(engineFile, join(deno, 'example.bpe'));
+  writeFileSync(join(deno, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
+  writeFileSync(join(deno, 'main.mjs'), pageConsumer("import { Engine } from 'buyerpath/page';", "await Deno.readFile('example.bpe')") + 'console.log(JSON.stringify(result));\n');
+  const denoOut = sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${deno}`, 'main.mjs'], deno);
+  assert.deepEqual(JSON.parse(denoOut.trim().split('\n').pop()), expected, 'Deno');
+
+  const worker = join(work, 'page-worker');
+  install(worker);
+  copyFileSync(engineFile, join(worker, 'example.bpe'));
+  const body = pageConsumer('', 'bytes').split('\n').slice(1).join('\n  ').replace('export const result', 'const result');
+  writeFileSync(join(worker, 'worker.mjs'), `import { Engine } from 'buyerpath/page';\nimport bytes from './example.bpe';\nexport default { async fetch() {\n  ${body}\n  return Response.json(result);\n} };\n`);
+  sh(bin('esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd', '--main-fields=module,main', '--loader:.wasm=copy', '--loader:.bpe=binary', '--asset-names=[name]', '--outdir=dist', '--log-level=error'], worker);
+  const mf = new Miniflare({
+    modulesRoot: join(worker, 'dist'),
+    modules: [
+      { type: 'ESModule', path: join(worker, 'dist', 'worker.js') },
+      { type: 'CompiledWasm', path: join(worker, 'dist', 'buyerpath_bg.wasm') },
+    ],
+    compatibilityDate: '2026-04-01',
+  });
+  try {
+    const res = await mf.dispatchFetch('http://localhost/');
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(await res.json(), expected, 'workerd');
+  } finally {
+    await mf.dispose();
+  }
 });
 
 test('esbuild browser bundle: bundles through the `browser` export and runs', () => {
