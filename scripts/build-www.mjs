@@ -102,7 +102,8 @@ for (const item of playbook.content) {
 step('assets: page scripts, styles, the package');
 cpSync(join(www, 'src', 'static'), dist, { recursive: true });
 cpSync(join(www, 'src', 'js'), join(dist, 'js'), { recursive: true });
-cpSync(join(root, 'pkg'), join(dist, 'pkg'), { recursive: true });
+// The demo's pages compile their playbook: `buyerpath/page` (pkg/page/) is not served.
+cpSync(join(root, 'pkg'), join(dist, 'pkg'), { recursive: true, filter: (src) => src !== join(root, 'pkg', 'page') });
 
 // ------------------------------------------------------------------ 4. edge worker
 if (flag('--edge')) {
