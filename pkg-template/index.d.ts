@@ -350,9 +350,8 @@ export interface EventMatch {
 // ───────────────────────────────────────────────────────────── the classes
 
 /** A compiled playbook; build it once, use it for every visitor. */
-export class Engine {
-  /** Compiles a playbook (JSON string or object); throws a BuyerpathError listing every problem. */
-  constructor(playbook: string | Playbook);
+/** What an engine offers, however it was made (here, or `buyerpath/page`'s). */
+export interface EngineApi {
   /** A fresh visitor with an anonymous id (1–64 of letters, digits, `-_.:`). */
   visitor(id: string): Visitor;
   /** Restores a visitor from `encode()`; with `{ secret }` the state must be signed with it. */
@@ -365,10 +364,16 @@ export class Engine {
   free(): void;
 }
 
+export interface Engine extends EngineApi {}
+export class Engine {
+  /** Compiles a playbook (JSON string or object); throws a BuyerpathError listing every problem. */
+  constructor(playbook: string | Playbook);
+}
+
 /** One visitor's state, kept in Wasm memory between calls. */
 export class Visitor {
   /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
-  static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
+  static decode(engine: EngineApi, state: string, options?: DecodeOptions): Visitor;
   readonly id: string;
   /** When the visitor was last active (ms since the epoch; 0: never): the latest event, else the first decision. */
   readonly lastActive: number;

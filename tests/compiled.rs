@@ -17,23 +17,6 @@ use buyerpath::lists::Lists;
 use buyerpath::Engine;
 use sha2::{Digest, Sha256};
 
-fn vectors() -> Vec<(String, serde_json::Value)> {
-    let dir = common::root().join("tests/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let v = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            (p.file_name().unwrap().to_string_lossy().to_string(), v)
-        })
-        .collect()
-}
-
 fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
     move || {
         x ^= x << 13;
@@ -50,7 +33,7 @@ fn an_engine_from_bytes_replays_every_vector() {
     let engine = Engine::from_bytes(&bytes).unwrap();
     assert_eq!(engine.to_bytes().unwrap(), bytes, "written again unchanged");
     let mut decisions = 0;
-    for (name, v) in vectors() {
+    for (name, v) in common::vectors() {
         let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
         let got = replay(&engine, &j).unwrap();
         let digests = v["sha256"].as_array().unwrap();

@@ -14,31 +14,12 @@ mod common;
 use buyerpath::journey::{replay, Journey};
 use sha2::{Digest, Sha256};
 
-fn vectors() -> Vec<(String, serde_json::Value)> {
-    let dir = common::root().join("tests/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().to_string(),
-                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn every_example_journey_has_a_vector() {
     let journeys = std::fs::read_dir(common::root().join("examples/journeys"))
         .unwrap()
         .count();
-    let v = vectors();
+    let v = common::vectors();
     assert!(v.len() >= 12, "at least 12 journeys, found {}", v.len());
     assert_eq!(v.len(), journeys, "one vector per example journey");
 }
@@ -48,7 +29,7 @@ fn vectors_replay_byte_for_byte() {
     let engine = common::example_engine();
     let mut failures = Vec::new();
     let mut decisions = 0;
-    for (name, v) in vectors() {
+    for (name, v) in common::vectors() {
         let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
         let got = replay(&engine, &j).unwrap();
         let expected = v["decisions"].as_array().unwrap();
@@ -81,7 +62,7 @@ fn vectors_replay_byte_for_byte() {
 #[test]
 fn replay_is_deterministic() {
     let engine = common::example_engine();
-    for (name, v) in vectors() {
+    for (name, v) in common::vectors() {
         let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
         let a = serde_json::to_string(&replay(&engine, &j).unwrap()).unwrap();
         let b = serde_json::to_string(&replay(&common::example_engine(), &j).unwrap()).unwrap();

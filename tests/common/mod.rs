@@ -67,3 +67,23 @@ pub fn visitor_with_events(engine: &Engine, n: usize) -> (Visitor, u64) {
 pub fn path(p: &str) -> &Path {
     Path::new(p)
 }
+
+/// The shared journey vectors (`tests/vectors/*.json`), by file name.
+pub fn vectors() -> Vec<(String, serde_json::Value)> {
+    let dir = root().join("tests/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}

@@ -40,6 +40,30 @@ function install(dir) {
   sh('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', tarball], dir);
 }
 
+/**
+ * Bundles `dir`/worker.mjs for workerd (esbuild, the `workerd` condition, the
+ * Wasm copied next to it, an engine file embedded as bytes), runs it in
+ * miniflare and returns its JSON answer.
+ */
+async function runWorker(dir) {
+  sh(bin('esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd', '--main-fields=module,main', '--loader:.wasm=copy', '--loader:.bpe=binary', '--asset-names=[name]', '--outdir=dist', '--log-level=error'], dir);
+  const mf = new Miniflare({
+    modulesRoot: join(dir, 'dist'),
+    modules: [
+      { type: 'ESModule', path: join(dir, 'dist', 'worker.js') },
+      { type: 'CompiledWasm', path: join(dir, 'dist', 'buyerpath_bg.wasm') },
+    ],
+    compatibilityDate: '2026-04-01',
+  });
+  try {
+    const res = await mf.dispatchFetch('http://localhost/');
+    assert.equal(res.status, 200, await res.clone().text());
+    return await res.json();
+  } finally {
+    await mf.dispose();
+  }
+}
+
 function check(result) {
   assert.ok(['A', 'B', 'C', 'D'].includes(result.tier), JSON.stringify(result));
   assert.equal(result.picks.length, 2);
@@ -142,22 +166,7 @@ test('buyerpath/page: a Node ESM project, a workerd bundle and Deno load the eng
   copyFileSync(engineFile, join(worker, 'example.bpe'));
   const body = pageConsumer('', 'bytes').split('\n').slice(1).join('\n  ').replace('export const result', 'const result');
   writeFileSync(join(worker, 'worker.mjs'), `import { Engine } from 'buyerpath/page';\nimport bytes from './example.bpe';\nexport default { async fetch() {\n  ${body}\n  return Response.json(result);\n} };\n`);
-  sh(bin('esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd', '--main-fields=module,main', '--loader:.wasm=copy', '--loader:.bpe=binary', '--asset-names=[name]', '--outdir=dist', '--log-level=error'], worker);
-  const mf = new Miniflare({
-    modulesRoot: join(worker, 'dist'),
-    modules: [
-      { type: 'ESModule', path: join(worker, 'dist', 'worker.js') },
-      { type: 'CompiledWasm', path: join(worker, 'dist', 'buyerpath_bg.wasm') },
-    ],
-    compatibilityDate: '2026-04-01',
-  });
-  try {
-    const res = await mf.dispatchFetch('http://localhost/');
-    assert.equal(res.status, 200, await res.clone().text());
-    assert.deepEqual(await res.json(), expected, 'workerd');
-  } finally {
-    await mf.dispose();
-  }
+  assert.deepEqual(await runWorker(worker), expected, 'workerd');
 });
 
 test('esbuild browser bundle: bundles through the `browser` export and runs', () => {
@@ -184,22 +193,7 @@ test('workerd worker bundle: the `workerd` export with the Wasm as a compiled mo
   return Response.json(result);
 } };\n`,
   );
-  sh(bin('esbuild'), ['worker.mjs', '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd', '--main-fields=module,main', '--loader:.wasm=copy', '--asset-names=[name]', '--outdir=dist', '--log-level=error'], dir);
-  const mf = new Miniflare({
-    modulesRoot: join(dir, 'dist'),
-    modules: [
-      { type: 'ESModule', path: join(dir, 'dist', 'worker.js') },
-      { type: 'CompiledWasm', path: join(dir, 'dist', 'buyerpath_bg.wasm') },
-    ],
-    compatibilityDate: '2026-04-01',
-  });
-  try {
-    const res = await mf.dispatchFetch('http://localhost/');
-    assert.equal(res.status, 200, await res.clone().text());
-    check(await res.json());
-  } finally {
-    await mf.dispose();
-  }
+  check(await runWorker(dir));
 });
 
 test('Deno project: resolves the `deno` export from node_modules', () => {

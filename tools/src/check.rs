@@ -1,6 +1,6 @@
 //! `buyerpath check`: every problem of a playbook at once.
 
-use crate::input::{read, render};
+use crate::input::{print_problems, read};
 use anyhow::Result;
 use buyerpath::Engine;
 use std::path::Path;
@@ -27,13 +27,7 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
                     println!("{}", serde_json::to_string(i)?);
                 }
             } else {
-                eprintln!(
-                    "{}: {} problem{}\n",
-                    path.display(),
-                    err.issues.len(),
-                    if err.issues.len() == 1 { "" } else { "s" }
-                );
-                eprint!("{}", render(&err));
+                print_problems(path, &err, "");
             }
             Ok(ExitCode::FAILURE)
         }

@@ -1,7 +1,7 @@
 //! `buyerpath compile`: a playbook compiled once, written as an engine file
 //! (`Engine::to_bytes`), for runtimes that load it without compiling JSON.
 
-use crate::input::{read, render};
+use crate::input::{print_problems, read};
 use anyhow::{Context, Result};
 use buyerpath::Engine;
 use std::path::Path;
@@ -12,13 +12,7 @@ pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
     let engine = match Engine::from_json(&text) {
         Ok(e) => e,
         Err(err) => {
-            eprintln!(
-                "{}: {} problem{}, nothing written\n",
-                path.display(),
-                err.issues.len(),
-                if err.issues.len() == 1 { "" } else { "s" }
-            );
-            eprint!("{}", render(&err));
+            print_problems(path, &err, ", nothing written");
             return Ok(ExitCode::FAILURE);
         }
     };

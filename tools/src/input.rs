@@ -22,6 +22,15 @@ pub fn engine(path: &Path) -> Result<Engine> {
     })
 }
 
+/// Prints a playbook's problems to stderr: `FILE: N problems` and `after`
+/// on one line, then each problem (`check`, and `compile` before it stops).
+pub fn print_problems(path: &Path, e: &Error, after: &str) {
+    let n = e.issues.len();
+    let s = if n == 1 { "" } else { "s" };
+    eprintln!("{}: {n} problem{s}{after}\n", path.display());
+    eprint!("{}", render(e));
+}
+
 /// Renders issues one per block, for terminals.
 pub fn render(e: &Error) -> String {
     let mut out = String::new();

@@ -218,3 +218,41 @@ fn browser_playbook_hides_lists_and_can_strip_fit() {
     assert!(bp(&["check", out_path.to_str().unwrap()]).status.success());
     std::fs::remove_file(out_path).ok();
 }
+
+/// `compile` writes an engine file that loads as the playbook's engine; a
+/// broken playbook gets every problem and no file.
+#[test]
+fn compile_writes_an_engine_file_or_nothing() {
+    let dir = std::env::temp_dir().join(format!("bp-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("example.bpe");
+    let out = bp(&[
+        "compile",
+        "examples/acme/playbook.json",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("engine file"));
+    let engine = buyerpath::Engine::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(engine.playbook_id(), "lumora-b2b");
+    assert_eq!(engine.slot_ids(), ["hero", "reading", "cta", "sidebar"]);
+
+    let broken = dir.join("broken.bpe");
+    let out = bp(&[
+        "compile",
+        "tests/fixtures/broken-playbook.json",
+        "-o",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("5 problems, nothing written"), "{err}");
+    assert!(err.contains("did you mean `supplier_selection`?"), "{err}");
+    assert!(!broken.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
