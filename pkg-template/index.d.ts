@@ -349,13 +349,16 @@ export interface EventMatch {
 
 // ───────────────────────────────────────────────────────────── the classes
 
-/** A compiled playbook; build it once, use it for every visitor. */
-/** What an engine offers, however it was made (here, or `buyerpath/page`'s). */
-export interface EngineApi {
+/**
+ * What an engine offers, however it was made: `buyerpath`'s compiles a
+ * playbook, `buyerpath/page`'s loads one compiled ahead. `V` is the module's
+ * own `Visitor`: each module's visitors work only with its own engines.
+ */
+export interface EngineApi<V = Visitor> {
   /** A fresh visitor with an anonymous id (1–64 of letters, digits, `-_.:`). */
-  visitor(id: string): Visitor;
+  visitor(id: string): V;
   /** Restores a visitor from `encode()`; with `{ secret }` the state must be signed with it. */
-  decode(state: string, options?: DecodeOptions): Visitor;
+  decode(state: string, options?: DecodeOptions): V;
   readonly playbookId: string;
   readonly revision: number;
   /** Slot ids, in playbook order. */
@@ -364,16 +367,17 @@ export interface EngineApi {
   free(): void;
 }
 
-export interface Engine extends EngineApi {}
+/** A compiled playbook; build it once, use it for every visitor. */
+export interface Engine extends EngineApi<Visitor> {}
 export class Engine {
   /** Compiles a playbook (JSON string or object); throws a BuyerpathError listing every problem. */
   constructor(playbook: string | Playbook);
+  /** This module's (an engine of `buyerpath/page` lives in another Wasm memory). */
+  private readonly __module: 'buyerpath';
 }
 
-/** One visitor's state, kept in Wasm memory between calls. */
-export class Visitor {
-  /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
-  static decode(engine: EngineApi, state: string, options?: DecodeOptions): Visitor;
+/** What a visitor offers (the same in `buyerpath/page`). */
+export interface VisitorApi {
   readonly id: string;
   /** When the visitor was last active (ms since the epoch; 0: never): the latest event, else the first decision. */
   readonly lastActive: number;
@@ -397,6 +401,15 @@ export class Visitor {
   /** The last decision as a readable report. */
   explain(): string;
   free(): void;
+}
+
+/** One visitor's state, kept in Wasm memory between calls. */
+export interface Visitor extends VisitorApi {}
+export class Visitor {
+  /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
+  static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
+  /** This module's (see `Engine`). */
+  private readonly __module: 'buyerpath';
 }
 
 /**

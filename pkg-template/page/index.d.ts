@@ -1,19 +1,19 @@
 // Type declarations for `buyerpath/page` (every entry: browser, node, workerd,
 // deno): the page build, without the JSON playbook compiler. An engine comes
 // compiled ahead by `buyerpath compile` and loads with `Engine.fromBytes`;
-// visitors, decisions and errors are the package's own.
-import type { EngineApi } from '../index.js';
+// decisions and errors are the package's own; its engines and visitors work
+// only with each other (each module has its own Wasm memory).
+import type { DecodeOptions, EngineApi, VisitorApi } from '../index.js';
 
-export { Visitor } from '../index.js';
 export type {
   Consent, DecodeOptions, Issue, BuyerpathError, Condition, EventType, BuyerpathEvent, DecideContext,
   DecideRequest, Observed, GateResult, CriterionResult, FitResult, EngagementResult, Probability,
   StageResult, RoleResult, LifecycleResult, ContentPick, SlotResult, ActionResult, Signal, Decision,
-  Playbook, EventMatch, EngineApi,
+  Playbook, EventMatch, EngineApi, VisitorApi,
 } from '../index.js';
 
 /** An engine compiled ahead (`buyerpath compile playbook.json -o playbook.bpe`). */
-export interface Engine extends EngineApi {}
+export interface Engine extends EngineApi<Visitor> {}
 export class Engine {
   /** Not here: `buyerpath/page` has no playbook compiler (`new Engine` throws `no_compiler`). */
   private constructor();
@@ -23,4 +23,15 @@ export class Engine {
    * truncated or changed), `engine_file_version`, `invalid_argument` (not bytes).
    */
   static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
+  /** This module's: `buyerpath`'s engines and visitors are another Wasm memory's. */
+  private readonly __module: 'buyerpath/page';
+}
+
+/** One visitor's state, kept in this module's Wasm memory between calls. */
+export interface Visitor extends VisitorApi {}
+export class Visitor {
+  /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
+  static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
+  /** This module's (see `Engine`). */
+  private readonly __module: 'buyerpath/page';
 }

@@ -79,7 +79,7 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds exactly the package files', () => {
+test('the tarball holds every package file and no test', () => {
   const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
   const page = ['buyerpath_bg.wasm', 'buyerpath.js', 'engine.js', 'node.js', 'browser.js', 'workerd.js', 'deno.js', 'index.d.ts'].map((f) => `package/page/${f}`);
   for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md', ...page]) {
@@ -102,7 +102,7 @@ test('Node ESM project: install, import, decide; tsc --strict on a typed consume
     join(dir, 'consumer.ts'),
     `import { Engine, Visitor, type Decision, type Playbook, type BuyerpathEvent, type BuyerpathError, type Signal } from 'buyerpath';
 import { start, createSender, type StartOptions } from 'buyerpath/layer';
-import { Engine as PageEngine } from 'buyerpath/page';
+import { Engine as PageEngine, Visitor as PageVisitor } from 'buyerpath/page';
 const playbook: Playbook = JSON.parse('{}') as Playbook;
 const engine = new Engine(playbook);
 const v: Visitor = engine.visitor('ts-1');
@@ -115,9 +115,9 @@ const sig: Signal | undefined = d.signals[0];
 const again: Visitor = Visitor.decode(engine, v.encode('k'), { secret: 'k' });
 try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.log(err.code, err.path, err.hint, err.issues.length); }
 const pe: PageEngine = PageEngine.fromBytes(new Uint8Array(0));
-const pv: Visitor = pe.visitor('ts-2');
+const pv: PageVisitor = pe.visitor('ts-2');
 const pd: Decision = pv.decide('{}');
-const restored: Visitor = Visitor.decode(pe, pv.encode(), {});
+const restored: PageVisitor = PageVisitor.decode(pe, pv.encode(), {});
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
 console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id);
 `,
@@ -131,15 +131,23 @@ console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSe
     () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
     (e) => String(e.stdout).includes('TS2345'),
   );
-  // buyerpath/page has no playbook compiler: `new Engine` is a type error there.
-  writeFileSync(join(dir, 'bad.ts'), "import { Engine } from 'buyerpath/page';\nconst e = new Engine();\n");
-  assert.throws(
-    () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
-    (e) => String(e.stdout).includes('TS2673'),
-  );
+  // buyerpath/page has no playbook compiler: `new Engine` is a type error
+  // there; and one module's engine is not the other's (separate Wasm memories).
+  for (const [bad, code] of [
+    ["import { Engine } from 'buyerpath/page';\nconst e = new Engine();\n", 'TS2673'],
+    ["import { Visitor } from 'buyerpath';\nimport { Engine } from 'buyerpath/page';\nVisitor.decode(Engine.fromBytes(new Uint8Array(0)), '');\n", 'TS2345'],
+    ["import { Engine } from 'buyerpath';\nimport { Visitor } from 'buyerpath/page';\nVisitor.decode(new Engine('{}'), '');\n", 'TS2345'],
+  ]) {
+    writeFileSync(join(dir, 'bad.ts'), bad);
+    assert.throws(
+      () => sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.bad.json')], dir),
+      (e) => String(e.stdout).includes(code),
+      bad,
+    );
+  }
 });
 
-test('buyerpath/page: a Node ESM project, a workerd bundle and Deno load the engine file and decide as buyerpath does', async () => {
+test('buyerpath/page: a Node ESM project, a browser bundle, a workerd bundle and Deno load the engine file and decide as buyerpath does', async () => {
   // What the package decides with the playbook compiled from JSON.
   const ref = join(work, 'page-ref');
   install(ref);
@@ -152,6 +160,19 @@ test('buyerpath/page: a Node ESM project, a workerd bundle and Deno load the eng
   copyFileSync(engineFile, join(node, 'example.bpe'));
   writeFileSync(join(node, 'index.mjs'), pageConsumer("import { Engine } from 'buyerpath/page';\nimport { readFileSync } from 'node:fs';", "readFileSync('example.bpe')") + 'console.log(JSON.stringify(result));\n');
   assert.deepEqual(JSON.parse(sh('node', ['index.mjs'], node).trim()), expected, 'Node');
+
+  // The `browser` entry, bundled by esbuild with the engine file embedded, its
+  // Wasm next to the bundle, run where file: URLs are fetched (Deno).
+  const browser = join(work, 'page-browser');
+  install(browser);
+  copyFileSync(engineFile, join(browser, 'example.bpe'));
+  writeFileSync(join(browser, 'app.mjs'), pageConsumer("import { Engine } from 'buyerpath/page';\nimport bytes from './example.bpe';", 'bytes') + 'console.log(JSON.stringify(result));\n');
+  sh(bin('esbuild'), ['app.mjs', '--bundle', '--format=esm', '--platform=browser', '--loader:.bpe=binary', '--outfile=dist/app.js', '--log-level=error'], browser);
+  const bundle = readFileSync(join(browser, 'dist', 'app.js'), 'utf8');
+  assert.ok(bundle.includes('buyerpath_bg.wasm') && !bundle.includes('node:fs') && !bundle.includes('Deno.readFile'), 'the page browser entry chosen');
+  copyFileSync(join(browser, 'node_modules', 'buyerpath', 'page', 'buyerpath_bg.wasm'), join(browser, 'dist', 'buyerpath_bg.wasm'));
+  const browserOut = sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${browser}`, join(browser, 'dist', 'app.js')], browser);
+  assert.deepEqual(JSON.parse(browserOut.trim().split('\n').pop()), expected, 'browser bundle');
 
   const deno = join(work, 'page-deno');
   install(deno);

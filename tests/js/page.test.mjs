@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import vm from 'node:vm';
 import { root, pkgDir, playbookText, vectors, requirePkg } from './fixtures.mjs';
 import { replayAll } from './replay.mjs';
 
@@ -56,9 +57,15 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);
 });
 
-test('fromBytes takes a Uint8Array, a Buffer or an ArrayBuffer; new Engine says there is no compiler', () => {
+test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any realm; new Engine says there is no compiler', () => {
   const arrayBuffer = engineBytes.buffer.slice(engineBytes.byteOffset, engineBytes.byteOffset + engineBytes.length);
-  for (const bytes of [arrayBuffer, new Uint8Array(engineBytes), engineBytes]) {
+  // Bytes made in another realm (a `vm` context, as in test runners and iframes), and a DataView.
+  const foreign = vm.runInNewContext('(b) => { const u = new Uint8Array(b.length); u.set(b); return u; }')(engineBytes);
+  const foreignBuffer = vm.runInNewContext('(b) => { const u = new Uint8Array(b.length); u.set(b); return u.buffer; }')(engineBytes);
+  assert.ok(!(foreign instanceof Uint8Array) && !(foreignBuffer instanceof ArrayBuffer));
+  const padded = new Uint8Array(engineBytes.length + 16);
+  padded.set(engineBytes, 8);
+  for (const bytes of [arrayBuffer, new Uint8Array(engineBytes), engineBytes, foreign, foreignBuffer, new DataView(padded.buffer, 8, engineBytes.length), padded.subarray(8, 8 + engineBytes.length)]) {
     const engine = page.Engine.fromBytes(bytes);
     assert.equal(engine.playbookId, id);
     assert.ok(engine instanceof page.Engine);
@@ -72,6 +79,23 @@ test('fromBytes takes a Uint8Array, a Buffer or an ArrayBuffer; new Engine says 
     assert.match(e.hint, /buyerpath compile/);
     return true;
   });
+});
+
+test('visitors keep their state through encode and decode, signed and unsigned', () => {
+  const engine = page.Engine.fromBytes(engineBytes);
+  const v = engine.visitor('page-state-1');
+  v.observeJson(JSON.stringify({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', dwell_seconds: 45 }));
+  const req = JSON.stringify({ now: 1793610060000, slots: ['hero'], context: { consent: 'anonymous' } });
+  const first = JSON.parse(v.decideJson(req));
+  for (const [state, options] of [[v.encode(), undefined], [v.encode('k'), { secret: 'k' }]]) {
+    for (const back of [engine.decode(state, options), page.Visitor.decode(engine, state, options)]) {
+      assert.ok(back instanceof page.Visitor);
+      assert.equal(back.id, 'page-state-1');
+      assert.equal(back.encode(), v.encode());
+      assert.equal(JSON.parse(back.decideJson(req)).seq, first.seq + 1);
+    }
+  }
+  assert.throws(() => engine.decode(v.encode('k'), { secret: 'other' }), (e) => typeof e.code === 'string' && e.code.startsWith('state_'));
 });
 
 test('the page build leaves the JSON compiler out', async () => {

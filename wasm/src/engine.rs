@@ -27,23 +27,22 @@ impl WasmEngine {
     }
 
     /// Loads an engine compiled ahead by `buyerpath compile` (the file's
-    /// bytes, from the same version: a `Uint8Array`, a Node `Buffer` or an
-    /// `ArrayBuffer`); throws `engine_file_invalid` or `engine_file_version`.
+    /// bytes, from the same version: a `Uint8Array`, a Node `Buffer`, any
+    /// typed array or `DataView` over them, or an `ArrayBuffer`, from any
+    /// realm); throws `engine_file_invalid`, `engine_file_version` or
+    /// `invalid_argument`.
     #[cfg(feature = "compiled")]
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &JsValue) -> Result<WasmEngine, JsValue> {
-        use wasm_bindgen::JsCast;
-        let is_bytes = bytes.is_instance_of::<js_sys::Uint8Array>()
-            || bytes.is_instance_of::<js_sys::ArrayBuffer>();
-        if !is_bytes {
-            return Err(crate::error::arg(
+        let bytes = crate::input::byte_view(bytes).ok_or_else(|| {
+            crate::error::arg(
                 "invalid_argument",
                 "$",
                 "the engine file must be a Uint8Array or an ArrayBuffer",
                 "pass the bytes of `buyerpath compile`'s file, e.g. `new Uint8Array(await response.arrayBuffer())`",
-            ));
-        }
-        let bytes = js_sys::Uint8Array::new(bytes).to_vec();
+            )
+        })?;
+        let bytes = bytes.to_vec();
         let inner = buyerpath::Engine::from_bytes(&bytes).map_err(|e| to_js(&e))?;
         Ok(WasmEngine {
             inner: Rc::new(inner),

@@ -26,3 +26,31 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
 pub fn to_object(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or(JsValue::NULL)
 }
+
+/// The bytes of an `ArrayBuffer` or of a view over one (a typed array, a
+/// Node `Buffer`, a `DataView`), as a `Uint8Array` over the same memory;
+/// `None` for anything else. Views are found by `ArrayBuffer.isView` and
+/// buffers by their `byteLength` as well as by `instanceof`, so bytes from
+/// another realm (an iframe, a `vm` context) are accepted.
+#[cfg(feature = "compiled")]
+pub fn byte_view(v: &JsValue) -> Option<js_sys::Uint8Array> {
+    use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+    use wasm_bindgen::JsCast;
+    let num = |key: &str| {
+        Reflect::get(v, &JsValue::from_str(key))
+            .ok()
+            .and_then(|x| x.as_f64())
+    };
+    if ArrayBuffer::is_view(v) {
+        let buffer = Reflect::get(v, &JsValue::from_str("buffer")).ok()?;
+        let (offset, len) = (num("byteOffset")?, num("byteLength")?);
+        return Some(Uint8Array::new_with_byte_offset_and_length(
+            &buffer,
+            offset as u32,
+            len as u32,
+        ));
+    }
+    let buffer =
+        v.is_instance_of::<ArrayBuffer>() || (v.is_object() && num("byteLength").is_some());
+    buffer.then(|| Uint8Array::new(v))
+}
