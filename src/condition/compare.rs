@@ -236,7 +236,13 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
 /// strings sorted for binary search, numbers sorted, flags for the rest.
 /// Array and object elements can never be `===` to an attribute and are dropped.
 #[derive(Debug, Clone, Default, PartialEq)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
+// `remote = "Self"`: the derived code is wrapped by the impls in
+// `engine::compiled`, which sort a loaded set again (lookups are binary searches).
+#[cfg_attr(
+    feature = "compiled",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub(crate) struct InSet {
     strs: Vec<Box<str>>,
     nums: Vec<f64>,
@@ -264,11 +270,17 @@ impl InSet {
                 Value::Array(_) | Value::Object(_) => {}
             }
         }
-        crate::sort::sort(&mut set.strs);
-        set.strs.dedup();
-        crate::sort::sort_by(&mut set.nums, f64::total_cmp);
-        set.nums.dedup();
-        set
+        set.sorted()
+    }
+
+    /// The set with its strings and numbers sorted and without repeats, as
+    /// the binary searches of [`InSet::matches`] need them.
+    pub(crate) fn sorted(mut self) -> InSet {
+        crate::sort::sort(&mut self.strs);
+        self.strs.dedup();
+        crate::sort::sort_by(&mut self.nums, f64::total_cmp);
+        self.nums.dedup();
+        self
     }
 
     /// GrowthBook's `isIn`: for an array attribute, true when any element is
@@ -346,6 +358,47 @@ impl JsType {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A set written out of order (a changed engine file) is sorted on load:
+    /// every member is still found.
+    #[cfg(feature = "compiled")]
+    #[test]
+    fn a_loaded_set_is_sorted_again() {
+        let unsorted = InSet {
+            strs: vec!["pear".into(), "apple".into(), "fig".into(), "apple".into()],
+            nums: vec![3.0, -1.0, 2.5],
+            ..InSet::default()
+        };
+        let bytes = postcard::to_allocvec(&unsorted).unwrap();
+        let back: InSet = postcard::from_bytes(&bytes).unwrap();
+        // As written, bisection misses members.
+        assert!(!unsorted.matches(&json!("pear")) && !unsorted.matches(&json!(3)));
+        for v in [
+            json!("pear"),
+            json!("apple"),
+            json!("fig"),
+            json!(3),
+            json!(-1),
+            json!(2.5),
+        ] {
+            assert!(back.matches(&v), "{v}");
+        }
+        assert!(!back.matches(&json!("plum")));
+        assert_eq!(
+            back,
+            InSet::new(
+                &[
+                    json!("fig"),
+                    json!("apple"),
+                    json!("pear"),
+                    json!(2.5),
+                    json!(-1),
+                    json!(3)
+                ],
+                false
+            )
+        );
+    }
 
     #[test]
     fn strings_of_values() {

@@ -58,6 +58,8 @@ pub(crate) mod path;
 pub(crate) mod tree;
 mod version;
 
+#[cfg(feature = "compiled")]
+pub(crate) use compare::InSet;
 pub use parse::{
     LOGICAL, MAX_DEPTH, MAX_NODES, MAX_REGEX_LEN, OPERATORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };

@@ -167,6 +167,19 @@ macro_rules! bounded {
 }
 bounded!(crate::condition::tree::Node, crate::condition::tree::Test);
 
+/// `$in` sets are searched by bisection: a loaded one is sorted again, so a
+/// file written out of order still decides as its playbook does.
+impl Serialize for crate::condition::InSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+impl<'de> Deserialize<'de> for crate::condition::InSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::deserialize(d).map(Self::sorted)
+    }
+}
+
 /// Far above any compiled condition (a playbook's are at most 24 levels of
 /// JSON), far below what the stack holds.
 const MAX_NESTING: usize = 200;

@@ -25,7 +25,7 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         )?;
     }
     rule(
-        (1..=32).contains(&e.recommend.shortlist),
+        (1..=limits::SHORTLIST).contains(&e.recommend.shortlist),
         "the exploration shortlist out of range",
     )?;
     rule(n_content <= limits::CONTENT, "too many content items")?;
@@ -76,14 +76,14 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         sorted_index(&e.engagement.by_hash, rules.len()),
         "the engagement index is not sorted or not the rules'",
     )?;
-    // The state's limits (validation: recent 1–64, consumed 1–256, a burst
-    // of fewer events than are kept).
+    // The state's limits (as validation holds them; a burst of fewer events
+    // than are kept).
     rule(
-        (1..=64).contains(&e.recent_limit),
+        (1..=limits::RECENT_EVENTS).contains(&e.recent_limit),
         "the recent-events limit out of range",
     )?;
     rule(
-        (1..=256).contains(&e.consumed_limit),
+        (1..=limits::CONSUMED).contains(&e.consumed_limit),
         "the consumed limit out of range",
     )?;
     rule(

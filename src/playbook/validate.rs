@@ -36,6 +36,13 @@ pub mod limits {
     pub const LIST_MEMBERS: usize = 100_000;
     /// Named lists.
     pub const LISTS: usize = 64;
+    /// Recent events kept in a visitor's state (`state.recent_events`).
+    pub const RECENT_EVENTS: usize = 64;
+    /// Consumed items remembered in a visitor's state (`state.consumed_limit`).
+    pub const CONSUMED: usize = 256;
+    /// Candidates re-scored by exploration (`recommend.exploration.shortlist`,
+    /// clamped to 1 to this when compiled).
+    pub const SHORTLIST: usize = 32;
 }
 
 /// Runs every value check, appending issues.
@@ -359,22 +366,22 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         ));
     }
     v.range("$.holdout.percent", p.holdout.percent, 0.0, 50.0);
-    if !(1..=64).contains(&p.state.recent_events) {
+    if !(1..=limits::RECENT_EVENTS).contains(&(p.state.recent_events as usize)) {
         v.push(
             Issue::new(
                 "out_of_range",
                 "$.state.recent_events",
-                "keep 1 to 64 recent events",
+                format!("keep 1 to {} recent events", limits::RECENT_EVENTS),
             )
             .found(p.state.recent_events.to_string()),
         );
     }
-    if !(1..=256).contains(&p.state.consumed_limit) {
+    if !(1..=limits::CONSUMED).contains(&(p.state.consumed_limit as usize)) {
         v.push(
             Issue::new(
                 "out_of_range",
                 "$.state.consumed_limit",
-                "remember 1 to 256 consumed items",
+                format!("remember 1 to {} consumed items", limits::CONSUMED),
             )
             .found(p.state.consumed_limit.to_string()),
         );

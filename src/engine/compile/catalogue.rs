@@ -2,6 +2,7 @@
 //! next-best actions and the ranking settings.
 
 use super::*;
+use crate::playbook::limits;
 
 /// The compiled catalogue side.
 pub(super) struct Catalogue {
@@ -146,7 +147,7 @@ impl Builder<'_> {
             },
             gated_requires,
             explore: r.exploration.enabled && r.exploration.weight > 0.0,
-            shortlist: r.exploration.shortlist.clamp(1, 32) as usize,
+            shortlist: (r.exploration.shortlist as usize).clamp(1, limits::SHORTLIST),
         };
 
         Catalogue {
