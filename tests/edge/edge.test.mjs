@@ -135,6 +135,28 @@ test('the first HTML response already shows the picks, decided as the package de
   assert.equal(res.headers.get('Cache-Control'), 'private, no-store');
   assert.equal(res.headers.get('ETag'), null);
   assert.match(res.headers.get('Server-Timing'), /bp;dur=/);
+  // Filled in one pass over the page (www/edge/fill.mjs), not by HTMLRewriter.
+  assert.equal(res.headers.get('X-Bp-Fill'), 'direct');
+});
+
+test('a page is compiled for the one pass on its first request; later requests render from that copy, for each visitor', async () => {
+  const first = await get('/compare/lumora-vs-pipewatch', { cookie: 'bp_consent=anonymous' });
+  assert.equal(first.res.headers.get('X-Bp-Fill'), 'direct');
+  const visitors = [
+    { cookie: 'bp_consent=anonymous' },
+    { cookie: 'bp_consent=full', cf: { country: 'DE', asOrganization: 'Klinikum Nord' } },
+  ];
+  for (const v of visitors) {
+    const r = await get('/compare/lumora-vs-pipewatch', v);
+    assert.equal(r.res.status, 200);
+    assert.equal(r.res.headers.get('X-Bp-Fill'), 'cached');
+    assert.deepEqual(slotsInHtml(r.html), slotsOf(r.edge.decision), 'the slots show this request\'s decision');
+    assert.equal((r.html.match(/data-bp-by="edge"/g) || []).length, Object.keys(slotsOf(r.edge.decision)).length);
+    // Everything outside the slots and the inline data is the built page.
+    const built = readFileSync(join(siteDist, 'compare', 'lumora-vs-pipewatch.html'), 'utf8');
+    const strip = (h) => h.replace(/<script type="application\/json" id="bp-edge">.*?<\/script>/s, '').replace(/(data-bp-slot="[a-z]+")[^>]*>.*?<\/div>/gs, '$1>');
+    assert.equal(strip(r.html), strip(built));
+  }
 });
 
 test('static assets pass through; the full playbook stays at the edge', async () => {
@@ -341,6 +363,7 @@ test('nothing a visitor sends can break out of the inline JSON', async () => {
     const r = await get(`/?as=fintech&title=${encodeURIComponent(evil)}&utm_source=${encodeURIComponent('<img src=x>')}`, { cookie: 'bp_consent=full', on: demo });
     assert.equal(r.res.status, 200);
     assert.ok(!r.html.includes('<script>alert(1)'), 'no injected script element');
+    assert.equal(r.res.headers.get('X-Bp-Fill'), 'direct');
     assert.equal(r.edge.context.person.title, evil, 'the title survives as data');
     assert.equal(r.edge.preset, 'fintech');
     // Without a collector the signals ride to the page, which sends them to /v1/batch.

@@ -2,8 +2,10 @@
 //
 // Every HTML page is decided BEFORE it leaves the edge: the visitor state
 // comes from a signed first-party cookie, the firmographics from `request.cf`
-// plus a KV lookup of the visitor's organisation, and HTMLRewriter fills the
-// `data-bp-slot` elements while the page streams (no flicker). The decision,
+// plus a KV lookup of the visitor's organisation, and the `data-bp-slot`
+// elements are filled before the page leaves (no flicker): in one pass over
+// the page's bytes when its markup allows an exact answer (fill.mjs, the
+// demo site's pages), else by HTMLRewriter as the page streams. The decision,
 // the signals the edge did not forward and the visitor state are injected as a
 // small inline JSON, so the browser layer continues without deciding again.
 //
@@ -23,6 +25,7 @@
 
 import { Engine } from 'buyerpath';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
+import { compilePage, readUpTo, renderPage, slotRewriter } from './fill.mjs';
 import { preset, presetContext } from '../src/js/presets.mjs';
 
 const STATE_COOKIE = 'bp';
@@ -32,6 +35,15 @@ const CONSENT_COOKIE = 'bp_consent';
 const STATE_MAX_AGE = 180 * 86400;
 const SESSION_GAP_MS = 30 * 60 * 1000;
 const MAX_BATCH_BYTES = 512 * 1024;
+// Pages up to this size are read whole and filled in one pass (fill.mjs);
+// larger ones stream through HTMLRewriter.
+const FILL_MAX_BYTES = 1024 * 1024;
+// Pages read once are kept compiled, per isolate, by path and ETag (the
+// asset's version), up to this many bytes of pages: later requests for them
+// render from the copy and leave the asset's body unread.
+const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
+const pageCache = new Map(); // key → { page: compiled | null (not for the one pass), size }
+let pageCacheBytes = 0;
 const EVENT_TYPES = new Set(['cta_click', 'download', 'form_submit', 'custom', 'video_play', 'trial_start', 'search', 'chat_open']);
 const EVENT_KEYS = ['type', 'ts', 'content_id', 'cta', 'form', 'fields', 'name'];
 
@@ -218,6 +230,37 @@ function campaignOf(url) {
   return Object.keys(c).length ? c : undefined;
 }
 
+/**
+ * The page filled in one pass (fill.mjs): `{ bytes, how }`, `how` 'direct'
+ * (read and compiled now) or 'cached' (compiled by an earlier request; the
+ * asset's body is not read); or `{ body }` for HTMLRewriter (the page is too
+ * large, or its markup is not one the pass reads exactly).
+ */
+async function fillAsset(asset, path, slotEdit, headHtml) {
+  const etag = asset.headers.get('ETag');
+  const key = etag ? `${path}\n${etag}` : null;
+  const hit = key === null ? undefined : pageCache.get(key);
+  if (hit && hit.page) {
+    await asset.body?.cancel();
+    return { bytes: renderPage(hit.page, slotEdit, headHtml), how: 'cached' };
+  }
+  if (hit) return { body: asset.body };
+  const { bytes, stream } = await readUpTo(asset, FILL_MAX_BYTES);
+  if (!bytes) return { body: stream };
+  const page = compilePage(bytes);
+  if (key !== null) {
+    const size = page ? bytes.length : 0;
+    for (const [k, v] of pageCache) {
+      if (pageCacheBytes + size <= PAGE_CACHE_BYTES) break;
+      pageCache.delete(k);
+      pageCacheBytes -= v.size;
+    }
+    pageCache.set(key, { page, size });
+    pageCacheBytes += size;
+  }
+  return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes };
+}
+
 function inlineJson(value) {
   // `<` escaped so that no string in it can close the script element.
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
@@ -379,27 +422,31 @@ async function personalise(request, env, ctx, asset, url) {
   if (cookies[EVENTS_COOKIE] !== undefined) headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
 
   // Server-Timing: the lookups (KV, firmographics) and the engine's share
-  // (decode, observe, decide, encode); the slots are rewritten as the body streams.
+  // (decode, observe, decide, encode).
   headers.set('Server-Timing', `kv;dur=${(t1 - t0).toFixed(2)}, bp;dur=${(t2 - t1).toFixed(2)};desc="decide"`);
 
-  return new HTMLRewriter()
-    .on('[data-bp-slot]', {
-      element(el) {
-        const slot = bySlot.get(el.getAttribute('data-bp-slot'));
-        if (slot && slot.picks.length > 0) {
-          el.setInnerContent(slotHtml(slot), { html: true });
-          el.setAttribute('data-bp-rendered', slotKey(slot));
-          el.setAttribute('data-bp-default', slot.default ? 'true' : 'false');
-          el.setAttribute('data-bp-by', 'edge');
-        }
-      },
-    })
-    .on('head', {
-      element(el) {
-        el.append(`<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`, { html: true });
-      },
-    })
-    .transform(new Response(asset.body, { status: asset.status, headers }));
+  // What each slot becomes, the same for both ways of filling it.
+  const slotEdit = (id) => {
+    const slot = bySlot.get(id);
+    if (!slot || slot.picks.length === 0) return null;
+    return {
+      html: slotHtml(slot),
+      attrs: [
+        ['data-bp-rendered', slotKey(slot)],
+        ['data-bp-default', slot.default ? 'true' : 'false'],
+        ['data-bp-by', 'edge'],
+      ],
+    };
+  };
+  const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
+  const filled = await fillAsset(asset, path, slotEdit, headHtml);
+  if (filled.bytes) {
+    headers.set('X-Bp-Fill', filled.how);
+    return new Response(filled.bytes, { status: asset.status, headers });
+  }
+  const body = filled.body;
+  headers.set('X-Bp-Fill', 'rewriter');
+  return slotRewriter(slotEdit, headHtml).transform(new Response(body, { status: asset.status, headers }));
 }
 
 export default {
