@@ -8,12 +8,12 @@
 // successive points of a personalised request and return the page untouched
 // there: after the lookups (KV, cookies, firmographics, the state decoded and
 // the previous page observed), after decideJson, after everything but the
-// body (encodes, headers, the inline data), with the body read whole and sent
-// unchanged (no HTMLRewriter), and the whole worker. Two more variants: the
-// whole worker inlining `{}` instead of its data (what that JSON costs), and
-// one running decideJson ten extra times per request, so the cost of a
-// repeated call (code and data in the caches) can be told from the first
-// one. Each variant
+// body (encodes, headers, the inline data), and the whole worker (the slots
+// filled in one pass, fill.mjs). Three more variants: the whole worker
+// inlining `{}` instead of its data (what that JSON costs), one running
+// decideJson ten extra times per request, so the cost of a repeated call
+// (code and data in the caches) can be told from the first one, and one
+// filling the slots with HTMLRewriter instead. Each variant
 // runs in its own workerd against a pass-through one, requests interleaved,
 // after WARM requests each (V8 tiers the Wasm up from Liftoff as functions
 // get hot); the CPU is the workerd process's, read from /proc (workerd.mjs).
@@ -44,18 +44,21 @@ function cut(text, at, by) {
 }
 const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
 const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));';
-const rewrite = '  return new HTMLRewriter()';
+const fill = 'const filled = await fillAsset(asset, path, slotEdit, headHtml);';
 const steps = [
   ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `visitor.free(); ${untouched}\n  const page = { url: path };`)],
   ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })); visitor.free(); ${untouched}`)],
-  ['+ the decision parsed, two encodes, headers, inline data', cut(source, rewrite, `${untouched}\n${rewrite}`)],
-  ['+ the body read whole and sent unchanged', cut(source, rewrite, `  return new Response(await asset.text(), { status: asset.status, headers });\n${rewrite}`)],
-  ['+ HTMLRewriter filling the slots: the whole worker', source],
+  ['+ the decision parsed, two encodes, headers, inline data', cut(source, fill, `${untouched}\n  ${fill}`)],
+  ['+ the slots filled in one pass (fill.mjs, the page compiled by an earlier request): the whole worker', source],
 ];
 // The whole worker with `{}` as the inline data (the decision, state and
 // context the page's layer reads): what building and sending that JSON costs.
 const noInline = cut(source, '${inlineJson(edgeData)}', '{}');
 const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context }));\n  ${decideCall}`);
+// The whole worker with HTMLRewriter filling the slots as the page streams
+// (what it does for markup the one pass declines, and did for every page
+// before fill.mjs).
+const rewriter = cut(source, fill, 'const filled = { body: asset.body };');
 
 const workDir = join(root, 'target', 'bench', 'edge-breakdown');
 async function instance(name, code, vars = {}) {
@@ -88,6 +91,8 @@ try {
   all.push(inlineEmpty);
   const repeated = await instance('decide-11x', tenMore);
   all.push(repeated);
+  const withRewriter = await instance('rewriter', rewriter);
+  all.push(withRewriter);
   // A returning visitor: a first visit to another page, then its state.
   const whole = variants[variants.length - 1];
   const first = await request(whole, '/compare/lumora-vs-pipewatch', 'bp_consent=anonymous');
@@ -106,8 +111,9 @@ try {
   for (const inst of all) await inst.mf.dispose();
   rmSync(workDir, { recursive: true, force: true });
 }
-const repeated = all[all.length - 1];
-const inlineEmpty = all[all.length - 2];
+const withRewriter = all[all.length - 1];
+const repeated = all[all.length - 2];
+const inlineEmpty = all[all.length - 3];
 
 const base = stats(passThrough.cpu).median;
 let previous = 0;
@@ -120,11 +126,13 @@ const rows = variants.map((v) => {
 const whole = rows[rows.length - 1].addedUs;
 const repeatedDecideUs = (stats(repeated.cpu).median - stats(variants[variants.length - 1].cpu).median) / 10;
 const inlineDataUs = stats(variants[variants.length - 1].cpu).median - stats(inlineEmpty.cpu).median;
-const result = { quick: opts.quick, warmRequests: WARM, requests: REQUESTS, passThroughUs: base, rows, repeatedDecideUs, inlineDataUs, seconds: (performance.now() - t0) / 1000 };
+const rewriterUs = stats(withRewriter.cpu).median - base;
+const result = { quick: opts.quick, warmRequests: WARM, requests: REQUESTS, passThroughUs: base, rows, repeatedDecideUs, inlineDataUs, rewriterUs, seconds: (performance.now() - t0) / 1000 };
 if (opts.json) writeJson(opts.json, result);
 
 const f = (us) => `${(us / 1000).toFixed(3)} ms`;
 console.log(`edge worker, where the added CPU goes (warm: ${WARM} requests, then ${REQUESTS} measured; medians against pass-through ${f(base)})`);
 for (const r of rows) console.log(`  ${r.label.padEnd(58)} ${f(r.addedUs).padStart(10)}  (step ${f(r.stepUs)})`);
 console.log(`  the inline data (its JSON built and sent; against the whole worker with {}): ${f(inlineDataUs)}`);
+console.log(`  the whole worker with HTMLRewriter filling the slots instead: ${f(rewriterUs)} added (one pass: ${f(whole)})`);
 console.log(`  a repeated decideJson in the same request: ${f(repeatedDecideUs)} each (the first one: ${f(rows[1].stepUs)}); whole worker ${f(whole)}`);

@@ -16,7 +16,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { Engine } from '../../pkg/node.js';
@@ -156,6 +157,34 @@ test('a page is compiled for the one pass on its first request; later requests r
     const built = readFileSync(join(siteDist, 'compare', 'lumora-vs-pipewatch.html'), 'utf8');
     const strip = (h) => h.replace(/<script type="application\/json" id="bp-edge">.*?<\/script>/s, '').replace(/(data-bp-slot="[a-z]+")[^>]*>.*?<\/div>/gs, '$1>');
     assert.equal(strip(r.html), strip(built));
+  }
+});
+
+test('a page the one pass declines, or one over its size cap, is filled by HTMLRewriter as it streams', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bp-edge-site-'));
+  const site = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, DEMO_SWITCHER: 'off' }));
+  try {
+    cpSync(siteDist, dir, { recursive: true });
+    const pricing = join(dir, 'pricing.html');
+    // Single quotes: HTMLRewriter reads the slot, the one pass does not.
+    writeFileSync(pricing, readFileSync(pricing, 'utf8').replace('data-bp-slot="hero"', "data-bp-slot='hero'"));
+    // Over 1 MiB: streamed, never read whole.
+    const trust = join(dir, 'trust.html');
+    writeFileSync(trust, readFileSync(trust, 'utf8').replace('</body>', `<!-- ${'x'.repeat(1100 * 1024)} --></body>`));
+    await site.setOptions({ ...edgeOptions({ STATE_SECRET: SECRET, DEMO_SWITCHER: 'off' }), assets: { ...edgeOptions().assets, directory: dir } });
+    await seedKv(site);
+    for (const path of ['/pricing', '/pricing', '/trust']) {
+      const r = await get(path, { cookie: 'bp_consent=anonymous', on: site });
+      assert.equal(r.res.status, 200);
+      assert.equal(r.res.headers.get('X-Bp-Fill'), 'rewriter', path);
+      assert.ok(r.edge, `${path}: the inline data is there`);
+      const slots = slotsOf(r.edge.decision);
+      assert.equal((r.html.match(/data-bp-by="edge"/g) || []).length, Object.keys(slots).length, `${path}: every slot filled`);
+      if (path === '/trust') assert.ok(r.html.length > 1100 * 1024);
+    }
+  } finally {
+    await site.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

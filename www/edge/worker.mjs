@@ -261,9 +261,12 @@ async function fillAsset(asset, path, slotEdit, headHtml) {
   return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes };
 }
 
+const UNSAFE_IN_SCRIPT = /[<\u2028\u2029]/;
+const UNSAFE_IN_SCRIPT_ALL = /[<\u2028\u2029]/g;
 function inlineJson(value) {
   // `<` escaped so that no string in it can close the script element.
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = JSON.stringify(value);
+  return UNSAFE_IN_SCRIPT.test(json) ? json.replace(UNSAFE_IN_SCRIPT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
 // `asserted`: the visitor chose what the decision rests on (the demo switcher's
