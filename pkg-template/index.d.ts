@@ -363,6 +363,8 @@ export interface EngineApi<V = Visitor> {
   readonly revision: number;
   /** Slot ids, in playbook order. */
   readonly slots: string[];
+  /** Each catalogue item's `[url, id]`, in playbook order: maps a request's path to the page's `content_id`. */
+  contentUrls(): [url: string, id: string][];
   /** Frees the Wasm memory now (otherwise when garbage-collected). */
   free(): void;
 }

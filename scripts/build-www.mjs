@@ -11,7 +11,8 @@
 //   3. the page scripts (www/src/js/), the stylesheet, and the npm package
 //      (pkg/ → www/dist/pkg/, built first if missing);
 //   4. with --edge, the edge worker bundle (www/edge/dist/): esbuild with the
-//      package's `workerd` export and the Wasm as a compiled module.
+//      package's `workerd` export of `buyerpath/page` and its Wasm as a compiled
+//      module, and dist/kv.json (the engine compiled ahead, the organisations).
 //
 // Usage: node scripts/build-www.mjs [--edge] [--serve [--port 8080]]
 //   BUYERPATH_BIN=target/release/buyerpath uses that binary instead of `cargo run`.
@@ -48,10 +49,12 @@ mkdirSync(dist, { recursive: true });
 
 // ------------------------------------------------------------------ 1. playbooks
 step('browser-safe playbooks (buyerpath browser-playbook)');
-function browserPlaybook(out, extra) {
-  const cliArgs = ['browser-playbook', FULL_PLAYBOOK, '-o', out, '--salt', SALT, ...extra];
+function cli(cliArgs) {
   if (process.env.BUYERPATH_BIN) run(process.env.BUYERPATH_BIN, cliArgs);
   else run('cargo', ['run', '-q', '-p', 'buyerpath-cli', '--', ...cliArgs]);
+}
+function browserPlaybook(out, extra) {
+  cli(['browser-playbook', FULL_PLAYBOOK, '-o', out, '--salt', SALT, ...extra]);
 }
 browserPlaybook(join(dist, 'playbook.json'), []);
 browserPlaybook(join(dist, 'playbook-edge.json'), ['--strip-fit']);
@@ -137,12 +140,16 @@ if (flag('--edge')) {
     '--log-level=warning',
   ]);
   // KV contents: the FULL playbook (fit criteria included: it never leaves
-  // the edge) under its revision, the live revision, and the organisation
-  // records (`wrangler kv bulk put` format).
+  // the edge) compiled ahead by `buyerpath compile` under its revision (the
+  // worker loads it with buyerpath/page, which has no JSON compiler), the
+  // live revision, and the organisation records (`wrangler kv bulk put`
+  // format: the engine file in base64).
+  const engineFile = join(out, `engine-${playbook.revision}.bpe`);
+  cli(['compile', FULL_PLAYBOOK, '-o', engineFile]);
   const orgs = JSON.parse(readFileSync(join(www, 'edge', 'orgs.json'), 'utf8'));
   const kv = [
     { key: 'playbook:revision', value: String(playbook.revision) },
-    { key: `playbook:${playbook.revision}`, value: JSON.stringify(playbook) },
+    { key: `engine:${playbook.revision}`, value: readFileSync(engineFile).toString('base64'), base64: true },
     ...Object.entries(orgs)
       .filter(([name]) => !name.startsWith('_'))
       .map(([name, record]) => ({ key: `org:${name.toLowerCase()}`, value: JSON.stringify(record) })),

@@ -105,10 +105,11 @@ const rounds = steadyRounds.map((r) => r.addedCpuUs.median);
 // observe the previous page, decide, encode signed and unsigned.
 const last = await request(personal, '/pricing', cookie);
 const edgeData = JSON.parse(/<script type="application\/json" id="bp-edge">(.*?)<\/script>/s.exec(last.html)[1]);
-const { Engine } = await import(join(opts.pkg, 'node.js'));
+// The worker's module: buyerpath/page, with the engine file from KV.
+const { Engine } = await import(join(opts.pkg, 'page', 'node.js'));
 const kvEntries = JSON.parse(readFileSync(join(edgeDist, 'kv.json'), 'utf8'));
 const liveRevision = kvEntries.find((e) => e.key === 'playbook:revision').value;
-const engine = new Engine(kvEntries.find((e) => e.key === `playbook:${liveRevision}`).value);
+const engine = Engine.fromBytes(Buffer.from(kvEntries.find((e) => e.key === `engine:${liveRevision}`).value, 'base64'));
 const stateCookie = decodeURIComponent(last.cookies.bp);
 const nowMs = Date.now();
 const viewJson = JSON.stringify({ type: 'page_view', ts: nowMs - 20000, url: '/pricing', content_id: 'pricing', dwell_seconds: 20 });
@@ -188,32 +189,32 @@ const cold = { runs: colds.length, readyMs: med('readyMs'), startCpuMs: med('sta
 
 const kv = JSON.parse(readFileSync(join(edgeDist, 'kv.json'), 'utf8'));
 const revision = kv.find((e) => e.key === 'playbook:revision').value;
-const playbookKey = `playbook:${revision}`;
+const engineKey = `engine:${revision}`;
 const nodeProbe = `
   const { readFileSync } = await import('node:fs');
-  const glue = await import(${JSON.stringify(join(opts.pkg, 'buyerpath.js'))});
-  const bytes = readFileSync(${JSON.stringify(join(opts.pkg, 'buyerpath_bg.wasm'))});
+  const glue = await import(${JSON.stringify(join(opts.pkg, 'page', 'buyerpath.js'))});
+  const bytes = readFileSync(${JSON.stringify(join(opts.pkg, 'page', 'buyerpath_bg.wasm'))});
   const kv = JSON.parse(readFileSync(${JSON.stringify(join(edgeDist, 'kv.json'))}, 'utf8'));
-  const text = kv.find((e) => e.key === ${JSON.stringify(playbookKey)}).value;
+  const file = Buffer.from(kv.find((e) => e.key === ${JSON.stringify(engineKey)}).value, 'base64');
   const t0 = performance.now();
   const module = new WebAssembly.Module(bytes);
   const t1 = performance.now();
   glue.initSync({ module });
   const t2 = performance.now();
-  const engine = new glue.Engine(text);
+  const engine = glue.Engine.fromBytes(file);
   const t3 = performance.now();
   const v = engine.visitor('cold');
   v.observeJson(JSON.stringify({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', url: '/pricing', dwell_seconds: 20 }));
   v.decideJson(JSON.stringify({ now: 1793610060000, slots: engine.slots, context: { consent: 'anonymous', page: { url: '/pricing', content_id: 'pricing' } } }));
   const t4 = performance.now();
-  console.log(JSON.stringify({ compile: t1 - t0, instantiate: t2 - t1, engine: t3 - t2, firstDecide: t4 - t3, bytes: bytes.length, playbookBytes: text.length }));
+  console.log(JSON.stringify({ compile: t1 - t0, instantiate: t2 - t1, engine: t3 - t2, firstDecide: t4 - t3, bytes: bytes.length, engineBytes: file.length }));
 `;
 const nodeParts = [];
 for (let i = 0; i < (opts.quick ? 3 : 9); i++) {
   nodeParts.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', nodeProbe]).toString()));
 }
 const pmed = (k) => stats(nodeParts.map((p) => p[k])).median;
-cold.node = { runs: nodeParts.length, wasmCompileMs: pmed('compile'), instantiateMs: pmed('instantiate'), engineCompileMs: pmed('engine'), firstDecideMs: pmed('firstDecide'), wasmBytes: nodeParts[0].bytes, playbookBytes: nodeParts[0].playbookBytes };
+cold.node = { runs: nodeParts.length, wasmCompileMs: pmed('compile'), instantiateMs: pmed('instantiate'), engineLoadMs: pmed('engine'), firstDecideMs: pmed('firstDecide'), wasmBytes: nodeParts[0].bytes, engineBytes: nodeParts[0].engineBytes };
 
 const workerdVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'workerd', 'package.json'), 'utf8')).version;
 const miniflareVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'miniflare', 'package.json'), 'utf8')).version;
@@ -230,4 +231,4 @@ console.log(`  the engine's share (decode, observe, decide, 2 encodes), in Node 
 console.log(`  a probe worker: one KV read ${f(parts.kvReadUs / 1000)} ms CPU, an HTMLRewriter pass over the slots ${f(parts.rewriteUs / 1000)} ms CPU (median, against returning the page untouched)`);
 console.log(`  wall per request: personalised median ${f(warm.personalised.wallMs.median)} ms, pass-through ${f(warm.passThrough.wallMs.median)} ms`);
 console.log(`  cold start (workerd, median of ${cold.runs}): ready ${cold.readyMs.toFixed(0)} ms wall, ${f(cold.startCpuMs)} ms CPU; first request ${f(cold.firstRequestCpuMs)} ms CPU (second ${f(cold.secondRequestCpuMs)} ms)`);
-console.log(`  cold start parts (Node, same files, median of ${cold.node.runs}): Wasm compile ${f(cold.node.wasmCompileMs)} ms, instantiate ${f(cold.node.instantiateMs)} ms, engine compile ${f(cold.node.engineCompileMs)} ms, first decide ${f(cold.node.firstDecideMs)} ms`);
+console.log(`  cold start parts (Node, same files, median of ${cold.node.runs}): Wasm compile ${f(cold.node.wasmCompileMs)} ms, instantiate ${f(cold.node.instantiateMs)} ms, engine loaded ${f(cold.node.engineLoadMs)} ms, first decide ${f(cold.node.firstDecideMs)} ms`);

@@ -314,6 +314,14 @@ impl Engine {
     pub fn slot_ids(&self) -> Vec<&str> {
         self.slots.iter().map(|s| s.id.as_str()).collect()
     }
+    /// Each catalogue item's `(url, id)`, in playbook order: how a host maps
+    /// a request's path to the page's `content_id`.
+    pub fn content_urls(&self) -> Vec<(&str, &str)> {
+        self.content
+            .iter()
+            .map(|c| (c.url.as_str(), c.id.as_str()))
+            .collect()
+    }
     /// The BANT dimension and bucket a state entry names.
     pub(crate) fn bant_option(&self, dim: u32, opt: u32) -> Option<(&BantDim, &BantOption)> {
         let d = self.bant.iter().find(|d| d.hash == dim)?;

@@ -8,7 +8,8 @@
 //     one replayed within its lifetime repeats its messageIds (deduplicated);
 //   - Sec-GPC: 1 sends no signal; consent none stores nothing;
 //   - forwarding signals to a slow collector does not delay the response;
-//   - the playbook cache follows the KV revision; organisation records are
+//   - the engine (a file from `buyerpath compile`, loaded by buyerpath/page)
+//     follows the KV revision; organisation records are
 //     reused for their TTL;
 //   - the worker's added time per request is measured (reported, not asserted
 //     beyond a generous sanity bound).
@@ -18,11 +19,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { Engine } from '../../pkg/node.js';
 import { edgeOptions, seedKv, edgeDist, siteDist } from '../../www/edge/dev.mjs';
 
+// The CLI writes engine files (the worker loads them with buyerpath/page).
+const CLI = process.env.BUYERPATH_BIN || join(edgeDist, '..', '..', '..', 'target', 'release', 'buyerpath');
 const FULL = readFileSync(join(edgeDist, '..', '..', '..', 'examples', 'acme', 'playbook.json'), 'utf8');
 const engine = new Engine(FULL);
 const SECRET = 'test-secret-0123456789';
@@ -415,7 +419,15 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     const pb = JSON.parse(FULL);
     pb.revision = 2;
     for (const c of pb.content) if (c.id === 'roi-calculator') c.title = 'What does bad data cost you? (ROI calculator)';
-    await kv.put('playbook:2', JSON.stringify(pb));
+    // The engine file for revision 2, written by the CLI as a deploy would.
+    const dir = mkdtempSync(join(tmpdir(), 'bp-edge-r2-'));
+    try {
+      writeFileSync(join(dir, 'playbook.json'), JSON.stringify(pb));
+      execFileSync(CLI, ['compile', join(dir, 'playbook.json'), '-o', join(dir, 'engine.bpe')]);
+      await kv.put('engine:2', Uint8Array.from(readFileSync(join(dir, 'engine.bpe'))).buffer);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     await kv.put('playbook:revision', '2');
     const b = await get('/', { cookie: `bp_consent=full; bp=${a.cookies.bp.value}`, on: live });
     assert.equal(b.res.status, 200);

@@ -118,8 +118,9 @@ const pe: PageEngine = PageEngine.fromBytes(new Uint8Array(0));
 const pv: PageVisitor = pe.visitor('ts-2');
 const pd: Decision = pv.decide('{}');
 const restored: PageVisitor = PageVisitor.decode(pe, pv.encode(), {});
+const routes: Map<string, string> = new Map(pe.contentUrls());
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
-console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id);
+console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));

@@ -81,6 +81,20 @@ test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any
   });
 });
 
+test('contentUrls gives every catalogue item as [url, id], in playbook order, in both modules', async () => {
+  const full = await import(join(pkgDir, 'node.js'));
+  const expected = JSON.parse(playbookText).content.map((c) => [c.url, c.id]);
+  assert.ok(expected.length >= 50);
+  const compiled = new full.Engine(playbookText);
+  const loaded = page.Engine.fromBytes(engineBytes);
+  assert.deepEqual(compiled.contentUrls(), expected);
+  assert.deepEqual(loaded.contentUrls(), expected);
+  // What a host does with it: a request's path to the page's content id.
+  assert.equal(new Map(loaded.contentUrls()).get('/pricing'), 'pricing');
+  compiled.free();
+  loaded.free();
+});
+
 test('visitors keep their state through encode and decode, signed and unsigned', () => {
   const engine = page.Engine.fromBytes(engineBytes);
   const v = engine.visitor('page-state-1');

@@ -72,6 +72,17 @@ impl WasmEngine {
         self.inner.revision()
     }
 
+    /// Each catalogue item's `[url, id]`, in playbook order (a request's
+    /// path to the page's `content_id`).
+    #[wasm_bindgen(js_name = contentUrls)]
+    pub fn content_urls(&self) -> js_sys::Array {
+        self.inner
+            .content_urls()
+            .into_iter()
+            .map(|(url, id)| js_sys::Array::of2(&JsValue::from_str(url), &JsValue::from_str(id)))
+            .collect()
+    }
+
     /// Slot ids, in playbook order.
     #[wasm_bindgen(getter)]
     pub fn slots(&self) -> Vec<String> {

@@ -48,10 +48,11 @@ export function edgeOptions(vars = {}) {
   };
 }
 
-/** Puts dist/kv.json (the playbook, the organisation records) into the BP_KV namespace. */
+/** Puts dist/kv.json (the engine file, the organisation records) into the BP_KV namespace. */
 export async function seedKv(mf, entries = JSON.parse(readFileSync(join(edgeDist, 'kv.json'), 'utf8'))) {
   const kv = await mf.getKVNamespace('BP_KV');
-  for (const { key, value } of entries) await kv.put(key, value);
+  // `base64: true` (as `wrangler kv bulk put` reads it): a binary value.
+  for (const { key, value, base64 } of entries) await kv.put(key, base64 ? Uint8Array.from(Buffer.from(value, 'base64')).buffer : value);
   return kv;
 }
 

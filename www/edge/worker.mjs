@@ -23,7 +23,7 @@
 // PLAYBOOK_TTL_SECONDS, ORG_TTL_SECONDS (how long an organisation record read
 // from KV is reused, default 300), PERSONALIZE.
 
-import { Engine } from 'buyerpath';
+import { Engine } from 'buyerpath/page';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
 import { compilePage, readUpTo, renderPage, slotRewriter } from './fill.mjs';
 import { preset, presetContext } from '../src/js/presets.mjs';
@@ -49,9 +49,11 @@ const EVENT_KEYS = ['type', 'ts', 'content_id', 'cta', 'form', 'fields', 'name']
 
 // ------------------------------------------------------------------ playbook cache
 
-// Per isolate: compiled engines by playbook revision. KV holds
-// `playbook:revision` (the live revision) and `playbook:<revision>` (the full
-// playbook); the revision is re-read at most every PLAYBOOK_TTL_SECONDS.
+// Per isolate: engines by playbook revision. KV holds `playbook:revision`
+// (the live revision) and `engine:<revision>` (the full playbook compiled
+// ahead by `buyerpath compile`, loaded with buyerpath/page: no JSON compiler
+// in the worker, no compile on a cold start); the revision is re-read at
+// most every PLAYBOOK_TTL_SECONDS.
 const engines = new Map();
 let live = null; // { revision, checkedAt }
 
@@ -64,11 +66,10 @@ async function loadEngine(env) {
   live = { revision, checkedAt: now };
   let entry = engines.get(revision);
   if (!entry) {
-    const text = await env.BP_KV.get(`playbook:${revision}`);
-    if (!text) throw new Error(`KV has no \`playbook:${revision}\``);
-    const engine = new Engine(text);
-    const playbook = JSON.parse(text);
-    const routes = new Map(playbook.content.map((c) => [c.url, c.id]));
+    const bytes = await env.BP_KV.get(`engine:${revision}`, 'arrayBuffer');
+    if (!bytes) throw new Error(`KV has no \`engine:${revision}\` (the playbook compiled by \`buyerpath compile\`)`);
+    const engine = Engine.fromBytes(bytes);
+    const routes = new Map(engine.contentUrls());
     entry = { revision, engine, routes };
     engines.set(revision, entry);
     // Keep the live revision and the one before (requests in flight).
