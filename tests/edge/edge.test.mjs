@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { Engine } from '../../pkg/node.js';
+import { Engine as PageEngine } from '../../pkg/page/node.js';
 import { edgeOptions, seedKv, edgeDist, siteDist } from '../../www/edge/dev.mjs';
 
 // The CLI writes engine files (the worker loads them with buyerpath/page).
@@ -498,14 +499,17 @@ test('measure: the worker\'s added time per page (decide + rewrite), median', as
     const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const added = median(personalised) - median(plain);
     // The engine's share, timed precisely: the same work in Node on the same
-    // Wasm (workerd's clock only ticks in whole milliseconds).
+    // Wasm and engine file (workerd's clock only ticks in whole milliseconds).
+    const kvEntries = JSON.parse(readFileSync(join(edgeDist, 'kv.json'), 'utf8'));
+    const revision = kvEntries.find((e) => e.key === 'playbook:revision').value;
+    const edgeEngine = PageEngine.fromBytes(Buffer.from(kvEntries.find((e) => e.key === `engine:${revision}`).value, 'base64'));
     const state = /bp=([^;]+)/.exec(cookie)[1];
     const work = [];
     for (let i = 0; i < 300; i += 1) {
       const t = performance.now();
-      const v = engine.decode(state, { secret: SECRET });
+      const v = edgeEngine.decode(state, { secret: SECRET });
       v.observeJson(JSON.stringify({ type: 'page_view', ts: Date.now() - 20000, url: '/pricing', content_id: 'pricing', dwell_seconds: 20 }));
-      const d = JSON.parse(v.decideJson(JSON.stringify({ now: Date.now(), slots: engine.slots, context: { consent: 'anonymous', page: { url: '/pricing', content_id: 'pricing' }, ...warm.edge.context } })));
+      const d = JSON.parse(v.decideJson(JSON.stringify({ now: Date.now(), slots: edgeEngine.slots, context: { consent: 'anonymous', page: { url: '/pricing', content_id: 'pricing' }, ...warm.edge.context } })));
       v.encode(SECRET);
       v.encode();
       JSON.stringify({ decision: d });
