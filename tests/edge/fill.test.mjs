@@ -99,6 +99,9 @@ test('markup it reads exactly: filled as HTMLRewriter fills it', async () => {
     'a slot in a section of the same name nested': page(`<section data-bp-slot="a"><section><section>x</section></section></section>`),
     'a raw-text element (textarea) in the slot': page(slot('a', '<textarea><div data-x></textarea>')),
     "the attribute's name in text and in another attribute": page(`<p title="data-bp-slot">data-bp-slot</p>${slot('a')}`),
+    'an attribute set twice on the slot (the first is changed)': page(slot('a', 'x', ' data-bp-rendered="1" data-bp-rendered="2"')),
+    'inline SVG with self-closing children in the slot': page(slot('a', '<svg viewBox="0 0 1 1"><path d="M0 0"/><g><circle r="1"/></g></svg>')),
+    'inline SVG outside the slots (a logo)': page(`<svg class="logo" viewBox="0 0 32 32"><title>Logo</title><path d="M0 0"/></svg>${slot('a')}`),
   };
   for (const [name, html] of Object.entries(cases)) {
     const r = await both(html, { a: edit('a'), c: edit('c') });
@@ -127,6 +130,16 @@ test('markup it cannot read exactly: it declines, and the worker uses HTMLRewrit
     'a slot never closed': page('<div data-bp-slot="a"><span>x</span>'),
     'a script with an escape (<!--) before the slot': page(`<script><!-- document.write("<script>") --></script>${slot('a')}`),
     'plaintext': page(`<plaintext>${slot('a')}`),
+    'an attribute name starting with =': page('<div ="x" data-bp-slot="a">x</div>'),
+    'a quote in an attribute name': page('<div a"b data-bp-slot="a">x</div>'),
+    'a control character in the slot id': page('<div data-bp-slot="a\u0000">x</div>'),
+    'a slot on a raw-text element': page('<textarea data-bp-slot="a">x</textarea>'),
+    'a slot on a script': page('<script data-bp-slot="a">x</script>'),
+    'CDATA in SVG before a slot': page(`<svg><![CDATA[ > ${slot('b')} ]]></svg>${slot('a')}`),
+    'a raw-text name in SVG (markup there)': page(`<svg><style></style></svg>${slot('a')}`),
+    'SVG in a slot with a title holding an end tag': page(slot('a', '<svg><title></div></title></svg>')),
+    'an HTML tag breaking out of SVG': page(`<svg><p>x</p></svg>${slot('a')}`),
+    'SVG never closed': page(`${slot('a')}<svg><g>`),
   };
   for (const [name, html] of Object.entries(cases)) {
     const r = await both(html, { a: edit('a'), b: edit('b') });

@@ -7,14 +7,17 @@
 //
 // What it takes (else null):
 //   - slot elements (`data-bp-slot="id"`) that are one of CONTAINERS, written
-//     as `<tag name="value" bare>` (double quotes, one space between
-//     attributes, ASCII only: then rewriting the start tag is exact), not
+//     as `<tag name="value" bare>` (names of [A-Za-z0-9_:.-], values in
+//     double quotes of printable ASCII, one space between attributes: then
+//     rewriting the start tag is exact), not
 //     nested in one another, with well-nested content (every element in it
 //     closed by its own end tag: where the slot ends is then certain) and
 //     closed by their own end tag;
 //   - a <head> closed by </head>;
 //   - no `data-bp-slot` in a comment or raw text (script, style...), which
-//     are closed, and no <plaintext>.
+//     are closed, and no <plaintext>;
+//   - in <svg> and <math> (foreign content), no CDATA, no raw-text names, no
+//     head, no slot and no HTML tag that would end it early.
 //
 // The page is read as bytes (never decoded: markup is ASCII), and what is
 // written goes in as UTF-8.
@@ -39,17 +42,27 @@ const isSpace = (c) => c === 32 || c === 10 || c === 9 || c === 12 || c === 13;
 const isAlpha = (c) => (c | 32) >= 97 && (c | 32) <= 122;
 const lower = (c) => (c >= 65 && c <= 90 ? c | 32 : c);
 
+/** Foreign content: inside it, raw-text names and CDATA read otherwise. */
+const FOREIGN = ['svg', 'math'];
+/** HTML start tags that end foreign content (the HTML parser's breakout list). */
+const BREAKOUT = ['b', 'big', 'blockquote', 'body', 'br', 'center', 'code', 'dd', 'div', 'dl', 'dt', 'em', 'embed', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'head', 'hr', 'i', 'img', 'li', 'listing', 'menu', 'meta', 'nobr', 'ol', 'p', 'pre', 'ruby', 's', 'small', 'span', 'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var', 'font'];
+
 // Tag names the pass tells apart, found by their length and first letter,
-// then compared byte by byte: no string is made for a tag.
-const KIND = { other: 0, raw: 1, head: 2, plaintext: 3, void: 4, container: 5 };
-const KNOWN = Array.from({ length: 10 * 32 }, () => []);
-for (const [names, kind] of [[RAW_TEXT, KIND.raw], [['head'], KIND.head], [['plaintext'], KIND.plaintext], [VOID, KIND.void], [CONTAINERS, KIND.container]]) {
-  for (const name of names) KNOWN[name.length * 32 + (name.charCodeAt(0) & 31)].push({ name, bytes: ascii(name), kind });
+// then compared byte by byte: no string is made for a tag. Each has the
+// flags of the lists it is in.
+const KNOWN = Array.from({ length: 11 * 32 }, () => []); // names of up to 10 letters
+for (const [names, flag] of [[RAW_TEXT, 'raw'], [['head'], 'head'], [['plaintext'], 'plaintext'], [VOID, 'void'], [CONTAINERS, 'container'], [FOREIGN, 'foreign'], [BREAKOUT, 'breakout']]) {
+  for (const name of names) {
+    const row = KNOWN[name.length * 32 + (name.charCodeAt(0) & 31)];
+    let k = row.find((x) => x.name === name);
+    if (!k) row.push((k = { name, bytes: ascii(name) }));
+    k[flag] = true;
+  }
 }
-/** The known tag named by bytes `from`..`to` ({ name, bytes, kind }), or null. */
+/** The known tag named by bytes `from`..`to` ({ name, bytes, and its flags }), or null. */
 function known(b, from, to) {
   const len = to - from;
-  if (len > 9) return null;
+  if (len > 10) return null;
   next: for (const k of KNOWN[len * 32 + (b[from] & 31)]) {
     for (let i = 0; i < len; i++) if (lower(b[from + i]) !== k.bytes[i]) continue next;
     return k;
@@ -158,14 +171,38 @@ function readTag(b, lt, t) {
   }
 }
 
-/** A simple start tag's attributes (`<name a="v" b>`), as [name, value | null] pairs. */
-function attributesOf(b, lt, end, nameFrom, nameTo) {
+const NAME_BYTE = (c) => isAlpha(c) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 58 || c === 46; // [A-Za-z0-9_:.-]
+
+/**
+ * A slot's start tag (`<name a="v" b>`) as [name, value | null] pairs, read
+ * strictly: one space before each attribute, names of [A-Za-z0-9_:.-],
+ * values in double quotes of printable ASCII; null for anything else.
+ */
+function attributesOf(b, nameTo, end) {
   const attrs = [];
-  const re = / ([^\s="]+)(?:="([^"]*)")?/g;
-  const tag = text(b, lt, end);
-  re.lastIndex = 1 + (nameTo - nameFrom);
-  for (let m = re.exec(tag); m; m = re.exec(tag)) attrs.push([m[1], m[2] === undefined ? null : m[2]]);
-  return attrs;
+  let i = nameTo;
+  while (i < end - 1) {
+    if (b[i] !== 32) return null;
+    const from = ++i;
+    while (i < end && NAME_BYTE(b[i])) i++;
+    if (i === from) return null;
+    const name = text(b, from, i);
+    if (b[i] === EQ) {
+      if (b[i + 1] !== DQ) return null;
+      const v = i + 2;
+      i = v;
+      while (i < end && b[i] !== DQ) {
+        if (b[i] < 32 || b[i] > 126) return null;
+        i++;
+      }
+      if (i >= end) return null;
+      attrs.push([name, text(b, v, i)]);
+      i++;
+    } else {
+      attrs.push([name, null]);
+    }
+  }
+  return i === end - 1 && b[i] === GT ? attrs : null;
 }
 
 /** A slot's start tag with `edits` set, as HTMLRewriter writes a changed one. */
@@ -204,6 +241,7 @@ export function compilePage(b) {
   const marks = []; // in order, not overlapping
   const t = {};
   let slot = null; // the slot being read: { nameFrom, nameTo, mark, stack: [from, to] of the elements open in it }
+  let foreign = null; // inside <svg> or <math>: { nameFrom, nameTo, depth }
   let headOpen = false;
   let heads = 0;
   // A skipped region (comment, raw text) must not hide a slot.
@@ -223,6 +261,8 @@ export function compilePage(b) {
         i = end + 3;
         continue;
       }
+      // In foreign content `<![CDATA[` is text up to `]]>`: not read here.
+      if (foreign) return null;
     }
     if (next === BANG || next === QMARK) {
       // A doctype or a bogus comment: up to the next `>`.
@@ -239,6 +279,20 @@ export function compilePage(b) {
     if (!readTag(b, lt, t)) return null;
     i = t.end;
     const k = known(b, t.nameFrom, t.nameTo);
+    if (foreign) {
+      // Inside svg/math, raw-text names are ordinary elements and some HTML
+      // tags break out of it: none of that is read here.
+      // (An SVG <title> is ordinary markup: read as any element.)
+      if (t.slotFrom !== -1 || (k && ((k.raw && k.name !== 'title') || k.head || k.plaintext || (k.breakout && !t.closing)))) return null;
+      if (sameName(b, foreign.nameFrom, foreign.nameTo, t.nameFrom, t.nameTo)) {
+        if (t.closing) {
+          if (foreign.depth === 0) foreign = null;
+          else foreign.depth--;
+        } else if (!t.selfClosing) foreign.depth++;
+      }
+    } else if (!t.closing && k && k.foreign && !t.selfClosing) {
+      foreign = { nameFrom: t.nameFrom, nameTo: t.nameTo, depth: 0 };
+    }
     if (t.closing) {
       if (slot) {
         if (slot.stack.length > 0) {
@@ -252,15 +306,17 @@ export function compilePage(b) {
         slot = null;
         continue;
       }
-      if (k && k.kind === KIND.head && headOpen) {
+      if (k && k.head && headOpen) {
         marks.push({ at: lt, head: true });
         headOpen = false;
         heads++;
       }
       continue;
     }
-    if (k && k.kind === KIND.plaintext) return null;
-    if (k && k.kind === KIND.raw) {
+    if (k && k.plaintext) return null;
+    if (k && k.raw && !foreign) {
+      // A slot on a raw-text element is not read here either.
+      if (t.slotFrom !== -1) return null;
       const end = rawTextEnd(b, k, t.end);
       if (end < 0 || hides(t.end, end)) return null;
       // Script data has escape states (`<!--` ... `<script`) that move its end.
@@ -270,30 +326,34 @@ export function compilePage(b) {
       continue;
     }
     if (slot) {
-      if (t.slotFrom !== -1 || (k && k.kind === KIND.head)) return null; // a slot (or a head) inside a slot
-      if (k && k.kind === KIND.void) continue;
-      if (t.selfClosing) return null; // `<x/>`: in HTML, foreign content only
+      if (t.slotFrom !== -1 || (k && k.head)) return null; // a slot (or a head) inside a slot
+      if (k && k.void) continue;
+      if (t.selfClosing) {
+        if (foreign) continue; // `<path/>`: no content, no end tag
+        return null; // `<x/>` in HTML: a start tag, its end tag somewhere
+      }
       slot.stack.push([t.nameFrom, t.nameTo]);
       continue;
     }
-    if (k && k.kind === KIND.head) {
+    if (k && k.head) {
       if (headOpen) return null;
       headOpen = true;
     }
     if (t.slotFrom === -1) continue;
     // A slot: exact only for simple markup (rewritten, it reads the same).
-    if (!k || k.kind !== KIND.container || !t.simple || t.slotFrom < 0) return null;
-    for (let c = lt; c < t.end; c++) if (b[c] > 127) return null;
+    if (!k || !k.container || !t.simple || t.slotFrom < 0) return null;
+    const attrs = attributesOf(b, t.nameTo, t.end);
+    if (!attrs) return null;
     const id = text(b, t.slotFrom, t.slotTo);
     if (id.includes('&')) return null;
     slot = {
       nameFrom: t.nameFrom,
       nameTo: t.nameTo,
-      mark: { at: lt, to: -1, id, name: text(b, t.nameFrom, t.nameTo), attrs: attributesOf(b, lt, t.end, t.nameFrom, t.nameTo) },
+      mark: { at: lt, to: -1, id, name: text(b, t.nameFrom, t.nameTo), attrs },
       stack: [],
     };
   }
-  if (slot || headOpen || heads === 0) return null;
+  if (slot || foreign || headOpen || heads === 0) return null;
   return { bytes: b, marks };
 }
 
@@ -404,7 +464,8 @@ export async function readUpTo(response, max) {
       return { stream };
     }
   }
-  if (chunks.length === 1) return { bytes: chunks[0] };
+  // A chunk may be a view of a larger buffer: kept (cached), it would keep all of it.
+  if (chunks.length === 1) return { bytes: chunks[0].byteLength === chunks[0].buffer.byteLength ? chunks[0] : chunks[0].slice() };
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {

@@ -38,11 +38,11 @@ const MAX_BATCH_BYTES = 512 * 1024;
 // Pages up to this size are read whole and filled in one pass (fill.mjs);
 // larger ones stream through HTMLRewriter.
 const FILL_MAX_BYTES = 1024 * 1024;
-// Pages read once are kept compiled, per isolate, by path and ETag (the
-// asset's version), up to this many bytes of pages: later requests for them
-// render from the copy and leave the asset's body unread.
+// Pages read once are kept compiled, per isolate, by their strong ETag (the
+// asset's content hash), up to this many bytes of pages: later requests for
+// them render from the copy and leave the asset's body unread.
 const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
-const pageCache = new Map(); // key → { page: compiled | null (not for the one pass), size }
+const pageCache = new Map(); // ETag → { page: compiled | null (not for the one pass), size }
 let pageCacheBytes = 0;
 const EVENT_TYPES = new Set(['cta_click', 'download', 'form_submit', 'custom', 'video_play', 'trial_start', 'search', 'chat_open']);
 const EVENT_KEYS = ['type', 'ts', 'content_id', 'cta', 'form', 'fields', 'name'];
@@ -237,9 +237,13 @@ function campaignOf(url) {
  * asset's body is not read); or `{ body }` for HTMLRewriter (the page is too
  * large, or its markup is not one the pass reads exactly).
  */
-async function fillAsset(asset, path, slotEdit, headHtml) {
+async function fillAsset(asset, slotEdit, headHtml) {
+  // The pass writes UTF-8: a page in another charset streams through HTMLRewriter.
+  const charset = /charset=([^;\s]+)/i.exec(asset.headers.get('Content-Type') || '');
+  if (charset && !/^"?utf-?8"?$/i.test(charset[1])) return { body: asset.body };
+  // A strong ETag names the bytes (assets are content-hashed): the key.
   const etag = asset.headers.get('ETag');
-  const key = etag ? `${path}\n${etag}` : null;
+  const key = etag && !etag.startsWith('W/') ? etag : null;
   const hit = key === null ? undefined : pageCache.get(key);
   if (hit && hit.page) {
     await asset.body?.cancel();
@@ -250,7 +254,8 @@ async function fillAsset(asset, path, slotEdit, headHtml) {
   if (!bytes) return { body: stream };
   const page = compilePage(bytes);
   if (key !== null) {
-    const size = page ? bytes.length : 0;
+    // A declined page is remembered too, and counted (so that it is evicted).
+    const size = Math.max(page ? bytes.length : 0, 1024);
     for (const [k, v] of pageCache) {
       if (pageCacheBytes + size <= PAGE_CACHE_BYTES) break;
       pageCache.delete(k);
@@ -443,7 +448,7 @@ async function personalise(request, env, ctx, asset, url) {
     };
   };
   const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
-  const filled = await fillAsset(asset, path, slotEdit, headHtml);
+  const filled = await fillAsset(asset, slotEdit, headHtml);
   if (filled.bytes) {
     headers.set('X-Bp-Fill', filled.how);
     return new Response(filled.bytes, { status: asset.status, headers });
