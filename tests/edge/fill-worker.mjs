@@ -15,7 +15,8 @@ export default {
           c.enqueue(new Uint8Array(size).fill(97 + (k++ % 26)));
         },
       });
-      const got = await readUpTo(new Response(body), max);
+      const declared = url.searchParams.get('declared');
+      const got = await readUpTo(new Response(body, declared ? { headers: { 'Content-Length': declared } } : {}), max);
       const bytes = got.bytes || new Uint8Array(await new Response(got.stream).arrayBuffer());
       return Response.json({ whole: Boolean(got.bytes), length: bytes.length, text: new TextDecoder().decode(bytes) });
     }

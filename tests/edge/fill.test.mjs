@@ -150,14 +150,17 @@ test('markup it cannot read exactly: it declines, and the worker uses HTMLRewrit
 
 test('a page is read whole up to the cap; past it, it streams on unchanged', async () => {
   const expected = (chunks, size) => Array.from({ length: chunks }, (_, k) => String.fromCharCode(97 + (k % 26)).repeat(size)).join('');
-  for (const [chunks, size, max, whole] of [
+  for (const [chunks, size, max, whole, declared] of [
     [3, 1000, 4000, true],
     [4, 1000, 4000, true],
     [5, 1000, 4000, false],
     [40, 50_000, 1024 * 1024, false],
     [0, 0, 100, true],
+    // A declared length: read whole under the cap, streamed over it.
+    [3, 1000, 2000, false, 3000],
+    [3, 1000, 4000, true, 3000],
   ]) {
-    const res = await mf.dispatchFetch(`http://fill.test/read?chunks=${chunks}&size=${size}&max=${max}`);
+    const res = await mf.dispatchFetch(`http://fill.test/read?chunks=${chunks}&size=${size}&max=${max}${declared ? `&declared=${declared}` : ''}`);
     const r = await res.json();
     assert.equal(r.whole, whole, `${chunks} × ${size} B, cap ${max}`);
     assert.equal(r.length, chunks * size);

@@ -438,6 +438,7 @@ export function slotRewriter(slotEdit, headHtml) {
 export async function readUpTo(response, max) {
   const length = Number(response.headers.get('Content-Length'));
   if (length > 0 && length <= max) return { bytes: new Uint8Array(await response.arrayBuffer()) };
+  if (length > max) return { stream: response.body };
   if (!response.body) return { bytes: new Uint8Array(0) };
   const reader = response.body.getReader();
   const chunks = [];

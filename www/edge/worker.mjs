@@ -251,10 +251,10 @@ async function fillAsset(asset, slotEdit, headHtml) {
   }
   if (hit) return { body: asset.body };
   const { bytes, stream } = await readUpTo(asset, FILL_MAX_BYTES);
-  if (!bytes) return { body: stream };
-  const page = compilePage(bytes);
+  const page = bytes ? compilePage(bytes) : null;
   if (key !== null) {
-    // A declined page is remembered too, and counted (so that it is evicted).
+    // A declined or oversized page is remembered too (later requests stream
+    // it at once), and counted, so that it is evicted.
     const size = Math.max(page ? bytes.length : 0, 1024);
     for (const [k, v] of pageCache) {
       if (pageCacheBytes + size <= PAGE_CACHE_BYTES) break;
@@ -264,7 +264,7 @@ async function fillAsset(asset, slotEdit, headHtml) {
     pageCache.set(key, { page, size });
     pageCacheBytes += size;
   }
-  return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes };
+  return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes || stream };
 }
 
 const UNSAFE_IN_SCRIPT = /[<\u2028\u2029]/;
