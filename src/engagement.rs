@@ -1,7 +1,7 @@
 //! Engagement at read time: every rule's aggregate decayed from the state's
 //! anchor to `now`, filtered by the rule's `only_if`, summed and normalised.
 
-use crate::decay::{decay_milli, round_to};
+use crate::decay::{round_to, Factors};
 use crate::decision::{EngagementResult, RulePoints};
 use crate::engine::Engine;
 use crate::state::VisitorState;
@@ -26,8 +26,10 @@ pub fn evaluate(
     let mut total = 0i64;
     let mut contributions = Vec::with_capacity(s.rules.len());
     let mut traits = vec![0i64; engine.traits.len()];
+    let mut f = Factors::over(dt);
+    let mut rule_of = engine.engagement.cursor();
     for agg in &s.rules {
-        let Some(rule) = engine.engagement.rule(agg.hash) else {
+        let Some(rule) = rule_of(agg.hash) else {
             continue;
         };
         if let Some(c) = &rule.only_if {
@@ -35,7 +37,7 @@ pub fn evaluate(
                 continue;
             }
         }
-        let v = decay_milli(agg.milli, dt, rule.half_life_ms);
+        let v = f.decay(agg.milli, rule.half_life_ms);
         if v == 0 {
             continue;
         }

@@ -2,7 +2,7 @@
 //! anchor, engagement points with daily caps, stage/role/topic evidence,
 //! consumed content, BANT buckets and hand-raises.
 
-use crate::decay::{decay_milli, factor};
+use crate::decay::{decay_milli, factor, round, scale_milli, Factors};
 use crate::engine::{bit32, Engine};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
@@ -68,7 +68,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     }
 
     let age = s.anchor.saturating_sub(ev.ts);
-    let view = crate::engine::EventView::new(engine, ev);
+    let view = crate::engine::EventView::new(engine, ev, content);
     for rule in &engine.engagement.rules {
         if !rule.on.matches(engine, &view) {
             continue;
@@ -186,13 +186,17 @@ fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
         return;
     }
     let dt = ts - s.anchor;
+    // One `exp2` per half-life rather than per value: rules mostly share one.
+    let mut f = Factors::over(dt);
+    let mut rule = engine.engagement.cursor();
     for agg in &mut s.rules {
-        let hl = engine
-            .engagement
-            .rule(agg.hash)
+        if agg.milli == 0 {
+            continue;
+        }
+        let hl = rule(agg.hash)
             .map(|r| r.half_life_ms)
             .unwrap_or(30.0 * DAY_MS as f64);
-        agg.milli = decay_milli(agg.milli, dt, hl);
+        agg.milli = f.decay(agg.milli, hl);
     }
     let today = u32::try_from(ts / DAY_MS).unwrap_or(u32::MAX);
     s.rules.retain(|a| a.milli != 0 || a.cap_day >= today);
@@ -203,8 +207,9 @@ fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
         (&mut s.roles, rhl),
         (&mut s.topics, shl),
     ] {
+        let fac = f.get(hl);
         for e in list.iter_mut() {
-            e.milli = decay_milli(e.milli, dt, hl);
+            e.milli = scale_milli(e.milli, fac);
         }
         list.retain(|e| e.milli > 0);
     }
@@ -215,7 +220,7 @@ fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {
     if let Some(e) = entry(list, hash, |e| e.hash, |h| Evidence { hash: h, milli: 0 }) {
         e.milli = e
             .milli
-            .saturating_add(libm::round(amount * 1000.0) as i64)
+            .saturating_add(round(amount * 1000.0) as i64)
             .clamp(0, MAX_VALUE as i64);
     }
     // Bounded: forget the weakest entry (the first such in hash order).

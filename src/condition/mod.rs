@@ -151,9 +151,9 @@ impl Condition {
         self.root.eval(attrs, lists)
     }
 
-    /// Evaluates against a decision's attributes.
-    pub(crate) fn holds(&self, attrs: &crate::attrs::Attrs<'_>, lists: &Lists) -> bool {
-        self.root.eval(attrs, lists)
+    /// Evaluates against a decision's attributes or an event's document.
+    pub(crate) fn holds<D: Doc + ?Sized>(&self, doc: &D, lists: &Lists) -> bool {
+        self.root.eval(doc, lists)
     }
 
     /// The distinct attribute paths this condition reads (dotted, as written), sorted;

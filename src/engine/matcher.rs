@@ -2,9 +2,9 @@
 //! condition over the event document.
 
 use super::{Content, Engine};
-use crate::condition::Condition;
+use crate::condition::{Condition, Doc, Path};
 use crate::event::{Event, EventKind};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::cell::OnceCell;
 
 /// A compiled event matcher.
@@ -18,77 +18,97 @@ pub struct EventMatcher {
     pub(crate) when: Option<Condition>,
 }
 
-/// An event with its catalogue content and a lazily built condition document.
+static NULL: Value = Value::Null;
+
+/// The fields of the document conditions see, by name: `type`, `name`,
+/// `cta`, `form`, `dwell_seconds`, `content`.
+const FIELDS: [&str; 6] = ["type", "name", "cta", "form", "dwell_seconds", "content"];
+
+/// An event with its catalogue content, seen by conditions as the document
+/// `{type, name, cta, form, dwell_seconds, content: {id, format, stages,
+/// roles, topics, industries, gated}}`. Each field's value is built the first
+/// time a condition reads it (most rules read one scalar field; the content
+/// document, with its label lists, is the costly one).
 pub(crate) struct EventView<'a> {
     pub event: &'a Event,
     pub content: Option<&'a Content>,
-    doc: OnceCell<Value>,
+    engine: &'a Engine,
+    fields: [OnceCell<Value>; 6],
 }
 
 impl<'a> EventView<'a> {
-    pub fn new(engine: &'a Engine, event: &'a Event) -> Self {
-        let content = event
-            .input
-            .content_id
-            .as_deref()
-            .and_then(|id| engine.content_by_id(id))
-            .and_then(|i| engine.content.get(i));
+    /// The view of `event`, whose `content_id` names `content` in the catalogue (if any).
+    pub fn new(engine: &'a Engine, event: &'a Event, content: Option<&'a Content>) -> Self {
         EventView {
             event,
             content,
-            doc: OnceCell::new(),
+            engine,
+            fields: Default::default(),
         }
     }
 
-    /// The document conditions see: `type`, `name`, `content.*`, `cta`, `form`, `dwell_seconds`.
-    fn doc(&self, engine: &Engine) -> &Value {
-        self.doc.get_or_init(|| {
-            let e = &self.event.input;
-            let mut m = Map::new();
-            m.insert("type".into(), Value::from(self.event.kind.as_str()));
-            for (k, v) in [("name", &e.name), ("cta", &e.cta), ("form", &e.form)] {
-                if let Some(v) = v {
-                    m.insert(k.into(), Value::from(v.as_str()));
-                }
-            }
-            if let Some(d) = e.dwell_seconds {
-                m.insert("dwell_seconds".into(), json!(d));
-            }
-            if let Some(c) = self.content {
-                let names = |mask: u32, all: &dyn Fn(usize) -> Option<String>| -> Vec<Value> {
-                    (0..32usize)
-                        .filter(|i| mask & super::bit32(*i) != 0)
-                        .filter_map(|i| all(i).map(Value::from))
-                        .collect()
-                };
-                let stages = names(c.stage_mask, &|i| {
-                    engine.stages.get(i).map(|s| s.id.to_string())
-                });
-                let roles = names(c.role_mask, &|i| {
-                    engine.roles.get(i).map(|r| r.id.to_string())
-                });
-                let topics: Vec<Value> = c
-                    .topics
-                    .iter()
-                    .filter_map(|t| engine.topics.get(*t).map(|s| Value::from(s.as_str())))
-                    .collect();
-                m.insert(
-                    "content".into(),
-                    json!({
-                        "id": c.id,
-                        "format": engine.formats.get(c.format).cloned().unwrap_or_default(),
-                        "stages": stages,
-                        "roles": roles,
-                        "topics": topics,
-                        "industries": c.industries,
-                        "gated": c.gated,
-                    }),
-                );
-            } else if let Some(id) = &e.content_id {
-                m.insert("content".into(), json!({ "id": id }));
-            }
-            Value::Object(m)
+    /// The value of field `FIELDS[i]` (`null` when the event has none).
+    fn field(&self, i: usize) -> Value {
+        let e = &self.event.input;
+        let text = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+        match i {
+            0 => Value::from(self.event.kind.as_str()),
+            1 => text(&e.name),
+            2 => text(&e.cta),
+            3 => text(&e.form),
+            4 => e.dwell_seconds.map_or(Value::Null, |d| json!(d)),
+            5 => self.content_doc(),
+            _ => Value::Null,
+        }
+    }
+
+    fn content_doc(&self) -> Value {
+        let engine = self.engine;
+        let Some(c) = self.content else {
+            return match &self.event.input.content_id {
+                Some(id) => json!({ "id": id }),
+                None => Value::Null,
+            };
+        };
+        let names = |mask: u32, all: &dyn Fn(usize) -> Option<String>| -> Vec<Value> {
+            (0..32usize)
+                .filter(|i| mask & super::bit32(*i) != 0)
+                .filter_map(|i| all(i).map(Value::from))
+                .collect()
+        };
+        let stages = names(c.stage_mask, &|i| {
+            engine.stages.get(i).map(|s| s.id.to_string())
+        });
+        let roles = names(c.role_mask, &|i| {
+            engine.roles.get(i).map(|r| r.id.to_string())
+        });
+        let topics: Vec<Value> = c
+            .topics
+            .iter()
+            .filter_map(|t| engine.topics.get(*t).map(|s| Value::from(s.as_str())))
+            .collect();
+        json!({
+            "id": c.id,
+            "format": engine.formats.get(c.format).cloned().unwrap_or_default(),
+            "stages": stages,
+            "roles": roles,
+            "topics": topics,
+            "industries": c.industries,
+            "gated": c.gated,
         })
+    }
+}
+
+impl Doc for EventView<'_> {
+    fn at(&self, path: &Path) -> &Value {
+        let cell = path
+            .seg(0)
+            .and_then(|k| FIELDS.iter().position(|f| *f == k))
+            .and_then(|i| self.fields.get(i).map(|c| (i, c)));
+        match cell {
+            Some((i, c)) => path.walk(c.get_or_init(|| self.field(i)), 1, true),
+            None => &NULL,
+        }
     }
 }
 
@@ -107,8 +127,109 @@ impl EventMatcher {
             }
         }
         match &self.when {
-            Some(cond) => cond.eval(view.doc(engine), &engine.lists),
+            Some(cond) => cond.holds(view, &engine.lists),
             None => true,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::condition::CompileCtx;
+
+    fn engine() -> Engine {
+        Engine::from_json(include_str!("../../examples/acme/playbook.json")).unwrap()
+    }
+
+    fn event(json: Value) -> Event {
+        Event::from_value(&json).unwrap()
+    }
+
+    /// Each condition holds on the view exactly when it holds on the document
+    /// the view stands for, written out by hand.
+    fn same_answers(engine: &Engine, ev: &Event, doc: &Value) {
+        let content = ev
+            .input
+            .content_id
+            .as_deref()
+            .and_then(|id| engine.content_by_id(id))
+            .and_then(|i| engine.content.get(i));
+        let view = EventView::new(engine, ev, content);
+        let conditions = [
+            json!({"type": "download"}),
+            json!({"type": {"$in": ["page_view", "cta_click"]}}),
+            json!({"name": {"$exists": true}}),
+            json!({"name": "roi_calculated"}),
+            json!({"cta": "pricing"}),
+            json!({"form": {"$exists": false}}),
+            json!({"dwell_seconds": {"$gte": 60}}),
+            json!({"dwell_seconds": null}),
+            json!({"content.id": "guide-rfp-template"}),
+            json!({"content": {"$exists": true}}),
+            json!({"content.format": "guide"}),
+            json!({"content.stages": "requirements_building"}),
+            json!({"content.stages": {"$size": 1}}),
+            json!({"content.roles": {"$all": ["technical_evaluator", "procurement_legal"]}}),
+            json!({"content.topics": {"$elemMatch": {"$eq": "security"}}}),
+            json!({"content.industries": {"$size": 0}}),
+            json!({"content.gated": true}),
+            json!({"content.id.length": {"$exists": true}}),
+            json!({"type.0": {"$exists": true}}),
+            json!({"url": {"$exists": true}}),
+            json!({"": {"$exists": true}}),
+            json!({"$or": [{"content.gated": false}, {"type": "custom"}]}),
+            json!({"$not": {"content.format": "webinar"}}),
+        ];
+        for c in conditions {
+            let (cond, issues) = Condition::compile(&c, "$", &CompileCtx::default());
+            assert!(issues.is_empty(), "{c}: {issues:?}");
+            assert_eq!(
+                cond.holds(&view, &engine.lists),
+                cond.eval(doc, &engine.lists),
+                "{c} on {doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_view_answers_as_the_document_it_stands_for() {
+        let engine = engine();
+        let download = event(
+            json!({"type": "download", "ts": 1, "content_id": "guide-rfp-template",
+            "dwell_seconds": 75, "url": "/resources/rfp-template"}),
+        );
+        same_answers(
+            &engine,
+            &download,
+            &json!({
+                "type": "download",
+                "dwell_seconds": 75.0,
+                "content": {
+                    "id": "guide-rfp-template",
+                    "format": "guide",
+                    "stages": ["requirements_building"],
+                    "roles": ["technical_evaluator", "procurement_legal"],
+                    "topics": ["observability", "security"],
+                    "industries": [],
+                    "gated": true
+                }
+            }),
+        );
+        let custom = event(
+            json!({"type": "custom", "ts": 1, "name": "roi_calculated", "cta": "pricing",
+            "content_id": "not-in-the-catalogue"}),
+        );
+        same_answers(
+            &engine,
+            &custom,
+            &json!({
+                "type": "custom", "name": "roi_calculated", "cta": "pricing",
+                "content": {"id": "not-in-the-catalogue"}
+            }),
+        );
+        let bare = event(json!({"type": "page_view", "ts": 1}));
+        same_answers(&engine, &bare, &json!({"type": "page_view"}));
     }
 }

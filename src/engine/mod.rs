@@ -178,6 +178,27 @@ impl Engagement {
         let i = self.by_hash.binary_search_by_key(&hash, |(h, _)| *h).ok()?;
         self.by_hash.get(i).and_then(|(_, ix)| self.rules.get(*ix))
     }
+
+    /// `rule`, for hashes asked in ascending order (a state's entries): a
+    /// forward walk of the index instead of a search per entry. Where the walk
+    /// is not sure to find what the search would (hashes out of order, two
+    /// rules with one hash), it asks `rule`, so the answers are the same.
+    pub(crate) fn cursor<'a>(&'a self) -> impl FnMut(u32) -> Option<&'a EngagementRule> + 'a {
+        let mut at = 0usize;
+        move |hash| {
+            while self.by_hash.get(at).is_some_and(|(h, _)| *h < hash) {
+                at += 1;
+            }
+            match (self.by_hash.get(at), self.by_hash.get(at + 1)) {
+                (Some((h, ix)), next)
+                    if *h == hash && !matches!(next, Some((n, _)) if *n == hash) =>
+                {
+                    self.rules.get(*ix)
+                }
+                _ => self.rule(hash),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -357,4 +378,46 @@ pub(crate) fn bit32(i: usize) -> u32 {
         .ok()
         .and_then(|i| 1u32.checked_shl(i))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn answers(e: &Engagement, asked: &[u32]) {
+        let mut cursor = e.cursor();
+        for h in asked {
+            let a = cursor(*h).map(|r| r as *const EngagementRule);
+            let b = e.rule(*h).map(|r| r as *const EngagementRule);
+            assert_eq!(a, b, "hash {h} in {asked:?}");
+        }
+    }
+
+    #[test]
+    fn the_cursor_finds_what_the_search_finds() {
+        let engine = Engine::from_json(include_str!("../../examples/acme/playbook.json")).unwrap();
+        let mut e = engine.engagement.clone();
+        let mut hashes: Vec<u32> = e.by_hash.iter().map(|(h, _)| *h).collect();
+        assert!(hashes.len() > 3);
+        answers(&e, &hashes);
+        // Not a rule, before, between and after them.
+        let mut with_strangers = hashes.clone();
+        with_strangers.extend([0, 1, u32::MAX, hashes[1] + 1]);
+        crate::sort::sort(&mut with_strangers);
+        answers(&e, &with_strangers);
+        // Out of order (a tampered or hand-made state): the search answers.
+        hashes.reverse();
+        answers(&e, &hashes);
+        hashes.swap(0, 2);
+        answers(&e, &hashes);
+        // Two rules with one hash: whichever the search picks.
+        let (h, _) = e.by_hash[1];
+        e.by_hash.push((h, 0));
+        crate::sort::sort(&mut e.by_hash);
+        hashes.reverse();
+        answers(&e, &hashes);
+        crate::sort::sort(&mut hashes);
+        answers(&e, &hashes);
+    }
 }

@@ -594,7 +594,7 @@ impl Builder<'_> {
 
 /// Points → thousandths of a point.
 pub(crate) fn milli(points: f64) -> i64 {
-    libm::round(points * 1000.0) as i64
+    crate::decay::round(points * 1000.0) as i64
 }
 
 #[cfg(test)]
