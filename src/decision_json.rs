@@ -7,11 +7,13 @@
 //! scan for each of the ~600 keys and strings of a decision.
 //!
 //! The signals keep serde's writer (their shapes are many and small).
+//! `observeJson`'s answer is written the same way (`write_observed`).
 
 use crate::decision::{
     CriterionResult, Decision, EngagementResult, FitResult, GateResult, Pick, Prob, RoleResult,
     SlotResult, StageResult,
 };
+use crate::observe::Observed;
 use serde_json::ser::{CompactFormatter, Formatter};
 
 /// Appends `d` as compact JSON to `out`. Fails only if serde_json fails on
@@ -196,6 +198,25 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
         string(out, r);
     });
     raw(out, "}");
+}
+/// Appends what one observed event did (`observeJson`'s answer) as compact
+/// JSON, byte for byte what `serde_json::to_writer(&observed)` writes.
+pub fn write_observed(o: &Observed, out: &mut Vec<u8>) {
+    raw(out, "{\"burst\":");
+    boolean(out, o.burst);
+    raw(out, ",\"points\":");
+    list(out, &o.points, |out, (id, p)| {
+        out.push(b'[');
+        string(out, id);
+        out.push(b',');
+        number(out, *p);
+        out.push(b']');
+    });
+    if let Some(h) = &o.hand_raise {
+        raw(out, ",\"hand_raise\":");
+        string(out, h);
+    }
+    out.push(b'}');
 }
 
 /// `[a,b,...]`, each element by `item`.
@@ -486,6 +507,26 @@ mod tests {
                     let mut ours = Vec::new();
                     super::write(&d, &mut ours).expect("writes");
                     let theirs = serde_json::to_vec(&d).expect("serializes");
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs)
+                    );
+                }
+            }
+        }
+        for s in hostile() {
+            for x in numbers {
+                for (n, hand) in [(0, None), (1, Some(s.clone())), (3, None)] {
+                    let o = crate::observe::Observed {
+                        burst: hand.is_none(),
+                        points: (0..n)
+                            .map(|i| (s.as_str().into(), x * f64::from(i)))
+                            .collect(),
+                        hand_raise: hand,
+                    };
+                    let mut ours = Vec::new();
+                    super::write_observed(&o, &mut ours);
+                    let theirs = serde_json::to_vec(&o).expect("serializes");
                     assert_eq!(
                         String::from_utf8_lossy(&ours),
                         String::from_utf8_lossy(&theirs)

@@ -138,7 +138,9 @@ impl WasmVisitor {
             .engine
             .observe_json(&mut self.inner, event)
             .map_err(|e| to_js(&e))?;
-        serde_json::to_string(&o).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+        let mut out = Vec::with_capacity(64);
+        buyerpath::decision_json::write_observed(&o, &mut out);
+        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
     }
 
     /// Decides for `{ now, slots, context }` (object or JSON string); returns the decision object.
