@@ -6,19 +6,19 @@
 //! writer spent most of its time in three writes and a byte-by-byte escape
 //! scan for each of the ~600 keys and strings of a decision.
 //!
-//! The signals keep serde's writer (their shapes are many and small).
-//! `observeJson`'s answer is written the same way (`write_observed`).
+//! The signals inside it are written the same way, and so is `observeJson`'s
+//! answer (`write_observed`).
 
 use crate::decision::{
     CriterionResult, Decision, EngagementResult, FitResult, GateResult, Pick, Prob, RoleResult,
     SlotResult, StageResult,
 };
 use crate::observe::Observed;
+use crate::signals::{Properties, Signal};
 use serde_json::ser::{CompactFormatter, Formatter};
 
-/// Appends `d` as compact JSON to `out`. Fails only if serde_json fails on
-/// the signals (it does not on a `Vec`).
-pub fn write(d: &Decision, out: &mut Vec<u8>) -> serde_json::Result<()> {
+/// Appends `d` as compact JSON to `out`.
+pub fn write(d: &Decision, out: &mut Vec<u8>) {
     raw(out, "{\"visitor_id\":");
     string(out, &d.visitor_id);
     raw(out, ",\"seq\":");
@@ -70,9 +70,170 @@ pub fn write(d: &Decision, out: &mut Vec<u8>) -> serde_json::Result<()> {
         string(out, cta);
     }
     raw(out, "},\"signals\":");
-    serde_json::to_writer(&mut *out, &d.signals)?;
+    list(out, &d.signals, signal);
     raw(out, "}");
-    Ok(())
+}
+
+/// A Segment `track` event, its keys in the order serde writes the
+/// struct's fields (alphabetical: the same as a sorted map's).
+fn signal(out: &mut Vec<u8>, s: &Signal) {
+    raw(out, "{\"anonymousId\":");
+    string(out, &s.anonymous_id);
+    raw(out, ",\"context\":{");
+    let c = &s.context;
+    if let Some(k) = &c.campaign {
+        raw(out, "\"campaign\":{\"medium\":");
+        opt_string(out, k.medium.as_deref());
+        raw(out, ",\"name\":");
+        opt_string(out, k.name.as_deref());
+        raw(out, ",\"source\":");
+        opt_string(out, k.source.as_deref());
+        raw(out, "},");
+    }
+    raw(out, "\"consent\":");
+    string(out, c.consent);
+    raw(out, ",\"library\":{\"name\":");
+    string(out, c.library.name);
+    raw(out, ",\"version\":");
+    string(out, c.library.version);
+    raw(out, "}");
+    if let Some(p) = &c.page {
+        raw(out, ",\"page\":{\"path\":");
+        string(out, &p.path);
+        raw(out, "}");
+    }
+    raw(out, ",\"playbook\":{\"id\":");
+    string(out, &c.playbook.id);
+    raw(out, ",\"revision\":");
+    integer(out, u64::from(c.playbook.revision));
+    raw(out, "}},\"event\":");
+    string(out, s.event);
+    raw(out, ",\"messageId\":");
+    string(out, &s.message_id);
+    raw(out, ",\"originalTimestamp\":");
+    string(out, &s.original_timestamp);
+    raw(out, ",\"properties\":");
+    properties(out, &s.properties);
+    raw(out, ",\"type\":");
+    string(out, s.kind);
+    raw(out, "}");
+}
+
+/// A signal's properties: an object whose first key may be the optional
+/// `account`, so each key after it says whether a comma goes first.
+fn properties(out: &mut Vec<u8>, p: &Properties) {
+    let mut o = Obj::open(out);
+    match p {
+        Properties::Classified(c) => {
+            o.opt_str("account", c.account.as_deref());
+            o.num("engagement_score", c.engagement_score);
+            o.key("failed_gates");
+            list(o.out, &c.failed_gates, |out, t| string(out, t));
+            o.key("fit_reasons");
+            list(o.out, &c.fit_reasons, |out, t| string(out, t));
+            o.num("fit_score", c.fit_score);
+            o.str("fit_tier", &c.fit_tier);
+            o.str("lifecycle", &c.lifecycle);
+            o.bool("qualified", c.qualified);
+            o.opt_str("role", c.role.as_deref());
+            o.opt_num("role_confidence", c.role_confidence);
+            o.opt_str("seniority", c.seniority.as_deref());
+            o.opt_num("seniority_weight", c.seniority_weight);
+            o.str("stage", &c.stage);
+            o.num("stage_confidence", c.stage_confidence);
+        }
+        Properties::StageChanged(c) => {
+            o.opt_str("account", c.account.as_deref());
+            o.num("confidence", c.confidence);
+            o.key("from");
+            opt_string(o.out, c.from.as_deref());
+            o.bool("moved_back", c.moved_back);
+            o.str("to", &c.to);
+        }
+        Properties::Recommended(r) => {
+            o.opt_str("account", r.account.as_deref());
+            o.str("action", &r.action);
+            o.bool("explored", r.explored);
+            o.bool("holdout", r.holdout);
+            o.key("slots");
+            list(o.out, &r.slots, |out, s| {
+                raw(out, "{\"content_ids\":");
+                list(out, &s.content_ids, |out, t| string(out, t));
+                raw(out, ",\"default\":");
+                boolean(out, s.default);
+                raw(out, ",\"slot\":");
+                string(out, &s.slot);
+                raw(out, "}");
+            });
+            o.str("stage", &r.stage);
+        }
+        Properties::Mql(q) | Properties::Sql(q) => {
+            o.opt_str("account", q.account.as_deref());
+            o.opt_num("engagement_score", q.engagement_score);
+            o.str("fit_tier", &q.fit_tier);
+            o.str("reason", &q.reason);
+        }
+        Properties::Trigger(t) => {
+            o.opt_str("account", t.account.as_deref());
+            o.str("fit_tier", &t.fit_tier);
+            o.str("label", &t.label);
+            o.str("stage", &t.stage);
+            o.str("trigger", &t.trigger);
+        }
+    }
+    o.out.push(b'}');
+}
+
+/// An object being written: keys after the first get a comma.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Obj<'a> {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
+    fn key(&mut self, k: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        raw(self.out, k);
+        raw(self.out, "\":");
+    }
+    fn str(&mut self, k: &str, v: &str) {
+        self.key(k);
+        string(self.out, v);
+    }
+    fn opt_str(&mut self, k: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.str(k, v);
+        }
+    }
+    fn num(&mut self, k: &str, v: f64) {
+        self.key(k);
+        number(self.out, v);
+    }
+    fn opt_num(&mut self, k: &str, v: Option<f64>) {
+        if let Some(v) = v {
+            self.num(k, v);
+        }
+    }
+    fn bool(&mut self, k: &str, v: bool) {
+        self.key(k);
+        boolean(self.out, v);
+    }
+}
+
+/// A string, or `null`.
+fn opt_string(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => string(out, s),
+        None => raw(out, "null"),
+    }
 }
 
 fn gate(out: &mut Vec<u8>, g: &GateResult) {
@@ -439,6 +600,105 @@ mod tests {
         }
     }
 
+    /// One signal of each kind, every optional part present or not.
+    fn signals(s: &str, x: f64, some: bool) -> Vec<crate::signals::Signal> {
+        use crate::signals::*;
+        let t = || crate::text::Text::from(s);
+        let opt = || some.then(t);
+        let props = vec![
+            Properties::Classified(Classified {
+                account: opt(),
+                engagement_score: x,
+                failed_gates: vec![t(), t()],
+                fit_reasons: if some { vec![s.to_string()] } else { vec![] },
+                fit_score: -x,
+                fit_tier: t(),
+                lifecycle: t(),
+                qualified: some,
+                role: opt(),
+                role_confidence: some.then_some(x),
+                seniority: opt(),
+                seniority_weight: some.then_some(0.5),
+                stage: t(),
+                stage_confidence: x,
+            }),
+            Properties::StageChanged(StageChanged {
+                account: opt(),
+                confidence: x,
+                from: opt(),
+                moved_back: some,
+                to: t(),
+            }),
+            Properties::Recommended(Recommended {
+                account: opt(),
+                action: t(),
+                explored: some,
+                holdout: !some,
+                slots: vec![
+                    SlotIds {
+                        content_ids: vec![t(), t()],
+                        default: some,
+                        slot: t(),
+                    },
+                    SlotIds {
+                        content_ids: vec![],
+                        default: !some,
+                        slot: t(),
+                    },
+                ],
+                stage: t(),
+            }),
+            Properties::Mql(Qualified {
+                account: opt(),
+                engagement_score: some.then_some(x),
+                fit_tier: t(),
+                reason: t(),
+            }),
+            Properties::Sql(Qualified {
+                account: None,
+                engagement_score: None,
+                fit_tier: t(),
+                reason: t(),
+            }),
+            Properties::Trigger(TriggerProps {
+                account: opt(),
+                fit_tier: t(),
+                label: t(),
+                stage: t(),
+                trigger: t(),
+            }),
+        ];
+        props
+            .into_iter()
+            .enumerate()
+            .map(|(i, properties)| Signal {
+                anonymous_id: t(),
+                context: SignalContext {
+                    campaign: (some || i % 2 == 0).then(|| CampaignRef {
+                        medium: some.then(|| s.to_string()),
+                        name: Some(s.to_string()),
+                        source: None,
+                    }),
+                    consent: "full",
+                    library: NameVersion {
+                        name: "buyerpath",
+                        version: "0.1.0",
+                    },
+                    page: (!some || i % 2 == 1).then(|| PagePath { path: t() }),
+                    playbook: PlaybookRef {
+                        id: t(),
+                        revision: u32::MAX,
+                    },
+                },
+                event: "Visitor Classified",
+                message_id: s.to_string(),
+                original_timestamp: t(),
+                properties,
+                kind: "track",
+            })
+            .collect()
+    }
+
     /// Short decimals (the fast path) and every other number are written as
     /// serde_json writes them.
     #[test]
@@ -505,7 +765,7 @@ mod tests {
                 for some in [false, true] {
                     let d = decision(&s, x, some);
                     let mut ours = Vec::new();
-                    super::write(&d, &mut ours).expect("writes");
+                    super::write(&d, &mut ours);
                     let theirs = serde_json::to_vec(&d).expect("serializes");
                     assert_eq!(
                         String::from_utf8_lossy(&ours),
@@ -527,6 +787,21 @@ mod tests {
                     let mut ours = Vec::new();
                     super::write_observed(&o, &mut ours);
                     let theirs = serde_json::to_vec(&o).expect("serializes");
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs)
+                    );
+                }
+            }
+        }
+        for s in hostile() {
+            for x in numbers {
+                for some in [false, true] {
+                    let mut d = decision(&s, x, some);
+                    d.signals = signals(&s, x, some);
+                    let mut ours = Vec::new();
+                    super::write(&d, &mut ours);
+                    let theirs = serde_json::to_vec(&d).expect("serializes");
                     assert_eq!(
                         String::from_utf8_lossy(&ours),
                         String::from_utf8_lossy(&theirs)

@@ -168,77 +168,77 @@ pub enum Properties {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classified {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Text>,
-    engagement_score: f64,
-    failed_gates: Vec<Text>,
-    fit_reasons: Vec<String>,
-    fit_score: f64,
-    fit_tier: Text,
-    lifecycle: Text,
-    qualified: bool,
+    pub(crate) account: Option<Text>,
+    pub(crate) engagement_score: f64,
+    pub(crate) failed_gates: Vec<Text>,
+    pub(crate) fit_reasons: Vec<String>,
+    pub(crate) fit_score: f64,
+    pub(crate) fit_tier: Text,
+    pub(crate) lifecycle: Text,
+    pub(crate) qualified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<Text>,
+    pub(crate) role: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    role_confidence: Option<f64>,
+    pub(crate) role_confidence: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    seniority: Option<Text>,
+    pub(crate) seniority: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    seniority_weight: Option<f64>,
-    stage: Text,
-    stage_confidence: f64,
+    pub(crate) seniority_weight: Option<f64>,
+    pub(crate) stage: Text,
+    pub(crate) stage_confidence: f64,
 }
 
 /// `Stage Changed` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageChanged {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Text>,
-    confidence: f64,
-    from: Option<Text>,
-    moved_back: bool,
-    to: Text,
+    pub(crate) account: Option<Text>,
+    pub(crate) confidence: f64,
+    pub(crate) from: Option<Text>,
+    pub(crate) moved_back: bool,
+    pub(crate) to: Text,
 }
 
 /// `Content Recommended` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommended {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Text>,
-    action: Text,
-    explored: bool,
-    holdout: bool,
-    slots: Vec<SlotIds>,
-    stage: Text,
+    pub(crate) account: Option<Text>,
+    pub(crate) action: Text,
+    pub(crate) explored: bool,
+    pub(crate) holdout: bool,
+    pub(crate) slots: Vec<SlotIds>,
+    pub(crate) stage: Text,
 }
 
 /// The content ids shown in one slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SlotIds {
-    content_ids: Vec<Text>,
-    default: bool,
-    slot: Text,
+    pub(crate) content_ids: Vec<Text>,
+    pub(crate) default: bool,
+    pub(crate) slot: Text,
 }
 
 /// `MQL Reached` / `SQL Reached` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Qualified {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Text>,
+    pub(crate) account: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    engagement_score: Option<f64>,
-    fit_tier: Text,
-    reason: Text,
+    pub(crate) engagement_score: Option<f64>,
+    pub(crate) fit_tier: Text,
+    pub(crate) reason: Text,
 }
 
 /// `Sales Trigger Fired` properties.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriggerProps {
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Text>,
-    fit_tier: Text,
-    label: Text,
-    stage: Text,
-    trigger: Text,
+    pub(crate) account: Option<Text>,
+    pub(crate) fit_tier: Text,
+    pub(crate) label: Text,
+    pub(crate) stage: Text,
+    pub(crate) trigger: Text,
 }
 
 impl Signal {

@@ -158,8 +158,7 @@ impl WasmVisitor {
             .decide(&mut self.inner, &req)
             .map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(self.last_len.max(4096) + 512);
-        buyerpath::decision_json::write(&d, &mut out)
-            .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))?;
+        buyerpath::decision_json::write(&d, &mut out);
         self.last_len = out.len();
         self.last = Some(d);
         String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
