@@ -6,14 +6,15 @@
 //! writer spent most of its time in three writes and a byte-by-byte escape
 //! scan for each of the ~600 keys and strings of a decision.
 //!
-//! The signals inside it are written the same way, and so is `observeJson`'s
-//! answer (`write_observed`).
+//! The signals inside it are written the same way, and so are `scoreJson`'s
+//! and `observeJson`'s answers (`write_scores`, `write_observed`).
 
 use crate::decision::{
     CriterionResult, Decision, EngagementResult, FitResult, GateResult, Pick, Prob, RoleResult,
     SlotResult, StageResult,
 };
 use crate::observe::Observed;
+use crate::score::Scores;
 use crate::signals::{Properties, Signal};
 use serde_json::ser::{CompactFormatter, Formatter};
 
@@ -360,6 +361,21 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
     });
     raw(out, "}");
 }
+/// Appends a visitor's scores (`scoreJson`'s answer) as compact JSON, byte
+/// for byte what `serde_json::to_writer(&scores)` writes: the decision's own
+/// gates, fit and engagement, written as the decision writes them.
+pub fn write_scores(sc: &Scores, out: &mut Vec<u8>) {
+    raw(out, "{\"qualified\":");
+    boolean(out, sc.qualified);
+    raw(out, ",\"gates\":");
+    list(out, &sc.gates, gate);
+    raw(out, ",\"fit\":");
+    fit(out, &sc.fit);
+    raw(out, ",\"engagement\":");
+    engagement(out, &sc.engagement);
+    out.push(b'}');
+}
+
 /// Appends what one observed event did (`observeJson`'s answer) as compact
 /// JSON, byte for byte what `serde_json::to_writer(&observed)` writes.
 pub fn write_observed(o: &Observed, out: &mut Vec<u8>) {
@@ -798,6 +814,19 @@ mod tests {
             for x in numbers {
                 for some in [false, true] {
                     let mut d = decision(&s, x, some);
+                    let sc = crate::score::Scores {
+                        qualified: d.qualified,
+                        gates: d.gates.clone(),
+                        fit: d.fit.clone(),
+                        engagement: d.engagement.clone(),
+                    };
+                    let mut ours = Vec::new();
+                    super::write_scores(&sc, &mut ours);
+                    let theirs = serde_json::to_vec(&sc).expect("serializes");
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs)
+                    );
                     d.signals = signals(&s, x, some);
                     let mut ours = Vec::new();
                     super::write(&d, &mut ours);

@@ -169,8 +169,9 @@ impl WasmVisitor {
     #[wasm_bindgen(js_name = scoreJson)]
     pub fn score_json(&self, request: &str) -> Result<String, JsValue> {
         let req = buyerpath::DecideRequest::from_json(request).map_err(|e| to_js(&e))?;
-        serde_json::to_string(&self.engine.score(&self.inner, &req))
-            .map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+        let mut out = Vec::with_capacity(2048);
+        buyerpath::decision_json::write_scores(&self.engine.score(&self.inner, &req), &mut out);
+        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
     }
 
     /// The state as a cookie-safe string; signed with `secret` when given.
