@@ -239,7 +239,7 @@ function report(m, R) {
   if (R.peers) {
     const P = R.peers;
     p('## Peers, same machine, same run', '');
-    p(`\`node benches/peers/bench.mjs\`: json-rules-engine ${P.versions['json-rules-engine']}, @growthbook/growthbook ${P.versions['@growthbook/growthbook']}, and a hand-written JavaScript scorer, in the same Node process as the package. Ratio = peer median ÷ buyerpath median (above 1: buyerpath is faster).`, '');
+    p(`\`node benches/peers/bench.mjs\`: json-rules-engine ${P.versions['json-rules-engine']}, @growthbook/growthbook ${P.versions['@growthbook/growthbook']}, and a hand-written JavaScript scorer, in the same Node process as the package. Each row times buyerpath and the peers in turns (ten rounds, each giving every contender an equal slice, the order rotating), so the VM's speed changing during the run weighs on all of them alike. Ratio = peer median ÷ buyerpath median (above 1: buyerpath is faster).`, '');
     p(`**Same scores first**: for all ${P.parity.visitors} workload visitors (8 profiles × 1, 20, 200 and 2,000 events) each peer's qualified flag, every gate's status, fit score and tier, and engagement score and points equal buyerpath's decision: ${P.parity.mismatches.length === 0 ? '**all equal**' : `**${P.parity.mismatches.length} differ** (see target/bench/peers.json)`}.`, '');
     p('- **json-rules-engine** (benches/peers/rules-engine.mjs): the gates, the fit bands and the engagement rules (and their `only_if`) translated into json-rules-engine rules: one engine run per event, one per decision; `engine.run` is asynchronous.');
     p('- **hand-written JS** (benches/peers/handwritten.mjs): a straightforward interpreter of the same playbook (the operators it uses), the "why not just write JS" baseline.');

@@ -50,6 +50,39 @@ export function measure(fn, { ms = 1000, batch = 1, warmup = 200, scale = 1, min
   return stats(samples, batch);
 }
 
+/**
+ * Times several contenders in turns, for comparing them: after each one's
+ * warm-up, `rounds` rounds give every contender an equal slice of the time
+ * (the order rotating from round to round). A machine that speeds up or slows
+ * down during the run (a shared VM does) then weighs on all of them alike, and
+ * their ratios stay fair where back-to-back windows would not.
+ * `contenders`: `[{ fn, batch = 1, async = false }]`; returns one result per
+ * contender, as `measure` does.
+ */
+export async function measureTurns(contenders, { ms = 1000, rounds = 10, warmup = 200, scale = 1 } = {}) {
+  const call = async (c) => {
+    const t0 = now();
+    const batch = c.batch ?? 1;
+    if (c.async) for (let i = 0; i < batch; i++) await c.fn();
+    else for (let i = 0; i < batch; i++) c.fn();
+    return Number(now() - t0) / 1000 / batch;
+  };
+  for (const c of contenders) {
+    const end = performance.now() + Math.max(20, warmup * scale);
+    do await call(c); while (performance.now() < end);
+  }
+  const samples = contenders.map(() => []);
+  const slice = (ms * scale) / rounds;
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + r) % contenders.length;
+      const stop = performance.now() + slice;
+      do samples[i].push(await call(contenders[i])); while (performance.now() < stop);
+    }
+  }
+  return contenders.map((c, i) => stats(samples[i], c.batch ?? 1));
+}
+
 /** `measure` for an async `fn` (each call awaited). */
 export async function measureAsync(fn, { ms = 1000, batch = 1, warmup = 200, scale = 1, minSamples = 5 } = {}) {
   const wEnd = performance.now() + Math.max(20, warmup * scale);

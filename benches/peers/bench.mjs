@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evalCondition as gbEvalCondition } from '@growthbook/growthbook';
-import { conditionApi, measure, measureAsync, options, printRows, root, scoresOf, workload, writeJson } from '../node/lib.mjs';
+import { conditionApi, measure, measureTurns, options, printRows, root, scoresOf, workload, writeJson } from '../node/lib.mjs';
 import * as handwritten from './handwritten.mjs';
 import * as rulesEngine from './rules-engine.mjs';
 
@@ -94,21 +94,25 @@ const compare = async (id, what, ours, theirs) => {
   comparisons.push(entry);
 };
 const isAsync = (p) => p.name === 'json-rules-engine';
-const time = (p, fn, o) => (isAsync(p) ? measureAsync(fn, o) : measure(fn, o));
+// Each comparison times buyerpath and the peers in turns (measureTurns), so a
+// change in the machine's speed during the run does not tilt their ratios.
+const turns = (ours, theirs, o = {}) => measureTurns([...ours, ...theirs], { scale: S, ...o });
+const named = (results, from) => peers.map((p, i) => [p.name, results[from + i]]);
 
 // compile the playbook from its JSON text
-await compare('compile', `compile the ${REF_ITEMS}-item playbook from JSON text`,
-  measure(() => new Engine(text).free(), { ms: 1500, scale: S }),
-  await Promise.all(peers.map(async (p) => [p.name, measure(() => (p.name === 'json-rules-engine' ? rulesEngine : handwritten).compile(JSON.parse(text)), { ms: 1500, scale: S })])));
+{
+  const r = await turns([{ fn: () => new Engine(text).free() }],
+    peers.map((p) => ({ fn: () => (p.name === 'json-rules-engine' ? rulesEngine : handwritten).compile(JSON.parse(text)) })), { ms: 1500 });
+  await compare('compile', `compile the ${REF_ITEMS}-item playbook from JSON text`, r[0], named(r, 1));
+}
 
 // observe: fold the reference visitor's 200 events into a fresh visitor
 {
-  const theirs = [];
-  for (const p of peers) {
-    theirs.push([p.name, await time(p, isAsync(p) ? async () => { const s = p.newVisitor(); for (const e of ref.events) await p.observe(s, e); } : () => { const s = p.newVisitor(); for (const e of ref.events) p.observe(s, e); }, { scale: S })]);
-  }
-  await compare('observe', `observe ${REF_EVENTS} events (fresh visitor)`,
-    measure(() => { const v = engine.visitor(ref.id); for (const e of refEventsJson) v.observeJson(e); v.free(); }, { scale: S }), theirs);
+  const r = await turns([{ fn: () => { const v = engine.visitor(ref.id); for (const e of refEventsJson) v.observeJson(e); v.free(); } }],
+    peers.map((p) => (isAsync(p)
+      ? { async: true, fn: async () => { const s = p.newVisitor(); for (const e of ref.events) await p.observe(s, e); } }
+      : { fn: () => { const s = p.newVisitor(); for (const e of ref.events) p.observe(s, e); } })));
+  await compare('observe', `observe ${REF_EVENTS} events (fresh visitor)`, r[0], named(r, 1));
 }
 
 // decide/score a visitor who has 200 events
@@ -116,33 +120,34 @@ await compare('compile', `compile the ${REF_ITEMS}-item playbook from JSON text`
   const v = engine.visitor(ref.id);
   for (const e of refEventsJson) v.observeJson(e);
   v.decideJson(refRequestJson);
-  const theirs = [];
+  const states = [];
   for (const p of peers) {
     const s = p.newVisitor();
     for (const e of ref.events) await p.observe(s, e);
-    theirs.push([p.name, await time(p, () => p.score(s, ref.request), { batch: isAsync(p) ? 1 : 10, scale: S })]);
+    states.push(s);
   }
-  await compare('decide', `score a ${REF_EVENTS}-event visitor (buyerpath: the whole decide)`,
-    measure(() => v.decideJson(refRequestJson), { batch: 10, scale: S }), theirs);
   // The same work as the peers: gates, fit and engagement only (`scoreJson`,
   // whose numbers tests/score.rs checks equal to decide's).
-  if (typeof v.scoreJson === 'function') {
-    await compare('score', `score a ${REF_EVENTS}-event visitor (buyerpath: scoreJson, the same work)`,
-      measure(() => v.scoreJson(refRequestJson), { batch: 10, scale: S }), theirs);
+  const score = typeof v.scoreJson === 'function';
+  const ours = [{ fn: () => v.decideJson(refRequestJson), batch: 10 }];
+  if (score) ours.push({ fn: () => v.scoreJson(refRequestJson), batch: 10 });
+  const r = await turns(ours, peers.map((p, i) => (isAsync(p)
+    ? { async: true, fn: () => p.score(states[i], ref.request) }
+    : { fn: () => p.score(states[i], ref.request), batch: 10 })));
+  await compare('decide', `score a ${REF_EVENTS}-event visitor (buyerpath: the whole decide)`, r[0], named(r, ours.length));
+  if (score) {
+    await compare('score', `score a ${REF_EVENTS}-event visitor (buyerpath: scoreJson, the same work)`, r[1], named(r, ours.length));
   }
   v.free();
 }
 
 // from scratch: events in, scores out
 {
-  const theirs = [];
-  for (const p of peers) {
-    theirs.push([p.name, await time(p, isAsync(p)
-      ? async () => { const s = p.newVisitor(); for (const e of ref.events) await p.observe(s, e); await p.score(s, ref.request); }
-      : () => { const s = p.newVisitor(); for (const e of ref.events) p.observe(s, e); p.score(s, ref.request); }, { scale: S })]);
-  }
-  await compare('end_to_end', `${REF_EVENTS} events in, decision out (fresh visitor)`,
-    measure(() => { const v = engine.visitor(ref.id); for (const e of refEventsJson) v.observeJson(e); v.decideJson(refRequestJson); v.free(); }, { scale: S }), theirs);
+  const r = await turns([{ fn: () => { const v = engine.visitor(ref.id); for (const e of refEventsJson) v.observeJson(e); v.decideJson(refRequestJson); v.free(); } }],
+    peers.map((p) => (isAsync(p)
+      ? { async: true, fn: async () => { const s = p.newVisitor(); for (const e of ref.events) await p.observe(s, e); await p.score(s, ref.request); } }
+      : { fn: () => { const s = p.newVisitor(); for (const e of ref.events) p.observe(s, e); p.score(s, ref.request); } })));
+  await compare('end_to_end', `${REF_EVENTS} events in, decision out (fresh visitor)`, r[0], named(r, 1));
 }
 
 // ---------------------------------------------------------------- 3. GrowthBook evalCondition
