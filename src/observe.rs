@@ -44,12 +44,8 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     out.burst = in_window >= engine.engagement.burst_max;
 
     advance_anchor(engine, s, ev.ts);
-    let content = ev
-        .input
-        .content_id
-        .as_deref()
-        .and_then(|id| engine.content_by_id(id))
-        .and_then(|i| engine.content.get(i));
+    let view = crate::engine::EventView::new(engine, ev);
+    let content = view.content;
     let dwell = ev.input.dwell_seconds.unwrap_or(0.0);
     let rec = Recent {
         ts: ev.ts,
@@ -68,7 +64,6 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     }
 
     let age = s.anchor.saturating_sub(ev.ts);
-    let view = crate::engine::EventView::new(engine, ev, content);
     for rule in &engine.engagement.rules {
         if !rule.on.matches(engine, &view) {
             continue;

@@ -415,12 +415,7 @@ pub fn build(
 fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
     // The catalogue's URL for the page's content; otherwise the path, scrubbed:
     // no query string, and no segment that could carry personal data.
-    let catalogue = ctx
-        .page
-        .content_id
-        .as_deref()
-        .and_then(|id| engine.content_by_id(id))
-        .and_then(|i| engine.content.get(i));
+    let catalogue = engine.content_named(ctx.page.content_id.as_deref());
     let path = match (catalogue, &ctx.page.url) {
         (Some(c), _) => Some(c.url.clone()),
         (None, Some(url)) => Some(Text::from(scrub_path(url))),

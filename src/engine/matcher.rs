@@ -37,11 +37,10 @@ pub(crate) struct EventView<'a> {
 }
 
 impl<'a> EventView<'a> {
-    /// The view of `event`, whose `content_id` names `content` in the catalogue (if any).
-    pub fn new(engine: &'a Engine, event: &'a Event, content: Option<&'a Content>) -> Self {
+    pub fn new(engine: &'a Engine, event: &'a Event) -> Self {
         EventView {
             event,
-            content,
+            content: engine.content_named(event.input.content_id.as_deref()),
             engine,
             fields: Default::default(),
         }
@@ -150,13 +149,7 @@ mod tests {
     /// Each condition holds on the view exactly when it holds on the document
     /// the view stands for, written out by hand.
     fn same_answers(engine: &Engine, ev: &Event, doc: &Value) {
-        let content = ev
-            .input
-            .content_id
-            .as_deref()
-            .and_then(|id| engine.content_by_id(id))
-            .and_then(|i| engine.content.get(i));
-        let view = EventView::new(engine, ev, content);
+        let view = EventView::new(engine, ev);
         let conditions = [
             json!({"type": "download"}),
             json!({"type": {"$in": ["page_view", "cta_click"]}}),

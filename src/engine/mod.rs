@@ -362,6 +362,11 @@ impl Engine {
         self.content_with_hash(crate::hash::fnv1a32(id.as_bytes()))
             .find(|ix| self.content.get(*ix).is_some_and(|c| c.id.as_str() == id))
     }
+    /// The catalogue item an optional content id names, if any.
+    pub(crate) fn content_named(&self, id: Option<&str>) -> Option<&Content> {
+        id.and_then(|id| self.content_by_id(id))
+            .and_then(|i| self.content.get(i))
+    }
 }
 
 /// Bit `i` of a 64-bit mask (0 when out of range).
