@@ -75,8 +75,8 @@ impl Factors {
 
 /// Rounds to the nearest integer, ties away from zero (C's `round`, as
 /// `libm::round`). Exact: the fraction `x - trunc(x)` of a float is itself a
-/// float, and `trunc` is one instruction in Wasm and on x86-64, where libm's
-/// takes a few dozen.
+/// float, and `trunc` is one instruction in Wasm (and on x86-64 with SSE4.1),
+/// where libm's `round` takes a few dozen.
 pub fn round(x: f64) -> f64 {
     let t = x.trunc();
     let frac = x - t;
@@ -167,6 +167,19 @@ mod tests {
     fn remembered_factors_decay_as_decay_milli() {
         for dt in [0u64, 1, 999, 86_400_000, 40 * 86_400_000, u64::MAX] {
             let mut f = Factors::over(dt);
+            // Seven half-lives through a memo of four: the first ones are
+            // asked again after they were evicted.
+            let day = 86_400_000.0;
+            for hl in [1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 1.0, 2.0].map(|d| d * day) {
+                for m in [1i64, -7, 1_000_000] {
+                    assert_eq!(
+                        f.decay(m, hl),
+                        decay_milli(m, dt, hl),
+                        "dt {dt} hl {hl} m {m}"
+                    );
+                    assert_eq!(f.get(hl), factor(dt, hl));
+                }
+            }
             for hl in [
                 7.0 * 86_400_000.0,
                 7.0 * 86_400_000.0,

@@ -671,8 +671,8 @@ mod tests {
                 reason: t(),
             }),
             Properties::Sql(Qualified {
-                account: None,
-                engagement_score: None,
+                account: (!some).then(t),
+                engagement_score: (!some).then_some(-x),
                 fit_tier: t(),
                 reason: t(),
             }),
@@ -690,17 +690,18 @@ mod tests {
             .map(|(i, properties)| Signal {
                 anonymous_id: t(),
                 context: SignalContext {
-                    campaign: (some || i % 2 == 0).then(|| CampaignRef {
+                    // By i % 4: campaign only, both, page only, neither.
+                    campaign: (i % 4 < 2).then(|| CampaignRef {
                         medium: some.then(|| s.to_string()),
                         name: Some(s.to_string()),
-                        source: None,
+                        source: (!some).then(|| s.to_string()),
                     }),
                     consent: "full",
                     library: NameVersion {
                         name: "buyerpath",
                         version: "0.1.0",
                     },
-                    page: (!some || i % 2 == 1).then(|| PagePath { path: t() }),
+                    page: (i % 4 == 1 || i % 4 == 2).then(|| PagePath { path: t() }),
                     playbook: PlaybookRef {
                         id: t(),
                         revision: u32::MAX,

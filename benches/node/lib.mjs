@@ -56,8 +56,10 @@ export function measure(fn, { ms = 1000, batch = 1, warmup = 200, scale = 1, min
  * (the order rotating from round to round). A machine that speeds up or slows
  * down during the run (a shared VM does) then weighs on all of them alike, and
  * their ratios stay fair where back-to-back windows would not.
- * `contenders`: `[{ fn, batch = 1, async = false }]`; returns one result per
- * contender, as `measure` does.
+ * `contenders`: `[{ fn, batch = 1, async = false }]`; returns, per
+ * contender in the same order, its per-call median, p99 and mean in µs (at
+ * least `rounds` samples each). Garbage one contender leaves may be collected
+ * in another's slice: the turns even out the machine, not the heap.
  */
 export async function measureTurns(contenders, { ms = 1000, rounds = 10, warmup = 200, scale = 1 } = {}) {
   const call = async (c) => {

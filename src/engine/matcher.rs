@@ -164,6 +164,10 @@ mod tests {
             json!({"content.format": "guide"}),
             json!({"content.stages": "requirements_building"}),
             json!({"content.stages": {"$size": 1}}),
+            json!({"content.stages.0": "requirements_building"}),
+            json!({"content.topics": {"$elemMatch": {"$in": ["security", "x"]}}}),
+            json!({"content": {"$type": "object"}}),
+            json!({"content.id": {"$type": "string"}}),
             json!({"content.roles": {"$all": ["technical_evaluator", "procurement_legal"]}}),
             json!({"content.topics": {"$elemMatch": {"$eq": "security"}}}),
             json!({"content.industries": {"$size": 0}}),
@@ -220,6 +224,24 @@ mod tests {
             &json!({
                 "type": "custom", "name": "roi_calculated", "cta": "pricing",
                 "content": {"id": "not-in-the-catalogue"}
+            }),
+        );
+        let no_dwell =
+            event(json!({"type": "download", "ts": 1, "content_id": "guide-rfp-template"}));
+        same_answers(
+            &engine,
+            &no_dwell,
+            &json!({
+                "type": "download",
+                "content": {
+                    "id": "guide-rfp-template",
+                    "format": "guide",
+                    "stages": ["requirements_building"],
+                    "roles": ["technical_evaluator", "procurement_legal"],
+                    "topics": ["observability", "security"],
+                    "industries": [],
+                    "gated": true
+                }
             }),
         );
         let bare = event(json!({"type": "page_view", "ts": 1}));
