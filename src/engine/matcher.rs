@@ -193,6 +193,16 @@ mod tests {
     #[test]
     fn the_view_answers_as_the_document_it_stands_for() {
         let engine = engine();
+        // The catalogue item both downloads name, as the playbook lists it.
+        let rfp = json!({
+            "id": "guide-rfp-template",
+            "format": "guide",
+            "stages": ["requirements_building"],
+            "roles": ["technical_evaluator", "procurement_legal"],
+            "topics": ["observability", "security"],
+            "industries": [],
+            "gated": true
+        });
         let download = event(
             json!({"type": "download", "ts": 1, "content_id": "guide-rfp-template",
             "dwell_seconds": 75, "url": "/resources/rfp-template"}),
@@ -203,15 +213,7 @@ mod tests {
             &json!({
                 "type": "download",
                 "dwell_seconds": 75.0,
-                "content": {
-                    "id": "guide-rfp-template",
-                    "format": "guide",
-                    "stages": ["requirements_building"],
-                    "roles": ["technical_evaluator", "procurement_legal"],
-                    "topics": ["observability", "security"],
-                    "industries": [],
-                    "gated": true
-                }
+                "content": rfp,
             }),
         );
         let custom = event(
@@ -233,15 +235,7 @@ mod tests {
             &no_dwell,
             &json!({
                 "type": "download",
-                "content": {
-                    "id": "guide-rfp-template",
-                    "format": "guide",
-                    "stages": ["requirements_building"],
-                    "roles": ["technical_evaluator", "procurement_legal"],
-                    "topics": ["observability", "security"],
-                    "industries": [],
-                    "gated": true
-                }
+                "content": rfp,
             }),
         );
         let bare = event(json!({"type": "page_view", "ts": 1}));
