@@ -10,7 +10,7 @@
 //! fixed slots, and a path naming a whole object (`{"company": {"$exists":
 //! true}}`) reads a document built on first use.
 
-use crate::condition::Path;
+use crate::condition::{Path, NULL};
 use crate::context::{Consent, Context};
 use crate::engine::Engine;
 use crate::hash::fnv1a32;
@@ -18,8 +18,6 @@ use crate::state::VisitorState;
 use crate::time::DAY_MS;
 use serde_json::{Map, Value};
 use std::cell::OnceCell;
-
-static NULL: Value = Value::Null;
 
 /// A computed attribute with a fixed place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

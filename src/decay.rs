@@ -48,11 +48,6 @@ impl Factors {
     pub fn get(&mut self, half_life_ms: f64) -> f64 {
         let key = half_life_ms.to_bits();
         let known = self.filled.min(self.memo.len());
-        let last = self.filled.wrapping_sub(1) % self.memo.len();
-        match self.memo.get(last) {
-            Some((k, f)) if known > 0 && *k == key => return *f,
-            _ => {}
-        }
         if let Some((_, f)) = self.memo.iter().take(known).find(|(k, _)| *k == key) {
             return *f;
         }

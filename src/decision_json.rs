@@ -30,14 +30,8 @@ pub fn write(d: &Decision, out: &mut Vec<u8>) {
     string(out, &d.playbook.id);
     raw(out, ",\"revision\":");
     integer(out, u64::from(d.playbook.revision));
-    raw(out, "},\"qualified\":");
-    boolean(out, d.qualified);
-    raw(out, ",\"gates\":");
-    list(out, &d.gates, gate);
-    raw(out, ",\"fit\":");
-    fit(out, &d.fit);
-    raw(out, ",\"engagement\":");
-    engagement(out, &d.engagement);
+    raw(out, "},");
+    scores(out, d.qualified, &d.gates, &d.fit, &d.engagement);
     raw(out, ",\"stage\":");
     stage(out, &d.stage);
     raw(out, ",\"role\":");
@@ -365,15 +359,28 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
 /// for byte what `serde_json::to_writer(&scores)` writes: the decision's own
 /// gates, fit and engagement, written as the decision writes them.
 pub fn write_scores(sc: &Scores, out: &mut Vec<u8>) {
-    raw(out, "{\"qualified\":");
-    boolean(out, sc.qualified);
-    raw(out, ",\"gates\":");
-    list(out, &sc.gates, gate);
-    raw(out, ",\"fit\":");
-    fit(out, &sc.fit);
-    raw(out, ",\"engagement\":");
-    engagement(out, &sc.engagement);
+    out.push(b'{');
+    scores(out, sc.qualified, &sc.gates, &sc.fit, &sc.engagement);
     out.push(b'}');
+}
+
+/// `"qualified":…,"gates":…,"fit":…,"engagement":…`: the keys a decision
+/// and a visitor's scores both write, in that order.
+fn scores(
+    out: &mut Vec<u8>,
+    qualified: bool,
+    gates: &[GateResult],
+    f: &FitResult,
+    e: &EngagementResult,
+) {
+    raw(out, "\"qualified\":");
+    boolean(out, qualified);
+    raw(out, ",\"gates\":");
+    list(out, gates, gate);
+    raw(out, ",\"fit\":");
+    fit(out, f);
+    raw(out, ",\"engagement\":");
+    engagement(out, e);
 }
 
 /// Appends what one observed event did (`observeJson`'s answer) as compact

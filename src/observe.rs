@@ -65,7 +65,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
 
     let age = s.anchor.saturating_sub(ev.ts);
     for rule in &engine.engagement.rules {
-        if !rule.on.matches(engine, &view) {
+        if !rule.on.matches(&view) {
             continue;
         }
         let Some(agg) = entry(
@@ -144,7 +144,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         }
     }
     for rule in &engine.stage_model.rules {
-        if rule.on.matches(engine, &view) {
+        if rule.on.matches(&view) {
             if let Some(st) = engine.stages.get(rule.stage) {
                 add(
                     &mut s.stages,
@@ -162,7 +162,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
             .lifecycle
             .hand_raise
             .iter()
-            .find(|(_, m)| m.matches(engine, &view))
+            .find(|(_, m)| m.matches(&view))
         {
             s.hand_raise = ev.ts.max(1);
             out.hand_raise = Some(id.clone());

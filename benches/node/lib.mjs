@@ -85,20 +85,6 @@ export async function measureTurns(contenders, { ms = 1000, rounds = 10, warmup 
   return contenders.map((c, i) => stats(samples[i], c.batch ?? 1));
 }
 
-/** `measure` for an async `fn` (each call awaited). */
-export async function measureAsync(fn, { ms = 1000, batch = 1, warmup = 200, scale = 1, minSamples = 5 } = {}) {
-  const wEnd = performance.now() + Math.max(20, warmup * scale);
-  do await fn(); while (performance.now() < wEnd);
-  const samples = [];
-  const stop = performance.now() + ms * scale;
-  while (performance.now() < stop || samples.length < minSamples) {
-    const t0 = now();
-    for (let i = 0; i < batch; i++) await fn();
-    samples.push(Number(now() - t0) / 1000 / batch);
-  }
-  return stats(samples, batch);
-}
-
 /** The workload's files; a clear error when they were not generated. */
 export function workload(dir) {
   const read = (name) => {

@@ -71,7 +71,7 @@ use std::cmp::Ordering;
 use tree::Node;
 
 pub(crate) use parse::within;
-pub(crate) use path::Path;
+pub(crate) use path::{Path, NULL};
 
 /// What a condition reads attributes from: a JSON document, or a decision's
 /// attributes (which are not one).

@@ -5,7 +5,8 @@ use crate::attrs::Root;
 pub(crate) use crate::error::At;
 use serde_json::Value;
 
-static NULL: Value = Value::Null;
+/// The `null` every missing attribute reads as.
+pub(crate) static NULL: Value = Value::Null;
 
 /// One step of an attribute path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! condition over the event document.
 
 use super::{Content, Engine};
-use crate::condition::{Condition, Doc, Path};
+use crate::condition::{Condition, Doc, Path, NULL};
 use crate::event::{Event, EventKind};
 use serde_json::{json, Value};
 use std::cell::OnceCell;
@@ -17,8 +17,6 @@ pub struct EventMatcher {
     pub(crate) formats: Option<u64>,
     pub(crate) when: Option<Condition>,
 }
-
-static NULL: Value = Value::Null;
 
 /// The fields of the document conditions see, by name: `type`, `name`,
 /// `cta`, `form`, `dwell_seconds`, `content`.
@@ -113,7 +111,7 @@ impl Doc for EventView<'_> {
 
 impl EventMatcher {
     /// Whether the event matches.
-    pub(crate) fn matches(&self, engine: &Engine, view: &EventView<'_>) -> bool {
+    pub(crate) fn matches(&self, view: &EventView<'_>) -> bool {
         if let Some(k) = self.kind {
             if k != view.event.kind {
                 return false;
@@ -126,14 +124,13 @@ impl EventMatcher {
             }
         }
         match &self.when {
-            Some(cond) => cond.holds(view, &engine.lists),
+            Some(cond) => cond.holds(view, &view.engine.lists),
             None => true,
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::condition::CompileCtx;

@@ -386,7 +386,6 @@ pub(crate) fn bit32(i: usize) -> u32 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
