@@ -284,8 +284,12 @@ impl<'a> Attrs<'a> {
             let mut m = Map::new();
             m.insert("company".into(), Value::Object(self.company.clone()));
             m.insert("account".into(), Value::Object(self.account.clone()));
-            let bant = self.bant.iter().map(|(d, o)| ((*d).to_string(), o.clone()));
-            m.insert("bant".into(), Value::Object(bant.collect()));
+            // The last answer of a dimension wins, as when collected.
+            let mut bant = Map::new();
+            for (d, o) in &self.bant {
+                bant.insert((*d).to_string(), o.clone());
+            }
+            m.insert("bant".into(), Value::Object(bant));
             m.insert("consent".into(), self.slot(Slot::Consent).clone());
             for (object, key, slot) in NESTED {
                 let classification = !matches!(object, "person" | "page" | "campaign" | "visitor");

@@ -49,7 +49,8 @@ pub fn evaluate(
         }
         contributions.push((&rule.id, v));
     }
-    crate::sort::sort_by(&mut contributions, |a, b| {
+    // The five largest by absolute value (rule ids are unique: a total order).
+    let top = crate::sort::first_by(contributions, 5, |a, b| {
         b.1.unsigned_abs()
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))
@@ -59,20 +60,19 @@ pub fn evaluate(
         (points / engine.engagement.saturation * 100.0).clamp(0.0, 100.0),
         1,
     );
-    let top = contributions
+    let top = top
         .iter()
-        .take(5)
         .map(|(id, v)| RulePoints {
             rule: (*id).clone(),
             points: round_to(*v as f64 / 1000.0, 2),
         })
         .collect();
-    let traits = engine
-        .traits
-        .iter()
-        .zip(traits)
-        .map(|(name, v)| (name.clone(), Value::from(round_to(v as f64 / 1000.0, 2))))
-        .collect();
+    // Trait names are unique: inserted one by one, as `collect` would build
+    // the map, without the sort `collect` compiles for it.
+    let mut by_name = Map::new();
+    for (name, v) in engine.traits.iter().zip(traits) {
+        by_name.insert(name.clone(), Value::from(round_to(v as f64 / 1000.0, 2)));
+    }
     EngagementNow {
         result: EngagementResult {
             score,
@@ -80,6 +80,6 @@ pub fn evaluate(
             top,
             ignored_events: s.ignored,
         },
-        traits,
+        traits: by_name,
     }
 }

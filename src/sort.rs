@@ -47,6 +47,36 @@ fn insertion_sort<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     }
 }
 
+/// The first `k` elements of `items` in the order `cmp` gives, as
+/// [`sort_by`] then `truncate(k)` would leave them, without sorting the rest:
+/// each element is compared with the kept ones only (at most `k`). Give a
+/// total order, as for [`sort_by`].
+pub(crate) fn first_by<T>(
+    items: impl IntoIterator<Item = T>,
+    k: usize,
+    mut cmp: impl FnMut(&T, &T) -> Ordering,
+) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(k);
+    if k == 0 {
+        return kept;
+    }
+    for x in items {
+        if kept.len() == k
+            && kept
+                .last()
+                .is_some_and(|last| cmp(&x, last) != Ordering::Less)
+        {
+            continue;
+        }
+        let at = kept.partition_point(|y| cmp(y, &x) != Ordering::Greater);
+        if kept.len() == k {
+            kept.pop();
+        }
+        kept.insert(at, x);
+    }
+    kept
+}
+
 /// Sorts `v` in its natural order.
 pub(crate) fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
@@ -94,6 +124,22 @@ mod tests {
             sort(&mut nums);
             want.sort_unstable();
             assert_eq!(nums, want);
+        }
+    }
+
+    #[test]
+    fn first_by_keeps_what_sorting_then_truncating_keeps() {
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
+        for n in 0..120 {
+            let v: Vec<(u64, String)> = (0..n).map(|i| (next() % 9, format!("r{i}"))).collect();
+            let cmp =
+                |a: &(u64, String), b: &(u64, String)| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+            for k in [0, 1, 2, 5, 7, 200] {
+                let mut want = v.clone();
+                want.sort_unstable_by(cmp);
+                want.truncate(k);
+                assert_eq!(first_by(v.iter().cloned(), k, cmp), want, "n {n}, k {k}");
+            }
         }
     }
 }

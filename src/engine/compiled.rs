@@ -236,11 +236,15 @@ pub(crate) mod json_value {
             Json::F64(bits) => Value::Number(Number::from_f64(f64::from_bits(bits))?),
             Json::Str(s) => Value::String(s),
             Json::Arr(a) => Value::Array(a.into_iter().map(to_value).collect::<Option<Vec<_>>>()?),
-            Json::Obj(o) => Value::Object(
-                o.into_iter()
-                    .map(|(k, v)| to_value(v).map(|v| (k, v)))
-                    .collect::<Option<Map<String, Value>>>()?,
-            ),
+            Json::Obj(o) => {
+                // Inserted one by one: the same map as `collect` (a later
+                // duplicate key wins), without a sort compiled for it.
+                let mut m = Map::new();
+                for (k, v) in o {
+                    m.insert(k, to_value(v)?);
+                }
+                Value::Object(m)
+            }
         })
     }
 
