@@ -56,7 +56,8 @@ pub fn recommend(
     slots: &[&Slot],
     holdout: bool,
 ) -> (Vec<SlotResult>, bool) {
-    let mut used: Vec<usize> = Vec::with_capacity(slots.iter().map(|s| s.count).sum());
+    // Catalogue positions an earlier slot of this decision took.
+    let mut taken: Vec<bool> = vec![false; engine.content.len()];
     let mut explored = false;
     let mut out = Vec::with_capacity(slots.len());
     // Only content some requested slot can show is checked (conditions cost).
@@ -110,7 +111,6 @@ pub fn recommend(
             out.push(default_result(engine, slot, "holdout"));
             continue;
         }
-        let keep = |c: &Scored| slot.format_mask & c.format_bit != 0 && !used.contains(&c.ix);
         let shortlist = if engine.recommend.explore {
             engine.recommend.shortlist.max(slot.count)
         } else {
@@ -121,7 +121,7 @@ pub fn recommend(
         let seed = (v.id, v.seq);
         let mut head = 4 * shortlist.max(slot.count) + 8;
         let chosen = loop {
-            let (cands, total) = best(&ranked, keep, head);
+            let (cands, total) = best(&ranked, slot.format_mask, &taken, head);
             if cands.is_empty() {
                 break None;
             }
@@ -160,7 +160,11 @@ pub fn recommend(
                 })
             })
             .collect();
-        used.extend(picked.iter().copied());
+        for ix in &picked {
+            if let Some(t) = taken.get_mut(*ix) {
+                *t = true;
+            }
+        }
         out.push(SlotResult {
             slot: slot.id.clone(),
             picks,
@@ -179,17 +183,20 @@ fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
         .then(a.ix.cmp(&b.ix))
 }
 
-/// The candidates `keep` takes, best first by `order`: the first `head` of
-/// them, and how many there are. Ranked on integer keys (one comparison a
+/// The candidates of the formats in `format_mask` that no earlier slot took
+/// (`taken`, by catalogue position), best first by `order`: the first `head`
+/// of them, and how many there are. Ranked on integer keys (one comparison a
 /// step). A head well short of the list is kept by insertion, where most
 /// candidates lose to the last kept one at once; a longer one (a slot that
 /// needed more) is a sort of them all, never a quadratic insertion.
-fn best(ranked: &[Scored], keep: impl Fn(&Scored) -> bool, head: usize) -> (Vec<Scored>, usize) {
+fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Vec<Scored>, usize) {
     let head = head.max(1);
     let keys = ranked
         .iter()
         .zip(0u32..)
-        .filter(|(c, _)| keep(c))
+        .filter(|(c, _)| {
+            format_mask & c.format_bit != 0 && !taken.get(c.ix).copied().unwrap_or(false)
+        })
         .map(|(c, pos)| rank_key(c, pos));
     let mut top: Vec<u128>;
     let mut total = 0;
@@ -682,7 +689,7 @@ mod tests {
                         base: score,
                         score,
                         consumed: next() % 4 == 0,
-                        format_bit: 0,
+                        format_bit: 1,
                     }
                 })
                 .collect();
@@ -694,11 +701,11 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             let n = cands.len();
-            let (got, total) = super::best(&cands, |_| true, n);
+            let (got, total) = super::best(&cands, 1, &[], n);
             assert_eq!(total, n);
             // A head is the start of the whole ranking.
             let head = (next() % 12) as usize;
-            let (top, _) = super::best(&cands, |_| true, head);
+            let (top, _) = super::best(&cands, 1, &[], head);
             assert_eq!(
                 key(&top),
                 key(&want[..head.max(1).min(n)]),
@@ -748,20 +755,29 @@ mod tests {
             let used: Vec<usize> = (0..next() % 4)
                 .map(|_| (next() % n_items as u64) as usize)
                 .collect();
-            let keep = |c: &Scored| slot.format_mask & c.format_bit != 0 && !used.contains(&c.ix);
+            let mut taken = vec![false; n_items];
+            for u in &used {
+                taken[*u] = true;
+            }
             let shortlist = if round % 2 == 0 {
                 slot.count.max(1 + (next() % 6) as usize)
             } else {
                 0
             };
             let seed = ("v-test", (next() % 50) as u32);
-            let (all, total) = super::best(&ranked, keep, usize::MAX);
+            let (all, total) = super::best(&ranked, slot.format_mask, &taken, usize::MAX);
             if total == 0 {
                 continue;
             }
             let whole = super::choose(&engine, seed, slot, &consumed, all, total, shortlist)
                 .expect("the whole ranking always decides");
-            let head = super::best(&ranked, keep, 1 + (next() % 12) as usize).0;
+            let head = super::best(
+                &ranked,
+                slot.format_mask,
+                &taken,
+                1 + (next() % 12) as usize,
+            )
+            .0;
             match super::choose(&engine, seed, slot, &consumed, head, total, shortlist) {
                 Some(part) => {
                     decided += 1;
