@@ -186,9 +186,9 @@ fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
 /// The candidates of the formats in `format_mask` that no earlier slot took
 /// (`taken`, by catalogue position), best first by `order`: the first `head`
 /// of them, and how many there are. Ranked on integer keys (one comparison a
-/// step). A head well short of the list is kept by insertion, where most
-/// candidates lose to the last kept one at once; a longer one (a slot that
-/// needed more) is a sort of them all, never a quadratic insertion.
+/// step). A head well short of the list is kept in a max-heap, where most
+/// candidates lose to the largest kept key at once; a longer one (a slot
+/// that needed more) is a sort of them all.
 fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Vec<Scored>, usize) {
     let head = head.max(1);
     let keys = ranked
@@ -206,18 +206,20 @@ fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Ve
         crate::sort::sort(&mut top);
         top.truncate(head);
     } else {
-        top = Vec::with_capacity(head + 1);
+        // The `head` smallest keys in a max-heap: a candidate either loses
+        // to the largest kept one at once or replaces it (nothing shifts).
+        let mut heap = std::collections::BinaryHeap::with_capacity(head);
         for key in keys {
             total += 1;
-            if top.len() >= head {
-                if top.last().is_some_and(|last| key > *last) {
-                    continue;
+            if heap.len() < head {
+                heap.push(key);
+            } else if let Some(mut last) = heap.peek_mut() {
+                if key < *last {
+                    *last = key;
                 }
-                top.pop();
             }
-            let at = top.partition_point(|k| *k < key);
-            top.insert(at, key);
         }
+        top = heap.into_sorted_vec();
     }
     let cands = top
         .iter()
