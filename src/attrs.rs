@@ -21,7 +21,6 @@ use std::cell::OnceCell;
 
 /// A computed attribute with a fixed place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Slot {
     Qualified,
     Consent,
@@ -69,7 +68,6 @@ const NESTED: [(&str, &str, Slot); 17] = [
 
 /// Where an attribute path starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Root {
     /// Below `company.` (the request's map).
     Company,

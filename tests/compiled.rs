@@ -85,6 +85,30 @@ fn every_conformance_condition_survives_bytes() {
     }
 }
 
+/// A path is kept in an engine file as its text alone: changed there, it is
+/// read as the new text says (no stored split can disagree with it).
+#[test]
+fn a_path_is_read_from_its_text() {
+    let cond = serde_json::json!({"company.tier": "gold"});
+    let c = Condition::compile(&cond, "$", &CompileCtx::default()).0;
+    let mut bytes = postcard::to_allocvec(&c).unwrap();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"company.tier")
+        .expect("the path's text is in the bytes");
+    bytes[at..at + 12].copy_from_slice(b"account.tier");
+    assert_eq!(
+        bytes.windows(7).filter(|w| *w == b"company").count(),
+        0,
+        "the path is stored once, as written"
+    );
+    let back: Condition = postcard::from_bytes(&bytes).unwrap();
+    let lists = Lists::new();
+    let doc = serde_json::json!({"company": {"tier": "silver"}, "account": {"tier": "gold"}});
+    assert!(back.eval(&doc, &lists));
+    assert!(!c.eval(&doc, &lists));
+}
+
 #[test]
 fn another_header_or_version_is_refused_with_a_code() {
     let bytes = common::example_engine().to_bytes().unwrap();

@@ -10,16 +10,15 @@ pub(crate) static NULL: Value = Value::Null;
 
 /// One step of an attribute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 struct Seg {
     key: Box<str>,
     /// The key read as a canonical array index (`"0"`, `"12"`, not `"01"`).
     index: Option<usize>,
 }
 
-/// A pre-split attribute path.
+/// A pre-split attribute path. An engine file stores it as written and
+/// splits it again on load (`engine::compiled`), so its parts always agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Path {
     /// The path as written.
     pub(crate) raw: Box<str>,

@@ -101,6 +101,22 @@ fn invalid(message: &str) -> Error {
     )
 }
 
+/// An attribute path is stored as written and split on load as the
+/// compiler splits it: its segments, root and key hash cannot disagree with
+/// its text, whatever the file holds.
+impl Serialize for crate::condition::Path {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (*self.raw).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for crate::condition::Path {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Ok(Self::new(&raw))
+    }
+}
+
 impl Serialize for Pattern {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         (self.re.as_str(), self.insensitive).serialize(s)
