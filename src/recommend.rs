@@ -376,15 +376,17 @@ struct Item<'c> {
 /// A candidate's base score: the sum of its weighted reasons (summed as the
 /// reasons of a pick are, so the two always agree), without building them.
 fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], total: i64) -> f64 {
-    let mut w = [0.0f64; REASONS];
+    // Added in order from the start `Iterator::sum` uses: the same bits as
+    // summing the list of weights (none is kept: no array to clear per item).
+    let mut sum: f64 = std::iter::empty::<f64>().sum();
     let mut n = 0;
     contributions(engine, v, it, interest, total, &mut |x, _| {
-        if let Some(slot) = w.get_mut(n) {
-            *slot = x;
+        if n < REASONS {
+            sum += x;
             n += 1;
         }
     });
-    w.iter().take(n).sum()
+    sum
 }
 
 /// A pick's weighted reasons.
