@@ -373,8 +373,8 @@ struct Item<'c> {
     seen: bool,
 }
 
-/// A candidate's base score: the sum of its weighted reasons (summed as the
-/// reasons of a pick are, so the two always agree), without building them.
+/// A candidate's base score: the sum of its weighted reasons, in the order
+/// `contributions` gives them, without building them.
 fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], total: i64) -> f64 {
     // Added in order from the start `Iterator::sum` uses: the same bits as
     // summing the list of weights (none is kept: no array to clear per item).

@@ -3,8 +3,8 @@
 //! across the crate's call sites came to a twelfth of the module. Here the
 //! sorting itself is compiled once, on indices; a call site only compares
 //! and then moves its elements into the order found. (The ranking of the
-//! catalogue, the one hot sort, mostly keeps only each slot's head, by
-//! insertion on integer keys, and sorts those keys here only when a slot
+//! catalogue, the one hot sort, mostly keeps only each slot's head, in a
+//! max-heap of integer keys, and sorts those keys here only when a slot
 //! needs more: see `recommend::best`.)
 
 use std::cmp::Ordering;
@@ -56,7 +56,7 @@ pub(crate) fn first_by<T>(
     k: usize,
     mut cmp: impl FnMut(&T, &T) -> Ordering,
 ) -> Vec<T> {
-    let mut kept: Vec<T> = Vec::with_capacity(k);
+    let mut kept: Vec<T> = Vec::with_capacity(k.min(64));
     if k == 0 {
         return kept;
     }
@@ -68,11 +68,10 @@ pub(crate) fn first_by<T>(
         {
             continue;
         }
+        // `at` is at most the length whatever `cmp` answers: no panic.
         let at = kept.partition_point(|y| cmp(y, &x) != Ordering::Greater);
-        if kept.len() == k {
-            kept.pop();
-        }
         kept.insert(at, x);
+        kept.truncate(k);
     }
     kept
 }

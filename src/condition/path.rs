@@ -1,5 +1,5 @@
-//! Dotted attribute paths (`company.country`), split once at compile time,
-//! and JSON-path rendering for issues.
+//! Dotted attribute paths (`company.country`), split once when compiled or
+//! when an engine file is loaded, and JSON-path rendering for issues.
 
 use crate::attrs::Root;
 pub(crate) use crate::error::At;

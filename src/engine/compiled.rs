@@ -1,13 +1,15 @@
 //! The compiled engine as bytes (feature `compiled`): what `buyerpath
 //! compile` writes and a build without the JSON playbook compiler loads.
 //!
-//! Layout: the 4 bytes `BPE1`, the crate version as a length-prefixed
-//! string, then the engine in postcard (serde's derives on the engine's
-//! types). A file is read only by the version that wrote it: the engine's
-//! types are not a stable format, and the CLI that writes the file ships
-//! with the package that reads it. A regex is stored as its source and built
-//! again on load, within the same limits; a condition literal compared as a
-//! whole (`DeepEq`) keeps its numbers bit for bit.
+//! Layout: the 4 bytes `BPE2` (the layout's number: `BPE1` files, older,
+//! are refused as another version's), the crate version as a
+//! length-prefixed string, then the engine in postcard (serde's derives on
+//! the engine's types). A file is read only by the version that wrote it: the
+//! engine's types are not a stable format, and the CLI that writes the file
+//! ships with the package that reads it. A regex is stored as its source and
+//! built again on load, within the same limits; an attribute path as its
+//! text, split again on load; a condition literal compared as a whole
+//! (`DeepEq`) keeps its numbers bit for bit.
 //!
 //! Loading checks the header, reads the engine without trusting a length
 //! beyond the bytes given (nesting bounded, regex sources held to the
@@ -24,7 +26,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The first bytes of an engine file.
-pub const MAGIC: &[u8; 4] = b"BPE1";
+pub const MAGIC: &[u8; 4] = b"BPE2";
+
+/// The first bytes of the files of earlier layouts.
+const OLDER: [&[u8; 4]; 1] = [b"BPE1"];
 
 /// The version that writes and reads engine files.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -51,8 +56,14 @@ impl Engine {
 
     /// Loads an engine written by [`Engine::to_bytes`] of this version.
     pub fn from_bytes(bytes: &[u8]) -> Result<Engine, Error> {
+        if OLDER.iter().any(|m| bytes.starts_with(m.as_slice())) {
+            return Err(another_version(
+                "The engine file was written by an earlier version of buyerpath (an older layout).",
+                "an older layout",
+            ));
+        }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            invalid("These bytes are not a compiled buyerpath engine (no `BPE1` header).")
+            invalid("These bytes are not a compiled buyerpath engine (no `BPE2` header).")
         })?;
         let (&len, rest) = rest
             .split_first()
@@ -61,17 +72,9 @@ impl Engine {
             .split_at_checked(usize::from(len))
             .ok_or_else(|| invalid("The engine file ends inside its version."))?;
         if version != VERSION.as_bytes() {
-            return Err(Error::one(
-                Issue::new(
-                    "engine_file_version",
-                    "$",
-                    "The engine file was written by another version of buyerpath.",
-                )
-                .expected(VERSION)
-                .found(String::from_utf8_lossy(version).into_owned())
-                .hint(
-                    "Compile the playbook again with the CLI of this version: `buyerpath compile`.",
-                ),
+            return Err(another_version(
+                "The engine file was written by another version of buyerpath.",
+                &String::from_utf8_lossy(version),
             ));
         }
         let engine = match postcard::take_from_bytes::<Engine>(body) {
@@ -92,6 +95,15 @@ impl Engine {
             .map_err(|what| invalid(&format!("The engine file is inconsistent: {what}.")))?;
         Ok(engine)
     }
+}
+
+fn another_version(message: &str, found: &str) -> Error {
+    Error::one(
+        Issue::new("engine_file_version", "$", message)
+            .expected(VERSION)
+            .found(found.to_string())
+            .hint("Compile the playbook again with the CLI of this version: `buyerpath compile`."),
+    )
 }
 
 fn invalid(message: &str) -> Error {
@@ -319,6 +331,25 @@ mod tests {
                 e.engagement.rules[0].traits.push(99)
             }),
             ("engagement index", |e| e.engagement.by_hash.reverse()),
+            // Sorted, but pointing at another rule than its hash's.
+            ("engagement index", |e| {
+                let (a, b) = (e.engagement.by_hash[0].1, e.engagement.by_hash[1].1);
+                e.engagement.by_hash[0].1 = b;
+                e.engagement.by_hash[1].1 = a;
+            }),
+            // One rule twice, another not at all.
+            ("engagement index", |e| {
+                e.engagement.by_hash[1] = e.engagement.by_hash[0]
+            }),
+            ("content index", |e| {
+                let (a, b) = (e.content_by_hash[0].1, e.content_by_hash[1].1);
+                e.content_by_hash[0].1 = b;
+                e.content_by_hash[1].1 = a;
+            }),
+            ("share an id", |e| {
+                let id = e.engagement.rules[0].id.clone();
+                e.engagement.rules[1].id = id;
+            }),
             ("recent-events limit", |e| e.recent_limit = usize::MAX),
             ("consumed limit", |e| e.consumed_limit = 0),
             ("burst limit", |e| e.engagement.burst_max = e.recent_limit),

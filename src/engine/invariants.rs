@@ -38,7 +38,7 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         )?;
     }
     rule(
-        sorted_index(&e.content_by_hash, n_content),
+        sorted_index(&e.content_by_hash, |i| e.content.get(i).map(|c| c.hash)),
         "the content index is not sorted or not the catalogue's",
     )?;
     rule(e.stages.len() <= limits::STAGES, "too many stages")?;
@@ -73,8 +73,16 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         "an engagement trait out of range",
     )?;
     rule(
-        sorted_index(&e.engagement.by_hash, rules.len()),
+        sorted_index(&e.engagement.by_hash, |i| rules.get(i).map(|r| r.hash)),
         "the engagement index is not sorted or not the rules'",
+    )?;
+    // Ids are unique, as validation holds them: the five largest
+    // contributions are ranked by id after points.
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    crate::sort::sort(&mut ids);
+    rule(
+        ids.windows(2).all(|w| matches!(w, [a, b] if a != b)),
+        "two engagement rules share an id",
     )?;
     // The state's limits (as validation holds them; a burst of fewer events
     // than are kept).
@@ -101,9 +109,18 @@ fn rule(holds: bool, what: &'static str) -> Result<(), &'static str> {
     }
 }
 
-/// `(hash, index)` pairs sorted by hash, one for each of `len` items.
-fn sorted_index(index: &[(u32, usize)], len: usize) -> bool {
-    index.len() == len
+/// `(hash, index)` pairs sorted by hash, exactly one for each item, each
+/// with its item's hash (`hash_of`; None past the last item).
+fn sorted_index(index: &[(u32, usize)], hash_of: impl Fn(usize) -> Option<u32>) -> bool {
+    let len = index.len();
+    let mut seen = vec![false; len];
+    hash_of(len).is_none()
+        && (len == 0 || hash_of(len - 1).is_some())
         && index.windows(2).all(|w| matches!(w, [a, b] if a.0 <= b.0))
-        && index.iter().all(|(_, i)| *i < len)
+        && index.iter().all(|(h, i)| {
+            hash_of(*i) == Some(*h)
+                && seen
+                    .get_mut(*i)
+                    .is_some_and(|s| !std::mem::replace(s, true))
+        })
 }
