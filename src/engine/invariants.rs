@@ -38,7 +38,7 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         )?;
     }
     rule(
-        sorted_index(&e.content_by_hash, |i| e.content.get(i).map(|c| c.hash)),
+        sorted_index(&e.content_by_hash, &e.content, |c| c.hash),
         "the content index is not sorted or not the catalogue's",
     )?;
     rule(e.stages.len() <= limits::STAGES, "too many stages")?;
@@ -73,7 +73,7 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         "an engagement trait out of range",
     )?;
     rule(
-        sorted_index(&e.engagement.by_hash, |i| rules.get(i).map(|r| r.hash)),
+        sorted_index(&e.engagement.by_hash, rules, |r| r.hash),
         "the engagement index is not sorted or not the rules'",
     )?;
     // Ids are unique, as validation holds them: the five largest
@@ -109,16 +109,14 @@ fn rule(holds: bool, what: &'static str) -> Result<(), &'static str> {
     }
 }
 
-/// `(hash, index)` pairs sorted by hash, exactly one for each item, each
-/// with its item's hash (`hash_of`; None past the last item).
-fn sorted_index(index: &[(u32, usize)], hash_of: impl Fn(usize) -> Option<u32>) -> bool {
-    let len = index.len();
-    let mut seen = vec![false; len];
-    hash_of(len).is_none()
-        && (len == 0 || hash_of(len - 1).is_some())
+/// `(hash, index)` pairs sorted by hash, exactly one for each of `items`,
+/// each with its item's `hash`.
+fn sorted_index<T>(index: &[(u32, usize)], items: &[T], hash: impl Fn(&T) -> u32) -> bool {
+    let mut seen = vec![false; items.len()];
+    index.len() == items.len()
         && index.windows(2).all(|w| matches!(w, [a, b] if a.0 <= b.0))
         && index.iter().all(|(h, i)| {
-            hash_of(*i) == Some(*h)
+            items.get(*i).map(&hash) == Some(*h)
                 && seen
                     .get_mut(*i)
                     .is_some_and(|s| !std::mem::replace(s, true))

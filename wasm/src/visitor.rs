@@ -49,6 +49,12 @@ impl WasmVisitor {
     }
 }
 
+/// Text the engine's JSON writer produced (always UTF-8; an `internal`
+/// error otherwise, never a panic).
+fn written(out: Vec<u8>) -> Result<String, JsValue> {
+    String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+}
+
 fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
@@ -140,7 +146,7 @@ impl WasmVisitor {
             .map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(64);
         buyerpath::decision_json::write_observed(&o, &mut out);
-        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+        written(out)
     }
 
     /// Decides for `{ now, slots, context }` (object or JSON string); returns the decision object.
@@ -161,7 +167,7 @@ impl WasmVisitor {
         buyerpath::decision_json::write(&d, &mut out);
         self.last_len = out.len();
         self.last = Some(d);
-        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+        written(out)
     }
 
     /// Gates, fit and engagement only (JSON text in and out), as `decide`
@@ -171,7 +177,7 @@ impl WasmVisitor {
         let req = buyerpath::DecideRequest::from_json(request).map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(2048);
         buyerpath::decision_json::write_scores(&self.engine.score(&self.inner, &req), &mut out);
-        String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+        written(out)
     }
 
     /// The state as a cookie-safe string; signed with `secret` when given.
