@@ -81,7 +81,7 @@ pub fn recommend(
         }
     }
     if !holdout {
-        let elig = Eligibility {
+        let mut elig = Eligibility {
             stage_ok: v
                 .stage_ok
                 .iter()
@@ -89,10 +89,14 @@ pub fn recommend(
                 .filter(|(_, ok)| **ok)
                 .fold(0, |m, (i, _)| m | bit32(i)),
             gated_ok: std::cell::OnceCell::new(),
+            when: vec![None; engine.content_when.len()],
         };
         for (i, c) in engine.content.iter().enumerate() {
             let format_bit = bit64(c.format);
-            if wanted & format_bit == 0 || Some(i) == v.page || !is_eligible(engine, c, v, &elig) {
+            if wanted & format_bit == 0
+                || Some(i) == v.page
+                || !is_eligible(engine, c, v, &mut elig)
+            {
                 continue;
             }
             let seen = consumed.get(i).copied().unwrap_or(false);
@@ -332,14 +336,16 @@ fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
 }
 
 /// What eligibility knows of the visitor for the whole catalogue: the stages
-/// they can be in, as a mask, and whether gated content is open to them
-/// (`gated_requires`, evaluated for the first gated item only).
+/// they can be in, as a mask, whether gated content is open to them
+/// (`gated_requires`, evaluated for the first gated item only), and each
+/// distinct content condition's outcome once an item asked for it.
 struct Eligibility {
     stage_ok: u32,
     gated_ok: std::cell::OnceCell<bool>,
+    when: Vec<Option<bool>>,
 }
 
-fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &Eligibility) -> bool {
+fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &mut Eligibility) -> bool {
     if c.start_ms.is_some_and(|s| v.now < s) || c.end_ms.is_some_and(|e| v.now >= e) {
         return false;
     }
@@ -358,10 +364,22 @@ fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &Eligibility) -
     {
         return false;
     }
-    c.when
-        .as_ref()
-        .map(|w| w.holds(v.attrs, &engine.lists))
-        .unwrap_or(true)
+    let Some(w) = c.when else {
+        return true;
+    };
+    match e.when.get(w).copied().flatten() {
+        Some(known) => known,
+        None => {
+            let holds = engine
+                .content_when
+                .get(w)
+                .map_or(true, |cond| cond.holds(v.attrs, &engine.lists));
+            if let Some(slot) = e.when.get_mut(w) {
+                *slot = Some(holds);
+            }
+            holds
+        }
+    }
 }
 
 /// What ranking knows about one candidate: the catalogue item, its index,

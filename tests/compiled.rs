@@ -29,7 +29,7 @@ fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
 #[test]
 fn an_engine_from_bytes_replays_every_vector() {
     let bytes = common::example_engine().to_bytes().unwrap();
-    assert!(bytes.starts_with(b"BPE2"), "the header");
+    assert!(bytes.starts_with(b"BPE3"), "the header");
     let engine = Engine::from_bytes(&bytes).unwrap();
     assert_eq!(engine.to_bytes().unwrap(), bytes, "written again unchanged");
     let mut decisions = 0;
@@ -130,16 +130,19 @@ fn another_header_or_version_is_refused_with_a_code() {
     );
     let e = Engine::from_bytes(br#"{"id": "a playbook"}"#).unwrap_err();
     assert_eq!(e.issues[0].code, "engine_file_invalid");
-    // A file of the earlier layout (paths stored split) is another version's.
-    let mut older = bytes.clone();
-    older[..4].copy_from_slice(b"BPE1");
-    let e = Engine::from_bytes(&older).unwrap_err();
-    assert_eq!(e.issues[0].code, "engine_file_version");
-    assert!(e.issues[0]
-        .hint
-        .as_deref()
-        .unwrap_or("")
-        .contains("buyerpath compile"));
+    // Files of the earlier layouts (paths stored split; a condition per
+    // content item) are another version's.
+    for magic in [b"BPE1", b"BPE2"] {
+        let mut older = bytes.clone();
+        older[..4].copy_from_slice(magic);
+        let e = Engine::from_bytes(&older).unwrap_err();
+        assert_eq!(e.issues[0].code, "engine_file_version");
+        assert!(e.issues[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("buyerpath compile"));
+    }
 }
 
 /// Every truncation fails; random damage either fails or loads an engine

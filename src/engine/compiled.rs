@@ -1,7 +1,7 @@
 //! The compiled engine as bytes (feature `compiled`): what `buyerpath
 //! compile` writes and a build without the JSON playbook compiler loads.
 //!
-//! Layout: the 4 bytes `BPE2` (the layout's number: `BPE1` files, older,
+//! Layout: the 4 bytes `BPE3` (the layout's number: `BPE1` and `BPE2` files, older,
 //! are refused as another version's), the crate version as a
 //! length-prefixed string, then the engine in postcard (serde's derives on
 //! the engine's types). A file is read only by the version that wrote it: the
@@ -26,10 +26,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The first bytes of an engine file.
-pub const MAGIC: &[u8; 4] = b"BPE2";
+pub const MAGIC: &[u8; 4] = b"BPE3";
 
 /// The first bytes of the files of earlier layouts.
-const OLDER: [&[u8; 4]; 1] = [b"BPE1"];
+const OLDER: [&[u8; 4]; 2] = [b"BPE1", b"BPE2"];
 
 /// The version that writes and reads engine files.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -63,7 +63,7 @@ impl Engine {
             ));
         }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            invalid("These bytes are not a compiled buyerpath engine (no `BPE2` header).")
+            invalid("These bytes are not a compiled buyerpath engine (no `BPE3` header).")
         })?;
         let (&len, rest) = rest
             .split_first()
@@ -320,6 +320,9 @@ mod tests {
             ("content format", |e| e.content[0].format = e.formats.len()),
             ("content topic", |e| {
                 e.content[0].topics.push(e.topics.len())
+            }),
+            ("content condition", |e| {
+                e.content[0].when = Some(e.content_when.len())
             }),
             ("content index", |e| e.content_by_hash.reverse()),
             ("content index", |e| {

@@ -36,6 +36,10 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
             c.topics.iter().all(|t| *t < e.topics.len()),
             "a content topic out of range",
         )?;
+        rule(
+            c.when.map_or(true, |w| w < e.content_when.len()),
+            "a content condition out of range",
+        )?;
     }
     rule(
         sorted_index(&e.content_by_hash, &e.content, |c| c.hash),

@@ -45,6 +45,9 @@ pub struct Engine {
     /// (content id hash, index), sorted: consumed content (kept in the state
     /// by hash) is found without a search per item, and an item by its id.
     pub(crate) content_by_hash: Vec<(u32, usize)>,
+    /// The content items' distinct `when` conditions: items with the same
+    /// condition share one, evaluated once per decision.
+    pub(crate) content_when: Vec<Condition>,
     pub(crate) formats: Vec<Text>,
     pub(crate) topics: Vec<String>,
     pub(crate) slots: Vec<Slot>,
@@ -273,7 +276,8 @@ pub(crate) struct Content {
     pub start_ms: Option<u64>,
     /// Exclusive end (the day after `end`).
     pub end_ms: Option<u64>,
-    pub when: Option<Condition>,
+    /// Index into [`Engine::content_when`].
+    pub when: Option<usize>,
     pub cta: Text,
     pub alpha: f64,
     pub beta: f64,

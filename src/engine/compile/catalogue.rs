@@ -8,6 +8,7 @@ use crate::playbook::limits;
 pub(super) struct Catalogue {
     pub content: Vec<Content>,
     pub content_by_hash: Vec<(u32, usize)>,
+    pub content_when: Vec<Condition>,
     pub slots: Vec<Slot>,
     pub actions: Vec<Action>,
     pub recommend: Recommend,
@@ -28,6 +29,11 @@ impl Builder<'_> {
         let (stage_ids, role_ids, format_ids, content_ids) =
             (&ids.stage, &ids.role, &ids.format, &ids.content);
         let mut content = Vec::new();
+        // Distinct conditions, and where each is, by its JSON text (a
+        // catalogue repeats a few conditions over many items).
+        let mut content_when: Vec<Condition> = Vec::new();
+        let mut when_at: std::collections::BTreeMap<String, Option<usize>> =
+            std::collections::BTreeMap::new();
         for (i, c) in p.content.iter().enumerate() {
             let path = At::Index(&At::Root("$.content"), i);
             let mut stage_mask = 0u32;
@@ -45,7 +51,25 @@ impl Builder<'_> {
                     role_mask |= bit32(ix);
                 }
             }
-            let when = self.opt_cond(&c.when, || format!("{path}.when"));
+            let when = c.when.as_ref().and_then(|w| {
+                let text = w.to_string();
+                if let Some(at) = when_at.get(&text) {
+                    return *at;
+                }
+                let before = self.issues.len();
+                let compiled = self.cond(w, &format!("{path}.when"));
+                // An always-true condition is none at all.
+                let at = (!compiled.is_always()).then(|| {
+                    content_when.push(compiled);
+                    content_when.len() - 1
+                });
+                // A condition with problems is compiled again where it
+                // repeats, so each place reports them.
+                if self.issues.len() == before {
+                    when_at.insert(text, at);
+                }
+                at
+            });
             let prior = c.prior.unwrap_or(crate::playbook::PriorSpec {
                 alpha: 1.0,
                 beta: 1.0,
@@ -153,9 +177,80 @@ impl Builder<'_> {
         Catalogue {
             content,
             content_by_hash,
+            content_when,
             slots,
             actions,
             recommend,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    /// Items with the same condition (as JSON) share one compiled condition;
+    /// different ones do not; an always-true one is none.
+    #[test]
+    fn repeated_content_conditions_are_compiled_once() {
+        let text = include_str!("../../../examples/acme/playbook.json");
+        let engine = crate::Engine::from_json(text).expect("the example compiles");
+        let p: Value = serde_json::from_str(text).unwrap();
+        let whens: Vec<Option<String>> = p["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.get("when").map(Value::to_string))
+            .collect();
+        let mut distinct: Vec<&String> = whens.iter().flatten().collect();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            whens.iter().flatten().count() > distinct.len(),
+            "the example repeats some"
+        );
+        assert_eq!(engine.content_when.len(), distinct.len());
+        for (a, wa) in engine.content.iter().zip(&whens) {
+            for (b, wb) in engine.content.iter().zip(&whens) {
+                assert_eq!(a.when == b.when, wa == wb, "{} / {}", a.id, b.id);
+            }
+        }
+
+        let mut p = p;
+        for (i, c) in p["content"].as_array_mut().unwrap().iter_mut().enumerate() {
+            c["when"] = if i % 2 == 0 {
+                json!({})
+            } else {
+                json!({"company.country": "US"})
+            };
+        }
+        let engine = crate::Engine::from_value(p).expect("compiles");
+        assert_eq!(engine.content_when.len(), 1);
+        assert!(engine.content.iter().step_by(2).all(|c| c.when.is_none()));
+        assert!(engine
+            .content
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|c| c.when == Some(0)));
+    }
+
+    /// A broken condition repeated on several items is reported at each.
+    #[test]
+    fn a_repeated_broken_condition_is_reported_at_each_item() {
+        let text = include_str!("../../../examples/acme/playbook.json");
+        let mut p: Value = serde_json::from_str(text).unwrap();
+        for i in [1, 4] {
+            p["content"][i]["when"] = json!({"company.employees": {"$gtt": 5}});
+        }
+        let e = crate::Engine::from_value(p).unwrap_err();
+        for i in [1, 4] {
+            let at = format!("$.content[{i}].when");
+            assert!(
+                e.issues.iter().any(|x| x.path.starts_with(&at)),
+                "{at}: {:?}",
+                e.issues
+            );
         }
     }
 }

@@ -496,6 +496,7 @@ impl Builder<'_> {
         let catalogue::Catalogue {
             content,
             content_by_hash,
+            content_when,
             slots,
             actions,
             recommend,
@@ -577,6 +578,7 @@ impl Builder<'_> {
             triggers,
             content,
             content_by_hash,
+            content_when,
             formats,
             topics,
             slots,
