@@ -88,7 +88,7 @@ pub fn recommend(
                 .enumerate()
                 .filter(|(_, ok)| **ok)
                 .fold(0, |m, (i, _)| m | bit32(i)),
-            gated_ok: std::cell::OnceCell::new(),
+            gated_ok: None,
             when: vec![None; engine.content_when.len()],
         };
         for (i, c) in engine.content.iter().enumerate() {
@@ -341,7 +341,7 @@ fn rerank(cands: Vec<Scored>, k: usize) -> Vec<Scored> {
 /// distinct content condition's outcome once an item asked for it.
 struct Eligibility {
     stage_ok: u32,
-    gated_ok: std::cell::OnceCell<bool>,
+    gated_ok: Option<bool>,
     when: Vec<Option<bool>>,
 }
 
@@ -354,7 +354,7 @@ fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &mut Eligibilit
         return false;
     }
     if c.gated
-        && !*e.gated_ok.get_or_init(|| {
+        && !*e.gated_ok.get_or_insert_with(|| {
             engine
                 .recommend
                 .gated_requires
@@ -367,18 +367,16 @@ fn is_eligible(engine: &Engine, c: &Content, v: &Visitor<'_>, e: &mut Eligibilit
     let Some(w) = c.when else {
         return true;
     };
-    match e.when.get(w).copied().flatten() {
-        Some(known) => known,
-        None => {
-            let holds = engine
+    // An index out of range (none, by the invariants) holds for nobody.
+    match e.when.get_mut(w) {
+        Some(Some(known)) => *known,
+        Some(slot) => *slot.insert(
+            engine
                 .content_when
                 .get(w)
-                .map_or(true, |cond| cond.holds(v.attrs, &engine.lists));
-            if let Some(slot) = e.when.get_mut(w) {
-                *slot = Some(holds);
-            }
-            holds
-        }
+                .is_some_and(|cond| cond.holds(v.attrs, &engine.lists)),
+        ),
+        None => false,
     }
 }
 

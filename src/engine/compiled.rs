@@ -1,8 +1,8 @@
 //! The compiled engine as bytes (feature `compiled`): what `buyerpath
 //! compile` writes and a build without the JSON playbook compiler loads.
 //!
-//! Layout: the 4 bytes `BPE3` (the layout's number: `BPE1` and `BPE2` files, older,
-//! are refused as another version's), the crate version as a
+//! Layout: the 4 bytes `BPE3` (the layout's number; earlier layouts, `BPE1`
+//! and `BPE2`, are refused as another version's), the crate version as a
 //! length-prefixed string, then the engine in postcard (serde's derives on
 //! the engine's types). A file is read only by the version that wrote it: the
 //! engine's types are not a stable format, and the CLI that writes the file
@@ -321,8 +321,12 @@ mod tests {
             ("content topic", |e| {
                 e.content[0].topics.push(e.topics.len())
             }),
-            ("content condition", |e| {
+            ("content condition out of range", |e| {
                 e.content[0].when = Some(e.content_when.len())
+            }),
+            ("too many content conditions", |e| {
+                let c = e.content_when[0].clone();
+                e.content_when.resize(e.content.len() + 1, c);
             }),
             ("content index", |e| e.content_by_hash.reverse()),
             ("content index", |e| {

@@ -30,6 +30,12 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
     )?;
     rule(n_content <= limits::CONTENT, "too many content items")?;
     rule(e.formats.len() <= limits::FORMATS, "too many formats")?;
+    // At most one condition per item, as the compiler makes them: a
+    // decision allocates by their number.
+    rule(
+        e.content_when.len() <= n_content,
+        "too many content conditions",
+    )?;
     for c in &e.content {
         rule(c.format < e.formats.len(), "a content format out of range")?;
         rule(

@@ -46,7 +46,7 @@ pub struct Engine {
     /// by hash) is found without a search per item, and an item by its id.
     pub(crate) content_by_hash: Vec<(u32, usize)>,
     /// The content items' distinct `when` conditions: items with the same
-    /// condition share one, evaluated once per decision.
+    /// condition share one, evaluated at most once per decision.
     pub(crate) content_when: Vec<Condition>,
     pub(crate) formats: Vec<Text>,
     pub(crate) topics: Vec<String>,
@@ -276,7 +276,8 @@ pub(crate) struct Content {
     pub start_ms: Option<u64>,
     /// Exclusive end (the day after `end`).
     pub end_ms: Option<u64>,
-    /// Index into [`Engine::content_when`].
+    /// The item's condition, an index into [`Engine::content_when`]; none:
+    /// the item is for everyone (an always-true condition is none too).
     pub when: Option<usize>,
     pub cta: Text,
     pub alpha: f64,

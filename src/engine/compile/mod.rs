@@ -37,6 +37,16 @@ pub(super) fn compile_text(text: &str) -> Result<Engine, Error> {
     compile_value(crate::playbook::parse_json(text)?)
 }
 
+/// Conditions compiled once each, by their JSON text ([`Builder::shared_cond`]):
+/// where a catalogue repeats a few conditions over many items.
+#[derive(Default)]
+pub(super) struct SharedConditions {
+    /// The distinct conditions (none always true).
+    pub list: Vec<Condition>,
+    /// A JSON text's place in `list` (`None`: always true).
+    by_text: std::collections::BTreeMap<String, Option<usize>>,
+}
+
 /// Whether every condition of `p` is shallow enough that the playbook's text
 /// is less than `MAX_DEPTH` deep without scanning it (conditions are its only
 /// free-form JSON: see `playbook::conditions`). Scanning the text took ~20% of
@@ -128,11 +138,37 @@ impl Builder<'_> {
         self.issues.append(&mut issues);
         c
     }
-    /// An optional condition; its path is only built when there is one.
+    /// An optional condition; its path is only built when there is one. An
+    /// always-true condition is none.
     fn opt_cond(&mut self, v: &Option<Value>, path: impl FnOnce() -> String) -> Option<Condition> {
         v.as_ref()
             .map(|v| self.cond(v, &path()))
             .filter(|c| !c.is_always())
+    }
+
+    /// [`Self::opt_cond`] for a condition that repeats: its place in
+    /// `shared`, compiled the first time its JSON text is seen. A condition
+    /// with problems is not remembered: where it repeats it is compiled
+    /// again, so each place reports them.
+    fn shared_cond(
+        &mut self,
+        v: &Option<Value>,
+        path: impl FnOnce() -> String,
+        shared: &mut SharedConditions,
+    ) -> Option<usize> {
+        let text = v.as_ref()?.to_string();
+        if let Some(at) = shared.by_text.get(&text) {
+            return *at;
+        }
+        let before = self.issues.len();
+        let at = self.opt_cond(v, path).map(|c| {
+            shared.list.push(c);
+            shared.list.len() - 1
+        });
+        if self.issues.len() == before {
+            shared.by_text.insert(text, at);
+        }
+        at
     }
 
     /// Resolves a reference by id, reporting unknown ids with a suggestion
