@@ -822,6 +822,66 @@ mod tests {
         );
     }
 
+    /// Items that share a content condition are in or out together, and the
+    /// outcome cached for the first of them is the one each would get alone:
+    /// the example playbook's six customer-only items, for a customer and for
+    /// a prospect.
+    #[test]
+    fn items_sharing_a_condition_are_in_or_out_together() {
+        use super::{is_eligible, Eligibility, Visitor};
+        let engine = crate::Engine::from_json(include_str!("../examples/acme/playbook.json"))
+            .expect("the example playbook compiles");
+        let state = crate::state::VisitorState::new("v-test", engine.revision).unwrap();
+        let customer_only: Vec<usize> = engine
+            .content
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.when.is_some() && engine.content.iter().filter(|o| o.when == c.when).count() == 6
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(customer_only.len(), 6);
+        let now = 1_798_564_533_200; // 2026-12-29, after every item's start
+        let fresh = |n: usize| Eligibility {
+            stage_ok: u32::MAX,
+            gated_ok: Some(true),
+            when: vec![None; n],
+        };
+        for (account, want) in [
+            (serde_json::json!({"customer": true}), true),
+            (serde_json::json!({}), false),
+        ] {
+            let ctx = crate::context::Context {
+                account: account.as_object().unwrap().clone(),
+                ..Default::default()
+            };
+            let attrs = crate::attrs::Attrs::base(&engine, &state, &ctx, now, None);
+            let v = Visitor {
+                id: "v-test",
+                seq: 1,
+                stage_p: &[],
+                stage: 0,
+                stage_ok: &[],
+                role_p: &[],
+                industry: None,
+                attrs: &attrs,
+                page: None,
+                now,
+                action_cta: None,
+            };
+            let mut shared = fresh(engine.content_when.len());
+            for (i, c) in engine.content.iter().enumerate() {
+                let cached = is_eligible(&engine, c, &v, &mut shared);
+                let alone = is_eligible(&engine, c, &v, &mut fresh(engine.content_when.len()));
+                assert_eq!(cached, alone, "{}", c.id);
+                if customer_only.contains(&i) {
+                    assert_eq!(cached, want, "{}: customer {want}", c.id);
+                }
+            }
+        }
+    }
+
     /// Re-ranking after the head's scores changed gives exactly the full sort,
     /// ties and consumed items included.
     #[test]
