@@ -679,6 +679,11 @@ mod tests {
     use super::{order, rerank, Scored};
     use crate::testing::xorshift;
 
+    /// A ranking as comparable values: each candidate and its score's bits.
+    fn ranking(v: &[Scored]) -> Vec<(usize, u64)> {
+        v.iter().map(|c| (c.ix, c.score.to_bits())).collect()
+    }
+
     /// The integer keys rank exactly as `order` does: ties, signed zeros,
     /// infinities and NaN included.
     #[test]
@@ -715,11 +720,6 @@ mod tests {
                 .collect();
             let mut want = cands.clone();
             want.sort_unstable_by(order);
-            let key = |v: &[Scored]| {
-                v.iter()
-                    .map(|c| (c.ix, c.score.to_bits()))
-                    .collect::<Vec<_>>()
-            };
             let n = cands.len();
             let (got, total) = super::best(&cands, 1, &[], n);
             assert_eq!(total, n);
@@ -727,16 +727,11 @@ mod tests {
             let head = (next() % 12) as usize;
             let (top, _) = super::best(&cands, 1, &[], head);
             assert_eq!(
-                key(&top),
-                key(&want[..head.max(1).min(n)]),
+                ranking(&top),
+                ranking(&want[..head.max(1).min(n)]),
                 "round {round}, head {head}"
             );
-            let key = |v: &[Scored]| {
-                v.iter()
-                    .map(|c| (c.ix, c.score.to_bits()))
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(key(&got), key(&want), "round {round}");
+            assert_eq!(ranking(&got), ranking(&want), "round {round}");
         }
     }
 
@@ -909,12 +904,11 @@ mod tests {
             let mut full = cands.clone();
             full.sort_unstable_by(order);
             let fast = rerank(cands, k);
-            let key = |v: &[Scored]| {
-                v.iter()
-                    .map(|c| (c.ix, c.score.to_bits()))
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(key(&fast), key(&full), "round {round}, n {n}, k {k}");
+            assert_eq!(
+                ranking(&fast),
+                ranking(&full),
+                "round {round}, n {n}, k {k}"
+            );
         }
     }
 }
