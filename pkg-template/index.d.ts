@@ -388,6 +388,12 @@ export interface VisitorApi {
   observe(event: BuyerpathEvent | string): Observed;
   /** `observe` with JSON text in and out. */
   observeJson(event: string): string;
+  /**
+   * `observeJson` without its answer: folds the event (JSON text) into the
+   * state the same way and returns nothing; the same errors. For hosts that do
+   * not read the answer (the edge worker folds a page's events this way).
+   */
+  recordJson(event: string): void;
   decide(request: DecideRequest | string): Decision;
   /** `decide` with JSON text in and out: the exact bytes every runtime reproduces. */
   decideJson(request: string): string;

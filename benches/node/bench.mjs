@@ -105,6 +105,20 @@ for (const n of HISTORIES) {
   const r = measure(() => observed(engine, w).free(), { ms: 1000, batch: n < 20 ? 20 : 1, scale: S });
   row(`observe/${n}`, `observe ${n} event${n > 1 ? 's' : ''} (fresh visitor, observeJson)`, r, { perEvent: r.median / n });
 }
+{
+  // The same events folded without an answer (`recordJson`).
+  const w = visitorOf(REF_EVENTS);
+  const v0 = engine.visitor(w.id);
+  if (typeof v0.recordJson === 'function') {
+    const r = measure(() => {
+      const v = engine.visitor(w.id);
+      for (const e of w.eventsJson) v.recordJson(e);
+      v.free();
+    }, { ms: 1000, batch: 1, scale: S });
+    row(`record/${REF_EVENTS}`, `observe ${REF_EVENTS} events (fresh visitor, recordJson: no answer)`, r, { perEvent: r.median / REF_EVENTS });
+  }
+  v0.free();
+}
 
 // ---------------------------------------------------------------- decide by history (500 items)
 const ref = visitorOf(REF_EVENTS);

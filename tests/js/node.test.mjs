@@ -90,3 +90,39 @@ test('scoreJson gives decide\'s gates, fit and engagement and changes nothing', 
   }
   assert.ok(checked >= 2, `${checked} decisions`);
 });
+
+test('recordJson folds an event as observeJson does, without an answer, and refuses the same events', () => {
+  let steps = 0;
+  for (const [name, v] of vectors()) {
+    const j = v.journey;
+    const a = new Engine(playbookText).visitor(j.visitor_id);
+    const b = new Engine(playbookText).visitor(j.visitor_id);
+    for (const step of j.steps) {
+      if (step.observe) {
+        const text = JSON.stringify(step.observe);
+        assert.equal(typeof a.observeJson(text), 'string');
+        assert.equal(b.recordJson(text), undefined);
+        assert.equal(b.encode(), a.encode(), `${name}: the state after an event`);
+        steps++;
+      } else {
+        const req = JSON.stringify(request(j, step.decide));
+        assert.equal(b.decideJson(req), a.decideJson(req), `${name}: a decision`);
+      }
+    }
+  }
+  assert.ok(steps >= 30, `${steps} events`);
+  const v = new Engine(playbookText).visitor('record-bad-input');
+  const before = v.encode();
+  for (const [bad, code, path] of [
+    ['{"type":"page_veiw","ts":1}', 'unknown_event_type', '$.type'],
+    ['{"type":"page_view","ts":1,"email":"a@b.c"}', 'unknown_field', '$.email'],
+    ['{"type":"page_view"', 'invalid_json', '$'],
+    ['[]', 'invalid_type', '$'],
+  ]) {
+    let want;
+    assert.throws(() => v.observeJson(bad), (e) => (want = e) instanceof Error);
+    assert.throws(() => v.recordJson(bad), (e) => e instanceof Error && e.code === code && e.code === want.code && e.path === want.path && e.hint === want.hint, bad);
+    assert.equal(want.path, path, bad);
+  }
+  assert.equal(v.encode(), before, 'a refused event changes nothing');
+});

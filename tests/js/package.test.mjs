@@ -108,6 +108,7 @@ const engine = new Engine(playbook);
 const v: Visitor = engine.visitor('ts-1');
 const ev: BuyerpathEvent = { type: 'page_view', ts: Date.now(), content_id: 'pricing', dwell_seconds: 3 };
 v.observe(ev);
+const nothing: void = v.recordJson(JSON.stringify(ev));
 const d: Decision = v.decide({ now: Date.now(), slots: ['hero'], context: { consent: 'full', company: { industry: 'software' } } });
 const tier: string = d.fit.tier;
 const first: string | undefined = d.slots[0]?.picks[0]?.id;
@@ -117,10 +118,11 @@ try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.l
 const pe: PageEngine = PageEngine.fromBytes(new Uint8Array(0));
 const pv: PageVisitor = pe.visitor('ts-2');
 const pd: Decision = pv.decide('{}');
+pv.recordJson('{}');
 const restored: PageVisitor = PageVisitor.decode(pe, pv.encode(), {});
 const routes: Map<string, string> = new Map(pe.contentUrls());
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
-console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size);
+console.log(tier, first, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));

@@ -149,6 +149,17 @@ impl WasmVisitor {
         written(out)
     }
 
+    /// `observeJson` without its answer: folds the event (JSON text) into
+    /// the state and returns nothing, for callers that do not read the
+    /// answer (the page layer, the edge worker). Same errors.
+    #[wasm_bindgen(js_name = recordJson)]
+    pub fn record_json(&mut self, event: &str) -> Result<(), JsValue> {
+        self.engine
+            .observe_json(&mut self.inner, event)
+            .map(drop)
+            .map_err(|e| to_js(&e))
+    }
+
     /// Decides for `{ now, slots, context }` (object or JSON string); returns the decision object.
     pub fn decide(&mut self, request: &JsValue) -> Result<JsValue, JsValue> {
         let text = json_text(request, "the decide request")?;

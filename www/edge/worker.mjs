@@ -366,7 +366,7 @@ async function personalise(request, env, ctx, asset, url) {
     events.sort((a, b) => a.ts - b.ts);
     for (const ev of events) {
       try {
-        visitor.observeJson(JSON.stringify(ev));
+        visitor.recordJson(JSON.stringify(ev));
       } catch {
         // an event the engine refuses is dropped, not fatal
       }
