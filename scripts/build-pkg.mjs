@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { addTextHooks } from './glue-hooks.mjs';
+import { WASM_OPT_EXTRA } from './wasm-opt-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -46,7 +47,7 @@ function buildModule(raw, cargoArgs, what) {
   let best = null;
   for (const level of ['-Oz', '-Os']) {
     const dst = join(raw, `opt${level}.wasm`);
-    run(process.execPath, [wasmOpt, level, '--strip-debug', '--strip-producers', input, '-o', dst]);
+    run(process.execPath, [wasmOpt, level, ...WASM_OPT_EXTRA, '--strip-debug', '--strip-producers', input, '-o', dst]);
     const size = statSync(dst).size;
     if (!best || size < best.size) best = { level, dst, size };
   }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { options, root, writeJson } from '../node/lib.mjs';
+import { WASM_OPT_EXTRA } from '../../scripts/wasm-opt-flags.mjs';
 
 const opts = options();
 const out = join(root, 'target', 'bench', 'size');
@@ -83,7 +84,7 @@ try {
       twiggy.samebuild = true;
     }
   }
-  execFileSync(process.execPath, [wasmOpt, level, '-g', '--strip-producers', raw, '-o', named], { stdio: 'ignore' });
+  execFileSync(process.execPath, [wasmOpt, level, ...WASM_OPT_EXTRA, '-g', '--strip-producers', raw, '-o', named], { stdio: 'ignore' });
   const items = JSON.parse(execFileSync('twiggy', ['top', '-n', '1000000', '--format', 'json', named], { maxBuffer: 1 << 28 }).toString());
   const code = items.filter((i) => !/names" subsection$/.test(i.name));
   const total = code.reduce((a, i) => a + i.shallow_size, 0);
