@@ -205,7 +205,10 @@ fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Ve
     let mut top: Vec<u128>;
     let mut total = 0;
     if head.saturating_mul(4) >= ranked.len() {
-        top = keys.collect();
+        // Sized for every candidate: collected from a filter, the vector
+        // would grow (and copy) a few times a slot.
+        top = Vec::with_capacity(ranked.len());
+        top.extend(keys);
         total = top.len();
         crate::sort::sort(&mut top);
         top.truncate(head);
@@ -225,11 +228,12 @@ fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Ve
         }
         top = heap.into_sorted_vec();
     }
-    let cands = top
-        .iter()
-        .filter_map(|k| ranked.get((*k & u128::from(u32::MAX)) as usize))
-        .copied()
-        .collect();
+    let mut cands = Vec::with_capacity(top.len());
+    cands.extend(
+        top.iter()
+            .filter_map(|k| ranked.get((*k & u128::from(u32::MAX)) as usize))
+            .copied(),
+    );
     (cands, total)
 }
 
