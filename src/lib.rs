@@ -39,6 +39,7 @@ pub(crate) mod engagement;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub(crate) mod event_read;
 pub mod explain;
 pub(crate) mod explore;
 pub(crate) mod fit;
