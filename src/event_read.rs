@@ -10,18 +10,11 @@
 //! `Some` is always what serde would read: `tests::agrees_with_serde`.
 
 use crate::event::EventInput;
-
-/// Whole numbers read here have at most this many digits (below 2^53: exact
-/// as `f64`, and far from `u64`'s overflow).
-const MAX_DIGITS: usize = 15;
+use crate::json_read::{first_time, Reader};
 
 /// `text` as an event of the common shape; `None` for anything else.
 pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
-    let mut r = Reader {
-        text,
-        b: text.as_bytes(),
-        at: 0,
-    };
+    let mut r = Reader::new(text);
     let mut kind = None;
     let mut ts = None;
     let mut ev = EventInput {
@@ -35,129 +28,52 @@ pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
         fields: Default::default(),
         name: None,
     };
-    let mut seen = 0u8;
-    r.ws();
-    r.eat(b'{')?;
-    r.ws();
-    if r.peek()? != b'}' {
-        loop {
-            let key = r.string()?;
-            r.ws();
-            r.eat(b':')?;
-            r.ws();
-            let (bit, slot) = match key {
-                "type" => {
-                    kind = Some(r.string()?);
-                    (0, None)
-                }
-                "ts" => {
-                    ts = Some(r.whole()?);
-                    (1, None)
-                }
-                "dwell_seconds" => {
-                    ev.dwell_seconds = r.null_or(|r| r.whole())?.map(|d| d as f64);
-                    (2, None)
-                }
-                "content_id" => (3, Some(&mut ev.content_id)),
-                "url" => (4, Some(&mut ev.url)),
-                "cta" => (5, Some(&mut ev.cta)),
-                "form" => (6, Some(&mut ev.form)),
-                "name" => (7, Some(&mut ev.name)),
-                _ => return None,
-            };
-            if seen & (1 << bit) != 0 {
-                return None;
+    let mut seen = 0u32;
+    r.object(&mut |r, key| {
+        let text = |r: &mut Reader<'_>| r.null_or(|r| r.string().map(str::to_string));
+        match key {
+            "type" => {
+                first_time(&mut seen, 0)?;
+                kind = Some(r.string()?);
             }
-            seen |= 1 << bit;
-            if let Some(slot) = slot {
-                *slot = r.null_or(|r| r.string())?.map(str::to_string);
+            "ts" => {
+                first_time(&mut seen, 1)?;
+                ts = Some(r.whole()?);
             }
-            r.ws();
-            match r.next()? {
-                b',' => r.ws(),
-                b'}' => break,
-                _ => return None,
+            "dwell_seconds" => {
+                first_time(&mut seen, 2)?;
+                ev.dwell_seconds = r.null_or(|r| r.whole())?.map(|d| d as f64);
             }
+            "content_id" => {
+                first_time(&mut seen, 3)?;
+                ev.content_id = text(r)?;
+            }
+            "url" => {
+                first_time(&mut seen, 4)?;
+                ev.url = text(r)?;
+            }
+            "cta" => {
+                first_time(&mut seen, 5)?;
+                ev.cta = text(r)?;
+            }
+            "form" => {
+                first_time(&mut seen, 6)?;
+                ev.form = text(r)?;
+            }
+            "name" => {
+                first_time(&mut seen, 7)?;
+                ev.name = text(r)?;
+            }
+            _ => return None,
         }
-    } else {
-        r.at += 1;
-    }
-    r.ws();
-    if r.at != r.b.len() {
+        Some(())
+    })?;
+    if !r.at_end() {
         return None;
     }
     ev.kind = kind?.to_string();
     ev.ts = ts?;
     Some(ev)
-}
-
-struct Reader<'a> {
-    text: &'a str,
-    b: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.at).copied()
-    }
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.at += 1;
-        Some(c)
-    }
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-    /// JSON whitespace.
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
-        }
-    }
-    /// A string without escapes or control bytes.
-    fn string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let rest = self.b.get(self.at..)?;
-        let len = crate::json::clean_prefix(rest);
-        if rest.get(len) != Some(&b'"') {
-            return None;
-        }
-        // Cut at ASCII bytes (the quotes), so on character boundaries.
-        let s = self.text.get(self.at..self.at + len)?;
-        self.at += len + 1;
-        Some(s)
-    }
-    /// A whole number: `0` or digits without a leading zero, at most
-    /// `MAX_DIGITS`, and no fraction or exponent after them.
-    fn whole(&mut self) -> Option<u64> {
-        let start = self.at;
-        let mut n = 0u64;
-        while let Some(d @ b'0'..=b'9') = self.peek() {
-            if self.at - start == MAX_DIGITS {
-                return None;
-            }
-            n = n * 10 + u64::from(d - b'0');
-            self.at += 1;
-        }
-        let digits = self.at - start;
-        let leading_zero = digits > 1 && self.b.get(start) == Some(&b'0');
-        if digits == 0 || leading_zero {
-            return None;
-        }
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        Some(n)
-    }
-    /// `null` as `None`, else `read`'s value.
-    fn null_or<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
-        if self.b.get(self.at..self.at + 4) == Some(b"null") {
-            self.at += 4;
-            return Some(None);
-        }
-        read(self).map(Some)
-    }
 }
 
 #[cfg(test)]
