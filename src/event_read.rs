@@ -10,7 +10,7 @@
 //! `Some` is always what serde would read: `tests::agrees_with_serde`.
 
 use crate::event::EventInput;
-use crate::json_read::{first_time, Reader};
+use crate::json_read::{first_time, text_field, Reader};
 
 /// `text` as an event of the common shape; `None` for anything else.
 pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
@@ -29,8 +29,8 @@ pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
         name: None,
     };
     let mut seen = 0u32;
+    let mut seen_texts = 0u32;
     r.object(&mut |r, key| {
-        let text = |r: &mut Reader<'_>| r.null_or(|r| r.string().map(str::to_string));
         match key {
             "type" => {
                 first_time(&mut seen, 0)?;
@@ -44,27 +44,18 @@ pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
                 first_time(&mut seen, 2)?;
                 ev.dwell_seconds = r.null_or(|r| r.whole())?.map(|d| d as f64);
             }
-            "content_id" => {
-                first_time(&mut seen, 3)?;
-                ev.content_id = text(r)?;
-            }
-            "url" => {
-                first_time(&mut seen, 4)?;
-                ev.url = text(r)?;
-            }
-            "cta" => {
-                first_time(&mut seen, 5)?;
-                ev.cta = text(r)?;
-            }
-            "form" => {
-                first_time(&mut seen, 6)?;
-                ev.form = text(r)?;
-            }
-            "name" => {
-                first_time(&mut seen, 7)?;
-                ev.name = text(r)?;
-            }
-            _ => return None,
+            _ => text_field(
+                r,
+                key,
+                &mut [
+                    ("content_id", &mut ev.content_id),
+                    ("url", &mut ev.url),
+                    ("cta", &mut ev.cta),
+                    ("form", &mut ev.form),
+                    ("name", &mut ev.name),
+                ],
+                &mut seen_texts,
+            )?,
         }
         Some(())
     })?;

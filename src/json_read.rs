@@ -168,6 +168,22 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads member `key`'s value into the field of that name in `fields`, an
+/// optional text (`null` or a string), each given at most once (bit `i` of
+/// `seen` for `fields[i]`). `None` for another name, a repeat or another value.
+pub(crate) fn text_field(
+    r: &mut Reader<'_>,
+    key: &str,
+    fields: &mut [(&str, &mut Option<String>)],
+    seen: &mut u32,
+) -> Option<()> {
+    let i = fields.iter().position(|(name, _)| *name == key)?;
+    first_time(seen, u32::try_from(i).ok()?)?;
+    let (_, slot) = fields.get_mut(i)?;
+    **slot = r.null_or(|r| r.string().map(str::to_string))?;
+    Some(())
+}
+
 /// Marks `bit` in `seen`; `None` when it was already there (a repeated key).
 pub(crate) fn first_time(seen: &mut u32, bit: u32) -> Option<()> {
     let mask = 1u32.checked_shl(bit)?;

@@ -12,7 +12,7 @@
 //! `tests::agrees_with_serde`.
 
 use crate::context::{Campaign, Consent, Context, DecideRequest, Page, Person};
-use crate::json_read::{first_time, Reader};
+use crate::json_read::{first_time, text_field, Reader};
 use serde_json::{Map, Value};
 
 /// `text` as a decide request of the common shape; `None` for anything else.
@@ -91,24 +91,10 @@ fn context(r: &mut Reader<'_>) -> Option<Context> {
     Some(c)
 }
 
-/// An optional text field: a string or `null`.
-fn text(r: &mut Reader<'_>) -> Option<Option<String>> {
-    r.null_or(|r| r.string().map(str::to_string))
-}
-
 fn person(r: &mut Reader<'_>) -> Option<Person> {
     let mut p = Person::default();
     let mut seen = 0u32;
-    r.object(&mut |r, key| {
-        match key {
-            "title" => {
-                first_time(&mut seen, 0)?;
-                p.title = text(r)?;
-            }
-            _ => return None,
-        }
-        Some(())
-    })?;
+    r.object(&mut |r, key| text_field(r, key, &mut [("title", &mut p.title)], &mut seen))?;
     Some(p)
 }
 
@@ -116,18 +102,8 @@ fn page(r: &mut Reader<'_>) -> Option<Page> {
     let mut p = Page::default();
     let mut seen = 0u32;
     r.object(&mut |r, key| {
-        match key {
-            "content_id" => {
-                first_time(&mut seen, 0)?;
-                p.content_id = text(r)?;
-            }
-            "url" => {
-                first_time(&mut seen, 1)?;
-                p.url = text(r)?;
-            }
-            _ => return None,
-        }
-        Some(())
+        let fields = &mut [("content_id", &mut p.content_id), ("url", &mut p.url)];
+        text_field(r, key, fields, &mut seen)
     })?;
     Some(p)
 }
@@ -136,22 +112,12 @@ fn campaign(r: &mut Reader<'_>) -> Option<Campaign> {
     let mut c = Campaign::default();
     let mut seen = 0u32;
     r.object(&mut |r, key| {
-        match key {
-            "source" => {
-                first_time(&mut seen, 0)?;
-                c.source = text(r)?;
-            }
-            "medium" => {
-                first_time(&mut seen, 1)?;
-                c.medium = text(r)?;
-            }
-            "name" => {
-                first_time(&mut seen, 2)?;
-                c.name = text(r)?;
-            }
-            _ => return None,
-        }
-        Some(())
+        let fields = &mut [
+            ("source", &mut c.source),
+            ("medium", &mut c.medium),
+            ("name", &mut c.name),
+        ];
+        text_field(r, key, fields, &mut seen)
     })?;
     Some(c)
 }
