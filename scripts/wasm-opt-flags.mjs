@@ -1,8 +1,10 @@
 // The wasm-opt flags of the package's modules (build-pkg.mjs), shared with
 // benches/size/size.mjs, which rebuilds the module with names for twiggy.
 // Besides the level (-Oz or -Os, the smaller kept):
-// - `--low-memory-unused`: Rust puts nothing below 1 KiB of linear memory (its
-//   data starts at 1 MiB), so constant addresses fold into loads and stores;
+// - `--low-memory-unused`: binaryen may then fold constant offsets into loads
+//   and stores where the address arithmetic could otherwise wrap into the
+//   first 1 KiB; Rust's stack comes first and grows down from 1 MiB (the data
+//   follows it), and no valid address computation wraps there;
 // - `--zero-filled-memory`: the module defines its own memory, which starts
 //   zeroed, so zero bytes need no data segment;
 // - `--converge`: runs the passes again until the module stops shrinking.

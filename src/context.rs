@@ -128,12 +128,7 @@ impl DecideRequest {
                     .into(),
             );
         }
-        // The common shape is read without serde; anything else, and every
-        // error, by serde.
-        if let Some(r) = crate::request_read::read_simple(text) {
-            return r.check();
-        }
-        let r: DecideRequest = crate::json::from_str_at(text, "$")?;
+        let r = crate::json::from_str_fast(text, crate::request_read::read_simple)?;
         r.check()
     }
     /// Parses and checks a request from a JSON value.

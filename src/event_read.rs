@@ -30,7 +30,7 @@ pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
     };
     let mut seen = 0u32;
     let mut seen_texts = 0u32;
-    r.object(&mut |r, key| {
+    r.document(&mut |r, key| {
         match key {
             "type" => {
                 first_time(&mut seen, 0)?;
@@ -59,9 +59,6 @@ pub(crate) fn read_simple(text: &str) -> Option<EventInput> {
         }
         Some(())
     })?;
-    if !r.at_end() {
-        return None;
-    }
     ev.kind = kind?.to_string();
     ev.ts = ts?;
     Some(ev)

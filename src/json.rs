@@ -39,6 +39,19 @@ pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Err
         .map_err(|e| serde_issue(base, &e.path, &e.inner).into())
 }
 
+/// `text` as read by `fast` when it reads it (the common shape, without
+/// serde: `event_read`, `request_read`), else by serde (`from_str_at`),
+/// which also names every error.
+pub(crate) fn from_str_fast<T: DeserializeOwned>(
+    text: &str,
+    fast: fn(&str) -> Option<T>,
+) -> Result<T, Error> {
+    match fast(text) {
+        Some(t) => Ok(t),
+        None => from_str_at(text, "$"),
+    }
+}
+
 /// Deserializes a JSON value, reporting the failing path below `base`.
 pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> Result<T, Error> {
     from_str_at(&v.to_string(), base)

@@ -121,21 +121,11 @@ impl<'a> Reader<'a> {
         }
         self.at += 1;
         let mut items = Vec::new();
-        self.ws();
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(Value::Array(items));
-        }
-        loop {
-            self.ws();
-            items.push(self.scalar()?);
-            self.ws();
-            match self.next()? {
-                b',' => {}
-                b']' => return Some(Value::Array(items)),
-                _ => return None,
-            }
-        }
+        self.items(b']', &mut |r| {
+            items.push(r.scalar()?);
+            Some(())
+        })?;
+        Some(Value::Array(items))
     }
     /// An object's members: `member` reads each value after its key (and
     /// answers `None` to give up); keys are plain strings. One compiled body
@@ -146,22 +136,41 @@ impl<'a> Reader<'a> {
     ) -> Option<()> {
         self.ws();
         self.eat(b'{')?;
+        self.items(b'}', &mut |r| {
+            let key = r.string()?;
+            r.ws();
+            r.eat(b':')?;
+            r.ws();
+            member(r, key)
+        })
+    }
+    /// A whole text that is one object (`object`, then only whitespace).
+    pub fn document(
+        &mut self,
+        member: &mut dyn FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.object(member)?;
+        self.at_end().then_some(())
+    }
+    /// The items of an array or an object after its opening bracket, up to
+    /// and including `close`: `item` reads each, commas between them.
+    pub fn items(
+        &mut self,
+        close: u8,
+        item: &mut dyn FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
         self.ws();
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.at += 1;
             return Some(());
         }
         loop {
             self.ws();
-            let key = self.string()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            member(self, key)?;
+            item(self)?;
             self.ws();
             match self.next()? {
                 b',' => {}
-                b'}' => return Some(()),
+                c if c == close => return Some(()),
                 _ => return None,
             }
         }

@@ -21,7 +21,7 @@ pub(crate) fn read_simple(text: &str) -> Option<DecideRequest> {
     let mut req = DecideRequest::default();
     let mut now = None;
     let mut seen = 0u32;
-    r.object(&mut |r, key| {
+    r.document(&mut |r, key| {
         match key {
             "now" => {
                 first_time(&mut seen, 0)?;
@@ -39,9 +39,6 @@ pub(crate) fn read_simple(text: &str) -> Option<DecideRequest> {
         }
         Some(())
     })?;
-    if !r.at_end() {
-        return None;
-    }
     req.now = now?;
     Some(req)
 }
@@ -137,16 +134,13 @@ fn attributes(r: &mut Reader<'_>) -> Option<Map<String, Value>> {
 
 /// An array of strings.
 fn strings(r: &mut Reader<'_>) -> Option<Vec<String>> {
-    match r.value()? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
+    r.eat(b'[')?;
+    let mut out = Vec::new();
+    r.items(b']', &mut |r| {
+        out.push(r.string()?.to_string());
+        Some(())
+    })?;
+    Some(out)
 }
 
 #[cfg(test)]

@@ -108,8 +108,9 @@ const named = (results, from) => peers.map((p, i) => [p.name, results[from + i]]
 
 // observe: fold the reference visitor's 200 events into a fresh visitor.
 // The peers' observe answers nothing; buyerpath's `recordJson` is the same
-// work (`observeJson` also writes and hands over an answer). A package from
-// before `recordJson` is timed with `observeJson`.
+// kind of call (no answer: `observeJson` also writes and hands one over). A
+// package from before `recordJson` is timed with `observeJson`, and the
+// results say which (`fold`).
 const fold = (() => { const v = engine.visitor(ref.id); const f = typeof v.recordJson === 'function' ? 'recordJson' : 'observeJson'; v.free(); return f; })();
 {
   const r = await turns([{ fn: () => { const v = engine.visitor(ref.id); for (const e of refEventsJson) v[fold](e); v.free(); } }],
@@ -195,7 +196,7 @@ if (api.compile) {
 if (!api.evalCondition && !api.compile) console.error('the package exports no condition evaluator: GrowthBook is compared with the native figure only (scripts/bench.mjs)');
 
 engine.free();
-const result = { node: process.version, quick: opts.quick, versions, parity, comparisons, conditions: cond, rows };
+const result = { node: process.version, quick: opts.quick, versions, parity, fold, comparisons, conditions: cond, rows };
 if (opts.json) writeJson(opts.json, result);
 printRows(`peers — Node ${process.version}${opts.quick ? ' (quick run)' : ''}`, rows);
 console.log('\nratio = peer median / buyerpath median (> 1: buyerpath is faster)');

@@ -98,7 +98,15 @@ test('contentUrls gives every catalogue item as [url, id], in playbook order, in
 test('visitors keep their state through encode and decode, signed and unsigned', () => {
   const engine = page.Engine.fromBytes(engineBytes);
   const v = engine.visitor('page-state-1');
-  v.observeJson(JSON.stringify({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', dwell_seconds: 45 }));
+  const view = JSON.stringify({ type: 'page_view', ts: 1793610000000, content_id: 'pricing', dwell_seconds: 45 });
+  v.observeJson(view);
+  // recordJson folds the same event into the same state, answering nothing.
+  const quiet = engine.visitor('page-state-1');
+  assert.equal(quiet.recordJson(view), undefined);
+  assert.equal(quiet.encode(), v.encode());
+  assert.notEqual(quiet.encode(), engine.visitor('page-state-1').encode());
+  assert.throws(() => quiet.recordJson('{"type":"page_veiw","ts":1}'), (e) => e.code === 'unknown_event_type');
+  quiet.free();
   const req = JSON.stringify({ now: 1793610060000, slots: ['hero'], context: { consent: 'anonymous' } });
   const first = JSON.parse(v.decideJson(req));
   for (const [state, options] of [[v.encode(), undefined], [v.encode('k'), { secret: 'k' }]]) {

@@ -150,8 +150,9 @@ impl WasmVisitor {
     }
 
     /// `observeJson` without its answer: folds the event (JSON text) into
-    /// the state and returns nothing, for callers that do not read the
-    /// answer (the page layer, the edge worker). Same errors.
+    /// the state and returns nothing (no answer written, handed over or
+    /// decoded), for callers that do not read it (the edge worker). Same
+    /// errors.
     #[wasm_bindgen(js_name = recordJson)]
     pub fn record_json(&mut self, event: &str) -> Result<(), JsValue> {
         self.engine
