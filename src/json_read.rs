@@ -14,25 +14,20 @@ const MAX_DIGITS: usize = 15;
 /// A position in a JSON text.
 pub(crate) struct Reader<'a> {
     text: &'a str,
-    b: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(text: &'a str) -> Reader<'a> {
-        Reader {
-            text,
-            b: text.as_bytes(),
-            at: 0,
-        }
+        Reader { text, at: 0 }
     }
     /// Whether only whitespace is left.
     pub fn at_end(&mut self) -> bool {
         self.ws();
-        self.at == self.b.len()
+        self.at == self.text.len()
     }
     pub fn peek(&self) -> Option<u8> {
-        self.b.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
     pub fn next(&mut self) -> Option<u8> {
         let c = self.peek()?;
@@ -51,7 +46,7 @@ impl<'a> Reader<'a> {
     /// A string without escapes or control bytes.
     pub fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
-        let rest = self.b.get(self.at..)?;
+        let rest = self.text.as_bytes().get(self.at..)?;
         let len = crate::json::clean_prefix(rest);
         if rest.get(len) != Some(&b'"') {
             return None;
@@ -74,7 +69,7 @@ impl<'a> Reader<'a> {
             self.at += 1;
         }
         let digits = self.at - start;
-        let leading_zero = digits > 1 && self.b.get(start) == Some(&b'0');
+        let leading_zero = digits > 1 && self.text.as_bytes().get(start) == Some(&b'0');
         if digits == 0 || leading_zero || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
             return None;
         }
@@ -82,7 +77,7 @@ impl<'a> Reader<'a> {
     }
     /// The literal `word` (`null`, `true`, `false`), if it is next.
     pub fn literal(&mut self, word: &str) -> bool {
-        let hit = self.b.get(self.at..self.at + word.len()) == Some(word.as_bytes());
+        let hit = self.text.as_bytes().get(self.at..self.at + word.len()) == Some(word.as_bytes());
         if hit {
             self.at += word.len();
         }
