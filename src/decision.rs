@@ -200,7 +200,83 @@ pub struct Pick {
     /// Ranking score (4 decimals).
     pub score: f64,
     /// Why, largest first: `stage 0.61`, `role 0.4`, `industry`, `explored`...
-    pub reasons: Vec<String>,
+    pub reasons: Reasons,
+}
+
+/// Most reasons a pick gives (eight kinds, plus exploration and one spare).
+pub const MAX_REASONS: usize = 10;
+
+/// A pick's reasons, in order: one text and where each reason ends in it, so
+/// a pick costs one allocation for its reasons, not one per reason (with the
+/// list's own, 7 of them: in Wasm an allocation and its free cost ~40 ns).
+/// Serialized as a list of strings.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Reasons {
+    text: String,
+    ends: [u32; MAX_REASONS],
+    len: usize,
+}
+
+impl Reasons {
+    /// Appends a reason written by `write` (at most [`MAX_REASONS`]; the
+    /// ones after are dropped).
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        if self.len >= MAX_REASONS {
+            return;
+        }
+        if self.len == 0 {
+            // A pick's reasons take ~120 bytes: one allocation, not five growths.
+            self.text.reserve(128);
+        }
+        write(&mut self.text);
+        let end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        if let Some(slot) = self.ends.get_mut(self.len) {
+            *slot = end;
+            self.len += 1;
+        }
+    }
+    /// Appends `reason`.
+    pub fn push(&mut self, reason: &str) {
+        self.push_with(|t| t.push_str(reason));
+    }
+    /// The reasons, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.ends.iter().take(self.len).map(move |&end| {
+            let end = end as usize;
+            let r = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            r
+        })
+    }
+    /// How many reasons there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Reasons {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(reasons: I) -> Reasons {
+        let mut r = Reasons::default();
+        reasons.into_iter().for_each(|x| r.push(x));
+        r
+    }
+}
+
+impl std::fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Reasons {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// A slot's picks.
@@ -224,4 +300,37 @@ pub struct ActionResult {
     /// Content offered as the call to action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cta: Option<Text>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Reasons, MAX_REASONS};
+
+    /// The reasons read back as pushed (empty ones too), past the cap are
+    /// dropped, and they serialize as the list of strings they replace.
+    #[test]
+    fn reasons_are_a_list_of_strings() {
+        let list = [
+            "stage supplier_selection 0.33",
+            "",
+            "industry \"x\" é",
+            "priority 0.90",
+        ];
+        let r: Reasons = list.into_iter().collect();
+        assert_eq!(r.iter().collect::<Vec<_>>(), list);
+        assert_eq!(r.len(), 4);
+        assert_eq!(
+            serde_json::to_string(&r).ok(),
+            serde_json::to_string(&list).ok()
+        );
+        assert_eq!(format!("{r:?}"), format!("{list:?}"));
+        let many: Vec<String> = (0..MAX_REASONS + 3).map(|i| i.to_string()).collect();
+        let r: Reasons = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            r.iter().collect::<Vec<_>>(),
+            many.get(..MAX_REASONS).unwrap_or_default()
+        );
+        assert!(Reasons::default().is_empty());
+        assert_eq!(Reasons::default().iter().count(), 0);
+    }
 }

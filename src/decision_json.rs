@@ -350,9 +350,7 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
     raw(out, ",\"score\":");
     number(out, p.score);
     raw(out, ",\"reasons\":");
-    list(out, &p.reasons, |out, r| {
-        string(out, r);
-    });
+    list(out, p.reasons.iter(), string);
     raw(out, "}");
 }
 /// Appends a visitor's scores (`scoreJson`'s answer) as compact JSON, byte
@@ -404,9 +402,9 @@ pub fn write_observed(o: &Observed, out: &mut Vec<u8>) {
 }
 
 /// `[a,b,...]`, each element by `item`.
-fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+fn list<I: IntoIterator>(out: &mut Vec<u8>, items: I, mut item: impl FnMut(&mut Vec<u8>, I::Item)) {
     out.push(b'[');
-    for (i, x) in items.iter().enumerate() {
+    for (i, x) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -610,7 +608,7 @@ mod tests {
                     format: s.into(),
                     cta: s.into(),
                     score: x,
-                    reasons: vec![s.into(), s.into()],
+                    reasons: [s, s].into_iter().collect(),
                 }],
                 default: some,
             }],

@@ -124,7 +124,11 @@ pub fn explain(d: &Decision) -> String {
         );
         for p in &s.picks {
             let _ = writeln!(o, "   {:.3}  {} [{}] {}", p.score, p.id, p.format, p.title);
-            let _ = writeln!(o, "          because {}", p.reasons.join("; "));
+            let _ = writeln!(
+                o,
+                "          because {}",
+                p.reasons.iter().collect::<Vec<_>>().join("; ")
+            );
         }
     }
     let _ = writeln!(

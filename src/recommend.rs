@@ -4,7 +4,7 @@
 //! → diversity caps → holdout.
 
 use crate::decay::round_to;
-use crate::decision::{Pick, SlotResult};
+use crate::decision::{Pick, Reasons, SlotResult, MAX_REASONS};
 use crate::engine::{bit32, bit64, Content, Engine, Slot};
 use crate::explore::Rng;
 use crate::hash::fnv1a32;
@@ -401,7 +401,7 @@ fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], 
     let mut sum: f64 = std::iter::empty::<f64>().sum();
     let mut n = 0;
     contributions(engine, v, it, interest, total, &mut |x, _| {
-        if n < REASONS {
+        if n < MAX_REASONS {
             sum += x;
             n += 1;
         }
@@ -416,8 +416,8 @@ fn reasons(
     it: Item<'_>,
     interest: &[i64],
     total: i64,
-) -> Reasons {
-    let mut r = Reasons::default();
+) -> Weighted {
+    let mut r = Weighted::default();
     contributions(engine, v, it, interest, total, &mut |x, why| r.push(x, why));
     r
 }
@@ -513,17 +513,14 @@ enum Reason {
     Action,
 }
 
-/// At most this many reasons per pick (eight kinds, plus exploration).
-const REASONS: usize = 10;
-
 /// A fixed-size list of weighted reasons (no allocation per candidate).
 #[derive(Clone, Copy, Default)]
-struct Reasons {
-    items: [(f64, Reason); REASONS],
+struct Weighted {
+    items: [(f64, Reason); MAX_REASONS],
     len: usize,
 }
 
-impl Reasons {
+impl Weighted {
     fn push(&mut self, weight: f64, r: Reason) {
         if let Some(slot) = self.items.get_mut(self.len) {
             *slot = (weight, r);
@@ -533,21 +530,37 @@ impl Reasons {
     fn iter(&self) -> impl Iterator<Item = &(f64, Reason)> {
         self.items.iter().take(self.len)
     }
+    /// Largest weight first; equal ones keep their order (insertion, in
+    /// place: the same order on every target).
+    fn sort(&mut self) {
+        let items = self.items.get_mut(..self.len).unwrap_or_default();
+        for i in 1..items.len() {
+            let mut j = i;
+            while let (Some(a), Some(b)) =
+                (j.checked_sub(1).and_then(|k| items.get(k)), items.get(j))
+            {
+                if !a.0.total_cmp(&b.0).is_lt() {
+                    break;
+                }
+                items.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    }
 }
 
-fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
+/// Appends reason `r` as text to `out`.
+fn render(engine: &Engine, v: &Visitor<'_>, r: Reason, out: &mut String) {
     let stage = |i: usize| engine.stages.get(i).map(|s| s.id.as_str()).unwrap_or("");
     // Built by hand (see `fixed`): `format!` cost ~1,200 instructions a reason.
-    let text = |parts: &[&str], n: Option<(f64, bool)>| {
-        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 8);
-        parts.iter().for_each(|p| s.push_str(p));
+    let mut text = |parts: &[&str], n: Option<(f64, bool)>| {
+        parts.iter().for_each(|p| out.push_str(p));
         if let Some((x, plus)) = n {
-            crate::fixed::push2(&mut s, x, plus);
+            crate::fixed::push2(out, x, plus);
         }
-        s
     };
     match r {
-        Reason::None => String::new(),
+        Reason::None => {}
         Reason::Stage(i, aff) => text(&["stage ", stage(i), " "], Some((aff, false))),
         Reason::NextStage(i) => text(&["next stage ", stage(i)], None),
         Reason::Role(i, p) => text(
@@ -559,12 +572,12 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason) -> String {
             Some((p, false)),
         ),
         Reason::Industry => text(&["industry ", v.industry.as_deref().unwrap_or("")], None),
-        Reason::OtherIndustry => "other industry".to_string(),
+        Reason::OtherIndustry => text(&["other industry"], None),
         Reason::Topics(share) => text(&["topics "], Some((share, false))),
         Reason::Priority(p) => text(&["priority "], Some((p, false))),
-        Reason::Consumed => "already seen (nothing else eligible)".to_string(),
+        Reason::Consumed => text(&["already seen (nothing else eligible)"], None),
         Reason::Explore(d) => text(&["exploration "], Some((d, true))),
-        Reason::Action => "next-best action".to_string(),
+        Reason::Action => text(&["next-best action"], None),
     }
 }
 
@@ -633,26 +646,17 @@ fn diversify_ix(
     (picked, false)
 }
 
-fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Reasons) -> Pick {
-    // Largest contribution first; equal ones keep their order (a total order, so
-    // the unstable sort gives the same result on every target).
-    let mut reasons: Vec<(usize, (f64, Reason))> = c.iter().copied().enumerate().collect();
-    crate::sort::sort_by(&mut reasons, |a, b| {
-        b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0))
-    });
-    let reasons: Vec<(f64, Reason)> = reasons.into_iter().map(|(_, r)| r).collect();
-    pick(
-        engine,
-        it,
-        round_to(score, 4),
-        reasons
-            .into_iter()
-            .map(|(_, r)| render(engine, v, r))
-            .collect(),
-    )
+fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Weighted) -> Pick {
+    let mut weighted = *c;
+    weighted.sort();
+    let mut reasons = Reasons::default();
+    for (_, r) in weighted.iter() {
+        reasons.push_with(|out| render(engine, v, *r, out));
+    }
+    pick(engine, it, round_to(score, 4), reasons)
 }
 
-fn pick(engine: &Engine, it: &Content, score: f64, reasons: Vec<String>) -> Pick {
+fn pick(engine: &Engine, it: &Content, score: f64, reasons: Reasons) -> Pick {
     Pick {
         id: it.id.clone(),
         title: it.title.clone(),
@@ -668,7 +672,15 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
     let picks = engine
         .content
         .get(slot.default)
-        .map(|it| pick(engine, it, 0.0, vec![format!("slot default ({why})")]))
+        .map(|it| {
+            let mut reasons = Reasons::default();
+            reasons.push_with(|out| {
+                out.push_str("slot default (");
+                out.push_str(why);
+                out.push(')');
+            });
+            pick(engine, it, 0.0, reasons)
+        })
         .into_iter()
         .collect();
     SlotResult {
@@ -680,8 +692,35 @@ fn default_result(engine: &Engine, slot: &Slot, why: &str) -> SlotResult {
 
 #[cfg(test)]
 mod tests {
-    use super::{order, rerank, Scored};
+    use super::{order, rerank, Reason, Scored, Weighted};
     use crate::testing::xorshift;
+
+    /// Reasons sort largest weight first, equal weights in the order given
+    /// (as the stable sort with the position as tie-break it replaces).
+    #[test]
+    fn weighted_reasons_sort_stably() {
+        let mut next = xorshift(0x7e45_0a11_0000_0015);
+        for _ in 0..2_000 {
+            let mut w = Weighted::default();
+            let n = (next() % 11) as usize;
+            for i in 0..n {
+                let x = [0.5, -0.5, 0.0, -0.0, 1.25, 0.5][(next() % 6) as usize];
+                w.push(x, Reason::NextStage(i));
+            }
+            let mut expected: Vec<(usize, f64)> =
+                w.iter().enumerate().map(|(i, (x, _))| (i, *x)).collect();
+            expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            w.sort();
+            let got: Vec<(usize, f64)> = w
+                .iter()
+                .map(|(x, r)| match r {
+                    Reason::NextStage(i) => (*i, *x),
+                    _ => (usize::MAX, *x),
+                })
+                .collect();
+            assert_eq!(got, expected);
+        }
+    }
 
     /// A ranking as comparable values: each candidate and its score's bits.
     fn ranking(v: &[Scored]) -> Vec<(usize, u64)> {
