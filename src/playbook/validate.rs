@@ -433,10 +433,11 @@ impl Checker<'_> {
         }
     }
     fn unique<'b>(&mut self, path: impl Display, ids: impl Iterator<Item = &'b str>) {
-        let mut seen = BTreeSet::new();
-        for (i, id) in ids.enumerate() {
+        let ids: Vec<&str> = ids.collect();
+        let repeats = crate::hash::repeats(&ids, false);
+        for (i, (id, repeat)) in ids.iter().zip(repeats).enumerate() {
             self.id(format_args!("{path}[{i}].id"), id);
-            if !seen.insert(id) {
+            if repeat {
                 self.push(
                     Issue::new(
                         "duplicate_id",

@@ -12,7 +12,6 @@ use crate::playbook::{parse_value, Playbook};
 use crate::suggest::did_you_mean;
 use crate::time::{parse_date_ms, DAY_MS};
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Compiles playbook JSON text. A well-formed playbook is read straight into
 /// its typed structures (one pass, no intermediate JSON tree); anything the
@@ -242,9 +241,10 @@ impl Builder<'_> {
     }
 
     fn check_hashes<'b>(&mut self, what: &str, path: &str, ids: impl Iterator<Item = &'b str>) {
-        let mut seen = BTreeSet::new();
-        for id in ids {
-            if !seen.insert(fnv1a32(id.as_bytes())) {
+        let ids: Vec<&str> = ids.collect();
+        let repeats = crate::hash::repeats(&ids, true);
+        for (id, repeat) in ids.iter().zip(repeats) {
+            if repeat {
                 self.issues.push(
                     Issue::new(
                         "id_hash_collision",
