@@ -213,7 +213,7 @@ function report(m, R) {
 
   if (R.native) {
     p('## Native (criterion)', '');
-    p(`\`cargo bench --bench workload\` (benches/workload.rs), release profile; median of criterion's samples${R.native.quick ? ' (quick run)' : ''}.`, '');
+    p(`\`cargo bench --bench workload\` (benches/workload.rs), the bench profile (the release one at opt-level 3, as the package's Wasm is built); median of criterion's samples${R.native.quick ? ' (quick run)' : ''}.`, '');
     const rows = [];
     for (const n of [50, 500, 5000]) rows.push([`compile, ${n}-item playbook (parse + validate + compile)`, us(nat(`compile/${n}`)?.median)]);
     for (const n of [50, 500, 5000]) if (nat(`load/${n}`)) rows.push([`load the ${n}-item engine compiled ahead (\`Engine::from_bytes\` of \`buyerpath compile\`'s file)`, us(nat(`load/${n}`).median)]);

@@ -4,7 +4,10 @@
 // ahead. Each process times the Wasm module's compile and instantiate, the
 // engine, and one observe + decide; the medians of RUNS processes each.
 //
-//   BUYERPATH_BIN=target/release/buyerpath node scripts/build-www.mjs --edge
+// The edge playbook is the example's full one (examples/acme/playbook.json,
+// what scripts/build-www.mjs --edge compiles into the worker's KV).
+//
+//   cargo build --release -p buyerpath-cli
 //   node benches/node/cold.mjs [--runs 5] [--pkg DIR]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,12 +19,9 @@ const opt = (n, d) => (args.indexOf(n) >= 0 ? args[args.indexOf(n) + 1] : d);
 const runs = Number(opt('--runs', 5));
 const pkg = join(root, opt('--pkg', 'pkg'));
 const bin = process.env.BUYERPATH_BIN ?? join(root, 'target', 'release', 'buyerpath');
-const kv = JSON.parse(readFileSync(join(root, 'www', 'edge', 'dist', 'kv.json'), 'utf8'));
-const revision = kv.find((e) => e.key === 'playbook:revision').value;
 const dir = join(root, 'target', 'bench', 'cold');
 mkdirSync(dir, { recursive: true });
-const playbookFile = join(dir, 'edge-playbook.json');
-writeFileSync(playbookFile, kv.find((e) => e.key === `playbook:${revision}`).value);
+const playbookFile = join(root, 'examples', 'acme', 'playbook.json');
 const engineFile = join(dir, 'edge-playbook.bpe');
 execFileSync(bin, ['compile', playbookFile, '-o', engineFile], { stdio: 'ignore' });
 
