@@ -210,7 +210,7 @@ pub const MAX_REASONS: usize = 10;
 /// a pick costs one allocation for its reasons, not one per reason (with the
 /// list's own, 7 of them: in Wasm an allocation and its free cost ~40 ns).
 /// Serialized as a list of strings.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Reasons {
     text: String,
     ends: [u32; MAX_REASONS],
@@ -218,9 +218,9 @@ pub struct Reasons {
 }
 
 impl Reasons {
-    /// Appends a reason written by `write` (at most [`MAX_REASONS`]; the
-    /// ones after are dropped).
-    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+    /// Appends a reason written by `write`, which only appends (at most
+    /// [`MAX_REASONS`]; the ones after are dropped).
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut String)) {
         if self.len >= MAX_REASONS {
             return;
         }
@@ -258,6 +258,15 @@ impl Reasons {
         self.len == 0
     }
 }
+
+/// Equal when they read as the same list.
+impl PartialEq for Reasons {
+    fn eq(&self, other: &Reasons) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Reasons {}
 
 impl<'a> FromIterator<&'a str> for Reasons {
     fn from_iter<I: IntoIterator<Item = &'a str>>(reasons: I) -> Reasons {

@@ -160,7 +160,7 @@ pub fn recommend(
                     if delta.abs() >= 0.005 {
                         reasons.push(delta, Reason::Explore(delta));
                     }
-                    to_pick(engine, v, it, c.score, &reasons)
+                    to_pick(engine, v, it, c.score, reasons)
                 })
             })
             .collect();
@@ -530,22 +530,11 @@ impl Weighted {
     fn iter(&self) -> impl Iterator<Item = &(f64, Reason)> {
         self.items.iter().take(self.len)
     }
-    /// Largest weight first; equal ones keep their order (insertion, in
-    /// place: the same order on every target).
+    /// Largest weight first; equal ones keep their order (the same order on
+    /// every target).
     fn sort(&mut self) {
         let items = self.items.get_mut(..self.len).unwrap_or_default();
-        for i in 1..items.len() {
-            let mut j = i;
-            while let (Some(a), Some(b)) =
-                (j.checked_sub(1).and_then(|k| items.get(k)), items.get(j))
-            {
-                if !a.0.total_cmp(&b.0).is_lt() {
-                    break;
-                }
-                items.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+        crate::sort::stable_short_by(items, |a, b| b.0.total_cmp(&a.0));
     }
 }
 
@@ -646,8 +635,13 @@ fn diversify_ix(
     (picked, false)
 }
 
-fn to_pick(engine: &Engine, v: &Visitor<'_>, it: &Content, score: f64, c: &Weighted) -> Pick {
-    let mut weighted = *c;
+fn to_pick(
+    engine: &Engine,
+    v: &Visitor<'_>,
+    it: &Content,
+    score: f64,
+    mut weighted: Weighted,
+) -> Pick {
     weighted.sort();
     let mut reasons = Reasons::default();
     for (_, r) in weighted.iter() {

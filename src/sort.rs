@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 /// places, as with `sort_unstable_by`, so give a total order.
 pub(crate) fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if v.len() <= SHORT {
-        insertion_sort(v, cmp);
+        stable_short_by(v, cmp);
         return;
     }
     let perm = {
@@ -30,7 +30,9 @@ pub(crate) fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
 /// indices (and small to compile for each call site).
 const SHORT: usize = 20;
 
-fn insertion_sort<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+/// Sorts a short `v` by `cmp` with an insertion in place: stable (equal
+/// elements keep their order), and quadratic, so for a few elements only.
+pub(crate) fn stable_short_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     for i in 1..v.len() {
         let mut j = i;
         while j > 0 {

@@ -10,7 +10,7 @@
 //   cargo build --release -p buyerpath-cli
 //   node benches/node/cold.mjs [--runs 5] [--pkg DIR]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './lib.mjs';
 
