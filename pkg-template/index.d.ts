@@ -395,7 +395,10 @@ export interface VisitorApi {
    */
   recordJson(event: string): void;
   decide(request: DecideRequest | string): Decision;
-  /** `decide` with JSON text in and out: the exact bytes every runtime reproduces. */
+  /**
+   * `decide` with JSON text in and out: the exact bytes every runtime
+   * reproduces (ASCII: non-ASCII characters as `\uXXXX` escapes).
+   */
   decideJson(request: string): string;
   /**
    * Gates, fit and engagement only, as `decide` would report them for the same

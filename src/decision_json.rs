@@ -1,10 +1,13 @@
-//! A decision written as compact JSON, byte for byte what
-//! `serde_json::to_writer(&decision)` writes (checked on every journey
-//! vector and on hostile strings), without serde's machinery: keys are
-//! written as literals and a string is copied in runs between the bytes that
-//! need escaping. `decideJson` writes every decision this way; serde_json's
-//! writer spent most of its time in three writes and a byte-by-byte escape
-//! scan for each of the ~600 keys and strings of a decision.
+//! A decision written as compact ASCII JSON: the bytes
+//! `serde_json::to_writer(&decision)` writes, with every non-ASCII character
+//! escaped as `\uXXXX` (checked on every journey vector and on hostile
+//! strings), without serde's machinery: keys are written as literals and a
+//! string is copied in runs between the bytes that need escaping. These are
+//! the exact bytes every runtime reproduces: `decideJson` returns them and
+//! the journey vectors hold their SHA-256. serde_json's writer spent most of
+//! its time in three writes and a byte-by-byte escape scan for each of the
+//! ~600 keys and strings of a decision; and Node turns ASCII from Wasm memory
+//! into a string ~3× faster than UTF-8 with a few accented titles in it.
 //!
 //! The signals inside it are written the same way, and so are `scoreJson`'s
 //! and `observeJson`'s answers (`write_scores`, `write_observed`).
@@ -17,6 +20,14 @@ use crate::observe::Observed;
 use crate::score::Scores;
 use crate::signals::{Properties, Signal};
 use serde_json::ser::{CompactFormatter, Formatter};
+
+/// The decision's exact text (what `decideJson` returns).
+pub fn text(d: &Decision) -> String {
+    let mut out = Vec::with_capacity(4096);
+    write(d, &mut out);
+    // ASCII by construction.
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 /// Appends `d` as compact JSON to `out`.
 pub fn write(d: &Decision, out: &mut Vec<u8>) {
@@ -353,8 +364,8 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
     list(out, p.reasons.iter(), string);
     raw(out, "}");
 }
-/// Appends a visitor's scores (`scoreJson`'s answer) as compact JSON, byte
-/// for byte what `serde_json::to_writer(&scores)` writes: the decision's own
+/// Appends a visitor's scores (`scoreJson`'s answer) as compact ASCII JSON
+/// (what `serde_json::to_writer(&scores)` writes, non-ASCII escaped): the decision's own
 /// gates, fit and engagement, written as the decision writes them.
 pub fn write_scores(sc: &Scores, out: &mut Vec<u8>) {
     out.push(b'{');
@@ -382,7 +393,8 @@ fn scores(
 }
 
 /// Appends what one observed event did (`observeJson`'s answer) as compact
-/// JSON, byte for byte what `serde_json::to_writer(&observed)` writes.
+/// ASCII JSON (what `serde_json::to_writer(&observed)` writes, non-ASCII
+/// escaped).
 pub fn write_observed(o: &Observed, out: &mut Vec<u8>) {
     raw(out, "{\"burst\":");
     boolean(out, o.burst);
@@ -482,37 +494,69 @@ fn short_decimal(out: &mut Vec<u8>, x: f64) -> bool {
     true
 }
 
-/// A JSON string, escaped as serde_json escapes: `"` and `\`, the control
-/// characters (`\b \t \n \f \r` by name, the others as `\u00XX`); everything
-/// else, non-ASCII included, as it is. Runs without such bytes are found
-/// eight bytes at a time and copied whole.
+/// A JSON string in ASCII: `"` and `\` escaped, the control characters
+/// (`\b \t \n \f \r` by name, the others as `\u00XX`) as serde_json
+/// escapes them, and every non-ASCII character as `\uXXXX` (a surrogate
+/// pair above U+FFFF), so the text crosses into JavaScript as a one-byte
+/// string (Node reads ASCII ~3× faster than UTF-8). Runs without such bytes
+/// are found eight bytes at a time and copied whole.
 fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    let mut rest = s.as_bytes();
+    let mut rest = s;
     loop {
-        let clean = crate::json::clean_prefix(rest);
-        out.extend_from_slice(rest.get(..clean).unwrap_or_default());
-        let Some(&b) = rest.get(clean) else {
+        let clean = crate::json::ascii_prefix(rest.as_bytes());
+        out.extend_from_slice(rest.as_bytes().get(..clean).unwrap_or_default());
+        let Some(&b) = rest.as_bytes().get(clean) else {
             break;
         };
-        match b {
-            b'"' => raw(out, "\\\""),
-            b'\\' => raw(out, "\\\\"),
-            0x08 => raw(out, "\\b"),
-            0x09 => raw(out, "\\t"),
-            0x0A => raw(out, "\\n"),
-            0x0C => raw(out, "\\f"),
-            0x0D => raw(out, "\\r"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                raw(out, "\\u00");
-                out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
-                out.push(HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0'));
+        // `clean` stops at an ASCII byte or at the first byte of a
+        // character: a character boundary either way.
+        let next = rest.get(clean..).unwrap_or_default();
+        let len = match b {
+            b'"' => raw_len(out, "\\\""),
+            b'\\' => raw_len(out, "\\\\"),
+            0x08 => raw_len(out, "\\b"),
+            0x09 => raw_len(out, "\\t"),
+            0x0A => raw_len(out, "\\n"),
+            0x0C => raw_len(out, "\\f"),
+            0x0D => raw_len(out, "\\r"),
+            0..=0x1F => {
+                unicode_escape(out, u16::from(b));
+                1
             }
-        }
-        rest = rest.get(clean + 1..).unwrap_or_default();
+            _ => match next.chars().next() {
+                Some(c) => {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units)
+                        .iter()
+                        .for_each(|u| unicode_escape(out, *u));
+                    c.len_utf8()
+                }
+                None => break,
+            },
+        };
+        rest = next.get(len..).unwrap_or_default();
     }
     out.push(b'"');
+}
+
+/// Appends `s` (an escape of one input byte) and returns 1.
+fn raw_len(out: &mut Vec<u8>, s: &str) -> usize {
+    raw(out, s);
+    1
+}
+
+/// `\uXXXX` (lowercase hex, as serde_json writes `\u001f`).
+fn unicode_escape(out: &mut Vec<u8>, u: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    raw(out, "\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(
+            HEX.get(usize::from((u >> shift) & 0xF))
+                .copied()
+                .unwrap_or(b'0'),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -764,8 +808,41 @@ mod tests {
         }
     }
 
+    /// serde_json's compact text with every non-ASCII character escaped as
+    /// `\uXXXX` (outside strings, its text is ASCII).
+    fn ascii(serde: &[u8]) -> String {
+        let mut out = String::new();
+        for c in String::from_utf8_lossy(serde).chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// The hand-escaped text reads back as the same value, and holds no
+    /// byte outside ASCII.
+    #[test]
+    fn non_ascii_is_escaped_and_reads_back() {
+        for s in hostile() {
+            let d = decision(&s, 1.5, true);
+            let text = super::text(&d);
+            assert!(text.is_ascii(), "{text}");
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, serde_json::to_value(&d).unwrap());
+        }
+        let mut out = Vec::new();
+        super::string(&mut out, "é€😀\u{2028}");
+        assert_eq!(out, b"\"\\u00e9\\u20ac\\ud83d\\ude00\\u2028\"");
+    }
+
     /// Every string shape, number and optional field writes the bytes
-    /// serde_json writes.
+    /// serde_json writes, non-ASCII escaped.
     #[test]
     fn writes_what_serde_json_writes() {
         let numbers = [
@@ -789,10 +866,7 @@ mod tests {
                     let mut ours = Vec::new();
                     super::write(&d, &mut ours);
                     let theirs = serde_json::to_vec(&d).expect("serializes");
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&theirs)
-                    );
+                    assert_eq!(String::from_utf8_lossy(&ours), ascii(&theirs));
                 }
             }
         }
@@ -809,10 +883,7 @@ mod tests {
                     let mut ours = Vec::new();
                     super::write_observed(&o, &mut ours);
                     let theirs = serde_json::to_vec(&o).expect("serializes");
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&theirs)
-                    );
+                    assert_eq!(String::from_utf8_lossy(&ours), ascii(&theirs));
                 }
             }
         }
@@ -829,18 +900,12 @@ mod tests {
                     let mut ours = Vec::new();
                     super::write_scores(&sc, &mut ours);
                     let theirs = serde_json::to_vec(&sc).expect("serializes");
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&theirs)
-                    );
+                    assert_eq!(String::from_utf8_lossy(&ours), ascii(&theirs));
                     d.signals = signals(&s, x, some);
                     let mut ours = Vec::new();
                     super::write(&d, &mut ours);
                     let theirs = serde_json::to_vec(&d).expect("serializes");
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&theirs)
-                    );
+                    assert_eq!(String::from_utf8_lossy(&ours), ascii(&theirs));
                 }
             }
         }

@@ -166,11 +166,25 @@ pub fn longer_than(v: &serde_json::Value, max: usize) -> bool {
 }
 
 /// The length of the longest prefix of `bytes` with nothing to escape in a
-/// JSON string (no control byte, `"` or `\`). Whole
-/// words are tested at once (a byte below 0x20, a `"` or a `\` in eight bytes:
-/// the exact word tests of "Bit Twiddling Hacks"); the word holding the first
-/// such byte, and the tail, byte by byte.
+/// JSON string (no control byte, `"` or `\`): what a JSON reader copies as
+/// it is.
 pub(crate) fn clean_prefix(bytes: &[u8]) -> usize {
+    plain_prefix::<false>(bytes)
+}
+
+/// The length of the longest prefix of `bytes` that a JSON string holds as
+/// it is in ASCII-only JSON: [`clean_prefix`] that stops at a non-ASCII byte
+/// too (the engine's JSON writer escapes those as `\uXXXX`).
+pub(crate) fn ascii_prefix(bytes: &[u8]) -> usize {
+    plain_prefix::<true>(bytes)
+}
+
+/// The prefix of bytes other than controls, `"` and `\` (and, with
+/// `ASCII`, bytes from 0x80). Whole words are tested at once (a byte below
+/// 0x20, a `"` or a `\` in eight bytes: the exact word tests of "Bit
+/// Twiddling Hacks"; a high bit set); the word holding the first such byte,
+/// and the tail, byte by byte.
+fn plain_prefix<const ASCII: bool>(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
@@ -182,6 +196,7 @@ pub(crate) fn clean_prefix(bytes: &[u8]) -> usize {
         let w = u64::from_le_bytes(word);
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
         if control
+            || (ASCII && w & HIGH != 0)
             || has_zero(w ^ (ONES * u64::from(b'"')))
             || has_zero(w ^ (ONES * u64::from(b'\\')))
         {
@@ -192,7 +207,7 @@ pub(crate) fn clean_prefix(bytes: &[u8]) -> usize {
     let tail = bytes.get(at..).unwrap_or_default();
     at + tail
         .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\' || (ASCII && b >= 0x80))
         .unwrap_or(tail.len())
 }
 
@@ -236,7 +251,7 @@ mod tests {
         }
     }
 
-    /// The word-at-a-time scan stops exactly where a byte-by-byte one does.
+    /// The word-at-a-time scans stop exactly where a byte-by-byte one does.
     #[test]
     fn clean_prefix_is_exact() {
         let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
@@ -263,6 +278,11 @@ mod tests {
                 .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
                 .unwrap_or(bytes.len());
             assert_eq!(super::clean_prefix(&bytes), want, "{bytes:?}");
+            let want_ascii = bytes
+                .iter()
+                .position(|&b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x80)
+                .unwrap_or(bytes.len());
+            assert_eq!(super::ascii_prefix(&bytes), want_ascii, "{bytes:?}");
         }
     }
 }

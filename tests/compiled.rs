@@ -39,7 +39,7 @@ fn an_engine_from_bytes_replays_every_vector() {
         let digests = v["sha256"].as_array().unwrap();
         assert_eq!(got.len(), digests.len(), "{name}: number of decisions");
         for (i, (g, h)) in got.iter().zip(digests).enumerate() {
-            let raw = serde_json::to_string(g).unwrap();
+            let raw = buyerpath::decision_json::text(g);
             let digest: String = Sha256::digest(raw.as_bytes())
                 .iter()
                 .map(|b| format!("{b:02x}"))

@@ -65,7 +65,7 @@ pub fn run(
                             "{{\"journey\":{},\"decision\":{},\"result\":{}}}",
                             serde_json::to_string(&j.id)?,
                             i + 1,
-                            serde_json::to_string(d)?
+                            buyerpath::decision_json::text(d)
                         )?;
                     }
                 }

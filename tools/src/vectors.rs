@@ -23,8 +23,8 @@ pub fn vector_text(
     // exact compact JSON as the engine writes it: what every runtime must reproduce byte for byte.
     let digests: Vec<String> = decisions
         .iter()
-        .map(|d| serde_json::to_string(d).map(|s| sha256_hex(&s)))
-        .collect::<Result<_, _>>()?;
+        .map(|d| sha256_hex(&buyerpath::decision_json::text(d)))
+        .collect();
     let v = serde_json::json!({
         "playbook": "examples/acme/playbook.json",
         "journey": j,
