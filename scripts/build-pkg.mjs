@@ -2,7 +2,10 @@
 // Builds the npm package: wasm-pack (wasm-bindgen, --target web) → binaryen's
 // wasm-opt (npm binaryen@132; Debian's is too old for workerd) → pkg-template/
 // plus the generated files (the glue with a text hook: scripts/glue-hooks.mjs)
-// → pkg/. Two modules: the package's (the JSON playbook compiler included)
+// → pkg/. Three modules: the package's (the JSON playbook compiler
+// included) twice, built for size (`buyerpath_bg.wasm`: browsers, bundlers)
+// and for speed (`buyerpath_server_bg.wasm`: the Node, Deno and workerd
+// entries), with one glue (the two builds' glue is the same file, checked);
 // and the page build's in pkg/page/ (`buyerpath/page`: the wasm crate without
 // its `compiler` feature, with `compiled`: engines come compiled ahead by
 // `buyerpath compile` and load with `Engine.fromBytes`). Prints the sizes raw,
@@ -57,11 +60,21 @@ function buildModule(raw, cargoArgs, what, optLevel) {
   return { wasm: best.dst, glue: join(raw, 'buyerpath.js') };
 }
 
-// 1. The modules. The package's (Node, edge workers, bundlers) is built for
-// speed, the page build (what a website loads) for size: opt-level 3 instead
-// of `s` takes 18–20% off decideJson and 23% off recordJson in Node, for 14% more gzip
-// and a slower first compile in a fresh process (BENCHMARKS.md, session 15).
-const main = buildModule(join(root, 'target', 'wasm-pack'), features ? ['--features', features] : [], `the package${features ? ` (features: ${features})` : ''}`, '3');
+// 1. The modules. What a browser loads is built for size (the package's
+// browser entry, the page build); what a server runs (the Node, Deno and
+// workerd entries) for speed: opt-level 3 instead of `s` takes 18–20% off
+// decideJson and 23% off recordJson in Node, for 14% more gzip and a slower
+// first compile in a fresh process (BENCHMARKS.md, sessions 15 and 16).
+const featureArgs = features ? ['--features', features] : [];
+const withFeatures = features ? ` (features: ${features})` : '';
+const main = buildModule(join(root, 'target', 'wasm-pack'), featureArgs, `the package for browsers${withFeatures}`, 's');
+const server = buildModule(join(root, 'target', 'wasm-pack-server'), featureArgs, `the package for Node, Deno and workerd${withFeatures}`, '3');
+if (readFileSync(main.glue, 'utf8') !== readFileSync(server.glue, 'utf8')) {
+  // The entries share one glue file; wasm-bindgen writes the same glue for
+  // the same exports whatever the opt-level. Should that change, stop here.
+  console.error(`build-pkg: the glue of the two package builds differs (${main.glue}, ${server.glue}); they can no longer share pkg/buyerpath.js`);
+  process.exit(1);
+}
 const page = withPage
   ? buildModule(join(root, 'target', 'wasm-pack-page'), ['--no-default-features', '--features', 'compiled'], 'the page build (no JSON compiler)', 's')
   : null;
@@ -77,6 +90,7 @@ const place = (m, dir) => {
   writeFileSync(join(dir, 'buyerpath.js'), addTextHooks(readFileSync(m.glue, 'utf8')));
 };
 place(main, out);
+cpSync(server.wasm, join(out, 'buyerpath_server_bg.wasm'));
 if (page) place(page, join(out, 'page'));
 else rmSync(join(out, 'page'), { recursive: true, force: true });
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
@@ -110,5 +124,11 @@ for (const [name, dir] of [['', out], ...(page ? [['page/', join(out, 'page')]] 
   console.log(row(`${name}buyerpath.js (glue)`, glue));
   console.log(row(`${name}wasm + glue`, add(wasm, glue)));
   report[name ? 'page' : 'package'] = { wasm, glue };
+  if (!name) {
+    const fast = sizes(join(dir, 'buyerpath_server_bg.wasm'));
+    console.log(row('buyerpath_server_bg.wasm', fast));
+    console.log(row('server wasm + glue', add(fast, glue)));
+    report.server = { wasm: fast, glue };
+  }
 }
-writeFileSync(join(root, 'target', 'pkg-size.json'), JSON.stringify({ ...report.package, page: report.page ?? null, version, features }, null, 2));
+writeFileSync(join(root, 'target', 'pkg-size.json'), JSON.stringify({ ...report.package, server: report.server, page: report.page ?? null, version, features }, null, 2));

@@ -111,7 +111,15 @@ const page = existsSync(join(pageDir, 'buyerpath_bg.wasm'))
     return { wasm: w, glue: g, wasmAndGlue: add(w, g) };
   })()
   : null;
-const result = { pkg: opts.pkg, wasm, glue, wasmAndGlue: add(wasm, glue), page, bundles, twiggy, budgetGzip: 61440 };
+// The servers' module (Node, Deno, workerd: built for speed), when built.
+const serverFile = join(opts.pkg, 'buyerpath_server_bg.wasm');
+const server = existsSync(serverFile)
+  ? (() => {
+    const w = sizesOf(readFileSync(serverFile));
+    return { wasm: w, wasmAndGlue: add(w, glue) };
+  })()
+  : null;
+const result = { pkg: opts.pkg, wasm, glue, wasmAndGlue: add(wasm, glue), server, page, bundles, twiggy, budgetGzip: 61440 };
 if (opts.json) writeJson(opts.json, result);
 
 const line = (name, s) => (s && s.raw !== undefined ? `${name.padEnd(44)} ${String(s.raw).padStart(9)} ${String(s.gzip).padStart(9)} ${String(s.brotli).padStart(9)}` : `${name.padEnd(44)} ${s && s.error ? `failed: ${s.error}` : 'n/a'}`);
@@ -119,6 +127,7 @@ console.log(`${'size (bytes)'.padEnd(44)} ${'raw'.padStart(9)} ${'gzip'.padStart
 console.log(line('buyerpath_bg.wasm', wasm));
 console.log(line('buyerpath.js (glue)', glue));
 console.log(line('Wasm + glue (budget: 61,440 gzip)', result.wasmAndGlue));
+if (server) console.log(line('Wasm + glue, server module (speed build)', server.wasmAndGlue));
 if (page) console.log(line('Wasm + glue, page build (no JSON compiler)', page.wasmAndGlue));
 console.log(line('buyerpath browser entry, esbuild (JS only)', bundles.buyerpath));
 console.log(line('buyerpath browser entry + Wasm', bundles.buyerpathWithWasm));

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, rmSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -51,7 +51,8 @@ async function runWorker(dir) {
     modulesRoot: join(dir, 'dist'),
     modules: [
       { type: 'ESModule', path: join(dir, 'dist', 'worker.js') },
-      { type: 'CompiledWasm', path: join(dir, 'dist', 'buyerpath_bg.wasm') },
+      // The entry's module: buyerpath_server_bg.wasm (the package), buyerpath_bg.wasm (the page build).
+      ...readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm', path: join(dir, 'dist', f) })),
     ],
     compatibilityDate: '2026-04-01',
   });
@@ -82,7 +83,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds every package file and no test', () => {
   const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
   const page = ['buyerpath_bg.wasm', 'buyerpath.js', 'engine.js', 'node.js', 'browser.js', 'workerd.js', 'deno.js', 'index.d.ts'].map((f) => `package/page/${f}`);
-  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md', ...page]) {
+  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath_server_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md', ...page]) {
     assert.ok(listing.includes(f), `missing ${f}`);
   }
   assert.ok(!listing.some((f) => f.includes('test')), listing.join('\n'));

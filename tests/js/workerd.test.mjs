@@ -17,7 +17,7 @@ test('every journey vector replays byte for byte in workerd', async () => {
       { type: 'ESModule', path: `${root}/tests/js/replay.mjs` },
       { type: 'ESModule', path: `${root}/pkg/workerd.js` },
       { type: 'ESModule', path: `${root}/pkg/buyerpath.js` },
-      { type: 'CompiledWasm', path: `${root}/pkg/buyerpath_bg.wasm` },
+      { type: 'CompiledWasm', path: `${root}/pkg/buyerpath_server_bg.wasm` },
     ],
     compatibilityDate: '2026-04-01',
   });
