@@ -28,7 +28,7 @@ impl Builder<'_> {
         let p = self.p;
         let (stage_ids, role_ids, format_ids, content_ids) =
             (&ids.stage, &ids.role, &ids.format, &ids.content);
-        let mut content = Vec::new();
+        let mut content = Vec::with_capacity(p.content.len());
         let mut content_when = SharedConditions::default();
         for (i, c) in p.content.iter().enumerate() {
             let path = At::Index(&At::Root("$.content"), i);
@@ -85,7 +85,7 @@ impl Builder<'_> {
             .collect();
         crate::sort::sort(&mut content_by_hash);
 
-        let mut slots = Vec::new();
+        let mut slots = Vec::with_capacity(p.slots.len());
         for (i, s) in p.slots.iter().enumerate() {
             let path = At::Index(&At::Root("$.slots"), i);
             let mut format_mask = 0u64;
@@ -121,7 +121,7 @@ impl Builder<'_> {
             });
         }
 
-        let mut actions = Vec::new();
+        let mut actions = Vec::with_capacity(p.actions.len());
         for (i, a) in p.actions.iter().enumerate() {
             let path = At::Index(&At::Root("$.actions"), i);
             let when = self.opt_cond(&a.when, || format!("{path}.when"));
