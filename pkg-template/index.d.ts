@@ -87,12 +87,23 @@ export interface DecideContext {
   bot?: boolean;
 }
 
+/**
+ * How much of a decision its answer holds. `brief` leaves out the lists that
+ * explain the numbers (the gates, the fit criteria, the top engagement rules,
+ * the stage and role distributions, the role's evidence, each pick's
+ * reasons): a third of the text, for a page that only shows the picks. The
+ * decision is the same; `explain()` still reports all of it.
+ */
+export type Detail = 'full' | 'brief';
+
 export interface DecideRequest {
   /** Milliseconds since the epoch. */
   now: number;
   /** Slot ids to fill; all when omitted. */
   slots?: string[];
   context?: DecideContext;
+  /** `full` when omitted. */
+  detail?: Detail;
 }
 
 /** What one observed event did. */
@@ -237,6 +248,15 @@ export interface Decision {
   action: ActionResult;
   /** Ready to send (empty without consent). */
   signals: Signal[];
+}
+
+/** A decision answered with `detail: 'brief'`: every key of `Decision` but the explaining lists. */
+export interface BriefDecision extends Omit<Decision, 'gates' | 'fit' | 'engagement' | 'stage' | 'role' | 'slots'> {
+  fit: Omit<FitResult, 'criteria'>;
+  engagement: Omit<EngagementResult, 'top'>;
+  stage: Omit<StageResult, 'distribution'>;
+  role: Omit<RoleResult, 'evidence' | 'distribution'>;
+  slots: (Omit<SlotResult, 'picks'> & { picks: Omit<ContentPick, 'reasons'>[] })[];
 }
 
 // ───────────────────────────────────────────────────────────── the playbook
@@ -394,17 +414,22 @@ export interface VisitorApi {
    * not read the answer (the edge worker folds a page's events this way).
    */
   recordJson(event: string): void;
+  /** With `detail: 'brief'`, the decision without its explaining lists. */
+  decide(request: DecideRequest & { detail: 'brief' }): BriefDecision;
+  /** The decision (a JSON string request is typed as a full one: it says its own `detail`). */
   decide(request: DecideRequest | string): Decision;
   /**
    * `decide` with JSON text in and out: the exact bytes every runtime
-   * reproduces (ASCII: non-ASCII characters as `\uXXXX` escapes).
+   * reproduces (ASCII: non-ASCII characters as `\uXXXX` escapes); brief
+   * when the request says `"detail":"brief"`.
    */
   decideJson(request: string): string;
   /**
    * Gates, fit and engagement only, as `decide` would report them for the same
    * request (JSON text in and out: `{ qualified, gates, fit, engagement }`); the
    * state is not changed and no signal is built. The request's `slots` are not
-   * read (nothing is ranked), so an unknown slot is not an error here.
+   * read (nothing is ranked), so an unknown slot is not an error here; with
+   * `"detail":"brief"`, no gates, fit criteria or top engagement rules.
    */
   scoreJson(request: string): string;
   /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret`. */

@@ -115,6 +115,31 @@ pub struct DecideRequest {
     /// Context.
     #[serde(default)]
     pub context: Context,
+    /// How much of the decision the answer writes (`full` when absent).
+    #[serde(default, skip_serializing_if = "Detail::is_full")]
+    pub detail: Detail,
+}
+
+/// How much of a decision its text holds. The decision is the same either
+/// way (`explain()` reports it all); `brief` leaves out the lists that explain
+/// its numbers, which a page showing the picks does not read: the gates, the
+/// fit criteria, the top engagement rules, the stage and role distributions,
+/// the role's evidence and each pick's reasons (a third of the text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// Everything (the default).
+    #[default]
+    Full,
+    /// Without the explaining lists.
+    Brief,
+}
+
+impl Detail {
+    /// True for `Full`.
+    pub fn is_full(&self) -> bool {
+        *self == Detail::Full
+    }
 }
 
 impl DecideRequest {

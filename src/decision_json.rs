@@ -12,6 +12,7 @@
 //! The signals inside it are written the same way, and so are `scoreJson`'s
 //! and `observeJson`'s answers (`write_scores`, `write_observed`).
 
+use crate::context::Detail;
 use crate::decision::{
     CriterionResult, Decision, EngagementResult, FitResult, GateResult, Pick, Prob, RoleResult,
     SlotResult, StageResult,
@@ -31,6 +32,14 @@ pub fn text(d: &Decision) -> String {
 
 /// Appends `d` as compact JSON to `out`.
 pub fn write(d: &Decision, out: &mut Vec<u8>) {
+    write_as(d, Detail::Full, out);
+}
+
+/// Appends `d` as compact JSON to `out`, with the lists that explain its
+/// numbers only when `detail` is `Full` (`Brief`: the same keys in the same
+/// order, those lists left out).
+pub fn write_as(d: &Decision, detail: Detail, out: &mut Vec<u8>) {
+    let full = detail.is_full();
     raw(out, "{\"visitor_id\":");
     string(out, &d.visitor_id);
     raw(out, ",\"seq\":");
@@ -42,11 +51,11 @@ pub fn write(d: &Decision, out: &mut Vec<u8>) {
     raw(out, ",\"revision\":");
     integer(out, u64::from(d.playbook.revision));
     raw(out, "},");
-    scores(out, d.qualified, &d.gates, &d.fit, &d.engagement);
+    scores(out, d.qualified, &d.gates, &d.fit, &d.engagement, full);
     raw(out, ",\"stage\":");
-    stage(out, &d.stage);
+    stage(out, &d.stage, full);
     raw(out, ",\"role\":");
-    role(out, &d.role);
+    role(out, &d.role, full);
     raw(out, ",\"lifecycle\":{\"stage\":");
     string(out, &d.lifecycle.stage);
     raw(out, ",\"reason\":");
@@ -66,7 +75,7 @@ pub fn write(d: &Decision, out: &mut Vec<u8>) {
     raw(out, ",\"explored\":");
     boolean(out, d.explored);
     raw(out, ",\"slots\":");
-    list(out, &d.slots, slot);
+    list(out, &d.slots, |out, s| slot(out, s, full));
     raw(out, ",\"action\":{\"id\":");
     string(out, &d.action.id);
     raw(out, ",\"label\":");
@@ -252,48 +261,52 @@ fn gate(out: &mut Vec<u8>, g: &GateResult) {
     raw(out, "}");
 }
 
-fn fit(out: &mut Vec<u8>, f: &FitResult) {
+fn fit(out: &mut Vec<u8>, f: &FitResult, full: bool) {
     raw(out, "{\"score\":");
     number(out, f.score);
     raw(out, ",\"tier\":");
     string(out, &f.tier);
     raw(out, ",\"coverage\":");
     number(out, f.coverage);
-    raw(out, ",\"criteria\":");
-    list(out, &f.criteria, |out, c: &CriterionResult| {
-        raw(out, "{\"id\":");
-        string(out, &c.id);
-        raw(out, ",\"band\":");
-        string(out, &c.band);
-        raw(out, ",\"points\":");
-        number(out, c.points);
-        raw(out, "}");
-    });
+    if full {
+        raw(out, ",\"criteria\":");
+        list(out, &f.criteria, |out, c: &CriterionResult| {
+            raw(out, "{\"id\":");
+            string(out, &c.id);
+            raw(out, ",\"band\":");
+            string(out, &c.band);
+            raw(out, ",\"points\":");
+            number(out, c.points);
+            raw(out, "}");
+        });
+    }
     if f.from_state {
         raw(out, ",\"from_state\":true");
     }
     raw(out, "}");
 }
 
-fn engagement(out: &mut Vec<u8>, e: &EngagementResult) {
+fn engagement(out: &mut Vec<u8>, e: &EngagementResult, full: bool) {
     raw(out, "{\"score\":");
     number(out, e.score);
     raw(out, ",\"points\":");
     number(out, e.points);
-    raw(out, ",\"top\":");
-    list(out, &e.top, |out, r| {
-        raw(out, "{\"rule\":");
-        string(out, &r.rule);
-        raw(out, ",\"points\":");
-        number(out, r.points);
-        raw(out, "}");
-    });
+    if full {
+        raw(out, ",\"top\":");
+        list(out, &e.top, |out, r| {
+            raw(out, "{\"rule\":");
+            string(out, &r.rule);
+            raw(out, ",\"points\":");
+            number(out, r.points);
+            raw(out, "}");
+        });
+    }
     raw(out, ",\"ignored_events\":");
     integer(out, u64::from(e.ignored_events));
     raw(out, "}");
 }
 
-fn stage(out: &mut Vec<u8>, s: &StageResult) {
+fn stage(out: &mut Vec<u8>, s: &StageResult, full: bool) {
     raw(out, "{\"id\":");
     string(out, &s.id);
     raw(out, ",\"confidence\":");
@@ -306,12 +319,14 @@ fn stage(out: &mut Vec<u8>, s: &StageResult) {
     }
     raw(out, ",\"moved_back\":");
     boolean(out, s.moved_back);
-    raw(out, ",\"distribution\":");
-    list(out, &s.distribution, prob);
+    if full {
+        raw(out, ",\"distribution\":");
+        list(out, &s.distribution, prob);
+    }
     raw(out, "}");
 }
 
-fn role(out: &mut Vec<u8>, r: &RoleResult) {
+fn role(out: &mut Vec<u8>, r: &RoleResult, full: bool) {
     raw(out, "{\"id\":");
     string(out, &r.id);
     raw(out, ",\"confidence\":");
@@ -320,12 +335,14 @@ fn role(out: &mut Vec<u8>, r: &RoleResult) {
         raw(out, ",\"seniority\":");
         string(out, s);
     }
-    raw(out, ",\"evidence\":");
-    list(out, &r.evidence, |out, e| {
-        string(out, e);
-    });
-    raw(out, ",\"distribution\":");
-    list(out, &r.distribution, prob);
+    if full {
+        raw(out, ",\"evidence\":");
+        list(out, &r.evidence, |out, e| {
+            string(out, e);
+        });
+        raw(out, ",\"distribution\":");
+        list(out, &r.distribution, prob);
+    }
     raw(out, "}");
 }
 
@@ -337,17 +354,17 @@ fn prob(out: &mut Vec<u8>, p: &Prob) {
     raw(out, "}");
 }
 
-fn slot(out: &mut Vec<u8>, s: &SlotResult) {
+fn slot(out: &mut Vec<u8>, s: &SlotResult, full: bool) {
     raw(out, "{\"slot\":");
     string(out, &s.slot);
     raw(out, ",\"picks\":");
-    list(out, &s.picks, pick);
+    list(out, &s.picks, |out, p| pick(out, p, full));
     raw(out, ",\"default\":");
     boolean(out, s.default);
     raw(out, "}");
 }
 
-fn pick(out: &mut Vec<u8>, p: &Pick) {
+fn pick(out: &mut Vec<u8>, p: &Pick, full: bool) {
     raw(out, "{\"id\":");
     string(out, &p.id);
     raw(out, ",\"title\":");
@@ -360,36 +377,52 @@ fn pick(out: &mut Vec<u8>, p: &Pick) {
     string(out, &p.cta);
     raw(out, ",\"score\":");
     number(out, p.score);
-    raw(out, ",\"reasons\":");
-    list(out, p.reasons.iter(), string);
+    if full {
+        raw(out, ",\"reasons\":");
+        list(out, p.reasons.iter(), string);
+    }
     raw(out, "}");
 }
+
 /// Appends a visitor's scores (`scoreJson`'s answer) as compact ASCII JSON
 /// (what `serde_json::to_writer(&scores)` writes, non-ASCII escaped): the decision's own
-/// gates, fit and engagement, written as the decision writes them.
-pub fn write_scores(sc: &Scores, out: &mut Vec<u8>) {
+/// gates, fit and engagement, written as the decision writes them; with
+/// `Detail::Brief`, without the gates, the fit criteria and the top
+/// engagement rules, as a brief decision writes them.
+pub fn write_scores(sc: &Scores, detail: Detail, out: &mut Vec<u8>) {
     out.push(b'{');
-    scores(out, sc.qualified, &sc.gates, &sc.fit, &sc.engagement);
+    scores(
+        out,
+        sc.qualified,
+        &sc.gates,
+        &sc.fit,
+        &sc.engagement,
+        detail.is_full(),
+    );
     out.push(b'}');
 }
 
 /// `"qualified":…,"gates":…,"fit":…,"engagement":…`: the keys a decision
-/// and a visitor's scores both write, in that order.
+/// and a visitor's scores both write, in that order (without the gates and
+/// the explaining lists unless `full`).
 fn scores(
     out: &mut Vec<u8>,
     qualified: bool,
     gates: &[GateResult],
     f: &FitResult,
     e: &EngagementResult,
+    full: bool,
 ) {
     raw(out, "\"qualified\":");
     boolean(out, qualified);
-    raw(out, ",\"gates\":");
-    list(out, gates, gate);
+    if full {
+        raw(out, ",\"gates\":");
+        list(out, gates, gate);
+    }
     raw(out, ",\"fit\":");
-    fit(out, f);
+    fit(out, f, full);
     raw(out, ",\"engagement\":");
-    engagement(out, e);
+    engagement(out, e, full);
 }
 
 /// Appends what one observed event did (`observeJson`'s answer) as compact
@@ -898,7 +931,7 @@ mod tests {
                         engagement: d.engagement.clone(),
                     };
                     let mut ours = Vec::new();
-                    super::write_scores(&sc, &mut ours);
+                    super::write_scores(&sc, crate::Detail::Full, &mut ours);
                     let theirs = serde_json::to_vec(&sc).expect("serializes");
                     assert_eq!(String::from_utf8_lossy(&ours), ascii(&theirs));
                     d.signals = signals(&s, x, some);

@@ -70,7 +70,7 @@ pub mod time;
 pub(crate) mod title;
 pub mod visitor;
 
-pub use context::{Consent, Context, DecideRequest};
+pub use context::{Consent, Context, DecideRequest, Detail};
 pub use decision::Decision;
 pub use engine::Engine;
 pub use error::{Error, Issue};

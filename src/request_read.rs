@@ -1,5 +1,5 @@
 //! The common decide request read straight from its text, without serde:
-//! `{now, slots, context: {consent, company, person, account, page,
+//! `{now, slots, detail, context: {consent, company, person, account, page,
 //! campaign, bot}}` with each key at most once, attribute values that are
 //! scalars or flat arrays of them, strings without escapes and whole
 //! numbers. That is what hosts send, and serde's derived reader took a fifth
@@ -11,7 +11,7 @@
 //! same value or names the error. `Some` is always what serde would read:
 //! `tests::agrees_with_serde`.
 
-use crate::context::{Campaign, Consent, Context, DecideRequest, Page, Person};
+use crate::context::{Campaign, Consent, Context, DecideRequest, Detail, Page, Person};
 use crate::json_read::{first_time, text_field, Reader};
 use serde_json::{Map, Value};
 
@@ -34,6 +34,14 @@ pub(crate) fn read_simple(text: &str) -> Option<DecideRequest> {
             "context" => {
                 first_time(&mut seen, 2)?;
                 req.context = context(r)?;
+            }
+            "detail" => {
+                first_time(&mut seen, 3)?;
+                req.detail = match r.string()? {
+                    "full" => Detail::Full,
+                    "brief" => Detail::Brief,
+                    _ => return None,
+                };
             }
             _ => return None,
         }
@@ -293,8 +301,19 @@ mod tests {
             if next() % 5 != 0 {
                 top.push(format!("\"context\":{}", obj(&mut next, ctx)));
             }
+            if next() % 3 == 0 {
+                top.push(format!(
+                    "\"detail\":{}",
+                    pick(
+                        &mut next,
+                        &["\"brief\"", "\"full\"", "\"short\"", "null", "\"Brief\""]
+                    )
+                ));
+            }
             if next() % 30 == 0 {
-                top.push(pick(&mut next, &["\"now\":2", "\"x\":1"]).to_string());
+                top.push(
+                    pick(&mut next, &["\"now\":2", "\"x\":1", "\"detail\":\"full\""]).to_string(),
+                );
             }
             let text = obj(&mut next, top);
             let (fast, slow) = fast_and_serde(read_simple, &text);

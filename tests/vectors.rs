@@ -68,3 +68,82 @@ fn replay_is_deterministic() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+/// A brief answer (`"detail":"brief"`) is the full decision without the
+/// lists that explain its numbers, value for value, for every decision of
+/// every vector; and it is ASCII, like the full text.
+#[test]
+fn brief_answers_are_the_full_decisions_without_their_lists() {
+    use buyerpath::{decision_json, Detail};
+    use serde_json::Value;
+    fn drop_keys(v: &mut Value, keys: &[&str]) {
+        if let Some(m) = v.as_object_mut() {
+            for k in keys {
+                assert!(m.remove(*k).is_some(), "the full decision has `{k}`");
+            }
+        }
+    }
+    let engine = common::example_engine();
+    let mut checked = 0;
+    for (name, v) in common::vectors() {
+        let j: Journey = serde_json::from_value(v["journey"].clone()).unwrap();
+        for (i, g) in replay(&engine, &j).unwrap().iter().enumerate() {
+            let mut full: Value = serde_json::from_str(&decision_json::text(g)).unwrap();
+            drop_keys(&mut full, &["gates"]);
+            drop_keys(&mut full["fit"], &["criteria"]);
+            drop_keys(&mut full["engagement"], &["top"]);
+            drop_keys(&mut full["stage"], &["distribution"]);
+            drop_keys(&mut full["role"], &["evidence", "distribution"]);
+            for slot in full["slots"].as_array_mut().unwrap() {
+                for pick in slot["picks"].as_array_mut().unwrap() {
+                    drop_keys(pick, &["reasons"]);
+                }
+            }
+            let mut out = Vec::new();
+            decision_json::write_as(g, Detail::Brief, &mut out);
+            assert!(out.is_ascii(), "{name} decision {}", i + 1);
+            let brief: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(brief, full, "{name} decision {}", i + 1);
+            // Full is full: `write_as(Full)` is `text`.
+            let mut again = Vec::new();
+            decision_json::write_as(g, Detail::Full, &mut again);
+            assert_eq!(again, decision_json::text(g).into_bytes());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 24, "{checked} decisions");
+}
+
+/// `detail` is read from the request, by the fast reader and by serde alike;
+/// anything but `full` or `brief` is refused at `$.detail`.
+#[test]
+fn the_request_says_its_detail() {
+    use buyerpath::{DecideRequest, Detail};
+    let read = |t: &str| DecideRequest::from_json(t);
+    assert_eq!(read(r#"{"now":1}"#).unwrap().detail, Detail::Full);
+    assert_eq!(
+        read(r#"{"now":1,"detail":"brief"}"#).unwrap().detail,
+        Detail::Brief
+    );
+    assert_eq!(
+        read(r#"{"now":1,"detail":"full"}"#).unwrap().detail,
+        Detail::Full
+    );
+    // An escape sends the text to serde's reader: the same answer.
+    assert_eq!(
+        read(r#"{"now":1,"detail":"bri\u0065f"}"#).unwrap().detail,
+        Detail::Brief
+    );
+    for bad in [
+        r#"{"now":1,"detail":"short"}"#,
+        r#"{"now":1,"detail":null}"#,
+        r#"{"now":1,"detail":2}"#,
+    ] {
+        let e = read(bad).unwrap_err();
+        let issue = &e.issues[0];
+        assert_eq!(issue.path, "$.detail", "{bad}: {e:?}");
+    }
+    let e = read(r#"{"now":1,"detail":"short"}"#).unwrap_err();
+    assert_eq!(e.issues[0].code, "unknown_variant");
+    assert_eq!(e.issues[0].expected.as_deref(), Some("one of full, brief"));
+}

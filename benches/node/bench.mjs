@@ -143,6 +143,11 @@ const signed = base.encode(SECRET);
 const steady = engine.decode(state);
 steady.decideJson(ref.requestJson);
 row('decide_object/200', 'decide, reference, object in/out (decide)', measure(() => steady.decide(ref.request), { batch: 10, scale: S }));
+// `detail: 'brief'`: the same decision, its answer without the explaining lists.
+const briefRequest = { ...ref.request, detail: 'brief' };
+const briefJson = JSON.stringify(briefRequest);
+row('decide_brief/200', `decide, reference, brief answer (decideJson, detail brief: ${steady.decideJson(briefJson).length} against ${steady.decideJson(ref.requestJson).length} characters)`, measure(() => steady.decideJson(briefJson), { batch: 10, scale: S }));
+row('decide_brief_object/200', 'decide, reference, brief answer, object in/out (decide, detail brief)', measure(() => steady.decide(briefRequest), { batch: 10, scale: S }));
 if (typeof steady.decideSwb === 'function') {
   row('decide_swb/200', 'decide, reference, serde-wasm-bindgen objects (decideSwb)', measure(() => steady.decideSwb(ref.request), { batch: 10, scale: S }));
 }

@@ -7,9 +7,9 @@ import type { DecodeOptions, EngineApi, VisitorApi } from '../index.js';
 
 export type {
   Consent, DecodeOptions, Issue, BuyerpathError, Condition, EventType, BuyerpathEvent, DecideContext,
-  DecideRequest, Observed, GateResult, CriterionResult, FitResult, EngagementResult, Probability,
+  Detail, DecideRequest, Observed, GateResult, CriterionResult, FitResult, EngagementResult, Probability,
   StageResult, RoleResult, LifecycleResult, ContentPick, SlotResult, ActionResult, Signal, Decision,
-  Playbook, EventMatch, EngineApi, VisitorApi,
+  BriefDecision, Playbook, EventMatch, EngineApi, VisitorApi,
 } from '../index.js';
 
 /** An engine compiled ahead (`buyerpath compile playbook.json -o playbook.bpe`). */

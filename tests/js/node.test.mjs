@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { requirePkg, vectors, playbookText, pkgDir } from './fixtures.mjs';
-import { replayAll, request } from './replay.mjs';
+import { replayAll, request, briefOf } from './replay.mjs';
 
 requirePkg();
 const { Engine, Visitor } = await import(`${pkgDir}/node.js`);
@@ -89,6 +89,40 @@ test('scoreJson gives decide\'s gates, fit and engagement and changes nothing', 
     checked++;
   }
   assert.ok(checked >= 2, `${checked} decisions`);
+});
+
+test('detail brief: decide objects, scoreJson and the state are the full call\'s, without the explaining lists; explain() still tells all', () => {
+  const [, v] = vectors()[0];
+  const j = v.journey;
+  const full = new Engine(playbookText).visitor(j.visitor_id);
+  const brief = new Engine(playbookText).visitor(j.visitor_id);
+  let checked = 0;
+  for (const step of j.steps) {
+    if (step.observe) {
+      full.observe(step.observe);
+      brief.observe(step.observe);
+      continue;
+    }
+    const req = request(j, step.decide);
+    const s = JSON.parse(brief.scoreJson(JSON.stringify({ ...req, detail: 'brief' })));
+    const d = full.decide(req);
+    const b = brief.decide({ ...req, detail: 'brief' });
+    assert.deepEqual(b, briefOf(d));
+    assert.equal(b.gates, undefined);
+    assert.ok(d.fit.criteria.length > 0 && d.slots.some((x) => x.picks.some((p) => p.reasons.length > 0)));
+    const { criteria, ...fit } = d.fit;
+    const { top, ...engagement } = d.engagement;
+    assert.deepEqual(s, { qualified: d.qualified, fit, engagement });
+    // The same decision underneath: the same state, the same report.
+    assert.equal(brief.encode(), full.encode());
+    assert.equal(brief.explain(), full.explain());
+    checked++;
+  }
+  assert.ok(checked >= 2, `${checked} decisions`);
+  assert.throws(
+    () => brief.decide({ now: 1793610060000, detail: 'short' }),
+    (e) => e.code === 'unknown_variant' && e.path === '$.detail' && /full, brief/.test(e.message + e.hint + JSON.stringify(e.issues)),
+  );
 });
 
 test('recordJson folds an event as observeJson does, without an answer, and refuses the same events', () => {

@@ -24,9 +24,41 @@ export async function replayVector(Engine, playbookText, name, vector, sha256) {
   for (const d of decisions) digests.push(await sha256(d));
   const mismatches = digests.map((d, i) => (d === vector.sha256[i] ? null : i + 1)).filter((x) => x !== null);
   if (decisions.length !== vector.sha256.length) mismatches.push('count');
+  // The journey again with `detail: 'brief'`: each answer is the full one
+  // without its explaining lists, key for key in the same order, and ASCII.
+  const b = engine.visitor(j.visitor_id);
+  let n = 0;
+  for (const step of j.steps) {
+    if (step.observe) {
+      b.observe(step.observe);
+      continue;
+    }
+    const brief = b.decideJson(JSON.stringify({ ...request(j, step.decide), detail: 'brief' }));
+    const want = decisions[n] === undefined ? null : JSON.stringify(briefOf(JSON.parse(decisions[n])));
+    n += 1;
+    if (!/^[\x00-\x7f]*$/.test(brief) || JSON.stringify(JSON.parse(brief)) !== want) mismatches.push(`brief ${n}`);
+  }
+  b.free?.();
   v.free?.();
   engine.free?.();
   return { name, decisions: decisions.length, digests, mismatches };
+}
+
+/**
+ * What `detail: 'brief'` answers for a full decision: the same, without the
+ * gates, the fit criteria, the top engagement rules, the stage and role
+ * distributions, the role's evidence and each pick's reasons.
+ */
+export function briefOf(decision) {
+  const d = JSON.parse(JSON.stringify(decision));
+  delete d.gates;
+  delete d.fit.criteria;
+  delete d.engagement.top;
+  delete d.stage.distribution;
+  delete d.role.evidence;
+  delete d.role.distribution;
+  for (const s of d.slots) for (const p of s.picks) delete p.reasons;
+  return d;
 }
 
 /** Replays every vector; returns the per-vector results. */

@@ -99,6 +99,7 @@ fn signals(prefix: &str, contexts: &[Value]) -> Vec<Value> {
             now,
             slots: Vec::new(),
             context: serde_json::from_value(ctx.clone()).unwrap(),
+            ..Default::default()
         };
         let d = engine.decide(&mut v, &req).unwrap();
         let list = serde_json::to_value(&d.signals).unwrap();

@@ -175,8 +175,8 @@ impl WasmVisitor {
             .engine
             .decide(&mut self.inner, &req)
             .map_err(|e| to_js(&e))?;
-        let mut out = Vec::with_capacity(self.last_len.max(4096) + 512);
-        buyerpath::decision_json::write(&d, &mut out);
+        let mut out = Vec::with_capacity(self.last_len.max(2048) + 512);
+        buyerpath::decision_json::write_as(&d, req.detail, &mut out);
         self.last_len = out.len();
         self.last = Some(d);
         written(out)
@@ -188,7 +188,11 @@ impl WasmVisitor {
     pub fn score_json(&self, request: &str) -> Result<String, JsValue> {
         let req = buyerpath::DecideRequest::from_json(request).map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(2048);
-        buyerpath::decision_json::write_scores(&self.engine.score(&self.inner, &req), &mut out);
+        buyerpath::decision_json::write_scores(
+            &self.engine.score(&self.inner, &req),
+            req.detail,
+            &mut out,
+        );
         written(out)
     }
 

@@ -231,6 +231,7 @@ impl Scorer {
                 .map(|s| vec![s.to_string()])
                 .unwrap_or_default(),
             context: context(r),
+            ..Default::default()
         };
         engine.decide(&mut v, &req).map_err(|e| anyhow!("{e}"))
     }
