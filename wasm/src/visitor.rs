@@ -161,7 +161,7 @@ impl WasmVisitor {
             .map_err(|e| to_js(&e))
     }
 
-    /// Decides for `{ now, slots, context }` (object or JSON string); returns the decision object.
+    /// Decides for `{ now, slots, context, detail? }` (object or JSON string); returns the decision object.
     pub fn decide(&mut self, request: &JsValue) -> Result<JsValue, JsValue> {
         let text = json_text(request, "the decide request")?;
         self.decide_json(&text).map(|s| to_object(&s))
