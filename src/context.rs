@@ -124,7 +124,7 @@ pub struct DecideRequest {
 /// way (`explain()` reports it all); `brief` leaves out the lists that explain
 /// its numbers, which a page showing the picks does not read: the gates, the
 /// fit criteria, the top engagement rules, the stage and role distributions,
-/// the role's evidence and each pick's reasons (a third of the text).
+/// the role's evidence and each pick's reasons (more than half of the text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {

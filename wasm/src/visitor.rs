@@ -177,7 +177,10 @@ impl WasmVisitor {
             .map_err(|e| to_js(&e))?;
         let mut out = Vec::with_capacity(self.last_len.max(2048) + 512);
         buyerpath::decision_json::write_as(&d, req.detail, &mut out);
-        self.last_len = out.len();
+        if req.detail.is_full() {
+            // A brief answer would size the next full one's buffer too small.
+            self.last_len = out.len();
+        }
         self.last = Some(d);
         written(out)
     }
