@@ -417,7 +417,9 @@ export interface VisitorApi {
   /** With `detail: 'brief'`, the decision without its explaining lists. */
   decide(request: DecideRequest & { detail: 'brief' }): BriefDecision;
   /** The decision (a JSON string request is typed as a full one: it says its own `detail`). */
-  decide(request: DecideRequest | string): Decision;
+  decide(request: (DecideRequest & { detail?: 'full' }) | string): Decision;
+  /** A request whose `detail` is known only at run time: either kind of answer. */
+  decide(request: DecideRequest): Decision | BriefDecision;
   /**
    * `decide` with JSON text in and out: the exact bytes every runtime
    * reproduces (ASCII: non-ASCII characters as `\uXXXX` escapes); brief

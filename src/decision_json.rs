@@ -11,6 +11,10 @@
 //!
 //! The signals inside it are written the same way, and so are `scoreJson`'s
 //! and `observeJson`'s answers (`write_scores`, `write_observed`).
+//!
+//! A brief answer (`Detail::Brief`, `write_as`) is the same text without the
+//! lists that explain the numbers: key for key the full text with those
+//! lists' keys and values taken out (checked in every runtime).
 
 use crate::context::Detail;
 use crate::decision::{

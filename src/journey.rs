@@ -5,7 +5,7 @@
 use crate::context::DecideRequest;
 use crate::decision::Decision;
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, Issue};
 use crate::event::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,7 +42,21 @@ pub enum Step {
 }
 
 /// The decide request of a step: the journey's context with the step's keys laid over it.
+///
+/// A step may not ask for a brief answer: a journey's stored hashes are of
+/// full answers, and every runtime must replay it to the same bytes.
 pub fn request(j: &Journey, step: &Value, path: &str) -> Result<DecideRequest, Error> {
+    if step.get("detail").is_some() {
+        return Err(Error::one(
+            Issue::new(
+                "unknown_field",
+                format!("{path}.detail"),
+                "unknown field `detail`",
+            )
+            .expected("one of now, slots, context")
+            .hint("a journey replays full answers; ask for `detail` when you call decide"),
+        ));
+    }
     let mut req = step.clone();
     let mut ctx = j.context.clone();
     if let Some(over) = step.get("context").and_then(Value::as_object) {

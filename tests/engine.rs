@@ -393,6 +393,31 @@ fn bad_input_is_an_error_with_a_code_and_path() {
 }
 
 #[test]
+fn a_journey_step_cannot_ask_for_a_brief_answer() {
+    // Stored vector hashes are of full answers; a step that asked for less
+    // would replay to different bytes in the JavaScript runtimes.
+    let engine = example_engine();
+    let j: Journey = serde_json::from_value(json!({
+        "id": "brief-step", "visitor_id": "v-brief",
+        "steps": [
+            {"observe": {"type": "page_view", "ts": T0, "content_id": "pricing"}},
+            {"decide": {"now": T0 + MIN, "detail": "brief"}}
+        ]
+    }))
+    .unwrap();
+    let e = replay(&engine, &j).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("unknown_field", "$.steps[1].decide.detail")
+    );
+    assert!(e.issues[0]
+        .hint
+        .as_deref()
+        .unwrap_or("")
+        .contains("full answers"));
+}
+
+#[test]
 fn exploration_is_reproducible() {
     let engine = example_engine();
     let run = |id: &str| {

@@ -77,10 +77,9 @@ fn brief_answers_are_the_full_decisions_without_their_lists() {
     use buyerpath::{decision_json, Detail};
     use serde_json::Value;
     fn drop_keys(v: &mut Value, keys: &[&str]) {
-        if let Some(m) = v.as_object_mut() {
-            for k in keys {
-                assert!(m.remove(*k).is_some(), "the full decision has `{k}`");
-            }
+        let m = v.as_object_mut().expect("an object");
+        for k in keys {
+            assert!(m.remove(*k).is_some(), "the full decision has `{k}`");
         }
     }
     let engine = common::example_engine();
@@ -104,10 +103,34 @@ fn brief_answers_are_the_full_decisions_without_their_lists() {
             assert!(out.is_ascii(), "{name} decision {}", i + 1);
             let brief: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(brief, full, "{name} decision {}", i + 1);
-            // Full is full: `write_as(Full)` is `text`.
-            let mut again = Vec::new();
-            decision_json::write_as(g, Detail::Full, &mut again);
-            assert_eq!(again, decision_json::text(g).into_bytes());
+            // `scoreJson`'s answer for the same numbers: full, what serde
+            // writes; brief, the brief decision's `qualified`, `fit` and
+            // `engagement`, and nothing else.
+            let sc = buyerpath::score::Scores {
+                qualified: g.qualified,
+                gates: g.gates.clone(),
+                fit: g.fit.clone(),
+                engagement: g.engagement.clone(),
+            };
+            let mut s_full = Vec::new();
+            decision_json::write_scores(&sc, Detail::Full, &mut s_full);
+            let s_full: Value = serde_json::from_slice(&s_full).unwrap();
+            assert_eq!(
+                s_full,
+                serde_json::to_value(&sc).unwrap(),
+                "{name} scores {}",
+                i + 1
+            );
+            let mut s_brief = Vec::new();
+            decision_json::write_scores(&sc, Detail::Brief, &mut s_brief);
+            assert!(s_brief.is_ascii());
+            let want = serde_json::json!({
+                "qualified": brief["qualified"],
+                "fit": brief["fit"],
+                "engagement": brief["engagement"],
+            });
+            let got: Value = serde_json::from_slice(&s_brief).unwrap();
+            assert_eq!(got, want, "{name} brief scores {}", i + 1);
             checked += 1;
         }
     }

@@ -3,7 +3,7 @@
 //! decode and checks the invariants every parser's output must keep.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use buyerpath::{DecideRequest, Engine, Visitor};
+use buyerpath::{DecideRequest, Detail, Engine, Visitor};
 use std::sync::OnceLock;
 
 /// The HMAC key the signed-state target uses.
@@ -39,8 +39,24 @@ pub const REQUEST: &str = r#"{"now":1793610300000,"context":{"consent":"full",
 /// (unsigned and signed) and that re-encoding is a fixed point.
 pub fn exercise(engine: &Engine, v: &mut Visitor, req: &DecideRequest) {
     if let Ok(d) = engine.decide(v, req) {
-        let _ = serde_json::to_string(&d).expect("a decision serialises");
+        let serde = serde_json::to_value(&d).expect("a decision serialises");
         let _ = buyerpath::explain::explain(&d);
+        // `decideJson`'s answers, full and brief: ASCII JSON; the full one
+        // is serde's value, the brief one has no key the full one lacks.
+        let mut full = Vec::new();
+        buyerpath::decision_json::write_as(&d, Detail::Full, &mut full);
+        let mut brief = Vec::new();
+        buyerpath::decision_json::write_as(&d, Detail::Brief, &mut brief);
+        assert!(full.is_ascii() && brief.is_ascii());
+        let full: serde_json::Value = serde_json::from_slice(&full).expect("the answer is JSON");
+        let brief: serde_json::Value =
+            serde_json::from_slice(&brief).expect("the brief answer is JSON");
+        assert_eq!(full, serde);
+        let (Some(f), Some(b)) = (full.as_object(), brief.as_object()) else {
+            panic!("an answer is not an object");
+        };
+        assert!(b.keys().all(|k| f.contains_key(k)));
+        assert!(b.len() < f.len());
     }
     round_trip(engine, v);
 }

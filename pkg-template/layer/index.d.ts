@@ -12,7 +12,8 @@ export interface Visitor {
   /** True when the state came from another playbook revision and was migrated. */
   readonly migrated?: boolean;
   observe(event: BuyerpathEvent): unknown;
-  decide(request: DecideRequest): Decision;
+  /** The layer asks for full decisions (it hands them to `onDecision`). */
+  decide(request: Omit<DecideRequest, 'detail'>): Decision;
   /** The state as a cookie-safe string, signed when a secret is given. */
   encode(secret?: string): string;
   /** The last decision as a readable report. */

@@ -101,7 +101,7 @@ test('Node ESM project: install, import, decide; tsc --strict on a typed consume
   check(JSON.parse(sh('node', ['index.mjs'], dir).trim()));
   writeFileSync(
     join(dir, 'consumer.ts'),
-    `import { Engine, Visitor, type Decision, type BriefDecision, type Playbook, type BuyerpathEvent, type BuyerpathError, type Signal } from 'buyerpath';
+    `import { Engine, Visitor, type Decision, type BriefDecision, type DecideRequest, type Playbook, type BuyerpathEvent, type BuyerpathError, type Signal } from 'buyerpath';
 import { start, createSender, type StartOptions } from 'buyerpath/layer';
 import { Engine as PageEngine, Visitor as PageVisitor } from 'buyerpath/page';
 const playbook: Playbook = JSON.parse('{}') as Playbook;
@@ -116,6 +116,9 @@ const first: string | undefined = d.slots[0]?.picks[0]?.id;
 const sig: Signal | undefined = d.signals[0];
 const bd: BriefDecision = v.decide({ now: Date.now(), detail: 'brief' });
 const briefUrl: string | undefined = bd.slots[0]?.picks[0]?.url;
+const runtimeReq: DecideRequest = { now: Date.now(), detail: bd.seq > 0 ? 'brief' : 'full' };
+const either: Decision | BriefDecision = v.decide(runtimeReq);
+const full: Decision = v.decide({ now: Date.now(), detail: 'full' });
 const again: Visitor = Visitor.decode(engine, v.encode('k'), { secret: 'k' });
 try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.log(err.code, err.path, err.hint, err.issues.length); }
 const pe: PageEngine = PageEngine.fromBytes(new Uint8Array(0));
@@ -125,7 +128,7 @@ pv.recordJson('{}');
 const restored: PageVisitor = PageVisitor.decode(pe, pv.encode(), {});
 const routes: Map<string, string> = new Map(pe.contentUrls());
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
-console.log(tier, first, briefUrl, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
+console.log(tier, first, briefUrl, either.seq, full.gates.length, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));
@@ -146,6 +149,8 @@ console.log(tier, first, briefUrl, sig?.messageId, again.id, typeof start, typeo
     // A brief decision has no explaining lists, and `detail` is one of two words.
     ["import { Engine } from 'buyerpath';\nconst v = new Engine('{}').visitor('x');\nconsole.log(v.decide({ now: 1, detail: 'brief' }).gates);\n", 'TS2339'],
     ["import { Engine } from 'buyerpath';\nconst v = new Engine('{}').visitor('x');\nv.decide({ now: 1, detail: 'short' });\n", 'TS2769'],
+    // A request whose detail is known only at run time may be answered briefly.
+    ["import { Engine, type DecideRequest, type Decision } from 'buyerpath';\nconst v = new Engine('{}').visitor('x');\nconst r: DecideRequest = { now: 1, detail: Math.random() < 0.5 ? 'brief' : 'full' };\nconst d: Decision = v.decide(r);\n", 'TS2322'],
   ]) {
     writeFileSync(join(dir, 'bad.ts'), bad);
     assert.throws(
