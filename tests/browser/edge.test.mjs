@@ -79,3 +79,38 @@ test('the edge decides before the page arrives; the layer continues without deci
   await page.close();
   await browser.context.clearCookies();
 });
+
+test('without the inspector turned on, the edge sends a brief decision: the page renders it and the inspector says what stayed at the edge', async () => {
+  const quiet = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', INSPECTOR: 'off' }), host: '127.0.0.1', port: 0 });
+  try {
+    await seedKv(quiet);
+    const url = await quiet.ready;
+    const at = `http://localhost:${url.port}`;
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    await page.goto(`${at}/?as=fintech`);
+    await ready(page);
+    await page.click('#bp-consent [data-consent="full"]');
+    await page.goto(`${at}/pricing?as=fintech`);
+    await ready(page);
+    const got = await page.evaluate(() => ({
+      decision: window.bpDemo.decision,
+      calls: window.bpDemo.sessions[0].calls,
+      edge: JSON.parse(document.getElementById('bp-edge').textContent),
+    }));
+    assert.deepEqual(got.calls, [{ edge: true }], 'the layer took the edge decision');
+    assert.ok(!('gates' in got.edge.decision) && !('criteria' in got.edge.decision.fit), 'a brief answer');
+    assert.equal(got.decision.fit.tier, 'A');
+    assert.deepEqual(await slotsInDom(page), slotsOf(got.edge.decision), 'the slots show the brief decision');
+    await page.click('#bp-inspector-toggle');
+    assert.equal(await page.getAttribute('[data-inspector="stage-id"]', 'data-stage'), got.decision.stage.id);
+    assert.equal(await page.textContent('[data-inspector="fit-tier"]'), 'tier A');
+    const notes = await page.$$eval('[data-inspector="brief"]', (els) => els.map((e) => e.textContent));
+    assert.ok(notes.length >= 4 && notes.every((n) => n.endsWith('stay at the edge (a brief answer).')), notes.join(' | '));
+    await page.screenshot({ path: screenshotPath('edge-pricing-inspector-brief.png') });
+    await page.close();
+    await browser.context.clearCookies();
+  } finally {
+    await quiet.dispose();
+  }
+});

@@ -19,7 +19,8 @@
 // (the playbook and the organisation records), STATE_SECRET (secret),
 // COLLECTOR_URL, WRITE_KEY (the edge's own signals; make it a secret the
 // collector trusts with --trusted-write-key), BROWSER_WRITE_KEY (the public
-// key the browser's batches are proxied under), DEMO_SWITCHER, INSPECTOR,
+// key the browser's batches are proxied under), DEMO_SWITCHER, INSPECTOR (`on`:
+// the page gets the full decision for the demo's inspector; else a brief one),
 // PLAYBOOK_TTL_SECONDS, ORG_TTL_SECONDS (how long an organisation record read
 // from KV is reused, default 300), PERSONALIZE.
 
@@ -383,7 +384,12 @@ async function personalise(request, env, ctx, asset, url) {
   const bm = request.cf && request.cf.botManagement;
   if (bm && (bm.verifiedBot === true || (typeof bm.score === 'number' && bm.score < 30))) context.bot = true;
 
-  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));
+  // With the inspector off the page gets a brief answer: the picks, scores,
+  // stage, role and action it renders, without the lists that explain them
+  // (the gates and fit criteria describe the ideal customer profile: they stay
+  // at the edge). The inspector shows the full one.
+  const detail = env.INSPECTOR === 'on' ? 'full' : 'brief';
+  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));
   const stored = consent === 'none' ? null : visitor.encode(secret);
   const browserState = visitor.encode();
   visitor.free();
@@ -408,9 +414,7 @@ async function personalise(request, env, ctx, asset, url) {
     gpc,
     preset: firmo.preset,
     playbook: '/playbook-edge.json',
-    // The matched fit criteria (band labels, points) describe the ICP: shown
-    // to the demo's inspector, kept at the edge otherwise.
-    decision: { ...decision, signals: [], fit: env.INSPECTOR === 'on' ? decision.fit : { ...decision.fit, criteria: [] } },
+    decision: { ...decision, signals: [] },
     signals: pending,
     forwarded,
     state: browserState,

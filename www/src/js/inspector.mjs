@@ -116,6 +116,10 @@ export function createInspector({ root, toggle, playbook }) {
       return;
     }
     const where = meta.edge ? 'at the edge' : 'in the browser';
+    // A brief answer (an edge without the inspector turned on) has no lists
+    // that explain its numbers: show the numbers and say where the rest is.
+    const brief = !Array.isArray(d.gates);
+    const kept = (what) => h('p', { class: 'imuted', 'data-inspector': 'brief' }, `${what} stay at the edge (a brief answer).`);
     root.append(
       h(
         'header',
@@ -135,7 +139,7 @@ export function createInspector({ root, toggle, playbook }) {
         card('stage', 'Stage', short(stageLabel[d.stage.id] || humanize(d.stage.id)), `${pct(d.stage.confidence)}${d.stage.changed ? ' · changed' : ''}`),
         card('role', 'Role', short(roleLabel[d.role.id] || humanize(d.role.id)), `${pct(d.role.confidence)}${d.role.seniority ? ` · ${d.role.seniority}` : ''}`),
         card('lifecycle', 'Lifecycle', LIFECYCLE[d.lifecycle.stage] || d.lifecycle.stage, d.lifecycle.changed ? 'changed' : ''),
-        card('engagement', 'Engagement', `${d.engagement.score} / 100`, d.engagement.top[0] ? `top: ${humanize(d.engagement.top[0].rule)}` : ''),
+        card('engagement', 'Engagement', `${d.engagement.score} / 100`, d.engagement.top && d.engagement.top[0] ? `top: ${humanize(d.engagement.top[0].rule)}` : ''),
         card('action', 'Next action', humanize(d.action.id), d.action.cta ? `→ ${contentTitle[d.action.cta] || d.action.cta}` : ''),
       ),
     );
@@ -146,11 +150,13 @@ export function createInspector({ root, toggle, playbook }) {
         'stage',
         'Buying stage',
         h('p', { class: 'ibig' }, h('b', { 'data-inspector': 'stage-id', 'data-stage': d.stage.id }, stageLabel[d.stage.id] || humanize(d.stage.id)), ` ${pct(d.stage.confidence)}`, d.stage.changed ? h('small', {}, ` changed from ${stageLabel[d.stage.previous] || humanize(d.stage.previous || '—')}${d.stage.moved_back ? ' (moved back)' : ''}`) : null),
-        h(
-          'ul',
-          { class: 'dist' },
-          d.stage.distribution.map((p) => h('li', { class: p.id === d.stage.id ? 'on' : '' }, h('span', { class: 'dist-label' }, stageLabel[p.id] || humanize(p.id)), bar(p.p, 1), h('span', { class: 'num' }, `${(p.p * 100).toFixed(1)}%`))),
-        ),
+        brief
+          ? kept('The stage probabilities')
+          : h(
+              'ul',
+              { class: 'dist' },
+              d.stage.distribution.map((p) => h('li', { class: p.id === d.stage.id ? 'on' : '' }, h('span', { class: 'dist-label' }, stageLabel[p.id] || humanize(p.id)), bar(p.p, 1), h('span', { class: 'num' }, `${(p.p * 100).toFixed(1)}%`))),
+            ),
       ),
     );
 
@@ -163,7 +169,7 @@ export function createInspector({ root, toggle, playbook }) {
         'Engagement over time',
         h('p', { class: 'ibig' }, h('b', { 'data-inspector': 'engagement-score' }, String(d.engagement.score)), ' / 100', d.engagement.ignored_events ? h('small', {}, ` · ${d.engagement.ignored_events} burst events ignored`) : null, h('small', {}, ` · engaged from ${engagedMin}${mqlAt !== undefined ? ` · MQL (tier ${d.fit.tier}) from ${mqlAt}` : ` · no MQL for tier ${d.fit.tier}`}`)),
         sparkline(history, [engagedMin, mqlAt]),
-        h('ul', { class: 'ilist' }, d.engagement.top.map((t) => h('li', {}, `${humanize(t.rule)}: ${t.points > 0 ? '+' : ''}${t.points}`))),
+        brief ? kept('The rules behind the points') : h('ul', { class: 'ilist' }, d.engagement.top.map((t) => h('li', {}, `${humanize(t.rule)}: ${t.points > 0 ? '+' : ''}${t.points}`))),
       ),
     );
 
@@ -192,20 +198,24 @@ export function createInspector({ root, toggle, playbook }) {
             'div',
             { class: 'islot' },
             h('h4', {}, s.slot, s.default ? h('small', {}, ' default') : null),
-            h('ol', {}, s.picks.map((p) => h('li', {}, h('span', { class: 'pick-title' }, p.title), h('span', { class: 'num' }, p.score.toFixed(3)), h('ul', { class: 'reasons' }, p.reasons.map((r) => h('li', {}, r)))))),
+            h('ol', {}, s.picks.map((p) => h('li', {}, h('span', { class: 'pick-title' }, p.title), h('span', { class: 'num' }, p.score.toFixed(3)), p.reasons ? h('ul', { class: 'reasons' }, p.reasons.map((r) => h('li', {}, r))) : null))),
           ),
         ),
+        brief ? kept('The reasons for each pick') : null,
       ),
     );
 
     // Fit: gates and criteria (the largest first; the rest folded).
-    const maxPts = Math.max(1, ...d.fit.criteria.map((c) => Math.abs(c.points)));
+    const criteria = d.fit.criteria || [];
+    const maxPts = Math.max(1, ...criteria.map((c) => Math.abs(c.points)));
     const row = (c) => h('tr', {}, h('td', {}, criterionLabel[c.id] || humanize(c.id), c.band && c.band !== criterionLabel[c.id] ? h('small', {}, c.band) : null), h('td', { class: 'num' }, `${c.points > 0 ? '+' : ''}${c.points}`), h('td', {}, bar(c.points, maxPts, c.points < 0 ? 'neg' : '')));
     const TOP = 6;
-    const crit = d.fit.criteria.length
+    const crit = brief
+      ? kept('The gates and the matched fit criteria')
+      : criteria.length
       ? [
-          h('table', { class: 'itable' }, h('tbody', {}, d.fit.criteria.slice(0, TOP).map(row))),
-          d.fit.criteria.length > TOP ? h('details', {}, h('summary', {}, `${d.fit.criteria.length - TOP} more criteria`), h('table', { class: 'itable' }, h('tbody', {}, d.fit.criteria.slice(TOP).map(row)))) : null,
+          h('table', { class: 'itable' }, h('tbody', {}, criteria.slice(0, TOP).map(row))),
+          criteria.length > TOP ? h('details', {}, h('summary', {}, `${criteria.length - TOP} more criteria`), h('table', { class: 'itable' }, h('tbody', {}, criteria.slice(TOP).map(row)))) : null,
         ]
       : h('p', { class: 'imuted' }, d.fit.from_state ? 'Fit carried from the edge-signed state (the criteria stay at the edge).' : 'No attribute known yet.');
     root.append(
@@ -216,7 +226,7 @@ export function createInspector({ root, toggle, playbook }) {
         h(
           'ul',
           { class: 'chips' },
-          d.gates.map((g) => h('li', { class: `chip chip-${g.status}`, title: `${g.kind} gate: ${g.status}` }, `${humanize(g.id)} ${g.status === 'pass' ? '✓' : g.status === 'fail' ? '✗' : '?'}`)),
+          (d.gates || []).map((g) => h('li', { class: `chip chip-${g.status}`, title: `${g.kind} gate: ${g.status}` }, `${humanize(g.id)} ${g.status === 'pass' ? '✓' : g.status === 'fail' ? '✗' : '?'}`)),
         ),
         crit,
       ),
@@ -228,8 +238,8 @@ export function createInspector({ root, toggle, playbook }) {
         'role',
         'Buying-committee role',
         h('p', { class: 'ibig' }, h('b', { 'data-inspector': 'role-id' }, roleLabel[d.role.id] || humanize(d.role.id)), ` ${pct(d.role.confidence)}`, d.role.seniority ? h('small', {}, ` · seniority ${d.role.seniority}`) : null),
-        h('ul', { class: 'chips' }, d.role.evidence.length ? d.role.evidence.map((e) => h('li', { class: 'chip' }, `evidence: ${e}`)) : h('li', { class: 'chip chip-unknown' }, 'no evidence yet')),
-        h('ul', { class: 'dist dist-small' }, d.role.distribution.map((p) => h('li', { class: p.id === d.role.id ? 'on' : '' }, h('span', { class: 'dist-label', title: roleLabel[p.id] || humanize(p.id) }, short(roleLabel[p.id] || humanize(p.id))), bar(p.p, 1), h('span', { class: 'num' }, pct(p.p))))),
+        brief ? kept('The role evidence and probabilities') : h('ul', { class: 'chips' }, d.role.evidence.length ? d.role.evidence.map((e) => h('li', { class: 'chip' }, `evidence: ${e}`)) : h('li', { class: 'chip chip-unknown' }, 'no evidence yet')),
+        brief ? null : h('ul', { class: 'dist dist-small' }, d.role.distribution.map((p) => h('li', { class: p.id === d.role.id ? 'on' : '' }, h('span', { class: 'dist-label', title: roleLabel[p.id] || humanize(p.id) }, short(roleLabel[p.id] || humanize(p.id))), bar(p.p, 1), h('span', { class: 'num' }, pct(p.p))))),
       ),
     );
 
