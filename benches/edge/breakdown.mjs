@@ -43,18 +43,18 @@ function cut(text, at, by) {
   return parts.join(by);
 }
 const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
-const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })));';
+const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));';
 const fill = 'const filled = await fillAsset(asset, slotEdit, headHtml);';
 const steps = [
   ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `visitor.free(); ${untouched}\n  const page = { url: path };`)],
-  ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context })); visitor.free(); ${untouched}`)],
+  ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })); visitor.free(); ${untouched}`)],
   ['+ the decision parsed, two encodes, headers, inline data', cut(source, fill, `${untouched}\n  ${fill}`)],
   ['+ the slots filled in one pass (fill.mjs, the page compiled by an earlier request): the whole worker', source],
 ];
 // The whole worker with `{}` as the inline data (the decision, state and
 // context the page's layer reads): what building and sending that JSON costs.
 const noInline = cut(source, '${inlineJson(edgeData)}', '{}');
-const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context }));\n  ${decideCall}`);
+const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail }));\n  ${decideCall}`);
 // The whole worker with HTMLRewriter filling the slots as the page streams
 // (what it does for markup the one pass declines, and did for every page
 // before fill.mjs).
