@@ -4,8 +4,8 @@
 
 /// <reference lib="dom" />
 
-import type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest } from '../index.js';
-export type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest };
+import type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest, Playbook } from '../index.js';
+export type { Consent, BuyerpathEvent, ContentPick, SlotResult, Signal, Decision, DecideContext, DecideRequest, Playbook };
 
 export interface Visitor {
   readonly id: string;
@@ -26,9 +26,12 @@ export interface Engine {
   decode(state: string, options?: { secret?: string }): Visitor;
 }
 
-/** The Wasm engine's class (`import { Engine } from 'buyerpath'`). */
+/**
+ * The Wasm engine's class (`import { Engine } from 'buyerpath'`). Its
+ * parameter is the package's own (a class taking any object fits too).
+ */
 export interface EngineConstructor {
-  new (playbook: string | object): Engine;
+  new (playbook: string | Playbook): Engine;
 }
 
 // ---------------------------------------------------------------- storage.js

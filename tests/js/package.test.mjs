@@ -128,7 +128,9 @@ pv.recordJson('{}');
 const restored: PageVisitor = PageVisitor.decode(pe, pv.encode(), {});
 const routes: Map<string, string> = new Map(pe.contentUrls());
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
-console.log(tier, first, briefUrl, either.seq, full.gates.length, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
+// The layer takes the package's Engine class as it is (never called here: only type-checked).
+const startLayer = () => start({ Engine, playbook, consent: 'anonymous', onDecision: (dd: Decision) => console.log(dd.fit.tier) });
+console.log(typeof startLayer, tier, first, briefUrl, either.seq, full.gates.length, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));
