@@ -418,8 +418,11 @@ export interface VisitorApi {
   decide(request: DecideRequest & { detail: 'brief' }): BriefDecision;
   /** The decision (a JSON string request is typed as a full one: it says its own `detail`). */
   decide(request: (DecideRequest & { detail?: 'full' }) | string): Decision;
-  /** A request whose `detail` is known only at run time: either kind of answer. */
-  decide(request: DecideRequest): Decision | BriefDecision;
+  /**
+   * A request whose `detail` is known only at run time (a variable typed
+   * `DecideRequest`, or `DecideRequest | string`): either kind of answer.
+   */
+  decide(request: DecideRequest | string): Decision | BriefDecision;
   /**
    * `decide` with JSON text in and out: the exact bytes every runtime
    * reproduces (ASCII: non-ASCII characters as `\uXXXX` escapes); brief

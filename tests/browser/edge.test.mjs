@@ -80,7 +80,7 @@ test('the edge decides before the page arrives; the layer continues without deci
   await browser.context.clearCookies();
 });
 
-test('without the inspector turned on, the edge sends a brief decision: the page renders it and the inspector says what stayed at the edge', async () => {
+test('without the inspector turned on, the edge sends a brief decision: the page renders it and the inspector says which lists a brief answer lacks', async () => {
   const quiet = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', INSPECTOR: 'off' }), host: '127.0.0.1', port: 0 });
   try {
     await seedKv(quiet);
@@ -106,7 +106,7 @@ test('without the inspector turned on, the edge sends a brief decision: the page
     assert.equal(await page.getAttribute('[data-inspector="stage-id"]', 'data-stage'), got.decision.stage.id);
     assert.equal(await page.textContent('[data-inspector="fit-tier"]'), 'tier A');
     const notes = await page.$$eval('[data-inspector="brief"]', (els) => els.map((e) => e.textContent));
-    assert.ok(notes.length >= 4 && notes.every((n) => n.endsWith('stay at the edge (a brief answer).')), notes.join(' | '));
+    assert.ok(notes.length >= 4 && notes.every((n) => n.endsWith('are not in a brief answer (the edge sends them with INSPECTOR = "on").')), notes.join(' | '));
     await page.screenshot({ path: screenshotPath('edge-pricing-inspector-brief.png') });
     await page.close();
     await browser.context.clearCookies();

@@ -415,13 +415,18 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     const a = await get('/', { cookie: 'bp_consent=full', on: live });
     assert.equal(a.res.headers.get('X-Bp-Playbook'), 'r1');
     // INSPECTOR off: a brief answer. The gates, the matched fit criteria and
-    // the other explaining lists stay at the edge; the picks are all there.
+    // the other explaining lists are left out of the decision; the picks are all there.
     const bd = a.edge.decision;
     for (const [where, obj, key] of [['decision', bd, 'gates'], ['fit', bd.fit, 'criteria'], ['engagement', bd.engagement, 'top'], ['stage', bd.stage, 'distribution'], ['role', bd.role, 'evidence'], ['role', bd.role, 'distribution']]) {
       assert.ok(!(key in obj), `INSPECTOR off: no ${where}.${key} in the page`);
     }
     assert.ok(bd.slots.length > 0 && bd.slots.every((s) => s.picks.every((p) => p.id && !('reasons' in p))), 'picks without their reasons');
     assert.ok(!a.html.includes('"gates"'), 'the page has no gate list');
+    // Brief is about size, not secrecy (README): with no COLLECTOR_URL the
+    // pending signals handed to the page still name the failed gates and the
+    // matched fit criteria, as the collector stores them.
+    const classified = a.edge.signals.find((s) => s.event === 'Visitor Classified');
+    assert.ok(classified && Array.isArray(classified.properties.failed_gates) && classified.properties.fit_reasons.length > 0, 'the pending signals keep their explaining fields');
     assert.deepEqual(slotsInHtml(a.html), slotsOf(bd), 'the slots show the brief decision');
     assert.equal(a.edge.decision.fit.tier, 'A');
     // Revision 2: the demo's title changes; the state written with r1 migrates.

@@ -163,3 +163,14 @@ test('recordJson folds an event as observeJson does, without an answer, and refu
   }
   assert.equal(v.encode(), before, 'a refused event changes nothing');
 });
+
+test('a journey step that asks for detail is refused, as natively (its stored hashes are of full answers)', () => {
+  const [, v] = vectors()[0];
+  const j = v.journey;
+  const step = j.steps.find((s) => s.decide).decide;
+  assert.deepEqual(request(j, step).context, { ...(j.context ?? {}), ...(step.context ?? {}) });
+  assert.throws(
+    () => request(j, { ...step, detail: 'brief' }, '$.steps[3].decide'),
+    (e) => e.code === 'unknown_field' && e.path === '$.steps[3].decide.detail' && /full answers/.test(e.hint),
+  );
+});

@@ -2,8 +2,19 @@
 // class from the built package. Runtime-neutral: the caller passes the Engine,
 // the playbook text and a SHA-256 function (Node crypto, WebCrypto...).
 
-/** The decide request of a step: the journey's context with the step's keys laid over it. */
-export function request(journey, step) {
+/**
+ * The decide request of a step: the journey's context with the step's keys laid
+ * over it. As natively (src/journey.rs), a step may not ask for `detail`: a
+ * journey's stored hashes are of full answers.
+ */
+export function request(journey, step, path = '$.steps[].decide') {
+  if (step && Object.hasOwn(step, 'detail')) {
+    throw Object.assign(new Error(`${path}.detail: unknown field \`detail\``), {
+      code: 'unknown_field',
+      path: `${path}.detail`,
+      hint: 'a journey replays full answers; ask for `detail` when you call decide',
+    });
+  }
   return { ...step, context: { ...(journey.context ?? {}), ...(step.context ?? {}) } };
 }
 

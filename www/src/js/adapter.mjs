@@ -87,6 +87,9 @@ export function demoEngine(RealEngine, { edge = null, onObserve } = {}) {
     const inner = compiled.decode(edge.state);
     const s = session({ state: edge.state, edge: true });
     // The edge forwarded what it could; the layer sends only what is pending.
+    // With INSPECTOR off this is a brief answer, handed to the demo's own
+    // onDecision (the inspector renders either kind) though the layer types
+    // it as a full Decision: only this demo adapter does that.
     return wrap(inner, s, { ...edge.decision, signals: Array.isArray(edge.signals) ? edge.signals : [] });
   }
 

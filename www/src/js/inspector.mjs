@@ -117,9 +117,9 @@ export function createInspector({ root, toggle, playbook }) {
     }
     const where = meta.edge ? 'at the edge' : 'in the browser';
     // A brief answer (an edge without the inspector turned on) has no lists
-    // that explain its numbers: show the numbers and say where the rest is.
+    // that explain its numbers: show the numbers and say how to get the rest.
     const brief = !Array.isArray(d.gates);
-    const kept = (what) => h('p', { class: 'imuted', 'data-inspector': 'brief' }, `${what} stay at the edge (a brief answer).`);
+    const kept = (what) => h('p', { class: 'imuted', 'data-inspector': 'brief' }, `${what} are not in a brief answer (the edge sends them with INSPECTOR = "on").`);
     root.append(
       h(
         'header',
