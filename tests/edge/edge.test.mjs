@@ -426,7 +426,10 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     // pending signals handed to the page still name the failed gates and the
     // matched fit criteria, as the collector stores them.
     const classified = a.edge.signals.find((s) => s.event === 'Visitor Classified');
-    assert.ok(classified && Array.isArray(classified.properties.failed_gates) && classified.properties.fit_reasons.length > 0, 'the pending signals keep their explaining fields');
+    assert.ok(classified, 'a Visitor Classified signal is pending');
+    assert.ok(Array.isArray(classified.properties.failed_gates), 'failed_gates is there');
+    const reasons = classified.properties.fit_reasons;
+    assert.ok(reasons.length > 0 && reasons.length <= 5 && reasons.every((r) => /^[a-z0-9_]+:-?[0-9.]+$/.test(r)), `fit_reasons as id:points: ${reasons}`);
     assert.deepEqual(slotsInHtml(a.html), slotsOf(bd), 'the slots show the brief decision');
     assert.equal(a.edge.decision.fit.tier, 'A');
     // Revision 2: the demo's title changes; the state written with r1 migrates.

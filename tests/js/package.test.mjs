@@ -121,6 +121,8 @@ const either: Decision | BriefDecision = v.decide(runtimeReq);
 const objectOrText: DecideRequest | string = bd.seq > 0 ? runtimeReq : '{"detail":"brief"}';
 const eitherToo: Decision | BriefDecision = v.decide(objectOrText);
 const gateCount: number = 'gates' in eitherToo ? eitherToo.gates.length : 0;
+// @ts-expect-error: a request that may be either kind is not typed as a full answer
+const notFull: Decision = v.decide(objectOrText);
 const full: Decision = v.decide({ now: Date.now(), detail: 'full' });
 const again: Visitor = Visitor.decode(engine, v.encode('k'), { secret: 'k' });
 try { new Engine('{}'); } catch (e) { const err = e as BuyerpathError; console.log(err.code, err.path, err.hint, err.issues.length); }
@@ -133,7 +135,7 @@ const routes: Map<string, string> = new Map(pe.contentUrls());
 const opts: Partial<StartOptions> = { consent: 'anonymous' };
 // The layer takes the package's Engine class as it is (never called here: only type-checked).
 const startLayer = () => start({ Engine, playbook, consent: 'anonymous', onDecision: (dd: Decision) => console.log(dd.fit.tier) });
-console.log(typeof startLayer, tier, first, briefUrl, either.seq, eitherToo.seq, gateCount, full.gates.length, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
+console.log(typeof startLayer, tier, first, briefUrl, either.seq, eitherToo.seq, gateCount, notFull, full.gates.length, sig?.messageId, again.id, typeof start, typeof createSender, opts, pd.seq, restored.id, routes.size, nothing);
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], skipLibCheck: false }, files: ['consumer.ts'] }));

@@ -13,6 +13,7 @@ export function request(journey, step, path = '$.steps[].decide') {
       code: 'unknown_field',
       path: `${path}.detail`,
       hint: 'a journey replays full answers; ask for `detail` when you call decide',
+      expected: 'one of now, slots, context',
     });
   }
   return { ...step, context: { ...(journey.context ?? {}), ...(step.context ?? {}) } };
@@ -27,9 +28,9 @@ export async function replayVector(Engine, playbookText, name, vector, sha256) {
   const j = vector.journey;
   const v = engine.visitor(j.visitor_id);
   const decisions = [];
-  for (const step of j.steps) {
+  for (const [i, step] of j.steps.entries()) {
     if (step.observe) v.observe(step.observe);
-    else decisions.push(v.decideJson(JSON.stringify(request(j, step.decide))));
+    else decisions.push(v.decideJson(JSON.stringify(request(j, step.decide, `$.steps[${i}].decide`))));
   }
   const digests = [];
   for (const d of decisions) digests.push(await sha256(d));
@@ -39,12 +40,12 @@ export async function replayVector(Engine, playbookText, name, vector, sha256) {
   // without its explaining lists, key for key in the same order, and ASCII.
   const b = engine.visitor(j.visitor_id);
   let n = 0;
-  for (const step of j.steps) {
+  for (const [i, step] of j.steps.entries()) {
     if (step.observe) {
       b.observe(step.observe);
       continue;
     }
-    const brief = b.decideJson(JSON.stringify({ ...request(j, step.decide), detail: 'brief' }));
+    const brief = b.decideJson(JSON.stringify({ ...request(j, step.decide, `$.steps[${i}].decide`), detail: 'brief' }));
     const want = decisions[n] === undefined ? null : JSON.stringify(briefOf(JSON.parse(decisions[n])));
     n += 1;
     if (!/^[\x00-\x7f]*$/.test(brief) || JSON.stringify(JSON.parse(brief)) !== want) mismatches.push(`brief ${n}`);

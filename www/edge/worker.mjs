@@ -468,7 +468,7 @@ export default {
     if (url.pathname === '/v1/batch') return batch(request, env);
     if (url.pathname === '/bp/consent' && request.method === 'POST') return forget();
     // The fit criteria stay at the edge: only the browser-safe copy without them
-    // (`buyerpath compile --strip-fit`) is served.
+    // (`buyerpath browser-playbook --strip-fit`) is served.
     if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });
 
     const asset = await env.ASSETS.fetch(request);

@@ -217,7 +217,7 @@ export function createInspector({ root, toggle, playbook }) {
           h('table', { class: 'itable' }, h('tbody', {}, criteria.slice(0, TOP).map(row))),
           criteria.length > TOP ? h('details', {}, h('summary', {}, `${criteria.length - TOP} more criteria`), h('table', { class: 'itable' }, h('tbody', {}, criteria.slice(TOP).map(row)))) : null,
         ]
-      : h('p', { class: 'imuted' }, d.fit.from_state ? 'Fit carried from the edge-signed state (the criteria stay at the edge).' : 'No attribute known yet.');
+      : h('p', { class: 'imuted' }, d.fit.from_state ? 'Fit carried from the edge-signed state (the criteria are not in the browser\'s playbook).' : 'No attribute known yet.');
     root.append(
       section(
         'fit',
