@@ -91,7 +91,8 @@ export interface DecideContext {
  * How much of a decision its answer holds. `brief` leaves out the lists that
  * explain the numbers (the gates, the fit criteria, the top engagement rules,
  * the stage and role distributions, the role's evidence, each pick's
- * reasons): more than half of the text, for a page that only shows the picks. The
+ * reasons): about 40% of the text (more without consent, when there are no
+ * signals), for a page that only shows the picks. The
  * decision is the same; `explain()` still reports all of it.
  */
 export type Detail = 'full' | 'brief';

@@ -29,7 +29,7 @@ fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
 #[test]
 fn an_engine_from_bytes_replays_every_vector() {
     let bytes = common::example_engine().to_bytes().unwrap();
-    assert!(bytes.starts_with(b"BPE3"), "the header");
+    assert!(bytes.starts_with(b"BPE4"), "the header");
     let engine = Engine::from_bytes(&bytes).unwrap();
     assert_eq!(engine.to_bytes().unwrap(), bytes, "written again unchanged");
     let mut decisions = 0;
@@ -132,7 +132,7 @@ fn another_header_or_version_is_refused_with_a_code() {
     assert_eq!(e.issues[0].code, "engine_file_invalid");
     // Files of the earlier layouts (paths stored split; a condition per
     // content item) are another version's.
-    for magic in [b"BPE1", b"BPE2"] {
+    for magic in [b"BPE1", b"BPE2", b"BPE3"] {
         let mut older = bytes.clone();
         older[..4].copy_from_slice(magic);
         let e = Engine::from_bytes(&older).unwrap_err();
@@ -145,8 +145,18 @@ fn another_header_or_version_is_refused_with_a_code() {
     }
 }
 
-/// Every truncation fails; random damage either fails or loads an engine
-/// that still decides without panicking.
+/// `bytes` with the checksum after the header made right again: damage made
+/// on purpose, to reach the reader and the invariants behind the checksum.
+fn resum(mut bytes: Vec<u8>) -> Vec<u8> {
+    let at = 5 + usize::from(bytes[4]);
+    let sum = xxhash_rust::xxh64::xxh64(&bytes[at + 8..], 0);
+    bytes[at..at + 8].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+/// Every truncation fails; random damage fails on the checksum; with the
+/// checksum made right again, it either fails or loads an engine that still
+/// decides without panicking.
 #[test]
 fn damaged_bytes_fail_or_decide_never_panic() {
     let engine = common::example_engine();
@@ -155,7 +165,7 @@ fn damaged_bytes_fail_or_decide_never_panic() {
         let e = Engine::from_bytes(&bytes[..cut]).unwrap_err();
         assert_eq!(e.issues[0].code, "engine_file_invalid", "cut at {cut}");
     }
-    let header = 5 + usize::from(bytes[4]);
+    let header = 5 + usize::from(bytes[4]) + 8;
     let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     let (mut loaded, mut refused) = (0, 0);
     for _ in 0..3000 {
@@ -164,7 +174,16 @@ fn damaged_bytes_fail_or_decide_never_panic() {
             let at = header + (next() as usize) % (bytes.len() - header);
             damaged[at] = next() as u8;
         }
-        match Engine::from_bytes(&damaged) {
+        if damaged == bytes {
+            continue;
+        }
+        let e = Engine::from_bytes(&damaged).unwrap_err();
+        assert!(
+            e.issues[0].message.contains("checksum"),
+            "{}",
+            e.issues[0].message
+        );
+        match Engine::from_bytes(&resum(damaged)) {
             Ok(e) => {
                 loaded += 1;
                 let (mut v, now) = common::visitor_with_events(&e, 5);

@@ -1,17 +1,20 @@
 //! The compiled engine as bytes (feature `compiled`): what `buyerpath
 //! compile` writes and a build without the JSON playbook compiler loads.
 //!
-//! Layout: the 4 bytes `BPE3` (the layout's number; earlier layouts, `BPE1`
-//! and `BPE2`, are refused as another version's), the crate version as a
-//! length-prefixed string, then the engine in postcard (serde's derives on
-//! the engine's types). A file is read only by the version that wrote it: the
+//! Layout: the 4 bytes `BPE4` (the layout's number; earlier layouts, `BPE1`
+//! to `BPE3`, are refused as another version's), the crate version as a
+//! length-prefixed string, the XXH64 checksum of the rest (8 bytes, little
+//! endian), then the engine in postcard (serde's derives on the engine's
+//! types). A file is read only by the version that wrote it: the
 //! engine's types are not a stable format, and the CLI that writes the file
 //! ships with the package that reads it. A regex is stored as its source and
 //! built again on load, within the same limits; an attribute path as its
 //! text, split again on load; a condition literal compared as a whole
 //! (`DeepEq`) keeps its numbers bit for bit.
 //!
-//! Loading checks the header, reads the engine without trusting a length
+//! Loading checks the header and the checksum (a flipped bit anywhere in the
+//! engine is refused, not loaded as another engine: a title or a weight
+//! would pass every structural check), reads the engine without trusting a length
 //! beyond the bytes given (nesting bounded, regex sources held to the
 //! playbook's length limit, nothing left over), then checks what every
 //! compiled engine satisfies ([`super::invariants`]: sizes within the
@@ -26,10 +29,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The first bytes of an engine file.
-pub const MAGIC: &[u8; 4] = b"BPE3";
+pub const MAGIC: &[u8; 4] = b"BPE4";
 
 /// The first bytes of the files of earlier layouts.
-const OLDER: [&[u8; 4]; 2] = [b"BPE1", b"BPE2"];
+const OLDER: [&[u8; 4]; 3] = [b"BPE1", b"BPE2", b"BPE3"];
 
 /// The version that writes and reads engine files.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,7 +45,9 @@ impl Engine {
         let mut out = MAGIC.to_vec();
         out.push(VERSION.len() as u8);
         out.extend_from_slice(VERSION.as_bytes());
-        postcard::to_extend(self, out).map_err(|e| {
+        let at = out.len();
+        out.extend_from_slice(&[0; 8]);
+        let mut out = postcard::to_extend(self, out).map_err(|e| {
             Error::one(
                 Issue::new(
                     "internal",
@@ -51,7 +56,12 @@ impl Engine {
                 )
                 .hint("Report this, with the playbook."),
             )
-        })
+        })?;
+        let sum = checksum(out.get(at + 8..).unwrap_or_default());
+        if let Some(slot) = out.get_mut(at..at + 8) {
+            slot.copy_from_slice(&sum.to_le_bytes());
+        }
+        Ok(out)
     }
 
     /// Loads an engine written by [`Engine::to_bytes`] of this version.
@@ -77,6 +87,14 @@ impl Engine {
                 &String::from_utf8_lossy(version),
             ));
         }
+        let (sum, body) = body
+            .split_first_chunk::<8>()
+            .ok_or_else(|| invalid("The engine file ends inside its checksum."))?;
+        if u64::from_le_bytes(*sum) != checksum(body) {
+            return Err(invalid(
+                "The engine file is damaged: its checksum does not match its bytes.",
+            ));
+        }
         let engine = match postcard::take_from_bytes::<Engine>(body) {
             Ok((engine, [])) => engine,
             Ok((_, rest)) => {
@@ -95,6 +113,13 @@ impl Engine {
             .map_err(|what| invalid(&format!("The engine file is inconsistent: {what}.")))?;
         Ok(engine)
     }
+}
+
+/// The engine bytes' checksum: XXH64 (seed 0), made to catch damage in
+/// storage or transit at ~10 GB/s natively; not a signature (whoever can
+/// write the file can write a valid one).
+fn checksum(body: &[u8]) -> u64 {
+    xxhash_rust::xxh64::xxh64(body, 0)
 }
 
 fn another_version(message: &str, found: &str) -> Error {
@@ -372,7 +397,48 @@ mod tests {
         }
         let mut extra = base.to_bytes().unwrap();
         extra.push(0);
-        assert!(code(&extra).contains("1 bytes after the engine"));
+        assert!(code(&extra).contains("checksum does not match"));
+        assert!(code(&resum(extra)).contains("1 bytes after the engine"));
+    }
+
+    /// `bytes` with its checksum made right again (a change made on purpose,
+    /// to reach the checks behind it).
+    fn resum(mut bytes: Vec<u8>) -> Vec<u8> {
+        let at = 4 + 1 + usize::from(bytes[4]);
+        let sum = super::checksum(&bytes[at + 8..]);
+        bytes[at..at + 8].copy_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+
+    /// A bit flipped anywhere in an engine file (header, checksum or
+    /// engine), or the file cut short, is refused: never loaded as another
+    /// engine. Without the checksum most flips in the engine loaded, and
+    /// some changed decisions (a title, a weight).
+    #[test]
+    fn a_damaged_file_is_refused_wherever_the_damage_is() {
+        let good = example().to_bytes().unwrap();
+        let step = (good.len() / 1500).max(1);
+        let mut tried = 0;
+        for at in (0..good.len()).step_by(step) {
+            for bit in [0u8, 3, 7] {
+                let mut bad = good.clone();
+                bad[at] ^= 1 << bit;
+                let got = code(&bad);
+                assert!(
+                    got.starts_with("engine_file_invalid")
+                        || got.starts_with("engine_file_version"),
+                    "byte {at} bit {bit}: {got}"
+                );
+                tried += 1;
+            }
+        }
+        for len in [0, 3, 4, 10, 20, good.len() / 2, good.len() - 1] {
+            assert!(
+                code(&good[..len]).starts_with("engine_file_"),
+                "{len} bytes"
+            );
+        }
+        assert!(tried >= 3000, "{tried}");
     }
 
     /// A regex source longer than a playbook may hold is refused on load.

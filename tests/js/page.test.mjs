@@ -37,17 +37,22 @@ test('every journey vector replays byte for byte through buyerpath/page and an e
 test('a damaged or foreign engine file is an Error with a code, a path and a hint', () => {
   const otherVersion = Uint8Array.from(engineBytes);
   otherVersion[5] ^= 1; // the first character of the version
+  const flipped = Uint8Array.from(engineBytes);
+  flipped[Math.floor(flipped.length / 2)] ^= 4;
   const cases = [
     [new Uint8Array([1, 2, 3]), 'engine_file_invalid'],
     [engineBytes.subarray(0, engineBytes.length - 9), 'engine_file_invalid'],
     [Uint8Array.from([...engineBytes, 0]), 'engine_file_invalid'],
     [new TextEncoder().encode(playbookText), 'engine_file_invalid'],
     [otherVersion, 'engine_file_version'],
+    // One bit flipped in the engine itself (a title's, a weight's): the checksum.
+    [flipped, 'engine_file_invalid', /checksum/],
   ];
-  for (const [bytes, code] of cases) {
+  for (const [bytes, code, message] of cases) {
     assert.throws(() => page.Engine.fromBytes(bytes), (e) => {
       assert.ok(e instanceof Error);
       assert.equal(e.code, code);
+      if (message) assert.match(e.message, message);
       assert.equal(e.path, '$');
       assert.ok(e.hint && e.hint.includes('buyerpath compile'), e.hint);
       return true;
