@@ -91,7 +91,7 @@ export interface DecideContext {
  * How much of a decision its answer holds. `brief` leaves out the lists that
  * explain the numbers (the gates, the fit criteria, the top engagement rules,
  * the stage and role distributions, the role's evidence, each pick's
- * reasons): about 40% of the text (more without consent, when there are no
+ * reasons): 40–55% less text with consent (more without, when there are no
  * signals), for a page that only shows the picks. The
  * decision is the same; `explain()` still reports all of it.
  */

@@ -73,7 +73,7 @@ impl Engine {
             ));
         }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            invalid("These bytes are not a compiled buyerpath engine (no `BPE3` header).")
+            invalid("These bytes are not a compiled buyerpath engine (no `BPE4` header).")
         })?;
         let (&len, rest) = rest
             .split_first()
@@ -418,6 +418,7 @@ mod tests {
     fn a_damaged_file_is_refused_wherever_the_damage_is() {
         let good = example().to_bytes().unwrap();
         let step = (good.len() / 1500).max(1);
+        let header = 5 + usize::from(good[4]);
         let mut tried = 0;
         for at in (0..good.len()).step_by(step) {
             for bit in [0u8, 3, 7] {
@@ -429,6 +430,9 @@ mod tests {
                         || got.starts_with("engine_file_version"),
                     "byte {at} bit {bit}: {got}"
                 );
+                if at >= header {
+                    assert!(got.contains("checksum does not match"), "byte {at}: {got}");
+                }
                 tried += 1;
             }
         }
