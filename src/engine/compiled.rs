@@ -42,12 +42,7 @@ impl Engine {
     /// crate version. Writing into memory fails only on a value postcard
     /// cannot write, which the tests rule out for every part of an engine.
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
-        let mut out = MAGIC.to_vec();
-        out.push(VERSION.len() as u8);
-        out.extend_from_slice(VERSION.as_bytes());
-        let at = out.len();
-        out.extend_from_slice(&[0; 8]);
-        let mut out = postcard::to_extend(self, out).map_err(|e| {
+        let body = postcard::to_allocvec(self).map_err(|e| {
             Error::one(
                 Issue::new(
                     "internal",
@@ -57,10 +52,12 @@ impl Engine {
                 .hint("Report this, with the playbook."),
             )
         })?;
-        let sum = checksum(out.get(at + 8..).unwrap_or_default());
-        if let Some(slot) = out.get_mut(at..at + 8) {
-            slot.copy_from_slice(&sum.to_le_bytes());
-        }
+        let mut out = Vec::with_capacity(MAGIC.len() + 1 + VERSION.len() + 8 + body.len());
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION.len() as u8);
+        out.extend_from_slice(VERSION.as_bytes());
+        out.extend_from_slice(&checksum(&body).to_le_bytes());
+        out.extend_from_slice(&body);
         Ok(out)
     }
 
@@ -73,7 +70,10 @@ impl Engine {
             ));
         }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            invalid("These bytes are not a compiled buyerpath engine (no `BPE4` header).")
+            invalid(&format!(
+                "These bytes are not a compiled buyerpath engine (no `{}` header).",
+                String::from_utf8_lossy(MAGIC)
+            ))
         })?;
         let (&len, rest) = rest
             .split_first()
