@@ -85,6 +85,9 @@ step(`assemble ${out}`);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'pkg-template'), out, { recursive: true });
+// The Node entry's UTF-16 → UTF-8 transcoder (node-text.js), from its text form.
+run(process.execPath, [join(root, 'node_modules', 'binaryen', 'bin', 'wasm-as'), '--enable-simd', join(out, 'utf16.wat'), '-o', join(out, 'utf16.wasm')]);
+rmSync(join(out, 'utf16.wat'));
 const place = (m, dir) => {
   cpSync(m.wasm, join(dir, 'buyerpath_bg.wasm'));
   writeFileSync(join(dir, 'buyerpath.js'), addTextHooks(readFileSync(m.glue, 'utf8')));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { requirePkg, pkgDir, playbookText } from './fixtures.mjs';
 
 requirePkg();
-const { nodeTextHooks } = await import(`${pkgDir}/node-text.js`);
+const { nodeTextHooks, transcoderReady, MIN_TRANSCODE } = await import(`${pkgDir}/node-text.js`);
 const { Engine } = await import(`${pkgDir}/node.js`);
 const { __setTextHooks } = await import(`${pkgDir}/buyerpath.js`);
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -64,8 +64,29 @@ test('reading Wasm memory gives what TextDecoder gives', () => {
   assert.ok(hooked > 250, `${hooked} texts read through the hook`);
 });
 
+/** Texts long enough for the transcoder (utf16.wasm), for its 16-unit blocks: a character of
+ * each width, a pair split by a block boundary and lone surrogates at every offset of the first
+ * blocks and at the very end; one-byte and two-byte strings. */
+function blockTexts() {
+  const out = [];
+  const tail = 'b'.repeat(MIN_TRANSCODE);
+  for (const c of [...WIDE, '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00\ud83d', '\u0080', '\u00ff', '\u07ff', '\u0800', '\uffff']) {
+    for (let at = 0; at <= 48; at++) out.push('a'.repeat(at) + c + tail);
+    out.push(tail + c);
+  }
+  out.push('a'.repeat(MIN_TRANSCODE), 'a'.repeat(MIN_TRANSCODE - 1) + '😀', 'x'.repeat(MIN_TRANSCODE + 17));
+  return out;
+}
+
+test('Node compiles the transcoder (Wasm SIMD), so long strings go through it', () => {
+  assert.equal(transcoderReady, true);
+  assert.ok(MIN_TRANSCODE > 256 && MIN_TRANSCODE < 300_000, 'the playbook goes through it');
+});
+
 test('writing into Wasm memory gives what TextEncoder gives, lone surrogates included', () => {
-  const cases = [...texts(), 'a'.repeat(300) + '\ud800' + 'b'.repeat(10) + '\udfff', '\udc00'.repeat(400)];
+  const cases = [...texts(), ...blockTexts(), 'a'.repeat(300) + '\ud800' + 'b'.repeat(10) + '\udfff', '\udc00'.repeat(400),
+    // Longer than the transcoder's kept memory (8 MiB at 5 bytes a character): an instance of its own.
+    'x–😀'.repeat(500_000), 'a'.repeat(300)];
   let hooked = 0;
   for (const s of cases) {
     // Memory grows on every allocation, as Wasm memory may: the old view is
