@@ -47,7 +47,7 @@ impl Builder<'_> {
                     role_mask |= bit32(ix);
                 }
             }
-            let when = self.shared_cond(&c.when, || format!("{path}.when"), &mut content_when);
+            let when = self.shared_cond(&c.when, &At::Key(&path, "when"), &mut content_when);
             let prior = c.prior.unwrap_or(crate::playbook::PriorSpec {
                 alpha: 1.0,
                 beta: 1.0,
@@ -124,7 +124,7 @@ impl Builder<'_> {
         let mut actions = Vec::with_capacity(p.actions.len());
         for (i, a) in p.actions.iter().enumerate() {
             let path = At::Index(&At::Root("$.actions"), i);
-            let when = self.opt_cond(&a.when, || format!("{path}.when"));
+            let when = self.opt_cond(&a.when, &At::Key(&path, "when"));
             let cta = match &a.cta {
                 Some(c) => self.resolve("content", content_ids, c, || format!("{path}.cta")),
                 None => None,
@@ -138,9 +138,8 @@ impl Builder<'_> {
         }
 
         let r = &p.recommend;
-        let gated_requires = self.opt_cond(&r.gated_requires, || {
-            "$.recommend.gated_requires".to_string()
-        });
+        let gated_requires =
+            self.opt_cond(&r.gated_requires, &At::Root("$.recommend.gated_requires"));
         let recommend = Recommend {
             // The condition is kept compiled (below), not as JSON.
             spec: crate::playbook::RecommendSpec {

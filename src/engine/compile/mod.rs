@@ -126,8 +126,8 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn cond(&mut self, v: &Value, path: &str) -> Condition {
-        let (c, mut issues) = Condition::compile(
+    fn cond(&mut self, v: &Value, path: &At<'_>) -> Condition {
+        let (c, mut issues) = Condition::compile_at(
             v,
             path,
             &CompileCtx {
@@ -137,11 +137,11 @@ impl Builder<'_> {
         self.issues.append(&mut issues);
         c
     }
-    /// An optional condition; its path is only built when there is one. An
+    /// An optional condition; its path is only written out for an issue. An
     /// always-true condition is none.
-    fn opt_cond(&mut self, v: &Option<Value>, path: impl FnOnce() -> String) -> Option<Condition> {
+    fn opt_cond(&mut self, v: &Option<Value>, path: &At<'_>) -> Option<Condition> {
         v.as_ref()
-            .map(|v| self.cond(v, &path()))
+            .map(|v| self.cond(v, path))
             .filter(|c| !c.is_always())
     }
 
@@ -152,7 +152,7 @@ impl Builder<'_> {
     fn shared_cond(
         &mut self,
         v: &Option<Value>,
-        path: impl FnOnce() -> String,
+        path: &At<'_>,
         shared: &mut SharedConditions,
     ) -> Option<usize> {
         let text = v.as_ref()?.to_string();
@@ -232,7 +232,7 @@ impl Builder<'_> {
             }
             mask
         });
-        let when = self.opt_cond(when, || format!("{path}.when"));
+        let when = self.opt_cond(when, &At::Key(path, "when"));
         EventMatcher {
             kind,
             formats,
@@ -283,7 +283,7 @@ impl Builder<'_> {
         let mut stages = Vec::new();
         for (i, s) in p.stages.iter().enumerate() {
             let path = At::Index(&At::Root("$.stages"), i);
-            let requires = self.opt_cond(&s.requires, || format!("{path}.requires"));
+            let requires = self.opt_cond(&s.requires, &At::Key(&path, "requires"));
             let next = match &s.next {
                 Some(n) => self.resolve("stage", &stage_ids, n, || format!("{path}.next")),
                 None if i + 1 < p.stages.len() => Some(i + 1),
@@ -355,7 +355,7 @@ impl Builder<'_> {
                 (None, Some(e)) => (e, true, "exclude"),
                 (None, None) => continue,
             };
-            let condition = self.cond(doc, &format!("{path}.{field}"));
+            let condition = self.cond(doc, &At::Key(&path, field));
             let paths = condition
                 .attribute_paths()
                 .iter()
@@ -376,7 +376,10 @@ impl Builder<'_> {
             let path = At::Index(&At::Root("$.fit.criteria"), i);
             let mut bands = Vec::new();
             for (j, b) in c.bands.iter().enumerate() {
-                let when = self.opt_cond(&b.when, || format!("{path}.bands[{j}].when"));
+                let when = self.opt_cond(
+                    &b.when,
+                    &At::Key(&At::Index(&At::Key(&path, "bands"), j), "when"),
+                );
                 bands.push(Band {
                     label: if b.label.is_empty() {
                         Text::from(format!("band {}", j + 1))
@@ -435,7 +438,7 @@ impl Builder<'_> {
         for (i, r) in e.rules.iter().enumerate() {
             let path = At::Index(&At::Root("$.engagement.rules"), i);
             let on = self.matcher(&r.event, &r.formats, &r.when, &path, &format_ids);
-            let only_if = self.opt_cond(&r.only_if, || format!("{path}.only_if"));
+            let only_if = self.opt_cond(&r.only_if, &At::Key(&path, "only_if"));
             let mut tr = Vec::new();
             for t in &r.traits {
                 let ix = traits.iter().position(|x| x == t).unwrap_or_else(|| {
@@ -514,7 +517,10 @@ impl Builder<'_> {
 
         let mut triggers = Vec::new();
         for (i, t) in p.triggers.iter().enumerate() {
-            let condition = self.cond(&t.when, &format!("$.triggers[{i}].when"));
+            let condition = self.cond(
+                &t.when,
+                &At::Key(&At::Index(&At::Root("$.triggers"), i), "when"),
+            );
             triggers.push(Trigger {
                 id: Text::from(&t.id),
                 label: Text::from(&t.label),
