@@ -83,6 +83,52 @@ pub(crate) fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
 }
 
+/// An index by hash: `(hash, position)` for each of `hashes`, in the order
+/// [`sort`] gives (by hash, equal hashes by position), by a radix sort on the
+/// hash's four bytes: compiling the 500-item catalogue's index took ~28 µs
+/// in Wasm through [`sort`] (an indirect comparison per step), ~4 µs so.
+pub(crate) fn index_by_hash(hashes: impl Iterator<Item = u32>) -> Vec<(u32, usize)> {
+    radix_by_hash(hashes.enumerate().map(|(i, h)| (h, i)).collect())
+}
+
+/// [`index_by_hash`]'s sort, compiled once: `v` is in position order.
+fn radix_by_hash(mut v: Vec<(u32, usize)>) -> Vec<(u32, usize)> {
+    if v.len() <= SHORT {
+        // Stable: equal hashes keep their positions' order.
+        stable_short_by(&mut v, |a, b| a.0.cmp(&b.0));
+        return v;
+    }
+    // Each pass is stable, so after the last (most significant) byte the
+    // order is by hash, then by the order the pass before left, down to
+    // the positions the first pass started from.
+    let mut other = v.clone();
+    for shift in [0u32, 8, 16, 24] {
+        let digit = |h: u32| ((h >> shift) & 0xff) as usize;
+        let mut start = [0usize; 256];
+        for &(h, _) in &v {
+            if let Some(c) = start.get_mut(digit(h)) {
+                *c += 1;
+            }
+        }
+        let mut at = 0;
+        for c in &mut start {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for &e in &v {
+            if let Some(c) = start.get_mut(digit(e.0)) {
+                if let Some(slot) = other.get_mut(*c) {
+                    *slot = e;
+                }
+                *c += 1;
+            }
+        }
+        std::mem::swap(&mut v, &mut other);
+    }
+    v
+}
+
 /// The indices `0..n` sorted by `cmp`.
 fn order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
     let mut ix: Vec<usize> = (0..n).collect();
@@ -125,6 +171,29 @@ mod tests {
             sort(&mut nums);
             want.sort_unstable();
             assert_eq!(nums, want);
+        }
+    }
+
+    #[test]
+    fn an_index_by_hash_is_the_sorted_pairs() {
+        let mut next = crate::testing::xorshift(0x6a09_e667_f3bc_c908);
+        for n in (0..70).chain([255, 256, 257, 1000, 5000]) {
+            // Few distinct values (many equal hashes), bytes alike but one, and any.
+            for spread in [3u64, 1 << 8, 1 << 16, 1 << 32] {
+                let hashes: Vec<u32> = (0..n)
+                    .map(|_| {
+                        (next() % spread) as u32 ^ if spread == 1 << 16 { 0xab00_0000 } else { 0 }
+                    })
+                    .collect();
+                let mut want: Vec<(u32, usize)> =
+                    hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+                want.sort_unstable();
+                assert_eq!(
+                    index_by_hash(hashes.into_iter()),
+                    want,
+                    "n {n}, spread {spread}"
+                );
+            }
         }
     }
 

@@ -78,12 +78,7 @@ impl Builder<'_> {
                 beta: prior.beta,
             });
         }
-        let mut content_by_hash: Vec<(u32, usize)> = content
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.hash, i))
-            .collect();
-        crate::sort::sort(&mut content_by_hash);
+        let content_by_hash = crate::sort::index_by_hash(content.iter().map(|c| c.hash));
 
         let mut slots = Vec::with_capacity(p.slots.len());
         for (i, s) in p.slots.iter().enumerate() {

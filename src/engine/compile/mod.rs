@@ -458,9 +458,7 @@ impl Builder<'_> {
                 traits: tr,
             });
         }
-        let mut by_hash: Vec<(u32, usize)> =
-            rules.iter().enumerate().map(|(i, r)| (r.hash, i)).collect();
-        crate::sort::sort(&mut by_hash);
+        let by_hash = crate::sort::index_by_hash(rules.iter().map(|r| r.hash));
         let engagement = Engagement {
             saturation: e.saturation,
             burst_window_ms: (e.burst.window_seconds * 1000.0) as u64,
