@@ -61,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match &args.output {
         Some(path) => std::fs::write(path, &json)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{json}"),
+        None => out!("{json}"),
     }
     // The summary goes to stderr so that stdout stays the playbook.
     let hashed: Vec<String> = report

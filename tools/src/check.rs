@@ -11,7 +11,7 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
     match Engine::from_json(&text) {
         Ok(e) => {
             if !json {
-                println!(
+                outln!(
                     "{}: ok — playbook `{}` revision {}, slots {}",
                     path.display(),
                     e.playbook_id(),
@@ -24,7 +24,7 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
         Err(err) => {
             if json {
                 for i in &err.issues {
-                    println!("{}", serde_json::to_string(i)?);
+                    outln!("{}", serde_json::to_string(i)?);
                 }
             } else {
                 print_problems(path, &err, "");

@@ -24,8 +24,19 @@ pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
         "the engine did not load back unchanged (report this)"
     );
     let out = output.map_or_else(|| path.with_extension("bpe"), Path::to_path_buf);
+    // Writing over the playbook would lose it (the engine file cannot be
+    // turned back into JSON).
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    anyhow::ensure!(
+        !same(path, &out),
+        "{} is the playbook itself: the engine file would replace it; give another --output",
+        out.display()
+    );
     std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    println!(
+    outln!(
         "{}: playbook `{}` revision {} compiled, {} B of JSON -> {} B engine file",
         out.display(),
         engine.playbook_id(),

@@ -12,9 +12,23 @@ pub fn run(playbook: &Path, journey_path: &Path, step: Option<usize>) -> Result<
     let j = journey(journey_path)?;
     let decisions = replay(&e, &j)
         .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
+    let n = decisions.len();
+    anyhow::ensure!(
+        n > 0,
+        "journey {} makes no decision: nothing to explain",
+        j.id
+    );
+    if let Some(s) = step {
+        anyhow::ensure!(
+            (1..=n).contains(&s),
+            "--step {s}: journey {} makes {n} decision{} (steps 1 to {n})",
+            j.id,
+            if n == 1 { "" } else { "s" }
+        );
+    }
     for (i, d) in decisions.iter().enumerate() {
         if step.map(|s| s == i + 1).unwrap_or(true) {
-            println!("{}", explain(d));
+            outln!("{}", explain(d));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -24,7 +38,7 @@ pub fn demo(examples: Option<PathBuf>) -> Result<ExitCode> {
     let dir = examples.unwrap_or_else(examples_dir);
     let e = engine(&dir.join("acme").join("playbook.json"))?;
     let journeys = example_journeys(&dir.join("journeys"))?;
-    println!(
+    outln!(
         "buyerpath demo: {} journeys against playbook `{}` r{}\n",
         journeys.len(),
         e.playbook_id(),
@@ -33,11 +47,11 @@ pub fn demo(examples: Option<PathBuf>) -> Result<ExitCode> {
     for (_, j) in &journeys {
         let decisions = replay(&e, j)
             .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
-        println!("════ {} ════", j.id);
-        println!("{}\n", j.description);
-        println!("Expected: {}\n", j.expect);
+        outln!("════ {} ════", j.id);
+        outln!("{}\n", j.description);
+        outln!("Expected: {}\n", j.expect);
         if let Some(last) = decisions.last() {
-            println!("{}", explain(last));
+            outln!("{}", explain(last));
         }
     }
     Ok(ExitCode::SUCCESS)

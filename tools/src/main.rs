@@ -1,5 +1,33 @@
 //! `buyerpath`: native tools around the engine.
 
+/// `println!` that hands back an error instead of panicking when stdout is
+/// closed (`buyerpath demo | head`) or full (`> /dev/full`): the command's
+/// `?` ends it, quietly for a closed pipe (exit 141, as a shell reports a
+/// process stopped by SIGPIPE), with the error otherwise (exit 2).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)?;
+    }};
+}
+
+/// [`outln!`] without the newline.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($t)*)?;
+    }};
+}
+
+/// A server's line to stdout: a closed or full stdout must not stop it
+/// (nor lose what it has queued), so a failed write is dropped.
+macro_rules! logln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 mod browser_playbook;
 mod calibrate;
 mod check;
@@ -136,17 +164,29 @@ fn main() -> ExitCode {
             } else {
                 buyerpath::lists::ListKind::Domain
             };
-            for v in values {
-                println!("{}", buyerpath::lists::hash_member_as(kind, &salt, &v));
-            }
-            Ok(ExitCode::SUCCESS)
+            (|| -> anyhow::Result<ExitCode> {
+                for v in values {
+                    outln!("{}", buyerpath::lists::hash_member_as(kind, &salt, &v));
+                }
+                Ok(ExitCode::SUCCESS)
+            })()
         }
     };
     match r {
         Ok(code) => code,
+        // Whoever read the output stopped reading (`| head`): stop quietly.
+        Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader is gone.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -38,9 +38,24 @@ pub fn run(
         let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
             Box::new(BufReader::new(std::io::stdin().lock()))
         } else if input.extension().map(|x| x == "json").unwrap_or(false) {
-            // A single journey file: make it one line.
-            let v: serde_json::Value = serde_json::from_str(&read(input)?)?;
-            Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes()))
+            // A single journey file: make it one line. One that is not JSON
+            // (cut short, empty) is a journey that failed: reported with its
+            // file name, and the next file is scored.
+            let text = read(input)?;
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes())),
+                Err(e) => {
+                    journeys += 1;
+                    failed += 1;
+                    let why = match buyerpath::journey::parse(&text) {
+                        Err(err) => render(&err),
+                        Ok(_) => format!("{e}\n"),
+                    };
+                    bar.suspend(|| eprintln!("{}: skipped:\n{why}", input.display()));
+                    bar.finish_and_clear();
+                    continue;
+                }
+            }
         } else {
             Box::new(BufReader::new(
                 std::fs::File::open(input)
@@ -81,7 +96,12 @@ pub fn run(
         bar.finish_and_clear();
     }
     out.flush()?;
-    eprintln!("scored {journeys} journeys, {decisions} decisions, {failed} failed");
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    eprintln!(
+        "scored {journeys} journey{}, {decisions} decision{}, {failed} failed",
+        s(journeys),
+        s(decisions)
+    );
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {

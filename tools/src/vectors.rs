@@ -52,7 +52,7 @@ pub fn run(check: bool) -> Result<ExitCode> {
                 stale.push(target.display().to_string());
             } else {
                 std::fs::write(&target, text)?;
-                println!("wrote {}", target.display());
+                outln!("wrote {}", target.display());
             }
         }
     }
@@ -71,7 +71,7 @@ pub fn schema(output: Option<&Path>) -> Result<ExitCode> {
         Some(p) => {
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -256,3 +256,157 @@ fn compile_writes_an_engine_file_or_nothing() {
     assert!(!broken.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn compile_refuses_to_write_over_its_playbook() {
+    let dir = std::env::temp_dir().join(format!("bp-compile-self-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let playbook = dir.join("pb.json");
+    let text = std::fs::read(root().join("examples/acme/playbook.json")).unwrap();
+    std::fs::write(&playbook, &text).unwrap();
+    // The same file, named directly and by another path.
+    let other = dir
+        .join("..")
+        .join(dir.file_name().unwrap())
+        .join("pb.json");
+    for out_path in [&playbook, &other] {
+        let out = bp(&[
+            "compile",
+            playbook.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is the playbook itself"), "{err}");
+        assert_eq!(
+            std::fs::read(&playbook).unwrap(),
+            text,
+            "the playbook is kept"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn score_skips_a_journey_file_that_is_not_json_and_scores_the_rest() {
+    let dir = std::env::temp_dir().join(format!("bp-score-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = root().join("examples/journeys/01-tier-a-evaluator.json");
+    let text = std::fs::read_to_string(&good).unwrap();
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let out = bp(&[
+        "score",
+        "examples/acme/playbook.json",
+        cut.to_str().unwrap(),
+        good.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a journey failed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.json: skipped") && err.contains("[invalid_json]"),
+        "{err}"
+    );
+    assert!(err.contains("empty.json: skipped"), "{err}");
+    assert!(
+        err.contains("scored 3 journeys") && err.contains("2 failed"),
+        "{err}"
+    );
+    let decisions = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(decisions > 0, "the good journey was scored");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_refuses_a_step_the_journey_does_not_have() {
+    let j = "examples/journeys/01-tier-a-evaluator.json";
+    let all = bp(&["explain", "examples/acme/playbook.json", j]);
+    assert!(all.status.success());
+    let n = String::from_utf8_lossy(&all.stdout)
+        .matches("· decision ")
+        .count();
+    assert!(n >= 2, "{n}");
+    for bad in ["0".to_string(), (n + 1).to_string()] {
+        let out = bp(&["explain", "examples/acme/playbook.json", j, "--step", &bad]);
+        assert_eq!(out.status.code(), Some(2), "--step {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("makes {n} decisions (steps 1 to {n})")),
+            "{err}"
+        );
+    }
+    let last = bp(&[
+        "explain",
+        "examples/acme/playbook.json",
+        j,
+        "--step",
+        &n.to_string(),
+    ]);
+    assert!(last.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&last.stdout)
+            .matches("· decision ")
+            .count(),
+        1
+    );
+}
+
+/// Output cut short by the reader (`| head`) ends the command quietly, and
+/// a full disk is an error: neither is a panic.
+#[test]
+fn a_closed_or_full_stdout_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let commands: [&[&str]; 3] = [
+        &["demo"],
+        &[
+            "browser-playbook",
+            "examples/acme/playbook.json",
+            "--pretty",
+        ],
+        &["schema"],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .current_dir(root())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe's reader is gone now.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            out.status.code() == Some(141) || out.status.success(),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+        if std::path::Path::new("/dev/full").exists() {
+            let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+                .current_dir(root())
+                .args(args)
+                .stdout(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                )
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains("No space left") && !err.contains("panicked"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}

@@ -528,8 +528,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .with_context(|| format!("cannot write {}", report.display()))?;
     std::fs::write(&report_md, markdown(&json_report, &ev.lift, &priors))
         .with_context(|| format!("cannot write {}", report_md.display()))?;
-    println!("{}", lift_line(&ev.lift));
-    println!(
+    outln!("{}", lift_line(&ev.lift));
+    outln!(
         "wrote {} (revision {}), {} and {}",
         out.display(),
         next,

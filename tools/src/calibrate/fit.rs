@@ -140,23 +140,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     std::fs::write(&report_json, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_json.display()))?;
     let f = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{v:.3}"));
-    println!(
+    outln!(
         "held-out AUC: current {}  calibrated {}  plain logistic regression {}",
         f(report.auc.current),
         f(report.auc.calibrated),
         f(report.auc.plain_logistic)
     );
     for w in &report.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
-    println!(
+    outln!(
         "wrote {} (revision {}), {} and {}",
         out.display(),
         report.new_revision,
         report_md.display(),
         report_json.display()
     );
-    println!(
+    outln!(
         "review the report, then `buyerpath check {}` and publish it",
         out.display()
     );

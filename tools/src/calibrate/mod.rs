@@ -148,7 +148,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             refuse_overwrite(&out, force)?;
             refuse_overwrite(&generate::truth_path(&out), force)?;
             generate::run(seed, rows, &out, win_rate)?;
-            println!(
+            outln!(
                 "wrote {} ({rows} rows, seed {seed}) and {}",
                 out.display(),
                 generate::truth_path(&out).display()

@@ -216,7 +216,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             (server.url.clone(), Some(db), Some(server))
         }
     };
-    println!(
+    outln!(
         "buyerpath loadtest: {} s, {} connections, batches of {} events ({:.0} KB) to {url}{}",
         args.seconds,
         args.concurrency,
@@ -259,15 +259,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     total.latencies.sort_unstable();
     let acked = total.accepted + total.duplicates;
     let l = &total.latencies;
-    println!(
+    outln!(
         "  requests   {} acknowledged, {} throttled (429/503, retried), {} errors",
-        total.ok, total.throttled, total.errors
+        total.ok,
+        total.throttled,
+        total.errors
     );
-    println!(
+    outln!(
         "  events     {acked} acknowledged in {elapsed:.1} s = {:.0} events/s",
         acked as f64 / elapsed
     );
-    println!(
+    outln!(
         "  latency    p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         percentile(l, 50.0),
         percentile(l, 90.0),
@@ -284,11 +286,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 } else {
                     ""
                 };
-                println!(
-                    "  stored     {n} in the database, acknowledged {acked}: none lost{extra}"
-                );
+                outln!("  stored     {n} in the database, acknowledged {acked}: none lost{extra}");
             } else {
-                println!(
+                outln!(
                     "  stored     {n} in the database, acknowledged {acked}: {} LOST",
                     acked - n
                 );
@@ -300,7 +300,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
             }
         }
-        None => println!("  stored     not checked (pass --db PATH with --url)"),
+        None => outln!("  stored     not checked (pass --db PATH with --url)"),
     }
     if total.ok == 0 {
         code = ExitCode::FAILURE;

@@ -41,32 +41,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 fn banner(addr: SocketAddr, config: &Config, events: u64) {
     let url = format!("http://{addr}");
-    println!("buyerpath serve: listening on {url}");
-    println!("  ingest     POST {url}/v1/batch  (Segment HTTP API; write key as the Basic user or `writeKey`)");
-    println!("  dashboard  {url}/dashboard/");
-    println!("  views      {url}/api/accounts  {url}/api/funnel  {url}/api/health");
+    logln!("buyerpath serve: listening on {url}");
+    logln!("  ingest     POST {url}/v1/batch  (Segment HTTP API; write key as the Basic user or `writeKey`)");
+    logln!("  dashboard  {url}/dashboard/");
+    logln!("  views      {url}/api/accounts  {url}/api/funnel  {url}/api/health");
     match &config.www {
-        Some(dir) => println!("  site       {url}/  (from {})", dir.display()),
-        None => println!("  site       none (no www/dist here; pass --www DIR)"),
+        Some(dir) => logln!("  site       {url}/  (from {})", dir.display()),
+        None => logln!("  site       none (no www/dist here; pass --www DIR)"),
     }
-    println!(
+    logln!(
         "  database   {} ({events} events)",
         store::describe(&config.db).display()
     );
-    println!(
+    logln!(
         "  playbook   {} revision {}",
-        config.playbook.id, config.playbook.revision
+        config.playbook.id,
+        config.playbook.revision
     );
     if !config.cors_origins.is_empty() {
-        println!("  cors       {}", config.cors_origins.join(", "));
+        logln!("  cors       {}", config.cors_origins.join(", "));
     }
     if let Some(c) = &config.calibration {
-        println!(
+        logln!(
             "  candidate  {}  (review: {url}/api/calibration, dashboard)",
             c.describe()
         );
     }
-    println!("Stop with Ctrl-C (or SIGTERM): queued events are committed first.");
+    logln!("Stop with Ctrl-C (or SIGTERM): queued events are committed first.");
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -119,7 +120,7 @@ where
     let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
-        println!("buyerpath serve: stopping: no new connections; committing what is queued");
+        logln!("buyerpath serve: stopping: no new connections; committing what is queued");
         let _ = stopping_tx.send(());
     };
     let server = listen::serve(listener, router, header_timeout, signal);
@@ -145,7 +146,7 @@ where
         Ok(r) => r?,
         Err(_) => anyhow::bail!("the writer thread panicked"),
     }
-    println!(
+    logln!(
         "buyerpath serve: stopped; {} events in the database",
         stats.stored.load(Ordering::Relaxed)
     );
