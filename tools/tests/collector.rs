@@ -842,3 +842,84 @@ fn an_old_database_gets_the_trust_column_and_a_view_that_shows_it() {
         check("reopened");
     }
 }
+
+/// A public write key is in every page: what a forged signal can claim is
+/// bounded. A time more than a day ahead is refused (it would become the
+/// views' "now"), numbers the engine never reports are ignored, and a signal
+/// stamped with another playbook revision does not become the default one.
+#[test]
+fn forged_times_and_numbers_do_not_move_the_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let signal = |id: &str, account: &str, engagement: Value, fit: Value| {
+        json!({
+            "type": "track", "event": "Visitor Classified", "messageId": id,
+            "anonymousId": format!("v-{id}"), "originalTimestamp": iso(now - 60_000),
+            "properties": {"account": account, "fit_tier": "A", "fit_score": fit,
+                           "engagement_score": engagement, "seniority_weight": 1e308},
+            "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+        })
+    };
+    let honest = signal("honest", "honest.com", json!(40.0), json!(80.0));
+    let forged = signal("forged", "forged.com", json!(1e308), json!(1e308));
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[honest, forged]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Far ahead by its own time (without sentAt: with it, a time is never
+    // later than its arrival), or before 2000 by a wild sentAt.
+    let mut ahead = track("ahead");
+    ahead["originalTimestamp"] = json!("9999-12-31T23:59:59Z");
+    let mut wild = track("wild");
+    wild["originalTimestamp"] = json!("2000-01-01T00:00:00Z");
+    let r = post(&s.url, "/v1/track", &ahead.to_string(), Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.to_string().contains("more than a day after"),
+        "{}",
+        r.body
+    );
+    let body = json!({"batch": [wild], "sentAt": "2100-01-01T00:00:00Z"}).to_string();
+    let r = post(&s.url, "/v1/batch", &body, Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.to_string().contains("before 2000-01-01"),
+        "{}",
+        r.body
+    );
+    // A day's drift is still a clock, not a forgery.
+    let mut drift = track("drift");
+    drift["originalTimestamp"] = json!(iso(now + 3_600_000));
+    let r = post(&s.url, "/v1/track", &drift.to_string(), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // A signal of a revision the server does not run: kept, not the default.
+    let mut other = signal("other-rev", "other.com", json!(10.0), json!(10.0));
+    other["context"]["playbook"]["revision"] = json!(99_999_999);
+    let r = post(&s.url, "/v1/batch", &batch(&[other]), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let a = get(&s.url, "/api/accounts");
+    assert_eq!(a.status, 200, "{}", a.body);
+    let as_of = a.body["as_of"].as_str().unwrap().to_string();
+    assert!(as_of.as_str() < "2100", "{as_of}");
+    let honest = common::account_named(&a.body, "honest.com");
+    let forged = common::account_named(&a.body, "forged.com");
+    assert_eq!(honest["fit_score"], json!(80.0), "{honest}");
+    assert!(forged["fit_score"].is_null(), "{forged}");
+    assert!(
+        a.body.to_string().len() < 20_000 && !a.body.to_string().contains("e308"),
+        "{}",
+        a.body
+    );
+    let rank = |v: &Value| v["rank"].as_i64().unwrap();
+    assert!(rank(&honest) < rank(&forged), "{honest} / {forged}");
+    let f = get(&s.url, "/api/funnel");
+    assert_eq!(f.body["stage_order_from"]["revision"], json!(1));
+}

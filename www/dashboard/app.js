@@ -371,7 +371,10 @@ function fillRevisions(funnel) {
     sel.replaceChildren(...keys.map((k) => el('option', { value: k }, k)));
   }
   if (!keys.length) sel.append(el('option', { value: '' }, 'no signal yet'));
-  if (state.revision === null || !keys.includes(state.revision)) state.revision = keys[0] || null;
+  // First the revision the server runs (a signal stamped with another one,
+  // say a higher number sent with the public key, does not take the view over).
+  const own = funnel.stage_order_from ? `${funnel.stage_order_from.id} r${funnel.stage_order_from.revision}` : null;
+  if (state.revision === null || !keys.includes(state.revision)) state.revision = keys.includes(own) ? own : keys[0] || null;
   sel.value = state.revision || '';
   return funnel.revisions.find((r) => `${r.playbook.id} r${r.playbook.revision}` === state.revision) || null;
 }

@@ -13,6 +13,13 @@ pub const MAX_BATCH_BYTES: usize = 500 * 1024;
 pub const MAX_EVENT_BYTES: usize = 32 * 1024;
 /// Longest `messageId`, ids, event names and account domains accepted.
 const MAX_ID: usize = 256;
+/// How far after its arrival an event's time may be (clocks drift; a day is
+/// far more than any): later, it would move the views' "now" (their default
+/// time is the latest signal's).
+pub const MAX_FUTURE_MS: i64 = 24 * 3_600_000;
+/// The earliest time an event may have: 2000-01-01T00:00:00Z (no web signal
+/// is older; a wild `sentAt` could otherwise correct a time to before 1970).
+pub const MIN_TIMESTAMP_MS: i64 = 946_684_800_000;
 
 /// The event types of the Segment spec.
 pub const TYPES: [&str; 6] = ["track", "identify", "page", "screen", "group", "alias"];
@@ -294,6 +301,22 @@ pub fn check(
         return Err("invalid event".into()); // unreachable: both were checked above
     };
     let timestamp = corrected(received_at, sent_at, original, client_timestamp);
+    if timestamp > received_at.saturating_add(MAX_FUTURE_MS) || timestamp < MIN_TIMESTAMP_MS {
+        let from = match (sent_at, original, client_timestamp) {
+            (Some(_), Some(_), _) => "originalTimestamp corrected by sentAt",
+            (_, _, Some(_)) => "timestamp",
+            _ => "originalTimestamp",
+        };
+        return Err(if timestamp < MIN_TIMESTAMP_MS {
+            format!("the event's time ({from}) is before 2000-01-01T00:00:00Z")
+        } else {
+            format!(
+                "the event's time ({from}, {}) is more than a day after the server received it ({}): fix the client's clock, or send sentAt",
+                iso::format(timestamp),
+                iso::format(received_at)
+            )
+        });
+    }
     let props = obj.get("properties").and_then(Value::as_object);
     let account = props
         .and_then(|p| p.get("account"))

@@ -104,9 +104,30 @@ struct Payload {
     properties: Option<Props>,
 }
 
+/// The largest seniority weight the views take: a playbook's multipliers are
+/// about 0.5 to 2 (Demandbase's C-level 2.0).
+pub const MAX_SENIORITY_WEIGHT: f64 = 100.0;
+
 impl Props {
-    /// Reads an event's properties; a field of an unexpected type is skipped, not fatal.
+    /// Reads an event's properties; a field of an unexpected type is skipped,
+    /// not fatal, and so is a number outside what the engine reports.
     fn from_payload(text: &str) -> Props {
+        Self::decode(text).bounded()
+    }
+
+    /// The numbers as the engine makes them, or none: a fit or engagement
+    /// score from 0 to 100, a seniority weight from 0 to
+    /// [`MAX_SENIORITY_WEIGHT`]. A public write key is in every page, so a
+    /// forged signal could otherwise rank an account first with `1e308`.
+    fn bounded(mut self) -> Props {
+        let within = |x: Option<f64>, hi: f64| x.filter(|x| (0.0..=hi).contains(x));
+        self.fit_score = within(self.fit_score, 100.0);
+        self.engagement_score = within(self.engagement_score, 100.0);
+        self.seniority_weight = within(self.seniority_weight, MAX_SENIORITY_WEIGHT);
+        self
+    }
+
+    fn decode(text: &str) -> Props {
         if let Ok(p) = serde_json::from_str::<Payload>(text) {
             return p.properties.unwrap_or_default();
         }
@@ -191,8 +212,14 @@ pub fn load(conn: &Connection, as_of: i64, recommendations: bool) -> Result<Vec<
 
 /// The time the views are computed at: the one asked for, else the latest signal, else now.
 pub fn default_as_of(conn: &Connection) -> Result<i64> {
+    // Signals only: another track event (any name a client likes) does not
+    // move the views' time.
+    let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
     let latest: Option<i64> = conn.query_row(
-        "SELECT max(timestamp) FROM events WHERE type = 'track'",
+        &format!(
+            "SELECT max(timestamp) FROM events WHERE type = 'track' AND event IN ({})",
+            names.join(", ")
+        ),
         [],
         |r| r.get(0),
     )?;
