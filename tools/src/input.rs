@@ -7,7 +7,14 @@ use std::path::{Path, PathBuf};
 
 /// Reads a file to a string, naming it in the error.
 pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    let mut text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // A UTF-8 byte order mark (some Windows editors write one) is not JSON;
+    // RFC 8259 lets a reader ignore it, and this one does.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 /// Compiles a playbook file; a broken playbook is reported as every issue.

@@ -165,6 +165,18 @@ fn main() -> ExitCode {
                 buyerpath::lists::ListKind::Domain
             };
             (|| -> anyhow::Result<ExitCode> {
+                anyhow::ensure!(
+                    !values.is_empty(),
+                    "nothing to hash: give the list's members after --salt"
+                );
+                for (i, v) in values.iter().enumerate() {
+                    anyhow::ensure!(
+                        !kind.normalize(v).is_empty(),
+                        "value {} (`{}`) is empty once normalised: not a list member",
+                        i + 1,
+                        v.escape_debug()
+                    );
+                }
                 for v in values {
                     outln!("{}", buyerpath::lists::hash_member_as(kind, &salt, &v));
                 }

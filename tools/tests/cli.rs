@@ -410,3 +410,27 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn hash_list_refuses_nothing_and_empty_members() {
+    let none = bp(&["hash-list", "--salt", "s"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("nothing to hash"));
+    let empty = bp(&["hash-list", "--salt", "s", "a.com", "..."]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("value 2"));
+    assert!(empty.stdout.is_empty(), "nothing hashed when one value is bad");
+}
+
+#[test]
+fn a_playbook_with_a_byte_order_mark_is_read() {
+    let dir = std::env::temp_dir().join(format!("bp-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bom.json");
+    let mut bytes = vec![0xef, 0xbb, 0xbf];
+    bytes.extend(std::fs::read(root().join("examples/acme/playbook.json")).unwrap());
+    std::fs::write(&file, bytes).unwrap();
+    let out = bp(&["check", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -923,3 +923,28 @@ fn forged_times_and_numbers_do_not_move_the_views() {
     let f = get(&s.url, "/api/funnel");
     assert_eq!(f.body["stage_order_from"]["revision"], json!(1));
 }
+
+#[test]
+fn a_wrong_method_is_405_in_json_with_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    for (path, allow) in [
+        ("/v1/batch", "POST, OPTIONS"),
+        ("/v1/track", "POST, OPTIONS"),
+    ] {
+        let r = get(&s.url, path);
+        assert_eq!(r.status, 405, "{path}");
+        assert_eq!(r.header("allow"), Some(allow), "{path}");
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("GET is not allowed"),
+            "{}",
+            r.body
+        );
+    }
+    let r = post(&s.url, "/api/accounts", "{}", Some(KEY), &[]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, OPTIONS"));
+}

@@ -47,6 +47,7 @@ pub fn router(app: Shared) -> Router {
         .route("/api/funnel", get(funnel))
         .route("/api/calibration", get(calibration))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), cors))
         .with_state(app)
 }
@@ -529,6 +530,22 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
         views::calibration::view,
     )
     .await
+}
+
+/// A known endpoint asked with another method: said in JSON, with `Allow`.
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    let allow = if uri.path().starts_with("/v1/") {
+        "POST, OPTIONS"
+    } else {
+        "GET, OPTIONS"
+    };
+    let mut r = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{method} is not allowed on {}: use {allow}", uri.path()),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r
 }
 
 async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Uri) -> Response {

@@ -54,6 +54,15 @@ struct Envelope<'a> {
 
 /// Reads a `/v1/batch` (or `/v1/import`) body. `Err` is why the whole request is refused (400).
 pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
+    // Only an object is a batch (serde would also read the struct from an
+    // array of its fields, and say so in its own terms).
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(
+            "the body is not a JSON batch: expected an object {\"batch\": [...], \"sentAt\": ...}"
+                .into(),
+        );
+    }
     let env: Envelope = serde_json::from_slice(body).map_err(|e| {
         format!("the body is not a JSON batch ({{\"batch\": [...], \"sentAt\": ...}}): {e}")
     })?;
@@ -76,13 +85,27 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
     };
     for (index, raw) in events.into_iter().enumerate() {
         let text = raw.get();
+        // The batch was read as JSON already; what fails here is what the
+        // event's own reading refuses (nesting past serde_json's 128 levels,
+        // a lone surrogate, a number out of range), said as it is.
         let mut obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
-            _ => {
+            Ok(other) => {
                 out.rejected.push(Rejected {
                     index,
                     message_id: None,
-                    reason: "not a JSON object".into(),
+                    reason: format!(
+                        "expected an event (a JSON object), found {}",
+                        kind_of(&other)
+                    ),
+                });
+                continue;
+            }
+            Err(e) => {
+                out.rejected.push(Rejected {
+                    index,
+                    message_id: None,
+                    reason: format!("the event cannot be read: {e}"),
                 });
                 continue;
             }
@@ -421,7 +444,33 @@ mod tests {
             assert!(r[0].reason.contains(part), "{}", r[0].reason);
         }
         assert!(r[1].reason.contains("`shout`"), "{}", r[1].reason);
-        assert_eq!(r[2].reason, "not a JSON object");
+        assert_eq!(
+            r[2].reason,
+            "expected an event (a JSON object), found a number"
+        );
+    }
+
+    #[test]
+    fn an_event_serde_json_cannot_read_says_why_and_an_array_is_no_batch() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let body = format!(
+            r#"{{"batch":[{{"type":"track","event":"A","messageId":"d","anonymousId":"v","properties":{{"x":{deep}}}}}]}}"#
+        );
+        // The batch's RawValue read skips the event; the event's own read stops at 128 levels.
+        match batch(body.as_bytes(), NOW) {
+            Ok(p) => {
+                assert_eq!(p.rows.len(), 0);
+                let reason = &p.rejected[0].reason;
+                assert!(
+                    reason.starts_with("the event cannot be read: recursion limit"),
+                    "{reason}"
+                );
+            }
+            Err(e) => assert!(e.contains("recursion limit"), "{e}"),
+        }
+        let e = batch(br#"[{"batch":[]}]"#, NOW).err().unwrap();
+        assert!(e.contains("expected an object"), "{e}");
+        assert!(!e.contains("Envelope"), "{e}");
     }
 
     #[test]

@@ -275,7 +275,8 @@ pub fn start(
     options: &Options,
     queue: usize,
 ) -> Result<(Writer, JoinHandle<Result<()>>)> {
-    let conn = open_writer(path, options)?;
+    // Every failure names the file (`file is not a database` alone did not).
+    let conn = open_writer(path, options).with_context(|| format!("{}", path.display()))?;
     let commit_delay = options.commit_delay;
     let stored: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
     let stats = Arc::new(Stats::default());
