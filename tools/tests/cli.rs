@@ -419,7 +419,10 @@ fn hash_list_refuses_nothing_and_empty_members() {
     let empty = bp(&["hash-list", "--salt", "s", "a.com", "..."]);
     assert_eq!(empty.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&empty.stderr).contains("value 2"));
-    assert!(empty.stdout.is_empty(), "nothing hashed when one value is bad");
+    assert!(
+        empty.stdout.is_empty(),
+        "nothing hashed when one value is bad"
+    );
 }
 
 #[test]
@@ -431,6 +434,10 @@ fn a_playbook_with_a_byte_order_mark_is_read() {
     bytes.extend(std::fs::read(root().join("examples/acme/playbook.json")).unwrap());
     std::fs::write(&file, bytes).unwrap();
     let out = bp(&["check", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -44,6 +44,8 @@ struct Tally {
     ok: u64,
     throttled: u64,
     errors: u64,
+    /// What the first error was (an HTTP status and its answer, or the connection's failure).
+    first_error: Option<String>,
     accepted: u64,
     duplicates: u64,
     /// Request latencies of acknowledged batches, in microseconds.
@@ -120,8 +122,9 @@ fn worker(url: &str, auth: &str, run: &str, id: usize, batch: usize, deadline: I
                 .send(payload.as_str());
             let mut res = match res {
                 Ok(r) => r,
-                Err(_) => {
+                Err(e) => {
                     t.errors += 1;
+                    t.first_error.get_or_insert_with(|| format!("{e}"));
                     std::thread::sleep(Duration::from_millis(50));
                     break;
                 }
@@ -147,6 +150,12 @@ fn worker(url: &str, auth: &str, run: &str, id: usize, batch: usize, deadline: I
                 continue;
             }
             t.errors += 1;
+            t.first_error.get_or_insert_with(|| {
+                format!(
+                    "HTTP {status}: {}",
+                    text.chars().take(160).collect::<String>()
+                )
+            });
             break;
         }
     }
@@ -188,6 +197,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (url, db, local) = match &args.url {
         Some(url) => {
             check_loopback(url)?;
+            // Found wrong after the load, a --db would waste the run.
+            if let Some(db) = &args.db {
+                anyhow::ensure!(
+                    db.is_file(),
+                    "--db {}: no such database file (give the file the server at {url} writes)",
+                    db.display()
+                );
+            }
             (url.trim_end_matches('/').to_string(), args.db.clone(), None)
         }
         None => {
@@ -248,6 +265,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         total.ok += t.ok;
         total.throttled += t.throttled;
         total.errors += t.errors;
+        if total.first_error.is_none() {
+            total.first_error = t.first_error;
+        }
         total.accepted += t.accepted;
         total.duplicates += t.duplicates;
         total.latencies.extend(t.latencies);
@@ -260,10 +280,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let acked = total.accepted + total.duplicates;
     let l = &total.latencies;
     outln!(
-        "  requests   {} acknowledged, {} throttled (429/503, retried), {} errors",
+        "  requests   {} acknowledged, {} throttled (429/503, retried), {} errors{}",
         total.ok,
         total.throttled,
-        total.errors
+        total.errors,
+        total
+            .first_error
+            .as_deref()
+            .map(|e| format!(" (the first: {e})"))
+            .unwrap_or_default()
     );
     outln!(
         "  events     {acked} acknowledged in {elapsed:.1} s = {:.0} events/s",
