@@ -142,6 +142,16 @@ fn content_items_and_formats() {
             && i.message.contains("formats")),
         "{e}"
     );
+    // 64 distinct formats (each twice, apart) are within the limit.
+    let mut p = grown("/content", 128);
+    for (i, c) in p["content"].as_array_mut().unwrap().iter_mut().enumerate() {
+        c["format"] = json!(format!("f{}", i % 64));
+    }
+    let formats_issue = |p: Value| match Engine::from_value(p) {
+        Ok(_) => false,
+        Err(e) => e.issues.iter().any(|i| i.message.contains("formats")),
+    };
+    assert!(!formats_issue(p));
 }
 
 #[test]

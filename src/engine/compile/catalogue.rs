@@ -14,22 +14,26 @@ pub(super) struct Catalogue {
     pub recommend: Recommend,
 }
 
-/// Ids by section, for resolving references.
+/// Ids by section, for resolving references, and each content item's place
+/// among the formats and topics (in the order first seen).
 pub(super) struct Ids<'a> {
     pub stage: Vec<&'a str>,
     pub role: Vec<&'a str>,
     pub format: Vec<&'a str>,
     pub content: Vec<&'a str>,
+    pub item_format: Vec<usize>,
+    pub item_topics: Vec<Vec<usize>>,
 }
 
 impl Builder<'_> {
     /// Compiles content, slots, actions and ranking settings.
-    pub(super) fn catalogue(&mut self, ids: &Ids<'_>, topics: &[String]) -> Catalogue {
+    pub(super) fn catalogue(&mut self, ids: Ids<'_>) -> Catalogue {
         let p = self.p;
         let (stage_ids, role_ids, format_ids, content_ids) =
             (&ids.stage, &ids.role, &ids.format, &ids.content);
         let mut content = Vec::with_capacity(p.content.len());
         let mut content_when = SharedConditions::default();
+        let mut item_topics = ids.item_topics.into_iter();
         for (i, c) in p.content.iter().enumerate() {
             let path = At::Index(&At::Root("$.content"), i);
             let mut stage_mask = 0u32;
@@ -57,17 +61,13 @@ impl Builder<'_> {
                 hash: fnv1a32(c.id.as_bytes()),
                 title: c.title.clone(),
                 url: c.url.clone(),
-                format: format_ids.iter().position(|f| *f == c.format).unwrap_or(0),
+                format: ids.item_format.get(i).copied().unwrap_or(0),
                 stage_mask,
                 stage_count: stage_mask.count_ones(),
                 role_mask,
                 role_count: role_mask.count_ones(),
                 industries: c.industries.iter().map(|s| s.to_lowercase()).collect(),
-                topics: c
-                    .topics
-                    .iter()
-                    .filter_map(|t| topics.iter().position(|x| x == t))
-                    .collect(),
+                topics: item_topics.next().unwrap_or_default(),
                 gated: c.gated,
                 priority: c.priority,
                 start_ms: c.start.as_deref().and_then(parse_date_ms),

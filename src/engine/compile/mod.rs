@@ -265,17 +265,32 @@ impl Builder<'_> {
         let stage_ids: Vec<&str> = p.stages.iter().map(|s| s.id.as_str()).collect();
         let role_ids: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
         let tier_ids: Vec<&str> = p.fit.tiers.iter().map(|t| t.id.as_str()).collect();
+        // Formats and topics in the order first seen, and each item's place
+        // in them (the catalogue takes these instead of looking them up again).
         let mut formats: Vec<Text> = Vec::new();
         let mut topics: Vec<String> = Vec::new();
+        let mut item_format: Vec<usize> = Vec::with_capacity(p.content.len());
+        let mut item_topics: Vec<Vec<usize>> = Vec::with_capacity(p.content.len());
         for c in &p.content {
-            if !formats.iter().any(|f| f.as_str() == c.format) {
-                formats.push(Text::from(c.format.as_str()));
-            }
-            for t in &c.topics {
-                if !topics.iter().any(|x| x == t) {
-                    topics.push(t.to_string());
+            let f = match formats.iter().position(|f| f.as_str() == c.format) {
+                Some(f) => f,
+                None => {
+                    formats.push(Text::from(c.format.as_str()));
+                    formats.len() - 1
                 }
+            };
+            item_format.push(f);
+            let mut mine = Vec::with_capacity(c.topics.len());
+            for t in &c.topics {
+                mine.push(match topics.iter().position(|x| x == t) {
+                    Some(at) => at,
+                    None => {
+                        topics.push(t.to_string());
+                        topics.len() - 1
+                    }
+                });
             }
+            item_topics.push(mine);
         }
         let format_ids: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
         let content_ids: Vec<&str> = p.content.iter().map(|c| c.id.as_str()).collect();
@@ -532,6 +547,8 @@ impl Builder<'_> {
             role: role_ids.clone(),
             format: format_ids.clone(),
             content: content_ids.clone(),
+            item_format,
+            item_topics,
         };
         let catalogue::Catalogue {
             content,
@@ -540,7 +557,7 @@ impl Builder<'_> {
             slots,
             actions,
             recommend,
-        } = self.catalogue(&ids, &topics);
+        } = self.catalogue(ids);
 
         let mut signals_mask = 0u32;
         for s in &p.signals.emit {
