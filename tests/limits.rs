@@ -459,3 +459,38 @@ fn state_encoding_budget() {
         assert!(engine.decode(&s, secret).is_ok());
     }
 }
+
+/// Ids whose FNV-1a 32 hashes are equal (found by search) are refused in a
+/// section, each after the first, wherever they stand.
+#[test]
+fn ids_that_hash_alike() {
+    assert_eq!(
+        buyerpath::hash::fnv1a32(b"item-352798"),
+        buyerpath::hash::fnv1a32(b"item-1023240")
+    );
+    let mut p = grown("/content", 6);
+    p["content"][1]["id"] = json!("item-1023240");
+    p["content"][4]["id"] = json!("item-352798");
+    let e = compile_err(p);
+    let hits: Vec<&buyerpath::Issue> = e
+        .issues
+        .iter()
+        .filter(|i| i.code == "id_hash_collision")
+        .collect();
+    assert_eq!(hits.len(), 1, "{e}");
+    assert_eq!(hits[0].path, "$.content");
+    assert!(
+        hits[0].message.contains("`item-352798`"),
+        "the later one: {e}"
+    );
+    let mut p = grown("/engagement/rules", 4);
+    p["engagement"]["rules"][0]["id"] = json!("item-352798");
+    p["engagement"]["rules"][3]["id"] = json!("item-1023240");
+    let e = compile_err(p);
+    assert!(
+        e.issues.iter().any(|i| i.code == "id_hash_collision"
+            && i.path == "$.engagement.rules"
+            && i.message.contains("`item-1023240`")),
+        "{e}"
+    );
+}

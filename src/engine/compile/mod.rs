@@ -118,6 +118,16 @@ fn build(playbook: &Playbook, mut issues: Vec<Issue>, removed: &[String]) -> Res
     }
 }
 
+/// An id whose 32-bit hash an earlier id of its section has.
+fn collision(what: &str, path: &str, id: &str) -> Issue {
+    Issue::new(
+        "id_hash_collision",
+        path,
+        format!("{what} id `{id}` hashes like another id"),
+    )
+    .hint("rename it slightly: the visitor state stores 32-bit hashes of ids")
+}
+
 struct Builder<'a> {
     p: &'a Playbook,
     issues: &'a mut Vec<Issue>,
@@ -245,15 +255,35 @@ impl Builder<'_> {
         let repeats = crate::hash::repeats(&ids, true);
         for (id, repeat) in ids.iter().zip(repeats) {
             if repeat {
-                self.issues.push(
-                    Issue::new(
-                        "id_hash_collision",
-                        path,
-                        format!("{what} id `{id}` hashes like another id"),
-                    )
-                    .hint("rename it slightly: the visitor state stores 32-bit hashes of ids"),
-                );
+                self.issues.push(collision(what, path, id));
             }
+        }
+    }
+
+    /// [`Self::check_hashes`] from an index sorted by hash (`(hash, position)`,
+    /// as [`crate::sort::index_by_hash`] makes it): an id repeats when an
+    /// earlier position has its hash; reported in position order, as there.
+    fn hash_collisions<'b>(
+        &mut self,
+        what: &str,
+        path: &str,
+        by_hash: &[(u32, usize)],
+        id: impl Fn(usize) -> Option<&'b str>,
+    ) {
+        let mut repeats: Vec<usize> = by_hash
+            .windows(2)
+            .filter_map(|w| match w {
+                [(a, _), (b, at)] if a == b => Some(*at),
+                _ => None,
+            })
+            .collect();
+        if repeats.is_empty() {
+            return;
+        }
+        crate::sort::sort(&mut repeats);
+        for at in repeats {
+            self.issues
+                .push(collision(what, path, id(at).unwrap_or("")));
         }
     }
 
@@ -566,11 +596,10 @@ impl Builder<'_> {
             }
         }
 
-        self.check_hashes(
-            "content",
-            "$.content",
-            p.content.iter().map(|c| c.id.as_str()),
-        );
+        // The content index is sorted by hash: ids that hash alike sit together.
+        self.hash_collisions("content", "$.content", &content_by_hash, |i| {
+            p.content.get(i).map(|c| c.id.as_str())
+        });
         self.check_hashes(
             "rule",
             "$.engagement.rules",
