@@ -494,3 +494,17 @@ fn ids_that_hash_alike() {
         "{e}"
     );
 }
+
+#[test]
+fn seniority_multipliers() {
+    let mut p = example_playbook();
+    p["role_model"]["seniority"][0]["multiplier"] = json!(100.5);
+    has(
+        &compile_err(p),
+        "out_of_range",
+        "$.role_model.seniority[0].multiplier",
+    );
+    let mut p = example_playbook();
+    p["role_model"]["seniority"][0]["multiplier"] = json!(100.0);
+    assert!(Engine::from_value(p).is_ok());
+}

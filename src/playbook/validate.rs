@@ -27,6 +27,8 @@ pub mod limits {
     pub const SLOT_COUNT: u32 = 10;
     /// Distinct content formats.
     pub const FORMATS: usize = 64;
+    /// Largest seniority multiplier of the role model.
+    pub const SENIORITY_MULTIPLIER: f64 = 100.0;
     /// Gates, triggers, actions, BANT dimensions, stage rules, hand-raise rules (each).
     pub const SMALL_SECTION: usize = 64;
     /// Length of an id.
@@ -119,9 +121,13 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         rm.seniority.iter().map(|s| s.id.as_str()),
     );
     for (i, s) in rm.seniority.iter().enumerate() {
-        v.non_negative(
+        // An engagement multiplier (C-level 2.0, VP 1.5): the collector's
+        // views take weights up to 100 and ignore larger ones as forged.
+        v.range(
             format_args!("$.role_model.seniority[{i}].multiplier"),
             s.multiplier,
+            0.0,
+            limits::SENIORITY_MULTIPLIER,
         );
     }
 

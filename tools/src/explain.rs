@@ -13,11 +13,13 @@ pub fn run(playbook: &Path, journey_path: &Path, step: Option<usize>) -> Result<
     let decisions = replay(&e, &j)
         .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
     let n = decisions.len();
-    anyhow::ensure!(
-        n > 0,
-        "journey {} makes no decision: nothing to explain",
-        j.id
-    );
+    if n == 0 {
+        eprintln!(
+            "journey {} makes no decision (no decide step): nothing to explain",
+            j.id
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if let Some(s) = step {
         anyhow::ensure!(
             (1..=n).contains(&s),

@@ -28,6 +28,15 @@ macro_rules! logln {
     }};
 }
 
+/// [`logln!`] to stderr: `eprintln!` would panic on a closed stderr
+/// (`buyerpath serve 2>&1 | head`), in the writer thread too.
+macro_rules! elogln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 mod browser_playbook;
 mod calibrate;
 mod check;

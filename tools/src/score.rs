@@ -41,7 +41,23 @@ pub fn run(
             // A single journey file: make it one line. One that is not JSON
             // (cut short, empty) is a journey that failed: reported with its
             // file name, and the next file is scored.
-            let text = read(input)?;
+            // Not UTF-8 is a broken journey too; a file that cannot be read at all stops the run.
+            let text = match read(input) {
+                Ok(t) => t,
+                Err(e)
+                    if e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData) =>
+                {
+                    journeys += 1;
+                    failed += 1;
+                    bar.suspend(|| {
+                        eprintln!("{}: skipped: the file is not UTF-8 text", input.display())
+                    });
+                    bar.finish_and_clear();
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(v) => Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes())),
                 Err(e) => {
@@ -63,7 +79,11 @@ pub fn run(
             ))
         };
         for (n, line) in reader.lines().enumerate() {
-            let line = line?;
+            let mut line = line?;
+            if n == 0 && line.starts_with('\u{feff}') {
+                // A byte order mark before the first journey (as input::read drops it).
+                line.drain(..'\u{feff}'.len_utf8());
+            }
             bar.inc(line.len() as u64 + 1);
             if line.trim().is_empty() {
                 continue;

@@ -361,14 +361,17 @@ fn explain_refuses_a_step_the_journey_does_not_have() {
 fn a_closed_or_full_stdout_is_not_a_panic() {
     use std::io::Read;
     use std::process::Stdio;
-    let commands: [&[&str]; 3] = [
-        &["demo"],
+    let many: Vec<String> = (0..5_000).map(|i| format!("d{i}.example")).collect();
+    let mut hash_list = vec!["hash-list", "--salt", "s"];
+    hash_list.extend(many.iter().map(String::as_str));
+    // Outputs well past a pipe's 64 KiB, so the writes must meet the closed pipe.
+    let commands: [&[&str]; 2] = [
         &[
             "browser-playbook",
             "examples/acme/playbook.json",
             "--pretty",
         ],
-        &["schema"],
+        &hash_list,
     ];
     for args in commands {
         let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
@@ -384,11 +387,8 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(
-            out.status.code() == Some(141) || out.status.success(),
-            "{args:?}: {:?} {err}",
-            out.status
-        );
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "quietly: {err}");
         if std::path::Path::new("/dev/full").exists() {
             let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
                 .current_dir(root())
@@ -439,5 +439,67 @@ fn a_playbook_with_a_byte_order_mark_is_read() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn score_skips_a_json_file_that_is_not_utf8_and_reads_a_stream_with_a_bom() {
+    let dir = std::env::temp_dir().join(format!("bp-score-bytes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = root().join("examples/journeys/01-tier-a-evaluator.json");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, b"\xff\xfe{").unwrap();
+    let out = bp(&[
+        "score",
+        "examples/acme/playbook.json",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.json: skipped: the file is not UTF-8"),
+        "{err}"
+    );
+    assert!(!out.stdout.is_empty(), "the good journey was scored");
+    // A JSON Lines file whose first line starts with a byte order mark.
+    let one: serde_json::Value = serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
+    let line = one.to_string();
+    let jsonl = dir.join("bom.jsonl");
+    std::fs::write(&jsonl, format!("\u{feff}{line}\n{line}\n")).unwrap();
+    let out = bp(&[
+        "score",
+        "examples/acme/playbook.json",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_says_a_journey_without_decisions_has_nothing_to_explain() {
+    let dir = std::env::temp_dir().join(format!("bp-explain-none-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut j: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap(),
+    )
+    .unwrap();
+    j["steps"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s.get("decide").is_none());
+    let file = dir.join("none.json");
+    std::fs::write(&file, j.to_string()).unwrap();
+    let out = bp(&[
+        "explain",
+        "examples/acme/playbook.json",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "an input problem");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("makes no decision"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -922,6 +922,43 @@ fn forged_times_and_numbers_do_not_move_the_views() {
     assert!(rank(&honest) < rank(&forged), "{honest} / {forged}");
     let f = get(&s.url, "/api/funnel");
     assert_eq!(f.body["stage_order_from"]["revision"], json!(1));
+
+    // A client clock two days ahead that sends `timestamp` and `sentAt` (as
+    // analytics.js does) is corrected, not refused.
+    let mut ahead = track("ahead-with-sent-at");
+    ahead.as_object_mut().unwrap().remove("originalTimestamp");
+    ahead["timestamp"] = json!(iso(now + 2 * 86_400_000 - 5_000));
+    ahead["sentAt"] = json!(iso(now + 2 * 86_400_000));
+    let r = post(&s.url, "/v1/track", &ahead.to_string(), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ts: i64 = db(&s.db)
+        .query_row(
+            "SELECT timestamp FROM events WHERE message_id = 'ahead-with-sent-at'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        (ts - (now - 5_000)).abs() < 60_000,
+        "about 5 s before arrival: {ts} / {now}"
+    );
+
+    // A row stored before times were bounded (written here directly) does not
+    // freeze the views at year 9999 either.
+    db(&s.db)
+        .execute(
+            "INSERT INTO events (message_id, type, event, anonymous_id, account, received_at, timestamp, payload, trust)
+             VALUES ('old-9999', 'track', 'Visitor Classified', 'v-old', 'old.com', ?1, 253402300799000, '{}', 'asserted')",
+            [now],
+        )
+        .unwrap();
+    let a = get(&s.url, "/api/accounts");
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        a.body["as_of"].as_str().unwrap() < "2100",
+        "{}",
+        a.body["as_of"]
+    );
 }
 
 #[test]
@@ -946,5 +983,5 @@ fn a_wrong_method_is_405_in_json_with_allow() {
     }
     let r = post(&s.url, "/api/accounts", "{}", Some(KEY), &[]);
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("GET, OPTIONS"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
 }

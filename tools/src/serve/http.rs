@@ -537,7 +537,7 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     let allow = if uri.path().starts_with("/v1/") {
         "POST, OPTIONS"
     } else {
-        "GET, OPTIONS"
+        "GET, HEAD, OPTIONS"
     };
     let mut r = error(
         StatusCode::METHOD_NOT_ALLOWED,

@@ -334,9 +334,14 @@ pub fn check(
             format!("the event's time ({from}) is before 2000-01-01T00:00:00Z")
         } else {
             format!(
-                "the event's time ({from}, {}) is more than a day after the server received it ({}): fix the client's clock, or send sentAt",
+                "the event's time ({from}, {}) is more than a day after the server received it ({}): {}",
                 iso::format(timestamp),
-                iso::format(received_at)
+                iso::format(received_at),
+                if sent_at.is_some() {
+                    "fix the client's clock"
+                } else {
+                    "fix the client's clock, or send sentAt (the time it was sent, on the same clock) to have it corrected"
+                }
             )
         });
     }
@@ -382,10 +387,16 @@ pub fn corrected(
     original: Option<i64>,
     client_timestamp: Option<i64>,
 ) -> i64 {
+    let skew = |s: i64, t: i64| {
+        received_at
+            .saturating_sub(s.saturating_sub(t))
+            .min(received_at)
+    };
     match (sent_at, original, client_timestamp) {
-        (Some(s), Some(o), _) => received_at
-            .saturating_sub(s.saturating_sub(o))
-            .min(received_at),
+        (Some(s), Some(o), _) => skew(s, o),
+        // A set `timestamp` on a clock far ahead (analytics.js sends
+        // `timestamp` and `sentAt`): corrected as an `originalTimestamp`.
+        (Some(s), None, Some(t)) if t > received_at.saturating_add(MAX_FUTURE_MS) => skew(s, t),
         (_, _, Some(t)) => t,
         (_, Some(o), None) => o,
         (_, None, None) => received_at,

@@ -42,7 +42,7 @@ where
                     Err(e) => {
                         // Out of file descriptors and the like: keep serving the
                         // connections we have, try again shortly.
-                        eprintln!("buyerpath serve: accept failed: {e}");
+                        elogln!("buyerpath serve: accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }

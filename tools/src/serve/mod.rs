@@ -133,7 +133,7 @@ where
     };
     tokio::select! {
         r = server => r.context("serving")?,
-        () = grace => eprintln!("buyerpath serve: requests still open after {SHUTDOWN_GRACE:?}; closing them"),
+        () = grace => elogln!("buyerpath serve: requests still open after {SHUTDOWN_GRACE:?}; closing them"),
     }
     writer.shutdown().await;
     drop(app);

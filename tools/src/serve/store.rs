@@ -421,7 +421,7 @@ fn writer_loop(
                 // every batch in it is answered with the fault, none acknowledged.
                 let fault = Fault::of(&e);
                 let message = format!("the database could not store the batch: {e}");
-                eprintln!(
+                elogln!(
                     "buyerpath serve: {} ({events} events refused): {message}",
                     fault.name()
                 );

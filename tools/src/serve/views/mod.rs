@@ -104,9 +104,9 @@ struct Payload {
     properties: Option<Props>,
 }
 
-/// The largest seniority weight the views take: a playbook's multipliers are
-/// about 0.5 to 2 (Demandbase's C-level 2.0).
-pub const MAX_SENIORITY_WEIGHT: f64 = 100.0;
+/// The largest seniority weight the views take: the playbook's limit on a
+/// multiplier (they are about 0.5 to 2: Demandbase's C-level 2.0).
+pub const MAX_SENIORITY_WEIGHT: f64 = buyerpath::playbook::MAX_SENIORITY_MULTIPLIER;
 
 impl Props {
     /// Reads an event's properties; a field of an unexpected type is skipped,
@@ -223,7 +223,12 @@ pub fn default_as_of(conn: &Connection) -> Result<i64> {
         [],
         |r| r.get(0),
     )?;
-    Ok(latest.unwrap_or_else(super::iso::now_ms))
+    // Rows stored before ingestion bounded times (a forged year 9999) do not
+    // freeze the views either.
+    let now = super::iso::now_ms();
+    Ok(latest.map_or(now, |t| {
+        t.min(now.saturating_add(super::ingest::MAX_FUTURE_MS))
+    }))
 }
 
 /// Rounds to `d` decimals (figures are reported at fixed precision).
