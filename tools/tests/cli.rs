@@ -13,6 +13,29 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// A fresh directory of this test run under the system's temporary one.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `buyerpath score` of the example playbook and these journey files.
+fn score(files: &[&Path]) -> std::process::Output {
+    let mut args = vec!["score", "examples/acme/playbook.json"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    bp(&args)
+}
+
+/// Asserts that a run succeeded, showing what it said if not.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn bp(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .current_dir(root())
@@ -24,11 +47,7 @@ fn bp(args: &[&str]) -> std::process::Output {
 #[test]
 fn check_accepts_the_example() {
     let out = bp(&["check", "examples/acme/playbook.json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
 
@@ -92,11 +111,7 @@ fn score_streams_jsonl_decisions() {
     }
     text.push_str("{\"id\":\"broken\"}\n");
     std::fs::write(&jsonl, text).unwrap();
-    let out = bp(&[
-        "score",
-        "examples/acme/playbook.json",
-        jsonl.to_str().unwrap(),
-    ]);
+    let out = score(&[&jsonl]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -133,11 +148,7 @@ fn explain_and_demo_read_like_reports() {
         "--step",
         "1",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "Fit:",
@@ -179,11 +190,7 @@ fn browser_playbook_hides_lists_and_can_strip_fit() {
         "--salt",
         "test-salt",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let text = std::fs::read_to_string(&out_path).unwrap();
     let full: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("examples/acme/playbook.json")).unwrap(),
@@ -223,8 +230,7 @@ fn browser_playbook_hides_lists_and_can_strip_fit() {
 /// broken playbook gets every problem and no file.
 #[test]
 fn compile_writes_an_engine_file_or_nothing() {
-    let dir = std::env::temp_dir().join(format!("bp-compile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-compile");
     let file = dir.join("example.bpe");
     let out = bp(&[
         "compile",
@@ -232,11 +238,7 @@ fn compile_writes_an_engine_file_or_nothing() {
         "-o",
         file.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("engine file"));
     let engine = buyerpath::Engine::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(engine.playbook_id(), "lumora-b2b");
@@ -259,8 +261,7 @@ fn compile_writes_an_engine_file_or_nothing() {
 
 #[test]
 fn compile_refuses_to_write_over_its_playbook() {
-    let dir = std::env::temp_dir().join(format!("bp-compile-self-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-compile-self");
     let playbook = dir.join("pb.json");
     let text = std::fs::read(root().join("examples/acme/playbook.json")).unwrap();
     std::fs::write(&playbook, &text).unwrap();
@@ -290,21 +291,14 @@ fn compile_refuses_to_write_over_its_playbook() {
 
 #[test]
 fn score_skips_a_journey_file_that_is_not_json_and_scores_the_rest() {
-    let dir = std::env::temp_dir().join(format!("bp-score-trunc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-score-trunc");
     let good = root().join("examples/journeys/01-tier-a-evaluator.json");
     let text = std::fs::read_to_string(&good).unwrap();
     let cut = dir.join("cut.json");
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
     let empty = dir.join("empty.json");
     std::fs::write(&empty, "").unwrap();
-    let out = bp(&[
-        "score",
-        "examples/acme/playbook.json",
-        cut.to_str().unwrap(),
-        good.to_str().unwrap(),
-        empty.to_str().unwrap(),
-    ]);
+    let out = score(&[&cut, &good, &empty]);
     assert_eq!(out.status.code(), Some(1), "a journey failed");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -427,34 +421,23 @@ fn hash_list_refuses_nothing_and_empty_members() {
 
 #[test]
 fn a_playbook_with_a_byte_order_mark_is_read() {
-    let dir = std::env::temp_dir().join(format!("bp-bom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-bom");
     let file = dir.join("bom.json");
     let mut bytes = vec![0xef, 0xbb, 0xbf];
     bytes.extend(std::fs::read(root().join("examples/acme/playbook.json")).unwrap());
     std::fs::write(&file, bytes).unwrap();
     let out = bp(&["check", file.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn score_skips_a_json_file_that_is_not_utf8_and_reads_a_stream_with_a_bom() {
-    let dir = std::env::temp_dir().join(format!("bp-score-bytes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-score-bytes");
     let good = root().join("examples/journeys/01-tier-a-evaluator.json");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, b"\xff\xfe{").unwrap();
-    let out = bp(&[
-        "score",
-        "examples/acme/playbook.json",
-        bad.to_str().unwrap(),
-        good.to_str().unwrap(),
-    ]);
+    let out = score(&[&bad, &good]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -467,23 +450,14 @@ fn score_skips_a_json_file_that_is_not_utf8_and_reads_a_stream_with_a_bom() {
     let line = one.to_string();
     let jsonl = dir.join("bom.jsonl");
     std::fs::write(&jsonl, format!("\u{feff}{line}\n{line}\n")).unwrap();
-    let out = bp(&[
-        "score",
-        "examples/acme/playbook.json",
-        jsonl.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = score(&[&jsonl]);
+    succeeded(&out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn explain_says_a_journey_without_decisions_has_nothing_to_explain() {
-    let dir = std::env::temp_dir().join(format!("bp-explain-none-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bp-explain-none");
     let mut j: serde_json::Value = serde_json::from_slice(
         &std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap(),
     )
