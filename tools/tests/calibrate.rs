@@ -389,3 +389,33 @@ fn content_priors_follow_clicks_and_lift_has_an_interval() {
     );
     ok(&["check", s(&out)]);
 }
+
+/// A numeric column holding words (`lots`) is learned from as "no band"; the
+/// report says so instead of staying silent.
+#[test]
+fn words_in_a_numeric_column_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 11, 600);
+    let text = std::fs::read_to_string(&export).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "company.employees").unwrap();
+    let mut out = vec![header.join(",")];
+    for (i, line) in lines.enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if i % 3 == 0 {
+            cells[col] = "lots".into();
+        }
+        out.push(cells.join(","));
+    }
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, out.join("\n") + "\n").unwrap();
+    let (_, report) = fit(dir.path(), &broken, &[]);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("`company.employees` that is not a number (such as `lots`)"),
+        "{warnings}"
+    );
+    let (_, clean) = fit(dir.path(), &export, &["--force"]);
+    assert!(!clean["warnings"].to_string().contains("not a number"));
+}

@@ -32,6 +32,52 @@ pub struct Criterion {
     pub levels: Vec<Level>,
     /// Index of its first level in the feature vector.
     pub offset: usize,
+    /// Whether a band tests a range (`min`, `max`): the attribute is a number.
+    pub numeric: bool,
+}
+
+impl Criterion {
+    /// The records whose attribute is there but not a number where the
+    /// criterion's bands are ranges (a CRM column holding `lots`): the
+    /// engine puts them in no band, so they would teach `otherwise`.
+    /// Their count and the first such value.
+    pub fn not_numbers<'a>(
+        &self,
+        records: impl Iterator<Item = &'a Record>,
+    ) -> (usize, Option<String>) {
+        if !self.numeric {
+            return (0, None);
+        }
+        let Some((scope, key)) = self.attribute.split_once('.') else {
+            return (0, None);
+        };
+        let mut count = 0;
+        let mut first = None;
+        for r in records {
+            let map = match scope {
+                "company" => &r.company,
+                "account" => &r.account,
+                "bant" => &r.bant,
+                "campaign" => &r.campaign,
+                _ => return (0, None),
+            };
+            let mut at = map.get(key.split('.').next().unwrap_or(key));
+            for part in key.split('.').skip(1) {
+                at = at.and_then(|v| v.get(part));
+            }
+            match at {
+                Some(Value::Number(_)) | Some(Value::Null) | None => {}
+                Some(other) => {
+                    count += 1;
+                    first.get_or_insert_with(|| match other {
+                        Value::String(s) => s.chars().take(40).collect(),
+                        v => v.to_string().chars().take(40).collect(),
+                    });
+                }
+            }
+        }
+        (count, first)
+    }
 }
 
 /// The feature layout of a playbook.
@@ -78,7 +124,14 @@ impl Layout {
                 otherwise: true,
             });
             let n = levels.len();
+            let numeric = c
+                .get("bands")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|b| b.get("min").is_some() || b.get("max").is_some());
             criteria.push(Criterion {
+                numeric,
                 id: s("id"),
                 label: s("label"),
                 attribute: s("attribute"),

@@ -477,6 +477,13 @@ pub fn calibrate(
         } else {
             None
         };
+        let (not_numbers, example) = c.not_numbers(export.records.iter());
+        if let Some(e) = example {
+            warnings.push(format!(
+                "{} ({}): {not_numbers} rows have a `{}` that is not a number (such as `{e}`): they fall in no band",
+                c.label, c.id, c.attribute
+            ));
+        }
         if let Some(w) = &warning {
             warnings.push(format!("{} ({}): {w}", c.label, c.id));
         }
