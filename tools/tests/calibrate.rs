@@ -399,7 +399,10 @@ fn words_in_a_numeric_column_are_warned_about() {
     let text = std::fs::read_to_string(&export).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "company.employees").unwrap();
+    let col = header
+        .iter()
+        .position(|h| *h == "company.employees")
+        .unwrap();
     let mut out = vec![header.join(",")];
     for (i, line) in lines.enumerate() {
         let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
