@@ -141,6 +141,30 @@ fn a_half_invalid_batch_stores_the_valid_half_and_says_why() {
         r6.contains("anonymousId or userId") && r6.contains("properties: must be an object"),
         "{r6}"
     );
+    // The same, one problem at a time: a code, a JSON path into the body, a hint where one helps.
+    let problem = |i: usize, code: &str| {
+        by_index(i)["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == code)
+            .unwrap_or_else(|| panic!("{code} at {i}: {}", by_index(i)))
+            .clone()
+    };
+    assert_eq!(problem(1, "missing")["path"], "$.batch[1].messageId");
+    assert_eq!(
+        problem(2, "invalid_timestamp")["path"],
+        "$.batch[2].originalTimestamp"
+    );
+    assert_eq!(problem(3, "missing")["path"], "$.batch[3].event");
+    let big = problem(5, "event_too_large");
+    assert_eq!(big["path"], "$.batch[5]");
+    assert!(
+        big["hint"].as_str().unwrap().contains("by reference"),
+        "{big}"
+    );
+    assert_eq!(problem(6, "invalid_type")["path"], "$.batch[6].properties");
+    assert_eq!(by_index(6)["problems"].as_array().unwrap().len(), 2);
     let ids: BTreeSet<String> = db(&s.db)
         .prepare("SELECT message_id FROM events")
         .unwrap()
@@ -959,6 +983,25 @@ fn forged_times_and_numbers_do_not_move_the_views() {
         "{}",
         a.body["as_of"]
     );
+}
+
+#[test]
+fn a_single_event_endpoint_gives_paths_into_its_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let mut e = track("wrong-endpoint");
+    e["type"] = json!("identify");
+    e["userId"] = json!(7);
+    let r = post(&s.url, "/v1/track", &e.to_string(), Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let problems = r.body["rejected"][0]["problems"].as_array().unwrap();
+    let paths: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p["code"].as_str().unwrap(), p["path"].as_str().unwrap()))
+        .collect();
+    assert!(paths.contains(&("wrong_endpoint", "$.type")), "{paths:?}");
+    assert!(paths.contains(&("invalid_type", "$.userId")), "{paths:?}");
+    assert!(problems.iter().any(|p| p["hint"].is_string()), "{}", r.body);
 }
 
 #[test]

@@ -72,9 +72,35 @@ fn error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
-fn rejected_json(r: &[Rejected]) -> Vec<Value> {
+/// Rejected events as answered: each with its reason in one line (as
+/// before), and its problems one by one with a code, a JSON path into the
+/// request body (`$.batch[i].field`; `$.field` for a single-event endpoint)
+/// and a hint where one helps.
+fn rejected_json(r: &[Rejected], batch: bool) -> Vec<Value> {
     r.iter()
-        .map(|x| json!({"index": x.index, "messageId": x.message_id, "reason": x.reason}))
+        .map(|x| {
+            let at = if batch {
+                format!("$.batch[{}]", x.index)
+            } else {
+                "$".to_string()
+            };
+            let problems: Vec<Value> = x
+                .problems
+                .iter()
+                .map(|p| {
+                    let path = match p.field {
+                        Some(f) => format!("{at}.{f}"),
+                        None => at.clone(),
+                    };
+                    let mut v = json!({"code": p.code, "path": path, "message": p.message});
+                    if let Some(h) = p.hint {
+                        v["hint"] = json!(h);
+                    }
+                    v
+                })
+                .collect();
+            json!({"index": x.index, "messageId": x.message_id, "reason": x.reason(), "problems": problems})
+        })
         .collect()
 }
 
@@ -268,7 +294,7 @@ async fn ingest_request(
         };
         return json_response(
             StatusCode::BAD_REQUEST,
-            &json!({"error": why, "accepted": 0, "duplicates": 0, "rejected": rejected_json(&parsed.rejected)}),
+            &json!({"error": why, "accepted": 0, "duplicates": 0, "rejected": rejected_json(&parsed.rejected, endpoint.is_none())}),
         );
     }
     let reply = match app.writer.submit(parsed.rows) {
@@ -291,7 +317,7 @@ async fn ingest_request(
             let mut body = json!({
                 "accepted": stored.inserted + stored.upgraded,
                 "duplicates": stored.duplicates,
-                "rejected": rejected_json(&parsed.rejected),
+                "rejected": rejected_json(&parsed.rejected, endpoint.is_none()),
             });
             if stored.upgraded > 0 {
                 body["upgraded"] = json!(stored.upgraded);

@@ -29,7 +29,60 @@ pub const TYPES: [&str; 6] = ["track", "identify", "page", "screen", "group", "a
 pub struct Rejected {
     pub index: usize,
     pub message_id: Option<String>,
-    pub reason: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Rejected {
+    /// Every problem in one line (`field: what is wrong; ...`).
+    pub fn reason(&self) -> String {
+        let all: Vec<String> = self.problems.iter().map(Problem::to_string).collect();
+        all.join("; ")
+    }
+}
+
+/// One thing wrong with an event: a code to branch on, the field it is
+/// about (none: the event as a whole), what is wrong, and how to fix it
+/// where the message alone does not say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub message: String,
+    pub hint: Option<&'static str>,
+}
+
+impl Problem {
+    fn at(code: &'static str, field: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            field: Some(field),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn whole(code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            field: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: &'static str) -> Problem {
+        self.hint = Some(hint);
+        self
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 /// A request body, read: its write key (if it carries one), the events that
@@ -94,10 +147,13 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
                 out.rejected.push(Rejected {
                     index,
                     message_id: None,
-                    reason: format!(
-                        "expected an event (a JSON object), found {}",
-                        kind_of(&other)
-                    ),
+                    problems: vec![Problem::whole(
+                        "invalid_event",
+                        format!(
+                            "expected an event (a JSON object), found {}",
+                            kind_of(&other)
+                        ),
+                    )],
                 });
                 continue;
             }
@@ -105,7 +161,10 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
                 out.rejected.push(Rejected {
                     index,
                     message_id: None,
-                    reason: format!("the event cannot be read: {e}"),
+                    problems: vec![Problem::whole(
+                        "unreadable_event",
+                        format!("the event cannot be read: {e}"),
+                    )],
                 });
                 continue;
             }
@@ -123,10 +182,10 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
                 };
                 out.rows.push(row);
             }
-            Err(reason) => out.rejected.push(Rejected {
+            Err(problems) => out.rejected.push(Rejected {
                 index,
                 message_id: message_id_of(&obj),
-                reason,
+                problems,
             }),
         }
     }
@@ -153,10 +212,10 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
             row.payload = Value::Object(obj).to_string();
             out.rows.push(row);
         }
-        Err(reason) => out.rejected.push(Rejected {
+        Err(problems) => out.rejected.push(Rejected {
             index: 0,
             message_id: message_id_of(&obj),
-            reason,
+            problems,
         }),
     }
     Ok(out)
@@ -220,7 +279,7 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// Checks one event and computes its timestamps. Every problem is reported, joined by `; `.
+/// Checks one event and computes its timestamps. Every problem is reported.
 /// The returned row's `payload` is left empty for the caller to fill.
 pub fn check(
     obj: &Map<String, Value>,
@@ -228,25 +287,33 @@ pub fn check(
     endpoint: Option<&'static str>,
     batch_sent_at: Option<i64>,
     received_at: i64,
-) -> Result<Row, String> {
-    let mut problems: Vec<String> = Vec::new();
+) -> Result<Row, Vec<Problem>> {
+    let mut problems: Vec<Problem> = Vec::new();
     if size > MAX_EVENT_BYTES {
-        problems.push(format!(
-            "the event is {size} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)"
-        ));
+        problems.push(
+            Problem::whole(
+                "event_too_large",
+                format!("the event is {size} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)"),
+            )
+            .hint("send large values by reference (an id, a URL), not in the event"),
+        );
     }
     let kind = match obj.get("type") {
         None => {
-            problems.push(format!("type: missing (one of {})", TYPES.join(", ")));
+            problems.push(Problem::at(
+                "missing",
+                "type",
+                format!("missing (one of {})", TYPES.join(", ")),
+            ));
             None
         }
         Some(v) => match v.as_str().and_then(|t| TYPES.iter().find(|x| **x == t)) {
             Some(t) => Some(*t),
             None => {
-                problems.push(format!(
-                    "type: {} is not one of {}",
-                    short(v),
-                    TYPES.join(", ")
+                problems.push(Problem::at(
+                    "invalid_value",
+                    "type",
+                    format!("{} is not one of {}", short(v), TYPES.join(", ")),
                 ));
                 None
             }
@@ -254,26 +321,41 @@ pub fn check(
     };
     if let (Some(k), Some(e)) = (kind, endpoint) {
         if k != e {
-            problems.push(format!("type: `{k}` sent to the /v1/{e} endpoint"));
+            problems.push(
+                Problem::at(
+                    "wrong_endpoint",
+                    "type",
+                    format!("`{k}` sent to the /v1/{e} endpoint"),
+                )
+                .hint("send it to /v1/batch, or to the endpoint named after its type"),
+            );
         }
     }
-    let text = |field: &str, required: bool, problems: &mut Vec<String>| -> Option<String> {
+    let text = |field: &'static str,
+                required: bool,
+                problems: &mut Vec<Problem>|
+     -> Option<String> {
         match obj.get(field) {
             None | Some(Value::Null) => {
                 if required {
-                    problems.push(format!("{field}: missing"));
+                    problems.push(Problem::at("missing", field, "missing"));
                 }
                 None
             }
             Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_ID => Some(s.clone()),
             Some(Value::String(s)) if s.len() > MAX_ID => {
-                problems.push(format!("{field}: longer than {MAX_ID} bytes"));
+                problems.push(Problem::at(
+                    "too_long",
+                    field,
+                    format!("longer than {MAX_ID} bytes"),
+                ));
                 None
             }
             Some(v) => {
-                problems.push(format!(
-                    "{field}: expected a non-empty string, found {}",
-                    short(v)
+                problems.push(Problem::at(
+                    "invalid_type",
+                    field,
+                    format!("expected a non-empty string, found {}", short(v)),
                 ));
                 None
             }
@@ -287,7 +369,10 @@ pub fn check(
         && !obj.contains_key("anonymousId")
         && !obj.contains_key("userId")
     {
-        problems.push("anonymousId or userId: one is required".into());
+        problems.push(
+            Problem::whole("missing", "anonymousId or userId: one is required")
+                .hint("the browser layer sends anonymousId; a backend may send userId"),
+        );
     }
     let event = text("event", kind == Some("track"), &mut problems);
     if kind == Some("group") {
@@ -299,16 +384,20 @@ pub fn check(
     for field in ["properties", "context", "traits", "integrations"] {
         match obj.get(field) {
             None | Some(Value::Null) | Some(Value::Object(_)) => {}
-            Some(v) => problems.push(format!("{field}: must be an object, found {}", kind_of(v))),
+            Some(v) => problems.push(Problem::at(
+                "invalid_type",
+                field,
+                format!("must be an object, found {}", kind_of(v)),
+            )),
         }
     }
-    let time = |field: &str, problems: &mut Vec<String>| -> Option<i64> {
+    let time = |field: &'static str, problems: &mut Vec<Problem>| -> Option<i64> {
         match obj.get(field) {
             None | Some(Value::Null) => None,
             Some(v) => match timestamp(v) {
                 Ok(ms) => Some(ms),
                 Err(e) => {
-                    problems.push(format!("{field}: {e}"));
+                    problems.push(Problem::at("invalid_timestamp", field, e));
                     None
                 }
             },
@@ -318,19 +407,20 @@ pub fn check(
     let client_timestamp = time("timestamp", &mut problems);
     let sent_at = time("sentAt", &mut problems).or(batch_sent_at);
     if !problems.is_empty() {
-        return Err(problems.join("; "));
+        return Err(problems);
     }
     let (Some(kind), Some(message_id)) = (kind, message_id) else {
-        return Err("invalid event".into()); // unreachable: both were checked above
+        // Unreachable: both were checked above.
+        return Err(vec![Problem::whole("invalid_event", "invalid event")]);
     };
     let timestamp = corrected(received_at, sent_at, original, client_timestamp);
     if timestamp > received_at.saturating_add(MAX_FUTURE_MS) || timestamp < MIN_TIMESTAMP_MS {
-        let from = match (sent_at, original, client_timestamp) {
-            (Some(_), Some(_), _) => "originalTimestamp corrected by sentAt",
-            (_, _, Some(_)) => "timestamp",
-            _ => "originalTimestamp",
+        let (field, from) = match (sent_at, original, client_timestamp) {
+            (Some(_), Some(_), _) => ("originalTimestamp", "originalTimestamp corrected by sentAt"),
+            (_, _, Some(_)) => ("timestamp", "timestamp"),
+            _ => ("originalTimestamp", "originalTimestamp"),
         };
-        return Err(if timestamp < MIN_TIMESTAMP_MS {
+        let message = if timestamp < MIN_TIMESTAMP_MS {
             format!("the event's time ({from}) is before 2000-01-01T00:00:00Z")
         } else {
             format!(
@@ -343,7 +433,8 @@ pub fn check(
                     "fix the client's clock, or send sentAt (the time it was sent, on the same clock) to have it corrected"
                 }
             )
-        });
+        };
+        return Err(vec![Problem::at("timestamp_out_of_range", field, message)]);
     }
     let props = obj.get("properties").and_then(Value::as_object);
     let account = props
@@ -452,11 +543,11 @@ mod tests {
             "properties",
             "originalTimestamp",
         ] {
-            assert!(r[0].reason.contains(part), "{}", r[0].reason);
+            assert!(r[0].reason().contains(part), "{}", r[0].reason());
         }
-        assert!(r[1].reason.contains("`shout`"), "{}", r[1].reason);
+        assert!(r[1].reason().contains("`shout`"), "{}", r[1].reason());
         assert_eq!(
-            r[2].reason,
+            r[2].reason(),
             "expected an event (a JSON object), found a number"
         );
     }
@@ -471,7 +562,7 @@ mod tests {
         match batch(body.as_bytes(), NOW) {
             Ok(p) => {
                 assert_eq!(p.rows.len(), 0);
-                let reason = &p.rejected[0].reason;
+                let reason = &p.rejected[0].reason();
                 assert!(
                     reason.starts_with("the event cannot be read: recursion limit"),
                     "{reason}"
@@ -501,6 +592,6 @@ mod tests {
             NOW,
         )
         .unwrap();
-        assert!(p.rejected[0].reason.contains("/v1/track"));
+        assert!(p.rejected[0].reason().contains("/v1/track"));
     }
 }
