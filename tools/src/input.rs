@@ -38,28 +38,46 @@ pub fn print_problems(path: &Path, e: &Error, after: &str) {
     eprint!("{}", render(e));
 }
 
-/// Renders issues one per block, for terminals.
+/// Renders issues one per block, for terminals. Control characters from the
+/// input (a NUL in an id) are written as escapes, not sent to the terminal.
 pub fn render(e: &Error) -> String {
     let mut out = String::new();
     for (n, i) in e.issues.iter().enumerate() {
         out.push_str(&format!(
             "{:>3}. {}  [{}]\n     {}\n",
             n + 1,
-            i.path,
+            visible(&i.path),
             i.code,
-            i.message
+            visible(&i.message)
         ));
         if let Some(x) = &i.expected {
-            out.push_str(&format!("     expected: {x}\n"));
+            out.push_str(&format!("     expected: {}\n", visible(x)));
         }
         if let Some(x) = &i.found {
-            out.push_str(&format!("     found:    {x}\n"));
+            out.push_str(&format!("     found:    {}\n", visible(x)));
         }
         if let Some(x) = &i.hint {
-            out.push_str(&format!("     hint:     {x}\n"));
+            out.push_str(&format!("     hint:     {}\n", visible(x)));
         }
     }
     out
+}
+
+/// `text` with control characters escaped (`\u{0}`), everything else as is.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Reads one journey file.

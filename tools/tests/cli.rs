@@ -477,3 +477,20 @@ fn explain_says_a_journey_without_decisions_has_nothing_to_explain() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("makes no decision"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn control_characters_in_a_broken_playbook_are_shown_escaped() {
+    let dir = scratch("bp-control");
+    let mut p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("examples/acme/playbook.json")).unwrap())
+            .unwrap();
+    p["content"][0]["id"] = serde_json::json!("bad\u{0}id\u{1b}[31m");
+    let file = dir.join("pb.json");
+    std::fs::write(&file, p.to_string()).unwrap();
+    let out = bp(&["check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(r"bad\u{0}id\u{1b}[31m"), "{err}");
+    assert!(!err.contains('\u{0}') && !err.contains('\u{1b}'), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
