@@ -422,3 +422,16 @@ fn words_in_a_numeric_column_are_warned_about() {
     let (_, clean) = fit(dir.path(), &export, &["--force"]);
     assert!(!clean["warnings"].to_string().contains("not a number"));
 }
+
+/// A command missing its input says so first, before what is in the way.
+#[test]
+fn content_without_a_source_says_so_before_an_existing_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("playbook.json");
+    std::fs::copy(playbook(), &pb).unwrap();
+    std::fs::write(dir.path().join("playbook.r2.json"), "{}").unwrap();
+    let out = run(&["calibrate", "content", "--playbook", s(&pb)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("give the store"), "{err}");
+}

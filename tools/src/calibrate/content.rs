@@ -400,6 +400,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.floor) || args.max_strength < 2.0 {
         bail!("--floor must be 0–1 and --max-strength at least 2");
     }
+    // What is missing from the command first, then what is in the way.
+    if args.db.is_none() && args.signals.is_none() {
+        bail!("give the store (--db buyerpath.sqlite) or the signals (--signals events.jsonl)");
+    }
     let out = args.revision.out_path(next);
     let report = args.revision.report_path(&out, "content.json");
     let report_md = report.with_extension("md");
