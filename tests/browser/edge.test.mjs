@@ -114,3 +114,33 @@ test('without the inspector turned on, the edge sends a brief decision: the page
     await quiet.dispose();
   }
 });
+
+test('with no engine in KV the page is served as built and decides in the browser from the browser-safe playbook, without a 404', async () => {
+  const empty = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret' }), host: '127.0.0.1', port: 0 });
+  try {
+    // KV left empty: no `playbook:revision`, no engine.
+    const url = await empty.ready;
+    const at = `http://localhost:${url.port}`;
+    const page = await browser.context.newPage();
+    const failed = [];
+    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    await page.goto(`${at}/pricing?as=fintech`);
+    await ready(page);
+    const got = await page.evaluate(() => ({
+      edge: document.getElementById('bp-edge'),
+      named: document.querySelector('meta[name="bp-playbook"]')?.content,
+      decided: Boolean(window.bpDemo && window.bpDemo.decision),
+    }));
+    assert.equal(got.edge, null, 'no edge decision');
+    assert.equal(got.named, '/playbook-edge.json');
+    assert.ok(got.decided, 'the browser decided');
+    assert.deepEqual(failed, [], 'no request failed');
+    await page.close();
+    await browser.context.clearCookies();
+  } finally {
+    await empty.dispose();
+  }
+});

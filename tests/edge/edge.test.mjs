@@ -457,6 +457,8 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     assert.equal(c.res.status, 200);
     assert.equal(c.edge, null, 'no decision');
     assert.match(c.html, /data-bp-slot="cta"/);
+    // Its script is told to load the browser-safe playbook (no 404 on /playbook.json).
+    assert.match(c.html, /<meta name="bp-playbook" content="\/playbook-edge.json">/);
   } finally {
     await live.dispose();
   }

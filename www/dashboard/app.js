@@ -67,7 +67,7 @@ function kpis(accounts, report, health) {
     ['MQL', num(report && report.lifecycle.mql)],
     ['SQL', num(report && report.lifecycle.sql)],
     ['MQL → SQL', pct(report && report.lifecycle.mql_to_sql_rate)],
-    ['Median days to MQL', days(report && report.velocity.median_days_first_seen_to_mql)],
+    ['Median time to MQL', days(report && report.velocity.median_days_first_seen_to_mql)],
     ['Median time per stage', days(report && report.velocity.median_days_between_stages)],
     ['Lift over holdout', report && report.holdout.lift !== null ? pct(report.holdout.lift) : '–'],
   ];

@@ -87,6 +87,20 @@ async function loadEngine(env) {
 
 // ------------------------------------------------------------------ helpers
 
+/** What a page served as built (no decision) carries: the playbook its script loads. */
+const FALLBACK_META = '<meta name="bp-playbook" content="/playbook-edge.json">';
+
+let lastFailure = null; // { message, at }: the failure last logged
+
+/** Logs a failure of personalisation, the same one at most once a minute. */
+function logFailure(err) {
+  const message = String((err && err.message) || err);
+  const now = Date.now();
+  if (lastFailure && lastFailure.message === message && now - lastFailure.at < 60_000) return;
+  lastFailure = { message, at: now };
+  console.error(`buyerpath edge: ${err && err.stack ? err.stack : err} (the same failure is logged once a minute; pages are served as built)`);
+}
+
 /** A `*_SECONDS` setting in milliseconds (`fallback` seconds when unset). */
 function ttlMs(value, fallback) {
   return Number(value ?? fallback) * 1000;
@@ -477,9 +491,13 @@ export default {
     try {
       return (await personalise(request, env, ctx, asset, url)) || asset;
     } catch (err) {
-      // Never a failed page: the site as built, with its default slots.
-      console.error(`buyerpath edge: ${err && err.stack ? err.stack : err}`);
-      return env.ASSETS.fetch(request);
+      // Never a failed page: the site as built, with its default slots,
+      // told which playbook its own script may load (/playbook.json is not
+      // served here). An outage (no engine in KV) is logged once a minute.
+      logFailure(err);
+      return new HTMLRewriter()
+        .on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) })
+        .transform(await env.ASSETS.fetch(request));
     }
   },
 };

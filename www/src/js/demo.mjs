@@ -45,9 +45,12 @@ if (!PRESETS.some((p) => p.id === presetId)) presetId = 'unknown';
 let title = params.has('title') ? params.get('title') : preset(presetId).title;
 
 // Behind the edge the playbook with fit criteria is not served: if the edge
-// could not decide this page, the page carries on with the one without them.
+// could not decide this page, it names the one without them in a
+// <meta name="bp-playbook">, and the page carries on with that.
 async function loadPlaybook() {
-  for (const url of edge ? [edge.playbook || '/playbook-edge.json'] : ['/playbook.json', '/playbook-edge.json']) {
+  const named = document.querySelector('meta[name="bp-playbook"]');
+  const urls = edge ? [edge.playbook || '/playbook-edge.json'] : named ? [named.content] : ['/playbook.json', '/playbook-edge.json'];
+  for (const url of urls) {
     const res = await fetch(url);
     if (res.ok) return res.json();
   }
