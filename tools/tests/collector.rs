@@ -741,6 +741,17 @@ fn static_files_and_the_dashboard() {
         assert!(out.starts_with("HTTP/1.1 404"), "{bad}: {out}");
         assert!(!out.contains("do not serve"));
     }
+    // With a 404.html of its own, the site's page is the answer (still 404).
+    std::fs::write(www.join("404.html"), "<h1>lost?</h1>").unwrap();
+    for missing in ["/nope", "/docs/nope.html", "/../secret.txt"] {
+        let out = raw_get(&s.url, missing);
+        assert!(out.starts_with("HTTP/1.1 404"), "{missing}: {out}");
+        assert!(
+            out.contains("<h1>lost?</h1>") && out.contains("text/html"),
+            "{missing}: {out}"
+        );
+        assert!(!out.contains("do not serve"));
+    }
     let dash = get(&s.url, "/dashboard/");
     assert_eq!(dash.status, 200);
     assert!(dash.body.as_str().unwrap().contains("<title>buyerpath"));

@@ -83,6 +83,19 @@ fn not_found() -> Response {
         .into_response()
 }
 
+/// The site's own 404 page (`404.html` at its root) with status 404, as
+/// static hosts and the edge serve it; plain text where it has none.
+async fn site_not_found(root: &Path) -> Response {
+    match tokio::fs::read(root.join("404.html")).await {
+        Ok(body) => {
+            let mut r = file("404.html", body);
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+        Err(_) => not_found(),
+    }
+}
+
 /// Decodes `%XX` escapes; `None` for a malformed escape or invalid UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
@@ -148,7 +161,7 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         };
     };
     let Some(rel) = safe_relative(path) else {
-        return not_found();
+        return site_not_found(root).await;
     };
     let mut full = root.join(&rel);
     // Clean URLs, as static hosts and Workers assets serve them: `/pricing`
@@ -173,15 +186,15 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         return if path == "/" {
             redirect("/dashboard/")
         } else {
-            not_found()
+            site_not_found(root).await
         };
     };
     if !real.starts_with(&real_root) {
-        return not_found();
+        return site_not_found(root).await;
     }
     match tokio::fs::read(&real).await {
         Ok(body) => file(&real.to_string_lossy(), body),
-        Err(_) => not_found(),
+        Err(_) => site_not_found(root).await,
     }
 }
 
