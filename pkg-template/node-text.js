@@ -74,7 +74,7 @@ function encodeThroughUtf16(text, malloc, realloc, memory) {
   // runs between the transcoding and the copy.
   const room = 3 * units;
   const ptr = malloc(room, 1) >>> 0;
-  const t = transcoder(out + 3 * units);
+  const t = transcoder(out + room);
   ucs2Write.call(t.bytes, text, 0);
   const len = t.transcode(2 * units, out);
   memory().set(t.bytes.subarray(out, out + len), ptr);

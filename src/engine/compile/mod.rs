@@ -118,6 +118,15 @@ fn build(playbook: &Playbook, mut issues: Vec<Issue>, removed: &[String]) -> Res
     }
 }
 
+/// The place in `list` of the first element `is` picks, `make`'s added at
+/// the end if there is none (names in the order first seen).
+fn place<T>(list: &mut Vec<T>, is: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> usize {
+    list.iter().position(is).unwrap_or_else(|| {
+        list.push(make());
+        list.len() - 1
+    })
+}
+
 /// An id whose 32-bit hash an earlier id of its section has.
 fn collision(what: &str, path: &str, id: &str) -> Issue {
     Issue::new(
@@ -302,25 +311,17 @@ impl Builder<'_> {
         let mut item_format: Vec<usize> = Vec::with_capacity(p.content.len());
         let mut item_topics: Vec<Vec<usize>> = Vec::with_capacity(p.content.len());
         for c in &p.content {
-            let f = match formats.iter().position(|f| f.as_str() == c.format) {
-                Some(f) => f,
-                None => {
-                    formats.push(Text::from(c.format.as_str()));
-                    formats.len() - 1
-                }
-            };
-            item_format.push(f);
-            let mut mine = Vec::with_capacity(c.topics.len());
-            for t in &c.topics {
-                mine.push(match topics.iter().position(|x| x == t) {
-                    Some(at) => at,
-                    None => {
-                        topics.push(t.to_string());
-                        topics.len() - 1
-                    }
-                });
-            }
-            item_topics.push(mine);
+            item_format.push(place(
+                &mut formats,
+                |f| f.as_str() == c.format,
+                || Text::from(c.format.as_str()),
+            ));
+            item_topics.push(
+                c.topics
+                    .iter()
+                    .map(|t| place(&mut topics, |x| x == t, || t.to_string()))
+                    .collect(),
+            );
         }
         let format_ids: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
         let content_ids: Vec<&str> = p.content.iter().map(|c| c.id.as_str()).collect();
@@ -486,11 +487,7 @@ impl Builder<'_> {
             let only_if = self.opt_cond(&r.only_if, &At::Key(&path, "only_if"));
             let mut tr = Vec::new();
             for t in &r.traits {
-                let ix = traits.iter().position(|x| x == t).unwrap_or_else(|| {
-                    traits.push(t.clone());
-                    traits.len() - 1
-                });
-                tr.push(ix);
+                tr.push(place(&mut traits, |x| x == t, || t.clone()));
             }
             rules.push(EngagementRule {
                 id: Text::from(&r.id),
@@ -596,15 +593,13 @@ impl Builder<'_> {
             }
         }
 
-        // The content index is sorted by hash: ids that hash alike sit together.
+        // The content and rule indexes are sorted by hash: ids that hash alike sit together.
         self.hash_collisions("content", "$.content", &content_by_hash, |i| {
             p.content.get(i).map(|c| c.id.as_str())
         });
-        self.check_hashes(
-            "rule",
-            "$.engagement.rules",
-            p.engagement.rules.iter().map(|c| c.id.as_str()),
-        );
+        self.hash_collisions("rule", "$.engagement.rules", &engagement.by_hash, |i| {
+            p.engagement.rules.get(i).map(|r| r.id.as_str())
+        });
         self.check_hashes(
             "trigger",
             "$.triggers",

@@ -141,30 +141,27 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
         // The batch was read as JSON already; what fails here is what the
         // event's own reading refuses (nesting past serde_json's 128 levels,
         // a lone surrogate, a number out of range), said as it is.
-        let mut obj = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            Ok(other) => {
+        let read = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => Ok(m),
+            Ok(other) => Err(Problem::whole(
+                "invalid_event",
+                format!(
+                    "expected an event (a JSON object), found {}",
+                    kind_of(&other)
+                ),
+            )),
+            Err(e) => Err(Problem::whole(
+                "unreadable_event",
+                format!("the event cannot be read: {e}"),
+            )),
+        };
+        let mut obj = match read {
+            Ok(m) => m,
+            Err(problem) => {
                 out.rejected.push(Rejected {
                     index,
                     message_id: None,
-                    problems: vec![Problem::whole(
-                        "invalid_event",
-                        format!(
-                            "expected an event (a JSON object), found {}",
-                            kind_of(&other)
-                        ),
-                    )],
-                });
-                continue;
-            }
-            Err(e) => {
-                out.rejected.push(Rejected {
-                    index,
-                    message_id: None,
-                    problems: vec![Problem::whole(
-                        "unreadable_event",
-                        format!("the event cannot be read: {e}"),
-                    )],
+                    problems: vec![problem],
                 });
                 continue;
             }
