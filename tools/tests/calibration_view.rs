@@ -262,3 +262,28 @@ fn accounts_without_a_candidate_or_a_broken_candidate_stop_the_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("candidate"), "{err}");
 }
+
+#[test]
+fn an_accounts_file_without_rows_is_said_at_start_and_in_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = std::fs::read_to_string(root().join("examples/crm/crm.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    std::fs::write(dir.path().join("empty.csv"), format!("{header}\n")).unwrap();
+    let candidate = root().join("examples/crm/playbook.r2.json");
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--candidate",
+            candidate.to_str().unwrap(),
+            "--accounts",
+            "empty.csv",
+        ],
+    );
+    let (status, v) = get(&s.url, "/api/calibration");
+    assert_eq!(status, 200, "{v}");
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("empty.csv has no account rows: no account can be re-scored"),
+        "{warnings}"
+    );
+}

@@ -339,6 +339,21 @@ pub fn check(
                 }
                 None
             }
+            Some(Value::String(s)) if s.chars().any(char::is_control) => {
+                let (at, c) = s
+                    .char_indices()
+                    .find(|(_, c)| c.is_control())
+                    .unwrap_or((0, '\0'));
+                problems.push(
+                    Problem::at(
+                        "invalid_value",
+                        field,
+                        format!("contains a control character (U+{:04X} at byte {at})", c as u32),
+                    )
+                    .hint("ids and event names are shown in the dashboard and logs: send printable text"),
+                );
+                None
+            }
             Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_ID => Some(s.clone()),
             Some(Value::String(s)) if s.len() > MAX_ID => {
                 problems.push(Problem::at(
@@ -546,6 +561,32 @@ mod tests {
         assert_eq!(
             r[2].reason(),
             "expected an event (a JSON object), found a number"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_ids_and_names_are_refused() {
+        let body = br#"{"batch":[
+            {"type":"track","event":"Page\u0000Viewed","messageId":"m1","anonymousId":"v"},
+            {"type":"track","event":"Page Viewed","messageId":"m2","anonymousId":"v\u001b[31m"},
+            {"type":"track","event":"Seite \u00e4 Viewed","messageId":"m3","anonymousId":"v"}
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        assert_eq!(p.rows.len(), 1, "the printable (non-ASCII) name is kept");
+        assert!(p.rows[0].payload.contains("\"m3\""));
+        let r = &p.rejected;
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].problems[0].code, "invalid_value");
+        assert!(
+            r[0].reason().contains("U+0000 at byte 4"),
+            "{}",
+            r[0].reason()
+        );
+        assert!(
+            r[1].reason()
+                .contains("anonymousId: contains a control character (U+001B at byte 1)"),
+            "{}",
+            r[1].reason()
         );
     }
 

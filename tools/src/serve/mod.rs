@@ -66,6 +66,9 @@ fn banner(addr: SocketAddr, config: &Config, events: u64) {
             "  candidate  {}  (review: {url}/api/calibration, dashboard)",
             c.describe()
         );
+        for w in c.warnings() {
+            logln!("  warning    {w}");
+        }
     }
     logln!("Stop with Ctrl-C (or SIGTERM): queued events are committed first.");
 }

@@ -109,6 +109,12 @@ impl Setup {
             Some(path) => {
                 let export = crm::read_accounts(path)?;
                 let rows = export.records.len();
+                if rows == 0 {
+                    warnings.push(format!(
+                        "{} has no account rows: no account can be re-scored",
+                        path.display()
+                    ));
+                }
                 let mut by_key = BTreeMap::new();
                 let mut repeated = 0;
                 for r in export.records {
@@ -140,6 +146,11 @@ impl Setup {
             warnings,
             accounts,
         })))
+    }
+
+    /// What the review should be read with (also in its view), for the start-up banner.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// A line for the start-up banner.
