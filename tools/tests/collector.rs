@@ -1038,4 +1038,15 @@ fn a_wrong_method_is_405_in_json_with_allow() {
     let r = post(&s.url, "/api/accounts", "{}", Some(KEY), &[]);
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    // An endpoint that does not exist is a 404 whatever the method.
+    for r in [
+        get(&s.url, "/v1/bogus"),
+        post(&s.url, "/v1/bogus", "{}", Some(KEY), &[]),
+    ] {
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert!(r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown endpoint"));
+    }
 }

@@ -193,10 +193,7 @@ async fn single(
 ) -> Response {
     match ingest::TYPES.iter().find(|t| **t == kind) {
         Some(k) => ingest_request(&app, &headers, body, Some(k)).await,
-        None => error(
-            StatusCode::NOT_FOUND,
-            "unknown endpoint: use /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias",
-        ),
+        None => error(StatusCode::NOT_FOUND, UNKNOWN_V1),
     }
 }
 
@@ -558,8 +555,20 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
     .await
 }
 
-/// A known endpoint asked with another method: said in JSON, with `Allow`.
+const UNKNOWN_V1: &str = "unknown endpoint: use /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias";
+
+/// Whether `/v1/{kind}` names an endpoint: `batch`, `import` or an event type.
+fn known_v1(path: &str) -> bool {
+    path.strip_prefix("/v1/")
+        .is_some_and(|k| k == "batch" || k == "import" || ingest::TYPES.contains(&k))
+}
+
+/// A known endpoint asked with another method: said in JSON, with `Allow`
+/// (an unknown `/v1/...` path is a 404 whatever the method).
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/v1/") && !known_v1(uri.path()) {
+        return error(StatusCode::NOT_FOUND, UNKNOWN_V1);
+    }
     let allow = if uri.path().starts_with("/v1/") {
         "POST, OPTIONS"
     } else {
