@@ -171,7 +171,11 @@ impl DecideRequest {
             );
         }
         if self.slots.len() > 16 {
-            issues.push(Issue::new("too_many", "$.slots", "too many slots").expected("at most 16"));
+            issues.push(
+                Issue::new("too_many", "$.slots", "too many slots")
+                    .expected("at most 16")
+                    .found(self.slots.len().to_string()),
+            );
         }
         for (name, map) in [
             ("company", &self.context.company),
@@ -184,7 +188,8 @@ impl DecideRequest {
                         format!("$.context.{name}"),
                         "too many attributes",
                     )
-                    .expected("at most 64"),
+                    .expected("at most 64")
+                    .found(map.len().to_string()),
                 );
             }
             for (k, v) in map {

@@ -137,7 +137,7 @@ impl Condition {
                 Issue::new(
                     "condition_too_large",
                     path,
-                    "This condition is too large; it never matches.",
+                    "This condition is too large; it never matches",
                 )
                 .expected(format!("at most {MAX_NODES} operators and sub-conditions"))
                 .hint("split it, or move long value lists into a named list used with `$inList`"),

@@ -178,7 +178,7 @@ impl Compiler<'_> {
                     Issue::new(
                         "unknown_operator",
                         path,
-                        format!("Unknown operator `{name}`; it never matches."),
+                        format!("Unknown operator `{name}`; it never matches"),
                     )
                     .expected("an operator such as `$in`, `$gte` or `$regex`")
                     .found(name)
@@ -196,7 +196,7 @@ impl Compiler<'_> {
                 Issue::new(
                     "regex_too_large",
                     path,
-                    "This regular expression is too long; it never matches.",
+                    "This regular expression is too long; it never matches",
                 )
                 .expected(format!("at most {MAX_REGEX_LEN} characters"))
                 .found(format!("{len} characters")),
@@ -212,9 +212,7 @@ impl Compiler<'_> {
                     Issue::new(
                         "regex_too_large",
                         path,
-                        format!(
-                            "This regular expression is too complex ({msg}); it never matches."
-                        ),
+                        format!("This regular expression is too complex ({msg}); it never matches"),
                     )
                     .expected(format!(
                         "a compiled size under {} KiB and at most {REGEX_NEST_LIMIT} nested groups",
@@ -222,7 +220,7 @@ impl Compiler<'_> {
                     ))
                     .hint("simplify the pattern, e.g. smaller counted repetitions")
                 } else {
-                    Issue::new("invalid_regex", path, format!("Invalid regular expression ({msg}); it never matches."))
+                    Issue::new("invalid_regex", path, format!("Invalid regular expression ({msg}); it never matches"))
                         .expected("a regular expression without look-around or backreferences")
                         .hint("special characters such as `.`, `(`, `[` or `?` need a backslash to match literally")
                 };

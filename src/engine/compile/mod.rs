@@ -282,7 +282,9 @@ impl Builder<'_> {
         let mut repeats: Vec<usize> = by_hash
             .windows(2)
             .filter_map(|w| match w {
-                [(a, _), (b, at)] if a == b => Some(*at),
+                // The same id twice is a `duplicate_id` (validation says
+                // so), not two ids that hash alike.
+                [(a, first), (b, at)] if a == b && id(*first) != id(*at) => Some(*at),
                 _ => None,
             })
             .collect();
