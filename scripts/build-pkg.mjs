@@ -94,6 +94,8 @@ const place = (m, dir) => {
 };
 place(main, out);
 cpSync(server.wasm, join(out, 'buyerpath_server_bg.wasm'));
+// The playbook's format, every field described, for editors (`"$schema"`) and readers.
+cpSync(join(root, 'schema', 'playbook.schema.json'), join(out, 'playbook.schema.json'));
 if (page) place(page, join(out, 'page'));
 else rmSync(join(out, 'page'), { recursive: true, force: true });
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];

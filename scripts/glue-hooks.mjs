@@ -25,6 +25,7 @@ const POINTS = [
   {
     at: 'function passStringToWasm0(arg, malloc, realloc) {\n',
     add:
+      '    if (typeof arg !== \'string\') throw notAString(arg);\n' +
       '    if (textHooks !== null && realloc !== undefined) {\n' +
       '        const done = textHooks.encode(arg, malloc, realloc, getUint8ArrayMemory0);\n' +
       '        if (done !== undefined) {\n' +
@@ -35,7 +36,31 @@ const POINTS = [
   },
 ];
 
+// Every string argument crosses through passStringToWasm0: one that is not a
+// string (an object given to a *Json method, null, a number) would otherwise
+// reach Wasm memory as garbage (a trap, "memory access out of bounds") or
+// throw a TypeError naming the glue's internals. It gets the package's error
+// instead, as the engine's own bad-input errors look.
+const NOT_A_STRING =
+  '\n// Added by scripts/glue-hooks.mjs: a string argument that is not a string is the package\'s error.\n' +
+  'function notAString(arg) {\n' +
+  "    const t = Array.isArray(arg) ? 'array' : typeof arg;\n" +
+  "    const found = arg === null || t === 'undefined' ? String(arg) : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;\n" +
+  "    const message = `expected a string, found ${found}`;\n" +
+  "    const hint = found === 'an object' || found === 'an array'\n" +
+  "        ? 'a *Json method takes JSON text: pass JSON.stringify(value), or use the method of the same name without Json, which takes the object'\n" +
+  "        : 'pass a string';\n" +
+  '    const err = new Error(`invalid_argument at $: ${message} (${hint})`);\n' +
+  "    err.name = 'BuyerpathError';\n" +
+  "    err.code = 'invalid_argument';\n" +
+  "    err.path = '$';\n" +
+  '    err.hint = hint;\n' +
+  "    err.issues = [{ code: 'invalid_argument', path: '$', message, hint }];\n" +
+  '    return err;\n' +
+  '}\n';
+
 const HOOK =
+  NOT_A_STRING +
   '\n// Added by scripts/glue-hooks.mjs: a runtime entry may install faster text crossings.\n' +
   'let textHooks = null;\n' +
   '/** @internal `{ decode(bytes) -> string | undefined, encode(text, malloc, realloc, memory) -> [ptr, len] | undefined }` */\n' +

@@ -204,10 +204,24 @@ export function bantFields(form: HTMLFormElement): Record<string, string>;
 
 export type Render = (element: Element, slot: SlotResult, options: { document: Document }) => void;
 
-export interface StartOptions {
-  /** The engine class: `import { Engine } from 'buyerpath'`. */
-  Engine: EngineConstructor;
-  playbook: string | object;
+/** What start() decides with: the engine class and a playbook, or an engine already made. */
+export type StartEngine =
+  | {
+      /** The engine class: `import { Engine } from 'buyerpath'`. */
+      Engine: EngineConstructor;
+      playbook: string | object;
+      engine?: undefined;
+    }
+  | {
+      /** An engine already made, e.g. `buyerpath/page`'s `Engine.fromBytes(bytes)` (no playbook compiler on the page). */
+      engine: Engine;
+      Engine?: undefined;
+      playbook?: undefined;
+    };
+
+export type StartOptions = StartEngine & StartCommonOptions;
+
+export interface StartCommonOptions {
   /** Collector base URL; without it nothing is sent. */
   endpoint?: string;
   writeKey?: string;

@@ -78,10 +78,16 @@ function slotIds(document) {
   return [...new Set(ids.filter((x) => typeof x === 'string' && x !== ''))];
 }
 
+/** An error of start's options, shaped as the engine's own (code, path, hint). */
+function argError(path, message, hint) {
+  return Object.assign(new Error(`invalid_argument at ${path}: ${message} (${hint})`), { name: 'BuyerpathError', code: 'invalid_argument', path, hint });
+}
+
 /** Starts buyerpath on the page. See index.d.ts for every option. */
 export function start({
   Engine,
   playbook,
+  engine: given,
   endpoint,
   writeKey,
   consent = 'none',
@@ -107,7 +113,16 @@ export function start({
   const report = (err) => attempt(() => onError && onError(err), undefined);
   // A broken playbook throws here, with .code/.path/.hint: that one is for
   // the developer to see, not to swallow.
-  const engine = new Engine(playbook);
+  // An engine already made (buyerpath/page's Engine.fromBytes) is used as given.
+  if (given === undefined && typeof Engine !== 'function') {
+    throw argError('$.Engine', 'no engine: pass { Engine, playbook } or { engine }', "import { Engine } from 'buyerpath' and pass it with the playbook, or pass an engine already made as { engine } (buyerpath/page's Engine.fromBytes)");
+  }
+  const engine = given !== undefined ? given : new Engine(playbook);
+  // So is a secret that is not a non-empty string: every state would be
+  // refused on reading (decode) and none written (encode).
+  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
+    throw argError('$.secret', 'the secret must be a non-empty string', 'pass a non-empty secret, or leave it out for unsigned states');
+  }
   let level = normalizeConsent(consent);
   const store = createStore({ ...storage, consent: level, document, localStorage });
   const sender = endpoint

@@ -170,6 +170,21 @@ test('a state signed with another secret starts a fresh visitor', () => {
   assert.equal(errors[0].code, 'bad_signature');
 });
 
+test('a secret that is not a non-empty string is refused at start, as a broken playbook is', () => {
+  for (const secret of ['', 42, null]) {
+    assert.throws(() => setup({ secret }), (e) => e.name === 'BuyerpathError' && e.code === 'invalid_argument' && e.path === '$.secret', String(secret));
+  }
+});
+
+test('an engine already made (buyerpath/page) is used as given; without any engine start says how to pass one', () => {
+  const engine = new FakeEngine('{"id":"made"}');
+  const stored = stateOf('visitor-9');
+  const { bp } = setup({ Engine: undefined, playbook: undefined, engine, stored });
+  assert.equal(bp.visitor.id, 'visitor-9');
+  assert.deepEqual(engine.decodes.map((d) => d.state), [stored], 'that engine decoded the stored state');
+  assert.throws(() => setup({ Engine: undefined }), (e) => e.code === 'invalid_argument' && e.path === '$.Engine' && /\{ engine \}/.test(e.hint));
+});
+
 test('a state that does not decode starts a fresh visitor and never throws', () => {
   const { bp, errors } = setup({ stored: 'garbage!!' });
   assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');

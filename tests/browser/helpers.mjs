@@ -72,7 +72,7 @@ export function screenshotPath(name) {
 
 /** Waits until the page script has started and decided. */
 export async function ready(page) {
-  await page.waitForFunction(() => window.bpDemo && window.bpDemo.ready && window.bpDemo.decision, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.bpDemo && window.bpDemo.ready && window.bpDemo.decision, null, { timeout: 30000 });
 }
 
 /** What each slot shows: slot id → pick ids, read from the DOM. */

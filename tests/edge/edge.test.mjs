@@ -104,7 +104,7 @@ function slotsInHtml(html) {
 const slotsOf = (d) => Object.fromEntries(d.slots.map((s) => [s.slot, s.picks.map((p) => p.id)]));
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 5000) {
+async function until(fn, ms = 15000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (fn()) return true;

@@ -66,9 +66,40 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   for (const garbage of ['', 'x', 'QgEA', 'A'.repeat(9000), '!!!']) {
     assert.throws(() => engine.decode(garbage), (e) => typeof e.code === 'string' && e.code.startsWith('state_'));
   }
+  // A string argument that is not a string (JSON.stringify forgotten, null,
+  // a number) is the package's error, not a Wasm trap or a glue TypeError.
+  const wrongType = (found) => (e) => e.name === 'BuyerpathError' && e.code === 'invalid_argument' && e.path === '$' && e.message.includes(`found ${found}`);
+  assert.throws(() => v.decideJson({ now: 1793610000000 }), wrongType('an object'));
+  assert.throws(() => v.observeJson([{ type: 'page_view' }]), wrongType('an array'));
+  assert.throws(() => v.recordJson(null), wrongType('null'));
+  assert.throws(() => engine.visitor(42), wrongType('a number'));
+  assert.throws(() => engine.decode(undefined), wrongType('undefined'));
+  assert.throws(() => v.encode(7), wrongType('a number'));
+  assert.match(attempt(() => v.decideJson({})).hint, /JSON\.stringify/);
+  const cyclic = { type: 'page_view', ts: 1 };
+  cyclic.self = cyclic;
+  assert.throws(() => v.observe(cyclic), (e) => e.code === 'invalid_argument' && /cannot be written as JSON: .*circular/i.test(e.message));
+  assert.throws(() => v.observe({ type: 'page_view', ts: 1n }), (e) => e.code === 'invalid_argument' && /BigInt/.test(e.message));
+  // decode's options: a bare secret or a misspelt key would turn the
+  // signature check off; an empty secret signs nothing.
+  const forged = engine.visitor('attacker').encode();
+  assert.throws(() => engine.decode(forged, 'real'), (e) => e.code === 'invalid_argument' && e.hint === "pass the secret as { secret: '...' }");
+  assert.throws(() => engine.decode(forged, { Secret: 'real' }), (e) => e.code === 'invalid_argument' && e.path === '$.Secret' && e.hint === 'did you mean `secret`?');
+  assert.throws(() => engine.decode(forged, { secret: 'real', maxidle: 5 }), (e) => e.path === '$.maxidle');
+  assert.throws(() => v.encode(''), (e) => e.code === 'invalid_argument' && /non-empty/.test(e.message));
+  assert.equal(engine.decode(forged, {}).encode(), forged);
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);
 });
+
+function attempt(f) {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
 
 test('scoreJson gives decide\'s gates, fit and engagement and changes nothing', () => {
   const [, v] = vectors()[0];

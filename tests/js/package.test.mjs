@@ -83,7 +83,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds every package file and no test', () => {
   const listing = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).sort();
   const page = ['buyerpath_bg.wasm', 'buyerpath.js', 'engine.js', 'node.js', 'browser.js', 'workerd.js', 'deno.js', 'index.d.ts'].map((f) => `package/page/${f}`);
-  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath_server_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/utf16.wasm', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/layer/index.js', 'package/README.md', ...page]) {
+  for (const f of ['package/package.json', 'package/buyerpath_bg.wasm', 'package/buyerpath_server_bg.wasm', 'package/buyerpath.js', 'package/node.js', 'package/node-text.js', 'package/utf16.wasm', 'package/browser.js', 'package/workerd.js', 'package/deno.js', 'package/index.d.ts', 'package/playbook.schema.json', 'package/layer/index.js', 'package/README.md', ...page]) {
     assert.ok(listing.includes(f), `missing ${f}`);
   }
   assert.ok(!listing.some((f) => f.includes('test')), listing.join('\n'));

@@ -10,8 +10,28 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
         return Ok(s);
     }
     if v.is_object() {
-        if let Some(s) = JSON::stringify(v).ok().and_then(|s| s.as_string()) {
-            return Ok(s);
+        match JSON::stringify(v) {
+            Ok(s) => {
+                if let Some(s) = s.as_string() {
+                    return Ok(s);
+                }
+            }
+            // A cycle, a BigInt, nesting past the JS stack: an object, but
+            // not one that can be written as JSON. Said so, with V8's reason.
+            Err(e) => {
+                // What was thrown may be anything (a toJSON may throw a string).
+                let why = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .or_else(|| e.as_string())
+                    .unwrap_or_else(|| "stringify threw".to_string());
+                return Err(crate::error::arg(
+                    "invalid_argument",
+                    "$",
+                    &format!("{what} cannot be written as JSON: {why}"),
+                    "pass plain data: no cycles, no BigInt values, no deeper nesting than the engine takes",
+                ));
+            }
         }
     }
     Err(crate::error::arg(

@@ -38,6 +38,7 @@ impl WasmVisitor {
         state: &str,
         options: &JsValue,
     ) -> Result<WasmVisitor, JsValue> {
+        check_options(options)?;
         let secret = secret_of(options)?;
         let key = secret.as_deref().map(str::as_bytes);
         let d = match idle_of(options)? {
@@ -53,6 +54,45 @@ impl WasmVisitor {
 /// error otherwise, never a panic).
 fn written(out: Vec<u8>) -> Result<String, JsValue> {
     String::from_utf8(out).map_err(|e| arg("internal", "$", &e.to_string(), "report this"))
+}
+
+/// The options of `decode`.
+const DECODE_OPTIONS: [&str; 3] = ["secret", "now", "maxIdleMs"];
+
+/// `decode`'s options are nothing or an object of [`DECODE_OPTIONS`]: a
+/// secret given as a bare string, or a misspelt key, would otherwise turn
+/// the signature check off without a word.
+fn check_options(options: &JsValue) -> Result<(), JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(());
+    }
+    if !options.is_object() || js_sys::Array::is_array(options) {
+        let hint = if options.is_string() {
+            "pass the secret as { secret: '...' }"
+        } else {
+            "pass { secret, now, maxIdleMs } (each optional) or nothing"
+        };
+        return Err(arg(
+            "invalid_argument",
+            "$",
+            "the options must be an object",
+            hint,
+        ));
+    }
+    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !DECODE_OPTIONS.contains(&key.as_str()) {
+            let hint = buyerpath::suggest::did_you_mean(&key, DECODE_OPTIONS)
+                .unwrap_or_else(|| "the options are secret, now and maxIdleMs".to_string());
+            return Err(arg(
+                "invalid_argument",
+                &format!("$.{key}"),
+                &format!("unknown option `{key}`"),
+                &hint,
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
@@ -199,15 +239,21 @@ impl WasmVisitor {
         written(out)
     }
 
-    /// The state as a cookie-safe string; signed with `secret` when given.
-    pub fn encode(&self, secret: Option<String>) -> String {
-        self.engine.encode(
-            &self.inner,
-            secret
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(str::as_bytes),
-        )
+    /// The state as a cookie-safe string; signed with `secret` when given
+    /// (an empty secret is refused, as `decode` refuses it: a server whose
+    /// secret is unset must not write unsigned states without a word).
+    pub fn encode(&self, secret: Option<String>) -> Result<String, JsValue> {
+        if secret.as_deref() == Some("") {
+            return Err(arg(
+                "invalid_argument",
+                "$",
+                "the secret must be a non-empty string",
+                "pass a secret, or nothing for an unsigned state",
+            ));
+        }
+        Ok(self
+            .engine
+            .encode(&self.inner, secret.as_deref().map(str::as_bytes)))
     }
 
     /// The last decision as a readable report (empty before the first decision).

@@ -17,7 +17,17 @@ import {
   type Buyerpath,
 } from '../../../pkg-template/layer/index.js';
 
+import { Engine as PageEngine } from '../../../pkg-template/page/index.js';
+
 declare const Engine: EngineConstructor;
+
+// An engine already made: buyerpath/page's, loaded from a compiled file.
+const made = start({ engine: PageEngine.fromBytes(new Uint8Array(8)), consent: 'none' });
+made.stop();
+// @ts-expect-error: the class and an engine already made do not go together
+start({ Engine, playbook: '{}', engine: PageEngine.fromBytes(new Uint8Array(8)) });
+// @ts-expect-error: an engine is required
+start({ consent: 'none' });
 
 const consent: Consent = 'anonymous';
 const store = createStore({ consent, mode: 'auto', days: 30, document, localStorage });
