@@ -8,7 +8,9 @@ export type Consent = 'none' | 'anonymous' | 'full';
 // ───────────────────────────────────────────────────────────── errors
 
 /** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` refuses
- * (`state_expired`) a state whose visitor was last active longer ago (an old cookie replayed). */
+ * (`state_expired`) a state whose visitor was last active longer ago (an old cookie replayed).
+ * Anything else (a bare string, an unknown key) throws `invalid_argument`: a misspelt
+ * option must not turn the signature check off. */
 export interface DecodeOptions {
   secret?: string;
   now?: number;
@@ -438,9 +440,9 @@ export interface VisitorApi {
    * `"detail":"brief"`, no gates, fit criteria or top engagement rules.
    */
   scoreJson(request: string): string;
-  /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret`. */
+  /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret` (a non-empty string; `''` throws `invalid_argument`). */
   encode(secret?: string): string;
-  /** The last decision as a readable report. */
+  /** The last decision as a readable report (`''` before the first decision). */
   explain(): string;
   free(): void;
 }
