@@ -460,8 +460,10 @@ pub(crate) fn looks_personal(s: &str) -> bool {
             .is_ok()
 }
 
-/// A URL's path without query or fragment, with segments that could be personal
-/// (an `@`, or six or more digits: e-mails, phone or account numbers) replaced by `:redacted`.
+/// A URL's path without query or fragment, each segment without its
+/// parameters (`;jsessionid=...`: a session token), and segments that could
+/// be personal (an `@`, or six or more digits: e-mails, phone or account
+/// numbers) replaced by `:redacted`.
 pub fn scrub_path(url: &str) -> String {
     let no_query = url.split(['?', '#']).next().unwrap_or("");
     let path = match no_query.find("://") {
@@ -473,6 +475,7 @@ pub fn scrub_path(url: &str) -> String {
     };
     path.split('/')
         .map(|seg| {
+            let seg = seg.split(';').next().unwrap_or("");
             if looks_personal(seg) {
                 ":redacted"
             } else {
@@ -560,6 +563,10 @@ mod tests {
         assert_eq!(
             scrub_path("/blog/2026/why-observability"),
             "/blog/2026/why-observability"
+        );
+        assert_eq!(
+            scrub_path("/blog/why;jsessionid=ABC123/x;v=1?q"),
+            "/blog/why/x"
         );
     }
 }

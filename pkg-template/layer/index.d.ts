@@ -252,13 +252,19 @@ export interface StartCommonOptions {
   /** Errors that were handled (bad state, refused batch, engine input errors). */
   onError?: (error: unknown) => void;
   onDecision?: (decision: Decision) => void;
+  /** Another open tab of the site lowered the consent (a withdrawal): it applies here already; update your UI. */
+  onConsent?: (level: Consent) => void;
+  /** The channel between tabs (default `globalThis.BroadcastChannel`; `null`: none). */
+  BroadcastChannel?: (new (name: string) => BroadcastChannel) | null;
 }
 
 export interface Buyerpath {
   readonly visitor: Visitor;
   /** The latest decision (null if deciding failed). */
   readonly decision: Decision | null;
-  /** Propagates to the store and the sender; `none` erases both. */
+  /** The consent level in force in this tab. */
+  readonly consent: Consent;
+  /** Propagates to the store and the sender; `none` erases both. A lower level than before reaches the site's other open tabs. */
   setConsent(level: Consent): void;
   stop(): void;
 }
@@ -268,6 +274,8 @@ export function defaultRender(element: Element, slot: SlotResult, options?: { do
 export function safeHref(url: unknown): string | null;
 export function newId(crypto?: StartOptions['crypto']): string;
 
+/** The BroadcastChannel name on which a tab's lowered consent reaches the others. */
+export declare const CONSENT_CHANNEL: 'buyerpath:consent';
 /** Signals the sender drops last when its queue overflows. */
 export declare const ESSENTIAL_EVENTS: readonly EssentialEvent[];
 /** The event that reports dropped signals. */

@@ -7,8 +7,17 @@
 //
 // Consent `none` (the default) still decides and renders for this page view,
 // in memory, but stores nothing and sends nothing.
+//
+// Consent is the visitor's, not the tab's: a lower level set in one tab (a
+// withdrawal) reaches the site's other open tabs at once, through a
+// BroadcastChannel (same origin, nothing stored), so that no tab stores or
+// sends under consent the visitor has taken back. A higher level applies in
+// the tab where it was given (elsewhere at the next page or setConsent).
 
-import { attempt, createStore, normalizeConsent } from './storage.js';
+/** The BroadcastChannel name on which a tab's lowered consent reaches the others. */
+export const CONSENT_CHANNEL = 'buyerpath:consent';
+
+import { CONSENT_LEVELS, attempt, consentRank, createStore, normalizeConsent } from './storage.js';
 import { createSender, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
 import { autoTrack, bantFields, pageInfo } from './track.js';
 
@@ -109,6 +118,8 @@ export function start({
   clearTimeout,
   onError,
   onDecision,
+  onConsent,
+  BroadcastChannel: Channel = globalThis.BroadcastChannel,
 } = {}) {
   const report = (err) => attempt(() => onError && onError(err), undefined);
   // A broken playbook throws here, with .code/.path/.hint: that one is for
@@ -225,6 +236,37 @@ export function start({
     if (attempt(() => document.visibilityState, 'visible') === 'hidden') leave();
   });
 
+  function applyConsent(next) {
+    const prev = level;
+    level = normalizeConsent(next);
+    store.setConsent(level);
+    if (sender) sender.setConsent(level);
+    if (prev === 'none' && level !== 'none') {
+      // Consent arrived after start (a consent manager answering late):
+      // continue the stored visitor, with this page's events added.
+      const stored = load();
+      if (stored) {
+        for (const ev of seen) attempt(() => stored.observe(ev), undefined);
+        visitor = stored;
+      }
+    }
+    save();
+    return prev;
+  }
+
+  // Another tab lowered the consent: it applies here too, and the host hears of it.
+  const channel = typeof Channel === 'function' ? attempt(() => new Channel(CONSENT_CHANNEL), null) : null;
+  if (channel) {
+    // Node's channel would keep the process alive (a layer run in tests or on a server).
+    if (typeof channel.unref === 'function') attempt(() => channel.unref(), undefined);
+    channel.onmessage = (e) => {
+      const next = e && e.data && e.data.consent;
+      if (!CONSENT_LEVELS.includes(next) || consentRank(next) >= consentRank(level)) return;
+      applyConsent(next);
+      if (onConsent) attempt(() => onConsent(next), undefined);
+    };
+  }
+
   return {
     get visitor() {
       return visitor;
@@ -232,26 +274,18 @@ export function start({
     get decision() {
       return decision;
     },
+    get consent() {
+      return level;
+    },
     setConsent(next) {
-      const prev = level;
-      level = normalizeConsent(next);
-      store.setConsent(level);
-      if (sender) sender.setConsent(level);
-      if (prev === 'none' && level !== 'none') {
-        // Consent arrived after start (a consent manager answering late):
-        // continue the stored visitor, with this page's events added.
-        const stored = load();
-        if (stored) {
-          for (const ev of seen) attempt(() => stored.observe(ev), undefined);
-          visitor = stored;
-        }
-      }
-      save();
+      const prev = applyConsent(next);
+      if (channel && consentRank(level) < consentRank(prev)) attempt(() => channel.postMessage({ consent: level }), undefined);
     },
     stop() {
       tracker.stop();
       for (const off of offs.splice(0)) attempt(off, undefined);
       if (sender) sender.stop();
+      if (channel) attempt(() => channel.close(), undefined);
     },
   };
 }

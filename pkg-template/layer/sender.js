@@ -249,6 +249,9 @@ export function createSender({
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Basic ${base64(`${writeKey}:`)}` },
         body: body(batch, false),
+        // The page's URL (its query string may hold an e-mail or a token)
+        // is no business of the collector's, nor of any log in front of it.
+        referrerPolicy: 'no-referrer',
       };
       if (keepalive) init.keepalive = true;
       res = await fetch(url, init);

@@ -185,6 +185,63 @@ test('an engine already made (buyerpath/page) is used as given; without any engi
   assert.throws(() => setup({ Engine: undefined }), (e) => e.code === 'invalid_argument' && e.path === '$.Engine' && /\{ engine \}/.test(e.hint));
 });
 
+/** BroadcastChannel between fake tabs: delivered later, to the other channels of the name. */
+function fakeBroadcast() {
+  const open = new Set();
+  return class {
+    constructor(name) {
+      this.name = name;
+      this.onmessage = null;
+      open.add(this);
+    }
+    postMessage(data) {
+      for (const other of open) {
+        if (other !== this && other.name === this.name) queueMicrotask(() => other.onmessage && other.onmessage({ data: structuredClone(data) }));
+      }
+    }
+    close() {
+      open.delete(this);
+    }
+  };
+}
+
+test('a withdrawal in one tab applies at once in the other open tabs; a higher level stays in its tab', async () => {
+  const bus = fakeBroadcast();
+  const heard = [];
+  const a = setup({ consent: 'full', BroadcastChannel: bus, onConsent: (l) => heard.push(l) });
+  const b = setup({ consent: 'full', BroadcastChannel: bus });
+  a.document.hide();
+  assert.ok(a.localStorage.map.has('bp_state'), 'tab A stores at full');
+  b.bp.setConsent('anonymous');
+  await settle();
+  assert.equal(a.bp.consent, 'anonymous', 'lowered in tab A too');
+  b.bp.setConsent('none');
+  await settle();
+  assert.equal(a.bp.consent, 'none');
+  assert.deepEqual(heard, ['anonymous', 'none'], 'the host of tab A heard of each');
+  assert.equal(a.localStorage.map.size, 0, 'tab A erased its state and queue');
+  // Tab A goes on (a click, the page hidden): nothing stored, nothing sent.
+  const before = a.fetch.requests.length + a.navigator.beacons.length;
+  a.document.dispatch('click', { target: slotEl(a.document, 'hero').children[0].children[0] });
+  await a.clock.advance(40_000);
+  a.window.dispatch('pagehide');
+  await settle();
+  assert.equal(a.fetch.requests.length + a.navigator.beacons.length, before, 'nothing sent after the withdrawal');
+  assert.equal(a.localStorage.map.size, 0);
+  // Consent given again in tab B stays in tab B; a repeated level says nothing.
+  b.bp.setConsent('full');
+  b.bp.setConsent('full');
+  await settle();
+  assert.equal(a.bp.consent, 'none');
+  assert.deepEqual(heard, ['anonymous', 'none']);
+  // Stopped, a tab no longer listens.
+  a.bp.setConsent('full');
+  a.bp.stop();
+  b.bp.setConsent('none');
+  await settle();
+  assert.equal(a.bp.consent, 'full');
+});
+
 test('a state that does not decode starts a fresh visitor and never throws', () => {
   const { bp, errors } = setup({ stored: 'garbage!!' });
   assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');

@@ -100,6 +100,7 @@ test('batches by size: nothing before maxBatch, then one POST of 10 to {endpoint
   assert.equal(req.init.method, 'POST');
   assert.equal(req.init.headers['Content-Type'], 'application/json');
   assert.equal(req.init.headers.Authorization, `Basic ${Buffer.from('wk_live:').toString('base64')}`);
+  assert.equal(req.init.referrerPolicy, 'no-referrer', 'the page URL (and its query string) is not sent as Referer');
   assert.deepEqual(ids(req), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal(req.body.sentAt, new Date(clock.now()).toISOString());
   assert.equal(req.body.writeKey, undefined, 'the key travels in the header');

@@ -108,6 +108,30 @@ test('withdrawing consent erases what was stored; GPC caps full at anonymous', a
   await nothingStored(page, 'after withdrawing');
   await page.close();
 
+  // Two tabs: consent withdrawn in one reaches the other at once, which then
+  // stores nothing more and sends nothing more (it used to write its state
+  // and queue back, and send a `full` signal 5 s after the withdrawal).
+  const tabA = await browser.context.newPage();
+  await tabA.goto(`${site.url}/pricing?as=fintech`);
+  await ready(tabA);
+  await tabA.click('#bp-consent [data-consent="full"]');
+  await tabA.waitForFunction(() => localStorage.getItem('bp_state'));
+  const tabB = await browser.context.newPage();
+  await tabB.goto(`${site.url}/blog?as=fintech`);
+  await ready(tabB);
+  await tabB.click('#bp-privacy-open');
+  await tabB.click('#bp-consent [data-consent="none"]');
+  await tabA.waitForFunction(() => window.bpDemo.consent === 'none', null, { timeout: 5000 });
+  const batchesAtWithdrawal = site.batches.length;
+  await tabA.click('.plan-featured a[data-bp-cta="demo"]', { noWaitAfter: true }).catch(() => {});
+  await tabA.waitForURL(/\/demo/).catch(() => {});
+  await tabA.close({ runBeforeUnload: true });
+  await tabB.waitForTimeout(6000); // past the sender's 5 s batch timer
+  await nothingStored(tabB, 'after withdrawing in the other tab');
+  assert.equal(site.batches.length, batchesAtWithdrawal, 'the other tab sent nothing after the withdrawal');
+  await tabB.close();
+  await browser.context.clearCookies();
+
   // Global Privacy Control: the browser asks not to share.
   const gpc = await browser.context.newPage();
   await gpc.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));

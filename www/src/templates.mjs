@@ -110,6 +110,7 @@ export function page({ path, title, description, contentId, bodyClass = '', main
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="referrer" content="strict-origin">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}${title === 'Lumora' ? '' : ' · Lumora'}</title>
 <meta name="description" content="${esc(description || COMPANY.tagline)}">${meta}

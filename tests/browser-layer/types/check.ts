@@ -87,3 +87,8 @@ defaultRender(el, { slot: 'hero', picks: [], default: true });
 const href: string | null = safeHref('/x');
 const uuid: string = newId();
 console.log(state, flushed, n, url, page, d, id, href, uuid);
+
+const tab = start({ Engine, playbook: '{}', onConsent: (level: Consent) => console.log(level), BroadcastChannel });
+const level: Consent = tab.consent;
+start({ Engine, playbook: '{}', BroadcastChannel: null });
+console.log(level);

@@ -158,6 +158,12 @@ function run() {
     fetch: recordingFetch,
     navigator: recordingNavigator,
     onError: (err) => console.warn('buyerpath:', err),
+    // Withdrawn (or lowered) in another tab: the layer applied it already.
+    onConsent: (level) => {
+      consent = level;
+      inspector.setPersistence(consent !== 'none');
+      inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
+    },
     onDecision: (d) => {
       const fromEdge = Boolean(edge) && firstDecision;
       firstDecision = false;
