@@ -254,6 +254,8 @@ export interface StartCommonOptions {
   onDecision?: (decision: Decision) => void;
   /** Another open tab of the site lowered the consent (a withdrawal): it applies here already; update your UI. */
   onConsent?: (level: Consent) => void;
+  /** Global Privacy Control (default `navigator.globalPrivacyControl`): when on, `full` is capped at `anonymous` and no signal is sent. */
+  gpc?: boolean;
   /** The channel between tabs (default `globalThis.BroadcastChannel`; `null`: none). */
   BroadcastChannel?: (new (name: string) => BroadcastChannel) | null;
 }
@@ -262,7 +264,7 @@ export interface Buyerpath {
   readonly visitor: Visitor;
   /** The latest decision (null if deciding failed). */
   readonly decision: Decision | null;
-  /** The consent level in force in this tab. */
+  /** The consent level in force in this tab (after the Global Privacy Control cap). */
   readonly consent: Consent;
   /** Propagates to the store and the sender; `none` erases both. A lower level than before reaches the site's other open tabs. */
   setConsent(level: Consent): void;

@@ -120,6 +120,7 @@ export function start({
   onDecision,
   onConsent,
   BroadcastChannel: Channel = globalThis.BroadcastChannel,
+  gpc,
 } = {}) {
   const report = (err) => attempt(() => onError && onError(err), undefined);
   // A broken playbook throws here, with .code/.path/.hint: that one is for
@@ -134,9 +135,17 @@ export function start({
   if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
     throw argError('$.secret', 'the secret must be a non-empty string', 'pass a non-empty secret, or leave it out for unsigned states');
   }
-  let level = normalizeConsent(consent);
+  // Global Privacy Control (the browser's "do not sell or share"): full
+  // consent is capped at anonymous and no signal leaves the page.
+  const privacyControl =
+    gpc !== undefined ? gpc === true : attempt(() => (navigator || globalThis.navigator).globalPrivacyControl === true, false);
+  const cap = (l) => {
+    const n = normalizeConsent(l);
+    return privacyControl && n === 'full' ? 'anonymous' : n;
+  };
+  let level = cap(consent);
   const store = createStore({ ...storage, consent: level, document, localStorage });
-  const sender = endpoint
+  const sender = endpoint && !privacyControl
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
     : null;
 
@@ -238,7 +247,7 @@ export function start({
 
   function applyConsent(next) {
     const prev = level;
-    level = normalizeConsent(next);
+    level = cap(next);
     store.setConsent(level);
     if (sender) sender.setConsent(level);
     if (prev === 'none' && level !== 'none') {

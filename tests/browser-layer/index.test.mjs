@@ -242,6 +242,25 @@ test('a withdrawal in one tab applies at once in the other open tabs; a higher l
   assert.equal(a.bp.consent, 'full');
 });
 
+test('Global Privacy Control caps full consent at anonymous and sends nothing', async () => {
+  for (const opts of [{ gpc: true }, { navigator: { ...fakeNavigator(), globalPrivacyControl: true } }]) {
+    const env = setup({ consent: 'full', ...opts });
+    const { bp, document, window, clock, localStorage } = env;
+    assert.equal(bp.consent, 'anonymous');
+    assert.equal(bp.visitor.requests[0].context.consent, 'anonymous', 'decided at anonymous: no person fields');
+    bp.setConsent('full');
+    assert.equal(bp.consent, 'anonymous');
+    document.dispatch('click', { target: slotEl(document, 'hero').children[0].children[0] });
+    await clock.advance(40_000);
+    window.dispatch('pagehide');
+    await settle();
+    assert.equal(env.fetch.requests.length + (opts.navigator || env.navigator).beacons.length, 0, 'nothing sent');
+    assert.ok(localStorage.map.has('bp_state'), 'anonymous still keeps the state on the device');
+  }
+  const off = setup({ consent: 'full', gpc: false, navigator: { ...fakeNavigator(), globalPrivacyControl: true } });
+  assert.equal(off.bp.consent, 'full', 'the host may decide itself (gpc: false)');
+});
+
 test('a state that does not decode starts a fresh visitor and never throws', () => {
   const { bp, errors } = setup({ stored: 'garbage!!' });
   assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');
