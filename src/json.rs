@@ -93,14 +93,25 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let mut parts = rest.splitn(2, ", expected ");
         let found = parts.next().unwrap_or("").to_string();
-        let expected = match parts.next().unwrap_or("") {
-            "u32" | "u64" | "usize" => "a whole number ≥ 0".to_string(),
-            "f64" | "f32" => "a number".to_string(),
-            "i64" | "i32" => "a whole number".to_string(),
-            "a boolean" | "bool" => "true or false".to_string(),
-            other => other.to_string(),
-        };
+        let expected = readable_type(parts.next().unwrap_or(""));
+        // JSON.stringify writes NaN, Infinity (and undefined in arrays) as null.
+        let hint = (found == "null").then_some(
+            "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number",
+        );
         return Issue::new("invalid_type", path, format!("wrong type: {found}"))
+            .expected(expected)
+            .found(found)
+            .maybe_hint(hint.map(str::to_string));
+    }
+    if let Some(rest) = msg
+        .strip_prefix("invalid value: ")
+        .filter(|r| r.starts_with("integer") || r.starts_with("floating point"))
+    {
+        // `integer `-1`, expected u64`: said without Rust's type names.
+        let mut parts = rest.splitn(2, ", expected ");
+        let found = parts.next().unwrap_or("").to_string();
+        let expected = readable_type(parts.next().unwrap_or(""));
+        return Issue::new("invalid_value", path, format!("out of range: {found}"))
             .expected(expected)
             .found(found);
     }
@@ -115,6 +126,17 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         return Issue::new("invalid_json", path, msg);
     }
     Issue::new("invalid_value", path, msg)
+}
+
+/// serde's name of an expected type, as a reader of the error would say it.
+fn readable_type(t: &str) -> String {
+    match t {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number ≥ 0".to_string(),
+        "f64" | "f32" => "a number".to_string(),
+        "i64" | "i32" => "a whole number".to_string(),
+        "a boolean" | "bool" => "true or false".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Nesting depth of a JSON value (a scalar is 1), computed without recursion
@@ -214,6 +236,31 @@ fn plain_prefix<const ASCII: bool>(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
+
+    /// serde's messages are said without Rust's type names; a null where a
+    /// number belongs hints at NaN and Infinity, which JSON writes as null.
+    #[test]
+    fn serde_errors_in_a_readers_words() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct R {
+            now: u64,
+        }
+        let e = super::from_str_at::<R>(r#"{"now": -1}"#, "$").unwrap_err();
+        let i = &e.issues[0];
+        assert_eq!(
+            (i.code.as_str(), i.path.as_str()),
+            ("invalid_value", "$.now")
+        );
+        assert_eq!(i.message, "out of range: integer `-1`");
+        assert_eq!(i.expected.as_deref(), Some("a whole number ≥ 0"));
+        let e = super::from_str_at::<R>(r#"{"now": null}"#, "$").unwrap_err();
+        let i = &e.issues[0];
+        assert_eq!(i.code, "invalid_type");
+        assert!(i.hint.as_deref().unwrap_or("").contains("NaN"), "{e}");
+        let e = super::from_str_at::<R>(r#"{"now": "x"}"#, "$").unwrap_err();
+        assert_eq!(e.issues[0].hint, None);
+    }
 
     /// `longer_than` agrees with the length of the written text, on either
     /// side of the bound, for scalars, escapes and nested values.
