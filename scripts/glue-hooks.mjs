@@ -48,7 +48,7 @@ const NOT_A_STRING =
   "    const found = arg === null || t === 'undefined' ? String(arg) : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;\n" +
   "    const message = `expected a string, found ${found}`;\n" +
   "    const hint = found === 'an object' || found === 'an array'\n" +
-  "        ? 'a *Json method takes JSON text: pass JSON.stringify(value), or use the method of the same name without Json, which takes the object'\n" +
+  "        ? 'pass a string: a *Json method takes JSON text (JSON.stringify(value)), and the same method without Json takes the object'\n" +
   "        : 'pass a string';\n" +
   '    const err = new Error(`invalid_argument at $: ${message} (${hint})`);\n' +
   "    err.name = 'BuyerpathError';\n" +

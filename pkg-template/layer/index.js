@@ -119,7 +119,9 @@ export function start({
   onError,
   onDecision,
   onConsent,
-  BroadcastChannel: Channel = globalThis.BroadcastChannel,
+  // Only between a browser's tabs: in Node or Deno one channel spans the
+  // process, and would carry one visitor's withdrawal to every other's.
+  BroadcastChannel: Channel = globalThis.window === globalThis ? globalThis.BroadcastChannel : undefined,
   gpc,
 } = {}) {
   const report = (err) => attempt(() => onError && onError(err), undefined);
@@ -137,8 +139,10 @@ export function start({
   }
   // Global Privacy Control (the browser's "do not sell or share"): full
   // consent is capped at anonymous and no signal leaves the page.
-  const privacyControl =
-    gpc !== undefined ? gpc === true : attempt(() => (navigator || globalThis.navigator).globalPrivacyControl === true, false);
+  // (The browser's navigator is asked too: a host's wrapper around it, for
+  // sendBeacon, need not carry the flag.)
+  const flagged = (nav) => attempt(() => nav.globalPrivacyControl === true, false);
+  const privacyControl = gpc !== undefined ? gpc === true : flagged(navigator) || flagged(globalThis.navigator);
   const cap = (l) => {
     const n = normalizeConsent(l);
     return privacyControl && n === 'full' ? 'anonymous' : n;
@@ -148,6 +152,13 @@ export function start({
   const sender = endpoint && !privacyControl
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
     : null;
+
+  // What the sender erases at `none`, erased without one (no endpoint, or GPC).
+  function eraseQueue() {
+    const ls = localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null);
+    const key = (sending && sending.storageKey) || 'bp_queue';
+    for (const k of [key, `${key}_dropped`]) attempt(() => ls && ls.removeItem(k), undefined);
+  }
 
   // The stored visitor, or a fresh one: a state that does not decode (old,
   // foreign, tampered, signed with another secret) only makes a new visitor.
@@ -250,6 +261,7 @@ export function start({
     level = cap(next);
     store.setConsent(level);
     if (sender) sender.setConsent(level);
+    else if (level === 'none') eraseQueue(); // left by an earlier page that could send
     if (prev === 'none' && level !== 'none') {
       // Consent arrived after start (a consent manager answering late):
       // continue the stored visitor, with this page's events added.

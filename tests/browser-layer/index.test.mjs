@@ -102,6 +102,7 @@ function setup({ consent = 'anonymous', stored, href, slotsHtml = true, ...opts 
     clearTimeout: clock.clearTimeout,
     onError: (e) => errors.push(e),
     onDecision: (d) => decisions.push(d),
+    BroadcastChannel: null, // each test's tabs are its own (fakeBroadcast)
     ...opts,
   });
   return { bp, clock, document, window, localStorage, fetch, navigator, errors, decisions };
@@ -259,6 +260,21 @@ test('Global Privacy Control caps full consent at anonymous and sends nothing', 
   }
   const off = setup({ consent: 'full', gpc: false, navigator: { ...fakeNavigator(), globalPrivacyControl: true } });
   assert.equal(off.bp.consent, 'full', 'the host may decide itself (gpc: false)');
+  // The browser's own navigator says so, the host passed a wrapper without the flag.
+  const real = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { globalPrivacyControl: true }, configurable: true });
+  try {
+    assert.equal(setup({ consent: 'full' }).bp.consent, 'anonymous');
+  } finally {
+    if (real) Object.defineProperty(globalThis, 'navigator', real);
+    else delete globalThis.navigator; // Node 20 has none
+  }
+  // A queue an earlier page left is erased at none, although nothing is sent under GPC.
+  const left = setup({ consent: 'full', gpc: true, stored: stateOf('visitor-10') });
+  left.localStorage.map.set('bp_queue', '[{"type":"track"}]');
+  left.localStorage.map.set('bp_queue_dropped', '{"dropped":1}');
+  left.bp.setConsent('none');
+  assert.equal(left.localStorage.map.size, 0);
 });
 
 test('a state that does not decode starts a fresh visitor and never throws', () => {

@@ -123,8 +123,9 @@ test('withdrawing consent erases what was stored; GPC caps full at anonymous', a
   await tabB.click('#bp-consent [data-consent="none"]');
   await tabA.waitForFunction(() => window.bpDemo.consent === 'none', null, { timeout: 5000 });
   const batchesAtWithdrawal = site.batches.length;
-  await tabA.click('.plan-featured a[data-bp-cta="demo"]', { noWaitAfter: true }).catch(() => {});
-  await tabA.waitForURL(/\/demo/).catch(() => {});
+  await tabA.click('.plan-featured a[data-bp-cta="demo"]');
+  await tabA.waitForURL(/\/demo/);
+  await ready(tabA);
   await tabA.close({ runBeforeUnload: true });
   await tabB.waitForTimeout(6000); // past the sender's 5 s batch timer
   await nothingStored(tabB, 'after withdrawing in the other tab');

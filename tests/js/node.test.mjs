@@ -86,6 +86,10 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   assert.throws(() => engine.decode(forged, 'real'), (e) => e.code === 'invalid_argument' && e.hint === "pass the secret as { secret: '...' }");
   assert.throws(() => engine.decode(forged, { Secret: 'real' }), (e) => e.code === 'invalid_argument' && e.path === '$.Secret' && e.hint === 'did you mean `secret`?');
   assert.throws(() => engine.decode(forged, { secret: 'real', maxidle: 5 }), (e) => e.path === '$.maxidle');
+  assert.throws(() => engine.decode(forged, { 'a b': 1 }), (e) => e.path === '$["a b"]');
+  for (const secret of [undefined, null, '']) {
+    assert.throws(() => engine.decode(forged, { secret }), (e) => e.code === 'invalid_argument' && e.path === '$.secret', `secret ${secret}`);
+  }
   assert.throws(() => v.encode(''), (e) => e.code === 'invalid_argument' && /non-empty/.test(e.message));
   assert.equal(engine.decode(forged, {}).encode(), forged);
   // The module still works after all those errors.

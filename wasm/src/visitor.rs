@@ -86,7 +86,7 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
                 .unwrap_or_else(|| "the options are secret, now and maxIdleMs".to_string());
             return Err(arg(
                 "invalid_argument",
-                &format!("$.{key}"),
+                &option_path(&key),
                 &format!("unknown option `{key}`"),
                 &hint,
             ));
@@ -95,12 +95,25 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// `$.key`, or `$["key"]` for a key that is not a plain name.
+fn option_path(key: &str) -> String {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("$.{key}")
+    } else {
+        format!("$[{}]", serde_json::Value::from(key))
+    }
+}
+
 fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
-    let s = Reflect::get(options, &JsValue::from_str("secret")).unwrap_or(JsValue::UNDEFINED);
-    if s.is_undefined() || s.is_null() {
+    let key = JsValue::from_str("secret");
+    let s = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
+    // `{ secret: process.env.SECRET }` with the setting unset must not read
+    // unsigned states as if no check had been asked for.
+    let named = Reflect::has(options, &key).unwrap_or(false);
+    if (s.is_undefined() || s.is_null()) && !named {
         return Ok(None);
     }
     s.as_string()
@@ -111,7 +124,7 @@ fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
                 "invalid_argument",
                 "$.secret",
                 "the secret must be a non-empty string",
-                "pass { secret: '...' } or nothing",
+                "read from a setting that is not set? set it, or leave `secret` out to read unsigned states",
             )
         })
 }

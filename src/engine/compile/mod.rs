@@ -262,8 +262,11 @@ impl Builder<'_> {
     fn check_hashes<'b>(&mut self, what: &str, path: &str, ids: impl Iterator<Item = &'b str>) {
         let ids: Vec<&str> = ids.collect();
         let repeats = crate::hash::repeats(&ids, true);
-        for (id, repeat) in ids.iter().zip(repeats) {
-            if repeat {
+        // The same id again is a `duplicate_id` (validation says so), not
+        // two ids that hash alike.
+        let same = crate::hash::repeats(&ids, false);
+        for ((id, repeat), same) in ids.iter().zip(repeats).zip(same) {
+            if repeat && !same {
                 self.issues.push(collision(what, path, id));
             }
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// Options of `buyerpath serve`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Address to listen on (where `./dev demo` runs it and `www/edge/dev.mjs` sends signals by default); port 0 picks a free port (the URL is printed either way).
+    /// Address to listen on (where `./dev demo` runs it, and the site's URL in the README); port 0 picks a free port (the URL is printed either way).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
     /// SQLite database file (created if missing).

@@ -72,5 +72,10 @@ export function consentBanner({ current, onChoice }) {
     get level() {
       return level;
     },
+    /** Shows a level set elsewhere (another tab lowered it). */
+    set(next) {
+      level = next;
+      update(next === 'none' ? null : next);
+    },
   };
 }

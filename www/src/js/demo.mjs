@@ -144,8 +144,16 @@ function context() {
   return presetContext(presetId, title);
 }
 
+const RANK = { none: 0, anonymous: 1, full: 2 };
+
 function run() {
   if (bp) bp.stop();
+  // The site's consent cookie, read again: a withdrawal in another tab while
+  // this one loaded (its message came before this layer listened) holds here.
+  if (!edge) {
+    const site = capConsent(readConsent() || 'none');
+    if (RANK[site] < RANK[consent]) consent = site;
+  }
   bp = start({
     Engine: DemoEngine,
     playbook,
@@ -161,6 +169,7 @@ function run() {
     // Withdrawn (or lowered) in another tab: the layer applied it already.
     onConsent: (level) => {
       consent = level;
+      banner.set(level);
       inspector.setPersistence(consent !== 'none');
       inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
     },
@@ -194,7 +203,7 @@ function track(event) {
 
 // ------------------------------------------------------------------ consent
 
-consentBanner({
+const banner = consentBanner({
   current: consent,
   onChoice(level) {
     const next = capConsent(level);
