@@ -91,9 +91,7 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         .hint(format!("add `{name}`"));
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let mut parts = rest.splitn(2, ", expected ");
-        let found = parts.next().unwrap_or("").to_string();
-        let expected = readable_type(parts.next().unwrap_or(""));
+        let (found, expected) = found_expected(rest);
         // JSON.stringify writes NaN, Infinity (and undefined in arrays) as null.
         let hint = (found == "null").then_some(
             "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number",
@@ -108,9 +106,7 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         .filter(|r| r.starts_with("integer") || r.starts_with("floating point"))
     {
         // `integer `-1`, expected u64`: said without Rust's type names.
-        let mut parts = rest.splitn(2, ", expected ");
-        let found = parts.next().unwrap_or("").to_string();
-        let expected = readable_type(parts.next().unwrap_or(""));
+        let (found, expected) = found_expected(rest);
         return Issue::new("invalid_value", path, format!("out of range: {found}"))
             .expected(expected)
             .found(found);
@@ -126,6 +122,12 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         return Issue::new("invalid_json", path, msg);
     }
     Issue::new("invalid_value", path, msg)
+}
+
+/// serde's `<found>, expected <type>`, with the type as a reader would say it.
+fn found_expected(rest: &str) -> (String, String) {
+    let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+    (found.to_string(), readable_type(expected))
 }
 
 /// serde's name of an expected type, as a reader of the error would say it.

@@ -495,22 +495,20 @@ fn ids_that_hash_alike() {
     );
     // The same id twice is a duplicate, said once, not also a collision:
     // in the content (its sorted index) and in a small section (stages).
+    let duplicate_only = |p| {
+        let e = compile_err(p);
+        assert!(e.issues.iter().any(|i| i.code == "duplicate_id"), "{e}");
+        assert!(
+            !e.issues.iter().any(|i| i.code == "id_hash_collision"),
+            "{e}"
+        );
+    };
     let mut p = grown("/content", 3);
     p["content"][2]["id"] = p["content"][0]["id"].clone();
-    let e = compile_err(p);
-    assert!(e.issues.iter().any(|i| i.code == "duplicate_id"), "{e}");
-    assert!(
-        !e.issues.iter().any(|i| i.code == "id_hash_collision"),
-        "{e}"
-    );
+    duplicate_only(p);
     let mut p = example_playbook();
     p["stages"][2]["id"] = p["stages"][1]["id"].clone();
-    let e = compile_err(p);
-    assert!(e.issues.iter().any(|i| i.code == "duplicate_id"), "{e}");
-    assert!(
-        !e.issues.iter().any(|i| i.code == "id_hash_collision"),
-        "{e}"
-    );
+    duplicate_only(p);
 }
 
 #[test]

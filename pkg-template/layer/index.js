@@ -18,7 +18,7 @@
 export const CONSENT_CHANNEL = 'buyerpath:consent';
 
 import { CONSENT_LEVELS, attempt, consentRank, createStore, normalizeConsent } from './storage.js';
-import { createSender, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
+import { createSender, eraseQueue, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
 import { autoTrack, bantFields, pageInfo } from './track.js';
 
 export { createStore, createSender, autoTrack, bantFields, pageInfo, ESSENTIAL_EVENTS, DROPPED_EVENT };
@@ -153,13 +153,6 @@ export function start({
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
     : null;
 
-  // What the sender erases at `none`, erased without one (no endpoint, or GPC).
-  function eraseQueue() {
-    const ls = localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null);
-    const key = (sending && sending.storageKey) || 'bp_queue';
-    for (const k of [key, `${key}_dropped`]) attempt(() => ls && ls.removeItem(k), undefined);
-  }
-
   // The stored visitor, or a fresh one: a state that does not decode (old,
   // foreign, tampered, signed with another secret) only makes a new visitor.
   function load() {
@@ -261,7 +254,8 @@ export function start({
     level = cap(next);
     store.setConsent(level);
     if (sender) sender.setConsent(level);
-    else if (level === 'none') eraseQueue(); // left by an earlier page that could send
+    // Without a sender (no endpoint, or GPC), what an earlier page's sender left.
+    else if (level === 'none') eraseQueue(localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null), sending ? sending.storageKey : undefined);
     if (prev === 'none' && level !== 'none') {
       // Consent arrived after start (a consent manager answering late):
       // continue the stored visitor, with this page's events added.

@@ -39,6 +39,13 @@ export const DROPPED_EVENT = 'Signals Dropped';
 const isEssential = (e) => ESSENTIAL_EVENTS.includes(e && e.event);
 const count = (x) => (Number.isSafeInteger(x) && x > 0 ? x : 0);
 
+/** Erases the queue a sender keeps under `storageKey` (and its drop count) from `ls`. */
+export function eraseQueue(ls, storageKey = 'bp_queue') {
+  if (!ls) return;
+  attempt(() => ls.removeItem(storageKey), undefined);
+  attempt(() => ls.removeItem(`${storageKey}_dropped`), undefined);
+}
+
 function utf8(s) {
   return new TextEncoder().encode(s);
 }
@@ -118,8 +125,7 @@ export function createSender({
   function persist() {
     if (!ls) return;
     if (level === 'none') {
-      attempt(() => ls.removeItem(storageKey), undefined);
-      attempt(() => ls.removeItem(dropsKey), undefined);
+      eraseQueue(ls, storageKey);
       dropsStored = false;
       return;
     }

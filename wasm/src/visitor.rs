@@ -109,13 +109,12 @@ fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
         return Ok(None);
     }
     let key = JsValue::from_str("secret");
-    let s = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
-    // `{ secret: process.env.SECRET }` with the setting unset must not read
-    // unsigned states as if no check had been asked for.
-    let named = Reflect::has(options, &key).unwrap_or(false);
-    if (s.is_undefined() || s.is_null()) && !named {
+    // Named at all, it must be a secret: `{ secret: process.env.SECRET }`
+    // with the setting unset must not read unsigned states unchecked.
+    if !Reflect::has(options, &key).unwrap_or(false) {
         return Ok(None);
     }
+    let s = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
     s.as_string()
         .filter(|s| !s.is_empty())
         .map(Some)

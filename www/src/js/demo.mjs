@@ -14,6 +14,7 @@
 
 import { Engine } from '/pkg/browser.js';
 import { start } from '/pkg/layer/index.js';
+import { consentRank } from '/pkg/layer/storage.js';
 import { renderSlot } from './render.mjs';
 import { PRESETS, preset, presetContext } from './presets.mjs';
 import { demoEngine } from './adapter.mjs';
@@ -144,15 +145,13 @@ function context() {
   return presetContext(presetId, title);
 }
 
-const RANK = { none: 0, anonymous: 1, full: 2 };
-
 function run() {
   if (bp) bp.stop();
   // The site's consent cookie, read again: a withdrawal in another tab while
   // this one loaded (its message came before this layer listened) holds here.
   if (!edge) {
     const site = capConsent(readConsent() || 'none');
-    if (RANK[site] < RANK[consent]) consent = site;
+    if (consentRank(site) < consentRank(consent)) consent = site;
   }
   bp = start({
     Engine: DemoEngine,
