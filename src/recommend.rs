@@ -62,13 +62,17 @@ pub fn recommend(
     let mut out = Vec::with_capacity(slots.len());
     // Only content some requested slot can show is checked (conditions cost).
     let wanted = slots.iter().fold(0u64, |m, s| m | s.format_mask);
-    let topic_total: i64 = s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli));
-    // Interest by topic index, looked up once per decision.
-    let interest: Vec<i64> = engine
-        .topics
-        .iter()
-        .map(|name| crate::state::evidence(&s.topics, fnv1a32(name.as_bytes())))
-        .collect();
+    let mut cx = Context {
+        topic_total: s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli)),
+        // Interest by topic index, looked up once per decision.
+        interest: engine
+            .topics
+            .iter()
+            .map(|name| crate::state::evidence(&s.topics, fnv1a32(name.as_bytes())))
+            .collect(),
+        stage_terms: Memo::new(),
+        role_terms: Memo::new(),
+    };
     // A candidate's score does not depend on the slot: every eligible item is
     // scored once; each slot ranks the items of its formats by `order`.
     let mut ranked: Vec<Scored> =
@@ -100,7 +104,7 @@ pub fn recommend(
                 continue;
             }
             let seen = consumed.get(i).copied().unwrap_or(false);
-            let base = base_score(engine, v, Item { ix: i, c, seen }, &interest, topic_total);
+            let base = base_score(engine, v, Item { ix: i, c, seen }, &mut cx);
             ranked.push(Scored {
                 ix: i,
                 base,
@@ -155,7 +159,7 @@ pub fn recommend(
                         c: it,
                         seen: c.consumed,
                     };
-                    let mut reasons = reasons(engine, v, item, &interest, topic_total);
+                    let mut reasons = reasons(engine, v, item, &mut cx);
                     let delta = c.score - c.base;
                     if delta.abs() >= 0.005 {
                         reasons.push(delta, Reason::Explore(delta));
@@ -395,12 +399,12 @@ struct Item<'c> {
 
 /// A candidate's base score: the sum of its weighted reasons, in the order
 /// `contributions` gives them, without building them.
-fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], total: i64) -> f64 {
+fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, cx: &mut Context) -> f64 {
     // Added in order from the start `Iterator::sum` uses: the same bits as
     // summing the list of weights (none is kept: no array to clear per item).
     let mut sum: f64 = std::iter::empty::<f64>().sum();
     let mut n = 0;
-    contributions(engine, v, it, interest, total, &mut |x, _| {
+    contributions(engine, v, it, cx, &mut |x, _| {
         if n < MAX_REASONS {
             sum += x;
             n += 1;
@@ -410,16 +414,87 @@ fn base_score(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, interest: &[i64], 
 }
 
 /// A pick's weighted reasons.
-fn reasons(
-    engine: &Engine,
-    v: &Visitor<'_>,
-    it: Item<'_>,
-    interest: &[i64],
-    total: i64,
-) -> Weighted {
+fn reasons(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, cx: &mut Context) -> Weighted {
     let mut r = Weighted::default();
-    contributions(engine, v, it, interest, total, &mut |x, why| r.push(x, why));
+    contributions(engine, v, it, cx, &mut |x, why| r.push(x, why));
     r
+}
+
+/// What scoring knows of the visitor for the whole catalogue: interest by
+/// topic index and its total, and the stage and role terms by the item's
+/// mask, made when an item first asks (items share a few: 25 stage and 21
+/// role combinations in the 500-item workload, and a term depends on
+/// nothing else of the item).
+struct Context {
+    interest: Vec<i64>,
+    topic_total: i64,
+    stage_terms: Memo<StageTerm>,
+    role_terms: Memo<(f64, usize)>,
+}
+
+/// An item's stage affinity, its best stage, and the next stage when the
+/// item also serves the visitor's next one.
+#[derive(Clone, Copy)]
+struct StageTerm {
+    aff: f64,
+    best: usize,
+    next: Option<usize>,
+}
+
+/// Entries of a [`Memo`].
+const MEMO: usize = 64;
+
+/// A small cache by key, one entry a place (a key that lands on a taken
+/// place is made again and replaces it).
+struct Memo<T: Copy> {
+    places: [Option<(u64, T)>; MEMO],
+}
+
+impl<T: Copy> Memo<T> {
+    fn new() -> Self {
+        Memo {
+            places: [None; MEMO],
+        }
+    }
+    fn get(&mut self, key: u64, make: impl FnOnce() -> T) -> T {
+        // The key's bits spread by a multiplicative hash; the top six pick the place.
+        let at = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+        match self.places.get_mut(at) {
+            Some(Some((k, t))) if *k == key => *t,
+            Some(place) => place.insert((key, make())).1,
+            None => make(),
+        }
+    }
+}
+
+/// The stage term of an item serving the stages of `mask` (`count` of them).
+fn stage_term(engine: &Engine, v: &Visitor<'_>, mask: u32, count: u32) -> StageTerm {
+    let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
+    let (mut sum, mut best) = (0.0, (0.0, 0usize));
+    for i in set_bits(mask).take_while(|i| *i < engine.stages.len()) {
+        sum += p(i);
+        if p(i) > best.0 {
+            best = (p(i), i);
+        }
+    }
+    StageTerm {
+        aff: (best.0 + sum / f64::from(count)) / 2.0,
+        best: best.1,
+        next: engine
+            .stages
+            .get(v.stage)
+            .and_then(|st| st.next)
+            .filter(|next| mask & bit32(*next) != 0 && *next != v.stage),
+    }
+}
+
+/// The role term of an item speaking to the roles of `mask`: the likeliest
+/// of them for the visitor, and its probability.
+fn role_term(engine: &Engine, v: &Visitor<'_>, mask: u32) -> (f64, usize) {
+    set_bits(mask)
+        .take_while(|i| *i < engine.roles.len())
+        .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
+        .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a })
 }
 
 /// Each weighted reason of a candidate, in a fixed order.
@@ -427,34 +502,26 @@ fn contributions(
     engine: &Engine,
     v: &Visitor<'_>,
     Item { ix, c, seen }: Item<'_>,
-    interest: &[i64],
-    topic_total: i64,
+    cx: &mut Context,
     push: &mut impl FnMut(f64, Reason),
 ) {
     let r = &engine.recommend.spec;
-    let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
     if c.stage_count > 0 {
-        let (mut sum, mut best) = (0.0, (0.0, 0usize));
-        for i in set_bits(c.stage_mask).take_while(|i| *i < engine.stages.len()) {
-            sum += p(i);
-            if p(i) > best.0 {
-                best = (p(i), i);
-            }
-        }
-        let aff = (best.0 + sum / f64::from(c.stage_count)) / 2.0;
-        push(r.stage_weight * aff, Reason::Stage(best.1, aff));
-        if let Some(next) = engine.stages.get(v.stage).and_then(|st| st.next) {
-            if c.stage_mask & bit32(next) != 0 && next != v.stage {
-                push(r.next_stage_weight * p(v.stage), Reason::NextStage(next));
-            }
+        let key = u64::from(c.stage_mask) | u64::from(c.stage_count) << 32;
+        let t = cx
+            .stage_terms
+            .get(key, || stage_term(engine, v, c.stage_mask, c.stage_count));
+        push(r.stage_weight * t.aff, Reason::Stage(t.best, t.aff));
+        if let Some(next) = t.next {
+            let p = v.stage_p.get(v.stage).copied().unwrap_or(0.0);
+            push(r.next_stage_weight * p, Reason::NextStage(next));
         }
     }
     if c.role_count > 0 {
-        let best = set_bits(c.role_mask)
-            .take_while(|i| *i < engine.roles.len())
-            .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
-            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-        push(r.role_weight * best.0, Reason::Role(best.1, best.0));
+        let (p, best) = cx
+            .role_terms
+            .get(u64::from(c.role_mask), || role_term(engine, v, c.role_mask));
+        push(r.role_weight * p, Reason::Role(best, p));
     }
     if let (Some(ind), false) = (&v.industry, c.industries.is_empty()) {
         if c.industries.iter().any(|x| x == ind) {
@@ -463,13 +530,13 @@ fn contributions(
             push(-0.5 * r.industry_weight, Reason::OtherIndustry);
         }
     }
-    if topic_total > 0 && !c.topics.is_empty() {
+    if cx.topic_total > 0 && !c.topics.is_empty() {
         let share: i64 = c
             .topics
             .iter()
-            .filter_map(|t| interest.get(*t))
+            .filter_map(|t| cx.interest.get(*t))
             .fold(0i64, |a, x| a.saturating_add(*x));
-        let share = (share as f64 / topic_total as f64).min(1.0);
+        let share = (share as f64 / cx.topic_total as f64).min(1.0);
         if share > 0.0 {
             push(r.topic_weight * share, Reason::Topics(share));
         }
@@ -691,6 +758,29 @@ mod tests {
 
     /// Reasons sort largest weight first, equal weights in the order given
     /// (as the stable sort with the position as tie-break it replaces).
+    /// A memo gives each key its own value, also for keys that land on the
+    /// same place (each is made again there), and makes a value once while
+    /// its key keeps the place.
+    #[test]
+    fn memo_answers_each_key() {
+        let place = |k: u64| k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        let a = 7u64;
+        let b = (8..).find(|k| place(*k) == place(a)).unwrap_or(0);
+        let mut memo = super::Memo::new();
+        let mut made = 0;
+        for key in [a, a, b, b, a, 1 << 40, a] {
+            let got = memo.get(key, || {
+                made += 1;
+                key * 3
+            });
+            assert_eq!(got, key * 3);
+        }
+        // a, b, a again (b had taken its place) and 1 << 40 (another
+        // place); the last a is read from the memo.
+        assert_ne!(place(1 << 40), place(a));
+        assert_eq!(made, 4);
+    }
+
     #[test]
     fn weighted_reasons_sort_stably() {
         let mut next = xorshift(0x7e45_0a11_0000_0015);
