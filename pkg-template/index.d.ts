@@ -32,7 +32,7 @@ export interface Issue {
 /** What every method throws on bad input (never a panic). */
 export interface BuyerpathError extends Error {
   name: 'BuyerpathError';
-  /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`. */
+  /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`; `invalid_argument` for an argument of the wrong type, `freed` for a method called after `free()`. */
   code: string;
   path: string;
   hint: string | null;
@@ -388,7 +388,7 @@ export interface EngineApi<V = Visitor> {
   readonly slots: string[];
   /** Each catalogue item's `[url, id]`, in playbook order: maps a request's path to the page's `content_id`. */
   contentUrls(): [url: string, id: string][];
-  /** Frees the Wasm memory now (otherwise when garbage-collected). */
+  /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
 }
 
@@ -444,6 +444,7 @@ export interface VisitorApi {
   encode(secret?: string): string;
   /** The last decision as a readable report (`''` before the first decision). */
   explain(): string;
+  /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
 }
 
@@ -465,6 +466,7 @@ export class CompiledCondition {
   constructor(condition: string | Condition);
   /** Whether the attributes (JSON string or object) satisfy the condition. */
   eval(attributes: string | Record<string, unknown>): boolean;
+  /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
 }
 

@@ -9,9 +9,13 @@
 // ~1 µs through node:buffer; and the glue's per-character encoding loop takes
 // ~1.5 µs for a 458-character request where TextEncoder.encodeInto takes 0.2.
 //
-// The glue is generated code: each patch point must be found exactly once,
-// or the build stops with the text it looked for (a new wasm-bindgen version
-// may have moved it).
+// Two more patches make the glue's own errors the package's: a method called
+// on an object after its free() throws `freed` (wasm-bindgen's glue threw
+// "null pointer passed to rust"), and a second free() does nothing.
+//
+// The glue is generated code: each patch point must be found exactly once
+// (at least once for the per-class one), or the build stops with the text it
+// looked for (a new wasm-bindgen version may have moved it).
 
 const POINTS = [
   {
@@ -21,6 +25,19 @@ const POINTS = [
       '        const text = textHooks.decode(bytes);\n' +
       '        if (text !== undefined) return text;\n' +
       '    }\n',
+  },
+  {
+    // The Rust side's thrown message: "null pointer passed to rust" is a
+    // method called on an object after its free().
+    at: '            throw new Error(getStringFromWasm0(arg0, arg1));\n',
+    replace: '            throw thrownError(getStringFromWasm0(arg0, arg1));\n',
+  },
+  {
+    // free() a second time does nothing (wasm-bindgen's would throw), so
+    // `using` and an explicit free() can meet. One per class.
+    at: '    free() {\n        const ptr = this.__destroy_into_raw();\n',
+    add: '        if (ptr === 0) return;\n',
+    each: true,
   },
   {
     at: 'function passStringToWasm0(arg, malloc, realloc) {\n',
@@ -59,8 +76,25 @@ const NOT_A_STRING =
   '    return err;\n' +
   '}\n';
 
+// An object used after free(): the package's error, with a code and what to do.
+const FREED =
+  '\n// Added by scripts/glue-hooks.mjs: an object used after free() is the package\'s error.\n' +
+  'function thrownError(message) {\n' +
+  "    if (message !== 'null pointer passed to rust') return new Error(message);\n" +
+  "    const what = 'this object was freed (its free() was called, or a `using` block ended) and cannot be used';\n" +
+  "    const hint = 'make another: an Engine from its playbook (or Engine.fromBytes), a Visitor with engine.visitor(id) or engine.decode(state)';\n" +
+  '    const err = new Error(`freed at $: ${what} (${hint})`);\n' +
+  "    err.name = 'BuyerpathError';\n" +
+  "    err.code = 'freed';\n" +
+  "    err.path = '$';\n" +
+  '    err.hint = hint;\n' +
+  "    err.issues = [{ code: 'freed', path: '$', message: what, hint }];\n" +
+  '    return err;\n' +
+  '}\n';
+
 const HOOK =
   NOT_A_STRING +
+  FREED +
   '\n// Added by scripts/glue-hooks.mjs: a runtime entry may install faster text crossings.\n' +
   'let textHooks = null;\n' +
   '/** @internal `{ decode(bytes) -> string | undefined, encode(text, malloc, realloc, memory) -> [ptr, len] | undefined }` */\n' +
@@ -76,13 +110,13 @@ const count = (text, part) => text.split(part).length - 1;
 
 /** `glue` with the text hook added; throws when a patch point or a name it uses is not there exactly once. */
 export function addTextHooks(glue) {
-  for (const at of [...POINTS.map((p) => p.at), ...USES]) {
+  for (const { at, each } of [...POINTS, ...USES.map((at) => ({ at }))]) {
     const n = count(glue, at);
-    if (n !== 1) {
-      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not once; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+    if (each ? n === 0 : n !== 1) {
+      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not ${each ? 'at least ' : ''}once; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
     }
   }
   let out = glue;
-  for (const { at, add } of POINTS) out = out.split(at).join(at + add);
+  for (const { at, add, replace } of POINTS) out = out.split(at).join(replace ?? at + add);
   return out + HOOK;
 }

@@ -7,7 +7,7 @@ import { requirePkg, vectors, playbookText, pkgDir } from './fixtures.mjs';
 import { replayAll, request, briefOf } from './replay.mjs';
 
 requirePkg();
-const { Engine, Visitor } = await import(`${pkgDir}/node.js`);
+const { Engine, Visitor, CompiledCondition } = await import(`${pkgDir}/node.js`);
 const sha256 = async (s) => createHash('sha256').update(s).digest('hex');
 
 test('every journey vector replays byte for byte in Node', async () => {
@@ -92,6 +92,21 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   }
   assert.throws(() => v.encode(''), (e) => e.code === 'invalid_argument' && /non-empty/.test(e.message));
   assert.equal(engine.decode(forged, {}).encode(), forged);
+  // An object used after free() is the package's error; a second free() does nothing.
+  const freed = (e) => e.name === 'BuyerpathError' && e.code === 'freed' && e.path === '$' && /engine\.visitor\(id\)/.test(e.hint);
+  const gone = engine.visitor('gone');
+  gone.free();
+  gone.free();
+  assert.throws(() => gone.decideJson('{"now":1,"slots":["hero"]}'), freed);
+  assert.throws(() => gone.encode(), freed);
+  const spare = new Engine(playbookText);
+  spare.free();
+  assert.throws(() => spare.visitor('x'), freed);
+  assert.throws(() => spare.slots, freed);
+  spare.free();
+  const cond = new CompiledCondition({ 'company.country': 'US' });
+  cond.free();
+  assert.throws(() => cond.eval('{}'), freed);
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);
 });

@@ -60,6 +60,12 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   }
   // The engine still loads after the failures (nothing was left half-done).
   assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);
+  // The page build's glue has the package's patches too: use after free()
+  // is `freed`, and a second free() does nothing.
+  const engine = page.Engine.fromBytes(engineBytes);
+  engine.free();
+  engine.free();
+  assert.throws(() => engine.visitor('v'), (e) => e.name === 'BuyerpathError' && e.code === 'freed' && /fromBytes/.test(e.hint));
 });
 
 test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any realm; new Engine says there is no compiler', () => {
