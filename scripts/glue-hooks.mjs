@@ -9,9 +9,10 @@
 // ~1 µs through node:buffer; and the glue's per-character encoding loop takes
 // ~1.5 µs for a 458-character request where TextEncoder.encodeInto takes 0.2.
 //
-// Two more patches make the glue's own errors the package's: a method called
-// on an object after its free() throws `freed` (wasm-bindgen's glue threw
-// "null pointer passed to rust"), and a second free() does nothing.
+// More patches make the glue's own errors the package's: a method called on
+// an object after its free() throws `freed` before it enters Wasm
+// (wasm-bindgen's glue threw "null pointer passed to rust" from inside it),
+// and a second free() does nothing.
 //
 // The glue is generated code: each patch point must be found exactly once
 // (at least once for the per-class one), or the build stops with the text it
@@ -28,16 +29,36 @@ const POINTS = [
   },
   {
     // The Rust side's thrown message: "null pointer passed to rust" is a
-    // method called on an object after its free().
+    // freed object that reached Wasm all the same (a static method given
+    // one: `Visitor.decode(freedEngine, ...)`; instance methods are stopped
+    // before, see `guardMethods`).
     at: '            throw new Error(getStringFromWasm0(arg0, arg1));\n',
     replace: '            throw thrownError(getStringFromWasm0(arg0, arg1));\n',
   },
   {
-    // free() a second time does nothing (wasm-bindgen's would throw), so
-    // `using` and an explicit free() can meet. One per class.
+    // free() a second time does nothing (wasm-bindgen's would throw: a
+    // cleanup path that frees again is harmless). Once per class (checked).
     at: '    free() {\n        const ptr = this.__destroy_into_raw();\n',
     add: '        if (ptr === 0) return;\n',
-    each: true,
+    perClass: true,
+  },
+  {
+    // A class argument (`Visitor.decode(engine, ...)`): one that was freed is
+    // `freed` before the call enters Wasm, and another module's (an engine
+    // of `buyerpath/page` given to `buyerpath`) is `invalid_argument`.
+    at:
+      'function _assertClass(instance, klass) {\n' +
+      '    if (!(instance instanceof klass)) {\n' +
+      '        throw new Error(`expected instance of ${klass.name}`);\n' +
+      '    }\n' +
+      '}\n',
+    replace:
+      'function _assertClass(instance, klass) {\n' +
+      '    if (!(instance instanceof klass)) {\n' +
+      '        throw notAClass(instance, klass);\n' +
+      '    }\n' +
+      '    if (instance.__wbg_ptr === 0) throw freedError();\n' +
+      '}\n',
   },
   {
     at: 'function passStringToWasm0(arg, malloc, realloc) {\n',
@@ -53,48 +74,52 @@ const POINTS = [
   },
 ];
 
-// Every string argument crosses through passStringToWasm0: one that is not a
-// string (an object given to a *Json method, null, a number) would otherwise
-// reach Wasm memory as garbage (a trap, "memory access out of bounds") or
-// throw a TypeError naming the glue's internals. It gets the package's error
-// instead, as the engine's own bad-input errors look.
-const NOT_A_STRING =
-  '\n// Added by scripts/glue-hooks.mjs: a string argument that is not a string is the package\'s error.\n' +
+// The package's errors for what the glue itself refuses, shaped as the
+// engine's own (`code at path: message (hint)`, with `issues`).
+const ERRORS =
+  '\n// Added by scripts/glue-hooks.mjs: what the glue refuses is the package\'s error.\n' +
+  'function packageError(code, message, hint) {\n' +
+  '    const err = new Error(`${code} at $: ${message} (${hint})`);\n' +
+  "    err.name = 'BuyerpathError';\n" +
+  '    err.code = code;\n' +
+  "    err.path = '$';\n" +
+  '    err.hint = hint;\n' +
+  "    err.issues = [{ code, path: '$', message, hint }];\n" +
+  '    return err;\n' +
+  '}\n' +
+  // Every string argument crosses through passStringToWasm0: one that is
+  // not a string (an object given to a *Json method, null, a number) would
+  // otherwise reach Wasm memory as garbage (a trap, "memory access out of
+  // bounds") or throw a TypeError naming the glue's internals.
   'function notAString(arg) {\n' +
   "    const t = Array.isArray(arg) ? 'array' : typeof arg;\n" +
   "    const found = arg === null || t === 'undefined' ? String(arg) : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;\n" +
-  "    const message = `expected a string, found ${found}`;\n" +
   "    const hint = found === 'an object' || found === 'an array'\n" +
   "        ? 'pass a string: a *Json method takes JSON text (JSON.stringify(value)), and the same method without Json takes the object'\n" +
   "        : 'pass a string';\n" +
-  '    const err = new Error(`invalid_argument at $: ${message} (${hint})`);\n' +
-  "    err.name = 'BuyerpathError';\n" +
-  "    err.code = 'invalid_argument';\n" +
-  "    err.path = '$';\n" +
-  '    err.hint = hint;\n' +
-  "    err.issues = [{ code: 'invalid_argument', path: '$', message, hint }];\n" +
-  '    return err;\n' +
-  '}\n';
-
-// An object used after free(): the package's error, with a code and what to do.
-const FREED =
-  '\n// Added by scripts/glue-hooks.mjs: an object used after free() is the package\'s error.\n' +
+  "    return packageError('invalid_argument', `expected a string, found ${found}`, hint);\n" +
+  '}\n' +
+  // A class argument of another module (wasm-bindgen's "expected instance of").
+  'function notAClass(instance, klass) {\n' +
+  "    return packageError('invalid_argument', `expected a ${klass.name} of this module`,\n" +
+  "        `pass a ${klass.name} made by the same import (buyerpath and buyerpath/page have separate Wasm memories; their objects do not mix)`);\n" +
+  '}\n' +
+  // An object used after free(). Thrown in JavaScript before the call
+  // enters Wasm: an exception thrown inside Wasm skips the cleanup of what
+  // the call had put there (the arguments' memory, a slot of the table of JS
+  // values), and a host catching thousands of them would exhaust the module.
+  'function freedError() {\n' +
+  "    return packageError('freed', 'this object was freed (its free() was called, or a `using` block ended) and cannot be used',\n" +
+  "        'make another: an Engine from its playbook (or Engine.fromBytes), a Visitor with engine.visitor(id) or engine.decode(state), a CompiledCondition from its condition');\n" +
+  '}\n' +
+  // What Rust threw: "null pointer passed to rust" is a freed object that
+  // reached Wasm all the same.
   'function thrownError(message) {\n' +
-  "    if (message !== 'null pointer passed to rust') return new Error(message);\n" +
-  "    const what = 'this object was freed (its free() was called, or a `using` block ended) and cannot be used';\n" +
-  "    const hint = 'make another: an Engine from its playbook (or Engine.fromBytes), a Visitor with engine.visitor(id) or engine.decode(state)';\n" +
-  '    const err = new Error(`freed at $: ${what} (${hint})`);\n' +
-  "    err.name = 'BuyerpathError';\n" +
-  "    err.code = 'freed';\n" +
-  "    err.path = '$';\n" +
-  '    err.hint = hint;\n' +
-  "    err.issues = [{ code: 'freed', path: '$', message: what, hint }];\n" +
-  '    return err;\n' +
+  "    return message === 'null pointer passed to rust' ? freedError() : new Error(message);\n" +
   '}\n';
 
 const HOOK =
-  NOT_A_STRING +
-  FREED +
+  ERRORS +
   '\n// Added by scripts/glue-hooks.mjs: a runtime entry may install faster text crossings.\n' +
   'let textHooks = null;\n' +
   '/** @internal `{ decode(bytes) -> string | undefined, encode(text, malloc, realloc, memory) -> [ptr, len] | undefined }` */\n' +
@@ -108,15 +133,55 @@ const USES = ['let WASM_VECTOR_LEN = 0;', 'function getUint8ArrayMemory0() {', '
 /** How many times `text` holds `part`. */
 const count = (text, part) => text.split(part).length - 1;
 
-/** `glue` with the text hook added; throws when a patch point or a name it uses is not there exactly once. */
-export function addTextHooks(glue) {
-  for (const { at, each } of [...POINTS, ...USES.map((at) => ({ at }))]) {
-    const n = count(glue, at);
-    if (each ? n === 0 : n !== 1) {
-      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not ${each ? 'at least ' : ''}once; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+/** The first line of an instance method or getter in a class body (4 spaces in). */
+const METHOD = /^ {4}(?:get )?([A-Za-z_$][\w$]*)\(.*\) \{$/;
+/** Methods that run on a freed object as they are. */
+const UNGUARDED = new Set(['constructor', 'free', '__destroy_into_raw']);
+const GUARD = '        if (this.__wbg_ptr === 0) throw freedError();';
+
+/**
+ * Each instance method and getter of each exported class starts with a check
+ * that the object was not freed; throws when a class has none (the glue's
+ * layout changed).
+ */
+function guardMethods(glue) {
+  const out = [];
+  let cls = null;
+  const guarded = new Map();
+  for (const line of glue.split('\n')) {
+    out.push(line);
+    const start = /^export class (\w+) \{$/.exec(line);
+    if (start) {
+      cls = start[1];
+      guarded.set(cls, 0);
+    } else if (line === '}') {
+      cls = null;
+    } else if (cls !== null) {
+      const m = METHOD.exec(line);
+      if (m && !UNGUARDED.has(m[1])) {
+        out.push(GUARD);
+        guarded.set(cls, guarded.get(cls) + 1);
+      }
     }
   }
-  let out = glue;
+  const bare = [...guarded].filter(([, n]) => n === 0).map(([c]) => c);
+  if (guarded.size === 0 || bare.length) {
+    throw new Error(`glue-hooks: no methods found to guard against use after free() in ${bare.join(', ') || 'the glue (no exported class)'}; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+  }
+  return { text: out.join('\n'), classes: guarded.size };
+}
+
+/** `glue` with the text hook added; throws when a patch point or a name it uses is not there exactly once (once per class for a per-class one). */
+export function addTextHooks(glue) {
+  const { text, classes } = guardMethods(glue);
+  for (const { at, perClass } of [...POINTS, ...USES.map((at) => ({ at }))]) {
+    const n = count(text, at);
+    const want = perClass ? classes : 1;
+    if (n !== want) {
+      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not ${want}; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+    }
+  }
+  let out = text;
   for (const { at, add, replace } of POINTS) out = out.split(at).join(replace ?? at + add);
   return out + HOOK;
 }

@@ -422,8 +422,8 @@ fn reasons(engine: &Engine, v: &Visitor<'_>, it: Item<'_>, cx: &mut Context) -> 
 
 /// What scoring knows of the visitor for the whole catalogue: interest by
 /// topic index and its total, and the stage and role terms by the item's
-/// mask, made when an item first asks (items share a few: 25 stage and 21
-/// role combinations in the 500-item workload, and a term depends on
+/// mask, made when an item first asks (items share a few: 22 stage and 14
+/// role masks in the 500-item workload, and a term depends on
 /// nothing else of the item).
 struct Context {
     interest: Vec<i64>,
@@ -756,8 +756,6 @@ mod tests {
     use super::{order, rerank, Reason, Scored, Weighted};
     use crate::testing::xorshift;
 
-    /// Reasons sort largest weight first, equal weights in the order given
-    /// (as the stable sort with the position as tie-break it replaces).
     /// A memo gives each key its own value, also for keys that land on the
     /// same place (each is made again there), and makes a value once while
     /// its key keeps the place.
@@ -781,6 +779,8 @@ mod tests {
         assert_eq!(made, 4);
     }
 
+    /// Reasons sort largest weight first, equal weights in the order given
+    /// (as the stable sort with the position as tie-break it replaces).
     #[test]
     fn weighted_reasons_sort_stably() {
         let mut next = xorshift(0x7e45_0a11_0000_0015);

@@ -20,6 +20,7 @@ if (!existsSync(join(pkgDir, 'page', 'node.js')) || !existsSync(enginePath)) {
   throw new Error('pkg/page or target/example.bpe is missing: run `node scripts/build-pkg.mjs` and `buyerpath compile examples/acme/playbook.json -o target/example.bpe` (./dev test does both)');
 }
 const page = await import(join(pkgDir, 'page', 'node.js'));
+const { Visitor } = await import(join(pkgDir, 'node.js'));
 const engineBytes = readFileSync(enginePath);
 const sha256 = async (s) => createHash('sha256').update(s).digest('hex');
 const id = JSON.parse(playbookText).id;
@@ -66,6 +67,11 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   engine.free();
   engine.free();
   assert.throws(() => engine.visitor('v'), (e) => e.name === 'BuyerpathError' && e.code === 'freed' && /fromBytes/.test(e.hint));
+  // One module's engine given to the other's Visitor.decode is refused with a code.
+  const live = page.Engine.fromBytes(engineBytes);
+  const state = live.visitor('v').encode();
+  assert.throws(() => Visitor.decode(live, state), (e) => e.code === 'invalid_argument' && /separate Wasm memories/.test(e.hint));
+  assert.equal(page.Visitor.decode(live, state).encode(), state);
 });
 
 test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any realm; new Engine says there is no compiler', () => {
