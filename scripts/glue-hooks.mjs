@@ -57,7 +57,7 @@ const POINTS = [
       '    if (!(instance instanceof klass)) {\n' +
       '        throw notAClass(instance, klass);\n' +
       '    }\n' +
-      '    if (instance.__wbg_ptr === 0) throw freedError();\n' +
+      '    if (!instance.__wbg_ptr) throw freedError();\n' +
       '}\n',
   },
   {
@@ -133,16 +133,21 @@ const USES = ['let WASM_VECTOR_LEN = 0;', 'function getUint8ArrayMemory0() {', '
 /** How many times `text` holds `part`. */
 const count = (text, part) => text.split(part).length - 1;
 
-/** The first line of an instance method or getter in a class body (4 spaces in). */
-const METHOD = /^ {4}(?:get )?([A-Za-z_$][\w$]*)\(.*\) \{$/;
+/** The first line of an instance method, getter or setter in a class body (4 spaces in). */
+const METHOD = /^ {4}(?:get |set )?([A-Za-z_$][\w$]*)\(.*\) \{$/;
+/** Other lines 4 spaces into a class body: a doc comment's start, a static method, the end of a body. */
+const OTHER = /^ {4}(?:\/\*\*|static |\})/;
 /** Methods that run on a freed object as they are. */
 const UNGUARDED = new Set(['constructor', 'free', '__destroy_into_raw']);
-const GUARD = '        if (this.__wbg_ptr === 0) throw freedError();';
+// `!ptr`: a freed object's is 0, and an object that never was one (a
+// method called on a plain object) has none.
+const GUARD = '        if (!this.__wbg_ptr) throw freedError();';
 
 /**
- * Each instance method and getter of each exported class starts with a check
- * that the object was not freed; throws when a class has none (the glue's
- * layout changed).
+ * Each instance method, getter and setter of each exported class starts with
+ * a check that the object was not freed; throws when a class has none, or
+ * when a class body holds a line of another shape (the glue's layout
+ * changed: a method the check would miss).
  */
 function guardMethods(glue) {
   const out = [];
@@ -156,11 +161,13 @@ function guardMethods(glue) {
       guarded.set(cls, 0);
     } else if (line === '}') {
       cls = null;
-    } else if (cls !== null) {
+    } else if (cls !== null && /^ {4}\S/.test(line)) {
       const m = METHOD.exec(line);
       if (m && !UNGUARDED.has(m[1])) {
         out.push(GUARD);
         guarded.set(cls, guarded.get(cls) + 1);
+      } else if (!m && !OTHER.test(line)) {
+        throw new Error(`glue-hooks: \`${line.trim()}\` in class ${cls} is not a method start this script knows; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
       }
     }
   }

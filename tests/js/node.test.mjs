@@ -97,6 +97,7 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   // arguments behind: ~1,000 caught ones exhausted the module's table of JS
   // values); a second free() does nothing.
   const freed = (e) => e.name === 'BuyerpathError' && e.code === 'freed' && e.path === '$' && /engine\.visitor\(id\)/.test(e.hint);
+  const inWasm = (e) => /wasm-function|wasm:\/\//.test(String(e.stack));
   const gone = engine.visitor('gone');
   gone.free();
   gone.free();
@@ -105,16 +106,30 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   spare.free();
   const cond = new CompiledCondition({ 'company.country': 'US' });
   cond.free();
+  // Every method and getter of every class, now and as they are added.
+  for (const [obj, cls] of [[gone, Visitor], [spare, Engine], [cond, CompiledCondition]]) {
+    for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+      if (['constructor', 'free', '__destroy_into_raw'].includes(name)) continue;
+      const d = Object.getOwnPropertyDescriptor(cls.prototype, name);
+      const call = d.get ? () => d.get.call(obj) : () => d.value.call(obj, '{}', {});
+      assert.throws(call, (e) => freed(e) && !inWasm(e), `${cls.name}.${name}`);
+    }
+  }
   const before = engine.visitor('after-free').decideJson(JSON.stringify({ now: 1793610000000, slots: ['hero'] }));
+  // Options a Proxy's traps make unreadable are refused with a code, also
+  // from before Wasm would have to unwind.
+  const trapped = new Proxy({}, { ownKeys() { throw new Error('trap'); } });
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
   for (let i = 0; i < 3000; i++) {
     assert.throws(() => gone.decide({ now: 1793610000000, slots: ['hero'] }), freed);
     assert.throws(() => gone.decideJson('{"now":1,"slots":["hero"]}'), freed);
-    assert.throws(() => gone.encode(), freed);
     assert.throws(() => cond.eval({ company: { country: 'US' } }), freed);
     assert.throws(() => Visitor.decode(spare, forged), freed);
+    assert.throws(() => Visitor.prototype.decide.call({}, { now: 1, slots: ['hero'] }), freed);
+    assert.throws(() => engine.decode(forged, trapped), (e) => e.code === 'invalid_argument' && /cannot be read \(trap\)/.test(e.message));
+    assert.throws(() => engine.decode(forged, revoked.proxy), (e) => e.code === 'invalid_argument');
   }
-  assert.throws(() => spare.visitor('x'), freed);
-  assert.throws(() => spare.slots, freed);
   assert.equal(engine.visitor('after-free').decideJson(JSON.stringify({ now: 1793610000000, slots: ['hero'] })), before);
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);

@@ -72,6 +72,17 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   const state = live.visitor('v').encode();
   assert.throws(() => Visitor.decode(live, state), (e) => e.code === 'invalid_argument' && /separate Wasm memories/.test(e.hint));
   assert.equal(page.Visitor.decode(live, state).encode(), state);
+  // Bytes whose buffer was transferred away: refused with a code, many
+  // times over, and the module still loads engines.
+  const buffer = new ArrayBuffer(16);
+  const view = new Uint8Array(buffer);
+  structuredClone(buffer, { transfer: [buffer] });
+  for (let i = 0; i < 3000; i++) {
+    for (const gone of [buffer, view]) {
+      assert.throws(() => page.Engine.fromBytes(gone), (e) => e.code === 'invalid_argument' && /cannot be read/.test(e.message) && /transferred/.test(e.hint));
+    }
+  }
+  assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);
 });
 
 test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any realm; new Engine says there is no compiler', () => {

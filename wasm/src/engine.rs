@@ -34,14 +34,26 @@ impl WasmEngine {
     #[cfg(feature = "compiled")]
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &JsValue) -> Result<WasmEngine, JsValue> {
-        let bytes = crate::input::byte_view(bytes).ok_or_else(|| {
-            crate::error::arg(
-                "invalid_argument",
-                "$",
-                "the engine file must be a Uint8Array or an ArrayBuffer",
-                "pass the bytes of `buyerpath compile`'s file, e.g. `new Uint8Array(await response.arrayBuffer())`",
-            )
-        })?;
+        let bytes = crate::input::byte_view(bytes)
+            .map_err(|e| {
+                crate::error::arg(
+                    "invalid_argument",
+                    "$",
+                    &format!(
+                        "the engine file's bytes cannot be read ({})",
+                        crate::input::message_of(&e)
+                    ),
+                    "pass bytes that are still there: a buffer transferred to a worker or detached is empty here",
+                )
+            })?
+            .ok_or_else(|| {
+                crate::error::arg(
+                    "invalid_argument",
+                    "$",
+                    "the engine file must be a Uint8Array or an ArrayBuffer",
+                    "pass the bytes of `buyerpath compile`'s file, e.g. `new Uint8Array(await response.arrayBuffer())`",
+                )
+            })?;
         let bytes = bytes.to_vec();
         let inner = buyerpath::Engine::from_bytes(&bytes).map_err(|e| to_js(&e))?;
         Ok(WasmEngine {

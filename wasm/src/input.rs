@@ -2,7 +2,35 @@
 //! text for the core's strict parsers (one code path, the same errors).
 
 use js_sys::JSON;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+// JavaScript calls that can throw on what a caller passes, declared so that
+// the throw comes back as `Err`. js-sys's bindings of them let it unwind
+// through Wasm, which skips the cleanup of the call in progress (the memory
+// and JS-value slots its arguments hold): a host catching a few thousand
+// such errors would exhaust the module.
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys(value)`; a Proxy's `ownKeys` trap or a revoked Proxy throws.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    pub fn object_keys(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// `Array.isArray(value)`; a revoked Proxy throws.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    pub fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+    /// A `Uint8Array` made here, so that its constructors can catch.
+    #[cfg(feature = "compiled")]
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type Bytes;
+    /// `new Uint8Array(buffer, offset, length)`; a detached buffer throws.
+    #[cfg(feature = "compiled")]
+    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
+    fn over(buffer: &JsValue, offset: f64, length: f64) -> Result<Bytes, JsValue>;
+    /// `new Uint8Array(buffer)`; a detached buffer throws.
+    #[cfg(feature = "compiled")]
+    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
+    fn whole(buffer: &JsValue) -> Result<Bytes, JsValue>;
+}
 
 /// JSON text of a string or object argument.
 pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
@@ -19,16 +47,10 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
             // A cycle, a BigInt, nesting past the JS stack: an object, but
             // not one that can be written as JSON. Said so, with V8's reason.
             Err(e) => {
-                // What was thrown may be anything (a toJSON may throw a string).
-                let why = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .or_else(|| e.as_string())
-                    .unwrap_or_else(|| "stringify threw".to_string());
                 return Err(crate::error::arg(
                     "invalid_argument",
                     "$",
-                    &format!("{what} cannot be written as JSON: {why}"),
+                    &format!("{what} cannot be written as JSON: {}", message_of(&e)),
                     "pass plain data: no cycles, no BigInt values, no deeper nesting than the engine takes",
                 ));
             }
@@ -42,6 +64,16 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
     ))
 }
 
+/// What a JavaScript throw says: its `message`, or the thrown string
+/// itself (a `toJSON` or a Proxy trap may throw anything).
+pub fn message_of(thrown: &JsValue) -> String {
+    js_sys::Reflect::get(thrown, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| thrown.as_string())
+        .unwrap_or_else(|| "it threw".to_string())
+}
+
 /// JSON text → JS value (one native `JSON.parse` beats building the object field by field).
 pub fn to_object(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or(JsValue::NULL)
@@ -49,12 +81,14 @@ pub fn to_object(json: &str) -> JsValue {
 
 /// The bytes of an `ArrayBuffer` or of a view over one (a typed array, a
 /// Node `Buffer`, a `DataView`), as a `Uint8Array` over the same memory;
-/// `None` for anything else. Views are found by `ArrayBuffer.isView` and
-/// buffers by their `byteLength` as well as by `instanceof`, so bytes from
-/// another realm (an iframe, a `vm` context) are accepted.
+/// `Ok(None)` for anything else, `Err` with JavaScript's error when the
+/// bytes cannot be read (a buffer detached by a transfer). Views are found
+/// by `ArrayBuffer.isView` and buffers by their `byteLength` as well as by
+/// `instanceof`, so bytes from another realm (an iframe, a `vm` context) are
+/// accepted.
 #[cfg(feature = "compiled")]
-pub fn byte_view(v: &JsValue) -> Option<js_sys::Uint8Array> {
-    use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+pub fn byte_view(v: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
+    use js_sys::{ArrayBuffer, Reflect};
     use wasm_bindgen::JsCast;
     let num = |key: &str| {
         Reflect::get(v, &JsValue::from_str(key))
@@ -62,15 +96,19 @@ pub fn byte_view(v: &JsValue) -> Option<js_sys::Uint8Array> {
             .and_then(|x| x.as_f64())
     };
     if ArrayBuffer::is_view(v) {
-        let buffer = Reflect::get(v, &JsValue::from_str("buffer")).ok()?;
-        let (offset, len) = (num("byteOffset")?, num("byteLength")?);
-        return Some(Uint8Array::new_with_byte_offset_and_length(
-            &buffer,
-            offset as u32,
-            len as u32,
-        ));
+        let Ok(buffer) = Reflect::get(v, &JsValue::from_str("buffer")) else {
+            return Ok(None);
+        };
+        let (Some(offset), Some(len)) = (num("byteOffset"), num("byteLength")) else {
+            return Ok(None);
+        };
+        return Bytes::over(&buffer, offset, len).map(|b| Some(b.unchecked_into()));
     }
     let buffer =
         v.is_instance_of::<ArrayBuffer>() || (v.is_object() && num("byteLength").is_some());
-    buffer.then(|| Uint8Array::new(v))
+    if buffer {
+        Bytes::whole(v).map(|b| Some(b.unchecked_into()))
+    } else {
+        Ok(None)
+    }
 }

@@ -66,7 +66,18 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(());
     }
-    if !options.is_object() || js_sys::Array::is_array(options) {
+    let unreadable = |e: JsValue| {
+        arg(
+            "invalid_argument",
+            "$",
+            &format!(
+                "the options cannot be read ({})",
+                crate::input::message_of(&e)
+            ),
+            "pass a plain object: { secret, now, maxIdleMs } (each optional)",
+        )
+    };
+    if !options.is_object() || crate::input::is_array(options).map_err(unreadable)? {
         let hint = if options.is_string() {
             "pass the secret as { secret: '...' }"
         } else {
@@ -79,7 +90,10 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
             hint,
         ));
     }
-    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+    for key in crate::input::object_keys(options)
+        .map_err(unreadable)?
+        .iter()
+    {
         let key = key.as_string().unwrap_or_default();
         if !DECODE_OPTIONS.contains(&key.as_str()) {
             let hint = buyerpath::suggest::did_you_mean(&key, DECODE_OPTIONS)
