@@ -130,6 +130,9 @@ const HOOK =
 // What the added code uses of the glue: each must be there exactly once too.
 const USES = ['let WASM_VECTOR_LEN = 0;', 'function getUint8ArrayMemory0() {', 'ptr = realloc(ptr, len, offset, 1) >>> 0;'];
 
+/** What each of the build's refusals ends with: the glue changed shape. */
+const STALE = 'update scripts/glue-hooks.mjs for this wasm-bindgen version';
+
 /** How many times `text` holds `part`. */
 const count = (text, part) => text.split(part).length - 1;
 
@@ -167,13 +170,13 @@ function guardMethods(glue) {
         out.push(GUARD);
         guarded.set(cls, guarded.get(cls) + 1);
       } else if (!m && !OTHER.test(line)) {
-        throw new Error(`glue-hooks: \`${line.trim()}\` in class ${cls} is not a method start this script knows; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+        throw new Error(`glue-hooks: \`${line.trim()}\` in class ${cls} is not a method start this script knows; ${STALE}`);
       }
     }
   }
   const bare = [...guarded].filter(([, n]) => n === 0).map(([c]) => c);
   if (guarded.size === 0 || bare.length) {
-    throw new Error(`glue-hooks: no methods found to guard against use after free() in ${bare.join(', ') || 'the glue (no exported class)'}; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+    throw new Error(`glue-hooks: no methods found to guard against use after free() in ${bare.join(', ') || 'the glue (no exported class)'}; ${STALE}`);
   }
   return { text: out.join('\n'), classes: guarded.size };
 }
@@ -185,7 +188,7 @@ export function addTextHooks(glue) {
     const n = count(text, at);
     const want = perClass ? classes : 1;
     if (n !== want) {
-      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not ${want}; update scripts/glue-hooks.mjs for this wasm-bindgen version`);
+      throw new Error(`glue-hooks: \`${at.trim()}\` is in the wasm-bindgen glue ${n} times, not ${want}; ${STALE}`);
     }
   }
   let out = text;

@@ -171,11 +171,7 @@ impl std::fmt::Display for At<'_> {
         match self {
             At::Root(base) => f.write_str(base),
             At::Key(base, key) => {
-                let plain = !key.is_empty()
-                    && key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'));
-                if plain {
+                if plain_key(key) {
                     write!(f, "{base}.{key}")
                 } else {
                     let quoted =
@@ -186,6 +182,22 @@ impl std::fmt::Display for At<'_> {
             At::Index(base, i) => write!(f, "{base}[{i}]"),
         }
     }
+}
+
+/// Whether `key` is written after a dot in a path (letters, digits, `_`,
+/// `$`, `-`, `.`); any other is written `["key"]`, JSON-escaped.
+fn plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'))
+}
+
+/// The path of object key `key` below `base`, as every issue writes it
+/// (`$.secret`, `$["a b"]`): for the bindings, which check JavaScript
+/// values before they become JSON.
+pub fn key_path(base: &str, key: &str) -> String {
+    String::from(&At::Key(&At::Root(base), key))
 }
 
 impl From<&At<'_>> for String {

@@ -456,10 +456,12 @@ impl<T: Copy> Memo<T> {
             places: [None; MEMO],
         }
     }
+    /// A key's place: its bits spread by a multiplicative hash, the top six.
+    fn place(key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
     fn get(&mut self, key: u64, make: impl FnOnce() -> T) -> T {
-        // The key's bits spread by a multiplicative hash; the top six pick the place.
-        let at = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
-        match self.places.get_mut(at) {
+        match self.places.get_mut(Self::place(key)) {
             Some(Some((k, t))) if *k == key => *t,
             Some(place) => place.insert((key, make())).1,
             None => make(),
@@ -761,7 +763,7 @@ mod tests {
     /// its key keeps the place.
     #[test]
     fn memo_answers_each_key() {
-        let place = |k: u64| k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        let place = super::Memo::<u64>::place;
         let a = 7u64;
         let b = (8..).find(|k| place(*k) == place(a)).unwrap_or(0);
         let mut memo = super::Memo::new();

@@ -100,22 +100,13 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
                 .unwrap_or_else(|| "the options are secret, now and maxIdleMs".to_string());
             return Err(arg(
                 "invalid_argument",
-                &option_path(&key),
+                &buyerpath::error::key_path("$", &key),
                 &format!("unknown option `{key}`"),
                 &hint,
             ));
         }
     }
     Ok(())
-}
-
-/// `$.key`, or `$["key"]` for a key that is not a plain name.
-fn option_path(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!("$.{key}")
-    } else {
-        format!("$[{}]", serde_json::Value::from(key))
-    }
 }
 
 fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
