@@ -18,13 +18,7 @@ pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Err
     }
     let tree = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(tree) => tree,
-        Err(syntax) => {
-            return Err(Error::from(
-                Issue::new("invalid_json", base, format!("not valid JSON: {syntax}")).hint(
-                    format!("check line {}, column {}", syntax.line(), syntax.column()),
-                ),
-            ))
-        }
+        Err(syntax) => return Err(syntax_issue(text, base, &syntax).into()),
     };
     if !tree.is_object() {
         return Err(Issue::new("invalid_type", base, "expected a JSON object")
@@ -57,16 +51,38 @@ pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> 
     from_str_at(&v.to_string(), base)
 }
 
-/// Turns a serde error and the path it happened at (below `base`) into an
-/// issue with a full JSON path.
-pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
-    let path = if inner.is_empty() {
+/// The `invalid_json` issue of `text`, which serde_json could not read
+/// (`syntax`): at the path below `base` where reading stopped (a bad escape
+/// or a lone surrogate is its field's problem), with the line and column.
+pub fn syntax_issue(text: &str, base: &str, syntax: &serde_json::Error) -> Issue {
+    let inner = crate::json_path::syntax_path(text, syntax);
+    Issue::new(
+        "invalid_json",
+        path_below(base, &inner),
+        format!("not valid JSON: {syntax}"),
+    )
+    .hint(format!(
+        "check line {}, column {}",
+        syntax.line(),
+        syntax.column()
+    ))
+}
+
+/// A path below `base` in `json_path`'s form (`items[0].count`) appended to it.
+pub fn path_below(base: &str, inner: &str) -> String {
+    if inner.is_empty() {
         base.to_string()
     } else if inner.starts_with('[') {
         format!("{base}{inner}")
     } else {
         format!("{base}.{inner}")
-    };
+    }
+}
+
+/// Turns a serde error and the path it happened at (below `base`) into an
+/// issue with a full JSON path.
+pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
+    let path = path_below(base, inner);
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     if let Some(rest) = msg.strip_prefix("unknown field `") {

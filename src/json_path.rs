@@ -23,10 +23,32 @@ pub fn read<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ReadError> 
         // is the object's, not its last key's.
         let missing = inner.to_string().starts_with("missing field");
         ReadError {
-            path: path_at(text, at, missing),
+            path: path_at(text, at, missing, usize::MAX).0,
             inner,
         }
     })
+}
+
+/// Where reading `text` as JSON failed (`e`, serde's syntax error): the path
+/// of the innermost value open there, in [`ReadError::path`]'s form, so that
+/// a bad escape or a lone surrogate is reported at its field. Empty for text
+/// cut short: the document as a whole is incomplete.
+pub fn syntax_path(text: &str, e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return String::new();
+    }
+    // serde's column is past the byte that failed (`]` after `tru`), which
+    // may close the value the failure is in.
+    let at = offset(text, e.line(), e.column()).saturating_sub(1);
+    path_at(text, at, false, usize::MAX).0
+}
+
+/// The path (in [`ReadError::path`]'s form) of the first array or object in
+/// `text` nested more than `max` deep, if any: where a document too deep for
+/// serde_json to read is too deep.
+pub fn deeper_than(text: &str, max: usize) -> Option<String> {
+    let (path, deeper) = path_at(text, text.len(), false, max);
+    deeper.then_some(path)
 }
 
 /// The byte offset of serde_json's (1-based line, bytes consumed on that line).
@@ -52,19 +74,21 @@ enum Frame {
     },
 }
 
-/// The path of the innermost value open at byte `at`.
-fn path_at(text: &str, at: usize, missing: bool) -> String {
+/// The path of the innermost value open at byte `at`, or of the first array
+/// or object nested more than `limit` deep before it (then also `true`).
+fn path_at(text: &str, at: usize, missing: bool, limit: usize) -> (String, bool) {
     let bytes = text.as_bytes();
     let end = at.min(bytes.len());
     let mut stack: Vec<Frame> = Vec::new();
-    let mut i = 0;
+    let (mut i, mut deeper) = (0, false);
     while i < end {
         let b = bytes.get(i).copied().unwrap_or(b' ');
         match b {
             b'"' => {
                 let close = string_end(bytes, i);
                 if let Some(Frame::Object { key, expect_key }) = stack.last_mut() {
-                    if *expect_key {
+                    // (A key that the failure cut short is not named.)
+                    if *expect_key && close <= end {
                         let raw = text.get(i..close.min(bytes.len())).unwrap_or("\"\"");
                         *key = Some(serde_json::from_str::<String>(raw).unwrap_or_default());
                         *expect_key = false;
@@ -91,6 +115,11 @@ fn path_at(text: &str, at: usize, missing: bool) -> String {
             },
             _ => {}
         }
+        if stack.len() > limit {
+            stack.truncate(limit);
+            deeper = true;
+            break;
+        }
         i += 1;
     }
     let last = stack.len().saturating_sub(1);
@@ -107,7 +136,7 @@ fn path_at(text: &str, at: usize, missing: bool) -> String {
             Frame::Array { index } => out.push_str(&format!("[{index}]")),
         }
     }
-    out
+    (out, deeper)
 }
 
 /// The index just past the string that starts at `start` (a `"`).
@@ -176,5 +205,36 @@ mod tests {
         );
         assert_eq!(path(r#"{"items":[]}"#), "");
         assert_eq!(path("{\n  \"items\": [\n    {\"id\": \"a\", \"count\": -1, \"tags\": []}\n  ],\n  \"name\": \"n\"\n}"), "items[0].count");
+    }
+
+    /// The path of a syntax error: the field it is in, not the document; a
+    /// key cut short by the error is not named; text cut short is the document's.
+    #[test]
+    fn paths_of_syntax_errors() {
+        let at = |text: &str| {
+            let e = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+            super::syntax_path(text, &e)
+        };
+        assert_eq!(at(r#"{"a":{"b":"x\ud800"}}"#), "a.b");
+        assert_eq!(at("{\n \"a\": [1,\n  2, tru]}"), "a[2]");
+        assert_eq!(at(r#"{"a":1,"b\ud800":2}"#), "");
+        assert_eq!(at(r#"{"a":[{"b":1},{"c":"\q"}]}"#), "a[1].c");
+        assert_eq!(at(r#"{"a":1} x"#), "");
+        assert_eq!(at(r#"{"a":[1,2"#), "");
+    }
+
+    /// The first array or object nested more than `max` deep, by the path
+    /// leading to it.
+    #[test]
+    fn paths_of_nesting_too_deep() {
+        assert_eq!(super::deeper_than(r#"{"a":[[1]],"b":{"c":[2]}}"#, 3), None);
+        assert_eq!(
+            super::deeper_than(r#"{"a":[[1]],"b":{"c":[[2]]}}"#, 3).as_deref(),
+            Some("b.c[0]")
+        );
+        assert_eq!(
+            super::deeper_than(r#"{"s":"[[[[","a":[[[]]]}"#, 2).as_deref(),
+            Some("a[0]")
+        );
     }
 }

@@ -363,6 +363,24 @@ fn bad_input_is_an_error_with_a_code_and_path() {
             "$.ssn",
         ),
         (r#"{"type":"page_view","ts":1"#, "invalid_json", "$"),
+        // Not JSON inside a field (a lone surrogate, a bad escape, a bad
+        // literal): the field's problem; a document cut short is the document's.
+        (
+            r#"{"type":"page_view","ts":1,"url":"a\ud800"}"#,
+            "invalid_json",
+            "$.url",
+        ),
+        (
+            r#"{"type":"form_submit","ts":1,"fields":{"plan":"\x"}}"#,
+            "invalid_json",
+            "$.fields.plan",
+        ),
+        (
+            r#"{"type":"page_view","ts":1,"dwell_seconds":[1,tru]}"#,
+            "invalid_json",
+            "$.dwell_seconds[1]",
+        ),
+        (r#"{"type":"page_view","ts":1} x"#, "invalid_json", "$"),
     ];
     for (text, code, path) in cases {
         let e = Event::from_json(text).unwrap_err();

@@ -72,7 +72,10 @@ fn playbook_nesting_depth() {
     let mut p = example_playbook();
     p["pad"] = nested_object(max); // max + 1 levels in all
     let e = compile_err(p);
-    assert_eq!((e.code(), e.path()), ("playbook_too_deep", "$"));
+    // Reported at the first value too deep, the innermost object: the root
+    // is level 1, `$.pad` level 2, and it is max - 1 `a` keys below `$.pad`.
+    let path = format!("$.pad{}", ".a".repeat(max - 1));
+    assert_eq!((e.code(), e.path()), ("playbook_too_deep", path.as_str()));
     // Deeper than serde_json's own recursion limit (128): the same error, not a syntax error.
     let text = format!(
         r#"{{"version":1,"x":{}1{}}}"#,
@@ -80,7 +83,9 @@ fn playbook_nesting_depth() {
         "]".repeat(200)
     );
     let e = Engine::from_json(&text).unwrap_err();
-    assert_eq!((e.code(), e.path()), ("playbook_too_deep", "$"));
+    // The array at level max + 1: `$.x` is level 2.
+    let path = format!("$.x{}", "[0]".repeat(max - 1));
+    assert_eq!((e.code(), e.path()), ("playbook_too_deep", path.as_str()));
     assert!(e.issues[0].found.as_deref().unwrap().contains("128"));
 }
 

@@ -2,8 +2,8 @@
 //! problem (per array element, with its JSON path) before semantic validation.
 
 use super::{validate, Playbook};
-use crate::error::{truncate, Error, Issue};
-use crate::json::{depth, serde_issue};
+use crate::error::{truncate, At, Error, Issue};
+use crate::json::{depth, path_below, serde_issue, syntax_issue};
 use crate::json_path::ReadError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -53,11 +53,13 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
         // serde_json stops at 128 levels, before `parse_value` can count them:
         // report it as the same limit, not as a syntax error.
         if e.to_string().starts_with("recursion limit exceeded") {
-            return too_deep(format!("more than 128 levels (line {})", e.line()));
+            let inner = crate::json_path::deeper_than(text, MAX_DEPTH).unwrap_or_default();
+            return too_deep(
+                &path_below("$", &inner),
+                format!("more than 128 levels (line {})", e.line()),
+            );
         }
-        Issue::new("invalid_json", "$", format!("not valid JSON: {e}"))
-            .hint(format!("check line {}, column {}", e.line(), e.column()))
-            .into()
+        syntax_issue(text, "$", &e).into()
     })
 }
 
@@ -65,9 +67,8 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
 /// Fails outright only when the value cannot be a playbook at all.
 pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
     let mut issues = Vec::new();
-    let levels = depth(&value);
-    if levels > MAX_DEPTH {
-        return Err(too_deep(format!("{levels} levels")));
+    if let Some(path) = deeper_value(&value, &At::Root("$"), 1) {
+        return Err(too_deep(&path, format!("{} levels", depth(&value))));
     }
     let Some(root) = value.as_object_mut() else {
         return Err(
@@ -190,11 +191,30 @@ fn from_value_tracked<T: DeserializeOwned>(v: &Value) -> Result<T, ReadError> {
     crate::json_path::read(&v.to_string())
 }
 
-/// The `playbook_too_deep` error, saying how deep the playbook was.
-fn too_deep(found: String) -> Error {
+/// The path of the first value of `v` (at `at`, `level` levels deep) that is
+/// more than `MAX_DEPTH` levels deep, if any (a scalar counts as a level, as
+/// in [`depth`]). Recursion stops at that depth.
+fn deeper_value(v: &Value, at: &At<'_>, level: usize) -> Option<String> {
+    if level > MAX_DEPTH {
+        return Some(at.to_string());
+    }
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| deeper_value(x, &At::Index(at, i), level + 1)),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(k, x)| deeper_value(x, &At::Key(at, k), level + 1)),
+        _ => None,
+    }
+}
+
+/// The `playbook_too_deep` error at `path`, saying how deep the playbook was.
+fn too_deep(path: &str, found: String) -> Error {
     Issue::new(
         "playbook_too_deep",
-        "$",
+        path,
         "the playbook is nested too deeply",
     )
     .expected(format!("at most {MAX_DEPTH} levels"))

@@ -225,6 +225,7 @@ test('recordJson folds an event as observeJson does, without an answer, and refu
     ['{"type":"page_veiw","ts":1}', 'unknown_event_type', '$.type'],
     ['{"type":"page_view","ts":1,"email":"a@b.c"}', 'unknown_field', '$.email'],
     ['{"type":"page_view"', 'invalid_json', '$'],
+    ['{"type":"page_view","ts":1,"url":"\\ud800"}', 'invalid_json', '$.url'],
     ['[]', 'invalid_type', '$'],
   ]) {
     let want;

@@ -61,7 +61,6 @@ fn compile(condition: &JsValue) -> Result<Condition, JsValue> {
 
 fn json_value(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     let text = json_text(v, what)?;
-    serde_json::from_str(&text).map_err(|e| {
-        to_js(&buyerpath::Issue::new("invalid_json", "$", format!("not valid JSON: {e}")).into())
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| to_js(&buyerpath::json::syntax_issue(&text, "$", &e).into()))
 }
