@@ -167,7 +167,11 @@ impl DecideRequest {
         if self.now > crate::event::MAX_TS {
             issues.push(
                 Issue::new("out_of_range", "$.now", "time out of range")
-                    .expected("milliseconds since 1970"),
+                    .expected(format!(
+                        "milliseconds since 1970, at most {} (the end of 9999)",
+                        crate::event::MAX_TS
+                    ))
+                    .found(self.now.to_string()),
             );
         }
         if self.slots.len() > 16 {

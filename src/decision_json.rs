@@ -101,12 +101,21 @@ fn signal(out: &mut Vec<u8>, s: &Signal) {
     raw(out, ",\"context\":{");
     let c = &s.context;
     if let Some(k) = &c.campaign {
-        raw(out, "\"campaign\":{\"medium\":");
-        opt_string(out, k.medium.as_deref());
-        raw(out, ",\"name\":");
-        opt_string(out, k.name.as_deref());
-        raw(out, ",\"source\":");
-        opt_string(out, k.source.as_deref());
+        // Only the parameters given (never all absent: no campaign then).
+        raw(out, "\"campaign\":{");
+        let mut sep = "";
+        for (key, value) in [
+            ("\"medium\":", &k.medium),
+            ("\"name\":", &k.name),
+            ("\"source\":", &k.source),
+        ] {
+            if let Some(v) = value {
+                raw(out, sep);
+                raw(out, key);
+                string(out, v);
+                sep = ",";
+            }
+        }
         raw(out, "},");
     }
     raw(out, "\"consent\":");

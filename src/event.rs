@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 /// Largest event accepted, in bytes of JSON.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024;
-/// Latest timestamp accepted (JavaScript's safe-integer limit).
-pub const MAX_TS: u64 = 9_007_199_254_740_991;
+/// Latest timestamp accepted: the last millisecond of the year 9999, the
+/// last one ISO 8601 writes with four year digits (a signal's
+/// `originalTimestamp`; JavaScript writes later years as `+010000-…`).
+pub const MAX_TS: u64 = 253_402_300_799_999;
 
 /// Kinds of event the engine understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -164,7 +166,9 @@ impl Event {
         if input.ts > MAX_TS {
             issues.push(
                 Issue::new("out_of_range", "$.ts", "timestamp out of range")
-                    .expected("milliseconds since 1970")
+                    .expected(format!(
+                        "milliseconds since 1970, at most {MAX_TS} (the end of 9999)"
+                    ))
                     .found(input.ts.to_string()),
             );
         }

@@ -18,7 +18,13 @@ pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Err
     }
     let tree = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(tree) => tree,
-        Err(syntax) => return Err(syntax_issue(text, base, &syntax).into()),
+        Err(syntax) => {
+            // An escaped unpaired surrogate reads as U+FFFD: read that text.
+            if let Some(fixed) = without_lone_surrogates(text) {
+                return from_str_at(&fixed, base);
+            }
+            return Err(syntax_issue(text, base, &syntax, "invalid_value").into());
+        }
     };
     if !tree.is_object() {
         return Err(Issue::new("invalid_type", base, "expected a JSON object")
@@ -51,10 +57,75 @@ pub fn from_value_at<T: DeserializeOwned>(v: &serde_json::Value, base: &str) -> 
     from_str_at(&v.to_string(), base)
 }
 
-/// The `invalid_json` issue of `text`, which serde_json could not read
-/// (`syntax`): at the path below `base` where reading stopped (a bad escape
-/// or a lone surrogate is its field's problem), with the line and column.
-pub fn syntax_issue(text: &str, base: &str, syntax: &serde_json::Error) -> Issue {
+/// `text` with each escaped unpaired surrogate (`\udc00`: JavaScript's
+/// `JSON.parse` reads it, and `JSON.stringify` writes one for a lone
+/// surrogate in a string; serde_json refuses it) replaced by `\ufffd`, or
+/// `None` when there is none. What the string becomes in UTF-8 anyway (as
+/// `TextEncoder` writes a lone surrogate), so JSON text, the same value
+/// passed as an object, and a string with a raw lone surrogate all read
+/// alike. The replacement has the same length: positions stay valid.
+pub fn without_lone_surrogates(text: &str) -> Option<String> {
+    if !text.contains("\\ud") && !text.contains("\\uD") {
+        return None;
+    }
+    let b = text.as_bytes();
+    let surrogate = |at: usize| -> Option<u16> {
+        let hex = text.get(at + 2..at + 6)?;
+        let unit = u16::from_str_radix(hex, 16).ok()?;
+        let escape = b.get(at) == Some(&b'\\') && b.get(at + 1) == Some(&b'u');
+        (escape && (0xD800..=0xDFFF).contains(&unit)).then_some(unit)
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        if c != b'\\' {
+            i += 1;
+            continue;
+        }
+        match surrogate(i) {
+            // A pair, high then low: kept.
+            Some(0xD800..=0xDBFF) if surrogate(i + 6).is_some_and(|lo| lo >= 0xDC00) => {
+                i += 12;
+            }
+            Some(_) => {
+                out.push_str(text.get(copied..i).unwrap_or_default());
+                out.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            // Any other escape: its next byte is part of it.
+            None => i += 2,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    Some(out)
+}
+
+/// `text` read as a JSON value, an escaped unpaired surrogate read as
+/// U+FFFD ([`without_lone_surrogates`]).
+pub fn value_from_str(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_str(text).or_else(|e| match without_lone_surrogates(text) {
+        Some(fixed) => serde_json::from_str(&fixed),
+        None => Err(e),
+    })
+}
+
+/// The issue of `text`, which serde_json could not read (`syntax`): text
+/// nested deeper than serde_json reads (128 levels) is `deep_code` at the
+/// path where it passes 16 levels; anything else is `invalid_json` at the
+/// path below `base` where reading stopped (a bad escape or a lone surrogate
+/// is its field's problem), with the line and column.
+pub fn syntax_issue(text: &str, base: &str, syntax: &serde_json::Error, deep_code: &str) -> Issue {
+    if syntax.to_string().starts_with("recursion limit exceeded") {
+        let inner = crate::json_path::deeper_than(text, 16).unwrap_or_default();
+        return Issue::new(deep_code, path_below(base, &inner), "nested too deeply")
+            .expected("at most 128 levels (and the limits of each field)")
+            .found(format!("more than 128 levels (line {})", syntax.line()))
+            .hint("flatten the value");
+    }
     let inner = crate::json_path::syntax_path(text, syntax);
     Issue::new(
         "invalid_json",
@@ -109,7 +180,7 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let (found, expected) = found_expected(rest);
         // JSON.stringify writes NaN, Infinity (and undefined in arrays) as null.
-        let hint = (found == "null").then_some(
+        let hint = (found == "null" && expected.contains("number")).then_some(
             "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number",
         );
         return Issue::new("invalid_type", path, format!("wrong type: {found}"))
@@ -134,6 +205,18 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
             .expected(format!("one of {}", candidates.join(", ")))
             .maybe_hint(did_you_mean(name, candidates.iter().copied()));
     }
+    // Read from valid JSON (every caller's text is), serde_json's parser
+    // still says "expected value" for a named value (`detail`, `consent`)
+    // given as something other than a string: the wrong type, not bad JSON.
+    if msg == "expected value" {
+        return Issue::new(
+            "invalid_type",
+            path,
+            "wrong type: expected one of the named values",
+        )
+        .expected("a string")
+        .hint("give one of the names the documentation lists, as a string");
+    }
     if msg.starts_with("EOF") || msg.starts_with("expected") || msg.starts_with("key must") {
         return Issue::new("invalid_json", path, msg);
     }
@@ -149,7 +232,10 @@ fn found_expected(rest: &str) -> (String, String) {
 /// serde's name of an expected type, as a reader of the error would say it.
 fn readable_type(t: &str) -> String {
     match t {
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number ≥ 0".to_string(),
+        "u8" => "a whole number from 0 to 255".to_string(),
+        "u16" => "a whole number from 0 to 65535".to_string(),
+        "u32" => "a whole number from 0 to 4294967295".to_string(),
+        "u64" | "usize" => "a whole number ≥ 0".to_string(),
         "f64" | "f32" => "a number".to_string(),
         "i64" | "i32" => "a whole number".to_string(),
         "a boolean" | "bool" => "true or false".to_string(),
@@ -253,6 +339,27 @@ fn plain_prefix<const ASCII: bool>(bytes: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// Escaped unpaired surrogates become U+FFFD, as the same string does in
+    /// UTF-8; pairs and other escapes stay, and so does the length.
+    #[test]
+    fn lone_surrogates_become_the_replacement_character() {
+        let r = |t: &str| super::without_lone_surrogates(t).unwrap_or_else(|| t.to_string());
+        assert_eq!(r(r#"{"a":"x\udc00y"}"#), r#"{"a":"x\ufffdy"}"#);
+        assert_eq!(
+            r(r#"["\ud800","\udbff\\ud800"]"#),
+            r#"["\ufffd","\ufffd\\ud800"]"#
+        );
+        assert_eq!(r(r#"["\ud83d\ude00"]"#), r#"["\ud83d\ude00"]"#);
+        assert_eq!(r(r#"["\ude00\ud83d"]"#), r#"["\ufffd\ufffd"]"#);
+        assert_eq!(r(r#"["\u00e9\n\\udc00"]"#), r#"["\u00e9\n\\udc00"]"#);
+        assert_eq!(r(r#"["\ud800"#), r#"["\ufffd"#);
+        assert_eq!(r(r#"["\ud8"]"#), r#"["\ud8"]"#);
+        assert_eq!(super::without_lone_surrogates(r#"["\ud83d\ude00"]"#), None);
+        let v = super::value_from_str(r#"{"a":"x\udc00"}"#).unwrap();
+        assert_eq!(v["a"], "x\u{FFFD}");
+        assert!(super::value_from_str(r#"{"a":"x\q"}"#).is_err());
+    }
+
     use serde_json::{json, Value};
 
     /// serde's messages are said without Rust's type names; a null where a

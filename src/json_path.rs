@@ -19,6 +19,13 @@ pub fn read<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ReadError> 
     let read = T::deserialize(&mut de).and_then(|t| de.end().map(|()| t));
     read.map_err(|inner| {
         let at = offset(text, inner.line(), inner.column());
+        // A syntax-class failure is at the byte serde_json stopped on (an
+        // enum given `[`): the value it is in is the path, not one inside it.
+        let at = if inner.classify() == serde_json::error::Category::Syntax {
+            at.saturating_sub(1)
+        } else {
+            at
+        };
         // A missing field is reported at the object's closing brace: the path
         // is the object's, not its last key's.
         let missing = inner.to_string().starts_with("missing field");

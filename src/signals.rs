@@ -119,14 +119,17 @@ pub struct SignalContext {
     pub playbook: crate::decision::PlaybookRef,
 }
 
-/// Campaign parameters (`null` when absent).
+/// Campaign parameters (each left out when absent).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CampaignRef {
     /// utm_medium.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
     /// utm_campaign.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// utm_source.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
 

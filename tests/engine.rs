@@ -363,10 +363,10 @@ fn bad_input_is_an_error_with_a_code_and_path() {
             "$.ssn",
         ),
         (r#"{"type":"page_view","ts":1"#, "invalid_json", "$"),
-        // Not JSON inside a field (a lone surrogate, a bad escape, a bad
-        // literal): the field's problem; a document cut short is the document's.
+        // Not JSON inside a field (a bad escape, a bad literal): the field's
+        // problem; a document cut short is the document's.
         (
-            r#"{"type":"page_view","ts":1,"url":"a\ud800"}"#,
+            r#"{"type":"page_view","ts":1,"url":"a\ud80"}"#,
             "invalid_json",
             "$.url",
         ),
@@ -407,6 +407,54 @@ fn bad_input_is_an_error_with_a_code_and_path() {
     assert_eq!(
         engine.visitor("jane@example.com").unwrap_err().code(),
         "invalid_visitor_id"
+    );
+    // A named value (an enum) given as another type is the wrong type at its
+    // own path, not invalid JSON inside it; the NaN hint is for numbers only.
+    for (text, path) in [
+        (r#"{"now":1,"detail":null}"#, "$.detail"),
+        (r#"{"now":1,"detail":[]}"#, "$.detail"),
+        (r#"{"now":1,"detail":[1,2]}"#, "$.detail"),
+        (
+            r#"{"now":1,"context":{"consent":true}}"#,
+            "$.context.consent",
+        ),
+    ] {
+        let e = buyerpath::DecideRequest::from_json(text).unwrap_err();
+        assert_eq!((e.code(), e.path()), ("invalid_type", path), "{text}");
+        assert_eq!(e.issues[0].expected.as_deref(), Some("a string"), "{text}");
+    }
+    // An escaped unpaired surrogate (which JSON.parse reads) is U+FFFD, as
+    // the same string is in UTF-8; a pair is its character.
+    let e = Event::from_json(r#"{"type":"page_view","ts":1,"url":"/a\ud800\ud83d\ude00"}"#);
+    assert_eq!(e.unwrap().input.url.as_deref(), Some("/a\u{FFFD}\u{1F600}"));
+    let e = Event::from_json(r#"{"type":null,"ts":1}"#).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("invalid_type", "$.type"));
+    assert!(
+        e.issues[0]
+            .hint
+            .as_deref()
+            .is_none_or(|h| !h.contains("NaN")),
+        "{e}"
+    );
+    // Deeper than serde_json reads: too deep where it passes 16 levels, not
+    // "invalid JSON".
+    let deep = format!(
+        r#"{{"now":1,"context":{{"company":{{"x":{}1{}}}}}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let e = buyerpath::DecideRequest::from_json(&deep).unwrap_err();
+    // The root is level 1, `x` level 4: its 13th nested array is level 17.
+    let path = format!("$.context.company.x{}", "[0]".repeat(13));
+    assert_eq!(
+        (e.code(), e.path()),
+        ("invalid_value", path.as_str()),
+        "{e}"
+    );
+    let e = Event::from_json(r#"{"type":"page_view","ts":null}"#).unwrap_err();
+    assert!(
+        e.issues[0].hint.as_deref().unwrap_or("").contains("NaN"),
+        "{e}"
     );
 }
 

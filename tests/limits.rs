@@ -333,6 +333,23 @@ fn event_timestamp_and_dwell() {
     let e = Event::from_value(&json!({"type": "page_view", "ts": buyerpath::event::MAX_TS + 1}))
         .unwrap_err();
     assert_eq!((e.code(), e.path()), ("out_of_range", "$.ts"));
+    // The last millisecond of 9999 is the last whose ISO 8601 form has four
+    // year digits (a signal's originalTimestamp): read, and one past refused.
+    let max = buyerpath::event::MAX_TS;
+    assert_eq!(max, 253_402_300_799_999);
+    assert!(Event::from_value(&json!({"type": "page_view", "ts": max})).is_ok());
+    let r = |now: u64| buyerpath::DecideRequest::from_value(&json!({ "now": now }));
+    assert!(r(max).is_ok());
+    let e = r(max + 1).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("out_of_range", "$.now"));
+    let engine = example_engine();
+    let mut v = engine.visitor("end-of-time").unwrap();
+    let req = DecideRequest::from_value(&json!({"now": max, "context": {"consent": "full"}}));
+    let d = engine.decide(&mut v, &req.unwrap()).unwrap();
+    assert_eq!(
+        &*d.signals[0].original_timestamp,
+        "9999-12-31T23:59:59.999Z"
+    );
     let e = Event::from_value(&json!({"type": "page_view", "ts": T0, "dwell_seconds": 86_401}))
         .unwrap_err();
     assert_eq!((e.code(), e.path()), ("out_of_range", "$.dwell_seconds"));
@@ -528,4 +545,35 @@ fn seniority_multipliers() {
     let mut p = example_playbook();
     p["role_model"]["seniority"][0]["multiplier"] = json!(100.0);
     assert!(Engine::from_value(p).is_ok());
+}
+
+/// A value out of range is told with the bound it broke: an upper one too.
+#[test]
+fn range_errors_name_the_bound_that_was_broken() {
+    let issue = |pointer: &str, value: Value| {
+        let mut p = example_playbook();
+        *p.pointer_mut(pointer).unwrap() = value;
+        compile_err(p).issues.remove(0)
+    };
+    let i = issue("/revision", json!(4_294_967_296u64));
+    assert_eq!(i.path, "$.revision");
+    assert!(
+        i.expected.as_deref().unwrap().contains("4294967295"),
+        "{i:?}"
+    );
+    let i = issue("/engagement/saturation", json!(1e12));
+    assert_eq!(
+        (i.code.as_str(), i.path.as_str()),
+        ("out_of_range", "$.engagement.saturation")
+    );
+    assert!(i.message.contains("at most 1e9"), "{i:?}");
+    let i = issue("/stages/0/prior", json!(1e308));
+    assert!(
+        i.message.contains("1e9") && !i.message.contains('≥'),
+        "{i:?}"
+    );
+    let i = issue("/recommend/stage_weight", json!(11));
+    assert_eq!(i.code, "out_of_range");
+    let i = issue("/recommend/stage_weight", json!(-1));
+    assert_eq!(i.code, "negative_weight");
 }

@@ -49,7 +49,7 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
                 .into(),
         );
     }
-    serde_json::from_str(text).map_err(|e| {
+    crate::json::value_from_str(text).map_err(|e| {
         // serde_json stops at 128 levels, before `parse_value` can count them:
         // report it as the same limit, not as a syntax error.
         if e.to_string().starts_with("recursion limit exceeded") {
@@ -59,7 +59,7 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
                 format!("more than 128 levels (line {})", e.line()),
             );
         }
-        syntax_issue(text, "$", &e).into()
+        syntax_issue(text, "$", &e, "playbook_too_deep").into()
     })
 }
 

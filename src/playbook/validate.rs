@@ -364,12 +364,19 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         ("exploration.weight", r.exploration.weight),
     ] {
         if !(0.0..=10.0).contains(&w) {
+            // Negative is its own mistake; too large (or not a number) is a range.
+            let code = if w < 0.0 {
+                "negative_weight"
+            } else {
+                "out_of_range"
+            };
             v.push(
                 Issue::new(
-                    "negative_weight",
+                    code,
                     format!("$.recommend.{name}"),
                     "ranking weights are between 0 and 10",
                 )
+                .expected("0–10")
                 .found(w.to_string()),
             );
         }
@@ -495,18 +502,26 @@ impl Checker<'_> {
     fn non_negative(&mut self, path: impl Display, x: f64) {
         if !(x.is_finite() && (0.0..=1e9).contains(&x)) {
             self.push(
-                Issue::new("out_of_range", path.to_string(), "must be ≥ 0")
-                    .expected("a number ≥ 0")
-                    .found(x.to_string()),
+                Issue::new(
+                    "out_of_range",
+                    path.to_string(),
+                    "must be between 0 and 1e9",
+                )
+                .expected("a number from 0 to 1e9")
+                .found(x.to_string()),
             );
         }
     }
     fn positive(&mut self, path: impl Display, x: f64) {
         if !(x.is_finite() && x > 0.0 && x <= 1e9) {
             self.push(
-                Issue::new("out_of_range", path.to_string(), "must be > 0")
-                    .expected("a number > 0")
-                    .found(x.to_string()),
+                Issue::new(
+                    "out_of_range",
+                    path.to_string(),
+                    "must be > 0 and at most 1e9",
+                )
+                .expected("a number > 0, at most 1e9")
+                .found(x.to_string()),
             );
         }
     }

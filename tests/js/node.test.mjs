@@ -144,6 +144,50 @@ function attempt(f) {
   return null;
 }
 
+test('secrets must be whole characters, unreadable options are refused, and a lone surrogate reads as U+FFFD in every form', () => {
+  const engine = new Engine(playbookText);
+  const v = engine.visitor('secrets-1');
+  // Unpaired surrogates would all become U+FFFD in Wasm: different secrets
+  // signing alike. Refused on both sides; a real U+FFFD is a character.
+  const signed = v.encode('key-\ufffd');
+  assert.equal(engine.decode(signed, { secret: 'key-\ufffd' }).encode('key-\ufffd'), signed);
+  for (const lone of ['key-\ud800', 'key-\udfff', '\udbffx']) {
+    assert.throws(() => v.encode(lone), (e) => e.code === 'invalid_argument' && e.path === '$' && /unpaired surrogate/.test(e.message), lone);
+    assert.throws(() => engine.decode(signed, { secret: lone }), (e) => e.code === 'invalid_argument' && e.path === '$.secret', lone);
+  }
+  assert.equal(engine.decode(v.encode('key-\ud83d\ude00'), { secret: 'key-\ud83d\ude00' }).encode(), v.encode());
+  // An option JavaScript cannot read is refused with its reason, never taken
+  // as "no secret" (which would read unsigned states unchecked).
+  const forged = engine.visitor('attacker').encode();
+  const hasTrap = new Proxy({ secret: 'real' }, { has() { throw new Error('has trap'); } });
+  assert.throws(() => engine.decode(forged, hasTrap), (e) => e.code === 'invalid_argument' && e.path === '$.secret' && /has trap/.test(e.message));
+  const getter = { get secret() { throw new Error('vault unavailable'); } };
+  assert.throws(() => engine.decode(forged, getter), (e) => e.code === 'invalid_argument' && e.path === '$.secret' && /vault unavailable/.test(e.message));
+  const now = { get now() { throw new Error('no clock'); }, maxIdleMs: 5 };
+  assert.throws(() => engine.decode(forged, now), (e) => e.code === 'invalid_argument' && e.path === '$.now' && /no clock/.test(e.message));
+  // An unpaired surrogate reads as U+FFFD in an object as in its JSON text.
+  const req = { now: 1793610000000, slots: ['hero'], context: { consent: 'full', campaign: { source: 'x\udc00' } } };
+  const a = engine.visitor('lone-1');
+  const b = engine.visitor('lone-1');
+  const fromObject = a.decide(req);
+  assert.deepEqual(fromObject, JSON.parse(b.decideJson(JSON.stringify(req).replace('\\udc00', '\udc00'))));
+  // ... and as its JSON text, where JSON.stringify escapes it (JSON.parse reads that).
+  const c = engine.visitor('lone-1');
+  assert.deepEqual(fromObject, JSON.parse(c.decideJson(JSON.stringify(req))));
+  const campaign = fromObject.signals[0].context.campaign;
+  assert.equal(campaign.source, 'x\ufffd');
+  // Campaign parameters not given are left out (the types say optional), not null.
+  assert.deepEqual(Object.keys(campaign), ['source']);
+  // A named value of the wrong type is invalid_type at its own path.
+  for (const [bad, path] of [[{ detail: null }, '$.detail'], [{ detail: [] }, '$.detail'], [{ context: { consent: true } }, '$.context.consent']]) {
+    assert.throws(() => a.decide({ now: 1793610000000, ...bad }), (e) => e.code === 'invalid_type' && e.path === path, JSON.stringify(bad));
+  }
+  // Deeper than JSON is read: the condition's own limit, not "invalid JSON".
+  let deep = { 'company.country': 'US' };
+  for (let i = 0; i < 70; i++) deep = { $and: [deep] };
+  assert.throws(() => new CompiledCondition(deep), (e) => e.code === 'condition_too_deep' && e.path.length < 100);
+});
+
 test('scoreJson gives decide\'s gates, fit and engagement and changes nothing', () => {
   const [, v] = vectors()[0];
   const j = v.journey;
@@ -225,7 +269,7 @@ test('recordJson folds an event as observeJson does, without an answer, and refu
     ['{"type":"page_veiw","ts":1}', 'unknown_event_type', '$.type'],
     ['{"type":"page_view","ts":1,"email":"a@b.c"}', 'unknown_field', '$.email'],
     ['{"type":"page_view"', 'invalid_json', '$'],
-    ['{"type":"page_view","ts":1,"url":"\\ud800"}', 'invalid_json', '$.url'],
+    ['{"type":"page_view","ts":1,"url":"\\ud80"}', 'invalid_json', '$.url'],
     ['[]', 'invalid_type', '$'],
   ]) {
     let want;

@@ -29,9 +29,10 @@ impl WasmCondition {
 
     /// Whether the attributes (JSON string or object) satisfy the condition.
     pub fn eval(&self, attributes: &JsValue) -> Result<bool, JsValue> {
-        Ok(self
-            .inner
-            .eval(&json_value(attributes, "the attributes")?, &self.lists))
+        Ok(self.inner.eval(
+            &json_value(attributes, "the attributes", "invalid_value")?,
+            &self.lists,
+        ))
     }
 }
 
@@ -41,16 +42,19 @@ impl WasmCondition {
 #[wasm_bindgen(js_name = evalCondition)]
 pub fn eval_condition(attributes: &JsValue, condition: &JsValue) -> Result<bool, JsValue> {
     let (c, _) = Condition::compile(
-        &json_value(condition, "the condition")?,
+        &json_value(condition, "the condition", "condition_too_deep")?,
         "$",
         &CompileCtx::default(),
     );
-    Ok(c.eval(&json_value(attributes, "the attributes")?, &Lists::new()))
+    Ok(c.eval(
+        &json_value(attributes, "the attributes", "invalid_value")?,
+        &Lists::new(),
+    ))
 }
 
 /// Strict compilation: every problem of the condition is an error.
 fn compile(condition: &JsValue) -> Result<Condition, JsValue> {
-    let value = json_value(condition, "the condition")?;
+    let value = json_value(condition, "the condition", "condition_too_deep")?;
     let (c, issues) = Condition::compile(&value, "$", &CompileCtx::default());
     if issues.is_empty() {
         Ok(c)
@@ -59,8 +63,11 @@ fn compile(condition: &JsValue) -> Result<Condition, JsValue> {
     }
 }
 
-fn json_value(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+/// `v` (JSON text or an object) as a JSON value; nested past what
+/// serde_json reads, it is `deep_code` (the condition's own limit, or the
+/// attributes' value being too deep).
+fn json_value(v: &JsValue, what: &str, deep_code: &str) -> Result<serde_json::Value, JsValue> {
     let text = json_text(v, what)?;
-    serde_json::from_str(&text)
-        .map_err(|e| to_js(&buyerpath::json::syntax_issue(&text, "$", &e).into()))
+    buyerpath::json::value_from_str(&text)
+        .map_err(|e| to_js(&buyerpath::json::syntax_issue(&text, "$", &e, deep_code).into()))
 }

@@ -64,6 +64,25 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
     ))
 }
 
+/// How an argument is named in a wrong-type error, as the glue names it
+/// (`a number`, `an object`, `an array`, `null`).
+pub fn found_of(v: &JsValue) -> String {
+    if v.is_null() || v.is_undefined() {
+        return if v.is_null() { "null" } else { "undefined" }.to_string();
+    }
+    let t = if is_array(v).unwrap_or(false) {
+        "array".to_string()
+    } else {
+        v.js_typeof().as_string().unwrap_or_default()
+    };
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
+}
+
 /// What a JavaScript throw says: its `message`, or the thrown string
 /// itself (a `toJSON` or a Proxy trap may throw anything).
 pub fn message_of(thrown: &JsValue) -> String {

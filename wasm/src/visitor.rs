@@ -115,22 +115,55 @@ fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
     }
     let key = JsValue::from_str("secret");
     // Named at all, it must be a secret: `{ secret: process.env.SECRET }`
-    // with the setting unset must not read unsigned states unchecked.
-    if !Reflect::has(options, &key).unwrap_or(false) {
+    // with the setting unset must not read unsigned states unchecked. An
+    // option JavaScript cannot read (a Proxy trap or a getter that throws)
+    // is refused, never taken as "no secret".
+    if !Reflect::has(options, &key).map_err(|e| unreadable_option("secret", &e))? {
         return Ok(None);
     }
-    let s = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
-    s.as_string()
-        .filter(|s| !s.is_empty())
-        .map(Some)
-        .ok_or_else(|| {
-            arg(
-                "invalid_argument",
-                "$.secret",
-                "the secret must be a non-empty string",
-                "read from a setting that is not set? set it, or leave `secret` out to read unsigned states",
-            )
-        })
+    let s = Reflect::get(options, &key).map_err(|e| unreadable_option("secret", &e))?;
+    secret_text(&s, "$.secret")?.map(Some).ok_or_else(|| {
+        arg(
+            "invalid_argument",
+            "$.secret",
+            "the secret must be a non-empty string",
+            "read from a setting that is not set? set it, or leave `secret` out to read unsigned states",
+        )
+    })
+}
+
+/// The `invalid_argument` error of option `name`, which JavaScript threw on
+/// reading (`thrown`), with JavaScript's reason.
+fn unreadable_option(name: &str, thrown: &JsValue) -> JsValue {
+    arg(
+        "invalid_argument",
+        &buyerpath::error::key_path("$", name),
+        &format!(
+            "the option `{name}` cannot be read ({})",
+            crate::input::message_of(thrown)
+        ),
+        "pass a plain object: { secret, now, maxIdleMs } (each optional)",
+    )
+}
+
+/// A secret given as `v`: `None` unless it is a non-empty string. A string
+/// with an unpaired surrogate is refused (at `path`): on its way into Wasm
+/// each becomes U+FFFD, so different secrets would sign alike.
+fn secret_text(v: &JsValue, path: &str) -> Result<Option<String>, JsValue> {
+    let Some(text) = v.as_string().filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    // Only a string that reads with U+FFFD may have had one: the exact check
+    // (one call a code unit) is paid only then.
+    if text.contains('\u{FFFD}') && !js_sys::JsString::from(v.clone()).is_valid_utf16() {
+        return Err(arg(
+            "invalid_argument",
+            path,
+            "the secret is not valid Unicode (it has an unpaired surrogate)",
+            "use a secret of whole characters, such as random bytes in hex or base64",
+        ));
+    }
+    Ok(Some(text))
 }
 
 /// `{ now, maxIdleMs }`: both (refuse a state idle longer than that), or neither.
@@ -138,8 +171,10 @@ fn idle_of(options: &JsValue) -> Result<Option<(u64, u64)>, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
-    let get = |k: &str| Reflect::get(options, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    let (now, max) = (get("now"), get("maxIdleMs"));
+    let get = |k: &str| {
+        Reflect::get(options, &JsValue::from_str(k)).map_err(|e| unreadable_option(k, &e))
+    };
+    let (now, max) = (get("now")?, get("maxIdleMs")?);
     if now.is_undefined() && max.is_undefined() {
         return Ok(None);
     }
@@ -259,15 +294,29 @@ impl WasmVisitor {
     /// The state as a cookie-safe string; signed with `secret` when given
     /// (an empty secret is refused, as `decode` refuses it: a server whose
     /// secret is unset must not write unsigned states without a word).
-    pub fn encode(&self, secret: Option<String>) -> Result<String, JsValue> {
-        if secret.as_deref() == Some("") {
+    pub fn encode(&self, secret: &JsValue) -> Result<String, JsValue> {
+        let secret = if secret.is_undefined() || secret.is_null() {
+            None
+        } else if !secret.is_string() {
             return Err(arg(
                 "invalid_argument",
                 "$",
-                "the secret must be a non-empty string",
+                &format!(
+                    "expected a string, found {}",
+                    crate::input::found_of(secret)
+                ),
                 "pass a secret, or nothing for an unsigned state",
             ));
-        }
+        } else {
+            Some(secret_text(secret, "$")?.ok_or_else(|| {
+                arg(
+                    "invalid_argument",
+                    "$",
+                    "the secret must be a non-empty string",
+                    "pass a secret, or nothing for an unsigned state",
+                )
+            })?)
+        };
         Ok(self
             .engine
             .encode(&self.inner, secret.as_deref().map(str::as_bytes)))
