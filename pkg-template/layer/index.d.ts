@@ -113,21 +113,35 @@ export interface SenderOptions {
    * after a delivery), by one `Signals Dropped` track event.
    */
   maxQueue?: number;
-  /** localStorage key of the persisted queue (default `bp_queue`). */
+  /**
+   * localStorage key of the persisted queue (default `bp_queue`). The site's
+   * tabs share it: each sender merges its events into what the others stored
+   * (by messageId) and removes only those it delivered or dropped itself.
+   */
   storageKey?: string;
   /**
    * Source of the drop report's messageId (default `globalThis.crypto`):
    * `randomUUID()`, else a v4 UUID from `getRandomValues()`, else from `random`.
    */
   crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array } | null;
-  /** Called once per HTTP status when the collector refuses (4xx) a batch. */
+  /**
+   * Called once per HTTP status when the collector refuses (4xx) a batch,
+   * and for each event refused by `enqueue` (one JSON cannot encode).
+   */
   onError?: (error: Error) => void;
 }
 
 export interface Sender {
+  /**
+   * Queues a copy of each event as JSON will send it, stamped with the
+   * consent level (`context.consent`) unless it names a lower one, and with
+   * a fresh `messageId` if it has none. Events stamped above the current
+   * level are ignored; one JSON cannot encode (a BigInt, a cycle) is refused
+   * and reported to `onError`.
+   */
   enqueue(events: object | object[]): void;
   /**
-   * Sends the queue; `beacon` for a page that is going away. Never rejects.
+   * Sends the queue; `beacon` for a page that is going away. Never throws or rejects.
    * A beacon is used only while the collector is known to answer; after a
    * failed request, with events an earlier page left undelivered, or when
    * `navigator.onLine` is false, it is a keepalive fetch whose events stay
@@ -261,6 +275,11 @@ export interface StartCommonOptions {
 }
 
 export interface Buyerpath {
+  /**
+   * The visitor this tab continues. When another open tab of the site has
+   * stored a newer state, the next event or decision continues from that
+   * one, and this is then a new object.
+   */
   readonly visitor: Visitor;
   /** The latest decision (null if deciding failed). */
   readonly decision: Decision | null;

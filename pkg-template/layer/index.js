@@ -153,11 +153,21 @@ export function start({
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
     : null;
 
+  // The state string this tab last read from the store or wrote to it (as
+  // read back: a write that failed silently, over quota, does not count).
+  // Several tabs of the site share one stored state: when the store holds
+  // another string, another tab has moved the visitor on, and this tab
+  // continues from there (see sync).
+  let known = null;
+
   // The stored visitor, or a fresh one: a state that does not decode (old,
   // foreign, tampered, signed with another secret) only makes a new visitor.
   function load() {
     const saved = store.get();
-    if (!saved) return null;
+    known = saved;
+    return saved ? decode(saved) : null;
+  }
+  function decode(saved) {
     try {
       return engine.decode(saved, secret === undefined ? {} : { secret });
     } catch (err) {
@@ -166,6 +176,22 @@ export function start({
     }
   }
   let visitor = load() || engine.visitor(newId(crypto));
+
+  // Before each event and each decision: if another tab of the site stored a
+  // newer state, continue from it rather than from this tab's copy, which
+  // would overwrite the other tab's history, and number its decisions (and
+  // so the signals' messageIds) from the same point again. A string that
+  // does not decode is reported once (it is `known` from then on), and this
+  // tab goes on with its own visitor. The replaced visitor is not freed: the
+  // host may hold it (bp.visitor), and the engine's finalizer frees it.
+  function sync() {
+    if (level === 'none') return;
+    const saved = store.get();
+    if (saved === null || saved === known) return;
+    known = saved;
+    const other = decode(saved);
+    if (other) visitor = other;
+  }
   // This page's events, kept in memory only, so that a consent given after
   // start can fold them into the stored visitor instead of replacing it.
   const seen = [];
@@ -181,10 +207,13 @@ export function start({
     if (level === 'none') return;
     // Signed with the same secret, or the next decode({ secret }) rejects it.
     const state = attempt(() => (secret === undefined ? visitor.encode() : visitor.encode(secret)), null);
-    if (typeof state === 'string') store.set(state);
+    if (typeof state !== 'string') return;
+    store.set(state);
+    known = store.get();
   }
 
   function decide() {
+    sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
     if (typeof pageCtx.url === 'string') pageCtx.url = pageCtx.url.split(/[?#]/)[0];
     const req = { now: now(), context: { ...context, consent: level, page: pageCtx } };
@@ -221,6 +250,7 @@ export function start({
     setTimeout,
     clearTimeout,
     onEvent(ev) {
+      sync();
       try {
         visitor.observe(ev);
       } catch (err) {
@@ -253,6 +283,7 @@ export function start({
     const prev = level;
     level = cap(next);
     store.setConsent(level);
+    if (level === 'none') known = null;
     if (sender) sender.setConsent(level);
     // Without a sender (no endpoint, or GPC), what an earlier page's sender left.
     else if (level === 'none') eraseQueue(localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null), sending ? sending.storageKey : undefined);

@@ -11,11 +11,20 @@
 // Dropped` event as soon as the queue has room again.
 //
 // A beacon cannot be confirmed, so it is only used while the collector is
-// known to answer: after a failed request (or when the page restored events an
-// earlier page could not deliver, or the browser says it is offline) the
-// last flush of a page is a keepalive fetch instead, and its events stay in
-// the stored queue until a response confirms them — the next page sends them
-// again if this one is gone by then (the store dedupes by messageId).
+// known to answer: after a failed request (or when the browser says it is
+// offline) the last flush of a page is a keepalive fetch instead, and its
+// events stay in the stored queue until a response confirms them — the next
+// page sends them again if this one is gone by then (the store dedupes by
+// messageId). Events restored from storage never leave by beacon (an earlier
+// page may have left them because the collector was down).
+//
+// Several tabs of a site share the stored queue: each sender merges its own
+// events into what the others stored (by messageId) instead of overwriting
+// it, and removes only the events it has itself delivered or dropped. A
+// sender sends the stored events it restored too (the collector dedupes the
+// ones their own tab sends as well), but only its own count as drops when
+// the queue overflows. The unreported drop count is stored once, by the
+// sender that last wrote it, which alone reports it (see storeDrops).
 //
 // No DOM is used: everything that touches the outside (fetch, sendBeacon,
 // localStorage, the clock, timers, randomness) is injectable, so the module
@@ -29,6 +38,12 @@ const MAX_BACKOFF_MS = 60_000;
 // Retry-After is honoured, but capped so that a huge value cannot overflow a
 // 32-bit timer (which would fire at once) or stall the queue for days.
 const MAX_RETRY_AFTER_MS = 3_600_000;
+// No retry comes sooner than this, whatever the jitter draws or Retry-After
+// says (`0`, or a date already past): a collector that keeps answering 429
+// with `Retry-After: 0` (or a jitter draw near 0) would otherwise get
+// requests in a tight loop. Half the first backoff step keeps the first
+// retry jittered (0.5 to 1 s).
+const MIN_RETRY_MS = 500;
 const UNSET = Symbol('unset');
 
 /** Signals kept longest when the queue overflows. */
@@ -38,6 +53,9 @@ export const DROPPED_EVENT = 'Signals Dropped';
 
 const isEssential = (e) => ESSENTIAL_EVENTS.includes(e && e.event);
 const count = (x) => (Number.isSafeInteger(x) && x > 0 ? x : 0);
+const plain = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+const str = (x) => (typeof x === 'string' ? x : undefined);
+let senders = 0; // tells apart the senders of one page (see `owner`)
 
 /** Erases the queue a sender keeps under `storageKey` (and its drop count) from `ls`. */
 export function eraseQueue(ls, storageKey = 'bp_queue') {
@@ -117,16 +135,63 @@ export function createSender({
   let reachable = true;
   const reported = new Set(); // statuses already passed to onError
   // Overflow drops not yet reported, and who the last dropped event was about.
-  let drops = { dropped: 0, essential: 0, anonymousId: undefined, userId: undefined };
-  let dropsStored = true; // whether dropsKey may hold something to erase
+  const none = () => ({ dropped: 0, essential: 0, anonymousId: undefined, userId: undefined });
+  let drops = none();
+  // The drop record this sender last stored (the string as written, and the
+  // counts in it), and the mark that makes its records its own.
+  let wrote = null;
+  let wroteCounts = { dropped: 0, essential: 0 };
+  const owner = `${now()}-${Math.floor(random() * 1e9)}-${(senders += 1)}`;
+  // The messageIds this sender delivered or dropped since it last wrote the
+  // stored queue: they leave the stored queue at the next write, even when
+  // another tab stored them. Cleared at each write, and capped (the oldest
+  // ids go first) where every write fails (old Safari's private mode): the
+  // stored queue never holds more than maxQueue events anyway.
+  const done = new Set();
+  const doneMax = Math.max(2 * (Number(maxQueue) || 0), 20);
+  const settled = (list) => {
+    for (const e of list) if (e && typeof e.messageId === 'string') done.add(e.messageId);
+    for (const id of done) {
+      if (done.size <= doneMax) break;
+      done.delete(id);
+    }
+  };
+  // The events this sender restored from storage rather than enqueued (the
+  // very objects, in its queue or in flight): another tab may still hold
+  // them, or an earlier page may have left them undelivered. They are sent,
+  // but never by beacon, and cutting them on overflow is not a drop: they
+  // stay stored for their owner (see trim).
+  const adopted = new WeakSet();
 
   const pending = () => [...inflight].reduce((n, b) => n + b.length, queue.length);
 
-  function persist() {
+  // A stored event worth keeping: a plain object stamped with a known level
+  // other than `none` (not foreign data). Kept whatever this tab's level:
+  // another tab may have been given more consent (a raise is not broadcast),
+  // and only a withdrawal here erases what was collected above it (persist).
+  function shaped(e) {
+    return plain(e) && plain(e.context) && CONSENT_LEVELS.includes(e.context.consent) && e.context.consent !== 'none';
+  }
+
+  // An event this sender may send: shaped, and stamped with a level allowed now.
+  function storable(e) {
+    return shaped(e) && allowed(e);
+  }
+
+  function stored(keep) {
+    const saved = attempt(() => JSON.parse(ls.getItem(storageKey) || '[]'), []);
+    return Array.isArray(saved) ? saved.filter(keep) : [];
+  }
+
+  // `withdrawn`: the level was just lowered, so the stored events collected
+  // above it go too, whichever tab stored them (the others lower theirs as
+  // they hear of it).
+  function persist(withdrawn = false) {
     if (!ls) return;
     if (level === 'none') {
       eraseQueue(ls, storageKey);
-      dropsStored = false;
+      wrote = null;
+      done.clear();
       return;
     }
     // A stopped sender leaves the stored queue alone: a newer one (the page
@@ -134,17 +199,68 @@ export function createSender({
     if (stopped) return;
     // In-flight batches are kept too: if the page dies before the answer,
     // the next page load sends them again (the store dedupes by messageId).
-    const all = [];
-    for (const b of inflight) all.push(...b);
-    all.push(...queue);
-    attempt(() => ls.setItem(storageKey, JSON.stringify(all)), undefined);
-    // The unreported drops outlive the page too: an outage spans navigations.
+    const mine = [];
+    for (const b of inflight) mine.push(...b);
+    mine.push(...queue);
+    // Other tabs' events stay stored (by messageId), unless this sender has
+    // delivered or dropped them itself: a tab closed during an outage leaves
+    // them to the next page. Bounded like the queue: past maxQueue, other
+    // tabs' events are cut first (a tab still open holds its own and stores
+    // them again), and not counted, as only the stored copy goes. This
+    // sender's own are cut only if they alone exceed the bound (trim keeps
+    // them within it).
+    const ids = new Set(mine.map((e) => e.messageId));
+    const others = stored(withdrawn ? storable : shaped).filter(
+      (e) => typeof e.messageId === 'string' && !ids.has(e.messageId) && !done.has(e.messageId),
+    );
+    const without = (list, cut) => (cut.size > 0 ? list.filter((_, i) => !cut.has(i)) : list);
+    const kept = without(others, victims(others, others.length + mine.length - maxQueue)).concat(
+      without(mine, victims(mine, mine.length - maxQueue)),
+    );
+    if (attempt(() => (ls.setItem(storageKey, JSON.stringify(kept)), true), false)) done.clear();
+    storeDrops(false);
+  }
+
+  // The unreported drops outlive the page too (an outage spans navigations),
+  // as one stored record, marked by the sender that wrote it last: that
+  // sender alone reports the record's counts. A sender that finds its record
+  // replaced (a new page claimed it on restoring, or another tab added its
+  // own drops to it) leaves the counts it had stored to the new owner and
+  // keeps only its drops since; so one loss is reported once, however many
+  // tabs are open. Another sender's record is taken over (added to this
+  // sender's count) on restoring, or when this sender has drops to store.
+  function storeDrops(claim) {
+    if (!ls || level === 'none') return;
+    const raw = attempt(() => ls.getItem(dropsKey), null);
+    if (wrote !== null && raw !== wrote) {
+      drops.dropped = Math.max(0, drops.dropped - wroteCounts.dropped);
+      drops.essential = Math.min(drops.dropped, Math.max(0, drops.essential - wroteCounts.essential));
+      if (drops.dropped === 0) drops = none();
+      wrote = null;
+    }
+    if (stopped) return; // a stopped sender writes nothing (see persist)
+    if (raw !== null && raw !== wrote) {
+      if (!claim && drops.dropped === 0) return; // another sender's, left to it
+      const d = attempt(() => JSON.parse(raw), null);
+      if (plain(d) && count(d.dropped) > 0) {
+        const named = drops.anonymousId !== undefined || drops.userId !== undefined;
+        drops.dropped += count(d.dropped);
+        drops.essential += Math.min(count(d.essential_dropped), count(d.dropped));
+        if (!named) {
+          drops.anonymousId = str(d.anonymousId);
+          drops.userId = str(d.userId);
+        }
+      }
+    }
     if (drops.dropped > 0) {
-      const saved = { dropped: drops.dropped, essential_dropped: drops.essential, anonymousId: drops.anonymousId, userId: drops.userId };
-      dropsStored = attempt(() => (ls.setItem(dropsKey, JSON.stringify(saved)), true), dropsStored);
-    } else if (dropsStored) {
-      attempt(() => ls.removeItem(dropsKey), undefined);
-      dropsStored = false;
+      const saved = JSON.stringify({ dropped: drops.dropped, essential_dropped: drops.essential, anonymousId: drops.anonymousId, userId: drops.userId, owner });
+      if (saved !== raw && attempt(() => (ls.setItem(dropsKey, saved), true), false)) {
+        wrote = saved;
+        wroteCounts = { dropped: drops.dropped, essential: drops.essential };
+      }
+    } else if (raw !== null) {
+      attempt(() => ls.removeItem(dropsKey), undefined); // reported (or garbage)
+      wrote = null;
     }
   }
 
@@ -158,32 +274,44 @@ export function createSender({
       if (isEssential(e)) drops.essential += 1;
     }
     if (e && (typeof e.anonymousId === 'string' || typeof e.userId === 'string')) {
-      drops.anonymousId = typeof e.anonymousId === 'string' ? e.anonymousId : undefined;
-      drops.userId = typeof e.userId === 'string' ? e.userId : undefined;
+      drops.anonymousId = str(e.anonymousId);
+      drops.userId = str(e.userId);
     }
   }
 
-  // Keeps the queue within maxQueue (in-flight events count): the oldest
-  // non-essential events are dropped first, then the oldest essential ones.
-  function trim() {
-    let over = pending() - maxQueue;
-    if (over <= 0) return;
+  // The indexes of `over` events of `list` to drop: the oldest non-essential
+  // events first, then the oldest essential ones; within each kind, those
+  // `first` picks before the others.
+  function victims(list, over, first = () => true) {
     const drop = new Set();
     for (const essential of [false, true]) {
-      for (let i = 0; i < queue.length && over > 0; i += 1) {
-        if (isEssential(queue[i]) === essential && !drop.has(i)) {
-          drop.add(i);
-          over -= 1;
+      for (const picked of [true, false]) {
+        for (let i = 0; i < list.length && drop.size < over; i += 1) {
+          if (isEssential(list[i]) === essential && first(list[i]) === picked) drop.add(i);
         }
       }
     }
-    for (const i of [...drop].sort((a, b) => a - b)) noteDrop(queue[i]);
+    return drop;
+  }
+
+  // Keeps the queue within maxQueue (in-flight events count), as `victims`
+  // says, restored events before this sender's own of the same kind. Only
+  // its own are dropped (counted, and removed from the stored queue): a
+  // restored event is only let go of here, and stays stored for the tab (or
+  // the next page) it belongs to.
+  function trim() {
+    const drop = victims(queue, pending() - maxQueue, (e) => adopted.has(e));
+    if (drop.size === 0) return;
+    const gone = queue.filter((e, i) => drop.has(i) && !adopted.has(e));
+    for (const e of gone) noteDrop(e);
+    settled(gone);
     queue = queue.filter((_, i) => !drop.has(i));
   }
 
   // Once there is room again, the drops are reported by one event (about the
   // last dropped event's visitor), and the count starts again from zero.
   function reportDrops() {
+    storeDrops(false); // another page or tab may have taken the count over
     if (drops.dropped === 0 || level === 'none' || pending() >= maxQueue) return;
     if (drops.anonymousId === undefined && drops.userId === undefined) return; // nobody to attribute it to
     const e = {
@@ -197,7 +325,11 @@ export function createSender({
     if (drops.anonymousId !== undefined) e.anonymousId = drops.anonymousId;
     if (drops.userId !== undefined) e.userId = drops.userId;
     queue.push(e);
-    drops = { dropped: 0, essential: 0, anonymousId: undefined, userId: undefined };
+    drops = none();
+    // Stored at once, the report with the queue and the count taken off the
+    // stored record: a flush while backing off writes nothing else, and
+    // another tab opening meanwhile would claim (and report) the count again.
+    persist();
   }
 
   // Events stamped with more consent than the visitor now gives, or with
@@ -223,7 +355,11 @@ export function createSender({
     const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts);
     attempts += 1;
     const hinted = res ? retryAfterMs(res, now()) : null;
-    const delay = hinted !== null ? hinted : Math.floor(random() * base); // full jitter
+    const jitter = Math.floor(random() * base); // full jitter
+    // Retry-After is a lower bound ("not before"), not a replacement for the
+    // backoff: a hint shorter than the jitter (`0`, a past date) still backs
+    // off, and nothing is sooner than MIN_RETRY_MS.
+    const delay = Math.max(MIN_RETRY_MS, jitter, hinted !== null ? hinted : 0);
     if (stopped) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -269,6 +405,7 @@ export function createSender({
     inflight.delete(batch);
     if (myEpoch !== epoch) return 'gone'; // consent withdrawn meanwhile
     if (outcome !== 'retry') reachable = true; // it answered
+    if (outcome !== 'retry') settled(batch); // delivered, or refused for good
     if (outcome === 'ok') {
       attempts = 0;
       reportDrops(); // delivered: there is room for the report now
@@ -296,14 +433,25 @@ export function createSender({
     const trusted = reachable && attempt(() => navigator.onLine !== false, true);
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;
     while (queue.length > 0) {
-      const batch = queue.splice(0, maxBatch);
-      const text = body(batch, true);
-      const fits = utf8(text).length < BEACON_LIMIT;
+      let batch = queue.splice(0, maxBatch);
+      // Restored events go by keepalive fetch (kept until answered): this
+      // sender cannot tell whether the page that left them found the
+      // collector down.
+      const restored = batch.filter((e) => adopted.has(e));
+      if (restored.length > 0) {
+        post(restored, true);
+        batch = batch.filter((e) => !adopted.has(e));
+        if (batch.length === 0) continue;
+      }
+      const text = attempt(() => body(batch, true), null);
+      const fits = text !== null && utf8(text).length < BEACON_LIMIT;
       const sent = fits && sendBeacon !== null && attempt(() => sendBeacon(url, text) === true, false);
       // A queued beacon cannot be confirmed: it counts as delivered (and
       // makes room for the drop report, which then leaves with the next one).
-      if (sent) reportDrops();
-      else post(batch, true); // too big, refused or not trusted: fetch with keepalive (kept until answered)
+      if (sent) {
+        settled(batch);
+        reportDrops();
+      } else post(batch, true); // too big, refused or not trusted: fetch with keepalive (kept until answered)
     }
     persist();
   }
@@ -317,7 +465,8 @@ export function createSender({
       return Promise.resolve();
     }
     if (active || retryTimer !== null) return active || Promise.resolve(); // backing off
-    active = loop().finally(() => {
+    // Never rejects: every step of the loop is guarded, and this is the last word.
+    active = loop().catch(() => undefined).finally(() => {
       active = null;
       if (queue.length >= maxBatch && retryTimer === null && level !== 'none') flush();
       else schedule();
@@ -329,11 +478,31 @@ export function createSender({
     if (level === 'none') return;
     const list = Array.isArray(events) ? events : [events];
     for (const e of list) {
-      if (!e || typeof e !== 'object' || !allowed(e)) continue;
+      if (!plain(e) || !allowed(e)) continue;
       // Stamped now with the current level, unless the event already names
       // the (lower or equal) level it was built under.
-      const own = e.context && e.context.consent;
-      queue.push({ ...e, context: { ...(e.context || {}), consent: CONSENT_LEVELS.includes(own) ? own : level } });
+      const context = plain(e.context) ? e.context : {};
+      const own = context.consent;
+      const stamped = { ...e, context: { ...context, consent: CONSENT_LEVELS.includes(own) ? own : level } };
+      // Queued as the JSON it will be sent as (later changes by the host do
+      // not reach it). An event JSON cannot encode (a BigInt, a cycle, a
+      // toJSON that loses the consent stamp) is refused here, rather than
+      // blocking its batch at every flush.
+      let copy = null;
+      let why = 'not an event once in JSON';
+      try {
+        copy = JSON.parse(JSON.stringify(stamped));
+      } catch (err) {
+        why = String(err && err.message);
+      }
+      if (!storable(copy)) {
+        if (onError) attempt(() => onError(new Error(`buyerpath: an event that cannot be sent as JSON was refused (${why})`)), undefined);
+        continue;
+      }
+      // Every event has a messageId: the collector dedupes resends by it, and
+      // the tabs sharing the stored queue tell their events apart by it.
+      if (typeof copy.messageId !== 'string' || copy.messageId === '') copy.messageId = uuid(crypto, random);
+      queue.push(copy);
     }
     trim();
     reportDrops();
@@ -349,7 +518,7 @@ export function createSender({
       epoch += 1;
       queue = [];
       inflight.clear();
-      drops = { dropped: 0, essential: 0, anonymousId: undefined, userId: undefined };
+      drops = none();
       flushTimer = cancel(flushTimer);
       retryTimer = cancel(retryTimer);
       attempts = 0;
@@ -357,8 +526,10 @@ export function createSender({
     } else if (prev === 'none') {
       restore();
     } else {
+      const gone = queue.filter((e) => !allowed(e));
+      settled(gone); // withdrawn: out of the stored queue too
       queue = queue.filter(allowed);
-      persist();
+      persist(consentRank(level) < consentRank(prev));
     }
     schedule();
   }
@@ -366,19 +537,23 @@ export function createSender({
   // Restores what an earlier page left behind. Not done at `none`, but not
   // erased either: a consent manager often answers only after the page has
   // started, and its answer (setConsent) then brings the queue back.
+  // Only events stamped with a level allowed now are restored (`storable`);
+  // the stored drop count is claimed (see storeDrops).
+  //
+  // Restoring does not make the collector untrusted (`reachable`): another
+  // open tab may simply hold events not sent yet, and only this sender's own
+  // failed requests tell it the collector is down. The restored events
+  // themselves never leave by beacon (see beaconFlush), so those an earlier
+  // page could not deliver stay stored until a response confirms them.
   function restore() {
     if (!ls || level === 'none') return;
-    const saved = attempt(() => JSON.parse(ls.getItem(storageKey) || '[]'), []);
-    if (Array.isArray(saved)) {
-      const left = saved.filter((e) => e && typeof e === 'object' && allowed(e));
-      // Left behind by an earlier page: its delivery was not confirmed.
-      if (left.length > 0) reachable = false;
-      queue = left.concat(queue);
+    const left = stored(storable);
+    for (const e of left) {
+      if (typeof e.messageId !== 'string' || e.messageId === '') e.messageId = uuid(crypto, random);
+      adopted.add(e);
     }
-    const d = attempt(() => JSON.parse(ls.getItem(dropsKey) || 'null'), null);
-    if (d && typeof d === 'object' && count(d.dropped) > 0) {
-      noteDrop({ type: 'track', event: DROPPED_EVENT, anonymousId: d.anonymousId, userId: d.userId, properties: d });
-    }
+    queue = left.concat(queue);
+    storeDrops(true);
     trim();
     persist();
   }

@@ -66,11 +66,18 @@ export function createStore({
   const doc = document === UNSET ? attempt(() => globalThis.document, undefined) : document;
   const rawLs = localStorage === UNSET ? attempt(() => globalThis.localStorage, undefined) : localStorage;
   let level = normalizeConsent(consent);
-  const ls = mode === 'cookie' ? null : probeLocalStorage(rawLs);
+  // localStorage is probed (a write) only when a level above `none` first
+  // needs it: at `none` nothing is written, not even the probe (which other
+  // tabs would see as storage events).
+  let ls = UNSET;
+  const local = () => {
+    if (ls === UNSET) ls = mode === 'cookie' ? null : probeLocalStorage(rawLs);
+    return ls;
+  };
   // `auto` prefers localStorage and falls back to the cookie; the explicit
   // modes never use the other medium (except to erase it on clear()).
-  const useLs = mode === 'localStorage' || (mode === 'auto' && ls !== null);
-  const useCookie = mode === 'cookie' || (mode === 'auto' && ls === null);
+  const useLs = () => mode === 'localStorage' || (mode === 'auto' && local() !== null);
+  const useCookie = () => mode === 'cookie' || (mode === 'auto' && local() === null);
 
   function cookieAttrs(maxAge) {
     const secure = attempt(() => doc.location.protocol === 'https:', false);
@@ -106,27 +113,26 @@ export function createStore({
     // Erase both media whatever the mode: a mode change between releases
     // must not leave an orphan copy behind after consent is withdrawn.
     if (doc) writeCookie('', 0);
-    const target = ls || rawLs;
-    if (target) attempt(() => target.removeItem(name), undefined);
+    if (rawLs) attempt(() => rawLs.removeItem(name), undefined);
   }
 
   return {
     get() {
       if (level === 'none') return null;
-      if (useLs) {
-        const v = attempt(() => (ls || rawLs).getItem(name), null);
+      if (useLs()) {
+        const v = attempt(() => rawLs.getItem(name), null);
         return typeof v === 'string' && v !== '' ? v : null;
       }
-      if (useCookie && doc) return readCookie();
+      if (useCookie() && doc) return readCookie();
       return null;
     },
     set(value) {
       if (level === 'none' || typeof value !== 'string') return;
-      if (useLs) {
-        attempt(() => (ls || rawLs).setItem(name, value), undefined);
+      if (useLs()) {
+        attempt(() => rawLs.setItem(name, value), undefined);
         return;
       }
-      if (useCookie && doc) {
+      if (useCookie() && doc) {
         const maxAge = Math.max(0, Math.round(Number(days) * 86400)) || 0;
         writeCookie(value, maxAge);
       }

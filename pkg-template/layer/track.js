@@ -89,6 +89,28 @@ export function autoTrack({
   let visibleMs = 0;
   let visibleSince = null; // when the current visible stretch began
   let timer = null;
+  // The CTA and download elements counted in this turn of the event loop.
+  // A click on a <label> makes the browser click its control too, in the
+  // same turn (after the label's click, before any timer): when both are
+  // inside one `data-bp-cta` element, that second click is the same act.
+  // By kind: one element may be both a CTA and a download (each is counted).
+  const counted = { cta: new Set(), download: new Set() };
+  const forget = () => {
+    counted.cta.clear();
+    counted.download.clear();
+  };
+  let turn = null;
+  const once = (kind, el) => {
+    const seen = counted[kind];
+    if (seen.has(el)) return false;
+    seen.add(el);
+    if (turn === null) {
+      const t = attempt(() => setTimeout(() => ((turn = null), forget()), 0), null);
+      if (t == null) forget(); // no timer: no deduplication, rather than clicks lost
+      else turn = t;
+    }
+    return true;
+  };
 
   const emit = (event) => {
     attempt(() => onEvent && onEvent(event), undefined);
@@ -137,14 +159,14 @@ export function autoTrack({
     'click',
     (e) => {
       const cta = closest(e.target, '[data-bp-cta]');
-      if (cta) {
+      if (cta && once('cta', cta)) {
         const ev = { type: 'cta_click', ts: now(), cta: attr(cta, 'data-bp-cta') || '' };
         const id = attr(cta, 'data-bp-content');
         if (id) ev.content_id = id;
         emit(ev);
       }
       const dl = closest(e.target, '[data-bp-download]');
-      if (dl) {
+      if (dl && once('download', dl)) {
         const ev = { type: 'download', ts: now() };
         const id = attr(dl, 'data-bp-download') || attr(dl, 'data-bp-content');
         if (id) ev.content_id = id;
@@ -170,6 +192,9 @@ export function autoTrack({
     page,
     stop() {
       cancelTimer();
+      if (turn !== null) attempt(() => clearTimeout(turn), undefined);
+      turn = null;
+      forget();
       for (const off of listeners.splice(0)) attempt(off, undefined);
     },
   };

@@ -5,11 +5,13 @@ import { start, defaultRender, safeHref, newId } from '../../pkg-template/layer/
 import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage, settle } from './fakes.mjs';
 
 // A stand-in for the Wasm engine with the same surface. Its state string is
-// `v1.` + base64url JSON of the id and the events seen.
+// `v1.` + base64url JSON of the id, the events seen and the number of
+// decisions made (the engine's signal messageIds derive from that number).
 class FakeVisitor {
-  constructor(id, events) {
+  constructor(id, events, decided = 0) {
     this.id = id;
     this.events = events;
+    this.decided = decided;
     this.requests = [];
   }
   observe(ev) {
@@ -19,7 +21,7 @@ class FakeVisitor {
   decide(req) {
     this.requests.push(structuredClone(req));
     const consent = req.context.consent;
-    const n = this.requests.length;
+    const n = (this.decided += 1);
     const slots = (req.slots || ['hero']).map((slot) => ({
       slot,
       default: false,
@@ -39,7 +41,7 @@ class FakeVisitor {
     return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
   }
   encode(secret) {
-    const body = `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events })).toString('base64url')}`;
+    const body = `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events, decided: this.decided })).toString('base64url')}`;
     return secret ? `${body}.${secret}` : body; // a stand-in for the HMAC
   }
 }
@@ -59,15 +61,15 @@ class FakeEngine {
     if (!state.startsWith('v1.')) throw Object.assign(new Error('foreign state'), { code: 'bad_state' });
     const [body, sig] = state.slice(3).split('.');
     if (opts && opts.secret && sig !== opts.secret) throw Object.assign(new Error('bad signature'), { code: 'bad_signature' });
-    const { id, events } = JSON.parse(Buffer.from(body, 'base64url').toString());
-    return new FakeVisitor(id, events);
+    const { id, events, decided } = JSON.parse(Buffer.from(body, 'base64url').toString());
+    return new FakeVisitor(id, events, decided);
   }
 }
 
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
 const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
-function setup({ consent = 'anonymous', stored, href, slotsHtml = true, ...opts } = {}) {
+function setup({ consent = 'anonymous', stored, href, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
   const clock = fakeClock();
   const { document, window } = fakePage({ href, content: 'pricing' });
   if (slotsHtml) {
@@ -77,7 +79,6 @@ function setup({ consent = 'anonymous', stored, href, slotsHtml = true, ...opts 
       document.el('div', { 'data-bp-slot': 'empty' }, document.el('p', {})),
     );
   }
-  const localStorage = fakeLocalStorage();
   if (stored) localStorage.map.set('bp_state', stored);
   const fetch = fakeFetch();
   const navigator = fakeNavigator();
@@ -414,4 +415,91 @@ test('newId makes a v4 UUID even without randomUUID (insecure context)', () => {
   const id = newId({ getRandomValues: (b) => b.fill(0xff) });
   assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.match(newId(undefined), /^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+});
+
+// ------------------------------------------------------- several tabs, one visitor
+
+const firstLink = (document) => slotEl(document, 'hero').children[0].children[0];
+
+test('two tabs share the stored visitor: each continues where the other left it, and no two signals share a messageId', async () => {
+  const shared = fakeLocalStorage();
+  const a = setup({ localStorage: shared, stored: stateOf('visitor-1') });
+  const b = setup({ localStorage: shared }); // opened later: continues A's visitor
+  assert.equal(b.bp.visitor.id, 'visitor-1');
+  assert.deepEqual([a.bp.decision.seq, b.bp.decision.seq], [1, 2]);
+  // A clicks after B decided: A continues from B's state, not from its own copy.
+  a.document.dispatch('click', { target: firstLink(a.document) });
+  assert.equal(a.bp.decision.seq, 3);
+  b.document.hide(); // B's page view lands on top of A's click
+  a.document.hide();
+  const saved = decodeState(shared.map.get('bp_state'));
+  assert.equal(saved.id, 'visitor-1');
+  assert.equal(saved.decided, 3, 'every decision of both tabs counted once');
+  assert.deepEqual(
+    saved.events.map((e) => e.type),
+    ['cta_click', 'page_view', 'page_view'],
+    'both tabs’ events kept',
+  );
+  await settle();
+  const made = [...a.decisions, ...b.decisions].flatMap((d) => d.signals);
+  assert.deepEqual(made.map((x) => x.properties.n).sort(), [1, 2, 3]);
+  assert.equal(new Set(made.map((x) => x.messageId)).size, 3, 'no two signals share a messageId');
+  // What went out (B also resends what A had stored: the collector dedupes
+  // by messageId) never pairs one messageId with two different signals.
+  const byId = new Map();
+  for (const x of [...sent(a), ...sent(b)]) {
+    if (byId.has(x.messageId)) assert.deepEqual(x.properties, byId.get(x.messageId).properties, x.messageId);
+    else byId.set(x.messageId, x);
+  }
+  assert.deepEqual([...byId.keys()].sort(), ['visitor-1-1', 'visitor-1-2', 'visitor-1-3']);
+});
+
+test('a failed state write (quota) keeps the tab on its own visitor; a stored state that does not decode is reported once', async () => {
+  const shared = fakeLocalStorage();
+  let full = false;
+  const setItem = shared.setItem;
+  shared.setItem = (k, v) => {
+    if (full && k === 'bp_state') throw new DOMException('full', 'QuotaExceededError');
+    return setItem(k, v);
+  };
+  const { bp, document, clock, errors } = setup({ localStorage: shared, stored: stateOf('visitor-2') });
+  full = true;
+  for (let i = 0; i < 2; i += 1) {
+    document.dispatch('click', { target: firstLink(document) });
+    await clock.advance(1);
+  }
+  // The write failed: the store still holds the state read at start, which
+  // is no newer than this tab's visitor, so both clicks stay.
+  assert.equal(decodeState(shared.map.get('bp_state')).events.length, 0);
+  assert.deepEqual(
+    bp.visitor.events.map((e) => e.type),
+    ['cta_click', 'cta_click'],
+  );
+  shared.map.set('bp_state', 'garbage!!'); // another tab (another release?) wrote this
+  for (let i = 0; i < 3; i += 1) {
+    document.dispatch('click', { target: firstLink(document) });
+    await clock.advance(1);
+  }
+  assert.deepEqual(
+    errors.map((e) => e.code),
+    ['bad_state'],
+    'reported once, not at every event',
+  );
+  assert.equal(bp.visitor.id, 'visitor-2');
+  assert.equal(bp.visitor.events.length, 5);
+});
+
+test('consent none writes nothing to localStorage, not even a probe; a consent given later does', () => {
+  const localStorage = fakeLocalStorage();
+  const touched = [];
+  for (const m of ['setItem', 'removeItem']) {
+    const f = localStorage[m];
+    localStorage[m] = (k, v) => (touched.push(`${m} ${k}`), f(k, v));
+  }
+  const { bp, document, window } = setup({ consent: 'none', localStorage });
+  document.dispatch('click', { target: firstLink(document) });
+  window.dispatch('pagehide');
+  assert.deepEqual(touched, []);
+  bp.setConsent('anonymous');
+  assert.ok(touched.includes('setItem bp_state'));
 });

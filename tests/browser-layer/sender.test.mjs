@@ -33,6 +33,14 @@ function setup(opts = {}) {
 }
 
 const ids = (req) => req.body.batch.map((e) => e.properties.i);
+// As a page stores them: stamped with the consent they were collected under.
+const stamped = (e, consent = 'anonymous') => ({ ...e, context: { ...e.context, consent } });
+// The stored drop count, without the mark of the sender that stored it.
+function storedDrops(localStorage) {
+  const { owner, ...rest } = JSON.parse(localStorage.map.get('bp_queue_dropped'));
+  assert.equal(typeof owner, 'string');
+  return rest;
+}
 
 test('consent none: no request at all and nothing stored, even after enqueue and flush', async () => {
   const { clock, fetch, navigator, localStorage, sender } = setup({ sender: { consent: 'none' } });
@@ -219,7 +227,7 @@ test('a batch in flight stays persisted until acknowledged', async () => {
 
 test('a restored queue is bounded too, and garbage in storage is ignored', () => {
   const localStorage = fakeLocalStorage();
-  localStorage.map.set('bp_queue', JSON.stringify(Array.from({ length: 12 }, (_, i) => ev(i))));
+  localStorage.map.set('bp_queue', JSON.stringify(Array.from({ length: 12 }, (_, i) => stamped(ev(i)))));
   assert.equal(setup({ localStorage, sender: { maxQueue: 4 } }).sender.size(), 4);
   localStorage.map.set('bp_queue', '{not json');
   assert.equal(setup({ localStorage }).sender.size(), 0);
@@ -344,7 +352,7 @@ test('overflow drops the oldest non-essential events first, keeping MQL/SQL/trig
   assert.equal(sender.size(), 5);
   const stored = JSON.parse(localStorage.map.get('bp_queue'));
   assert.deepEqual(names(stored), ['MQL Reached-2', 'SQL Reached-4', 'Content Recommended-5', 'Stage Changed-6', 'Sales Trigger Fired-7']);
-  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue_dropped')), { dropped: 2, essential_dropped: 0, anonymousId: 'a' });
+  assert.deepEqual(storedDrops(localStorage), { dropped: 2, essential_dropped: 0, anonymousId: 'a' });
   await sender.flush();
   assert.deepEqual(names(fetch.requests[0].body.batch), names(stored), 'no report while the queue is full');
 });
@@ -355,7 +363,7 @@ test('essential events are dropped (oldest first) only when no other event is le
   sender.enqueue([named('Visitor Classified', 4), named('Sales Trigger Fired', 5)]);
   // Over by 2: the classification goes, then the oldest essential (the MQL).
   assert.deepEqual(names(JSON.parse(localStorage.map.get('bp_queue'))), ['Stage Changed-2', 'SQL Reached-3', 'Sales Trigger Fired-5']);
-  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue_dropped')), { dropped: 2, essential_dropped: 1, anonymousId: 'a' });
+  assert.deepEqual(storedDrops(localStorage), { dropped: 2, essential_dropped: 1, anonymousId: 'a' });
 });
 
 test('after a successful flush, one Signals Dropped event reports every drop since the last report', async () => {
@@ -439,7 +447,7 @@ test('the unreported count survives navigation, and the report id falls back to 
   const first = setup({ localStorage, sender: { maxQueue: 2, maxBatch: 100 } });
   first.sender.enqueue([named('MQL Reached', 1, { anonymousId: 'v1' }), named('SQL Reached', 2, { anonymousId: 'v1' }), named('Stage Changed', 3, { anonymousId: 'v1' })]);
   first.sender.stop(); // the page goes away (offline: nothing was sent)
-  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue_dropped')), { dropped: 1, essential_dropped: 1, anonymousId: 'v1' });
+  assert.deepEqual(storedDrops(localStorage), { dropped: 1, essential_dropped: 1, anonymousId: 'v1' });
   const crypto = { getRandomValues: (b) => b.fill(0xab) }; // no randomUUID (not a secure context)
   const next = setup({ localStorage, sender: { maxQueue: 2, maxBatch: 100, crypto } });
   assert.equal(next.sender.size(), 2, 'the report waits for room');
@@ -525,15 +533,15 @@ test('after a failed request the last flush is a keepalive fetch, and its events
   assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i), [1, 2], 'kept for the next page');
 });
 
-test('a page that restored undelivered events trusts beacons again only after a delivery', async () => {
+test('events a page restored never leave by beacon (an earlier page may have found the collector down)', async () => {
   const localStorage = fakeLocalStorage();
-  localStorage.map.set('bp_queue', JSON.stringify([ev(1)]));
+  localStorage.map.set('bp_queue', JSON.stringify([stamped(ev(1))]));
   const a = setup({ localStorage });
   await a.sender.flush({ beacon: true });
   await settle();
   assert.equal(a.navigator.beacons.length, 0);
-  assert.equal(a.fetch.requests[0].init.keepalive, true, 'restored events: not confirmed yet');
-  // A delivery (the keepalive answered 200 here) makes the collector trusted.
+  assert.equal(a.fetch.requests[0].init.keepalive, true, 'restored events: kept stored until answered');
+  // The page's own events do (no request of its own failed).
   a.sender.enqueue(ev(2));
   await a.sender.flush({ beacon: true });
   assert.equal(a.navigator.beacons.length, 1);
@@ -549,4 +557,275 @@ test('no beacon when the browser says it is offline', async () => {
   assert.equal(navigator.beacons.length, 0);
   assert.equal(fetch.requests.length, 1);
   assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i), [1]);
+});
+
+// ------------------------------------------------------------ several tabs
+
+test('two tabs share the stored queue: neither overwrites the other’s undelivered events', async () => {
+  const localStorage = fakeLocalStorage();
+  const a = setup({ localStorage, script: Array(3).fill('network') });
+  const b = setup({ localStorage, script: Array(3).fill('network') });
+  a.sender.enqueue([stamped(ev(1)), stamped(ev(2))]);
+  b.sender.enqueue([stamped(ev(3)), stamped(ev(4))]);
+  await a.sender.flush(); // both fail: the collector is down
+  await b.sender.flush();
+  a.sender.enqueue(stamped(ev(5)));
+  const stored = () => JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i).sort();
+  assert.deepEqual(stored(), [1, 2, 3, 4, 5], 'each tab keeps the other’s events stored');
+  b.sender.stop(); // tab B is closed, its events undelivered
+  await a.clock.advance(120_000); // A retries until the collector is back
+  assert.deepEqual(stored(), [3, 4], 'A removes only what it delivered');
+  const next = setup({ localStorage }); // the next page sends B's events
+  await next.sender.flush();
+  const delivered = [a, next].flatMap((t) => t.fetch.requests.slice(t === a ? 3 : 0).flatMap(ids));
+  assert.deepEqual(delivered.sort(), [1, 2, 3, 4, 5]);
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')), []);
+});
+
+test('one loss in two tabs is reported once: the stored drop count has one owner', async () => {
+  const localStorage = fakeLocalStorage();
+  const opts = (prefix) => ({ localStorage, script: ['network'], sender: { maxQueue: 3, maxBatch: 100, crypto: uuids(prefix) } });
+  const a = setup(opts('a'));
+  a.sender.enqueue([1, 2, 3, 4, 5].map((i) => stamped(named('Content Recommended', i)))); // 2 dropped
+  await a.sender.flush(); // fails
+  assert.deepEqual(storedDrops(localStorage), { dropped: 2, essential_dropped: 0, anonymousId: 'a' });
+  const b = setup({ ...opts('b'), script: [] }); // another tab opens, restores the count, and delivers
+  await b.sender.flush();
+  await a.clock.advance(120_000); // A delivers too
+  await b.clock.advance(120_000);
+  const reports = [a, b].flatMap((t) => t.fetch.requests.flatMap((r) => r.body.batch)).filter((e) => e.event === DROPPED);
+  assert.deepEqual(
+    reports.map((e) => [e.messageId, e.properties]),
+    [['b-1', { dropped: 2, essential_dropped: 0 }]],
+  );
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false);
+});
+
+test('drops in two open tabs are added up, not overwritten, and reported once each', async () => {
+  const localStorage = fakeLocalStorage();
+  const opts = (prefix) => ({ localStorage, script: ['network'], sender: { maxQueue: 2, maxBatch: 100, crypto: uuids(prefix) } });
+  const a = setup(opts('a'));
+  const b = setup(opts('b'));
+  a.sender.enqueue([1, 2, 3].map((i) => stamped(named('Content Recommended', i)))); // A drops 1
+  b.sender.enqueue([4, 5, 6, 7].map((i) => stamped(named('MQL Reached', i, { anonymousId: 'b' })))); // B drops 2
+  assert.deepEqual(storedDrops(localStorage), { dropped: 3, essential_dropped: 2, anonymousId: 'b' });
+  a.sender.stop(); // A closes: B holds the whole count
+  await b.sender.flush();
+  await b.clock.advance(120_000);
+  const reports = b.fetch.requests.flatMap((r) => r.body.batch).filter((e) => e.event === DROPPED);
+  assert.deepEqual(
+    reports.map((e) => e.properties),
+    [{ dropped: 3, essential_dropped: 2 }],
+  );
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false);
+});
+
+const storedIds = (localStorage) => JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i).sort((x, y) => x - y);
+
+test('a new tab does not count (nor report) as dropped the events another open tab still holds', async () => {
+  const localStorage = fakeLocalStorage();
+  const opts = (prefix) => ({ localStorage, sender: { maxQueue: 4, maxBatch: 100, flushMs: 3_600_000, crypto: uuids(prefix) } });
+  const a = setup(opts('a'));
+  a.sender.enqueue([1, 2, 3, 4].map((i) => stamped(ev(i)))); // A's queue is full, nothing sent yet
+  const b = setup(opts('b')); // restores A's four
+  b.sender.enqueue([5, 6].map((i) => stamped(ev(i)))); // over by 2: B lets go of A's oldest
+  assert.equal(b.sender.size(), 4);
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false, 'nothing of B’s was dropped');
+  await b.sender.flush();
+  await a.sender.flush();
+  const sent = [a, b].flatMap((t) => t.fetch.requests.flatMap((r) => r.body.batch));
+  assert.deepEqual(sent.filter((e) => e.event === DROPPED), [], 'no loss reported: A delivered its own');
+  assert.deepEqual([...new Set(sent.map((e) => e.properties.i))].sort(), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')), []);
+});
+
+test('what a tab lets go of from what it restored is not taken for delivered: it stays stored for its owner', async () => {
+  const localStorage = fakeLocalStorage();
+  let failing = false; // a passing write error (a full quota)
+  const setItem = localStorage.setItem;
+  localStorage.setItem = (k, v) => {
+    if (failing) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    setItem(k, v);
+  };
+  const opts = { localStorage, sender: { maxQueue: 4, maxBatch: 100, flushMs: 3_600_000 } };
+  const a = setup(opts);
+  a.sender.enqueue([1, 2, 3, 4].map((i) => stamped(ev(i))));
+  const b = setup(opts); // restores A's four
+  failing = true;
+  b.sender.enqueue([5, 6].map((i) => stamped(ev(i)))); // B lets go of 1 and 2
+  await b.sender.flush(); // B delivers 3, 4, 5, 6; its writes fail meanwhile
+  failing = false;
+  b.sender.enqueue([]); // B's next write
+  assert.deepEqual(storedIds(localStorage), [1, 2], 'B removes only what it delivered');
+  a.sender.stop(); // A closes before sending
+  const next = setup({ localStorage });
+  await next.sender.flush();
+  assert.deepEqual(next.fetch.requests.flatMap(ids), [1, 2]);
+});
+
+test('a new tab trusts beacons for its own events; what it restored leaves by keepalive fetch', async () => {
+  const localStorage = fakeLocalStorage();
+  const a = setup({ localStorage, script: ['hang'] });
+  a.sender.enqueue([stamped(ev(1)), stamped(ev(2))]);
+  a.sender.flush(); // in flight, unanswered
+  await settle();
+  const b = setup({ localStorage, script: ['hang'] }); // restores 1 and 2
+  b.sender.enqueue(stamped(ev(3)));
+  await b.sender.flush({ beacon: true });
+  await settle();
+  assert.deepEqual(b.navigator.beacons.flatMap((x) => x.body.batch.map((e) => e.properties.i)), [3], 'no failure of its own: a beacon');
+  assert.deepEqual(b.fetch.requests.map(ids), [[1, 2]]);
+  assert.equal(b.fetch.requests[0].init.keepalive, true, 'restored events: kept stored until answered');
+  assert.deepEqual(storedIds(localStorage), [1, 2]);
+});
+
+test('a tab at a lower consent neither sends nor erases a higher-consent tab’s stored events; a withdrawal erases them', async () => {
+  const localStorage = fakeLocalStorage();
+  const a = setup({ localStorage, script: ['network'], sender: { consent: 'full' } });
+  a.sender.enqueue([stamped(ev(1), 'full'), stamped(ev(2), 'full')]);
+  await a.sender.flush(); // fails: stored
+  const b = setup({ localStorage }); // still at anonymous (a raise in A is not broadcast)
+  assert.equal(b.sender.size(), 0, 'not B’s to send');
+  b.sender.enqueue(stamped(ev(3)));
+  assert.deepEqual(storedIds(localStorage), [1, 2, 3]);
+  await b.sender.flush();
+  assert.deepEqual(b.fetch.requests.flatMap(ids), [3]);
+  assert.deepEqual(storedIds(localStorage), [1, 2], 'A’s events are still stored');
+  b.sender.setConsent('anonymous'); // not a withdrawal
+  assert.deepEqual(storedIds(localStorage), [1, 2]);
+  localStorage.map.set('bp_queue', JSON.stringify([...JSON.parse(localStorage.map.get('bp_queue')), stamped(ev(4), 'full')])); // a closed tab's
+  a.sender.setConsent('anonymous'); // withdrawn: what was collected under full goes, whoever stored it
+  assert.deepEqual(storedIds(localStorage), []);
+  await a.clock.advance(120_000);
+  assert.deepEqual(a.fetch.requests.flatMap(ids), [1, 2], 'and A no longer sends it');
+});
+
+test('the merged stored queue over maxQueue cuts other tabs’ events first, not this tab’s own', () => {
+  const localStorage = fakeLocalStorage();
+  const opts = { localStorage, sender: { maxQueue: 4, maxBatch: 100, flushMs: 3_600_000 } };
+  const b = setup(opts);
+  const a = setup(opts);
+  a.sender.enqueue([1, 2, 3].map((i) => stamped(named('MQL Reached', i))));
+  b.sender.enqueue([4, 5].map((i) => stamped(named('Content Recommended', i))));
+  assert.deepEqual(names(JSON.parse(localStorage.map.get('bp_queue'))), ['MQL Reached-2', 'MQL Reached-3', 'Content Recommended-4', 'Content Recommended-5']);
+  a.sender.enqueue([]); // A stores its own again, cutting B's
+  assert.deepEqual(names(JSON.parse(localStorage.map.get('bp_queue'))), ['Content Recommended-5', 'MQL Reached-1', 'MQL Reached-2', 'MQL Reached-3']);
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false, 'nobody dropped anything');
+});
+
+test('the set of delivered ids stays bounded where every storage write fails', async () => {
+  const made = [];
+  const RealSet = globalThis.Set;
+  globalThis.Set = class extends RealSet {
+    constructor(...args) {
+      super(...args);
+      made.push(this);
+    }
+  };
+  let t;
+  try {
+    t = setup({ localStorage: fakeLocalStorage({ broken: true }), sender: { maxQueue: 5, maxBatch: 5 } });
+  } finally {
+    globalThis.Set = RealSet; // only the sender's own sets (made at creation) are spied on
+  }
+  for (let round = 0; round < 40; round += 1) {
+    t.sender.enqueue([0, 1, 2, 3, 4].map((i) => stamped(ev(5 * round + i))));
+    await t.sender.flush();
+  }
+  assert.equal(t.fetch.requests.flatMap(ids).length, 200);
+  const largest = Math.max(...made.map((x) => x.size));
+  assert.ok(largest <= 20, `at most max(2 × maxQueue, 20) ids kept, not one per delivered event (${largest})`);
+});
+
+test('a report queued while backing off takes the count off the stored record at once: another tab does not report it again', async () => {
+  const localStorage = fakeLocalStorage();
+  const a = setup({ localStorage, script: ['network'], sender: { consent: 'full', maxQueue: 3, maxBatch: 100, crypto: uuids('a') } });
+  const cr = (i, level) => stamped(named('Content Recommended', i), level);
+  a.sender.enqueue([cr(1, 'full'), cr(2, 'full'), cr(3, 'full'), cr(4, 'anonymous'), cr(5, 'anonymous')]); // 1 and 2 dropped
+  await a.sender.flush(); // fails: backing off
+  assert.deepEqual(storedDrops(localStorage), { dropped: 2, essential_dropped: 0, anonymousId: 'a' });
+  a.sender.setConsent('anonymous'); // CR-3 goes: room for the report
+  await a.sender.flush(); // still backing off: the report is only queued
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false, 'the count is in the queued report now');
+  assert.ok(JSON.parse(localStorage.map.get('bp_queue')).some((e) => e.event === DROPPED), 'and the report is stored with the queue');
+  const b = setup({ localStorage, sender: { maxQueue: 3, maxBatch: 100, crypto: uuids('b') } }); // another tab opens
+  await b.sender.flush();
+  await a.clock.advance(120_000);
+  await b.clock.advance(120_000);
+  const reports = [a, b].flatMap((t) => t.fetch.requests.flatMap((r) => r.body.batch)).filter((e) => e.event === DROPPED);
+  assert.deepEqual([...new Set(reports.map((e) => e.messageId))], ['a-1'], 'one report (sent by both tabs, deduped by messageId)');
+  assert.deepEqual(reports[0].properties, { dropped: 2, essential_dropped: 0 });
+});
+
+// ------------------------------------------------------------ hostile input
+
+test('Retry-After: 0 (or a date already past) does not retry in a loop: the backoff still applies', async () => {
+  for (const hint of ['0', new Date(Date.UTC(2001, 0, 1)).toUTCString()]) {
+    const clock = fakeClock();
+    const fetch = fakeFetch(Array(50).fill({ status: 429, headers: { 'Retry-After': hint } }));
+    const sender = createSender({ endpoint: ENDPOINT, consent: 'anonymous', fetch, localStorage: null, now: clock.now, random: () => 0, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout });
+    sender.enqueue(stamped(ev(1)));
+    await sender.flush();
+    await clock.advance(1000);
+    assert.equal(fetch.requests.length, 3, `${hint}: a retry every 500 ms at most`);
+    assert.ok(clock.delays.filter((d) => d !== 5000).every((d) => d >= 500), hint);
+    sender.stop();
+  }
+  // With the usual jitter, the delays grow as without a hint.
+  const { clock, fetch, sender } = setup({ script: Array(4).fill({ status: 429, headers: { 'Retry-After': '0' } }) });
+  sender.enqueue(ev(1));
+  await sender.flush();
+  await clock.advance(60_000);
+  assert.equal(fetch.requests.length, 5);
+  assert.deepEqual(clock.delays.filter((d) => d !== 5000), [1000, 2000, 4000, 8000]);
+});
+
+test('an event JSON cannot encode is refused at enqueue (onError), and the rest of its batch goes; flushes never throw', async () => {
+  const { fetch, navigator, sender, errors, localStorage } = setup({ nav: { accept: false } });
+  const cyclic = ev(3);
+  cyclic.properties.self = cyclic;
+  const odd = { ...ev(6), toJSON: () => 'an event' };
+  sender.enqueue([ev(1), ev(2, { properties: { i: 2, amount: 10n } }), cyclic, odd, ev(4)]);
+  assert.equal(sender.size(), 2);
+  assert.equal(errors.length, 3);
+  assert.match(errors[0].message, /JSON/);
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i), [1, 4]);
+  // A host changing its object afterwards does not reach the queued copy.
+  const later = ev(5);
+  sender.enqueue(later);
+  later.properties.amount = 1n;
+  let flushed;
+  assert.doesNotThrow(() => (flushed = sender.flush({ beacon: true })));
+  await flushed;
+  await settle();
+  assert.deepEqual(navigator.beacons.flatMap((b) => b.body.batch.map((e) => e.properties.i)), [1, 4, 5]);
+  assert.deepEqual(fetch.requests.flatMap(ids), [1, 4, 5], 'the refused beacon went by keepalive fetch');
+  assert.equal(sender.size(), 0);
+});
+
+test('an event without a messageId gets one (a v4 UUID)', async () => {
+  const { fetch, sender } = setup({ sender: { crypto: uuids('id') } });
+  const { messageId, ...bare } = ev(1);
+  sender.enqueue(bare);
+  await sender.flush();
+  assert.equal(fetch.requests[0].body.batch[0].messageId, 'id-1');
+});
+
+test('foreign entries in the stored queue are not restored: only objects stamped with an allowed consent', async () => {
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set(
+    'bp_queue',
+    JSON.stringify([null, 1, 'x', [], { context: null }, {}, ev(1), stamped(ev(2), 'none'), stamped(ev(3), 'full'), stamped(ev(4)), stamped(ev(5), 'bogus')]),
+  );
+  const { fetch, sender } = setup({ localStorage });
+  assert.equal(sender.size(), 1);
+  await sender.flush();
+  assert.deepEqual(fetch.requests[0].body.batch, [stamped(ev(4))]);
+  assert.deepEqual(
+    JSON.parse(localStorage.map.get('bp_queue')),
+    [stamped(ev(3), 'full')],
+    'the stored queue is cleaned, but for the event of a tab given more consent (not this one’s to send or erase)',
+  );
+  localStorage.map.set('bp_queue', '{"a":1}');
+  assert.equal(setup({ localStorage }).sender.size(), 0);
 });

@@ -62,6 +62,27 @@ test('consent none: get() is null and set() stores nothing, in either medium', (
   }
 });
 
+test('consent none writes nothing to localStorage, not even the probe, until a level above none needs it', () => {
+  for (const mode of ['auto', 'localStorage']) {
+    const localStorage = fakeLocalStorage();
+    const calls = [];
+    for (const m of ['getItem', 'setItem', 'removeItem']) {
+      const f = localStorage[m];
+      localStorage[m] = (k, v) => (calls.push(`${m} ${k}`), f(k, v));
+    }
+    const store = createStore({ consent: 'none', mode, document: fakeCookieDocument(), localStorage });
+    store.get();
+    store.set(STATE);
+    assert.deepEqual(calls, [], mode);
+    store.setConsent('anonymous');
+    assert.equal(store.get(), null, mode);
+    store.set(STATE);
+    assert.equal(localStorage.map.get('bp_state'), STATE, mode);
+    assert.equal(localStorage.map.has('__bp_probe__'), false, mode);
+    if (mode === 'auto') assert.deepEqual(calls.slice(0, 2), ['setItem __bp_probe__', 'removeItem __bp_probe__'], 'probed when first needed');
+  }
+});
+
 test('no consent given means none', () => {
   const localStorage = fakeLocalStorage();
   const store = createStore({ document: fakeCookieDocument(), localStorage });

@@ -106,6 +106,36 @@ test('clicks on [data-bp-cta] (or inside one) become cta_click events', () => {
   ]);
 });
 
+test('a click on a <label data-bp-cta> counts once, not again for the control the browser clicks with it', async () => {
+  const { document, events, clock, start } = setup();
+  const box = document.el('input', { type: 'checkbox', name: 'newsletter' });
+  const label = document.el('label', { 'data-bp-cta': 'newsletter' }, box, document.el('span', {}));
+  document.body.append(label);
+  start();
+  // The user clicks the label's text: the browser then clicks the checkbox, in the same turn.
+  document.dispatch('click', { target: label.children[1] });
+  document.dispatch('click', { target: box });
+  assert.deepEqual(events, [{ type: 'cta_click', ts: clock.now(), cta: 'newsletter' }]);
+  // A later click (another turn) is another act, and so is a click on the box itself.
+  await clock.advance(0);
+  document.dispatch('click', { target: box });
+  await clock.advance(400);
+  document.dispatch('click', { target: label });
+  assert.equal(events.length, 3);
+});
+
+test('one click on an element that is both a CTA and a download sends both events', () => {
+  const { document, events, clock, start } = setup();
+  const a = document.el('a', { href: '/files/wp.pdf', 'data-bp-cta': 'whitepaper', 'data-bp-download': 'wp-1' });
+  document.body.append(a);
+  start();
+  document.dispatch('click', { target: a });
+  assert.deepEqual(events, [
+    { type: 'cta_click', ts: clock.now(), cta: 'whitepaper' },
+    { type: 'download', ts: clock.now(), content_id: 'wp-1' },
+  ]);
+});
+
 test('[data-bp-download] links become download events', () => {
   const { document, events, start } = setup();
   const a = document.el('a', { href: '/files/dpa.pdf', 'data-bp-download': 'dpa-pdf' });
