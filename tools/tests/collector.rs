@@ -1050,3 +1050,306 @@ fn a_wrong_method_is_405_in_json_with_allow() {
             .contains("unknown endpoint"));
     }
 }
+
+/// A signal the accounts view counts: a visitor of `account`.
+fn classified(id: &str, visitor: Value, account: &str) -> Value {
+    json!({"type": "track", "event": "Visitor Classified", "messageId": id, "anonymousId": visitor,
+        "originalTimestamp": iso(now_ms() - 5_000), "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+        "properties": {"account": account, "fit_tier": "A", "fit_score": 80.0,
+            "engagement_score": 10.0, "stage": "problem_identification", "role": "unknown"}})
+}
+
+#[test]
+fn null_ids_are_no_visitor_and_make_no_phantom_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let mut both_null = classified("nid-2", Value::Null, "ghost.com");
+    both_null["userId"] = Value::Null;
+    let events = [
+        classified("nid-0", json!("v-real"), "ghost.com"),
+        classified("nid-1", Value::Null, "ghost.com"),
+        both_null,
+        classified("nid-3", json!("   "), "ghost.com"),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 1, "{}", r.body);
+    let rejected = r.body["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 3, "{}", r.body);
+    for (i, x) in rejected.iter().enumerate() {
+        let required = x["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["message"] == "anonymousId or userId: one is required")
+            .unwrap_or_else(|| panic!("{x}"));
+        assert_eq!(required["code"], "missing");
+        assert_eq!(required["path"], format!("$.batch[{}]", i + 1));
+    }
+    assert_eq!(count(&s.db), 1);
+    let a = get(&s.url, "/api/accounts");
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(common::account_named(&a.body, "ghost.com")["visitors"], 1);
+}
+
+#[test]
+fn a_blank_id_is_invalid_value_at_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let r = post(&s.url, "/v1/batch", &batch(&[track("   ")]), Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let problems = r.body["rejected"][0]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{}", r.body);
+    assert_eq!(problems[0]["code"], "invalid_value");
+    assert_eq!(problems[0]["path"], "$.batch[0].messageId");
+}
+
+#[test]
+fn an_account_domain_over_256_bytes_is_rejected_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let long = format!("{}.com", "a".repeat(300));
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[
+            track("short-acct"),
+            classified("long-acct", json!("v-1"), &long),
+        ]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 1);
+    let x = &r.body["rejected"][0];
+    assert_eq!(x["index"], 1);
+    assert_eq!(x["messageId"], "long-acct");
+    assert_eq!(x["problems"][0]["code"], "too_long", "{x}");
+    assert_eq!(x["problems"][0]["path"], "$.batch[1].properties.account");
+    assert_eq!(count(&s.db), 1);
+    let r = post(
+        &s.url,
+        "/v1/track",
+        &classified("long-acct-2", json!("v-1"), &long).to_string(),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.body["rejected"][0]["problems"][0]["path"],
+        "$.properties.account"
+    );
+}
+
+#[test]
+fn a_body_write_key_gets_the_requests_400_not_401() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let beacon = |path: &str, body: &str| {
+        post(
+            &s.url,
+            path,
+            body,
+            None,
+            &[("Content-Type", "text/plain;charset=UTF-8")],
+        )
+    };
+    let event = track("wk-1");
+    for (body, reason) in [
+        (
+            json!({"writeKey": KEY, "sentAt": "yesterday", "batch": [event]}).to_string(),
+            "sentAt",
+        ),
+        (
+            json!({"writeKey": KEY, "context": [], "batch": [event]}).to_string(),
+            "context: must be an object",
+        ),
+        (json!({"writeKey": KEY}).to_string(), "batch: missing"),
+        (format!(r#"{{"writeKey":"{KEY}","batch":["#), "EOF"),
+        // The key cannot be read: the parser's reason (see http.rs).
+        ("{not json".to_string(), "not a JSON batch"),
+        (
+            format!(r#"{{"batch":[,"writeKey":"{KEY}"}}"#),
+            "not a JSON batch",
+        ),
+    ] {
+        let r = beacon("/v1/batch", &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        let err = r.body["error"].as_str().unwrap();
+        assert!(
+            err.contains(reason),
+            "{body}: `{err}` should say `{reason}`"
+        );
+    }
+    // A single-event body, the same.
+    let r = beacon(
+        "/v1/track",
+        &format!(r#"{{"writeKey":"{KEY}","event":"E","messageId":"#),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    // A wrong key, or none in a body that was read, is still 401.
+    for body in [
+        json!({"writeKey": "wrong", "sentAt": "yesterday", "batch": []}).to_string(),
+        r#"{"writeKey":"wrong","batch":["#.to_string(),
+        json!({"sentAt": "yesterday", "batch": []}).to_string(),
+        json!({"batch": [track("wk-2")]}).to_string(),
+        r#"[{"writeKey":"demo-write-key"}]"#.to_string(),
+    ] {
+        let r = beacon("/v1/batch", &body);
+        assert_eq!(r.status, 401, "{body}: {}", r.body);
+    }
+    assert_eq!(count(&s.db), 0);
+}
+
+/// Runs `buyerpath serve` expecting it to refuse to start: its exit status
+/// and stderr (it is killed if it is still running after 20 s).
+fn refused_start(dir: &Path, db: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(dir)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--playbook")
+        .arg(root().join("examples/acme/playbook.json"))
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the collector started ({extra:?})");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), err)
+}
+
+#[test]
+fn a_write_key_with_a_colon_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.sqlite");
+    for option in ["--write-key", "--trusted-write-key"] {
+        let (code, err) = refused_start(dir.path(), &db, &[option, "site:key"]);
+        assert_eq!(code, Some(2), "{option}: {err}");
+        assert!(
+            err.contains(&format!("{option}: a write key cannot contain `:`")),
+            "{option}: {err}"
+        );
+        assert!(!err.contains("site:key"), "the key is not echoed: {err}");
+    }
+}
+
+#[test]
+fn a_foreign_database_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "another application's events table",
+            "CREATE TABLE events(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO events(name) VALUES ('theirs');",
+            "`events` table is not the collector's",
+        ),
+        (
+            "a view named events",
+            "CREATE TABLE t(x); CREATE VIEW events AS SELECT x FROM t;",
+            "`events` is a view",
+        ),
+        (
+            "a newer schema",
+            "PRAGMA user_version = 9;",
+            "newer than this collector's",
+        ),
+        (
+            "another application's user_version",
+            "CREATE TABLE accounts(id INTEGER PRIMARY KEY); PRAGMA user_version = 2;",
+            "no `events` table",
+        ),
+    ];
+    for (label, sql, why) in cases {
+        let db = dir
+            .path()
+            .join(format!("{}.sqlite", label.replace(' ', "-")));
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let before = std::fs::read(&db).unwrap();
+        let (code, err) = refused_start(dir.path(), &db, &[]);
+        assert_eq!(code, Some(2), "{label}: {err}");
+        assert!(
+            err.contains("is not a buyerpath collector database") && err.contains(why),
+            "{label}: {err}"
+        );
+        assert!(
+            std::fs::read(&db).unwrap() == before,
+            "{label}: the file changed"
+        );
+        let wal = PathBuf::from(format!("{}-wal", db.display()));
+        assert!(!wal.exists(), "{label}: {}", wal.display());
+    }
+    // A file that is not SQLite at all: the same refusal as before.
+    let db = dir.path().join("notes.sqlite");
+    std::fs::write(&db, "not a database, just text ".repeat(100)).unwrap();
+    let (code, err) = refused_start(dir.path(), &db, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("file is not a database"), "{err}");
+}
+
+#[test]
+fn an_imported_event_keeps_the_timestamp_it_was_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    // An event exported a month ago, replayed with all its times.
+    let then = now_ms() - 30 * 86_400_000;
+    let mut e = track("imported");
+    e["timestamp"] = json!(iso(then));
+    e["originalTimestamp"] = json!(iso(then - 2_000));
+    let body = json!({"batch": [e], "sentAt": iso(then + 3_000)}).to_string();
+    let r = post(&s.url, "/v1/import", &body, Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (ts, original): (i64, i64) = db(&s.db)
+        .query_row(
+            "SELECT timestamp, original_timestamp FROM events WHERE message_id = 'imported'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(ts, then, "the client's timestamp, as it was given");
+    assert_eq!(original, then - 2_000);
+}
+
+#[test]
+fn an_unreadable_events_position_is_in_the_request_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let body = r#"{"sentAt":null,
+ "batch":[{"type":"track","event":"E","messageId":"s1","anonymousId":"v","properties":{"x":"\ud800"}}]}"#;
+    let whole = serde_json::from_str::<Value>(body).err().unwrap();
+    assert_eq!(whole.line(), 2);
+    let r = post(&s.url, "/v1/batch", body, Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let p = &r.body["rejected"][0]["problems"][0];
+    assert_eq!(p["code"], "unreadable_event");
+    assert_eq!(p["path"], "$.batch[0]");
+    let message = p["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(&format!(
+            " at line {} column {}",
+            whole.line(),
+            whole.column()
+        )),
+        "{message} / {whole}"
+    );
+}

@@ -125,6 +125,16 @@ impl Config {
         if trusted_write_keys.iter().any(String::is_empty) {
             bail!("--trusted-write-key: a write key cannot be empty");
         }
+        // `Authorization: Basic base64(user:password)`: the user part ends at
+        // the first colon, so a key with one could never be sent in the header.
+        for (option, keys) in [
+            ("--write-key", &write_keys),
+            ("--trusted-write-key", &trusted_write_keys),
+        ] {
+            if keys.iter().any(|k| k.contains(':')) {
+                bail!("{option}: a write key cannot contain `:` (HTTP Basic ends the user part, where clients send the key, at the first colon)");
+            }
+        }
         if trusted_write_keys.iter().any(|k| write_keys.contains(k)) {
             bail!(
                 "--trusted-write-key: a key cannot be both trusted and a client key (--write-key)"

@@ -3,7 +3,7 @@
 //! and CORS.
 
 use super::config::Config;
-use super::ingest::{self, Parsed, Rejected, MAX_BATCH_BYTES};
+use super::ingest::{self, Parsed, Refused, Rejected, MAX_BATCH_BYTES};
 use super::store::{self, QueueError, Writer};
 use super::{iso, static_files, views};
 use axum::body::Body;
@@ -256,20 +256,34 @@ async fn ingest_request(
         None => ingest::batch(&bytes, received_at),
         Some(kind) => ingest::single(&bytes, kind, received_at),
     };
-    let body_class = match &parsed {
-        Ok(Parsed {
-            write_key: Some(k), ..
-        }) => app.key_class(k),
-        _ => None,
+    // The body's key is read even from a body refused as a whole (as far as
+    // it could be read): a sendBeacon client (no header) with a good key is
+    // told what is wrong with its request (400), like a header client, not
+    // that its key is (401).
+    let body_key = match &parsed {
+        Ok(Parsed { write_key, .. }) | Err(Refused { write_key, .. }) => write_key.as_deref(),
     };
+    let body_class = body_key.map(|k| app.key_class(k));
     // Trusted when a trusted key vouches for the request (header or body).
     let trusted = match (header_class, body_class) {
-        (None, None) => return unauthorized(),
-        (h, b) => h == Some(true) || b == Some(true),
+        (Some(h), b) => h || b == Some(Some(true)),
+        (None, Some(Some(b))) => b,
+        // A body key that is not a key.
+        (None, Some(None)) => return unauthorized(),
+        // No key anywhere, in a body that was read: 401.
+        (None, None) if parsed.as_ref().map_or_else(|r| r.whole, |_| true) => {
+            return unauthorized()
+        }
+        // No key read from a body that could not be read (malformed JSON,
+        // or a key after the point where it breaks): whether a key was in
+        // it cannot be told, so the answer is the parser's reason (400, as
+        // the README says of malformed JSON), which tells the client what
+        // it sent and nothing else; nothing of it is stored either way.
+        (None, None) => false,
     };
     let mut parsed = match parsed {
         Ok(p) => p,
-        Err(reason) => {
+        Err(Refused { reason, .. }) => {
             return json_response(
                 StatusCode::BAD_REQUEST,
                 &json!({"error": reason, "accepted": 0, "duplicates": 0, "rejected": []}),

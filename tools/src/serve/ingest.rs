@@ -3,9 +3,10 @@
 
 use super::iso;
 use super::store::Row;
-use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::fmt;
 
 /// Segment's limit for one request.
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
@@ -94,32 +95,137 @@ pub struct Parsed {
     pub rejected: Vec<Rejected>,
 }
 
-#[derive(Deserialize)]
+/// A request refused as a whole (400), with the write key its body carried
+/// as far as the body could be read: a key in the body (sendBeacon) vouches
+/// for the answer as a header key does.
+#[derive(Debug)]
+pub struct Refused {
+    pub reason: String,
+    pub write_key: Option<String>,
+    /// The body was read as JSON to its end: a key it does not show is not
+    /// in it (else the key may be in the part that could not be read).
+    pub whole: bool,
+}
+
+/// The batch envelope, less its `writeKey` (read on the side: see [`EnvelopeReader`]).
+#[derive(Default)]
 struct Envelope<'a> {
-    #[serde(borrow)]
     batch: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "sentAt")]
     sent_at: Option<Value>,
-    #[serde(rename = "writeKey")]
-    write_key: Option<Value>,
     context: Option<Value>,
 }
 
+/// Reads the envelope's fields in their order, putting `writeKey` in `key`
+/// as soon as it is read: a body that breaks further on (truncated, a bad
+/// field) still says whose it is.
+struct EnvelopeReader<'k> {
+    key: &'k mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for EnvelopeReader<'_> {
+    type Value = Envelope<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Envelope<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeReader<'_> {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON batch object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+        let mut env = Envelope::default();
+        let (mut batch, mut sent_at, mut key, mut context) = (false, false, false, false);
+        let once = |seen: &mut bool, name: &'static str| {
+            if std::mem::replace(seen, true) {
+                Err(de::Error::duplicate_field(name))
+            } else {
+                Ok(())
+            }
+        };
+        while let Some(name) = map.next_key::<String>()? {
+            match name.as_str() {
+                "batch" => {
+                    once(&mut batch, "batch")?;
+                    env.batch = map.next_value()?;
+                }
+                "sentAt" => {
+                    once(&mut sent_at, "sentAt")?;
+                    env.sent_at = map.next_value()?;
+                }
+                "writeKey" => {
+                    once(&mut key, "writeKey")?;
+                    *self.key = key_of(Some(&map.next_value::<Value>()?));
+                }
+                "context" => {
+                    once(&mut context, "context")?;
+                    env.context = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(env)
+    }
+}
+
 /// Reads a `/v1/batch` (or `/v1/import`) body. `Err` is why the whole request is refused (400).
-pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
+pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
     // Only an object is a batch (serde would also read the struct from an
     // array of its fields, and say so in its own terms).
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
-        return Err(
-            "the body is not a JSON batch: expected an object {\"batch\": [...], \"sentAt\": ...}"
+        return Err(Refused {
+            reason: "the body is not a JSON batch: expected an object {\"batch\": [...], \"sentAt\": ...}"
                 .into(),
-        );
+            write_key: None,
+            whole: is_json(body),
+        });
     }
-    let env: Envelope = serde_json::from_slice(body).map_err(|e| {
-        format!("the body is not a JSON batch ({{\"batch\": [...], \"sentAt\": ...}}): {e}")
-    })?;
-    let write_key = key_of(env.write_key.as_ref());
+    let mut write_key = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = EnvelopeReader {
+        key: &mut write_key,
+    }
+    .deserialize(&mut de)
+    .and_then(|env| de.end().map(|()| env));
+    let env = match read {
+        Ok(env) => env,
+        Err(e) => {
+            return Err(Refused {
+                reason: format!(
+                    "the body is not a JSON batch ({{\"batch\": [...], \"sentAt\": ...}}): {e}"
+                ),
+                write_key,
+                whole: false,
+            })
+        }
+    };
+    match read_batch(env, body, received_at) {
+        Ok(parsed) => Ok(Parsed {
+            write_key,
+            ..parsed
+        }),
+        Err(reason) => Err(Refused {
+            reason,
+            write_key,
+            whole: true,
+        }),
+    }
+}
+
+/// Whether a body is JSON (whatever it holds).
+fn is_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(body).is_ok()
+}
+
+/// The events of a batch read as JSON.
+fn read_batch(env: Envelope<'_>, body: &[u8], received_at: i64) -> Result<Parsed, String> {
     let sent_at = match &env.sent_at {
         None | Some(Value::Null) => None,
         Some(v) => Some(timestamp(v).map_err(|e| format!("sentAt: {e}"))?),
@@ -132,15 +238,13 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
     let Some(events) = env.batch else {
         return Err("batch: missing (expected {\"batch\": [events...]})".into());
     };
-    let mut out = Parsed {
-        write_key,
-        ..Parsed::default()
-    };
+    let mut out = Parsed::default();
     for (index, raw) in events.into_iter().enumerate() {
         let text = raw.get();
         // The batch was read as JSON already; what fails here is what the
         // event's own reading refuses (nesting past serde_json's 128 levels,
-        // a lone surrogate, a number out of range), said as it is.
+        // a lone surrogate, a number out of range), said as it is, at its
+        // line and column in the request body.
         let read = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => Ok(m),
             Ok(other) => Err(Problem::whole(
@@ -152,7 +256,7 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
             )),
             Err(e) => Err(Problem::whole(
                 "unreadable_event",
-                format!("the event cannot be read: {e}"),
+                format!("the event cannot be read: {}", in_body(&e, body, text)),
             )),
         };
         let mut obj = match read {
@@ -189,21 +293,115 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, String> {
     Ok(out)
 }
 
+/// A parse error of an event (`event`, a part of `body`) with its position
+/// in the request body: serde_json counts from the start of the event's own text.
+fn in_body(e: &serde_json::Error, body: &[u8], event: &str) -> String {
+    let full = e.to_string();
+    let own = format!(" at line {} column {}", e.line(), e.column());
+    let Some(message) = full.strip_suffix(&own) else {
+        return full;
+    };
+    // The event's text is borrowed from the body (a `RawValue`): its offset
+    // is the distance between the two.
+    let start = (event.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+    let end = start.checked_add(event.len());
+    let Some(before) = body
+        .get(..start)
+        .filter(|_| end.and_then(|end| body.get(start..end)) == Some(event.as_bytes()))
+    else {
+        return full;
+    };
+    let lines_before = before.iter().filter(|b| **b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let (line, column) = if e.line() <= 1 {
+        (lines_before + 1, start - line_start + e.column())
+    } else {
+        (lines_before + e.line(), e.column())
+    };
+    format!("{message} at line {line} column {column}")
+}
+
 /// Reads a single-event body (`/v1/track`, `/v1/identify`...); the endpoint implies the type.
-pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parsed, String> {
-    let mut obj = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return Err("the body must be one JSON object (an event)".into()),
-        Err(e) => return Err(format!("the body is not JSON: {e}")),
-    };
-    let write_key = key_of(obj.remove("writeKey").as_ref());
+pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parsed, Refused> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        let json = serde_json::from_slice::<IgnoredAny>(body);
+        return Err(Refused {
+            whole: json.is_ok(),
+            reason: match json {
+                Ok(_) => "the body must be one JSON object (an event)".into(),
+                Err(e) => format!("the body is not JSON: {e}"),
+            },
+            write_key: None,
+        });
+    }
+    let mut write_key = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = EventReader {
+        key: &mut write_key,
+    }
+    .deserialize(&mut de)
+    .and_then(|obj| de.end().map(|()| obj));
+    match read {
+        Ok(obj) => Ok(Parsed {
+            write_key,
+            ..check_single(obj, body.len(), kind, received_at)
+        }),
+        Err(e) => Err(Refused {
+            reason: format!("the body is not JSON: {e}"),
+            write_key,
+            whole: false,
+        }),
+    }
+}
+
+/// An event object, its `writeKey` taken out into `key` as soon as it is read.
+struct EventReader<'k> {
+    key: &'k mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for EventReader<'_> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Map<String, Value>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventReader<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("one JSON object (an event)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Map<String, Value>, A::Error> {
+        let mut obj = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let value = map.next_value::<Value>()?;
+            if name == "writeKey" {
+                *self.key = key_of(Some(&value));
+            } else {
+                obj.insert(name, value);
+            }
+        }
+        Ok(obj)
+    }
+}
+
+/// Checks the event of a single-event body (`size`: the body's).
+fn check_single(
+    mut obj: Map<String, Value>,
+    size: usize,
+    kind: &'static str,
+    received_at: i64,
+) -> Parsed {
     // The body is the event itself: its size is the request's.
-    let size = body.len();
     obj.entry("type").or_insert_with(|| Value::from(kind));
-    let mut out = Parsed {
-        write_key,
-        ..Parsed::default()
-    };
+    let mut out = Parsed::default();
     match check(&obj, size, Some(kind), None, received_at) {
         Ok(mut row) => {
             row.payload = Value::Object(obj).to_string();
@@ -215,7 +413,7 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
             problems,
         }),
     }
-    Ok(out)
+    out
 }
 
 fn key_of(v: Option<&Value>) -> Option<String> {
@@ -354,7 +552,21 @@ pub fn check(
                 );
                 None
             }
-            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_ID => Some(s.clone()),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                // A string, but no id: the value is wrong, not its type.
+                let what = if s.is_empty() {
+                    "empty"
+                } else {
+                    "only whitespace"
+                };
+                problems.push(Problem::at(
+                    "invalid_value",
+                    field,
+                    format!("is {what}: expected a non-empty string"),
+                ));
+                None
+            }
+            Some(Value::String(s)) if s.len() <= MAX_ID => Some(s.clone()),
             Some(Value::String(s)) if s.len() > MAX_ID => {
                 problems.push(Problem::at(
                     "too_long",
@@ -376,11 +588,13 @@ pub fn check(
     let message_id = text("messageId", true, &mut problems);
     let anonymous_id = text("anonymousId", false, &mut problems);
     let user_id = text("userId", false, &mut problems);
-    if anonymous_id.is_none()
-        && user_id.is_none()
-        && !obj.contains_key("anonymousId")
-        && !obj.contains_key("userId")
-    {
+    // An id given as null, "" or blanks is no id: without another, the event
+    // has no visitor (its own field's problem, if any, is reported too).
+    let given = |field: &str| {
+        obj.get(field)
+            .is_some_and(|v| v.as_str().map_or(!v.is_null(), |s| !s.trim().is_empty()))
+    };
+    if anonymous_id.is_none() && user_id.is_none() && !given("anonymousId") && !given("userId") {
         problems.push(
             Problem::whole("missing", "anonymousId or userId: one is required")
                 .hint("the browser layer sends anonymousId; a backend may send userId"),
@@ -415,6 +629,22 @@ pub fn check(
             },
         }
     };
+    let props = obj.get("properties").and_then(Value::as_object);
+    let account = match props
+        .and_then(|p| p.get("account"))
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_ascii_lowercase())
+    {
+        Some(a) if a.len() > MAX_ID => {
+            problems.push(Problem::at(
+                "too_long",
+                "properties.account",
+                format!("longer than {MAX_ID} bytes"),
+            ));
+            None
+        }
+        a => a.filter(|a| !a.is_empty()),
+    };
     let original = time("originalTimestamp", &mut problems);
     let client_timestamp = time("timestamp", &mut problems);
     let sent_at = time("sentAt", &mut problems).or(batch_sent_at);
@@ -426,10 +656,16 @@ pub fn check(
         return Err(vec![Problem::whole("invalid_event", "invalid event")]);
     };
     let timestamp = corrected(received_at, sent_at, original, client_timestamp);
-    if timestamp > received_at.saturating_add(MAX_FUTURE_MS) || timestamp < MIN_TIMESTAMP_MS {
+    if far_ahead(received_at, timestamp) || timestamp < MIN_TIMESTAMP_MS {
+        // Which time it came from: the same order as `corrected`.
         let (field, from) = match (sent_at, original, client_timestamp) {
-            (Some(_), Some(_), _) => ("originalTimestamp", "originalTimestamp corrected by sentAt"),
+            (Some(_), _, Some(t)) if far_ahead(received_at, t) => {
+                ("timestamp", "timestamp corrected by sentAt")
+            }
             (_, _, Some(_)) => ("timestamp", "timestamp"),
+            (Some(_), Some(_), None) => {
+                ("originalTimestamp", "originalTimestamp corrected by sentAt")
+            }
             _ => ("originalTimestamp", "originalTimestamp"),
         };
         let message = if timestamp < MIN_TIMESTAMP_MS {
@@ -448,12 +684,6 @@ pub fn check(
         };
         return Err(vec![Problem::at("timestamp_out_of_range", field, message)]);
     }
-    let props = obj.get("properties").and_then(Value::as_object);
-    let account = props
-        .and_then(|p| p.get("account"))
-        .and_then(Value::as_str)
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty() && s.len() <= MAX_ID);
     let playbook = obj.get("context").and_then(|c| c.get("playbook"));
     Ok(Row {
         message_id,
@@ -478,12 +708,16 @@ pub fn check(
     })
 }
 
-/// The event's time on the server's clock. With the client's `sentAt` and
-/// `originalTimestamp` (both on the client's clock) the client's offset
-/// cancels out: `receivedAt − (sentAt − originalTimestamp)`, never later than
-/// `receivedAt`. A `timestamp` the client set itself is kept as it is (that
-/// is how libraries import history); otherwise `originalTimestamp`, else
-/// `receivedAt`.
+/// The event's time on the server's clock. A `timestamp` the client set
+/// itself is kept as it is (that is how libraries import history: an event
+/// exported with its `timestamp`, `originalTimestamp` and `sentAt` keeps its
+/// time when replayed), unless it is more than a day ahead of the server and
+/// `sentAt` came with it (analytics.js sends `timestamp` and `sentAt` from a
+/// clock that may be wrong): then it is corrected as an `originalTimestamp`.
+/// With the client's `sentAt` and `originalTimestamp` (both on the client's
+/// clock) the client's offset cancels out: `receivedAt − (sentAt −
+/// originalTimestamp)`, never later than `receivedAt`; otherwise
+/// `originalTimestamp`, else `receivedAt`.
 pub fn corrected(
     received_at: i64,
     sent_at: Option<i64>,
@@ -496,14 +730,17 @@ pub fn corrected(
             .min(received_at)
     };
     match (sent_at, original, client_timestamp) {
-        (Some(s), Some(o), _) => skew(s, o),
-        // A set `timestamp` on a clock far ahead (analytics.js sends
-        // `timestamp` and `sentAt`): corrected as an `originalTimestamp`.
-        (Some(s), None, Some(t)) if t > received_at.saturating_add(MAX_FUTURE_MS) => skew(s, t),
+        (Some(s), _, Some(t)) if far_ahead(received_at, t) => skew(s, t),
         (_, _, Some(t)) => t,
-        (_, Some(o), None) => o,
+        (Some(s), Some(o), None) => skew(s, o),
+        (None, Some(o), None) => o,
         (_, None, None) => received_at,
     }
+}
+
+/// Whether a time is more than a day after the server received it.
+fn far_ahead(received_at: i64, t: i64) -> bool {
+    t > received_at.saturating_add(MAX_FUTURE_MS)
 }
 
 fn short(v: &Value) -> String {
@@ -516,6 +753,7 @@ fn short(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const NOW: i64 = 1_793_610_000_000;
 
@@ -606,11 +844,173 @@ mod tests {
                     "{reason}"
                 );
             }
-            Err(e) => assert!(e.contains("recursion limit"), "{e}"),
+            Err(e) => assert!(e.reason.contains("recursion limit"), "{}", e.reason),
         }
-        let e = batch(br#"[{"batch":[]}]"#, NOW).err().unwrap();
+        let e = batch(br#"[{"batch":[]}]"#, NOW).err().unwrap().reason;
         assert!(e.contains("expected an object"), "{e}");
         assert!(!e.contains("Envelope"), "{e}");
+    }
+
+    /// The codes of an event's problems, with their fields.
+    fn codes(r: &Rejected) -> Vec<(&'static str, Option<&'static str>)> {
+        r.problems.iter().map(|p| (p.code, p.field)).collect()
+    }
+
+    #[test]
+    fn null_or_blank_ids_are_no_visitor() {
+        let body = br#"{"batch":[
+            {"type":"track","event":"E","messageId":"n1","anonymousId":null,"userId":null},
+            {"type":"track","event":"E","messageId":"n2","anonymousId":null},
+            {"type":"track","event":"E","messageId":"n3","anonymousId":"  ","userId":""},
+            {"type":"track","event":"E","messageId":"n4","anonymousId":null,"userId":"u"},
+            {"type":"track","event":"E","messageId":"n5","userId":7}
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].user_id.as_deref(), Some("u"));
+        let r = &p.rejected;
+        assert_eq!(r.len(), 4);
+        let required = ("missing", None);
+        assert_eq!(codes(&r[0]), vec![required]);
+        assert_eq!(r[0].reason(), "anonymousId or userId: one is required");
+        assert_eq!(codes(&r[1]), vec![required]);
+        assert_eq!(
+            codes(&r[2]),
+            vec![
+                ("invalid_value", Some("anonymousId")),
+                ("invalid_value", Some("userId")),
+                required
+            ]
+        );
+        // An id of the wrong type is that id's problem only.
+        assert_eq!(codes(&r[3]), vec![("invalid_type", Some("userId"))]);
+    }
+
+    #[test]
+    fn a_blank_string_id_is_an_invalid_value_not_an_invalid_type() {
+        let body = br#"{"batch":[
+            {"type":"track","event":"E","messageId":"   ","anonymousId":"v"},
+            {"type":"track","event":"","messageId":"m2","anonymousId":"v"},
+            {"type":"track","event":"E","messageId":5,"anonymousId":"v"}
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        let r = &p.rejected;
+        assert_eq!(codes(&r[0]), vec![("invalid_value", Some("messageId"))]);
+        assert_eq!(
+            r[0].reason(),
+            "messageId: is only whitespace: expected a non-empty string"
+        );
+        assert_eq!(codes(&r[1]), vec![("invalid_value", Some("event"))]);
+        assert_eq!(
+            r[1].reason(),
+            "event: is empty: expected a non-empty string"
+        );
+        assert_eq!(codes(&r[2]), vec![("invalid_type", Some("messageId"))]);
+    }
+
+    #[test]
+    fn an_account_domain_over_256_bytes_is_refused() {
+        let long = format!("{}.com", "a".repeat(253));
+        let ok = format!("{}.com", "a".repeat(252));
+        let body = json!({"batch": [
+            {"type":"track","event":"E","messageId":"a1","anonymousId":"v","properties":{"account": long}},
+            {"type":"track","event":"E","messageId":"a2","anonymousId":"v","properties":{"account": format!("  {}  ", ok.to_uppercase())}},
+        ]})
+        .to_string();
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].account.as_deref(), Some(ok.as_str()));
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].index, 0);
+        assert_eq!(
+            codes(&p.rejected[0]),
+            vec![("too_long", Some("properties.account"))]
+        );
+    }
+
+    #[test]
+    fn a_body_refused_as_a_whole_still_says_its_write_key() {
+        let refused = |body: &[u8]| batch(body, NOW).err().unwrap();
+        for body in [
+            &br#"{"writeKey":"k","sentAt":"yesterday","batch":[]}"#[..],
+            br#"{"writeKey":"k","context":[],"batch":[]}"#,
+            br#"{"writeKey":"k"}"#,
+            br#"{"batch":[],"writeKey":"k","sentAt":5}"#,
+        ] {
+            let r = refused(body);
+            assert_eq!(r.write_key.as_deref(), Some("k"), "{}", r.reason);
+            assert!(r.whole, "{}", r.reason);
+        }
+        // Broken after the key: the key is known, the rest cannot be read.
+        let r = refused(br#"{"writeKey":"k","batch":["#);
+        assert_eq!(r.write_key.as_deref(), Some("k"));
+        assert!(!r.whole);
+        assert!(r.reason.contains("EOF"), "{}", r.reason);
+        // Broken before it: no key, and no telling.
+        let r = refused(br#"{"batch":[,"writeKey":"k"}"#);
+        assert_eq!((r.write_key, r.whole), (None, false));
+        // Whole, without a key.
+        let r = refused(br#"{"sentAt":"yesterday","batch":[]}"#);
+        assert_eq!((r.write_key, r.whole), (None, true));
+        let r = refused(br#"[{"writeKey":"k"}]"#);
+        assert_eq!((r.write_key, r.whole), (None, true));
+        assert!(!refused(b"hello").whole);
+        // A single-event body, the same.
+        let r = single(br#"{"writeKey":"k","messageId":"#, "track", NOW)
+            .err()
+            .unwrap();
+        assert_eq!((r.write_key.as_deref(), r.whole), (Some("k"), false));
+        // And a duplicated envelope field is still refused, as serde's derive did.
+        let r = refused(br#"{"batch":[],"batch":[]}"#);
+        assert!(r.reason.contains("duplicate field `batch`"), "{}", r.reason);
+    }
+
+    #[test]
+    fn an_unreadable_event_is_placed_in_the_request_body() {
+        // serde_json's own position for the whole body is the reference.
+        let event = r#"{"type":"track","event":"E","messageId":"s1","anonymousId":"v","properties":{"x":"\ud800"}}"#;
+        for body in [
+            format!(r#"{{"batch":[{event}]}}"#),
+            format!("{{\n  \"sentAt\": null,\n  \"batch\": [\n    {{\"type\":\"page\",\"messageId\":\"p\",\"anonymousId\":\"v\"}},\n    {event}\n  ]\n}}"),
+            format!("{{\"batch\":[{}]}}", event.replace(",\"properties\"", ",\n\"properties\"")),
+        ] {
+            let whole = serde_json::from_str::<Value>(&body).err().unwrap();
+            let at = format!(" at line {} column {}", whole.line(), whole.column());
+            let p = batch(body.as_bytes(), NOW).unwrap();
+            let r = p.rejected.last().unwrap();
+            assert_eq!(r.problems[0].code, "unreadable_event");
+            assert!(r.reason().ends_with(&at), "{} / {at}\n{body}", r.reason());
+            assert!(r.reason().contains("hex escape"), "{}", r.reason());
+        }
+    }
+
+    #[test]
+    fn a_timestamp_the_client_set_is_kept_beside_original_timestamp_and_sent_at() {
+        let year_ago = NOW - 365 * 86_400_000;
+        // An exported event replayed through /v1/import: all its times are history.
+        assert_eq!(
+            corrected(
+                NOW,
+                Some(year_ago + 5_000),
+                Some(year_ago - 1_000),
+                Some(year_ago)
+            ),
+            year_ago
+        );
+        // Far ahead, with sentAt: corrected as an originalTimestamp.
+        let ahead = NOW + 2 * 86_400_000;
+        assert_eq!(
+            corrected(NOW, Some(ahead), Some(ahead - 9_000), Some(ahead - 5_000)),
+            NOW - 5_000
+        );
+        let body = json!({"sentAt": iso::format(year_ago + 5_000), "batch": [
+            {"type":"track","event":"E","messageId":"h1","anonymousId":"v",
+             "timestamp": iso::format(year_ago), "originalTimestamp": iso::format(year_ago - 1_000)},
+        ]})
+        .to_string();
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        assert_eq!(p.rows[0].timestamp, year_ago);
+        assert_eq!(p.rows[0].original_timestamp, Some(year_ago - 1_000));
     }
 
     #[test]

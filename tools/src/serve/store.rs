@@ -19,7 +19,7 @@
 
 use super::config::Synchronous;
 use anyhow::{Context as _, Result};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -298,9 +298,80 @@ pub fn start(
     ))
 }
 
+/// The columns of the collector's `events` table since its first schema.
+const COLUMNS_V1: [&str; 13] = [
+    "message_id",
+    "type",
+    "event",
+    "anonymous_id",
+    "user_id",
+    "account",
+    "playbook_id",
+    "playbook_revision",
+    "received_at",
+    "sent_at",
+    "original_timestamp",
+    "timestamp",
+    "payload",
+];
+
+/// Refuses a database the collector did not write, before anything in it
+/// changes (no WAL switch, no migration): another application's `events`
+/// table (migrating it would alter that application's file, then fail every
+/// insert), a newer schema, or a `user_version` set by something else. An
+/// empty or new file, and any file of an earlier collector, pass.
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<()> {
+    let kind_of = |name: &str| -> rusqlite::Result<Option<String>> {
+        conn.query_row(
+            "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()
+    };
+    let events = kind_of("events")?;
+    let view = kind_of("events_readable")?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('events')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let missing: Vec<&str> = COLUMNS_V1
+        .iter()
+        .copied()
+        .filter(|c| !columns.iter().any(|have| have == c))
+        .collect();
+    let why = match events.as_deref() {
+        Some("table") if !missing.is_empty() => Some(format!(
+            "its `events` table is not the collector's (columns {}; missing {})",
+            columns.join(", "),
+            missing.join(", ")
+        )),
+        Some(t) if t != "table" => Some(format!("`events` is a {t}, not the collector's table")),
+        _ if view.as_deref().is_some_and(|v| v != "view") => Some(
+            "`events_readable` is not the collector's view".to_string(),
+        ),
+        _ if version > SCHEMA_VERSION => Some(format!(
+            "its schema version (user_version {version}) is newer than this collector's ({SCHEMA_VERSION})"
+        )),
+        None if version != 0 => Some(format!(
+            "it has user_version {version} but no `events` table"
+        )),
+        _ => None,
+    };
+    match why {
+        Some(why) => anyhow::bail!(
+            "{} is not a buyerpath collector database: {why}; it was left as it was (pass another --db)",
+            path.display()
+        ),
+        None => Ok(()),
+    }
+}
+
 fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
     let mut conn = Connection::open(path)
         .with_context(|| format!("opening the database {}", path.display()))?;
+    refuse_foreign(&conn, path)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         anyhow::bail!(
