@@ -152,7 +152,8 @@ export interface Sender {
   /** Events not yet delivered (queued and in flight). */
   size(): number;
   /**
-   * Cancels the timers (batching and retries). A stopped sender no longer
+   * Cancels the timers (batching and retries) and sends nothing more (a
+   * request already made is not retried). A stopped sender no longer
    * writes the stored queue (a newer sender may have restored it), but still
    * erases it on consent `none`.
    */
@@ -245,7 +246,7 @@ export interface StartCommonOptions {
   context?: DecideContext;
   /** Slots to decide for; default: the `data-bp-slot` ids on the page. */
   slots?: string[];
-  /** Secret to sign the state with and to check it by (a non-empty string). */
+  /** Secret to sign the state with and to check it by (a non-empty string of whole characters: no unpaired surrogates). */
   secret?: string;
   render?: Render;
   document?: Document;

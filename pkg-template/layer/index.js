@@ -93,6 +93,21 @@ function argError(path, message, hint) {
 }
 
 /** Starts buyerpath on the page. See index.d.ts for every option. */
+/** Whether `t` has no unpaired surrogate (String.prototype.isWellFormed, where there is none). */
+function wellFormed(t) {
+  if (typeof t.isWellFormed === 'function') return t.isWellFormed();
+  for (let i = 0; i < t.length; i += 1) {
+    const c = t.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = t.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i += 1;
+    }
+  }
+  return true;
+}
+
 export function start({
   Engine,
   playbook,
@@ -134,8 +149,10 @@ export function start({
   const engine = given !== undefined ? given : new Engine(playbook);
   // So is a secret that is not a non-empty string: every state would be
   // refused on reading (decode) and none written (encode).
-  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
-    throw argError('$.secret', 'the secret must be a non-empty string', 'pass a non-empty secret, or leave it out for unsigned states');
+  // (A string with an unpaired surrogate becomes U+FFFD in Wasm: the engine
+  // refuses it as a secret, so every state would go unwritten.)
+  if (secret !== undefined && (typeof secret !== 'string' || secret === '' || !wellFormed(secret))) {
+    throw argError('$.secret', 'the secret must be a non-empty string of whole characters', 'pass a non-empty secret (no unpaired surrogates), or leave it out for unsigned states');
   }
   // Global Privacy Control (the browser's "do not sell or share"): full
   // consent is capped at anonymous and no signal leaves the page.
@@ -295,6 +312,11 @@ export function start({
         for (const ev of seen) attempt(() => stored.observe(ev), undefined);
         visitor = stored;
       }
+    } else if (prev !== 'none' && level !== 'none') {
+      // Another tab may have moved the stored visitor on: continue it, not
+      // write this tab's older state over it (its decisions would be
+      // numbered, and their messageIds made, again).
+      sync();
     }
     save();
     return prev;

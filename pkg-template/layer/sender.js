@@ -178,9 +178,16 @@ export function createSender({
     return shaped(e) && allowed(e);
   }
 
+  // The stored queue as last read or written here (its text and events):
+  // parsed again only when another tab has changed it since.
+  let read = { text: null, list: [] };
   function stored(keep) {
-    const saved = attempt(() => JSON.parse(ls.getItem(storageKey) || '[]'), []);
-    return Array.isArray(saved) ? saved.filter(keep) : [];
+    const text = attempt(() => ls.getItem(storageKey), null);
+    if (text === null || text !== read.text) {
+      const saved = attempt(() => JSON.parse(text || '[]'), []);
+      read = { text, list: Array.isArray(saved) ? saved : [] };
+    }
+    return read.list.filter(keep);
   }
 
   // `withdrawn`: the level was just lowered, so the stored events collected
@@ -199,9 +206,13 @@ export function createSender({
     if (stopped) return;
     // In-flight batches are kept too: if the page dies before the answer,
     // the next page load sends them again (the store dedupes by messageId).
+    // (Only those allowed now: an event in flight when the level was
+    // lowered is not stored again.)
     const mine = [];
     for (const b of inflight) mine.push(...b);
     mine.push(...queue);
+    const ownIds = new Set(mine.map((e) => e.messageId));
+    const own = mine.filter(storable);
     // Other tabs' events stay stored (by messageId), unless this sender has
     // delivered or dropped them itself: a tab closed during an outage leaves
     // them to the next page. Bounded like the queue: past maxQueue, other
@@ -209,15 +220,18 @@ export function createSender({
     // them again), and not counted, as only the stored copy goes. This
     // sender's own are cut only if they alone exceed the bound (trim keeps
     // them within it).
-    const ids = new Set(mine.map((e) => e.messageId));
     const others = stored(withdrawn ? storable : shaped).filter(
-      (e) => typeof e.messageId === 'string' && !ids.has(e.messageId) && !done.has(e.messageId),
+      (e) => typeof e.messageId === 'string' && !ownIds.has(e.messageId) && !done.has(e.messageId),
     );
     const without = (list, cut) => (cut.size > 0 ? list.filter((_, i) => !cut.has(i)) : list);
-    const kept = without(others, victims(others, others.length + mine.length - maxQueue)).concat(
-      without(mine, victims(mine, mine.length - maxQueue)),
+    const kept = without(others, victims(others, others.length + own.length - maxQueue)).concat(
+      without(own, victims(own, own.length - maxQueue)),
     );
-    if (attempt(() => (ls.setItem(storageKey, JSON.stringify(kept)), true), false)) done.clear();
+    const text = attempt(() => JSON.stringify(kept), null);
+    if (text !== null && attempt(() => (ls.setItem(storageKey, text), true), false)) {
+      done.clear();
+      read = { text, list: kept };
+    }
     storeDrops(false);
   }
 
@@ -412,6 +426,7 @@ export function createSender({
     }
     if (outcome === 'retry') {
       reachable = false;
+      settled(batch.filter((e) => !allowed(e))); // withdrawn meanwhile: not stored again
       queue = batch.filter(allowed).concat(queue);
       trim();
       if (retryTimer === null) backoff(res);
@@ -422,7 +437,7 @@ export function createSender({
   }
 
   async function loop() {
-    while (queue.length > 0 && level !== 'none' && retryTimer === null) {
+    while (!stopped && queue.length > 0 && level !== 'none' && retryTimer === null) {
       const outcome = await post(queue.splice(0, maxBatch), false);
       if (outcome === 'retry' || outcome === 'gone') break;
     }
@@ -458,6 +473,8 @@ export function createSender({
 
   function flush({ beacon = false } = {}) {
     flushTimer = cancel(flushTimer);
+    // A stopped sender sends nothing more (a newer one owns the queue).
+    if (stopped) return active || Promise.resolve();
     reportDrops();
     if (level === 'none' || queue.length === 0) return active || Promise.resolve();
     if (beacon) {
@@ -468,6 +485,7 @@ export function createSender({
     // Never rejects: every step of the loop is guarded, and this is the last word.
     active = loop().catch(() => undefined).finally(() => {
       active = null;
+      if (stopped) return;
       if (queue.length >= maxBatch && retryTimer === null && level !== 'none') flush();
       else schedule();
     });
@@ -526,8 +544,10 @@ export function createSender({
     } else if (prev === 'none') {
       restore();
     } else {
+      // Withdrawn (queued or in flight): out of the stored queue too.
       const gone = queue.filter((e) => !allowed(e));
-      settled(gone); // withdrawn: out of the stored queue too
+      for (const b of inflight) gone.push(...b.filter((e) => !allowed(e)));
+      settled(gone);
       queue = queue.filter(allowed);
       persist(consentRank(level) < consentRank(prev));
     }

@@ -454,6 +454,24 @@ test('two tabs share the stored visitor: each continues where the other left it,
   assert.deepEqual([...byId.keys()].sort(), ['visitor-1-1', 'visitor-1-2', 'visitor-1-3']);
 });
 
+test('a consent change in one tab does not write its older state over the other tab\'s', async () => {
+  const shared = fakeLocalStorage();
+  const a = setup({ localStorage: shared, stored: stateOf('visitor-1'), consent: 'full' });
+  const b = setup({ localStorage: shared, consent: 'full' });
+  b.document.dispatch('click', { target: firstLink(b.document) }); // B moves on: decision 3
+  assert.equal(b.bp.decision.seq, 3);
+  a.bp.setConsent('anonymous'); // A lowers its level (B would hear it by broadcast)
+  assert.equal(decodeState(shared.map.get('bp_state')).decided, 3, 'B\'s decisions kept');
+  a.document.dispatch('click', { target: firstLink(a.document) });
+  assert.equal(a.bp.decision.seq, 4, 'A numbers on from B');
+});
+
+test('a secret with an unpaired surrogate is refused at start (the engine would refuse every state)', () => {
+  assert.throws(() => setup({ secret: 'key-\ud800' }), (e) => e.code === 'invalid_argument' && e.path === '$.secret');
+  assert.throws(() => setup({ secret: '\udc00' }), (e) => e.code === 'invalid_argument');
+  assert.doesNotThrow(() => setup({ secret: 'key-\ud83d\ude00' }));
+});
+
 test('a failed state write (quota) keeps the tab on its own visitor; a stored state that does not decode is reported once', async () => {
   const shared = fakeLocalStorage();
   let full = false;

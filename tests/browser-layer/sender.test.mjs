@@ -829,3 +829,38 @@ test('foreign entries in the stored queue are not restored: only objects stamped
   localStorage.map.set('bp_queue', '{"a":1}');
   assert.equal(setup({ localStorage }).sender.size(), 0);
 });
+
+test('a withdrawal while a batch is in flight: its events above the new level are not stored again, answered or not', async () => {
+  // The request fails only after the withdrawal (a slow network).
+  let open;
+  const gate = new Promise((resolve) => (open = resolve));
+  const failing = fakeFetch(['network']);
+  const slow = async (url, init) => {
+    await gate;
+    return failing(url, init);
+  };
+  const { sender, localStorage } = setup({ sender: { consent: 'full', fetch: slow } });
+  sender.enqueue([stamped(ev(1), 'full'), stamped(ev(2), 'anonymous')]);
+  const sent = sender.flush();
+  await settle();
+  sender.setConsent('anonymous');
+  assert.deepEqual(storedIds(localStorage), [2], 'withdrawn from storage at once');
+  open();
+  await sent;
+  await settle();
+  assert.equal(failing.requests.length, 1);
+  assert.deepEqual(storedIds(localStorage), [2], 'the failed batch does not bring it back');
+  sender.stop();
+});
+
+test('a sender stopped during an outage sends nothing more (no retry loop)', async () => {
+  const { clock, fetch, sender } = setup({ script: Array(1000).fill('network') });
+  sender.enqueue(Array.from({ length: 25 }, (_, i) => ev(i)));
+  const first = sender.flush();
+  sender.stop();
+  await first;
+  await settle();
+  await clock.advance(600_000);
+  await settle();
+  assert.ok(fetch.requests.length <= 1, `${fetch.requests.length} requests after stop()`);
+});
