@@ -188,12 +188,12 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
         });
     }
     let mut write_key = None;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let read = EnvelopeReader {
-        key: &mut write_key,
-    }
-    .deserialize(&mut de)
-    .and_then(|env| de.end().map(|()| env));
+    let read = read_to_end(
+        body,
+        EnvelopeReader {
+            key: &mut write_key,
+        },
+    );
     let env = match read {
         Ok(env) => env,
         Err(e) => {
@@ -339,12 +339,12 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
         });
     }
     let mut write_key = None;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let read = EventReader {
-        key: &mut write_key,
-    }
-    .deserialize(&mut de)
-    .and_then(|obj| de.end().map(|()| obj));
+    let read = read_to_end(
+        body,
+        EventReader {
+            key: &mut write_key,
+        },
+    );
     match read {
         Ok(obj) => Ok(Parsed {
             write_key,
@@ -748,6 +748,18 @@ fn short(v: &Value) -> String {
         Value::String(s) => format!("`{}`", s.chars().take(40).collect::<String>()),
         other => kind_of(other).to_string(),
     }
+}
+
+/// `body` read whole by `seed` (a reader that notes the body's write key
+/// as it passes it, so that the key is known even when a later part fails).
+fn read_to_end<'de, S: serde::de::DeserializeSeed<'de>>(
+    body: &'de [u8],
+    seed: S,
+) -> Result<S::Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = seed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
 }
 
 #[cfg(test)]
