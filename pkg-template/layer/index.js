@@ -92,7 +92,6 @@ function argError(path, message, hint) {
   return Object.assign(new Error(`invalid_argument at ${path}: ${message} (${hint})`), { name: 'BuyerpathError', code: 'invalid_argument', path, hint });
 }
 
-/** Starts buyerpath on the page. See index.d.ts for every option. */
 /** Whether `t` has no unpaired surrogate (String.prototype.isWellFormed, where there is none). */
 function wellFormed(t) {
   if (typeof t.isWellFormed === 'function') return t.isWellFormed();
@@ -108,6 +107,7 @@ function wellFormed(t) {
   return true;
 }
 
+/** Starts buyerpath on the page. See index.d.ts for every option. */
 export function start({
   Engine,
   playbook,

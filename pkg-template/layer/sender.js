@@ -545,8 +545,12 @@ export function createSender({
       restore();
     } else {
       // Withdrawn (queued or in flight): out of the stored queue too.
+      // Taken out of their in-flight batches too, so that neither a raised
+      // level nor the batch's retry brings them back.
       const gone = queue.filter((e) => !allowed(e));
-      for (const b of inflight) gone.push(...b.filter((e) => !allowed(e)));
+      for (const b of inflight) {
+        for (let i = b.length - 1; i >= 0; i -= 1) if (!allowed(b[i])) gone.push(...b.splice(i, 1));
+      }
       settled(gone);
       queue = queue.filter(allowed);
       persist(consentRank(level) < consentRank(prev));

@@ -864,3 +864,26 @@ test('a sender stopped during an outage sends nothing more (no retry loop)', asy
   await settle();
   assert.ok(fetch.requests.length <= 1, `${fetch.requests.length} requests after stop()`);
 });
+
+test('an event withdrawn while in flight stays withdrawn when the level is raised again before the answer', async () => {
+  let open;
+  const gate = new Promise((resolve) => (open = resolve));
+  const failing = fakeFetch(['network']);
+  const slow = async (url, init) => {
+    await gate;
+    return failing(url, init);
+  };
+  const { sender, localStorage } = setup({ sender: { consent: 'full', fetch: slow } });
+  sender.enqueue([stamped(ev(1), 'full'), stamped(ev(2), 'anonymous')]);
+  const sent = sender.flush();
+  await settle();
+  sender.setConsent('anonymous');
+  sender.setConsent('full');
+  assert.deepEqual(storedIds(localStorage), [2], 'not stored again by the raise');
+  open();
+  await sent;
+  await settle();
+  assert.equal(sender.size(), 1, 'nor queued again by the retry');
+  assert.deepEqual(storedIds(localStorage), [2]);
+  sender.stop();
+});
