@@ -119,7 +119,7 @@ pub fn value_from_str(text: &str) -> Result<serde_json::Value, serde_json::Error
 /// path below `base` where reading stopped (a bad escape or a lone surrogate
 /// is its field's problem), with the line and column.
 pub fn syntax_issue(text: &str, base: &str, syntax: &serde_json::Error, deep_code: &str) -> Issue {
-    if syntax.to_string().starts_with("recursion limit exceeded") {
+    if past_nesting_limit(syntax) {
         let inner = crate::json_path::deeper_than(text, 16).unwrap_or_default();
         return Issue::new(deep_code, path_below(base, &inner), "nested too deeply")
             .expected("at most 128 levels (and the limits of each field)")
@@ -137,6 +137,12 @@ pub fn syntax_issue(text: &str, base: &str, syntax: &serde_json::Error, deep_cod
         syntax.line(),
         syntax.column()
     ))
+}
+
+/// Whether serde_json stopped at its own nesting limit (128 levels), which
+/// is valid JSON too deep to read, not a syntax error.
+pub fn past_nesting_limit(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// A path below `base` in `json_path`'s form (`items[0].count`) appended to it.

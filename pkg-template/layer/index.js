@@ -92,20 +92,8 @@ function argError(path, message, hint) {
   return Object.assign(new Error(`invalid_argument at ${path}: ${message} (${hint})`), { name: 'BuyerpathError', code: 'invalid_argument', path, hint });
 }
 
-/** Whether `t` has no unpaired surrogate (String.prototype.isWellFormed, where there is none). */
-function wellFormed(t) {
-  if (typeof t.isWellFormed === 'function') return t.isWellFormed();
-  for (let i = 0; i < t.length; i += 1) {
-    const c = t.charCodeAt(i);
-    if (c >= 0xdc00 && c <= 0xdfff) return false;
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = t.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
-      i += 1;
-    }
-  }
-  return true;
-}
+/** Whether `t` has no unpaired surrogate (encodeURIComponent refuses exactly those). */
+const wellFormed = (t) => attempt(() => (encodeURIComponent(t), true), false);
 
 /** Starts buyerpath on the page. See index.d.ts for every option. */
 export function start({
@@ -300,7 +288,6 @@ export function start({
     const prev = level;
     level = cap(next);
     store.setConsent(level);
-    if (level === 'none') known = null;
     if (sender) sender.setConsent(level);
     // Without a sender (no endpoint, or GPC), what an earlier page's sender left.
     else if (level === 'none') eraseQueue(localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null), sending ? sending.storageKey : undefined);
@@ -312,8 +299,8 @@ export function start({
         for (const ev of seen) attempt(() => stored.observe(ev), undefined);
         visitor = stored;
       }
-    } else if (prev !== 'none' && level !== 'none') {
-      // Another tab may have moved the stored visitor on: continue it, not
+    } else {
+      // (At none, nothing.) Another tab may have moved the stored visitor on: continue it, not
       // write this tab's older state over it (its decisions would be
       // numbered, and their messageIds made, again).
       sync();

@@ -206,13 +206,10 @@ export function createSender({
     if (stopped) return;
     // In-flight batches are kept too: if the page dies before the answer,
     // the next page load sends them again (the store dedupes by messageId).
-    // (Only those allowed now: an event in flight when the level was
-    // lowered is not stored again.)
-    const mine = [];
-    for (const b of inflight) mine.push(...b);
-    mine.push(...queue);
-    const ownIds = new Set(mine.map((e) => e.messageId));
-    const own = mine.filter(storable);
+    // (All are allowed now: enqueue and restore take only storable events,
+    // and a lowered level takes the others out of queue and flight alike.)
+    const own = [...inflight].flat().concat(queue);
+    const ownIds = new Set(own.map((e) => e.messageId));
     // Other tabs' events stay stored (by messageId), unless this sender has
     // delivered or dropped them itself: a tab closed during an outage leaves
     // them to the next page. Bounded like the queue: past maxQueue, other
@@ -258,8 +255,7 @@ export function createSender({
       const d = attempt(() => JSON.parse(raw), null);
       if (plain(d) && count(d.dropped) > 0) {
         const named = drops.anonymousId !== undefined || drops.userId !== undefined;
-        drops.dropped += count(d.dropped);
-        drops.essential += Math.min(count(d.essential_dropped), count(d.dropped));
+        addDrops(d);
         if (!named) {
           drops.anonymousId = str(d.anonymousId);
           drops.userId = str(d.userId);
@@ -278,11 +274,17 @@ export function createSender({
     }
   }
 
+  // Adds a report's counts (`{ dropped, essential_dropped }`) to the drops.
+  function addDrops(report) {
+    const n = count(report.dropped);
+    drops.dropped += n;
+    drops.essential += Math.min(count(report.essential_dropped), n);
+  }
+
   function noteDrop(e) {
     if (e && e.type === 'track' && e.event === DROPPED_EVENT && e.properties) {
       // An unsent report that must go too: its counts carry over, so none is lost.
-      drops.dropped += count(e.properties.dropped);
-      drops.essential += Math.min(count(e.properties.essential_dropped), count(e.properties.dropped));
+      addDrops(e.properties);
     } else {
       drops.dropped += 1;
       if (isEssential(e)) drops.essential += 1;
@@ -426,7 +428,6 @@ export function createSender({
     }
     if (outcome === 'retry') {
       reachable = false;
-      settled(batch.filter((e) => !allowed(e))); // withdrawn meanwhile: not stored again
       queue = batch.filter(allowed).concat(queue);
       trim();
       if (retryTimer === null) backoff(res);

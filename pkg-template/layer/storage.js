@@ -71,7 +71,7 @@ export function createStore({
   // tabs would see as storage events).
   let ls = UNSET;
   const local = () => {
-    if (ls === UNSET) ls = mode === 'cookie' ? null : probeLocalStorage(rawLs);
+    if (ls === UNSET) ls = probeLocalStorage(rawLs); // (only `auto` asks)
     return ls;
   };
   // `auto` prefers localStorage and falls back to the cookie; the explicit

@@ -52,7 +52,7 @@ pub fn parse_json(text: &str) -> Result<Value, Error> {
     crate::json::value_from_str(text).map_err(|e| {
         // serde_json stops at 128 levels, before `parse_value` can count them:
         // report it as the same limit, not as a syntax error.
-        if e.to_string().starts_with("recursion limit exceeded") {
+        if crate::json::past_nesting_limit(&e) {
             let inner = crate::json_path::deeper_than(text, MAX_DEPTH).unwrap_or_default();
             return too_deep(
                 &path_below("$", &inner),

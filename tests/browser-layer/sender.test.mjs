@@ -830,8 +830,9 @@ test('foreign entries in the stored queue are not restored: only objects stamped
   assert.equal(setup({ localStorage }).sender.size(), 0);
 });
 
-test('a withdrawal while a batch is in flight: its events above the new level are not stored again, answered or not', async () => {
-  // The request fails only after the withdrawal (a slow network).
+// A sender at full with one batch in flight (m1 stamped full, m2
+// anonymous) whose request fails (a network error) only once `open()` is called.
+async function inFlightAtFull() {
   let open;
   const gate = new Promise((resolve) => (open = resolve));
   const failing = fakeFetch(['network']);
@@ -843,6 +844,12 @@ test('a withdrawal while a batch is in flight: its events above the new level ar
   sender.enqueue([stamped(ev(1), 'full'), stamped(ev(2), 'anonymous')]);
   const sent = sender.flush();
   await settle();
+  return { sender, localStorage, failing, open, sent };
+}
+
+test('a withdrawal while a batch is in flight: its events above the new level are not stored again, answered or not', async () => {
+  // The request fails only after the withdrawal (a slow network).
+  const { sender, localStorage, failing, open, sent } = await inFlightAtFull();
   sender.setConsent('anonymous');
   assert.deepEqual(storedIds(localStorage), [2], 'withdrawn from storage at once');
   open();
@@ -866,17 +873,7 @@ test('a sender stopped during an outage sends nothing more (no retry loop)', asy
 });
 
 test('an event withdrawn while in flight stays withdrawn when the level is raised again before the answer', async () => {
-  let open;
-  const gate = new Promise((resolve) => (open = resolve));
-  const failing = fakeFetch(['network']);
-  const slow = async (url, init) => {
-    await gate;
-    return failing(url, init);
-  };
-  const { sender, localStorage } = setup({ sender: { consent: 'full', fetch: slow } });
-  sender.enqueue([stamped(ev(1), 'full'), stamped(ev(2), 'anonymous')]);
-  const sent = sender.flush();
-  await settle();
+  const { sender, localStorage, open, sent } = await inFlightAtFull();
   sender.setConsent('anonymous');
   sender.setConsent('full');
   assert.deepEqual(storedIds(localStorage), [2], 'not stored again by the raise');

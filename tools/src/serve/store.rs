@@ -319,8 +319,10 @@ const COLUMNS_V1: [&str; 13] = [
 /// changes (no WAL switch, no migration): another application's `events`
 /// table (migrating it would alter that application's file, then fail every
 /// insert), a newer schema, or a `user_version` set by something else. An
-/// empty or new file, and any file of an earlier collector, pass.
-fn refuse_foreign(conn: &Connection, path: &Path) -> Result<()> {
+/// empty or new file, and any file of an earlier collector, pass; what was
+/// read of them (the `events` table's columns, the `user_version`) is returned
+/// for the migration.
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(Vec<String>, i64)> {
     let kind_of = |name: &str| -> rusqlite::Result<Option<String>> {
         conn.query_row(
             "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
@@ -364,14 +366,15 @@ fn refuse_foreign(conn: &Connection, path: &Path) -> Result<()> {
             "{} is not a buyerpath collector database: {why}; it was left as it was (pass another --db)",
             path.display()
         ),
-        None => Ok(()),
+        None => Ok((columns, version)),
     }
 }
 
 fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
     let mut conn = Connection::open(path)
         .with_context(|| format!("opening the database {}", path.display()))?;
-    refuse_foreign(&conn, path)?;
+    // (Neither the WAL switch nor the pragmas below change what it read.)
+    let (columns, version) = refuse_foreign(&conn, path)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         anyhow::bail!(
@@ -387,11 +390,6 @@ fn open_writer(path: &Path, options: &Options) -> Result<Connection> {
         "PRAGMA synchronous={sync}; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4000;"
     ))?;
     conn.busy_timeout(options.busy_timeout)?;
-    let columns: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_info('events')")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     // One transaction: a migration interrupted half-way leaves the old schema.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if !columns.is_empty() && !columns.iter().any(|c| c == "trust") {
