@@ -655,19 +655,8 @@ pub fn check(
         // Unreachable: both were checked above.
         return Err(vec![Problem::whole("invalid_event", "invalid event")]);
     };
-    let timestamp = corrected(received_at, sent_at, original, client_timestamp);
+    let (timestamp, field, from) = correction(received_at, sent_at, original, client_timestamp);
     if far_ahead(received_at, timestamp) || timestamp < MIN_TIMESTAMP_MS {
-        // Which time it came from: the same order as `corrected`.
-        let (field, from) = match (sent_at, original, client_timestamp) {
-            (Some(_), _, Some(t)) if far_ahead(received_at, t) => {
-                ("timestamp", "timestamp corrected by sentAt")
-            }
-            (_, _, Some(_)) => ("timestamp", "timestamp"),
-            (Some(_), Some(_), None) => {
-                ("originalTimestamp", "originalTimestamp corrected by sentAt")
-            }
-            _ => ("originalTimestamp", "originalTimestamp"),
-        };
         let message = if timestamp < MIN_TIMESTAMP_MS {
             format!("the event's time ({from}) is before 2000-01-01T00:00:00Z")
         } else {
@@ -708,6 +697,17 @@ pub fn check(
     })
 }
 
+/// [`correction`]'s time alone (the tests' name for it).
+#[cfg(test)]
+pub fn corrected(
+    received_at: i64,
+    sent_at: Option<i64>,
+    original: Option<i64>,
+    client_timestamp: Option<i64>,
+) -> i64 {
+    correction(received_at, sent_at, original, client_timestamp).0
+}
+
 /// The event's time on the server's clock. A `timestamp` the client set
 /// itself is kept as it is (that is how libraries import history: an event
 /// exported with its `timestamp`, `originalTimestamp` and `sentAt` keeps its
@@ -718,23 +718,31 @@ pub fn check(
 /// clock) the client's offset cancels out: `receivedAt − (sentAt −
 /// originalTimestamp)`, never later than `receivedAt`; otherwise
 /// `originalTimestamp`, else `receivedAt`.
-pub fn corrected(
+/// Also the field the time came from and how it was read (for the error
+/// that refuses it).
+fn correction(
     received_at: i64,
     sent_at: Option<i64>,
     original: Option<i64>,
     client_timestamp: Option<i64>,
-) -> i64 {
+) -> (i64, &'static str, &'static str) {
     let skew = |s: i64, t: i64| {
         received_at
             .saturating_sub(s.saturating_sub(t))
             .min(received_at)
     };
     match (sent_at, original, client_timestamp) {
-        (Some(s), _, Some(t)) if far_ahead(received_at, t) => skew(s, t),
-        (_, _, Some(t)) => t,
-        (Some(s), Some(o), None) => skew(s, o),
-        (None, Some(o), None) => o,
-        (_, None, None) => received_at,
+        (Some(s), _, Some(t)) if far_ahead(received_at, t) => {
+            (skew(s, t), "timestamp", "timestamp corrected by sentAt")
+        }
+        (_, _, Some(t)) => (t, "timestamp", "timestamp"),
+        (Some(s), Some(o), None) => (
+            skew(s, o),
+            "originalTimestamp",
+            "originalTimestamp corrected by sentAt",
+        ),
+        (None, Some(o), None) => (o, "originalTimestamp", "originalTimestamp"),
+        (_, None, None) => (received_at, "originalTimestamp", "originalTimestamp"),
     }
 }
 
