@@ -39,9 +39,17 @@ const HUDSON_CF = { country: 'US', region: 'New York', regionCode: 'NY', asOrgan
 function collector({ delayMs = 0 } = {}) {
   const received = [];
   const server = http.createServer(async (req, res) => {
-    let body = '';
-    for await (const c of req) body += c;
-    received.push({ at: Date.now(), path: req.url, auth: req.headers.authorization, body, json: JSON.parse(body || 'null') });
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString();
+    let json = null;
+    try {
+      json = JSON.parse(body || 'null');
+    } catch {
+      // kept as bytes (raw)
+    }
+    received.push({ at: Date.now(), path: req.url, auth: req.headers.authorization, raw, body, json });
     setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}'), delayMs);
   });
   return new Promise((ok) =>
@@ -376,6 +384,80 @@ test('firmographics the visitor chose (demo switcher) are forwarded as claims, n
   }
 });
 
+test('a browser revalidating a page (If-None-Match) gets it decided, not a 304; HEAD gets GET\'s headers without a decision', async () => {
+  // The ETag of the page as built, as a browser holds it from a time the
+  // edge served it so (personalisation off, an outage).
+  const raw = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, PERSONALIZE: 'off' }));
+  let tag;
+  let cssTag;
+  try {
+    await seedKv(raw);
+    const built = await raw.dispatchFetch(`${ORIGIN}/pricing`);
+    await built.text();
+    tag = built.headers.get('ETag');
+    const css = await raw.dispatchFetch(`${ORIGIN}/styles.css`);
+    await css.text();
+    cssTag = css.headers.get('ETag');
+  } finally {
+    await raw.dispose();
+  }
+  assert.ok(tag && cssTag, 'the assets have ETags');
+  const first = await get('/pricing', { cookie: 'bp_consent=full' });
+  const cookie = `bp_consent=full; bp=${first.cookies.bp.value}; bp_view=${first.cookies.bp_view.value}`;
+  const again = await get('/pricing', { cookie, headers: { 'If-None-Match': tag } });
+  assert.equal(again.res.status, 200);
+  assert.equal(again.res.headers.get('X-Bp-State'), 'ok', 'decided on the visitor\'s state');
+  assert.ok(again.edge && again.edge.decision.slots.length > 0, 'the decision is in the page');
+  assert.ok(again.cookies.bp && again.cookies.bp_view, 'the page view is counted: the state is written again');
+  assert.equal(again.res.headers.get('ETag'), null);
+  // An asset other than a page keeps its 304.
+  const css = await mf.dispatchFetch(`${ORIGIN}/styles.css`, { headers: { 'If-None-Match': cssTag } });
+  await css.text();
+  assert.equal(css.status, 304);
+  // HEAD: the headers GET sends for a page, and no side effect.
+  const head = await mf.dispatchFetch(`${ORIGIN}/pricing`, { method: 'HEAD', headers: { Cookie: cookie } });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('Cache-Control'), 'private, no-store');
+  assert.equal(head.headers.get('Vary'), 'Cookie');
+  assert.equal(head.headers.get('ETag'), null);
+  assert.match(head.headers.get('Content-Type'), /text\/html/);
+  assert.deepEqual(head.headers.getSetCookie(), [], 'no cookie: HEAD decides nothing');
+});
+
+test('a claim (demo switcher) stays a claim on the visitor\'s later pages: their signals go under the public key too', async () => {
+  const fast = await collector();
+  const edge = new Miniflare(
+    edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: fast.url, DEMO_SWITCHER: 'on', WRITE_KEY: 'edge-trusted-key', BROWSER_WRITE_KEY: 'public-key' }),
+  );
+  await seedKv(edge);
+  const auth = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  try {
+    // A visitor who never used the switcher: the edge's own facts, the trusted key.
+    const plain = await get('/pricing', { cookie: 'bp_consent=full', on: edge });
+    const plainNext = await get('/compare/lumora-vs-pipewatch', { cookie: `bp_consent=full; bp=${plain.cookies.bp.value}`, on: edge });
+    assert.equal(plainNext.res.headers.get('X-Bp-State'), 'ok');
+    assert.ok(await until(() => fast.received.length >= 2));
+    assert.ok(fast.received.every((r) => r.auth === auth('edge-trusted-key')));
+    // One who chose a title once: the role it gave stays in the state, and so
+    // does the claim, on a page without ?as=.
+    const claimed = await get(`/pricing?as=unknown&title=${encodeURIComponent('Chief Executive Officer')}`, { cookie: 'bp_consent=full', on: edge });
+    const next = await get('/compare/lumora-vs-pipewatch', { cookie: `bp_consent=full; bp=${claimed.cookies.bp.value}`, on: edge });
+    assert.equal(next.res.headers.get('X-Bp-State'), 'ok', 'the claimed state is read back');
+    assert.equal(next.edge.preset, undefined, 'no switcher on this page');
+    assert.ok(next.edge.forwarded > 0);
+    assert.ok(await until(() => fast.received.length >= 4));
+    assert.deepEqual(fast.received.slice(2).map((r) => r.auth), [auth('public-key'), auth('public-key')]);
+    // The mark cannot be dropped: the next state is still signed as a claim.
+    const third = await get('/pricing', { cookie: `bp_consent=full; bp=${next.cookies.bp.value}`, on: edge });
+    assert.equal(third.res.headers.get('X-Bp-State'), 'ok');
+    assert.ok(await until(() => fast.received.length >= 5));
+    assert.equal(fast.received.at(-1).auth, auth('public-key'));
+  } finally {
+    await edge.dispose();
+    await fast.close();
+  }
+});
+
 test('/v1/batch on the site origin is forwarded to the collector (first-party path)', async () => {
   const before = slow.received.length;
   const body = JSON.stringify({ batch: [{ type: 'track', event: 'Content Recommended', messageId: 'm-1', anonymousId: 'a', properties: {}, context: { consent: 'anonymous' } }], sentAt: new Date().toISOString() });
@@ -387,6 +469,35 @@ test('/v1/batch on the site origin is forwarded to the collector (first-party pa
   assert.equal(slow.received.at(-1).auth, 'Basic ZGVtby13cml0ZS1rZXk6');
   const huge = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: 'x'.repeat(600 * 1024) });
   assert.equal(huge.status, 413);
+  // The cap counts bytes: 300 Ki euro signs are 900 KiB of UTF-8.
+  const wide = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: `{"batch":[],"x":"${'€'.repeat(300 * 1024)}"}` });
+  await wide.text();
+  assert.equal(wide.status, 413);
+  assert.equal(slow.received.length, before + 1, 'nothing over the cap reaches the collector');
+  // The bytes go on as sent: a BOM and a broken UTF-8 sequence are the collector's to refuse.
+  const odd = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"batch":[{"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]);
+  const sent = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: odd });
+  await sent.text();
+  assert.ok(await until(() => slow.received.length === before + 2));
+  assert.deepEqual(slow.received.at(-1).raw, odd, 'forwarded byte for byte');
+});
+
+test('/v1/batch with the collector unreachable: 502, not cached, with Retry-After', async () => {
+  const gone = http.createServer();
+  await new Promise((ok) => gone.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${gone.address().port}`;
+  await new Promise((ok) => gone.close(ok));
+  const edge = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: url, DEMO_SWITCHER: 'off' }));
+  try {
+    await seedKv(edge);
+    const res = await edge.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: '{"batch":[]}' });
+    assert.equal(res.status, 502);
+    assert.equal(res.headers.get('Cache-Control'), 'no-store');
+    assert.ok(Number(res.headers.get('Retry-After')) > 0);
+    assert.deepEqual(await res.json(), { error: 'collector_unreachable' });
+  } finally {
+    await edge.dispose();
+  }
 });
 
 test('nothing a visitor sends can break out of the inline JSON', async () => {
@@ -459,6 +570,9 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
     assert.match(c.html, /data-bp-slot="cta"/);
     // Its script is told to load the browser-safe playbook (no 404 on /playbook.json).
     assert.match(c.html, /<meta name="bp-playbook" content="\/playbook-edge.json">/);
+    // Not revalidatable: the asset's ETag names other bytes.
+    assert.equal(c.res.headers.get('ETag'), null);
+    assert.equal(c.res.headers.get('Cache-Control'), 'private, no-store');
   } finally {
     await live.dispose();
   }

@@ -432,7 +432,7 @@ export function slotRewriter(slotEdit, headHtml) {
 }
 
 /**
- * The body whole (`{ bytes }`) when it is at most `max` bytes; else
+ * The body of a response or request whole (`{ bytes }`) when it is at most `max` bytes; else
  * `{ stream }`, the same body still to stream (what was read, then the rest).
  */
 export async function readUpTo(response, max) {

@@ -106,6 +106,30 @@ function ttlMs(value, fallback) {
   return Number(value ?? fallback) * 1000;
 }
 
+function isHtml(response) {
+  return (response.headers.get('Content-Type') || '').includes('text/html');
+}
+
+/** The request without its conditions (If-None-Match, If-Modified-Since...). */
+function unconditional(request) {
+  const headers = new Headers(request.headers);
+  for (const h of ['If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since', 'If-Range']) headers.delete(h);
+  return new Request(request.url, { method: 'GET', headers });
+}
+
+/**
+ * A page's headers once the edge answers for it (decided or served as built):
+ * per visitor, never stored by a shared cache nor revalidated against the
+ * asset's ETag, which names other bytes.
+ */
+function pageHeaders(asset) {
+  const headers = new Headers(asset.headers);
+  for (const h of ['ETag', 'Last-Modified', 'Content-Length', 'Cache-Control']) headers.delete(h);
+  headers.set('Cache-Control', 'private, no-store');
+  headers.set('Vary', 'Cookie');
+  return headers;
+}
+
 function parseCookies(header) {
   const out = {};
   for (const part of String(header || '').split(';')) {
@@ -309,27 +333,59 @@ async function forward(env, signals, now, asserted) {
 
 async function batch(request, env) {
   if (request.method !== 'POST') return new Response(null, { status: 405, headers: { Allow: 'POST' } });
-  const body = await request.text();
-  if (body.length > MAX_BATCH_BYTES) return new Response(null, { status: 413 });
+  // Bytes, not text: the collector gets exactly what was sent (a BOM or a
+  // broken UTF-8 sequence is its to refuse), and the cap counts bytes. A body
+  // whose Content-Length is over the cap is refused unread; one without is
+  // read only up to the cap.
+  const { bytes: body, stream } = await readUpTo(request, MAX_BATCH_BYTES);
+  if (!body || body.length > MAX_BATCH_BYTES) {
+    // Read to its end, not cut off (a client still sending would see its
+    // connection reset instead of the 413), up to a bound.
+    await discard(stream, 8 * MAX_BATCH_BYTES);
+    return new Response(null, { status: 413, headers: { 'Cache-Control': 'no-store' } });
+  }
   // Global Privacy Control: accepted and dropped.
   if (request.headers.get('Sec-GPC') === '1' || !env.COLLECTOR_URL) {
     return new Response(null, { status: 204, headers: { 'X-Bp-Dropped': request.headers.get('Sec-GPC') === '1' ? 'gpc' : 'no-collector' } });
   }
-  const res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      // The browser's batches go on under a client key, never the edge's own
-      // (which the collector may trust: --trusted-write-key): what a browser
-      // sends stays client-asserted.
-      Authorization: request.headers.get('Authorization') || basicAuth(env.BROWSER_WRITE_KEY || 'demo-write-key'),
-    },
-    body,
-  });
+  let res;
+  try {
+    res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        // The browser's batches go on under a client key, never the edge's own
+        // (which the collector may trust: --trusted-write-key): what a browser
+        // sends stays client-asserted.
+        Authorization: request.headers.get('Authorization') || basicAuth(env.BROWSER_WRITE_KEY || 'demo-write-key'),
+      },
+      body,
+    });
+  } catch (err) {
+    // The collector is unreachable: the sender keeps its queue and retries.
+    console.warn(`buyerpath edge: /v1/batch: the collector is unreachable: ${err}`);
+    return new Response('{"error":"collector_unreachable"}', { status: 502, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' } });
+  }
   const headers = { 'Content-Type': res.headers.get('Content-Type') || 'application/json', 'Cache-Control': 'no-store' };
   const retry = res.headers.get('Retry-After');
   if (retry) headers['Retry-After'] = retry;
   return new Response(res.body, { status: res.status, headers });
+}
+
+/** Reads a stream to its end without keeping it, cancelling it past `max` bytes. */
+async function discard(stream, max) {
+  if (!stream) return;
+  const reader = stream.getReader();
+  try {
+    for (let seen = 0; seen <= max; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away: nothing to answer
+  }
 }
 
 function forget() {
@@ -338,6 +394,29 @@ function forget() {
   headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
   headers.append('Set-Cookie', cookie(CONSENT_COOKIE, '', { maxAge: 0, httpOnly: false }));
   return new Response(null, { status: 204, headers });
+}
+
+// A state shaped by what the visitor chose (the demo switcher's `?as=` and
+// `title=`) is signed with a key of its own, so the mark travels with the
+// state: it can be neither forged nor removed (re-signing with the plain key
+// needs the secret), and every later decision resting on it stays a claim.
+function claimSecret(secret) {
+  return `${secret}:claimed`;
+}
+
+/** The signed state (`claimed`: signed with the claims' key); throws the first key's error. */
+function decodeState(engine, text, secret, now) {
+  const options = { now, maxIdleMs: STATE_MAX_AGE * 1000 };
+  try {
+    return { visitor: engine.decode(text, { ...options, secret }), claimed: false };
+  } catch (err) {
+    if (!err || err.code !== 'state_bad_signature') throw err;
+    try {
+      return { visitor: engine.decode(text, { ...options, secret: claimSecret(secret) }), claimed: true };
+    } catch {
+      throw err;
+    }
+  }
 }
 
 /** Decides the page and fills its slots; null to serve the page as built. */
@@ -358,12 +437,13 @@ async function personalise(request, env, ctx, asset, url) {
 
   // The visitor: the signed state, or a fresh one (never an error page).
   let visitor = null;
+  let claimed = false;
   let stateStatus = 'fresh';
   if (consent !== 'none' && cookies[STATE_COOKIE]) {
     try {
       // Signed (a forged cookie fails its HMAC) and fresh: a state idle for
       // longer than the cookie lives is an old cookie presented again.
-      visitor = engine.decode(cookies[STATE_COOKIE], { secret, now, maxIdleMs: STATE_MAX_AGE * 1000 });
+      ({ visitor, claimed } = decodeState(engine, cookies[STATE_COOKIE], secret, now));
       stateStatus = visitor.migrated ? 'migrated' : 'ok';
     } catch (err) {
       stateStatus = `rejected:${(err && err.code) || 'error'}`;
@@ -404,7 +484,10 @@ async function personalise(request, env, ctx, asset, url) {
   // the full one.
   const detail = env.INSPECTOR === 'on' ? 'full' : 'brief';
   const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));
-  const stored = consent === 'none' ? null : visitor.encode(secret);
+  // What the visitor chose once (the demo switcher) stays in the state it
+  // shaped: so do its signals' status as claims.
+  const asserted = Boolean(firmo.preset) || claimed;
+  const stored = consent === 'none' ? null : visitor.encode(asserted ? claimSecret(secret) : secret);
   const browserState = visitor.encode();
   visitor.free();
 
@@ -414,7 +497,7 @@ async function personalise(request, env, ctx, asset, url) {
   let forwarded = 0;
   if (signals.length > 0) {
     if (env.COLLECTOR_URL) {
-      ctx.waitUntil(forward(env, signals, now, Boolean(firmo.preset)).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
+      ctx.waitUntil(forward(env, signals, now, asserted).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
       forwarded = signals.length;
     } else {
       pending = signals; // the page's layer sends them to /v1/batch
@@ -436,10 +519,7 @@ async function personalise(request, env, ctx, asset, url) {
   };
   const t2 = performance.now();
 
-  const headers = new Headers(asset.headers);
-  for (const h of ['ETag', 'Last-Modified', 'Content-Length', 'Cache-Control']) headers.delete(h);
-  headers.set('Cache-Control', 'private, no-store');
-  headers.set('Vary', 'Cookie');
+  const headers = pageHeaders(asset);
   headers.set('X-Bp-State', stateStatus);
   headers.set('X-Bp-Playbook', `r${revision}`);
   if (stored !== null) {
@@ -485,19 +565,39 @@ export default {
     // (`buyerpath browser-playbook --strip-fit`) is served.
     if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });
 
-    const asset = await env.ASSETS.fetch(request);
-    const type = asset.headers.get('Content-Type') || '';
-    if (request.method !== 'GET' || asset.status !== 200 || !type.includes('text/html') || env.PERSONALIZE === 'off') return asset;
+    if (env.PERSONALIZE === 'off' || (request.method !== 'GET' && request.method !== 'HEAD')) return env.ASSETS.fetch(request);
+    let asset = await env.ASSETS.fetch(request);
+    // A conditional request for a page the edge decides must not be answered
+    // 304: the copy the browser holds may be one served as built (an outage,
+    // personalisation off), and the page view would go uncounted. Asked again
+    // unconditionally to learn what the path is (assets still get their 304).
+    if (asset.status === 304) {
+      const plain = await env.ASSETS.fetch(unconditional(request));
+      if (!isHtml(plain)) {
+        await plain.body?.cancel();
+        return asset;
+      }
+      asset = plain;
+    }
+    if (asset.status !== 200 || !isHtml(asset)) return asset;
+    // HEAD: a page's headers as GET would send them, without deciding (a HEAD
+    // has no side effects: no page view, no cookie, no signal).
+    if (request.method === 'HEAD') {
+      await asset.body?.cancel();
+      return new Response(null, { status: 200, headers: pageHeaders(asset) });
+    }
     try {
       return (await personalise(request, env, ctx, asset, url)) || asset;
     } catch (err) {
       // Never a failed page: the site as built, with its default slots,
       // told which playbook its own script may load (/playbook.json is not
       // served here). An outage (no engine in KV) is logged once a minute.
+      // Not revalidatable: its ETag names the asset's bytes, not these.
       logFailure(err);
+      const built = await env.ASSETS.fetch(unconditional(request));
       return new HTMLRewriter()
         .on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) })
-        .transform(await env.ASSETS.fetch(request));
+        .transform(new Response(built.body, { status: built.status, headers: pageHeaders(built) }));
     }
   },
 };
