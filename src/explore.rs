@@ -38,6 +38,11 @@ impl Rng {
     }
     /// Gamma(shape, 1) by Marsaglia–Tsang, with a bounded number of tries.
     pub fn gamma(&mut self, shape: f64) -> f64 {
+        // A prior that is not positive is refused by validation and on
+        // loading an engine; never a recursion without end.
+        if !(shape > 0.0) {
+            return 0.0;
+        }
         if shape < 1.0 {
             let u = self.uniform();
             return self.gamma(shape + 1.0) * libm::pow(u, 1.0 / shape);
@@ -73,6 +78,15 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_shape_that_is_not_positive_ends_at_once() {
+        // It recursed once per unit below 1 (−65536: a stack overflow in Wasm).
+        let mut r = Rng::for_pick("gamma", 1, 2);
+        for shape in [-65536.0, -1e300, f64::NEG_INFINITY, f64::NAN, 0.0, -0.5] {
+            assert_eq!(r.gamma(shape), 0.0, "{shape}");
+        }
+        assert!(r.gamma(0.5) > 0.0);
+    }
     #[test]
     fn the_hardware_square_root_is_libm_s() {
         // Both are correctly rounded, so they agree on every input; checked

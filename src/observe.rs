@@ -89,7 +89,9 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
             // An event dated before the cap's day gets no room: late or replayed
             // events cannot bypass the cap.
             let used = if day == agg.cap_day {
-                agg.cap_used.clamp(0, cap)
+                // max/min, not clamp: a cap below zero (refused when an
+                // engine is loaded) must not panic either.
+                agg.cap_used.max(0).min(cap)
             } else {
                 cap
             };

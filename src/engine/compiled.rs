@@ -385,6 +385,42 @@ mod tests {
             ("recent-events limit", |e| e.recent_limit = usize::MAX),
             ("consumed limit", |e| e.consumed_limit = 0),
             ("burst limit", |e| e.engagement.burst_max = e.recent_limit),
+            // Numbers: what would break the sampler (a prior below zero
+            // recursed without end), the daily caps (a negative cap
+            // panicked in clamp), or put NaN in the answers.
+            ("prior", |e| e.content[0].beta = -65536.0),
+            ("prior", |e| e.content[1].alpha = f64::NEG_INFINITY),
+            ("prior", |e| e.content[1].alpha = 0.0),
+            ("priority", |e| e.content[0].priority = f64::NAN),
+            ("engagement number", |e| {
+                let r = e
+                    .engagement
+                    .rules
+                    .iter_mut()
+                    .find(|r| r.cap_milli.is_some());
+                if let Some(r) = r {
+                    r.cap_milli = Some(-10_000);
+                }
+            }),
+            ("engagement number", |e| {
+                e.engagement.rules[0].half_life_ms = 0.0
+            }),
+            ("engagement number", |e| {
+                e.engagement.saturation = f64::INFINITY
+            }),
+            ("fit number", |e| e.criteria[0].weight = f64::NAN),
+            ("fit number", |e| {
+                e.criteria[0].bands[0].points = f64::INFINITY
+            }),
+            ("fit number", |e| e.fit_max = f64::NAN),
+            ("fit number", |e| e.tiers[0].min = 101.0),
+            ("stage number", |e| e.stages[0].prior = f64::INFINITY),
+            ("stage number", |e| e.stage_model.hysteresis = f64::NAN),
+            ("role number", |e| e.role_model.min_confidence = 2.0),
+            ("ranking or holdout", |e| {
+                e.recommend.spec.stage_weight = f64::NAN
+            }),
+            ("ranking or holdout", |e| e.holdout_percent = 51.0),
         ];
         for (what, change) in changes {
             let mut e = base.clone();

@@ -108,7 +108,97 @@ pub(crate) fn check(e: &Engine) -> Result<(), &'static str> {
         (1..e.recent_limit).contains(&e.engagement.burst_max),
         "the burst limit out of range",
     )?;
-    Ok(())
+    numbers(e)
+}
+
+/// Every number within what validation allows (a NaN fails every test): a
+/// non-finite weight would put NaN in the answers, a prior below zero or a
+/// negative cap would break the sampler and the daily caps.
+fn numbers(e: &Engine) -> Result<(), &'static str> {
+    const MAX: f64 = f64::MAX;
+    let sm = &e.stage_model;
+    let rm = &e.role_model;
+    let r = &e.recommend.spec;
+    rule(
+        e.stages.iter().all(|s| within(s.prior, 0.0, MAX))
+            && within(sm.hysteresis, 0.0, 10.0)
+            && positive(sm.half_life_ms)
+            && within(sm.content_view_weight, 0.0, MAX)
+            && within(sm.account_prior_weight, 0.0, MAX)
+            && sm.rules.iter().all(|r| positive(r.weight)),
+        "a stage number out of range",
+    )?;
+    rule(
+        e.roles.iter().all(|r| within(r.prior, 0.0, MAX))
+            && within(rm.title_weight, 0.0, MAX)
+            && within(rm.content_view_weight, 0.0, MAX)
+            && positive(rm.half_life_ms)
+            && within(rm.min_confidence, 0.0, 1.0)
+            && rm
+                .seniority
+                .iter()
+                .all(|s| within(s.multiplier, 0.0, limits::SENIORITY_MULTIPLIER)),
+        "a role number out of range",
+    )?;
+    rule(
+        within(e.fit_max, 0.0, MAX)
+            && e.criteria.iter().all(|c| {
+                within(c.weight, 0.0, MAX)
+                    && within(c.max, 0.0, MAX)
+                    && finite(c.otherwise)
+                    && c.bands.iter().all(|b| {
+                        finite(b.points) && b.min.is_none_or(finite) && b.max.is_none_or(finite)
+                    })
+            })
+            && e.tiers
+                .iter()
+                .all(|t| within(t.min, 0.0, 100.0) && t.mql.is_none_or(|m| within(m, 0.0, 100.0))),
+        "a fit number out of range",
+    )?;
+    rule(
+        positive(e.engagement.saturation)
+            && within(e.lifecycle.engaged_min, 0.0, MAX)
+            && e.engagement
+                .rules
+                .iter()
+                .all(|r| positive(r.half_life_ms) && r.cap_milli.is_none_or(|c| c > 0)),
+        "an engagement number out of range",
+    )?;
+    rule(
+        e.content
+            .iter()
+            .all(|c| within(c.priority, 0.0, 1.0) && positive(c.alpha) && positive(c.beta)),
+        "a content item's priority or prior out of range",
+    )?;
+    rule(
+        [
+            r.stage_weight,
+            r.next_stage_weight,
+            r.role_weight,
+            r.industry_weight,
+            r.topic_weight,
+            r.priority_weight,
+            r.action_weight,
+            r.exploration.weight,
+        ]
+        .iter()
+        .all(|w| within(*w, 0.0, 10.0))
+            && within(e.holdout_percent, 0.0, 50.0)
+            && within(e.consumed_min_dwell, 0.0, MAX),
+        "a ranking or holdout number out of range",
+    )
+}
+
+fn within(x: f64, lo: f64, hi: f64) -> bool {
+    x >= lo && x <= hi
+}
+
+fn positive(x: f64) -> bool {
+    x > 0.0 && x <= f64::MAX
+}
+
+fn finite(x: f64) -> bool {
+    x.is_finite()
 }
 
 fn rule(holds: bool, what: &'static str) -> Result<(), &'static str> {
