@@ -142,6 +142,9 @@ test('withdrawing consent erases what was stored; GPC caps full at anonymous', a
   await ready(gpc);
   await gpc.click('#bp-consent [data-consent="full"]');
   await gpc.waitForFunction(() => window.bpDemo.consent === 'anonymous');
+  // The banner shows the level in force, as it does after a reload.
+  assert.equal(await gpc.textContent('#bp-consent-label'), 'anonymous');
+  assert.deepEqual(await gpc.$$eval('#bp-consent [aria-pressed="true"]', (els) => els.map((e) => e.dataset.consent)), ['anonymous']);
   const d = await gpc.evaluate(() => window.bpDemo.decision);
   assert.ok(!d.role.evidence.includes('title'), 'GPC: no title used');
   assert.ok(d.signals.length > 0, 'signals are produced (anonymous)...');
@@ -152,4 +155,27 @@ test('withdrawing consent erases what was stored; GPC caps full at anonymous', a
   await gpc.close();
   await browser.context.clearCookies();
   assert.equal(site.batches.length, sentBefore, '...but with GPC none is sent');
+});
+
+test('a tampered inspector history in sessionStorage is dropped entry by entry: no page error', async () => {
+  for (const stored of ['[null]', '[{"seq":1,"engagement":"abc"}]', '[1,"x",{"visitor":"v","seq":1,"engagement":50,"stage":"s","page":"/","triggers":[7]}]']) {
+    const page = await browser.context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && errors.push(m.text()));
+    await page.goto(`${site.url}/styles.css`);
+    await page.evaluate((s) => {
+      document.cookie = 'bp_consent=full; Path=/';
+      sessionStorage.setItem('bp_demo_history', s);
+    }, stored);
+    await page.goto(`${site.url}/pricing?as=fintech`);
+    await ready(page);
+    await page.click('#bp-inspector-toggle');
+    await page.waitForSelector('#bp-inspector [data-inspector="stage-id"]');
+    assert.deepEqual(errors, [], stored);
+    const history = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bp_demo_history')));
+    assert.ok(history.length >= 1 && history.every((e) => typeof e.engagement === 'number' && e.triggers.every((t) => typeof t === 'string')), JSON.stringify(history));
+    await page.close();
+    await browser.context.clearCookies();
+  }
 });

@@ -206,6 +206,8 @@ const banner = consentBanner({
   current: consent,
   onChoice(level) {
     const next = capConsent(level);
+    // GPC caps the click: the banner shows the level in force, as after a reload.
+    if (next !== level) banner.set(next);
     const rising = consent === 'none' && next !== 'none';
     consent = next;
     bp.setConsent(consent); // `none` erases the layer's state and queue

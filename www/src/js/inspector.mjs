@@ -65,6 +65,21 @@ function sparkline(points, guides = []) {
   return svg;
 }
 
+/** A history entry as `push` writes it. */
+function isEntry(e) {
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.visitor === 'string' &&
+    Number.isFinite(e.seq) &&
+    Number.isFinite(e.engagement) &&
+    typeof e.stage === 'string' &&
+    typeof e.page === 'string' &&
+    Array.isArray(e.triggers) &&
+    e.triggers.every((t) => typeof t === 'string')
+  );
+}
+
 /**
  * @param {{ root: HTMLElement, toggle: HTMLElement, playbook: object }} options
  */
@@ -91,7 +106,9 @@ export function createInspector({ root, toggle, playbook }) {
     }
     try {
       const saved = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || '[]');
-      if (Array.isArray(saved)) history = saved.concat(history).slice(-HISTORY_MAX);
+      // Storage is the page's to trust no more than a cookie: entries not of
+      // the shape `push` writes are dropped.
+      if (Array.isArray(saved)) history = saved.filter(isEntry).concat(history).slice(-HISTORY_MAX);
     } catch {
       // ignore
     }
