@@ -40,7 +40,7 @@ impl Rng {
     pub fn gamma(&mut self, shape: f64) -> f64 {
         // A prior that is not positive is refused by validation and on
         // loading an engine; never a recursion without end.
-        if !(shape > 0.0) {
+        if shape.is_nan() || shape <= 0.0 {
             return 0.0;
         }
         if shape < 1.0 {

@@ -147,12 +147,12 @@ fn numbers(e: &Engine) -> Result<(), &'static str> {
                     && within(c.max, 0.0, MAX)
                     && finite(c.otherwise)
                     && c.bands.iter().all(|b| {
-                        finite(b.points) && b.min.is_none_or(finite) && b.max.is_none_or(finite)
+                        finite(b.points) && b.min.map_or(true, finite) && b.max.map_or(true, finite)
                     })
             })
             && e.tiers
                 .iter()
-                .all(|t| within(t.min, 0.0, 100.0) && t.mql.is_none_or(|m| within(m, 0.0, 100.0))),
+                .all(|t| within(t.min, 0.0, 100.0) && t.mql.map_or(true, |m| within(m, 0.0, 100.0))),
         "a fit number out of range",
     )?;
     rule(
@@ -161,7 +161,7 @@ fn numbers(e: &Engine) -> Result<(), &'static str> {
             && e.engagement
                 .rules
                 .iter()
-                .all(|r| positive(r.half_life_ms) && r.cap_milli.is_none_or(|c| c > 0)),
+                .all(|r| positive(r.half_life_ms) && r.cap_milli.map_or(true, |c| c > 0)),
         "an engagement number out of range",
     )?;
     rule(
