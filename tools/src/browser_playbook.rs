@@ -3,7 +3,7 @@
 //! optionally no fit criteria (the browser then takes the fit from the state
 //! the edge signed). See `buyerpath::playbook::browser_safe`.
 
-use crate::input::{read, render};
+use crate::input::{read, refuse_input_as_output, render};
 use anyhow::{Context as _, Result};
 use buyerpath::playbook::browser_safe::{browser_safe_report, Options};
 use std::path::PathBuf;
@@ -29,6 +29,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(out) = &args.output {
+        refuse_input_as_output(out, "--output", &[("the playbook", &args.playbook)])?;
+    }
     let text = read(&args.playbook)?;
     let value = buyerpath::playbook::parse_json(&text).map_err(|e| {
         anyhow::anyhow!(
@@ -44,7 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (safe, report) = match browser_safe_report(&value, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
+            elogln!(
                 "{}: cannot derive a browser-safe playbook:\n{}",
                 args.playbook.display(),
                 render(&e)
@@ -69,7 +72,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .map(|(name, n)| format!("{name} ({n})"))
         .collect();
-    eprintln!(
+    elogln!(
         "browser-safe playbook{}: hashed {} with salt {:?}; kept hashed: {}; dropped unreferenced: {}; fit criteria removed: {}; {} bytes",
         args.output
             .as_ref()

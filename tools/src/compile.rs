@@ -1,7 +1,7 @@
 //! `buyerpath compile`: a playbook compiled once, written as an engine file
 //! (`Engine::to_bytes`), for runtimes that load it without compiling JSON.
 
-use crate::input::{print_problems, read};
+use crate::input::{print_problems, read, refuse_input_as_output};
 use anyhow::{Context, Result};
 use buyerpath::Engine;
 use std::path::Path;
@@ -26,15 +26,7 @@ pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
     let out = output.map_or_else(|| path.with_extension("bpe"), Path::to_path_buf);
     // Writing over the playbook would lose it (the engine file cannot be
     // turned back into JSON).
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    anyhow::ensure!(
-        !same(path, &out),
-        "{} is the playbook itself: the engine file would replace it; give another --output",
-        out.display()
-    );
+    refuse_input_as_output(&out, "--output", &[("the playbook", path)])?;
     std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     outln!(
         "{}: playbook `{}` revision {} compiled, {} B of JSON -> {} B engine file",

@@ -14,7 +14,7 @@ pub fn run(playbook: &Path, journey_path: &Path, step: Option<usize>) -> Result<
         .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
     let n = decisions.len();
     if n == 0 {
-        eprintln!(
+        elogln!(
             "journey {} makes no decision (no decide step): nothing to explain",
             j.id
         );

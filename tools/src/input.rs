@@ -7,8 +7,17 @@ use std::path::{Path, PathBuf};
 
 /// Reads a file to a string, naming it in the error.
 pub fn read(path: &Path) -> Result<String> {
-    let mut text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    read_open(path, file)
+}
+
+/// [`read`] of a file already open (`path` names it in the error).
+pub fn read_open(path: &Path, mut file: std::fs::File) -> Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     // A UTF-8 byte order mark (some Windows editors write one) is not JSON;
     // RFC 8259 lets a reader ignore it, and this one does.
     if text.starts_with('\u{feff}') {
@@ -34,8 +43,53 @@ pub fn engine(path: &Path) -> Result<Engine> {
 pub fn print_problems(path: &Path, e: &Error, after: &str) {
     let n = e.issues.len();
     let s = if n == 1 { "" } else { "s" };
-    eprintln!("{}: {n} problem{s}{after}\n", path.display());
-    eprint!("{}", render(e));
+    elogln!(
+        "{}: {n} problem{s}{after}\n\n{}",
+        path.display(),
+        render(e).trim_end_matches('\n')
+    );
+}
+
+/// Whether `a` and `b` name the same file: the same path once resolved (for
+/// a file not written yet, its directory resolved) or, on unix, the same
+/// device and inode (a hard link).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            if (x.dev(), x.ino()) == (y.dev(), y.ino()) {
+                return true;
+            }
+        }
+    }
+    let resolved = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(dir.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    a == b
+        || match (resolved(a), resolved(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        }
+}
+
+/// Refuses an output that is one of the command's inputs (`what`, path):
+/// writing it would lose the input, before or while it is read.
+pub fn refuse_input_as_output(output: &Path, flag: &str, inputs: &[(&str, &Path)]) -> Result<()> {
+    for (what, input) in inputs {
+        anyhow::ensure!(
+            !same_file(output, input),
+            "{} is {what} itself: the output would replace it; give another {flag}",
+            output.display()
+        );
+    }
+    Ok(())
 }
 
 /// Renders issues one per block, for terminals. Control characters from the

@@ -28,12 +28,17 @@ macro_rules! logln {
     }};
 }
 
-/// [`logln!`] to stderr: `eprintln!` would panic on a closed stderr
-/// (`buyerpath serve 2>&1 | head`), in the writer thread too.
+/// A line to stderr, for every command: `eprintln!` would panic on a closed
+/// stderr (`buyerpath check bad.json 2>&1 | head -1`, `buyerpath serve 2>&1 |
+/// head`, in the writer thread too). A failed write is dropped, so a server
+/// goes on and a command finishes its work; a closed pipe is remembered and
+/// makes the exit code 141, as for a closed stdout.
 macro_rules! elogln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+        if let Err(e) = writeln!(std::io::stderr().lock(), $($t)*) {
+            $crate::stderr_failed(&e);
+        }
     }};
 }
 
@@ -133,7 +138,7 @@ enum Cmd {
     Calibrate(calibrate::Cmd),
     /// Hash list members (salted SHA-256 of the normalised domain) for a browser-safe playbook.
     HashList {
-        /// Salt, stored in the playbook's list.
+        /// Salt (not empty), stored in the playbook's list.
         #[arg(long)]
         salt: String,
         /// Domains (or text with --text).
@@ -174,6 +179,11 @@ fn main() -> ExitCode {
                 buyerpath::lists::ListKind::Domain
             };
             (|| -> anyhow::Result<ExitCode> {
+                // As browser-playbook: `check` refuses a hashed list without a salt.
+                anyhow::ensure!(
+                    !salt.is_empty(),
+                    "--salt must not be empty: a playbook cannot use a hashed list without a salt"
+                );
                 anyhow::ensure!(
                     !values.is_empty(),
                     "nothing to hash: give the list's members after --salt"
@@ -193,14 +203,30 @@ fn main() -> ExitCode {
             })()
         }
     };
-    match r {
+    let code = match r {
         Ok(code) => code,
         // Whoever read the output stopped reading (`| head`): stop quietly.
-        Err(e) if closed_pipe(&e) => ExitCode::from(141),
+        Err(e) if closed_pipe(&e) => return ExitCode::from(141),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            elogln!("error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // The same for stderr: what was written to it was cut short.
+    if STDERR_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        ExitCode::from(141)
+    } else {
+        code
+    }
+}
+
+/// Set when a write to stderr met a closed pipe ([`elogln!`]).
+static STDERR_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes a failed write to stderr: a closed pipe ends the run with 141.
+fn stderr_failed(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        STDERR_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `buyerpath score`: journeys in, decisions out as JSONL, streaming (one
 //! journey in memory at a time) with a progress bar on terminals.
 
-use crate::input::{engine, read, render};
+use crate::input::{engine, read_open, refuse_input_as_output, render};
 use anyhow::{Context as _, Result};
 use buyerpath::journey::{replay, Journey};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,6 +15,34 @@ pub fn run(
     output: Option<&Path>,
 ) -> Result<ExitCode> {
     let e = engine(playbook)?;
+    let stdin = |p: &Path| p.as_os_str() == "-";
+    if let Some(out) = output {
+        let mut named = vec![("the playbook", playbook)];
+        named.extend(
+            inputs
+                .iter()
+                .filter(|p| !stdin(p))
+                .map(|p| ("a journey file", p.as_path())),
+        );
+        refuse_input_as_output(out, "--output", &named)?;
+    }
+    // Every input is opened before the output is created: a missing one
+    // stops the run with the output as it was.
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        if stdin(input) {
+            files.push(None);
+            continue;
+        }
+        let file = std::fs::File::open(input)
+            .with_context(|| format!("cannot open {}", input.display()))?;
+        anyhow::ensure!(
+            !file.metadata().is_ok_and(|m| m.is_dir()),
+            "{} is a directory, not a journey file",
+            input.display()
+        );
+        files.push(Some(file));
+    }
     let mut out: Box<dyn Write> = match output {
         Some(p) => Box::new(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -22,7 +50,7 @@ pub fn run(
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let (mut journeys, mut decisions, mut failed) = (0u64, 0u64, 0u64);
-    for input in inputs {
+    for (input, file) in inputs.iter().zip(files) {
         let total = if input.as_os_str() == "-" {
             0
         } else {
@@ -35,56 +63,70 @@ pub fn run(
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
-            Box::new(BufReader::new(std::io::stdin().lock()))
-        } else if input.extension().map(|x| x == "json").unwrap_or(false) {
-            // A single journey file: make it one line. One that is not JSON
-            // (cut short, empty) is a journey that failed: reported with its
-            // file name, and the next file is scored.
-            // Not UTF-8 is a broken journey too; a file that cannot be read at all stops the run.
-            let text = match read(input) {
-                Ok(t) => t,
-                Err(e)
-                    if e.downcast_ref::<std::io::Error>()
-                        .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData) =>
-                {
-                    journeys += 1;
-                    failed += 1;
-                    bar.suspend(|| {
-                        eprintln!("{}: skipped: the file is not UTF-8 text", input.display())
-                    });
-                    bar.finish_and_clear();
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(v) => Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes())),
-                Err(e) => {
-                    journeys += 1;
-                    failed += 1;
-                    let why = match buyerpath::journey::parse(&text) {
-                        Err(err) => render(&err),
-                        Ok(_) => format!("{e}\n"),
-                    };
-                    bar.suspend(|| eprintln!("{}: skipped:\n{why}", input.display()));
-                    bar.finish_and_clear();
-                    continue;
+        let json = input.extension().map(|x| x == "json").unwrap_or(false);
+        let reader: Box<dyn BufRead> = match file {
+            None => Box::new(BufReader::new(std::io::stdin().lock())),
+            Some(file) if json => {
+                // A single journey file: make it one line. One that is not JSON
+                // (cut short, empty) is a journey that failed: reported with its
+                // file name, and the next file is scored.
+                // Not UTF-8 is a broken journey too; a file that cannot be read at all stops the run.
+                let text = match read_open(input, file) {
+                    Ok(t) => t,
+                    Err(e)
+                        if e.downcast_ref::<std::io::Error>()
+                            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData) =>
+                    {
+                        journeys += 1;
+                        failed += 1;
+                        bar.suspend(|| {
+                            elogln!("{}: skipped: the file is not UTF-8 text", input.display())
+                        });
+                        bar.finish_and_clear();
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(v) => Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes())),
+                    Err(e) => {
+                        journeys += 1;
+                        failed += 1;
+                        let why = match buyerpath::journey::parse(&text) {
+                            Err(err) => render(&err),
+                            Ok(_) => format!("{e}\n"),
+                        };
+                        bar.suspend(|| elogln!("{}: skipped:\n{why}", input.display()));
+                        bar.finish_and_clear();
+                        continue;
+                    }
                 }
             }
-        } else {
-            Box::new(BufReader::new(
-                std::fs::File::open(input)
-                    .with_context(|| format!("cannot open {}", input.display()))?,
-            ))
+            Some(file) => Box::new(BufReader::new(file)),
         };
-        for (n, line) in reader.lines().enumerate() {
-            let mut line = line?;
+        for (n, line) in reader.split(b'\n').enumerate() {
+            let line = line.with_context(|| format!("cannot read {}", input.display()))?;
+            bar.inc(line.len() as u64 + 1);
+            // A line that is not UTF-8 is a broken journey: reported, skipped.
+            let Ok(mut line) = String::from_utf8(line) else {
+                journeys += 1;
+                failed += 1;
+                bar.suspend(|| {
+                    elogln!(
+                        "{}:{}: skipped: the line is not UTF-8 text",
+                        input.display(),
+                        n + 1
+                    )
+                });
+                continue;
+            };
+            if line.ends_with('\r') {
+                line.pop();
+            }
             if n == 0 && line.starts_with('\u{feff}') {
                 // A byte order mark before the first journey (as input::read drops it).
                 line.drain(..'\u{feff}'.len_utf8());
             }
-            bar.inc(line.len() as u64 + 1);
             if line.trim().is_empty() {
                 continue;
             }
@@ -107,7 +149,7 @@ pub fn run(
                 Err(err) => {
                     failed += 1;
                     bar.suspend(|| {
-                        eprintln!("{}:{}: skipped:\n{}", input.display(), n + 1, render(&err))
+                        elogln!("{}:{}: skipped:\n{}", input.display(), n + 1, render(&err))
                     });
                 }
             }
@@ -117,7 +159,7 @@ pub fn run(
     }
     out.flush()?;
     let s = |n: u64| if n == 1 { "" } else { "s" };
-    eprintln!(
+    elogln!(
         "scored {journeys} journey{}, {decisions} decision{}, {failed} failed",
         s(journeys),
         s(decisions)

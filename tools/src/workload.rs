@@ -41,7 +41,7 @@ pub struct Args {
     /// Output directory (under target/: generated, not source).
     #[arg(long, default_value = "target/workload")]
     out: std::path::PathBuf,
-    /// Catalogue sizes (items), comma-separated.
+    /// Catalogue sizes (items, at least 50), comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = CATALOGUES)]
     catalogues: Vec<usize>,
     /// Visitor sizes (events), comma-separated.
@@ -86,6 +86,11 @@ impl Rng {
 
 /// Writes the workload files.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    // Before anything is written: the visitors' events name the first SHARED
+    // items, and the items the rules name come first among them.
+    if let Some(n) = args.catalogues.iter().find(|&&n| n < SHARED) {
+        bail!("--catalogues: {n} items is too few: a catalogue has at least {SHARED} items (the visitors' events name the first {SHARED})");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let base: Value = serde_json::from_str(BASE).context("parsing the example playbook")?;
@@ -108,7 +113,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             &serde_json::to_string(&v)?,
         )?;
     }
-    eprintln!(
+    elogln!(
         "workload (seed {}): playbooks {:?} items, visitors {:?} events, in {}",
         args.seed,
         args.catalogues,

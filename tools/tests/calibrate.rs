@@ -435,3 +435,292 @@ fn content_without_a_source_says_so_before_an_existing_output() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("give the store"), "{err}");
 }
+
+/// A run that must fail: its stderr.
+fn fails(args: &[&str]) -> String {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// One signal: a Content Recommended of `pricing`.
+const SIGNAL: &str = r#"{"type":"track","anonymousId":"a","event":"Content Recommended","timestamp":1793610000000,"properties":{"holdout":false,"slots":[{"content_ids":["pricing"]}]}}"#;
+
+#[test]
+fn reports_and_the_new_revision_never_share_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 3, 300);
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let pb = s(&playbook()).to_owned();
+    // `--report x.json`: the JSON report there, the Markdown one next to it.
+    let fit = |out: &str, report: &str| -> Vec<String> {
+        [
+            "calibrate",
+            "fit",
+            "--playbook",
+            &pb,
+            "--export",
+            s(&export),
+            "--out",
+            out,
+            "--report",
+            report,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let args = fit(&p("r2.json"), &p("rep.json"));
+    ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(p("rep.json")).unwrap()).unwrap();
+    assert_eq!(json["new_revision"], 2);
+    assert!(std::fs::read_to_string(p("rep.md"))
+        .unwrap()
+        .starts_with('#'));
+    // `--report` = `--out`, or an input: refused, even with --force.
+    for (out, report) in [(p("new.json"), p("new.json")), (p("new2.json"), pb.clone())] {
+        let mut args = fit(&out, &report);
+        args.push("--force".into());
+        let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(err.contains("same file") || err.contains("itself"), "{err}");
+        assert!(!Path::new(&out).exists());
+    }
+    let signals = dir.path().join("s.jsonl");
+    std::fs::write(&signals, format!("{SIGNAL}\n")).unwrap();
+    let content = |out: &str, report: &str| {
+        run(&[
+            "calibrate",
+            "content",
+            "--playbook",
+            &pb,
+            "--signals",
+            s(&signals),
+            "--out",
+            out,
+            "--report",
+            report,
+        ])
+    };
+    assert!(content(&p("c2.json"), &p("crep.md")).status.success());
+    assert!(std::fs::read_to_string(p("crep.md"))
+        .unwrap()
+        .starts_with('#'));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(p("crep.json")).unwrap()).unwrap();
+    assert_eq!(json["new_revision"], 2);
+    let o = content(&p("c3.json"), &p("c3.json"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("c3.json").exists());
+}
+
+#[test]
+fn a_duplicate_csv_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("dup.csv");
+    std::fs::write(
+        &export,
+        "id,outcome,company.industry,outcome\na,won,software,lost\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o.json");
+    let err = fails(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()),
+        "--export",
+        s(&export),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("names `outcome` twice (columns 2 and 4)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_problems_name_the_line_an_editor_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("lines.csv");
+    std::fs::write(
+        &export,
+        "id,company.industry,outcome\na,software,won\n\n\nb,\"multi\nline\",lost\nc,software,won\nd,software,lost\ne,software,maybe\n",
+    )
+    .unwrap();
+    let (out, pb) = (dir.path().join("o.json"), playbook());
+    let args = [
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&pb),
+        "--export",
+        s(&export),
+        "--out",
+        s(&out),
+    ];
+    let err = fails(&args);
+    assert!(err.contains("line 9: unknown outcome `maybe`"), "{err}");
+    std::fs::write(&export, "id,outcome\na,won\n\n\"b\nc\",won\nd\n").unwrap();
+    let err = fails(&args);
+    assert!(err.contains("line 6: not a valid CSV row"), "{err}");
+}
+
+#[test]
+fn a_byte_order_mark_is_read_in_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
+        p
+    };
+    let pb = bom("pb.json", &std::fs::read_to_string(playbook()).unwrap());
+    let csv = generate(dir.path(), 3, 300);
+    ok(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&pb),
+        "--export",
+        s(&csv),
+        "--out",
+        s(&dir.path().join("r2.json")),
+    ]);
+    let export = bom(
+        "crm.jsonl",
+        "{\"id\":\"a\",\"company\":{\"industry\":\"software\"},\"outcome\":\"won\"}\n{\"id\":\"b\",\"outcome\":\"lost\"}\n".repeat(40).as_str(),
+    );
+    ok(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&playbook()),
+        "--export",
+        s(&export),
+        "--out",
+        s(&dir.path().join("r3.json")),
+    ]);
+    let signals = bom("s.jsonl", &format!("{SIGNAL}\n"));
+    ok(&[
+        "calibrate",
+        "content",
+        "--playbook",
+        s(&pb),
+        "--signals",
+        s(&signals),
+        "--out",
+        s(&dir.path().join("c2.json")),
+    ]);
+}
+
+#[test]
+fn export_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "bad.jsonl",
+            "{\"id\":\"a\",\"outcome\":\"won\"}\n{\"id\":\n",
+        ),
+        ("ragged.csv", "id,outcome\na,won\nb\n"),
+    ] {
+        let export = dir.path().join(name);
+        std::fs::write(&export, text).unwrap();
+        let err = fails(&[
+            "calibrate",
+            "fit",
+            "--playbook",
+            s(&playbook()),
+            "--export",
+            s(&export),
+            "--out",
+            s(&dir.path().join("o.json")),
+        ]);
+        assert!(
+            err.contains(&format!("in the CRM export {}", s(&export))),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn an_export_without_rows_or_outcome_values_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank: String = (0..60).map(|i| format!("r{i},software,\n")).collect();
+    for (text, says) in [
+        (String::new(), "no rows"),
+        ("id,company.industry,outcome\n".to_string(), "no rows"),
+        (
+            format!("id,company.industry,outcome\n{blank}"),
+            "`outcome` column is empty in all 60 row(s)",
+        ),
+    ] {
+        let export = dir.path().join("e.csv");
+        std::fs::write(&export, text).unwrap();
+        let err = fails(&[
+            "calibrate",
+            "fit",
+            "--playbook",
+            s(&playbook()),
+            "--export",
+            s(&export),
+            "--out",
+            s(&dir.path().join("o.json")),
+        ]);
+        assert!(err.contains(says) && !err.contains("there is no"), "{err}");
+    }
+}
+
+#[test]
+fn the_highest_revision_cannot_be_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pb: Value =
+        serde_json::from_str(&std::fs::read_to_string(playbook()).unwrap()).unwrap();
+    pb["revision"] = json!(u32::MAX);
+    let max = dir.path().join("max.json");
+    std::fs::write(&max, pb.to_string()).unwrap();
+    let export = generate(dir.path(), 3, 300);
+    let err = fails(&[
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(&max),
+        "--export",
+        s(&export),
+    ]);
+    assert!(
+        err.contains("revision 4294967295 cannot be raised: it is the highest"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generate_refuses_a_name_fit_would_read_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("crm.jsonl");
+    let err = fails(&["calibrate", "generate", "--rows", "20", "--out", s(&out)]);
+    assert!(err.contains("give a `.csv` name"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn content_refuses_a_max_strength_that_is_not_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let signals = dir.path().join("s.jsonl");
+    std::fs::write(&signals, format!("{SIGNAL}\n")).unwrap();
+    for x in ["NaN", "inf"] {
+        let out = dir.path().join("c.json");
+        let err = fails(&[
+            "calibrate",
+            "content",
+            "--playbook",
+            s(&playbook()),
+            "--signals",
+            s(&signals),
+            "--out",
+            s(&out),
+            &format!("--max-strength={x}"),
+        ]);
+        assert!(err.contains("--max-strength"), "{err}");
+        assert!(!out.exists());
+    }
+}

@@ -270,7 +270,10 @@ fn compile_refuses_to_write_over_its_playbook() {
         .join("..")
         .join(dir.file_name().unwrap())
         .join("pb.json");
-    for out_path in [&playbook, &other] {
+    // And a hard link: another name, the same file.
+    let link = dir.join("link.json");
+    std::fs::hard_link(&playbook, &link).unwrap();
+    for out_path in [&playbook, &other, &link] {
         let out = bp(&[
             "compile",
             playbook.to_str().unwrap(),
@@ -492,5 +495,184 @@ fn control_characters_in_a_broken_playbook_are_shown_escaped() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(r"bad\u{0}id\u{1b}[31m"), "{err}");
     assert!(!err.contains('\u{0}') && !err.contains('\u{1b}'), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One example journey as a JSON line.
+fn journey_line() -> String {
+    let v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap(),
+    )
+    .unwrap();
+    v.to_string()
+}
+
+#[test]
+fn score_never_writes_over_an_input_nor_before_reading_them() {
+    let dir = scratch("bp-score-clobber");
+    let line = journey_line();
+    let jsonl = dir.join("j.jsonl");
+    std::fs::write(&jsonl, format!("{line}\n")).unwrap();
+    let pb = dir.join("pb.json");
+    std::fs::copy(root().join("examples/acme/playbook.json"), &pb).unwrap();
+    let link = dir.join("pb-link.json");
+    std::fs::hard_link(&pb, &link).unwrap();
+    let before = |p: &Path| std::fs::read(p).unwrap();
+    let (j0, pb0) = (before(&jsonl), before(&pb));
+    // The output is a journey file, or the playbook by another name.
+    for out_path in [&jsonl, &link] {
+        let out = bp(&[
+            "score",
+            pb.to_str().unwrap(),
+            jsonl.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("itself"), "{err}");
+        assert_eq!(before(&jsonl), j0);
+        assert_eq!(before(&pb), pb0);
+    }
+    // A missing input: the existing output is left as it was.
+    let keep = dir.join("keep.jsonl");
+    std::fs::write(&keep, "kept\n").unwrap();
+    let missing = dir.join("missing.jsonl");
+    let out = bp(&[
+        "score",
+        pb.to_str().unwrap(),
+        jsonl.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "-o",
+        keep.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "kept\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A reader of stderr that goes away (`2>&1 | head -1`) ends the command
+/// quietly with 141, as one of stdout does: not a panic (an abort, 134).
+#[test]
+fn a_closed_stderr_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = scratch("bp-stderr");
+    let mut p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("examples/acme/playbook.json")).unwrap())
+            .unwrap();
+    let item = p["content"][0].clone();
+    for i in 0..3000 {
+        let mut c = item.clone();
+        c["id"] = serde_json::json!(format!("x{i}"));
+        c["stages"] = serde_json::json!(["nope"]);
+        p["content"].as_array_mut().unwrap().push(c);
+    }
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, p.to_string()).unwrap();
+    let bad_lines = dir.join("bad.jsonl");
+    std::fs::write(&bad_lines, "[]\n".repeat(20_000)).unwrap();
+    let (broken, bad_lines) = (broken.to_str().unwrap(), bad_lines.to_str().unwrap());
+    let commands: [&[&str]; 3] = [
+        &["check", broken],
+        &["score", broken, bad_lines],
+        &["score", "examples/acme/playbook.json", bad_lines],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .current_dir(root())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stderr.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn score_skips_a_line_that_is_not_utf8_and_names_a_directory() {
+    let dir = scratch("bp-score-utf8-line");
+    let line = journey_line();
+    let mixed = dir.join("mixed.jsonl");
+    let mut bytes = format!("{line}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"id\":\"x\xff\"}\n");
+    bytes.extend_from_slice(format!("{line}\n").as_bytes());
+    std::fs::write(&mixed, bytes).unwrap();
+    let out = score(&[&mixed]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mixed.jsonl:2: skipped: the line is not UTF-8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("scored 3 journeys") && err.contains("1 failed"),
+        "{err}"
+    );
+    let one = score(&[&root().join("examples/journeys/01-tier-a-evaluator.json")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        2 * String::from_utf8_lossy(&one.stdout).lines().count(),
+        "the lines before and after were scored"
+    );
+    let d = dir.join("d.jsonl");
+    std::fs::create_dir(&d).unwrap();
+    let out = score(&[&d]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("d.jsonl is a directory"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn hash_list_refuses_an_empty_salt() {
+    let out = bp(&["hash-list", "--salt", "", "a.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--salt must not be empty"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn browser_playbook_refuses_to_write_over_its_playbook() {
+    let dir = scratch("bp-browser-self");
+    let pb = dir.join("full.json");
+    std::fs::copy(root().join("examples/acme/playbook.json"), &pb).unwrap();
+    let text = std::fs::read(&pb).unwrap();
+    let out = bp(&[
+        "browser-playbook",
+        pb.to_str().unwrap(),
+        "--strip-fit",
+        "-o",
+        pb.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is the playbook itself"), "{err}");
+    assert_eq!(std::fs::read(&pb).unwrap(), text, "the playbook is kept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn workload_refuses_a_catalogue_below_the_minimum_before_writing() {
+    let dir = scratch("bp-workload-small");
+    let out_dir = dir.join("wl");
+    let out = bp(&[
+        "workload",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--catalogues",
+        "50,17",
+        "--histories",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("17") && err.contains("at least 50"), "{err}");
+    assert!(!out_dir.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -130,8 +130,7 @@ pub fn load(db: Option<&Path>, signals: Option<&Path>) -> Result<Vec<Ev>> {
             }
         }
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let text = crate::input::read(path)?;
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
@@ -397,16 +396,29 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let playbook = &args.revision.playbook;
     buyerpath::Engine::from_value(doc.clone())
         .map_err(|e| anyhow::anyhow!("{} is not a valid playbook: {e}", playbook.display()))?;
-    if !(0.0..=1.0).contains(&args.floor) || args.max_strength < 2.0 {
-        bail!("--floor must be 0–1 and --max-strength at least 2");
+    if !(0.0..=1.0).contains(&args.floor)
+        || !args.max_strength.is_finite()
+        || args.max_strength < 2.0
+    {
+        bail!("--floor must be 0–1 and --max-strength a finite number of at least 2");
     }
     // What is missing from the command first, then what is in the way.
     if args.db.is_none() && args.signals.is_none() {
         bail!("give the store (--db buyerpath.sqlite) or the signals (--signals events.jsonl)");
     }
     let out = args.revision.out_path(next);
-    let report = args.revision.report_path(&out, "content.json");
-    let report_md = report.with_extension("md");
+    let (report_md, report) = args.revision.report_paths(&out, "content.json");
+    let mut inputs = vec![("the playbook", playbook.as_path())];
+    inputs.extend(args.db.as_deref().map(|p| ("the store", p)));
+    inputs.extend(args.signals.as_deref().map(|p| ("the signals file", p)));
+    RevisionArgs::refuse_collisions(
+        &[
+            ("--out", &out),
+            ("--report (JSON)", &report),
+            ("--report (Markdown)", &report_md),
+        ],
+        &inputs,
+    )?;
     for p in [&out, &report, &report_md] {
         refuse_overwrite(p, args.revision.force)?;
     }

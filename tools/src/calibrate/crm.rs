@@ -96,44 +96,53 @@ pub struct Export {
 
 /// Reads a CSV (`.csv`) or JSONL (`.jsonl`, `.ndjson`, or content starting with `{`) export.
 pub fn read(path: &Path, positive: &[Outcome]) -> Result<Export> {
-    let rows = read_rows(path)?;
-    let export = build(rows, positive, false)
-        .with_context(|| format!("in the CRM export {}", path.display()))?;
-    Ok(export)
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the CRM export {}", path.display()))?;
+    let text = crate::input::read_open(path, file)?;
+    rows(path, &text)
+        .and_then(|(rows, named)| build(rows, named, positive, false))
+        .with_context(|| format!("in the CRM export {}", path.display()))
 }
 
 /// Reads a list of current accounts in the export's format (CSV or JSONL,
 /// the same columns): every row is kept, open or closed, and `outcome` may
 /// be missing (such a row counts as open).
 pub fn read_accounts(path: &Path) -> Result<Export> {
-    let rows = read_rows(path)?;
-    build(rows, &[], true).with_context(|| format!("in the accounts file {}", path.display()))
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the accounts file {}", path.display()))?;
+    let text = crate::input::read_open(path, file)?;
+    rows(path, &text)
+        .and_then(|(rows, named)| build(rows, named, &[], true))
+        .with_context(|| format!("in the accounts file {}", path.display()))
 }
 
-fn read_rows(path: &Path) -> Result<Vec<FlatRow>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the CRM export {}", path.display()))?;
-    let ext = path
+/// The rows of an export's text, and whether it names an `outcome` column.
+fn rows(path: &Path, text: &str) -> Result<(Vec<FlatRow>, bool)> {
+    let csv = path
         .extension()
         .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let jsonl = match ext.as_str() {
-        "csv" => false,
-        "jsonl" | "ndjson" | "json" => true,
-        _ => text.trim_start().starts_with('{'),
-    };
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let jsonl = json_extension(path).is_some() || (!csv && text.trim_start().starts_with('{'));
     if jsonl {
-        jsonl_rows(&text)
+        jsonl_rows(text)
     } else {
-        csv_rows(&text)
+        csv_rows(text)
     }
+}
+
+/// The extension of a file read as JSONL whatever it holds (`jsonl`,
+/// `ndjson`, `json`, in any case).
+pub fn json_extension(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    ["jsonl", "ndjson", "json"]
+        .contains(&ext.as_str())
+        .then_some(ext)
 }
 
 /// A row as flat (dotted name → value) pairs, with its line.
 type FlatRow = (usize, Vec<(String, Value)>);
 
-fn csv_rows(text: &str) -> Result<Vec<FlatRow>> {
+fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     let mut r = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -144,10 +153,29 @@ fn csv_rows(text: &str) -> Result<Vec<FlatRow>> {
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
+    // Two columns of one name: which one counts would be a guess.
+    for (i, h) in headers.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+        if let Some(j) = headers.iter().skip(i + 1).position(|o| o == h) {
+            bail!(
+                "the CSV header names `{h}` twice (columns {} and {}): remove or rename one",
+                i + 1,
+                i + j + 2
+            );
+        }
+    }
     let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.with_context(|| format!("line {line}: not a valid CSV row"))?;
+    for rec in r.records() {
+        // The physical line the row starts on (blank lines and quoted
+        // newlines count), as an editor shows it.
+        let rec = rec.map_err(|e| {
+            let at = e
+                .position()
+                .map_or(String::new(), |p| format!("line {}: ", p.line()));
+            anyhow::anyhow!("{at}not a valid CSV row: {e}")
+        })?;
+        let line = rec
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
         let mut row = Vec::new();
         for (h, cell) in headers.iter().zip(rec.iter()) {
             if let Some(v) = cell_value(h, cell) {
@@ -156,7 +184,7 @@ fn csv_rows(text: &str) -> Result<Vec<FlatRow>> {
         }
         out.push((line, row));
     }
-    Ok(out)
+    Ok((out, headers.iter().any(|h| h == "outcome")))
 }
 
 /// A CSV cell as JSON: empty → absent; `a;b` (or `a|b`) → a list; numbers and
@@ -190,8 +218,9 @@ fn cell_value(column: &str, cell: &str) -> Option<Value> {
     }
 }
 
-fn jsonl_rows(text: &str) -> Result<Vec<FlatRow>> {
+fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     let mut out = Vec::new();
+    let mut named = false;
     for (i, l) in text.lines().enumerate() {
         let line = i + 1;
         if l.trim().is_empty() {
@@ -202,11 +231,12 @@ fn jsonl_rows(text: &str) -> Result<Vec<FlatRow>> {
         let Value::Object(m) = v else {
             bail!("line {line}: expected a JSON object per line");
         };
+        named |= m.contains_key("outcome");
         let mut row = Vec::new();
         flatten("", &m, &mut row);
         out.push((line, row));
     }
-    Ok(out)
+    Ok((out, named))
 }
 
 /// Nested objects (`{"company": {"industry": ...}}`) become dotted names.
@@ -229,7 +259,17 @@ fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<(String, Value)>)
 const CAMPAIGN_KEYS: [&str; 3] = ["source", "medium", "name"];
 
 /// `keep_open`: keep open rows (and rows without an outcome) as records too.
-fn build(rows: Vec<FlatRow>, positive: &[Outcome], keep_open: bool) -> Result<Export> {
+/// `outcome_named`: the file has an `outcome` column (perhaps empty).
+fn build(
+    rows: Vec<FlatRow>,
+    outcome_named: bool,
+    positive: &[Outcome],
+    keep_open: bool,
+) -> Result<Export> {
+    if rows.is_empty() && !keep_open {
+        bail!("no rows: the export has nothing (or only a header) to learn from");
+    }
+    let n_rows = rows.len();
     let mut export = Export::default();
     let mut problems = Vec::new();
     let mut columns = std::collections::BTreeSet::new();
@@ -320,6 +360,11 @@ fn build(rows: Vec<FlatRow>, positive: &[Outcome], keep_open: bool) -> Result<Ex
                 export.records.push(r);
             }
         }
+    }
+    if !saw_outcome && !keep_open && outcome_named {
+        bail!(
+            "the `outcome` column is empty in all {n_rows} row(s): give each row won, lost, churned, renewed, expanded or open"
+        );
     }
     if !saw_outcome && !keep_open {
         bail!(

@@ -126,8 +126,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let current = args.revision.read()?;
     let out = args.revision.out_path(current.next_revision()?);
-    let report_md = args.revision.report_path(&out, "report.md");
-    let report_json = report_md.with_extension("json");
+    let (report_md, report_json) = args.revision.report_paths(&out, "report.md");
+    RevisionArgs::refuse_collisions(
+        &[
+            ("--out", &out),
+            ("--report (Markdown)", &report_md),
+            ("--report (JSON)", &report_json),
+        ],
+        &[
+            ("the playbook", &args.revision.playbook),
+            ("the CRM export", &args.export),
+        ],
+    )?;
     for p in [&out, &report_md, &report_json] {
         refuse_overwrite(p, args.revision.force)?;
     }

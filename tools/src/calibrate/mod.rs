@@ -28,7 +28,7 @@ pub struct RevisionArgs {
     /// The new revision (default: `<playbook>.r<N+1>.json` next to it). Never overwritten without --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The report (default: `<out>` with `.report.md` for fit, `.content.json` for content); the other format (JSON, Markdown) goes next to it.
+    /// The report (default: `<out>` with `.report.md` for fit, `.content.json` for content): a `.md` path gets the Markdown report and the JSON one next to it with `.json`, a `.json` path the other way round (any other name: the command's default format there, the other one with its extension).
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Replace existing output files.
@@ -47,9 +47,17 @@ pub struct Current {
 impl Current {
     /// The revision number the calibrated playbook gets.
     pub fn next_revision(&self) -> Result<u64> {
+        // A playbook's revision is at most u32::MAX (what `check` accepts).
         self.revision
             .checked_add(1)
-            .ok_or_else(|| anyhow!("the playbook's revision {} cannot be raised", self.revision))
+            .filter(|&n| n <= u64::from(u32::MAX))
+            .ok_or_else(|| {
+                anyhow!(
+                    "the playbook's revision {} cannot be raised: it is the highest a playbook can have ({})",
+                    self.revision,
+                    u32::MAX
+                )
+            })
     }
 }
 
@@ -57,8 +65,9 @@ impl RevisionArgs {
     /// Reads `--playbook` as JSON (not yet compiled).
     pub fn read(&self) -> Result<Current> {
         let path = &self.playbook;
-        let text = std::fs::read_to_string(path)
+        let file = std::fs::File::open(path)
             .with_context(|| format!("cannot read the playbook {}", path.display()))?;
+        let text = crate::input::read_open(path, file)?;
         let doc: Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", path.display()))?;
         let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
@@ -78,11 +87,44 @@ impl RevisionArgs {
         }
     }
 
-    /// The report's path: `--report`, else `out` with `extension`.
-    pub fn report_path(&self, out: &Path, extension: &str) -> PathBuf {
-        self.report
+    /// The report's two files, (Markdown, JSON): `--report`, else `out`
+    /// with `extension`, holds the format its extension names (`.md`,
+    /// `.json`; any other: `extension`'s), and the other format goes next
+    /// to it with its own extension, so that neither replaces the other.
+    pub fn report_paths(&self, out: &Path, extension: &str) -> (PathBuf, PathBuf) {
+        let given = self
+            .report
             .clone()
-            .unwrap_or_else(|| out.with_extension(extension))
+            .unwrap_or_else(|| out.with_extension(extension));
+        let is = |p: &Path, e: &str| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| x.eq_ignore_ascii_case(e))
+        };
+        let json = is(&given, "json") || (!is(&given, "md") && extension.ends_with("json"));
+        if json {
+            (given.with_extension("md"), given)
+        } else {
+            let other = given.with_extension("json");
+            (given, other)
+        }
+    }
+
+    /// Refuses outputs (`flag`, path) that are the same file as each other
+    /// or as an input (`what`, path): one would replace the other.
+    pub fn refuse_collisions(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<()> {
+        for (i, (flag, out)) in outputs.iter().enumerate() {
+            crate::input::refuse_input_as_output(out, flag, inputs)?;
+            for (other, path) in outputs.iter().skip(i + 1) {
+                if crate::input::same_file(out, path) {
+                    bail!(
+                        "{flag} and {other} are the same file {}: give them different paths",
+                        out.display()
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -118,7 +160,7 @@ pub enum Cmd {
         /// Target share of successes among closed rows.
         #[arg(long, default_value_t = 0.18)]
         win_rate: f64,
-        /// CSV file to write (the truth goes to `<name>.truth.json`).
+        /// CSV file to write (the truth goes to `<name>.truth.json`); a `.jsonl`, `.ndjson` or `.json` name is refused, as `fit` would read it as JSON.
         #[arg(long)]
         out: PathBuf,
         /// Overwrite existing files.
@@ -144,6 +186,12 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             }
             if rows < 10 {
                 bail!("--rows must be at least 10");
+            }
+            if let Some(ext) = crm::json_extension(&out) {
+                bail!(
+                    "{}: the export is written as CSV, and `fit` reads a `.{ext}` file as JSON: give a `.csv` name",
+                    out.display()
+                );
             }
             refuse_overwrite(&out, force)?;
             refuse_overwrite(&generate::truth_path(&out), force)?;
