@@ -46,6 +46,16 @@ function query() {
   return p;
 }
 
+// The table shows the best-ranked accounts: a store of thousands stays quick
+// to draw every 10 s (the totals above it count them all).
+const ACCOUNTS_SHOWN = 200;
+
+function accountsQuery() {
+  const p = query();
+  p.set('limit', String(ACCOUNTS_SHOWN));
+  return p;
+}
+
 async function getJson(path, params) {
   const qs = params && params.toString() ? `?${params}` : '';
   const res = await fetch(`${path}${qs}`, { headers: { Accept: 'application/json' } });
@@ -143,8 +153,9 @@ function renderAccounts(data) {
   const body = $('accounts').querySelector('tbody');
   body.replaceChildren();
   $('accounts-empty').hidden = data.accounts.length > 0;
-  $('accounts-hint').textContent = `ranked by fit tier, then engagement · ${data.total} accounts · as of ${when(data.as_of)}`;
-  const max = Math.max(1, ...data.accounts.map((a) => a.engagement));
+  const shown = data.accounts.length < data.total ? `the first ${data.accounts.length} of ` : '';
+  $('accounts-hint').textContent = `ranked by fit tier, then engagement · ${shown}${data.total} accounts · as of ${when(data.as_of)}`;
+  const max = data.accounts.reduce((m, a) => Math.max(m, a.engagement), 1);
   const cols = 11;
   for (const a of data.accounts) {
     const tier = a.fit_tier || 'unknown';
@@ -164,15 +175,20 @@ function renderAccounts(data) {
       el('td', {}, surge),
       el('td', {}, a.triggers.length ? a.triggers.map((t) => el('span', { class: 'chip', title: t.label || t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`)) : el('span', { class: 'muted' }, '–')),
       el('td', {}, when(a.last_seen)));
+    // Only this row's details change: the table is not built again.
+    let details = null;
     const toggle = () => {
-      if (state.open.has(a.account)) state.open.delete(a.account);
-      else state.open.add(a.account);
-      renderAccounts(data);
+      const open = !state.open.has(a.account);
+      if (open) state.open.add(a.account);
+      else state.open.delete(a.account);
+      row.setAttribute('aria-expanded', String(open));
+      if (open) row.after((details = accountDetails(a, cols)));
+      else details?.remove();
     };
     row.addEventListener('click', toggle);
     row.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
     body.append(row);
-    if (state.open.has(a.account)) body.append(accountDetails(a, cols));
+    if (state.open.has(a.account)) body.append((details = accountDetails(a, cols)));
   }
 }
 
@@ -382,7 +398,7 @@ function fillRevisions(funnel) {
 async function load() {
   try {
     const [accounts, funnel, health, calibration] = await Promise.all([
-      getJson('/api/accounts', query()),
+      getJson('/api/accounts', accountsQuery()),
       getJson('/api/funnel', query()),
       getJson('/api/health').catch(() => null),
       getJson('/api/calibration', query()).catch(() => null),
