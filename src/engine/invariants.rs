@@ -150,9 +150,9 @@ fn numbers(e: &Engine) -> Result<(), &'static str> {
                         finite(b.points) && b.min.map_or(true, finite) && b.max.map_or(true, finite)
                     })
             })
-            && e.tiers
-                .iter()
-                .all(|t| within(t.min, 0.0, 100.0) && t.mql.map_or(true, |m| within(m, 0.0, 100.0))),
+            && e.tiers.iter().all(|t| {
+                within(t.min, 0.0, 100.0) && t.mql.map_or(true, |m| within(m, 0.0, 100.0))
+            }),
         "a fit number out of range",
     )?;
     rule(
