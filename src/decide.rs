@@ -33,6 +33,10 @@ pub fn decide(
         s.title_strength = 0;
         s.seniority = 0;
         s.bant.clear();
+        // Campaign touches are kept only with full consent, and forgotten
+        // when it is withdrawn, as the title and the answers are.
+        s.first_touch = None;
+        s.last_touch = None;
     }
     let reading = match &ctx.person.title {
         Some(t) if full => Some(role::read_title(engine, t)),
@@ -191,7 +195,9 @@ pub fn decide(
             s.fired.insert(i, t.hash);
         }
     }
-    if ctx.consent != Consent::None {
+    // The classification last signalled: a bot's decision signals nothing,
+    // so the visitor's next one still reports its classification.
+    if ctx.consent != Consent::None && !bot {
         s.classified = digest;
     }
     if full && !ctx.campaign.is_empty() {

@@ -106,10 +106,15 @@ fn band_matches(engine: &Engine, b: &Band, value: &Value, attrs: &Attrs<'_>) -> 
         }
     }
     if let Some(vals) = &b.in_values {
-        let hit = |v: &Value| {
-            v.as_str()
-                .map(|s| vals.iter().any(|x| x.eq_ignore_ascii_case(s)))
-                .unwrap_or(false)
+        // The values were lower-cased (Unicode) at compile time; an ASCII
+        // value compares without a copy, any other is lower-cased the same way.
+        let hit = |v: &Value| match v.as_str() {
+            Some(s) if s.is_ascii() => vals.iter().any(|x| x.eq_ignore_ascii_case(s)),
+            Some(s) => {
+                let lower = s.to_lowercase();
+                vals.contains(&lower)
+            }
+            None => false,
         };
         let ok = match value {
             Value::Array(a) => a.iter().any(hit),

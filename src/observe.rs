@@ -3,7 +3,7 @@
 //! consumed content, BANT buckets and hand-raises.
 
 use crate::decay::{decay_milli, factor, round, scale_milli, Factors};
-use crate::engine::{bit32, Engine};
+use crate::engine::{bit32, Engine, OTHER_BUCKET};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
 use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState, MAX_TOPICS, MAX_VALUE};
@@ -239,7 +239,16 @@ fn record_bant(engine: &Engine, s: &mut VisitorState, ev: &Event) {
             continue;
         };
         let a = answer.trim().to_lowercase();
-        if let Some(opt) = dim.options.iter().find(|o| o.values.contains(&a)) {
+        if a.is_empty() {
+            continue;
+        }
+        // The bucket the answer names, else `other` (every dimension has one).
+        let opt = dim
+            .options
+            .iter()
+            .find(|o| o.values.contains(&a))
+            .or_else(|| dim.options.iter().find(|o| o.id == OTHER_BUCKET));
+        if let Some(opt) = opt {
             match s.bant.binary_search_by(|(d, _)| d.cmp(&dim.hash)) {
                 Ok(i) => {
                     if let Some(slot) = s.bant.get_mut(i) {

@@ -73,7 +73,8 @@ impl Engine {
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
     /// The string never exceeds `STATE_BUDGET` characters: past it, the least useful
     /// memories go first (campaign touches, the oldest consumed content, the oldest
-    /// recent events, the weakest topics), deterministically.
+    /// recent events, then the weakest topic, engagement rule, role and stage
+    /// evidence), deterministically.
     pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
         let out = encode_state(&v.state, self.id_hash, secret);
         if out.len() <= STATE_BUDGET {
@@ -88,17 +89,14 @@ impl Engine {
             } else if s.recent.len() > 4 {
                 s.recent.remove(0);
                 true
-            } else if let Some(i) = s
-                .topics
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| e.milli)
-                .map(|(i, _)| i)
-            {
-                s.topics.remove(i);
-                true
             } else {
-                false
+                // Then the weakest memory of each kind, in this order: a
+                // topic, an engagement rule's points (a playbook may have
+                // hundreds of rules), a role's and a stage's evidence.
+                drop_weakest(&mut s.topics, |e| e.milli.unsigned_abs())
+                    || drop_weakest(&mut s.rules, |r| r.milli.unsigned_abs())
+                    || drop_weakest(&mut s.roles, |e| e.milli.unsigned_abs())
+                    || drop_weakest(&mut s.stages, |e| e.milli.unsigned_abs())
             };
             let out = encode_state(&s, self.id_hash, secret);
             if out.len() <= STATE_BUDGET || !trimmed {
@@ -175,4 +173,15 @@ impl Engine {
         }
         s.revision = self.revision;
     }
+}
+
+/// Removes the entry with the smallest `weight` (the first of equals); false
+/// when there is none. Sorted lists stay sorted.
+fn drop_weakest<T>(list: &mut Vec<T>, weight: impl Fn(&T) -> u64) -> bool {
+    let weakest = list
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, e)| weight(e))
+        .map(|(i, _)| i);
+    weakest.map(|i| list.remove(i)).is_some()
 }

@@ -577,3 +577,143 @@ fn crafted_extreme_states_are_refused_or_harmless() {
         .decide(&mut v, &req(u64::from(u32::MAX) * 1000, fintech()))
         .unwrap();
 }
+
+/// A band's `in` values match whatever their case, beyond ASCII too (the
+/// values were lower-cased with Unicode's rules, the attribute compared with
+/// ASCII's: "Île-de-France" as written in the playbook did not match).
+#[test]
+fn in_lists_ignore_case_beyond_ascii() {
+    let mut pb = example_playbook();
+    pb["fit"]["criteria"] = json!([{"id": "region", "label": "Region", "attribute": "company.region",
+        "bands": [{"label": "Paris, Zurich", "in": ["Île-de-France", "Zürich"], "points": 10}]}]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    for (region, want) in [
+        ("Île-de-France", 100.0),
+        ("ÎLE-DE-FRANCE", 100.0),
+        ("île-de-france", 100.0),
+        ("ZÜRICH", 100.0),
+        ("Zurich", 0.0),
+    ] {
+        let mut v = engine.visitor("v-region").unwrap();
+        let d = engine
+            .decide(
+                &mut v,
+                &req(
+                    T0,
+                    json!({"consent": "full", "company": {"region": region}}),
+                ),
+            )
+            .unwrap();
+        assert_eq!(d.fit.score, want, "{region}");
+    }
+}
+
+/// A BANT answer that matches none of a dimension's buckets is `other`, and
+/// a later such answer replaces an earlier bucket (the schema's promise).
+#[test]
+fn a_bant_answer_matching_no_bucket_is_other() {
+    let mut pb = example_playbook();
+    let actions = pb["actions"].as_array_mut().unwrap();
+    actions.insert(0, json!({"id": "budget_unclear", "label": "Budget unclear", "cta": "pricing", "when": {"bant.budget": "other"}}));
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let form = |v: &mut buyerpath::Visitor, t: u64, budget: &str| {
+        engine.observe(
+            v,
+            &ev(json!({"type": "form_submit", "ts": t, "form": "contact_sales", "fields": {"budget": budget}})),
+        );
+    };
+    let mut v = engine.visitor("v-bant").unwrap();
+    form(&mut v, T0, "$250k+");
+    let d = engine.decide(&mut v, &req(T0 + MIN, fintech())).unwrap();
+    assert_ne!(
+        d.action.id.as_str(),
+        "budget_unclear",
+        "a bucket: {}",
+        d.action.id.as_str()
+    );
+    form(&mut v, T0 + 2 * MIN, "actually nothing");
+    let d = engine
+        .decide(&mut v, &req(T0 + 3 * MIN, fintech()))
+        .unwrap();
+    assert_eq!(d.action.id.as_str(), "budget_unclear");
+    let mut w = engine.visitor("v-bant-2").unwrap();
+    form(&mut w, T0, "we have no idea yet");
+    let d = engine.decide(&mut w, &req(T0 + MIN, fintech())).unwrap();
+    assert_eq!(d.action.id.as_str(), "budget_unclear");
+    // A blank answer is no answer.
+    let mut x = engine.visitor("v-bant-3").unwrap();
+    form(&mut x, T0, "  ");
+    assert!(x.state().bant.is_empty());
+}
+
+/// `encode` stays within 1,200 characters whatever the playbook: with one
+/// engagement rule per page and a visitor who matched 128 of them it
+/// returned 2,063.
+#[test]
+fn encode_stays_within_its_budget_with_many_rules() {
+    let mut pb = example_playbook();
+    let rules: Vec<serde_json::Value> = (0..160)
+        .map(|i| json!({"id": format!("step_{i}"), "label": "a step", "event": "custom", "when": {"name": format!("step_{i}")}, "points": 1 + i % 7, "daily_cap": 20}))
+        .collect();
+    pb["engagement"]["rules"] = json!(rules);
+    let engine = Engine::from_json(&pb.to_string()).expect("compiles");
+    let mut v = engine.visitor("v-many-rules").unwrap();
+    for i in 0..160u64 {
+        engine.observe(
+            &mut v,
+            &ev(json!({"type": "custom", "ts": T0 + i * MIN, "name": format!("step_{i}")})),
+        );
+    }
+    assert!(v.state().rules.len() >= 128, "{}", v.state().rules.len());
+    for secret in [None, Some(&b"k"[..])] {
+        let text = engine.encode(&v, secret);
+        assert!(text.len() <= 1200, "{} characters", text.len());
+        // What is kept still reads back: the strongest rules survive.
+        let back = engine.decode(&text, secret).unwrap().visitor;
+        assert!(!back.state().rules.is_empty());
+    }
+}
+
+/// Campaign touches are kept only with full consent: a decision at a lower
+/// level forgets them, as it forgets the title and the answers.
+#[test]
+fn campaign_touches_go_when_consent_drops() {
+    let engine = example_engine();
+    let mut v = engine.visitor("v-campaign").unwrap();
+    let mut ctx = fintech();
+    ctx["campaign"] = json!({"source": "linkedin", "medium": "paid", "name": "springlaunch"});
+    engine.decide(&mut v, &req(T0, ctx)).unwrap();
+    assert!(v.state().first_touch.is_some());
+    let mut ctx = fintech();
+    ctx["consent"] = json!("anonymous");
+    engine.decide(&mut v, &req(T0 + MIN, ctx)).unwrap();
+    assert!(v.state().first_touch.is_none() && v.state().last_touch.is_none());
+    assert!(!engine.encode(&v, None).is_empty());
+}
+
+/// A bot-flagged decision signals nothing, so the visitor's next decision
+/// still reports its classification (it was marked as signalled).
+#[test]
+fn a_bot_decision_does_not_swallow_the_first_classification() {
+    let engine = example_engine();
+    let mut v = engine.visitor("v-bot-then-human").unwrap();
+    view(&engine, &mut v, T0, "pricing", 60);
+    let mut ctx = fintech();
+    ctx["bot"] = json!(true);
+    let d = engine.decide(&mut v, &req(T0 + MIN, ctx)).unwrap();
+    assert!(d.signals.is_empty());
+    let d = engine
+        .decide(&mut v, &req(T0 + 2 * MIN, fintech()))
+        .unwrap();
+    let names: Vec<String> = d
+        .signals
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(names.iter().any(|n| n == "Visitor Classified"), "{names:?}");
+}

@@ -228,6 +228,9 @@ pub(crate) struct BantDim {
     pub options: Vec<BantOption>,
 }
 
+/// The bucket of a BANT answer that matches none of a dimension's options.
+pub(crate) const OTHER_BUCKET: &str = "other";
+
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "compiled", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct BantOption {

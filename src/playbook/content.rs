@@ -129,9 +129,9 @@ pub struct RecommendSpec {
     pub priority_weight: f64,
     /// Boost of the next-best action's call-to-action content, so slots agree with the action.
     pub action_weight: f64,
-    /// At most this many picks of one format per decision.
+    /// At most this many picks of one format in a slot (each slot counts its own).
     pub max_per_format: u32,
-    /// At most this many picks sharing a topic per decision.
+    /// At most this many picks sharing a topic in a slot (each slot counts its own).
     pub max_per_topic: u32,
     /// Condition a visitor must meet for gated content to be eligible.
     pub gated_requires: Option<ConditionDoc>,

@@ -535,6 +535,17 @@ impl Builder<'_> {
                     role,
                 });
             }
+            // An answer that matches no bucket is `other` (never qualifying,
+            // no role), unless the playbook names an `other` of its own.
+            if !options.iter().any(|o| o.id == OTHER_BUCKET) {
+                options.push(BantOption {
+                    id: OTHER_BUCKET.to_string(),
+                    hash: fnv1a32(OTHER_BUCKET.as_bytes()),
+                    values: Vec::new(),
+                    qualifying: false,
+                    role: None,
+                });
+            }
             bant.push(BantDim {
                 id: d.id.clone(),
                 hash: fnv1a32(d.id.as_bytes()),
