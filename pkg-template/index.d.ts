@@ -2,20 +2,28 @@
 // workerd, deno). Written by hand from the engine's serde types; the consumer
 // test type-checks a file using all of them with `tsc --strict`.
 
+declare global {
+  // What lib `esnext.disposable` (and @types/node) declare, so that the
+  // classes' `[Symbol.dispose]` type-checks with an older lib too.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** Consent levels: `none` stores and sends nothing; `anonymous` uses no person data. */
 export type Consent = 'none' | 'anonymous' | 'full';
 
 // ───────────────────────────────────────────────────────────── errors
 
-/** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` refuses
- * (`state_expired`) a state whose visitor was last active longer ago (an old cookie replayed).
- * Anything else (a bare string, an unknown key) throws `invalid_argument`: a misspelt
- * option must not turn the signature check off. */
-export interface DecodeOptions {
-  secret?: string;
-  now?: number;
-  maxIdleMs?: number;
-}
+/** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` (both
+ * or neither) refuses (`state_expired`) a state whose visitor was last active longer ago (an
+ * old cookie replayed). Anything else (a bare string, an unknown key, a `secret` key whose
+ * value is `undefined`, as read from a setting that is not set) throws `invalid_argument`:
+ * a misspelt or missing option must not turn the signature check off. */
+export type DecodeOptions = { secret?: string } & (
+  | { now: number; maxIdleMs: number }
+  | { now?: never; maxIdleMs?: never }
+);
 
 /** One problem in outside input. */
 export interface Issue {
@@ -93,7 +101,7 @@ export interface DecideContext {
  * How much of a decision its answer holds. `brief` leaves out the lists that
  * explain the numbers (the gates, the fit criteria, the top engagement rules,
  * the stage and role distributions, the role's evidence, each pick's
- * reasons): 40–55% less text with consent (more without, when there are no
+ * reasons): 35–55% less text with consent (more without, when there are no
  * signals), for a page that only shows the picks. The
  * decision is the same; `explain()` still reports all of it.
  */
@@ -390,6 +398,8 @@ export interface EngineApi<V = Visitor> {
   contentUrls(): [url: string, id: string][];
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
+  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
+  [Symbol.dispose](): void;
 }
 
 /** A compiled playbook; build it once, use it for every visitor. */
@@ -446,11 +456,15 @@ export interface VisitorApi {
   explain(): string;
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
+  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
+  [Symbol.dispose](): void;
 }
 
 /** One visitor's state, kept in Wasm memory between calls. */
 export interface Visitor extends VisitorApi {}
 export class Visitor {
+  /** Visitors come from `engine.visitor(id)`, `engine.decode` or `Visitor.decode`. */
+  private constructor();
   /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
   static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
   /** This module's (see `Engine`). */
@@ -468,6 +482,8 @@ export class CompiledCondition {
   eval(attributes: string | Record<string, unknown>): boolean;
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
+  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
+  [Symbol.dispose](): void;
 }
 
 /** Compiles and evaluates a condition once (the argument order of GrowthBook's `evalCondition`). */

@@ -30,6 +30,8 @@ export class Engine {
 /** One visitor's state, kept in this module's Wasm memory between calls. */
 export interface Visitor extends VisitorApi {}
 export class Visitor {
+  /** Visitors come from `engine.visitor(id)`, `engine.decode` or `Visitor.decode`. */
+  private constructor();
   /** `Visitor.decode(engine, state, { secret })`, the same as `engine.decode`. */
   static decode(engine: Engine, state: string, options?: DecodeOptions): Visitor;
   /** This module's (see `Engine`). */
