@@ -53,6 +53,15 @@ pub struct Args {
     /// A client must send a request's body within this time (ms), or gets 408.
     #[arg(long, default_value_t = 30_000)]
     pub body_timeout_ms: u64,
+    /// A response the client reads nothing of for this long (ms) is cut off
+    /// and the connection closed (a client that never reads would otherwise
+    /// keep the response in memory for ever).
+    #[arg(long, default_value_t = 20_000)]
+    pub write_timeout_ms: u64,
+    /// Connections served at once; more wait (unaccepted, in the kernel's
+    /// listen backlog) until one closes.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
     /// How long the writer waits for a database lock held by another process
     /// before answering 503 (ms).
     #[arg(long, default_value_t = 5_000)]
@@ -73,6 +82,9 @@ pub struct Args {
     #[arg(long, requires = "candidate")]
     pub accounts: Option<PathBuf>,
 }
+
+/// The highest `--max-connections` (each connection needs a file descriptor).
+const MAX_CONNECTIONS: usize = 1_000_000;
 
 /// SQLite's `synchronous` setting for the writer.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +109,8 @@ pub struct Config {
     pub store: super::store::Options,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
+    pub write_timeout: Duration,
+    pub max_connections: usize,
     /// `--candidate` (and `--accounts`), when given.
     pub calibration: Option<std::sync::Arc<super::views::calibration::Setup>>,
 }
@@ -140,8 +154,13 @@ impl Config {
                 "--trusted-write-key: a key cannot be both trusted and a client key (--write-key)"
             );
         }
-        if args.header_timeout_ms == 0 || args.body_timeout_ms == 0 {
-            bail!("--header-timeout-ms and --body-timeout-ms must be at least 1");
+        if args.header_timeout_ms == 0 || args.body_timeout_ms == 0 || args.write_timeout_ms == 0 {
+            bail!(
+                "--header-timeout-ms, --body-timeout-ms and --write-timeout-ms must be at least 1"
+            );
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+            bail!("--max-connections must be between 1 and {MAX_CONNECTIONS}");
         }
         let mut cors_origins = Vec::new();
         for o in args.cors_origins {
@@ -167,6 +186,8 @@ impl Config {
             },
             header_timeout: Duration::from_millis(args.header_timeout_ms),
             body_timeout: Duration::from_millis(args.body_timeout_ms),
+            write_timeout: Duration::from_millis(args.write_timeout_ms),
+            max_connections: args.max_connections,
             calibration: super::views::calibration::Setup::load(
                 args.candidate.as_deref(),
                 args.accounts.as_deref(),

@@ -6,7 +6,7 @@ use super::config::Config;
 use super::ingest::{self, Parsed, Refused, Rejected, MAX_BATCH_BYTES};
 use super::store::{self, QueueError, Writer};
 use super::{iso, static_files, views};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -28,7 +28,9 @@ pub struct App {
     pub started: Instant,
     /// The last views computed: (endpoint and query, rows stored then, JSON).
     /// A dashboard polling an idle store costs nothing; any insert invalidates.
-    pub cache: Mutex<Vec<(String, u64, Arc<String>)>>,
+    /// Responses share the cached bytes: a thousand clients reading one view
+    /// slowly hold one copy of it.
+    pub cache: Mutex<Vec<(String, u64, Bytes)>>,
 }
 
 /// Views kept in the cache.
@@ -56,14 +58,14 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     json_text(status, body.to_string())
 }
 
-fn json_text(status: StatusCode, body: String) -> Response {
+fn json_text(status: StatusCode, body: impl Into<Body>) -> Response {
     (
         status,
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -466,7 +468,7 @@ where
             .map(|(_, _, body)| body.clone())
     });
     if let Some(body) = cached {
-        return json_text(StatusCode::OK, body.as_str().to_owned());
+        return json_text(StatusCode::OK, body);
     }
     let as_of = match params.get("as_of").map(|s| iso::parse_ms(s)) {
         Some(None) => {
@@ -491,7 +493,7 @@ where
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(Ok(v)) => {
-            let body = Arc::new(v.to_string());
+            let body = Bytes::from(v.to_string());
             if let Ok(mut c) = app.cache.lock() {
                 c.retain(|(k, _, _)| *k != key);
                 if c.len() >= CACHE_ENTRIES {
@@ -499,7 +501,7 @@ where
                 }
                 c.push((key, version, body.clone()));
             }
-            json_text(StatusCode::OK, body.as_str().to_owned())
+            json_text(StatusCode::OK, body)
         }
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}")),
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the view failed"),

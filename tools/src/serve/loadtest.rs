@@ -225,6 +225,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 commit_delay_ms: 0,
                 header_timeout_ms: 10_000,
                 body_timeout_ms: 30_000,
+                write_timeout_ms: 20_000,
+                // Every client connection at once, whatever the concurrency.
+                max_connections: args.concurrency.saturating_add(16).max(512),
                 busy_timeout_ms: 5_000,
                 max_db_pages: None,
                 candidate: None,

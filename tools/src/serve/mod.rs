@@ -110,7 +110,11 @@ where
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
     let (writer, thread) = store::start(&config.db, &config.store, config.queue)?;
-    let header_timeout = config.header_timeout;
+    let limits = listen::Limits {
+        header_timeout: config.header_timeout,
+        write_timeout: config.write_timeout,
+        max_connections: config.max_connections,
+    };
     let addr = listener.local_addr()?;
     ready(addr, &config, writer.stats.stored.load(Ordering::Relaxed));
     let app = Arc::new(http::App {
@@ -126,7 +130,7 @@ where
         logln!("buyerpath serve: stopping: no new connections; committing what is queued");
         let _ = stopping_tx.send(());
     };
-    let server = listen::serve(listener, router, header_timeout, signal);
+    let server = listen::serve(listener, router, limits, signal);
     let grace = async {
         if stopping_rx.await.is_ok() {
             tokio::time::sleep(SHUTDOWN_GRACE).await;

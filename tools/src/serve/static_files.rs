@@ -3,9 +3,14 @@
 //! browsers need (`application/wasm` for streaming compilation) and no way out
 //! of the directory.
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use hyper::body::{Frame, SizeHint};
 use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// The dashboard's files: (name, content).
 const DASHBOARD: [(&str, &str); 3] = [
@@ -51,22 +56,112 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
-fn file(name: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(name)),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+/// The headers every file is served with.
+fn file_headers(name: &str) -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(name)),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+    ]
+}
+
+/// A file built into the binary.
+fn embedded(name: &str, body: &'static str) -> Response {
+    (file_headers(name), Bytes::from_static(body.as_bytes())).into_response()
+}
+
+/// A file of the site, streamed from disk (never read whole into memory);
+/// for `HEAD`, its headers only (the file is not read). `None` when it
+/// cannot be opened or is not a regular file.
+async fn on_disk(path: &Path, head: bool, status: StatusCode) -> Option<Response> {
+    let file = tokio::fs::File::open(path).await.ok()?;
+    let meta = file.metadata().await.ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let len = meta.len();
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::new(FileBody::new(file, len))
+    };
+    let mut r = (status, file_headers(&path.to_string_lossy()), body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    Some(r)
+}
+
+/// Bytes read from a file at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// A file's first `left` bytes as a response body, a chunk at a time: a
+/// client that reads slowly holds one chunk in memory, not the file.
+struct FileBody {
+    file: tokio::fs::File,
+    left: u64,
+    buf: Vec<u8>,
+}
+
+impl FileBody {
+    fn new(file: tokio::fs::File, len: u64) -> Self {
+        FileBody {
+            file,
+            left: len,
+            buf: vec![0; CHUNK],
+        }
+    }
+}
+
+impl HttpBody for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(this.left).map_or(CHUNK, |l| l.min(CHUNK));
+        let Some(space) = this.buf.get_mut(..want) else {
+            return Poll::Ready(None);
+        };
+        let mut read = ReadBuf::new(space);
+        match Pin::new(&mut this.file).poll_read(cx, &mut read) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            // The file got shorter than the Content-Length sent: the
+            // response cannot be completed; the connection is closed.
+            Poll::Ready(Ok(())) if read.filled().is_empty() => {
+                this.left = 0;
+                Poll::Ready(Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was being sent",
+                ))))
+            }
+            Poll::Ready(Ok(())) => {
+                let data = Bytes::copy_from_slice(read.filled());
+                this.left = this.left.saturating_sub(data.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(data))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
 }
 
 fn redirect(to: &str) -> Response {
@@ -85,14 +180,10 @@ fn not_found() -> Response {
 
 /// The site's own 404 page (`404.html` at its root) with status 404, as
 /// static hosts and the edge serve it; plain text where it has none.
-async fn site_not_found(root: &Path) -> Response {
-    match tokio::fs::read(root.join("404.html")).await {
-        Ok(body) => {
-            let mut r = file("404.html", body);
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            r
-        }
-        Err(_) => not_found(),
+async fn site_not_found(root: &Path, head: bool) -> Response {
+    match on_disk(&root.join("404.html"), head, StatusCode::NOT_FOUND).await {
+        Some(r) => r,
+        None => not_found(),
     }
 }
 
@@ -141,6 +232,7 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         )
             .into_response();
     }
+    let head = method == Method::HEAD;
     let path = uri.path();
     if path == "/dashboard" {
         return redirect("/dashboard/");
@@ -148,7 +240,7 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
     if let Some(rest) = path.strip_prefix("/dashboard/") {
         let name = if rest.is_empty() { "index.html" } else { rest };
         return match DASHBOARD.iter().find(|(n, _)| *n == name) {
-            Some((n, body)) => file(n, body.as_bytes().to_vec()),
+            Some((n, body)) => embedded(n, body),
             None => not_found(),
         };
     }
@@ -161,7 +253,7 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         };
     };
     let Some(rel) = safe_relative(path) else {
-        return site_not_found(root).await;
+        return site_not_found(root, head).await;
     };
     let mut full = root.join(&rel);
     // Clean URLs, as static hosts and Workers assets serve them: `/pricing`
@@ -186,15 +278,15 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
         return if path == "/" {
             redirect("/dashboard/")
         } else {
-            site_not_found(root).await
+            site_not_found(root, head).await
         };
     };
     if !real.starts_with(&real_root) {
-        return site_not_found(root).await;
+        return site_not_found(root, head).await;
     }
-    match tokio::fs::read(&real).await {
-        Ok(body) => file(&real.to_string_lossy(), body),
-        Err(_) => site_not_found(root).await,
+    match on_disk(&real, head, StatusCode::OK).await {
+        Some(r) => r,
+        None => site_not_found(root, head).await,
     }
 }
 
