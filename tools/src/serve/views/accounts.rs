@@ -24,6 +24,8 @@ struct Visitor {
     /// Engagement as each classification reported it: (time, score).
     points: Vec<(i64, f64)>,
     lifecycle: Option<String>,
+    /// The visitor's own stage and since when it has been in it.
+    stage: Option<(String, i64)>,
 }
 
 impl Visitor {
@@ -44,7 +46,9 @@ struct Account {
     /// The latest fit a client asserted (`tier`, `fit_score`), shown as a claim.
     claimed: Option<(Option<String>, Option<f64>)>,
     visitors: BTreeMap<String, Visitor>,
-    stage: Option<(String, i64)>,
+    /// The stage the latest signal reported (whichever visitor's).
+    stage: Option<String>,
+    /// One entry per change of a visitor's own stage (and the account's first stage).
     history: Vec<Value>,
     roles: BTreeSet<String>,
     triggers: BTreeMap<String, (usize, i64)>,
@@ -58,6 +62,21 @@ struct Account {
 impl Account {
     fn engagement_at(&self, t: i64) -> f64 {
         self.visitors.values().map(|v| v.engagement_at(t)).sum()
+    }
+
+    /// The account's stage, and since when: the earliest time a visitor now
+    /// in it entered it (another visitor's signals in another stage do not
+    /// reset it).
+    fn stage_since(&self) -> Option<(&str, i64)> {
+        let stage = self.stage.as_deref()?;
+        let since = self
+            .visitors
+            .values()
+            .filter_map(|v| v.stage.as_ref())
+            .filter(|(s, _)| s == stage)
+            .map(|(_, since)| *since)
+            .min()?;
+        Some((stage, since))
     }
 
     fn lifecycle(&self) -> &'static str {
@@ -144,16 +163,33 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
             }
             Kind::StageChanged | Kind::Recommended => {}
         }
+        // The history follows each visitor's own stage: two visitors in
+        // different stages are not the account moving back and forth. An
+        // entry when a visitor's stage changes, or when a visitor first seen
+        // brings a stage no other visitor of the account is in (`from` null).
         if let Some(stage) = s.stage() {
-            if a.stage.as_ref().map(|(x, _)| x.as_str()) != Some(stage) {
-                a.history.push(json!({
-                    "at": iso::format(s.ts),
-                    "stage": stage,
-                    "from": a.stage.as_ref().map(|(x, _)| x.clone()),
-                    "visitor": s.visitor,
-                }));
-                a.stage = Some((stage.to_string(), s.ts));
+            let own = a
+                .visitors
+                .get(&s.visitor)
+                .and_then(|v| v.stage.as_ref())
+                .map(|(x, _)| x.clone());
+            if own.as_deref() != Some(stage) {
+                let held_by_another = a.visitors.iter().any(|(id, x)| {
+                    *id != s.visitor && x.stage.as_ref().is_some_and(|(st, _)| st == stage)
+                });
+                if own.is_some() || !held_by_another {
+                    a.history.push(json!({
+                        "at": iso::format(s.ts),
+                        "stage": stage,
+                        "from": own,
+                        "visitor": s.visitor,
+                    }));
+                }
+                if let Some(v) = a.visitors.get_mut(&s.visitor) {
+                    v.stage = Some((stage.to_string(), s.ts));
+                }
             }
+            a.stage = Some(stage.to_string());
         }
     }
     accounts
@@ -205,8 +241,8 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
                     .filter(|(t, sc)| !a.verified || *t != a.tier || *sc != a.fit_score)
                     .map(|(t, sc)| json!({"fit_tier": t, "fit_score": sc})),
                 "engagement": round(now, 1),
-                "stage": a.stage.as_ref().map(|(id, since)| json!({
-                    "id": id, "label": meta.stage_label(id), "since": iso::format(*since),
+                "stage": a.stage_since().map(|(id, since)| json!({
+                    "id": id, "label": meta.stage_label(id), "since": iso::format(since),
                 })),
                 "stage_history": a.history.iter().skip(skip).collect::<Vec<_>>(),
                 "stage_changes": a.history.len(),
@@ -342,5 +378,49 @@ mod tests {
         assert_eq!(a["stage_history"].as_array().unwrap().len(), 2);
         assert_eq!(v["accounts"][1]["account"], "b.com");
         assert_eq!(v["accounts"][1]["surge"]["surging"], false);
+    }
+
+    #[test]
+    fn stage_history_follows_each_visitors_own_stage() {
+        let meta = PlaybookMeta::default();
+        let h = 3_600_000;
+        let at = |stage: &str| json!({"account": "flip.com", "stage": stage});
+        // Alice and Bob stay in their stages, classified in turns.
+        let mut s = Vec::new();
+        for k in 0..5 {
+            s.push(sig("alice", Kind::Classified, k * h, at("pi")));
+            s.push(sig("bob", Kind::Classified, k * h + 60_000, at("ss")));
+        }
+        let v = view(&s, &meta, 5 * h);
+        let a = &v["accounts"][0];
+        // One entry per visitor arriving in a stage no one else is in, no flip-flop.
+        assert_eq!(a["stage_changes"], 2, "{}", a["stage_history"]);
+        assert_eq!(
+            a["stage_history"],
+            json!([
+                {"at": iso::format(0), "stage": "pi", "from": null, "visitor": "alice"},
+                {"at": iso::format(60_000), "stage": "ss", "from": null, "visitor": "bob"},
+            ])
+        );
+        // The latest signal's stage, since Bob entered it (not his latest signal).
+        assert_eq!(a["stage"]["id"], "ss");
+        assert_eq!(a["stage"]["since"], iso::format(60_000));
+        // Alice moves on: her own change, from her own stage.
+        s.push(sig("alice", Kind::Classified, 6 * h, at("ev")));
+        // Carol arrives where Bob is: not a change.
+        s.push(sig("carol", Kind::Classified, 7 * h, at("ss")));
+        let v = view(&s, &meta, 8 * h);
+        let a = &v["accounts"][0];
+        assert_eq!(a["stage_changes"], 3, "{}", a["stage_history"]);
+        assert_eq!(
+            a["stage_history"][2],
+            json!({"at": iso::format(6 * h), "stage": "ev", "from": "pi", "visitor": "alice"})
+        );
+        assert_eq!(a["stage"]["id"], "ss");
+        assert_eq!(
+            a["stage"]["since"],
+            iso::format(60_000),
+            "Bob has been there since"
+        );
     }
 }
