@@ -678,6 +678,11 @@ fn the_views_report_the_replayed_journeys() {
 
 /// A request with the path exactly as written (clients normalise `..`).
 fn raw_get(url: &str, path: &str) -> String {
+    raw(url, "GET", path)
+}
+
+/// A request with any method and the path exactly as written: the whole answer.
+fn raw(url: &str, method: &str, path: &str) -> String {
     let addr = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
@@ -685,12 +690,27 @@ fn raw_get(url: &str, path: &str) -> String {
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut out = String::new();
     let _ = stream.read_to_string(&mut out);
     out
+}
+
+/// The status code and a header of a raw answer.
+fn status_and(out: &str, header: &str) -> (u16, Option<String>) {
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    let head = out.split("\r\n\r\n").next().unwrap();
+    let value = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(header).then(|| v.trim().to_string())
+    });
+    (status, value)
 }
 
 #[test]
@@ -759,6 +779,78 @@ fn static_files_and_the_dashboard() {
         get(&s.url, "/dashboard/app.js").header("content-type"),
         Some("text/javascript; charset=utf-8")
     );
+}
+
+#[test]
+fn directory_redirects_use_the_clean_path_and_keep_the_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("site");
+    for d in ["js", "customers/onboarding", "a b", "x"] {
+        std::fs::create_dir_all(www.join(d)).unwrap();
+        std::fs::write(www.join(d).join("index.html"), "<h1>dir</h1>").unwrap();
+    }
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    let s = Server::start(dir.path(), &["--www", www.to_str().unwrap()]);
+    for (path, to) in [
+        // `//js/` would be a protocol-relative URL: the host `js`.
+        ("//js", "/js/"),
+        ("//customers/onboarding", "/customers/onboarding/"),
+        ("/.//customers//onboarding", "/customers/onboarding/"),
+        ("/%2F%2Fx", "/x/"),
+        ("/a%20b", "/a%20b/"),
+        ("/js?as=fintech", "/js/?as=fintech"),
+        ("//js?as=fintech&x=%2F", "/js/?as=fintech&x=%2F"),
+        (
+            "/dashboard?as_of=2026-11-01",
+            "/dashboard/?as_of=2026-11-01",
+        ),
+        ("/dashboard", "/dashboard/"),
+    ] {
+        let out = raw_get(&s.url, path);
+        let (status, location) = status_and(&out, "location");
+        assert_eq!(status, 308, "{path}: {out}");
+        assert_eq!(location.as_deref(), Some(to), "{path}");
+    }
+    // The redirect leads somewhere.
+    assert!(raw_get(&s.url, "/a%20b/").contains("<h1>dir</h1>"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_site_is_not_found_even_as_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("site");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(outside.join("inner")).unwrap();
+    std::fs::write(outside.join("secret.html"), "do not serve").unwrap();
+    std::fs::create_dir_all(www.join("docs")).unwrap();
+    std::fs::create_dir_all(www.join("js")).unwrap();
+    std::fs::write(www.join("js/index.html"), "<h1>js</h1>").unwrap();
+    std::os::unix::fs::symlink(&outside, www.join("out")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.html"), www.join("docs/index.html")).unwrap();
+    std::os::unix::fs::symlink(www.join("js"), www.join("alias")).unwrap();
+    let s = Server::start(dir.path(), &["--www", www.to_str().unwrap()]);
+    // A directory outside answers as one that does not exist: no redirect
+    // tells it is there.
+    for path in [
+        "/out/inner",
+        "/out/no-such-dir",
+        "/out",
+        "/out/",
+        "/out/inner/",
+        "/out/secret.html",
+        "/out/secret",
+        "/docs/",
+    ] {
+        let out = raw_get(&s.url, path);
+        let (status, location) = status_and(&out, "location");
+        assert_eq!((status, location), (404, None), "{path}: {out}");
+        assert!(!out.contains("do not serve"), "{path}");
+    }
+    // A link inside the site is followed.
+    let (status, location) = status_and(&raw_get(&s.url, "/alias"), "location");
+    assert_eq!((status, location.as_deref()), (308, Some("/alias/")));
+    assert!(raw_get(&s.url, "/alias/").contains("<h1>js</h1>"));
 }
 
 /// The schema of the collector before the `trust` column (user_version 1,

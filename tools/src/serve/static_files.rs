@@ -187,6 +187,39 @@ async fn site_not_found(root: &Path, head: bool) -> Response {
     }
 }
 
+/// Percent-encodes a path segment for a URL: unreserved characters and the
+/// sub-delimiters that are safe in a path stay as they are.
+fn encode_segment(seg: &str, out: &mut String) {
+    for b in seg.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// The URL of a directory, from its cleaned relative path (never `//host`,
+/// whatever the request's path was).
+fn directory_url(rel: &Path) -> String {
+    let mut out = String::from("/");
+    for c in rel.components() {
+        if let Component::Normal(seg) = c {
+            encode_segment(&seg.to_string_lossy(), &mut out);
+            out.push('/');
+        }
+    }
+    out
+}
+
+fn with_query(mut url: String, query: Option<&str>) -> String {
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
 /// Decodes `%XX` escapes; `None` for a malformed escape or invalid UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
@@ -234,8 +267,10 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
     }
     let head = method == Method::HEAD;
     let path = uri.path();
+    let query = uri.query();
+    let moved = |to: &str| redirect(&with_query(to.to_string(), query));
     if path == "/dashboard" {
-        return redirect("/dashboard/");
+        return moved("/dashboard/");
     }
     if let Some(rest) = path.strip_prefix("/dashboard/") {
         let name = if rest.is_empty() { "index.html" } else { rest };
@@ -247,7 +282,7 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
     let Some(root) = www else {
         // No site to serve: the dashboard is the home page.
         return if path == "/" {
-            redirect("/dashboard/")
+            moved("/dashboard/")
         } else {
             not_found()
         };
@@ -264,25 +299,35 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
             full = html;
         }
     }
-    if full.is_dir() {
-        if !path.ends_with('/') {
-            return redirect(&format!("{path}/"));
-        }
-        full.push("index.html");
-    }
-    // Symbolic links must not lead outside the directory either.
-    let (Ok(real), Ok(real_root)) = (
-        tokio::fs::canonicalize(&full).await,
-        tokio::fs::canonicalize(root).await,
-    ) else {
-        return if path == "/" {
-            redirect("/dashboard/")
-        } else {
-            site_not_found(root, head).await
-        };
+    // Symbolic links must not lead outside the directory either: checked
+    // before anything is answered about the path (a redirect for a directory
+    // outside would tell it exists).
+    let Ok(real_root) = tokio::fs::canonicalize(root).await else {
+        return not_found();
     };
-    if !real.starts_with(&real_root) {
+    let inside = |p: &Path| {
+        let p = p.to_path_buf();
+        let real_root = real_root.clone();
+        async move {
+            tokio::fs::canonicalize(&p)
+                .await
+                .ok()
+                .filter(|real| real.starts_with(&real_root))
+        }
+    };
+    let Some(mut real) = inside(&full).await else {
         return site_not_found(root, head).await;
+    };
+    if real.is_dir() {
+        if !path.ends_with('/') {
+            return moved(&directory_url(&rel));
+        }
+        match inside(&real.join("index.html")).await {
+            Some(index) => real = index,
+            // A site without a home page: the dashboard is the home page.
+            None if path == "/" => return moved("/dashboard/"),
+            None => return site_not_found(root, head).await,
+        }
     }
     match on_disk(&real, head, StatusCode::OK).await {
         Some(r) => r,
