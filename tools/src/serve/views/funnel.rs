@@ -296,9 +296,14 @@ fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value
             continue;
         }
         attributed += 1;
+        // Weights relative to the newest touch (weight 1), not to the
+        // conversion: shares are the same, and touches long before the
+        // conversion (0.5^(days/7) underflows to 0 after ~20 years) still
+        // share the credit instead of all getting none.
+        let newest = touches.iter().map(|(t, _)| *t).max().unwrap_or(at);
         let weights: Vec<f64> = touches
             .iter()
-            .map(|(t, _)| 0.5f64.powf((at - t) as f64 / DAY_MS as f64 / DECAY_HALF_LIFE_DAYS))
+            .map(|(t, _)| 0.5f64.powf((newest - t) as f64 / DAY_MS as f64 / DECAY_HALF_LIFE_DAYS))
             .collect();
         let total: f64 = weights.iter().sum();
         for (k, ((_, ids), w)) in touches.iter().zip(&weights).enumerate() {
@@ -445,5 +450,34 @@ mod tests {
         assert_eq!(h["treated"]["rate"], 0.5);
         assert_eq!(h["holdout"]["rate"], 0.5);
         assert_eq!(h["lift"], 0.0);
+    }
+
+    #[test]
+    fn time_decay_credit_survives_touches_long_before_the_conversion() {
+        let meta = PlaybookMeta::default();
+        let d = DAY_MS;
+        let years = 30 * 365 * d;
+        let s = vec![
+            sig("v1", Kind::Recommended, 0, shown(&["a"], false)),
+            sig("v1", Kind::Recommended, 7 * d, shown(&["b"], false)),
+            sig("v1", Kind::Mql, years, json!({})),
+        ];
+        let v = view(&s, &meta, years, None);
+        let attribution = &v["revisions"][0]["attribution"];
+        assert_eq!(attribution["attributed"], 1);
+        let credit = |id: &str| {
+            attribution["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["content_id"] == id)
+                .unwrap()["time_decay"]
+                .as_f64()
+                .unwrap()
+        };
+        // One half-life apart: b gets twice a's share, and the shares sum to 1.
+        let (a, b) = (credit("a"), credit("b"));
+        assert!((a + b - 1.0).abs() < 1e-3, "{a} + {b}");
+        assert!((b - 2.0 * a).abs() < 1e-3, "{a} {b}");
     }
 }
