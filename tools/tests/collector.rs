@@ -853,6 +853,47 @@ fn a_symlink_out_of_the_site_is_not_found_even_as_a_directory() {
     assert!(raw_get(&s.url, "/alias/").contains("<h1>js</h1>"));
 }
 
+#[test]
+fn options_without_origin_names_the_routes_methods_or_is_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("site");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    let s = Server::start(dir.path(), &["--www", www.to_str().unwrap()]);
+    for (path, allow) in [
+        ("/api/accounts", "GET, HEAD, OPTIONS"),
+        ("/api/health", "GET, HEAD, OPTIONS"),
+        ("/v1/batch", "POST, OPTIONS"),
+        ("/v1/track", "POST, OPTIONS"),
+        ("/dashboard/", "GET, HEAD, OPTIONS"),
+        ("/", "GET, HEAD, OPTIONS"),
+        ("/index.html", "GET, HEAD, OPTIONS"),
+    ] {
+        let out = raw(&s.url, "OPTIONS", path);
+        assert_eq!(
+            status_and(&out, "allow"),
+            (204, Some(allow.to_string())),
+            "OPTIONS {path}: {out}"
+        );
+    }
+    for path in [
+        "/api/no-such-endpoint",
+        "/v1/no-such",
+        "/no-such-page",
+        "/dashboard/nope.js",
+    ] {
+        let out = raw(&s.url, "OPTIONS", path);
+        assert_eq!(
+            status_and(&out, "allow"),
+            (404, None),
+            "OPTIONS {path}: {out}"
+        );
+        // Nor does another method on an unknown endpoint name methods.
+        let out = raw_get(&s.url, path);
+        assert_eq!(status_and(&out, "allow"), (404, None), "GET {path}: {out}");
+    }
+}
+
 /// The schema of the collector before the `trust` column (user_version 1,
 /// as of commit 9bc497a), verbatim.
 const SCHEMA_V1: &str = "

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -43,7 +43,8 @@ pub fn router(app: Shared) -> Router {
     Router::new()
         .route("/v1/batch", post(batch))
         .route("/v1/import", post(batch))
-        .route("/v1/{kind}", post(single))
+        // Every method, so a 404 for an unknown `/v1/...` names no methods.
+        .route("/v1/{kind}", any(single))
         .route("/api/health", get(health))
         .route("/api/accounts", get(accounts))
         .route("/api/funnel", get(funnel))
@@ -190,9 +191,14 @@ async fn batch(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Res
 async fn single(
     State(app): State<Shared>,
     Path(kind): Path<String>,
+    method: Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if method != Method::POST {
+        return method_not_allowed(method, uri).await;
+    }
     match ingest::TYPES.iter().find(|t| **t == kind) {
         Some(k) => ingest_request(&app, &headers, body, Some(k)).await,
         None => error(StatusCode::NOT_FOUND, UNKNOWN_V1),
@@ -580,7 +586,8 @@ fn known_v1(path: &str) -> bool {
 }
 
 /// A known endpoint asked with another method: said in JSON, with `Allow`
-/// (an unknown `/v1/...` path is a 404 whatever the method).
+/// (an unknown `/v1/...` path is a 404 whatever the method); `OPTIONS` is
+/// answered 204 with the same `Allow`.
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/v1/") && !known_v1(uri.path()) {
         return error(StatusCode::NOT_FOUND, UNKNOWN_V1);
@@ -590,6 +597,9 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     } else {
         "GET, HEAD, OPTIONS"
     };
+    if method == Method::OPTIONS {
+        return (StatusCode::NO_CONTENT, [(header::ALLOW, allow)]).into_response();
+    }
     let mut r = error(
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("{method} is not allowed on {}: use {allow}", uri.path()),
@@ -635,14 +645,9 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(|o| o.trim_end_matches('/').to_ascii_lowercase());
+    // Not a CORS request (an `OPTIONS` without `Origin` is asked of the
+    // route: 204 with its methods in `Allow`, or 404).
     let Some(origin) = origin else {
-        if req.method() == Method::OPTIONS {
-            return (
-                StatusCode::NO_CONTENT,
-                [(header::ALLOW, "GET, HEAD, POST, OPTIONS")],
-            )
-                .into_response();
-        }
         return next.run(req).await;
     };
     if same_origin(&origin, req.headers()) {

@@ -187,6 +187,14 @@ async fn site_not_found(root: &Path, head: bool) -> Response {
     }
 }
 
+/// What `OPTIONS` answers for a path that exists.
+fn options() -> Response {
+    (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOW)]).into_response()
+}
+
+/// The methods static files answer.
+const ALLOW: &str = "GET, HEAD, OPTIONS";
+
 /// Percent-encodes a path segment for a URL: unreserved characters and the
 /// sub-delimiters that are safe in a path stay as they are.
 fn encode_segment(seg: &str, out: &mut String) {
@@ -256,25 +264,30 @@ pub fn safe_relative(url_path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-/// Serves `GET`/`HEAD` requests that no API route took.
+/// Serves `GET`/`HEAD` requests that no API route took (and `OPTIONS`:
+/// 204 with `Allow` where `GET` would find something, 404 where not).
 pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
-        )
-            .into_response();
+    let options_asked = method == Method::OPTIONS;
+    if method != Method::GET && method != Method::HEAD && !options_asked {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, ALLOW)]).into_response();
     }
     let head = method == Method::HEAD;
     let path = uri.path();
     let query = uri.query();
-    let moved = |to: &str| redirect(&with_query(to.to_string(), query));
+    let moved = |to: &str| {
+        if options_asked {
+            options()
+        } else {
+            redirect(&with_query(to.to_string(), query))
+        }
+    };
     if path == "/dashboard" {
         return moved("/dashboard/");
     }
     if let Some(rest) = path.strip_prefix("/dashboard/") {
         let name = if rest.is_empty() { "index.html" } else { rest };
         return match DASHBOARD.iter().find(|(n, _)| *n == name) {
+            Some(_) if options_asked => options(),
             Some((n, body)) => embedded(n, body),
             None => not_found(),
         };
@@ -328,6 +341,13 @@ pub async fn serve(www: Option<&Path>, method: &Method, uri: &Uri) -> Response {
             None if path == "/" => return moved("/dashboard/"),
             None => return site_not_found(root, head).await,
         }
+    }
+    if options_asked {
+        return if real.is_file() {
+            options()
+        } else {
+            not_found()
+        };
     }
     match on_disk(&real, head, StatusCode::OK).await {
         Some(r) => r,
