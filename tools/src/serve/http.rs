@@ -31,6 +31,10 @@ pub struct App {
     /// Responses share the cached bytes: a thousand clients reading one view
     /// slowly hold one copy of it.
     pub cache: Mutex<Vec<(String, u64, Bytes)>>,
+    /// Held while a view is computed: requests for views arriving meanwhile
+    /// wait and then find it in the cache, instead of each computing (and
+    /// holding in memory) a copy of the same view.
+    pub computing: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Views kept in the cache.
@@ -467,13 +471,14 @@ where
     F: FnOnce(&[views::Signal], &Config, i64) -> Value + Send + 'static,
 {
     let key = format!("{name}?{params:?}");
-    let version = app.writer.stats.version();
-    let cached = app.cache.lock().ok().and_then(|c| {
-        c.iter()
-            .find(|(k, v, _)| *k == key && *v == version)
-            .map(|(_, _, body)| body.clone())
-    });
-    if let Some(body) = cached {
+    let cached = |version: u64| {
+        app.cache.lock().ok().and_then(|c| {
+            c.iter()
+                .find(|(k, v, _)| *k == key && *v == version)
+                .map(|(_, _, body)| body.clone())
+        })
+    };
+    if let Some(body) = cached(app.writer.stats.version()) {
         return json_text(StatusCode::OK, body);
     }
     let as_of = match params.get("as_of").map(|s| iso::parse_ms(s)) {
@@ -486,8 +491,18 @@ where
         Some(Some(t)) => Some(t),
         None => None,
     };
+    // One view at a time; one computed while this request waited is reused.
+    // The computation holds the turn and stores its result itself, so a
+    // client that goes away meanwhile leaves a cached view, not a second
+    // computation running beside the next one.
+    let turn = app.computing.clone().lock_owned().await;
+    let version = app.writer.stats.version();
+    if let Some(body) = cached(version) {
+        return json_text(StatusCode::OK, body);
+    }
     let shared = app.clone();
-    let run = move || -> anyhow::Result<Value> {
+    let run = move || -> anyhow::Result<Bytes> {
+        let _turn = turn;
         let app = shared;
         let conn = store::open_reader(&app.config.db)?;
         let as_of = match as_of {
@@ -495,20 +510,18 @@ where
             None => views::default_as_of(&conn)?,
         };
         let signals = views::load(&conn, as_of, recommendations)?;
-        Ok(f(&signals, &app.config, as_of))
+        let body = Bytes::from(f(&signals, &app.config, as_of).to_string());
+        if let Ok(mut c) = app.cache.lock() {
+            c.retain(|(k, _, _)| *k != key);
+            if c.len() >= CACHE_ENTRIES {
+                c.remove(0);
+            }
+            c.push((key, version, body.clone()));
+        }
+        Ok(body)
     };
     match tokio::task::spawn_blocking(run).await {
-        Ok(Ok(v)) => {
-            let body = Bytes::from(v.to_string());
-            if let Ok(mut c) = app.cache.lock() {
-                c.retain(|(k, _, _)| *k != key);
-                if c.len() >= CACHE_ENTRIES {
-                    c.remove(0);
-                }
-                c.push((key, version, body.clone()));
-            }
-            json_text(StatusCode::OK, body)
-        }
+        Ok(Ok(body)) => json_text(StatusCode::OK, body),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}")),
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the view failed"),
     }

@@ -122,6 +122,7 @@ where
         writer: writer.clone(),
         started: Instant::now(),
         cache: std::sync::Mutex::default(),
+        computing: Arc::default(),
     });
     let router = http::router(app.clone());
     let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
