@@ -71,10 +71,11 @@ impl Engine {
         crate::score::score(self, &v.state, req)
     }
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
-    /// The string never exceeds `STATE_BUDGET` characters: past it, the least useful
+    /// The string stays within `STATE_BUDGET` characters: past it, the least useful
     /// memories go first (campaign touches, the oldest consumed content, the oldest
-    /// recent events, then the weakest topic, engagement rule, role and stage
-    /// evidence), deterministically.
+    /// recent events, engagement rules with nothing left, the weakest topics),
+    /// deterministically. A visitor who holds points from very many engagement
+    /// rules (more than about 80) can need more: points are never dropped.
     pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
         let out = encode_state(&v.state, self.id_hash, secret);
         if out.len() <= STATE_BUDGET {
@@ -89,14 +90,17 @@ impl Engine {
             } else if s.recent.len() > 4 {
                 s.recent.remove(0);
                 true
+            } else if let Some(i) = s.rules.iter().position(|r| spent(r, s.anchor)) {
+                // An engagement rule whose points have decayed to nothing
+                // and whose cap count is from an earlier day remembers
+                // nothing a decision reads.
+                s.rules.remove(i);
+                true
             } else {
-                // Then the weakest memory of each kind, in this order: a
-                // topic, an engagement rule's points (a playbook may have
-                // hundreds of rules), a role's and a stage's evidence.
+                // Then the weakest topic. A rule's points, a stage's or a
+                // role's evidence are never dropped: a score or a stage
+                // would change with the cookie's size.
                 drop_weakest(&mut s.topics, |e| e.milli.unsigned_abs())
-                    || drop_weakest(&mut s.rules, |r| r.milli.unsigned_abs())
-                    || drop_weakest(&mut s.roles, |e| e.milli.unsigned_abs())
-                    || drop_weakest(&mut s.stages, |e| e.milli.unsigned_abs())
             };
             let out = encode_state(&s, self.id_hash, secret);
             if out.len() <= STATE_BUDGET || !trimmed {
@@ -173,6 +177,11 @@ impl Engine {
         }
         s.revision = self.revision;
     }
+}
+
+/// An engagement aggregate with no points left and no cap use today.
+fn spent(r: &crate::state::RuleAgg, anchor: u64) -> bool {
+    r.milli == 0 && u64::from(r.cap_day) < anchor / crate::time::DAY_MS
 }
 
 /// Removes the entry with the smallest `weight` (the first of equals); false

@@ -328,6 +328,17 @@ mod tests {
         }
     }
 
+    /// A daily cap that validation accepts but rounds to no thousandths of a
+    /// point loads back: what compiles from JSON loads from bytes.
+    #[test]
+    fn a_cap_rounding_to_zero_loads_back() {
+        let mut pb: serde_json::Value =
+            serde_json::from_str(include_str!("../../examples/acme/playbook.json")).unwrap();
+        pb["engagement"]["rules"][0]["daily_cap"] = serde_json::json!(0.0004);
+        let e = Engine::from_json(&pb.to_string()).unwrap();
+        assert_eq!(code(&e.to_bytes().unwrap()), "ok");
+    }
+
     /// Every rule of `invariants::check`, broken once: refused on load with
     /// `engine_file_invalid` (a slot count of usize::MAX would otherwise
     /// reach an allocation).

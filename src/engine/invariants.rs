@@ -161,7 +161,7 @@ fn numbers(e: &Engine) -> Result<(), &'static str> {
             && e.engagement
                 .rules
                 .iter()
-                .all(|r| positive(r.half_life_ms) && r.cap_milli.map_or(true, |c| c > 0)),
+                .all(|r| positive(r.half_life_ms) && r.cap_milli.map_or(true, |c| c >= 0)),
         "an engagement number out of range",
     )?;
     rule(
