@@ -18,22 +18,21 @@ pub fn run(
     let stdin = |p: &Path| p.as_os_str() == "-";
     if let Some(out) = output {
         let mut named = vec![("the playbook", playbook)];
-        named.extend(
-            inputs
-                .iter()
-                .filter(|p| !stdin(p))
-                .map(|p| ("a journey file", p.as_path())),
-        );
+        named.extend(inputs.iter().map(|p| {
+            if stdin(p) {
+                // `-o j.jsonl < j.jsonl`: the file behind standard input.
+                ("standard input", Path::new("/dev/stdin"))
+            } else {
+                ("a journey file", p.as_path())
+            }
+        }));
         refuse_input_as_output(out, "--output", &named)?;
     }
     // Every input is opened before the output is created: a missing one
-    // stops the run with the output as it was.
-    let mut files = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        if stdin(input) {
-            files.push(None);
-            continue;
-        }
+    // stops the run with the output as it was. Each is closed again and
+    // opened when its turn comes (thousands of files stay within the limit
+    // on open files).
+    let open = |input: &Path| -> Result<std::fs::File> {
         let file = std::fs::File::open(input)
             .with_context(|| format!("cannot open {}", input.display()))?;
         anyhow::ensure!(
@@ -41,7 +40,10 @@ pub fn run(
             "{} is a directory, not a journey file",
             input.display()
         );
-        files.push(Some(file));
+        Ok(file)
+    };
+    for input in inputs.iter().filter(|p| !stdin(p)) {
+        open(input)?;
     }
     let mut out: Box<dyn Write> = match output {
         Some(p) => Box::new(BufWriter::new(
@@ -50,7 +52,12 @@ pub fn run(
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let (mut journeys, mut decisions, mut failed) = (0u64, 0u64, 0u64);
-    for (input, file) in inputs.iter().zip(files) {
+    for input in inputs {
+        let file = if stdin(input) {
+            None
+        } else {
+            Some(open(input)?)
+        };
         let total = if input.as_os_str() == "-" {
             0
         } else {

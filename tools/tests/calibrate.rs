@@ -443,6 +443,20 @@ fn fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The arguments of `calibrate fit --playbook P --export E`, then `extra`.
+fn fit_args<'a>(playbook: &'a Path, export: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "calibrate",
+        "fit",
+        "--playbook",
+        s(playbook),
+        "--export",
+        s(export),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// One signal: a Content Recommended of `pricing`.
 const SIGNAL: &str = r#"{"type":"track","anonymousId":"a","event":"Content Recommended","timestamp":1793610000000,"properties":{"holdout":false,"slots":[{"content_ids":["pricing"]}]}}"#;
 
@@ -523,16 +537,7 @@ fn a_duplicate_csv_column_is_refused() {
     )
     .unwrap();
     let out = dir.path().join("o.json");
-    let err = fails(&[
-        "calibrate",
-        "fit",
-        "--playbook",
-        s(&playbook()),
-        "--export",
-        s(&export),
-        "--out",
-        s(&out),
-    ]);
+    let err = fails(&fit_args(&playbook(), &export, &["--out", s(&out)]));
     assert!(
         err.contains("names `outcome` twice (columns 2 and 4)"),
         "{err}"
@@ -549,16 +554,7 @@ fn csv_problems_name_the_line_an_editor_shows() {
     )
     .unwrap();
     let (out, pb) = (dir.path().join("o.json"), playbook());
-    let args = [
-        "calibrate",
-        "fit",
-        "--playbook",
-        s(&pb),
-        "--export",
-        s(&export),
-        "--out",
-        s(&out),
-    ];
+    let args = fit_args(&pb, &export, &["--out", s(&out)]);
     let err = fails(&args);
     assert!(err.contains("line 9: unknown outcome `maybe`"), "{err}");
     std::fs::write(&export, "id,outcome\na,won\n\n\"b\nc\",won\nd\n").unwrap();
@@ -576,30 +572,20 @@ fn a_byte_order_mark_is_read_in_every_input() {
     };
     let pb = bom("pb.json", &std::fs::read_to_string(playbook()).unwrap());
     let csv = generate(dir.path(), 3, 300);
-    ok(&[
-        "calibrate",
-        "fit",
-        "--playbook",
-        s(&pb),
-        "--export",
-        s(&csv),
-        "--out",
-        s(&dir.path().join("r2.json")),
-    ]);
+    ok(&fit_args(
+        &pb,
+        &csv,
+        &["--out", s(&dir.path().join("r2.json"))],
+    ));
     let export = bom(
         "crm.jsonl",
         "{\"id\":\"a\",\"company\":{\"industry\":\"software\"},\"outcome\":\"won\"}\n{\"id\":\"b\",\"outcome\":\"lost\"}\n".repeat(40).as_str(),
     );
-    ok(&[
-        "calibrate",
-        "fit",
-        "--playbook",
-        s(&playbook()),
-        "--export",
-        s(&export),
-        "--out",
-        s(&dir.path().join("r3.json")),
-    ]);
+    ok(&fit_args(
+        &playbook(),
+        &export,
+        &["--out", s(&dir.path().join("r3.json"))],
+    ));
     let signals = bom("s.jsonl", &format!("{SIGNAL}\n"));
     ok(&[
         "calibrate",
@@ -625,16 +611,11 @@ fn export_errors_name_the_file() {
     ] {
         let export = dir.path().join(name);
         std::fs::write(&export, text).unwrap();
-        let err = fails(&[
-            "calibrate",
-            "fit",
-            "--playbook",
-            s(&playbook()),
-            "--export",
-            s(&export),
-            "--out",
-            s(&dir.path().join("o.json")),
-        ]);
+        let err = fails(&fit_args(
+            &playbook(),
+            &export,
+            &["--out", s(&dir.path().join("o.json"))],
+        ));
         assert!(
             err.contains(&format!("in the CRM export {}", s(&export))),
             "{err}"
@@ -656,16 +637,11 @@ fn an_export_without_rows_or_outcome_values_says_so() {
     ] {
         let export = dir.path().join("e.csv");
         std::fs::write(&export, text).unwrap();
-        let err = fails(&[
-            "calibrate",
-            "fit",
-            "--playbook",
-            s(&playbook()),
-            "--export",
-            s(&export),
-            "--out",
-            s(&dir.path().join("o.json")),
-        ]);
+        let err = fails(&fit_args(
+            &playbook(),
+            &export,
+            &["--out", s(&dir.path().join("o.json"))],
+        ));
         assert!(err.contains(says) && !err.contains("there is no"), "{err}");
     }
 }
@@ -679,14 +655,7 @@ fn the_highest_revision_cannot_be_raised() {
     let max = dir.path().join("max.json");
     std::fs::write(&max, pb.to_string()).unwrap();
     let export = generate(dir.path(), 3, 300);
-    let err = fails(&[
-        "calibrate",
-        "fit",
-        "--playbook",
-        s(&max),
-        "--export",
-        s(&export),
-    ]);
+    let err = fails(&fit_args(&max, &export, &[]));
     assert!(
         err.contains("revision 4294967295 cannot be raised: it is the highest"),
         "{err}"

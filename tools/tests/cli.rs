@@ -548,6 +548,58 @@ fn score_never_writes_over_an_input_nor_before_reading_them() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&keep).unwrap(), "kept\n");
+    // Standard input read from the output file: `-o j.jsonl < j.jsonl`.
+    #[cfg(unix)]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .args([
+                "score",
+                pb.to_str().unwrap(),
+                "-",
+                "-o",
+                jsonl.to_str().unwrap(),
+            ])
+            .stdin(std::fs::File::open(&jsonl).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("standard input itself"));
+        assert_eq!(before(&jsonl), j0);
+    }
+    // Many journey files are each opened in turn, not all at once: 300 of
+    // them under a limit of 64 open files.
+    #[cfg(unix)]
+    {
+        let many: Vec<String> = (0..300)
+            .map(|i| {
+                let p = dir.join(format!("m{i}.jsonl"));
+                std::fs::write(&p, format!("{line}\n")).unwrap();
+                p.to_str().unwrap().to_string()
+            })
+            .collect();
+        let out_path = dir.join("many-out.jsonl");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "ulimit -n 64 && exec \"$0\" score \"$@\" -o '{}'",
+                out_path.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_buyerpath"))
+            .arg(&pb)
+            .args(&many);
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
