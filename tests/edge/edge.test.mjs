@@ -260,10 +260,13 @@ test('a tampered, foreign-key, garbage or stale (replayed past its lifetime) sta
   old.observe({ type: 'page_view', ts: then, content_id: 'pricing', dwell_seconds: 60 });
   old.decide({ now: then, context: { consent: 'full' } });
   const stale = old.encode(SECRET);
+  // The same, signed as a claim's state (the demo switcher's key).
+  const staleClaim = old.encode(`${SECRET}:claimed`);
   old.free();
   assert.equal(engine.decode(stale, { secret: SECRET }).id, 'replayed-visitor', 'validly signed');
   for (const [label, value, code] of [
     ['stale (replayed past its lifetime)', stale, /^rejected:state_expired$/],
+    ['a stale claim\'s state: stale, not a forgery', staleClaim, /^rejected:state_expired$/],
     ['tampered', flipped, /^rejected:/],
     ['signed with another key', otherKey, /^rejected:state_bad_signature$/],
     ['unsigned', unsigned, /^rejected:state_unsigned$/],
@@ -422,6 +425,20 @@ test('a browser revalidating a page (If-None-Match) gets it decided, not a 304; 
   assert.equal(head.headers.get('ETag'), null);
   assert.match(head.headers.get('Content-Type'), /text\/html/);
   assert.deepEqual(head.headers.getSetCookie(), [], 'no cookie: HEAD decides nothing');
+});
+
+test('without STATE_SECRET a page goes out as built, still private to the visitor for caches', async () => {
+  const bare = new Miniflare(edgeOptions({ STATE_SECRET: undefined, DEMO_SWITCHER: 'off' }));
+  try {
+    await seedKv(bare);
+    const r = await get('/pricing', { cookie: 'bp_consent=full', on: bare });
+    assert.equal(r.res.status, 200);
+    assert.equal(r.edge, null, 'not decided');
+    assert.equal(r.res.headers.get('Cache-Control'), 'private, no-store');
+    assert.equal(r.res.headers.get('ETag'), null);
+  } finally {
+    await bare.dispose();
+  }
 });
 
 test('a claim (demo switcher) stays a claim on the visitor\'s later pages: their signals go under the public key too', async () => {

@@ -335,8 +335,8 @@ async function batch(request, env) {
   if (request.method !== 'POST') return new Response(null, { status: 405, headers: { Allow: 'POST' } });
   // Bytes, not text: the collector gets exactly what was sent (a BOM or a
   // broken UTF-8 sequence is its to refuse), and the cap counts bytes. A body
-  // whose Content-Length is over the cap is refused unread; one without is
-  // read only up to the cap.
+  // over the cap is never buffered: it is refused, and read (up to 4 MiB)
+  // only to be discarded.
   const { bytes: body, stream } = await readUpTo(request, MAX_BATCH_BYTES);
   if (!body || body.length > MAX_BATCH_BYTES) {
     // Read to its end, not cut off (a client still sending would see its
@@ -413,8 +413,10 @@ function decodeState(engine, text, secret, now) {
     if (!err || err.code !== 'state_bad_signature') throw err;
     try {
       return { visitor: engine.decode(text, { ...options, secret: claimSecret(secret) }), claimed: true };
-    } catch {
-      throw err;
+    } catch (claimErr) {
+      // Signed with the claims' key but refused for another reason (stale,
+      // another playbook): that reason, not a bad signature.
+      throw claimErr && claimErr.code !== 'state_bad_signature' ? claimErr : err;
     }
   }
 }
@@ -569,9 +571,10 @@ export default {
     let asset = await env.ASSETS.fetch(request);
     // A conditional request for a page the edge decides must not be answered
     // 304: the copy the browser holds may be one served as built (an outage,
-    // personalisation off), and the page view would go uncounted. Asked again
-    // unconditionally to learn what the path is (assets still get their 304).
-    if (asset.status === 304) {
+    // personalisation off), and the page view would go uncounted. A 304 that
+    // does not say its type is asked again unconditionally to learn it
+    // (assets still get their 304).
+    if (asset.status === 304 && !(asset.headers.has('Content-Type') && !isHtml(asset))) {
       const plain = await env.ASSETS.fetch(unconditional(request));
       if (!isHtml(plain)) {
         await plain.body?.cancel();
@@ -587,7 +590,9 @@ export default {
       return new Response(null, { status: 200, headers: pageHeaders(asset) });
     }
     try {
-      return (await personalise(request, env, ctx, asset, url)) || asset;
+      // Not decided (no STATE_SECRET): the page as built, still per visitor
+      // for caches, as every page the edge answers.
+      return (await personalise(request, env, ctx, asset, url)) || new Response(asset.body, { status: asset.status, headers: pageHeaders(asset) });
     } catch (err) {
       // Never a failed page: the site as built, with its default slots,
       // told which playbook its own script may load (/playbook.json is not
