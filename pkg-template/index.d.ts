@@ -2,14 +2,6 @@
 // workerd, deno). Written by hand from the engine's serde types; the consumer
 // test type-checks a file using all of them with `tsc --strict`.
 
-declare global {
-  // What lib `esnext.disposable` (and @types/node) declare, so that the
-  // classes' `[Symbol.dispose]` type-checks with an older lib too.
-  interface SymbolConstructor {
-    readonly dispose: unique symbol;
-  }
-}
-
 /** Consent levels: `none` stores and sends nothing; `anonymous` uses no person data. */
 export type Consent = 'none' | 'anonymous' | 'full';
 
@@ -20,10 +12,11 @@ export type Consent = 'none' | 'anonymous' | 'full';
  * old cookie replayed). Anything else (a bare string, an unknown key, a `secret` key whose
  * value is `undefined`, as read from a setting that is not set) throws `invalid_argument`:
  * a misspelt or missing option must not turn the signature check off. */
-export type DecodeOptions = { secret?: string } & (
-  | { now: number; maxIdleMs: number }
-  | { now?: never; maxIdleMs?: never }
-);
+export interface DecodeOptions {
+  secret?: string;
+  now?: number;
+  maxIdleMs?: number;
+}
 
 /** One problem in outside input. */
 export interface Issue {
@@ -398,8 +391,6 @@ export interface EngineApi<V = Visitor> {
   contentUrls(): [url: string, id: string][];
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
-  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
-  [Symbol.dispose](): void;
 }
 
 /** A compiled playbook; build it once, use it for every visitor. */
@@ -456,8 +447,6 @@ export interface VisitorApi {
   explain(): string;
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
-  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
-  [Symbol.dispose](): void;
 }
 
 /** One visitor's state, kept in Wasm memory between calls. */
@@ -482,8 +471,6 @@ export class CompiledCondition {
   eval(attributes: string | Record<string, unknown>): boolean;
   /** Frees the Wasm memory now (otherwise when garbage-collected). A second call does nothing; any other method after it throws `freed`. */
   free(): void;
-  /** `free()`, for `using` (TypeScript 5.2+, with the `esnext.disposable` lib for the statement itself). */
-  [Symbol.dispose](): void;
 }
 
 /** Compiles and evaluates a condition once (the argument order of GrowthBook's `evalCondition`). */
