@@ -73,9 +73,10 @@ impl Engine {
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
     /// The string stays within `STATE_BUDGET` characters: past it, the least useful
     /// memories go first (campaign touches, the oldest consumed content, the oldest
-    /// recent events, engagement rules with nothing left, the weakest topics),
-    /// deterministically. A visitor who holds points from very many engagement
-    /// rules (more than about 80) can need more: points are never dropped.
+    /// recent events, the weakest topics), deterministically. A visitor who
+    /// holds points from very many engagement rules (about 50 or more) can
+    /// need more: points are never dropped to fit (a rule's aggregate goes
+    /// when it has decayed to nothing, as the state's time moves on).
     pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
         let out = encode_state(&v.state, self.id_hash, secret);
         if out.len() <= STATE_BUDGET {
@@ -89,12 +90,6 @@ impl Engine {
                 s.consumed.pop().is_some()
             } else if s.recent.len() > 4 {
                 s.recent.remove(0);
-                true
-            } else if let Some(i) = s.rules.iter().position(|r| spent(r, s.anchor)) {
-                // An engagement rule whose points have decayed to nothing
-                // and whose cap count is from an earlier day remembers
-                // nothing a decision reads.
-                s.rules.remove(i);
                 true
             } else {
                 // Then the weakest topic. A rule's points, a stage's or a
@@ -177,11 +172,6 @@ impl Engine {
         }
         s.revision = self.revision;
     }
-}
-
-/// An engagement aggregate with no points left and no cap use today.
-fn spent(r: &crate::state::RuleAgg, anchor: u64) -> bool {
-    r.milli == 0 && u64::from(r.cap_day) < anchor / crate::time::DAY_MS
 }
 
 /// Removes the entry with the smallest `weight` (the first of equals); false

@@ -647,9 +647,9 @@ fn a_bant_answer_matching_no_bucket_is_other() {
 }
 
 /// `encode` never drops engagement points to fit its budget (a visitor who
-/// holds points from very many rules gets a longer state), but it drops the
-/// rules that have nothing left: then the state fits again, and the score
-/// reads back the same either way.
+/// holds points from very many rules gets a longer state); rules that have
+/// decayed to nothing leave as time moves on, and then the state fits again.
+/// The score reads back the same either way.
 #[test]
 fn encode_keeps_every_point_and_drops_only_spent_rules() {
     let mut pb = example_playbook();
