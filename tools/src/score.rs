@@ -18,20 +18,20 @@ pub fn run(
     let stdin = |p: &Path| p.as_os_str() == "-";
     if let Some(out) = output {
         let mut named = vec![("the playbook", playbook)];
-        named.extend(inputs.iter().map(|p| {
-            if stdin(p) {
-                // `-o j.jsonl < j.jsonl`: the file behind standard input.
-                ("standard input", Path::new("/dev/stdin"))
-            } else {
-                ("a journey file", p.as_path())
-            }
+        // `-o j.jsonl < j.jsonl`: the file behind standard input (a pipe,
+        // a terminal or /dev/null holds nothing the output could replace).
+        let stdin_file = Path::new("/dev/stdin");
+        let from_file = std::fs::metadata(stdin_file).is_ok_and(|m| m.is_file());
+        named.extend(inputs.iter().filter_map(|p| match (stdin(p), from_file) {
+            (false, _) => Some(("a journey file", p.as_path())),
+            (true, true) => Some(("standard input", stdin_file)),
+            (true, false) => None,
         }));
         refuse_input_as_output(out, "--output", &named)?;
     }
-    // Every input is opened before the output is created: a missing one
-    // stops the run with the output as it was. Each is closed again and
-    // opened when its turn comes (thousands of files stay within the limit
-    // on open files).
+    // Every input is checked before anything is written (by its metadata: a
+    // named pipe is opened only in its turn), and each is opened in its turn
+    // (thousands of files stay within the limit on open files).
     let open = |input: &Path| -> Result<std::fs::File> {
         let file = std::fs::File::open(input)
             .with_context(|| format!("cannot open {}", input.display()))?;
@@ -43,12 +43,27 @@ pub fn run(
         Ok(file)
     };
     for input in inputs.iter().filter(|p| !stdin(p)) {
-        open(input)?;
+        let meta =
+            std::fs::metadata(input).with_context(|| format!("cannot open {}", input.display()))?;
+        anyhow::ensure!(
+            !meta.is_dir(),
+            "{} is a directory, not a journey file",
+            input.display()
+        );
     }
+    // A file output is written beside it and renamed into place at the end:
+    // a run an error stops (an input gone or unreadable) leaves it as it was.
+    // A device or a pipe (`-o /dev/stdout`) is written to directly.
+    let mut staged = None;
     let mut out: Box<dyn Write> = match output {
-        Some(p) => Box::new(BufWriter::new(
+        Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) => Box::new(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
+        Some(p) => {
+            let (s, file) = Staged::create(p)?;
+            staged = Some(s);
+            Box::new(BufWriter::new(file))
+        }
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let (mut journeys, mut decisions, mut failed) = (0u64, 0u64, 0u64);
@@ -165,6 +180,10 @@ pub fn run(
         bar.finish_and_clear();
     }
     out.flush()?;
+    drop(out);
+    if let Some(staged) = staged {
+        staged.commit()?;
+    }
     let s = |n: u64| if n == 1 { "" } else { "s" };
     elogln!(
         "scored {journeys} journey{}, {decisions} decision{}, {failed} failed",
@@ -176,4 +195,53 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A file written under a temporary name beside its destination and renamed
+/// into place by `commit`; removed when dropped before (the destination is
+/// then as it was).
+struct Staged {
+    tmp: std::path::PathBuf,
+    dest: std::path::PathBuf,
+    done: bool,
+}
+
+impl Staged {
+    fn create(dest: &Path) -> Result<(Staged, std::fs::File)> {
+        // Through a symbolic link: its target is the file replaced.
+        let dest = std::fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf());
+        let name = dest
+            .file_name()
+            .with_context(|| format!("{} is not a file name", dest.display()))?;
+        let tmp = dest.with_file_name(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
+        Ok((
+            Staged {
+                tmp,
+                dest,
+                done: false,
+            },
+            file,
+        ))
+    }
+
+    fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -570,6 +570,18 @@ fn score_never_writes_over_an_input_nor_before_reading_them() {
         );
         assert!(String::from_utf8_lossy(&out.stderr).contains("standard input itself"));
         assert_eq!(before(&jsonl), j0);
+        // Standard input that is not a file replaces nothing: /dev/null in and out.
+        let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+            .args(["score", pb.to_str().unwrap(), "-", "-o", "/dev/null"])
+            .stdin(std::fs::File::open("/dev/null").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // Many journey files are each opened in turn, not all at once: 300 of
     // them under a limit of 64 open files.
@@ -599,6 +611,44 @@ fn score_never_writes_over_an_input_nor_before_reading_them() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    // A named pipe is read once, in its turn (checking it by opening it
+    // first lost what its writer sent, and the run hung).
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("journeys.fifo");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let writer = {
+            let (fifo, line) = (fifo.clone(), line.clone());
+            std::thread::spawn(move || std::fs::write(&fifo, format!("{line}\n{line}\n")).unwrap())
+        };
+        let out_path = dir.join("fifo-out.jsonl");
+        let out = bp(&[
+            "score",
+            pb.to_str().unwrap(),
+            fifo.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        writer.join().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("scored 2 journeys"));
+        // Written in place at the end: no temporary file is left beside it.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
