@@ -36,6 +36,9 @@ const CONSENT_COOKIE = 'bp_consent';
 const STATE_MAX_AGE = 180 * 86400;
 const SESSION_GAP_MS = 30 * 60 * 1000;
 const MAX_BATCH_BYTES = 512 * 1024;
+// The longest state cookie value set: with its name and attributes under the
+// 4,096 bytes browsers keep.
+const MAX_STATE_COOKIE = 4000;
 // Pages up to this size are read whole and filled in one pass (fill.mjs);
 // larger ones stream through HTMLRewriter.
 const FILL_MAX_BYTES = 1024 * 1024;
@@ -524,7 +527,13 @@ async function personalise(request, env, ctx, asset, url) {
   const headers = pageHeaders(asset);
   headers.set('X-Bp-State', stateStatus);
   headers.set('X-Bp-Playbook', `r${revision}`);
-  if (stored !== null) {
+  if (stored !== null && stored.length > MAX_STATE_COOKIE) {
+    // Browsers drop a cookie past 4 KB without a word, and the visitor would
+    // replay the old one: expired instead, and said (a visitor holding points
+    // from 200+ engagement rules).
+    console.warn(`buyerpath edge: a visitor state of ${stored.length} characters is over the cookie's ${MAX_STATE_COOKIE}: the visitor starts fresh`);
+    headers.append('Set-Cookie', cookie(STATE_COOKIE, '', { maxAge: 0 }));
+  } else if (stored !== null) {
     headers.append('Set-Cookie', cookie(STATE_COOKIE, stored, { maxAge: STATE_MAX_AGE }));
     headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(path)}`, { maxAge: SESSION_GAP_MS / 1000 }));
   }
