@@ -65,6 +65,18 @@ function collector({ delayMs = 0 } = {}) {
 
 // ------------------------------------------------------------------ helpers
 
+const basicAuth = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** A worker with the demo switcher on, its own (trusted) key and the browsers' public key, and a collector. */
+async function switcherEdge() {
+  const fast = await collector();
+  const edge = new Miniflare(
+    edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: fast.url, DEMO_SWITCHER: 'on', WRITE_KEY: 'edge-trusted-key', BROWSER_WRITE_KEY: 'public-key' }),
+  );
+  await seedKv(edge);
+  return { fast, edge };
+}
+
 let mf;
 let slow;
 const SLOW_MS = 1500;
@@ -366,21 +378,16 @@ test('forwarding signals to a slow collector does not delay the response', async
 });
 
 test('firmographics the visitor chose (demo switcher) are forwarded as claims, never under the trusted key', async () => {
-  const fast = await collector();
-  const edge = new Miniflare(
-    edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: fast.url, DEMO_SWITCHER: 'on', WRITE_KEY: 'edge-trusted-key', BROWSER_WRITE_KEY: 'public-key' }),
-  );
-  await seedKv(edge);
-  const auth = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  const { fast, edge } = await switcherEdge();
   try {
     const chosen = await get('/compare/lumora-vs-pipewatch?as=fintech', { cookie: 'bp_consent=full', on: edge });
     assert.ok(chosen.edge.forwarded > 0, 'signals were forwarded');
     assert.ok(await until(() => fast.received.length >= 1));
-    assert.equal(fast.received.at(-1).auth, auth('public-key'), 'switcher-chosen firmographics go under the public key');
+    assert.equal(fast.received.at(-1).auth, basicAuth('public-key'), 'switcher-chosen firmographics go under the public key');
     const real = await get('/compare/lumora-vs-pipewatch', { cookie: 'bp_consent=full', on: edge });
     assert.ok(real.edge.forwarded > 0, 'signals were forwarded');
     assert.ok(await until(() => fast.received.length >= 2));
-    assert.equal(fast.received.at(-1).auth, auth('edge-trusted-key'), 'the edge\'s own firmographics go under its key');
+    assert.equal(fast.received.at(-1).auth, basicAuth('edge-trusted-key'), 'the edge\'s own firmographics go under its key');
   } finally {
     await edge.dispose();
     await fast.close();
@@ -442,19 +449,14 @@ test('without STATE_SECRET a page goes out as built, still private to the visito
 });
 
 test('a claim (demo switcher) stays a claim on the visitor\'s later pages: their signals go under the public key too', async () => {
-  const fast = await collector();
-  const edge = new Miniflare(
-    edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: fast.url, DEMO_SWITCHER: 'on', WRITE_KEY: 'edge-trusted-key', BROWSER_WRITE_KEY: 'public-key' }),
-  );
-  await seedKv(edge);
-  const auth = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  const { fast, edge } = await switcherEdge();
   try {
     // A visitor who never used the switcher: the edge's own facts, the trusted key.
     const plain = await get('/pricing', { cookie: 'bp_consent=full', on: edge });
     const plainNext = await get('/compare/lumora-vs-pipewatch', { cookie: `bp_consent=full; bp=${plain.cookies.bp.value}`, on: edge });
     assert.equal(plainNext.res.headers.get('X-Bp-State'), 'ok');
     assert.ok(await until(() => fast.received.length >= 2));
-    assert.ok(fast.received.every((r) => r.auth === auth('edge-trusted-key')));
+    assert.ok(fast.received.every((r) => r.auth === basicAuth('edge-trusted-key')));
     // One who chose a title once: the role it gave stays in the state, and so
     // does the claim, on a page without ?as=.
     const claimed = await get(`/pricing?as=unknown&title=${encodeURIComponent('Chief Executive Officer')}`, { cookie: 'bp_consent=full', on: edge });
@@ -463,12 +465,12 @@ test('a claim (demo switcher) stays a claim on the visitor\'s later pages: their
     assert.equal(next.edge.preset, undefined, 'no switcher on this page');
     assert.ok(next.edge.forwarded > 0);
     assert.ok(await until(() => fast.received.length >= 4));
-    assert.deepEqual(fast.received.slice(2).map((r) => r.auth), [auth('public-key'), auth('public-key')]);
+    assert.deepEqual(fast.received.slice(2).map((r) => r.auth), [basicAuth('public-key'), basicAuth('public-key')]);
     // The mark cannot be dropped: the next state is still signed as a claim.
     const third = await get('/pricing', { cookie: `bp_consent=full; bp=${next.cookies.bp.value}`, on: edge });
     assert.equal(third.res.headers.get('X-Bp-State'), 'ok');
     assert.ok(await until(() => fast.received.length >= 5));
-    assert.equal(fast.received.at(-1).auth, auth('public-key'));
+    assert.equal(fast.received.at(-1).auth, basicAuth('public-key'));
   } finally {
     await edge.dispose();
     await fast.close();

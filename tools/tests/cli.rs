@@ -36,6 +36,12 @@ fn succeeded(out: &std::process::Output) {
     );
 }
 
+/// The example playbook as a JSON value, to change before writing it out.
+fn example_playbook() -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(root().join("examples/acme/playbook.json")).unwrap())
+        .unwrap()
+}
+
 fn bp(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .current_dir(root())
@@ -484,9 +490,7 @@ fn explain_says_a_journey_without_decisions_has_nothing_to_explain() {
 #[test]
 fn control_characters_in_a_broken_playbook_are_shown_escaped() {
     let dir = scratch("bp-control");
-    let mut p: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root().join("examples/acme/playbook.json")).unwrap())
-            .unwrap();
+    let mut p: serde_json::Value = example_playbook();
     p["content"][0]["id"] = serde_json::json!("bad\u{0}id\u{1b}[31m");
     let file = dir.join("pb.json");
     std::fs::write(&file, p.to_string()).unwrap();
@@ -660,9 +664,7 @@ fn a_closed_stderr_is_not_a_panic() {
     use std::io::Read;
     use std::process::Stdio;
     let dir = scratch("bp-stderr");
-    let mut p: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root().join("examples/acme/playbook.json")).unwrap())
-            .unwrap();
+    let mut p: serde_json::Value = example_playbook();
     let item = p["content"][0].clone();
     for i in 0..3000 {
         let mut c = item.clone();
