@@ -24,6 +24,8 @@ export interface Engine {
   visitor(anonymousId: string): Visitor;
   /** Throws (Error with .code) on garbage, foreign or wrongly signed state. */
   decode(state: string, options?: { secret?: string }): Visitor;
+  /** The playbook's slot ids: the page's other `data-bp-slot`s are left out (and reported once to `onError`, `unknown_slot`). */
+  readonly slots?: readonly string[];
 }
 
 /**
@@ -49,7 +51,11 @@ export interface CookieDocument {
 
 export interface StoreOptions {
   consent?: Consent;
-  /** `auto` (default): localStorage when it works, else the cookie. */
+  /**
+   * `auto` (default): localStorage when it takes writes, else the cookie; a
+   * state found only in the other medium (stored before localStorage filled
+   * up, or came back) is read, and moves to the one in use.
+   */
   mode?: 'auto' | 'cookie' | 'localStorage';
   /** Cookie / localStorage key (default `bp_state`). */
   name?: string;
@@ -81,7 +87,7 @@ export interface FetchResponseLike {
 
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body: string; keepalive?: boolean },
+  init: { method: string; headers: Record<string, string>; body: string; keepalive?: boolean; signal?: AbortSignal },
 ) => Promise<FetchResponseLike>;
 
 // Timer handles differ (a number in browsers, an object in Node).
@@ -104,6 +110,14 @@ export interface SenderOptions {
   maxBatch?: number;
   /** Longest wait before a partial batch is sent, ms (default 5000). */
   flushMs?: number;
+  /**
+   * Longest wait for the collector's answer, ms (default 10000): a request
+   * still unanswered then is aborted and retried with the usual backoff, as
+   * a network error is (otherwise one stalled request would hold up every
+   * later batch). HTTP 408, 429 and 5xx are retried too; other statuses
+   * outside 2xx drop the batch.
+   */
+  timeoutMs?: number;
   /**
    * Queue bound (default 200; in-flight events count). Beyond it the oldest
    * non-essential events are dropped first, and the oldest essential ones
@@ -244,7 +258,7 @@ export interface StartCommonOptions {
   consent?: Consent;
   /** Decide context (firmographics, account, campaign...); consent and page are filled in. */
   context?: DecideContext;
-  /** Slots to decide for; default: the `data-bp-slot` ids on the page. */
+  /** Slots to decide for; default: the `data-bp-slot` ids on the page that the playbook defines (the others are reported once to `onError`, `unknown_slot`). */
   slots?: string[];
   /** Secret to sign the state with and to check it by (a non-empty string of whole characters: no unpaired surrogates). */
   secret?: string;
@@ -253,8 +267,8 @@ export interface StartCommonOptions {
   window?: Window;
   /** Options for the state store (mode, name, days, domain). */
   storage?: Omit<StoreOptions, 'consent' | 'document' | 'localStorage'>;
-  /** Options for the sender (maxBatch, flushMs, maxQueue, storageKey). */
-  sending?: Pick<SenderOptions, 'maxBatch' | 'flushMs' | 'maxQueue' | 'storageKey'>;
+  /** Options for the sender (maxBatch, flushMs, timeoutMs, maxQueue, storageKey). */
+  sending?: Pick<SenderOptions, 'maxBatch' | 'flushMs' | 'timeoutMs' | 'maxQueue' | 'storageKey'>;
   localStorage?: StorageLike | null;
   fetch?: FetchLike;
   navigator?: SenderOptions['navigator'];
@@ -286,7 +300,14 @@ export interface Buyerpath {
   readonly decision: Decision | null;
   /** The consent level in force in this tab (after the Global Privacy Control cap). */
   readonly consent: Consent;
-  /** Propagates to the store and the sender; `none` erases both. A lower level than before reaches the site's other open tabs. */
+  /**
+   * Propagates to the store and the sender; `none` erases both, and this tab
+   * goes on with a fresh visitor (in memory): nothing from before the
+   * withdrawal comes back with a later consent. A lower level than before
+   * reaches the site's other open tabs; a tab lowered to `anonymous` decides
+   * again (rendering and queuing that decision) before it stores the state,
+   * so that the BANT answers and the job title's role are not kept.
+   */
   setConsent(level: Consent): void;
   stop(): void;
 }

@@ -19,7 +19,7 @@ export const CONSENT_CHANNEL = 'buyerpath:consent';
 
 import { CONSENT_LEVELS, attempt, consentRank, createStore, normalizeConsent } from './storage.js';
 import { createSender, eraseQueue, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
-import { autoTrack, bantFields, pageInfo } from './track.js';
+import { autoTrack, bantFields, pageInfo, pagePath } from './track.js';
 
 export { createStore, createSender, autoTrack, bantFields, pageInfo, ESSENTIAL_EVENTS, DROPPED_EVENT };
 
@@ -87,10 +87,14 @@ function slotIds(document) {
   return [...new Set(ids.filter((x) => typeof x === 'string' && x !== ''))];
 }
 
-/** An error of start's options, shaped as the engine's own (code, path, hint). */
-function argError(path, message, hint) {
-  return Object.assign(new Error(`invalid_argument at ${path}: ${message} (${hint})`), { name: 'BuyerpathError', code: 'invalid_argument', path, hint });
+/** An error of start's options or of the page, shaped as the engine's own (code, path, hint). */
+function argError(path, message, hint, code = 'invalid_argument') {
+  return Object.assign(new Error(`${code} at ${path}: ${message} (${hint})`), { name: 'BuyerpathError', code, path, hint });
 }
+
+// The engine's limit on the decide request's `context.page.url`, in UTF-8
+// bytes (an event's `url` may be longer: see pagePath).
+const MAX_CONTEXT_URL = 256;
 
 /** Whether `t` has no unpaired surrogate (encodeURIComponent refuses exactly those). */
 const wellFormed = (t) => attempt(() => (encodeURIComponent(t), true), false);
@@ -203,13 +207,31 @@ export function start({
 
   const page = pageInfo({ document, window });
   // Slots: as given, else those present on the page (deciding for slots the
-  // page does not show would report recommendations nobody saw).
+  // page does not show would report recommendations nobody saw). One the
+  // playbook does not define (a template ahead of the playbook, a typo)
+  // would make the engine refuse the whole decision: it is left out, and
+  // reported once.
   const found = slotIds(document);
-  const wanted = slots !== undefined ? slots : found.length > 0 ? found : undefined;
+  const defined = attempt(() => engine.slots, undefined);
+  const unknown = Array.isArray(defined) ? found.filter((id) => !defined.includes(id)) : [];
+  if (unknown.length > 0) {
+    const ids = unknown.map((id) => JSON.stringify(id)).join(', ');
+    report(argError('$.slots', `the page's slots ${ids} are not in the playbook: left out`, 'add them to the playbook, or remove their data-bp-slot', 'unknown_slot'));
+  }
+  const onPage = found.filter((id) => !unknown.includes(id));
+  const wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
   let decision = null;
 
+  // Whether the visitor may hold what the engine keeps only at `full` (BANT
+  // answers, the job title's role, the campaign): set by a form submit, by a
+  // lowered level and by events seen at `none`, cleared by the next decision,
+  // which weighs them at the level in force and forgets what it must not
+  // keep. Until then, nothing is stored below `full`: the stored copy stays
+  // the last one decided.
+  let undecided = false;
+
   function save() {
-    if (level === 'none') return;
+    if (level === 'none' || (undecided && level !== 'full')) return;
     // Signed with the same secret, or the next decode({ secret }) rejects it.
     const state = attempt(() => (secret === undefined ? visitor.encode() : visitor.encode(secret)), null);
     if (typeof state !== 'string') return;
@@ -220,7 +242,7 @@ export function start({
   function decide() {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
-    if (typeof pageCtx.url === 'string') pageCtx.url = pageCtx.url.split(/[?#]/)[0];
+    if (typeof pageCtx.url === 'string') pageCtx.url = pagePath(pageCtx.url, MAX_CONTEXT_URL);
     const req = { now: now(), context: { ...context, consent: level, page: pageCtx } };
     if (wanted !== undefined) req.slots = wanted;
     let d;
@@ -231,6 +253,7 @@ export function start({
       return null;
     }
     decision = d;
+    undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
     for (const s of (d && d.slots) || []) {
       for (const el of slotElements(document, s.slot)) {
@@ -263,10 +286,13 @@ export function start({
         return;
       }
       if (seen.length < 100) seen.push(ev);
-      save();
+      if (ev.type === 'form_submit') undecided = true;
       // A click or a form can be a hand-raise: decide again so that the
-      // SQL / trigger signals go out now, not on the next page.
+      // SQL / trigger signals go out now, not on the next page. The state is
+      // stored after that decision (which drops below `full` what it must
+      // not keep), not before it.
       if (ev.type === 'cta_click' || ev.type === 'form_submit') decide();
+      else save();
     },
   });
 
@@ -291,21 +317,36 @@ export function start({
     if (sender) sender.setConsent(level);
     // Without a sender (no endpoint, or GPC), what an earlier page's sender left.
     else if (level === 'none') eraseQueue(localStorage !== undefined ? localStorage : attempt(() => globalThis.localStorage, null), sending ? sending.storageKey : undefined);
-    if (prev === 'none' && level !== 'none') {
+    if (level === 'none' && prev !== 'none') {
+      // Withdrawn: a fresh visitor, in memory only (the page still adapts),
+      // so that nothing from before returns if consent is given again.
+      const old = visitor;
+      visitor = engine.visitor(newId(crypto));
+      attempt(() => old.free(), undefined);
+      seen.length = 0;
+      known = null;
+      undecided = false;
+    } else if (prev === 'none' && level !== 'none') {
       // Consent arrived after start (a consent manager answering late):
-      // continue the stored visitor, with this page's events added.
+      // continue the stored visitor, with this page's events added (a form
+      // among them is decided at the new level before anything is stored).
       const stored = load();
       if (stored) {
         for (const ev of seen) attempt(() => stored.observe(ev), undefined);
         visitor = stored;
+        if (seen.some((ev) => ev.type === 'form_submit')) undecided = true;
       }
     } else {
-      // (At none, nothing.) Another tab may have moved the stored visitor on: continue it, not
+      // Another tab may have moved the stored visitor on: continue it, not
       // write this tab's older state over it (its decisions would be
       // numbered, and their messageIds made, again).
       sync();
+      // Lowered from `full`: decided again at the new level, which forgets
+      // the BANT answers and the title, before the state is stored.
+      if (consentRank(level) < consentRank(prev)) undecided = true;
     }
-    save();
+    if (undecided && level === 'anonymous') decide();
+    else save();
     return prev;
   }
 

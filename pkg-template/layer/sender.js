@@ -115,12 +115,15 @@ export function createSender({
   maxBatch = 10,
   flushMs = 5000,
   maxQueue = 200,
+  timeoutMs = 10_000,
   storageKey = 'bp_queue',
   crypto = attempt(() => globalThis.crypto, undefined),
   onError,
 } = {}) {
   const ls = localStorage === UNSET ? attempt(() => globalThis.localStorage, undefined) : localStorage;
   const dropsKey = `${storageKey}_dropped`;
+  // (Within a 32-bit timer: a longer one would fire at once.)
+  const waitMs = Number(timeoutMs) > 0 ? Math.min(Number(timeoutMs), 2 ** 31 - 1) : 10_000;
   const url = `${String(endpoint || '').replace(/\/+$/, '')}/v1/batch`;
   let level = normalizeConsent(consent);
   let queue = [];
@@ -402,6 +405,7 @@ export function createSender({
     persist();
     let outcome;
     let res = null;
+    let timer = null;
     try {
       const init = {
         method: 'POST',
@@ -412,12 +416,27 @@ export function createSender({
         referrerPolicy: 'no-referrer',
       };
       if (keepalive) init.keepalive = true;
-      res = await fetch(url, init);
+      // A request that never answers (a stalled connection) would hold up
+      // every later batch: past timeoutMs it is aborted and retried. (The
+      // race covers a fetch that ignores the signal.)
+      const abort = attempt(() => new AbortController(), null);
+      if (abort) init.signal = abort.signal;
+      res = await Promise.race([
+        fetch(url, init),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            attempt(() => abort && abort.abort(), undefined);
+            reject(new Error('timeout'));
+          }, waitMs);
+        }),
+      ]);
       const s = res.status;
-      outcome = s >= 200 && s < 300 ? 'ok' : s === 429 || s >= 500 ? 'retry' : 'drop';
+      // 408 (Request Timeout), 429 and 5xx are transient: retried.
+      outcome = s >= 200 && s < 300 ? 'ok' : s === 408 || s === 429 || s >= 500 ? 'retry' : 'drop';
     } catch {
-      outcome = 'retry'; // network error, offline, CORS, aborted
+      outcome = 'retry'; // network error, offline, CORS, aborted, timed out
     }
+    timer = cancel(timer);
     inflight.delete(batch);
     if (myEpoch !== epoch) return 'gone'; // consent withdrawn meanwhile
     if (outcome !== 'retry') reachable = true; // it answered

@@ -78,6 +78,11 @@ export function createStore({
   // modes never use the other medium (except to erase it on clear()).
   const useLs = () => mode === 'localStorage' || (mode === 'auto' && local() !== null);
   const useCookie = () => mode === 'cookie' || (mode === 'auto' && local() === null);
+  // `auto` also reads the other medium when the one in use holds nothing: a
+  // localStorage that is full (writes throw, reads work) still gives the
+  // returning visitor's state, which then moves to the cookie (and back to
+  // localStorage once it takes writes again). A copy is erased from the
+  // other medium only once it is written to this one, and read back.
 
   function cookieAttrs(maxAge) {
     const secure = attempt(() => doc.location.protocol === 'https:', false);
@@ -85,6 +90,11 @@ export function createStore({
     if (domain) a += `; Domain=${domain}`;
     if (secure) a += '; Secure';
     return a;
+  }
+
+  function readLs() {
+    const v = attempt(() => rawLs.getItem(name), null);
+    return typeof v === 'string' && v !== '' ? v : null;
   }
 
   function readCookie() {
@@ -119,22 +129,21 @@ export function createStore({
   return {
     get() {
       if (level === 'none') return null;
-      if (useLs()) {
-        const v = attempt(() => rawLs.getItem(name), null);
-        return typeof v === 'string' && v !== '' ? v : null;
-      }
-      if (useCookie() && doc) return readCookie();
+      if (useLs()) return readLs() ?? (mode === 'auto' ? readCookie() : null);
+      if (useCookie()) return readCookie() ?? (mode === 'auto' ? readLs() : null);
       return null;
     },
     set(value) {
       if (level === 'none' || typeof value !== 'string') return;
       if (useLs()) {
-        attempt(() => rawLs.setItem(name, value), undefined);
+        const written = attempt(() => (rawLs.setItem(name, value), true), false);
+        if (written && mode === 'auto' && readCookie() !== null) writeCookie('', 0);
         return;
       }
       if (useCookie() && doc) {
         const maxAge = Math.max(0, Math.round(Number(days) * 86400)) || 0;
         writeCookie(value, maxAge);
+        if (mode === 'auto' && readCookie() === value && readLs() !== null) attempt(() => rawLs.removeItem(name), undefined);
       }
     },
     clear,

@@ -14,10 +14,32 @@ import { attempt } from './storage.js';
 
 // Input types never read, even if someone marks them `data-bp-bant`.
 const NEVER_READ = new Set(['email', 'password', 'tel', 'file']);
-const MAX_FIELDS = 32; // the engine's limits on an event's `fields`
+const MAX_FIELDS = 32; // the engine's limits on an event's `fields` (names and values in UTF-8 bytes)
 const MAX_NAME = 64;
 const MAX_VALUE = 256;
+const MAX_URL = 2048; // the engine's limit on an event's `url`, in UTF-8 bytes
 const MAX_DWELL = 86_400;
+
+/**
+ * `s` cut to at most `max` UTF-8 bytes, on a whole-character boundary (the
+ * engine's string limits count bytes, not UTF-16 units).
+ */
+export function cutUtf8(s, max) {
+  const enc = new TextEncoder();
+  if (enc.encode(s).length <= max) return s;
+  // encodeInto writes whole characters only; `read` counts the UTF-16 units taken.
+  return s.slice(0, enc.encodeInto(s, new Uint8Array(max)).read);
+}
+
+/**
+ * A page URL as the engine gets it: the path alone (no query string or hash,
+ * which can carry personal data), cut to `max` UTF-8 bytes (the engine's
+ * limit: 2,048 in an event, 256 in a decide request) rather than have the
+ * page view or the decision refused.
+ */
+export function pagePath(url, max = MAX_URL) {
+  return cutUtf8(url.split(/[?#]/)[0], max);
+}
 
 /**
  * The current page as the engine sees it: `content_id` from
@@ -31,7 +53,7 @@ export function pageInfo({ document = globalThis.document, window = globalThis.w
   if (typeof id === 'string' && id !== '') page.content_id = id;
   const loc = attempt(() => (window && window.location) || document.location, null);
   const path = attempt(() => loc.pathname, null);
-  if (typeof path === 'string' && path !== '') page.url = path.split(/[?#]/)[0];
+  if (typeof path === 'string' && path !== '') page.url = pagePath(path);
   return page;
 }
 
@@ -62,9 +84,12 @@ export function bantFields(form) {
     // The attribute's value may name the playbook field; else the input's name.
     const name = attr(el, 'data-bp-bant') || attempt(() => el.name, '') || '';
     const value = attempt(() => el.value, null);
-    if (!name || name.length > MAX_NAME || typeof value !== 'string' || value === '') continue;
+    // A name over the limit is left out (cut, it would name no playbook field);
+    // a value is cut, on a character boundary: over its limit, the engine
+    // would refuse the whole form_submit.
+    if (!name || cutUtf8(name, MAX_NAME) !== name || typeof value !== 'string' || value === '') continue;
     if (!(name in fields)) n += 1;
-    fields[name] = value.slice(0, MAX_VALUE);
+    fields[name] = cutUtf8(value, MAX_VALUE);
   }
   return fields;
 }

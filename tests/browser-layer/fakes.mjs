@@ -85,8 +85,9 @@ export function fakeCookieDocument({ protocol = 'https:', broken = false } = {})
 
 /**
  * A fetch that records requests and answers from a script: each entry is a
- * status, `{ status, headers }`, `'network'` (a rejected promise) or
- * `'hang'` (never answers). After
+ * status, `{ status, headers }`, `'network'` (a rejected promise), `'hang'`
+ * (never answers; rejects with an AbortError when `init.signal` aborts, as
+ * fetch does) or `'deaf'` (never answers, and ignores the signal). After
  * the script runs out it answers 200.
  */
 export function fakeFetch(script = []) {
@@ -95,7 +96,13 @@ export function fakeFetch(script = []) {
     requests.push({ url, init, body: JSON.parse(init.body) });
     const step = script.length ? script.shift() : 200;
     if (step === 'network') throw new TypeError('Failed to fetch');
-    if (step === 'hang') return new Promise(() => {});
+    if (step === 'deaf') return new Promise(() => {});
+    if (step === 'hang') {
+      return new Promise((_, reject) => {
+        const signal = init.signal;
+        if (signal) signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+      });
+    }
     const { status, headers = {} } = typeof step === 'number' ? { status: step } : step;
     return { status, headers: { get: (n) => headers[n] ?? headers[n.toLowerCase()] ?? null } };
   };

@@ -5,13 +5,16 @@ import { start, defaultRender, safeHref, newId } from '../../pkg-template/layer/
 import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage, settle } from './fakes.mjs';
 
 // A stand-in for the Wasm engine with the same surface. Its state string is
-// `v1.` + base64url JSON of the id, the events seen and the number of
-// decisions made (the engine's signal messageIds derive from that number).
+// `v1.` + base64url JSON of the id, the events seen, the number of
+// decisions made (the engine's signal messageIds derive from that number)
+// and the job title. Like the engine, a decision below `full` forgets the
+// form fields (BANT answers) and the title; one at `full` keeps the title.
 class FakeVisitor {
-  constructor(id, events, decided = 0) {
+  constructor(id, events, decided = 0, title = undefined) {
     this.id = id;
     this.events = events;
     this.decided = decided;
+    this.title = title;
     this.requests = [];
   }
   observe(ev) {
@@ -21,6 +24,13 @@ class FakeVisitor {
   decide(req) {
     this.requests.push(structuredClone(req));
     const consent = req.context.consent;
+    if (FakeEngine.failing) throw Object.assign(new Error('decision refused'), { code: 'too_long', path: '$.context' });
+    if (consent === 'full') {
+      if (req.context.person && req.context.person.title) this.title = req.context.person.title;
+    } else {
+      this.events = this.events.map(({ fields, ...e }) => e);
+      this.title = undefined;
+    }
     const n = (this.decided += 1);
     const slots = (req.slots || ['hero']).map((slot) => ({
       slot,
@@ -41,7 +51,7 @@ class FakeVisitor {
     return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
   }
   encode(secret) {
-    const body = `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events, decided: this.decided })).toString('base64url')}`;
+    const body = `v1.${Buffer.from(JSON.stringify({ id: this.id, events: this.events, decided: this.decided, title: this.title })).toString('base64url')}`;
     return secret ? `${body}.${secret}` : body; // a stand-in for the HMAC
   }
 }
@@ -51,6 +61,7 @@ class FakeEngine {
     const p = typeof playbook === 'string' ? JSON.parse(playbook) : playbook;
     if (!p || !p.id) throw Object.assign(new Error('bad playbook'), { code: 'missing_field', path: '$.id', hint: 'add an id' });
     this.decodes = [];
+    if (Array.isArray(p.slots)) this.slots = p.slots; // the real engine always has them
     FakeEngine.last = this;
   }
   visitor(id) {
@@ -61,8 +72,8 @@ class FakeEngine {
     if (!state.startsWith('v1.')) throw Object.assign(new Error('foreign state'), { code: 'bad_state' });
     const [body, sig] = state.slice(3).split('.');
     if (opts && opts.secret && sig !== opts.secret) throw Object.assign(new Error('bad signature'), { code: 'bad_signature' });
-    const { id, events, decided } = JSON.parse(Buffer.from(body, 'base64url').toString());
-    return new FakeVisitor(id, events, decided);
+    const { id, events, decided, title } = JSON.parse(Buffer.from(body, 'base64url').toString());
+    return new FakeVisitor(id, events, decided, title);
   }
 }
 
@@ -332,7 +343,7 @@ test('signals are enqueued with consent and flushed by beacon on pagehide', asyn
 });
 
 test('a CTA click or a form submit is observed, re-decided and its signals queued', async () => {
-  const env = setup();
+  const env = setup({ consent: 'full' }); // (below full, the decision forgets the form's fields)
   const { bp, document, window } = env;
   const form = document.el('form', { 'data-bp-form': 'demo_request' }, document.el('input', { name: 'email', type: 'email', value: 'j@x.com' }));
   document.body.append(form);
@@ -461,9 +472,11 @@ test('a consent change in one tab does not write its older state over the other 
   b.document.dispatch('click', { target: firstLink(b.document) }); // B moves on: decision 3
   assert.equal(b.bp.decision.seq, 3);
   a.bp.setConsent('anonymous'); // A lowers its level (B would hear it by broadcast)
-  assert.equal(decodeState(shared.map.get('bp_state')).decided, 3, 'B\'s decisions kept');
-  a.document.dispatch('click', { target: firstLink(a.document) });
+  // A decides again at the lower level (see the BANT test), on from B's state.
+  assert.equal(decodeState(shared.map.get('bp_state')).decided, 4, 'B\'s decisions kept');
   assert.equal(a.bp.decision.seq, 4, 'A numbers on from B');
+  a.document.dispatch('click', { target: firstLink(a.document) });
+  assert.equal(a.bp.decision.seq, 5);
 });
 
 test('a secret with an unpaired surrogate is refused at start (the engine would refuse every state)', () => {
@@ -520,4 +533,134 @@ test('consent none writes nothing to localStorage, not even a probe; a consent g
   assert.deepEqual(touched, []);
   bp.setConsent('anonymous');
   assert.ok(touched.includes('setItem bp_state'));
+});
+
+// ------------------------------------------------------- what is kept below full
+
+const utf8Length = (t) => new TextEncoder().encode(t).length;
+
+// The bp_state strings written to `localStorage` from now on, decoded.
+function stateWrites(localStorage) {
+  const writes = [];
+  const setItem = localStorage.setItem;
+  localStorage.setItem = (k, v) => {
+    if (k === 'bp_state') writes.push(decodeState(v));
+    return setItem(k, v);
+  };
+  return writes;
+}
+const anyFields = (state) => state.events.some((e) => 'fields' in e);
+function bantForm(document) {
+  const form = document.el('form', { 'data-bp-form': 'demo_request' }, document.el('select', { name: 'budget', 'data-bp-bant': '', value: '$250k+' }));
+  document.body.append(form);
+  return form;
+}
+
+test('lowered from full to anonymous: decided again at anonymous before storing, so no BANT answer nor title stays stored', () => {
+  const { bp, document, localStorage } = setup({ consent: 'full', context: { company: { industry: 'insurance' }, person: { title: 'CFO' } } });
+  document.dispatch('submit', { target: bantForm(document) });
+  const full = decodeState(localStorage.map.get('bp_state'));
+  assert.deepEqual(full.events[0].fields, { budget: '$250k+' }, 'kept at full');
+  assert.equal(full.title, 'CFO');
+  const writes = stateWrites(localStorage);
+  bp.setConsent('anonymous');
+  assert.equal(bp.decision.seq, 3, 'decided again');
+  assert.equal(bp.visitor.requests.at(-1).context.consent, 'anonymous');
+  assert.ok(writes.length > 0);
+  for (const w of writes) {
+    assert.equal(anyFields(w), false, 'no BANT answer stored at anonymous');
+    assert.equal(w.title, undefined, 'no title stored at anonymous');
+  }
+});
+
+test('a form submitted at none is decided at the consent given later before anything is stored', () => {
+  const stored = stateOf('returning', [{ type: 'page_view', ts: 5 }]);
+  const { bp, document, localStorage } = setup({ consent: 'none', stored });
+  document.dispatch('submit', { target: bantForm(document) });
+  const writes = stateWrites(localStorage);
+  bp.setConsent('anonymous');
+  assert.equal(bp.visitor.id, 'returning', 'the stored visitor continues');
+  assert.deepEqual(
+    writes.at(-1).events.map((e) => e.type),
+    ['page_view', 'form_submit'],
+    'with this page’s form',
+  );
+  assert.equal(bp.visitor.requests.at(-1).context.consent, 'anonymous');
+  assert.ok(writes.every((w) => !anyFields(w)), 'its answers never stored');
+});
+
+test('below full, a form is stored only after its decision; while decisions fail, the stored copy stays the last decided one', async () => {
+  const { bp, document, localStorage, clock } = setup({ consent: 'anonymous' });
+  const form = bantForm(document);
+  const writes = stateWrites(localStorage);
+  document.dispatch('submit', { target: form });
+  assert.equal(writes.length, 1, 'one write, after the decision');
+  assert.equal(anyFields(writes[0]), false);
+  const before = localStorage.map.get('bp_state');
+  FakeEngine.failing = true;
+  try {
+    document.dispatch('submit', { target: form });
+    await clock.advance(30_000); // the held page view: not stored either
+    assert.equal(bp.visitor.events.filter((e) => e.type === 'form_submit').length, 2);
+    assert.equal(localStorage.map.get('bp_state'), before, 'the un-decided state is not stored');
+  } finally {
+    FakeEngine.failing = false;
+  }
+  document.dispatch('click', { target: firstLink(document) });
+  const last = decodeState(localStorage.map.get('bp_state'));
+  assert.deepEqual(
+    last.events.map((e) => e.type),
+    ['form_submit', 'form_submit', 'page_view', 'cta_click'],
+    'stored again after the next decision',
+  );
+  assert.equal(anyFields(last), false);
+});
+
+test('a withdrawal starts a fresh visitor: a consent given again in the tab brings nothing back from before it', async () => {
+  const env = setup({ consent: 'full', stored: stateOf('before', [{ type: 'page_view', ts: 5 }]) });
+  const { bp, document, localStorage } = env;
+  document.dispatch('click', { target: firstLink(document) });
+  bp.setConsent('none');
+  assert.notEqual(bp.visitor.id, 'before');
+  assert.deepEqual(bp.visitor.events, []);
+  bp.setConsent('full');
+  const again = decodeState(localStorage.map.get('bp_state'));
+  assert.notEqual(again.id, 'before');
+  assert.deepEqual(again.events, []);
+  document.dispatch('click', { target: firstLink(document) });
+  env.window.dispatch('pagehide');
+  await settle();
+  assert.ok(sent(env).length > 0);
+  assert.deepEqual([...new Set(sent(env).map((x) => x.anonymousId))], [again.id], 'only the new visitor’s signals go out');
+  // Nor are the events seen before it added to a state another tab stores meanwhile.
+  bp.setConsent('none');
+  localStorage.map.set('bp_state', stateOf('other-tab'));
+  bp.setConsent('anonymous');
+  assert.equal(bp.visitor.id, 'other-tab');
+  assert.deepEqual(decodeState(localStorage.map.get('bp_state')).events, []);
+});
+
+test('a page slot the playbook does not define is left out and reported once; the others are decided', () => {
+  const { bp, document, errors } = setup({ playbook: '{"id":"acme","slots":["hero","sidebar"]}' });
+  assert.deepEqual(bp.visitor.requests[0].slots, ['hero', 'sidebar']);
+  assert.equal(slotEl(document, 'hero').children.length, 2, 'rendered');
+  assert.equal(slotEl(document, 'empty').children[0].tagName, 'P', 'the unknown slot keeps its fallback');
+  document.dispatch('click', { target: firstLink(document) });
+  assert.deepEqual(bp.visitor.requests[1].slots, ['hero', 'sidebar']);
+  assert.deepEqual(
+    errors.map((e) => [e.code, e.path]),
+    [['unknown_slot', '$.slots']],
+  );
+  assert.match(errors[0].message, /"empty"/);
+});
+
+test('a page URL over the engine’s limit is cut (on a character boundary) rather than the decision refused', () => {
+  const slug = encodeURIComponent('выбор-платформы-'.repeat(20)); // 960 bytes, percent-encoded
+  const { bp, errors } = setup({ href: `https://www.example.com/blog/${slug}?q=1` });
+  const url = bp.visitor.requests[0].context.page.url;
+  assert.ok(utf8Length(url) <= 256, `${utf8Length(url)} bytes`);
+  assert.ok(`/blog/${slug}`.startsWith(url));
+  const host = setup({ context: { page: { url: `/${'é'.repeat(200)}?email=a%40b.c` } } });
+  assert.equal(host.bp.visitor.requests[0].context.page.url, `/${'é'.repeat(127)}`, '255 bytes: é is 2');
+  assert.deepEqual([...errors, ...host.errors], []);
 });

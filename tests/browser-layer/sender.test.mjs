@@ -33,6 +33,8 @@ function setup(opts = {}) {
 }
 
 const ids = (req) => req.body.batch.map((e) => e.properties.i);
+// The retry delays scheduled: neither the batching timer (flushMs) nor a request's timeout.
+const backoffs = (clock) => clock.delays.filter((d) => d !== 5000 && d !== 10_000);
 // As a page stores them: stamped with the consent they were collected under.
 const stamped = (e, consent = 'anonymous') => ({ ...e, context: { ...e.context, consent } });
 // The stored drop count, without the mark of the sender that stored it.
@@ -149,7 +151,7 @@ test('retries 500s with exponential backoff (1 s, 2 s, 4 s) then succeeds', asyn
   assert.equal(fetch.requests.length, 4);
   assert.deepEqual(fetch.requests.map(ids), [[1], [1], [1], [1]]);
   assert.equal(sender.size(), 0);
-  assert.deepEqual(clock.delays.filter((d) => d !== 5000), [1000, 2000, 4000]);
+  assert.deepEqual(backoffs(clock), [1000, 2000, 4000]);
 });
 
 test('backoff uses full jitter and is capped at 60 s; network errors are retried', async () => {
@@ -169,7 +171,7 @@ test('backoff uses full jitter and is capped at 60 s; network errors are retried
   await sender.flush();
   await clock.advance(10 * 60_000);
   assert.equal(fetch.requests.length, 11);
-  assert.deepEqual(clock.delays.filter((d) => d !== 5000), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+  assert.deepEqual(backoffs(clock), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
   assert.equal(sender.size(), 0);
 });
 
@@ -193,6 +195,47 @@ test('400 drops the batch without retrying, and onError hears once', async () =>
   assert.equal(sender.size(), 0);
   assert.equal(errors.length, 1);
   assert.match(errors[0].message, /400/);
+});
+
+test('408 (Request Timeout) is retried like 429 and 5xx, not dropped', async () => {
+  const { clock, fetch, sender, errors } = setup({ script: [408] });
+  sender.enqueue(ev(1));
+  await sender.flush();
+  await clock.advance(1000);
+  assert.deepEqual(fetch.requests.map(ids), [[1], [1]]);
+  assert.equal(sender.size(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('a request that never answers is aborted after 10 s and retried with the backoff; later batches still go', async () => {
+  const { clock, fetch, sender } = setup({ script: ['hang'] });
+  sender.enqueue(ev(1));
+  sender.flush(); // (settles only once the request is given up)
+  await clock.advance(9_999);
+  assert.equal(fetch.requests.length, 1);
+  assert.equal(fetch.requests[0].init.signal.aborted, false);
+  await clock.advance(1);
+  assert.equal(fetch.requests[0].init.signal.aborted, true, 'aborted at the timeout');
+  await clock.advance(1000); // the first backoff step
+  assert.deepEqual(fetch.requests.map(ids), [[1], [1]]);
+  sender.enqueue(ev(2));
+  await clock.advance(5000);
+  assert.deepEqual(fetch.requests.map(ids), [[1], [1], [2]]);
+  assert.equal(sender.size(), 0);
+  assert.equal(clock.pending(), 0, 'no timeout left behind');
+});
+
+test('timeoutMs sets the wait, and a fetch that ignores the abort signal times out too', async () => {
+  const { clock, fetch, sender } = setup({ script: ['deaf', 'deaf'], sender: { timeoutMs: 3000 } });
+  sender.enqueue(ev(1));
+  sender.flush(); // (settles only once the request is given up)
+  await clock.advance(2999);
+  assert.equal(fetch.requests.length, 1);
+  await clock.advance(1 + 1000); // timed out, then the first backoff step
+  assert.equal(fetch.requests.length, 2);
+  await clock.advance(3000 + 2000);
+  assert.equal(fetch.requests.length, 3);
+  assert.equal(sender.size(), 0);
 });
 
 test('the queue is bounded: the oldest events are dropped beyond maxQueue', async () => {
@@ -768,7 +811,7 @@ test('Retry-After: 0 (or a date already past) does not retry in a loop: the back
     await sender.flush();
     await clock.advance(1000);
     assert.equal(fetch.requests.length, 3, `${hint}: a retry every 500 ms at most`);
-    assert.ok(clock.delays.filter((d) => d !== 5000).every((d) => d >= 500), hint);
+    assert.ok(backoffs(clock).every((d) => d >= 500), hint);
     sender.stop();
   }
   // With the usual jitter, the delays grow as without a hint.
@@ -777,7 +820,7 @@ test('Retry-After: 0 (or a date already past) does not retry in a loop: the back
   await sender.flush();
   await clock.advance(60_000);
   assert.equal(fetch.requests.length, 5);
-  assert.deepEqual(clock.delays.filter((d) => d !== 5000), [1000, 2000, 4000, 8000]);
+  assert.deepEqual(backoffs(clock), [1000, 2000, 4000, 8000]);
 });
 
 test('an event JSON cannot encode is refused at enqueue (onError), and the rest of its batch goes; flushes never throw', async () => {

@@ -23,6 +23,45 @@ test('auto mode falls back to the cookie when localStorage throws', () => {
   assert.equal(store.get(), STATE);
 });
 
+test('auto mode with localStorage full (writes throw, reads work) still reads the stored state, and moves it to the cookie and back', () => {
+  const document = fakeCookieDocument();
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set('bp_state', STATE); // stored by an earlier page
+  const setItem = localStorage.setItem;
+  localStorage.setItem = () => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  };
+  const full = createStore({ consent: 'anonymous', document, localStorage });
+  assert.equal(full.get(), STATE, 'the returning visitor is read');
+  full.set('next');
+  assert.equal(document.jar.get('bp_state'), 'next', 'moved to the cookie');
+  assert.equal(localStorage.map.has('bp_state'), false, 'no older copy left behind');
+  assert.equal(full.get(), 'next');
+  // A later page, localStorage taking writes again: the cookie's state is read, and moves back.
+  localStorage.setItem = setItem;
+  const later = createStore({ consent: 'anonymous', document, localStorage });
+  assert.equal(later.get(), 'next');
+  later.set('last');
+  assert.equal(localStorage.map.get('bp_state'), 'last');
+  assert.equal(document.jar.has('bp_state'), false);
+  assert.equal(later.get(), 'last');
+});
+
+test('a state that does not fit in the cookie stays where it is (not erased for a write that was dropped)', () => {
+  const document = fakeCookieDocument();
+  const cookie = Object.getOwnPropertyDescriptor(document, 'cookie');
+  Object.defineProperty(document, 'cookie', { get: cookie.get, set: (raw) => raw.length < 100 && cookie.set(raw) }); // the browser drops a long cookie
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set('bp_state', STATE);
+  localStorage.setItem = () => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  };
+  const store = createStore({ consent: 'anonymous', document, localStorage });
+  store.set('x'.repeat(200));
+  assert.equal(localStorage.map.get('bp_state'), STATE);
+  assert.equal(store.get(), STATE);
+});
+
 test('cookie attributes: Path, SameSite=Lax, Max-Age from days, Secure only on https, Domain', () => {
   const https = fakeCookieDocument({ protocol: 'https:' });
   createStore({ consent: 'anonymous', mode: 'cookie', days: 30, domain: 'example.com', document: https }).set(STATE);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoTrack, pageInfo } from '../../pkg-template/layer/track.js';
+import { autoTrack, pageInfo, cutUtf8 } from '../../pkg-template/layer/track.js';
 import { fakeClock, fakePage } from './fakes.mjs';
 
 // The keys the engine accepts on an event (it rejects any other).
@@ -175,6 +175,60 @@ test('form submits send only the data-bp-bant fields, never e-mail or name', () 
   assert.equal(events[0].form, 'demo_request');
   assert.deepEqual(events[0].fields, { budget: '50k-100k', timeline: 'this quarter', need: 'monitoring' });
   assert.doesNotMatch(JSON.stringify(events), /jane|acme|Jane/);
+});
+
+const utf8Length = (t) => new TextEncoder().encode(t).length;
+
+test('cutUtf8 cuts to a number of UTF-8 bytes, never inside a character', () => {
+  assert.equal(cutUtf8('abc', 3), 'abc');
+  assert.equal(cutUtf8('abcd', 3), 'abc');
+  assert.equal(cutUtf8('ééé', 5), 'éé'); // 2 bytes each
+  assert.equal(cutUtf8('a😀', 4), 'a'); // the emoji is 4 bytes: whole or not at all
+  assert.equal(cutUtf8('a😀', 5), 'a😀');
+  assert.equal(cutUtf8('予算は', 8), '予算');
+});
+
+test('form values are cut to the engine’s 256 bytes (not UTF-16 units); a name over 64 bytes is left out', () => {
+  const { document, events, start } = setup();
+  const values = {
+    ascii: 'x'.repeat(300),
+    french: 'Décision prévue été. '.repeat(12).slice(0, 250), // under 256 characters, over 256 bytes
+    japanese: '予算は確保済みで来期導入を検討しています。'.repeat(5).slice(0, 100), // 300 bytes
+    emoji: `${'x'.repeat(255)}😀 thanks`, // the emoji across byte 256
+  };
+  const form = document.el(
+    'form',
+    { 'data-bp-form': 'demo_request' },
+    ...Object.entries(values).map(([name, value]) => document.el('textarea', { name, value, 'data-bp-bant': '' })),
+    document.el('input', { name: 'é'.repeat(40), value: 'x', 'data-bp-bant': '' }), // 40 characters, 80 bytes
+    document.el('input', { name: 'é'.repeat(32), value: 'kept', 'data-bp-bant': '' }), // 64 bytes
+  );
+  document.body.append(form);
+  start();
+  document.dispatch('submit', { target: form });
+  const { fields } = events[0];
+  assert.deepEqual(Object.keys(fields), [...Object.keys(values), 'é'.repeat(32)]);
+  for (const [name, value] of Object.entries(values)) {
+    assert.ok(utf8Length(fields[name]) <= 256, `${name}: ${utf8Length(fields[name])} bytes`);
+    assert.ok(utf8Length(fields[name]) > 252, `${name}: cut, not emptied`);
+    assert.ok(value.startsWith(fields[name]), name);
+  }
+  assert.equal(fields.emoji, 'x'.repeat(255));
+  assert.doesNotMatch(JSON.stringify(fields), /\\ud83d/i, 'no half character');
+});
+
+test('a path over the engine’s 2,048 bytes is cut to them, on a character boundary, rather than the page view refused', async () => {
+  const slug = encodeURIComponent('как-выбрать-платформу-'.repeat(20)); // 6 bytes per letter, percent-encoded
+  const { clock, document, events, start } = setup({ href: `https://x.example/blog/${slug}?utm_source=g` });
+  const page = pageInfo({ document, window: null });
+  assert.equal(utf8Length(page.url), 2048);
+  assert.equal(page.url, `/blog/${slug}`.slice(0, 2048));
+  start();
+  await clock.advance(30_000);
+  assert.equal(events[0].url, page.url);
+  const wide = fakePage({ href: `https://x.example/${'😀'.repeat(600)}` }); // 4 bytes each: unencoded, as a host may report
+  wide.window.location.pathname = `/${'😀'.repeat(600)}`;
+  assert.equal(pageInfo(wide).url, `/${'😀'.repeat(511)}`);
 });
 
 test('forms without data-bp-form are not tracked', () => {

@@ -44,6 +44,7 @@ const sender = createSender({
   localStorage,
   setTimeout,
   clearTimeout,
+  timeoutMs: 15_000,
   onError: (e: Error) => console.warn(e.message),
 });
 sender.enqueue([{ type: 'track', event: 'x' }]);
@@ -75,7 +76,7 @@ const bp: Buyerpath = start({
   render,
   crypto,
   storage: { mode: 'cookie', domain: 'example.com' },
-  sending: { maxBatch: 20 },
+  sending: { maxBatch: 20, timeoutMs: 5000 },
   onDecision: (d: Decision) => console.log(d.action.id, d.signals.length),
 });
 const d: Decision | null = bp.decision;

@@ -1,0 +1,66 @@
+// The layer with the real engine (the built package in pkg/): what is stored
+// below consent `full`, and inputs at the engine's limits. Skipped when the
+// package is not built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { start } from '../../pkg-template/layer/index.js';
+import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage } from './fakes.mjs';
+
+const built = existsSync(new URL('../../pkg/node.js', import.meta.url));
+const { Engine } = built ? await import('../../pkg/node.js') : {};
+const skip = built ? false : 'pkg/ is not built';
+const playbook = readFileSync(new URL('../../examples/acme/playbook.json', import.meta.url), 'utf8');
+const company = { industry: 'financial_services', employees: 1200, country: 'US', region: 'NY' };
+const T0 = 1_793_610_000_000;
+
+function page({ consent, localStorage = fakeLocalStorage(), clock = fakeClock(T0), href = 'https://www.example.com/contact-sales', context = { company }, bant = { budget: '$250k+', authority: 'decision maker' }, slots = ['reading'] } = {}) {
+  const { document, window } = fakePage({ href, content: 'pricing' });
+  const form = document.el('form', { 'data-bp-form': 'demo_request' }, ...Object.entries(bant).map(([name, value]) => document.el('textarea', { name, value, 'data-bp-bant': '' })));
+  document.body.append(...slots.map((id) => document.el('ul', { 'data-bp-slot': id })), form);
+  const errors = [];
+  const bp = start({
+    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent, context, document, window, localStorage,
+    fetch: fakeFetch(), navigator: fakeNavigator(), now: clock.now, random: () => 0.5, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
+    onError: (e) => errors.push(`${e.code} ${e.path}`), BroadcastChannel: null,
+  });
+  return { bp, localStorage, errors, submit: () => document.dispatch('submit', { target: form }) };
+}
+
+// What a stored state still knows of the person: its BANT lines and its role, decided at full.
+function person(state) {
+  const v = new Engine(playbook).decode(state);
+  v.decide({ now: T0 + 3_600_000, context: { consent: 'full', company } });
+  const report = v.explain();
+  return { bant: report.split('\n').filter((l) => /bant_/.test(l)).length, role: (report.match(/Role:[^\n]*/) || [''])[0] };
+}
+
+test('real engine: nothing of the person stays stored at anonymous (lowered from full, or a form seen at none)', { skip }, () => {
+  const title = { company, person: { title: 'Chief Financial Officer' } };
+  const reference = person(page({ consent: 'anonymous', context: title }).localStorage.map.get('bp_state')).role;
+  const a = page({ consent: 'full', context: title });
+  a.submit();
+  assert.ok(person(a.localStorage.map.get('bp_state')).bant > 0, 'kept at full');
+  a.bp.setConsent('anonymous');
+  assert.deepEqual(person(a.localStorage.map.get('bp_state')), { bant: 0, role: reference });
+
+  const ls = fakeLocalStorage();
+  page({ consent: 'anonymous', localStorage: ls }).bp.stop();
+  const b = page({ consent: 'none', localStorage: ls, clock: fakeClock(T0 + 60_000) });
+  b.submit();
+  b.bp.setConsent('anonymous');
+  assert.equal(person(ls.map.get('bp_state')).bant, 0);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+});
+
+test('real engine: a long non-ASCII answer, a long path and an unknown slot no longer lose the form, the page or the decision', { skip }, async () => {
+  const slug = encodeURIComponent('как-выбрать-платформу-'.repeat(20));
+  const clock = fakeClock(T0);
+  const p = page({ clock, href: `https://www.example.com/blog/${slug}`, consent: 'anonymous', bant: { budget: '$250k+', need: '予算は確保済みで来期導入を検討しています。'.repeat(5) }, slots: ['reading', 'footer-promo'] });
+  assert.ok(p.bp.decision, 'decided');
+  assert.deepEqual(p.bp.decision.slots.map((s) => s.slot), ['reading']);
+  p.submit();
+  assert.ok(p.bp.decision.signals.some((s) => s.event === 'SQL Reached'), 'the hand-raise counted');
+  await clock.advance(31_000); // the held page view
+  assert.deepEqual(p.errors, ['unknown_slot $.slots']);
+});
