@@ -186,6 +186,17 @@ export function start({
   }
   let visitor = load() || engine.visitor(newId(crypto));
 
+  // Whether the visitor may hold what the engine keeps only at `full` (BANT
+  // answers, the job title's role, the campaign): set by a form submit, by a
+  // lowered level and by events seen at `none`, cleared by the next decision,
+  // which weighs them at the level in force and forgets what it must not
+  // keep. Until then, nothing is stored below `full`: the stored copy stays
+  // the last one decided.
+  // A page that starts below `full` may have loaded a state stored at
+  // `full` (the level lowered between pages): the same holds until its first
+  // decision.
+  let undecided = level !== 'full';
+
   // Before each event and each decision: if another tab of the site stored a
   // newer state, continue from it rather than from this tab's copy, which
   // would overwrite the other tab's history, and number its decisions (and
@@ -222,13 +233,6 @@ export function start({
   const wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
   let decision = null;
 
-  // Whether the visitor may hold what the engine keeps only at `full` (BANT
-  // answers, the job title's role, the campaign): set by a form submit, by a
-  // lowered level and by events seen at `none`, cleared by the next decision,
-  // which weighs them at the level in force and forgets what it must not
-  // keep. Until then, nothing is stored below `full`: the stored copy stays
-  // the last one decided.
-  let undecided = false;
 
   function save() {
     if (level === 'none' || (undecided && level !== 'full')) return;
@@ -291,8 +295,8 @@ export function start({
       // SQL / trigger signals go out now, not on the next page. The state is
       // stored after that decision (which drops below `full` what it must
       // not keep), not before it.
-      if (ev.type === 'cta_click' || ev.type === 'form_submit') decide();
-      else save();
+      // A decision that fails stores what it may (save's own rule).
+      if ((ev.type !== 'cta_click' && ev.type !== 'form_submit') || !decide()) save();
     },
   });
 
@@ -320,9 +324,8 @@ export function start({
     if (level === 'none' && prev !== 'none') {
       // Withdrawn: a fresh visitor, in memory only (the page still adapts),
       // so that nothing from before returns if consent is given again.
-      const old = visitor;
+      // (The old one is not freed: the host may hold it, bp.visitor.)
       visitor = engine.visitor(newId(crypto));
-      attempt(() => old.free(), undefined);
       seen.length = 0;
       known = null;
       undecided = false;
@@ -334,8 +337,8 @@ export function start({
       if (stored) {
         for (const ev of seen) attempt(() => stored.observe(ev), undefined);
         visitor = stored;
-        if (seen.some((ev) => ev.type === 'form_submit')) undecided = true;
       }
+      if (seen.some((ev) => ev.type === 'form_submit')) undecided = true;
     } else {
       // Another tab may have moved the stored visitor on: continue it, not
       // write this tab's older state over it (its decisions would be
@@ -345,8 +348,11 @@ export function start({
       // the BANT answers and the title, before the state is stored.
       if (consentRank(level) < consentRank(prev)) undecided = true;
     }
-    if (undecided && level === 'anonymous') decide();
-    else save();
+    // A state that cannot be decided at the lowered level is erased rather
+    // than left as stored at `full`.
+    if (undecided && level === 'anonymous') {
+      if (!decide()) store.clear();
+    } else save();
     return prev;
   }
 

@@ -138,9 +138,13 @@ export function createStore({
       if (useLs()) {
         const written = attempt(() => (rawLs.setItem(name, value), true), false);
         if (written && mode === 'auto' && readCookie() !== null) writeCookie('', 0);
-        return;
+        // A localStorage that took the probe but not the state (nearly
+        // full): in `auto` the state goes to the cookie, and the stale copy
+        // is erased once the cookie reads back (or every page would load it
+        // again, and number its decisions from the same point).
+        if (written || mode !== 'auto') return;
       }
-      if (useCookie() && doc) {
+      if ((useCookie() || mode === 'auto') && doc) {
         const maxAge = Math.max(0, Math.round(Number(days) * 86400)) || 0;
         writeCookie(value, maxAge);
         if (mode === 'auto' && readCookie() === value && readLs() !== null) attempt(() => rawLs.removeItem(name), undefined);

@@ -38,7 +38,15 @@ export function cutUtf8(s, max) {
  * page view or the decision refused.
  */
 export function pagePath(url, max = MAX_URL) {
-  return cutUtf8(url.split(/[?#]/)[0], max);
+  const path = url.split(/[?#]/)[0];
+  let cut = cutUtf8(path, max);
+  if (cut.length < path.length) {
+    // Never half a percent-escape (`%E` of `%E2`), nor half a character's
+    // escapes (`%D0` of `%D0%BA`): dropped until the path decodes.
+    cut = cut.replace(/%[0-9A-Fa-f]?$/, '');
+    while (/%[0-9A-Fa-f]{2}$/.test(cut) && !attempt(() => (decodeURIComponent(cut), true), false)) cut = cut.slice(0, -3);
+  }
+  return cut;
 }
 
 /**

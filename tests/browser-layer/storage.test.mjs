@@ -47,6 +47,23 @@ test('auto mode with localStorage full (writes throw, reads work) still reads th
   assert.equal(later.get(), 'last');
 });
 
+test('auto mode with localStorage nearly full (the probe fits, the state does not): the state goes to the cookie, the stale copy is erased', () => {
+  const document = fakeCookieDocument();
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set('bp_state', STATE); // stored when it still fitted
+  const setItem = localStorage.setItem;
+  localStorage.setItem = (k, v) => {
+    if (String(v).length > 4) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    return setItem(k, v);
+  };
+  const store = createStore({ consent: 'anonymous', document, localStorage });
+  assert.equal(store.get(), STATE);
+  store.set('next-state');
+  assert.equal(document.jar.get('bp_state'), 'next-state', 'written to the cookie');
+  assert.equal(localStorage.map.has('bp_state'), false, 'the stale copy is not read again on the next page');
+  assert.equal(createStore({ consent: 'anonymous', document, localStorage }).get(), 'next-state');
+});
+
 test('a state that does not fit in the cookie stays where it is (not erased for a write that was dropped)', () => {
   const document = fakeCookieDocument();
   const cookie = Object.getOwnPropertyDescriptor(document, 'cookie');
