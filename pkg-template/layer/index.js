@@ -192,10 +192,10 @@ export function start({
   // which weighs them at the level in force and forgets what it must not
   // keep. Until then, nothing is stored below `full`: the stored copy stays
   // the last one decided.
-  // A page that starts below `full` may have loaded a state stored at
-  // `full` (the level lowered between pages): the same holds until its first
-  // decision.
-  let undecided = level !== 'full';
+  let undecided = false;
+  // The state this tab stored last: a lowered level that cannot be decided
+  // erases the stored state only when it is still this tab's own.
+  let written = null;
 
   // Before each event and each decision: if another tab of the site stored a
   // newer state, continue from it rather than from this tab's copy, which
@@ -241,6 +241,7 @@ export function start({
     if (typeof state !== 'string') return;
     store.set(state);
     known = store.get();
+    written = known;
   }
 
   function decide() {
@@ -338,7 +339,9 @@ export function start({
         for (const ev of seen) attempt(() => stored.observe(ev), undefined);
         visitor = stored;
       }
-      if (seen.some((ev) => ev.type === 'form_submit')) undecided = true;
+      // The stored visitor may have been stored at `full`, and a form seen
+      // here holds answers: decided at the level given before it is stored.
+      if (level !== 'full' && (stored || seen.some((ev) => ev.type === 'form_submit'))) undecided = true;
     } else {
       // Another tab may have moved the stored visitor on: continue it, not
       // write this tab's older state over it (its decisions would be
@@ -348,10 +351,11 @@ export function start({
       // the BANT answers and the title, before the state is stored.
       if (consentRank(level) < consentRank(prev)) undecided = true;
     }
-    // A state that cannot be decided at the lowered level is erased rather
-    // than left as stored at `full`.
+    // A state this tab stored at `full` that cannot be decided at the
+    // lowered level is erased rather than left as it was (not one another
+    // tab has stored since, nor on a level raised from `none`).
     if (undecided && level === 'anonymous') {
-      if (!decide()) store.clear();
+      if (!decide() && consentRank(level) < consentRank(prev) && written !== null && store.get() === written) store.clear();
     } else save();
     return prev;
   }

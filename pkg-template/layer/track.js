@@ -40,13 +40,24 @@ export function cutUtf8(s, max) {
 export function pagePath(url, max = MAX_URL) {
   const path = url.split(/[?#]/)[0];
   let cut = cutUtf8(path, max);
-  if (cut.length < path.length) {
-    // Never half a percent-escape (`%E` of `%E2`), nor half a character's
-    // escapes (`%D0` of `%D0%BA`): dropped until the path decodes.
-    cut = cut.replace(/%[0-9A-Fa-f]?$/, '');
-    while (/%[0-9A-Fa-f]{2}$/.test(cut) && !attempt(() => (decodeURIComponent(cut), true), false)) cut = cut.slice(0, -3);
-  }
-  return cut;
+  // Never half a percent-escape (`%E` of `%E2`), nor half a character's
+  // escapes (`%D0` of `%D0%BA`).
+  return cut.length < path.length ? wholeEscapes(cut.replace(/%[0-9A-Fa-f]?$/, '')) : cut;
+}
+
+/** `path` without the escapes of a UTF-8 character it ends in the middle of. */
+function wholeEscapes(path) {
+  const run = /(?:%[0-9A-Fa-f]{2})+$/.exec(path);
+  if (!run) return path;
+  const bytes = run[0].match(/%../g).map((h) => parseInt(h.slice(1), 16));
+  // The last byte that starts a character, and how many its character takes.
+  let lead = bytes.length - 1;
+  while (lead >= 0 && (bytes[lead] & 0xc0) === 0x80) lead -= 1;
+  if (lead < 0) return path;
+  const b = bytes[lead];
+  const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  const have = bytes.length - lead;
+  return have < need ? path.slice(0, path.length - 3 * have) : path;
 }
 
 /**

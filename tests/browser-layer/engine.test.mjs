@@ -78,16 +78,29 @@ test('real engine: without a decision below full, nothing decided at full is kep
   failing(a.bp.visitor);
   a.bp.setConsent('anonymous');
   assert.equal(a.localStorage.map.get('bp_state'), undefined, 'erased, not left as stored at full');
-  // A page that starts at anonymous on a state stored at full, and cannot decide
-  // (a title over the engine's 256 bytes): its events do not store it again.
+  // A visitor at anonymous whose decisions fail (a title over the engine's
+  // 256 bytes) still has the page's events stored.
   const ls = fakeLocalStorage();
-  page({ consent: 'full', localStorage: ls }).submit();
-  const atFull = ls.map.get('bp_state');
+  page({ consent: 'anonymous', localStorage: ls }).bp.stop();
+  const stored = ls.map.get('bp_state');
   const clock = fakeClock(T0 + 60_000);
   const b = page({ consent: 'anonymous', localStorage: ls, clock, context: { company, person: { title: 'x'.repeat(300) } } });
   assert.equal(b.bp.decision, null);
   await clock.advance(31_000); // the page view
-  assert.equal(ls.map.get('bp_state'), atFull, 'not written again below full');
+  assert.notEqual(ls.map.get('bp_state'), stored, 'the page view is stored');
+  // Consent given late (none, then anonymous) to a page that cannot decide:
+  // the stored visitor is not erased.
+  const late = page({ consent: 'none', localStorage: ls, slots: [], context: { company, person: { title: 'x'.repeat(300) } } });
+  const kept = ls.map.get('bp_state');
+  late.bp.setConsent('anonymous');
+  assert.equal(ls.map.get('bp_state'), kept);
+  // Consent given late to a page that decides: a visitor stored at full is
+  // decided at anonymous before it is stored again.
+  const ls2 = fakeLocalStorage();
+  page({ consent: 'full', localStorage: ls2 }).submit();
+  const d = page({ consent: 'none', localStorage: ls2, clock: fakeClock(T0 + 60_000) });
+  d.bp.setConsent('anonymous');
+  assert.equal(person(ls2.map.get('bp_state')).bant, 0);
   // At full a click whose decision fails is still stored.
   const c = page({ consent: 'full' });
   const before = c.localStorage.map.get('bp_state');

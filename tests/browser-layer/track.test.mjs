@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoTrack, pageInfo, cutUtf8 } from '../../pkg-template/layer/track.js';
+import { autoTrack, pageInfo, pagePath, cutUtf8 } from '../../pkg-template/layer/track.js';
 import { fakeClock, fakePage } from './fakes.mjs';
 
 // The keys the engine accepts on an event (it rejects any other).
@@ -226,6 +226,9 @@ test('a path over the engine’s 2,048 bytes is cut to them, on a character boun
   assert.ok(utf8Length(page.url) <= 2048 && utf8Length(page.url) > 2048 - 6, page.url.length);
   assert.ok(`/blog/${slug}`.startsWith(page.url));
   assert.doesNotThrow(() => decodeURIComponent(page.url));
+  // An escape that is not UTF-8 earlier in the path (Latin-1 `%E9`) leaves the rest alone.
+  const latin = pagePath(`/caf%E9/${'%20'.repeat(800)}`, 256);
+  assert.ok(latin.length > 250 && /^\/caf%E9\/(%20)+$/.test(latin), latin.length);
   start();
   await clock.advance(30_000);
   assert.equal(events[0].url, page.url);
