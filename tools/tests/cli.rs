@@ -42,6 +42,33 @@ fn example_playbook() -> serde_json::Value {
         .unwrap()
 }
 
+/// Runs the CLI, reads the first 16 bytes of its stdout (`stdout`) or of its
+/// stderr, then closes that pipe (`| head -c 16`) and waits for it.
+fn read_a_little_then_close(args: &[&str], stdout: bool) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args(args)
+        .stdout(if stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    let read = if stdout {
+        child.stdout.take().unwrap().read_exact(&mut first)
+    } else {
+        child.stderr.take().unwrap().read_exact(&mut first)
+    };
+    read.unwrap();
+    // The pipe's reader is gone now.
+    child.wait_with_output().unwrap()
+}
+
 fn bp(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_buyerpath"))
         .current_dir(root())
@@ -362,8 +389,6 @@ fn explain_refuses_a_step_the_journey_does_not_have() {
 /// a full disk is an error: neither is a panic.
 #[test]
 fn a_closed_or_full_stdout_is_not_a_panic() {
-    use std::io::Read;
-    use std::process::Stdio;
     let many: Vec<String> = (0..5_000).map(|i| format!("d{i}.example")).collect();
     let mut hash_list = vec!["hash-list", "--salt", "s"];
     hash_list.extend(many.iter().map(String::as_str));
@@ -377,17 +402,7 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
         &hash_list,
     ];
     for args in commands {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-            .current_dir(root())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = [0u8; 16];
-        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
-        // The pipe's reader is gone now.
-        let out = child.wait_with_output().unwrap();
+        let out = read_a_little_then_close(args, true);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
@@ -661,8 +676,6 @@ fn score_never_writes_over_an_input_nor_before_reading_them() {
 /// quietly with 141, as one of stdout does: not a panic (an abort, 134).
 #[test]
 fn a_closed_stderr_is_not_a_panic() {
-    use std::io::Read;
-    use std::process::Stdio;
     let dir = scratch("bp-stderr");
     let mut p: serde_json::Value = example_playbook();
     let item = p["content"][0].clone();
@@ -683,16 +696,7 @@ fn a_closed_stderr_is_not_a_panic() {
         &["score", "examples/acme/playbook.json", bad_lines],
     ];
     for args in commands {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-            .current_dir(root())
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = [0u8; 16];
-        child.stderr.take().unwrap().read_exact(&mut first).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = read_a_little_then_close(args, false);
         assert_eq!(out.status.code(), Some(141), "{args:?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
