@@ -91,11 +91,17 @@ impl Engine {
             } else if s.recent.len() > 4 {
                 s.recent.remove(0);
                 true
+            } else if let Some(i) = s
+                .topics
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.milli)
+                .map(|(i, _)| i)
+            {
+                s.topics.remove(i);
+                true
             } else {
-                // Then the weakest topic. A rule's points, a stage's or a
-                // role's evidence are never dropped: a score or a stage
-                // would change with the cookie's size.
-                drop_weakest(&mut s.topics, |e| e.milli.unsigned_abs())
+                false
             };
             let out = encode_state(&s, self.id_hash, secret);
             if out.len() <= STATE_BUDGET || !trimmed {
@@ -172,15 +178,4 @@ impl Engine {
         }
         s.revision = self.revision;
     }
-}
-
-/// Removes the entry with the smallest `weight` (the first of equals); false
-/// when there is none. Sorted lists stay sorted.
-fn drop_weakest<T>(list: &mut Vec<T>, weight: impl Fn(&T) -> u64) -> bool {
-    let weakest = list
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, e)| weight(e))
-        .map(|(i, _)| i);
-    weakest.map(|i| list.remove(i)).is_some()
 }

@@ -233,7 +233,6 @@ export function start({
   const wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
   let decision = null;
 
-
   function save() {
     if (level === 'none' || (undecided && level !== 'full')) return;
     // Signed with the same secret, or the next decode({ secret }) rejects it.
@@ -295,8 +294,7 @@ export function start({
       // A click or a form can be a hand-raise: decide again so that the
       // SQL / trigger signals go out now, not on the next page. The state is
       // stored after that decision (which drops below `full` what it must
-      // not keep), not before it.
-      // A decision that fails stores what it may (save's own rule).
+      // not keep), not before it; if it fails, save's own rule applies.
       if ((ev.type !== 'cta_click' && ev.type !== 'form_submit') || !decide()) save();
     },
   });
@@ -318,6 +316,7 @@ export function start({
   function applyConsent(next) {
     const prev = level;
     level = cap(next);
+    const lowered = consentRank(level) < consentRank(prev);
     store.setConsent(level);
     if (sender) sender.setConsent(level);
     // Without a sender (no endpoint, or GPC), what an earlier page's sender left.
@@ -349,13 +348,13 @@ export function start({
       sync();
       // Lowered from `full`: decided again at the new level, which forgets
       // the BANT answers and the title, before the state is stored.
-      if (consentRank(level) < consentRank(prev)) undecided = true;
+      if (lowered) undecided = true;
     }
     // A state this tab stored at `full` that cannot be decided at the
     // lowered level is erased rather than left as it was (not one another
     // tab has stored since, nor on a level raised from `none`).
     if (undecided && level === 'anonymous') {
-      if (!decide() && consentRank(level) < consentRank(prev) && written !== null && store.get() === written) store.clear();
+      if (!decide() && lowered && written !== null && store.get() === written) store.clear();
     } else save();
     return prev;
   }

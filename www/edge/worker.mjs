@@ -317,12 +317,17 @@ function inlineJson(value) {
   return UNSAFE_IN_SCRIPT.test(json) ? json.replace(UNSAFE_IN_SCRIPT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
+/** The collector's batch endpoint. */
+function collectorBatch(env) {
+  return `${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`;
+}
+
 // `asserted`: the visitor chose what the decision rests on (the demo switcher's
 // `?as=`/`title=`), so the signals go under the public browser key and the
 // collector keeps them as claims, never as verified facts.
 async function forward(env, signals, now, asserted) {
   const key = asserted ? env.BROWSER_WRITE_KEY || 'demo-write-key' : env.WRITE_KEY || 'demo-write-key';
-  const res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
+  const res = await fetch(collectorBatch(env), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
     body: JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() }),
@@ -353,7 +358,7 @@ async function batch(request, env) {
   }
   let res;
   try {
-    res = await fetch(`${String(env.COLLECTOR_URL).replace(/\/+$/, '')}/v1/batch`, {
+    res = await fetch(collectorBatch(env), {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
@@ -583,7 +588,7 @@ export default {
     // personalisation off), and the page view would go uncounted. A 304 that
     // does not say its type is asked again unconditionally to learn it
     // (assets still get their 304).
-    if (asset.status === 304 && !(asset.headers.has('Content-Type') && !isHtml(asset))) {
+    if (asset.status === 304 && (isHtml(asset) || !asset.headers.has('Content-Type'))) {
       const plain = await env.ASSETS.fetch(unconditional(request));
       if (!isHtml(plain)) {
         await plain.body?.cancel();
