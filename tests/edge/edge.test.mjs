@@ -597,6 +597,65 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
   }
 });
 
+test('a state that grows past the 4,000 characters a cookie holds is expired, not set (browsers would drop it and replay the old one)', async () => {
+  // A playbook whose visitors hold points from 256 engagement rules: the state
+  // runs to about 4,000 characters (README: ~50+ rules give a longer state).
+  const pb = JSON.parse(FULL);
+  pb.revision = 3;
+  const extra = 256 - pb.engagement.rules.length;
+  for (let i = 0; i < extra; i++) {
+    pb.engagement.rules.push({ id: `extra_rule_${i}`, label: `Extra ${i}`, event: 'page_view', points: 1 + (i % 13) * 1.379, daily_cap: 50 + i * 3.1, half_life_days: 5 + (i % 40) });
+  }
+  const text = JSON.stringify(pb);
+  const big = new Engine(text);
+  const ids = pb.content.map((c) => c.id);
+  const now = Date.now();
+  // The most days of browsing whose signed state still fits a cookie.
+  let stored = null;
+  for (let days = 1; days <= 40; days++) {
+    const v = big.visitor('grown-visitor');
+    try {
+      for (let d = 0; d < days; d++) v.observe({ type: 'page_view', ts: now - (40 - d) * 86400e3, content_id: ids[d % ids.length], dwell_seconds: 30 });
+      v.decide({ now, slots: ['cta'], context: { consent: 'full' } });
+      const s = v.encode(SECRET);
+      if (s.length > 4000) break;
+      stored = s;
+    } finally {
+      v.free();
+    }
+  }
+  big.free();
+  assert.ok(stored !== null && stored.length > 3900, `a state just under the limit: ${stored?.length}`);
+
+  const live = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, PLAYBOOK_TTL_SECONDS: '0', DEMO_SWITCHER: 'off', INSPECTOR: 'on' }));
+  const dir = mkdtempSync(join(tmpdir(), 'bp-edge-r3-'));
+  try {
+    const kv = await seedKv(live);
+    writeFileSync(join(dir, 'playbook.json'), text);
+    execFileSync(CLI, ['compile', join(dir, 'playbook.json'), '-o', join(dir, 'engine.bpe')]);
+    await kv.put('engine:3', Uint8Array.from(readFileSync(join(dir, 'engine.bpe'))).buffer);
+    await kv.put('playbook:revision', '3');
+    // Under the limit on the way in; one more page view takes it over.
+    const r = await get('/pricing', { cookie: `bp_consent=full; bp=${stored}`, on: live });
+    assert.equal(r.res.status, 200);
+    assert.equal(r.res.headers.get('X-Bp-Playbook'), 'r3');
+    assert.equal(r.res.headers.get('X-Bp-State'), 'ok', 'the state was read');
+    assert.ok(r.edge.decision.slots.length > 0, 'the page is still decided');
+    assert.ok(r.edge.decision.engagement.top.length > 0, 'from the stored history');
+    const set = r.cookies.bp;
+    assert.ok(set, 'the state cookie is answered');
+    assert.equal(set.value, '', 'not set past 4,000 characters');
+    assert.ok(set.attrs.includes('Max-Age=0'), `expired: ${set.attrs}`);
+    assert.ok(!('bp_view' in r.cookies), 'no page-view mark for a state not kept');
+    // The same visitor without the extra page view is kept: the guard is about length.
+    const small = await get('/pricing', { cookie: 'bp_consent=full', on: live });
+    assert.ok(small.cookies.bp.value.length > 0 && small.cookies.bp.value.length <= 4000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await live.dispose();
+  }
+});
+
 test('organisation records from KV are reused per isolate for ORG_TTL_SECONDS, then read again', async () => {
   const mk = (ttl) => new Miniflare(edgeOptions({ STATE_SECRET: SECRET, ORG_TTL_SECONDS: ttl, DEMO_SWITCHER: 'off', INSPECTOR: 'off' }));
   const cached = mk('300');
