@@ -312,10 +312,10 @@ fn a_client_clock_an_hour_behind_is_corrected() {
 fn cors_is_only_for_the_configured_origin() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &["--cors-origin", "https://shop.example"]);
-    let preflight = |origin: &str| {
+    let preflight_to = |path: &str, origin: &str| {
         reply(
             agent()
-                .options(format!("{}/v1/batch", s.url))
+                .options(format!("{}{path}", s.url))
                 .header("Origin", origin)
                 .header("Access-Control-Request-Method", "POST")
                 .header(
@@ -326,6 +326,7 @@ fn cors_is_only_for_the_configured_origin() {
                 .unwrap(),
         )
     };
+    let preflight = |origin: &str| preflight_to("/v1/batch", origin);
     let ok = preflight("https://shop.example");
     assert_eq!(ok.status, 204);
     assert_eq!(
@@ -341,6 +342,32 @@ fn cors_is_only_for_the_configured_origin() {
         .header("access-control-allow-methods")
         .unwrap()
         .contains("POST"));
+
+    assert_eq!(
+        ok.header("access-control-allow-methods"),
+        Some("POST, OPTIONS"),
+        "the route's own methods"
+    );
+    // A read route allows what it answers; a path that does not exist passes no
+    // preflight (it used to be 204 on any path).
+    let single = preflight_to("/v1/track", "https://shop.example");
+    assert_eq!(single.status, 204);
+    assert_eq!(
+        single.header("access-control-allow-methods"),
+        Some("POST, OPTIONS")
+    );
+    let view = preflight_to("/api/accounts", "https://shop.example");
+    assert_eq!(view.status, 204);
+    assert_eq!(
+        view.header("access-control-allow-methods"),
+        Some("GET, HEAD, OPTIONS")
+    );
+    for path in ["/v1/nope", "/api/nope", "/no-such-page"] {
+        let none = preflight_to(path, "https://shop.example");
+        assert_eq!(none.status, 404, "{path}");
+        assert_eq!(none.header("access-control-allow-origin"), None, "{path}");
+        assert_eq!(none.header("access-control-allow-methods"), None, "{path}");
+    }
 
     let bad = preflight("https://evil.example");
     assert_eq!(bad.status, 403);

@@ -672,15 +672,20 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
         if !allowed {
             return origin_refused(vary);
         }
-        let mut r = StatusCode::NO_CONTENT.into_response();
+        // The route answers first: 204 with its methods in `Allow` for a path
+        // that exists, 404 for one that does not (no preflight passes there).
+        let mut r = next.run(req).await;
+        let methods = r.headers().get(header::ALLOW).cloned();
+        let h = r.headers_mut();
+        h.insert(header::VARY, vary);
+        let Some(methods) = methods.filter(|_| r.status() == StatusCode::NO_CONTENT) else {
+            return r;
+        };
         let h = r.headers_mut();
         if let Ok(o) = HeaderValue::from_str(&origin) {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
         }
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
-        );
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("Authorization, Content-Type"),
@@ -689,7 +694,6 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
             header::ACCESS_CONTROL_MAX_AGE,
             HeaderValue::from_static("600"),
         );
-        h.insert(header::VARY, vary);
         return r;
     }
     if !allowed {
