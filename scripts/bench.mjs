@@ -197,7 +197,7 @@ function report(m, R) {
   const gz = R.size?.wasmAndGlue.gzip;
   const serverGz = R.size?.server?.wasmAndGlue.gzip;
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
-  p(table(['budget (PRODUCT.md §5)', 'measured', 'status'], [
+  p(table(['budget (the product card, PRODUCT.md §5, beside this repository in ../shared/)', 'measured', 'status'], [
     ['decide, 200-event visitor, 500 items, Node, median ≤ 10 µs', dec ? us(dec.median) : '—', met(dec && dec.median <= 10)],
     ['compile the 500-item playbook in Wasm ≤ 1 ms', comp ? `${us(comp.median)}${jsonFloor ? ` (V8's \`JSON.parse\` of the same text alone: ${us(jsonFloor.median)})` : ''}${pageLoad ? `; \`buyerpath/page\` loads it compiled ahead in ${us(pageLoad.median)} (not a compile)` : ''}` : '—', met(comp && comp.median <= 1000)],
     ['Wasm + JS glue ≤ 60 KB gzip (61,440 B)', gz ? `${bytes(gz)} B (the package's browser module)${pageGz ? `; \`buyerpath/page\` (no JSON compiler) ${bytes(pageGz)} B` : ''}${serverGz ? `; the server module (Node, Deno, workerd; built for speed) ${bytes(serverGz)} B` : ''}` : '—', met(gz && gz <= 61440)],

@@ -31,7 +31,7 @@ const run = (cmd, argv, env = {}) => execFileSync(cmd, argv, { cwd: root, stdio:
 
 const wasmOpt = join(root, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
 if (!existsSync(wasmOpt)) {
-  console.error('binaryen is not installed: run `npm ci` (./dev setup does it)');
+  console.error('binaryen is not installed: run `npm install --no-audit --no-fund` (./dev build does it)');
   process.exit(1);
 }
 

@@ -34,8 +34,8 @@ import { launch, requireSetup, ready, root, dist } from './helpers.mjs';
 requireSetup();
 const BIN = join(root, 'target', 'release', 'buyerpath');
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run cargo build --release -p buyerpath-cli`);
-const SQLITE = '/usr/bin/sqlite3';
-if (!existsSync(SQLITE)) throw new Error(`${SQLITE} is missing: apt-get install sqlite3`);
+const SQLITE = process.env.SQLITE3 || '/usr/bin/sqlite3';
+if (!existsSync(SQLITE)) throw new Error(`${SQLITE} is missing: run scripts/setup-browser.sh (or set SQLITE3 to a sqlite3 binary)`);
 
 const START = new Date('2026-11-10T14:00:00Z');
 const ESSENTIAL = ['MQL Reached', 'SQL Reached', 'Sales Trigger Fired', 'Stage Changed'];

@@ -12,7 +12,8 @@ import { createSiteServer, listen } from '../../www/tools/static-server.mjs';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = join(root, 'www', 'dist');
 export const screenshots = join(root, 'target', 'screenshots');
-export const CHROMIUM = '/usr/bin/chromium';
+// Debian's Chromium by default; CHROMIUM=/path/to/chromium for another one.
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -26,7 +27,7 @@ export const FLAGS = [
 
 /** Fails early, with the command to run, when the site or Chromium is missing. */
 export function requireSetup() {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup-browser.sh`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup-browser.sh (or set CHROMIUM to a Chromium binary)`);
   if (!existsSync(join(dist, 'index.html')) || !existsSync(join(dist, 'pkg', 'browser.js'))) {
     throw new Error('www/dist is missing: run node scripts/build-www.mjs');
   }
