@@ -13,6 +13,9 @@ use crate::text::Text;
 use crate::{engagement, fit, gates, lifecycle, recommend, role, signals, stage};
 use serde_json::Value;
 
+/// The lifecycle reason of a host-flagged bot's decision (explain names it).
+pub(crate) const BOT_REASON: &str = "flagged as a bot: not scored";
+
 /// Decides for a visitor and updates their state.
 pub fn decide(
     engine: &Engine,
@@ -77,7 +80,7 @@ pub fn decide(
             s.lifecycle,
             crate::decision::LifecycleResult {
                 stage: Text::lit(stage),
-                reason: "flagged as a bot: not scored".to_string(),
+                reason: BOT_REASON.to_string(),
                 changed: false,
             },
         )
@@ -206,7 +209,7 @@ pub fn decide(
         s.last_touch = Some(c);
     }
     if !d.fit.from_state && d.fit.coverage > 0.0 {
-        s.fit_score = round_to(d.fit.score, 0).clamp(0.0, 100.0) as u8;
+        s.fit_score = stored_fit_score(engine, d.fit.score, &d.fit.tier);
         s.fit_tier = engine
             .tiers
             .iter()
@@ -229,6 +232,23 @@ pub fn decide(
             .unwrap_or(0);
     }
     Ok(d)
+}
+
+/// The fit score as the state keeps it, a whole number, on the same side of
+/// the tier thresholds as the score itself: 49.5 in tier C (B from 50) is
+/// kept as 49, not 50, so that a browser-safe playbook (fit from the state)
+/// sees a score its own tier agrees with.
+fn stored_fit_score(engine: &Engine, score: f64, tier: &Text) -> u8 {
+    let round = round_to(score, 0).clamp(0.0, 100.0);
+    let in_tier = |x: f64| crate::fit::tier_for(engine, x).is_some_and(|t| t.id == *tier);
+    let kept = if in_tier(round) || !in_tier(score) {
+        round
+    } else if round > score {
+        score.floor()
+    } else {
+        score.ceil()
+    };
+    kept.clamp(0.0, 100.0) as u8
 }
 
 /// Campaign parameters as kept in the state: at most 32 characters each.

@@ -56,8 +56,11 @@ pub fn evaluate(
             .then_with(|| a.0.cmp(b.0))
     });
     let points = total as f64 / 1000.0;
+    // From the exact milli-points in one division, so that a total ending in
+    // 5 rounds as the points shown do (21.375 points of 150: 14.25, so 14.3;
+    // dividing the points first gave 14.2499…, so 14.2 beside 21.38 points).
     let score = round_to(
-        (points / engine.engagement.saturation * 100.0).clamp(0.0, 100.0),
+        (total as f64 / (engine.engagement.saturation * 10.0)).clamp(0.0, 100.0),
         1,
     );
     let top = top

@@ -150,7 +150,9 @@ pub fn explain(d: &Decision) -> String {
     let _ = writeln!(
         o,
         "Signals: {}",
-        if names.is_empty() {
+        if names.is_empty() && d.lifecycle.reason == crate::decide::BOT_REASON {
+            "none (flagged as a bot)".to_string()
+        } else if names.is_empty() {
             "none (no consent)".to_string()
         } else {
             names.join(", ")

@@ -60,6 +60,25 @@ fn engagement_decays_by_half_life() {
     assert!(later < now / 4.0, "90 days later {later} vs {now}");
 }
 
+/// The score is rounded from the same exact total as the points: 21.375
+/// points of a saturation of 150 are 14.25, shown as 14.3 beside 21.38.
+#[test]
+fn the_engagement_score_rounds_like_its_points() {
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = json!([
+        {"id": "view_pricing", "label": "Pricing", "event": "page_view", "formats": ["pricing"], "points": 21.375, "daily_cap": 100}
+    ]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("round-1").unwrap();
+    view(&engine, &mut v, T0, "pricing", 0);
+    let e = engine
+        .decide(&mut v, &req(T0, fintech()))
+        .unwrap()
+        .engagement;
+    assert_eq!(e.points, 21.38);
+    assert_eq!(e.score, 14.3);
+}
+
 #[test]
 fn daily_caps_hold() {
     let engine = example_engine();
@@ -522,6 +541,13 @@ fn bots_are_shown_content_but_never_scored_or_reported() {
     assert_eq!(d.lifecycle.stage, "anonymous");
     assert!(d.signals.is_empty() && d.triggers.is_empty());
     assert!(!d.slots.is_empty());
+    // The report gives the reason there are no signals: the flag, not consent.
+    let text = buyerpath::explain::explain(&d);
+    assert!(text.contains("Signals: none (flagged as a bot)"), "{text}");
+    let human = engine
+        .decide(&mut v, &req(T0 + 3 * MIN, json!({"consent": "none"})))
+        .unwrap();
+    assert!(buyerpath::explain::explain(&human).contains("Signals: none (no consent)"));
 }
 
 #[test]

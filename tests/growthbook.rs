@@ -384,6 +384,15 @@ fn case_insensitive_operators() {
         json!({"t": {"$all": ["A", "b"]}}),
         json!({"t": ["a", "B", "c"]})
     ));
+    // A capital sigma folds as JavaScript's toLowerCase folds the whole
+    // string: final (ς) at the end of a word, σ elsewhere.
+    assert!(t(json!({"c": {"$ini": ["ας"]}}), json!({"c": "ΑΣ"})));
+    assert!(!t(json!({"c": {"$ini": ["ασ"]}}), json!({"c": "ΑΣ"})));
+    assert!(t(json!({"c": {"$ini": ["σα"]}}), json!({"c": "ΣΑ"})));
+    assert!(t(json!({"c": {"$ini": ["ΑΣ"]}}), json!({"c": "ας"})));
+    assert!(t(json!({"c": {"$nini": ["ασ"]}}), json!({"c": "ΑΣ"})));
+    assert!(t(json!({"t": {"$alli": ["ΟΔΟΣ"]}}), json!({"t": ["οδος"]})));
+    assert!(t(json!({"t": {"$alli": ["ΟΔΟΣ"]}}), json!({"t": ["ΟΔΟΣ"]})));
     assert!(t(
         json!({"u": {"$regexi": "^mobile"}}),
         json!({"u": "MOBILE Safari"})
@@ -414,8 +423,22 @@ fn javascript_coercions() {
     assert!(t(json!({"n": {"$eq": 1}}), json!({"n": 1.0})));
     assert!(!t(json!({"n": {"$eq": "1"}}), json!({"n": 1})));
     assert!(t(json!({"n": {"$size": {"$gte": 1}}}), json!({"n": [0]})));
-    assert!(!t(
+    // `$elemMatch` skips only null elements (GrowthBook 1.8, and MongoDB):
+    // 0, "" and false are tested like any other.
+    assert!(t(
         json!({"n": {"$elemMatch": {"$eq": 0}}}),
+        json!({"n": [0]})
+    ));
+    assert!(t(
+        json!({"n": {"$elemMatch": {"$in": ["", false]}}}),
+        json!({"n": [null, false]})
+    ));
+    assert!(!t(
+        json!({"n": {"$elemMatch": {"$exists": false}}}),
+        json!({"n": [null]})
+    ));
+    assert!(t(
+        json!({"n": {"$elemMatch": {"a": {"$exists": false}}}}),
         json!({"n": [0]})
     ));
     assert!(t(

@@ -197,3 +197,57 @@ fn the_state_string_never_exceeds_its_budget() {
         .decide(&mut back, &req(t + 2 * MIN, json!({})))
         .unwrap();
 }
+
+/// The state keeps the fit score as a whole number. A browser-safe playbook
+/// (no fit criteria) reads the score and the tier from it, and the two must
+/// agree with its tiers: a score just under a threshold is not rounded over it.
+#[test]
+fn a_fit_score_kept_in_the_state_agrees_with_its_tier() {
+    let full = example_engine();
+    let ctx = json!({"consent": "anonymous", "company": {"industry": "financial services", "employees": 1200, "country": "US", "region": "NY"}});
+    let mut v = full.visitor("fit-edge").unwrap();
+    let score = full
+        .decide(&mut v, &req(T0, ctx.clone()))
+        .unwrap()
+        .fit
+        .score;
+    let round = score.round();
+    assert!(
+        score != round && score > 3.0,
+        "a score with a fraction: {score}"
+    );
+    // A tier threshold between the score and its rounding: the score is on
+    // one side, its rounding on the other.
+    {
+        let threshold = (score + round) / 2.0;
+        let mut pb = example_playbook();
+        pb["fit"]["tiers"] = json!([
+            {"id": "A", "min": threshold},
+            {"id": "B", "min": threshold - 1.0},
+            {"id": "C", "min": threshold - 2.0},
+            {"id": "D", "min": 0}
+        ]);
+        let engine = Engine::from_json(&pb.to_string()).unwrap();
+        let mut v = engine.visitor("fit-edge").unwrap();
+        let d = engine.decide(&mut v, &req(T0, ctx.clone())).unwrap();
+        let tier = d.fit.tier.to_string();
+        assert_eq!(d.fit.score, score);
+        pb["fit"]["criteria"] = json!([]);
+        let browser = Engine::from_json(&pb.to_string()).unwrap();
+        let mut b = browser
+            .decode(&engine.encode(&v, None), None)
+            .unwrap()
+            .visitor;
+        let e = browser.decide(&mut b, &req(T0 + MIN, ctx.clone())).unwrap();
+        assert!(e.fit.from_state);
+        assert_eq!(e.fit.tier.to_string(), tier, "the tier kept");
+        let in_a = e.fit.score >= threshold;
+        assert_eq!(
+            in_a,
+            tier == "A",
+            "score {} (from {score}) against {threshold} in tier {tier}",
+            e.fit.score
+        );
+        assert!((e.fit.score - score).abs() < 1.0);
+    }
+}

@@ -203,11 +203,16 @@ pub(crate) fn string_eq(actual: &Value, s: &str, canonical: Option<f64>) -> bool
 
 /// Lowercases the way both sides of a case-insensitive comparison are folded.
 pub(crate) fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    s.to_lowercase()
 }
 
-/// `fold(a) == folded`, without allocating.
+/// `fold(a) == folded`, without allocating unless `a` holds a capital sigma,
+/// whose lower case depends on where it stands (`ΑΣ` → `ας`, as JavaScript's
+/// `toLowerCase` does): every other character folds on its own.
 pub(crate) fn eq_folded(a: &str, folded: &str) -> bool {
+    if a.contains('Σ') {
+        return fold(a) == folded;
+    }
     a.chars().flat_map(char::to_lowercase).eq(folded.chars())
 }
 
@@ -300,6 +305,12 @@ impl InSet {
             Value::Number(n) => {
                 let x = num(n) + 0.0;
                 self.nums.binary_search_by(|p| p.total_cmp(&x)).is_ok()
+            }
+            Value::String(s) if self.insensitive && s.contains('Σ') => {
+                let s = fold(s);
+                self.strs
+                    .binary_search_by(|p| (**p).cmp(s.as_str()))
+                    .is_ok()
             }
             Value::String(s) if self.insensitive => self
                 .strs

@@ -75,11 +75,11 @@ impl Op {
                 _ => false,
             },
             Op::ElemTest(t) => match v {
-                Value::Array(a) => a.iter().any(|e| truthy(e) && t.eval(e, lists)),
+                Value::Array(a) => a.iter().any(|e| !e.is_null() && t.eval(e, lists)),
                 _ => false,
             },
             Op::ElemDoc(n) => match v {
-                Value::Array(a) => a.iter().any(|e| truthy(e) && n.eval(e, lists)),
+                Value::Array(a) => a.iter().any(|e| !e.is_null() && n.eval(e, lists)),
                 _ => false,
             },
             Op::All(tests) => match v {

@@ -51,18 +51,37 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     }
 }
 
+/// The value of binary, octal or hex digits, rounded once to the nearest
+/// double (ties to even), as JavaScript's `Number("0x…")`: the digits are
+/// gathered in 64 bits; past that, the ones left over only scale the value and
+/// say whether anything non-zero was cut (kept as the lowest bit, far below
+/// the 53 that are kept, so the one rounding sees it).
 fn radix_integer(digits: &[u8], radix: u32) -> f64 {
     if digits.is_empty() {
         return f64::NAN;
     }
-    let mut v = 0.0f64;
+    let bits = radix.trailing_zeros(); // 1, 3 or 4
+    let mut m = 0u64;
+    let mut scale = 0i32;
+    let mut cut = false;
     for &d in digits {
-        match char::from(d).to_digit(radix) {
-            Some(x) => v = v * f64::from(radix) + f64::from(x),
-            None => return f64::NAN,
+        let Some(x) = char::from(d).to_digit(radix) else {
+            return f64::NAN;
+        };
+        if m >> (64 - bits) == 0 {
+            m = (m << bits) | u64::from(x);
+        } else {
+            // 2^1100 is past the largest double: the value is infinite.
+            scale = (scale + bits as i32).min(1100);
+            cut |= x != 0;
         }
     }
-    v
+    if cut {
+        m |= 1;
+    }
+    #[allow(clippy::cast_precision_loss)] // the one rounding, as JavaScript's
+    let v = m as f64;
+    v * 2f64.powi(scale)
 }
 
 /// `[+-]? (digits ('.' digits?)? | '.' digits) ([eE] [+-]? digits)?`
@@ -181,6 +200,55 @@ pub(crate) fn canonical_number(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radix_strings_round_once_like_js() {
+        // Number(s) in V8, each above 2^53: rounded once, ties to even, and a
+        // non-zero digit far past the kept bits breaks a tie upwards.
+        for (s, js) in [
+            ("0x5747aa75c56ed2b", 393073926715403600.0),
+            ("0x20000000000001", 9007199254740992.0),
+            ("0x20000000000003", 9007199254740996.0),
+            ("0x200000000000010000000000000000001", 6.805647338418771e38),
+            (
+                "0x2000000000000100000000000000000000",
+                1.0889035741470031e40,
+            ),
+            (
+                "0b11111111111111111111111111111111111111111111111111111",
+                9007199254740991.0,
+            ),
+            (
+                "0b100000000000000000000000000000000000000000000000000001",
+                9007199254740992.0,
+            ),
+            (
+                "0b1000000000000000000000000000000000000000000000000000011",
+                18014398509481988.0,
+            ),
+            ("0o777777777777777777777", 9223372036854776000.0),
+            ("0xfffffffffffffc00", 18446744073709552000.0),
+            ("0xfffffffffffffbff", 18446744073709550000.0),
+            ("0xfffffffffffffc01", 18446744073709552000.0),
+        ] {
+            assert_eq!(string_to_number(s), js, "{s}");
+        }
+        assert_eq!(
+            string_to_number(&format!("0x1{}", "0".repeat(255))),
+            1.1235582092889474e307
+        );
+        assert_eq!(
+            string_to_number(&format!("0x1{}", "0".repeat(256))),
+            f64::INFINITY
+        );
+        assert_eq!(
+            string_to_number(&format!("0x{}", "f".repeat(300))),
+            f64::INFINITY
+        );
+        assert_eq!(string_to_number(&format!("0x{}", "0".repeat(300))), 0.0);
+        assert_eq!(string_to_number(&format!("0x{}1", "0".repeat(300))), 1.0);
+        assert!(string_to_number("0x").is_nan() && string_to_number("0x1g").is_nan());
+    }
 
     #[test]
     fn parses_like_js() {

@@ -118,9 +118,10 @@ pub(crate) enum Op {
     Not(Box<Test>),
     /// `$size`: the array's length passes the test.
     Size(Box<Test>),
-    /// `$elemMatch` with an operator object: some truthy element passes.
+    /// `$elemMatch` with an operator object: some element other than `null` passes
+    /// (GrowthBook skips only nullish elements: `0`, `""` and `false` are tested).
     ElemTest(Box<Test>),
-    /// `$elemMatch` with a condition object: some truthy element matches.
+    /// `$elemMatch` with a condition object: some element other than `null` matches.
     ElemDoc(Box<Node>),
     /// `$all` / `$alli`: every test is passed by some element.
     All(Vec<Test>),
