@@ -39,8 +39,12 @@
 //!
 //! Differences from the JavaScript SDK, all on inputs outside the
 //! conformance vectors: regexes use the `regex-lite` engine (linear time;
-//! no look-around or backreferences, `\d \w \s` and case-insensitivity are
-//! ASCII-only, `.` also matches `\r`); objects compare as JSON regardless of
+//! no look-around, backreferences or inline flags, `\d \w \s` and
+//! case-insensitivity are ASCII-only, `.` counts characters, not UTF-16
+//! units; the rest of JavaScript's syntax is read as JavaScript reads it,
+//! see `js_regex.rs`); numbers with 17 significant digits can read one unit
+//! in the last place apart (serde_json's fast float parser); `$savedGroup`
+//! is an attribute name like any other; objects compare as JSON regardless of
 //! key order; array `length` and inherited JavaScript properties are not
 //! readable through paths; saved groups (`$inGroup`) are not supported;
 //! `$eq`/`$ne`/`$lt`... with an array or object operand, `$regex` with a
@@ -51,6 +55,7 @@
 
 mod compare;
 mod eval;
+mod js_regex;
 mod number;
 mod ops;
 mod parse;

@@ -8,6 +8,7 @@ use super::parse::{
     describe, Compiler, MAX_REGEX_LEN, OPERATORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };
 use super::path::At;
+use super::tree::PatternError;
 use super::tree::{CmpOp, Op, Pattern, VerOp};
 use super::version::pad;
 use crate::error::Issue;
@@ -220,9 +221,22 @@ impl Compiler<'_> {
                     ))
                     .hint("simplify the pattern, e.g. smaller counted repetitions")
                 } else {
-                    Issue::new("invalid_regex", path, format!("Invalid regular expression ({msg}); it never matches"))
-                        .expected("a regular expression without look-around or backreferences")
-                        .hint("special characters such as `.`, `(`, `[` or `?` need a backslash to match literally")
+                    let hint = if matches!(e, PatternError::NotJavaScript(_)) {
+                        "write it as JavaScript's `new RegExp(pattern)` reads it; for case-insensitive matching use `$regexi`"
+                    } else if msg.contains("look-around") {
+                        "look-ahead and look-behind are not supported: test for the text itself, or combine conditions with `$and` and `$not`"
+                    } else {
+                        "special characters such as `.`, `(`, `[` or `?` need a backslash to match literally"
+                    };
+                    Issue::new(
+                        "invalid_regex",
+                        path,
+                        format!("Invalid regular expression ({msg}); it never matches"),
+                    )
+                    .expected(
+                        "a JavaScript regular expression without look-around or backreferences",
+                    )
+                    .hint(hint)
                 };
                 self.issues.push(issue.found(pattern));
                 Op::Never

@@ -140,15 +140,21 @@ pub(crate) enum Op {
 #[derive(Debug, Clone)]
 pub(crate) struct Pattern {
     pub(crate) re: regex_lite::Regex,
+    /// The pattern as written (JavaScript's syntax), for writing the engine
+    /// as bytes: `re` holds its translation for regex-lite.
+    #[cfg(feature = "compiled")]
+    pub(crate) source: Box<str>,
     /// How it was built (`$regexi`), for writing the engine as bytes.
     #[cfg(feature = "compiled")]
     pub(crate) insensitive: bool,
 }
 
 impl Pattern {
-    /// Builds `source` within the size and nesting limits.
-    pub(crate) fn build(source: &str, insensitive: bool) -> Result<Pattern, regex_lite::Error> {
-        regex_lite::RegexBuilder::new(source)
+    /// Builds `source`, read as JavaScript reads it (js_regex.rs), within the
+    /// size and nesting limits.
+    pub(crate) fn build(source: &str, insensitive: bool) -> Result<Pattern, PatternError> {
+        let translated = super::js_regex::translate(source).map_err(PatternError::NotJavaScript)?;
+        regex_lite::RegexBuilder::new(&translated)
             .case_insensitive(insensitive)
             .size_limit(super::REGEX_SIZE_LIMIT)
             .nest_limit(super::REGEX_NEST_LIMIT)
@@ -156,8 +162,29 @@ impl Pattern {
             .map(|re| Pattern {
                 re,
                 #[cfg(feature = "compiled")]
+                source: source.into(),
+                #[cfg(feature = "compiled")]
                 insensitive,
             })
+            .map_err(PatternError::Regex)
+    }
+}
+
+/// Why a `$regex` pattern does not build.
+#[derive(Debug)]
+pub(crate) enum PatternError {
+    /// JavaScript reads it in a way regex-lite cannot say.
+    NotJavaScript(&'static str),
+    /// regex-lite refuses it (syntax, size, nesting).
+    Regex(regex_lite::Error),
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatternError::NotJavaScript(why) => f.write_str(why),
+            PatternError::Regex(e) => e.fmt(f),
+        }
     }
 }
 

@@ -156,7 +156,7 @@ impl<'de> Deserialize<'de> for crate::condition::Path {
 
 impl Serialize for Pattern {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.re.as_str(), self.insensitive).serialize(s)
+        (&*self.source, self.insensitive).serialize(s)
     }
 }
 

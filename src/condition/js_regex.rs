@@ -1,0 +1,288 @@
+//! A `$regex` pattern read as JavaScript reads it (`new RegExp(p)`, without
+//! the `u` or `v` flag: GrowthBook's `$regex`), written out for regex-lite.
+//!
+//! The two syntaxes mostly agree; where regex-lite would read the same text
+//! differently, the pattern is rewritten to the JavaScript meaning, or
+//! refused when regex-lite has no way to say it:
+//! - `.` matches anything but the four JavaScript line terminators (`\n`,
+//!   `\r`, U+2028, U+2029), not anything but `\n`;
+//! - `[]` matches nothing and `[^]` anything; `[` inside a class is itself,
+//!   as are `&` and `~` (not regex-lite's class operations or POSIX classes);
+//!   `-` beside a class escape (`[\d-z]`) is itself; `\b` in a class is a
+//!   backspace;
+//! - a `{` that starts no `{n}`, `{n,}` or `{n,m}` is itself, as are a lone
+//!   `}` and `]`;
+//! - an escaped letter with no meaning of its own is the letter (`\a` is `a`,
+//!   `\z` is `z`, `\p{L}` is `p{L}`); `\uHHHH`, `\cX` and `\0` are the
+//!   characters they name; `\x` not followed by two hex digits is `x`;
+//! - `(?` is a group only as `(?:`, `(?<name>` or look-around (which
+//!   regex-lite refuses); inline flags such as `(?i)` are refused.
+//!
+//! Left as they are: `.` and classes count characters, where JavaScript
+//! counts UTF-16 units (an emoji is one `.`, not two); `\d`, `\w`, `\s` and
+//! case-insensitivity are ASCII-only in regex-lite (`\s` misses U+00A0);
+//! `a**` compiles, where JavaScript refuses it.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// What `.` means outside a class.
+const DOT: &str = "[^\n\r\u{2028}\u{2029}]";
+
+/// The pattern regex-lite should compile, or why there is none.
+pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
+    // Most patterns need nothing: no `.`, brackets, braces, escapes or groups.
+    if !p.bytes().any(|b| b".[]{}\\(".contains(&b)) {
+        return Ok(Cow::Borrowed(p));
+    }
+    let c: Vec<char> = p.chars().collect();
+    let at = |i: usize| c.get(i).copied();
+    let mut out = String::with_capacity(p.len() + 16);
+    let mut i = 0;
+    let mut class = false;
+    // The last item written in a class was a class escape (`\d`, `\w`…).
+    let mut after_set = false;
+    while let Some(ch) = at(i) {
+        i += 1;
+        let was_set = std::mem::take(&mut after_set);
+        match ch {
+            '\\' => {
+                let Some(e) = at(i) else {
+                    return Err("a pattern cannot end with a backslash");
+                };
+                i += 1;
+                match e {
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
+                        out.push('\\');
+                        out.push(e);
+                        after_set = class;
+                    }
+                    'b' if class => out.push_str("\\x08"),
+                    'b' | 'B' if !class => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    'f' | 'n' | 'r' | 't' | 'v' => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    '0' if !at(i).is_some_and(|d| d.is_ascii_digit()) => out.push_str("\\x00"),
+                    '1'..='9' | '0' => return Err("backreferences are not supported"),
+                    'k' if at(i) == Some('<') => return Err("backreferences are not supported"),
+                    'x' if hex(&c, i, 2).is_some() => {
+                        out.push_str("\\x");
+                        out.extend(c.get(i..i + 2).unwrap_or_default());
+                        i += 2;
+                    }
+                    'u' if hex(&c, i, 4).is_some() => {
+                        let v = hex(&c, i, 4).unwrap_or(0);
+                        if (0xD800..0xE000).contains(&v) {
+                            return Err("a `\\u` escape of a surrogate (half of a character) is not supported");
+                        }
+                        let _ = write!(out, "\\x{{{v:X}}}");
+                        i += 4;
+                    }
+                    'c' if at(i).is_some_and(|l| l.is_ascii_alphabetic()) => {
+                        let l = at(i).map_or(0, |l| l as u32 % 32);
+                        let _ = write!(out, "\\x{{{l:X}}}");
+                        i += 1;
+                    }
+                    // JavaScript's `\c` without a letter is a backslash and a `c`.
+                    'c' => out.push_str("\\\\c"),
+                    // Any other letter is itself; punctuation escaped as in both.
+                    e if e.is_alphanumeric() => push_literal(&mut out, e),
+                    e if e.is_ascii() => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    e => push_literal(&mut out, e),
+                }
+            }
+            '[' if class => out.push_str("\\["),
+            '&' | '~' if class => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '-' if class
+                && (was_set
+                    || (at(i) == Some('\\')
+                        && at(i + 1).is_some_and(|e| "dDwWsS".contains(e)))) =>
+            {
+                out.push_str("\\-");
+            }
+            ']' if class => {
+                class = false;
+                out.push(']');
+            }
+            '[' => {
+                let negated = at(i) == Some('^');
+                let first = at(i + usize::from(negated));
+                if first == Some(']') {
+                    // `[]` matches nothing, `[^]` any character.
+                    out.push_str(if negated { "[\\s\\S]" } else { "[^\\s\\S]" });
+                    i += 1 + usize::from(negated);
+                } else {
+                    class = true;
+                    out.push('[');
+                    if negated {
+                        out.push('^');
+                        i += 1;
+                    }
+                }
+            }
+            _ if class => out.push(ch),
+            '.' => out.push_str(DOT),
+            ']' | '}' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '{' => match quantifier(&c, i) {
+                Some(end) => {
+                    out.extend(c.get(i - 1..end).unwrap_or_default());
+                    i = end;
+                }
+                None => out.push_str("\\{"),
+            },
+            '(' if at(i) == Some('?') => {
+                let group = match (at(i + 1), at(i + 2)) {
+                    (Some(':' | '=' | '!'), _) => true,
+                    (Some('<'), Some(n)) => {
+                        n == '=' || n == '!' || n.is_alphabetic() || n == '_' || n == '$'
+                    }
+                    _ => false,
+                };
+                if !group {
+                    return Err("`(?` starts a group only as `(?:`, `(?<name>` or a look-around: inline flags such as `(?i)` are not JavaScript");
+                }
+                out.push('(');
+            }
+            _ => out.push(ch),
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// A character that is itself (never special to regex-lite when alone).
+fn push_literal(out: &mut String, ch: char) {
+    if ch.is_ascii_alphanumeric() || !ch.is_ascii() {
+        out.push(ch);
+    } else {
+        out.push('\\');
+        out.push(ch);
+    }
+}
+
+/// The value of `n` hex digits at `i`.
+fn hex(c: &[char], i: usize, n: usize) -> Option<u32> {
+    let digits = c.get(i..i + n)?;
+    digits
+        .iter()
+        .try_fold(0u32, |v, d| d.to_digit(16).map(|x| v * 16 + x))
+}
+
+/// The end (after the `}`) of a `{n}`, `{n,}` or `{n,m}` quantifier whose `{`
+/// is just before `i`.
+fn quantifier(c: &[char], mut i: usize) -> Option<usize> {
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while c.get(*i).is_some_and(char::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > s
+    };
+    if !digits(&mut i) {
+        return None;
+    }
+    if c.get(i) == Some(&',') {
+        i += 1;
+        digits(&mut i);
+    }
+    (c.get(i) == Some(&'}')).then_some(i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::translate;
+
+    fn matches(p: &str, s: &str) -> bool {
+        let t = translate(p).unwrap();
+        regex_lite::Regex::new(&t)
+            .unwrap_or_else(|e| panic!("{p} → {t}: {e}"))
+            .is_match(s)
+    }
+
+    /// Each as `new RegExp(p).test(s)` answers in V8.
+    #[test]
+    fn reads_patterns_as_javascript_does() {
+        for (p, s, js) in [
+            ("^.$", "\u{2028}", false),
+            ("^.$", "\r", false),
+            ("^.$", "é", true),
+            ("a.c", "abc", true),
+            ("[]a]", "a", false),
+            ("[]a]", "]a]", false),
+            ("^[^]$", "\n", true),
+            ("\\a", "a", true),
+            ("^\\z", "z", true),
+            ("\\<a\\>", "<a>", true),
+            ("\\A", "A", true),
+            ("\\e", "e", true),
+            ("\\p{L}", "p{L}", true),
+            ("\\p{L}", "x", false),
+            ("[\\d-z]", "-", true),
+            ("[\\d-z]", "y", false),
+            ("[a-\\d]", "-", true),
+            ("[a&&b]", "&", true),
+            ("[a~~b]", "~", true),
+            ("[[:alpha:]]", ":]", true),
+            ("[[:alpha:]]", "x", false),
+            ("a{", "a{", true),
+            ("a{,2}", "a{,2}", true),
+            ("a{2}", "aa", true),
+            ("a{2,}", "aaa", true),
+            ("a{1,2}b", "ab", true),
+            ("a}", "a}", true),
+            ("a]", "a]", true),
+            ("\\x41", "A", true),
+            ("\\x{41}", "x{41}", false),
+            ("^\\x{2}$", "xx", true),
+            ("\\x4", "x4", true),
+            ("\\u0041", "A", true),
+            ("\\u{41}", "u", false),
+            ("\\u00e9", "é", true),
+            ("\\cJ", "\n", true),
+            ("\\c", "\\c", true),
+            ("\\0", "\0", true),
+            ("[\\b]", "\u{8}", true),
+            ("\\bword\\b", "a word", true),
+            ("(?:ab)+", "abab", true),
+            ("(?<year>\\d{4})", "2026", true),
+            ("\\/path\\/", "/path/", true),
+            ("\\é", "é", true),
+            ("[.]", ".", true),
+            ("[.]", "a", false),
+            ("plain text", "plain text", true),
+        ] {
+            assert_eq!(matches(p, s), js, "{p} on {s:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_javascript_reads_otherwise() {
+        for p in [
+            "(?i)abc", "(?s).", "(?P<n>a)", "(?x) a", "\\1", "(a)\\1", "\\k<n>", "\\ud83d", "a\\",
+        ] {
+            assert!(translate(p).is_err(), "{p}");
+        }
+        // Look-around passes through to regex-lite, which refuses it with its own reason.
+        assert!(translate("(?=a)").is_ok() && translate("(?<!a)").is_ok());
+    }
+
+    #[test]
+    fn plain_patterns_are_not_copied() {
+        assert!(matches!(
+            translate("^mobile|tablet$"),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
+    }
+}
