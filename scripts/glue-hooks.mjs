@@ -37,8 +37,9 @@ const POINTS = [
   },
   {
     // free() a second time does nothing (wasm-bindgen's would throw: a
-    // cleanup path that frees again is harmless). Once per class (checked).
-    at: '    free() {\n        const ptr = this.__destroy_into_raw();\n',
+    // cleanup path that frees again is harmless). Once per class (checked),
+    // after the check of the receiver's class (see `guardMethods`).
+    at: '        const ptr = this.__destroy_into_raw();\n',
     add: '        if (ptr === 0) return;\n',
     perClass: true,
   },
@@ -104,7 +105,15 @@ const ERRORS =
   "    return packageError('invalid_argument', `expected a ${klass.name} of this module`,\n" +
   "        `pass a ${klass.name} made by the same import (buyerpath and buyerpath/page have separate Wasm memories; their objects do not mix)`);\n" +
   '}\n' +
-  // An object used after free(). Thrown in JavaScript before the call
+  // A method called on an object that is not of its class
+// (`Visitor.prototype.encode.call(engine)`): its pointer would reach Wasm as
+// another type's, and trap or write over the heap. Thrown before the call.
+'function wrongThis(self, klass) {\n' +
+"    if (self instanceof klass) return freedError();\n" +
+"    return packageError('invalid_argument', `this method belongs to ${klass.name}: it was called on ${self === null || self === undefined ? String(self) : (self.constructor && self.constructor.name) || typeof self}`,\n" +
+"        `call it on a ${klass.name} (as ${klass.name.toLowerCase()}.method()), not through ${klass.name}.prototype on another object`);\n" +
+'}\n' +
+// An object used after free(). Thrown in JavaScript before the call
   // enters Wasm: an exception thrown inside Wasm skips the cleanup of what
   // the call had put there (the arguments' memory, a slot of the table of JS
   // values), and a host catching thousands of them would exhaust the module.
@@ -142,9 +151,12 @@ const METHOD = /^ {4}(?:get |set )?([A-Za-z_$][\w$]*)\(.*\) \{$/;
 const OTHER = /^ {4}(?:\/\*\*|static |\})/;
 /** Methods that run on a freed object as they are. */
 const UNGUARDED = new Set(['constructor', 'free', '__destroy_into_raw']);
-// `!ptr`: a freed object's is 0, and an object that never was one (a
-// method called on a plain object) has none.
-const GUARD = '        if (!this.__wbg_ptr) throw freedError();';
+// `!ptr`: a freed object's is 0. `instanceof`: an object of another class
+// (or none) has a pointer to something else, or none.
+const GUARD = (cls) => `        if (!(this instanceof ${cls}) || !this.__wbg_ptr) throw wrongThis(this, ${cls});`;
+// free() on a freed object does nothing (its pointer is 0), but on an object
+// of another class it would run this class's destructor on that memory.
+const FREE_GUARD = (cls) => `        if (!(this instanceof ${cls})) throw wrongThis(this, ${cls});`;
 
 /**
  * Each instance method, getter and setter of each exported class starts with
@@ -167,8 +179,10 @@ function guardMethods(glue) {
     } else if (cls !== null && /^ {4}\S/.test(line)) {
       const m = METHOD.exec(line);
       if (m && !UNGUARDED.has(m[1])) {
-        out.push(GUARD);
+        out.push(GUARD(cls));
         guarded.set(cls, guarded.get(cls) + 1);
+      } else if (m && m[1] === 'free') {
+        out.push(FREE_GUARD(cls));
       } else if (!m && !OTHER.test(line)) {
         throw new Error(`glue-hooks: \`${line.trim()}\` in class ${cls} is not a method start this script knows; ${STALE}`);
       }

@@ -126,10 +126,25 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
     assert.throws(() => gone.decideJson('{"now":1,"slots":["hero"]}'), freed);
     assert.throws(() => cond.eval({ company: { country: 'US' } }), freed);
     assert.throws(() => Visitor.decode(spare, forged), freed);
-    assert.throws(() => Visitor.prototype.decide.call({}, { now: 1, slots: ['hero'] }), freed);
+    assert.throws(() => Visitor.prototype.decide.call({}, { now: 1, slots: ['hero'] }), (e) => e.code === 'invalid_argument' && !inWasm(e));
     assert.throws(() => engine.decode(forged, trapped), (e) => e.code === 'invalid_argument' && /cannot be read \(trap\)/.test(e.message));
     assert.throws(() => engine.decode(forged, revoked.proxy), (e) => e.code === 'invalid_argument');
   }
+  // A method called on an object of another class is refused before Wasm:
+  // its pointer would be read (and written) as this class's.
+  const other = new CompiledCondition({ a: 1 });
+  const wrong = (e) => e.name === 'BuyerpathError' && e.code === 'invalid_argument' && /belongs to/.test(e.message) && !inWasm(e);
+  for (const [cls, self] of [[Visitor, engine], [Visitor, other], [Engine, v], [Engine, other], [CompiledCondition, engine], [CompiledCondition, v]]) {
+    for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+      if (['constructor', '__destroy_into_raw'].includes(name)) continue;
+      const d = Object.getOwnPropertyDescriptor(cls.prototype, name);
+      for (let i = 0; i < 50; i++) {
+        const call = d.get ? () => d.get.call(self) : () => d.value.call(self, '{"type":"page_view","ts":1}', {});
+        assert.throws(call, wrong, `${cls.name}.${name} on a ${self.constructor.name}`);
+      }
+    }
+  }
+  other.free();
   assert.equal(engine.visitor('after-free').decideJson(JSON.stringify({ now: 1793610000000, slots: ['hero'] })), before);
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);
