@@ -89,8 +89,10 @@ pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
                     }
                     // JavaScript's `\c` without a letter is a backslash and a `c`.
                     'c' => out.push_str("\\\\c"),
-                    // Any other letter is itself; punctuation escaped as in both.
-                    e if e.is_alphanumeric() => push_literal(&mut out, e),
+                    // Any other letter is itself, as are `<` and `>` (regex-lite's
+                    // `\<` and `\>` are word boundaries); other punctuation is
+                    // escaped as in both.
+                    e if e.is_alphanumeric() || e == '<' || e == '>' => push_literal(&mut out, e),
                     e if e.is_ascii() => {
                         out.push('\\');
                         out.push(e);
@@ -164,7 +166,7 @@ pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
 
 /// A character that is itself (never special to regex-lite when alone).
 fn push_literal(out: &mut String, ch: char) {
-    if ch.is_ascii_alphanumeric() || !ch.is_ascii() {
+    if ch.is_ascii_alphanumeric() || !ch.is_ascii() || ch == '<' || ch == '>' {
         out.push(ch);
     } else {
         out.push('\\');
@@ -225,6 +227,9 @@ mod tests {
             ("\\a", "a", true),
             ("^\\z", "z", true),
             ("\\<a\\>", "<a>", true),
+            ("^\\<$", "<", true),
+            ("^\\>$", ">", true),
+            ("\\<", "a", false),
             ("\\A", "A", true),
             ("\\e", "e", true),
             ("\\p{L}", "p{L}", true),
