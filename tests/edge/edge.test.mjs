@@ -21,6 +21,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { Engine } from '../../pkg/node.js';
 import { Engine as PageEngine } from '../../pkg/page/node.js';
@@ -499,6 +500,14 @@ test('/v1/batch on the site origin is forwarded to the collector (first-party pa
   await sent.text();
   assert.ok(await until(() => slow.received.length === before + 2));
   assert.deepEqual(slow.received.at(-1).raw, odd, 'forwarded byte for byte');
+  // A compressed body would go on without its coding: refused, said, not forwarded.
+  const gz = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: gzipSync(body) });
+  assert.equal(gz.status, 415);
+  assert.equal((await gz.json()).code, 'unsupported_encoding');
+  const plain = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', headers: { 'Content-Encoding': 'identity' }, body });
+  await plain.text();
+  assert.ok(await until(() => slow.received.length === before + 3), 'identity is no coding');
+  assert.equal(slow.received.at(-1).body, body);
 });
 
 test('/v1/batch with the collector unreachable: 502, not cached, with Retry-After', async () => {

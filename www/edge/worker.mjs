@@ -345,6 +345,17 @@ async function batch(request, env) {
   // broken UTF-8 sequence is its to refuse), and the cap counts bytes. A body
   // over the cap is never buffered: it is refused, and read (up to 4 MiB)
   // only to be discarded.
+  // The bytes go on as sent, so a compressed body would reach the collector
+  // without its coding: the layer never compresses, and another sender is
+  // told to send it plain.
+  const coding = (request.headers.get('Content-Encoding') || '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    await discard(request.body, 8 * MAX_BATCH_BYTES);
+    return new Response(JSON.stringify({ code: 'unsupported_encoding', error: `Content-Encoding ${coding} is not accepted on this path: send the batch uncompressed` }), {
+      status: 415,
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    });
+  }
   const { bytes: body, stream } = await readUpTo(request, MAX_BATCH_BYTES);
   if (!body || body.length > MAX_BATCH_BYTES) {
     // Read to its end, not cut off (a client still sending would see its
