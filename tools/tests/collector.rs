@@ -521,7 +521,12 @@ fn a_full_queue_answers_429_with_retry_after() {
                     Some(KEY),
                     &[],
                 );
-                (i, r.status, r.header("retry-after").map(str::to_string))
+                (
+                    i,
+                    r.status,
+                    r.header("retry-after").map(str::to_string),
+                    r.body["code"].clone(),
+                )
             })
         })
         .collect::<Vec<_>>()
@@ -531,6 +536,10 @@ fn a_full_queue_answers_429_with_retry_after() {
     let throttled: Vec<_> = results.iter().filter(|r| r.1 == 429).collect();
     assert!(!throttled.is_empty(), "{results:?}");
     assert!(throttled.iter().all(|r| r.2.as_deref() == Some("1")));
+    assert!(
+        throttled.iter().all(|r| r.3 == "queue_full"),
+        "{throttled:?}"
+    );
     let ok: Vec<String> = results
         .iter()
         .filter(|r| r.1 == 200)
@@ -1512,4 +1521,211 @@ fn an_unreadable_events_position_is_in_the_request_body() {
         )),
         "{message} / {whole}"
     );
+}
+
+/// `/api/health`'s `events` once it is `n`: another process's rows are
+/// counted at most once a second, so they may show up to a second late.
+fn health_events_reach(url: &str, n: u64) -> Duration {
+    let t = Instant::now();
+    loop {
+        let events = get(url, "/api/health").body["events"].as_u64();
+        if events == Some(n) {
+            return t.elapsed();
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "{events:?}, not {n}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn another_process_writing_the_database_is_seen_by_the_views_and_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let events = [
+        classified("w-0", json!("v-a"), "alpha.com"),
+        classified("w-1", json!("v-b"), "alpha.com"),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names = |v: &Value| -> BTreeSet<String> {
+        v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Computed and cached.
+    let before = get(&s.url, "/api/accounts");
+    assert_eq!(
+        names(&before.body),
+        BTreeSet::from(["alpha.com".to_string()])
+    );
+    assert_eq!(get(&s.url, "/api/health").body["events"], 2);
+    // Another connection (another process, the sqlite3 tool) adds signals
+    // of another account.
+    let other = db(&s.db);
+    other.busy_timeout(Duration::from_secs(10)).unwrap();
+    let copied = other
+        .execute(
+            "INSERT INTO events SELECT 'copy-' || message_id, type, event, anonymous_id || '-copy', user_id,
+                 'beta.com', playbook_id, playbook_revision, received_at, sent_at, original_timestamp,
+                 timestamp, replace(payload, 'alpha.com', 'beta.com'), trust FROM events",
+            [],
+        )
+        .unwrap();
+    assert_eq!(copied, 2);
+    let after = get(&s.url, "/api/accounts");
+    assert_eq!(
+        names(&after.body),
+        BTreeSet::from(["alpha.com".to_string(), "beta.com".to_string()]),
+        "the view sees the other connection's commit"
+    );
+    let late = health_events_reach(&s.url, 4);
+    assert!(late < Duration::from_millis(2_500), "{late:?}");
+    // This process's own inserts show at once.
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[classified("w-3", json!("v-d"), "alpha.com")]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get(&s.url, "/api/health").body["events"], 5);
+    // And a second collector on the same file.
+    let second = Server::start(dir.path(), &[]);
+    assert_eq!(second.db, s.db);
+    let r = post(
+        &second.url,
+        "/v1/batch",
+        &batch(&[classified("w-2", json!("v-c"), "gamma.com")]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(names(&get(&s.url, "/api/accounts").body).contains("gamma.com"));
+    health_events_reach(&s.url, 6);
+}
+
+#[test]
+fn a_key_repeated_in_an_event_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    // serde_json keeps the last copy (checked: printable), SQLite's
+    // json_extract reads the first (a terminal escape).
+    let body = r#"{"batch":[
+        {"type":"track","event":"E","messageId":"dk-0","anonymousId":"v\u001b[31mEVIL","anonymousId":"ok"},
+        {"type":"track","event":"E","messageId":"dk-1","anonymousId":"v","properties":{"account":"a.com","slots":[{"id":1,"id":2}]}},
+        {"type":"track","event":"E","messageId":"dk-2","anonymousId":"v","properties":{"a b":1,"a b":2}},
+        {"type":"track","event":"E","messageId":"dk-3","anonymousId":"v","properties":{"account":"a.com"}}
+    ]}"#;
+    let r = post(&s.url, "/v1/batch", body, Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 1);
+    let rejected = r.body["rejected"].as_array().unwrap();
+    let paths: Vec<&str> = rejected
+        .iter()
+        .map(|x| {
+            let p = &x["problems"][0];
+            assert_eq!(p["code"], "duplicate_key", "{x}");
+            assert!(p["hint"].as_str().unwrap().contains("each key once"), "{p}");
+            p["path"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "$.batch[0].anonymousId",
+            "$.batch[1].properties.slots[0].id",
+            "$.batch[2].properties[\"a b\"]"
+        ]
+    );
+    assert_eq!(rejected[0]["messageId"], "dk-0");
+    assert!(rejected[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`anonymousId` appears more than once"));
+    let c = db(&s.db);
+    let stored: Vec<String> = c
+        .prepare("SELECT json_extract(payload, '$.anonymousId') FROM events")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored, ["v"]);
+    // A single-event endpoint, the same.
+    let r = post(
+        &s.url,
+        "/v1/track",
+        r#"{"event":"E","messageId":"dk-4","userId":"u","userId":"w"}"#,
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["rejected"][0]["problems"][0]["path"], "$.userId");
+    assert_eq!(
+        r.body["rejected"][0]["problems"][0]["code"],
+        "duplicate_key"
+    );
+}
+
+#[test]
+fn a_missing_message_id_says_why_it_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let mut no_id = track("x");
+    no_id.as_object_mut().unwrap().remove("messageId");
+    let r = post(&s.url, "/v1/batch", &batch(&[no_id]), Some(KEY), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let p = &r.body["rejected"][0]["problems"][0];
+    assert_eq!(p["code"], "missing");
+    assert_eq!(p["path"], "$.batch[0].messageId");
+    let hint = p["hint"].as_str().unwrap_or_else(|| panic!("a hint: {p}"));
+    for part in [
+        "Segment's libraries",
+        "unique id per event",
+        "UUID",
+        "stored once",
+    ] {
+        assert!(hint.contains(part), "{hint}");
+    }
+}
+
+#[test]
+fn the_loadtest_finds_every_acknowledged_batch_by_its_message_ids() {
+    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args([
+            "loadtest",
+            "--seconds",
+            "1",
+            "--concurrency",
+            "2",
+            "--batch",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("stored"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("acknowledged events (each batch checked by messageId): none lost"),
+        "{line}"
+    );
+    // `stored N of the N acknowledged events`, N > 0.
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[1], words[4], "{line}");
+    assert!(words[1].parse::<u64>().unwrap() > 0, "{line}");
+    // Every acknowledged batch answered for every event it sent.
+    assert!(!text.contains("MISCOUNTED"), "{text}");
 }

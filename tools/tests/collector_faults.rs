@@ -68,6 +68,22 @@ fn stored(db: &Path) -> BTreeSet<String> {
     rows.map(Result::unwrap).collect()
 }
 
+/// An answer that stores nothing: its `code`, an `error`, and the counts of
+/// a batch answer, all none (as every `/v1/...` answer that stores nothing).
+fn assert_nothing_stored(r: &Reply, code: &str) {
+    assert_eq!(r.body["code"], code, "{}", r.body);
+    assert!(
+        r.body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["accepted"], 0, "{}", r.body);
+    assert_eq!(r.body["duplicates"], 0, "{}", r.body);
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+    assert_eq!(r.body["rejected_count"], 0, "{}", r.body);
+    assert_eq!(r.body["rejected_truncated"], false, "{}", r.body);
+}
+
 fn assert_up(s: &mut Server) {
     assert!(s.alive(), "the server is still running");
     let h = get(&s.url, "/api/health");
@@ -126,6 +142,11 @@ fn malformed_json_is_400_with_the_reason_and_the_server_stays_up() {
             "{label}: `{err}` should say `{reason}`"
         );
         assert_eq!(r.body["accepted"], 0, "{label}");
+        if label == "nested 100,000 deep" {
+            assert_eq!(r.body["code"], "no_valid_events", "{label}");
+        } else {
+            assert_nothing_stored(&r, "invalid_body");
+        }
     }
     // Events that are each malformed inside a good envelope: every one named.
     let r = post(
@@ -149,6 +170,7 @@ fn oversize_bodies_are_413_and_the_server_stays_up() {
     let r = post(&s.url, &big);
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body["error"].as_str().unwrap().contains("500 KB"));
+    assert_nothing_stored(&r, "body_too_large");
     // Declared far over the limit: refused before reading.
     let mut sock = TcpStream::connect(&s.addr).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
@@ -348,6 +370,8 @@ fn a_locked_database_is_503_with_retry_after_and_nothing_acknowledged_is_lost() 
         assert_eq!(*status, 503, "{body}");
         assert!(retry.is_some(), "Retry-After");
         assert!(body["error"].as_str().unwrap().contains("locked"), "{body}");
+        assert_eq!(body["code"], "database_locked", "{body}");
+        assert_eq!(body["accepted"], 0, "{body}");
         refused.extend(b.iter().cloned());
     }
     let h = get(&s.url, "/api/health");
@@ -409,6 +433,7 @@ fn a_full_disk_is_507_reported_in_health_and_nothing_acknowledged_is_lost() {
         "{}",
         r.body
     );
+    assert_nothing_stored(&r, "storage_full");
     // Still full: refused again, and reported.
     let r = post(&s.url, &batch(&ids("while-full", 10), 1_000));
     assert_eq!(r.status, 507);
@@ -672,4 +697,318 @@ fn a_verified_copy_replaces_an_asserted_one_with_the_same_message_id_never_the_r
     assert_eq!(h["since_start"]["accepted"], 3, "{h}");
     assert_eq!(h["since_start"]["upgraded"], 2, "{h}");
     assert_eq!(h["since_start"]["duplicates"], 3, "{h}");
+}
+
+/// A field of `/proc/PID/status`, in MB (the server's peak memory: `VmHWM`).
+#[cfg(target_os = "linux")]
+fn proc_mb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in {status}"));
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb / 1024
+}
+
+/// Bytes of event payload stored.
+fn payload_bytes(db: &Path) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(
+        "SELECT coalesce(sum(length(payload)), 0) FROM events",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_batch_context_counts_in_each_events_size_and_a_request_stores_at_most_4x_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let tiny =
+        |id: String| json!({"type": "track", "event": "E", "messageId": id, "anonymousId": "v"});
+    // 1,000 tiny events and a 100 KB batch context: each event would be
+    // stored at 100 KB (100 MB in all) — each is over 32 KB as stored.
+    let events: Vec<Value> = (0..1_000).map(|i| tiny(format!("amp-{i}"))).collect();
+    let body = json!({"batch": events, "context": {"pad": "x".repeat(100_000)}}).to_string();
+    assert!(body.len() < 500 * 1024);
+    let r = post(&s.url, &body);
+    let head: String = r.body.to_string().chars().take(300).collect();
+    assert_eq!(r.status, 400, "{head}");
+    assert_eq!(r.body["accepted"], 0);
+    assert_eq!(r.body["rejected_count"], 1_000);
+    let first = &r.body["rejected"][0]["problems"][0];
+    assert_eq!(first["code"], "event_too_large", "{first}");
+    assert_eq!(first["path"], "$.batch[0]");
+    assert!(
+        first["message"].as_str().unwrap().contains("as stored"),
+        "{first}"
+    );
+    assert!(
+        first["hint"]
+            .as_str()
+            .unwrap()
+            .contains("batch-level context"),
+        "{first}"
+    );
+    assert_eq!(r.body["rejected"][7]["index"], 7);
+    assert_eq!(payload_bytes(&s.db), 0, "nothing stored");
+
+    // Only the event the context takes past 32 KB is rejected; the rest land, merged.
+    let mut middle = tiny("ctx-1".into());
+    middle["properties"] = json!({"pad": "y".repeat(15_000)});
+    let body = json!({"batch": [tiny("ctx-0".into()), middle, tiny("ctx-2".into())],
+        "context": {"pad": "x".repeat(20_000), "library": {"name": "hand"}}})
+    .to_string();
+    let r = post(&s.url, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2);
+    assert_eq!(r.body["rejected_count"], 1);
+    assert_eq!(r.body["rejected"][0]["index"], 1);
+    assert_eq!(r.body["rejected"][0]["messageId"], "ctx-1");
+    assert_eq!(
+        r.body["rejected"][0]["problems"][0]["code"],
+        "event_too_large"
+    );
+    assert_eq!(r.body["rejected"][0]["problems"][0]["path"], "$.batch[1]");
+    assert_eq!(
+        stored(&s.db),
+        BTreeSet::from(["ctx-0".to_string(), "ctx-2".to_string()])
+    );
+    let merged = payload_bytes(&s.db);
+    assert!((40_000..2 * 32 * 1024).contains(&merged), "{merged}");
+
+    // Each event under 32 KB as stored, but 150 copies of a 20 KB context
+    // (3 MB) are more than a request may store: 413, nothing of it kept.
+    let events: Vec<Value> = (0..150).map(|i| tiny(format!("many-{i}"))).collect();
+    let body = json!({"batch": events, "context": {"pad": "x".repeat(20_000)}}).to_string();
+    let r = post(&s.url, &body);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("context"),
+        "{}",
+        r.body
+    );
+    assert_nothing_stored(&r, "batch_too_large");
+    assert_eq!(stored(&s.db).len(), 2);
+    // 60 copies (1.2 MB) are within it.
+    let events: Vec<Value> = (0..60).map(|i| tiny(format!("some-{i}"))).collect();
+    let body = json!({"batch": events, "context": {"pad": "x".repeat(20_000)}}).to_string();
+    let r = post(&s.url, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 60);
+    assert_up(&mut s);
+}
+
+#[test]
+fn a_huge_all_bad_batch_is_answered_briefly_with_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    // `{"batch":[{},{},...]}` up to the 500 KB limit: 170,000 events with no fields.
+    let n = (500 * 1024 - 12) / 3;
+    let body = format!("{{\"batch\":[{}{{}}]}}", "{},".repeat(n - 1));
+    assert!(body.len() <= 500 * 1024, "{}", body.len());
+    let r = post(&s.url, &body);
+    assert_eq!(r.status, 400);
+    // (An answer over the client's 50 MB read limit comes back as no JSON.)
+    assert!(r.body.is_object(), "the answer was read whole");
+    let text = r.body.to_string();
+    assert!(text.len() < 100_000, "{} bytes", text.len());
+    assert_eq!(r.body["rejected_count"], n, "every rejected event counted");
+    assert_eq!(r.body["rejected_truncated"], true);
+    let listed = r.body["rejected"].as_array().unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(listed[99]["index"], 99);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("the first 100"),
+        "{}",
+        r.body["error"]
+    );
+    // The answer was never built whole: the server's peak memory stays small.
+    #[cfg(target_os = "linux")]
+    {
+        let peak = proc_mb(s.pid(), "VmHWM");
+        assert!(peak < 100, "peak {peak} MB");
+    }
+    // A short list is whole.
+    let r = post(&s.url, r#"{"batch":[{},{}]}"#);
+    assert_eq!(r.body["rejected_count"], 2);
+    assert_eq!(r.body["rejected_truncated"], false);
+    assert_eq!(r.body["rejected"].as_array().unwrap().len(), 2);
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.body["since_start"]["rejected"], n + 2);
+    assert_up(&mut s);
+}
+
+/// `data` gzipped.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn post_encoded(url: &str, body: &[u8], encoding: &str) -> Reply {
+    common::post_raw(
+        url,
+        "/v1/batch",
+        body,
+        Some(KEY),
+        &[("Content-Encoding", encoding)],
+    )
+}
+
+#[test]
+fn gzip_bodies_are_read_within_the_limit_and_other_encodings_are_415() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    // As analytics-python sends with gzip=True.
+    let r = post_encoded(&s.url, &gzip(batch(&ids("gz", 3), 10).as_bytes()), "gzip");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 3);
+    let r = post_encoded(
+        &s.url,
+        &gzip(batch(&ids("xgz", 2), 10).as_bytes()),
+        "x-gzip",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A compressed body over the limit once inflated is 413, whatever it compresses to.
+    let big = batch(&ids("gzbig", 30), 20_000);
+    assert!(big.len() > 500 * 1024);
+    let r = post_encoded(&s.url, &gzip(big.as_bytes()), "gzip");
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_nothing_stored(&r, "body_too_large");
+    // A zip bomb: 400 members of 1 MiB of spaces each (400 MB inflated,
+    // 400 KB sent) is refused after inflating the limit, not 400 MB.
+    let member = gzip(&vec![b' '; 1 << 20]);
+    let bomb: Vec<u8> = member
+        .iter()
+        .copied()
+        .cycle()
+        .take(member.len() * 400)
+        .collect();
+    assert!(bomb.len() < 500 * 1024, "{}", bomb.len());
+    let r = post_encoded(&s.url, &bomb, "gzip");
+    assert_eq!(r.status, 413, "{}", r.body);
+    #[cfg(target_os = "linux")]
+    {
+        let peak = proc_mb(s.pid(), "VmHWM");
+        assert!(peak < 100, "peak {peak} MB");
+    }
+    // Not gzip at all, or cut short: 400 that says so.
+    for corrupt in [
+        b"{\"batch\":[]}".to_vec(),
+        gzip(batch(&ids("cut", 3), 10).as_bytes())[..40].to_vec(),
+    ] {
+        let r = post_encoded(&s.url, &corrupt, "gzip");
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_nothing_stored(&r, "invalid_gzip");
+        assert!(r.body["error"].as_str().unwrap().contains("not valid gzip"));
+    }
+    // Other codings: 415, naming the supported ones.
+    for encoding in ["br", "deflate", "compress", "zstd", "gzip, br", "bogus"] {
+        let r = post_encoded(&s.url, batch(&ids("enc", 1), 10).as_bytes(), encoding);
+        assert_eq!(r.status, 415, "{encoding}: {}", r.body);
+        assert_nothing_stored(&r, "unsupported_encoding");
+        let err = r.body["error"].as_str().unwrap();
+        assert!(err.contains(encoding) && err.contains("gzip"), "{err}");
+    }
+    // `identity` is no coding.
+    let r = post_encoded(&s.url, batch(&ids("id", 1), 10).as_bytes(), "identity");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_up(&mut s);
+    let db = stored(&s.db);
+    assert_eq!(db.len(), 6, "{db:?}");
+    assert!(db.contains("gz-2") && db.contains("xgz-1") && db.contains("id-0"));
+}
+
+#[test]
+fn a_gzip_body_with_bytes_after_its_last_member_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let good = gzip(batch(&ids("pad", 2), 10).as_bytes());
+    for tail in [
+        vec![0u8; 1024],
+        b"\r\n".to_vec(),
+        b"trailing garbage".to_vec(),
+    ] {
+        let body = [good.clone(), tail].concat();
+        let r = post_encoded(&s.url, &body, "gzip");
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_nothing_stored(&r, "invalid_gzip");
+        let err = r.body["error"].as_str().unwrap();
+        assert!(err.contains("data after the last member"), "{err}");
+        assert!(!err.contains("unexpected end of file"), "{err}");
+    }
+    // Two members are one body.
+    let half = batch(&ids("two", 2), 10);
+    let (a, b) = half.split_at(half.len() / 2);
+    let r = post_encoded(
+        &s.url,
+        &[gzip(a.as_bytes()), gzip(b.as_bytes())].concat(),
+        "gzip",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2);
+    assert_eq!(stored(&s.db).len(), 2);
+    assert_up(&mut s);
+}
+
+#[test]
+fn every_error_answer_has_a_code_and_ingestion_errors_say_nothing_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let r = post_bytes(&s.url, batch(&ids("k", 1), 10).as_bytes(), "not-a-key");
+    assert_eq!(r.status, 401);
+    assert_nothing_stored(&r, "unauthorized");
+    let r = post(&s.url, r#"{"batch":[]}"#);
+    assert_eq!(r.status, 400);
+    assert_nothing_stored(&r, "empty_batch");
+    let r = post(&s.url, r#"{"batch":[{}]}"#);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["code"], "no_valid_events");
+    assert_eq!(r.body["rejected_count"], 1);
+    let r = common::post_raw(&s.url, "/v1/track", b"{", Some(KEY), &[]);
+    assert_eq!(r.status, 400);
+    assert_nothing_stored(&r, "invalid_body");
+    let r = common::post_raw(&s.url, "/v1/import", b"[]", Some(KEY), &[]);
+    assert_eq!(r.status, 400);
+    assert_nothing_stored(&r, "invalid_body");
+    for (path, status, code) in [
+        ("/v1/nope", 404, "not_found"),
+        ("/api/nope", 404, "not_found"),
+        ("/api/accounts?limit=x", 400, "invalid_parameter"),
+        ("/api/funnel?as_of=later", 400, "invalid_parameter"),
+        ("/v1/batch", 405, "method_not_allowed"),
+    ] {
+        let r = get(&s.url, path);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert_eq!(r.body["code"], code, "{path}: {}", r.body);
+        assert!(r.body["error"].is_string(), "{path}: {}", r.body);
+    }
+    assert_up(&mut s);
+}
+
+#[test]
+fn a_wide_batch_context_on_many_events_is_answered_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    // 25,000 context keys and 16,000 events of `{"context":{}}` in one
+    // request under 500 KB, with the public key: each event was measured
+    // by walking the context's keys (2.8 s in a debug build).
+    let ctx: serde_json::Map<String, Value> =
+        (0..25_000).map(|i| (format!("{i:x}"), json!(0))).collect();
+    let body = json!({"context": ctx, "batch": vec![json!({"context": {}}); 16_000]}).to_string();
+    assert!(body.len() <= 500 * 1024, "{}", body.len());
+    let t = Instant::now();
+    let r = post(&s.url, &body);
+    let took = t.elapsed();
+    assert_eq!(r.status, 400, "{}", r.body["error"]);
+    assert_eq!(r.body["rejected_count"], 16_000);
+    assert_eq!(
+        r.body["rejected"][0]["problems"][0]["code"],
+        "event_too_large"
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_up(&mut s);
 }

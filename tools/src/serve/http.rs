@@ -3,8 +3,8 @@
 //! and CORS.
 
 use super::config::Config;
-use super::ingest::{self, Parsed, Refused, Rejected, MAX_BATCH_BYTES};
-use super::store::{self, QueueError, Writer};
+use super::ingest::{self, Parsed, Refused, Rejected, MAX_BATCH_BYTES, MAX_LISTED_REJECTIONS};
+use super::store::{self, DataVersion, QueueError, Watch, Writer};
 use super::{iso, static_files, views};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
@@ -17,20 +17,27 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What every handler shares.
 pub struct App {
     pub config: Config,
     pub writer: Writer,
     pub started: Instant,
-    /// The last views computed: (endpoint and query, rows stored then, JSON).
-    /// A dashboard polling an idle store costs nothing; any insert invalidates.
-    /// Responses share the cached bytes: a thousand clients reading one view
-    /// slowly hold one copy of it.
-    pub cache: Mutex<Vec<(String, u64, Bytes)>>,
+    /// Sees commits to the database by any process (the views' cache key).
+    pub watch: Watch,
+    /// The last views computed: (endpoint and query, the database's version
+    /// then, JSON). A dashboard polling an idle store costs nothing; any
+    /// commit (this process's or another's) invalidates. Responses share the
+    /// cached bytes: a thousand clients reading one view slowly hold one copy of it.
+    pub cache: Mutex<Vec<(String, Version, Bytes)>>,
+    /// The rows counted for `/api/health`.
+    pub rows: RowCount,
+    /// Turns to read a request's body (inflate, parse, check) on the
+    /// blocking pool: one per CPU.
+    pub parsing: Arc<tokio::sync::Semaphore>,
     /// Held while a view is computed: requests for views arriving meanwhile
     /// wait and then find it in the cache, instead of each computing (and
     /// holding in memory) a copy of the same view.
@@ -39,6 +46,123 @@ pub struct App {
 
 /// Views kept in the cache.
 const CACHE_ENTRIES: usize = 16;
+
+/// A version of the database's rows: this process's inserts and upgrades
+/// ([`store::Stats::version`]) and SQLite's data version (any connection's
+/// commits).
+pub type Version = (u64, DataVersion);
+
+impl App {
+    /// The database's version now; `None` when it cannot be told without
+    /// waiting (another request is reading it) or at all: nothing cached is
+    /// then taken as current. For the async threads.
+    fn version(&self) -> Option<Version> {
+        let ours = self.writer.stats.version();
+        self.watch.data_version().map(|dv| (ours, dv))
+    }
+
+    /// The same, waiting for the watch if another request is reading it:
+    /// for the blocking pool only.
+    fn version_wait(&self) -> Option<Version> {
+        let ours = self.writer.stats.version();
+        self.watch.data_version_wait().map(|dv| (ours, dv))
+    }
+
+    /// The view cached for `key` at `version`.
+    fn cached(&self, key: &str, version: Option<Version>) -> Option<Bytes> {
+        let version = version?;
+        self.cache.lock().ok().and_then(|c| {
+            c.iter()
+                .find(|(k, v, _)| k == key && *v == version)
+                .map(|(_, _, body)| body.clone())
+        })
+    }
+}
+
+/// The parsing turns: one per CPU.
+pub fn parsing_turns() -> Arc<tokio::sync::Semaphore> {
+    let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZeroUsize::get);
+    Arc::new(tokio::sync::Semaphore::new(cpus))
+}
+
+/// How often `/api/health` counts the rows at most, while they change.
+pub const RECOUNT_EVERY: Duration = Duration::from_secs(1);
+
+/// The rows in the database as `/api/health` reports them: `count(*)` takes
+/// tens of milliseconds at a million rows, so the count is kept with the
+/// database's version then, counted again only when the version changed and
+/// the last count is older than its interval (until then the last count is
+/// served, plus the rows this process inserted since: only other processes'
+/// rows show up to an interval late), and by one call at a time (the others
+/// wait for its result).
+pub struct RowCount {
+    last: Mutex<Option<Counted>>,
+    flight: tokio::sync::Mutex<()>,
+    every: Duration,
+}
+
+/// A count of the rows: at which version (read before counting), this
+/// process's inserted rows then (read after it), and when it finished.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    version: Option<Version>,
+    n: u64,
+    ours: u64,
+    at: Instant,
+}
+
+impl RowCount {
+    pub fn new(every: Duration) -> RowCount {
+        RowCount {
+            last: Mutex::new(None),
+            flight: tokio::sync::Mutex::new(()),
+            every,
+        }
+    }
+
+    fn last(&self) -> Option<Counted> {
+        self.last.lock().ok().and_then(|l| *l)
+    }
+
+    /// The rows at `version` (`None`: unknown), counted by `count` (on the
+    /// blocking pool) only if no count is current; `ours`: the rows this
+    /// process inserted (ever growing). `None` if the count fails.
+    async fn get<F>(&self, version: Option<Version>, ours: &AtomicU64, count: F) -> Option<u64>
+    where
+        F: FnOnce() -> Option<u64> + Send + 'static,
+    {
+        let current = |c: &Counted| {
+            (version.is_some() && c.version == version) || c.at.elapsed() < self.every
+        };
+        let served = |c: Counted| {
+            let since = ours.load(Ordering::Acquire).saturating_sub(c.ours);
+            c.n.saturating_add(since)
+        };
+        if let Some(c) = self.last().filter(current) {
+            return Some(served(c));
+        }
+        let asked = Instant::now();
+        let _flight = self.flight.lock().await;
+        // A count finished while this call waited for its turn is as new
+        // as one it would make; so is one at its version.
+        if let Some(c) = self.last().filter(|c| c.at >= asked || current(c)) {
+            return Some(served(c));
+        }
+        let n = tokio::task::spawn_blocking(count).await.ok().flatten()?;
+        // Read after the count: a row inserted meanwhile is missed until
+        // the next count, never counted twice.
+        let counted = Counted {
+            version,
+            n,
+            ours: ours.load(Ordering::Acquire),
+            at: Instant::now(),
+        };
+        if let Ok(mut l) = self.last.lock() {
+            *l = Some(counted);
+        }
+        Some(n)
+    }
+}
 
 type Shared = Arc<App>;
 
@@ -75,8 +199,28 @@ fn json_text(status: StatusCode, body: impl Into<Body>) -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    json_response(status, &json!({ "error": message }))
+/// An error answer: every one has a `code` to branch on and an `error`
+/// (what is wrong, for a person).
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(status, &json!({ "code": code, "error": message }))
+}
+
+/// An ingestion answer that stores nothing: an error with the counts of a
+/// batch answer, all none (the shape of every `/v1/...` answer, so a client
+/// reads `accepted` and `rejected` whatever the status).
+fn nothing_stored(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(
+        status,
+        &json!({
+            "code": code,
+            "error": message,
+            "accepted": 0,
+            "duplicates": 0,
+            "rejected": [],
+            "rejected_count": 0,
+            "rejected_truncated": false,
+        }),
+    )
 }
 
 /// Rejected events as answered: each with its reason in one line (as
@@ -95,7 +239,9 @@ fn rejected_json(r: &[Rejected], batch: bool) -> Vec<Value> {
                 .problems
                 .iter()
                 .map(|p| {
-                    let path = match p.field {
+                    let path = match p.field.as_deref() {
+                        // `["a key"]` follows its parent directly.
+                        Some(f) if f.starts_with('[') => format!("{at}{f}"),
                         Some(f) => format!("{at}.{f}"),
                         None => at.clone(),
                     };
@@ -109,6 +255,16 @@ fn rejected_json(r: &[Rejected], batch: bool) -> Vec<Value> {
             json!({"index": x.index, "messageId": x.message_id, "reason": x.reason(), "problems": problems})
         })
         .collect()
+}
+
+/// An answer's `rejected` list (the first [`MAX_LISTED_REJECTIONS`] rejected
+/// events), `rejected_count` (all of them) and `rejected_truncated` (whether
+/// the list leaves some out) added to `body`.
+fn with_rejections(mut body: Value, parsed: &Parsed, batch: bool) -> Value {
+    body["rejected"] = Value::Array(rejected_json(&parsed.rejected, batch));
+    body["rejected_count"] = json!(parsed.rejected_count);
+    body["rejected_truncated"] = json!(parsed.rejected_count > parsed.rejected.len());
+    body
 }
 
 /// The write key in an `Authorization: Basic` header (the user part), if any.
@@ -177,8 +333,9 @@ fn key_class_of(key: &str, trusted: &[String], client: &[String]) -> Option<bool
 }
 
 fn unauthorized() -> Response {
-    let mut r = error(
+    let mut r = nothing_stored(
         StatusCode::UNAUTHORIZED,
+        "unauthorized",
         "a valid write key is required: the HTTP Basic user (`Authorization: Basic base64(KEY:)`), or `writeKey` in the body",
     );
     r.headers_mut().insert(
@@ -205,7 +362,7 @@ async fn single(
     }
     match ingest::TYPES.iter().find(|t| **t == kind) {
         Some(k) => ingest_request(&app, &headers, body, Some(k)).await,
-        None => error(StatusCode::NOT_FOUND, UNKNOWN_V1),
+        None => error(StatusCode::NOT_FOUND, "not_found", UNKNOWN_V1),
     }
 }
 
@@ -226,13 +383,15 @@ async fn ingest_request(
         None => None,
     };
     let too_big = || {
-        error(
+        nothing_stored(
             StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
             &format!(
                 "the request is larger than {MAX_BATCH_BYTES} bytes (500 KB): send smaller batches"
             ),
         )
     };
+    let encoding = content_encoding(headers);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -245,14 +404,16 @@ async fn ingest_request(
         Ok(Ok(b)) => b,
         Ok(Err(BodyError::TooBig)) => return too_big(),
         Ok(Err(BodyError::Read)) => {
-            return error(
+            return nothing_stored(
                 StatusCode::BAD_REQUEST,
+                "unreadable_body",
                 "the request body could not be read",
             )
         }
         Err(_) => {
-            let mut r = error(
+            let mut r = nothing_stored(
                 StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
                 &format!(
                     "the request body did not arrive within {} ms",
                     app.config.body_timeout.as_millis()
@@ -263,10 +424,33 @@ async fn ingest_request(
             return r;
         }
     };
-    // Any content type is read as JSON: navigator.sendBeacon sends text/plain.
-    let parsed = match endpoint {
-        None => ingest::batch(&bytes, received_at),
-        Some(kind) => ingest::single(&bytes, kind, received_at),
+    // Inflating, reading and checking a 500 KB body is CPU work (tens of
+    // milliseconds): done on the blocking pool, so the async threads keep
+    // answering other requests meanwhile; at most one body per CPU at once,
+    // so a burst of requests holds no more bodies in reading than that.
+    let Ok(permit) = app.parsing.clone().acquire_owned().await else {
+        return unavailable("shutting_down", "the collector is shutting down");
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let bytes = decode(encoding, bytes)?;
+        // Any content type is read as JSON: navigator.sendBeacon sends text/plain.
+        Ok::<_, Box<Response>>(match endpoint {
+            None => ingest::batch(&bytes, received_at),
+            Some(kind) => ingest::single(&bytes, kind, received_at),
+        })
+    })
+    .await;
+    let parsed = match read {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(answer)) => return *answer,
+        Err(_) => {
+            return nothing_stored(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the request could not be read (the reader failed)",
+            )
+        }
     };
     // The body's key is read even from a body refused as a whole (as far as
     // it could be read): a sendBeacon client (no header) with a good key is
@@ -295,11 +479,14 @@ async fn ingest_request(
     };
     let mut parsed = match parsed {
         Ok(p) => p,
-        Err(Refused { reason, .. }) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({"error": reason, "accepted": 0, "duplicates": 0, "rejected": []}),
-            )
+        Err(Refused {
+            reason, too_large, ..
+        }) => {
+            return if too_large {
+                nothing_stored(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", &reason)
+            } else {
+                nothing_stored(StatusCode::BAD_REQUEST, "invalid_body", &reason)
+            };
         }
     };
     for row in &mut parsed.rows {
@@ -308,40 +495,52 @@ async fn ingest_request(
     let stats = &app.writer.stats;
     stats
         .rejected
-        .fetch_add(parsed.rejected.len() as u64, Ordering::Relaxed);
+        .fetch_add(parsed.rejected_count as u64, Ordering::Relaxed);
     if parsed.rows.is_empty() {
-        let why = if parsed.rejected.is_empty() {
-            "the batch is empty"
+        let (code, why) = if parsed.rejected_count == 0 {
+            ("empty_batch", "the batch is empty".to_string())
+        } else if parsed.rejected_count > parsed.rejected.len() {
+            ("no_valid_events", format!(
+                "no event in the request is valid (the first {MAX_LISTED_REJECTIONS} of the {} rejected events are listed)",
+                parsed.rejected_count
+            ))
         } else {
-            "no event in the request is valid"
+            (
+                "no_valid_events",
+                "no event in the request is valid".to_string(),
+            )
         };
+        let body = json!({"code": code, "error": why, "accepted": 0, "duplicates": 0});
         return json_response(
             StatusCode::BAD_REQUEST,
-            &json!({"error": why, "accepted": 0, "duplicates": 0, "rejected": rejected_json(&parsed.rejected, endpoint.is_none())}),
+            &with_rejections(body, &parsed, endpoint.is_none()),
         );
     }
-    let reply = match app.writer.submit(parsed.rows) {
+    let reply = match app.writer.submit(std::mem::take(&mut parsed.rows)) {
         Ok(rx) => rx,
         Err(QueueError::Full) => {
-            let mut r = error(
+            let mut r = nothing_stored(
                 StatusCode::TOO_MANY_REQUESTS,
+                "queue_full",
                 "the writer's queue is full: retry after the delay in Retry-After",
             );
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             return r;
         }
-        Err(QueueError::Closed) => return unavailable("the collector is shutting down"),
+        Err(QueueError::Closed) => {
+            return unavailable("shutting_down", "the collector is shutting down")
+        }
     };
     match reply.await {
         Ok(Ok(stored)) => {
             // An upgraded event (a verified copy that replaced an asserted
             // one) is stored as sent: accepted, not a duplicate.
-            let mut body = json!({
+            let body = json!({
                 "accepted": stored.inserted + stored.upgraded,
                 "duplicates": stored.duplicates,
-                "rejected": rejected_json(&parsed.rejected, endpoint.is_none()),
             });
+            let mut body = with_rejections(body, &parsed, endpoint.is_none());
             if stored.upgraded > 0 {
                 body["upgraded"] = json!(stored.upgraded);
             }
@@ -350,23 +549,155 @@ async fn ingest_request(
         Ok(Err(e)) => match e.fault {
             // Nothing of the batch was kept; the client keeps it and retries.
             store::Fault::Full => {
-                let mut r = error(StatusCode::INSUFFICIENT_STORAGE, &e.message);
+                let mut r =
+                    nothing_stored(StatusCode::INSUFFICIENT_STORAGE, "storage_full", &e.message);
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
                 r
             }
             store::Fault::Locked => {
-                let mut r = error(
+                let mut r = nothing_stored(
                     StatusCode::SERVICE_UNAVAILABLE,
+                    "database_locked",
                     &format!("the database is locked by another process: {}", e.message),
                 );
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
                 r
             }
-            store::Fault::Failed => unavailable(&e.message),
+            store::Fault::Failed => unavailable("write_failed", &e.message),
         },
-        Err(_) => unavailable("the writer stopped before committing the batch"),
+        Err(_) => unavailable(
+            "write_failed",
+            "the writer stopped before committing the batch",
+        ),
+    }
+}
+
+/// A request body's `Content-Encoding`, as far as the collector reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Encoding {
+    /// None, or `identity`.
+    Identity,
+    /// `gzip` (or its old name `x-gzip`): Segment's HTTP API takes it, and
+    /// analytics-python sends it with `gzip=True`.
+    Gzip,
+    /// Anything else (`br`, `deflate`, `compress`, two codings...), as sent.
+    Unsupported(String),
+}
+
+/// The codings the collector reads, for the 415 answer.
+const SUPPORTED_ENCODINGS: &str = "gzip (or x-gzip), identity, or none";
+
+/// The body's coding, from every `Content-Encoding` header (a list, in the
+/// order applied; `identity` is no coding).
+fn content_encoding(headers: &HeaderMap) -> Encoding {
+    let mut codings = Vec::new();
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let Ok(text) = value.to_str() else {
+            return Encoding::Unsupported(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        };
+        codings.extend(
+            text.split(',')
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty() && c != "identity"),
+        );
+    }
+    match codings.as_slice() {
+        [] => Encoding::Identity,
+        [one] if one == "gzip" || one == "x-gzip" => Encoding::Gzip,
+        _ => Encoding::Unsupported(codings.join(", ")),
+    }
+}
+
+/// The body as JSON text: gzip inflated (at most [`MAX_BATCH_BYTES`], the
+/// limit applying to what it inflates to as well as to what was sent, so a
+/// zip bomb is refused after inflating one byte past the limit); `Err`: the
+/// answer (413, 400 for a body that is not gzip, 415 for another coding).
+fn decode(encoding: Encoding, bytes: Vec<u8>) -> Result<Vec<u8>, Box<Response>> {
+    let refuse =
+        |status, code, message: String| Err(Box::new(nothing_stored(status, code, &message)));
+    match encoding {
+        Encoding::Identity => Ok(bytes),
+        Encoding::Unsupported(coding) => refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!(
+                "Content-Encoding `{coding}` is not supported: send the body as {SUPPORTED_ENCODINGS}"
+            ),
+        ),
+        Encoding::Gzip => match gunzip(&bytes, MAX_BATCH_BYTES) {
+            Ok(out) => Ok(out),
+            Err(Gunzip::TooLarge) => refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the request is larger than {MAX_BATCH_BYTES} bytes (500 KB) once decompressed: send smaller batches"
+                ),
+            ),
+            Err(Gunzip::Invalid(why)) => refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_gzip",
+                format!("the body is not valid gzip (Content-Encoding: gzip): {why}"),
+            ),
+        },
+    }
+}
+
+/// Why a gzip body was not inflated.
+#[derive(Debug, PartialEq)]
+enum Gunzip {
+    /// It inflates to more than the limit.
+    TooLarge,
+    /// It is not gzip, or not only gzip: why.
+    Invalid(String),
+}
+
+/// The gzip members of `bytes`, inflated one after the other (RFC 1952:
+/// concatenated members are one body, as gunzip reads them), to at most
+/// `limit` bytes. Bytes after a member that do not start another one
+/// (padding, garbage) are said to be that, not "unexpected end of file".
+fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, Gunzip> {
+    use std::io::Read as _;
+    /// The first two bytes of every gzip member.
+    const MAGIC: [u8; 2] = [0x1f, 0x8b];
+    if bytes.is_empty() {
+        return Err(Gunzip::Invalid("the body is empty".into()));
+    }
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    let mut members = 0usize;
+    loop {
+        if members > 0 && !rest.starts_with(&MAGIC) {
+            return Err(Gunzip::Invalid(format!(
+                "{} bytes after the last member are not another gzip member (data after the last member)",
+                rest.len()
+            )));
+        }
+        // One byte past the limit tells a body over it.
+        let budget = limit.saturating_add(1).saturating_sub(out.len());
+        // The bufread decoder reads no further than its member: what is
+        // left after it is the next member (or the garbage) whole.
+        let mut member = flate2::bufread::GzDecoder::new(rest);
+        let read = (&mut member)
+            .take(u64::try_from(budget).unwrap_or(u64::MAX))
+            .read_to_end(&mut out);
+        if let Err(e) = read {
+            let what = if members == 0 {
+                e.to_string()
+            } else {
+                format!("member {}: {e}", members.saturating_add(1))
+            };
+            return Err(Gunzip::Invalid(what));
+        }
+        if out.len() > limit {
+            return Err(Gunzip::TooLarge);
+        }
+        rest = member.into_inner();
+        members = members.saturating_add(1);
+        if rest.is_empty() {
+            return Ok(out);
+        }
     }
 }
 
@@ -406,14 +737,30 @@ async fn read_body(mut body: Body) -> Result<Vec<u8>, BodyError> {
     }
 }
 
-fn unavailable(message: &str) -> Response {
-    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, message);
+/// 503 for a batch not stored, with Retry-After.
+fn unavailable(code: &str, message: &str) -> Response {
+    let mut r = nothing_stored(StatusCode::SERVICE_UNAVAILABLE, code, message);
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     r
 }
 
+/// The rows in the database, whoever wrote them (another process, the
+/// `sqlite3` tool): see [`RowCount`]; this process's own count if the
+/// database cannot be read.
+async fn events_stored(app: &Shared) -> u64 {
+    let fallback = app.writer.stats.stored.load(Ordering::Relaxed);
+    let db = app.config.db.clone();
+    app.rows
+        .get(app.version(), &app.writer.stats.stored, move || {
+            store::count_events(&db).ok()
+        })
+        .await
+        .unwrap_or(fallback)
+}
+
 async fn health(State(app): State<Shared>) -> Response {
+    let events = events_stored(&app).await;
     let s = &app.writer.stats;
     let (depth, capacity) = app.writer.depth();
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -436,7 +783,7 @@ async fn health(State(app): State<Shared>) -> Response {
                 "events_refused": n(&s.failed_events),
                 "last": last,
             },
-            "events": n(&s.stored),
+            "events": events,
             "queue": {
                 "batches": depth,
                 "capacity": capacity,
@@ -471,20 +818,14 @@ where
     F: FnOnce(&[views::Signal], &Config, i64) -> Value + Send + 'static,
 {
     let key = format!("{name}?{params:?}");
-    let cached = |version: u64| {
-        app.cache.lock().ok().and_then(|c| {
-            c.iter()
-                .find(|(k, v, _)| *k == key && *v == version)
-                .map(|(_, _, body)| body.clone())
-        })
-    };
-    if let Some(body) = cached(app.writer.stats.version()) {
+    if let Some(body) = app.cached(&key, app.version()) {
         return json_text(StatusCode::OK, body);
     }
     let as_of = match params.get("as_of").map(|s| iso::parse_ms(s)) {
         Some(None) => {
             return error(
                 StatusCode::BAD_REQUEST,
+                "invalid_parameter",
                 "as_of: expected an ISO 8601 date-time such as 2026-11-23T00:00:00Z",
             )
         }
@@ -496,14 +837,17 @@ where
     // client that goes away meanwhile leaves a cached view, not a second
     // computation running beside the next one.
     let turn = app.computing.clone().lock_owned().await;
-    let version = app.writer.stats.version();
-    if let Some(body) = cached(version) {
-        return json_text(StatusCode::OK, body);
-    }
     let shared = app.clone();
     let run = move || -> anyhow::Result<Bytes> {
         let _turn = turn;
         let app = shared;
+        // Read waiting for the watch (this is the blocking pool): a view
+        // computed while this request waited for its turn is found, never
+        // computed again because another request held the watch.
+        let version = app.version_wait();
+        if let Some(body) = app.cached(&key, version) {
+            return Ok(body);
+        }
         let conn = store::open_reader(&app.config.db)?;
         let as_of = match as_of {
             Some(t) => t,
@@ -511,7 +855,9 @@ where
         };
         let signals = views::load(&conn, as_of, recommendations)?;
         let body = Bytes::from(f(&signals, &app.config, as_of).to_string());
-        if let Ok(mut c) = app.cache.lock() {
+        // A version read before the view: a commit meanwhile makes the next
+        // request compute it again, never serve it as newer than it is.
+        if let (Some(version), Ok(mut c)) = (version, app.cache.lock()) {
             c.retain(|(k, _, _)| *k != key);
             if c.len() >= CACHE_ENTRIES {
                 c.remove(0);
@@ -522,14 +868,28 @@ where
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(Ok(body)) => json_text(StatusCode::OK, body),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}")),
-        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the view failed"),
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "view_failed",
+            &format!("{e:#}"),
+        ),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "view_failed",
+            "the view failed",
+        ),
     }
 }
 
 async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response {
     let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
-        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "limit: expected a whole number"),
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "limit: expected a whole number",
+            )
+        }
         Some(Ok(n)) => Some(n),
         None => None,
     };
@@ -556,6 +916,7 @@ async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
         Some(Err(_)) => {
             return error(
                 StatusCode::BAD_REQUEST,
+                "invalid_parameter",
                 "revision: expected a playbook revision number",
             )
         }
@@ -603,7 +964,7 @@ fn known_v1(path: &str) -> bool {
 /// answered 204 with the same `Allow`.
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/v1/") && !known_v1(uri.path()) {
-        return error(StatusCode::NOT_FOUND, UNKNOWN_V1);
+        return error(StatusCode::NOT_FOUND, "not_found", UNKNOWN_V1);
     }
     let allow = if uri.path().starts_with("/v1/") {
         "POST, OPTIONS"
@@ -615,6 +976,7 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     }
     let mut r = error(
         StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
         &format!("{method} is not allowed on {}: use {allow}", uri.path()),
     );
     r.headers_mut()
@@ -624,7 +986,7 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
 
 async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/v1/") || uri.path().starts_with("/api/") {
-        return error(StatusCode::NOT_FOUND, "no such endpoint");
+        return error(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
     }
     static_files::serve(app.config.www.as_deref(), &method, &uri).await
 }
@@ -643,6 +1005,7 @@ fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
 fn origin_refused(vary: HeaderValue) -> Response {
     let mut r = error(
         StatusCode::FORBIDDEN,
+        "origin_not_allowed",
         "origin not allowed (see --cors-origin)",
     );
     r.headers_mut().insert(header::VARY, vary);
@@ -715,7 +1078,104 @@ async fn cors(State(app): State<Shared>, req: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{digests_equal, key_class_of, key_digest};
+    use super::{digests_equal, gunzip, key_class_of, key_digest, Gunzip, RowCount, Version};
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_members_are_read_in_turn_and_trailing_bytes_are_named() {
+        let two = [gz(b"{\"batch\":"), gz(b"[]}")].concat();
+        assert_eq!(gunzip(&two, 100).unwrap(), b"{\"batch\":[]}");
+        assert_eq!(gunzip(&gz(b""), 100).unwrap(), b"");
+        // Zero padding, or garbage, after the last member.
+        for tail in [&[0u8; 512][..], b"\n", b"garbage", &[0x1f]] {
+            let body = [gz(b"{}"), tail.to_vec()].concat();
+            match gunzip(&body, 100) {
+                Err(Gunzip::Invalid(why)) => {
+                    assert!(why.contains("data after the last member"), "{why}")
+                }
+                other => panic!("{tail:?}: {other:?}"),
+            }
+        }
+        // A second member cut short is said to be that.
+        let cut = [gz(b"{}"), gz(b"more")[..12].to_vec()].concat();
+        match gunzip(&cut, 100) {
+            Err(Gunzip::Invalid(why)) => assert!(why.starts_with("member 2: "), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // The limit counts every member, to the byte.
+        let body = [gz(&[b' '; 60]), gz(&[b' '; 40])].concat();
+        assert_eq!(gunzip(&body, 100).unwrap().len(), 100);
+        assert_eq!(gunzip(&body, 99), Err(Gunzip::TooLarge));
+        assert_eq!(
+            gunzip(b"", 100),
+            Err(Gunzip::Invalid("the body is empty".into()))
+        );
+    }
+
+    fn version(n: u64) -> Option<Version> {
+        Some((n, (1, 1)))
+    }
+
+    #[test]
+    fn health_counts_once_for_concurrent_calls_and_at_most_once_an_interval() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let rows = RowCount::new(Duration::from_millis(300));
+            let ours = AtomicU64::new(0);
+            let counts = Arc::new(AtomicUsize::new(0));
+            let count = |n: u64| {
+                let counts = counts.clone();
+                move || {
+                    counts.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                    Some(n)
+                }
+            };
+            // Two calls at once: one count, both answered with it.
+            let (a, b) = tokio::join!(
+                rows.get(version(1), &ours, count(10)),
+                rows.get(version(1), &ours, count(11))
+            );
+            assert_eq!((a, b), (Some(10), Some(10)));
+            assert_eq!(counts.load(Ordering::SeqCst), 1);
+            // The same version: no count.
+            assert_eq!(rows.get(version(1), &ours, count(12)).await, Some(10));
+            // A new version within the interval: the last count is served.
+            assert_eq!(rows.get(version(2), &ours, count(13)).await, Some(10));
+            assert_eq!(rows.get(None, &ours, count(14)).await, Some(10));
+            assert_eq!(counts.load(Ordering::SeqCst), 1);
+            // This process's own inserts show at once, without a count.
+            ours.fetch_add(3, Ordering::SeqCst);
+            assert_eq!(rows.get(version(2), &ours, count(15)).await, Some(13));
+            assert_eq!(counts.load(Ordering::SeqCst), 1);
+            // After it: counted again, once for three calls.
+            tokio::time::sleep(Duration::from_millis(350)).await;
+            let (a, b, c) = tokio::join!(
+                rows.get(version(2), &ours, count(20)),
+                rows.get(version(2), &ours, count(21)),
+                rows.get(None, &ours, count(22))
+            );
+            assert_eq!(counts.load(Ordering::SeqCst), 2);
+            assert_eq!((a, b, c), (Some(20), Some(20), Some(20)));
+            // A failed count answers None (the caller's own count instead), and is not kept.
+            tokio::time::sleep(Duration::from_millis(350)).await;
+            assert_eq!(rows.get(version(3), &ours, || None).await, None);
+            assert_eq!(rows.get(version(2), &ours, count(30)).await, Some(20));
+        });
+    }
 
     fn keys(k: &[&str]) -> Vec<String> {
         k.iter().map(|s| s.to_string()).collect()

@@ -3,15 +3,27 @@
 
 use super::iso;
 use super::store::Row;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Segment's limit for one request.
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
 /// Segment's limit for one event (a bigger event is rejected, the rest of the batch lands).
+/// It applies to the event as stored: with a batch-level `context` merged in.
 pub const MAX_EVENT_BYTES: usize = 32 * 1024;
+/// Most bytes one request may store (its events with the batch-level
+/// `context` merged into each): 4 × the request limit. The events alone are
+/// at most the body, so this leaves 1.5 MB for the context's copies (a 3 KB
+/// context on 500 events) where a client sends one; without it, one 500 KB
+/// request of 2,300 tiny events and a 300 KB context stored 690 MB.
+pub const MAX_STORED_BYTES: usize = 4 * MAX_BATCH_BYTES;
+/// Rejected events listed one by one in an answer (the rest are counted): a
+/// 500 KB body of `{}` is 170,000 rejected events, whose reasons made a
+/// 93 MB answer (1.4 GB to build).
+pub const MAX_LISTED_REJECTIONS: usize = 100;
 /// Longest `messageId`, ids, event names and account domains accepted.
 const MAX_ID: usize = 256;
 /// How far after its arrival an event's time may be (clocks drift; a day is
@@ -47,7 +59,9 @@ impl Rejected {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub code: &'static str,
-    pub field: Option<&'static str>,
+    /// A field (`anonymousId`), or a path into the event
+    /// (`properties.slots[0].id`, `["a key"]`).
+    pub field: Option<Cow<'static, str>>,
     pub message: String,
     pub hint: Option<&'static str>,
 }
@@ -56,7 +70,17 @@ impl Problem {
     fn at(code: &'static str, field: &'static str, message: impl Into<String>) -> Problem {
         Problem {
             code,
-            field: Some(field),
+            field: Some(Cow::Borrowed(field)),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A problem at a path found while reading (not a fixed field).
+    fn at_path(code: &'static str, path: String, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            field: Some(Cow::Owned(path)),
             message: message.into(),
             hint: None,
         }
@@ -79,7 +103,7 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.field {
+        match &self.field {
             Some(field) => write!(f, "{field}: {}", self.message),
             None => f.write_str(&self.message),
         }
@@ -92,7 +116,22 @@ impl std::fmt::Display for Problem {
 pub struct Parsed {
     pub write_key: Option<String>,
     pub rows: Vec<Row>,
+    /// The first [`MAX_LISTED_REJECTIONS`] rejected events, in order.
     pub rejected: Vec<Rejected>,
+    /// Every rejected event, listed or not.
+    pub rejected_count: usize,
+}
+
+impl Parsed {
+    /// Counts a rejected event, and keeps it for the answer while the list
+    /// is short (the rest are only counted: the answer stays small, and so
+    /// does what building it holds in memory).
+    fn reject(&mut self, r: Rejected) {
+        self.rejected_count += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTIONS {
+            self.rejected.push(r);
+        }
+    }
 }
 
 /// A request refused as a whole (400), with the write key its body carried
@@ -105,6 +144,16 @@ pub struct Refused {
     /// The body was read as JSON to its end: a key it does not show is not
     /// in it (else the key may be in the part that could not be read).
     pub whole: bool,
+    /// Refused for what it would store (413), not for what it says (400).
+    pub too_large: bool,
+}
+
+/// Why a batch read as JSON is refused as a whole.
+enum BatchError {
+    /// Its envelope is wrong (400).
+    Invalid(String),
+    /// It would store more than [`MAX_STORED_BYTES`] (413).
+    TooLarge(String),
 }
 
 /// The batch envelope, less its `writeKey` (read on the side: see [`EnvelopeReader`]).
@@ -185,6 +234,7 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
                 .into(),
             write_key: None,
             whole: is_json(body),
+            too_large: false,
         });
     }
     let mut write_key = None;
@@ -203,6 +253,7 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
                 ),
                 write_key,
                 whole: false,
+                too_large: false,
             })
         }
     };
@@ -211,11 +262,18 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
             write_key,
             ..parsed
         }),
-        Err(reason) => Err(Refused {
-            reason,
-            write_key,
-            whole: true,
-        }),
+        Err(e) => {
+            let (reason, too_large) = match e {
+                BatchError::Invalid(reason) => (reason, false),
+                BatchError::TooLarge(reason) => (reason, true),
+            };
+            Err(Refused {
+                reason,
+                write_key,
+                whole: true,
+                too_large,
+            })
+        }
     }
 }
 
@@ -225,72 +283,416 @@ fn is_json(body: &[u8]) -> bool {
 }
 
 /// The events of a batch read as JSON.
-fn read_batch(env: Envelope<'_>, body: &[u8], received_at: i64) -> Result<Parsed, String> {
+fn read_batch(env: Envelope<'_>, body: &[u8], received_at: i64) -> Result<Parsed, BatchError> {
+    let invalid = BatchError::Invalid;
     let sent_at = match &env.sent_at {
         None | Some(Value::Null) => None,
-        Some(v) => Some(timestamp(v).map_err(|e| format!("sentAt: {e}"))?),
+        Some(v) => Some(timestamp(v).map_err(|e| invalid(format!("sentAt: {e}")))?),
     };
     let batch_context = match env.context {
         None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => Some(m),
-        Some(_) => return Err("context: must be an object".into()),
+        Some(Value::Object(m)) => Some(BatchContext::new(m)),
+        Some(_) => return Err(invalid("context: must be an object".into())),
     };
     let Some(events) = env.batch else {
-        return Err("batch: missing (expected {\"batch\": [events...]})".into());
+        return Err(invalid(
+            "batch: missing (expected {\"batch\": [events...]})".into(),
+        ));
     };
     let mut out = Parsed::default();
+    let mut stored = 0usize;
     for (index, raw) in events.into_iter().enumerate() {
-        let text = raw.get();
-        // The batch was read as JSON already; what fails here is what the
-        // event's own reading refuses (nesting past serde_json's 128 levels,
-        // a lone surrogate, a number out of range), said as it is, at its
-        // line and column in the request body.
-        let read = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => Ok(m),
-            Ok(other) => Err(Problem::whole(
-                "invalid_event",
-                format!(
-                    "expected an event (a JSON object), found {}",
-                    kind_of(&other)
-                ),
-            )),
-            Err(e) => Err(Problem::whole(
-                "unreadable_event",
-                format!("the event cannot be read: {}", in_body(&e, body, text)),
-            )),
-        };
-        let mut obj = match read {
-            Ok(m) => m,
-            Err(problem) => {
-                out.rejected.push(Rejected {
-                    index,
-                    message_id: None,
-                    problems: vec![problem],
-                });
-                continue;
-            }
-        };
-        let mut modified = obj.remove("writeKey").is_some();
-        if let Some(bc) = &batch_context {
-            modified |= merge_context(&mut obj, bc);
-        }
-        match check(&obj, text.len(), None, sent_at, received_at) {
-            Ok(mut row) => {
-                row.payload = if modified {
-                    Value::Object(obj).to_string()
-                } else {
-                    text.to_string()
-                };
+        match read_event(
+            raw.get(),
+            body,
+            batch_context.as_ref(),
+            sent_at,
+            received_at,
+        ) {
+            Ok(row) => {
+                stored = stored.saturating_add(row.payload.len());
+                if stored > MAX_STORED_BYTES {
+                    return Err(BatchError::TooLarge(format!(
+                        "the batch would store more than {MAX_STORED_BYTES} bytes (4 × the 500 KB request limit): \
+                         its batch-level `context` is copied into each of its events; send smaller batches, or the context in each event"
+                    )));
+                }
                 out.rows.push(row);
             }
-            Err(problems) => out.rejected.push(Rejected {
+            Err((message_id, problems)) => out.reject(Rejected {
                 index,
-                message_id: message_id_of(&obj),
+                message_id,
                 problems,
             }),
         }
     }
     Ok(out)
+}
+
+/// A batch-level `context`, with what merging it adds to an event's stored
+/// JSON, measured once for the batch: an event it would take past
+/// [`MAX_EVENT_BYTES`] is refused without a copy of it being made.
+struct BatchContext {
+    map: Map<String, Value>,
+    /// The compact length of `map` (`{...}`).
+    len: usize,
+    /// `"key":value` (no comma) for each key of `map`.
+    entries: std::collections::HashMap<String, usize>,
+    /// The sum of `entries`.
+    total: usize,
+}
+
+/// `"context":` as stored.
+const CONTEXT_KEY_LEN: usize = "\"context\":".len();
+
+impl BatchContext {
+    fn new(map: Map<String, Value>) -> BatchContext {
+        let entries: std::collections::HashMap<String, usize> = map
+            .iter()
+            .map(|(k, v)| {
+                let len = json_len(&Value::String(k.clone()))
+                    .saturating_add(1)
+                    .saturating_add(json_len(v));
+                (k.clone(), len)
+            })
+            .collect();
+        let total = entries.values().fold(0usize, |a, n| a.saturating_add(*n));
+        BatchContext {
+            len: compact_len(&map),
+            map,
+            entries,
+            total,
+        }
+    }
+
+    /// Exactly the length of `event`'s compact JSON once [`merge_context`]
+    /// merged this context into it, without merging. Its cost is the
+    /// event's size (its own context's keys are looked up), not the batch
+    /// context's: a context of 25,000 keys costs no more per event than one of one.
+    /// `None`: the merge adds nothing (the event is stored as it is, and
+    /// measured as it is stored).
+    fn merged_len(&self, event: &Map<String, Value>) -> Option<usize> {
+        let own = || compact_len(event);
+        match event.get("context") {
+            // `"context":{...}`, and a comma unless it is the only key.
+            None => {
+                let comma = usize::from(!event.is_empty());
+                Some(
+                    own()
+                        .saturating_add(CONTEXT_KEY_LEN)
+                        .saturating_add(self.len)
+                        .saturating_add(comma),
+                )
+            }
+            // `null` (its key and comma counted already) becomes the object.
+            Some(Value::Null) => Some(own().saturating_sub("null".len()).saturating_add(self.len)),
+            Some(Value::Object(ctx)) => {
+                // The batch's keys the event lacks: all of them, less the
+                // ones it has (the event's keys win in the merge).
+                let (mut bytes, mut keys) = (self.total, self.entries.len());
+                for k in ctx.keys() {
+                    if let Some(len) = self.entries.get(k) {
+                        bytes = bytes.saturating_sub(*len);
+                        keys = keys.saturating_sub(1);
+                    }
+                }
+                if keys == 0 {
+                    return None;
+                }
+                // A comma before each entry added after the event's own
+                // ones; between them only, in an empty `{}`.
+                let commas = if ctx.is_empty() {
+                    keys.saturating_sub(1)
+                } else {
+                    keys
+                };
+                Some(own().saturating_add(bytes).saturating_add(commas))
+            }
+            // Left as it is (the check refuses it).
+            Some(_) => None,
+        }
+    }
+}
+
+/// A `Write` that only counts (the length of a serialization, without it).
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of an object's compact JSON (as stored).
+fn compact_len(m: &Map<String, Value>) -> usize {
+    let mut c = Counter(0);
+    match serde_json::to_writer(&mut c, m) {
+        Ok(()) => c.0,
+        // Cannot happen (a map of JSON values always serializes): too large.
+        Err(_) => usize::MAX,
+    }
+}
+
+/// The length of a value's compact JSON.
+fn json_len(v: &Value) -> usize {
+    let mut c = Counter(0);
+    match serde_json::to_writer(&mut c, v) {
+        Ok(()) => c.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// One event of a batch (`text`, a part of `body`), read, merged with the
+/// batch's context and checked: its row, or its messageId and problems.
+fn read_event(
+    text: &str,
+    body: &[u8],
+    batch_context: Option<&BatchContext>,
+    sent_at: Option<i64>,
+    received_at: i64,
+) -> Result<Row, (Option<String>, Vec<Problem>)> {
+    let mut duplicate = None;
+    // The batch was read as JSON already; what fails here is what the
+    // event's own reading refuses (nesting past serde_json's 128 levels,
+    // a lone surrogate, a number out of range), said as it is, at its
+    // line and column in the request body.
+    let mut obj = match read_strict(text, &mut duplicate) {
+        Ok(Value::Object(m)) => m,
+        Ok(other) => {
+            return Err((
+                None,
+                vec![Problem::whole(
+                    "invalid_event",
+                    format!(
+                        "expected an event (a JSON object), found {}",
+                        kind_of(&other)
+                    ),
+                )],
+            ))
+        }
+        Err(e) => {
+            return Err((
+                None,
+                vec![Problem::whole(
+                    "unreadable_event",
+                    format!("the event cannot be read: {}", in_body(&e, body, text)),
+                )],
+            ))
+        }
+    };
+    let mut modified = obj.remove("writeKey").is_some();
+    // The limit is on what is stored: with the batch's context merged in.
+    // An event the merge would take past it is measured, not merged.
+    let merged_size = batch_context.and_then(|bc| bc.merged_len(&obj));
+    let checked = match merged_size {
+        // Refused for its size (and anything else wrong with it).
+        Some(size) if size > MAX_EVENT_BYTES => Err(check(&obj, size, None, sent_at, received_at)
+            .err()
+            .unwrap_or_else(|| vec![too_large(size)])),
+        _ => {
+            if let Some(bc) = batch_context {
+                modified |= merge_context(&mut obj, &bc.map);
+            }
+            let payload = if modified {
+                serde_json::to_string(&obj).map_err(|e| {
+                    vec![Problem::whole(
+                        "unreadable_event",
+                        format!("the event cannot be written back as JSON: {e}"),
+                    )]
+                })
+            } else {
+                Ok(text.to_string())
+            };
+            payload.and_then(|payload| {
+                check(&obj, payload.len(), None, sent_at, received_at).map(|row| (row, payload))
+            })
+        }
+    };
+    let problems = match (checked, duplicate) {
+        (Ok((row, payload)), None) => return Ok(Row { payload, ..row }),
+        (Ok(_), Some(path)) => vec![duplicate_key(&path)],
+        (Err(problems), None) => problems,
+        (Err(problems), Some(path)) => std::iter::once(duplicate_key(&path))
+            .chain(problems)
+            .collect(),
+    };
+    Err((message_id_of(&obj), problems))
+}
+
+/// A step of a path into an event.
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// An event's text read as a JSON value, as serde_json reads one (the last
+/// copy of a repeated key kept), noting in `duplicate` the path of the first
+/// key found twice in one object.
+fn read_strict(text: &str, duplicate: &mut Option<Vec<Step>>) -> Result<Value, serde_json::Error> {
+    read_to_end(text.as_bytes(), Strict { duplicate })
+}
+
+/// The problem of a key found twice: validation and the indexed columns
+/// read the last copy (serde_json), SQLite's `json_extract` on the stored
+/// payload the first, so an id checked as printable could be stored beside
+/// one that is not.
+fn duplicate_key(path: &[Step]) -> Problem {
+    let key = match path.first() {
+        Some(Step::Key(k)) => shortened(k),
+        _ => Cow::Borrowed(""),
+    };
+    Problem::at_path(
+        "duplicate_key",
+        path_text(path),
+        format!("the key `{key}` appears more than once in one object"),
+    )
+    .hint("send each key once: JSON readers disagree on which copy counts (this collector reads the last, SQLite's json_extract the first)")
+}
+
+/// A path (innermost step first, as collected) as `a.b[0]["c d"]`.
+fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps.iter().rev() {
+        match step {
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+            Step::Key(k) if is_plain_key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&shortened(k));
+            }
+            Step::Key(k) => {
+                out.push('[');
+                out.push_str(&Value::String(shortened(k).into_owned()).to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Longest key shown in a path or a message, in characters.
+const KEY_SHOWN: usize = 64;
+
+/// A key as shown: its first [`KEY_SHOWN`] characters and `…` if it is longer.
+fn shortened(k: &str) -> Cow<'_, str> {
+    match k.char_indices().nth(KEY_SHOWN) {
+        None => Cow::Borrowed(k),
+        Some((end, _)) => Cow::Owned(format!("{}…", k.get(..end).unwrap_or(k))),
+    }
+}
+
+/// Whether a key can follow a `.` in a path (letters, digits, `_`, `$`; not a digit first).
+fn is_plain_key(k: &str) -> bool {
+    k.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Reads any JSON value into a `Value`, noting the first repeated key.
+struct Strict<'d> {
+    duplicate: &'d mut Option<Vec<Step>>,
+}
+
+impl Strict<'_> {
+    /// The same reader for a nested value.
+    fn nested(&mut self) -> Strict<'_> {
+        Strict {
+            duplicate: &mut *self.duplicate,
+        }
+    }
+
+    /// A duplicate first found inside the value just read (`before`: none
+    /// was known before it) is inside this step.
+    fn inside(&mut self, before: bool, step: impl FnOnce() -> Step) {
+        if before {
+            if let Some(path) = self.duplicate.as_mut() {
+                path.push(step());
+            }
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            let before = self.duplicate.is_none();
+            let Some(v) = seq.next_element_seed(self.nested())? else {
+                break;
+            };
+            let index = out.len();
+            self.inside(before, || Step::Index(index));
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let before = self.duplicate.is_none();
+            let v = map.next_value_seed(self.nested())?;
+            self.inside(before, || Step::Key(key.clone()));
+            if out.contains_key(&key) && self.duplicate.is_none() {
+                *self.duplicate = Some(vec![Step::Key(key.clone())]);
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// A parse error of an event (`event`, a part of `body`) with its position
@@ -336,31 +738,37 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
                 Err(e) => format!("the body is not JSON: {e}"),
             },
             write_key: None,
+            too_large: false,
         });
     }
     let mut write_key = None;
+    let mut duplicate = None;
     let read = read_to_end(
         body,
         EventReader {
             key: &mut write_key,
+            duplicate: &mut duplicate,
         },
     );
     match read {
         Ok(obj) => Ok(Parsed {
             write_key,
-            ..check_single(obj, body.len(), kind, received_at)
+            ..check_single(obj, body.len(), kind, received_at, duplicate)
         }),
         Err(e) => Err(Refused {
             reason: format!("the body is not JSON: {e}"),
             write_key,
             whole: false,
+            too_large: false,
         }),
     }
 }
 
-/// An event object, its `writeKey` taken out into `key` as soon as it is read.
+/// An event object, its `writeKey` taken out into `key` as soon as it is
+/// read, the path of its first repeated key (at any depth) in `duplicate`.
 struct EventReader<'k> {
     key: &'k mut Option<String>,
+    duplicate: &'k mut Option<Vec<Step>>,
 }
 
 impl<'de> DeserializeSeed<'de> for EventReader<'_> {
@@ -380,8 +788,22 @@ impl<'de> Visitor<'de> for EventReader<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Map<String, Value>, A::Error> {
         let mut obj = Map::new();
+        let mut key_seen = false;
         while let Some(name) = map.next_key::<String>()? {
-            let value = map.next_value::<Value>()?;
+            let mut strict = Strict {
+                duplicate: &mut *self.duplicate,
+            };
+            let before = strict.duplicate.is_none();
+            let value = map.next_value_seed(strict.nested())?;
+            strict.inside(before, || Step::Key(name.clone()));
+            let repeated = if name == "writeKey" {
+                std::mem::replace(&mut key_seen, true)
+            } else {
+                obj.contains_key(&name)
+            };
+            if repeated && self.duplicate.is_none() {
+                *self.duplicate = Some(vec![Step::Key(name.clone())]);
+            }
             if name == "writeKey" {
                 *self.key = key_of(Some(&value));
             } else {
@@ -398,21 +820,29 @@ fn check_single(
     size: usize,
     kind: &'static str,
     received_at: i64,
+    duplicate: Option<Vec<Step>>,
 ) -> Parsed {
     // The body is the event itself: its size is the request's.
     obj.entry("type").or_insert_with(|| Value::from(kind));
     let mut out = Parsed::default();
-    match check(&obj, size, Some(kind), None, received_at) {
-        Ok(mut row) => {
+    let checked = check(&obj, size, Some(kind), None, received_at);
+    let problems = match (checked, duplicate) {
+        (Ok(mut row), None) => {
             row.payload = Value::Object(obj).to_string();
             out.rows.push(row);
+            return out;
         }
-        Err(problems) => out.rejected.push(Rejected {
-            index: 0,
-            message_id: message_id_of(&obj),
-            problems,
-        }),
-    }
+        (Ok(_), Some(path)) => vec![duplicate_key(&path)],
+        (Err(problems), None) => problems,
+        (Err(problems), Some(path)) => std::iter::once(duplicate_key(&path))
+            .chain(problems)
+            .collect(),
+    };
+    out.reject(Rejected {
+        index: 0,
+        message_id: message_id_of(&obj),
+        problems,
+    });
     out
 }
 
@@ -474,6 +904,19 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// An event over [`MAX_EVENT_BYTES`] as it would be stored (`size`).
+fn too_large(size: usize) -> Problem {
+    Problem::whole(
+        "event_too_large",
+        format!("the event is {size} bytes as stored; the limit is {MAX_EVENT_BYTES} (32 KB)"),
+    )
+    .hint("send large values by reference (an id, a URL), not in the event; a batch-level context is copied into each event and counts in its size")
+}
+
+/// Why a `messageId` is required although Segment's HTTP API does not
+/// require one: events are deduplicated by it.
+const MESSAGE_ID_HINT: &str = "Segment's libraries set messageId; a hand-written client must send a unique id per event (a UUID, kept when the event is retried) so that a retried event is stored once";
+
 /// Checks one event and computes its timestamps. Every problem is reported.
 /// The returned row's `payload` is left empty for the caller to fill.
 pub fn check(
@@ -485,13 +928,7 @@ pub fn check(
 ) -> Result<Row, Vec<Problem>> {
     let mut problems: Vec<Problem> = Vec::new();
     if size > MAX_EVENT_BYTES {
-        problems.push(
-            Problem::whole(
-                "event_too_large",
-                format!("the event is {size} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)"),
-            )
-            .hint("send large values by reference (an id, a URL), not in the event"),
-        );
+        problems.push(too_large(size));
     }
     let kind = match obj.get("type") {
         None => {
@@ -533,7 +970,12 @@ pub fn check(
         match obj.get(field) {
             None | Some(Value::Null) => {
                 if required {
-                    problems.push(Problem::at("missing", field, "missing"));
+                    let missing = Problem::at("missing", field, "missing");
+                    problems.push(if field == "messageId" {
+                        missing.hint(MESSAGE_ID_HINT)
+                    } else {
+                        missing
+                    });
                 }
                 None
             }
@@ -872,8 +1314,11 @@ mod tests {
     }
 
     /// The codes of an event's problems, with their fields.
-    fn codes(r: &Rejected) -> Vec<(&'static str, Option<&'static str>)> {
-        r.problems.iter().map(|p| (p.code, p.field)).collect()
+    fn codes(r: &Rejected) -> Vec<(&'static str, Option<&str>)> {
+        r.problems
+            .iter()
+            .map(|p| (p.code, p.field.as_deref()))
+            .collect()
     }
 
     #[test]
@@ -1031,6 +1476,276 @@ mod tests {
         let p = batch(body.as_bytes(), NOW).unwrap();
         assert_eq!(p.rows[0].timestamp, year_ago);
         assert_eq!(p.rows[0].original_timestamp, Some(year_ago - 1_000));
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_at_its_path_and_the_batch_lands() {
+        let body = br#"{"batch":[
+            {"type":"track","event":"E","messageId":"d0","anonymousId":"v\u001b[31mEVIL","anonymousId":"ok"},
+            {"type":"track","event":"E","messageId":"d1","anonymousId":"v","properties":{"x":[0,{"a":1,"a":2}]},"context":{"k":1,"k":1}},
+            {"type":"track","event":"E","messageId":"d2","anonymousId":"v","properties":{"0":1,"0":2}},
+            {"type":"track","event":"E","messageId":"d3","anonymousId":"v","properties":{"a":{"b":1},"c":{"b":1}}}
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        assert_eq!(
+            p.rows.len(),
+            1,
+            "keys repeated only across objects are fine"
+        );
+        assert_eq!(p.rows[0].message_id, "d3");
+        let r = &p.rejected;
+        assert_eq!(codes(&r[0]), vec![("duplicate_key", Some("anonymousId"))]);
+        assert_eq!(r[0].message_id.as_deref(), Some("d0"));
+        // The first repeat found is the one reported.
+        assert_eq!(
+            codes(&r[1]),
+            vec![("duplicate_key", Some("properties.x[1].a"))]
+        );
+        assert_eq!(
+            codes(&r[2]),
+            vec![("duplicate_key", Some("properties[\"0\"]"))]
+        );
+        // Other problems are reported beside it.
+        let body =
+            br#"{"batch":[{"type":"track","type":"track","messageId":"d4","anonymousId":"v"}]}"#;
+        let p = batch(body, NOW).unwrap();
+        assert_eq!(
+            codes(&p.rejected[0]),
+            vec![("duplicate_key", Some("type")), ("missing", Some("event"))]
+        );
+    }
+
+    #[test]
+    fn a_missing_message_id_has_a_hint() {
+        let p = batch(
+            br#"{"batch":[{"type":"track","event":"E","anonymousId":"v"}]}"#,
+            NOW,
+        )
+        .unwrap();
+        let problem = &p.rejected[0].problems[0];
+        assert_eq!(
+            (problem.code, problem.field.as_deref()),
+            ("missing", Some("messageId"))
+        );
+        assert_eq!(problem.hint, Some(MESSAGE_ID_HINT));
+    }
+
+    #[test]
+    fn the_batch_context_counts_in_each_events_size() {
+        let event = |id: &str, pad: usize| json!({"type":"track","event":"E","messageId":id,"anonymousId":"v","properties":{"p":"y".repeat(pad)}});
+        let ctx = "x".repeat(20_000);
+        let body = json!({"context": {"pad": ctx}, "batch": [
+            event("c0", 10), event("c1", 13_000), event("c2", 12_000),
+        ]})
+        .to_string();
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        let kept: Vec<&str> = p.rows.iter().map(|r| r.message_id.as_str()).collect();
+        assert_eq!(kept, ["c0", "c2"]);
+        assert!(p.rows.iter().all(|r| r.payload.len() <= MAX_EVENT_BYTES));
+        assert!(
+            p.rows[1].payload.len() > 32_000,
+            "{}",
+            p.rows[1].payload.len()
+        );
+        assert_eq!(codes(&p.rejected[0]), vec![("event_too_large", None)]);
+        assert_eq!(p.rejected[0].index, 1);
+    }
+
+    /// The event merged with `bc`, as stored.
+    fn merged_len(obj: &Map<String, Value>, bc: &BatchContext) -> usize {
+        let mut merged = obj.clone();
+        merge_context(&mut merged, &bc.map);
+        Value::Object(merged).to_string().len()
+    }
+
+    #[test]
+    fn the_growth_before_merging_is_exactly_what_merging_adds() {
+        let contexts = [
+            json!({"a": 1, "b": {"c": "d"}, "k\"q": "\u{00e9}\n\u{1}"}),
+            json!({"a": 1}),
+            json!({}),
+        ];
+        let events = [
+            json!({"type": "track", "messageId": "m"}),
+            json!({}),
+            json!({"type": "track", "context": null}),
+            json!({"context": null}),
+            json!({"type": "track", "context": {}}),
+            json!({"context": {}}),
+            json!({"type": "track", "context": {"a": 0}}),
+            json!({"type": "track", "context": {"z": [1, 2]}}),
+            json!({"type": "track", "context": {"a": 0, "b": 0, "k\"q": 0}}),
+            json!({"type": "track", "context": {"a": 0, "b": 0, "k\"q": 0, "z": 1}}),
+            json!({"type": "track", "context": "a string"}),
+        ];
+        for ctx in &contexts {
+            let bc = BatchContext::new(ctx.as_object().unwrap().clone());
+            for e in &events {
+                let obj = e.as_object().unwrap();
+                let exact = merged_len(obj, &bc);
+                match bc.merged_len(obj) {
+                    Some(n) => assert_eq!(n, exact, "{e} with {ctx}"),
+                    // Nothing to add: the event is stored as it is.
+                    None => assert_eq!(compact_len(obj), exact, "{e} with {ctx}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_exactly_at_the_limit_as_stored_is_kept_and_one_byte_more_is_not() {
+        let ctx = json!({"library": {"name": "hand"}, "pad": "x".repeat(1_000)});
+        let bc = BatchContext::new(ctx.as_object().unwrap().clone());
+        let own: [Option<Value>; 4] = [
+            None,
+            Some(Value::Null),
+            Some(json!({})),
+            Some(json!({"page": {"path": "/p"}, "library": {"name": "own"}})),
+        ];
+        for (n, own) in own.into_iter().enumerate() {
+            let event = |pad: usize| {
+                let mut e = json!({"type": "track", "event": "E", "messageId": format!("b{n}-{pad}"),
+                    "anonymousId": "v", "properties": {"p": "y".repeat(pad)}});
+                if let Some(c) = &own {
+                    e["context"] = c.clone();
+                }
+                e
+            };
+            let at = |pad: usize| merged_len(event(pad).as_object().unwrap(), &bc);
+            let pad = 20_000 + MAX_EVENT_BYTES - at(20_000);
+            assert_eq!(at(pad), MAX_EVENT_BYTES, "{own:?}");
+            let body = json!({"context": ctx, "batch": [event(pad), event(pad + 1)]}).to_string();
+            let p = batch(body.as_bytes(), NOW).unwrap();
+            assert_eq!(p.rows.len(), 1, "{own:?}: {:?}", p.rejected);
+            assert_eq!(p.rows[0].payload.len(), MAX_EVENT_BYTES, "{own:?}");
+            assert_eq!(p.rejected.len(), 1, "{own:?}");
+            assert_eq!(p.rejected[0].index, 1);
+            assert_eq!(codes(&p.rejected[0]), vec![("event_too_large", None)]);
+            assert!(
+                p.rejected[0]
+                    .reason()
+                    .contains(&format!("is {} bytes", MAX_EVENT_BYTES + 1)),
+                "{own:?}: {}",
+                p.rejected[0].reason()
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_the_batch_context_adds_nothing_to_is_measured_as_sent() {
+        // Its own context has every batch key: stored as sent, `1E2` and
+        // all (5 bytes once written back as `100.0`, 3 as sent).
+        let head = r#"{"type":"track","event":"E","messageId":"as-sent","anonymousId":"v","context":{"a":0},"properties":{"n":["#;
+        let numbers = vec!["1E2"; 2_000].join(",");
+        let tail = r#"],"p":""}}"#;
+        let pad = MAX_EVENT_BYTES - head.len() - numbers.len() - tail.len();
+        let event = format!(r#"{head}{numbers}],"p":"{}"}}}}"#, "y".repeat(pad));
+        assert_eq!(event.len(), MAX_EVENT_BYTES);
+        let body = format!(r#"{{"context":{{"a":1}},"batch":[{event}]}}"#);
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        assert_eq!(p.rejected, vec![]);
+        assert_eq!(p.rows[0].payload, event);
+    }
+
+    /// `n` distinct short keys.
+    fn keys(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{i:x}")).collect()
+    }
+
+    /// A body of `events` × `{"context":{}}` and a batch context of `keys` keys.
+    fn wide_context_body(keys_in_context: usize, events: usize) -> String {
+        let ctx: Map<String, Value> = keys(keys_in_context)
+            .into_iter()
+            .map(|k| (k, json!(0)))
+            .collect();
+        let batch = vec![json!({"context": {}}); events];
+        json!({"context": ctx, "batch": batch}).to_string()
+    }
+
+    #[test]
+    fn a_wide_batch_context_costs_each_event_nothing_more() {
+        // 25,000 keys of context and 16,000 events in one body under 500 KB:
+        // each event's growth looked at the batch context's keys (2.8 s).
+        let wide = wide_context_body(25_000, 16_000);
+        let narrow = wide_context_body(1, 16_000);
+        assert!(wide.len() <= MAX_BATCH_BYTES, "{}", wide.len());
+        let time = |body: &str| {
+            (0..2)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    let p = batch(body.as_bytes(), NOW).unwrap();
+                    assert_eq!(p.rejected_count, 16_000);
+                    t.elapsed()
+                })
+                .min()
+                .unwrap()
+        };
+        let (wide_t, narrow_t) = (time(&wide), time(&narrow));
+        // Release-agnostic: the wide context costs about what the narrow one
+        // does (reading its keys once), not 16,000 walks of them.
+        assert!(
+            wide_t < narrow_t * 3 + std::time::Duration::from_millis(300),
+            "{wide_t:?} with 25,000 keys vs {narrow_t:?} with one"
+        );
+        // Every event is refused for its size as stored, and measured exactly.
+        let p = batch(wide.as_bytes(), NOW).unwrap();
+        let bc = BatchContext::new(
+            serde_json::from_str::<Value>(&wide).unwrap()["context"]
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let size = merged_len(json!({"context": {}}).as_object().unwrap(), &bc);
+        assert!(
+            p.rejected[0].reason().contains(&format!("is {size} bytes")),
+            "{}",
+            p.rejected[0].reason()
+        );
+    }
+
+    #[test]
+    fn a_long_repeated_key_is_shortened_in_the_path_and_the_message() {
+        let long = "k".repeat(200_000);
+        let body = format!(
+            r#"{{"batch":[{{"type":"track","event":"E","messageId":"l1","anonymousId":"v","properties":{{"{long}":1,"{long}":2}}}},
+            {{"type":"track","event":"E","messageId":"l2","anonymousId":"v","properties":{{"{long} x":{{"a":1,"a":2}}}}}}]}}"#
+        );
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        let shown = format!("{}…", "k".repeat(64));
+        let r = &p.rejected[0].problems[0];
+        assert_eq!(
+            r.field.as_deref(),
+            Some(format!("properties.{shown}").as_str())
+        );
+        assert_eq!(
+            r.message,
+            format!("the key `{shown}` appears more than once in one object")
+        );
+        let r = &p.rejected[1].problems[0];
+        assert_eq!(
+            r.field.as_deref(),
+            Some(format!("properties[\"{shown}\"].a").as_str())
+        );
+        assert!(
+            p.rejected[0].reason().len() < 300,
+            "{}",
+            p.rejected[0].reason().len()
+        );
+        // A key of 64 characters is shown whole.
+        assert_eq!(shortened(&"k".repeat(64)), "k".repeat(64));
+        assert_eq!(shortened(&"é".repeat(65)), format!("{}…", "é".repeat(64)));
+    }
+
+    #[test]
+    fn only_the_first_rejections_are_kept_and_all_are_counted() {
+        let body = format!("{{\"batch\":[{}{{}}]}}", "{},".repeat(499));
+        let p = batch(body.as_bytes(), NOW).unwrap();
+        assert_eq!(p.rejected_count, 500);
+        assert_eq!(p.rejected.len(), MAX_LISTED_REJECTIONS);
+        assert_eq!(
+            p.rejected[MAX_LISTED_REJECTIONS - 1].index,
+            MAX_LISTED_REJECTIONS - 1
+        );
     }
 
     #[test]

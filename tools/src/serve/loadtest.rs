@@ -1,6 +1,6 @@
 //! `buyerpath loadtest`: a bounded load on a collector over loopback. It
 //! reports sustained events/s and latency percentiles, then checks that the
-//! database holds every event the collector acknowledged.
+//! database holds every event the collector acknowledged, batch by batch.
 
 use super::{iso, store, Background};
 use anyhow::{bail, Context as _, Result};
@@ -50,6 +50,23 @@ struct Tally {
     duplicates: u64,
     /// Request latencies of acknowledged batches, in microseconds.
     latencies: Vec<u64>,
+    /// The batches acknowledged, to find each one's events in the database.
+    acked: Vec<Acked>,
+    /// Acknowledged batches whose answer did not account for every event
+    /// sent (`accepted + duplicates`, the rest rejected or missing).
+    miscounted: u64,
+    /// What the first of them answered.
+    first_miscount: Option<String>,
+}
+
+/// A batch the collector acknowledged: whose (`worker`, `seq`: its
+/// messageIds are `lt-RUN-WORKER-SEQ-I`) and how many events were sent in
+/// it (all of them must be stored, whatever the answer counted).
+#[derive(Debug, Clone, Copy)]
+struct Acked {
+    worker: usize,
+    seq: u64,
+    events: u64,
 }
 
 /// One realistic signal (a Content Recommended as the engine emits it), ~700 bytes.
@@ -132,11 +149,19 @@ fn worker(url: &str, auth: &str, run: &str, id: usize, batch: usize, deadline: I
             let status = res.status().as_u16();
             let text = res.body_mut().read_to_string().unwrap_or_default();
             if status == 200 {
-                let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let counted = Counted::of(&text);
                 t.ok += 1;
-                t.accepted += n("accepted");
-                t.duplicates += n("duplicates");
+                t.accepted += counted.accepted;
+                t.duplicates += counted.duplicates;
+                if let Some(why) = counted.short_of(batch) {
+                    t.miscounted += 1;
+                    t.first_miscount.get_or_insert(why);
+                }
+                t.acked.push(Acked {
+                    worker: id,
+                    seq: seq - 1,
+                    events: batch as u64,
+                });
                 t.latencies
                     .push(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
                 break;
@@ -162,6 +187,50 @@ fn worker(url: &str, auth: &str, run: &str, id: usize, batch: usize, deadline: I
     t
 }
 
+/// What a 200 answer counted of its batch.
+#[derive(Debug, PartialEq, Eq)]
+struct Counted {
+    accepted: u64,
+    duplicates: u64,
+    /// The answer, where it is not a batch answer (no counts).
+    unreadable: Option<String>,
+}
+
+impl Counted {
+    fn of(text: &str) -> Counted {
+        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let n = |k: &str| v.get(k).and_then(Value::as_u64);
+        match (n("accepted"), n("duplicates")) {
+            (Some(accepted), Some(duplicates)) => Counted {
+                accepted,
+                duplicates,
+                unreadable: None,
+            },
+            _ => Counted {
+                accepted: 0,
+                duplicates: 0,
+                unreadable: Some(text.chars().take(160).collect()),
+            },
+        }
+    }
+
+    /// Why the answer does not account for the `sent` events, if it does not.
+    fn short_of(&self, sent: usize) -> Option<String> {
+        if let Some(text) = &self.unreadable {
+            return Some(format!(
+                "no accepted/duplicates counts in the answer: {text}"
+            ));
+        }
+        let counted = self.accepted.saturating_add(self.duplicates);
+        (counted != sent as u64).then(|| {
+            format!(
+                "{} accepted + {} duplicates of {sent} events sent",
+                self.accepted, self.duplicates
+            )
+        })
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -171,14 +240,54 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
 }
 
-fn stored(db: &Path, run: &str) -> Result<u64> {
-    let conn = store::open_reader(db)?;
-    let n: i64 = conn.query_row(
-        "SELECT count(*) FROM events WHERE message_id >= ?1 AND message_id < ?2",
-        [format!("lt-{run}-"), format!("lt-{run}.")],
-        |r| r.get(0),
-    )?;
-    Ok(u64::try_from(n).unwrap_or(0))
+/// What the database holds of a run.
+#[derive(Debug, PartialEq, Eq)]
+struct Audit {
+    /// Events acknowledged.
+    acked: u64,
+    /// Of those, the ones stored (found by their own messageIds).
+    stored_of_acked: u64,
+    /// The run's other stored events: batches committed after their request
+    /// gave up (a timeout), never acknowledged.
+    extra: u64,
+}
+
+impl Audit {
+    fn lost(&self) -> u64 {
+        self.acked.saturating_sub(self.stored_of_acked)
+    }
+}
+
+/// The run's rows whose messageId starts with `prefix` (a range of the
+/// primary key: `-` is followed by `.` in ASCII).
+const COUNT_PREFIX: &str =
+    "SELECT count(*) FROM events WHERE message_id >= ?1 || '-' AND message_id < ?1 || '.'";
+
+/// Finds each acknowledged batch's events by their messageIds (one index
+/// range per batch: about 10,000 ranges for a million events), so that
+/// batches stored late cannot hide acknowledged ones that are missing, as
+/// totals alone would. One read transaction: one snapshot for every count.
+fn audit(db: &Path, run: &str, acked: &[Acked]) -> Result<Audit> {
+    let mut conn = store::open_reader(db)?;
+    let tx = conn.transaction()?;
+    let mut count = tx.prepare(COUNT_PREFIX)?;
+    let mut in_range = |prefix: String| -> Result<u64> {
+        let n: i64 = count.query_row([prefix], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    let total = in_range(format!("lt-{run}"))?;
+    let mut out = Audit {
+        acked: 0,
+        stored_of_acked: 0,
+        extra: 0,
+    };
+    for b in acked {
+        let found = in_range(format!("lt-{run}-{}-{}", b.worker, b.seq))?;
+        out.acked += b.events;
+        out.stored_of_acked += found.min(b.events);
+    }
+    out.extra = total.saturating_sub(out.stored_of_acked);
+    Ok(out)
 }
 
 /// Runs the load and prints the figures; exit 1 if an acknowledged event is missing.
@@ -274,6 +383,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         total.accepted += t.accepted;
         total.duplicates += t.duplicates;
         total.latencies.extend(t.latencies);
+        total.acked.extend(t.acked);
+        total.miscounted += t.miscounted;
+        if total.first_miscount.is_none() {
+            total.first_miscount = t.first_miscount;
+        }
     }
     let elapsed = start.elapsed().as_secs_f64();
     if let Some(server) = local {
@@ -305,20 +419,39 @@ pub fn run(args: Args) -> Result<ExitCode> {
         percentile(l, 100.0)
     );
     let mut code = ExitCode::SUCCESS;
+    if total.miscounted > 0 {
+        // Every event the load sends is valid and new: an acknowledged
+        // batch answers for all of them, or the collector lost track.
+        outln!(
+            "  answers    {} acknowledged batches did not count every event sent (accepted + duplicates): MISCOUNTED (the first: {})",
+            total.miscounted,
+            total.first_miscount.as_deref().unwrap_or("")
+        );
+        code = ExitCode::FAILURE;
+    }
     match &db {
         Some(path) => {
-            let n = stored(path, &run)?;
-            if n >= acked {
-                let extra = if n > acked {
-                    " (plus batches committed after their request gave up)"
-                } else {
-                    ""
-                };
-                outln!("  stored     {n} in the database, acknowledged {acked}: none lost{extra}");
+            let a = audit(path, &run, &total.acked)?;
+            let extra = if a.extra > 0 {
+                format!(
+                    "; {} more stored (batches committed after their request gave up)",
+                    a.extra
+                )
+            } else {
+                String::new()
+            };
+            if a.lost() == 0 {
+                outln!(
+                    "  stored     {} of the {} acknowledged events (each batch checked by messageId): none lost{extra}",
+                    a.stored_of_acked,
+                    a.acked
+                );
             } else {
                 outln!(
-                    "  stored     {n} in the database, acknowledged {acked}: {} LOST",
-                    acked - n
+                    "  stored     {} of the {} acknowledged events (each batch checked by messageId): {} LOST{extra}",
+                    a.stored_of_acked,
+                    a.acked,
+                    a.lost()
                 );
                 code = ExitCode::FAILURE;
             }
@@ -354,5 +487,78 @@ mod tests {
         assert!(check_loopback("http://[::1]:8787/").is_ok());
         assert_eq!(percentile(&[1000, 2000, 3000, 4000], 50.0), 2.0);
         assert_eq!(percentile(&[1000, 2000, 3000, 4000], 99.0), 4.0);
+    }
+
+    #[test]
+    fn an_answer_that_does_not_count_every_event_sent_is_flagged() {
+        let ok = Counted::of(r#"{"accepted":98,"duplicates":2,"rejected":[]}"#);
+        assert_eq!((ok.accepted, ok.duplicates), (98, 2));
+        assert_eq!(ok.short_of(100), None);
+        let short = Counted::of(r#"{"accepted":97,"duplicates":2}"#);
+        assert_eq!(
+            short.short_of(100).as_deref(),
+            Some("97 accepted + 2 duplicates of 100 events sent")
+        );
+        // An answer without counts was counted as 0 events, never checked.
+        let none = Counted::of("OK");
+        assert_eq!((none.accepted, none.duplicates), (0, 0));
+        assert!(none
+            .short_of(100)
+            .unwrap()
+            .contains("no accepted/duplicates counts"));
+        let none = Counted::of(r#"{"accepted":100}"#);
+        assert!(none.short_of(100).is_some());
+    }
+
+    #[test]
+    fn a_lost_acknowledged_event_is_found_even_when_late_batches_make_up_the_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("audit.sqlite");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE events (message_id TEXT PRIMARY KEY NOT NULL)")
+            .unwrap();
+        let ids = [
+            // Worker 0's batch 1 acknowledged, all stored.
+            "lt-r-0-1-0",
+            "lt-r-0-1-1",
+            "lt-r-0-1-2",
+            // Worker 0's batch 10 acknowledged, one of its events missing.
+            "lt-r-0-10-0",
+            "lt-r-0-10-2",
+            // Worker 1's batch 1: committed after its request gave up.
+            "lt-r-1-1-0",
+            "lt-r-1-1-1",
+            "lt-r-1-1-2",
+            // Another run's event.
+            "lt-rr-0-1-0",
+        ];
+        for id in ids {
+            conn.execute("INSERT INTO events VALUES (?1)", [id])
+                .unwrap();
+        }
+        let acked = [
+            Acked {
+                worker: 0,
+                seq: 1,
+                events: 3,
+            },
+            Acked {
+                worker: 0,
+                seq: 10,
+                events: 3,
+            },
+        ];
+        let a = audit(&db, "r", &acked).unwrap();
+        // Totals alone (8 stored of the run ≥ 6 acknowledged) said "none lost".
+        assert!(a.stored_of_acked + a.extra >= a.acked);
+        assert_eq!(
+            a,
+            Audit {
+                acked: 6,
+                stored_of_acked: 5,
+                extra: 3
+            }
+        );
+        assert_eq!(a.lost(), 1);
     }
 }

@@ -118,10 +118,13 @@ where
     let addr = listener.local_addr()?;
     ready(addr, &config, writer.stats.stored.load(Ordering::Relaxed));
     let app = Arc::new(http::App {
-        config,
         writer: writer.clone(),
         started: Instant::now(),
+        watch: store::Watch::new(&config.db),
+        config,
         cache: std::sync::Mutex::default(),
+        rows: http::RowCount::new(http::RECOUNT_EVERY),
+        parsing: http::parsing_turns(),
         computing: Arc::default(),
     });
     let router = http::router(app.clone());

@@ -193,7 +193,8 @@ enum Msg {
 /// Counters shared by the writer and the handlers (for `/api/health`).
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// Rows in the database.
+    /// Rows in the database at start, plus the ones this process inserted
+    /// (another process's are not counted: `/api/health` counts the rows).
     pub stored: AtomicU64,
     /// Since start: events inserted, duplicates, rejected, commits, 429s.
     pub inserted: AtomicU64,
@@ -216,8 +217,9 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Changes with every committed change to the rows (an insert or an
-    /// upgrade): what the view cache is keyed on.
+    /// Changes with every change this process commits to the rows (an
+    /// insert or an upgrade): the view cache is keyed on it and on the
+    /// database's [`Watch`] (which also sees other processes' commits).
     pub fn version(&self) -> u64 {
         self.stored
             .load(Ordering::Acquire)
@@ -421,6 +423,81 @@ pub fn open_reader(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Notices commits to the database by any connection: SQLite's `PRAGMA
+/// data_version`, read on one long-lived connection, changes whenever another
+/// connection commits — this collector's writer, another process, the
+/// `sqlite3` tool — where [`Stats::version`] counts only this process's
+/// inserts. Reading it is cheap (the WAL index in shared memory).
+pub struct Watch {
+    path: PathBuf,
+    /// The connection, and how many times it was opened: a reopened
+    /// connection counts its data versions afresh, so the count keeps the
+    /// versions of two connections apart.
+    conn: Mutex<(Option<Connection>, u64)>,
+}
+
+/// A version of the database's content as a [`Watch`] sees it: equal only
+/// when no connection committed in between.
+pub type DataVersion = (u64, i64);
+
+/// How long the watch waits for a lock: a database it cannot read now is
+/// read afresh by the view instead.
+const WATCH_BUSY: Duration = Duration::from_millis(100);
+
+impl Watch {
+    pub fn new(path: &Path) -> Watch {
+        Watch {
+            path: path.to_path_buf(),
+            conn: Mutex::new((None, 0)),
+        }
+    }
+
+    /// The database's data version, or `None` when it cannot be read now
+    /// (then nothing cached may be taken as current) — also when another
+    /// request is reading it: this is called on the async threads, and
+    /// waiting there would make every view request wait in line for the
+    /// one reading (a cache miss costs no more than that: the view then
+    /// reads the version again, waiting, on the blocking pool).
+    pub fn data_version(&self) -> Option<DataVersion> {
+        let mut guard = self.conn.try_lock().ok()?;
+        self.read(&mut guard)
+    }
+
+    /// The same, waiting for another reader: for the blocking pool only.
+    pub fn data_version_wait(&self) -> Option<DataVersion> {
+        let mut guard = self.conn.lock().ok()?;
+        self.read(&mut guard)
+    }
+
+    fn read(&self, guard: &mut (Option<Connection>, u64)) -> Option<DataVersion> {
+        let (conn, opened) = guard;
+        if conn.is_none() {
+            let fresh = open_reader(&self.path).ok()?;
+            fresh.busy_timeout(WATCH_BUSY).ok()?;
+            *conn = Some(fresh);
+            *opened += 1;
+        }
+        let read = conn
+            .as_ref()?
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0));
+        match read {
+            Ok(v) => Some((*opened, v)),
+            Err(_) => {
+                // Opened again next time (a database replaced under it, say).
+                *conn = None;
+                None
+            }
+        }
+    }
+}
+
+/// The rows in the database, whoever wrote them.
+pub fn count_events(path: &Path) -> Result<u64> {
+    let conn = open_reader(path)?;
+    let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 fn writer_loop(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Msg>,
@@ -572,4 +649,42 @@ fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>>
 /// The database file a path names (for messages).
 pub fn describe(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_sees_other_connections_commits_and_never_waits_on_the_async_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.sqlite");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE events (message_id TEXT)")
+            .unwrap();
+        let watch = Watch::new(&db);
+        let before = watch.data_version().unwrap();
+        assert_eq!(
+            watch.data_version(),
+            Some(before),
+            "no commit, same version"
+        );
+        conn.execute("INSERT INTO events VALUES ('a')", []).unwrap();
+        let after = watch.data_version_wait().unwrap();
+        assert_ne!(after, before, "another connection's commit is seen");
+        // While another request reads it, the async read does not wait: unknown.
+        let held = watch.conn.lock().unwrap();
+        let t = std::time::Instant::now();
+        assert_eq!(watch.data_version(), None);
+        assert!(t.elapsed() < Duration::from_millis(50));
+        // The blocking read waits for it, and then reads.
+        std::thread::scope(|s| {
+            let waiting = s.spawn(|| watch.data_version_wait());
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished());
+            drop(held);
+            assert_eq!(waiting.join().unwrap(), Some(after));
+        });
+        assert_eq!(count_events(&db).unwrap(), 1);
+    }
 }
