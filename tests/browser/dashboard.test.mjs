@@ -56,6 +56,8 @@ before(async () => {
       context: { playbook: { id: 'lumora-b2b', revision: 1 } },
     });
   }
+  // A host's own event, sent without a playbook in its context.
+  events.push({ type: 'track', event: 'Content Viewed', messageId: 'm-host', anonymousId: 'v-host', timestamp: new Date(start).toISOString(), properties: {} });
   for (let i = 0; i < events.length; i += 200) {
     const res = await fetch(`${url}/v1/batch`, {
       method: 'POST',
@@ -99,6 +101,11 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   assert.equal(await page.$$eval('#accounts tr.details', (d) => d.length), 0);
   assert.equal(await page.$$eval('#accounts tr[aria-expanded="true"]', (d) => d.length), 0);
   assert.equal(await page.evaluate(() => window.pwned), undefined, 'markup in a name is text');
+  // The revision picker names the playbook's revision, and signals without one as such (not "rnull").
+  const options = await page.$$eval('#revision option', (o) => o.map((x) => x.textContent));
+  assert.ok(options.includes('lumora-b2b r1'), `${options}`);
+  assert.ok(options.every((o) => !/null|undefined/.test(o)), `${options}`);
+  assert.equal(await page.$eval('#revision', (s) => s.value), 'lumora-b2b r1', 'the playbook revision is shown first');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -384,7 +384,10 @@ function fillRevisions(funnel) {
   const keys = funnel.revisions.map((r) => `${r.playbook.id} r${r.playbook.revision}`);
   const current = [...sel.options].map((o) => o.value);
   if (JSON.stringify(current) !== JSON.stringify(keys)) {
-    sel.replaceChildren(...keys.map((k) => el('option', { value: k }, k)));
+    // Signals sent without a playbook in their context (a host's own events)
+    // have no revision to name.
+    const label = (p) => (p.revision === null || p.revision === undefined ? `no playbook${p.id ? ` (${p.id})` : ''}` : `${p.id} r${p.revision}`);
+    sel.replaceChildren(...funnel.revisions.map((r, i) => el('option', { value: keys[i] }, label(r.playbook))));
   }
   if (!keys.length) sel.append(el('option', { value: '' }, 'no signal yet'));
   // First the revision the server runs (a signal stamped with another one,
