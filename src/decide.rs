@@ -241,12 +241,16 @@ pub fn decide(
 fn stored_fit_score(engine: &Engine, score: f64, tier: &Text) -> u8 {
     let round = round_to(score, 0).clamp(0.0, 100.0);
     let in_tier = |x: f64| crate::fit::tier_for(engine, x).is_some_and(|t| t.id == *tier);
-    let kept = if in_tier(round) || !in_tier(score) {
-        round
-    } else if round > score {
+    let other = if round > score {
         score.floor()
     } else {
         score.ceil()
+    };
+    // A tier holding no whole number keeps the plain rounding.
+    let kept = if in_tier(round) || !in_tier(score) || !in_tier(other) {
+        round
+    } else {
+        other
     };
     kept.clamp(0.0, 100.0) as u8
 }

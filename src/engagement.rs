@@ -60,7 +60,7 @@ pub fn evaluate(
     // 5 rounds as the points shown do (21.375 points of 150: 14.25, so 14.3;
     // dividing the points first gave 14.2499…, so 14.2 beside 21.38 points).
     let score = round_to(
-        (total as f64 / (engine.engagement.saturation * 10.0)).clamp(0.0, 100.0),
+        score_of(total, engine.engagement.saturation).clamp(0.0, 100.0),
         1,
     );
     let top = top
@@ -84,5 +84,19 @@ pub fn evaluate(
             ignored_events: s.ignored,
         },
         traits: by_name,
+    }
+}
+
+/// The score (0–100 before clamping) of `total` milli-points against the
+/// saturation. A saturation written with at most three decimals (0.56, 150)
+/// is a whole number of milli-points, and the division is of two exact
+/// numbers, so a score ending in 5 at the second decimal is exactly that.
+fn score_of(total: i64, saturation: f64) -> f64 {
+    let milli = (saturation * 1000.0).round();
+    if (milli - saturation * 1000.0).abs() < 1e-6 * milli.max(1.0) && milli >= 1.0 {
+        // total / 1000 / (milli / 1000) * 100
+        total as f64 * 100.0 / milli
+    } else {
+        total as f64 / (saturation * 10.0)
     }
 }

@@ -77,6 +77,17 @@ fn the_engagement_score_rounds_like_its_points() {
         .engagement;
     assert_eq!(e.points, 21.38);
     assert_eq!(e.score, 14.3);
+    // A saturation with two decimals: 0.007 points of 0.56 are exactly 1.25.
+    pb["engagement"]["saturation"] = json!(0.56);
+    pb["engagement"]["rules"][0]["points"] = json!(0.007);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("round-2").unwrap();
+    view(&engine, &mut v, T0, "pricing", 0);
+    let e = engine
+        .decide(&mut v, &req(T0, fintech()))
+        .unwrap()
+        .engagement;
+    assert_eq!(e.score, 1.3);
 }
 
 #[test]

@@ -16,12 +16,16 @@
 //!   `\z` is `z`, `\p{L}` is `p{L}`); `\uHHHH`, `\cX` and `\0` are the
 //!   characters they name; `\x` not followed by two hex digits is `x`;
 //! - `(?` is a group only as `(?:`, `(?<name>` or look-around (which
-//!   regex-lite refuses); inline flags such as `(?i)` are refused.
+//!   regex-lite refuses); inline flags such as `(?i)` are refused, as is a
+//!   quantifier after an anchor or another quantifier (JavaScript refuses
+//!   `^*` and `a*+`; regex-lite would repeat them); a `-` in a class is a
+//!   range or itself by JavaScript's rules (`[--a]`, `[\d-c-z]`).
 //!
 //! Left as they are: `.` and classes count characters, where JavaScript
 //! counts UTF-16 units (an emoji is one `.`, not two); `\d`, `\w`, `\s` and
-//! case-insensitivity are ASCII-only in regex-lite (`\s` misses U+00A0);
-//! `a**` compiles, where JavaScript refuses it.
+//! case-insensitivity are ASCII-only in regex-lite (`\s` misses U+00A0),
+//! and regex-lite folds a case-insensitive class range only where it
+//! overlaps `a-z` (`[0-c]`).
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -29,92 +33,125 @@ use std::fmt::Write;
 /// What `.` means outside a class.
 const DOT: &str = "[^\n\r\u{2028}\u{2029}]";
 
+/// Where a class stands, for what a `-` means next.
+#[derive(Clone, Copy, PartialEq)]
+enum InClass {
+    /// No class open.
+    No,
+    /// At its start, after a completed range or after a class escape: a `-`
+    /// here is itself.
+    Free,
+    /// After one character, which a `-` can turn into a range's start.
+    Atom,
+    /// After a range's `-`: the next character ends the range.
+    Range,
+    /// After a class escape (`\d`): a `-` here is itself, and the character
+    /// after it ends that would-be range (`[\d-c-z]` is `\d`, `-`, `c`, `-`, `z`).
+    Set,
+}
+
+/// What the last item outside a class was, for what a quantifier may follow.
+#[derive(Clone, Copy, PartialEq)]
+enum Last {
+    /// Nothing to repeat: the start, `(`, `|` (regex-lite refuses a
+    /// quantifier there, as JavaScript does).
+    Nothing,
+    /// An anchor (`^`, `$`, `\b`, `\B`): JavaScript refuses to repeat it.
+    Anchor,
+    /// A quantifier: only a lazy `?` may follow.
+    Quantifier,
+    /// Something a quantifier repeats.
+    Item,
+}
+
 /// The pattern regex-lite should compile, or why there is none.
 pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
-    // Most patterns need nothing: no `.`, brackets, braces, escapes or groups.
-    if !p.bytes().any(|b| b".[]{}\\(".contains(&b)) {
+    // Most patterns need nothing: no `.`, brackets, braces, escapes, groups,
+    // anchors or quantifiers next to one another.
+    if !p.bytes().any(|b| b".[]{}\\(^$*+?".contains(&b)) {
         return Ok(Cow::Borrowed(p));
     }
     let c: Vec<char> = p.chars().collect();
     let at = |i: usize| c.get(i).copied();
     let mut out = String::with_capacity(p.len() + 16);
     let mut i = 0;
-    let mut class = false;
-    // The last item written in a class was a class escape (`\d`, `\w`…).
-    let mut after_set = false;
+    let mut class = InClass::No;
+    let mut last = Last::Nothing;
     while let Some(ch) = at(i) {
         i += 1;
-        let was_set = std::mem::take(&mut after_set);
+        if class != InClass::No {
+            // One character (or a class escape) of the class, then where it stands.
+            let set = match ch {
+                '\\' => {
+                    let e = escape(&c, &mut i, true, &mut out)?;
+                    e == Escape::Set
+                }
+                ']' => {
+                    class = InClass::No;
+                    last = Last::Item;
+                    out.push(']');
+                    continue;
+                }
+                '-' if class == InClass::Atom
+                    && at(i).is_some_and(|n| n != ']')
+                    && !(at(i) == Some('\\')
+                        && at(i + 1).is_some_and(|e| "dDwWsS".contains(e))) =>
+                {
+                    out.push('-');
+                    class = InClass::Range;
+                    continue;
+                }
+                '-' if class == InClass::Set && at(i).is_some_and(|n| n != ']') => {
+                    out.push_str("\\-");
+                    class = InClass::Range;
+                    continue;
+                }
+                // Itself in JavaScript; regex-lite's nested classes, POSIX
+                // classes and set operations otherwise.
+                '[' | '&' | '~' | '-' => {
+                    out.push('\\');
+                    out.push(ch);
+                    false
+                }
+                _ => {
+                    out.push(ch);
+                    false
+                }
+            };
+            class = if set {
+                InClass::Set
+            } else if class == InClass::Range {
+                InClass::Free
+            } else {
+                InClass::Atom
+            };
+            continue;
+        }
+        let quantifier_here = match ch {
+            '*' | '+' | '?' => Some(1),
+            '{' => braces(&c, i).map(|end| end - i + 1),
+            _ => None,
+        };
+        if let Some(len) = quantifier_here {
+            last = match (last, ch) {
+                // Lazy: nothing may repeat it again.
+                (Last::Quantifier, '?') => Last::Anchor,
+                (Last::Anchor | Last::Quantifier, _) => {
+                    return Err("nothing to repeat: JavaScript refuses a quantifier after an anchor or another quantifier")
+                }
+                (Last::Item, _) => Last::Quantifier,
+                (Last::Nothing, _) => Last::Nothing,
+            };
+            out.extend(c.get(i - 1..i - 1 + len).unwrap_or_default());
+            i += len - 1;
+            continue;
+        }
+        last = Last::Item;
         match ch {
             '\\' => {
-                let Some(e) = at(i) else {
-                    return Err("a pattern cannot end with a backslash");
-                };
-                i += 1;
-                match e {
-                    'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
-                        out.push('\\');
-                        out.push(e);
-                        after_set = class;
-                    }
-                    'b' if class => out.push_str("\\x08"),
-                    'b' | 'B' if !class => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    'f' | 'n' | 'r' | 't' | 'v' => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    '0' if !at(i).is_some_and(|d| d.is_ascii_digit()) => out.push_str("\\x00"),
-                    '1'..='9' | '0' => return Err("backreferences are not supported"),
-                    'k' if at(i) == Some('<') => return Err("backreferences are not supported"),
-                    'x' if hex(&c, i, 2).is_some() => {
-                        out.push_str("\\x");
-                        out.extend(c.get(i..i + 2).unwrap_or_default());
-                        i += 2;
-                    }
-                    'u' if hex(&c, i, 4).is_some() => {
-                        let v = hex(&c, i, 4).unwrap_or(0);
-                        if (0xD800..0xE000).contains(&v) {
-                            return Err("a `\\u` escape of a surrogate (half of a character) is not supported");
-                        }
-                        let _ = write!(out, "\\x{{{v:X}}}");
-                        i += 4;
-                    }
-                    'c' if at(i).is_some_and(|l| l.is_ascii_alphabetic()) => {
-                        let l = at(i).map_or(0, |l| l as u32 % 32);
-                        let _ = write!(out, "\\x{{{l:X}}}");
-                        i += 1;
-                    }
-                    // JavaScript's `\c` without a letter is a backslash and a `c`.
-                    'c' => out.push_str("\\\\c"),
-                    // Any other letter is itself, as are `<` and `>` (regex-lite's
-                    // `\<` and `\>` are word boundaries); other punctuation is
-                    // escaped as in both.
-                    e if e.is_alphanumeric() || e == '<' || e == '>' => push_literal(&mut out, e),
-                    e if e.is_ascii() => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    e => push_literal(&mut out, e),
+                if escape(&c, &mut i, false, &mut out)? == Escape::Anchor {
+                    last = Last::Anchor;
                 }
-            }
-            '[' if class => out.push_str("\\["),
-            '&' | '~' if class => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '-' if class
-                && (was_set
-                    || (at(i) == Some('\\')
-                        && at(i + 1).is_some_and(|e| "dDwWsS".contains(e)))) =>
-            {
-                out.push_str("\\-");
-            }
-            ']' if class => {
-                class = false;
-                out.push(']');
             }
             '[' => {
                 let negated = at(i) == Some('^');
@@ -124,7 +161,7 @@ pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
                     out.push_str(if negated { "[\\s\\S]" } else { "[^\\s\\S]" });
                     i += 1 + usize::from(negated);
                 } else {
-                    class = true;
+                    class = InClass::Free;
                     out.push('[');
                     if negated {
                         out.push('^');
@@ -132,36 +169,121 @@ pub(crate) fn translate(p: &str) -> Result<Cow<'_, str>, &'static str> {
                     }
                 }
             }
-            _ if class => out.push(ch),
             '.' => out.push_str(DOT),
-            ']' | '}' => {
+            // Themselves (a `{` here starts no count).
+            ']' | '}' | '{' => {
                 out.push('\\');
                 out.push(ch);
             }
-            '{' => match quantifier(&c, i) {
-                Some(end) => {
-                    out.extend(c.get(i - 1..end).unwrap_or_default());
-                    i = end;
-                }
-                None => out.push_str("\\{"),
-            },
-            '(' if at(i) == Some('?') => {
-                let group = match (at(i + 1), at(i + 2)) {
-                    (Some(':' | '=' | '!'), _) => true,
-                    (Some('<'), Some(n)) => {
-                        n == '=' || n == '!' || n.is_alphabetic() || n == '_' || n == '$'
-                    }
-                    _ => false,
-                };
-                if !group {
-                    return Err("`(?` starts a group only as `(?:`, `(?<name>` or a look-around: inline flags such as `(?i)` are not JavaScript");
-                }
+            '^' | '$' => {
+                out.push(ch);
+                last = Last::Anchor;
+            }
+            '|' | ')' => {
+                out.push(ch);
+                last = if ch == '|' { Last::Nothing } else { Last::Item };
+            }
+            '(' => {
+                last = Last::Nothing;
                 out.push('(');
+                if at(i) == Some('?') {
+                    let group = match (at(i + 1), at(i + 2)) {
+                        (Some(':' | '=' | '!'), _) => true,
+                        (Some('<'), Some(n)) => {
+                            n == '=' || n == '!' || n.is_alphabetic() || n == '_' || n == '$'
+                        }
+                        _ => false,
+                    };
+                    if !group {
+                        return Err("`(?` starts a group only as `(?:`, `(?<name>` or a look-around: inline flags such as `(?i)` are not JavaScript");
+                    }
+                    out.push('?');
+                    i += 1;
+                }
             }
             _ => out.push(ch),
         }
     }
     Ok(Cow::Owned(out))
+}
+
+/// What an escape was.
+#[derive(PartialEq)]
+enum Escape {
+    /// One character.
+    Char,
+    /// A class of characters (`\d`, `\w`, `\s` and their negations).
+    Set,
+    /// `\b` or `\B` outside a class.
+    Anchor,
+}
+
+/// Writes the escape whose backslash is just before `*i`, moving `*i` past it.
+fn escape(
+    c: &[char],
+    i: &mut usize,
+    class: bool,
+    out: &mut String,
+) -> Result<Escape, &'static str> {
+    let at = |i: usize| c.get(i).copied();
+    let Some(e) = at(*i) else {
+        return Err("a pattern cannot end with a backslash");
+    };
+    *i += 1;
+    match e {
+        'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
+            out.push('\\');
+            out.push(e);
+            return Ok(Escape::Set);
+        }
+        'b' if class => out.push_str("\\x08"),
+        'b' | 'B' if !class => {
+            out.push('\\');
+            out.push(e);
+            return Ok(Escape::Anchor);
+        }
+        'f' | 'n' | 'r' | 't' | 'v' => {
+            out.push('\\');
+            out.push(e);
+        }
+        '0' if !at(*i).is_some_and(|d| d.is_ascii_digit()) => out.push_str("\\x00"),
+        '1'..='9' | '0' => return Err("backreferences (and octal escapes) are not supported"),
+        'k' if at(*i) == Some('<') => return Err("backreferences are not supported"),
+        'x' if hex(c, *i, 2).is_some() => {
+            out.push_str("\\x");
+            out.extend(c.get(*i..*i + 2).unwrap_or_default());
+            *i += 2;
+        }
+        'u' if hex(c, *i, 4).is_some() => {
+            let v = hex(c, *i, 4).unwrap_or(0);
+            if (0xD800..0xE000).contains(&v) {
+                return Err("a `\\u` escape of a surrogate (half of a character) is not supported");
+            }
+            let _ = write!(out, "\\x{{{v:X}}}");
+            *i += 4;
+        }
+        // A control character: `\cJ`; in a class also `\c1` or `\c_` (Annex B).
+        'c' if at(*i).is_some_and(|l| {
+            l.is_ascii_alphabetic() || (class && (l.is_ascii_digit() || l == '_'))
+        }) =>
+        {
+            let l = at(*i).map_or(0, |l| l as u32 % 32);
+            let _ = write!(out, "\\x{{{l:X}}}");
+            *i += 1;
+        }
+        // JavaScript's `\c` without a letter is a backslash and a `c`.
+        'c' => out.push_str("\\\\c"),
+        // Any other letter is itself, as are `<` and `>` (regex-lite's
+        // `\<` and `\>` are word boundaries); other punctuation is
+        // escaped as in both.
+        e if e.is_alphanumeric() || e == '<' || e == '>' => push_literal(out, e),
+        e if e.is_ascii() => {
+            out.push('\\');
+            out.push(e);
+        }
+        e => push_literal(out, e),
+    }
+    Ok(Escape::Char)
 }
 
 /// A character that is itself (never special to regex-lite when alone).
@@ -184,7 +306,7 @@ fn hex(c: &[char], i: usize, n: usize) -> Option<u32> {
 
 /// The end (after the `}`) of a `{n}`, `{n,}` or `{n,m}` quantifier whose `{`
 /// is just before `i`.
-fn quantifier(c: &[char], mut i: usize) -> Option<usize> {
+fn braces(c: &[char], mut i: usize) -> Option<usize> {
     let digits = |i: &mut usize| {
         let s = *i;
         while c.get(*i).is_some_and(char::is_ascii_digit) {
@@ -286,8 +408,37 @@ mod tests {
     #[test]
     fn plain_patterns_are_not_copied() {
         assert!(matches!(
-            translate("^mobile|tablet$"),
+            translate("mobile|tablet"),
             Ok(std::borrow::Cow::Borrowed(_))
         ));
+    }
+
+    /// Dashes in classes, and quantifiers JavaScript refuses.
+    #[test]
+    fn reads_class_ranges_and_quantifiers_as_javascript_does() {
+        for (p, s, js) in [
+            ("[--a]", "0", true),
+            ("[--a]", "]", true),
+            ("[^--a]", "0", false),
+            ("[a-c-e]", "-", true),
+            ("[a-c-e]", "d", false),
+            ("[\\c1]", "\u{11}", true),
+            ("[\\c_]", "\u{1f}", true),
+            ("[\\<]", "<", true),
+            ("[!--]", ",", true),
+            ("[ --a]", "0", false),
+            ("[--c-9]", "-", true),
+            ("[\\d-c-Z]", "Z", true),
+            ("[\\d-c-Z]", "X", false),
+            ("[-a]", "-", true),
+            ("[a-]", "-", true),
+            ("a*?", "aaa", true),
+            ("a{2}?b", "aab", true),
+        ] {
+            assert_eq!(matches(p, s), js, "{p} on {s:?}");
+        }
+        for p in ["^*", "a*+", "a{2}{3}", "a*?*", "\\b+", "$?", "a??+"] {
+            assert!(translate(p).is_err(), "{p}");
+        }
     }
 }
