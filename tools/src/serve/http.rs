@@ -148,7 +148,10 @@ impl RowCount {
         if let Some(c) = self.last().filter(|c| c.at >= asked || current(c)) {
             return Some(served(c));
         }
-        let n = tokio::task::spawn_blocking(count).await.ok().flatten()?;
+        // A failed count serves the last one (with this process's rows since).
+        let Some(n) = tokio::task::spawn_blocking(count).await.ok().flatten() else {
+            return self.last().map(served);
+        };
         // Read after the count: a row inserted meanwhile is missed until
         // the next count, never counted twice.
         let counted = Counted {
@@ -751,12 +754,21 @@ fn unavailable(code: &str, message: &str) -> Response {
 async fn events_stored(app: &Shared) -> u64 {
     let fallback = app.writer.stats.stored.load(Ordering::Relaxed);
     let db = app.config.db.clone();
-    app.rows
-        .get(app.version(), &app.writer.stats.stored, move || {
-            store::count_events(&db).ok()
-        })
-        .await
-        .unwrap_or(fallback)
+    // In a task of its own: a probe that gives up before the count ends
+    // (a short health-check timeout) leaves the count to finish and be kept,
+    // rather than thrown away and started again by the next probe.
+    let task = app.clone();
+    tokio::spawn(async move {
+        task.rows
+            .get(task.version(), &task.writer.stats.stored, move || {
+                store::count_events(&db).ok()
+            })
+            .await
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or(fallback)
 }
 
 async fn health(State(app): State<Shared>) -> Response {
@@ -1170,10 +1182,14 @@ mod tests {
             );
             assert_eq!(counts.load(Ordering::SeqCst), 2);
             assert_eq!((a, b, c), (Some(20), Some(20), Some(20)));
-            // A failed count answers None (the caller's own count instead), and is not kept.
+            // A failed count serves the last one (with this process's rows
+            // since), and is not kept; with no count yet, None (the caller's
+            // own count instead).
             tokio::time::sleep(Duration::from_millis(350)).await;
-            assert_eq!(rows.get(version(3), &ours, || None).await, None);
+            assert_eq!(rows.get(version(3), &ours, || None).await, Some(20));
             assert_eq!(rows.get(version(2), &ours, count(30)).await, Some(20));
+            let fresh = RowCount::new(Duration::from_millis(300));
+            assert_eq!(fresh.get(version(1), &ours, || None).await, None);
         });
     }
 

@@ -463,7 +463,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => outln!("  stored     not checked (pass --db PATH with --url)"),
     }
-    if total.ok == 0 {
+    // Every event the load sends is valid: a request answered with an error
+    // (not a throttle) or lost on the way is the collector's failure.
+    if total.ok == 0 || total.errors > 0 {
         code = ExitCode::FAILURE;
     }
     Ok(code)
