@@ -283,6 +283,12 @@ pub fn longer_than(v: &serde_json::Value, max: usize) -> bool {
     if bound.is_some_and(|b| b <= max) {
         return false;
     }
+    compact_len(v) > max
+}
+
+/// The length of `v`'s compact JSON, counted without writing it to memory
+/// (`usize::MAX` if it cannot be written).
+pub fn compact_len<T: serde::Serialize + ?Sized>(v: &T) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -294,7 +300,10 @@ pub fn longer_than(v: &serde_json::Value, max: usize) -> bool {
         }
     }
     let mut n = Count(0);
-    serde_json::to_writer(&mut n, v).is_err() || n.0 > max
+    match serde_json::to_writer(&mut n, v) {
+        Ok(()) => n.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// The length of the longest prefix of `bytes` with nothing to escape in a

@@ -22,6 +22,8 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
+use common::proc_mb;
 use common::{agent, basic, get, iso, now_ms, reply, Reply, Server, KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -697,18 +699,6 @@ fn a_verified_copy_replaces_an_asserted_one_with_the_same_message_id_never_the_r
     assert_eq!(h["since_start"]["accepted"], 3, "{h}");
     assert_eq!(h["since_start"]["upgraded"], 2, "{h}");
     assert_eq!(h["since_start"]["duplicates"], 3, "{h}");
-}
-
-/// A field of `/proc/PID/status`, in MB (the server's peak memory: `VmHWM`).
-#[cfg(target_os = "linux")]
-fn proc_mb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .unwrap_or_else(|| panic!("{field} in {status}"));
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb / 1024
 }
 
 /// Bytes of event payload stored.

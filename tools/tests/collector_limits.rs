@@ -11,6 +11,8 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
+use common::proc_mb;
 use common::{get, iso, now_ms, post, Server, KEY};
 use serde_json::json;
 use std::io::{ErrorKind, Read, Write};
@@ -53,18 +55,6 @@ fn site_with_big_file(dir: &Path, len: u64) -> std::path::PathBuf {
         .set_len(len)
         .unwrap();
     www
-}
-
-/// A field of `/proc/PID/status`, in MB.
-#[cfg(target_os = "linux")]
-fn proc_mb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .unwrap_or_else(|| panic!("{field} in {status}"));
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb / 1024
 }
 
 #[test]

@@ -414,37 +414,14 @@ impl BatchContext {
     }
 }
 
-/// A `Write` that only counts (the length of a serialization, without it).
-struct Counter(usize);
-
-impl std::io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 = self.0.saturating_add(buf.len());
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The length of an object's compact JSON (as stored).
 fn compact_len(m: &Map<String, Value>) -> usize {
-    let mut c = Counter(0);
-    match serde_json::to_writer(&mut c, m) {
-        Ok(()) => c.0,
-        // Cannot happen (a map of JSON values always serializes): too large.
-        Err(_) => usize::MAX,
-    }
+    buyerpath::json::compact_len(m)
 }
 
 /// The length of a value's compact JSON.
 fn json_len(v: &Value) -> usize {
-    let mut c = Counter(0);
-    match serde_json::to_writer(&mut c, v) {
-        Ok(()) => c.0,
-        Err(_) => usize::MAX,
-    }
+    buyerpath::json::compact_len(v)
 }
 
 /// One event of a batch (`text`, a part of `body`), read, merged with the

@@ -240,3 +240,15 @@ pub fn account_named(v: &Value, name: &str) -> Value {
         .cloned()
         .unwrap_or_else(|| panic!("{name} in {v}"))
 }
+
+/// A field of `/proc/PID/status`, in MB (`VmHWM`: peak memory, `VmRSS`: now).
+#[cfg(target_os = "linux")]
+pub fn proc_mb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in {status}"));
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb / 1024
+}
