@@ -64,30 +64,26 @@ fn engagement_decays_by_half_life() {
 /// points of a saturation of 150 are 14.25, shown as 14.3 beside 21.38.
 #[test]
 fn the_engagement_score_rounds_like_its_points() {
+    let engagement = |pb: &serde_json::Value| {
+        let engine = Engine::from_json(&pb.to_string()).unwrap();
+        let mut v = engine.visitor("round-1").unwrap();
+        view(&engine, &mut v, T0, "pricing", 0);
+        engine
+            .decide(&mut v, &req(T0, fintech()))
+            .unwrap()
+            .engagement
+    };
     let mut pb = example_playbook();
     pb["engagement"]["rules"] = json!([
         {"id": "view_pricing", "label": "Pricing", "event": "page_view", "formats": ["pricing"], "points": 21.375, "daily_cap": 100}
     ]);
-    let engine = Engine::from_json(&pb.to_string()).unwrap();
-    let mut v = engine.visitor("round-1").unwrap();
-    view(&engine, &mut v, T0, "pricing", 0);
-    let e = engine
-        .decide(&mut v, &req(T0, fintech()))
-        .unwrap()
-        .engagement;
+    let e = engagement(&pb);
     assert_eq!(e.points, 21.38);
     assert_eq!(e.score, 14.3);
     // A saturation with two decimals: 0.007 points of 0.56 are exactly 1.25.
     pb["engagement"]["saturation"] = json!(0.56);
     pb["engagement"]["rules"][0]["points"] = json!(0.007);
-    let engine = Engine::from_json(&pb.to_string()).unwrap();
-    let mut v = engine.visitor("round-2").unwrap();
-    view(&engine, &mut v, T0, "pricing", 0);
-    let e = engine
-        .decide(&mut v, &req(T0, fintech()))
-        .unwrap()
-        .engagement;
-    assert_eq!(e.score, 1.3);
+    assert_eq!(engagement(&pb).score, 1.3);
 }
 
 #[test]

@@ -249,18 +249,21 @@ fn escape(
         '0' if !at(*i).is_some_and(|d| d.is_ascii_digit()) => out.push_str("\\x00"),
         '1'..='9' | '0' => return Err("backreferences (and octal escapes) are not supported"),
         'k' if at(*i) == Some('<') => return Err("backreferences are not supported"),
-        'x' if hex(c, *i, 2).is_some() => {
-            out.push_str("\\x");
-            out.extend(c.get(*i..*i + 2).unwrap_or_default());
-            *i += 2;
-        }
-        'u' if hex(c, *i, 4).is_some() => {
-            let v = hex(c, *i, 4).unwrap_or(0);
-            if (0xD800..0xE000).contains(&v) {
-                return Err("a `\\u` escape of a surrogate (half of a character) is not supported");
+        // `\xHH`, `\uHHHH`; without their digits, the letter itself.
+        'x' | 'u' => {
+            let n = if e == 'x' { 2 } else { 4 };
+            match hex(c, *i, n) {
+                Some(v) if (0xD800..0xE000).contains(&v) => {
+                    return Err(
+                        "a `\\u` escape of a surrogate (half of a character) is not supported",
+                    )
+                }
+                Some(v) => {
+                    let _ = write!(out, "\\x{{{v:X}}}");
+                    *i += n;
+                }
+                None => out.push(e),
             }
-            let _ = write!(out, "\\x{{{v:X}}}");
-            *i += 4;
         }
         // A control character: `\cJ`; in a class also `\c1` or `\c_` (Annex B).
         'c' if at(*i).is_some_and(|l| {

@@ -3,6 +3,7 @@
 
 use super::iso;
 use super::store::Row;
+use buyerpath::json::compact_len;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
@@ -350,9 +351,9 @@ impl BatchContext {
         let entries: std::collections::HashMap<String, usize> = map
             .iter()
             .map(|(k, v)| {
-                let len = json_len(&Value::String(k.clone()))
+                let len = compact_len(k)
                     .saturating_add(1)
-                    .saturating_add(json_len(v));
+                    .saturating_add(compact_len(v));
                 (k.clone(), len)
             })
             .collect();
@@ -412,16 +413,6 @@ impl BatchContext {
             Some(_) => None,
         }
     }
-}
-
-/// The length of an object's compact JSON (as stored).
-fn compact_len(m: &Map<String, Value>) -> usize {
-    buyerpath::json::compact_len(m)
-}
-
-/// The length of a value's compact JSON.
-fn json_len(v: &Value) -> usize {
-    buyerpath::json::compact_len(v)
 }
 
 /// One event of a batch (`text`, a part of `body`), read, merged with the
