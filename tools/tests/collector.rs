@@ -402,6 +402,53 @@ fn cors_is_only_for_the_configured_origin() {
     assert_eq!(count(&s.db), 1);
 }
 
+/// DNS rebinding: a page on a name pointed at 127.0.0.1 is same-origin with
+/// itself, so only the `Host` check keeps it from reading the views and
+/// writing as the collector's own site.
+#[test]
+fn names_other_than_localhost_and_allowed_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--allowed-host", "Collector.Example"]);
+    let port = s.addr.rsplit_once(':').unwrap().1;
+    // A beacon: the write key in the body, plain text, the page's own origin.
+    let mut doc: Value = serde_json::from_str(&batch(&[track("rebound")])).unwrap();
+    doc["writeKey"] = json!(KEY);
+    let body = doc.to_string();
+    let post_as = |host: &str| {
+        let extra = format!(
+            "Origin: http://{host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        let out = raw_as(&s.url, host, "POST", "/v1/batch", &extra, &body);
+        status_and(&out, "content-type").0
+    };
+    assert_eq!(post_as(&format!("evil.example:{port}")), 403);
+    assert_eq!(count(&s.db), 0, "nothing stored from a rebound name");
+    for host in [
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        for path in ["/api/accounts", "/api/health", "/dashboard/", "/"] {
+            let out = raw_as(&s.url, &host, "GET", path, "", "");
+            let (status, _) = status_and(&out, "content-type");
+            assert_eq!(status, 403, "{host}{path}: {out}");
+            assert!(out.contains("\"host_not_allowed\""), "{out}");
+            assert!(out.contains("--allowed-host"), "{out}");
+        }
+    }
+    for host in [
+        s.addr.clone(),
+        format!("localhost:{port}"),
+        format!("collector.example:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, _) = status_and(&raw_as(&s.url, &host, "GET", "/api/health", "", ""), "x");
+        assert_eq!(status, 200, "{host}");
+    }
+    assert_eq!(post_as(&format!("localhost:{port}")), 200);
+    assert_eq!(count(&s.db), 1);
+}
+
 #[test]
 fn kill_9_during_a_burst_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
@@ -720,13 +767,20 @@ fn raw_get(url: &str, path: &str) -> String {
 /// A request with any method and the path exactly as written: the whole answer.
 fn raw(url: &str, method: &str, path: &str) -> String {
     let addr = url.trim_start_matches("http://");
+    raw_as(url, addr, method, path, "", "")
+}
+
+/// [`raw`] with the `Host` given, `extra` header lines (each ending in
+/// `\r\n`) and a body.
+fn raw_as(url: &str, host: &str, method: &str, path: &str, extra: &str, body: &str) -> String {
+    let addr = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n{body}"
     )
     .unwrap();
     let mut out = String::new();

@@ -33,6 +33,13 @@ pub struct Args {
     /// `https://www.example.com` (repeatable; exact match, never `*`).
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
+    /// A host name the collector answers to besides IP addresses and
+    /// `localhost`, such as `collector.example.com` (repeatable; no port).
+    /// Requests for any other name get 403 `host_not_allowed`: a web page
+    /// cannot reach a local collector by pointing a name of its own at
+    /// 127.0.0.1 (DNS rebinding).
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
     /// The playbook: the views take the stage order, roles, tiers and content titles from it.
     #[arg(long, default_value = "examples/acme/playbook.json")]
     pub playbook: PathBuf,
@@ -104,6 +111,8 @@ pub struct Config {
     pub write_keys: Vec<String>,
     pub trusted_write_keys: Vec<String>,
     pub cors_origins: Vec<String>,
+    /// `--allowed-host` names, lowercase, without a trailing dot.
+    pub allowed_hosts: Vec<String>,
     pub playbook: PlaybookMeta,
     pub queue: usize,
     pub store: super::store::Options,
@@ -166,6 +175,11 @@ impl Config {
         for o in args.cors_origins {
             cors_origins.push(check_origin(&o)?);
         }
+        let allowed_hosts = args
+            .allowed_hosts
+            .iter()
+            .map(|h| check_host(h))
+            .collect::<Result<Vec<_>>>()?;
         if args.queue == 0 {
             bail!("--queue must be at least 1");
         }
@@ -176,6 +190,7 @@ impl Config {
             write_keys,
             trusted_write_keys,
             cors_origins,
+            allowed_hosts,
             playbook: PlaybookMeta::load(&args.playbook)?,
             queue: args.queue,
             store: super::store::Options {
@@ -195,6 +210,43 @@ impl Config {
             )?,
         })
     }
+}
+
+/// A host name for `--allowed-host`: letters, digits, `-`, `_` and dots, no
+/// port, no scheme (lowercased, a trailing dot dropped, as [`host_allowed`]
+/// compares them).
+fn check_host(h: &str) -> Result<String> {
+    let name = h.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid {
+        bail!("--allowed-host {h}: expected a host name without scheme or port, such as collector.example.com");
+    }
+    Ok(name)
+}
+
+/// Whether a request's `Host` (`name[:port]`, `[v6][:port]`) is one the
+/// collector answers to: any IP address, `localhost`, or an `allowed` name.
+/// A name is compared without its port, case and trailing dot.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, port)) if port.is_empty() || port.starts_with(':') => v6,
+            _ => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = name.trim_end_matches('.');
+    name.eq_ignore_ascii_case("localhost") || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path, no wildcard.
@@ -299,7 +351,7 @@ impl PlaybookMeta {
 
 #[cfg(test)]
 mod tests {
-    use super::check_origin;
+    use super::{check_host, check_origin, host_allowed};
 
     #[test]
     fn origins_are_exact() {
@@ -311,5 +363,40 @@ mod tests {
         assert!(check_origin("https://*.example.com").is_err());
         assert!(check_origin("www.example.com").is_err());
         assert!(check_origin("https://example.com/path").is_err());
+    }
+
+    #[test]
+    fn hosts_are_ip_addresses_localhost_or_allowed_names() {
+        let allowed = vec![check_host("Collector.Example.com.").unwrap()];
+        for host in [
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "10.1.2.3:80",
+            "[::1]:8080",
+            "[::1]",
+            "localhost:8080",
+            "LOCALHOST",
+            "localhost.:8080",
+            "collector.example.com",
+            "COLLECTOR.example.com.:443",
+        ] {
+            assert!(host_allowed(host, &allowed), "{host}");
+        }
+        for host in [
+            "evil.example:8080",
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "collector.example.com.evil",
+            "[::1]x",
+            "[::1",
+            "::1",
+            "",
+        ] {
+            assert!(!host_allowed(host, &allowed), "{host}");
+        }
+        for bad in ["", "http://a.example", "a.example:8080", "a.example/x", "*"] {
+            assert!(check_host(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -183,6 +183,7 @@ pub fn router(app: Shared) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), cors))
+        .layer(middleware::from_fn_with_state(app.clone(), host_guard))
         .with_state(app)
 }
 
@@ -1001,6 +1002,32 @@ async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Ur
         return error(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
     }
     static_files::serve(app.config.www.as_deref(), &method, &uri).await
+}
+
+/// 403 for a request whose `Host` names neither an IP address, `localhost`
+/// nor an `--allowed-host`: a page on a name its owner points at 127.0.0.1
+/// (DNS rebinding) is same-origin with itself, so without this it could read
+/// the views and write signals as if it were the collector's own site. A
+/// request without `Host` (not from a browser) passes.
+async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or(""));
+    match host {
+        Some(h) if !super::config::host_allowed(h, &app.config.allowed_hosts) => {
+            let shown: String = h.chars().take(100).collect();
+            json_response(
+                StatusCode::FORBIDDEN,
+                &json!({
+                    "code": "host_not_allowed",
+                    "error": format!("this collector does not answer to the host `{shown}`: it answers to IP addresses, localhost and the names given with --allowed-host (a defence against DNS rebinding)"),
+                    "hint": "reach it by its IP address or localhost, or start it with --allowed-host <name> for each name it is served under",
+                }),
+            )
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// Whether a request's `Origin` is the collector's own (same-origin requests need no CORS).

@@ -328,6 +328,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 write_keys: vec![args.write_key.clone()],
                 trusted_write_keys: Vec::new(),
                 cors_origins: Vec::new(),
+                allowed_hosts: Vec::new(),
                 playbook: args.playbook.clone(),
                 queue: 256,
                 synchronous: super::config::Synchronous::Normal,

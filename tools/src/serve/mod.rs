@@ -61,6 +61,12 @@ fn banner(addr: SocketAddr, config: &Config, events: u64) {
     if !config.cors_origins.is_empty() {
         logln!("  cors       {}", config.cors_origins.join(", "));
     }
+    if !config.allowed_hosts.is_empty() {
+        logln!(
+            "  hosts      IP addresses, localhost, {}",
+            config.allowed_hosts.join(", ")
+        );
+    }
     if let Some(c) = &config.calibration {
         logln!(
             "  candidate  {}  (review: {url}/api/calibration, dashboard)",
