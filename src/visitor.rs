@@ -83,12 +83,15 @@ impl Engine {
             return out;
         }
         let mut s = v.state.clone();
+        // Burst detection counts the recent events: never fewer than its
+        // threshold, or a visitor decoded between events is never flagged.
+        let keep_recent = self.engagement.burst_max.max(4);
         loop {
             let trimmed = if s.last_touch.take().is_some() || s.first_touch.take().is_some() {
                 true
             } else if s.consumed.len() > 8 {
                 s.consumed.pop().is_some()
-            } else if s.recent.len() > 4 {
+            } else if s.recent.len() > keep_recent {
                 s.recent.remove(0);
                 true
             } else if let Some(i) = s
@@ -110,8 +113,11 @@ impl Engine {
         }
     }
     /// Decodes a state string. With a secret the state must carry a valid signature.
-    /// A state from an older or newer revision of this playbook is migrated:
-    /// entries for rules, stages, roles, content and triggers that no longer exist are dropped.
+    /// A state from an older revision of this playbook is migrated: entries
+    /// for rules, stages, roles, content and triggers that no longer exist are
+    /// dropped, and the consumed and recent lists cut to this revision's
+    /// limits. One from a newer revision keeps what this revision does not
+    /// know (see `migrate`), so the newer revision can read it back whole.
     pub fn decode(&self, text: &str, secret: Option<&[u8]>) -> Result<Decoded, Error> {
         let (mut state, verified) = decode_state(text, self.id_hash, secret)?;
         let migrated = state.revision != self.revision;
@@ -153,20 +159,50 @@ impl Engine {
     }
 
     fn migrate(&self, s: &mut VisitorState) {
-        s.rules.retain(|r| self.engagement.rule(r.hash).is_some());
-        s.stages
-            .retain(|e| self.stages.iter().any(|x| x.hash == e.hash));
-        s.roles
-            .retain(|e| self.roles.iter().any(|x| x.hash == e.hash));
-        s.consumed
-            .retain(|h| self.content.iter().any(|x| x.hash == *h));
-        s.fired
-            .retain(|h| self.triggers.iter().any(|x| x.hash == *h));
-        s.bant.retain(|(d, o)| self.bant_option(*d, *o).is_some());
+        // A state from a newer revision (a page or an edge not yet on it,
+        // during a rollout) keeps what this revision does not know, within
+        // what a state can hold: the newer revision reads it back with its
+        // triggers still fired and its points still there. This revision's
+        // own reading skips unknown entries, as it skips those of any
+        // hand-edited state.
+        let newer = s.revision > self.revision;
+        use crate::playbook::limits;
+        use crate::state::MAX_TOPICS;
+        let rules = self.engagement.rules.len();
+        migrate_list(&mut s.rules, newer, rules, limits::RULES, |r| {
+            self.engagement.rule(r.hash).is_some()
+        });
+        migrate_list(&mut s.stages, newer, self.stages.len(), MAX_TOPICS, |e| {
+            self.stages.iter().any(|x| x.hash == e.hash)
+        });
+        migrate_list(&mut s.roles, newer, self.roles.len(), MAX_TOPICS, |e| {
+            self.roles.iter().any(|x| x.hash == e.hash)
+        });
+        migrate_list(&mut s.consumed, newer, 0, limits::CONSUMED, |h| {
+            self.content.iter().any(|x| x.hash == *h)
+        });
+        migrate_list(
+            &mut s.fired,
+            newer,
+            self.triggers.len(),
+            limits::SMALL_SECTION,
+            |h| self.triggers.iter().any(|x| x.hash == *h),
+        );
+        migrate_list(
+            &mut s.bant,
+            newer,
+            self.bant.len(),
+            limits::SMALL_SECTION,
+            |(d, o)| self.bant_option(*d, *o).is_some(),
+        );
+        // This revision's bounds, as if the visitor had lived under it.
+        s.consumed.truncate(self.consumed_limit);
+        let excess = s.recent.len().saturating_sub(self.recent_limit);
+        s.recent.drain(..excess);
         if !self.stages.iter().any(|x| x.hash == s.stage) {
             s.stage = 0;
         }
-        if !self.roles.iter().any(|x| x.hash == s.title_role) {
+        if !newer && !self.roles.iter().any(|x| x.hash == s.title_role) {
             s.title_role = 0;
             s.title_strength = 0;
         }
@@ -178,4 +214,19 @@ impl Engine {
         }
         s.revision = self.revision;
     }
+}
+
+/// Keeps `list`'s entries this revision knows; the unknown ones too when the
+/// state is from a `newer` revision and the list can still take every entry
+/// of this revision's `own` beside them (`cap`: the decoder's bound).
+fn migrate_list<T>(
+    list: &mut Vec<T>,
+    newer: bool,
+    own: usize,
+    cap: usize,
+    known: impl Fn(&T) -> bool,
+) {
+    let unknown = list.iter().filter(|x| !known(x)).count();
+    let keep = newer && unknown.saturating_add(own) <= cap;
+    list.retain(|x| keep || known(x));
 }

@@ -251,3 +251,136 @@ fn a_fit_score_kept_in_the_state_agrees_with_its_tier() {
         assert!((e.fit.score - score).abs() < 1.0);
     }
 }
+
+/// During a rollout a page on revision 1 and an edge on revision 2 take turns
+/// with one state: revision 1 keeps what only revision 2 knows, so a trigger
+/// fires once, not at every turn.
+#[test]
+fn a_state_read_by_an_older_revision_keeps_the_newer_ones_entries() {
+    let v1 = example_playbook();
+    let mut v2 = v1.clone();
+    v2["revision"] = json!(2);
+    v2["triggers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "pricing_visit", "label": "On the pricing page", "when": {"page.format": "pricing"}}));
+    v2["engagement"]["rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "any_view", "event": "page_view", "points": 3}));
+    let (old, new) = (
+        Engine::from_value(v1).unwrap(),
+        Engine::from_value(v2).unwrap(),
+    );
+    let on_pricing = json!({"consent": "full", "page": {"content_id": "pricing"}});
+    let mut state = new.encode(&new.visitor("rollout").unwrap(), Some(b"k"));
+    let mut fired = 0;
+    for i in 0..3 {
+        let mut v = new.decode(&state, Some(b"k")).unwrap().visitor;
+        new.observe(&mut v, &ev(json!({"type": "page_view", "ts": T0 + i * MIN, "content_id": "pricing", "dwell_seconds": 30})));
+        let d = new
+            .decide(&mut v, &req(T0 + i * MIN + 1, on_pricing.clone()))
+            .unwrap();
+        fired += d
+            .triggers
+            .iter()
+            .filter(|t| &*t.id == "pricing_visit")
+            .count();
+        let points = new
+            .score(&v, &req(T0 + i * MIN + 1, on_pricing.clone()))
+            .engagement
+            .points;
+        state = new.encode(&v, Some(b"k"));
+        let mut back = old.decode(&state, Some(b"k")).unwrap();
+        assert!(back.migrated);
+        old.decide(
+            &mut back.visitor,
+            &req(T0 + i * MIN + 2, on_pricing.clone()),
+        )
+        .unwrap();
+        state = old.encode(&back.visitor, Some(b"k"));
+        // Revision 2 finds its own rule's points again.
+        let again = new.decode(&state, Some(b"k")).unwrap().visitor;
+        let kept = new
+            .score(&again, &req(T0 + i * MIN + 1, on_pricing.clone()))
+            .engagement
+            .points;
+        assert_eq!(kept, points, "turn {i}");
+    }
+    assert_eq!(fired, 1, "the trigger fires once across the turns");
+
+    // Upgrading still drops what the newer revision removed.
+    let rule = buyerpath::hash::fnv1a32(b"any_view");
+    let mut v = new.visitor("down").unwrap();
+    new.observe(
+        &mut v,
+        &ev(json!({"type": "page_view", "ts": T0, "content_id": "pricing", "dwell_seconds": 30})),
+    );
+    let down = old.decode(&new.encode(&v, None), None).unwrap().visitor;
+    assert!(
+        down.state().rules.iter().any(|r| r.hash == rule),
+        "kept going down"
+    );
+    let mut v3 = example_playbook();
+    v3["revision"] = json!(3);
+    let v3 = Engine::from_value(v3).unwrap();
+    let up = v3.decode(&new.encode(&v, None), None).unwrap().visitor;
+    assert!(
+        up.state().rules.iter().all(|r| r.hash != rule),
+        "dropped going up"
+    );
+}
+
+/// A revision with smaller `state` limits cuts a migrated state to them, as
+/// if the visitor had lived under it.
+#[test]
+fn migration_applies_the_new_revisions_state_limits() {
+    let engine = example_engine();
+    let (v, _) = visitor_with_events(&engine, 200);
+    assert!(v.state().consumed.len() > 2 && v.state().recent.len() > 3);
+    let mut next = example_playbook();
+    next["revision"] = json!(2);
+    next["state"]["consumed_limit"] = json!(2);
+    next["state"]["recent_events"] = json!(3);
+    next["engagement"]["burst"]["max_events"] = json!(2);
+    let next = Engine::from_value(next).unwrap();
+    let m = next.decode(&engine.encode(&v, None), None).unwrap().visitor;
+    assert_eq!(m.state().consumed, v.state().consumed[..2].to_vec());
+    let n = v.state().recent.len();
+    assert_eq!(m.state().recent, v.state().recent[n - 3..].to_vec());
+}
+
+/// Past the state budget `encode` drops the oldest recent events, but never
+/// below the burst rule's threshold: a visitor decoded between events (as at
+/// the edge) is still flagged in a burst.
+#[test]
+fn a_trimmed_state_still_detects_bursts() {
+    let mut pb = example_playbook();
+    let rules = pb["engagement"]["rules"].as_array_mut().unwrap();
+    for i in 0..150 {
+        rules.push(json!({"id": format!("custom_{i}"), "event": "custom", "when": {"name": format!("n{i}")}, "points": 0.1, "half_life_days": 365}));
+    }
+    let engine = Engine::from_value(pb).unwrap();
+    let mut v = engine.visitor("bursty").unwrap();
+    for i in 0..150u64 {
+        engine.observe(
+            &mut v,
+            &ev(json!({"type": "custom", "name": format!("n{i}"), "ts": T0 + i * MIN})),
+        );
+    }
+    let mut state = engine.encode(&v, None);
+    assert!(
+        state.len() > buyerpath::visitor::STATE_BUDGET,
+        "over budget: {}",
+        state.len()
+    );
+    let mut flagged = 0;
+    for i in 0..20u64 {
+        let mut w = engine.decode(&state, None).unwrap().visitor;
+        let o = engine.observe(&mut w, &ev(json!({"type": "page_view", "ts": T0 + DAY + i * 200, "content_id": "pricing", "dwell_seconds": 1})));
+        flagged += usize::from(o.burst);
+        state = engine.encode(&w, None);
+    }
+    // The long-lived visitor flags 14 of the 20 (the first 6 fill the window).
+    assert_eq!(flagged, 14);
+}
