@@ -525,6 +525,28 @@ fn reports_and_the_new_revision_never_share_a_file() {
     let o = content(&p("c3.json"), &p("c3.json"));
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.path().join("c3.json").exists());
+
+    // A report that cannot be written: nothing is written, not even the new
+    // playbook (the corrected run would then be refused as an overwrite),
+    // and no temporary file stays behind.
+    let nowhere = p("no-such-dir/r.md");
+    let err = fails(
+        &fit(&p("half.json"), &nowhere)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(err.contains("cannot write"), "{err}");
+    assert!(!dir.path().join("half.json").exists());
+    let o = content(&p("half2.json"), &nowhere);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("half2.json").exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

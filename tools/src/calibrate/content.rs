@@ -539,11 +539,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "priors": priors,
         "unknown_content": unknown,
     });
-    std::fs::write(&out, &new_text).with_context(|| format!("cannot write {}", out.display()))?;
-    std::fs::write(&report, serde_json::to_string_pretty(&json_report)? + "\n")
-        .with_context(|| format!("cannot write {}", report.display()))?;
-    std::fs::write(&report_md, markdown(&json_report, &ev.lift, &priors))
-        .with_context(|| format!("cannot write {}", report_md.display()))?;
+    let report_text = serde_json::to_string_pretty(&json_report)? + "\n";
+    let md = markdown(&json_report, &ev.lift, &priors);
+    super::write_all(&[
+        (&out, new_text.as_bytes()),
+        (&report, report_text.as_bytes()),
+        (&report_md, md.as_bytes()),
+    ])?;
     outln!("{}", lift_line(&ev.lift));
     outln!(
         "wrote {} (revision {}), {} and {}",

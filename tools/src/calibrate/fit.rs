@@ -144,11 +144,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let positive = parse_positive(&args.positive)?;
     let export = crm::read(&args.export, &positive)?;
     let (new_text, report) = calibrate(&current.text, &current.doc, &export, args, &out)?;
-    std::fs::write(&out, &new_text).with_context(|| format!("cannot write {}", out.display()))?;
-    std::fs::write(&report_md, report::markdown(&report))
-        .with_context(|| format!("cannot write {}", report_md.display()))?;
-    std::fs::write(&report_json, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("cannot write {}", report_json.display()))?;
+    let report_text = serde_json::to_string_pretty(&report)? + "\n";
+    let md = report::markdown(&report);
+    super::write_all(&[
+        (&out, new_text.as_bytes()),
+        (&report_md, md.as_bytes()),
+        (&report_json, report_text.as_bytes()),
+    ])?;
     let f = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{v:.3}"));
     outln!(
         "held-out AUC: current {}  calibrated {}  plain logistic regression {}",

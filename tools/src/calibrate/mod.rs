@@ -206,6 +206,41 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
     }
 }
 
+/// Writes every file or none: each goes to a temporary file beside its
+/// target first, and only once all are written are they renamed into place
+/// (a report path that cannot be written leaves no new playbook behind).
+pub fn write_all(files: &[(&Path, &[u8])]) -> Result<()> {
+    let temp = |p: &Path| {
+        let mut name = p.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.tmp", std::process::id()));
+        p.with_file_name(name)
+    };
+    let mut written = Vec::new();
+    let mut result = Ok(());
+    for (path, bytes) in files {
+        let t = temp(path);
+        if let Err(e) = std::fs::write(&t, bytes) {
+            result = Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));
+            break;
+        }
+        written.push((t, *path));
+    }
+    if result.is_ok() {
+        for (t, path) in &written {
+            if let Err(e) = std::fs::rename(t, path) {
+                result =
+                    Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));
+                break;
+            }
+        }
+    }
+    // A failure leaves no temporary file (renamed ones are gone already).
+    for (t, _) in &written {
+        let _ = std::fs::remove_file(t);
+    }
+    result
+}
+
 /// Never overwrite silently.
 pub fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
