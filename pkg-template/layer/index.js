@@ -243,6 +243,13 @@ export function start({
     written = known;
   }
 
+  // Whether this page shows a decision's picks. A decision made again on
+  // the page (a click or a form that may be a hand-raise, a lowered consent)
+  // is for its classification and its lifecycle and trigger signals: the
+  // slots keep what the visitor sees (no content swapped under the pointer)
+  // and no second Content Recommended is sent, which would count the page
+  // twice in the store's impressions and click-through.
+  let rendered = false;
   function decide() {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
@@ -259,7 +266,9 @@ export function start({
     decision = d;
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
-    for (const s of (d && d.slots) || []) {
+    const again = rendered;
+    rendered = true;
+    for (const s of (!again && d && d.slots) || []) {
       for (const el of slotElements(document, s.slot)) {
         try {
           render(el, s, { document });
@@ -268,7 +277,8 @@ export function start({
         }
       }
     }
-    if (sender && d && Array.isArray(d.signals) && d.signals.length > 0) sender.enqueue(d.signals);
+    const signals = d && Array.isArray(d.signals) ? d.signals.filter((x) => !again || !x || x.event !== 'Content Recommended') : [];
+    if (sender && signals.length > 0) sender.enqueue(signals);
     if (onDecision) attempt(() => onDecision(d), undefined);
     return d;
   }

@@ -108,3 +108,27 @@ test('real engine: without a decision below full, nothing decided at full is kep
   c.submit();
   assert.notEqual(c.localStorage.map.get('bp_state'), before);
 });
+
+test('real engine: clicks on the picks re-decide, but the page counts as one impression (one Content Recommended)', { skip }, async () => {
+  const { document, window } = fakePage({ href: 'https://www.example.com/pricing', content: 'pricing' });
+  document.body.append(document.el('ul', { 'data-bp-slot': 'reading' }));
+  const navigator = fakeNavigator();
+  const clock = fakeClock(T0);
+  const bp = start({
+    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
+    localStorage: fakeLocalStorage(), fetch: fakeFetch(), navigator, now: clock.now, random: () => 0.5,
+    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+  });
+  const first = bp.decision.seq;
+  const links = () => document.querySelectorAll('a[data-bp-cta]');
+  assert.ok(links().length > 0, 'the picks carry data-bp-cta');
+  const shown = links().map((a) => a.getAttribute('data-bp-content')).join();
+  document.dispatch('click', { target: links()[0] });
+  assert.equal(bp.decision.seq, first + 1, 'the click decided again');
+  assert.equal(links().map((a) => a.getAttribute('data-bp-content')).join(), shown, 'the picks shown stay');
+  window.dispatch('pagehide');
+  const batch = navigator.beacons.flatMap((b) => b.body.batch);
+  const recommended = batch.filter((s) => s.event === 'Content Recommended');
+  assert.equal(recommended.length, 1, batch.map((s) => s.event).join(', '));
+  assert.equal(recommended[0].properties.seq ?? first, first);
+});

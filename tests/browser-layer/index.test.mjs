@@ -43,11 +43,15 @@ class FakeVisitor {
               { id: 'evil', title: 'Evil', url: 'javascript:alert(1)', format: 'blog', cta: '', score: 0.5, reasons: [] },
             ],
     }));
-    // Like the engine: no signals at consent none.
+    // Like the engine: no signals at consent none; a decision after a click
+    // or a form reports a hand-raise (the layer sends a page's Content
+    // Recommended once, for the picks it shows).
+    const last = this.events[this.events.length - 1];
+    const event = last && (last.type === 'cta_click' || last.type === 'form_submit') ? 'SQL Reached' : 'Content Recommended';
     const signals =
       consent === 'none'
         ? []
-        : [{ type: 'track', event: 'Content Recommended', anonymousId: this.id, messageId: `${this.id}-${n}`, properties: { n }, context: { consent } }];
+        : [{ type: 'track', event, anonymousId: this.id, messageId: `${this.id}-${n}`, properties: { n }, context: { consent } }];
     return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
   }
   encode(secret) {
@@ -629,6 +633,7 @@ test('a withdrawal starts a fresh visitor: a consent given again in the tab brin
   const again = decodeState(localStorage.map.get('bp_state'));
   assert.notEqual(again.id, 'before');
   assert.deepEqual(again.events, []);
+  await env.clock.advance(1); // another click (the same link, in a later turn)
   document.dispatch('click', { target: firstLink(document) });
   env.window.dispatch('pagehide');
   await settle();
