@@ -50,7 +50,7 @@ test('state round-trips through encode/decode, signed and unsigned', () => {
   assert.throws(() => engine.decode(plain, { secret: 's3cret' }), (e) => e.code === 'state_unsigned');
 });
 
-test('bad input throws Errors with code, path and hint, never a panic', () => {
+test('bad input throws Errors with code, path and hint, never a panic', async () => {
   assert.throws(() => new Engine('{"version":1'), (e) => e instanceof Error && e.code === 'invalid_json' && e.path === '$');
   const broken = JSON.parse(playbookText);
   broken.content[3].stages[0] = 'supplier_selecton';
@@ -121,7 +121,18 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
   const trapped = new Proxy({}, { ownKeys() { throw new Error('trap'); } });
   const revoked = Proxy.revocable({}, {});
   revoked.revoke();
+  // Objects JSON cannot write (a cycle, a BigInt, a throwing toJSON): each
+  // throw used to leave a slot of the module's JS-value table taken, and
+  // about 8 million exhausted it.
+  const unwritable = [cyclic, { ts: 1n }, { toJSON() { throw null; } }];
+  const { initSync } = await import(`${pkgDir}/buyerpath.js`);
+  const tableSize = () => initSync().__wbindgen_externrefs.length;
+  const table = tableSize();
   for (let i = 0; i < 3000; i++) {
+    for (const bad of unwritable) {
+      assert.throws(() => v.observe(bad), (e) => e.code === 'invalid_argument' && /cannot be written as JSON/.test(e.message));
+      assert.throws(() => engine.decode(forged, { secret: 'k', now: bad }), (e) => e.code === 'invalid_argument');
+    }
     assert.throws(() => gone.decide({ now: 1793610000000, slots: ['hero'] }), freed);
     assert.throws(() => gone.decideJson('{"now":1,"slots":["hero"]}'), freed);
     assert.throws(() => cond.eval({ company: { country: 'US' } }), freed);
@@ -145,6 +156,7 @@ test('bad input throws Errors with code, path and hint, never a panic', () => {
     }
   }
   other.free();
+  assert.ok(tableSize() - table < 64, `the JS-value table grew from ${table} to ${tableSize()}`);
   assert.equal(engine.visitor('after-free').decideJson(JSON.stringify({ now: 1793610000000, slots: ['hero'] })), before);
   // The module still works after all those errors.
   assert.equal(v.decide({ now: 1793610000000, slots: ['hero'] }).slots.length, 1);

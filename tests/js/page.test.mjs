@@ -35,7 +35,7 @@ test('every journey vector replays byte for byte through buyerpath/page and an e
   assert.deepEqual(results.filter((r) => r.mismatches.length).map((r) => `${r.name}: ${r.mismatches}`), []);
 });
 
-test('a damaged or foreign engine file is an Error with a code, a path and a hint', () => {
+test('a damaged or foreign engine file is an Error with a code, a path and a hint', async () => {
   const otherVersion = Uint8Array.from(engineBytes);
   otherVersion[5] ^= 1; // the first character of the version
   const flipped = Uint8Array.from(engineBytes);
@@ -77,11 +77,14 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   const buffer = new ArrayBuffer(16);
   const view = new Uint8Array(buffer);
   structuredClone(buffer, { transfer: [buffer] });
+  const { initSync } = await import(join(pkgDir, 'page', 'buyerpath.js'));
+  const table = initSync().__wbindgen_externrefs.length;
   for (let i = 0; i < 3000; i++) {
     for (const gone of [buffer, view]) {
       assert.throws(() => page.Engine.fromBytes(gone), (e) => e.code === 'invalid_argument' && /cannot be read/.test(e.message) && /transferred/.test(e.hint));
     }
   }
+  assert.ok(initSync().__wbindgen_externrefs.length - table < 64, 'no JS-value table slot left behind per refusal');
   assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);
 });
 

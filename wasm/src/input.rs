@@ -13,8 +13,16 @@ use wasm_bindgen::JsValue;
 #[wasm_bindgen]
 extern "C" {
     /// `Object.keys(value)`; a Proxy's `ownKeys` trap or a revoked Proxy throws.
+    /// (The keys come back as strings, not as a JS array: an import that
+    /// returns a JS value leaks a slot of the module's JS-value table each
+    /// time it throws, and a host catching millions would exhaust it.)
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
-    pub fn object_keys(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+    pub fn object_keys(value: &JsValue) -> Result<Vec<String>, JsValue>;
+    /// `JSON.stringify(value)` as text (`None`: nothing to write, such as a
+    /// function); a cycle, a BigInt or a throwing `toJSON` throws. Text, not
+    /// a JS string, for the reason above.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
+    fn stringify(value: &JsValue) -> Result<Option<String>, JsValue>;
     /// `Array.isArray(value)`; a revoked Proxy throws.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub fn is_array(value: &JsValue) -> Result<bool, JsValue>;
@@ -38,12 +46,9 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
         return Ok(s);
     }
     if v.is_object() {
-        match JSON::stringify(v) {
-            Ok(s) => {
-                if let Some(s) = s.as_string() {
-                    return Ok(s);
-                }
-            }
+        match stringify(v) {
+            Ok(Some(s)) => return Ok(s),
+            Ok(None) => {}
             // A cycle, a BigInt, nesting past the JS stack: an object, but
             // not one that can be written as JSON. Said so, with V8's reason.
             Err(e) => {
@@ -86,8 +91,13 @@ pub fn found_of(v: &JsValue) -> String {
 /// What a JavaScript throw says: its `message`, or the thrown string
 /// itself (a `toJSON` or a Proxy trap may throw anything).
 pub fn message_of(thrown: &JsValue) -> String {
-    js_sys::Reflect::get(thrown, &JsValue::from_str("message"))
-        .ok()
+    // `Reflect.get` throws on anything but an object (a thrown `null`, a
+    // string), and each throw of an import returning a JS value leaks a
+    // slot of the module's table: only objects are asked.
+    thrown
+        .is_object()
+        .then(|| js_sys::Reflect::get(thrown, &JsValue::from_str("message")).ok())
+        .flatten()
         .and_then(|m| m.as_string())
         .or_else(|| thrown.as_string())
         .unwrap_or_else(|| "it threw".to_string())
@@ -121,13 +131,27 @@ pub fn byte_view(v: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
         let (Some(offset), Some(len)) = (num("byteOffset"), num("byteLength")) else {
             return Ok(None);
         };
+        if len == 0.0 {
+            return Err(no_bytes());
+        }
         return Bytes::over(&buffer, offset, len).map(|b| Some(b.unchecked_into()));
     }
     let buffer =
         v.is_instance_of::<ArrayBuffer>() || (v.is_object() && num("byteLength").is_some());
     if buffer {
+        if num("byteLength") == Some(0.0) {
+            return Err(no_bytes());
+        }
         Bytes::whole(v).map(|b| Some(b.unchecked_into()))
     } else {
         Ok(None)
     }
+}
+
+/// No bytes to read: a buffer detached by a transfer has none, and is told
+/// apart here, before `new Uint8Array` would throw (each throw of an import
+/// that returns a JS value leaks a slot of the module's table).
+#[cfg(feature = "compiled")]
+fn no_bytes() -> JsValue {
+    JsValue::from_str("no bytes: detached by a transfer, or empty")
 }

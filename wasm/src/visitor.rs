@@ -90,11 +90,7 @@ fn check_options(options: &JsValue) -> Result<(), JsValue> {
             hint,
         ));
     }
-    for key in crate::input::object_keys(options)
-        .map_err(unreadable)?
-        .iter()
-    {
-        let key = key.as_string().unwrap_or_default();
+    for key in crate::input::object_keys(options).map_err(unreadable)? {
         if !DECODE_OPTIONS.contains(&key.as_str()) {
             let hint = buyerpath::suggest::did_you_mean(&key, DECODE_OPTIONS)
                 .unwrap_or_else(|| "the options are secret, now and maxIdleMs".to_string());
