@@ -715,3 +715,168 @@ fn content_refuses_a_max_strength_that_is_not_a_number() {
         assert!(!out.exists());
     }
 }
+
+/// A generated export's header and rows (cells as written).
+fn csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// What two fits on the same data must agree on (the paths aside).
+fn same_fit(a: &Value, b: &Value) {
+    for k in [
+        "rows",
+        "successes",
+        "learn_rows",
+        "test_rows",
+        "auc",
+        "tiers_current",
+        "tiers_calibrated",
+        "thresholds_calibrated",
+        "criteria",
+        "warnings",
+    ] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+}
+
+/// Real exports list an account on several rows (one per opportunity or
+/// renewal): its rows stay on one side of the learn/held-out split, so the
+/// held-out figures are on accounts the fit never saw, and the repeats are
+/// said.
+#[test]
+fn an_account_on_several_rows_stays_on_one_side_of_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let once = generate(&a, 11, 600);
+    let text = std::fs::read_to_string(&once).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    // Every row twice, the second time further down (a renewal).
+    let twice = b.join("twice.csv");
+    std::fs::write(&twice, format!("{header}\n{body}{body}")).unwrap();
+    let (_, r1) = fit(&a, &once, &[]);
+    let (_, r2) = fit(&b, &twice, &[]);
+    let rows = r1["rows"].as_u64().unwrap();
+    assert_eq!(r2["rows"].as_u64().unwrap(), 2 * rows);
+    let warnings = r2["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "{rows} of {} closed rows repeat an account of an earlier row",
+            2 * rows
+        )),
+        "{warnings}"
+    );
+    assert!(!r1["warnings"].to_string().contains("repeat an account"));
+    // The same accounts held out, each twice: the current playbook's
+    // held-out AUC is exactly the one on the export without repeats.
+    assert_eq!(
+        r2["test_rows"].as_u64().unwrap(),
+        2 * r1["test_rows"].as_u64().unwrap()
+    );
+    assert_eq!(r2["auc"]["current"], r1["auc"]["current"]);
+    for (t1, t2) in r1["tiers_current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(r2["tiers_current"].as_array().unwrap())
+    {
+        assert_eq!(t2["test_rate"], t1["test_rate"], "{t1} {t2}");
+        assert_eq!(
+            t2["test_n"].as_u64().unwrap(),
+            2 * t1["test_n"].as_u64().unwrap()
+        );
+    }
+}
+
+/// A JSONL export whose values are strings (`"tech": "a;b"`, `"employees":
+/// "10658"`) says what the same CSV says: the same fit, to the report.
+#[test]
+fn a_jsonl_string_reads_as_the_same_csv_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let export = generate(&a, 11, 600);
+    let (header, rows) = csv_table(&export);
+    let mut lines = String::new();
+    for row in &rows {
+        let mut obj = serde_json::Map::new();
+        for (h, cell) in header.iter().zip(row) {
+            if cell.is_empty() {
+                continue;
+            }
+            match h.split_once('.') {
+                Some((scope, key)) => {
+                    let inner = obj
+                        .entry(scope)
+                        .or_insert_with(|| json!({}))
+                        .as_object_mut()
+                        .unwrap();
+                    inner.insert(key.into(), Value::from(cell.as_str()));
+                }
+                None => {
+                    obj.insert(h.clone(), Value::from(cell.as_str()));
+                }
+            }
+        }
+        lines.push_str(&Value::Object(obj).to_string());
+        lines.push('\n');
+    }
+    assert!(lines.contains(r#""employees":"1"#) && lines.contains(r#";"#));
+    let jsonl = b.join("crm.jsonl");
+    std::fs::write(&jsonl, lines).unwrap();
+    let (_, from_csv) = fit(&a, &export, &[]);
+    let (_, from_jsonl) = fit(&b, &jsonl, &[]);
+    same_fit(&from_csv, &from_jsonl);
+}
+
+/// A `;`- or tab-separated CSV (a spreadsheet in a locale whose decimal mark
+/// is a comma) reads like the comma-separated one; a `;` file whose lists
+/// are not quoted says why a row has too many cells.
+#[test]
+fn a_semicolon_or_tab_separated_export_reads_like_a_comma_separated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("comma");
+    std::fs::create_dir_all(&base).unwrap();
+    let export = generate(&base, 11, 600);
+    let (_, expected) = fit(&base, &export, &[]);
+    let (header, rows) = csv_table(&export);
+    for (name, sep) in [("semicolon", b';'), ("tab", b'\t')] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let path = sub.join("crm.csv");
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(sep)
+            .from_path(&path)
+            .unwrap();
+        w.write_record(&header).unwrap();
+        for row in &rows {
+            w.write_record(row).unwrap();
+        }
+        w.flush().unwrap();
+        drop(w);
+        let (_, got) = fit(&sub, &path, &[]);
+        same_fit(&expected, &got);
+    }
+    // Commas turned into `;`, lists left unquoted: a row has too many cells.
+    let raw = dir.path().join("raw.csv");
+    let text = std::fs::read_to_string(&export).unwrap().replace(',', ";");
+    std::fs::write(&raw, text).unwrap();
+    let err = fails(&fit_args(
+        &playbook(),
+        &raw,
+        &["--out", s(&dir.path().join("o.json"))],
+    ));
+    assert!(
+        err.contains("not a valid CSV row") && err.contains("`;`-separated"),
+        "{err}"
+    );
+    assert!(!err.contains("there is no `outcome` column"), "{err}");
+}

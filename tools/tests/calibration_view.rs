@@ -287,3 +287,223 @@ fn an_accounts_file_without_rows_is_said_at_start_and_in_the_view() {
         "{warnings}"
     );
 }
+
+/// Posts the signals of the first `n` CRM accounts (revision 1 deciding).
+fn post_crm_signals(url: &str, n: usize) {
+    let events = signals("crm", &crm_contexts(n));
+    for chunk in events.chunks(100) {
+        post_batch(url, chunk);
+    }
+}
+
+/// A candidate with another tier list: the same id is the same tier (never a
+/// move), and a tier only the candidate has (`S`, above `A`) ranks by its
+/// `min` among the others. Tiers used to be compared by position, so every
+/// account kept at `D` moved "down" (`D` is 4th of 4 now, 5th of 5 then).
+#[test]
+fn a_candidate_with_another_tier_list_compares_tiers_by_id_and_min() {
+    let dir = tempfile::tempdir().unwrap();
+    let r2_path = root().join("examples/crm/playbook.r2.json");
+    let accounts = root().join("examples/crm/crm.csv");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&r2_path).unwrap()).unwrap();
+    let tiers = doc["fit"]["tiers"].as_array_mut().unwrap();
+    let top = tiers[0]["min"].as_i64().unwrap();
+    tiers.insert(0, json!({"id": "S", "min": top + 17}));
+    let with_s = dir.path().join("with-s.json");
+    std::fs::write(&with_s, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+
+    let view = |candidate: &std::path::Path, post: bool| -> Value {
+        let s = Server::start(
+            dir.path(),
+            &[
+                "--candidate",
+                candidate.to_str().unwrap(),
+                "--accounts",
+                accounts.to_str().unwrap(),
+            ],
+        );
+        if post {
+            post_crm_signals(&s.url, 120);
+        }
+        let (status, v) = get(&s.url, "/api/calibration");
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["status"], "ready", "{v}");
+        v
+    };
+    // The same store under both candidates.
+    let plain = view(&r2_path, true);
+    let v = view(&with_s, false);
+    assert_eq!(v["scored"], plain["scored"]);
+    let order = ["S", "A", "B", "C", "D"];
+    let level = |t: &Value| order.iter().position(|x| t == *x).unwrap();
+    for m in v["movers"].as_array().unwrap() {
+        assert_ne!(m["from"], m["to"], "the same tier is no move: {m}");
+        let dir = if level(&m["to"]) < level(&m["from"]) {
+            "up"
+        } else {
+            "down"
+        };
+        assert_eq!(m["direction"], dir, "{m}");
+    }
+    assert_eq!(v["tier_order"], json!([["S"], ["A"], ["B"], ["C"], ["D"]]));
+    assert!(
+        v["warnings"].to_string().contains("S > A > B > C > D"),
+        "{}",
+        v["warnings"]
+    );
+    // The matrix: a cell's move follows the order; the same id is "same".
+    let (from, to) = (&v["matrix"]["from"], &v["matrix"]["to"]);
+    let (mut up, mut down, mut same) = (0, 0, 0);
+    for (i, row) in v["matrix"]["counts"].as_array().unwrap().iter().enumerate() {
+        for (j, c) in row.as_array().unwrap().iter().enumerate() {
+            let (a, b) = (level(&from[i]), level(&to[j]));
+            let kind = match b.cmp(&a) {
+                std::cmp::Ordering::Less => "up",
+                std::cmp::Ordering::Greater => "down",
+                std::cmp::Ordering::Equal => "same",
+            };
+            assert_eq!(v["matrix"]["moves"][i][j], kind);
+            let c = c.as_u64().unwrap();
+            match kind {
+                "up" => up += c,
+                "down" => down += c,
+                _ => same += c,
+            }
+        }
+    }
+    assert_eq!(
+        (
+            v["up"].as_u64().unwrap(),
+            v["down"].as_u64().unwrap(),
+            v["same"].as_u64().unwrap()
+        ),
+        (up, down, same)
+    );
+    // S splits the candidate's A: a move to A is now a move to A or S, and
+    // only an account in A now that lands in S moves where it did not.
+    let a_to_s = v["movers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "A" && m["to"] == "S")
+        .count() as u64;
+    assert_eq!(
+        v["up"].as_u64().unwrap(),
+        plain["up"].as_u64().unwrap() + a_to_s
+    );
+    assert_eq!(v["down"], plain["down"]);
+}
+
+/// `serve --playbook` and `--candidate` read a playbook with a UTF-8 byte
+/// order mark, as `check` and `calibrate fit` do.
+#[test]
+fn a_playbook_or_candidate_with_a_byte_order_mark_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = |from: &str, name: &str| {
+        let text = std::fs::read_to_string(root().join(from)).unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
+        p
+    };
+    let pb = bom("examples/acme/playbook.json", "playbook.json");
+    let cand = bom("examples/crm/playbook.r2.json", "r2.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", "x.sqlite"])
+        .arg("--playbook")
+        .arg(&pb)
+        .arg("--candidate")
+        .arg(&cand)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut started = false;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let Ok(line) = line else { break };
+        if let Some(url) = line.strip_prefix("buyerpath serve: listening on ") {
+            let (status, v) = get(url.trim(), "/api/calibration");
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(v["candidate"]["revision"], 2, "{v}");
+            started = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(started, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An accounts file that cannot be joined (no `company.domain`, no `id`) or
+/// lacks firmographics the candidate reads is said at start and in the view,
+/// not shown as a calm "0 up, 0 down".
+#[test]
+fn an_accounts_file_without_keys_or_attributes_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidate = root().join("examples/crm/playbook.r2.json");
+    let (header, rows) = {
+        let mut r = csv::Reader::from_path(root().join("examples/crm/crm.csv")).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .take(50)
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        (h, rows)
+    };
+    let only = |name: &str, cols: &[&str]| {
+        let idx: Vec<usize> = cols
+            .iter()
+            .map(|c| header.iter().position(|h| h == c).unwrap())
+            .collect();
+        let mut text = cols.join(",") + "\n";
+        for r in &rows {
+            text += &(idx
+                .iter()
+                .map(|&i| r[i].as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n");
+        }
+        std::fs::write(dir.path().join(name), text).unwrap();
+    };
+    only(
+        "noid.csv",
+        &["company.employees", "company.industry", "company.country"],
+    );
+    only("min.csv", &["company.domain", "company.employees"]);
+    let warnings = |accounts: &str| -> String {
+        let s = Server::start(
+            dir.path(),
+            &[
+                "--candidate",
+                candidate.to_str().unwrap(),
+                "--accounts",
+                accounts,
+            ],
+        );
+        let (status, v) = get(&s.url, "/api/calibration");
+        assert_eq!(status, 200, "{v}");
+        v["warnings"].to_string()
+    };
+    let w = warnings("noid.csv");
+    assert!(
+        w.contains(
+            "no row of noid.csv has a `company.domain` or an `id`: no store account can be joined"
+        ),
+        "{w}"
+    );
+    let w = warnings("min.csv");
+    assert!(
+        w.contains("no row of min.csv has `company.industry` (industry)"),
+        "{w}"
+    );
+    assert!(w.contains("`company.tech` (21 criteria)"), "{w}");
+    assert!(
+        !w.contains("`company.employees`") && !w.contains("company.domain"),
+        "{w}"
+    );
+    // Visit attributes (BANT, the visitor's title) are not asked of an account list.
+    assert!(!w.contains("bant.") && !w.contains("person."), "{w}");
+}

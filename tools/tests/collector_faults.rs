@@ -179,7 +179,7 @@ fn oversize_bodies_are_413_and_the_server_stays_up() {
         .unwrap();
     write!(
         sock,
-        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 1000000000\r\n\r\n",
+        "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {}\r\nContent-Length: 1000000000\r\n\r\n",
         basic(KEY)
     )
     .unwrap();
@@ -193,7 +193,7 @@ fn oversize_bodies_are_413_and_the_server_stays_up() {
         .unwrap();
     write!(
         sock,
-        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
         basic(KEY)
     )
     .unwrap();
@@ -283,13 +283,13 @@ fn slow_clients_are_cut_off_and_others_are_served_meanwhile() {
     // trickling a declared body.
     let mut header_slow = Vec::new();
     for i in 0..150 {
-        let head = format!("POST /v1/batch HTTP/1.1\r\nHost: x\r\nX-Slow-{i}: ");
+        let head = format!("POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-{i}: ");
         header_slow.push(trickle(&s.addr, head, Duration::from_millis(200), stop));
     }
     let mut body_slow = Vec::new();
     for _ in 0..50 {
         let head = format!(
-            "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 100000\r\n\r\n{{\"batch\":[",
+            "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {}\r\nContent-Length: 100000\r\n\r\n{{\"batch\":[",
             basic(KEY)
         );
         body_slow.push(trickle(&s.addr, head, Duration::from_millis(200), stop));

@@ -103,7 +103,7 @@ fn connections_past_the_cap_wait_until_one_closes() {
     let mut third = TcpStream::connect(&s.addr).unwrap();
     write!(
         third,
-        "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     third
@@ -220,7 +220,7 @@ fn static_files_are_streamed_and_head_reads_no_file() {
     let mut sock = TcpStream::connect(&s.addr).unwrap();
     write!(
         sock,
-        "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let got = drain(&mut sock, Duration::from_secs(30)).expect("the whole response");

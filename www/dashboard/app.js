@@ -204,16 +204,15 @@ function tierChip(t) {
 function calibrationMatrix(c) {
   const table = $('calibration-matrix');
   const { from, to, counts } = c.matrix;
-  const rank = (list, t) => { const i = c[list].tiers.indexOf(t); return i < 0 ? c[list].tiers.length : i; };
   const head = el('tr', {}, el('th', { scope: 'col' }, `r${c.current.revision} ↓ · r${c.candidate.revision} →`),
     to.map((t) => el('th', { scope: 'col' }, tierChip(t))), el('th', { scope: 'col', class: 'total' }, 'now'));
   const rows = from.map((f, i) => el('tr', {},
     el('th', { scope: 'row' }, tierChip(f)),
     to.map((t, j) => {
       const n = counts[i][j];
-      const a = rank('current', f);
-      const b = rank('candidate', t);
-      const kind = a === b ? 'same' : b < a ? 'up' : 'down';
+      // The collector's reading of the move (the same tier id is never one;
+      // up and down follow the tiers' order by their thresholds).
+      const kind = (c.matrix.moves && c.matrix.moves[i] && c.matrix.moves[i][j]) || 'same';
       return el('td', { class: `${kind}${n ? '' : ' zero'}`, title: `${n} accounts: ${f} now, ${t} under revision ${c.candidate.revision}` }, n);
     }),
     el('td', { class: 'total' }, counts[i].reduce((x, y) => x + y, 0))));

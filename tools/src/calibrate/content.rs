@@ -3,17 +3,38 @@
 //! personalisation over the holdout.
 //!
 //! From the signals: an **impression** is a content id in a `Content
-//! Recommended` slot; a **click** is the same visitor's next signal within
-//! 30 minutes from a page whose path is that content's URL (or a `Content
-//! Clicked` / `CTA Clicked` track event naming it); **progress** is a forward
-//! `Stage Changed` within 7 days of the impression. Priors are the current
-//! prior plus clicks and non-clicks, then held to at most `--max-strength`
-//! pseudo-observations and a mean of at least `--floor` × the average
-//! click-through, so that new and unlucky content is still explored.
-//! Per stage × role priors are written where a cell has `--min-impressions`.
+//! Recommended` slot. A **click** on it is the visitor's **next page**: the
+//! first of their signals strictly later than the recommendation (so never
+//! one of its own decision's signals, which share its time) and from another
+//! page than the recommending one (signals without a page are passed over), if it comes within 30 minutes and its page
+//! is that content's URL; or a `Content Clicked` / `CTA Clicked` track event
+//! naming it, later than the recommendation, within 30 minutes, and no later
+//! than that next page. Either must come before the content is recommended
+//! again: one visit is at most one click, on the last recommendation of the
+//! content before it (a page recommending it three times on the way there
+//! gets one click, not three). **Progress** is a forward `Stage Changed`
+//! strictly later than the impression and within 7 days of it.
+//!
+//! Only recommendations decided under the playbook's own revision count
+//! (each signal's `context.playbook`, the store's `playbook_revision`): the
+//! evidence its priors have not absorbed yet, since a revision written by
+//! this command holds the evidence of the revisions before it. `--from-revision
+//! N` counts revisions N and later; recommendations of another playbook id
+//! never count; a signal naming no revision (not sent by the engine) counts.
+//! Whatever followed a counted recommendation (pages, clicks, stage moves)
+//! counts whatever revision decided it, and the lift compares the visitors
+//! with a counted recommendation. How many recommendations were left out,
+//! and under which revisions, is printed and reported.
+//!
+//! Priors are the current prior plus clicks and non-clicks, then held to at
+//! most `--max-strength` pseudo-observations and a mean of at least
+//! `--floor` × the average click-through, so that new and unlucky content is
+//! still explored. Per stage × role priors are written where a cell has
+//! `--min-impressions`.
 
 use super::metrics::round;
 use super::{patch, refuse_overwrite, Current, RevisionArgs};
+use crate::serve::iso;
 use anyhow::{bail, Context as _, Result};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
@@ -49,6 +70,11 @@ pub struct Args {
     /// Impressions a stage × role cell needs for its own prior.
     #[arg(long, default_value_t = 30)]
     pub min_impressions: usize,
+    /// Count the recommendations decided under revision N of the playbook
+    /// and later ones (default: the playbook's own revision, the evidence its
+    /// priors have not absorbed yet).
+    #[arg(long, value_name = "N")]
+    pub from_revision: Option<u64>,
 }
 
 /// One stored event, as the calibration needs it.
@@ -59,6 +85,9 @@ pub struct Ev {
     pub ts: i64,
     pub props: Value,
     pub path: Option<String>,
+    /// The playbook id and revision it was decided under (`context.playbook`).
+    pub playbook: Option<String>,
+    pub revision: Option<i64>,
 }
 
 /// Counts for one content item (or one cell).
@@ -146,14 +175,22 @@ pub fn load(db: Option<&Path>, signals: Option<&Path>) -> Result<Vec<Ev>> {
                 } else {
                     s("anonymousId")
                 };
-                let ts = v
-                    .get("timestamp")
-                    .or_else(|| v.get("originalTimestamp"))
-                    .and_then(|t| t.as_i64().or_else(|| t.as_str().and_then(parse_iso)))
-                    .with_context(|| format!("{} line {}: no timestamp", path.display(), i + 1))?;
+                let ts = match v.get("timestamp").or_else(|| v.get("originalTimestamp")) {
+                    None | Some(Value::Null) => {
+                        bail!("{} line {}: no timestamp", path.display(), i + 1)
+                    }
+                    // RFC 3339 with its offset, as the collector reads it.
+                    Some(t) => match t.as_i64().or_else(|| t.as_str().and_then(iso::parse_ms)) {
+                        Some(ts) => ts,
+                        None => bail!(
+                            "{} line {}: timestamp {t} is neither an RFC 3339 date-time with its zone (Z or ±HH:MM) nor milliseconds since the epoch",
+                            path.display(),
+                            i + 1
+                        ),
+                    },
+                };
                 out.push(ev(visitor, s("event"), ts, &v));
             }
-            out.sort_by_key(|e| e.ts);
         }
         (None, None) => {
             bail!("give the store (--db buyerpath.sqlite) or the signals (--signals events.jsonl)")
@@ -172,39 +209,70 @@ fn ev(visitor: String, event: String, ts: i64, v: &Value) -> Ev {
             .pointer("/context/page/path")
             .and_then(Value::as_str)
             .map(str::to_string),
+        playbook: v
+            .pointer("/context/playbook/id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        revision: v
+            .pointer("/context/playbook/revision")
+            .and_then(Value::as_i64),
     }
 }
 
-/// `2026-11-23T10:00:00Z` (or with fractional seconds) → ms since the epoch.
-fn parse_iso(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let n = |a: usize, l: usize| -> Option<i64> { s.get(a..a + l)?.parse().ok() };
-    if b.len() < 19 {
-        return None;
-    }
-    let (y, m, d) = (n(0, 4)?, n(5, 2)?, n(8, 2)?);
-    let (hh, mm, ss) = (n(11, 2)?, n(14, 2)?, n(17, 2)?);
-    let frac: i64 = match s.get(19..20) {
-        Some(".") => {
-            let digits: String = s
-                .get(20..)?
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            let padded = format!("{digits:0<3}");
-            padded.get(..3)?.parse().ok()?
+/// Which recommendations count: those of playbook `playbook_id` (or naming
+/// none) decided under revision `from_revision` or later (or naming none).
+pub struct Scope<'a> {
+    pub playbook_id: Option<&'a str>,
+    pub from_revision: i64,
+}
+
+/// Whether a recommendation counts, and if not, why.
+enum Counted {
+    Yes,
+    EarlierRevision(i64),
+    OtherPlaybook,
+}
+
+impl Scope<'_> {
+    fn check(&self, e: &Ev) -> Counted {
+        if let (Some(mine), Some(theirs)) = (self.playbook_id, e.playbook.as_deref()) {
+            if mine != theirs {
+                return Counted::OtherPlaybook;
+            }
         }
-        _ => 0,
-    };
-    // Days from civil (Howard Hinnant).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + frac)
+        match e.revision {
+            Some(r) if r < self.from_revision => Counted::EarlierRevision(r),
+            _ => Counted::Yes,
+        }
+    }
+}
+
+/// The recommendations that did not count.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LeftOut {
+    /// Decided under a revision before the first one counted: how many per revision.
+    pub earlier_revisions: BTreeMap<i64, usize>,
+    /// Decided under another playbook (another `context.playbook.id`).
+    pub other_playbooks: usize,
+}
+
+impl LeftOut {
+    fn earlier(&self) -> usize {
+        self.earlier_revisions.values().sum()
+    }
+
+    /// `1` or `1, 2 and 3`.
+    fn revisions(&self) -> String {
+        let list: Vec<String> = self
+            .earlier_revisions
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        match list.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => list.join(""),
+        }
+    }
 }
 
 /// What the signals say: per content, per (content, stage, role), and the lift.
@@ -212,10 +280,161 @@ pub struct Evidence {
     pub content: BTreeMap<String, Counts>,
     pub cells: BTreeMap<(String, String, String), Counts>,
     pub lift: Lift,
+    pub left_out: LeftOut,
+    /// Counted recommendations that name no playbook revision.
+    pub without_revision: usize,
 }
 
-/// Folds the events (in time order) into counts. `urls`: content id → URL path.
-pub fn evidence(events: &[Ev], urls: &BTreeMap<String, String>, stages: &[String]) -> Evidence {
+/// The content ids of a `Content Recommended`, slot by slot.
+fn recommended(e: &Ev) -> Vec<&str> {
+    e.props
+        .get("slots")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            s.get("content_ids")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The content id a `Content Clicked` / `CTA Clicked` names.
+fn clicked_id(e: &Ev) -> Option<&str> {
+    if matches!(e.event.as_str(), "Content Clicked" | "CTA Clicked") {
+        e.props.get("content_id").and_then(Value::as_str)
+    } else {
+        None
+    }
+}
+
+/// For each of one visitor's signals (in time order) that recommends
+/// content: each content id with whether it was clicked and whether the
+/// visitor progressed (the rules of the module comment). In time linear in
+/// the signals: every "next" is found by one backward pass.
+fn outcomes<'a>(
+    evs: &[&'a Ev],
+    urls: &BTreeMap<String, String>,
+    rank: &dyn Fn(&str) -> Option<usize>,
+) -> Vec<Vec<(&'a str, bool, bool)>> {
+    let n = evs.len();
+    let at = |k: usize| evs.get(k).copied();
+    // The first signal later than signal i (past its own decision's).
+    let mut later = vec![n; n];
+    // The first signal at or after k that has a page.
+    let mut paged = vec![n; n + 1];
+    // For a signal with a page: the first one after it on another page.
+    let mut other_page = vec![n; n];
+    // The first forward stage move at or after k.
+    let mut forward_at = vec![n; n + 1];
+    for i in (0..n).rev() {
+        let Some(e) = at(i) else { continue };
+        let after = |v: &[usize]| v.get(i + 1).copied().unwrap_or(n);
+        let l = match at(i + 1) {
+            Some(x) if x.ts > e.ts => i + 1,
+            Some(_) => after(&later),
+            None => n,
+        };
+        let p = if e.path.is_some() { i } else { after(&paged) };
+        let o = if e.path.is_some() {
+            let m = after(&paged);
+            match at(m) {
+                Some(x) if x.path != e.path => m,
+                Some(_) => other_page.get(m).copied().unwrap_or(n),
+                None => n,
+            }
+        } else {
+            n
+        };
+        let f = if forward(e, rank) {
+            i
+        } else {
+            after(&forward_at)
+        };
+        for (v, x) in [
+            (&mut later, l),
+            (&mut paged, p),
+            (&mut other_page, o),
+            (&mut forward_at, f),
+        ] {
+            if let Some(slot) = v.get_mut(i) {
+                *slot = x;
+            }
+        }
+    }
+    let mut out: Vec<Vec<(&str, bool, bool)>> = vec![Vec::new(); n];
+    // The next recommendation of a content id, and the next click event
+    // naming it, at or after the end of the group being read.
+    let mut next_rec: std::collections::HashMap<&str, usize> = Default::default();
+    let mut next_click: std::collections::HashMap<&str, usize> = Default::default();
+    let mut end = n;
+    while end > 0 {
+        // The group of signals at one millisecond: [start, end).
+        let ts = at(end - 1).map_or(0, |e| e.ts);
+        let mut start = end - 1;
+        while start > 0 && at(start - 1).is_some_and(|e| e.ts == ts) {
+            start -= 1;
+        }
+        for i in start..end {
+            let Some(e) = at(i) else { continue };
+            if e.event != "Content Recommended" {
+                continue;
+            }
+            let l = later.get(i).copied().unwrap_or(n);
+            let k0 = paged.get(l).copied().unwrap_or(n);
+            let next_page = match at(k0) {
+                Some(x) if e.path.is_none() || x.path != e.path => k0,
+                Some(_) => other_page.get(k0).copied().unwrap_or(n),
+                None => n,
+            };
+            let within = |k: usize| at(k).is_some_and(|x| x.ts - e.ts <= CLICK_WINDOW_MS);
+            let progressed = at(forward_at.get(l).copied().unwrap_or(n))
+                .is_some_and(|x| x.ts - e.ts <= PROGRESS_WINDOW_MS);
+            let ids = recommended(e);
+            let mut list = Vec::with_capacity(ids.len());
+            for id in ids {
+                let again = next_rec.get(id).copied().unwrap_or(n);
+                let url = urls.get(id);
+                let by_page = within(next_page)
+                    && again >= next_page
+                    && url.is_some()
+                    && at(next_page).is_some_and(|x| x.path.as_ref() == url);
+                let by_event = next_click
+                    .get(id)
+                    .is_some_and(|&c| within(c) && c <= next_page && c < again);
+                list.push((id, by_page || by_event, progressed));
+            }
+            if let Some(slot) = out.get_mut(i) {
+                *slot = list;
+            }
+        }
+        for i in (start..end).rev() {
+            let Some(e) = at(i) else { continue };
+            if e.event == "Content Recommended" {
+                for id in recommended(e) {
+                    next_rec.insert(id, i);
+                }
+            }
+            if let Some(id) = clicked_id(e) {
+                next_click.insert(id, i);
+            }
+        }
+        end = start;
+    }
+    out
+}
+
+/// Folds the events into counts. `urls`: content id → URL path; `scope`:
+/// which recommendations count.
+pub fn evidence(
+    events: &[Ev],
+    urls: &BTreeMap<String, String>,
+    stages: &[String],
+    scope: &Scope,
+) -> Evidence {
     let mut by_visitor: BTreeMap<&str, Vec<&Ev>> = BTreeMap::new();
     for e in events {
         by_visitor.entry(e.visitor.as_str()).or_default().push(e);
@@ -223,13 +442,18 @@ pub fn evidence(events: &[Ev], urls: &BTreeMap<String, String>, stages: &[String
     let rank = |s: &str| stages.iter().position(|x| x == s);
     let mut content: BTreeMap<String, Counts> = BTreeMap::new();
     let mut cells: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
+    let mut left_out = LeftOut::default();
+    let mut without_revision = 0;
     let (mut tn, mut tc, mut hn, mut hc) = (0usize, 0usize, 0usize, 0usize);
-    for evs in by_visitor.values() {
+    for evs in by_visitor.values_mut() {
+        // Stable: signals of one millisecond keep the store's (or file's) order.
+        evs.sort_by_key(|e| e.ts);
+        let outcomes = outcomes(evs, urls, &rank);
         let mut role = "unknown".to_string();
         let mut holdout: Option<bool> = None;
         let mut first_rec: Option<i64> = None;
         let mut converted = false;
-        for (i, e) in evs.iter().enumerate() {
+        for (e, outcome) in evs.iter().zip(&outcomes) {
             let p = &e.props;
             match e.event.as_str() {
                 "Visitor Classified" => {
@@ -237,54 +461,32 @@ pub fn evidence(events: &[Ev], urls: &BTreeMap<String, String>, stages: &[String
                         role = r.to_string();
                     }
                 }
-                "Content Recommended" => {
-                    if holdout.is_none() {
-                        holdout = p.get("holdout").and_then(Value::as_bool);
+                "Content Recommended" => match scope.check(e) {
+                    Counted::EarlierRevision(r) => {
+                        *left_out.earlier_revisions.entry(r).or_default() += 1;
                     }
-                    first_rec.get_or_insert(e.ts);
-                    let stage = p.get("stage").and_then(Value::as_str).unwrap_or("unknown");
-                    let ids = p
-                        .get("slots")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|s| {
-                            s.get("content_ids")
-                                .and_then(Value::as_array)
-                                .into_iter()
-                                .flatten()
-                        })
-                        .filter_map(Value::as_str);
-                    let later = evs.get(i + 1..).unwrap_or(&[]);
-                    for id in ids {
-                        let url = urls.get(id);
-                        let clicked = later
-                            .iter()
-                            .take_while(|x| x.ts - e.ts <= CLICK_WINDOW_MS)
-                            .any(|x| {
-                                (url.is_some() && x.path.as_ref() == url)
-                                    || (matches!(
-                                        x.event.as_str(),
-                                        "Content Clicked" | "CTA Clicked"
-                                    ) && x.props.get("content_id").and_then(Value::as_str)
-                                        == Some(id))
-                            });
-                        let progressed = later
-                            .iter()
-                            .take_while(|x| x.ts - e.ts <= PROGRESS_WINDOW_MS)
-                            .any(|x| forward(x, &rank));
-                        for c in [
-                            content.entry(id.to_string()).or_default(),
-                            cells
-                                .entry((id.to_string(), stage.to_string(), role.clone()))
-                                .or_default(),
-                        ] {
-                            c.impressions += 1;
-                            c.clicks += usize::from(clicked);
-                            c.progress += usize::from(progressed);
+                    Counted::OtherPlaybook => left_out.other_playbooks += 1,
+                    Counted::Yes => {
+                        without_revision += usize::from(e.revision.is_none());
+                        if holdout.is_none() {
+                            holdout = p.get("holdout").and_then(Value::as_bool);
+                        }
+                        first_rec.get_or_insert(e.ts);
+                        let stage = p.get("stage").and_then(Value::as_str).unwrap_or("unknown");
+                        for &(id, clicked, progressed) in outcome {
+                            for c in [
+                                content.entry(id.to_string()).or_default(),
+                                cells
+                                    .entry((id.to_string(), stage.to_string(), role.clone()))
+                                    .or_default(),
+                            ] {
+                                c.impressions += 1;
+                                c.clicks += usize::from(clicked);
+                                c.progress += usize::from(progressed);
+                            }
                         }
                     }
-                }
+                },
                 _ => {}
             }
             if first_rec.is_some_and(|t| e.ts > t)
@@ -309,6 +511,8 @@ pub fn evidence(events: &[Ev], urls: &BTreeMap<String, String>, stages: &[String
         content,
         cells,
         lift: lift(tn, tc, hn, hc),
+        left_out,
+        without_revision,
     }
 }
 
@@ -444,13 +648,37 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .flatten()
         .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
         .collect();
-    let ev = evidence(&events, &urls, &stages);
+    let from_revision = args.from_revision.unwrap_or(revision);
+    let playbook_id = doc.get("id").and_then(Value::as_str);
+    let scope = Scope {
+        playbook_id,
+        from_revision: i64::try_from(from_revision).unwrap_or(i64::MAX),
+    };
+    let ev = evidence(&events, &urls, &stages, &scope);
     let (imp, clk) = ev
         .content
         .values()
         .fold((0, 0), |(i, c), x| (i + x.impressions, c + x.clicks));
+    let left = &ev.left_out;
+    let other = if left.other_playbooks > 0 {
+        format!(
+            " ({} of another playbook than `{}` never count)",
+            left.other_playbooks,
+            playbook_id.unwrap_or("")
+        )
+    } else {
+        String::new()
+    };
     if imp == 0 {
-        bail!("no `Content Recommended` signal in the store: nothing to learn from yet");
+        if left.earlier() > 0 {
+            bail!(
+                "no `Content Recommended` signal decided under revision {from_revision} or later: {} were decided under earlier revisions ({}), whose evidence this playbook's priors may already hold; give --from-revision {} to count them{other}",
+                left.earlier(),
+                left.revisions(),
+                left.earlier_revisions.keys().next().copied().unwrap_or(0)
+            );
+        }
+        bail!("no `Content Recommended` signal in the store{other}: nothing to learn from yet");
     }
     let ctr = clk as f64 / imp as f64;
     let floor_mean = args.floor * ctr;
@@ -535,17 +763,24 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "click_through": round(ctr, 4),
         "floor_mean": round(floor_mean, 4),
         "max_strength": args.max_strength,
+        "from_revision": from_revision,
+        "left_out": ev.left_out,
+        "without_revision": ev.without_revision,
         "lift": ev.lift,
         "priors": priors,
         "unknown_content": unknown,
     });
     let report_text = serde_json::to_string_pretty(&json_report)? + "\n";
-    let md = markdown(&json_report, &ev.lift, &priors);
+    let scope_line = scope_line(&ev, revision, from_revision, playbook_id);
+    let md = markdown(&json_report, &ev.lift, &priors, scope_line.as_deref());
     super::write_all(&[
         (&out, new_text.as_bytes()),
         (&report, report_text.as_bytes()),
         (&report_md, md.as_bytes()),
     ])?;
+    if let Some(line) = &scope_line {
+        outln!("{line}");
+    }
     outln!("{}", lift_line(&ev.lift));
     outln!(
         "wrote {} (revision {}), {} and {}",
@@ -555,6 +790,45 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         report_md.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What was left out and why, if anything was.
+fn scope_line(
+    ev: &Evidence,
+    revision: u64,
+    from_revision: u64,
+    playbook_id: Option<&str>,
+) -> Option<String> {
+    let left = &ev.left_out;
+    let mut parts = Vec::new();
+    if left.earlier() > 0 {
+        let s = if left.earlier_revisions.len() > 1 {
+            "s"
+        } else {
+            ""
+        };
+        let revs = left.revisions();
+        let why = if from_revision == revision {
+            format!(
+                "the playbook is revision {revision}, whose priors may already hold them; --from-revision {} counts them",
+                left.earlier_revisions.keys().next().copied().unwrap_or(0)
+            )
+        } else {
+            format!("earlier than --from-revision {from_revision}")
+        };
+        parts.push(format!(
+            "left out {} recommendations decided under revision{s} {revs} ({why})",
+            left.earlier()
+        ));
+    }
+    if left.other_playbooks > 0 {
+        parts.push(format!(
+            "left out {} recommendations of another playbook than `{}`",
+            left.other_playbooks,
+            playbook_id.unwrap_or("")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn pct(x: f64) -> String {
@@ -575,7 +849,7 @@ pub fn lift_line(l: &Lift) -> String {
     }
 }
 
-fn markdown(r: &Value, lift: &Lift, priors: &[Prior]) -> String {
+fn markdown(r: &Value, lift: &Lift, priors: &[Prior], scope: Option<&str>) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -584,6 +858,13 @@ fn markdown(r: &Value, lift: &Lift, priors: &[Prior]) -> String {
         r["click_through"].as_f64().unwrap_or(0.0) * 100.0,
         lift_line(lift)
     );
+    if let Some(line) = scope {
+        let _ = writeln!(
+            o,
+            "Counted: recommendations decided under revision {} or later; {line}.\n",
+            r["from_revision"]
+        );
+    }
     let _ = writeln!(o, "| Content | stage | role | impressions | clicks | progress | prior mean |\n|---|---|---|---:|---:|---:|---:|");
     for p in priors.iter().filter(|p| p.counts.impressions > 0) {
         let _ = writeln!(
@@ -614,7 +895,6 @@ mod tests {
         };
         let (a, b) = update(1.0, 1.0, &c, 200.0, 0.02);
         assert!((a + b - 200.0).abs() < 0.02 && a >= 3.99, "{a} {b}");
-        assert_eq!(parse_iso("1970-01-02T00:00:01.5Z"), Some(86_401_500));
         let l = lift(1000, 200, 100, 10);
         assert_eq!(l.lift, Some(1.0));
         let (lo, hi) = l.lift_ci95.unwrap();

@@ -70,6 +70,10 @@ pub struct Record {
     pub line: usize,
     /// `id` column, else `company.domain`, else the line.
     pub id: String,
+    /// The account the row belongs to, as [`account_key`] makes it from the
+    /// row's `company.domain`, else its `id` column; `None` without either.
+    /// Rows of one key are one account (several opportunities, a renewal).
+    pub key: Option<String>,
     pub company: Map<String, Value>,
     pub account: Map<String, Value>,
     /// `source`, `medium`, `name`.
@@ -116,6 +120,49 @@ pub fn read_accounts(path: &Path) -> Result<Export> {
         .with_context(|| format!("in the accounts file {}", path.display()))
 }
 
+/// The key rows of one account share: the normalised `company.domain`, else
+/// the `id` (normalised alike, so that it joins to a store account named by
+/// it), else none. `serve --accounts` joins on it and `calibrate fit` keeps
+/// each key's rows on one side of its learn/held-out split.
+pub fn account_key(domain: Option<&str>, id: Option<&str>) -> Option<String> {
+    [domain, id]
+        .into_iter()
+        .flatten()
+        .map(buyerpath::lists::normalize_domain)
+        .find(|k| !k.is_empty())
+}
+
+/// Each record's account as a group number (numbered in the order accounts
+/// first appear; a row without a key is an account of its own), and how many
+/// rows repeat an account of an earlier row.
+pub fn account_groups(records: &[Record]) -> (Vec<usize>, usize) {
+    let mut seen = std::collections::HashMap::new();
+    let mut groups = Vec::with_capacity(records.len());
+    let mut repeated = 0;
+    let mut next = 0;
+    for r in records {
+        let g = match &r.key {
+            Some(k) => match seen.get(k) {
+                Some(&g) => {
+                    repeated += 1;
+                    g
+                }
+                None => {
+                    seen.insert(k.clone(), next);
+                    next += 1;
+                    next - 1
+                }
+            },
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        groups.push(g);
+    }
+    (groups, repeated)
+}
+
 /// The rows of an export's text, and whether it names an `outcome` column.
 fn rows(path: &Path, text: &str) -> Result<(Vec<FlatRow>, bool)> {
     let csv = path
@@ -142,8 +189,38 @@ pub fn json_extension(path: &Path) -> Option<String> {
 /// A row as flat (dotted name → value) pairs, with its line.
 type FlatRow = (usize, Vec<(String, Value)>);
 
+/// The field separator of a CSV file, from its header line (outside quotes):
+/// `,`, or `;` or a tab where the header has more of those (a spreadsheet in
+/// a locale whose decimal mark is a comma writes `;`). Column names never
+/// hold a separator, so the header tells.
+fn delimiter(text: &str) -> u8 {
+    let header = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for b in header.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(c) = counts.iter_mut().find(|(d, _)| *d == b) {
+                c.1 += 1;
+            }
+        }
+    }
+    // The most frequent; a comma on a tie (and with no separator at all).
+    counts
+        .iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best })
+        .0
+}
+
 fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
+    let delimiter = delimiter(text);
     let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -171,7 +248,13 @@ fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
             let at = e
                 .position()
                 .map_or(String::new(), |p| format!("line {}: ", p.line()));
-            anyhow::anyhow!("{at}not a valid CSV row: {e}")
+            let hint = match (delimiter, e.kind()) {
+                (b';', csv::ErrorKind::UnequalLengths { .. }) => {
+                    "; the file is `;`-separated (by its header), so a list in a cell must be quoted (\"a;b\") or written a|b"
+                }
+                _ => "",
+            };
+            anyhow::anyhow!("{at}not a valid CSV row: {e}{hint}")
         })?;
         let line = rec
             .position()
@@ -187,14 +270,20 @@ fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     Ok((out, headers.iter().any(|h| h == "outcome")))
 }
 
-/// A CSV cell as JSON: empty → absent; `a;b` (or `a|b`) → a list; numbers and
-/// booleans typed; everything else a string. `outcome`, `id` and dates stay text.
+/// A cell as JSON (a CSV cell, or a JSONL string: both read alike): empty → absent; `a;b` (or `a|b`) → a list; numbers and
+/// booleans typed; everything else a string. `outcome`, `id`, dates and what
+/// the engine reads as text (`person.title`, `campaign.*`: a title `Head of
+/// Data | BI`, a campaign named `2024`) stay text.
 fn cell_value(column: &str, cell: &str) -> Option<Value> {
     let c = cell.trim();
     if c.is_empty() || c.eq_ignore_ascii_case("null") || c.eq_ignore_ascii_case("n/a") {
         return None;
     }
-    if !column.contains('.') && column != "amount" {
+    let text = match column.split_once('.') {
+        None => column != "amount",
+        Some((scope, _)) => scope == "person" || scope == "campaign",
+    };
+    if text {
         return Some(Value::from(c));
     }
     if c.contains(';') || c.contains('|') {
@@ -239,7 +328,9 @@ fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     Ok((out, named))
 }
 
-/// Nested objects (`{"company": {"industry": ...}}`) become dotted names.
+/// Nested objects (`{"company": {"industry": ...}}`) become dotted names; a
+/// string is read as the same CSV cell would be ([`cell_value`]: `"a;b"` a
+/// list, `"10658"` a number), so a JSONL export says what its CSV says.
 fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
     for (k, v) in m {
         let name = if prefix.is_empty() {
@@ -250,7 +341,11 @@ fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<(String, Value)>)
         match v {
             Value::Null => {}
             Value::Object(inner) => flatten(&name, inner, out),
-            Value::String(s) if s.trim().is_empty() => {}
+            Value::String(s) => {
+                if let Some(v) = cell_value(&name, s) {
+                    out.push((name, v));
+                }
+            }
             v => out.push((name, v.clone())),
         }
     }
@@ -279,6 +374,7 @@ fn build(
         let mut r = Record {
             line,
             id: String::new(),
+            key: None,
             company: Map::new(),
             account: Map::new(),
             campaign: Map::new(),
@@ -290,6 +386,7 @@ fn build(
             amount: None,
         };
         let mut outcome = None;
+        let mut account_id = None;
         for (name, v) in row {
             let text = || match &v {
                 Value::String(s) => s.clone(),
@@ -301,7 +398,11 @@ fn build(
                         saw_outcome = true;
                         outcome = Some(text());
                     }
-                    "id" | "account_id" | "opportunity_id" => r.id = text(),
+                    "account_id" => {
+                        account_id = Some(text());
+                        r.id = text();
+                    }
+                    "id" | "opportunity_id" => r.id = text(),
                     "closed_at" | "close_date" | "date" => r.closed_at = Some(text()),
                     "amount" => r.amount = v.as_f64().or_else(|| text().parse().ok()),
                     _ => {
@@ -333,6 +434,9 @@ fn build(
                 }
             }
         }
+        let domain = r.company.get("domain").and_then(Value::as_str);
+        // An account id names the account better than an opportunity's.
+        r.key = account_key(domain, account_id.as_deref().or(Some(r.id.as_str())));
         if r.id.is_empty() {
             r.id = r
                 .company
@@ -433,7 +537,64 @@ mod tests {
         );
         assert_eq!(cell_value("company.region", ""), None);
         assert_eq!(cell_value("id", "0042"), Some(Value::from("0042")));
+        assert_eq!(
+            cell_value("person.title", "Head of Data | BI"),
+            Some(Value::from("Head of Data | BI"))
+        );
+        assert_eq!(
+            cell_value("campaign.name", "2024"),
+            Some(Value::from("2024"))
+        );
         assert_eq!(Outcome::parse("Closed Won"), Some(Outcome::Won));
         assert_eq!(Outcome::parse("maybe"), None);
+    }
+
+    #[test]
+    fn a_jsonl_string_is_the_csv_cell() {
+        let csv = "id,company.tech,company.employees,company.region,outcome\nx,snowflake;dbt,10658,n/a,won\n";
+        let jsonl = r#"{"id":"x","company":{"tech":"snowflake;dbt","employees":"10658","region":"n/a"},"outcome":"won"}"#;
+        let (a, _) = csv_rows(csv).unwrap();
+        let (b, _) = jsonl_rows(jsonl).unwrap();
+        let sorted = |mut r: Vec<(String, Value)>| {
+            r.sort_by(|x, y| x.0.cmp(&y.0));
+            r
+        };
+        assert_eq!(
+            a.into_iter().map(|(_, r)| sorted(r)).collect::<Vec<_>>(),
+            b.into_iter().map(|(_, r)| sorted(r)).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn the_header_tells_the_separator() {
+        assert_eq!(delimiter("id,outcome\n"), b',');
+        assert_eq!(
+            delimiter("\u{feff}id;company.tech;outcome\n1;\"a,b\";won\n"),
+            b';'
+        );
+        assert_eq!(delimiter("id\tcompany.tech\toutcome\n"), b'\t');
+        assert_eq!(delimiter("\"a;b\",outcome\n"), b',');
+        assert_eq!(delimiter("outcome\n"), b',');
+        let (rows, named) = csv_rows("id;company.tech;outcome\nx;\"a;b\";won\n").unwrap();
+        assert!(named);
+        assert_eq!(
+            rows[0].1[1],
+            ("company.tech".to_string(), serde_json::json!(["a", "b"]))
+        );
+    }
+
+    #[test]
+    fn rows_of_one_account_share_a_key() {
+        assert_eq!(
+            account_key(Some("https://WWW.Acme.com/x"), Some("opp-1")).as_deref(),
+            Some("acme.com")
+        );
+        assert_eq!(account_key(None, Some("ACC-7")).as_deref(), Some("acc-7"));
+        assert_eq!(account_key(Some(" "), Some("")), None);
+        let text = "account_id,id,company.domain,outcome\na1,o1,,won\na1,o2,,lost\n,o3,b.com,won\n,o4,B.com,lost\n,,,lost\n";
+        let (rows, named) = csv_rows(text).unwrap();
+        let export = build(rows, named, &[Outcome::Won], false).unwrap();
+        let (groups, repeated) = account_groups(&export.records);
+        assert_eq!((groups, repeated), (vec![0, 0, 1, 1, 2], 2));
     }
 }

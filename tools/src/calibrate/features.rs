@@ -48,24 +48,10 @@ impl Criterion {
         if !self.numeric {
             return (0, None);
         }
-        let Some((scope, key)) = self.attribute.split_once('.') else {
-            return (0, None);
-        };
         let mut count = 0;
         let mut first = None;
         for r in records {
-            let map = match scope {
-                "company" => &r.company,
-                "account" => &r.account,
-                "bant" => &r.bant,
-                "campaign" => &r.campaign,
-                _ => return (0, None),
-            };
-            let mut at = map.get(key.split('.').next().unwrap_or(key));
-            for part in key.split('.').skip(1) {
-                at = at.and_then(|v| v.get(part));
-            }
-            match at {
+            match attribute(r, &self.attribute) {
                 Some(Value::Number(_)) | Some(Value::Null) | None => {}
                 Some(other) => {
                     count += 1;
@@ -78,6 +64,26 @@ impl Criterion {
         }
         (count, first)
     }
+}
+
+/// A record's value of a `company.*`, `account.*`, `bant.*` or
+/// `campaign.*` attribute (`company.hq.country` looks inside objects), as
+/// the export gave it; `None` where the row has none (or another scope).
+pub fn attribute<'a>(r: &'a Record, attribute: &str) -> Option<&'a Value> {
+    let (scope, key) = attribute.split_once('.')?;
+    let map = match scope {
+        "company" => &r.company,
+        "account" => &r.account,
+        "bant" => &r.bant,
+        "campaign" => &r.campaign,
+        _ => return None,
+    };
+    let mut parts = key.split('.');
+    let mut at = map.get(parts.next()?);
+    for part in parts {
+        at = at.and_then(|v| v.get(part));
+    }
+    at.filter(|v| !v.is_null())
 }
 
 /// The feature layout of a playbook.

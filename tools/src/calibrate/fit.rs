@@ -191,21 +191,40 @@ fn parse_positive(s: &str) -> Result<Vec<Outcome>> {
     Ok(out)
 }
 
-/// A stratified split: the same share of successes and failures held out.
-fn split(y: &[bool], share: f64, seed: u64) -> Vec<bool> {
+/// A stratified split by account: every row of an account (`groups`, as
+/// [`crm::account_groups`] numbers them) on the same side, so that no
+/// held-out row is an account the model learnt from. Accounts are stratified
+/// by whether most of their rows are successes (a tie counts as success), and
+/// the same share of each stratum is held out; with one row per account this
+/// is a plain row split.
+fn split(y: &[bool], groups: &[usize], share: f64, seed: u64) -> Vec<bool> {
+    let n_groups = groups.iter().max().map_or(0, |g| g + 1);
+    // (successes, rows) per account.
+    let mut tally = vec![(0usize, 0usize); n_groups];
+    for (g, b) in groups.iter().zip(y) {
+        if let Some(t) = tally.get_mut(*g) {
+            t.0 += usize::from(*b);
+            t.1 += 1;
+        }
+    }
     let mut rng = Rng::new(seed);
-    let mut test = vec![false; y.len()];
+    let mut held = vec![false; n_groups];
     for class in [true, false] {
-        let mut idx: Vec<usize> = (0..y.len()).filter(|&i| y.get(i) == Some(&class)).collect();
+        let mut idx: Vec<usize> = (0..n_groups)
+            .filter(|&g| tally.get(g).is_some_and(|(w, n)| (2 * w >= *n) == class))
+            .collect();
         rng.shuffle(&mut idx);
         let k = (idx.len() as f64 * share).round() as usize;
-        for &i in idx.iter().take(k) {
-            if let Some(t) = test.get_mut(i) {
-                *t = true;
+        for &g in idx.iter().take(k) {
+            if let Some(h) = held.get_mut(g) {
+                *h = true;
             }
         }
     }
-    test
+    groups
+        .iter()
+        .map(|g| held.get(*g).copied().unwrap_or(false))
+        .collect()
 }
 
 fn pick<T: Clone>(v: &[T], mask: &[bool], want: bool) -> Vec<T> {
@@ -278,7 +297,8 @@ pub fn calibrate(
             records.len()
         );
     }
-    let test = split(&y, args.holdout, args.seed);
+    let (groups, repeated) = crm::account_groups(records);
+    let test = split(&y, &groups, args.holdout, args.seed);
     let (learn_rows, test_rows) = (pick(&rows, &test, false), pick(&rows, &test, true));
     let (learn_y, test_y) = (pick(&y, &test, false), pick(&y, &test, true));
     let learn_rec = pick(records, &test, false);
@@ -433,6 +453,12 @@ pub fn calibrate(
 
     // Evidence per criterion (all closed rows) and warnings.
     let mut warnings: Vec<String> = export.warnings.clone();
+    if repeated > 0 {
+        warnings.push(format!(
+            "{repeated} of {} closed rows repeat an account of an earlier row (the same `company.domain`, else `id`): each account's rows are kept on one side of the split, so the held-out figures are still on accounts the calibration never saw",
+            records.len()
+        ));
+    }
     let mut criteria = Vec::new();
     for c in &layout.criteria {
         let in_crit = |r: &Vec<u32>| {
@@ -573,4 +599,27 @@ fn std_dev(v: &[f64]) -> f64 {
     let n = v.len().max(1) as f64;
     let m = v.iter().sum::<f64>() / n;
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn an_account_is_on_one_side_of_the_split() {
+        // One row per account: 30% of each class held out.
+        let y: Vec<bool> = (0..100).map(|i| i % 4 == 0).collect();
+        let singles: Vec<usize> = (0..100).collect();
+        let t = split(&y, &singles, 0.3, 7);
+        let held = |class: bool| (0..100).filter(|&i| t[i] && y[i] == class).count();
+        assert_eq!((held(true), held(false)), (8, 23));
+        // Three rows per account: never split, 30% of the accounts held out.
+        let groups: Vec<usize> = (0..300).map(|i| i % 100).collect();
+        let y3: Vec<bool> = (0..300).map(|i| y[i % 100]).collect();
+        let t3 = split(&y3, &groups, 0.3, 7);
+        for i in 0..300 {
+            assert_eq!(t3[i], t3[i % 100], "row {i}");
+        }
+        assert_eq!(t3.iter().filter(|b| **b).count(), 3 * 31);
+    }
 }

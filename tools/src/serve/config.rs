@@ -284,7 +284,8 @@ pub struct PlaybookMeta {
 impl PlaybookMeta {
     /// Reads and validates a playbook with the engine, then keeps what the views need.
     pub fn load(path: &Path) -> Result<PlaybookMeta> {
-        let text = std::fs::read_to_string(path).with_context(|| {
+        // Read as every other command reads a playbook (a byte order mark is skipped).
+        let text = crate::input::read(path).with_context(|| {
             format!(
                 "reading the playbook {} (pass --playbook PATH)",
                 path.display()

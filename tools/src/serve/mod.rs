@@ -7,7 +7,7 @@
 mod config;
 mod http;
 mod ingest;
-mod iso;
+pub(crate) mod iso;
 mod listen;
 pub mod loadtest;
 mod static_files;

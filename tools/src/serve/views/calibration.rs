@@ -10,10 +10,15 @@
 //! joined on `company.domain`, else `id`): each matched account is scored by
 //! the engine under the current playbook and under the candidate, on the
 //! same attributes, so a move is the revision's doing and nothing else's.
+//!
+//! Up and down follow the tiers' order: in each playbook tiers rank by their
+//! `min` (a higher `min` is a higher tier), a tier id both playbooks have is
+//! the same tier (never a move), and a tier only one of them has sits between
+//! its neighbours there ([`TierOrder`]).
 
 use super::{accounts, round, Signal};
 use crate::calibrate::crm::{self, Record};
-use crate::calibrate::features::Scorer;
+use crate::calibrate::features::{self, Layout, Scorer};
 use crate::serve::config::{Config, PlaybookMeta};
 use crate::serve::iso;
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -39,6 +44,8 @@ pub struct Setup {
     /// Problems worth saying before anyone adopts the candidate.
     warnings: Vec<String>,
     accounts: Option<Accounts>,
+    /// Which tier is above which, across both playbooks.
+    order: TierOrder,
 }
 
 /// The `--accounts` file, indexed by account domain.
@@ -47,13 +54,15 @@ struct Accounts {
     path: PathBuf,
     rows: usize,
     /// Normalised domain (or id) → record; the last row of a domain wins.
+    /// Rows with neither are not here: nothing joins them.
     by_key: BTreeMap<String, Record>,
     /// Keys that appeared on more than one row.
     repeated: usize,
 }
 
 fn read_doc(path: &Path, what: &str) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
+    // Read as `check` and `calibrate` read a playbook (a byte order mark is skipped).
+    let text = crate::input::read(path)
         .with_context(|| format!("reading the {what} {}", path.display()))?;
     if let Err(e) = buyerpath::Engine::from_json(&text) {
         bail!("the {what} {} is not valid: {e}", path.display());
@@ -97,11 +106,13 @@ impl Setup {
                 meta.revision, cur.revision
             ));
         }
+        let order = TierOrder::new(&current, &doc);
         if meta.tiers != cur.tiers {
             warnings.push(format!(
-                "the tiers differ (current {}, candidate {}): up and down follow each playbook's own order",
+                "the tiers differ (current {}, candidate {}): a tier of the same id is the same tier, and up and down follow the order {}",
                 cur.tiers.join(", "),
-                meta.tiers.join(", ")
+                meta.tiers.join(", "),
+                order.describe()
             ));
         }
         let accounts = match accounts {
@@ -115,10 +126,26 @@ impl Setup {
                         path.display()
                     ));
                 }
+                let keyless = export.records.iter().filter(|r| r.key.is_none()).count();
+                if rows > 0 && keyless == rows {
+                    warnings.push(format!(
+                        "no row of {} has a `company.domain` or an `id`: no store account can be joined to it, so none is re-scored",
+                        path.display()
+                    ));
+                } else if keyless > 0 {
+                    warnings.push(format!(
+                        "{keyless} rows of {} have neither `company.domain` nor `id`: they join no store account",
+                        path.display()
+                    ));
+                }
+                if let Some(w) = missing_attributes(&doc, &export.records, path)? {
+                    warnings.push(w);
+                }
                 let mut by_key = BTreeMap::new();
                 let mut repeated = 0;
                 for r in export.records {
-                    if by_key.insert(key_of(&r), r).is_some() {
+                    let Some(key) = r.key.clone() else { continue };
+                    if by_key.insert(key, r).is_some() {
                         repeated += 1;
                     }
                 }
@@ -145,6 +172,7 @@ impl Setup {
             candidate_meta: meta,
             warnings,
             accounts,
+            order,
         })))
     }
 
@@ -171,15 +199,168 @@ impl Setup {
     }
 }
 
-/// The key a record joins on: its `company.domain`, else its `id`.
-fn key_of(r: &Record) -> String {
-    let domain = r
-        .company
-        .get("domain")
-        .and_then(Value::as_str)
-        .map(buyerpath::lists::normalize_domain)
-        .filter(|d| !d.is_empty());
-    domain.unwrap_or_else(|| buyerpath::lists::normalize_domain(&r.id))
+/// The firmographic attributes (`company.*`, `account.*`) the candidate's fit
+/// criteria read that no row of the accounts file has, as one warning: those
+/// criteria score every account as unknown (0 points) under both revisions,
+/// so the review cannot show the moves they would cause. (What a visit
+/// brings, `person.*`, `bant.*` and `campaign.*`, an account list need not
+/// carry: the store's accounts were decided without it too.)
+fn missing_attributes(
+    candidate: &Value,
+    records: &[Record],
+    path: &Path,
+) -> Result<Option<String>> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let layout = Layout::from_playbook(candidate)?;
+    let mut missing: Vec<(String, Vec<String>)> = Vec::new();
+    for c in &layout.criteria {
+        let firmographic = matches!(
+            c.attribute.split_once('.'),
+            Some(("company" | "account", _))
+        );
+        if !firmographic
+            || records
+                .iter()
+                .any(|r| features::attribute(r, &c.attribute).is_some())
+        {
+            continue;
+        }
+        match missing.iter_mut().find(|(a, _)| *a == c.attribute) {
+            Some((_, ids)) => ids.push(c.id.clone()),
+            None => missing.push((c.attribute.clone(), vec![c.id.clone()])),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let n: usize = missing.iter().map(|(_, ids)| ids.len()).sum();
+    let list = missing
+        .iter()
+        .map(|(a, ids)| match ids.len() {
+            1..=3 => format!("`{a}` ({})", ids.join(", ")),
+            n => format!("`{a}` ({n} criteria)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(Some(format!(
+        "no row of {} has {list}: {n} of the candidate's {} fit criteria read them and score every account as unknown (0 points) under both revisions, so the review cannot show the moves they would cause",
+        path.display(),
+        layout.criteria.len()
+    )))
+}
+
+/// Which tier is above which, across the current playbook and the candidate.
+/// Each playbook ranks its tiers by `min`, best first. A tier id both have is
+/// one tier (the shared ones in the current playbook's order); a tier only one
+/// playbook has sits between the shared tiers around it there, and two such
+/// tiers in the same gap rank by `min`. Tiers a playbook does not list rank
+/// below all.
+#[derive(Debug)]
+struct TierOrder {
+    /// (id, level) of the current playbook's tiers; level 0 is the best.
+    current: Vec<(String, usize)>,
+    candidate: Vec<(String, usize)>,
+    /// Ids by level, best first.
+    levels: Vec<Vec<String>>,
+}
+
+impl TierOrder {
+    fn new(current: &Value, candidate: &Value) -> TierOrder {
+        let tiers = |doc: &Value| -> Vec<(String, f64)> {
+            let mut t: Vec<(String, f64)> = doc
+                .pointer("/fit/tiers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    (
+                        t.get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        t.get("min").and_then(Value::as_f64).unwrap_or(0.0),
+                    )
+                })
+                .collect();
+            // Best first; a stable sort keeps the listed order on equal `min`s.
+            t.sort_by(|a, b| b.1.total_cmp(&a.1));
+            t
+        };
+        let (cur, cand) = (tiers(current), tiers(candidate));
+        let shared: Vec<&str> = cur
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .filter(|id| cand.iter().any(|(c, _)| c == id))
+            .collect();
+        // (2i + 1) for the i-th shared tier, (2j, -min) for a tier of one
+        // playbook below j shared tiers there.
+        let key = |list: &[(String, f64)], i: usize| -> (usize, f64) {
+            let (id, min) = list.get(i).map_or(("", 0.0), |(id, m)| (id.as_str(), *m));
+            match shared.iter().position(|s| *s == id) {
+                Some(p) => (2 * p + 1, 0.0),
+                None => {
+                    let above = list
+                        .iter()
+                        .take(i)
+                        .filter(|(t, _)| shared.contains(&t.as_str()))
+                        .count();
+                    (2 * above, -min)
+                }
+            }
+        };
+        let keyed = |list: &[(String, f64)]| -> Vec<(String, (usize, f64))> {
+            (0..list.len())
+                .filter_map(|i| list.get(i).map(|(id, _)| (id.clone(), key(list, i))))
+                .collect()
+        };
+        let (cur_k, cand_k) = (keyed(&cur), keyed(&cand));
+        let mut keys: Vec<(usize, f64)> = cur_k.iter().chain(&cand_k).map(|(_, k)| *k).collect();
+        let cmp = |a: &(usize, f64), b: &(usize, f64)| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1));
+        keys.sort_by(cmp);
+        keys.dedup_by(|a, b| cmp(a, b).is_eq());
+        let level = |k: &(usize, f64)| keys.iter().position(|x| cmp(x, k).is_eq()).unwrap_or(0);
+        let leveled = |list: Vec<(String, (usize, f64))>| -> Vec<(String, usize)> {
+            list.into_iter().map(|(id, k)| (id, level(&k))).collect()
+        };
+        let (current, candidate) = (leveled(cur_k), leveled(cand_k));
+        let mut levels: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+        for (id, l) in current.iter().chain(&candidate) {
+            if let Some(ids) = levels.get_mut(*l) {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+        }
+        TierOrder {
+            current,
+            candidate,
+            levels,
+        }
+    }
+
+    /// The level of a tier of the current playbook (`false`) or of the
+    /// candidate (`true`); an unlisted tier is below every listed one.
+    fn level(&self, candidate: bool, tier: &str) -> usize {
+        let list = if candidate {
+            &self.candidate
+        } else {
+            &self.current
+        };
+        list.iter()
+            .find(|(id, _)| id == tier)
+            .map_or(self.levels.len(), |(_, l)| *l)
+    }
+
+    /// `S > A > B = B2 > C`, best first.
+    fn describe(&self) -> String {
+        self.levels
+            .iter()
+            .map(|ids| ids.join(" = "))
+            .collect::<Vec<_>>()
+            .join(" > ")
+    }
 }
 
 fn playbook_json(meta: &PlaybookMeta) -> Value {
@@ -206,10 +387,6 @@ struct Scored {
     old_rank: usize,
     new_rank: usize,
     signalled: Value,
-}
-
-fn rank(tiers: &[String], tier: &str) -> usize {
-    tiers.iter().position(|t| t == tier).unwrap_or(tiers.len())
 }
 
 /// The calibration view at `as_of`.
@@ -256,8 +433,8 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
         .into_iter()
         .zip(old.into_iter().zip(new))
         .map(|((account, signalled, _), ((os, ot), (ns, nt)))| Scored {
-            old_rank: rank(&meta.tiers, &ot),
-            new_rank: rank(&cand.tiers, &nt),
+            old_rank: setup.order.level(false, &ot),
+            new_rank: setup.order.level(true, &nt),
             account,
             from: ot,
             to: nt,
@@ -301,6 +478,22 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
             .map(|t| json!({"tier": t, "accounts": scored.iter().filter(|s| f(s) == t).count()}))
             .collect()
     };
+    // Each cell's move (the dashboard colours the matrix by it).
+    let moves: Vec<Vec<&str>> = rows_t
+        .iter()
+        .map(|f| {
+            cols_t
+                .iter()
+                .map(
+                    |t| match setup.order.level(true, t).cmp(&setup.order.level(false, f)) {
+                        std::cmp::Ordering::Less => "up",
+                        std::cmp::Ordering::Greater => "down",
+                        std::cmp::Ordering::Equal => "same",
+                    },
+                )
+                .collect()
+        })
+        .collect();
     let before = per_tier(&rows_t, &|s| s.from.as_str());
     let after = per_tier(&cols_t, &|s| s.to.as_str());
 
@@ -394,7 +587,9 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
             "from": rows_t,
             "to": cols_t,
             "counts": counts,
+            "moves": moves,
         },
+        "tier_order": setup.order.levels,
         "movers_total": movers_total,
         "movers": movers,
     }))
