@@ -243,14 +243,17 @@ export function start({
     written = known;
   }
 
-  // Whether this page shows a decision's picks. A decision made again on
-  // the page (a click or a form that may be a hand-raise, a lowered consent)
-  // is for its classification and its lifecycle and trigger signals: the
-  // slots keep what the visitor sees (no content swapped under the pointer)
-  // and no second Content Recommended is sent, which would count the page
-  // twice in the store's impressions and click-through.
-  let rendered = false;
-  function decide() {
+  // The picks this page shows (null: none yet). A decision made again on
+  // the page renders and reports its picks only when they are new to the
+  // page: a form submit or a lowered consent that changes them (the page
+  // stays, and the visitor sees them), never a click (the visitor is on the
+  // way out, or looking at what they clicked: no content swapped under the
+  // pointer). Otherwise its Content Recommended is not sent: a second one
+  // for the same picks counts the page twice in the store's impressions and
+  // click-through. Its other signals (a hand-raise, a trigger) are sent.
+  let shown = null;
+  const picksOf = (d) => attempt(() => JSON.stringify(((d && d.slots) || []).map((s) => [s.slot, (s.picks || []).map((p) => p && p.id)])), '');
+  function decide({ click = false } = {}) {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
     if (typeof pageCtx.url === 'string') pageCtx.url = pagePath(pageCtx.url, MAX_CONTEXT_URL);
@@ -266,9 +269,10 @@ export function start({
     decision = d;
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
-    const again = rendered;
-    rendered = true;
-    for (const s of (!again && d && d.slots) || []) {
+    const picks = picksOf(d);
+    const fresh = shown === null || (!click && picks !== shown);
+    if (fresh) shown = picks;
+    for (const s of (fresh && d && d.slots) || []) {
       for (const el of slotElements(document, s.slot)) {
         try {
           render(el, s, { document });
@@ -277,7 +281,7 @@ export function start({
         }
       }
     }
-    const signals = d && Array.isArray(d.signals) ? d.signals.filter((x) => !again || !x || x.event !== 'Content Recommended') : [];
+    const signals = d && Array.isArray(d.signals) ? d.signals.filter((x) => fresh || !x || x.event !== 'Content Recommended') : [];
     if (sender && signals.length > 0) sender.enqueue(signals);
     if (onDecision) attempt(() => onDecision(d), undefined);
     return d;
@@ -305,7 +309,7 @@ export function start({
       // SQL / trigger signals go out now, not on the next page. The state is
       // stored after that decision (which drops below `full` what it must
       // not keep), not before it; if it fails, save's own rule applies.
-      if ((ev.type !== 'cta_click' && ev.type !== 'form_submit') || !decide()) save();
+      if ((ev.type !== 'cta_click' && ev.type !== 'form_submit') || !decide({ click: ev.type === 'cta_click' })) save();
     },
   });
 
