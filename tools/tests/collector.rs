@@ -436,6 +436,14 @@ fn names_other_than_localhost_and_allowed_hosts_are_refused() {
             assert!(out.contains("--allowed-host"), "{out}");
         }
     }
+    // The server says so, once per host.
+    let log = s.log.lock().unwrap().clone();
+    assert_eq!(
+        log.matches("refused requests for the host `evil.example:")
+            .count(),
+        1,
+        "{log}"
+    );
     for host in [
         s.addr.clone(),
         format!("localhost:{port}"),

@@ -175,7 +175,11 @@ pub fn load(db: Option<&Path>, signals: Option<&Path>) -> Result<Vec<Ev>> {
                 } else {
                     s("anonymousId")
                 };
-                let ts = match v.get("timestamp").or_else(|| v.get("originalTimestamp")) {
+                let ts = match v
+                    .get("timestamp")
+                    .filter(|t| !t.is_null())
+                    .or_else(|| v.get("originalTimestamp"))
+                {
                     None | Some(Value::Null) => {
                         bail!("{} line {}: no timestamp", path.display(), i + 1)
                     }
@@ -672,7 +676,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if imp == 0 {
         if left.earlier() > 0 {
             bail!(
-                "no `Content Recommended` signal decided under revision {from_revision} or later: {} were decided under earlier revisions ({}), whose evidence this playbook's priors may already hold; give --from-revision {} to count them{other}",
+                "no `Content Recommended` signal decided under revision {from_revision} or later: {} were decided under earlier revisions ({}), whose evidence this playbook's priors hold if `calibrate content` wrote it; if `calibrate fit` or a hand edit did, give --from-revision {} to count them{other}",
                 left.earlier(),
                 left.revisions(),
                 left.earlier_revisions.keys().next().copied().unwrap_or(0)
@@ -810,7 +814,7 @@ fn scope_line(
         let revs = left.revisions();
         let why = if from_revision == revision {
             format!(
-                "the playbook is revision {revision}, whose priors may already hold them; --from-revision {} counts them",
+                "the playbook is revision {revision}, whose priors hold them if `calibrate content` wrote it (after `calibrate fit` or a hand edit, --from-revision {} counts them)",
                 left.earlier_revisions.keys().next().copied().unwrap_or(0)
             )
         } else {

@@ -281,7 +281,9 @@ fn cell_value(column: &str, cell: &str) -> Option<Value> {
     }
     let text = match column.split_once('.') {
         None => column != "amount",
-        Some((scope, _)) => scope == "person" || scope == "campaign",
+        // What a visitor typed or a campaign named, and BANT bucket ids
+        // (`0_3` is a bucket, not the number 3): text as given.
+        Some((scope, _)) => matches!(scope, "person" | "campaign" | "bant"),
     };
     if text {
         return Some(Value::from(c));
@@ -545,6 +547,7 @@ mod tests {
             cell_value("campaign.name", "2024"),
             Some(Value::from("2024"))
         );
+        assert_eq!(cell_value("bant.timeline", "0_3"), Some(Value::from("0_3")));
         assert_eq!(Outcome::parse("Closed Won"), Some(Outcome::Won));
         assert_eq!(Outcome::parse("maybe"), None);
     }

@@ -455,7 +455,7 @@ pub fn calibrate(
     let mut warnings: Vec<String> = export.warnings.clone();
     if repeated > 0 {
         warnings.push(format!(
-            "{repeated} of {} closed rows repeat an account of an earlier row (the same `company.domain`, else `id`): each account's rows are kept on one side of the split, so the held-out figures are still on accounts the calibration never saw",
+            "{repeated} of {} closed rows repeat an account of an earlier row (the same `company.domain`, else `account_id`, else `id`): each account's rows are kept on one side of the split, so the held-out figures are still on accounts the calibration never saw",
             records.len()
         ));
     }

@@ -206,27 +206,47 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
     }
 }
 
-/// Writes every file or none: each goes to a temporary file beside its
-/// target first, and only once all are written are they renamed into place
-/// (a report path that cannot be written leaves no new playbook behind).
+/// Writes every file or none: each goes to a new temporary file beside its
+/// target first (never through a file or link already there), and only once
+/// all are written are they renamed into place, the first one (the new
+/// playbook) last: a report path that cannot be written leaves no new
+/// playbook behind for the corrected run to refuse to overwrite.
 pub fn write_all(files: &[(&Path, &[u8])]) -> Result<()> {
+    use std::io::Write as _;
+    for (path, _) in files {
+        if path.is_dir() {
+            bail!("cannot write {}: it is a directory", path.display());
+        }
+    }
     let temp = |p: &Path| {
         let mut name = p.file_name().unwrap_or_default().to_os_string();
         name.push(format!(".{}.tmp", std::process::id()));
         p.with_file_name(name)
     };
+    let write = |t: &Path, bytes: &[u8]| -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(t)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
     let mut written = Vec::new();
     let mut result = Ok(());
     for (path, bytes) in files {
         let t = temp(path);
-        if let Err(e) = std::fs::write(&t, bytes) {
+        if let Err(e) = write(&t, bytes) {
+            // A temporary file of ours that was begun goes too.
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(&t);
+            }
             result = Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));
             break;
         }
         written.push((t, *path));
     }
     if result.is_ok() {
-        for (t, path) in &written {
+        for (t, path) in written.iter().rev() {
             if let Err(e) = std::fs::rename(t, path) {
                 result =
                     Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));

@@ -218,18 +218,20 @@ impl Config {
 fn check_host(h: &str) -> Result<String> {
     let name = h.trim().trim_end_matches('.').to_ascii_lowercase();
     let valid = !name.is_empty()
+        && !name.starts_with('.')
         && name.len() <= 253
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !valid {
-        bail!("--allowed-host {h}: expected a host name without scheme or port, such as collector.example.com");
+        bail!("--allowed-host {h}: expected a host name without scheme or port, such as collector.example.com (an internationalised name in its punycode form, xn--...)");
     }
     Ok(name)
 }
 
 /// Whether a request's `Host` (`name[:port]`, `[v6][:port]`) is one the
-/// collector answers to: any IP address, `localhost`, or an `allowed` name.
+/// collector answers to: any IP address, `localhost` (and `*.localhost`), or
+/// an `allowed` name.
 /// A name is compared without its port, case and trailing dot.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
     let name = match host.strip_prefix('[') {
@@ -245,8 +247,10 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
     if name.parse::<std::net::IpAddr>().is_ok() {
         return true;
     }
-    let name = name.trim_end_matches('.');
-    name.eq_ignore_ascii_case("localhost") || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    // `*.localhost` resolves to this machine in browsers (RFC 6761): no page
+    // can point it elsewhere.
+    name == "localhost" || name.ends_with(".localhost") || allowed.contains(&name)
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path, no wildcard.
@@ -377,6 +381,7 @@ mod tests {
             "[::1]",
             "localhost:8080",
             "LOCALHOST",
+            "app.localhost:8080",
             "localhost.:8080",
             "collector.example.com",
             "COLLECTOR.example.com.:443",
@@ -396,7 +401,14 @@ mod tests {
         ] {
             assert!(!host_allowed(host, &allowed), "{host}");
         }
-        for bad in ["", "http://a.example", "a.example:8080", "a.example/x", "*"] {
+        for bad in [
+            "",
+            "http://a.example",
+            "a.example:8080",
+            "a.example/x",
+            "*",
+            ".example.com",
+        ] {
             assert!(check_host(bad).is_err(), "{bad}");
         }
     }

@@ -182,8 +182,9 @@ pub fn router(app: Shared) -> Router {
         .route("/api/calibration", get(calibration))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(app.clone(), cors))
+        // Inside CORS: a configured origin can read the refusal and its hint.
         .layer(middleware::from_fn_with_state(app.clone(), host_guard))
+        .layer(middleware::from_fn_with_state(app.clone(), cors))
         .with_state(app)
 }
 
@@ -1017,6 +1018,7 @@ async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Resp
     match host {
         Some(h) if !super::config::host_allowed(h, &app.config.allowed_hosts) => {
             let shown: String = h.chars().take(100).collect();
+            log_refused_host(&shown);
             json_response(
                 StatusCode::FORBIDDEN,
                 &json!({
@@ -1028,6 +1030,19 @@ async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Resp
         }
         _ => next.run(req).await,
     }
+}
+
+/// Says on stderr, once per host (for the first 32), that requests for it
+/// are refused: a client set up with a name the collector was not told
+/// about would otherwise lose its events without a word on the server.
+fn log_refused_host(host: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut seen) = SEEN.lock() else { return };
+    if seen.len() >= 32 || seen.iter().any(|h| h == host) {
+        return;
+    }
+    seen.push(host.to_string());
+    elogln!("buyerpath serve: refused requests for the host `{host}` (403 host_not_allowed); if clients reach this collector by that name, start it with --allowed-host <name>");
 }
 
 /// Whether a request's `Origin` is the collector's own (same-origin requests need no CORS).

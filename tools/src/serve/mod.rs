@@ -66,6 +66,8 @@ fn banner(addr: SocketAddr, config: &Config, events: u64) {
             "  hosts      IP addresses, localhost, {}",
             config.allowed_hosts.join(", ")
         );
+    } else if !addr.ip().is_loopback() {
+        logln!("  hosts      IP addresses and localhost only: clients that reach this collector by a name need --allowed-host <name>");
     }
     if let Some(c) = &config.calibration {
         logln!(

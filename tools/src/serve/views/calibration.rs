@@ -7,7 +7,7 @@
 //! top five reasons), not the firmographics behind it, so an account cannot
 //! be re-scored from the store alone. The firmographics come from
 //! `--accounts` (a CRM export or account list in `calibrate fit`'s format,
-//! joined on `company.domain`, else `id`): each matched account is scored by
+//! joined on `company.domain`, else `account_id`, else `id`): each matched account is scored by
 //! the engine under the current playbook and under the candidate, on the
 //! same attributes, so a move is the revision's doing and nothing else's.
 //!
@@ -254,8 +254,10 @@ fn missing_attributes(
 /// Which tier is above which, across the current playbook and the candidate.
 /// Each playbook ranks its tiers by `min`, best first. A tier id both have is
 /// one tier (the shared ones in the current playbook's order); a tier only one
-/// playbook has sits between the shared tiers around it there, and two such
-/// tiers in the same gap rank by `min`. Tiers a playbook does not list rank
+/// playbook has sits between the shared tiers around it there, and tiers of
+/// the two playbooks in the same gap rank by their place among their own
+/// playbook's tiers in that gap (so one tier renamed is level with the old
+/// one; `min`s on two revisions' scales are not compared). Tiers a playbook does not list rank
 /// below all.
 #[derive(Debug)]
 struct TierOrder {
@@ -296,19 +298,26 @@ impl TierOrder {
             .collect();
         // (2i + 1) for the i-th shared tier, (2j, -min) for a tier of one
         // playbook below j shared tiers there.
+        // (2i + 1) for the i-th shared tier; (2j, place) for a tier of one
+        // playbook below j shared tiers there, `place` its rank among that
+        // playbook's own tiers in the same gap, scaled to (0, 1): the two
+        // playbooks' scores are on their own scales, so their `min`s are not
+        // compared, and one tier renamed in a gap stays level with the old one.
         let key = |list: &[(String, f64)], i: usize| -> (usize, f64) {
-            let (id, min) = list.get(i).map_or(("", 0.0), |(id, m)| (id.as_str(), *m));
-            match shared.iter().position(|s| *s == id) {
-                Some(p) => (2 * p + 1, 0.0),
-                None => {
-                    let above = list
-                        .iter()
-                        .take(i)
-                        .filter(|(t, _)| shared.contains(&t.as_str()))
-                        .count();
-                    (2 * above, -min)
-                }
+            let is_shared = |t: &String| shared.contains(&t.as_str());
+            let id = list.get(i).map_or("", |(id, _)| id.as_str());
+            if let Some(p) = shared.iter().position(|s| *s == id) {
+                return (2 * p + 1, 0.0);
             }
+            let above = list.iter().take(i).filter(|(t, _)| is_shared(t)).count();
+            let gap: Vec<usize> = (0..list.len())
+                .filter(|&j| {
+                    list.get(j).is_some_and(|(t, _)| !is_shared(t))
+                        && list.iter().take(j).filter(|(t, _)| is_shared(t)).count() == above
+                })
+                .collect();
+            let k = gap.iter().position(|&j| j == i).unwrap_or(0);
+            (2 * above, (k as f64 + 0.5) / gap.len().max(1) as f64)
         };
         let keyed = |list: &[(String, f64)]| -> Vec<(String, (usize, f64))> {
             (0..list.len())
@@ -570,7 +579,7 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
                 "path": f.path.display().to_string(),
                 "rows": f.rows,
                 "repeated": f.repeated,
-                "note": "each account is scored under both playbooks on the file's attributes, joined on company.domain (else id)",
+                "note": "each account is scored under both playbooks on the file's attributes, joined on company.domain (else account_id, else id)",
             }),
         },
         "accounts": total,
@@ -593,4 +602,41 @@ fn compute(setup: &Setup, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -
         "movers_total": movers_total,
         "movers": movers,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::TierOrder;
+    use serde_json::json;
+
+    fn order(cur: &[(&str, f64)], cand: &[(&str, f64)]) -> TierOrder {
+        let doc = |t: &[(&str, f64)]| json!({"fit": {"tiers": t.iter().map(|(id, min)| json!({"id": id, "min": min})).collect::<Vec<_>>()}});
+        TierOrder::new(&doc(cur), &doc(cand))
+    }
+
+    #[test]
+    fn tiers_of_two_playbooks_are_ordered_without_comparing_their_scales() {
+        // A tier added on top sits above the shared ones.
+        let o = order(
+            &[("A", 80.0), ("B", 50.0), ("C", 0.0)],
+            &[("S", 45.0), ("A", 30.0), ("B", 15.0), ("C", 0.0)],
+        );
+        assert!(o.level(true, "S") < o.level(false, "A"));
+        assert_eq!(o.level(false, "B"), o.level(true, "B"));
+        // The middle tier renamed, on a candidate's lower scale: level with the old one.
+        let o = order(
+            &[("A", 80.0), ("B", 50.0), ("C", 0.0)],
+            &[("A", 30.0), ("B2", 15.0), ("C", 0.0)],
+        );
+        assert_eq!(o.level(false, "B"), o.level(true, "B2"));
+        // Every tier renamed: the best stays the best, the worst the worst.
+        let o = order(
+            &[("hot", 80.0), ("warm", 50.0), ("cold", 0.0)],
+            &[("t1", 30.0), ("t2", 15.0), ("t3", 0.0)],
+        );
+        assert_eq!(o.level(false, "hot"), o.level(true, "t1"));
+        assert_eq!(o.level(false, "cold"), o.level(true, "t3"));
+        assert!(o.level(true, "t1") < o.level(true, "t2"));
+    }
 }
