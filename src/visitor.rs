@@ -73,25 +73,32 @@ impl Engine {
     /// Encodes the visitor's state as a cookie-safe string, signed when a secret is given.
     /// The string stays within `STATE_BUDGET` characters: past it, the least useful
     /// memories go first (campaign touches, the oldest consumed content, the oldest
-    /// recent events, the weakest topics), deterministically. A visitor who
-    /// holds points from very many engagement rules (about 50 or more) can
-    /// need more: points are never dropped to fit (a rule's aggregate goes
-    /// when it has decayed to nothing, as the state's time moves on).
+    /// recent events down to 4, keeping those inside the burst window up to the
+    /// burst threshold, the weakest topics), deterministically. A visitor who
+    /// holds points from very many engagement rules (about 50 or more), or in
+    /// the middle of a burst under a high `burst.max_events`, can need more:
+    /// points are never dropped to fit (a rule's aggregate goes when it has
+    /// decayed to nothing, as the state's time moves on).
     pub fn encode(&self, v: &Visitor, secret: Option<&[u8]>) -> String {
         let out = encode_state(&v.state, self.id_hash, secret);
         if out.len() <= STATE_BUDGET {
             return out;
         }
         let mut s = v.state.clone();
-        // Burst detection counts the recent events: never fewer than its
-        // threshold, or a visitor decoded between events is never flagged.
+        // Burst detection counts the recent events inside its window before
+        // a new one: those older than the window go first, and of the rest
+        // never fewer than its threshold, or a visitor decoded between
+        // events would never be flagged.
         let keep_recent = self.engagement.burst_max.max(4);
+        let window_start = s.anchor.saturating_sub(self.engagement.burst_window_ms);
         loop {
             let trimmed = if s.last_touch.take().is_some() || s.first_touch.take().is_some() {
                 true
             } else if s.consumed.len() > 8 {
                 s.consumed.pop().is_some()
-            } else if s.recent.len() > keep_recent {
+            } else if s.recent.len() > 4 && s.recent.first().is_some_and(|r| r.ts < window_start)
+                || s.recent.len() > keep_recent
+            {
                 s.recent.remove(0);
                 true
             } else if let Some(i) = s
@@ -195,7 +202,18 @@ impl Engine {
             limits::SMALL_SECTION,
             |(d, o)| self.bant_option(*d, *o).is_some(),
         );
-        // This revision's bounds, as if the visitor had lived under it.
+        // This revision's bounds, as if the visitor had lived under it; kept
+        // unknown content goes before content this revision knows was read.
+        while s.consumed.len() > self.consumed_limit {
+            let unknown = s
+                .consumed
+                .iter()
+                .rposition(|h| !self.content.iter().any(|x| x.hash == *h));
+            match unknown {
+                Some(i) => s.consumed.remove(i),
+                None => break,
+            };
+        }
         s.consumed.truncate(self.consumed_limit);
         let excess = s.recent.len().saturating_sub(self.recent_limit);
         s.recent.drain(..excess);

@@ -384,3 +384,59 @@ fn a_trimmed_state_still_detects_bursts() {
     // The long-lived visitor flags 14 of the 20 (the first 6 fill the window).
     assert_eq!(flagged, 14);
 }
+
+/// Recent events outside the burst window are trimmed first: a high
+/// `burst.max_events` keeps a quiet visitor within the budget.
+#[test]
+fn a_high_burst_threshold_keeps_a_quiet_visitor_within_the_budget() {
+    let mut pb = example_playbook();
+    pb["state"]["recent_events"] = json!(64);
+    pb["engagement"]["burst"]["max_events"] = json!(63);
+    let engine = Engine::from_value(pb).unwrap();
+    let (v, _) = visitor_with_events(&engine, 200);
+    let s = engine.encode(&v, Some(b"k"));
+    assert!(
+        s.len() <= buyerpath::visitor::STATE_BUDGET,
+        "{} characters",
+        s.len()
+    );
+}
+
+/// A state from a newer revision keeps content only that revision knows,
+/// but not at the cost of content this revision knows was read.
+#[test]
+fn kept_unknown_content_goes_before_known_content_at_the_limit() {
+    let mut newer = example_playbook();
+    newer["revision"] = json!(2);
+    let known = newer["content"][0]["id"].as_str().unwrap().to_string();
+    for i in 0..3 {
+        let mut item = newer["content"][1].clone();
+        item["id"] = json!(format!("only-in-r2-{i}"));
+        item["url"] = json!(format!("/only-in-r2/{i}"));
+        newer["content"].as_array_mut().unwrap().push(item);
+    }
+    newer["state"]["consumed_limit"] = json!(48);
+    let newer = Engine::from_value(newer).unwrap();
+    let mut v = newer.visitor("reader").unwrap();
+    let read = |v: &mut buyerpath::Visitor, id: &str, t: u64| {
+        newer.observe(
+            v,
+            &ev(json!({"type": "page_view", "ts": t, "content_id": id, "dwell_seconds": 60})),
+        );
+    };
+    read(&mut v, &known, T0);
+    for i in 0..3 {
+        read(&mut v, &format!("only-in-r2-{i}"), T0 + (i + 1) * MIN);
+    }
+    let mut small = example_playbook();
+    small["state"]["consumed_limit"] = json!(2);
+    let small = Engine::from_value(small).unwrap();
+    let down = small.decode(&newer.encode(&v, None), None).unwrap().visitor;
+    let h = buyerpath::hash::fnv1a32(known.as_bytes());
+    assert!(
+        down.state().consumed.contains(&h),
+        "{:?}",
+        down.state().consumed
+    );
+    assert_eq!(down.state().consumed.len(), 2);
+}

@@ -280,6 +280,13 @@ export interface StartCommonOptions {
   clearTimeout?: (handle: TimerHandle) => void;
   /** Errors that were handled (bad state, refused batch, engine input errors). */
   onError?: (error: unknown) => void;
+  /**
+   * Every decision, as the engine made it. A decision made again on the page
+   * (a click, a form, a lowered consent) may hold picks the page does not
+   * show (after a click the slots keep theirs; otherwise only changed slots
+   * are rendered), and a Content Recommended the layer does not send (the
+   * page's picks are reported once; later only the slots that changed).
+   */
   onDecision?: (decision: Decision) => void;
   /** Another open tab of the site lowered the consent (a withdrawal): it applies here already; update your UI. */
   onConsent?: (level: Consent) => void;
@@ -296,7 +303,7 @@ export interface Buyerpath {
    * one, and this is then a new object.
    */
   readonly visitor: Visitor;
-  /** The latest decision (null if deciding failed). */
+  /** The latest decision (null until one succeeds); see `onDecision` for how it relates to what the page shows. */
   readonly decision: Decision | null;
   /** The consent level in force in this tab (after the Global Privacy Control cap). */
   readonly consent: Consent;
@@ -305,7 +312,7 @@ export interface Buyerpath {
    * goes on with a fresh visitor (in memory): nothing from before the
    * withdrawal comes back with a later consent. A lower level than before
    * reaches the site's other open tabs; a tab lowered to `anonymous` decides
-   * again (rendering and queuing that decision) before it stores the state,
+   * again (rendering the slots whose picks changed, and queuing its signals) before it stores the state,
    * so that the BANT answers and the job title's role are not kept.
    */
   setConsent(level: Consent): void;

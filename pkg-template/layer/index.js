@@ -243,16 +243,25 @@ export function start({
     written = known;
   }
 
-  // The picks this page shows (null: none yet). A decision made again on
-  // the page renders and reports its picks only when they are new to the
-  // page: a form submit or a lowered consent that changes them (the page
-  // stays, and the visitor sees them), never a click (the visitor is on the
-  // way out, or looking at what they clicked: no content swapped under the
-  // pointer). Otherwise its Content Recommended is not sent: a second one
-  // for the same picks counts the page twice in the store's impressions and
-  // click-through. Its other signals (a hand-raise, a trigger) are sent.
-  let shown = null;
-  const picksOf = (d) => attempt(() => JSON.stringify(((d && d.slots) || []).map((s) => [s.slot, (s.picks || []).map((p) => p && p.id)])), '');
+  // What this page shows, per slot (the ids of its picks, as a set), and
+  // whether a Content Recommended has been queued for the page. A decision
+  // made again on the page (a click or a form that may be a hand-raise, a
+  // lowered consent) sends its other signals (SQL, triggers) and:
+  // - after a click, once the page's picks are reported, changes nothing on
+  //   the page (the visitor is on the way out, or looking at what they
+  //   clicked: no content swapped under the pointer) and reports nothing;
+  // - otherwise re-renders only the slots whose picks changed, and reports
+  //   only those (a second report of the same picks would count the page
+  //   twice in the store's impressions and click-through).
+  // Until one has been queued (consent `none` at first, a sender that
+  // started later), a decision reports what it shows, as the first would.
+  const shown = new Map();
+  let reported = false;
+  const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
+  const onlySlots = (signal, keep) => {
+    if (!signal || signal.event !== 'Content Recommended' || !signal.properties || !Array.isArray(signal.properties.slots)) return signal;
+    return { ...signal, properties: { ...signal.properties, slots: signal.properties.slots.filter((x) => x && keep.has(x.slot)) } };
+  };
   function decide({ click = false } = {}) {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
@@ -269,19 +278,32 @@ export function start({
     decision = d;
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
-    const picks = picksOf(d);
-    const fresh = shown === null || (!click && picks !== shown);
-    if (fresh) shown = picks;
-    for (const s of (fresh && d && d.slots) || []) {
-      for (const el of slotElements(document, s.slot)) {
-        try {
-          render(el, s, { document });
-        } catch (err) {
-          report(err);
+    const first = shown.size === 0;
+    const changed = new Set();
+    if (first || !(click && reported)) {
+      for (const s of (d && Array.isArray(d.slots) && d.slots) || []) {
+        const ids = idsOf(s);
+        if (!first && shown.get(s.slot) === ids) continue;
+        shown.set(s.slot, ids);
+        changed.add(s.slot);
+        for (const el of slotElements(document, s.slot)) {
+          try {
+            render(el, s, { document });
+          } catch (err) {
+            report(err);
+          }
         }
       }
     }
-    const signals = d && Array.isArray(d.signals) ? d.signals.filter((x) => fresh || !x || x.event !== 'Content Recommended') : [];
+    // What the page shows is reported once: in full until a report has
+    // been queued, then only the slots that changed.
+    let signals = d && Array.isArray(d.signals) ? d.signals : [];
+    if (reported) {
+      signals = signals
+        .map((x) => onlySlots(x, changed))
+        .filter((x) => !x || x.event !== 'Content Recommended' || (x.properties && Array.isArray(x.properties.slots) ? x.properties.slots.length > 0 : changed.size > 0));
+    }
+    if (signals.some((x) => x && x.event === 'Content Recommended') && sender && level !== 'none') reported = true;
     if (sender && signals.length > 0) sender.enqueue(signals);
     if (onDecision) attempt(() => onDecision(d), undefined);
     return d;

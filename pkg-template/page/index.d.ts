@@ -20,7 +20,7 @@ export class Engine {
   /**
    * Loads the bytes of `buyerpath compile`'s file, written by the same version
    * of buyerpath. Throws a BuyerpathError: `engine_file_invalid` (damaged,
-   * truncated or changed after its version: the file carries a checksum), `engine_file_version`, `invalid_argument` (not bytes).
+   * truncated or changed after its version: the file carries a checksum), `engine_file_version`, `invalid_argument` (not bytes, or no bytes: an empty file, or a buffer transferred to a worker).
    */
   static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
   /** This module's: `buyerpath`'s engines and visitors are another Wasm memory's. */

@@ -132,3 +132,40 @@ test('real engine: clicks on the picks re-decide, but the page counts as one imp
   assert.equal(recommended.length, 1, batch.map((s) => s.event).join(', '));
   assert.equal(recommended[0].properties.seq ?? first, first);
 });
+
+test('real engine: a form that reorders the picks, or consent given late, reports each slot\'s picks once', { skip }, async () => {
+  const twice = [];
+  for (let k = 0; k < 12; k++) {
+    const clock = fakeClock(T0 + k * 3_600_000);
+    const { document, window } = fakePage({ href: 'https://www.example.com/contact-sales', content: 'pricing' });
+    const form = document.el('form', { 'data-bp-form': 'newsletter' }, document.el('textarea', { name: 'budget', value: '$250k+', 'data-bp-bant': '' }));
+    document.body.append(document.el('ul', { 'data-bp-slot': 'hero' }), document.el('ul', { 'data-bp-slot': 'reading' }), form);
+    const navigator = fakeNavigator();
+    const fetch = fakeFetch();
+    // Half the visitors give consent after the page started (a late consent manager), then click a pick.
+    const late = k % 2 === 1;
+    const bp = start({
+      Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: late ? 'none' : 'full', context: { company, person: { title: 'VP Engineering' } }, document, window,
+      localStorage: fakeLocalStorage(), fetch, navigator, now: clock.now, random: () => 0.5, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+    });
+    await clock.advance(20_000);
+    if (late) {
+      bp.setConsent('full');
+      document.dispatch('click', { target: document.querySelectorAll('a[data-bp-cta]')[0] });
+    } else document.dispatch('submit', { target: form });
+    window.dispatch('pagehide');
+    await clock.advance(10);
+    const recs = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)].filter((s) => s.event === 'Content Recommended');
+    assert.ok(recs.length >= 1, `visitor ${k}: the page's picks are reported`);
+    const seen = new Set();
+    for (const r of recs) {
+      for (const s of r.properties.slots) {
+        for (const id of s.content_ids) {
+          if (seen.has(`${s.slot}/${id}`)) twice.push(`visitor ${k}: ${s.slot}/${id}`);
+          seen.add(`${s.slot}/${id}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(twice, []);
+});
