@@ -166,6 +166,8 @@ impl Engine {
     }
 
     fn migrate(&self, s: &mut VisitorState) {
+        use crate::playbook::limits;
+        use crate::state::MAX_TOPICS;
         // A state from a newer revision (a page or an edge not yet on it,
         // during a rollout) keeps what this revision does not know, within
         // what a state can hold: the newer revision reads it back with its
@@ -173,8 +175,6 @@ impl Engine {
         // own reading skips unknown entries, as it skips those of any
         // hand-edited state.
         let newer = s.revision > self.revision;
-        use crate::playbook::limits;
-        use crate::state::MAX_TOPICS;
         let rules = self.engagement.rules.len();
         migrate_list(&mut s.rules, newer, rules, limits::RULES, |r| {
             self.engagement.rule(r.hash).is_some()

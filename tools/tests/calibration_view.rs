@@ -18,6 +18,19 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::process::Command;
 
+/// The collector with `--candidate` and `--accounts` (a path, or a name in `dir`).
+fn with_candidate(dir: &std::path::Path, candidate: &std::path::Path, accounts: &str) -> Server {
+    Server::start(
+        dir,
+        &[
+            "--candidate",
+            candidate.to_str().unwrap(),
+            "--accounts",
+            accounts,
+        ],
+    )
+}
+
 fn get(url: &str, path: &str) -> (u16, Value) {
     let r = common::get(url, path);
     (r.status, r.body)
@@ -122,15 +135,7 @@ fn a_candidate_revision_shows_who_moves_before_anyone_adopts_it() {
     let dir = tempfile::tempdir().unwrap();
     let candidate = root().join("examples/crm/playbook.r2.json");
     let accounts = root().join("examples/crm/crm.csv");
-    let s = Server::start(
-        dir.path(),
-        &[
-            "--candidate",
-            candidate.to_str().unwrap(),
-            "--accounts",
-            accounts.to_str().unwrap(),
-        ],
-    );
+    let s = with_candidate(dir.path(), &candidate, accounts.to_str().unwrap());
     let contexts = crm_contexts(80);
     assert_eq!(contexts.len(), 80);
     let mut events = signals("crm", &contexts);
@@ -270,15 +275,7 @@ fn an_accounts_file_without_rows_is_said_at_start_and_in_the_view() {
     let header = header.lines().next().unwrap();
     std::fs::write(dir.path().join("empty.csv"), format!("{header}\n")).unwrap();
     let candidate = root().join("examples/crm/playbook.r2.json");
-    let s = Server::start(
-        dir.path(),
-        &[
-            "--candidate",
-            candidate.to_str().unwrap(),
-            "--accounts",
-            "empty.csv",
-        ],
-    );
+    let s = with_candidate(dir.path(), &candidate, "empty.csv");
     let (status, v) = get(&s.url, "/api/calibration");
     assert_eq!(status, 200, "{v}");
     let warnings = v["warnings"].to_string();
@@ -313,15 +310,7 @@ fn a_candidate_with_another_tier_list_compares_tiers_by_id_and_min() {
     std::fs::write(&with_s, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 
     let view = |candidate: &std::path::Path, post: bool| -> Value {
-        let s = Server::start(
-            dir.path(),
-            &[
-                "--candidate",
-                candidate.to_str().unwrap(),
-                "--accounts",
-                accounts.to_str().unwrap(),
-            ],
-        );
+        let s = with_candidate(dir.path(), candidate, accounts.to_str().unwrap());
         if post {
             post_crm_signals(&s.url, 120);
         }
@@ -474,15 +463,7 @@ fn an_accounts_file_without_keys_or_attributes_says_so() {
     );
     only("min.csv", &["company.domain", "company.employees"]);
     let warnings = |accounts: &str| -> String {
-        let s = Server::start(
-            dir.path(),
-            &[
-                "--candidate",
-                candidate.to_str().unwrap(),
-                "--accounts",
-                accounts,
-            ],
-        );
+        let s = with_candidate(dir.path(), &candidate, accounts);
         let (status, v) = get(&s.url, "/api/calibration");
         assert_eq!(status, 200, "{v}");
         v["warnings"].to_string()
