@@ -316,6 +316,14 @@ export interface Buyerpath {
    * so that the BANT answers and the job title's role are not kept.
    */
   setConsent(level: Consent): void;
+  /**
+   * An event the page knows of and auto-tracking does not (a calculator
+   * result, a video, a trial; `ts` defaults to now): observed, then decided
+   * again as after a form (the slots whose picks changed are rendered and
+   * reported), and stored. Returns that decision (null if observing or
+   * deciding failed: the error goes to `onError`, or after `stop()`).
+   */
+  track(event: Omit<BuyerpathEvent, 'ts'> & { ts?: number }): Decision | null;
   stop(): void;
 }
 

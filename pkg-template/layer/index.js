@@ -255,6 +255,7 @@ export function start({
   //   twice in the store's impressions and click-through).
   // Until one has been queued (consent `none` at first, a sender that
   // started later), a decision reports what it shows, as the first would.
+  let stopped = false;
   const shown = new Map();
   let reported = false;
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
@@ -422,7 +423,30 @@ export function start({
       const prev = applyConsent(next);
       if (channel && consentRank(level) < consentRank(prev)) attempt(() => channel.postMessage({ consent: level }), undefined);
     },
+    track(event) {
+      if (stopped) return null;
+      if (!event || typeof event !== 'object' || Array.isArray(event)) {
+        report(argError('$', 'an event must be an object such as { type: \'custom\', name: \'roi_calculated\' }', 'pass the event object; `ts` defaults to now'));
+        return null;
+      }
+      const ev = { ts: now(), ...event };
+      sync();
+      try {
+        visitor.observe(ev);
+      } catch (err) {
+        report(err);
+        return null;
+      }
+      if (seen.length < 100) seen.push(ev);
+      if (ev.type === 'form_submit') undecided = true;
+      // Decided again as a form is: the slots whose picks changed are
+      // rendered and reported; stored after that decision.
+      const d = decide();
+      if (!d) save();
+      return d;
+    },
     stop() {
+      stopped = true;
       tracker.stop();
       for (const off of offs.splice(0)) attempt(off, undefined);
       if (sender) sender.stop();

@@ -671,3 +671,19 @@ test('a page URL over the engine’s limit is cut (on a character boundary) rath
   assert.equal(host.bp.visitor.requests[0].context.page.url, `/${'é'.repeat(127)}`, '255 bytes: é is 2');
   assert.deepEqual([...errors, ...host.errors], []);
 });
+
+test('track() observes an event the page knows of, decides again and stores; refused input is reported; nothing after stop()', () => {
+  const { bp, clock, errors, localStorage } = setup();
+  const before = bp.visitor.requests.length;
+  const d = bp.track({ type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
+  assert.ok(d, 'decided');
+  assert.equal(bp.visitor.requests.length, before + 1);
+  assert.deepEqual(bp.visitor.events.at(-1), { ts: clock.now(), type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
+  assert.deepEqual(decodeState(localStorage.map.get('bp_state')).events.at(-1).name, 'roi_calculated', 'stored');
+  assert.equal(bp.track([]), null);
+  assert.equal(bp.track({ type: 'custom', cta: 'x'.repeat(65) }), null);
+  assert.deepEqual(errors.map((e) => e.code), ['invalid_argument', 'too_long']);
+  bp.stop();
+  assert.equal(bp.track({ type: 'custom', name: 'late' }), null);
+  assert.equal(bp.visitor.events.at(-1).name, 'roi_calculated');
+});

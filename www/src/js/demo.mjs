@@ -186,18 +186,11 @@ function run() {
 run();
 
 // Custom events (a calculator result, a trial, a video) go through the
-// started layer's visitor; `setConsent` with the same level stores the state.
-// The layer has no public `track()`: a new start() decides again with them.
+// layer's `track()`: observed, decided again (the slots whose picks changed
+// are rendered and reported) and stored at the consent in force. (With the
+// edge, the wrapped engine also hands them to the edge.)
 function track(event) {
-  try {
-    bp.visitor.observe({ ts: Date.now(), ...event });
-  } catch (err) {
-    console.warn('buyerpath:', err);
-    return;
-  }
-  if (consent === 'none') return; // in memory only: a restart would drop it
-  bp.setConsent(consent);
-  if (!edge) run();
+  bp.track(event);
 }
 
 // ------------------------------------------------------------------ consent
