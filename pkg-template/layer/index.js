@@ -255,7 +255,6 @@ export function start({
   //   twice in the store's impressions and click-through).
   // Until one has been queued (consent `none` at first, a sender that
   // started later), a decision reports what it shows, as the first would.
-  let stopped = false;
   const shown = new Map();
   let reported = false;
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
@@ -311,6 +310,27 @@ export function start({
   }
 
   decide();
+  let stopped = false;
+
+  // An event into the visitor: observed (a refused one is reported and
+  // dropped), kept for a consent given later, and decided again when
+  // `again`. The state is stored after that decision (which drops below
+  // `full` what it must not keep), not before it; if it fails, or none is
+  // made, save's own rule applies.
+  function take(ev, again, click) {
+    sync();
+    try {
+      visitor.observe(ev);
+    } catch (err) {
+      report(err);
+      return null;
+    }
+    if (seen.length < 100) seen.push(ev);
+    if (ev.type === 'form_submit') undecided = true;
+    const d = again ? decide({ click }) : null;
+    if (!d) save();
+    return d;
+  }
 
   const tracker = autoTrack({
     document,
@@ -318,22 +338,9 @@ export function start({
     now,
     setTimeout,
     clearTimeout,
-    onEvent(ev) {
-      sync();
-      try {
-        visitor.observe(ev);
-      } catch (err) {
-        report(err);
-        return;
-      }
-      if (seen.length < 100) seen.push(ev);
-      if (ev.type === 'form_submit') undecided = true;
-      // A click or a form can be a hand-raise: decide again so that the
-      // SQL / trigger signals go out now, not on the next page. The state is
-      // stored after that decision (which drops below `full` what it must
-      // not keep), not before it; if it fails, save's own rule applies.
-      if ((ev.type !== 'cta_click' && ev.type !== 'form_submit') || !decide({ click: ev.type === 'cta_click' })) save();
-    },
+    // A click or a form can be a hand-raise: decided again so that the
+    // SQL / trigger signals go out now, not on the next page.
+    onEvent: (ev) => take(ev, ev.type === 'cta_click' || ev.type === 'form_submit', ev.type === 'cta_click'),
   });
 
   // Registered after autoTrack's own listeners, so the held page view is
@@ -429,21 +436,9 @@ export function start({
         report(argError('$', 'an event must be an object such as { type: \'custom\', name: \'roi_calculated\' }', 'pass the event object; `ts` defaults to now'));
         return null;
       }
-      const ev = { ts: now(), ...event };
-      sync();
-      try {
-        visitor.observe(ev);
-      } catch (err) {
-        report(err);
-        return null;
-      }
-      if (seen.length < 100) seen.push(ev);
-      if (ev.type === 'form_submit') undecided = true;
-      // Decided again as a form is: the slots whose picks changed are
-      // rendered and reported; stored after that decision.
-      const d = decide();
-      if (!d) save();
-      return d;
+      // Decided again as after a form: the slots whose picks changed are
+      // rendered and reported.
+      return take({ ts: now(), ...event }, true, false);
     },
     stop() {
       stopped = true;
