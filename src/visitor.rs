@@ -185,9 +185,9 @@ impl Engine {
         migrate_list(&mut s.roles, newer, self.roles.len(), MAX_TOPICS, |e| {
             self.roles.iter().any(|x| x.hash == e.hash)
         });
-        migrate_list(&mut s.consumed, newer, 0, limits::CONSUMED, |h| {
-            self.content.iter().any(|x| x.hash == *h)
-        });
+        // Content by its hash index, not a scan of the catalogue per entry.
+        let knows_content = |h: &u32| self.content_with_hash(*h).next().is_some();
+        migrate_list(&mut s.consumed, newer, 0, limits::CONSUMED, knows_content);
         migrate_list(
             &mut s.fired,
             newer,
@@ -205,10 +205,7 @@ impl Engine {
         // This revision's bounds, as if the visitor had lived under it; kept
         // unknown content goes before content this revision knows was read.
         while s.consumed.len() > self.consumed_limit {
-            let unknown = s
-                .consumed
-                .iter()
-                .rposition(|h| !self.content.iter().any(|x| x.hash == *h));
+            let unknown = s.consumed.iter().rposition(|h| !knows_content(h));
             match unknown {
                 Some(i) => s.consumed.remove(i),
                 None => break,

@@ -258,9 +258,15 @@ export function start({
   const shown = new Map();
   let reported = false;
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
+  // A Content Recommended cut to the slots in `keep` (DROP when none is
+  // left); any other signal as it is.
+  const DROP = {};
   const onlySlots = (signal, keep) => {
-    if (!signal || signal.event !== 'Content Recommended' || !signal.properties || !Array.isArray(signal.properties.slots)) return signal;
-    return { ...signal, properties: { ...signal.properties, slots: signal.properties.slots.filter((x) => x && keep.has(x.slot)) } };
+    if (!signal || signal.event !== 'Content Recommended') return signal;
+    const slots = signal.properties && signal.properties.slots;
+    if (!Array.isArray(slots)) return keep.size > 0 ? signal : DROP;
+    const kept = slots.filter((x) => x && keep.has(x.slot));
+    return kept.length > 0 ? { ...signal, properties: { ...signal.properties, slots: kept } } : DROP;
   };
   function decide({ click = false } = {}) {
     sync();
@@ -298,11 +304,7 @@ export function start({
     // What the page shows is reported once: in full until a report has
     // been queued, then only the slots that changed.
     let signals = d && Array.isArray(d.signals) ? d.signals : [];
-    if (reported) {
-      signals = signals
-        .map((x) => onlySlots(x, changed))
-        .filter((x) => !x || x.event !== 'Content Recommended' || (x.properties && Array.isArray(x.properties.slots) ? x.properties.slots.length > 0 : changed.size > 0));
-    }
+    if (reported) signals = signals.map((x) => onlySlots(x, changed)).filter((x) => x !== DROP);
     if (signals.some((x) => x && x.event === 'Content Recommended') && sender && level !== 'none') reported = true;
     if (sender && signals.length > 0) sender.enqueue(signals);
     if (onDecision) attempt(() => onDecision(d), undefined);
