@@ -96,9 +96,21 @@ async function check(page, label) {
   return decision;
 }
 
-/** Leaves the page after `seconds` of reading (the held page view goes out at 30 s). */
+/**
+ * Reads the page for `seconds` (the held page view goes out at 30 s, a batch
+ * every 5 s). The fake clock runs those seconds at once, so the collector's
+ * answers to the batches they sent are then awaited, as they would have
+ * arrived while a real reader read: without that, a slow machine navigates
+ * before the answer, and the next page sends the batch again (see the
+ * delivery assertions below, and tests/browser/delivery.test.mjs for
+ * navigations that do cut a batch short).
+ */
 async function read(page, seconds = 40) {
   await page.clock.fastForward(seconds * 1000);
+  await page.waitForFunction(() => {
+    const stored = localStorage.getItem('bp_queue');
+    return stored === null || stored === '[]';
+  }, null, { polling: 20, timeout: 10000 });
 }
 
 async function visit(page, path, as, label) {
