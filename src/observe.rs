@@ -34,14 +34,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     if s.first_seen == 0 || ev.ts < s.first_seen {
         s.first_seen = ev.ts;
     }
-    // Burst: too many events inside the window just before this one.
-    let window_start = ev.ts.saturating_sub(engine.engagement.burst_window_ms);
-    let in_window = s
-        .recent
-        .iter()
-        .filter(|r| r.ts >= window_start && r.ts <= ev.ts)
-        .count();
-    out.burst = in_window >= engine.engagement.burst_max;
+    out.burst = in_burst(engine, &s.recent, ev.ts);
 
     advance_anchor(engine, s, ev.ts);
     let view = crate::engine::EventView::new(engine, ev);
@@ -171,6 +164,30 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         }
     }
     out
+}
+
+/// Whether an event at `ts` is part of a burst: some window of the burst's
+/// length that holds it already holds `burst_max` recent events. Events
+/// arrive out of order (client clocks, a queue sent again), so the windows
+/// that start before `ts` and end after it count too, not only the one that
+/// ends with it: a burst sent newest first is a burst. (`recent` is sorted
+/// by time.)
+fn in_burst(engine: &Engine, recent: &[Recent], ts: u64) -> bool {
+    let w = engine.engagement.burst_window_ms;
+    let lo = recent.partition_point(|r| r.ts < ts.saturating_sub(w));
+    let hi = recent.partition_point(|r| r.ts <= ts.saturating_add(w));
+    let near = recent.get(lo..hi).unwrap_or_default();
+    // The fullest window starts at the earliest event it holds: this one, or
+    // a near one before it.
+    let starts = near.iter().map(|r| r.ts).filter(|&t| t <= ts);
+    std::iter::once(ts)
+        .chain(starts)
+        .map(|a| {
+            let end = a.saturating_add(w);
+            let upto = near.partition_point(|r| r.ts <= end);
+            upto.saturating_sub(near.partition_point(|r| r.ts < a))
+        })
+        .any(|n| n >= engine.engagement.burst_max)
 }
 
 /// Moves the anchor forward to `ts`, decaying every aggregate to it.

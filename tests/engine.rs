@@ -134,6 +134,47 @@ fn bursts_are_ignored() {
 }
 
 #[test]
+fn a_burst_is_a_burst_in_any_order() {
+    // Event times come from the client: 30 form submits 100 ms apart, sent
+    // newest first, used to find an empty window before each and count.
+    let engine = example_engine();
+    let submit =
+        |t: u64| ev(json!({"type": "form_submit", "ts": t, "form": "webinar_registration"}));
+    let mut ctx = fintech();
+    ctx["account"] = json!({});
+    let mut outcomes = Vec::new();
+    for order in ["oldest first", "newest first", "shuffled"] {
+        let mut v = engine.visitor("burst-order").unwrap();
+        let mut times: Vec<u64> = (0..30u64).map(|i| T0 + i * 100).collect();
+        match order {
+            "newest first" => times.reverse(),
+            "shuffled" => {
+                let mut x = 7u64;
+                for i in (1..times.len()).rev() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    times.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+            }
+            _ => {}
+        }
+        for t in times {
+            engine.observe(&mut v, &submit(t));
+        }
+        let d = engine
+            .decide(&mut v, &req(T0 + 10 * MIN, ctx.clone()))
+            .unwrap();
+        outcomes.push((order, d.engagement.ignored_events, d.engagement.points));
+    }
+    let (_, ignored, points) = outcomes[0];
+    assert!(ignored >= 20, "{outcomes:?}");
+    for o in &outcomes {
+        assert_eq!((o.1, o.2), (ignored, points), "{outcomes:?}");
+    }
+}
+
+#[test]
 fn one_page_view_does_not_flip_the_stage() {
     let engine = example_engine();
     let mut v = engine.visitor("hyst-1").unwrap();
@@ -365,6 +406,70 @@ fn triggers_fire_once() {
     );
     let second = engine.decide(&mut v, &req(T0 + 7 * MIN, ctx)).unwrap();
     assert!(second.triggers.iter().all(|t| t.id != "tier_a_on_pricing"));
+}
+
+#[test]
+fn a_decision_without_consent_does_not_spend_what_it_would_signal() {
+    // The layer decides at consent `none` before the banner is answered,
+    // and keeps the visitor when consent comes: the trigger and the SQL
+    // reached meanwhile must still reach sales, once.
+    let engine = example_engine();
+    let mut v = engine.visitor("late-consent").unwrap();
+    for i in 0..5 {
+        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
+    }
+    engine.observe(
+        &mut v,
+        &ev(json!({"type": "form_submit", "ts": T0 + 5 * MIN, "form": "demo_request"})),
+    );
+    let mut ctx = fintech();
+    ctx["page"] = json!({"content_id": "pricing", "url": "/pricing"});
+    let at = |consent: &str| {
+        let mut c = ctx.clone();
+        c["consent"] = json!(consent);
+        c
+    };
+    let events = |d: &Decision| -> Vec<String> {
+        d.signals
+            .iter()
+            .map(|s| {
+                serde_json::to_value(s).unwrap()["event"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    for minute in [6, 7] {
+        let none = engine
+            .decide(&mut v, &req(T0 + minute * MIN, at("none")))
+            .unwrap();
+        assert!(none.signals.is_empty());
+        assert!(none.triggers.iter().any(|t| t.id == "tier_a_on_pricing"));
+        assert_eq!(none.lifecycle.stage, "sql");
+        assert!(none.lifecycle.changed);
+    }
+    let given = engine
+        .decide(&mut v, &req(T0 + 8 * MIN, at("anonymous")))
+        .unwrap();
+    let sent = events(&given);
+    assert!(
+        sent.contains(&"Sales Trigger Fired".to_string()),
+        "{sent:?}"
+    );
+    assert!(sent.contains(&"SQL Reached".to_string()), "{sent:?}");
+    assert!(given.lifecycle.changed);
+    // Spent once signalled.
+    let next = engine
+        .decide(&mut v, &req(T0 + 9 * MIN, at("anonymous")))
+        .unwrap();
+    let sent = events(&next);
+    assert!(next.triggers.is_empty() && !next.lifecycle.changed);
+    assert!(
+        !sent.contains(&"Sales Trigger Fired".to_string())
+            && !sent.contains(&"SQL Reached".to_string()),
+        "{sent:?}"
+    );
 }
 
 #[test]
