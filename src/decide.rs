@@ -192,15 +192,18 @@ pub fn decide(
     s.seq = seq;
     s.revision = engine.revision;
     s.stage = engine.stages.get(st.index).map(|x| x.hash).unwrap_or(0);
-    s.lifecycle = lc_ix;
-    for t in fired {
-        if let Err(i) = s.fired.binary_search(&t.hash) {
-            s.fired.insert(i, t.hash);
-        }
-    }
-    // The classification last signalled: a bot's decision signals nothing,
-    // so the visitor's next one still reports its classification.
+    // A decision at consent `none` signals nothing, and a bot's neither: what
+    // they would have signalled is not recorded as done, so the visitor's
+    // next decision with consent fires the triggers, takes the lifecycle
+    // step (MQL, SQL Reached) and reports the classification (the layer
+    // keeps the visitor when consent comes after the first decision).
     if ctx.consent != Consent::None && !bot {
+        s.lifecycle = lc_ix;
+        for t in fired {
+            if let Err(i) = s.fired.binary_search(&t.hash) {
+                s.fired.insert(i, t.hash);
+            }
+        }
         s.classified = digest;
     }
     if full && !ctx.campaign.is_empty() {
