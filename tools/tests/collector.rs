@@ -455,6 +455,86 @@ fn names_other_than_localhost_and_allowed_hosts_are_refused() {
     }
     assert_eq!(post_as(&format!("localhost:{port}")), 200);
     assert_eq!(count(&s.db), 1);
+    // Two Host headers: 400. An absolute-form target overrides Host, so its
+    // name is checked too.
+    let out = raw_as(
+        &s.url,
+        &s.addr,
+        "GET",
+        "/api/health",
+        "Host: evil.example\r\n",
+        "",
+    );
+    assert_eq!(status_and(&out, "x").0, 400, "{out}");
+    assert!(out.contains("\"duplicate_host\""), "{out}");
+    let out = raw_as(
+        &s.url,
+        &s.addr,
+        "GET",
+        "http://evil.example/api/health",
+        "",
+        "",
+    );
+    assert_eq!(status_and(&out, "x").0, 403, "{out}");
+    let out = raw_as(
+        &s.url,
+        &s.addr,
+        "GET",
+        &format!("http://{}/api/health", s.addr),
+        "",
+        "",
+    );
+    assert_eq!(status_and(&out, "x").0, 200, "{out}");
+}
+
+/// A batch refused before it is read (a refused host, a wrong key) is read
+/// to its end first: answered mid-upload, the client sees a reset
+/// connection instead of the answer, and sends the batch again.
+#[test]
+fn a_large_batch_refused_early_still_gets_its_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let events: Vec<Value> = (0..2600).map(|i| track(&format!("big-{i}"))).collect();
+    let body = batch(&events);
+    assert!(
+        body.len() > 300_000 && body.len() < 500_000,
+        "{}",
+        body.len()
+    );
+    let port = s.addr.rsplit_once(':').unwrap().1;
+    let wrong_key = format!("Authorization: {}\r\n", basic("wrong"));
+    for (host, auth, want) in [
+        (format!("evil.example:{port}"), String::new(), 403),
+        (s.addr.clone(), wrong_key, 401),
+    ] {
+        for round in 0..5 {
+            let addr = s.url.trim_start_matches("http://");
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let head = format!(
+                "POST /v1/batch HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            // Sent in pieces, as a slow uplink would: the answer comes
+            // before the end of the body.
+            let sent = stream.write_all(head.as_bytes()).and_then(|()| {
+                body.as_bytes().chunks(64 * 1024).try_for_each(|piece| {
+                    std::thread::sleep(Duration::from_millis(30));
+                    stream.write_all(piece)
+                })
+            });
+            let mut out = String::new();
+            let read = stream.read_to_string(&mut out);
+            assert!(
+                sent.is_ok() && read.is_ok(),
+                "{host} round {round}: {sent:?} {read:?}"
+            );
+            assert_eq!(status_and(&out, "x").0, want, "{host} round {round}: {out}");
+        }
+    }
+    assert_eq!(count(&s.db), 0);
 }
 
 #[test]

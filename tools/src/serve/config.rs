@@ -33,8 +33,8 @@ pub struct Args {
     /// `https://www.example.com` (repeatable; exact match, never `*`).
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
-    /// A host name the collector answers to besides IP addresses and
-    /// `localhost`, such as `collector.example.com` (repeatable; no port).
+    /// A host name the collector answers to besides IP addresses,
+    /// `localhost` and `*.localhost`, such as `collector.example.com` (repeatable; no port).
     /// Requests for any other name get 403 `host_not_allowed`: a web page
     /// cannot reach a local collector by pointing a name of its own at
     /// 127.0.0.1 (DNS rebinding).
@@ -235,22 +235,34 @@ fn check_host(h: &str) -> Result<String> {
 /// A name is compared without its port, case and trailing dot.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
     let name = match host.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((v6, port)) if port.is_empty() || port.starts_with(':') => v6,
-            _ => return false,
-        },
+        Some(rest) => {
+            return match rest.split_once(']') {
+                Some((v6, port)) if port.is_empty() || port.starts_with(':') => {
+                    v6.parse::<std::net::Ipv6Addr>().is_ok()
+                }
+                _ => false,
+            }
+        }
         None => match host.rsplit_once(':') {
             Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
             _ => host,
         },
     };
+    let name = name.strip_suffix('.').unwrap_or(name);
     if name.parse::<std::net::IpAddr>().is_ok() {
         return true;
     }
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
+    // A name is labels of letters, digits, `-` and `_` (what `--allowed-host` takes).
+    let well_formed = name.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    });
     // `*.localhost` resolves to this machine in browsers (RFC 6761): no page
     // can point it elsewhere.
-    name == "localhost" || name.ends_with(".localhost") || allowed.contains(&name)
+    well_formed && (name == "localhost" || name.ends_with(".localhost") || allowed.contains(&name))
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path, no wildcard.
@@ -383,6 +395,8 @@ mod tests {
             "LOCALHOST",
             "app.localhost:8080",
             "localhost.:8080",
+            "127.0.0.1.",
+            "127.0.0.1.:8080",
             "collector.example.com",
             "COLLECTOR.example.com.:443",
         ] {
@@ -398,6 +412,14 @@ mod tests {
             "[::1",
             "::1",
             "",
+            "evil.example#.localhost",
+            "evil.example/.localhost",
+            "evil.example?.localhost",
+            ".localhost",
+            "..localhost",
+            "a..localhost",
+            "[localhost]",
+            "localhost..",
         ] {
             assert!(!host_allowed(host, &allowed), "{host}");
         }

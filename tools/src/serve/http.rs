@@ -380,13 +380,14 @@ async fn ingest_request(
     let received_at = iso::now_ms();
     let header_key = basic_user(headers);
     let header_class = match &header_key {
-        Some(Some(k)) => match app.key_class(k) {
-            Some(trusted) => Some(trusted),
-            None => return unauthorized(),
-        },
-        Some(None) => return unauthorized(),
-        None => None,
+        Some(Some(k)) => app.key_class(k),
+        _ => None,
     };
+    if header_key.is_some() && header_class.is_none() {
+        // Read to its end first, as for a refused host.
+        drain(app, body).await;
+        return unauthorized();
+    }
     let too_big = || {
         nothing_stored(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -1009,39 +1010,69 @@ async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Ur
 /// nor an `--allowed-host`: a page on a name its owner points at 127.0.0.1
 /// (DNS rebinding) is same-origin with itself, so without this it could read
 /// the views and write signals as if it were the collector's own site. A
-/// request without `Host` (not from a browser) passes.
+/// request without `Host` (not from a browser) passes; one with two gets 400
+/// (RFC 9112), and an absolute-form target (`POST http://name/v1/batch`)
+/// must name an allowed host too, as it overrides `Host`.
 async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .map(|h| h.to_str().unwrap_or(""));
-    match host {
-        Some(h) if !super::config::host_allowed(h, &app.config.allowed_hosts) => {
-            let shown: String = h.chars().take(100).collect();
-            log_refused_host(&shown);
-            json_response(
-                StatusCode::FORBIDDEN,
-                &json!({
-                    "code": "host_not_allowed",
-                    "error": format!("this collector does not answer to the host `{shown}`: it answers to IP addresses, localhost and the names given with --allowed-host (a defence against DNS rebinding)"),
-                    "hint": "reach it by its IP address or localhost, or start it with --allowed-host <name> for each name it is served under",
-                }),
-            )
-        }
-        _ => next.run(req).await,
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let first = hosts.next().map(|h| h.to_str().unwrap_or(""));
+    if hosts.next().is_some() {
+        drain(&app, req.into_body()).await;
+        return error(
+            StatusCode::BAD_REQUEST,
+            "duplicate_host",
+            "the request has more than one Host header: send one",
+        );
     }
+    let target = req.uri().authority().map(|a| a.as_str());
+    let refused = [first, target]
+        .into_iter()
+        .flatten()
+        .find(|h| !super::config::host_allowed(h, &app.config.allowed_hosts));
+    let Some(h) = refused else {
+        return next.run(req).await;
+    };
+    let shown: String = h.chars().take(100).collect();
+    log_refused_host(&shown);
+    // Read to its end first: a refusal mid-upload reaches the client as a
+    // reset connection, and it would send the batch again (see read_body).
+    drain(&app, req.into_body()).await;
+    json_response(
+        StatusCode::FORBIDDEN,
+        &json!({
+            "code": "host_not_allowed",
+            "error": format!("this collector does not answer to the host `{shown}`: it answers to IP addresses, localhost (and *.localhost) and the names given with --allowed-host (a defence against DNS rebinding)"),
+            "hint": "reach it by its IP address or localhost, or start it with --allowed-host <name> for each name it is served under",
+        }),
+    )
 }
 
-/// Says on stderr, once per host (for the first 32), that requests for it
-/// are refused: a client set up with a name the collector was not told
-/// about would otherwise lose its events without a word on the server.
+/// Reads a body a refusal answers before it is used, to its end (up to 8 MB,
+/// within the body timeout) and drops it: see [`read_body`].
+async fn drain(app: &App, body: Body) {
+    let _ = tokio::time::timeout(app.config.body_timeout, read_body(body)).await;
+}
+
+/// Logs a refused host (its name, without port or case) once. Past 64 names
+/// the list starts again: a scanner's names cannot silence the one a
+/// misconfigured client uses for good.
 fn log_refused_host(host: &str) {
     static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    }
+    .to_ascii_lowercase();
     let Ok(mut seen) = SEEN.lock() else { return };
-    if seen.len() >= 32 || seen.iter().any(|h| h == host) {
+    if seen.contains(&name) {
         return;
     }
-    seen.push(host.to_string());
+    if seen.len() >= 64 {
+        seen.clear();
+    }
+    seen.push(name);
     elogln!("buyerpath serve: refused requests for the host `{host}` (403 host_not_allowed); if clients reach this collector by that name, start it with --allowed-host <name>");
 }
 
