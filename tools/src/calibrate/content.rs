@@ -33,6 +33,7 @@
 //! `--min-impressions`.
 
 use super::metrics::round;
+use super::progress::Steps;
 use super::{patch, refuse_overwrite, Current, RevisionArgs};
 use crate::serve::iso;
 use anyhow::{bail, Context as _, Result};
@@ -630,7 +631,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for p in [&out, &report, &report_md] {
         refuse_overwrite(p, args.revision.force)?;
     }
+    let steps = Steps::start(
+        "calibrate content",
+        match (&args.db, &args.signals) {
+            (Some(db), _) => format!("reading the signals of {}", db.display()),
+            (None, Some(f)) => format!("reading {}", f.display()),
+            (None, None) => String::new(),
+        },
+    );
     let events = load(args.db.as_deref(), args.signals.as_deref())?;
+    steps.step(format!("finding the outcomes of {} signals", events.len()));
     let items: Vec<Value> = doc
         .get("content")
         .and_then(Value::as_array)
@@ -782,6 +792,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         (&report, report_text.as_bytes()),
         (&report_md, md.as_bytes()),
     ])?;
+    drop(steps);
     if let Some(line) = &scope_line {
         outln!("{line}");
     }

@@ -16,6 +16,7 @@ use super::generate::Rng;
 use super::logistic::{self, sigmoid};
 use super::metrics::{self, round, TierRow};
 use super::points::{self, POINTS_PER_LOGIT};
+use super::progress::Steps;
 use super::{patch, refuse_overwrite, report, RevisionArgs};
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::Serialize;
@@ -142,8 +143,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         refuse_overwrite(p, args.revision.force)?;
     }
     let positive = parse_positive(&args.positive)?;
+    let steps = Steps::start(
+        "calibrate fit",
+        format!("reading {}", args.export.display()),
+    );
     let export = crm::read(&args.export, &positive)?;
-    let (new_text, report) = calibrate(&current.text, &current.doc, &export, args, &out)?;
+    let (new_text, report) = calibrate(&current.text, &current.doc, &export, args, &out, &steps)?;
+    steps.step("writing the new revision and its report");
     let report_text = serde_json::to_string_pretty(&report)? + "\n";
     let md = report::markdown(&report);
     super::write_all(&[
@@ -151,6 +157,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         (&report_md, md.as_bytes()),
         (&report_json, report_text.as_bytes()),
     ])?;
+    drop(steps);
     let f = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{v:.3}"));
     outln!(
         "held-out AUC: current {}  calibrated {}  plain logistic regression {}",
@@ -277,6 +284,7 @@ pub fn calibrate(
     export: &crm::Export,
     args: &Args,
     out: &Path,
+    steps: &Steps,
 ) -> Result<(String, Report)> {
     let records: &[Record] = &export.records;
     if records.len() < 50 {
@@ -285,6 +293,8 @@ pub fn calibrate(
             records.len()
         );
     }
+    let n = records.len();
+    steps.step(format!("encoding {n} rows"));
     let layout = Layout::from_playbook(doc)?;
     let old = Scorer::new(doc)?;
     let rows = features::encode(doc, &layout, records)?;
@@ -305,6 +315,7 @@ pub fn calibrate(
     let test_rec = pick(records, &test, true);
 
     // The current playbook, as the engine scores it.
+    steps.step(format!("scoring {n} rows with the current playbook"));
     let old_learn = old.scores(&learn_rec)?;
     let old_test = old.scores(&test_rec)?;
     let old_pts = layout.old_points();
@@ -316,6 +327,7 @@ pub fn calibrate(
     let scale = current_scale(&learn_rows.iter().map(raw).collect::<Vec<_>>(), &learn_y);
     let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
 
+    steps.step(format!("fitting the model on {} rows", learn_rows.len()));
     let model = logistic::fit(&learn_rows, &learn_y, layout.n_features, args.l2, &prior)?;
     let plain = logistic::fit(
         &learn_rows,
@@ -390,6 +402,7 @@ pub fn calibrate(
             }
         }
     };
+    steps.step(format!("scoring {n} rows with the new points"));
     let provisional = Scorer::new(&new_doc)?;
     let new_learn_scores: Vec<f64> = provisional
         .scores(&learn_rec)?
@@ -407,6 +420,7 @@ pub fn calibrate(
     }
     let new_text = patch::patch(text, &new_doc);
     // The output must be a valid playbook: compile exactly what is written.
+    steps.step("checking the new revision on the held-out rows");
     let new_parsed: Value = serde_json::from_str(&new_text)?;
     let new = Scorer::new(&new_parsed).context("the calibrated playbook does not compile")?;
     let new_learn = new.scores(&learn_rec)?;
@@ -459,6 +473,23 @@ pub fn calibrate(
             records.len()
         ));
     }
+    // Rows and successes per feature, and learning rows per feature, in one
+    // pass each (a row holds at most one feature per criterion, its band).
+    let mut tally = vec![(0usize, 0usize); layout.n_features];
+    for (r, &won) in rows.iter().zip(&y) {
+        for &f in r {
+            if let Some(t) = tally.get_mut(f as usize) {
+                t.0 += 1;
+                t.1 += usize::from(won);
+            }
+        }
+    }
+    let mut learn_tally = vec![0usize; layout.n_features];
+    for &f in learn_rows.iter().flatten() {
+        if let Some(t) = learn_tally.get_mut(f as usize) {
+            *t += 1;
+        }
+    }
     let mut criteria = Vec::new();
     for c in &layout.criteria {
         let in_crit = |r: &Vec<u32>| {
@@ -469,12 +500,7 @@ pub fn calibrate(
         let mut bands = Vec::new();
         for (j, l) in c.levels.iter().enumerate() {
             let f = c.offset + j;
-            let n = rows.iter().filter(|r| in_crit(r) == Some(f)).count();
-            let w = rows
-                .iter()
-                .zip(&y)
-                .filter(|(r, b)| **b && in_crit(r) == Some(f))
-                .count();
+            let (n, w) = tally.get(f).copied().unwrap_or((0, 0));
             // `otherwise` with no rows and no points is noise in a report.
             if l.otherwise && n == 0 && l.old_points == 0.0 && new_pts.get(f) == Some(&0.0) {
                 continue;
@@ -488,13 +514,13 @@ pub fn calibrate(
                 new_points: new_pts.get(f).copied().unwrap_or(0.0),
             });
         }
-        let known = rows.iter().filter(|r| in_crit(r).is_some()).count();
-        let known_w = rows
+        let range = c.offset..c.offset + c.levels.len();
+        let (known, known_w) = tally
+            .get(range.clone())
+            .unwrap_or_default()
             .iter()
-            .zip(&y)
-            .filter(|(r, b)| **b && in_crit(r).is_some())
-            .count();
-        let known_learn = learn_rows.iter().filter(|r| in_crit(r).is_some()).count();
+            .fold((0, 0), |(n, w), t| (n + t.0, w + t.1));
+        let known_learn: usize = learn_tally.get(range).unwrap_or_default().iter().sum();
         let importance = |pts: &[f64]| {
             let v: Vec<f64> = learn_rows
                 .iter()

@@ -11,6 +11,7 @@ pub mod logistic;
 pub mod metrics;
 pub mod patch;
 pub mod points;
+pub mod progress;
 pub mod report;
 
 use anyhow::{anyhow, bail, Context as _, Result};
