@@ -84,17 +84,17 @@ pub fn recommend(
             *x = true;
         }
     }
+    let mut elig = Eligibility {
+        stage_ok: v
+            .stage_ok
+            .iter()
+            .enumerate()
+            .filter(|(_, ok)| **ok)
+            .fold(0, |m, (i, _)| m | bit32(i)),
+        gated_ok: None,
+        when: vec![None; engine.content_when.len()],
+    };
     if !holdout {
-        let mut elig = Eligibility {
-            stage_ok: v
-                .stage_ok
-                .iter()
-                .enumerate()
-                .filter(|(_, ok)| **ok)
-                .fold(0, |m, (i, _)| m | bit32(i)),
-            gated_ok: None,
-            when: vec![None; engine.content_when.len()],
-        };
         for (i, c) in engine.content.iter().enumerate() {
             let format_bit = bit64(c.format);
             if wanted & format_bit == 0
@@ -145,7 +145,18 @@ pub fn recommend(
             explored: changed,
         }) = chosen
         else {
-            out.push(default_result(engine, slot, "nothing eligible"));
+            // The default too must be one this visitor may be shown (its
+            // `when`, dates, stages, gating): a demo offer is no fallback
+            // for a customer. Else the slot stays as the page has it.
+            let usable = engine
+                .content
+                .get(slot.default)
+                .is_some_and(|c| is_eligible(engine, c, v, &mut elig));
+            let mut result = default_result(engine, slot, "nothing eligible");
+            if !usable {
+                result.picks.clear();
+            }
+            out.push(result);
             continue;
         };
         explored |= changed;

@@ -10,7 +10,7 @@
 mod common;
 
 use buyerpath::journey::{replay, Journey};
-use buyerpath::{Decision, Engine, Event};
+use buyerpath::{DecideRequest, Decision, Engine, Event};
 use common::*;
 use serde_json::json;
 
@@ -469,6 +469,37 @@ fn a_decision_without_consent_does_not_spend_what_it_would_signal() {
         !sent.contains(&"Sales Trigger Fired".to_string())
             && !sent.contains(&"SQL Reached".to_string()),
         "{sent:?}"
+    );
+}
+
+#[test]
+fn a_slot_default_the_visitor_may_not_be_shown_leaves_the_slot_as_the_page_has_it() {
+    // A customer on the page of the one CTA meant for customers: nothing
+    // else is eligible for the cta slot, and its default (a demo offer) is
+    // for prospects only.
+    let engine = example_engine();
+    let mut v = engine.visitor("csm-page").unwrap();
+    let mut ctx = fintech();
+    ctx["account"] = json!({"customer": true, "tier": "tier1"});
+    ctx["page"] =
+        json!({"content_id": "contact-customer-success", "url": "/customers/success-review"});
+    let r =
+        DecideRequest::from_value(&json!({"now": T0, "context": ctx, "slots": ["cta"]})).unwrap();
+    let d = engine.decide(&mut v, &r).unwrap();
+    let cta = &d.slots[0];
+    assert!(cta.default, "{cta:?}");
+    assert!(cta.picks.is_empty(), "{:?}", cta.picks);
+    // A prospect on the same page still gets the default.
+    let mut p = engine.visitor("csm-page-prospect").unwrap();
+    let mut ctx = fintech();
+    ctx["page"] = json!({"content_id": "demo-request", "url": "/demo"});
+    let r =
+        DecideRequest::from_value(&json!({"now": T0, "context": ctx, "slots": ["cta"]})).unwrap();
+    let d = engine.decide(&mut p, &r).unwrap();
+    assert!(
+        d.slots[0].picks.iter().all(|x| x.id != "demo-request"),
+        "never the page itself: {:?}",
+        d.slots[0].picks
     );
 }
 
