@@ -313,14 +313,16 @@ export interface Buyerpath {
    * withdrawal comes back with a later consent. A lower level than before
    * reaches the site's other open tabs; a tab lowered to `anonymous` decides
    * again (rendering the slots whose picks changed, and queuing its signals) before it stores the state,
-   * so that the BANT answers and the job title's role are not kept.
+   * so that the BANT answers and the job title's role are not kept. A level given after
+   * `none` decides again at once, so that what was decided at `none` is signalled now.
    */
   setConsent(level: Consent): void;
   /**
    * An event the page knows of and auto-tracking does not (a calculator
-   * result, a video, a trial; `ts` defaults to now): observed, then decided
-   * again as after a form (the slots whose picks changed are rendered and
-   * reported), and stored. Returns that decision (null if observing or
+   * result, a video, a trial; `ts` is now when missing or null, and never
+   * later than now): observed, then decided again as after a form (the slots
+   * whose picks changed are rendered, and picks not yet reported on the page
+   * are reported), and stored. Returns that decision (null if observing or
    * deciding failed: the error goes to `onError`, or after `stop()`).
    */
   track(event: Omit<BuyerpathEvent, 'ts'> & { ts?: number }): Decision | null;

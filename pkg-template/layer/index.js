@@ -244,29 +244,44 @@ export function start({
   }
 
   // What this page shows, per slot (the ids of its picks, as a set), and
-  // whether a Content Recommended has been queued for the page. A decision
-  // made again on the page (a click or a form that may be a hand-raise, a
-  // lowered consent) sends its other signals (SQL, triggers) and:
+  // what it has reported, per slot (every content id in a Content
+  // Recommended queued since the page loaded). A decision made again on the
+  // page (a click or a form that may be a hand-raise, an event the page
+  // tracks, a consent given or lowered) sends its other signals (SQL,
+  // triggers) and:
   // - after a click, once the page's picks are reported, changes nothing on
   //   the page (the visitor is on the way out, or looking at what they
   //   clicked: no content swapped under the pointer) and reports nothing;
   // - otherwise re-renders only the slots whose picks changed, and reports
-  //   only those (a second report of the same picks would count the page
-  //   twice in the store's impressions and click-through).
+  //   only the picks not reported on this page yet (exploration draws again
+  //   at each decision, so a pick can come back; a second report would count
+  //   the page twice in the store's impressions and click-through).
   // Until one has been queued (consent `none` at first, a sender that
   // started later), a decision reports what it shows, as the first would.
   const shown = new Map();
-  let reported = false;
+  const told = new Map();
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
-  // A Content Recommended cut to the slots in `keep` (DROP when none is
-  // left); any other signal as it is.
+  // A Content Recommended cut to the picks not reported yet (DROP when none
+  // is left); any other signal as it is.
   const DROP = {};
-  const onlySlots = (signal, keep) => {
-    if (!signal || signal.event !== 'Content Recommended') return signal;
+  const untold = (signal) => {
+    if (!signal || signal.event !== 'Content Recommended' || told.size === 0) return signal;
     const slots = signal.properties && signal.properties.slots;
-    if (!Array.isArray(slots)) return keep.size > 0 ? signal : DROP;
-    const kept = slots.filter((x) => x && keep.has(x.slot));
-    return kept.length > 0 ? { ...signal, properties: { ...signal.properties, slots: kept } } : DROP;
+    if (!Array.isArray(slots)) return DROP;
+    const fresh = [];
+    for (const x of slots) {
+      const ids = x && Array.isArray(x.content_ids) ? x.content_ids.filter((id) => !(told.get(x.slot) || new Set()).has(id)) : [];
+      if (ids.length > 0) fresh.push({ ...x, content_ids: ids });
+    }
+    return fresh.length > 0 ? { ...signal, properties: { ...signal.properties, slots: fresh } } : DROP;
+  };
+  const tell = (signal) => {
+    const slots = signal && signal.event === 'Content Recommended' && signal.properties && signal.properties.slots;
+    for (const x of Array.isArray(slots) ? slots : []) {
+      if (!x || !Array.isArray(x.content_ids)) continue;
+      if (!told.has(x.slot)) told.set(x.slot, new Set());
+      for (const id of x.content_ids) told.get(x.slot).add(id);
+    }
   };
   function decide({ click = false } = {}) {
     sync();
@@ -285,13 +300,11 @@ export function start({
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
     const first = shown.size === 0;
-    const changed = new Set();
-    if (first || !(click && reported)) {
+    if (first || !(click && told.size > 0)) {
       for (const s of (d && Array.isArray(d.slots) && d.slots) || []) {
         const ids = idsOf(s);
         if (!first && shown.get(s.slot) === ids) continue;
         shown.set(s.slot, ids);
-        changed.add(s.slot);
         for (const el of slotElements(document, s.slot)) {
           try {
             render(el, s, { document });
@@ -302,10 +315,12 @@ export function start({
       }
     }
     // What the page shows is reported once: in full until a report has
-    // been queued, then only the slots that changed.
+    // been queued, then only the picks not reported yet. After a click that
+    // rendered nothing, nothing new is shown.
     let signals = d && Array.isArray(d.signals) ? d.signals : [];
-    if (reported) signals = signals.map((x) => onlySlots(x, changed)).filter((x) => x !== DROP);
-    if (signals.some((x) => x && x.event === 'Content Recommended') && sender && level !== 'none') reported = true;
+    if (click && told.size > 0) signals = signals.filter((x) => !x || x.event !== 'Content Recommended');
+    signals = signals.map(untold).filter((x) => x !== DROP);
+    if (sender && level !== 'none') signals.forEach(tell);
     if (sender && signals.length > 0) sender.enqueue(signals);
     if (onDecision) attempt(() => onDecision(d), undefined);
     return d;
@@ -355,11 +370,25 @@ export function start({
   };
   const leave = () => sender && sender.flush({ beacon: true });
   listen(window, 'pagehide', leave);
+  // Back or forward to this page from the back/forward cache: a page view
+  // again (autoTrack holds a new one), so it is decided again, from the
+  // state other pages stored meanwhile, and what it shows is reported again.
+  listen(window, 'pageshow', (e) => {
+    if (stopped || !attempt(() => e.persisted === true, false)) return;
+    shown.clear();
+    told.clear();
+    decide();
+  });
   listen(document, 'visibilitychange', () => {
     if (attempt(() => document.visibilityState, 'visible') === 'hidden') leave();
   });
 
-  function applyConsent(next) {
+  // `remote`: lowered in another tab, which decides and stores at the new
+  // level itself. This tab does not decide too: deciding from the same
+  // stored state at the same moment, the tabs would number their decisions
+  // alike, and their signals would share messageIds (the store keeps one).
+  // It stores nothing until its own next decision, at the new level.
+  function applyConsent(next, remote = false) {
     const prev = level;
     level = cap(next);
     const lowered = consentRank(level) < consentRank(prev);
@@ -396,12 +425,21 @@ export function start({
       // the BANT answers and the title, before the state is stored.
       if (lowered) undecided = true;
     }
-    // A state this tab stored at `full` that cannot be decided at the
-    // lowered level is erased rather than left as it was (not one another
-    // tab has stored since, nor on a level raised from `none`).
-    if (undecided && level === 'anonymous') {
-      if (!decide() && lowered && written !== null && store.get() === written) store.clear();
-    } else save();
+    // Lowered in another tab: nothing more here (see above; `undecided`
+    // keeps this tab from storing before its next decision). Lowered here:
+    // decided again at the new level, and a state this tab stored at `full`
+    // that cannot be decided at it is erased rather than left as it was (not
+    // one another tab has stored since, nor on a level raised from `none`).
+    // Given after start: decided again at once, so that what the decision at
+    // `none` could not signal (the page's picks, an SQL reached, a trigger)
+    // goes out now, not on the next page.
+    if (!remote) {
+      if (undecided && level === 'anonymous') {
+        if (!decide() && lowered && written !== null && store.get() === written) store.clear();
+      } else if (prev === 'none' && level !== 'none') {
+        if (!decide()) save();
+      } else save();
+    }
     return prev;
   }
 
@@ -413,7 +451,7 @@ export function start({
     channel.onmessage = (e) => {
       const next = e && e.data && e.data.consent;
       if (!CONSENT_LEVELS.includes(next) || consentRank(next) >= consentRank(level)) return;
-      applyConsent(next);
+      applyConsent(next, true);
       if (onConsent) attempt(() => onConsent(next), undefined);
     };
   }
@@ -438,9 +476,22 @@ export function start({
         report(argError('$', 'an event must be an object such as { type: \'custom\', name: \'roi_calculated\' }', 'pass the event object; `ts` defaults to now'));
         return null;
       }
+      // A copy (a getter or a Proxy that throws is refused, not thrown into
+      // the page); `ts` is now when missing, and never later than now: a
+      // far-future time would move the visitor's clock on, and every score
+      // would decay to it.
+      let ev;
+      try {
+        ev = { ...event };
+      } catch (err) {
+        report(argError('$', `the event could not be read (${err && err.message})`, 'pass a plain object'));
+        return null;
+      }
+      const at = now();
+      if (ev.ts === undefined || ev.ts === null || (typeof ev.ts === 'number' && ev.ts > at)) ev.ts = at;
       // Decided again as after a form: the slots whose picks changed are
       // rendered and reported.
-      return take({ ts: now(), ...event }, true, false);
+      return take(ev, true, false);
     },
     stop() {
       stopped = true;

@@ -127,7 +127,7 @@ export function autoTrack({
   dwellSeconds = 30,
 } = {}) {
   const page = pageInfo({ document, window });
-  const startedAt = now();
+  let startedAt = now();
   const listeners = [];
   let viewSent = false;
   let visibleMs = 0;
@@ -195,6 +195,17 @@ export function autoTrack({
 
   on(document, 'visibilitychange', () => (isVisible() ? becameVisible() : becameHidden()));
   on(window, 'pagehide', becameHidden);
+  // Back or forward to a page kept in the back/forward cache: its scripts
+  // resume without a load, and it is read again, so it is a page view again.
+  on(window, 'pageshow', (e) => {
+    if (!attempt(() => e.persisted === true, false)) return;
+    cancelTimer();
+    startedAt = now();
+    viewSent = false;
+    visibleMs = 0;
+    visibleSince = null;
+    if (isVisible()) becameVisible();
+  });
 
   // Capture phase: a page script calling stopPropagation() must not hide
   // the click or submit from us.

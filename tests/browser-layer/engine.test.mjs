@@ -169,3 +169,71 @@ test('real engine: a form that reorders the picks, or consent given late, report
   }
   assert.deepEqual(twice, []);
 });
+
+test('real engine: events the page tracks decide again, and a pick that comes back is not reported twice on the page', { skip }, async () => {
+  const { document, window } = fakePage({ href: 'https://www.example.com/roi-calculator', content: 'roi-calculator' });
+  document.body.append(...['hero', 'reading', 'cta'].map((id) => document.el('ul', { 'data-bp-slot': id })));
+  const navigator = fakeNavigator();
+  const fetch = fakeFetch();
+  const clock = fakeClock(T0);
+  const bp = start({
+    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
+    localStorage: fakeLocalStorage(), fetch, navigator, now: clock.now, random: () => 0.5,
+    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+  });
+  const sets = new Set();
+  for (let i = 0; i < 30; i++) {
+    await clock.advance(1_000);
+    bp.track({ type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
+    sets.add(JSON.stringify(bp.decision.slots.map((s) => s.picks.map((p) => p.id))));
+  }
+  window.dispatch('pagehide');
+  await clock.advance(10);
+  const recs = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)].filter((s) => s.event === 'Content Recommended');
+  const pairs = recs.flatMap((r) => r.properties.slots.flatMap((s) => s.content_ids.map((id) => `${s.slot}/${id}`)));
+  assert.ok(sets.size > 1, 'exploration drew other picks at some decisions (else this test shows nothing)');
+  assert.equal(new Set(pairs).size, pairs.length, `no pair reported twice: ${pairs.join(', ')}`);
+});
+
+test('real engine: a demo request before the consent answer reaches sales once consent is given, with the page reported once', { skip }, async () => {
+  for (const level of ['anonymous', 'full']) {
+    const p = page({ consent: 'none', slots: ['reading', 'cta'] });
+    p.submit();
+    assert.equal(p.bp.decision.lifecycle.stage, 'sql');
+    assert.equal(p.bp.decision.signals.length, 0, 'nothing signalled at none');
+    p.bp.setConsent(level);
+    const d = p.bp.decision;
+    const events = d.signals.map((s) => s.event);
+    assert.ok(events.includes('SQL Reached'), `${level}: ${events.join(', ')}`);
+    assert.equal(events.filter((e) => e === 'Content Recommended').length, 1, `${level}: ${events.join(', ')}`);
+  }
+});
+
+test('real engine: back to a page kept in the back/forward cache is a page view again, decided and reported again', { skip }, async () => {
+  const { document, window } = fakePage({ href: 'https://www.example.com/pricing', content: 'pricing' });
+  document.body.append(document.el('ul', { 'data-bp-slot': 'reading' }));
+  const navigator = fakeNavigator();
+  const fetch = fakeFetch();
+  const clock = fakeClock(T0);
+  const localStorage = fakeLocalStorage();
+  const bp = start({
+    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
+    localStorage, fetch, navigator, now: clock.now, random: () => 0.5,
+    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+  });
+  await clock.advance(40_000); // the held page view goes out at 30 s
+  window.dispatch('pagehide', { persisted: true });
+  const once = localStorage.map.get('bp_state');
+  await clock.advance(600_000); // another page meanwhile
+  const first = bp.decision.seq;
+  window.dispatch('pageshow', { persisted: true });
+  assert.equal(bp.decision.seq, first + 1, 'decided again on the restored page');
+  await clock.advance(40_000);
+  window.dispatch('pagehide', { persisted: true });
+  await clock.advance(10);
+  const batch = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)];
+  assert.equal(batch.filter((s) => s.event === 'Content Recommended').length, 2, batch.map((s) => s.event).join(', '));
+  const points = (state) => new Engine(playbook).decode(state).decide({ now: clock.now(), context: { consent: 'anonymous', company } }).engagement.points;
+  assert.ok(points(localStorage.map.get('bp_state')) > points(once), 'the second view of the page is stored');
+});
+

@@ -687,3 +687,20 @@ test('track() observes an event the page knows of, decides again and stores; ref
   assert.equal(bp.track({ type: 'custom', name: 'late' }), null);
   assert.equal(bp.visitor.events.at(-1).name, 'roi_calculated');
 });
+
+test('track(): `ts` is now when missing or null, never later than now; an event that cannot be read is reported, not thrown', () => {
+  const { bp, clock, errors } = setup();
+  for (const ts of [undefined, null, clock.now() + 365 * 86_400_000]) {
+    assert.ok(bp.track({ type: 'custom', name: 'n', ts }), `decided with ts ${ts}`);
+    assert.equal(bp.visitor.events.at(-1).ts, clock.now(), `ts ${ts}`);
+  }
+  const earlier = clock.now() - 60_000;
+  bp.track({ type: 'custom', name: 'n', ts: earlier });
+  assert.equal(bp.visitor.events.at(-1).ts, earlier, 'an earlier time is kept');
+  const getter = { type: 'custom', get name() { throw new Error('boom'); } };
+  const proxy = new Proxy({}, { ownKeys() { throw new Error('boom'); } });
+  for (const event of [getter, proxy]) assert.equal(bp.track(event), null);
+  assert.deepEqual(errors.map((e) => e.code), ['invalid_argument', 'invalid_argument']);
+  assert.match(errors[0].message, /could not be read \(boom\)/);
+});
+

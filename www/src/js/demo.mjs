@@ -201,7 +201,6 @@ const banner = consentBanner({
     const next = capConsent(level);
     // GPC caps the click: the banner shows the level in force, as after a reload.
     if (next !== level) banner.set(next);
-    const rising = consent === 'none' && next !== 'none';
     consent = next;
     bp.setConsent(consent); // `none` erases the layer's state and queue
     inspector.setPersistence(consent !== 'none');
@@ -210,8 +209,9 @@ const banner = consentBanner({
       // The edge's state cookie is HttpOnly: only the edge can expire it.
       if (edge) fetch('/bp/consent', { method: 'POST', body: 'none', keepalive: true }).catch(() => {});
     }
-    if (rising && !edge) run();
-    else inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
+    // (A consent given after start is decided again by the layer itself,
+    // which reports the page once; the inspector shows that decision.)
+    inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
   },
 });
 
