@@ -25,6 +25,28 @@ fn view(engine: &Engine, v: &mut buyerpath::Visitor, t: u64, id: &str, dwell: u6
     );
 }
 
+/// A visitor who read the pricing page `views` times, a minute apart, from T0.
+fn pricing_reader(engine: &Engine, id: &str, views: u64) -> buyerpath::Visitor {
+    let mut v = engine.visitor(id).unwrap();
+    for i in 0..views {
+        view(engine, &mut v, T0 + i * MIN, "pricing", 120);
+    }
+    v
+}
+
+/// The events of a decision's signals, in order.
+fn signal_names(d: &Decision) -> Vec<String> {
+    d.signals
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 fn all_vector_decisions() -> Vec<(Journey, Vec<Decision>)> {
     let engine = example_engine();
     let dir = root().join("tests/vectors");
@@ -42,10 +64,7 @@ fn all_vector_decisions() -> Vec<(Journey, Vec<Decision>)> {
 #[test]
 fn engagement_decays_by_half_life() {
     let engine = example_engine();
-    let mut v = engine.visitor("decay-1").unwrap();
-    for i in 0..4 {
-        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
-    }
+    let mut v = pricing_reader(&engine, "decay-1", 4);
     let now = engine
         .decide(&mut v, &req(T0 + 5 * MIN, fintech()))
         .unwrap()
@@ -389,10 +408,7 @@ fn picks_are_always_eligible() {
 #[test]
 fn triggers_fire_once() {
     let engine = example_engine();
-    let mut v = engine.visitor("trig-1").unwrap();
-    for i in 0..5 {
-        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
-    }
+    let mut v = pricing_reader(&engine, "trig-1", 5);
     let mut ctx = fintech();
     ctx["page"] = json!({"content_id": "pricing", "url": "/pricing"});
     let first = engine
@@ -414,10 +430,7 @@ fn a_decision_without_consent_does_not_spend_what_it_would_signal() {
     // and keeps the visitor when consent comes: the trigger and the SQL
     // reached meanwhile must still reach sales, once.
     let engine = example_engine();
-    let mut v = engine.visitor("late-consent").unwrap();
-    for i in 0..5 {
-        view(&engine, &mut v, T0 + i * MIN, "pricing", 120);
-    }
+    let mut v = pricing_reader(&engine, "late-consent", 5);
     engine.observe(
         &mut v,
         &ev(json!({"type": "form_submit", "ts": T0 + 5 * MIN, "form": "demo_request"})),
@@ -429,17 +442,7 @@ fn a_decision_without_consent_does_not_spend_what_it_would_signal() {
         c["consent"] = json!(consent);
         c
     };
-    let events = |d: &Decision| -> Vec<String> {
-        d.signals
-            .iter()
-            .map(|s| {
-                serde_json::to_value(s).unwrap()["event"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
-    };
+    let events = signal_names;
     for minute in [6, 7] {
         let none = engine
             .decide(&mut v, &req(T0 + minute * MIN, at("none")))
@@ -888,15 +891,6 @@ fn a_bot_decision_does_not_swallow_the_first_classification() {
     let d = engine
         .decide(&mut v, &req(T0 + 2 * MIN, fintech()))
         .unwrap();
-    let names: Vec<String> = d
-        .signals
-        .iter()
-        .map(|s| {
-            serde_json::to_value(s).unwrap()["event"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let names = signal_names(&d);
     assert!(names.iter().any(|n| n == "Visitor Classified"), "{names:?}");
 }
