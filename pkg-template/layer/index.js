@@ -270,7 +270,8 @@ export function start({
     if (!Array.isArray(slots)) return DROP;
     const fresh = [];
     for (const x of slots) {
-      const ids = x && Array.isArray(x.content_ids) ? x.content_ids.filter((id) => !(told.get(x.slot) || new Set()).has(id)) : [];
+      const had = (x && told.get(x.slot)) || new Set();
+      const ids = x && Array.isArray(x.content_ids) ? x.content_ids.filter((id) => !had.has(id)) : [];
       if (ids.length > 0) fresh.push({ ...x, content_ids: ids });
     }
     return fresh.length > 0 ? { ...signal, properties: { ...signal.properties, slots: fresh } } : DROP;
@@ -300,7 +301,9 @@ export function start({
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
     const first = shown.size === 0;
-    if (first || !(click && told.size > 0)) {
+    // After a click on a page already reported, nothing changes on it.
+    const still = click && told.size > 0;
+    if (first || !still) {
       for (const s of (d && Array.isArray(d.slots) && d.slots) || []) {
         const ids = idsOf(s);
         if (!first && shown.get(s.slot) === ids) continue;
@@ -318,7 +321,7 @@ export function start({
     // been queued, then only the picks not reported yet. After a click that
     // rendered nothing, nothing new is shown.
     let signals = d && Array.isArray(d.signals) ? d.signals : [];
-    if (click && told.size > 0) signals = signals.filter((x) => !x || x.event !== 'Content Recommended');
+    if (still) signals = signals.filter((x) => !x || x.event !== 'Content Recommended');
     signals = signals.map(untold).filter((x) => x !== DROP);
     if (sender && level !== 'none') signals.forEach(tell);
     if (sender && signals.length > 0) sender.enqueue(signals);
