@@ -838,7 +838,8 @@ fn a_jsonl_string_reads_as_the_same_csv_cell() {
 }
 
 /// A `;`- or tab-separated CSV (a spreadsheet in a locale whose decimal mark
-/// is a comma) reads like the comma-separated one; a `;` file whose lists
+/// is a comma, and the `;` one written with decimal commas) reads like the
+/// comma-separated one; a `;` file whose lists
 /// are not quoted says why a row has too many cells.
 #[test]
 fn a_semicolon_or_tab_separated_export_reads_like_a_comma_separated_one() {
@@ -857,11 +858,33 @@ fn a_semicolon_or_tab_separated_export_reads_like_a_comma_separated_one() {
             .from_path(&path)
             .unwrap();
         w.write_record(&header).unwrap();
+        let mut commas = 0;
         for row in &rows {
-            w.write_record(row).unwrap();
+            // The `;` file's numbers as its locale writes them: 258175748
+            // as `258.175.748,0`.
+            let row: Vec<String> = row
+                .iter()
+                .map(|cell| match cell.parse::<u64>() {
+                    Ok(n) if sep == b';' && n >= 1000 => {
+                        commas += 1;
+                        let digits = n.to_string();
+                        let mut grouped = String::new();
+                        for (i, c) in digits.chars().enumerate() {
+                            if i > 0 && (digits.len() - i) % 3 == 0 {
+                                grouped.push('.');
+                            }
+                            grouped.push(c);
+                        }
+                        format!("{grouped},0")
+                    }
+                    _ => cell.clone(),
+                })
+                .collect();
+            w.write_record(&row).unwrap();
         }
         w.flush().unwrap();
         drop(w);
+        assert!(sep != b';' || commas > 100, "{commas} decimal commas");
         let (_, got) = fit(&sub, &path, &[]);
         same_fit(&expected, &got);
     }

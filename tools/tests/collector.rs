@@ -485,6 +485,26 @@ fn names_other_than_localhost_and_allowed_hosts_are_refused() {
         "",
     );
     assert_eq!(status_and(&out, "x").0, 200, "{out}");
+    // HTTP/1.1 without Host: 400 (RFC 9112); HTTP/1.0 may leave it out.
+    let no_host = |version: &str| {
+        let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /api/health {version}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = stream.read_to_string(&mut out);
+        out
+    };
+    let out = no_host("HTTP/1.1");
+    assert_eq!(status_and(&out, "x").0, 400, "{out}");
+    assert!(out.contains("\"missing_host\""), "{out}");
+    let out = no_host("HTTP/1.0");
+    assert_eq!(status_and(&out, "x").0, 200, "{out}");
 }
 
 /// A batch refused before it is read (a refused host, a wrong key) is read

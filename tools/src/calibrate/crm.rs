@@ -261,7 +261,7 @@ fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
         let mut row = Vec::new();
         for (h, cell) in headers.iter().zip(rec.iter()) {
-            if let Some(v) = cell_value(h, cell) {
+            if let Some(v) = cell_value(h, cell, delimiter == b';') {
                 row.push((h.clone(), v));
             }
         }
@@ -273,8 +273,10 @@ fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
 /// A cell as JSON (a CSV cell, or a JSONL string: both read alike): empty → absent; `a;b` (or `a|b`) → a list; numbers and
 /// booleans typed; everything else a string. `outcome`, `id`, dates and what
 /// the engine reads as text (`person.title`, `campaign.*`: a title `Head of
-/// Data | BI`, a campaign named `2024`) stay text.
-fn cell_value(column: &str, cell: &str) -> Option<Value> {
+/// Data | BI`, a campaign named `2024`) stay text. `comma_decimals`: the
+/// cell is from a `;` file, which a spreadsheet writes where the decimal mark
+/// is a comma, so `12,5` and `1.234,5` are numbers there.
+fn cell_value(column: &str, cell: &str, comma_decimals: bool) -> Option<Value> {
     let c = cell.trim();
     if c.is_empty() || c.eq_ignore_ascii_case("null") || c.eq_ignore_ascii_case("n/a") {
         return None;
@@ -302,11 +304,33 @@ fn cell_value(column: &str, cell: &str) -> Option<Value> {
             return Some(Value::from(x));
         }
     }
+    if let Some(x) = comma_decimals.then(|| decimal_comma(c)).flatten() {
+        return Some(Value::from(x));
+    }
     match c.to_ascii_lowercase().as_str() {
         "true" => Some(Value::Bool(true)),
         "false" => Some(Value::Bool(false)),
         _ => Some(Value::from(c)),
     }
+}
+
+/// A number with a decimal comma and perhaps thousands dots (`12,5`,
+/// `-1.234,5`); `None` for anything else (`1,2,3`, `1.23,4`, `12,`).
+fn decimal_comma(c: &str) -> Option<f64> {
+    let (int, frac) = c.split_once(',')?;
+    let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
+    let groups: Vec<&str> = int.split('.').collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let grouped = groups.len() == 1
+        || (groups.first().is_some_and(|g| g.len() <= 3)
+            && groups.iter().skip(1).all(|g| g.len() == 3));
+    if !grouped || !groups.iter().all(|g| digits(g)) || !digits(frac) {
+        return None;
+    }
+    format!("{sign}{}.{frac}", groups.concat())
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())
 }
 
 fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
@@ -344,7 +368,7 @@ fn flatten(prefix: &str, m: &Map<String, Value>, out: &mut Vec<(String, Value)>)
             Value::Null => {}
             Value::Object(inner) => flatten(&name, inner, out),
             Value::String(s) => {
-                if let Some(v) = cell_value(&name, s) {
+                if let Some(v) = cell_value(&name, s, false) {
                     out.push((name, v));
                 }
             }
@@ -530,24 +554,48 @@ mod tests {
     #[test]
     fn cells_are_typed() {
         assert_eq!(
-            cell_value("company.employees", "250"),
+            cell_value("company.employees", "250", false),
             Some(Value::from(250.0))
         );
         assert_eq!(
-            cell_value("company.tech", "snowflake;dbt"),
+            cell_value("company.tech", "snowflake;dbt", false),
             Some(serde_json::json!(["snowflake", "dbt"]))
         );
-        assert_eq!(cell_value("company.region", ""), None);
-        assert_eq!(cell_value("id", "0042"), Some(Value::from("0042")));
+        assert_eq!(cell_value("company.region", "", false), None);
+        assert_eq!(cell_value("id", "0042", false), Some(Value::from("0042")));
         assert_eq!(
-            cell_value("person.title", "Head of Data | BI"),
+            cell_value("person.title", "Head of Data | BI", false),
             Some(Value::from("Head of Data | BI"))
         );
         assert_eq!(
-            cell_value("campaign.name", "2024"),
+            cell_value("campaign.name", "2024", false),
             Some(Value::from("2024"))
         );
-        assert_eq!(cell_value("bant.timeline", "0_3"), Some(Value::from("0_3")));
+        assert_eq!(
+            cell_value("bant.timeline", "0_3", false),
+            Some(Value::from("0_3"))
+        );
+        // A `;` file's decimal commas; a `,` file's cell `12,5` is text.
+        for (cell, x) in [("12,5", 12.5), ("-1.234,5", -1234.5), ("0,75", 0.75)] {
+            assert_eq!(
+                cell_value("company.revenue", cell, true),
+                Some(Value::from(x))
+            );
+        }
+        for cell in ["1,2,3", "1.23,4", "12,", ",5", "a,5"] {
+            assert_eq!(
+                cell_value("company.revenue", cell, true),
+                Some(Value::from(cell))
+            );
+        }
+        assert_eq!(
+            cell_value("company.revenue", "12,5", false),
+            Some(Value::from("12,5"))
+        );
+        assert_eq!(
+            cell_value("person.title", "12,5", true),
+            Some(Value::from("12,5"))
+        );
         assert_eq!(Outcome::parse("Closed Won"), Some(Outcome::Won));
         assert_eq!(Outcome::parse("maybe"), None);
     }

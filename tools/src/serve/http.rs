@@ -1009,9 +1009,9 @@ async fn fallback(State(app): State<Shared>, method: Method, uri: axum::http::Ur
 /// 403 for a request whose `Host` names neither an IP address, `localhost`
 /// nor an `--allowed-host`: a page on a name its owner points at 127.0.0.1
 /// (DNS rebinding) is same-origin with itself, so without this it could read
-/// the views and write signals as if it were the collector's own site. A
-/// request without `Host` (not from a browser) passes; one with two gets 400
-/// (RFC 9112), and an absolute-form target (`POST http://name/v1/batch`)
+/// the views and write signals as if it were the collector's own site. An
+/// HTTP/1.1 request without `Host` gets 400, as one with two does (RFC 9112;
+/// HTTP/1.0 may leave it out), and an absolute-form target (`POST http://name/v1/batch`)
 /// must name an allowed host too, as it overrides `Host`.
 async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let mut hosts = req.headers().get_all(header::HOST).iter();
@@ -1025,6 +1025,14 @@ async fn host_guard(State(app): State<Shared>, req: Request, next: Next) -> Resp
         );
     }
     let target = req.uri().authority().map(|a| a.as_str());
+    if first.is_none() && target.is_none() && req.version() == axum::http::Version::HTTP_11 {
+        drain(&app, req.into_body()).await;
+        return error(
+            StatusCode::BAD_REQUEST,
+            "missing_host",
+            "an HTTP/1.1 request must name its host: send a Host header",
+        );
+    }
     let refused = [first, target]
         .into_iter()
         .flatten()
