@@ -65,6 +65,7 @@ const POINTS = [
     at: 'function passStringToWasm0(arg, malloc, realloc) {\n',
     add:
       '    if (typeof arg !== \'string\') throw notAString(arg);\n' +
+      '    if (arg.length > MAX_TEXT) throw tooLong(arg);\n' +
       '    if (textHooks !== null && realloc !== undefined) {\n' +
       '        const done = textHooks.encode(arg, malloc, realloc, getUint8ArrayMemory0);\n' +
       '        if (done !== undefined) {\n' +
@@ -99,6 +100,16 @@ const ERRORS =
   "        ? 'pass a string: a *Json method takes JSON text (JSON.stringify(value)), and the same method without Json takes the object'\n" +
   "        : 'pass a string';\n" +
   "    return packageError('invalid_argument', `expected a string, found ${found}`, hint);\n" +
+  '}\n' +
+  // Text past every limit of the engine (the largest is a playbook's 4 MiB)
+  // is refused before it is copied into Wasm memory, which never shrinks: a
+  // hostile 100 MB event would otherwise leave the module that much larger
+  // (and an edge isolate over its memory limit) before the engine said no.
+  // Between 4 and 8 MiB the engine refuses it with the input's own code.
+  'const MAX_TEXT = 8 * 1024 * 1024;\n' +
+  'function tooLong(arg) {\n' +
+  "    return packageError('input_too_large', `the text is ${arg.length} characters long; no input may be longer than 8,388,608 characters (8 Mi)`,\n" +
+  "        'each input has a smaller limit (a playbook 4 MiB of JSON, an event 8 KiB, a state 8 KiB: see the Limits table in the README)');\n" +
   '}\n' +
   // A class argument of another module (wasm-bindgen's "expected instance of").
   'function notAClass(instance, klass) {\n' +

@@ -80,6 +80,14 @@ test('bad input throws Errors with code, path and hint, never a panic', async ()
   cyclic.self = cyclic;
   assert.throws(() => v.observe(cyclic), (e) => e.code === 'invalid_argument' && /cannot be written as JSON: .*circular/i.test(e.message));
   assert.throws(() => v.observe({ type: 'page_view', ts: 1n }), (e) => e.code === 'invalid_argument' && /BigInt/.test(e.message));
+  // Text past every limit is refused before it is copied into Wasm memory
+  // (which never shrinks); past an input's own limit but under 8 Mi
+  // characters, the engine refuses it with the input's code.
+  const huge = `{"type":"page_view","ts":1,"url":"/${'é'.repeat(9 * 1024 * 1024)}"}`;
+  assert.throws(() => v.observeJson(huge), (e) => e.name === 'BuyerpathError' && e.code === 'input_too_large' && /Limits/.test(e.hint));
+  assert.throws(() => new Engine(' '.repeat(9 * 1024 * 1024)), (e) => e.code === 'input_too_large');
+  assert.throws(() => new Engine(' '.repeat(5 * 1024 * 1024)), (e) => e.code === 'playbook_too_large');
+  assert.equal(JSON.parse(v.observeJson('{"type":"page_view","ts":1,"url":"/"}')).burst, false, 'the visitor still works');
   // decode's options: a bare secret or a misspelt key would turn the
   // signature check off; an empty secret signs nothing.
   const forged = engine.visitor('attacker').encode();
