@@ -320,9 +320,10 @@ export interface Buyerpath {
   /**
    * An event the page knows of and auto-tracking does not (a calculator
    * result, a video, a trial; `ts` is now when missing or null, and never
-   * later than now): observed, then decided again as after a form (the slots
-   * whose picks changed are rendered, and picks not yet reported on the page
-   * are reported), and stored. Returns that decision (null if observing or
+   * later than now): observed, then decided again as after a form (when the
+   * visitor's situation changed (qualified, fit tier, stage, role, lifecycle
+   * step or action), the slots whose picks changed are rendered, and picks not
+   * yet reported on the page are reported), and stored. Returns that decision (null if observing or
    * deciding failed: the error goes to `onError`, or after `stop()`).
    */
   track(event: Omit<BuyerpathEvent, 'ts'> & { ts?: number }): Decision | null;

@@ -252,14 +252,22 @@ export function start({
   // - after a click, once the page's picks are reported, changes nothing on
   //   the page (the visitor is on the way out, or looking at what they
   //   clicked: no content swapped under the pointer) and reports nothing;
+  // - likewise when the visitor's situation is what it was (qualified, fit
+  //   tier, stage, role, lifecycle step and action the same): exploration
+  //   draws again at each decision, and picks that only drew differently
+  //   would swap content under the reader;
   // - otherwise re-renders only the slots whose picks changed, and reports
-  //   only the picks not reported on this page yet (exploration draws again
-  //   at each decision, so a pick can come back; a second report would count
-  //   the page twice in the store's impressions and click-through).
+  //   only the picks not reported on this page yet (a pick can come back; a
+  //   second report would count the page twice in the store's impressions
+  //   and click-through).
   // Until one has been queued (consent `none` at first, a sender that
-  // started later), a decision reports what it shows, as the first would.
+  // started later), a decision renders and reports what it picks, as the
+  // first would.
   const shown = new Map();
   const told = new Map();
+  let situation = null;
+  const situationOf = (d) =>
+    attempt(() => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action && d.action.id]), null);
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
   // A Content Recommended cut to the picks not reported yet (DROP when none
   // is left); any other signal as it is.
@@ -301,8 +309,12 @@ export function start({
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
     const first = shown.size === 0;
-    // After a click on a page already reported, nothing changes on it.
-    const still = click && told.size > 0;
+    // After a click on a page already reported, or when nothing but the
+    // draws changed, nothing changes on it.
+    // (`situation` is that of what the page shows.)
+    const current = situationOf(d);
+    const still = told.size > 0 && (click || (current !== null && current === situation));
+    if (!still) situation = current;
     if (first || !still) {
       for (const s of (d && Array.isArray(d.slots) && d.slots) || []) {
         const ids = idsOf(s);
@@ -380,6 +392,7 @@ export function start({
     if (stopped || !attempt(() => e.persisted === true, false)) return;
     shown.clear();
     told.clear();
+    situation = null;
     decide();
   });
   listen(document, 'visibilitychange', () => {

@@ -170,7 +170,7 @@ test('real engine: a form that reorders the picks, or consent given late, report
   assert.deepEqual(twice, []);
 });
 
-test('real engine: events the page tracks decide again, and a pick that comes back is not reported twice on the page', { skip }, async () => {
+test('real engine: events the page tracks decide again; content changes only with the visitor\'s situation, and a pick is not reported twice on the page', { skip }, async () => {
   const { document, window } = fakePage({ href: 'https://www.example.com/roi-calculator', content: 'roi-calculator' });
   document.body.append(...['hero', 'reading', 'cta'].map((id) => document.el('ul', { 'data-bp-slot': id })));
   const navigator = fakeNavigator();
@@ -182,11 +182,21 @@ test('real engine: events the page tracks decide again, and a pick that comes ba
     setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
   });
   const sets = new Set();
+  // What the page shows, and the visitor's situation, after each decision:
+  // content changes under the reader only with the situation.
+  const shows = () => ['hero', 'reading', 'cta'].map((id) => document.querySelector(`[data-bp-slot="${id}"]`).textContent).join(' | ');
+  const situation = (d) => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action.id]);
+  let before = [shows(), situation(bp.decision)];
+  const swaps = [];
   for (let i = 0; i < 30; i++) {
     await clock.advance(1_000);
     bp.track({ type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
     sets.add(JSON.stringify(bp.decision.slots.map((s) => s.picks.map((p) => p.id))));
+    const after = [shows(), situation(bp.decision)];
+    if (after[0] !== before[0] && after[1] === before[1]) swaps.push(`decision ${i}: ${before[0]} -> ${after[0]}`);
+    before = after;
   }
+  assert.deepEqual(swaps, [], 'no content swapped while the situation stayed');
   window.dispatch('pagehide');
   await clock.advance(10);
   const recs = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)].filter((s) => s.event === 'Content Recommended');
