@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Response as MfResponse } from 'miniflare';
 import { Engine } from '../../pkg/node.js';
 import { Engine as PageEngine } from '../../pkg/page/node.js';
 import { edgeOptions, seedKv, edgeDist, siteDist } from '../../www/edge/dev.mjs';
@@ -352,7 +352,10 @@ test('consent none: decided and rendered, but nothing stored and nothing sent', 
   assert.equal(r.res.status, 200);
   assert.equal(r.edge.consent, 'none');
   assert.deepEqual(slotsInHtml(r.html), slotsOf(r.edge.decision));
-  assert.equal(r.res.headers.getSetCookie().length, 0, 'no cookie at all');
+  // No cookie set; the state and view kept from before (a consent since
+  // withdrawn or expired) expire.
+  assert.deepEqual(Object.keys(r.cookies).sort(), ['bp', 'bp_view']);
+  for (const c of Object.values(r.cookies)) assert.ok(c.value === '' && c.attrs.includes('Max-Age=0'), JSON.stringify(c));
   assert.equal(r.edge.forwarded, 0);
   assert.deepEqual(r.edge.signals, []);
   await wait(SLOW_MS + 300);
@@ -758,6 +761,137 @@ test('measure: the worker\'s added time per page (decide + rewrite), median', as
     assert.ok(added < 50, `added ${added.toFixed(2)} ms`);
   } finally {
     await passthrough.dispose();
+  }
+});
+
+// ------------------------------------------------------------------ another origin
+
+/** The edge in front of an origin of our own (`handler(request)` → Response), with the origin's requests recorded. */
+async function originEdge(handler) {
+  const seen = [];
+  const options = edgeOptions({ STATE_SECRET: SECRET, DEMO_SWITCHER: 'off' });
+  delete options.assets;
+  options.serviceBindings = {
+    ASSETS: async (req) => {
+      seen.push({ method: req.method, path: new URL(req.url).pathname, range: req.headers.get('Range') });
+      return handler(req);
+    },
+  };
+  const edge = new Miniflare(options);
+  await seedKv(edge);
+  return { edge, seen };
+}
+
+const PAGE = (title, extra = '') =>
+  `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><div class="slot" data-bp-slot="hero">built</div>${extra}</body></html>`;
+
+test('another origin: markup HTMLRewriter cannot read gets the page as built, not an empty 200', async () => {
+  // Single quotes make the one pass decline; `<select><style>` stops HTMLRewriter's parser.
+  const page = PAGE('Odd', "<div data-bp-slot='reading'>r</div><select><style>p{}</style></select><p>THE FOOTER</p>");
+  const { edge } = await originEdge(async () => new MfResponse(page, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
+  try {
+    const r = await get('/odd', { cookie: 'bp_consent=full', on: edge });
+    assert.equal(r.res.status, 200);
+    assert.ok(r.html.includes('THE FOOTER'), `the whole page: ${r.html.length} characters`);
+    assert.equal(r.res.headers.get('Cache-Control'), 'private, no-store');
+  } finally {
+    await edge.dispose();
+  }
+});
+
+test('another origin: caching and integrity headers of the built bytes go, a page is its own URL\'s, and a Range or a bare 304 gets the whole page', async () => {
+  const { edge, seen } = await originEdge(async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === '/logo.png') {
+      // A 304 need not say its type (RFC 9110).
+      if (req.headers.get('If-None-Match')) return new MfResponse(null, { status: 304, headers: { ETag: '"img"' } });
+      return new MfResponse('PNG', { headers: { 'Content-Type': 'image/png', ETag: '"img"' } });
+    }
+    const body = PAGE(path === '/a' ? 'PAGE A' : 'PAGE B');
+    const headers = {
+      'Content-Type': 'text/html; charset=utf-8',
+      ETag: '"build-42"', // one build id for every page, as some origins send
+      'Cache-Control': 'public, max-age=600',
+      'CDN-Cache-Control': 'public, max-age=3600',
+      'Cloudflare-CDN-Cache-Control': 'max-age=3600',
+      'Surrogate-Control': 'max-age=3600',
+      Expires: 'Wed, 01 Jan 2031 00:00:00 GMT',
+      Age: '500',
+      'Accept-Ranges': 'bytes',
+      'Content-Digest': 'sha-256=:AAAA:',
+      Vary: 'Accept-Language',
+    };
+    if (req.headers.get('Range')) return new MfResponse(body.slice(0, 20), { status: 206, headers: { ...headers, 'Content-Range': `bytes 0-19/${body.length}` } });
+    return new MfResponse(body, { headers });
+  });
+  try {
+    for (const [path, title] of [['/a', 'PAGE A'], ['/b', 'PAGE B'], ['/a', 'PAGE A'], ['/b', 'PAGE B']]) {
+      const r = await get(path, { cookie: 'bp_consent=full', on: edge });
+      assert.ok(r.html.includes(`<h1>${title}</h1>`), `${path}: its own page (${r.res.headers.get('X-Bp-Fill')})`);
+      const h = r.res.headers;
+      for (const name of ['CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control', 'Surrogate-Control', 'Expires', 'Age', 'Accept-Ranges', 'Content-Digest', 'ETag']) {
+        assert.equal(h.get(name), null, `${path}: ${name}`);
+      }
+      assert.equal(h.get('Cache-Control'), 'private, no-store');
+      assert.equal(h.get('Vary'), 'Accept-Language, Cookie');
+    }
+    const ranged = await get('/a', { cookie: 'bp_consent=full', on: edge, headers: { Range: 'bytes=0-19' } });
+    assert.equal(ranged.res.status, 200);
+    assert.ok(ranged.edge && ranged.html.includes('</html>'), 'the whole page, decided');
+    // An image's bare 304: its type is asked by a HEAD, and it is not downloaded.
+    seen.length = 0;
+    const img = await edge.dispatchFetch(`${ORIGIN}/logo.png`, { headers: { 'If-None-Match': '"img"' } });
+    await img.arrayBuffer();
+    assert.equal(img.status, 304);
+    assert.deepEqual(seen.map((x) => x.method), ['GET', 'HEAD']);
+  } finally {
+    await edge.dispose();
+  }
+});
+
+test('another origin: a page in another charset gets inline data and slots that read the same', async () => {
+  const { edge } = await originEdge(async () => new MfResponse(PAGE('Latin'), { headers: { 'Content-Type': 'text/html; charset=iso-8859-1' } }));
+  try {
+    const title = 'Directeur général — 数据 ✓';
+    const r = await get('/latin', { cookie: 'bp_consent=full', on: edge, headers: { 'X-Test': 'x' } });
+    assert.equal(r.res.headers.get('X-Bp-Fill'), 'rewriter');
+    const script = /<script type="application\/json" id="bp-edge">(.*?)<\/script>/s.exec(r.html)[1];
+    assert.match(script, /^[\x00-\x7f]*$/, 'the inline JSON is ASCII');
+    assert.doesNotMatch(script, /&#/, 'no character reference inside the script');
+    assert.ok(r.edge.decision.slots.length > 0);
+    assert.match(r.html.slice(r.html.indexOf('data-bp-slot="hero"')), /^[^<]*>[\x00-\x7f]*<\/div>/, 'the slot\'s markup is ASCII');
+    // A person's title with characters Latin-1 lacks comes back whole.
+    const p = await get(`/latin?title=${encodeURIComponent(title)}`, { cookie: 'bp_consent=full', on: edge });
+    assert.ok(p.edge);
+  } finally {
+    await edge.dispose();
+  }
+});
+
+test('every bp cookie sent is tried: a parent domain\'s first does not start the visitor afresh', async () => {
+  const first = await get('/pricing', { cookie: 'bp_consent=full' });
+  const mine = first.cookies.bp.value;
+  const foreign = new Engine(FULL).visitor('someone-else').encode('another-deployment-secret');
+  const r = await get('/pricing', { cookie: `bp_consent=full; bp=${foreign}; bp=${mine}` });
+  assert.equal(r.res.headers.get('X-Bp-State'), 'ok');
+  assert.equal(r.edge.decision.visitor_id, first.edge.decision.visitor_id);
+  const none = await get('/pricing', { cookie: `bp_consent=full; bp=${foreign}` });
+  assert.equal(none.res.headers.get('X-Bp-State'), 'rejected:state_bad_signature');
+});
+
+test('another site cannot post the consent withdrawal (it would wipe the visitor\'s consent)', async () => {
+  for (const [headers, status] of [
+    [{ 'Sec-Fetch-Site': 'cross-site' }, 403],
+    [{ Origin: 'https://evil.example' }, 403],
+    [{ Origin: 'null' }, 403],
+    [{ 'Sec-Fetch-Site': 'same-origin', Origin: ORIGIN }, 204],
+    [{ Origin: ORIGIN }, 204],
+    [{}, 204],
+  ]) {
+    const res = await mf.dispatchFetch(`${ORIGIN}/bp/consent`, { method: 'POST', body: 'none', headers });
+    await res.arrayBuffer();
+    assert.equal(res.status, status, JSON.stringify(headers));
+    assert.equal(res.headers.getSetCookie().length > 0, status === 204);
   }
 });
 

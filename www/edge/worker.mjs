@@ -46,7 +46,7 @@ const FILL_MAX_BYTES = 1024 * 1024;
 // asset's content hash), up to this many bytes of pages: later requests for
 // them render from the copy and leave the asset's body unread.
 const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
-const pageCache = new Map(); // ETag → { page: compiled | null (not for the one pass), size }
+const pageCache = new Map(); // path and ETag → { page: compiled | null (not for the one pass), size }
 let pageCacheBytes = 0;
 const EVENT_TYPES = new Set(['cta_click', 'download', 'form_submit', 'custom', 'video_play', 'trial_start', 'search', 'chat_open']);
 const EVENT_KEYS = ['type', 'ts', 'content_id', 'cta', 'form', 'fields', 'name'];
@@ -110,14 +110,14 @@ function ttlMs(value, fallback) {
 }
 
 function isHtml(response) {
-  return (response.headers.get('Content-Type') || '').includes('text/html');
+  return (response.headers.get('Content-Type') || '').toLowerCase().includes('text/html');
 }
 
-/** The request without its conditions (If-None-Match, If-Modified-Since...). */
-function unconditional(request) {
+/** The request without its conditions (If-None-Match, If-Modified-Since...) nor a Range: the whole page. */
+function unconditional(request, method = 'GET') {
   const headers = new Headers(request.headers);
-  for (const h of ['If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since', 'If-Range']) headers.delete(h);
-  return new Request(request.url, { method: 'GET', headers });
+  for (const h of ['If-None-Match', 'If-Modified-Since', 'If-Match', 'If-Unmodified-Since', 'If-Range', 'Range']) headers.delete(h);
+  return new Request(request.url, { method, headers });
 }
 
 /**
@@ -127,10 +127,31 @@ function unconditional(request) {
  */
 function pageHeaders(asset) {
   const headers = new Headers(asset.headers);
-  for (const h of ['ETag', 'Last-Modified', 'Content-Length', 'Cache-Control']) headers.delete(h);
+  for (const h of PAGE_HEADERS_DROPPED) headers.delete(h);
   headers.set('Cache-Control', 'private, no-store');
-  headers.set('Vary', 'Cookie');
+  const vary = headers.get('Vary');
+  if (!vary || !/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) headers.set('Vary', vary ? `${vary}, Cookie` : 'Cookie');
   return headers;
+}
+
+// What the asset's headers say of the asset's bytes or of how to cache them,
+// untrue of a page answered per visitor: validators, lengths and digests of
+// other bytes, and the caching orders of CDNs (RFC 9213's CDN-Cache-Control
+// and its kin take precedence over Cache-Control where they are read).
+const PAGE_HEADERS_DROPPED = [
+  'ETag', 'Last-Modified', 'Content-Length', 'Cache-Control', 'Expires', 'Age',
+  'CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control', 'Surrogate-Control',
+  'Content-Digest', 'Repr-Digest', 'Digest', 'Content-MD5', 'Accept-Ranges', 'Content-Range',
+];
+
+/** Every value of the cookie `name`, in the order sent (a parent domain's may come first). */
+function cookieValues(header, name) {
+  const out = [];
+  for (const part of String(header || '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq >= 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
+  }
+  return out;
 }
 
 function parseCookies(header) {
@@ -279,13 +300,15 @@ function campaignOf(url) {
  * asset's body is not read); or `{ body }` for HTMLRewriter (the page is too
  * large, or its markup is not one the pass reads exactly).
  */
-async function fillAsset(asset, slotEdit, headHtml) {
+async function fillAsset(asset, path, slotEdit, headHtml) {
   // The pass writes UTF-8: a page in another charset streams through HTMLRewriter.
   const charset = /charset=([^;\s]+)/i.exec(asset.headers.get('Content-Type') || '');
   if (charset && !/^"?utf-?8"?$/i.test(charset[1])) return { body: asset.body };
-  // A strong ETag names the bytes (assets are content-hashed): the key.
+  // A strong ETag names the bytes of one URL (Cloudflare's assets are
+  // content-hashed, but another origin's ETag may be a build id shared by
+  // every page): the key, with the path.
   const etag = asset.headers.get('ETag');
-  const key = etag && !etag.startsWith('W/') ? etag : null;
+  const key = etag && !etag.startsWith('W/') ? `${path} ${etag}` : null;
   const hit = key === null ? undefined : pageCache.get(key);
   if (hit && hit.page) {
     await asset.body?.cancel();
@@ -309,10 +332,13 @@ async function fillAsset(asset, slotEdit, headHtml) {
   return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes || stream };
 }
 
-const UNSAFE_IN_SCRIPT = /[<\u2028\u2029]/;
-const UNSAFE_IN_SCRIPT_ALL = /[<\u2028\u2029]/g;
+const UNSAFE_IN_SCRIPT = /[<\u0080-\uffff]/;
+const UNSAFE_IN_SCRIPT_ALL = /[<\u0080-\uffff]/g;
 function inlineJson(value) {
-  // `<` escaped so that no string in it can close the script element.
+  // `<` escaped so that no string in it can close the script element; every
+  // non-ASCII character too, so that the JSON reads the same in a page of
+  // any charset (HTMLRewriter writes what a page's charset cannot hold as
+  // `&#...;`, which a script element never decodes).
   const json = JSON.stringify(value);
   return UNSAFE_IN_SCRIPT.test(json) ? json.replace(UNSAFE_IN_SCRIPT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
@@ -407,6 +433,23 @@ async function discard(stream, max) {
   }
 }
 
+/**
+ * A request another site's page made (a form posted to /bp/consent from
+ * elsewhere, which would wipe the visitor's consent): by the browser's
+ * `Sec-Fetch-Site`, or, from a browser without it, an `Origin` of another host.
+ */
+function crossSite(request, url) {
+  const site = request.headers.get('Sec-Fetch-Site');
+  if (site !== null) return site === 'cross-site';
+  const origin = request.headers.get('Origin');
+  if (origin === null) return false;
+  try {
+    return new URL(origin).host !== url.host;
+  } catch {
+    return true; // `null` (an opaque origin: a sandboxed frame) or garbage
+  }
+}
+
 function forget() {
   const headers = new Headers({ 'Cache-Control': 'no-store' });
   for (const name of [STATE_COOKIE, VIEW_COOKIE]) headers.append('Set-Cookie', cookie(name, '', { maxAge: 0 }));
@@ -460,14 +503,18 @@ async function personalise(request, env, ctx, asset, url) {
   let visitor = null;
   let claimed = false;
   let stateStatus = 'fresh';
-  if (consent !== 'none' && cookies[STATE_COOKIE]) {
+  // Every `bp` cookie sent is tried, in order: one of a parent domain (another
+  // deployment, another tool) may come before this site's own.
+  const states = consent === 'none' ? [] : cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4);
+  for (const text of states) {
     try {
       // Signed (a forged cookie fails its HMAC) and fresh: a state idle for
       // longer than the cookie lives is an old cookie presented again.
-      ({ visitor, claimed } = decodeState(engine, cookies[STATE_COOKIE], secret, now));
+      ({ visitor, claimed } = decodeState(engine, text, secret, now));
       stateStatus = visitor.migrated ? 'migrated' : 'ok';
+      break;
     } catch (err) {
-      stateStatus = `rejected:${(err && err.code) || 'error'}`;
+      if (stateStatus === 'fresh') stateStatus = `rejected:${(err && err.code) || 'error'}`;
       visitor = null;
     }
   }
@@ -552,6 +599,10 @@ async function personalise(request, env, ctx, asset, url) {
   } else if (stored !== null) {
     headers.append('Set-Cookie', cookie(STATE_COOKIE, stored, { maxAge: STATE_MAX_AGE }));
     headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(path)}`, { maxAge: SESSION_GAP_MS / 1000 }));
+  } else {
+    // Consent `none` (never given, withdrawn, or its cookie expired while the
+    // state's lived on): a state kept from before goes, not only unread.
+    for (const name of [STATE_COOKIE, VIEW_COOKIE]) if (cookies[name] !== undefined) headers.append('Set-Cookie', cookie(name, '', { maxAge: 0 }));
   }
   if (cookies[EVENTS_COOKIE] !== undefined) headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
 
@@ -564,7 +615,7 @@ async function personalise(request, env, ctx, asset, url) {
     const slot = bySlot.get(id);
     if (!slot || slot.picks.length === 0) return null;
     return {
-      html: slotHtml(slot),
+      html: asciiHtml(slotHtml(slot)),
       attrs: [
         ['data-bp-rendered', slotKey(slot)],
         ['data-bp-default', slot.default ? 'true' : 'false'],
@@ -573,21 +624,35 @@ async function personalise(request, env, ctx, asset, url) {
     };
   };
   const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
-  const filled = await fillAsset(asset, slotEdit, headHtml);
+  const filled = await fillAsset(asset, path, slotEdit, headHtml);
   if (filled.bytes) {
     headers.set('X-Bp-Fill', filled.how);
     return new Response(filled.bytes, { status: asset.status, headers });
   }
-  const body = filled.body;
   headers.set('X-Bp-Fill', 'rewriter');
-  return slotRewriter(slotEdit, headHtml).transform(new Response(body, { status: asset.status, headers }));
+  return rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
 }
+
+/**
+ * HTMLRewriter's output, read to its end before it is answered: its parser
+ * gives up on some markup it cannot read unambiguously (`<select><style>`,
+ * a `<frameset>` then a `<script>`), and as it streams, that failure would
+ * reach the browser as a 200 with an empty or cut page. Thrown here, it
+ * gets the page as built.
+ */
+async function rewritten(rewriter, response) {
+  const out = rewriter.transform(response);
+  return new Response(await out.arrayBuffer(), { status: out.status, headers: out.headers });
+}
+
+/** Markup with each non-ASCII character as a character reference: the same in a page of any charset. */
+const asciiHtml = (html) => html.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`);
 
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname === '/v1/batch') return batch(request, env);
-    if (url.pathname === '/bp/consent' && request.method === 'POST') return forget();
+    if (url.pathname === '/bp/consent' && request.method === 'POST') return crossSite(request, url) ? new Response(null, { status: 403 }) : forget();
     // The fit criteria stay at the edge: only the browser-safe copy without them
     // (`buyerpath browser-playbook --strip-fit`) is served.
     if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });
@@ -597,15 +662,18 @@ export default {
     // A conditional request for a page the edge decides must not be answered
     // 304: the copy the browser holds may be one served as built (an outage,
     // personalisation off), and the page view would go uncounted. A 304 that
-    // does not say its type is asked again unconditionally to learn it
-    // (assets still get their 304).
-    if (asset.status === 304 && (isHtml(asset) || !asset.headers.has('Content-Type'))) {
-      const plain = await env.ASSETS.fetch(unconditional(request));
-      if (!isHtml(plain)) {
-        await plain.body?.cancel();
-        return asset;
-      }
-      asset = plain;
+    // does not say its type (RFC 9110 lets it leave it out) is asked its
+    // type by a HEAD first (assets still get their 304, and are not
+    // downloaded for it). A part of a page (a Range request's 206) is no part
+    // of the page the visitor gets: the whole page is decided instead.
+    if (asset.status === 304 && !asset.headers.has('Content-Type')) {
+      const probe = await env.ASSETS.fetch(unconditional(request, 'HEAD'));
+      await probe.body?.cancel();
+      if (!isHtml(probe)) return asset;
+    }
+    if ((asset.status === 304 || asset.status === 206) && (isHtml(asset) || !asset.headers.has('Content-Type'))) {
+      await asset.body?.cancel();
+      asset = await env.ASSETS.fetch(unconditional(request));
     }
     if (asset.status !== 200 || !isHtml(asset)) return asset;
     // HEAD: a page's headers as GET would send them, without deciding (a HEAD
@@ -625,9 +693,18 @@ export default {
       // Not revalidatable: its ETag names the asset's bytes, not these.
       logFailure(err);
       const built = await env.ASSETS.fetch(unconditional(request));
-      return new HTMLRewriter()
-        .on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) })
-        .transform(new Response(built.body, { status: built.status, headers: pageHeaders(built) }));
+      try {
+        return await rewritten(
+          new HTMLRewriter().on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) }),
+          new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
+        );
+      } catch {
+        // Markup HTMLRewriter cannot read: the bytes as built (the page's
+        // script then finds no decision and no playbook named, and keeps its
+        // default slots).
+        const again = await env.ASSETS.fetch(unconditional(request));
+        return new Response(again.body, { status: again.status, headers: pageHeaders(again) });
+      }
     }
   },
 };
