@@ -141,7 +141,7 @@ export interface FitResult {
   /** Share (0–1) of the reachable points whose attribute is known. */
   coverage: number;
   criteria: CriterionResult[];
-  /** Fit came from the (edge-signed) state: the playbook has no criteria. */
+  /** Fit came from the visitor state, where a decision with the criteria put it (the edge's): this playbook has none. A browser's copy of the state is unsigned, so the visitor could have changed it. */
   from_state?: boolean;
 }
 

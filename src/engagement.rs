@@ -55,7 +55,6 @@ pub fn evaluate(
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))
     });
-    let points = total as f64 / 1000.0;
     // From the exact milli-points in one division, so that a total ending in
     // 5 rounds as the points shown do (21.375 points of 150: 14.25, so 14.3;
     // dividing the points first gave 14.2499…, so 14.2 beside 21.38 points).
@@ -63,27 +62,46 @@ pub fn evaluate(
         score_of(total, engine.engagement.saturation).clamp(0.0, 100.0),
         1,
     );
+    // A rule whose points show as 0.00 is not among those that count.
     let top = top
         .iter()
         .map(|(id, v)| RulePoints {
             rule: (*id).clone(),
-            points: round_to(*v as f64 / 1000.0, 2),
+            points: hundredths(*v),
         })
+        .filter(|r| r.points != 0.0)
         .collect();
     // Trait names are unique: inserted one by one, as `collect` would build
     // the map, without the sort `collect` compiles for it.
     let mut by_name = Map::new();
     for (name, v) in engine.traits.iter().zip(traits) {
-        by_name.insert(name.clone(), Value::from(round_to(v as f64 / 1000.0, 2)));
+        by_name.insert(name.clone(), Value::from(hundredths(v)));
     }
     EngagementNow {
         result: EngagementResult {
             score,
-            points: round_to(points, 2),
+            points: hundredths(total),
             top,
             ignored_events: s.ignored,
         },
         traits: by_name,
+    }
+}
+
+/// Milli-points to two decimals, half away from zero, from the exact integer
+/// (1,275 milli-points are 1.28; `round_to(1.275, 2)` reads the double
+/// 1.27499… and gives 1.27, beside a score that counted 1.275).
+fn hundredths(milli: i64) -> f64 {
+    let cents = if milli >= 0 {
+        milli.saturating_add(5) / 10
+    } else {
+        milli.saturating_sub(5) / 10
+    };
+    let x = cents as f64 / 100.0;
+    if x == 0.0 {
+        0.0
+    } else {
+        x
     }
 }
 

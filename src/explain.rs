@@ -1,6 +1,7 @@
 //! A decision as a report a marketer can read: fit with its criteria, the
 //! stage distribution as bars, role, lifecycle, picks with their reasons.
 
+use crate::decay::round_to;
 use crate::decision::Decision;
 use crate::text::Text;
 use crate::time::iso8601;
@@ -29,20 +30,23 @@ pub fn explain(d: &Decision) -> String {
         if d.qualified { "yes" } else { "NO" },
         gates.join(", ")
     );
-    let _ = writeln!(
-        o,
-        "Fit: {} → tier {}  (known attributes cover {:.0}% of the reachable points{})",
-        d.fit.score,
-        d.fit.tier,
-        d.fit.coverage * 100.0,
-        if d.fit.from_state {
-            "; from the signed state"
-        } else {
-            ""
-        }
-    );
+    if d.fit.from_state {
+        let _ = writeln!(
+            o,
+            "Fit: {} → tier {}  (from the visitor state: this playbook has no fit criteria, and the decision that had them put the fit there)",
+            d.fit.score, d.fit.tier
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "Fit: {} → tier {}  (known attributes cover {}% of the reachable points)",
+            d.fit.score,
+            d.fit.tier,
+            fixed(d.fit.coverage * 100.0, 0)
+        );
+    }
     for c in &d.fit.criteria {
-        let _ = writeln!(o, "   {:>+7.1}  {:<28} {}", c.points, c.id, c.band);
+        let _ = writeln!(o, "   {:>7}  {:<28} {}", signed(c.points), c.id, c.band);
     }
     let _ = writeln!(
         o,
@@ -56,7 +60,7 @@ pub fn explain(d: &Decision) -> String {
         }
     );
     for r in &d.engagement.top {
-        let _ = writeln!(o, "   {:>+7.1}  {}", r.points, r.rule);
+        let _ = writeln!(o, "   {:>7}  {}", signed(r.points), r.rule);
     }
     let change = match (&d.stage.previous, d.stage.moved_back) {
         (Some(p), true) => format!("  ← moved back from {p}"),
@@ -65,21 +69,26 @@ pub fn explain(d: &Decision) -> String {
     };
     let _ = writeln!(
         o,
-        "Stage: {} ({:.0}%){}",
+        "Stage: {} ({}%){}",
         d.stage.id,
-        d.stage.confidence * 100.0,
+        fixed(d.stage.confidence * 100.0, 0),
         change
     );
     for p in &d.stage.distribution {
         let bar = "█".repeat((p.p * 40.0).round() as usize);
         let mark = if p.id == d.stage.id { "▶" } else { " " };
-        let _ = writeln!(o, "  {mark} {:<26} {:>5.1}% {bar}", p.id, p.p * 100.0);
+        let _ = writeln!(
+            o,
+            "  {mark} {:<26} {:>5}% {bar}",
+            p.id,
+            fixed(p.p * 100.0, 1)
+        );
     }
     let _ = writeln!(
         o,
-        "Role: {} ({:.0}%){}{}",
+        "Role: {} ({}%){}{}",
         d.role.id,
-        d.role.confidence * 100.0,
+        fixed(d.role.confidence * 100.0, 0),
         d.role
             .seniority
             .as_ref()
@@ -122,8 +131,21 @@ pub fn explain(d: &Decision) -> String {
             s.slot,
             if s.default { " (default)" } else { "" }
         );
+        if s.picks.is_empty() {
+            let _ = writeln!(
+                o,
+                "   no pick: nothing eligible for this visitor, the slot's default included; the page keeps its own markup"
+            );
+        }
         for p in &s.picks {
-            let _ = writeln!(o, "   {:.3}  {} [{}] {}", p.score, p.id, p.format, p.title);
+            let _ = writeln!(
+                o,
+                "   {}  {} [{}] {}",
+                fixed(p.score, 3),
+                p.id,
+                p.format,
+                p.title
+            );
             let _ = writeln!(
                 o,
                 "          because {}",
@@ -153,7 +175,7 @@ pub fn explain(d: &Decision) -> String {
         if names.is_empty() && d.lifecycle.reason == crate::decide::BOT_REASON {
             "none (flagged as a bot)".to_string()
         } else if names.is_empty() {
-            "none (no consent)".to_string()
+            "none (consent none, or nothing the playbook reports happened)".to_string()
         } else {
             names.join(", ")
         }
@@ -161,10 +183,44 @@ pub fn explain(d: &Decision) -> String {
     o
 }
 
+/// `x` with `digits` decimals, rounded as the engine rounds its figures
+/// (half away from zero on the decimal written, not on the double's
+/// expansion: 1.2585 is 1.259, 72.5% is 73%).
+fn fixed(x: f64, digits: usize) -> String {
+    let r = round_to(x, i32::try_from(digits).unwrap_or(0));
+    format!("{r:.digits$}")
+}
+
+/// Points with their sign, as the decision has them (two decimals at most),
+/// and a bare 0 for none.
+fn signed(x: f64) -> String {
+    if x == 0.0 {
+        "0".to_string()
+    } else {
+        format!("{x:+}")
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
         "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fixed, signed};
+
+    #[test]
+    fn figures_are_rounded_as_the_engine_rounds_them() {
+        assert_eq!(fixed(1.2585, 3), "1.259");
+        assert_eq!(fixed(72.5, 0), "73");
+        assert_eq!(fixed(0.35 * 100.0, 1), "35.0");
+        assert_eq!(signed(0.0), "0");
+        assert_eq!(signed(-0.04), "-0.04");
+        assert_eq!(signed(12.0), "+12");
+        assert_eq!(signed(1.28), "+1.28");
     }
 }

@@ -190,12 +190,10 @@ fn in_burst(engine: &Engine, recent: &[Recent], ts: u64) -> bool {
         .any(|n| n >= engine.engagement.burst_max)
 }
 
-/// Moves the anchor forward to `ts`, decaying every aggregate to it.
+/// Moves the anchor forward to `ts`, decaying every aggregate to it (from
+/// an anchor of 0 too: a fresh state has nothing to decay, and one whose
+/// events were at `ts` 0 decays them as any other).
 fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
-    if s.anchor == 0 {
-        s.anchor = ts;
-        return;
-    }
     if ts <= s.anchor {
         return;
     }

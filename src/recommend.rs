@@ -155,6 +155,7 @@ pub fn recommend(
             let mut result = default_result(engine, slot, "nothing eligible");
             if !usable {
                 result.picks.clear();
+                result.default = false;
             }
             out.push(result);
             continue;
@@ -483,16 +484,19 @@ impl<T: Copy> Memo<T> {
 /// The stage term of an item serving the stages of `mask` (`count` of them).
 fn stage_term(engine: &Engine, v: &Visitor<'_>, mask: u32, count: u32) -> StageTerm {
     let p = |i: usize| v.stage_p.get(i).copied().unwrap_or(0.0);
-    let (mut sum, mut best) = (0.0, (0.0, 0usize));
+    // The first of the item's stages on a tie (all at 0 too): the reason
+    // names a stage the item is for.
+    let (mut sum, mut best) = (0.0, None::<(f64, usize)>);
     for i in set_bits(mask).take_while(|i| *i < engine.stages.len()) {
         sum += p(i);
-        if p(i) > best.0 {
-            best = (p(i), i);
+        if best.is_none_or(|b| p(i) > b.0) {
+            best = Some((p(i), i));
         }
     }
+    let (top, best) = best.unwrap_or_default();
     StageTerm {
-        aff: (best.0 + sum / f64::from(count)) / 2.0,
-        best: best.1,
+        aff: (top + sum / f64::from(count)) / 2.0,
+        best,
         next: engine
             .stages
             .get(v.stage)
@@ -504,10 +508,12 @@ fn stage_term(engine: &Engine, v: &Visitor<'_>, mask: u32, count: u32) -> StageT
 /// The role term of an item speaking to the roles of `mask`: the likeliest
 /// of them for the visitor, and its probability.
 fn role_term(engine: &Engine, v: &Visitor<'_>, mask: u32) -> (f64, usize) {
+    // The first of the item's roles on a tie (all at 0 too), as for stages.
     set_bits(mask)
         .take_while(|i| *i < engine.roles.len())
         .map(|i| (v.role_p.get(i).copied().unwrap_or(0.0), i))
-        .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a })
+        .reduce(|a, b| if b.0 > a.0 { b } else { a })
+        .unwrap_or_default()
 }
 
 /// Each weighted reason of a candidate, in a fixed order.

@@ -103,6 +103,100 @@ fn the_engagement_score_rounds_like_its_points() {
     pb["engagement"]["saturation"] = json!(0.56);
     pb["engagement"]["rules"][0]["points"] = json!(0.007);
     assert_eq!(engagement(&pb).score, 1.3);
+    // A total that is no exact double: 1.275 points are 1.28 (the double
+    // 1.27499… gave 1.27, beside a score of 0.9 that counted 1.275), and
+    // each rule's points and traits are rounded so too.
+    pb["engagement"]["saturation"] = json!(150);
+    pb["engagement"]["rules"][0]["points"] = json!(1.275);
+    let e = engagement(&pb);
+    assert_eq!((e.points, e.score), (1.28, 0.9));
+    assert_eq!(e.top[0].points, 1.28);
+    // A rule decayed to less than 0.005 points is not listed at 0.
+    let engine = example_engine();
+    let mut v = engine.visitor("faded").unwrap();
+    view(&engine, &mut v, T0, "pricing", 0);
+    // (Its half-life is 7 days: from 0.01 points at 75 days to under 0.001 by 100.)
+    let mut shown = Vec::new();
+    for days in 60..=100 {
+        let d = engine
+            .decide(&mut v, &req(T0 + days * DAY, fintech()))
+            .unwrap();
+        assert!(
+            d.engagement.top.iter().all(|r| r.points != 0.0),
+            "{days} days: {:?}",
+            d.engagement.top
+        );
+        shown.push(d.engagement.points);
+    }
+    assert!(
+        shown.contains(&0.01) && shown.last() == Some(&0.0),
+        "{shown:?}"
+    );
+}
+
+/// A pick's stage and role reasons name a stage and a role the item is for,
+/// also when the visitor's probability of each is 0 (it named the
+/// playbook's first stage and role).
+#[test]
+fn a_reason_names_the_items_own_stage_and_role() {
+    let mut pb = example_playbook();
+    for (list, id) in [("stages", "validation"), ("roles", "procurement_legal")] {
+        let x = pb[list]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|x| x["id"] == id)
+            .unwrap();
+        x["prior"] = json!(0);
+    }
+    pb["content"].as_array_mut().unwrap().push(json!({
+        "id": "security-pack", "title": "Security pack", "url": "/security-pack", "format": "comparison",
+        "stages": ["validation"], "roles": ["procurement_legal"], "priority": 0.9
+    }));
+    pb["slots"].as_array_mut().unwrap().push(
+        json!({"id": "probe", "formats": ["comparison"], "count": 10, "default": "security-pack"}),
+    );
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("v-zero").unwrap();
+    let r = DecideRequest::from_value(
+        &json!({"now": T0, "slots": ["probe"], "context": {"consent": "anonymous"}}),
+    )
+    .unwrap();
+    let d = engine.decide(&mut v, &r).unwrap();
+    let pick = d.slots[0]
+        .picks
+        .iter()
+        .find(|p| p.id == "security-pack")
+        .unwrap();
+    let reasons: Vec<&str> = pick.reasons.iter().collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("stage validation ")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("role procurement_legal ")),
+        "{reasons:?}"
+    );
+}
+
+/// An event at `ts` 0 (the epoch: a client's default) decays as any other
+/// once a later one moves the visitor's clock: it was held at full value.
+#[test]
+fn events_at_the_epoch_decay_like_any_other() {
+    let engine = example_engine();
+    let points = |first: u64| {
+        let mut v = engine.visitor("epoch").unwrap();
+        view(&engine, &mut v, first, "pricing", 60);
+        view(&engine, &mut v, T0, "blog-hidden-cost-of-bad-data", 0);
+        engine
+            .decide(&mut v, &req(T0, fintech()))
+            .unwrap()
+            .engagement
+            .points
+    };
+    assert_eq!(points(0), points(1));
 }
 
 #[test]
@@ -490,8 +584,13 @@ fn a_slot_default_the_visitor_may_not_be_shown_leaves_the_slot_as_the_page_has_i
         DecideRequest::from_value(&json!({"now": T0, "context": ctx, "slots": ["cta"]})).unwrap();
     let d = engine.decide(&mut v, &r).unwrap();
     let cta = &d.slots[0];
-    assert!(cta.default, "{cta:?}");
+    assert!(!cta.default, "nothing shown, so not the default: {cta:?}");
     assert!(cta.picks.is_empty(), "{:?}", cta.picks);
+    let text = buyerpath::explain::explain(&d);
+    assert!(
+        text.contains("Slot cta:\n   no pick: nothing eligible for this visitor"),
+        "{text}"
+    );
     // A prospect on the same page still gets the default.
     let mut p = engine.visitor("csm-page-prospect").unwrap();
     let mut ctx = fintech();
@@ -693,7 +792,8 @@ fn bots_are_shown_content_but_never_scored_or_reported() {
     let human = engine
         .decide(&mut v, &req(T0 + 3 * MIN, json!({"consent": "none"})))
         .unwrap();
-    assert!(buyerpath::explain::explain(&human).contains("Signals: none (no consent)"));
+    assert!(buyerpath::explain::explain(&human)
+        .contains("Signals: none (consent none, or nothing the playbook reports happened)"));
 }
 
 #[test]
