@@ -74,6 +74,17 @@ pub fn explain(d: &Decision) -> String {
         fixed(d.stage.confidence * 100.0, 0),
         change
     );
+    // The likeliest stage, when it is not the one kept: hysteresis (the
+    // playbook's margin) holds the stage until a challenger clearly leads.
+    if let Some(lead) = likeliest(&d.stage.distribution).filter(|l| l.id != d.stage.id) {
+        let _ = writeln!(
+            o,
+            "  (kept by hysteresis: {} leads with {}%, not yet by the playbook's margin over {})",
+            lead.id,
+            fixed(lead.p * 100.0, 1),
+            d.stage.id
+        );
+    }
     for p in &d.stage.distribution {
         let bar = "█".repeat((p.p * 40.0).round() as usize);
         let mark = if p.id == d.stage.id { "▶" } else { " " };
@@ -84,11 +95,22 @@ pub fn explain(d: &Decision) -> String {
             fixed(p.p * 100.0, 1)
         );
     }
+    // `unknown`: the likeliest role is under the playbook's `min_confidence`.
+    let confidence = fixed(d.role.confidence * 100.0, 0);
+    let confidence = match likeliest(&d.role.distribution) {
+        Some(p) if d.role.id == "unknown" => {
+            format!(
+                "likeliest {} at {confidence}%, under the playbook's min_confidence",
+                p.id
+            )
+        }
+        _ => format!("{confidence}%"),
+    };
     let _ = writeln!(
         o,
-        "Role: {} ({}%){}{}",
+        "Role: {} ({}){}{}",
         d.role.id,
-        fixed(d.role.confidence * 100.0, 0),
+        confidence,
         d.role
             .seniority
             .as_ref()
@@ -181,6 +203,16 @@ pub fn explain(d: &Decision) -> String {
         }
     );
     o
+}
+
+/// The likeliest of a distribution (the first of equals).
+fn likeliest(distribution: &[crate::decision::Prob]) -> Option<&crate::decision::Prob> {
+    distribution
+        .iter()
+        .fold(None, |best: Option<&crate::decision::Prob>, p| match best {
+            Some(b) if b.p >= p.p => Some(b),
+            _ => Some(p),
+        })
 }
 
 /// `x` with `digits` decimals, rounded as the engine rounds its figures

@@ -994,3 +994,39 @@ fn a_bot_decision_does_not_swallow_the_first_classification() {
     let names = signal_names(&d);
     assert!(names.iter().any(|n| n == "Visitor Classified"), "{names:?}");
 }
+
+/// The report says why the stage shown is not the likeliest (hysteresis)
+/// and which role an `unknown` one nearly was, on every vector decision.
+#[test]
+fn the_report_says_why_the_stage_and_role_are_what_they_are() {
+    let (mut held, mut unknown) = (0, 0);
+    for (j, ds) in all_vector_decisions() {
+        for d in ds {
+            let text = buyerpath::explain::explain(&d);
+            let lead = d
+                .stage
+                .distribution
+                .iter()
+                .fold(
+                    &d.stage.distribution[0],
+                    |b, p| if p.p > b.p { p } else { b },
+                );
+            if lead.id != d.stage.id {
+                held += 1;
+                assert!(
+                    text.contains(&format!("(kept by hysteresis: {} leads", lead.id)),
+                    "{}: {text}",
+                    j.id
+                );
+            }
+            if d.role.id == "unknown" {
+                unknown += 1;
+                assert!(text.contains("(likeliest "), "{}: {text}", j.id);
+            }
+        }
+    }
+    assert!(
+        held > 0 && unknown > 0,
+        "{held} held stages, {unknown} unknown roles"
+    );
+}

@@ -492,6 +492,7 @@ test('/v1/batch on the site origin is forwarded to the collector (first-party pa
   assert.equal(slow.received.at(-1).auth, 'Basic ZGVtby13cml0ZS1rZXk6');
   const huge = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: 'x'.repeat(600 * 1024) });
   assert.equal(huge.status, 413);
+  assert.equal((await huge.json()).code, 'body_too_large', 'said as the collector says it');
   // The cap counts bytes: 300 Ki euro signs are 900 KiB of UTF-8.
   const wide = await mf.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: `{"batch":[],"x":"${'€'.repeat(300 * 1024)}"}` });
   await wide.text();

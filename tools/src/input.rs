@@ -154,6 +154,22 @@ pub fn example_journeys(dir: &Path) -> Result<Vec<(PathBuf, Journey)>> {
         .collect()
 }
 
+/// The example playbook's path as the commands default it to
+/// (`examples/acme/playbook.json`, relative to where they are run).
+pub const EXAMPLE_PLAYBOOK: &str = "examples/acme/playbook.json";
+
+/// `given`, unless it is the default example playbook and is not there from
+/// where the command runs: then the repository's copy (as `demo` finds its
+/// examples from anywhere).
+pub fn playbook_or_example(given: &Path) -> PathBuf {
+    let fallback = examples_dir().join("acme").join("playbook.json");
+    if given == Path::new(EXAMPLE_PLAYBOOK) && !given.exists() && fallback.exists() {
+        fallback
+    } else {
+        given.to_path_buf()
+    }
+}
+
 /// The repository's examples directory.
 pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

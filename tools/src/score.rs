@@ -185,9 +185,10 @@ pub fn run(
         staged.commit()?;
     }
     let s = |n: u64| if n == 1 { "" } else { "s" };
+    let scored = journeys.saturating_sub(failed);
     elogln!(
-        "scored {journeys} journey{}, {decisions} decision{}, {failed} failed",
-        s(journeys),
+        "scored {scored} journey{}, {decisions} decision{}; {failed} skipped",
+        s(scored),
         s(decisions)
     );
     Ok(if failed > 0 {

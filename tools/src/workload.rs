@@ -41,11 +41,11 @@ pub struct Args {
     /// Output directory (under target/: generated, not source).
     #[arg(long, default_value = "target/workload")]
     out: std::path::PathBuf,
-    /// Catalogue sizes (items, at least 50), comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = CATALOGUES)]
+    /// Catalogue sizes (items, at least 50), comma-separated [default: 50,500,5000]
+    #[arg(long, value_delimiter = ',', default_values_t = CATALOGUES, hide_default_value = true)]
     catalogues: Vec<usize>,
-    /// Visitor sizes (events), comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = HISTORIES)]
+    /// Visitor sizes (events), comma-separated [default: 1,20,200,2000]
+    #[arg(long, value_delimiter = ',', default_values_t = HISTORIES, hide_default_value = true)]
     histories: Vec<usize>,
 }
 

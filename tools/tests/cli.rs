@@ -153,7 +153,7 @@ fn score_streams_jsonl_decisions() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing_field"), "{err}");
     assert!(
-        err.contains(&format!("scored {} journeys", files.len() + 1)),
+        err.contains(&format!("scored {} journeys", files.len())) && err.contains("; 1 skipped"),
         "{err}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -343,7 +343,7 @@ fn score_skips_a_journey_file_that_is_not_json_and_scores_the_rest() {
     );
     assert!(err.contains("empty.json: skipped"), "{err}");
     assert!(
-        err.contains("scored 3 journeys") && err.contains("2 failed"),
+        err.contains("scored 1 journey, ") && err.contains("; 2 skipped"),
         "{err}"
     );
     let decisions = String::from_utf8_lossy(&out.stdout).lines().count();
@@ -719,7 +719,7 @@ fn score_skips_a_line_that_is_not_utf8_and_names_a_directory() {
         "{err}"
     );
     assert!(
-        err.contains("scored 3 journeys") && err.contains("1 failed"),
+        err.contains("scored 2 journeys") && err.contains("; 1 skipped"),
         "{err}"
     );
     let one = score(&[&root().join("examples/journeys/01-tier-a-evaluator.json")]);

@@ -135,7 +135,7 @@ fn a_half_invalid_batch_stores_the_valid_half_and_says_why() {
         .as_str()
         .unwrap()
         .contains("event: missing"));
-    assert!(by_index(5)["reason"].as_str().unwrap().contains("32 KB"));
+    assert!(by_index(5)["reason"].as_str().unwrap().contains("32 KiB"));
     let r6 = by_index(6)["reason"].as_str().unwrap();
     assert!(
         r6.contains("anonymousId or userId") && r6.contains("properties: must be an object"),
@@ -210,7 +210,7 @@ fn a_batch_over_500_kb_is_413() {
     assert!(body.len() > 500 * 1024);
     let r = post(&s.url, "/v1/batch", &body, Some(KEY), &[]);
     assert_eq!(r.status, 413, "{}", r.body);
-    assert!(r.body["error"].as_str().unwrap().contains("500 KB"));
+    assert!(r.body["error"].as_str().unwrap().contains("500 KiB"));
     assert_eq!(count(&s.db), 0);
 }
 

@@ -171,7 +171,7 @@ fn oversize_bodies_are_413_and_the_server_stays_up() {
     assert!(big.len() > 500 * 1024);
     let r = post(&s.url, &big);
     assert_eq!(r.status, 413, "{}", r.body);
-    assert!(r.body["error"].as_str().unwrap().contains("500 KB"));
+    assert!(r.body["error"].as_str().unwrap().contains("500 KiB"));
     assert_nothing_stored(&r, "body_too_large");
     // Declared far over the limit: refused before reading.
     let mut sock = TcpStream::connect(&s.addr).unwrap();
@@ -221,7 +221,7 @@ fn oversize_bodies_are_413_and_the_server_stays_up() {
     assert!(r.body["rejected"][0]["reason"]
         .as_str()
         .unwrap()
-        .contains("32 KB"));
+        .contains("32 KiB"));
     assert_up(&mut s);
     let ok = post(&s.url, &batch(&ids("after", 3), 10));
     assert_eq!(ok.status, 200);

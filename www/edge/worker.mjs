@@ -387,7 +387,10 @@ async function batch(request, env) {
     // Read to its end, not cut off (a client still sending would see its
     // connection reset instead of the 413), up to a bound.
     await discard(stream, 8 * MAX_BATCH_BYTES);
-    return new Response(null, { status: 413, headers: { 'Cache-Control': 'no-store' } });
+    return new Response(JSON.stringify({ code: 'body_too_large', error: `the request is larger than ${MAX_BATCH_BYTES} bytes (512 KiB): send smaller batches` }), {
+      status: 413,
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    });
   }
   // Global Privacy Control: accepted and dropped.
   if (request.headers.get('Sec-GPC') === '1' || !env.COLLECTOR_URL) {

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long = "allowed-host")]
     pub allowed_hosts: Vec<String>,
     /// The playbook: the views take the stage order, roles, tiers and content titles from it.
-    #[arg(long, default_value = "examples/acme/playbook.json")]
+    #[arg(long, default_value = crate::input::EXAMPLE_PLAYBOOK)]
     pub playbook: PathBuf,
     /// Batches that may wait for the writer before requests are answered 429.
     #[arg(long, default_value_t = 256)]
@@ -183,6 +183,7 @@ impl Config {
         if args.queue == 0 {
             bail!("--queue must be at least 1");
         }
+        let playbook = crate::input::playbook_or_example(&args.playbook);
         Ok(Config {
             addr: args.addr,
             db: args.db,
@@ -191,7 +192,7 @@ impl Config {
             trusted_write_keys,
             cors_origins,
             allowed_hosts,
-            playbook: PlaybookMeta::load(&args.playbook)?,
+            playbook: PlaybookMeta::load(&playbook)?,
             queue: args.queue,
             store: super::store::Options {
                 synchronous: args.synchronous,
@@ -206,7 +207,7 @@ impl Config {
             calibration: super::views::calibration::Setup::load(
                 args.candidate.as_deref(),
                 args.accounts.as_deref(),
-                &args.playbook,
+                &playbook,
             )?,
         })
     }

@@ -393,7 +393,7 @@ async fn ingest_request(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             &format!(
-                "the request is larger than {MAX_BATCH_BYTES} bytes (500 KB): send smaller batches"
+                "the request is larger than {MAX_BATCH_BYTES} bytes (500 KiB): send smaller batches"
             ),
         )
     };
@@ -638,7 +638,7 @@ fn decode(encoding: Encoding, bytes: Vec<u8>) -> Result<Vec<u8>, Box<Response>> 
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 format!(
-                    "the request is larger than {MAX_BATCH_BYTES} bytes (500 KB) once decompressed: send smaller batches"
+                    "the request is larger than {MAX_BATCH_BYTES} bytes (500 KiB) once decompressed: send smaller batches"
                 ),
             ),
             Err(Gunzip::Invalid(why)) => refuse(
@@ -966,7 +966,7 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
     .await
 }
 
-const UNKNOWN_V1: &str = "unknown endpoint: use /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias";
+const UNKNOWN_V1: &str = "unknown endpoint: use /v1/batch, /v1/import, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias";
 
 /// Whether `/v1/{kind}` names an endpoint: `batch`, `import` or an event type.
 fn known_v1(path: &str) -> bool {

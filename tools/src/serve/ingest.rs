@@ -314,7 +314,7 @@ fn read_batch(env: Envelope<'_>, body: &[u8], received_at: i64) -> Result<Parsed
                 stored = stored.saturating_add(row.payload.len());
                 if stored > MAX_STORED_BYTES {
                     return Err(BatchError::TooLarge(format!(
-                        "the batch would store more than {MAX_STORED_BYTES} bytes (4 × the 500 KB request limit): \
+                        "the batch would store more than {MAX_STORED_BYTES} bytes (4 × the 500 KiB request limit): \
                          its batch-level `context` is copied into each of its events; send smaller batches, or the context in each event"
                     )));
                 }
@@ -876,7 +876,7 @@ fn kind_of(v: &Value) -> &'static str {
 fn too_large(size: usize) -> Problem {
     Problem::whole(
         "event_too_large",
-        format!("the event is {size} bytes as stored; the limit is {MAX_EVENT_BYTES} (32 KB)"),
+        format!("the event is {size} bytes as stored; the limit is {MAX_EVENT_BYTES} (32 KiB)"),
     )
     .hint("send large values by reference (an id, a URL), not in the event; a batch-level context is copied into each event and counts in its size")
 }

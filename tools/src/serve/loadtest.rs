@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value = "demo-write-key")]
     pub write_key: String,
     /// Playbook for the in-process collector.
-    #[arg(long, default_value = "examples/acme/playbook.json")]
+    #[arg(long, default_value = crate::input::EXAMPLE_PLAYBOOK)]
     pub playbook: PathBuf,
 }
 
