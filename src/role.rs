@@ -84,12 +84,17 @@ pub fn evaluate(
             evidence.push(Text::lit("title"));
         }
     }
+    let mut bant = false;
     for (dh, oh) in &s.bant {
         let role = engine.bant_option(*dh, *oh).and_then(|(_, o)| o.role);
         if let Some(x) = role.and_then(|i| w.get_mut(i)) {
             *x += rm.title_weight;
-            evidence.push(Text::lit("bant"));
+            bant = true;
         }
+    }
+    // Named once, however many answers gave it.
+    if bant {
+        evidence.push(Text::lit("bant"));
     }
     let mut behaviour = false;
     for (r, x) in engine.roles.iter().zip(w.iter_mut()) {

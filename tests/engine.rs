@@ -1030,3 +1030,57 @@ fn the_report_says_why_the_stage_and_role_are_what_they_are() {
         "{held} held stages, {unknown} unknown roles"
     );
 }
+
+/// An attribute sent with no value (null, a blank string, an empty list:
+/// what an enrichment provider sends for one it does not know) is unknown,
+/// as if absent: an empty country failed the territory gate and scored the
+/// country criterion's "anything else".
+#[test]
+fn an_attribute_without_a_value_is_unknown() {
+    let engine = example_engine();
+    let decide = |company: serde_json::Value| {
+        let mut v = engine.visitor("blank").unwrap();
+        let r = DecideRequest::from_value(
+            &json!({"now": T0, "context": {"consent": "anonymous", "company": company}}),
+        )
+        .unwrap();
+        let d = engine.decide(&mut v, &r).unwrap();
+        (d.qualified, d.gates, d.fit)
+    };
+    let known = json!({"industry": "financial_services", "employees": 1200});
+    let mut blank = known.clone();
+    blank["country"] = json!("");
+    blank["region"] = json!("  ");
+    blank["tech"] = json!([]);
+    blank["funding_stage"] = json!(null);
+    assert_eq!(decide(blank), decide(known));
+}
+
+/// Role evidence names each kind once: two BANT answers that speak to roles
+/// are one "bant".
+#[test]
+fn role_evidence_names_each_kind_once() {
+    let mut pb = example_playbook();
+    let bant = pb["bant"].as_array_mut().unwrap();
+    let budget = bant.iter_mut().find(|d| d["id"] == "budget").unwrap();
+    for o in budget["options"].as_array_mut().unwrap() {
+        o["role"] = json!("economic_buyer");
+    }
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("two-answers").unwrap();
+    engine.observe(
+        &mut v,
+        &ev(
+            json!({"type": "form_submit", "ts": T0, "form": "contact_sales",
+            "fields": {"budget": "$250k+", "authority": "decision maker"}}),
+        ),
+    );
+    let d = engine.decide(&mut v, &req(T0, fintech())).unwrap();
+    let bants = d
+        .role
+        .evidence
+        .iter()
+        .filter(|e| e.as_str() == "bant")
+        .count();
+    assert_eq!(bants, 1, "{:?}", d.role.evidence);
+}

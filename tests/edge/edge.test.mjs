@@ -532,6 +532,31 @@ test('/v1/batch with the collector unreachable: 502, not cached, with Retry-Afte
   }
 });
 
+test('a collector that redirects is not followed: the batch and the key stay here, the browser is told to retry', async () => {
+  const elsewhere = await collector();
+  const mover = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(307, { Location: `${elsewhere.url}/v1/batch` }).end());
+  });
+  await new Promise((ok) => mover.listen(0, '127.0.0.1', ok));
+  const edge = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: `http://127.0.0.1:${mover.address().port}`, DEMO_SWITCHER: 'off', WRITE_KEY: 'edge-trusted-key' }));
+  try {
+    await seedKv(edge);
+    const res = await edge.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: '{"batch":[]}' });
+    assert.equal(res.status, 502);
+    assert.deepEqual(await res.json(), { error: 'collector_redirected' });
+    // The edge's own signals: forwarded once, not after the redirect.
+    const page = await get('/pricing', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(page.edge.forwarded > 0);
+    await wait(500);
+    assert.equal(elsewhere.received.length, 0, 'nothing reached where the redirect pointed');
+  } finally {
+    await edge.dispose();
+    await new Promise((ok) => mover.close(ok));
+    await elsewhere.close();
+  }
+});
+
 test('nothing a visitor sends can break out of the inline JSON', async () => {
   const demo = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, DEMO_SWITCHER: 'on' }));
   try {

@@ -357,9 +357,12 @@ async function forward(env, signals, now, asserted) {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
     body: JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() }),
+    // A redirect is not followed: it would carry the batch, and the trusted
+    // key with it, to wherever it points.
+    redirect: 'manual',
   });
   // The store dedupes by messageId; a failure here is only logged.
-  if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}`);
+  if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}${redirected(res)}`);
   await res.body?.cancel();
 }
 
@@ -408,16 +411,30 @@ async function batch(request, env) {
         Authorization: request.headers.get('Authorization') || basicAuth(env.BROWSER_WRITE_KEY || 'demo-write-key'),
       },
       body,
+      redirect: 'manual', // as in forward()
     });
   } catch (err) {
     // The collector is unreachable: the sender keeps its queue and retries.
     console.warn(`buyerpath edge: /v1/batch: the collector is unreachable: ${err}`);
     return new Response('{"error":"collector_unreachable"}', { status: 502, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' } });
   }
+  if (res.status >= 300 && res.status < 400) {
+    // Not the browser's to follow (its sender would drop the batch as refused):
+    // a misconfigured COLLECTOR_URL, said, and retried later.
+    await res.body?.cancel();
+    console.warn(`buyerpath edge: /v1/batch: the collector answered ${res.status}${redirected(res)}`);
+    return new Response('{"error":"collector_redirected"}', { status: 502, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '60' } });
+  }
   const headers = { 'Content-Type': res.headers.get('Content-Type') || 'application/json', 'Cache-Control': 'no-store' };
   const retry = res.headers.get('Retry-After');
   if (retry) headers['Retry-After'] = retry;
   return new Response(res.body, { status: res.status, headers });
+}
+
+/** What a redirect from the collector asks for: COLLECTOR_URL should name where it points. */
+function redirected(res) {
+  const to = res.status >= 300 && res.status < 400 ? res.headers.get('Location') : null;
+  return to ? ` (a redirect to ${to.slice(0, 200)}: set COLLECTOR_URL to the collector's own URL)` : '';
 }
 
 /** Reads a stream to its end without keeping it, cancelling it past `max` bytes. */
