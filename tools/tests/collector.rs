@@ -487,18 +487,10 @@ fn names_other_than_localhost_and_allowed_hosts_are_refused() {
     assert_eq!(status_and(&out, "x").0, 200, "{out}");
     // HTTP/1.1 without Host: 400 (RFC 9112); HTTP/1.0 may leave it out.
     let no_host = |version: &str| {
-        let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "GET /api/health {version}\r\nConnection: close\r\n\r\n"
+        send_raw(
+            &s.addr,
+            &format!("GET /api/health {version}\r\nConnection: close\r\n\r\n"),
         )
-        .unwrap();
-        let mut out = String::new();
-        let _ = stream.read_to_string(&mut out);
-        out
     };
     let out = no_host("HTTP/1.1");
     assert_eq!(status_and(&out, "x").0, 400, "{out}");
@@ -881,16 +873,21 @@ fn raw(url: &str, method: &str, path: &str) -> String {
 /// [`raw`] with the `Host` given, `extra` header lines (each ending in
 /// `\r\n`) and a body.
 fn raw_as(url: &str, host: &str, method: &str, path: &str, extra: &str, body: &str) -> String {
-    let addr = url.trim_start_matches("http://");
+    send_raw(
+        url.trim_start_matches("http://"),
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n{body}"
+        ),
+    )
+}
+
+/// `request` written as it is to `addr`: the whole answer.
+fn send_raw(addr: &str, request: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n{body}"
-    )
-    .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
     let mut out = String::new();
     let _ = stream.read_to_string(&mut out);
     out

@@ -553,49 +553,45 @@ mod tests {
 
     #[test]
     fn cells_are_typed() {
-        assert_eq!(
-            cell_value("company.employees", "250", false),
-            Some(Value::from(250.0))
-        );
-        assert_eq!(
-            cell_value("company.tech", "snowflake;dbt", false),
-            Some(serde_json::json!(["snowflake", "dbt"]))
-        );
-        assert_eq!(cell_value("company.region", "", false), None);
-        assert_eq!(cell_value("id", "0042", false), Some(Value::from("0042")));
-        assert_eq!(
-            cell_value("person.title", "Head of Data | BI", false),
-            Some(Value::from("Head of Data | BI"))
-        );
-        assert_eq!(
-            cell_value("campaign.name", "2024", false),
-            Some(Value::from("2024"))
-        );
-        assert_eq!(
-            cell_value("bant.timeline", "0_3", false),
-            Some(Value::from("0_3"))
-        );
-        // A `;` file's decimal commas; a `,` file's cell `12,5` is text.
-        for (cell, x) in [("12,5", 12.5), ("-1.234,5", -1234.5), ("0,75", 0.75)] {
+        use serde_json::json;
+        // (column, cell, from a `;` file, read as)
+        let cases = [
+            ("company.employees", "250", false, Some(json!(250.0))),
+            (
+                "company.tech",
+                "snowflake;dbt",
+                false,
+                Some(json!(["snowflake", "dbt"])),
+            ),
+            ("company.region", "", false, None),
+            ("id", "0042", false, Some(json!("0042"))),
+            (
+                "person.title",
+                "Head of Data | BI",
+                false,
+                Some(json!("Head of Data | BI")),
+            ),
+            ("campaign.name", "2024", false, Some(json!("2024"))),
+            ("bant.timeline", "0_3", false, Some(json!("0_3"))),
+            // A `;` file's decimal commas; a `,` file's cell `12,5` is text.
+            ("company.revenue", "12,5", true, Some(json!(12.5))),
+            ("company.revenue", "-1.234,5", true, Some(json!(-1234.5))),
+            ("company.revenue", "0,75", true, Some(json!(0.75))),
+            ("company.revenue", "1,2,3", true, Some(json!("1,2,3"))),
+            ("company.revenue", "1.23,4", true, Some(json!("1.23,4"))),
+            ("company.revenue", "12,", true, Some(json!("12,"))),
+            ("company.revenue", ",5", true, Some(json!(",5"))),
+            ("company.revenue", "a,5", true, Some(json!("a,5"))),
+            ("company.revenue", "12,5", false, Some(json!("12,5"))),
+            ("person.title", "12,5", true, Some(json!("12,5"))),
+        ];
+        for (column, cell, comma, want) in cases {
             assert_eq!(
-                cell_value("company.revenue", cell, true),
-                Some(Value::from(x))
+                cell_value(column, cell, comma),
+                want,
+                "{column} {cell:?} {comma}"
             );
         }
-        for cell in ["1,2,3", "1.23,4", "12,", ",5", "a,5"] {
-            assert_eq!(
-                cell_value("company.revenue", cell, true),
-                Some(Value::from(cell))
-            );
-        }
-        assert_eq!(
-            cell_value("company.revenue", "12,5", false),
-            Some(Value::from("12,5"))
-        );
-        assert_eq!(
-            cell_value("person.title", "12,5", true),
-            Some(Value::from("12,5"))
-        );
         assert_eq!(Outcome::parse("Closed Won"), Some(Outcome::Won));
         assert_eq!(Outcome::parse("maybe"), None);
     }
