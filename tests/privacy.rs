@@ -176,7 +176,16 @@ fn person_fields_other_than_the_title_and_personal_visitor_ids_are_refused() {
         let bad = DecideRequest::from_value(&json!({"now": T0, "context": {"person": person}}));
         assert_eq!(bad.unwrap_err().code(), "unknown_field");
     }
-    for id in [EMAIL, NAME, PHONE, IPV4, IPV6, "::1", "10.0.0.1"] {
+    for id in [
+        EMAIL,
+        NAME,
+        PHONE,
+        IPV4,
+        IPV6,
+        "::1",
+        "10.0.0.1",
+        "192.168.001.001",
+    ] {
         let err = engine.visitor(id).unwrap_err();
         assert_eq!(err.code(), "invalid_visitor_id", "{id}");
     }

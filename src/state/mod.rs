@@ -133,8 +133,11 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        // An IP address is personal data, never an anonymous id.
-        && id.parse::<std::net::IpAddr>().is_err();
+        // An IP address is personal data, never an anonymous id (also
+        // written with leading zeros, `192.168.001.001`, which the parser
+        // refuses but a reader does not).
+        && id.parse::<std::net::IpAddr>().is_err()
+        && !dotted_quad(id);
     if ok {
         Ok(())
     } else {
@@ -147,6 +150,19 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
         .hint("use a random anonymous id (e.g. a UUID), never an e-mail, a name or an IP address")
         .into())
     }
+}
+
+/// Four dot-separated groups of one to three digits: an IPv4 address
+/// however its groups are padded.
+fn dotted_quad(id: &str) -> bool {
+    let mut groups = 0;
+    for g in id.split('.') {
+        groups += 1;
+        if g.is_empty() || g.len() > 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+    }
+    groups == 4
 }
 
 /// The value (thousandths, at the anchor) of an evidence entry, 0 when absent.
