@@ -129,14 +129,25 @@ pub struct Attrs<'a> {
     doc: OnceCell<Value>,
 }
 
-/// Adds a map's keys, with their hashes, to a lookup index.
+/// Adds a map's keys, with their hashes, to a lookup index. An attribute
+/// with no value (null, a blank string, an empty list or object: what an
+/// enrichment provider sends for one it does not know) is left out, so it
+/// reads as absent: neutral in fit, `unknown` rather than failed in a gate.
 fn index<'a>(
     keys: &mut Vec<(Root, u32, &'a str, &'a Value)>,
     root: Root,
     m: &'a Map<String, Value>,
 ) {
+    let blank = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
     keys.extend(
         m.iter()
+            .filter(|(_, v)| !blank(v))
             .map(|(k, v)| (root, fnv1a32(k.as_bytes()), k.as_str(), v)),
     );
 }

@@ -142,17 +142,6 @@ impl Detail {
     }
 }
 
-/// A value that says nothing: null, a blank string, an empty list or object.
-fn blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
-}
-
 impl DecideRequest {
     /// Parses and checks a request from JSON text.
     pub fn from_json(text: &str) -> Result<DecideRequest, Error> {
@@ -237,13 +226,6 @@ impl DecideRequest {
         }
         if issues.is_empty() {
             let mut r = self;
-            // An attribute with no value (null, a blank string, an empty list
-            // or object: what an enrichment provider sends for one it does
-            // not know) is unknown, as if absent: neutral in fit, and
-            // `unknown` rather than failed in a gate.
-            for map in [&mut r.context.company, &mut r.context.account] {
-                map.retain(|_, v| !blank(v));
-            }
             // UTM values are free text a link can carry anything in (a mail tool's
             // `utm_source=jane@...`): one that looks personal is dropped.
             for v in [
