@@ -793,6 +793,25 @@ fn an_account_on_several_rows_stays_on_one_side_of_the_split() {
             2 * t1["test_n"].as_u64().unwrap()
         );
     }
+    // An account's rows weigh as one account in the fit: twice the rows are
+    // not twice the evidence, so the learned points and tiers are the same.
+    assert_eq!(r2["thresholds_calibrated"], r1["thresholds_calibrated"]);
+    for (c1, c2) in r1["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(r2["criteria"].as_array().unwrap())
+    {
+        let points = |c: &Value| -> Vec<Value> {
+            c["bands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["new_points"].clone())
+                .collect()
+        };
+        assert_eq!(points(c2), points(c1), "{}", c1["id"]);
+    }
 }
 
 /// A JSONL export whose values are strings (`"tech": "a;b"`, `"employees":
@@ -902,4 +921,33 @@ fn a_semicolon_or_tab_separated_export_reads_like_a_comma_separated_one() {
         "{err}"
     );
     assert!(!err.contains("there is no `outcome` column"), "{err}");
+}
+
+/// A small export says what its figures can carry: a held-out set with few
+/// successes, a calibration that ranks the held-out rows worse than the
+/// current points, and a band that no learning row falls in (its points
+/// move by the change of scale alone).
+#[test]
+fn a_small_export_says_its_figures_are_rough() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 3, 120);
+    let (_, r) = fit(dir.path(), &export, &[]);
+    let warnings = r["warnings"].to_string();
+    assert!(warnings.contains("the held-out rows hold "), "{warnings}");
+    let (now, before) = (
+        r["auc"]["calibrated"].as_f64().unwrap(),
+        r["auc"]["current"].as_f64().unwrap(),
+    );
+    assert!(
+        now < before,
+        "this seed's calibration ranks worse: {now} {before}"
+    );
+    assert!(
+        warnings.contains("rank the held-out rows worse than the current ones"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("no learning row falls in this band: `Target account`"),
+        "{warnings}"
+    );
 }

@@ -543,10 +543,16 @@ pub fn lift(tn: usize, tc: usize, hn: usize, hc: usize) -> Lift {
     let (rt, rh) = (rate(tc, tn), rate(hc, hn));
     let (mut difference, mut difference_ci95, mut lift, mut lift_ci95) = (None, None, None, None);
     if let (Some(t), Some(h)) = (rt, rh) {
+        // Newcombe's interval from the two Wilson intervals: Wald's collapses
+        // to a point at rates of 0 or 1 (5 of 5 against 0 of 3 read as
+        // exactly +100 points).
         let d = t - h;
-        let se = (t * (1.0 - t) / tn as f64 + h * (1.0 - h) / hn as f64).sqrt();
+        let ((tl, tu), (hl, hu)) = (wilson(tc, tn), wilson(hc, hn));
         difference = Some(round(d, 4));
-        difference_ci95 = Some((round(d - 1.96 * se, 4), round(d + 1.96 * se, 4)));
+        difference_ci95 = Some((
+            round(d - ((t - tl).powi(2) + (hu - h).powi(2)).sqrt(), 4),
+            round(d + ((tu - t).powi(2) + (h - hl).powi(2)).sqrt(), 4),
+        ));
         if tc > 0 && hc > 0 {
             let l = (t / h).ln();
             let se = (1.0 / tc as f64 - 1.0 / tn as f64 + 1.0 / hc as f64 - 1.0 / hn as f64).sqrt();
@@ -569,6 +575,14 @@ pub fn lift(tn: usize, tc: usize, hn: usize, hc: usize) -> Lift {
         lift,
         lift_ci95,
     }
+}
+
+/// The 95% Wilson score interval of `c` successes in `n` (n > 0).
+fn wilson(c: usize, n: usize) -> (f64, f64) {
+    let (z, n, p) = (1.96f64, n as f64, c as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// The prior after evidence, held to `max_strength` and a mean ≥ `floor_mean`.
@@ -914,5 +928,21 @@ mod tests {
         assert_eq!(l.lift, Some(1.0));
         let (lo, hi) = l.lift_ci95.unwrap();
         assert!(lo > 0.0 && hi > 1.0, "{lo} {hi}");
+    }
+
+    /// 5 of 5 treated against 0 of 3 held out: a difference of 100 points,
+    /// but 8 visitors do not pin it there (Wald's interval was [1, 1]).
+    #[test]
+    fn a_difference_at_the_rates_edges_keeps_its_uncertainty() {
+        let l = lift(5, 5, 3, 0);
+        assert_eq!(l.difference, Some(1.0));
+        let (lo, hi) = l.difference_ci95.unwrap();
+        assert!((lo - 0.29).abs() < 0.01 && hi == 1.0, "{lo} {hi}");
+        // Large samples: about Wald's.
+        let (lo, hi) = lift(10_000, 2_000, 10_000, 1_000).difference_ci95.unwrap();
+        assert!(
+            (lo - 0.0903).abs() < 0.002 && (hi - 0.1097).abs() < 0.002,
+            "{lo} {hi}"
+        );
     }
 }

@@ -327,11 +327,29 @@ pub fn calibrate(
     let scale = current_scale(&learn_rows.iter().map(raw).collect::<Vec<_>>(), &learn_y);
     let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
 
+    // An account's rows (one per opportunity or renewal) weigh as one
+    // account: repeated, they would count as more evidence than they are.
+    let mut per_account = std::collections::HashMap::new();
+    for g in &groups {
+        *per_account.entry(*g).or_insert(0usize) += 1;
+    }
+    let weight: Vec<f64> = pick(&groups, &test, false)
+        .iter()
+        .map(|g| 1.0 / per_account.get(g).copied().unwrap_or(1).max(1) as f64)
+        .collect();
     steps.step(format!("fitting the model on {} rows", learn_rows.len()));
-    let model = logistic::fit(&learn_rows, &learn_y, layout.n_features, args.l2, &prior)?;
+    let model = logistic::fit(
+        &learn_rows,
+        &learn_y,
+        &weight,
+        layout.n_features,
+        args.l2,
+        &prior,
+    )?;
     let plain = logistic::fit(
         &learn_rows,
         &learn_y,
+        &weight,
         layout.n_features,
         1e-3,
         &vec![0.0; layout.n_features],
@@ -498,12 +516,17 @@ pub fn calibrate(
                 .find(|&f| f >= c.offset && f < c.offset + c.levels.len())
         };
         let mut bands = Vec::new();
+        let mut unseen = Vec::new();
         for (j, l) in c.levels.iter().enumerate() {
             let f = c.offset + j;
             let (n, w) = tally.get(f).copied().unwrap_or((0, 0));
             // `otherwise` with no rows and no points is noise in a report.
             if l.otherwise && n == 0 && l.old_points == 0.0 && new_pts.get(f) == Some(&0.0) {
                 continue;
+            }
+            let now = new_pts.get(f).copied().unwrap_or(0.0);
+            if learn_tally.get(f) == Some(&0) && now != l.old_points {
+                unseen.push(format!("`{}` {} → {}", l.label, l.old_points, now));
             }
             bands.push(BandReport {
                 band: l.label.clone(),
@@ -550,6 +573,14 @@ pub fn calibrate(
         }
         if let Some(w) = &warning {
             warnings.push(format!("{} ({}): {w}", c.label, c.id));
+        } else if !unseen.is_empty() {
+            warnings.push(format!(
+                "{} ({}): no learning row falls in {}: {} by the change of scale alone, not by evidence",
+                c.label,
+                c.id,
+                if unseen.len() == 1 { "this band" } else { "these bands" },
+                unseen.join(", ")
+            ));
         }
         criteria.push(CriterionReport {
             id: c.id.clone(),
@@ -567,6 +598,21 @@ pub fn calibrate(
     }
     if !model.converged {
         warnings.push("the regression did not converge: raise --l2".into());
+    }
+    // What the held-out figures can carry.
+    let test_won = test_y.iter().filter(|b| **b).count();
+    let test_lost = test_y.len() - test_won;
+    if test_won.min(test_lost) < 30 {
+        warnings.push(format!(
+            "the held-out rows hold {test_won} successes and {test_lost} failures: their AUC and win rates are rough (an AUC is uncertain by about ±0.1 with under 30 of either); export more closed rows before trusting a difference"
+        ));
+    }
+    if let (Some(now), Some(before)) = (auc.calibrated, auc.current) {
+        if now < before {
+            warnings.push(format!(
+                "the calibrated points rank the held-out rows worse than the current ones (AUC {now} against {before}): keep the current revision, or learn from more rows"
+            ));
+        }
     }
     let report = Report {
         playbook_id: doc

@@ -42,15 +42,17 @@ pub fn sigmoid(z: f64) -> f64 {
 const MAX_ITER: usize = 60;
 const TOL: f64 = 1e-9;
 
-/// Fits the model. `prior` is μ (one per feature), `l2` is λ (> 0).
+/// Fits the model. `weight` is each row's weight (an account's rows share
+/// one: `1 / rows`), `prior` is μ (one per feature), `l2` is λ (> 0).
 pub fn fit(
     rows: &[Vec<u32>],
     y: &[bool],
+    weight: &[f64],
     n_features: usize,
     l2: f64,
     prior: &[f64],
 ) -> Result<Model> {
-    if rows.len() != y.len() || prior.len() != n_features {
+    if rows.len() != y.len() || weight.len() != y.len() || prior.len() != n_features {
         bail!("internal: rows, outcomes and priors differ in length");
     }
     if !(l2 > 0.0 && l2.is_finite()) {
@@ -61,7 +63,14 @@ pub fn fit(
     if wins == 0 || wins == n {
         bail!("the learning set has {wins} successes out of {n} rows: need both successes and failures");
     }
-    let rate = wins as f64 / n as f64;
+    let total: f64 = weight.iter().sum();
+    let won: f64 = y
+        .iter()
+        .zip(weight)
+        .filter(|(b, _)| **b)
+        .map(|(_, w)| w)
+        .sum();
+    let rate = won / total;
     let mut m = Model {
         intercept: (rate / (1.0 - rate)).ln(),
         coef: prior.to_vec(),
@@ -70,15 +79,15 @@ pub fn fit(
     };
     // Parameter 0 is the intercept, 1 + f the feature f.
     let k = n_features + 1;
-    let mut obj = objective(&m, rows, y, l2, prior);
+    let mut obj = objective(&m, rows, y, weight, l2, prior);
     for it in 0..MAX_ITER {
         m.iterations = it + 1;
         let mut grad = vec![0.0; k];
         let mut hess = vec![0.0; k * k];
-        for (row, &yi) in rows.iter().zip(y) {
+        for ((row, &yi), &wi) in rows.iter().zip(y).zip(weight) {
             let p = sigmoid(m.logit(row));
-            let r = p - if yi { 1.0 } else { 0.0 };
-            let w = (p * (1.0 - p)).max(1e-12);
+            let r = wi * (p - if yi { 1.0 } else { 0.0 });
+            let w = wi * (p * (1.0 - p)).max(1e-12);
             add(&mut grad, 0, r);
             add(&mut hess, 0, w);
             for &a in row {
@@ -109,7 +118,7 @@ pub fn fit(
                 *c = m.coef.get(f).copied().unwrap_or(0.0)
                     - t * step.get(f + 1).copied().unwrap_or(0.0);
             }
-            let o = objective(&next, rows, y, l2, prior);
+            let o = objective(&next, rows, y, weight, l2, prior);
             if o <= obj + 1e-12 {
                 improved = o < obj - 1e-12 * obj.abs().max(1.0);
                 obj = o;
@@ -134,10 +143,17 @@ fn add(v: &mut [f64], i: usize, x: f64) {
     }
 }
 
-/// Penalised negative log-likelihood.
-fn objective(m: &Model, rows: &[Vec<u32>], y: &[bool], l2: f64, prior: &[f64]) -> f64 {
+/// Penalised negative log-likelihood, each row by its weight.
+fn objective(
+    m: &Model,
+    rows: &[Vec<u32>],
+    y: &[bool],
+    weight: &[f64],
+    l2: f64,
+    prior: &[f64],
+) -> f64 {
     let mut nll = 0.0;
-    for (row, &yi) in rows.iter().zip(y) {
+    for ((row, &yi), &wi) in rows.iter().zip(y).zip(weight) {
         let z = m.logit(row);
         // log(1 + e^z) − y z, computed stably.
         let softplus = if z > 0.0 {
@@ -145,7 +161,7 @@ fn objective(m: &Model, rows: &[Vec<u32>], y: &[bool], l2: f64, prior: &[f64]) -
         } else {
             z.exp().ln_1p()
         };
-        nll += softplus - if yi { z } else { 0.0 };
+        nll += wi * (softplus - if yi { z } else { 0.0 });
     }
     let pen: f64 = m
         .coef
@@ -217,9 +233,17 @@ mod tests {
         let y: Vec<bool> = (0..400)
             .map(|i| if i % 2 == 0 { i % 8 != 0 } else { i % 8 == 1 })
             .collect();
-        let m = fit(&rows, &y, 1, 1e-6, &[0.0]).unwrap();
+        let m = fit(&rows, &y, &vec![1.0; 400], 1, 1e-6, &[0.0]).unwrap();
         assert!(m.converged);
         assert!((m.coef[0] - 9f64.ln()).abs() < 1e-4, "{:?}", m.coef);
         assert!((m.intercept - (1.0f64 / 3.0).ln()).abs() < 1e-4);
+        // Each row three times at a third of the weight: the same model.
+        let (rows3, y3): (Vec<_>, Vec<_>) = rows
+            .iter()
+            .zip(&y)
+            .flat_map(|(r, b)| std::iter::repeat_n((r.clone(), *b), 3))
+            .unzip();
+        let m3 = fit(&rows3, &y3, &vec![1.0 / 3.0; 1200], 1, 1e-6, &[0.0]).unwrap();
+        assert!((m3.coef[0] - m.coef[0]).abs() < 1e-9 && (m3.intercept - m.intercept).abs() < 1e-9);
     }
 }

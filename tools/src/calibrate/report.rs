@@ -26,7 +26,7 @@ fn pts(x: f64) -> String {
 fn tiers_table(out: &mut String, rows: &[TierRow], thresholds: &[(String, f64)], model: bool) {
     let _ = writeln!(
         out,
-        "| Tier | from score | accounts (learn) | win rate (learn) |{} accounts (held out) | win rate (held out) |",
+        "| Tier | from score | rows (learn) | win rate (learn) |{} rows (held out) | win rate (held out) |",
         if model { " predicted |" } else { "" }
     );
     let _ = writeln!(
@@ -121,7 +121,7 @@ pub fn markdown(r: &Report) -> String {
     tiers_table(&mut o, &r.tiers_calibrated, &r.thresholds_calibrated, true);
     let _ = writeln!(
         o,
-        "\n\"predicted\" is the model's own win probability, averaged over the tier's held-out accounts.\n"
+        "\n\"predicted\" is the model's own win probability, averaged over the tier's held-out rows. A row is a closed opportunity (or renewal); an account with several counts once in the fit, each of its rows here.\n"
     );
     let _ = writeln!(o, "## What changed, criterion by criterion\n");
     let _ = writeln!(
@@ -142,7 +142,7 @@ pub fn markdown(r: &Report) -> String {
     for c in order.iter().filter_map(|&i| r.criteria.get(i)) {
         let _ = writeln!(
             o,
-            "### {} (`{}`)\n\nKnown for {} accounts (win rate {}); unknown for {} (win rate {}). Spread: {:.1} points now, {:.1} before.\n",
+            "### {} (`{}`)\n\nKnown for {} rows (win rate {}); unknown for {} (win rate {}). Spread: {:.1} points now, {:.1} before.\n",
             if c.label.is_empty() { &c.id } else { &c.label },
             c.attribute,
             c.known,
@@ -152,7 +152,7 @@ pub fn markdown(r: &Report) -> String {
             c.new_importance,
             c.old_importance
         );
-        let _ = writeln!(o, "| Band | accounts | won | win rate | points before | points now |\n|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(o, "| Band | rows | won | win rate | points before | points now |\n|---|---:|---:|---:|---:|---:|");
         for b in &c.bands {
             let _ = writeln!(
                 o,
@@ -183,7 +183,8 @@ pub fn markdown(r: &Report) -> String {
          Each band (and \"anything else\") of each criterion is one yes/no feature, matched by the engine itself. \
          A logistic regression learns how much each band changes the odds of success, with an L2 penalty (λ = {}) \
          that pulls every band toward its current points ({:.4} log-odds per current point, fitted on the learning rows): \
-         bands with little evidence keep about their current points. The log-odds are turned into whole points \
+         bands with little evidence keep about their current points on that scale, so a band with none changes by the \
+         change of scale alone. An account's rows share one weight: repeated, they are one account's evidence. The log-odds are turned into whole points \
          ({:.2} points per unit of log-odds), and the tier minimums are cut from the new score distribution so that \
          each tier holds about as many accounts as before (10% / 20% / 30% / rest when a current tier is nearly empty; \
          or `--tier-shares`). The benchmark is the same regression \
