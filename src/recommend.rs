@@ -489,7 +489,7 @@ fn stage_term(engine: &Engine, v: &Visitor<'_>, mask: u32, count: u32) -> StageT
     let (mut sum, mut best) = (0.0, None::<(f64, usize)>);
     for i in set_bits(mask).take_while(|i| *i < engine.stages.len()) {
         sum += p(i);
-        if best.is_none_or(|b| p(i) > b.0) {
+        if best.map_or(true, |b| p(i) > b.0) {
             best = Some((p(i), i));
         }
     }
