@@ -33,7 +33,7 @@ export interface Issue {
 /** What every method throws on bad input (never a panic). */
 export interface BuyerpathError extends Error {
   name: 'BuyerpathError';
-  /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`; `invalid_argument` for an argument of the wrong type, `freed` for a method called after `free()`, `input_too_large` for a string over 8 Mi characters. */
+  /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`; `invalid_argument` for an argument of the wrong type, `freed` for a method called after `free()`, `input_too_large` for a string over 4 Mi characters. */
   code: string;
   path: string;
   hint: string | null;

@@ -101,14 +101,15 @@ const ERRORS =
   "        : 'pass a string';\n" +
   "    return packageError('invalid_argument', `expected a string, found ${found}`, hint);\n" +
   '}\n' +
-  // Text past every limit of the engine (the largest is a playbook's 4 MiB)
-  // is refused before it is copied into Wasm memory, which never shrinks: a
-  // hostile 100 MB event would otherwise leave the module that much larger
-  // (and an edge isolate over its memory limit) before the engine said no.
-  // Between 4 and 8 MiB the engine refuses it with the input's own code.
-  'const MAX_TEXT = 8 * 1024 * 1024;\n' +
+  // Text past every limit of the engine is refused before it is copied into
+  // Wasm memory, which never shrinks: a hostile 100 MB event would otherwise
+  // leave the module that much larger (and an edge isolate over its memory
+  // limit) before the engine said no. The largest limit is a playbook's 4 MiB
+  // of UTF-8, and a character is at least a byte: text over 4 Mi characters
+  // is over every limit (and at most 12 MiB of UTF-8 is copied under it).
+  'const MAX_TEXT = 4 * 1024 * 1024;\n' +
   'function tooLong(arg) {\n' +
-  "    return packageError('input_too_large', `the text is ${arg.length} characters long; no input may be longer than 8,388,608 characters (8 Mi)`,\n" +
+  "    return packageError('input_too_large', `the text is ${arg.length} characters long; no input may be longer than 4,194,304 characters (4 Mi)`,\n" +
   "        'each input has a smaller limit (a playbook 4 MiB of JSON, an event 8 KiB, a state 8 KiB: see the Limits table in the README)');\n" +
   '}\n' +
   // A class argument of another module (wasm-bindgen's "expected instance of").

@@ -97,12 +97,7 @@ fn hundredths(milli: i64) -> f64 {
     } else {
         milli.saturating_sub(5) / 10
     };
-    let x = cents as f64 / 100.0;
-    if x == 0.0 {
-        0.0
-    } else {
-        x
-    }
+    cents as f64 / 100.0
 }
 
 /// The score (0–100 before clamping) of `total` milli-points against the

@@ -1,7 +1,6 @@
 //! A decision as a report a marketer can read: fit with its criteria, the
 //! stage distribution as bars, role, lifecycle, picks with their reasons.
 
-use crate::decay::round_to;
 use crate::decision::Decision;
 use crate::text::Text;
 use crate::time::iso8601;
@@ -42,7 +41,7 @@ pub fn explain(d: &Decision) -> String {
             "Fit: {} → tier {}  (known attributes cover {}% of the reachable points)",
             d.fit.score,
             d.fit.tier,
-            fixed(d.fit.coverage * 100.0, 0)
+            percent(d.fit.coverage, 0)
         );
     }
     for c in &d.fit.criteria {
@@ -71,7 +70,7 @@ pub fn explain(d: &Decision) -> String {
         o,
         "Stage: {} ({}%){}",
         d.stage.id,
-        fixed(d.stage.confidence * 100.0, 0),
+        percent(d.stage.confidence, 0),
         change
     );
     // The likeliest stage, when it is not the one kept: hysteresis (the
@@ -81,23 +80,23 @@ pub fn explain(d: &Decision) -> String {
             o,
             "  (kept by hysteresis: {} leads with {}%, not yet by the playbook's margin over {})",
             lead.id,
-            fixed(lead.p * 100.0, 1),
+            percent(lead.p, 1),
             d.stage.id
         );
     }
     for p in &d.stage.distribution {
         let bar = "█".repeat((p.p * 40.0).round() as usize);
         let mark = if p.id == d.stage.id { "▶" } else { " " };
-        let _ = writeln!(
-            o,
-            "  {mark} {:<26} {:>5}% {bar}",
-            p.id,
-            fixed(p.p * 100.0, 1)
-        );
+        let _ = writeln!(o, "  {mark} {:<26} {:>5}% {bar}", p.id, percent(p.p, 1));
     }
     // `unknown`: the likeliest role is under the playbook's `min_confidence`.
-    let confidence = fixed(d.role.confidence * 100.0, 0);
-    let confidence = match likeliest(&d.role.distribution) {
+    let confidence = percent(d.role.confidence, 0);
+    let ahead = likeliest(&d.role.distribution)
+        .filter(|top| d.role.distribution.iter().filter(|p| p.p == top.p).count() == 1);
+    let confidence = match ahead {
+        None if d.role.id == "unknown" => {
+            format!("no role ahead of the others, {confidence}% at most")
+        }
         Some(p) if d.role.id == "unknown" => {
             format!(
                 "likeliest {} at {confidence}%, under the playbook's min_confidence",
@@ -215,12 +214,43 @@ fn likeliest(distribution: &[crate::decision::Prob]) -> Option<&crate::decision:
         })
 }
 
-/// `x` with `digits` decimals, rounded as the engine rounds its figures
-/// (half away from zero on the decimal written, not on the double's
-/// expansion: 1.2585 is 1.259, 72.5% is 73%).
+/// `x` (a figure of the decision: a few decimals) with `digits` decimals,
+/// rounded half away from zero on the decimal the figure is written as, not
+/// on the double's binary expansion: 1.2585 is 1.259.
 fn fixed(x: f64, digits: usize) -> String {
-    let r = round_to(x, i32::try_from(digits).unwrap_or(0));
-    format!("{r:.digits$}")
+    shifted(x, 0, digits)
+}
+
+/// A share (0.145) as a percentage with `digits` decimals, rounded as
+/// [`fixed`] rounds (14.5%, or 15% with none: `0.145 * 100.0` is
+/// 14.499999999999998).
+fn percent(x: f64, digits: usize) -> String {
+    shifted(x, 2, digits)
+}
+
+/// `x` × 10^`shift` with `digits` decimals, worked on the shortest decimal
+/// that reads back as `x`.
+fn shifted(x: f64, shift: usize, digits: usize) -> String {
+    let text = format!("{}", x.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    // The point moved `shift` places right, and `digits` decimals kept.
+    let frac = format!("{frac:0<width$}", width = shift + digits + 1);
+    let (moved, rest) = frac.split_at(shift + digits);
+    let exact = format!("{int}{moved}");
+    let up = rest.as_bytes().first().is_some_and(|d| *d >= b'5');
+    let Ok(n) = exact.parse::<u128>().map(|n| n + u128::from(up)) else {
+        return format!(
+            "{:.digits$}",
+            x * 10f64.powi(i32::try_from(shift).unwrap_or(0))
+        );
+    };
+    let scale = 10u128.pow(u32::try_from(digits).unwrap_or(0));
+    let sign = if x < 0.0 && n != 0 { "-" } else { "" };
+    if digits == 0 {
+        format!("{sign}{n}")
+    } else {
+        format!("{sign}{}.{:0digits$}", n / scale, n % scale)
+    }
 }
 
 /// Points with their sign, as the decision has them (two decimals at most),
@@ -243,13 +273,25 @@ fn yes(b: bool) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{fixed, signed};
+    use super::{fixed, percent, signed};
 
     #[test]
     fn figures_are_rounded_as_the_engine_rounds_them() {
         assert_eq!(fixed(1.2585, 3), "1.259");
-        assert_eq!(fixed(72.5, 0), "73");
-        assert_eq!(fixed(0.35 * 100.0, 1), "35.0");
+        assert_eq!(fixed(1.19, 3), "1.190");
+        assert_eq!(fixed(-0.0004, 3), "0.000");
+        assert_eq!(fixed(-1.2585, 3), "-1.259");
+        assert_eq!(percent(0.725, 0), "73");
+        assert_eq!(percent(0.145, 0), "15");
+        assert_eq!(percent(0.0435, 1), "4.4");
+        assert_eq!(percent(0.35, 1), "35.0");
+        assert_eq!(percent(1.0, 1), "100.0");
+        // Every share of four decimals, as the decision writes them.
+        for i in 0..=10_000u32 {
+            let p = f64::from(i) / 10_000.0;
+            let want = (i + 5) / 10; // tenths of a percent, half up
+            assert_eq!(percent(p, 1), format!("{}.{}", want / 10, want % 10), "{p}");
+        }
         assert_eq!(signed(0.0), "0");
         assert_eq!(signed(-0.04), "-0.04");
         assert_eq!(signed(12.0), "+12");

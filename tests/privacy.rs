@@ -185,6 +185,8 @@ fn person_fields_other_than_the_title_and_personal_visitor_ids_are_refused() {
         "::1",
         "10.0.0.1",
         "192.168.001.001",
+        "192.168.1.1.",
+        "::ffff:192.168.001.001",
     ] {
         let err = engine.visitor(id).unwrap_err();
         assert_eq!(err.code(), "invalid_visitor_id", "{id}");

@@ -283,11 +283,19 @@ export interface StartCommonOptions {
   /**
    * Every decision, as the engine made it. A decision made again on the page
    * (a click, a form, a lowered consent) may hold picks the page does not
-   * show (after a click the slots keep theirs; otherwise only changed slots
+   * show (after a click, or when the visitor's situation did not change, the
+   * slots keep theirs: `info.rendered` is false; otherwise only changed slots
    * are rendered), and a Content Recommended the layer does not send (the
    * page's picks are reported once; later only the slots that changed).
    */
-  onDecision?: (decision: Decision) => void;
+  onDecision?: (decision: Decision, info: { rendered: boolean }) => void;
+  /**
+   * The first decision was made and reported by an edge worker (it sent the
+   * page's Content Recommended itself): the layer counts the picks the page
+   * shows as reported, and later decisions keep the page as it is unless the
+   * visitor's situation changes, as after a decision of its own.
+   */
+  firstReported?: boolean;
   /** Another open tab of the site lowered the consent (a withdrawal): it applies here already; update your UI. */
   onConsent?: (level: Consent) => void;
   /** Global Privacy Control (default `navigator.globalPrivacyControl`): when on, `full` is capped at `anonymous` and no signal is sent. */

@@ -126,6 +126,7 @@ export function start({
   onError,
   onDecision,
   onConsent,
+  firstReported = false,
   // Only between a browser's tabs: in Node or Deno one channel spans the
   // process, and would carry one visitor's withdrawal to every other's.
   BroadcastChannel: Channel = globalThis.window === globalThis ? globalThis.BroadcastChannel : undefined,
@@ -253,21 +254,24 @@ export function start({
   //   the page (the visitor is on the way out, or looking at what they
   //   clicked: no content swapped under the pointer) and reports nothing;
   // - likewise when the visitor's situation is what it was (qualified, fit
-  //   tier, stage, role, lifecycle step and action the same): exploration
+  //   tier, stage, role, lifecycle step, action and consent the same, and
+  //   no content on show taken since: downloaded, played): exploration
   //   draws again at each decision, and picks that only drew differently
   //   would swap content under the reader;
   // - otherwise re-renders only the slots whose picks changed, and reports
   //   only the picks not reported on this page yet (a pick can come back; a
   //   second report would count the page twice in the store's impressions
   //   and click-through).
-  // Until one has been queued (consent `none` at first, a sender that
-  // started later), a decision renders and reports what it picks, as the
-  // first would.
+  // While a report is owed (a sender, a consent above `none`, and none queued
+  // yet on this page: a consent given late), a decision renders and reports
+  // what it picks, as the first would.
   const shown = new Map();
   const told = new Map();
   let situation = null;
   const situationOf = (d) =>
-    attempt(() => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action && d.action.id]), null);
+    attempt(() => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action && d.action.id, level]), null);
+  // Whether a content id is among the picks on show.
+  const onShow = (id) => typeof id === 'string' && [...shown.values()].some((ids) => attempt(() => JSON.parse(ids).includes(id), false));
   const idsOf = (s) => attempt(() => JSON.stringify(((s && s.picks) || []).map((p) => p && p.id).sort()), '');
   // A Content Recommended cut to the picks not reported yet (DROP when none
   // is left); any other signal as it is.
@@ -292,7 +296,7 @@ export function start({
       for (const id of x.content_ids) told.get(x.slot).add(id);
     }
   };
-  function decide({ click = false } = {}) {
+  function decide({ click = false, taken = undefined } = {}) {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
     if (typeof pageCtx.url === 'string') pageCtx.url = pagePath(pageCtx.url, MAX_CONTEXT_URL);
@@ -309,11 +313,20 @@ export function start({
     undecided = false;
     save(); // decide moves the state on (triggers fire once, digests)
     const first = shown.size === 0;
-    // After a click on a page already reported, or when nothing but the
-    // draws changed, nothing changes on it.
-    // (`situation` is that of what the page shows.)
+    // After a click, or when nothing but the draws changed, nothing changes
+    // on the page (`situation` is that of what it shows), unless a report is
+    // owed.
     const current = situationOf(d);
-    const still = told.size > 0 && (click || (current !== null && current === situation));
+    // An edge that decided the page and sent its Content Recommended itself
+    // (`firstReported`): what it shows is reported.
+    if (first && firstReported === true) {
+      for (const x of (d && Array.isArray(d.slots) && d.slots) || []) {
+        const ids = attempt(() => x.picks.map((p) => p.id), []);
+        if (ids.length > 0) told.set(x.slot, new Set(ids));
+      }
+    }
+    const owed = Boolean(sender) && level !== 'none' && told.size === 0;
+    const still = !first && !owed && (click || (current !== null && current === situation && !onShow(taken)));
     if (!still) situation = current;
     if (first || !still) {
       for (const s of (d && Array.isArray(d.slots) && d.slots) || []) {
@@ -337,7 +350,7 @@ export function start({
     signals = signals.map(untold).filter((x) => x !== DROP);
     if (sender && level !== 'none') signals.forEach(tell);
     if (sender && signals.length > 0) sender.enqueue(signals);
-    if (onDecision) attempt(() => onDecision(d), undefined);
+    if (onDecision) attempt(() => onDecision(d, { rendered: !still }), undefined);
     return d;
   }
 
@@ -359,7 +372,7 @@ export function start({
     }
     if (seen.length < 100) seen.push(ev);
     if (ev.type === 'form_submit') undecided = true;
-    const d = again ? decide({ click }) : null;
+    const d = again ? decide({ click, taken: ev.content_id }) : null;
     if (!d) save();
     return d;
   }

@@ -153,8 +153,14 @@ pub fn check_visitor_id(id: &str) -> Result<(), Error> {
 }
 
 /// Four dot-separated groups of one to three digits: an IPv4 address
-/// however its groups are padded.
+/// however its groups are padded (also with a trailing dot, or mapped into
+/// IPv6 as `::ffff:…`).
 fn dotted_quad(id: &str) -> bool {
+    let id = id.strip_suffix('.').unwrap_or(id);
+    let id = id
+        .rsplit_once(':')
+        .filter(|(head, _)| head.eq_ignore_ascii_case("::ffff"))
+        .map_or(id, |(_, tail)| tail);
     let mut groups = 0;
     for g in id.split('.') {
         groups += 1;

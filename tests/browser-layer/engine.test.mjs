@@ -171,38 +171,56 @@ test('real engine: a form that reorders the picks, or consent given late, report
 });
 
 test('real engine: events the page tracks decide again; content changes only with the visitor\'s situation, and a pick is not reported twice on the page', { skip }, async () => {
-  const { document, window } = fakePage({ href: 'https://www.example.com/roi-calculator', content: 'roi-calculator' });
-  document.body.append(...['hero', 'reading', 'cta'].map((id) => document.el('ul', { 'data-bp-slot': id })));
-  const navigator = fakeNavigator();
-  const fetch = fakeFetch();
-  const clock = fakeClock(T0);
-  const bp = start({
-    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
-    localStorage: fakeLocalStorage(), fetch, navigator, now: clock.now, random: () => 0.5,
-    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
-  });
-  const sets = new Set();
-  // What the page shows, and the visitor's situation, after each decision:
-  // content changes under the reader only with the situation.
-  const shows = () => ['hero', 'reading', 'cta'].map((id) => document.querySelector(`[data-bp-slot="${id}"]`).textContent).join(' | ');
-  const situation = (d) => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action.id]);
-  let before = [shows(), situation(bp.decision)];
-  const swaps = [];
-  for (let i = 0; i < 30; i++) {
+  // With a sender and consent, at consent none (nothing reported), and under
+  // Global Privacy Control (no sender at all): exploration draws again at
+  // each decision, and the page must not swap content for it.
+  // (A fixed visitor id each: exploration is drawn from it.)
+  const uuid = (n) => `0c5e0000-0000-4000-8000-00000000000${n}`;
+  for (const [n, setup] of [{ consent: 'anonymous' }, { consent: 'none' }, { consent: 'full', gpc: true }].entries()) {
+    const { document, window } = fakePage({ href: 'https://www.example.com/roi-calculator', content: 'roi-calculator' });
+    document.body.append(...['hero', 'reading', 'cta'].map((id) => document.el('ul', { 'data-bp-slot': id })));
+    const navigator = fakeNavigator();
+    const fetch = fakeFetch();
+    const clock = fakeClock(T0);
+    const bp = start({
+      Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', context: { company }, document, window,
+      localStorage: fakeLocalStorage(), fetch, navigator, now: clock.now, random: () => 0.5,
+      setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null, crypto: { randomUUID: () => uuid(n) }, ...setup,
+    });
+    const sets = new Set();
+    // What the page shows, and the visitor's situation, after each decision.
+    const shows = () => ['hero', 'reading', 'cta'].map((id) => document.querySelector(`[data-bp-slot="${id}"]`).textContent).join(' | ');
+    const situation = (d) => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action.id]);
+    let before = [shows(), situation(bp.decision)];
+    const swaps = [];
+    for (let i = 0; i < 30; i++) {
+      await clock.advance(1_000);
+      bp.track({ type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
+      sets.add(JSON.stringify(bp.decision.slots.map((x) => x.picks.map((p) => p.id))));
+      const after = [shows(), situation(bp.decision)];
+      if (after[0] !== before[0] && after[1] === before[1]) swaps.push(`decision ${i}: ${before[0]} -> ${after[0]}`);
+      before = after;
+    }
+    const how = JSON.stringify(setup);
+    assert.ok(sets.size > 1, `${how}: exploration drew other picks at some decisions (else this test shows nothing)`);
+    assert.deepEqual(swaps, [], `${how}: no content swapped while the situation stayed`);
+    // A pick on show that the visitor then takes (downloads): the page shows
+    // the decision made after it, as the engine ranks the taken item now.
+    const idsIn = (slot) => document.querySelector(`[data-bp-slot="${slot}"]`).querySelectorAll('[data-bp-content]').map((e) => e.getAttribute('data-bp-content'));
+    const [taken] = idsIn('reading');
+    assert.ok(taken, `${how}: the reading slot shows a pick`);
     await clock.advance(1_000);
-    bp.track({ type: 'custom', name: 'roi_calculated', content_id: 'roi-calculator' });
-    sets.add(JSON.stringify(bp.decision.slots.map((s) => s.picks.map((p) => p.id))));
-    const after = [shows(), situation(bp.decision)];
-    if (after[0] !== before[0] && after[1] === before[1]) swaps.push(`decision ${i}: ${before[0]} -> ${after[0]}`);
-    before = after;
+    bp.track({ type: 'download', content_id: taken });
+    for (const x of bp.decision.slots) assert.deepEqual(idsIn(x.slot), x.picks.map((p) => p.id), `${how}: ${x.slot} after ${taken} was taken`);
+    window.dispatch('pagehide');
+    await clock.advance(10);
+    if (setup.consent === 'anonymous') {
+      const recs = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)].filter((x) => x.event === 'Content Recommended');
+      const pairs = recs.flatMap((r) => r.properties.slots.flatMap((x) => x.content_ids.map((id) => `${x.slot}/${id}`)));
+      assert.equal(new Set(pairs).size, pairs.length, `no pair reported twice: ${pairs.join(', ')}`);
+    }
+    bp.stop();
   }
-  assert.deepEqual(swaps, [], 'no content swapped while the situation stayed');
-  window.dispatch('pagehide');
-  await clock.advance(10);
-  const recs = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)].filter((s) => s.event === 'Content Recommended');
-  const pairs = recs.flatMap((r) => r.properties.slots.flatMap((s) => s.content_ids.map((id) => `${s.slot}/${id}`)));
-  assert.ok(sets.size > 1, 'exploration drew other picks at some decisions (else this test shows nothing)');
-  assert.equal(new Set(pairs).size, pairs.length, `no pair reported twice: ${pairs.join(', ')}`);
 });
 
 test('real engine: a demo request before the consent answer reaches sales once consent is given, with the page reported once', { skip }, async () => {

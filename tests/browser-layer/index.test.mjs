@@ -688,6 +688,20 @@ test('track() observes an event the page knows of, decides again and stores; ref
   assert.equal(bp.visitor.events.at(-1).name, 'roi_calculated');
 });
 
+test('firstReported: the picks of a decision an edge made and reported are not reported again from the page', async () => {
+  for (const firstReported of [true, false]) {
+    const t = setup({ firstReported });
+    t.bp.track({ type: 'custom', name: 'roi_calculated' });
+    t.window.dispatch('pagehide');
+    await t.clock.advance(10);
+    await settle();
+    const recommended = sent(t).filter((e) => e.event === 'Content Recommended');
+    assert.equal(recommended.length === 0, firstReported, `firstReported ${firstReported}: ${recommended.length} sent`);
+    assert.deepEqual(t.decisions.length, 2);
+    t.bp.stop();
+  }
+});
+
 test('track(): `ts` is now when missing or null, never later than now; an event that cannot be read is reported, not thrown', () => {
   const { bp, clock, errors } = setup();
   for (const ts of [undefined, null, clock.now() + 365 * 86_400_000]) {

@@ -81,12 +81,13 @@ test('bad input throws Errors with code, path and hint, never a panic', async ()
   assert.throws(() => v.observe(cyclic), (e) => e.code === 'invalid_argument' && /cannot be written as JSON: .*circular/i.test(e.message));
   assert.throws(() => v.observe({ type: 'page_view', ts: 1n }), (e) => e.code === 'invalid_argument' && /BigInt/.test(e.message));
   // Text past every limit is refused before it is copied into Wasm memory
-  // (which never shrinks); past an input's own limit but under 8 Mi
+  // (which never shrinks); past an input's own limit but not over 4 Mi
   // characters, the engine refuses it with the input's code.
-  const huge = `{"type":"page_view","ts":1,"url":"/${'é'.repeat(9 * 1024 * 1024)}"}`;
+  const huge = `{"type":"page_view","ts":1,"url":"/${'é'.repeat(5 * 1024 * 1024)}"}`;
   assert.throws(() => v.observeJson(huge), (e) => e.name === 'BuyerpathError' && e.code === 'input_too_large' && /Limits/.test(e.hint));
-  assert.throws(() => new Engine(' '.repeat(9 * 1024 * 1024)), (e) => e.code === 'input_too_large');
-  assert.throws(() => new Engine(' '.repeat(5 * 1024 * 1024)), (e) => e.code === 'playbook_too_large');
+  assert.throws(() => new Engine(' '.repeat(4 * 1024 * 1024 + 1)), (e) => e.code === 'input_too_large');
+  // 4 Mi characters, some of two bytes: over the playbook's 4 MiB.
+  assert.throws(() => new Engine(`${' '.repeat(4 * 1024 * 1024 - 10)}${'é'.repeat(10)}`), (e) => e.code === 'playbook_too_large');
   assert.equal(JSON.parse(v.observeJson('{"type":"page_view","ts":1,"url":"/"}')).burst, false, 'the visitor still works');
   // decode's options: a bare secret or a misspelt key would turn the
   // signature check off; an empty secret signs nothing.

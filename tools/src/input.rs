@@ -164,6 +164,10 @@ pub const EXAMPLE_PLAYBOOK: &str = "examples/acme/playbook.json";
 pub fn playbook_or_example(given: &Path) -> PathBuf {
     let fallback = examples_dir().join("acme").join("playbook.json");
     if given == Path::new(EXAMPLE_PLAYBOOK) && !given.exists() && fallback.exists() {
+        elogln!(
+            "{EXAMPLE_PLAYBOOK} is not here: using the repository's, {} (pass --playbook PATH for another)",
+            fallback.display()
+        );
         fallback
     } else {
         given.to_path_buf()

@@ -5,7 +5,8 @@
 // plus a KV lookup of the visitor's organisation, and the `data-bp-slot`
 // elements are filled before the page leaves (no flicker): in one pass over
 // the page's bytes when its markup allows an exact answer (fill.mjs, the
-// demo site's pages), else by HTMLRewriter as the page streams. The decision,
+// demo site's pages), else by HTMLRewriter (its output held until the page
+// ends, up to 4 MiB, then streamed). The decision,
 // the signals the edge did not forward and the visitor state are injected as a
 // small inline JSON, so the browser layer continues without deciding again.
 //
@@ -40,8 +41,12 @@ const MAX_BATCH_BYTES = 512 * 1024;
 // 4,096 bytes browsers keep.
 const MAX_STATE_COOKIE = 4000;
 // Pages up to this size are read whole and filled in one pass (fill.mjs);
-// larger ones stream through HTMLRewriter.
+// larger ones go through HTMLRewriter.
 const FILL_MAX_BYTES = 1024 * 1024;
+// HTMLRewriter's output is held until the page ends, up to this size, so that
+// markup it cannot read gets the page as built rather than a cut one; past
+// it, the page streams.
+const REWRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 // Pages read once are kept compiled, per isolate, by their strong ETag (the
 // asset's content hash), up to this many bytes of pages: later requests for
 // them render from the copy and leave the asset's body unread.
@@ -454,13 +459,14 @@ async function discard(stream, max) {
 }
 
 /**
- * A request another site's page made (a form posted to /bp/consent from
- * elsewhere, which would wipe the visitor's consent): by the browser's
- * `Sec-Fetch-Site`, or, from a browser without it, an `Origin` of another host.
+ * A request another page than the site's own made (a form posted to
+ * /bp/consent from elsewhere, a sibling subdomain included, which would wipe
+ * the visitor's consent): by the browser's `Sec-Fetch-Site`, or, from a
+ * browser without it, an `Origin` of another host.
  */
 function crossSite(request, url) {
   const site = request.headers.get('Sec-Fetch-Site');
-  if (site !== null) return site === 'cross-site';
+  if (site !== null) return site !== 'same-origin' && site !== 'none';
   const origin = request.headers.get('Origin');
   if (origin === null) return false;
   try {
@@ -585,8 +591,7 @@ async function personalise(request, env, ctx, asset, url) {
   let forwarded = 0;
   if (signals.length > 0) {
     if (env.COLLECTOR_URL) {
-      ctx.waitUntil(forward(env, signals, now, asserted).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
-      forwarded = signals.length;
+      forwarded = signals.length; // once the page is built (below)
     } else {
       pending = signals; // the page's layer sends them to /v1/batch
     }
@@ -645,12 +650,19 @@ async function personalise(request, env, ctx, asset, url) {
   };
   const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
   const filled = await fillAsset(asset, path, slotEdit, headHtml);
+  let page;
   if (filled.bytes) {
     headers.set('X-Bp-Fill', filled.how);
-    return new Response(filled.bytes, { status: asset.status, headers });
+    page = new Response(filled.bytes, { status: asset.status, headers });
+  } else {
+    headers.set('X-Bp-Fill', 'rewriter');
+    page = await rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
   }
-  headers.set('X-Bp-Fill', 'rewriter');
-  return rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
+  // Forwarded only once the page that shows the picks is built (a page that
+  // fails is served as built: its picks were never shown), and after the
+  // response (never delaying it).
+  if (forwarded > 0) ctx.waitUntil(forward(env, signals, now, asserted).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
+  return page;
 }
 
 /**
@@ -662,7 +674,44 @@ async function personalise(request, env, ctx, asset, url) {
  */
 async function rewritten(rewriter, response) {
   const out = rewriter.transform(response);
-  return new Response(await out.arrayBuffer(), { status: out.status, headers: out.headers });
+  const reader = out.body.getReader();
+  const chunks = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size > REWRITE_BUFFER_BYTES) {
+        // A large page streams on from here (held whole, it could take the
+        // isolate's memory): a failure past this point cuts it short.
+        const stream = new ReadableStream({
+          start(c) {
+            for (const chunk of chunks.splice(0)) c.enqueue(chunk);
+          },
+          async pull(c) {
+            const next = await reader.read();
+            if (next.done) c.close();
+            else c.enqueue(next.value);
+          },
+          cancel(reason) {
+            return reader.cancel(reason);
+          },
+        });
+        return new Response(stream, { status: out.status, headers: out.headers });
+      }
+    }
+  } catch (err) {
+    throw Object.assign(new Error(`HTMLRewriter could not read the page: ${err && err.message}`), { unreadable: true });
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new Response(bytes, { status: out.status, headers: out.headers });
 }
 
 /** Markup with each non-ASCII character as a character reference: the same in a page of any charset. */
@@ -713,6 +762,8 @@ export default {
       // Not revalidatable: its ETag names the asset's bytes, not these.
       logFailure(err);
       const built = await env.ASSETS.fetch(unconditional(request));
+      // Markup HTMLRewriter could not read: not given to it again.
+      if (err && err.unreadable) return new Response(built.body, { status: built.status, headers: pageHeaders(built) });
       try {
         return await rewritten(
           new HTMLRewriter().on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) }),

@@ -299,13 +299,15 @@ fn cell_value(column: &str, cell: &str, comma_decimals: bool) -> Option<Value> {
             .collect();
         return Some(Value::Array(items));
     }
+    // In a `;` file the dot groups thousands (`1.500` is 1500) and the comma
+    // is the decimal mark.
+    if let Some(x) = comma_decimals.then(|| decimal_comma(c)).flatten() {
+        return Some(Value::from(x));
+    }
     if let Ok(x) = c.replace('_', "").parse::<f64>() {
         if x.is_finite() && !c.starts_with('+') {
             return Some(Value::from(x));
         }
-    }
-    if let Some(x) = comma_decimals.then(|| decimal_comma(c)).flatten() {
-        return Some(Value::from(x));
     }
     match c.to_ascii_lowercase().as_str() {
         "true" => Some(Value::Bool(true)),
@@ -314,23 +316,31 @@ fn cell_value(column: &str, cell: &str, comma_decimals: bool) -> Option<Value> {
     }
 }
 
-/// A number with a decimal comma and perhaps thousands dots (`12,5`,
-/// `-1.234,5`); `None` for anything else (`1,2,3`, `1.23,4`, `12,`).
+/// A number as a comma-decimal locale writes it: a decimal comma, thousands
+/// dots, or both (`12,5`, `-1.234,5`, `1.500`); `None` for anything else
+/// (`1,2,3`, `1.23,4`, `12,`, and `1.5`, which is left to the plain reading).
 fn decimal_comma(c: &str) -> Option<f64> {
-    let (int, frac) = c.split_once(',')?;
+    let (int, frac) = c.split_once(',').unwrap_or((c, ""));
+    if frac.is_empty() && (c.ends_with(',') || !int.contains('.')) {
+        return None;
+    }
     let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
     let groups: Vec<&str> = int.split('.').collect();
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     let grouped = groups.len() == 1
         || (groups.first().is_some_and(|g| g.len() <= 3)
             && groups.iter().skip(1).all(|g| g.len() == 3));
-    if !grouped || !groups.iter().all(|g| digits(g)) || !digits(frac) {
+    if !grouped || !groups.iter().all(|g| digits(g)) || !(frac.is_empty() || digits(frac)) {
         return None;
     }
-    format!("{sign}{}.{frac}", groups.concat())
-        .parse()
-        .ok()
-        .filter(|x: &f64| x.is_finite())
+    format!(
+        "{sign}{}.{}",
+        groups.concat(),
+        if frac.is_empty() { "0" } else { frac }
+    )
+    .parse()
+    .ok()
+    .filter(|x: &f64| x.is_finite())
 }
 
 fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
@@ -583,6 +593,16 @@ mod tests {
             ("company.revenue", ",5", true, Some(json!(",5"))),
             ("company.revenue", "a,5", true, Some(json!("a,5"))),
             ("company.revenue", "12,5", false, Some(json!("12,5"))),
+            ("company.employees", "1.500", true, Some(json!(1500.0))),
+            (
+                "company.employees",
+                "1.234.567",
+                true,
+                Some(json!(1234567.0)),
+            ),
+            ("company.employees", "1.5", true, Some(json!(1.5))),
+            ("company.employees", "1.500", false, Some(json!(1.5))),
+            ("company.employees", "250", true, Some(json!(250.0))),
             ("person.title", "12,5", true, Some(json!("12,5"))),
         ];
         for (column, cell, comma, want) in cases {

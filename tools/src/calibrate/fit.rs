@@ -243,15 +243,15 @@ fn pick<T: Clone>(v: &[T], mask: &[bool], want: bool) -> Vec<T> {
 }
 
 /// Log-odds per current point: a one-variable logistic regression of the
-/// outcome on the current raw points (Newton's method).
-fn current_scale(x: &[f64], y: &[bool]) -> f64 {
+/// outcome on the current raw points (Newton's method), each row by its weight.
+fn current_scale(x: &[f64], y: &[bool], weight: &[f64]) -> f64 {
     let (mut a, mut k) = (0.0f64, 0.0f64);
     for _ in 0..50 {
         let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
-        for (&xi, &yi) in x.iter().zip(y) {
+        for ((&xi, &yi), &wi) in x.iter().zip(y).zip(weight) {
             let p = sigmoid(a + k * xi);
-            let r = p - f64::from(u8::from(yi));
-            let w = p * (1.0 - p);
+            let r = wi * (p - f64::from(u8::from(yi)));
+            let w = wi * p * (1.0 - p);
             g0 += r;
             g1 += r * xi;
             h00 += w;
@@ -324,19 +324,25 @@ pub fn calibrate(
             .filter_map(|&f| old_pts.get(f as usize))
             .sum::<f64>()
     };
-    let scale = current_scale(&learn_rows.iter().map(raw).collect::<Vec<_>>(), &learn_y);
-    let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
-
     // An account's rows (one per opportunity or renewal) weigh as one
     // account: repeated, they would count as more evidence than they are.
-    let mut per_account = std::collections::HashMap::new();
-    for g in &groups {
-        *per_account.entry(*g).or_insert(0usize) += 1;
+    let mut per_account = vec![0usize; groups.iter().max().map_or(0, |g| g + 1)];
+    for &g in &groups {
+        if let Some(n) = per_account.get_mut(g) {
+            *n += 1;
+        }
     }
     let weight: Vec<f64> = pick(&groups, &test, false)
         .iter()
-        .map(|g| 1.0 / per_account.get(g).copied().unwrap_or(1).max(1) as f64)
+        .map(|&g| 1.0 / per_account.get(g).copied().unwrap_or(1) as f64)
         .collect();
+    let scale = current_scale(
+        &learn_rows.iter().map(raw).collect::<Vec<_>>(),
+        &learn_y,
+        &weight,
+    );
+    let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
+
     steps.step(format!("fitting the model on {} rows", learn_rows.len()));
     let model = logistic::fit(
         &learn_rows,

@@ -172,10 +172,12 @@ function run() {
       inspector.setPersistence(consent !== 'none');
       inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
     },
-    onDecision: (d) => {
+    // The edge sent the page's Content Recommended itself when it forwarded.
+    firstReported: Boolean(edge) && (edge.forwarded || 0) > 0,
+    onDecision: (d, info) => {
       const fromEdge = Boolean(edge) && firstDecision;
       firstDecision = false;
-      inspector.push(d, { consent, gpc, edge: fromEdge, edgeForwarded: fromEdge ? edge.forwarded || 0 : 0, page: location.pathname });
+      inspector.push(d, { consent, gpc, edge: fromEdge, edgeForwarded: fromEdge ? edge.forwarded || 0 : 0, page: location.pathname, kept: info && info.rendered === false });
       document.documentElement.dataset.bpStage = d.stage.id;
       document.documentElement.dataset.bpSeq = String(d.seq);
     },

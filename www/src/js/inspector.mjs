@@ -219,6 +219,7 @@ export function createInspector({ root, toggle, playbook }) {
           ),
         ),
         brief ? kept('The reasons for each pick') : null,
+        meta.kept ? h('p', { class: 'imuted' }, 'The page keeps the picks it shows: nothing about the visitor changed (these are this decision\'s own, drawn again).') : null,
       ),
     );
 
