@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { launch, requireSetup, ready, slotsInDom, slotsOf, screenshotPath } from './helpers.mjs';
@@ -78,6 +79,56 @@ test('the edge decides before the page arrives; the layer continues without deci
   await page.screenshot({ path: screenshotPath('edge-pricing-inspector.png') });
   await page.close();
   await browser.context.clearCookies();
+});
+
+test('behind an edge that forwards its own signals, a tracked event that changes nothing about the visitor keeps the slots and reports nothing again', async () => {
+  // A collector for the edge to forward to.
+  const batches = [];
+  const store = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        batches.push(...JSON.parse(Buffer.concat(chunks).toString()).batch);
+      } catch {
+        // not a batch
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}');
+    });
+  });
+  await new Promise((ok) => store.listen(0, '127.0.0.1', ok));
+  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: `http://127.0.0.1:${store.address().port}` }), host: '127.0.0.1', port: 0 });
+  try {
+    await seedKv(edge);
+    const at = `http://localhost:${(await edge.ready).port}`;
+    await browser.context.addCookies([{ name: 'bp_consent', value: 'anonymous', url: at }]);
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    await page.goto(`${at}/webinars/taming-warehouse-costs`);
+    await ready(page);
+    const situation = () =>
+      page.evaluate(() => {
+        const d = window.bpDemo.decision;
+        return JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action.id]);
+      });
+    const before = { slots: await slotsInDom(page), situation: await situation() };
+    const edgeReported = () => batches.filter((e) => e.event === 'Content Recommended').length;
+    for (let i = 0; i < 50 && edgeReported() === 0; i++) await page.waitForTimeout(50);
+    assert.equal(edgeReported(), 1, 'the edge reported the page');
+    const seq = await page.evaluate(() => window.bpDemo.decision.seq);
+    await page.click('[data-bp-video]');
+    await page.waitForFunction((s) => window.bpDemo.decision.seq > s, seq);
+    assert.equal(await situation(), before.situation, 'nothing about the visitor changed (else this test shows nothing)');
+    assert.deepEqual(await slotsInDom(page), before.slots, 'the slots keep what the edge put there');
+    await page.evaluate(() => window.dispatchEvent(new Event('pagehide')));
+    await page.waitForTimeout(500);
+    assert.equal(edgeReported(), 1, 'the page was not reported again');
+    await page.close();
+  } finally {
+    await browser.context.clearCookies();
+    await edge.dispose();
+    await new Promise((ok) => store.close(ok));
+  }
 });
 
 test('without the inspector turned on, the edge sends a brief decision: the page renders it and the inspector says which lists a brief answer lacks', async () => {
