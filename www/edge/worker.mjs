@@ -650,19 +650,19 @@ async function personalise(request, env, ctx, asset, url) {
   };
   const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
   const filled = await fillAsset(asset, path, slotEdit, headHtml);
-  let page;
+  let answer;
   if (filled.bytes) {
     headers.set('X-Bp-Fill', filled.how);
-    page = new Response(filled.bytes, { status: asset.status, headers });
+    answer = new Response(filled.bytes, { status: asset.status, headers });
   } else {
     headers.set('X-Bp-Fill', 'rewriter');
-    page = await rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
+    answer = await rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
   }
   // Forwarded only once the page that shows the picks is built (a page that
   // fails is served as built: its picks were never shown), and after the
   // response (never delaying it).
   if (forwarded > 0) ctx.waitUntil(forward(env, signals, now, asserted).catch((err) => console.warn(`buyerpath edge: forwarding failed: ${err}`)));
-  return page;
+  return answer;
 }
 
 /**
