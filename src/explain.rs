@@ -238,13 +238,13 @@ fn shifted(x: f64, shift: usize, digits: usize) -> String {
     let (moved, rest) = frac.split_at(shift + digits);
     let exact = format!("{int}{moved}");
     let up = rest.as_bytes().first().is_some_and(|d| *d >= b'5');
-    let Ok(n) = exact.parse::<u128>().map(|n| n + u128::from(up)) else {
+    let Ok(n) = exact.parse::<u64>().map(|n| n + u64::from(up)) else {
         return format!(
             "{:.digits$}",
             x * 10f64.powi(i32::try_from(shift).unwrap_or(0))
         );
     };
-    let scale = 10u128.pow(u32::try_from(digits).unwrap_or(0));
+    let scale = 10u64.pow(u32::try_from(digits).unwrap_or(0));
     let sign = if x < 0.0 && n != 0 { "-" } else { "" };
     if digits == 0 {
         format!("{sign}{n}")
