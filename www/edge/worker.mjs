@@ -149,24 +149,25 @@ const PAGE_HEADERS_DROPPED = [
   'Content-Digest', 'Repr-Digest', 'Digest', 'Content-MD5', 'Accept-Ranges', 'Content-Range',
 ];
 
-/** Every value of the cookie `name`, in the order sent (a parent domain's may come first). */
-function cookieValues(header, name) {
+/** A Cookie header's name/value pairs, in the order sent. */
+function cookiePairs(header) {
   const out = [];
   for (const part of String(header || '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq >= 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
+    if (eq >= 0) out.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
   }
   return out;
 }
 
+/** Every value of the cookie `name`, in the order sent (a parent domain's may come first). */
+function cookieValues(header, name) {
+  return cookiePairs(header).filter(([k]) => k === name).map(([, v]) => v);
+}
+
+/** The first value of each cookie. */
 function parseCookies(header) {
   const out = {};
-  for (const part of String(header || '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const k = part.slice(0, eq).trim();
-    if (k && !(k in out)) out[k] = part.slice(eq + 1).trim();
-  }
+  for (const [k, v] of cookiePairs(header)) if (k && !(k in out)) out[k] = v;
   return out;
 }
 
@@ -674,44 +675,16 @@ async function personalise(request, env, ctx, asset, url) {
  */
 async function rewritten(rewriter, response) {
   const out = rewriter.transform(response);
-  const reader = out.body.getReader();
-  const chunks = [];
-  let size = 0;
+  let read;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size > REWRITE_BUFFER_BYTES) {
-        // A large page streams on from here (held whole, it could take the
-        // isolate's memory): a failure past this point cuts it short.
-        const stream = new ReadableStream({
-          start(c) {
-            for (const chunk of chunks.splice(0)) c.enqueue(chunk);
-          },
-          async pull(c) {
-            const next = await reader.read();
-            if (next.done) c.close();
-            else c.enqueue(next.value);
-          },
-          cancel(reason) {
-            return reader.cancel(reason);
-          },
-        });
-        return new Response(stream, { status: out.status, headers: out.headers });
-      }
-    }
+    // Held whole up to REWRITE_BUFFER_BYTES; a larger page streams on from
+    // there (held whole, it could take the isolate's memory), and a failure
+    // past that point cuts it short.
+    read = await readUpTo(out, REWRITE_BUFFER_BYTES);
   } catch (err) {
     throw Object.assign(new Error(`HTMLRewriter could not read the page: ${err && err.message}`), { unreadable: true });
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new Response(bytes, { status: out.status, headers: out.headers });
+  return new Response(read.bytes || read.stream, { status: out.status, headers: out.headers });
 }
 
 /** Markup with each non-ASCII character as a character reference: the same in a page of any charset. */
