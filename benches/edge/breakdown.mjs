@@ -44,7 +44,7 @@ function cut(text, at, by) {
 }
 const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
 const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));';
-const fill = 'const filled = await fillAsset(asset, slotEdit, headHtml);';
+const fill = 'const filled = await fillAsset(asset, path, slotEdit, headHtml);';
 const steps = [
   ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `visitor.free(); ${untouched}\n  const page = { url: path };`)],
   ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })); visitor.free(); ${untouched}`)],

@@ -688,7 +688,7 @@ async function rewritten(rewriter, response) {
 }
 
 /** Markup with each non-ASCII character as a character reference: the same in a page of any charset. */
-const asciiHtml = (html) => html.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`);
+const asciiHtml = (html) => (/[^\x00-\x7f]/.test(html) ? html.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`) : html);
 
 export default {
   async fetch(request, env, ctx) {
