@@ -53,6 +53,20 @@ fn message_digest(visitor: &str, seq: u32, event: &str, n: usize) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The tenth of an engagement score (0–100) as text: `0` to `10`.
+fn engagement_band(score: f64) -> &'static str {
+    const BANDS: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+    let tenth = (score / 10.0).floor();
+    let i = if tenth >= 10.0 {
+        10
+    } else if tenth >= 0.0 {
+        tenth as usize
+    } else {
+        0
+    };
+    BANDS.get(i).copied().unwrap_or("0")
+}
+
 /// Whether the decision's classification differs from the one last signalled.
 pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
     let role = if consent == Consent::Full {
@@ -60,8 +74,11 @@ pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
     } else {
         ""
     };
-    // FNV-1a of `qualified|tier|stage|role|lifecycle`, read in one pass
-    // without building the text.
+    // FNV-1a of `qualified|tier|stage|role|lifecycle|band`, read in one pass
+    // without building the text. The band is the engagement score's tenth
+    // (0–9 is 0, ..., 100 is 10): a visitor who reads on in one stage is
+    // classified again as their engagement grows, so the account view's
+    // engagement (and its surges) follows them.
     let qualified = if d.qualified { "true" } else { "false" };
     let parts = [
         qualified,
@@ -69,6 +86,7 @@ pub fn classification_digest(d: &Decision, consent: Consent) -> u32 {
         d.stage.id.as_str(),
         role,
         d.lifecycle.stage.as_str(),
+        engagement_band(d.engagement.score),
     ];
     let bytes = parts
         .iter()
@@ -514,8 +532,13 @@ mod tests {
                 ""
             };
             let key = format!(
-                "{}|{}|{}|{}|{}",
-                d.qualified, d.fit.tier, d.stage.id, role, d.lifecycle.stage
+                "{}|{}|{}|{}|{}|{}",
+                d.qualified,
+                d.fit.tier,
+                d.stage.id,
+                role,
+                d.lifecycle.stage,
+                (d.engagement.score / 10.0).floor().clamp(0.0, 10.0)
             );
             let want = crate::hash::fnv1a32(key.as_bytes()).max(1);
             assert_eq!(classification_digest(&d, consent), want, "{key}");

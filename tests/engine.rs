@@ -1084,3 +1084,38 @@ fn role_evidence_names_each_kind_once() {
         .count();
     assert_eq!(bants, 1, "{:?}", d.role.evidence);
 }
+
+/// A visitor is classified again when their engagement score moves to
+/// another tenth, not only when the stage, tier, role or lifecycle step
+/// does: the store's account view (and its surges) follows a visitor who
+/// reads on within one stage.
+#[test]
+fn a_visitor_is_classified_again_as_engagement_grows() {
+    let band = |d: &Decision| (d.engagement.score / 10.0).floor() as i64;
+    let same = |a: &Decision, b: &Decision| {
+        (a.qualified, &a.fit.tier, &a.stage.id, &a.lifecycle.stage)
+            == (b.qualified, &b.fit.tier, &b.stage.id, &b.lifecycle.stage)
+    };
+    let mut only_engagement = 0;
+    for (j, ds) in all_vector_decisions() {
+        for pair in ds.windows(2) {
+            let [a, b] = pair else { continue };
+            if a.signals.is_empty() || b.signals.is_empty() || band(a) == band(b) {
+                continue;
+            }
+            assert!(
+                signal_names(b).iter().any(|n| n == "Visitor Classified"),
+                "{}: decision {} moved from band {} to {}",
+                j.id,
+                b.seq,
+                band(a),
+                band(b)
+            );
+            only_engagement += usize::from(same(a, b));
+        }
+    }
+    assert!(
+        only_engagement > 0,
+        "no decision where only the engagement moved"
+    );
+}
