@@ -87,6 +87,8 @@ function footer() {
 </footer>`;
 }
 
+// First in the page: when it is shown (a first visit), a keyboard reaches it
+// before the demo bar and the site's ~40 links (it sits fixed at the bottom).
 function consentBanner() {
   return `<section class="consent" id="bp-consent" hidden aria-label="Privacy choices">
   <div class="consent-inner">
@@ -121,11 +123,11 @@ export function page({ path, title, description, contentId, bodyClass = '', main
 <script type="module" src="/js/demo.mjs"></script>
 </head>
 <body class="${esc(bodyClass)}">
+${consentBanner()}
 ${demoBar()}
 ${header(path)}
 ${main}
 ${footer()}
-${consentBanner()}
 <aside class="inspector" id="bp-inspector" hidden aria-label="buyerpath inspector"></aside>
 </body>
 </html>
