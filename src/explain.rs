@@ -208,10 +208,7 @@ pub fn explain(d: &Decision) -> String {
 fn likeliest(distribution: &[crate::decision::Prob]) -> Option<&crate::decision::Prob> {
     distribution
         .iter()
-        .fold(None, |best: Option<&crate::decision::Prob>, p| match best {
-            Some(b) if b.p >= p.p => Some(b),
-            _ => Some(p),
-        })
+        .reduce(|best, p| if p.p > best.p { p } else { best })
 }
 
 /// `x` (a figure of the decision: a few decimals) with `digits` decimals,

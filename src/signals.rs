@@ -56,14 +56,8 @@ fn message_digest(visitor: &str, seq: u32, event: &str, n: usize) -> [u8; 32] {
 /// The tenth of an engagement score (0–100) as text: `0` to `10`.
 fn engagement_band(score: f64) -> &'static str {
     const BANDS: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
-    let tenth = (score / 10.0).floor();
-    let i = if tenth >= 10.0 {
-        10
-    } else if tenth >= 0.0 {
-        tenth as usize
-    } else {
-        0
-    };
+    // (A NaN clamps to NaN, and becomes 0 as an integer.)
+    let i = (score / 10.0).floor().clamp(0.0, 10.0) as usize;
     BANDS.get(i).copied().unwrap_or("0")
 }
 

@@ -1040,10 +1040,7 @@ fn an_attribute_without_a_value_is_unknown() {
     let engine = example_engine();
     let decide = |company: serde_json::Value| {
         let mut v = engine.visitor("blank").unwrap();
-        let r = DecideRequest::from_value(
-            &json!({"now": T0, "context": {"consent": "anonymous", "company": company}}),
-        )
-        .unwrap();
+        let r = req(T0, json!({"consent": "anonymous", "company": company}));
         let d = engine.decide(&mut v, &r).unwrap();
         (d.qualified, d.gates, d.fit)
     };

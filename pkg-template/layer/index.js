@@ -288,12 +288,14 @@ export function start({
     }
     return fresh.length > 0 ? { ...signal, properties: { ...signal.properties, slots: fresh } } : DROP;
   };
+  const tellIds = (slot, ids) => {
+    if (!told.has(slot)) told.set(slot, new Set());
+    for (const id of ids) told.get(slot).add(id);
+  };
   const tell = (signal) => {
     const slots = signal && signal.event === 'Content Recommended' && signal.properties && signal.properties.slots;
     for (const x of Array.isArray(slots) ? slots : []) {
-      if (!x || !Array.isArray(x.content_ids)) continue;
-      if (!told.has(x.slot)) told.set(x.slot, new Set());
-      for (const id of x.content_ids) told.get(x.slot).add(id);
+      if (x && Array.isArray(x.content_ids)) tellIds(x.slot, x.content_ids);
     }
   };
   function decide({ click = false, taken = undefined } = {}) {
@@ -322,7 +324,7 @@ export function start({
     if (first && firstReported === true) {
       for (const x of (d && Array.isArray(d.slots) && d.slots) || []) {
         const ids = attempt(() => x.picks.map((p) => p.id), []);
-        if (ids.length > 0) told.set(x.slot, new Set(ids));
+        if (ids.length > 0) tellIds(x.slot, ids);
       }
     }
     const owed = Boolean(sender) && level !== 'none' && told.size === 0;
