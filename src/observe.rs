@@ -52,7 +52,11 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     let excess = s.recent.len().saturating_sub(engine.recent_limit);
     s.recent.drain(..excess);
     if out.burst {
+        // A burst scores nothing, but what a visitor states on a form (a
+        // demo request, BANT answers) is not noise: a quick buyer who books
+        // a demo within a few seconds of arriving is still heard.
         s.ignored = s.ignored.saturating_add(1);
+        stated(engine, s, ev, &view, &mut out);
         return out;
     }
 
@@ -149,6 +153,19 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
             }
         }
     }
+    stated(engine, s, ev, &view, &mut out);
+    out
+}
+
+/// What the visitor states rather than does: BANT answers on a form and a
+/// hand-raise. Kept in a burst too.
+fn stated(
+    engine: &Engine,
+    s: &mut VisitorState,
+    ev: &Event,
+    view: &crate::engine::EventView<'_>,
+    out: &mut Observed,
+) {
     if ev.kind == EventKind::FormSubmit {
         record_bant(engine, s, ev);
     }
@@ -157,13 +174,12 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
             .lifecycle
             .hand_raise
             .iter()
-            .find(|(_, m)| m.matches(&view))
+            .find(|(_, m)| m.matches(view))
         {
             s.hand_raise = ev.ts.max(1);
             out.hand_raise = Some(id.clone());
         }
     }
-    out
 }
 
 /// Whether an event at `ts` is part of a burst: some window of the burst's

@@ -796,6 +796,45 @@ fn bots_are_shown_content_but_never_scored_or_reported() {
         .contains("Signals: none (consent none, or nothing the playbook reports happened)"));
 }
 
+/// A quick buyer: six pages in as many seconds, then the demo form. The form
+/// falls in the burst window and scores nothing, but the demo request and its
+/// BANT answers are what the visitor states, and still count.
+#[test]
+fn a_demo_request_in_a_burst_is_still_heard() {
+    let engine = example_engine();
+    let mut v = engine.visitor("quick-buyer").unwrap();
+    for (i, id) in [
+        "home",
+        "pricing",
+        "docs-quickstart",
+        "pricing",
+        "customers",
+        "pricing",
+    ]
+    .iter()
+    .enumerate()
+    {
+        view(&engine, &mut v, T0 + i as u64 * 1000, id, 1);
+    }
+    let o = engine.observe(
+        &mut v,
+        &ev(
+            json!({"type": "form_submit", "ts": T0 + 6500, "form": "demo_request",
+            "fields": {"budget": "$50k-$250k"}}),
+        ),
+    );
+    assert!(
+        o.burst,
+        "the form must fall in the burst for this test: {o:?}"
+    );
+    assert!(o.points.is_empty(), "a burst scores nothing: {o:?}");
+    assert_eq!(o.hand_raise.as_deref(), Some("demo_request"), "{o:?}");
+    assert_eq!(v.state().bant.len(), 1, "the budget answer is kept");
+    let d = engine.decide(&mut v, &req(T0 + 10_000, fintech())).unwrap();
+    assert!(d.qualified);
+    assert_eq!(d.lifecycle.stage, "sql", "{:?}", d.lifecycle);
+}
+
 #[test]
 fn disqualified_hand_raises_are_not_sql() {
     let engine = example_engine();

@@ -56,6 +56,17 @@ pub fn run(check: bool) -> Result<ExitCode> {
             }
         }
     }
+    // The committed schema (the package ships it) follows the playbook types.
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("schema")
+        .join("playbook.schema.json");
+    if check && std::fs::read_to_string(&schema_path).unwrap_or_default() != schema_text()? {
+        bail!(
+            "{} is out of date: run `cargo run -p buyerpath-cli -- schema -o schema/playbook.schema.json`",
+            schema_path.display()
+        );
+    }
     if !stale.is_empty() {
         bail!(
             "vectors out of date (run `cargo run -p buyerpath-cli -- vectors`): {}",
