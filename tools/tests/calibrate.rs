@@ -956,3 +956,51 @@ fn a_small_export_says_its_figures_are_rough() {
         "{warnings}"
     );
 }
+
+/// `--positive won` asks which new deals succeed: renewals, expansions and
+/// churn are another kind of outcome, left out (and counted), not read as
+/// lost deals; the same the other way round.
+#[test]
+fn success_of_one_kind_leaves_the_other_kind_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 11, 600);
+    let (header, rows) = csv_table(&export);
+    let col = header.iter().position(|h| h == "outcome").unwrap();
+    let count = |names: &[&str]| {
+        rows.iter()
+            .filter(|r| names.contains(&r[col].as_str()))
+            .count()
+    };
+    let deals = count(&["won", "lost"]);
+    let customers = count(&["renewed", "expanded", "churned"]);
+    assert!(
+        deals > 100 && customers > 20,
+        "{deals} deals, {customers} customers"
+    );
+    for (positive, kept, skipped, phrase) in [
+        ("won", deals, customers, "success names only new deals"),
+        (
+            "renewed,expanded",
+            customers,
+            deals,
+            "success names only customers' outcomes",
+        ),
+    ] {
+        let (_, report) = fit(dir.path(), &export, &["--positive", positive, "--force"]);
+        assert_eq!(report["rows"], kept, "--positive {positive}");
+        assert_eq!(
+            report["other_kind_skipped"], skipped,
+            "--positive {positive}"
+        );
+        let md = std::fs::read_to_string(dir.path().join("playbook.r2.report.md")).unwrap();
+        assert!(
+            md.contains(&format!("{skipped} closed rows of another kind skipped"))
+                && md.contains(phrase),
+            "{md}"
+        );
+    }
+    // Both kinds named (the default): every closed row counts.
+    let (_, report) = fit(dir.path(), &export, &["--force"]);
+    assert_eq!(report["rows"], deals + customers);
+    assert_eq!(report["other_kind_skipped"], 0);
+}

@@ -43,6 +43,15 @@ impl Outcome {
         ),
     ];
 
+    /// Whether the outcome is an existing customer's (a renewal, an
+    /// expansion, a churn) rather than a new deal's (won, lost).
+    pub fn of_customer(self) -> bool {
+        matches!(
+            self,
+            Outcome::Churned | Outcome::Renewed | Outcome::Expanded
+        )
+    }
+
     /// Parses an outcome cell.
     pub fn parse(s: &str) -> Option<Outcome> {
         let k = s.trim().to_lowercase().replace([' ', '-'], "_");
@@ -93,6 +102,9 @@ pub struct Export {
     pub records: Vec<Record>,
     /// Rows still open (skipped).
     pub open: usize,
+    /// Closed rows of a kind (new deals, or existing customers) that the
+    /// success outcomes name none of (skipped).
+    pub other_kind: usize,
     /// Attribute columns (dotted names) seen.
     pub columns: Vec<String>,
     pub warnings: Vec<String>,
@@ -494,6 +506,14 @@ fn build(
                 "line {line}: unknown outcome `{o}`: expected won, lost, churned, renewed, expanded or open"
             )),
             Some((_, Some(Outcome::Open))) => export.open += 1,
+            // `--positive won` asks which new deals succeed: a renewal is not
+            // a lost deal, so the outcomes of a kind (new deals, customers)
+            // that `positive` names none of are left out, not counted as failures.
+            Some((_, Some(o)))
+                if !keep_open && !positive.iter().any(|p| p.of_customer() == o.of_customer()) =>
+            {
+                export.other_kind += 1;
+            }
             Some((_, Some(o))) => {
                 r.outcome = o;
                 r.positive = positive.contains(&o);

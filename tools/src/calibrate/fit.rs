@@ -41,7 +41,9 @@ pub struct Args {
     /// L2 penalty λ: the prior is N(current points, 1/λ) on the log-odds scale.
     #[arg(long, default_value_t = 2.0)]
     pub l2: f64,
-    /// Outcomes that count as success (comma-separated).
+    /// Outcomes that count as success (comma-separated). Closed rows of a kind
+    /// (new deals: won, lost; customers: renewed, expanded, churned) that
+    /// names none of are left out.
     #[arg(long, default_value = "won,renewed,expanded")]
     pub positive: String,
     /// Tier shares, best first, in percent (e.g. `10,20,30`); default: the shares the current playbook gives on the same rows.
@@ -101,6 +103,8 @@ pub struct Report {
     pub export: String,
     pub rows: usize,
     pub open_skipped: usize,
+    /// Closed rows of the kind (new deals or customers) no success outcome names.
+    pub other_kind_skipped: usize,
     pub successes: usize,
     pub success_rate: Option<f64>,
     pub positive: Vec<String>,
@@ -631,6 +635,7 @@ pub fn calibrate(
         export: args.export.display().to_string(),
         rows: records.len(),
         open_skipped: export.open,
+        other_kind_skipped: export.other_kind,
         successes,
         success_rate: metrics::rate(successes, records.len()),
         positive: parse_positive(&args.positive)?

@@ -57,6 +57,17 @@ fn tiers_table(out: &mut String, rows: &[TierRow], thresholds: &[(String, f64)],
     }
 }
 
+/// The closed rows left out because no success outcome is of their kind.
+fn other_kind(r: &Report) -> String {
+    match r.other_kind_skipped {
+        0 => String::new(),
+        n => format!(
+            "; {n} closed rows of another kind skipped (success names only {}: a renewal is not a lost deal)",
+            if r.positive.iter().any(|p| p == "won") { "new deals" } else { "customers' outcomes" }
+        ),
+    }
+}
+
 /// Renders the report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
@@ -67,7 +78,7 @@ pub fn markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         o,
-        "Learned from **{} closed rows** of `{}` ({} successes = {}; success means {}; {} open rows skipped). \
+        "Learned from **{} closed rows** of `{}` ({} successes = {}; success means {}; {} open rows skipped{}). \
          {} rows were used to learn and **{} were held out** to test (seed {}): every figure below about \"held out\" \
          comes from accounts the calibration never saw.\n",
         r.rows,
@@ -76,6 +87,7 @@ pub fn markdown(r: &Report) -> String {
         pct(r.success_rate),
         r.positive.join(" / "),
         r.open_skipped,
+        other_kind(r),
         r.learn_rows,
         r.test_rows,
         r.seed
