@@ -906,6 +906,31 @@ test('every bp cookie sent is tried: a parent domain\'s first does not start the
   assert.equal(none.res.headers.get('X-Bp-State'), 'rejected:state_bad_signature');
 });
 
+test('X-Bp-State: the state used when a later bp cookie is accepted; else this site\'s own cookie\'s rejection over a parent domain\'s', async () => {
+  const first = await get('/pricing', { cookie: 'bp_consent=full' });
+  const mine = first.cookies.bp.value;
+  const other = new Engine(FULL).visitor('someone-else');
+  const foreign = other.encode('another-deployment-secret');
+  const unsigned = other.encode();
+  other.free();
+  // This site's own state, idle past its lifetime (signed with its key).
+  const old = engine.visitor('replayed-visitor');
+  const then = Date.now() - 181 * 86400000;
+  old.decide({ now: then, context: { consent: 'full' } });
+  const stale = old.encode(SECRET);
+  old.free();
+  for (const [label, cookie, state] of [
+    ['unsigned, then mine', `bp=${unsigned}; bp=${mine}`, 'ok'],
+    ['foreign, stale, then mine', `bp=${foreign}; bp=${stale}; bp=${mine}`, 'ok'],
+    ['foreign, then stale', `bp=${foreign}; bp=${stale}`, 'rejected:state_expired'],
+    ['stale, then foreign', `bp=${stale}; bp=${foreign}`, 'rejected:state_expired'],
+    ['unsigned, then foreign: the first', `bp=${unsigned}; bp=${foreign}`, 'rejected:state_unsigned'],
+  ]) {
+    const r = await get('/pricing', { cookie: `bp_consent=full; ${cookie}` });
+    assert.equal(r.res.headers.get('X-Bp-State'), state, label);
+  }
+});
+
 test('another site cannot post the consent withdrawal (it would wipe the visitor\'s consent)', async () => {
   for (const [headers, status] of [
     [{ 'Sec-Fetch-Site': 'cross-site' }, 403],

@@ -493,6 +493,10 @@ function claimSecret(secret) {
   return `${secret}:claimed`;
 }
 
+// The refusals of a state whose signature this site's key (or its claims'
+// key) verified: this site's own cookie, too old or of another playbook.
+const SIGNED_REJECTIONS = new Set(['state_expired', 'state_foreign_playbook']);
+
 /** The signed state (`claimed`: signed with the claims' key); throws the first key's error. */
 function decodeState(engine, text, secret, now) {
   const options = { now, maxIdleMs: STATE_MAX_AGE * 1000 };
@@ -530,10 +534,11 @@ async function personalise(request, env, ctx, asset, url) {
   let visitor = null;
   let claimed = false;
   let stateStatus = 'fresh';
+  let rejection = null; // reported when no state is accepted
   // Every `bp` cookie sent is tried, in order: one of a parent domain (another
   // deployment, another tool) may come before this site's own.
-  const states = consent === 'none' ? [] : cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4);
-  for (const text of states) {
+  const states = cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4);
+  for (const text of consent === 'none' ? [] : states) {
     try {
       // Signed (a forged cookie fails its HMAC) and fresh: a state idle for
       // longer than the cookie lives is an old cookie presented again.
@@ -541,11 +546,19 @@ async function personalise(request, env, ctx, asset, url) {
       stateStatus = visitor.migrated ? 'migrated' : 'ok';
       break;
     } catch (err) {
-      if (stateStatus === 'fresh') stateStatus = `rejected:${(err && err.code) || 'error'}`;
+      // If none is accepted: the rejection of this site's own state (signed
+      // with its key, refused as stale or of another playbook) says more
+      // than one the signature refuses (a parent domain's, whichever came
+      // first); among equals, the first.
+      const code = (err && err.code) || 'error';
+      if (rejection === null || (SIGNED_REJECTIONS.has(code) && !SIGNED_REJECTIONS.has(rejection))) rejection = code;
       visitor = null;
     }
   }
-  if (!visitor) visitor = engine.visitor(crypto.randomUUID());
+  if (!visitor) {
+    visitor = engine.visitor(crypto.randomUUID());
+    if (rejection !== null) stateStatus = `rejected:${rejection}`;
+  }
 
   // What happened since the last page: its view (with the dwell) and what
   // the page reported (clicks, forms...). At `none` nothing is remembered.
