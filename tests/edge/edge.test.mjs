@@ -875,6 +875,26 @@ test('another origin: caching and integrity headers of the built bytes go, a pag
   }
 });
 
+test('another origin: a 206 that does not say its type is passed through, not fetched again whole', async () => {
+  // Bytes, so that no Content-Type is added: nothing says this is a page.
+  const body = new TextEncoder().encode(PAGE('Untyped'));
+  const { edge, seen } = await originEdge(async (req) =>
+    req.headers.get('Range')
+      ? new MfResponse(body.slice(0, 20), { status: 206, headers: { 'Content-Range': `bytes 0-19/${body.length}` } })
+      : new MfResponse(body),
+  );
+  try {
+    const res = await edge.dispatchFetch(`${ORIGIN}/untyped`, { headers: { Range: 'bytes=0-19', Cookie: 'bp_consent=full' } });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get('Content-Type'), null);
+    assert.equal(res.headers.get('Content-Range'), `bytes 0-19/${body.length}`);
+    assert.equal((await res.arrayBuffer()).byteLength, 20);
+    assert.deepEqual(seen, [{ method: 'GET', path: '/untyped', range: 'bytes=0-19' }], 'one request to the origin');
+  } finally {
+    await edge.dispose();
+  }
+});
+
 test('another origin: a page in another charset gets inline data and slots that read the same', async () => {
   const { edge } = await originEdge(async () => new MfResponse(PAGE('Latin'), { headers: { 'Content-Type': 'text/html; charset=iso-8859-1' } }));
   try {

@@ -720,13 +720,15 @@ export default {
     // does not say its type (RFC 9110 lets it leave it out) is asked its
     // type by a HEAD first (assets still get their 304, and are not
     // downloaded for it). A part of a page (a Range request's 206) is no part
-    // of the page the visitor gets: the whole page is decided instead.
+    // of the page the visitor gets: the whole page is decided instead. A 206
+    // that does not say its type is passed through, as a 200 without one is
+    // (nothing says it is a page; refetching it whole would cost a download).
     if (asset.status === 304 && !asset.headers.has('Content-Type')) {
       const probe = await env.ASSETS.fetch(unconditional(request, 'HEAD'));
       await probe.body?.cancel();
       if (!isHtml(probe)) return asset;
     }
-    if ((asset.status === 304 || asset.status === 206) && (isHtml(asset) || !asset.headers.has('Content-Type'))) {
+    if ((asset.status === 304 && (isHtml(asset) || !asset.headers.has('Content-Type'))) || (asset.status === 206 && isHtml(asset))) {
       await asset.body?.cancel();
       asset = await env.ASSETS.fetch(unconditional(request));
     }
