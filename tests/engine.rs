@@ -835,6 +835,50 @@ fn a_demo_request_in_a_burst_is_still_heard() {
     assert_eq!(d.lifecycle.stage, "sql", "{:?}", d.lifecycle);
 }
 
+/// The example playbook keeps its comparisons against named competitors
+/// from the competitors themselves (the `competitors` list): a Pipewatch
+/// visitor reading comparisons is never shown "Lumora vs Pipewatch".
+#[test]
+fn competitors_are_not_shown_comparisons_against_themselves() {
+    let engine = example_engine();
+    let shown = |domain: &str| {
+        let mut v = engine.visitor(&format!("cmp-{domain}")).unwrap();
+        for (i, id) in [
+            "compare-open-source",
+            "compare-in-house",
+            "pricing",
+            "security",
+        ]
+        .iter()
+        .enumerate()
+        {
+            view(&engine, &mut v, T0 + i as u64 * 5 * MIN, id, 120);
+        }
+        let mut ctx = fintech();
+        ctx["company"]["domain"] = json!(domain);
+        let mut seen = std::collections::BTreeSet::new();
+        for k in 0..30 {
+            let d = engine
+                .decide(&mut v, &req(T0 + HOUR + k * MIN, ctx.clone()))
+                .unwrap();
+            for s in &d.slots {
+                seen.extend(s.picks.iter().map(|p| p.id.to_string()));
+            }
+        }
+        seen
+    };
+    let rival = shown("pipewatch.io");
+    assert!(
+        !rival.contains("compare-pipewatch") && !rival.contains("compare-datasentry"),
+        "{rival:?}"
+    );
+    let buyer = shown("northbank.example");
+    assert!(
+        buyer.contains("compare-pipewatch") || buyer.contains("compare-datasentry"),
+        "{buyer:?}"
+    );
+}
+
 #[test]
 fn disqualified_hand_raises_are_not_sql() {
     let engine = example_engine();
