@@ -347,8 +347,11 @@ test('Sec-GPC: 1 sends no signal and caps consent at anonymous', async () => {
 });
 
 test('consent none: decided and rendered, but nothing stored and nothing sent', async () => {
+  const forwarded = slow.received.length;
+  const kept = (await get('/pricing', { cookie: 'bp_consent=full' })).cookies.bp.value;
+  assert.ok(await until(() => slow.received.length > forwarded), 'its signals forwarded (before counting)');
   const before = slow.received.length;
-  const r = await get('/pricing', { cookie: 'bp_view=1; bp=whatever' });
+  const r = await get('/pricing', { cookie: `bp_view=1; bp=${kept}` });
   assert.equal(r.res.status, 200);
   assert.equal(r.edge.consent, 'none');
   assert.deepEqual(slotsInHtml(r.html), slotsOf(r.edge.decision));
@@ -365,6 +368,30 @@ test('consent none: decided and rendered, but nothing stored and nothing sent', 
   assert.equal(forget.status, 204);
   const expired = setCookies(forget);
   for (const name of ['bp', 'bp_view', 'bp_ev', 'bp_consent']) assert.ok(expired[name]?.attrs.includes('Max-Age=0'), name);
+});
+
+test('consent none: a parent domain\'s bp cookie, which the host-only expiry cannot remove, is not expired on every page; this site\'s own is', async () => {
+  const mine = (await get('/pricing', { cookie: 'bp_consent=full' })).cookies.bp.value;
+  const other = new Engine(FULL).visitor('someone-else');
+  const foreign = other.encode('another-deployment-secret');
+  other.free();
+  // This site's own, stale (idle past its lifetime): still its to expire.
+  const old = engine.visitor('replayed-visitor');
+  old.decide({ now: Date.now() - 181 * 86400000, context: { consent: 'full' } });
+  const stale = old.encode(SECRET);
+  old.free();
+  for (const [label, cookie, expired] of [
+    ['a parent domain\'s', `bp=${foreign}`, false],
+    ['another tool\'s', 'bp=whatever', false],
+    ['a parent domain\'s, then mine', `bp=${foreign}; bp=${mine}`, true],
+    ['mine, stale', `bp=${stale}`, true],
+  ]) {
+    const r = await get('/pricing', { cookie });
+    assert.equal(r.res.status, 200, label);
+    assert.equal(r.edge.consent, 'none', label);
+    assert.deepEqual(Object.keys(r.cookies), expired ? ['bp'] : [], label);
+    if (expired) assert.ok(r.cookies.bp.value === '' && r.cookies.bp.attrs.includes('Max-Age=0'), label);
+  }
 });
 
 test('forwarding signals to a slow collector does not delay the response', async () => {

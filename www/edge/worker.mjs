@@ -11,8 +11,9 @@
 // small inline JSON, so the browser layer continues without deciding again.
 //
 // Privacy: consent comes from the banner's `bp_consent` cookie (`none` when
-// absent): at `none` nothing is read, stored or sent. `Sec-GPC: 1` caps the
-// consent at `anonymous` and sends no signal. A malformed, tampered or stale state
+// absent): at `none` nothing is read, stored or sent (a state cookie's
+// signature is checked only to know whether it is this site's to expire).
+// `Sec-GPC: 1` caps the consent at `anonymous` and sends no signal. A malformed, tampered or stale state
 // cookie (idle past its 180-day lifetime: a replay) starts a fresh visitor; it never fails the request (nor does a
 // missing playbook or an engine error: the page is then served as built).
 //
@@ -514,6 +515,16 @@ function decodeState(engine, text, secret, now) {
   }
 }
 
+/** Whether a state cookie was signed with this site's key (or its claims'), usable or not. */
+function signedHere(engine, text, secret, now) {
+  try {
+    decodeState(engine, text, secret, now).visitor.free();
+    return true;
+  } catch (err) {
+    return SIGNED_REJECTIONS.has(err && err.code);
+  }
+}
+
 /** Decides the page and fills its slots; null to serve the page as built. */
 async function personalise(request, env, ctx, asset, url) {
   const t0 = performance.now();
@@ -640,8 +651,15 @@ async function personalise(request, env, ctx, asset, url) {
     headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(path)}`, { maxAge: SESSION_GAP_MS / 1000 }));
   } else {
     // Consent `none` (never given, withdrawn, or its cookie expired while the
-    // state's lived on): a state kept from before goes, not only unread.
-    for (const name of [STATE_COOKIE, VIEW_COOKIE]) if (cookies[name] !== undefined) headers.append('Set-Cookie', cookie(name, '', { maxAge: 0 }));
+    // state's lived on): a state kept from before goes, not only unread. The
+    // worker's cookies are host-only, and so is its expiry: a parent domain's
+    // `bp` (another deployment's, another tool's) outlives it and would be
+    // expired again on every page. So the state cookie is expired only when
+    // one sent is signed with this site's key (its signature checked, its
+    // content not used); one this site can no longer verify (a key since
+    // rotated) stays until its Max-Age, never read.
+    if (states.some((text) => signedHere(engine, text, secret, now))) headers.append('Set-Cookie', cookie(STATE_COOKIE, '', { maxAge: 0 }));
+    if (cookies[VIEW_COOKIE] !== undefined) headers.append('Set-Cookie', cookie(VIEW_COOKIE, '', { maxAge: 0 }));
   }
   if (cookies[EVENTS_COOKIE] !== undefined) headers.append('Set-Cookie', cookie(EVENTS_COOKIE, '', { maxAge: 0, httpOnly: false }));
 
