@@ -157,6 +157,42 @@ test('withdrawing consent erases what was stored; GPC caps full at anonymous', a
   assert.equal(site.batches.length, sentBefore, '...but with GPC none is sent');
 });
 
+test('the banner is a named region, first in the page and the tab order; after a choice the focus is not lost to <body>', async () => {
+  await browser.context.clearCookies();
+  const page = await browser.context.newPage();
+  await page.goto(`${site.url}/pricing?as=fintech`);
+  await ready(page);
+  const region = page.getByRole('region', { name: 'How much may this site remember?' });
+  assert.equal(await region.count(), 1, 'a region landmark named by its heading');
+  assert.equal(await region.getAttribute('id'), 'bp-consent');
+  assert.match(await page.evaluate(() => document.getElementById(document.getElementById('bp-consent').getAttribute('aria-describedby')).textContent), /^Lumora adapts/);
+  assert.equal(await page.evaluate(() => document.body.firstElementChild.id), 'bp-consent', 'first in the page');
+  assert.equal(await page.getAttribute('#bp-privacy-open', 'aria-expanded'), 'true', 'the demo bar\'s button says the banner is open');
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return el.id || el.dataset.consent || el.tagName.toLowerCase();
+  });
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'none', 'the first stop of the tab order is the banner\'s first choice');
+  await page.keyboard.press('Enter');
+  assert.ok(await page.isHidden('#bp-consent'));
+  assert.equal(await focused(), 'main', 'after the choice, the main content has the focus');
+  assert.equal(await page.getAttribute('#bp-privacy-open', 'aria-expanded'), 'false');
+  await page.keyboard.press('Tab');
+  assert.ok(await page.evaluate(() => document.querySelector('main').contains(document.activeElement)), 'the tab order goes on in the main content');
+  // Reopened from the demo bar: the focus goes to the banner, and back to the button after a choice.
+  await page.focus('#bp-privacy-open');
+  await page.keyboard.press('Enter');
+  assert.ok(await page.isVisible('#bp-consent'));
+  assert.equal(await page.getAttribute('#bp-privacy-open', 'aria-expanded'), 'true');
+  assert.equal(await focused(), 'none', 'the choice in force');
+  await page.keyboard.press('Enter');
+  assert.ok(await page.isHidden('#bp-consent'));
+  assert.equal(await focused(), 'bp-privacy-open', 'back to the button that opened it');
+  await nothingStored(page, 'after choosing none by keyboard');
+  await page.close();
+});
+
 test('a tampered inspector history in sessionStorage is dropped entry by entry: no page error', async () => {
   for (const stored of ['[null]', '[{"seq":1,"engagement":"abc"}]', '[1,"x",{"visitor":"v","seq":1,"engagement":50,"stage":"s","page":"/","triggers":[7]}]']) {
     const page = await browser.context.newPage();

@@ -61,7 +61,7 @@ function demoBar() {
   <div class="wrap demo-row">
     <span class="demo-brand" title="This site adapts to each visitor"><b>buyerpath</b> demo</span>
     <span class="demo-controls" id="bp-switcher"></span>
-    <span class="demo-links"><button type="button" class="demo-btn" id="bp-inspector-toggle" aria-expanded="false" aria-controls="bp-inspector">Inspector</button><button type="button" class="demo-btn" id="bp-privacy-open">Privacy: <span id="bp-consent-label">not set</span></button><a class="demo-btn" href="/dashboard/">Dashboard</a></span>
+    <span class="demo-links"><button type="button" class="demo-btn" id="bp-inspector-toggle" aria-expanded="false" aria-controls="bp-inspector">Inspector</button><button type="button" class="demo-btn" id="bp-privacy-open" aria-expanded="false" aria-controls="bp-consent">Privacy: <span id="bp-consent-label">not set</span></button><a class="demo-btn" href="/dashboard/">Dashboard</a></span>
   </div>
 </nav>`;
 }
@@ -89,12 +89,14 @@ function footer() {
 
 // First in the page: when it is shown (a first visit), a keyboard reaches it
 // before the demo bar and the site's ~40 links (it sits fixed at the bottom).
+// A region (a named <section>: a landmark), not a modal dialog: the page
+// stays usable while it asks. Its heading names it, its text describes it.
 function consentBanner() {
-  return `<section class="consent" id="bp-consent" hidden aria-label="Privacy choices">
+  return `<section class="consent" id="bp-consent" hidden aria-labelledby="bp-consent-title" aria-describedby="bp-consent-text">
   <div class="consent-inner">
     <div class="consent-text">
-      <h2>How much may this site remember?</h2>
-      <p>Lumora adapts what you see to your company and what you read. Choose what it may use; you can change this at any time from the demo bar.</p>
+      <h2 id="bp-consent-title">How much may this site remember?</h2>
+      <p id="bp-consent-text">Lumora adapts what you see to your company and what you read. Choose what it may use; you can change this at any time from the demo bar.</p>
     </div>
     <div class="consent-options" role="group" aria-label="Consent level">
       <button type="button" class="consent-opt" data-consent="none"><b>Nothing</b><span>Adapt this page only. Store nothing, send nothing.</span></button>

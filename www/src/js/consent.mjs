@@ -44,9 +44,22 @@ export function consentBanner({ current, onChoice }) {
   const label = document.getElementById('bp-consent-label');
   const open = document.getElementById('bp-privacy-open');
   let level = current;
+  let reopened = false; // shown by the demo bar's button (else on arrival)
   const show = (on) => {
     if (banner) banner.hidden = !on;
+    if (open) open.setAttribute('aria-expanded', String(on));
     document.body.classList.toggle('consent-open', on);
+  };
+  // The focus on a choice just hidden is not left to <body>: it goes back to
+  // the button that opened the banner, else to the page's main content
+  // (where a keyboard user was headed; not scrolled to).
+  const refocus = () => {
+    const main = document.querySelector('main');
+    if (reopened && open) open.focus();
+    else if (main) {
+      if (!main.hasAttribute('tabindex')) main.setAttribute('tabindex', '-1');
+      main.focus({ preventScroll: true });
+    }
   };
   const update = (chosen) => {
     if (label) label.textContent = chosen === null ? 'not set' : level;
@@ -60,11 +73,21 @@ export function consentBanner({ current, onChoice }) {
       level = btn.dataset.consent;
       writeConsent(level);
       update(level);
+      const focused = banner.contains(document.activeElement);
       show(false);
+      if (focused) refocus();
       onChoice(level);
     });
   }
-  if (open) open.addEventListener('click', () => show(banner ? banner.hidden : false));
+  if (open) {
+    open.addEventListener('click', () => {
+      reopened = banner ? banner.hidden : false;
+      show(reopened);
+      // Reopened, the banner (first in the page) is far behind the button in
+      // the tab order: the focus moves to its choice in force, or its first.
+      if (reopened) (banner.querySelector('[aria-pressed="true"]') || banner.querySelector('[data-consent]')).focus();
+    });
+  }
   const remembered = readConsent();
   update(remembered);
   if (remembered === null) show(true);
