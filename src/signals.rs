@@ -456,11 +456,17 @@ fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
     }
 }
 
-/// Whether a normalised domain names a host: not an IP address (a visitor's IP
-/// given as the company "domain" is personal data and never reported).
+/// Whether a normalised domain names a host: dot-separated labels of letters,
+/// digits and hyphens (an internationalised name's letters too), not an IP
+/// address and nothing [`looks_personal`]. Whatever else a host puts in the
+/// company "domain" (a visitor's IP, an e-mail, `%40`-encoded or not, a name,
+/// a phone number) could be personal data and is never reported.
 fn is_host_name(d: &str) -> bool {
-    let bare = d.trim_start_matches('[').trim_end_matches(']');
-    !d.is_empty() && bare.parse::<std::net::IpAddr>().is_err() && !d.contains(['@', ':'])
+    d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && !looks_personal(d)
 }
 
 /// Whether free text could be personal: an `@` (e-mail), six or more digits

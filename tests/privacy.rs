@@ -110,6 +110,9 @@ fn contexts(consent: &str, url: &str) -> Vec<Value> {
         IPV6,
         &format!("[{IPV6}]"),
         &format!("http://{EMAIL}/x"),
+        EMAIL_ENC,
+        NAME,
+        PHONE,
     ] {
         out.push(json!({"consent": consent, "company": {"domain": domain, "industry": "financial_services",
             "employees": 1200, "country": "US"}, "page": {"url": url}}));
