@@ -26,6 +26,12 @@
 // the queue overflows. The unreported drop count is stored once, by the
 // sender that last wrote it, which alone reports it (see storeDrops).
 //
+// Sizes follow Segment's HTTP API (32 KB an event, 500 KB a request) and
+// the browsers' 64 KiB for a beacon or keepalive body: an event over
+// EVENT_LIMIT is refused at enqueue (reported, and counted as dropped), and
+// a batch ends where its body would pass BATCH_LIMIT (BEACON_BATCH_LIMIT
+// when the page goes away); the events left over go in the next one.
+//
 // No DOM is used: everything that touches the outside (fetch, sendBeacon,
 // localStorage, the clock, timers, randomness) is injectable, so the module
 // runs in Node and in tests.
@@ -34,6 +40,12 @@ import { CONSENT_LEVELS, attempt, consentRank, normalizeConsent } from './storag
 
 /** Browsers refuse beacons (and keepalive bodies) past 64 KiB. */
 export const BEACON_LIMIT = 64 * 1024;
+/** Largest event, as JSON in UTF-8 bytes (Segment's 32 KB; the collector drops bigger ones). */
+const EVENT_LIMIT = 32 * 1024;
+/** Largest request body by fetch (Segment and the collector take 500 KB; analytics.js stops at 450). */
+const BATCH_LIMIT = 450 * 1024;
+/** Largest body when the page goes away: a beacon's 64 KiB, less room for the page's other keepalive requests. */
+const BEACON_BATCH_LIMIT = BEACON_LIMIT - 4 * 1024;
 const MAX_BACKOFF_MS = 60_000;
 // Retry-After is honoured, but capped so that a huge value cannot overflow a
 // 32-bit timer (which would fire at once) or stall the queue for days.
@@ -67,6 +79,9 @@ export function eraseQueue(ls, storageKey = 'bp_queue') {
 function utf8(s) {
   return new TextEncoder().encode(s);
 }
+
+/** An event's size as sent (its JSON in UTF-8 bytes). */
+const bytes = (e) => utf8(JSON.stringify(e)).length;
 
 function base64(s) {
   // btoa only takes Latin-1: go through UTF-8 so any write key works.
@@ -456,9 +471,21 @@ export function createSender({
     return outcome;
   }
 
+  // Takes the next batch off the queue: up to maxBatch events whose request
+  // body stays within `limit` bytes (at least one event, whatever its size).
+  function take(limit) {
+    let size = utf8(body([], true)).length;
+    let n = 0;
+    for (; n < queue.length && (n === 0 || n < maxBatch); n += 1) {
+      size += bytes(queue[n]) + (n > 0 ? 1 : 0); // the comma before it
+      if (n > 0 && size > limit) break;
+    }
+    return queue.splice(0, n);
+  }
+
   async function loop() {
     while (!stopped && queue.length > 0 && level !== 'none' && retryTimer === null) {
-      const outcome = await post(queue.splice(0, maxBatch), false);
+      const outcome = await post(take(BATCH_LIMIT), false);
       if (outcome === 'retry' || outcome === 'gone') break;
     }
   }
@@ -468,7 +495,9 @@ export function createSender({
     const trusted = reachable && attempt(() => navigator.onLine !== false, true);
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;
     while (queue.length > 0) {
-      let batch = queue.splice(0, maxBatch);
+      // Beacon-sized, as a keepalive fetch must be too: the events that do
+      // not fit go in the next beacon.
+      let batch = take(BEACON_BATCH_LIMIT);
       // Restored events go by keepalive fetch (kept until answered): this
       // sender cannot tell whether the page that left them found the
       // collector down.
@@ -479,14 +508,13 @@ export function createSender({
         if (batch.length === 0) continue;
       }
       const text = attempt(() => body(batch, true), null);
-      const fits = text !== null && utf8(text).length < BEACON_LIMIT;
-      const sent = fits && sendBeacon !== null && attempt(() => sendBeacon(url, text) === true, false);
+      const sent = text !== null && sendBeacon !== null && attempt(() => sendBeacon(url, text) === true, false);
       // A queued beacon cannot be confirmed: it counts as delivered (and
       // makes room for the drop report, which then leaves with the next one).
       if (sent) {
         settled(batch);
         reportDrops();
-      } else post(batch, true); // too big, refused or not trusted: fetch with keepalive (kept until answered)
+      } else post(batch, true); // refused or not trusted: fetch with keepalive (kept until answered)
     }
     persist();
   }
@@ -540,6 +568,15 @@ export function createSender({
       // Every event has a messageId: the collector dedupes resends by it, and
       // the tabs sharing the stored queue tell their events apart by it.
       if (typeof copy.messageId !== 'string' || copy.messageId === '') copy.messageId = uuid(crypto, random);
+      // One too big for the collector would be dropped there unseen: it is
+      // dropped here, reported and counted (the Signals Dropped report).
+      const size = bytes(copy);
+      if (size > EVENT_LIMIT) {
+        noteDrop(copy);
+        const err = new Error(`buyerpath: an event of ${size} bytes as JSON (over ${EVENT_LIMIT}) was refused`);
+        if (onError) attempt(() => onError(Object.assign(err, { code: 'event_too_large' })), undefined);
+        continue;
+      }
       queue.push(copy);
     }
     trim();

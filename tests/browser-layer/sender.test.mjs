@@ -300,14 +300,14 @@ test('flush({ beacon: true }) uses sendBeacon with the write key in the body', a
   assert.equal(sender.size(), 0);
 });
 
-test('beacon falls back to fetch keepalive over 64 KB', async () => {
-  const { fetch, navigator, sender } = setup();
+test('an event over 64 KB leaves neither by beacon nor by keepalive fetch: it is refused at enqueue', async () => {
+  const { fetch, navigator, sender, errors } = setup();
   sender.enqueue(ev(1, { properties: { i: 1, pad: 'x'.repeat(BEACON_LIMIT) } }));
+  assert.equal(errors[0].code, 'event_too_large');
   await sender.flush({ beacon: true });
   await settle();
-  assert.equal(navigator.beacons.length, 0);
-  assert.equal(fetch.requests.length, 1);
-  assert.equal(fetch.requests[0].init.keepalive, true);
+  const sent = navigator.beacons.flatMap((b) => b.body.batch).concat(fetch.requests.flatMap((r) => r.body.batch));
+  assert.deepEqual(sent.map((e) => e.event), ['Signals Dropped']);
   assert.equal(sender.size(), 0);
 });
 
@@ -926,4 +926,77 @@ test('an event withdrawn while in flight stays withdrawn when the level is raise
   assert.equal(sender.size(), 1, 'nor queued again by the retry');
   assert.deepEqual(storedIds(localStorage), [2]);
   sender.stop();
+});
+
+// ------------------------------------------------------------ size limits
+// Segment's HTTP API takes events up to 32 KB and batch requests up to
+// 500 KB (the collector answers 413 past 500 KiB); a beacon or keepalive
+// body stops at 64 KiB. Padded with 'é' (2 bytes in UTF-8, 1 JavaScript
+// character): a sender counting characters would see half the size.
+const KiB = 1024;
+const bytes = (s) => Buffer.byteLength(s, 'utf8');
+const padded = (i, size, extra = {}) => ev(i, { properties: { i, pad: 'é'.repeat(size / 2) }, ...extra });
+
+test('a batch is cut by bytes too: 40 events of 14 KB with maxBatch 40 go in bodies under 450 KB, all delivered in order', async () => {
+  const { fetch, sender, errors } = setup({ sender: { maxBatch: 40 } });
+  const list = Array.from({ length: 40 }, (_, i) => padded(i, 14_000));
+  sender.enqueue(list);
+  await sender.flush();
+  await settle();
+  assert.ok(fetch.requests.length >= 2, `${fetch.requests.length} request(s)`);
+  for (const r of fetch.requests) assert.ok(bytes(r.init.body) <= 450 * KiB, `a body of ${bytes(r.init.body)} bytes`);
+  assert.deepEqual(fetch.requests.flatMap(ids), list.map((e) => e.properties.i));
+  assert.equal(sender.size(), 0);
+  assert.equal(errors.length, 0);
+});
+
+test('an event over 32 KiB of JSON is refused at enqueue (onError, event_too_large) and counted as dropped; one of 32 KiB exactly goes', async () => {
+  const { fetch, sender, errors } = setup();
+  // Sized as queued: stamped with the consent level.
+  const exact = ev(2, { properties: { i: 2, pad: '' } });
+  const size = bytes(JSON.stringify({ ...exact, context: { consent: 'anonymous' } }));
+  exact.properties.pad = 'x'.repeat(32 * KiB - size);
+  const over = ev(3, { properties: { i: 3, pad: 'x'.repeat(32 * KiB - size + 1) } });
+  sender.enqueue([ev(1), padded(9, 40 * KiB, { event: 'SQL Reached' }), exact, over, ev(4)]);
+  assert.equal(errors.length, 2);
+  assert.ok(errors.every((e) => e.code === 'event_too_large'), errors.map((e) => e.message).join('; '));
+  await sender.flush();
+  await settle();
+  const sent = fetch.requests.flatMap((r) => r.body.batch);
+  assert.deepEqual(sent.filter((e) => e.event !== 'Signals Dropped').map((e) => e.properties.i), [1, 2, 4]);
+  const reports = sent.filter((e) => e.event === 'Signals Dropped');
+  assert.deepEqual(reports.map((e) => e.properties), [{ dropped: 2, essential_dropped: 1 }]);
+  assert.equal(sender.size(), 0);
+});
+
+test('page exit with 200 KB queued: every beacon (and keepalive fetch) body stays within 64 KiB', async () => {
+  for (const accept of [true, false]) {
+    const { fetch, navigator, sender } = setup({ sender: { maxBatch: 100 }, nav: { accept } });
+    const list = Array.from({ length: 40 }, (_, i) => padded(i, 5_000));
+    sender.enqueue(list);
+    await sender.flush({ beacon: true });
+    await settle();
+    assert.ok(navigator.beacons.length >= 4, `${navigator.beacons.length} beacon(s)`);
+    for (const b of navigator.beacons) assert.ok(bytes(b.data) <= 64 * KiB, `a beacon of ${bytes(b.data)} bytes`);
+    for (const r of fetch.requests) assert.ok(bytes(r.init.body) <= 64 * KiB, `a keepalive body of ${bytes(r.init.body)} bytes`);
+    const delivered = accept ? navigator.beacons.map((b) => b.body.batch) : fetch.requests.map((r) => r.body.batch);
+    assert.deepEqual(delivered.flat().map((e) => e.properties.i), list.map((e) => e.properties.i), `accept: ${accept}`);
+    assert.equal(sender.size(), 0);
+  }
+});
+
+test('page exit with 200 KB restored from an earlier page: every keepalive fetch body stays within 64 KiB', async () => {
+  const localStorage = fakeLocalStorage();
+  const list = Array.from({ length: 40 }, (_, i) => stamped(padded(i, 5_000)));
+  localStorage.map.set('bp_queue', JSON.stringify(list));
+  const { fetch, navigator, sender } = setup({ localStorage, sender: { maxBatch: 100 } });
+  await sender.flush({ beacon: true });
+  await settle();
+  assert.equal(navigator.beacons.length, 0);
+  assert.ok(fetch.requests.length >= 4, `${fetch.requests.length} request(s)`);
+  for (const r of fetch.requests) {
+    assert.equal(r.init.keepalive, true);
+    assert.ok(bytes(r.init.body) <= 64 * KiB, `a keepalive body of ${bytes(r.init.body)} bytes`);
+  }
+  assert.deepEqual(fetch.requests.flatMap(ids), list.map((e) => e.properties.i));
 });
