@@ -106,7 +106,12 @@ export interface SenderOptions {
   random?: () => number;
   setTimeout?: (fn: () => void, ms: number) => TimerHandle;
   clearTimeout?: (handle: TimerHandle) => void;
-  /** Events per request (default 10). */
+  /**
+   * Events per request (default 10). A request also stops short of 450 KiB
+   * of body (Segment's and the collector's limit is 500 KB), and when the
+   * page goes away each beacon or keepalive fetch short of 60 KiB (browsers
+   * refuse 64 KiB): the events left over go in the next request.
+   */
   maxBatch?: number;
   /** Longest wait before a partial batch is sent, ms (default 5000). */
   flushMs?: number;
@@ -140,7 +145,10 @@ export interface SenderOptions {
   crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array } | null;
   /**
    * Called once per HTTP status when the collector refuses (4xx) a batch,
-   * and for each event refused by `enqueue` (one JSON cannot encode).
+   * and for each event refused by `enqueue`: one JSON cannot encode, or one
+   * over 32 KiB as JSON in UTF-8 (`code: 'event_too_large'`; also counted
+   * in the `Signals Dropped` report, as Segment and the collector would
+   * drop it).
    */
   onError?: (error: Error) => void;
 }
@@ -150,8 +158,8 @@ export interface Sender {
    * Queues a copy of each event as JSON will send it, stamped with the
    * consent level (`context.consent`) unless it names a lower one, and with
    * a fresh `messageId` if it has none. Events stamped above the current
-   * level are ignored; one JSON cannot encode (a BigInt, a cycle) is refused
-   * and reported to `onError`.
+   * level are ignored; one JSON cannot encode (a BigInt, a cycle) or over
+   * 32 KiB as JSON is refused and reported to `onError`.
    */
   enqueue(events: object | object[]): void;
   /**
@@ -180,8 +188,9 @@ export function createSender(options: SenderOptions): Sender;
 export type EssentialEvent = 'MQL Reached' | 'SQL Reached' | 'Sales Trigger Fired' | 'Stage Changed';
 
 /**
- * The track event that reports overflow drops (`sender.js` exports the name
- * as `DROPPED_EVENT`, and `ESSENTIAL_EVENTS`): a fresh `messageId`, the
+ * The track event that reports dropped events (queue overflow, or an event
+ * over 32 KiB) (`sender.js` exports the name as `DROPPED_EVENT`, and
+ * `ESSENTIAL_EVENTS`): a fresh `messageId`, the
  * `anonymousId` (or `userId`) of the last dropped event, `context.consent`,
  * `originalTimestamp` when it was queued.
  */
