@@ -86,6 +86,19 @@ impl Server {
         }
     }
 
+    /// The log once it holds `needle` (its stderr is read by another thread,
+    /// so a line the server wrote may not be here yet), waiting at most 10 s.
+    pub fn log_with(&self, needle: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log.lock().unwrap().clone();
+            if log.contains(needle) || Instant::now() > until {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
