@@ -365,10 +365,23 @@ async fn single(
     if method != Method::POST {
         return method_not_allowed(method, uri).await;
     }
-    match ingest::TYPES.iter().find(|t| **t == kind) {
-        Some(k) => ingest_request(&app, &headers, body, Some(k)).await,
+    match endpoint(&kind) {
+        Some(k) => ingest_request(&app, &headers, body, k).await,
         None => error(StatusCode::NOT_FOUND, "not_found", UNKNOWN_V1),
     }
+}
+
+/// The event type a `/v1/{kind}` path takes (`None` inside: a batch), by its
+/// name or by the one letter analytics.js (analytics-next) posts to: `/v1/t`
+/// for track, `/v1/b` for a batch, and so on.
+fn endpoint(kind: &str) -> Option<Option<&'static str>> {
+    if kind == "b" {
+        return Some(None);
+    }
+    ingest::TYPES
+        .iter()
+        .find(|t| **t == kind || (kind.len() == 1 && t.starts_with(kind)))
+        .map(|t| Some(*t))
 }
 
 async fn ingest_request(
@@ -968,10 +981,11 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
 
 const UNKNOWN_V1: &str = "unknown endpoint: use /v1/batch, /v1/import, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias";
 
-/// Whether `/v1/{kind}` names an endpoint: `batch`, `import` or an event type.
+/// Whether `/v1/{kind}` names an endpoint: `batch`, `import` or an event type
+/// (by name or letter).
 fn known_v1(path: &str) -> bool {
     path.strip_prefix("/v1/")
-        .is_some_and(|k| k == "batch" || k == "import" || ingest::TYPES.contains(&k))
+        .is_some_and(|k| k == "batch" || k == "import" || endpoint(k).is_some())
 }
 
 /// A known endpoint asked with another method: said in JSON, with `Allow`

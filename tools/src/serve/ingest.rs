@@ -881,9 +881,26 @@ fn too_large(size: usize) -> Problem {
     .hint("send large values by reference (an id, a URL), not in the event; a batch-level context is copied into each event and counts in its size")
 }
 
-/// Why a `messageId` is required although Segment's HTTP API does not
-/// require one: events are deduplicated by it.
-const MESSAGE_ID_HINT: &str = "Segment's libraries set messageId; a hand-written client must send a unique id per event (a UUID, kept when the event is retried) so that a retried event is stored once";
+/// The id of an event sent without a `messageId` (Segment's HTTP API makes
+/// one up too): `bp-` and 32 hex digits of the SHA-256 of the event as sent,
+/// so a retried copy gets the same id and is stored once; with no time of its
+/// own the arrival time is hashed too, so that two clicks alike are not
+/// taken for one.
+fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(Value::Object(obj.clone()).to_string().as_bytes());
+    if !timed {
+        h.update(received_at.to_be_bytes());
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("bp-{hex}")
+}
 
 /// Checks one event and computes its timestamps. Every problem is reported.
 /// The returned row's `payload` is left empty for the caller to fill.
@@ -938,12 +955,7 @@ pub fn check(
         match obj.get(field) {
             None | Some(Value::Null) => {
                 if required {
-                    let missing = Problem::at("missing", field, "missing");
-                    problems.push(if field == "messageId" {
-                        missing.hint(MESSAGE_ID_HINT)
-                    } else {
-                        missing
-                    });
+                    problems.push(Problem::at("missing", field, "missing"));
                 }
                 None
             }
@@ -995,7 +1007,7 @@ pub fn check(
             }
         }
     };
-    let message_id = text("messageId", true, &mut problems);
+    let message_id = text("messageId", false, &mut problems);
     let anonymous_id = text("anonymousId", false, &mut problems);
     let user_id = text("userId", false, &mut problems);
     // An id given as null, "" or blanks is no id: without another, the event
@@ -1039,21 +1051,31 @@ pub fn check(
             },
         }
     };
+    // The account: ours in `properties.account`, else Segment's B2B place for
+    // it, `context.groupId`, else a group call's `groupId`.
     let props = obj.get("properties").and_then(Value::as_object);
-    let account = match props
-        .and_then(|p| p.get("account"))
-        .and_then(Value::as_str)
-        .map(|s| s.trim().to_ascii_lowercase())
-    {
-        Some(a) if a.len() > MAX_ID => {
+    let context_group = obj.get("context").and_then(|c| c.get("groupId"));
+    let own_group = obj.get("groupId").filter(|_| kind == Some("group"));
+    let account = [
+        ("properties.account", props.and_then(|p| p.get("account"))),
+        ("context.groupId", context_group),
+        ("groupId", own_group),
+    ]
+    .into_iter()
+    .find_map(|(at, v)| {
+        let a = v?.as_str()?.trim().to_ascii_lowercase();
+        (!a.is_empty()).then_some((at, a))
+    });
+    let account = match account {
+        Some((at, a)) if a.len() > MAX_ID => {
             problems.push(Problem::at(
                 "too_long",
-                "properties.account",
+                at,
                 format!("longer than {MAX_ID} bytes"),
             ));
             None
         }
-        a => a.filter(|a| !a.is_empty()),
+        a => a.map(|(_, a)| a),
     };
     let original = time("originalTimestamp", &mut problems);
     let client_timestamp = time("timestamp", &mut problems);
@@ -1061,10 +1083,17 @@ pub fn check(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let (Some(kind), Some(message_id)) = (kind, message_id) else {
-        // Unreachable: both were checked above.
+    let Some(kind) = kind else {
+        // Unreachable: checked above.
         return Err(vec![Problem::whole("invalid_event", "invalid event")]);
     };
+    let message_id = message_id.unwrap_or_else(|| {
+        derived_message_id(
+            obj,
+            original.is_some() || client_timestamp.is_some(),
+            received_at,
+        )
+    });
     let (timestamp, field, from) = correction(received_at, sent_at, original, client_timestamp);
     if far_ahead(received_at, timestamp) || timestamp < MIN_TIMESTAMP_MS {
         let message = if timestamp < MIN_TIMESTAMP_MS {
@@ -1119,11 +1148,12 @@ pub fn corrected(
 }
 
 /// The event's time on the server's clock. A `timestamp` the client set
-/// itself is kept as it is (that is how libraries import history: an event
-/// exported with its `timestamp`, `originalTimestamp` and `sentAt` keeps its
-/// time when replayed), unless it is more than a day ahead of the server and
-/// `sentAt` came with it (analytics.js sends `timestamp` and `sentAt` from a
-/// clock that may be wrong): then it is corrected as an `originalTimestamp`.
+/// with a `sentAt` of the last day (either way) is corrected as Segment
+/// does, as an `originalTimestamp` (analytics-node and analytics.js send
+/// `timestamp` and `sentAt` from a clock that may be hours off). With an
+/// older `sentAt` (an exported event replayed with its times) or none, it is
+/// kept as it is, unless it is more than a day ahead of the server and
+/// `sentAt` came with it: then it is corrected too.
 /// With the client's `sentAt` and `originalTimestamp` (both on the client's
 /// clock) the client's offset cancels out: `receivedAt − (sentAt −
 /// originalTimestamp)`, never later than `receivedAt`; otherwise
@@ -1142,7 +1172,7 @@ fn correction(
             .min(received_at)
     };
     match (sent_at, original, client_timestamp) {
-        (Some(s), _, Some(t)) if far_ahead(received_at, t) => {
+        (Some(s), _, Some(t)) if far_ahead(received_at, t) || live(received_at, s) => {
             (skew(s, t), "timestamp", "timestamp corrected by sentAt")
         }
         (_, _, Some(t)) => (t, "timestamp", "timestamp"),
@@ -1154,6 +1184,13 @@ fn correction(
         (None, Some(o), None) => (o, "originalTimestamp", "originalTimestamp"),
         (_, None, None) => (received_at, "originalTimestamp", "originalTimestamp"),
     }
+}
+
+/// Whether a `sentAt` is within a day of the server's clock either way: sent
+/// just now by a client whose clock may be some hours off, not an exported
+/// event's old `sentAt` replayed with it.
+fn live(received_at: i64, sent_at: i64) -> bool {
+    received_at.abs_diff(sent_at) <= MAX_FUTURE_MS.unsigned_abs()
 }
 
 /// Whether a time is more than a day after the server received it.
@@ -1197,6 +1234,15 @@ mod tests {
         );
         assert_eq!(corrected(NOW, None, Some(5), None), 5);
         assert_eq!(corrected(NOW, Some(5), None, Some(7)), 7);
+        // A live send from a clock an hour fast (analytics-node: `timestamp`
+        // and `sentAt`, 2 s apart), and one two hours slow.
+        for off in [3_600_000, -7_200_000] {
+            let sent = NOW + off;
+            assert_eq!(
+                corrected(NOW, Some(sent), None, Some(sent - 2_000)),
+                NOW - 2_000
+            );
+        }
         assert_eq!(corrected(NOW, None, None, None), NOW);
         // An event "after" its own sending time cannot be later than its arrival.
         assert_eq!(corrected(NOW, Some(0), Some(10), None), NOW);
@@ -1483,19 +1529,53 @@ mod tests {
         );
     }
 
+    /// An event without a `messageId` (Segment's HTTP API docs show none) is
+    /// stored under an id made from it: the same again for a retried copy,
+    /// another for an event alike without a time of its own.
     #[test]
-    fn a_missing_message_id_has_a_hint() {
-        let p = batch(
-            br#"{"batch":[{"type":"track","event":"E","anonymousId":"v"}]}"#,
+    fn a_missing_message_id_is_made_from_the_event() {
+        let timed = br#"{"batch":[{"type":"track","event":"E","anonymousId":"v","timestamp":"2026-11-01T10:00:00Z"}]}"#;
+        let a = batch(timed, NOW).unwrap();
+        let b = batch(timed, NOW + 5_000).unwrap();
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        let id = &a.rows[0].message_id;
+        assert!(id.starts_with("bp-") && id.len() == 35, "{id}");
+        assert_eq!(id, &b.rows[0].message_id, "a retried copy is one event");
+        let untimed = br#"{"batch":[{"type":"track","event":"E","anonymousId":"v"}]}"#;
+        let c = batch(untimed, NOW).unwrap();
+        let d = batch(untimed, NOW + 1).unwrap();
+        assert_ne!(c.rows[0].message_id, d.rows[0].message_id);
+        assert_ne!(c.rows[0].message_id, *id);
+        // Given, it is kept.
+        let e = batch(
+            br#"{"batch":[{"type":"track","event":"E","anonymousId":"v","messageId":"m-1"}]}"#,
             NOW,
         )
         .unwrap();
-        let problem = &p.rejected[0].problems[0];
+        assert_eq!(e.rows[0].message_id, "m-1");
+    }
+
+    /// The account of Segment's B2B events: `context.groupId`, and a group
+    /// call's `groupId`; ours (`properties.account`) first.
+    #[test]
+    fn the_account_is_read_from_segments_group_ids() {
+        let body = br#"{"batch":[
+            {"type":"track","event":"Trial Started","messageId":"g1","anonymousId":"v","context":{"groupId":"Initech.com"}},
+            {"type":"group","groupId":"initech.com","messageId":"g2","anonymousId":"v"},
+            {"type":"track","event":"E","messageId":"g3","anonymousId":"v","properties":{"account":"acme.com"},"context":{"groupId":"other.com"}},
+            {"type":"track","event":"E","messageId":"g4","anonymousId":"v","groupId":"not-a-group-call.com"}
+        ]}"#;
+        let p = batch(body, NOW).unwrap();
+        let accounts: Vec<Option<&str>> = p.rows.iter().map(|r| r.account.as_deref()).collect();
         assert_eq!(
-            (problem.code, problem.field.as_deref()),
-            ("missing", Some("messageId"))
+            accounts,
+            vec![
+                Some("initech.com"),
+                Some("initech.com"),
+                Some("acme.com"),
+                None
+            ]
         );
-        assert_eq!(problem.hint, Some(MESSAGE_ID_HINT));
     }
 
     #[test]
