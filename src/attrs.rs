@@ -46,7 +46,7 @@ pub(crate) enum Slot {
 const SLOTS: usize = 20;
 
 /// The slots of the document's objects, by (object, key).
-const NESTED: [(&str, &str, Slot); 17] = [
+pub(crate) const NESTED: [(&str, &str, Slot); 17] = [
     ("fit", "score", Slot::FitScore),
     ("fit", "tier", Slot::FitTier),
     ("engagement", "score", Slot::EngagementScore),

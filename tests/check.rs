@@ -10,7 +10,7 @@
 mod common;
 
 use buyerpath::Engine;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The example playbook with five mistakes a marketer might make.
 pub fn broken() -> serde_json::Value {
@@ -287,4 +287,75 @@ fn a_playbook_written_as_an_array_of_its_fields_is_refused() {
         .map(|_| ())
         .expect_err("an array is not a playbook");
     assert_eq!((err.code(), err.path()), ("invalid_type", "$"), "{err}");
+}
+
+/// A condition reading an attribute nothing fills, or comparing a
+/// classification field with a value it never holds, is refused with a
+/// suggestion: such a rule silently never matched.
+#[test]
+fn conditions_that_can_never_read_anything_are_refused() {
+    let cases: [(&str, Value, &str, &str, &str); 6] = [
+        (
+            "/triggers/0/when",
+            json!({"qualified": true, "fit.tierr": "A"}),
+            "unknown_attribute",
+            "$.triggers[0].when",
+            "did you mean `fit.tier`?",
+        ),
+        (
+            "/content/0/when",
+            json!({"compnay.country": "US"}),
+            "unknown_attribute",
+            "$.content[0].when",
+            "did you mean `company.country`?",
+        ),
+        (
+            "/triggers/0/when",
+            json!({"fit.tier": "AA"}),
+            "unknown_value",
+            "$.triggers[0].when",
+            "did you mean `A`?",
+        ),
+        (
+            "/actions/0/when",
+            json!({"$or": [{"stage.id": {"$in": ["supplier_selecton"]}}]}),
+            "unknown_value",
+            "$.actions[0].when",
+            "did you mean `supplier_selection`?",
+        ),
+        (
+            "/actions/0/when",
+            json!({"lifecycle": {"$ne": "SQL"}}),
+            "unknown_value",
+            "$.actions[0].when",
+            "did you mean `sql`?",
+        ),
+        (
+            "/engagement/rules/0/when",
+            json!({"contnet.format": "blog"}),
+            "unknown_attribute",
+            "$.engagement.rules[0].when",
+            "did you mean `content.format`?",
+        ),
+    ];
+    for (pointer, cond, code, path, hint) in cases {
+        let mut p = common::example_playbook();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        p.pointer_mut(parent).unwrap()[key] = cond.clone();
+        let err = Engine::from_value(p).unwrap_err();
+        assert_eq!(err.issues.len(), 1, "{cond}: {err}");
+        let i = &err.issues[0];
+        assert_eq!(
+            (i.code.as_str(), i.path.as_str()),
+            (code, path),
+            "{cond}: {i}"
+        );
+        assert_eq!(i.hint.as_deref(), Some(hint), "{cond}: {i}");
+    }
+    // What the README's table lists is read, role `unknown` included, and
+    // `company.*` and `account.*` keys are the enrichment's own.
+    let mut p = common::example_playbook();
+    p["triggers"][0]["when"] = json!({"role.id": {"$nin": ["unknown"]}, "company.anything": 1,
+        "account.whatever": true, "traits.x": 1, "visitor.events": {"$gt": 3}, "person.title": "CFO"});
+    Engine::from_value(p).unwrap();
 }

@@ -20,7 +20,7 @@ pub struct EventMatcher {
 
 /// The fields of the document conditions see, by name: `type`, `name`,
 /// `cta`, `form`, `dwell_seconds`, `content`.
-const FIELDS: [&str; 6] = ["type", "name", "cta", "form", "dwell_seconds", "content"];
+pub(crate) const FIELDS: [&str; 6] = ["type", "name", "cta", "form", "dwell_seconds", "content"];
 
 /// An event with its catalogue content, seen by conditions as the document
 /// `{type, name, cta, form, dwell_seconds, content: {id, format, stages,

@@ -2,6 +2,7 @@
 //! condition, and reports all problems together with their JSON paths.
 
 mod catalogue;
+mod reads;
 
 use super::*;
 use crate::condition::CompileCtx;
@@ -145,7 +146,13 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// A condition evaluated at decide time.
     fn cond(&mut self, v: &Value, path: &At<'_>) -> Condition {
+        self.cond_reading(v, path, reads::Reads::Decision)
+    }
+
+    /// A condition, and what it reads checked (once it compiled cleanly).
+    fn cond_reading(&mut self, v: &Value, path: &At<'_>, reads: reads::Reads) -> Condition {
         let (c, mut issues) = Condition::compile_at(
             v,
             path,
@@ -153,6 +160,9 @@ impl Builder<'_> {
                 lists: &self.list_names,
             },
         );
+        if issues.is_empty() {
+            self.check_reads(v, &c, path, reads);
+        }
         self.issues.append(&mut issues);
         c
     }
@@ -251,7 +261,10 @@ impl Builder<'_> {
             }
             mask
         });
-        let when = self.opt_cond(when, &At::Key(path, "when"));
+        let when = when
+            .as_ref()
+            .map(|v| self.cond_reading(v, &At::Key(path, "when"), reads::Reads::Event))
+            .filter(|c| !c.is_always());
         EventMatcher {
             kind,
             formats,

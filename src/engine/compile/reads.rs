@@ -1,0 +1,201 @@
+//! What a playbook's conditions read: an attribute path that nothing fills
+//! (`fit.tierr`, `compnay.country`, `person.department`) is null for every
+//! visitor, and a classification value that cannot be (`fit.tier` `AA`, a
+//! stage id misspelt) never matches; either way a rule silently does nothing
+//! (or, in an `exclude` gate, never excludes), so both are compile errors
+//! with a suggestion.
+
+use super::*;
+use crate::attrs::{Root, NESTED};
+use crate::engine::matcher::FIELDS;
+use crate::error::truncate;
+use crate::suggest::closest;
+
+/// The keys below an event's `content`.
+const CONTENT_FIELDS: [&str; 7] = [
+    "id",
+    "format",
+    "stages",
+    "roles",
+    "topics",
+    "industries",
+    "gated",
+];
+
+/// First segments of a decision's attributes (the nested objects' names
+/// come from [`NESTED`]).
+const ROOTS: [&str; 7] = [
+    "qualified",
+    "consent",
+    "lifecycle",
+    "company",
+    "account",
+    "traits",
+    "bant",
+];
+
+/// Where a condition is evaluated, for the names it can read.
+#[derive(Clone, Copy)]
+pub(super) enum Reads {
+    /// At decide time: the decision's attributes.
+    Decision,
+    /// On an event (engagement, stage and hand-raise rules).
+    Event,
+}
+
+impl Builder<'_> {
+    /// Issues for paths `c` reads that nothing fills and, at decide time,
+    /// for values compared with a classification field that it never holds.
+    pub(super) fn check_reads(&mut self, v: &Value, c: &Condition, at: &At<'_>, reads: Reads) {
+        for p in c.attribute_paths() {
+            let segs: Vec<&str> = p.split('.').collect();
+            let hint = match reads {
+                Reads::Decision if Root::of(&segs).0 == Root::Null => Some(decision_hint(&segs)),
+                Reads::Event if !event_path(&segs) => Some(event_hint(&segs)),
+                _ => None,
+            };
+            if let Some(hint) = hint {
+                self.issues.push(
+                    Issue::new(
+                        "unknown_attribute",
+                        at.to_string(),
+                        format!("`{}` is no attribute: it is null every time", truncate(&p, 64)),
+                    )
+                    .expected(match reads {
+                        Reads::Decision => "an attribute of the README's table: company.*, account.*, person.title, fit.tier, stage.id, role.id, lifecycle...",
+                        Reads::Event => "an event field: type, name, cta, form, dwell_seconds or content.id/format/stages/roles/topics/industries/gated",
+                    })
+                    .hint(hint),
+                );
+            }
+        }
+        if let Reads::Decision = reads {
+            self.check_values(v, at);
+        }
+    }
+
+    /// Values compared with `stage.id`, `role.id`, `fit.tier` or `lifecycle`
+    /// anywhere in the condition document `v` (inside `$and`, `$or`, `$not`...).
+    fn check_values(&mut self, v: &Value, at: &At<'_>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match self.allowed(k) {
+                        Some(allowed) => {
+                            for word in compared(x) {
+                                // An id whose element was dropped for its own
+                                // problem is reported there, not here.
+                                let removed = self.removed.iter().any(|r| r == word);
+                                if !removed && !allowed.iter().any(|a| a == word) {
+                                    let hint =
+                                        did_you_mean(word, allowed.iter().map(String::as_str));
+                                    self.issues.push(
+                                        Issue::new(
+                                            "unknown_value",
+                                            at.to_string(),
+                                            format!("`{k}` is never `{}`", truncate(word, 64)),
+                                        )
+                                        .expected(format!("one of {}", allowed.join(", ")))
+                                        .maybe_hint(hint),
+                                    );
+                                }
+                            }
+                        }
+                        None => self.check_values(x, at),
+                    }
+                }
+            }
+            Value::Array(xs) => xs.iter().for_each(|x| self.check_values(x, at)),
+            _ => {}
+        }
+    }
+
+    /// The values a classification field can hold, for the fields checked.
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let p = self.p;
+        Some(match path {
+            "stage.id" => p.stages.iter().map(|s| s.id.to_string()).collect(),
+            "role.id" => p
+                .roles
+                .iter()
+                .map(|r| r.id.to_string())
+                .chain(["unknown".to_string()])
+                .collect(),
+            "fit.tier" => p.fit.tiers.iter().map(|t| t.id.clone()).collect(),
+            "lifecycle" => crate::state::LIFECYCLE.map(str::to_string).to_vec(),
+            _ => return None,
+        })
+    }
+}
+
+/// The strings a field's condition compares it with: the value itself, or
+/// those of `$eq`, `$ne`, `$in` and `$nin`.
+fn compared(x: &Value) -> Vec<&str> {
+    match x {
+        Value::String(s) => vec![s.as_str()],
+        Value::Object(ops) => ops
+            .iter()
+            .filter(|(op, _)| matches!(op.as_str(), "$eq" | "$ne" | "$in" | "$nin"))
+            .flat_map(|(_, v)| match v {
+                Value::Array(xs) => xs.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+                other => other.as_str().into_iter().collect(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether an event condition's path names one of the event's fields.
+fn event_path(segs: &[&str]) -> bool {
+    match segs {
+        ["content", key, ..] => CONTENT_FIELDS.contains(key),
+        [first, ..] => FIELDS.contains(first),
+        [] => true,
+    }
+}
+
+/// A suggestion for an unknown path of the decision's attributes: the root
+/// misspelt (`compnay.country`), or the key of a nested object (`fit.tierr`).
+fn decision_hint(segs: &[&str]) -> String {
+    let objects = NESTED.iter().map(|(o, _, _)| *o);
+    let rest = segs.get(1..).unwrap_or_default().join(".");
+    let first = segs.first().copied().unwrap_or_default();
+    if let Some(root) = closest(first, ROOTS.iter().copied().chain(objects)) {
+        let fixed = if rest.is_empty() {
+            root.to_string()
+        } else {
+            format!("{root}.{rest}")
+        };
+        if Root::of(&fixed.split('.').collect::<Vec<_>>()).0 != Root::Null {
+            return format!("did you mean `{fixed}`?");
+        }
+    }
+    let keys: Vec<String> = NESTED
+        .iter()
+        .filter(|(o, _, _)| *o == first)
+        .map(|(o, k, _)| format!("{o}.{k}"))
+        .collect();
+    let path = segs.join(".");
+    did_you_mean(&path, keys.iter().map(String::as_str)).unwrap_or_else(|| {
+        "unknown attributes are never filled: see the README's table of what conditions read"
+            .to_string()
+    })
+}
+
+/// A suggestion for an unknown path of an event condition.
+fn event_hint(segs: &[&str]) -> String {
+    let suggestion = match segs {
+        ["content", key, ..] => closest(key, CONTENT_FIELDS).map(|k| format!("content.{k}")),
+        [first, rest @ ..] => closest(first, FIELDS).map(|f| {
+            std::iter::once(f)
+                .chain(rest.iter().copied())
+                .collect::<Vec<_>>()
+                .join(".")
+        }),
+        [] => None,
+    };
+    suggestion.map_or_else(
+        || "an event condition reads the event, not the visitor: use `only_if` for the visitor's attributes".to_string(),
+        |s| format!("did you mean `{s}`?"),
+    )
+}
