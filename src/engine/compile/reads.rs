@@ -9,7 +9,6 @@ use super::*;
 use crate::attrs::{Root, NESTED};
 use crate::engine::matcher::FIELDS;
 use crate::error::truncate;
-use crate::suggest::closest;
 
 /// The keys below an event's `content`.
 const CONTENT_FIELDS: [&str; 7] = [
@@ -20,18 +19,6 @@ const CONTENT_FIELDS: [&str; 7] = [
     "topics",
     "industries",
     "gated",
-];
-
-/// First segments of a decision's attributes (the nested objects' names
-/// come from [`NESTED`]).
-const ROOTS: [&str; 7] = [
-    "qualified",
-    "consent",
-    "lifecycle",
-    "company",
-    "account",
-    "traits",
-    "bant",
 ];
 
 /// Where a condition is evaluated, for the names it can read.
@@ -50,8 +37,8 @@ impl Builder<'_> {
         for p in c.attribute_paths() {
             let segs: Vec<&str> = p.split('.').collect();
             let hint = match reads {
-                Reads::Decision if Root::of(&segs).0 == Root::Null => Some(decision_hint(&segs)),
-                Reads::Event if !event_path(&segs) => Some(event_hint(&segs)),
+                Reads::Decision if Root::of(&segs).0 == Root::Null => Some(decision_hint(&p)),
+                Reads::Event if !event_path(&segs) => Some(event_hint(&p)),
                 _ => None,
             };
             if let Some(hint) = hint {
@@ -87,8 +74,6 @@ impl Builder<'_> {
                                 // problem is reported there, not here.
                                 let removed = self.removed.iter().any(|r| r == word);
                                 if !removed && !allowed.iter().any(|a| a == word) {
-                                    let hint =
-                                        did_you_mean(word, allowed.iter().map(String::as_str));
                                     self.issues.push(
                                         Issue::new(
                                             "unknown_value",
@@ -96,7 +81,7 @@ impl Builder<'_> {
                                             format!("`{k}` is never `{}`", truncate(word, 64)),
                                         )
                                         .expected(format!("one of {}", allowed.join(", ")))
-                                        .maybe_hint(hint),
+                                        .maybe_hint(suggest(word, &allowed)),
                                     );
                                 }
                             }
@@ -131,18 +116,20 @@ impl Builder<'_> {
 /// The strings a field's condition compares it with: the value itself, or
 /// those of `$eq`, `$ne`, `$in` and `$nin`.
 fn compared(x: &Value) -> Vec<&str> {
-    match x {
-        Value::String(s) => vec![s.as_str()],
-        Value::Object(ops) => ops
-            .iter()
-            .filter(|(op, _)| matches!(op.as_str(), "$eq" | "$ne" | "$in" | "$nin"))
-            .flat_map(|(_, v)| match v {
-                Value::Array(xs) => xs.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
-                other => other.as_str().into_iter().collect(),
-            })
-            .collect(),
-        _ => Vec::new(),
+    let mut out = Vec::new();
+    let ops = match x {
+        Value::Object(ops) => ops,
+        other => return other.as_str().into_iter().collect(),
+    };
+    for (op, v) in ops {
+        if matches!(op.as_str(), "$eq" | "$ne" | "$in" | "$nin") {
+            match v {
+                Value::Array(xs) => out.extend(xs.iter().filter_map(Value::as_str)),
+                other => out.extend(other.as_str()),
+            }
+        }
     }
+    out
 }
 
 /// Whether an event condition's path names one of the event's fields.
@@ -156,46 +143,36 @@ fn event_path(segs: &[&str]) -> bool {
 
 /// A suggestion for an unknown path of the decision's attributes: the root
 /// misspelt (`compnay.country`), or the key of a nested object (`fit.tierr`).
-fn decision_hint(segs: &[&str]) -> String {
-    let objects = NESTED.iter().map(|(o, _, _)| *o);
-    let rest = segs.get(1..).unwrap_or_default().join(".");
-    let first = segs.first().copied().unwrap_or_default();
-    if let Some(root) = closest(first, ROOTS.iter().copied().chain(objects)) {
-        let fixed = if rest.is_empty() {
-            root.to_string()
-        } else {
-            format!("{root}.{rest}")
-        };
-        if Root::of(&fixed.split('.').collect::<Vec<_>>()).0 != Root::Null {
-            return format!("did you mean `{fixed}`?");
-        }
+fn decision_hint(path: &str) -> String {
+    let rest = path.split_once('.').map_or("", |(_, r)| r);
+    let mut known: Vec<String> = ["qualified", "consent", "lifecycle"]
+        .map(String::from)
+        .to_vec();
+    known.extend(NESTED.iter().map(|(o, k, _)| format!("{o}.{k}")));
+    if !rest.is_empty() {
+        known.extend(["company", "account", "traits", "bant"].map(|r| format!("{r}.{rest}")));
     }
-    let keys: Vec<String> = NESTED
-        .iter()
-        .filter(|(o, _, _)| *o == first)
-        .map(|(o, k, _)| format!("{o}.{k}"))
-        .collect();
-    let path = segs.join(".");
-    did_you_mean(&path, keys.iter().map(String::as_str)).unwrap_or_else(|| {
-        "unknown attributes are never filled: see the README's table of what conditions read"
-            .to_string()
-    })
+    hint(
+        path,
+        &known,
+        "unknown attributes are never filled: see the README's table of what conditions read",
+    )
 }
 
 /// A suggestion for an unknown path of an event condition.
-fn event_hint(segs: &[&str]) -> String {
-    let suggestion = match segs {
-        ["content", key, ..] => closest(key, CONTENT_FIELDS).map(|k| format!("content.{k}")),
-        [first, rest @ ..] => closest(first, FIELDS).map(|f| {
-            std::iter::once(f)
-                .chain(rest.iter().copied())
-                .collect::<Vec<_>>()
-                .join(".")
-        }),
-        [] => None,
-    };
-    suggestion.map_or_else(
-        || "an event condition reads the event, not the visitor: use `only_if` for the visitor's attributes".to_string(),
-        |s| format!("did you mean `{s}`?"),
-    )
+fn event_hint(path: &str) -> String {
+    let mut known: Vec<String> = FIELDS.map(String::from).to_vec();
+    known.extend(CONTENT_FIELDS.map(|k| format!("content.{k}")));
+    hint(path, &known, "an event condition reads the event, not the visitor: use `only_if` for the visitor's attributes")
+}
+
+/// `did you mean` the closest of `known`, else `otherwise`.
+fn hint(word: &str, known: &[String], otherwise: &str) -> String {
+    suggest(word, known).unwrap_or_else(|| otherwise.to_string())
+}
+
+/// `did you mean` the closest of `known`.
+fn suggest(word: &str, known: &[String]) -> Option<String> {
+    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    did_you_mean(word, refs.iter().copied())
 }
