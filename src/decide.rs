@@ -185,7 +185,7 @@ pub fn decide(
     };
     let digest = signals::classification_digest(&d, ctx.consent);
     if !bot {
-        d.signals = signals::build(engine, &d, ctx, digest != s.classified);
+        d.signals = signals::build(engine, &d, ctx, digest != s.classified, s.first_seen);
     }
 
     // State update.

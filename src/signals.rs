@@ -26,9 +26,13 @@ pub const ALL_SIGNALS: [&str; 6] = [
 pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 
 /// A deterministic message id: the first 128 bits of SHA-256 over the
-/// visitor, the decision and the signal, formatted as a UUID.
-pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
-    let d = message_digest(visitor, seq, event, n);
+/// visitor (its id and the time of its first event), the decision and the
+/// signal, formatted as a UUID. The first event's time tells a state started
+/// again under a host's reused visitor id from the one before: its decisions
+/// count from 1 again, and ids of the visitor and number alone would repeat
+/// the earlier signals' (a store deduplicating by id kept only the first).
+pub fn message_id(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> String {
+    let d = message_digest(visitor, first_seen, seq, event, n);
     // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
     let mut id = String::with_capacity(36);
     for (i, b) in d.iter().take(16).enumerate() {
@@ -41,12 +45,14 @@ pub fn message_id(visitor: &str, seq: u32, event: &str, n: usize) -> String {
     id
 }
 
-/// SHA-256 of the visitor, a zero byte, the decision's sequence number, the
-/// event name and the signal's position (integers little-endian).
-fn message_digest(visitor: &str, seq: u32, event: &str, n: usize) -> [u8; 32] {
+/// SHA-256 of the visitor, a zero byte, its first event's time, the
+/// decision's sequence number, the event name and the signal's position
+/// (integers little-endian).
+fn message_digest(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(visitor.as_bytes());
     h.update([0]);
+    h.update(first_seen.to_le_bytes());
     h.update(seq.to_le_bytes());
     h.update(event.as_bytes());
     h.update((n as u32).to_le_bytes());
@@ -270,6 +276,7 @@ pub fn build(
     d: &Decision,
     ctx: &Context,
     classified_changed: bool,
+    first_seen: u64,
 ) -> Vec<Signal> {
     let consent = ctx.consent;
     if consent == Consent::None {
@@ -307,7 +314,7 @@ pub fn build(
             anonymous_id: visitor,
             context: context.clone(),
             event,
-            message_id: message_id(&d.visitor_id, d.seq, event, out.len()),
+            message_id: message_id(&d.visitor_id, first_seen, d.seq, event, out.len()),
             original_timestamp: timestamp,
             properties,
             kind: "track",
@@ -547,7 +554,7 @@ mod tests {
     #[test]
     fn message_ids_are_the_uuid_shaped_hex_they_were() {
         let reference = |visitor: &str, seq: u32, event: &str, n: usize| {
-            let hex: String = super::message_digest(visitor, seq, event, n)
+            let hex: String = super::message_digest(visitor, 7, seq, event, n)
                 .iter()
                 .take(16)
                 .map(|b| format!("{b:02x}"))
@@ -569,7 +576,7 @@ mod tests {
                 for event in ["Content Recommended", "Visitor Classified"] {
                     let n = i * 3;
                     assert_eq!(
-                        message_id(visitor, seq, event, n),
+                        message_id(visitor, 7, seq, event, n),
                         reference(visitor, seq, event, n)
                     );
                 }

@@ -879,6 +879,28 @@ fn competitors_are_not_shown_comparisons_against_themselves() {
     );
 }
 
+/// A host that reuses its own visitor id after losing the state starts the
+/// decisions from 1 again: the new signals' messageIds must not repeat the
+/// earlier ones, or a store deduplicating by id drops them.
+#[test]
+fn a_visitor_id_reused_after_a_reset_gets_new_message_ids() {
+    let engine = example_engine();
+    let ids = |start: u64| {
+        let mut v = engine.visitor("host-42").unwrap();
+        view(&engine, &mut v, start, "pricing", 60);
+        let d = engine.decide(&mut v, &req(start + MIN, fintech())).unwrap();
+        assert!(!d.signals.is_empty());
+        d.signals
+            .iter()
+            .map(|s| s.message_id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let before = ids(T0);
+    assert_eq!(before, ids(T0), "the same state gives the same ids");
+    let after = ids(T0 + 30 * DAY);
+    assert!(before.is_disjoint(&after), "{before:?} / {after:?}");
+}
+
 #[test]
 fn disqualified_hand_raises_are_not_sql() {
     let engine = example_engine();
