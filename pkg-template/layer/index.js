@@ -96,6 +96,26 @@ function argError(path, message, hint, code = 'invalid_argument') {
 // bytes (an event's `url` may be longer: see pagePath).
 const MAX_CONTEXT_URL = 256;
 
+// The campaign (UTM) parameters of the page's URL, as the edge worker reads
+// them (www/edge/worker.mjs, campaignOf; kept apart, as the site and the
+// package ship separately): `utm_source` → `source`, `utm_medium` → `medium`,
+// `utm_campaign` → `name`, each as decoded, kept when it is 1 to 64
+// characters long and left out otherwise; undefined when none is kept.
+const UTM = [['source', 'utm_source'], ['medium', 'utm_medium'], ['name', 'utm_campaign']];
+const MAX_UTM = 64;
+
+function pageCampaign({ document, window }) {
+  const loc = attempt(() => (window && window.location) || document.location, null);
+  const params = attempt(() => new URLSearchParams(loc.search), null);
+  if (!params) return undefined;
+  const c = {};
+  for (const [k, p] of UTM) {
+    const v = attempt(() => params.get(p), null);
+    if (typeof v === 'string' && v.length > 0 && v.length <= MAX_UTM) c[k] = v;
+  }
+  return Object.keys(c).length > 0 ? c : undefined;
+}
+
 /** Whether `t` has no unpaired surrogate (encodeURIComponent refuses exactly those). */
 const wellFormed = (t) => attempt(() => (encodeURIComponent(t), true), false);
 
@@ -218,6 +238,10 @@ export function start({
   const seen = [];
 
   const page = pageInfo({ document, window });
+  // The page's campaign, for each decision on it, unless the host passes
+  // its own `context.campaign`, which is taken whole instead (`{}`: none).
+  // The engine decides what is kept and reported of it, by consent.
+  const campaign = context && context.campaign !== undefined ? undefined : pageCampaign({ document, window });
   // Slots: as given, else those present on the page (deciding for slots the
   // page does not show would report recommendations nobody saw). One the
   // playbook does not define (a template ahead of the playbook, a typo)
@@ -303,6 +327,7 @@ export function start({
     const pageCtx = { ...page, ...((context && context.page) || {}) };
     if (typeof pageCtx.url === 'string') pageCtx.url = pagePath(pageCtx.url, MAX_CONTEXT_URL);
     const req = { now: now(), context: { ...context, consent: level, page: pageCtx } };
+    if (campaign) req.context.campaign = { ...campaign };
     if (wanted !== undefined) req.slots = wanted;
     let d;
     try {

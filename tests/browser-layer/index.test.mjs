@@ -148,6 +148,44 @@ test('a page the host passes in context is used, still without its query string'
   assert.deepEqual(bp.visitor.requests[0].context.page, { content_id: 'pricing-eu', url: '/eu/pricing' });
 });
 
+test('the page URL\'s UTM parameters are the campaign of each decision on the page, as the edge reads them', () => {
+  const q4 = { source: 'linkedin', medium: 'paid', name: 'q4-launch' };
+  const { bp, document } = setup({ href: 'https://www.example.com/pricing?utm_source=linkedin&utm_medium=paid&utm_campaign=q4-launch' });
+  assert.deepEqual(bp.visitor.requests[0].context, { company: { industry: 'insurance' }, consent: 'anonymous', page: { content_id: 'pricing', url: '/pricing' }, campaign: q4 });
+  document.dispatch('click', { target: slotEl(document, 'hero').querySelector('a[data-bp-cta]') });
+  bp.track({ type: 'custom', name: 'roi_calculated' });
+  assert.equal(bp.visitor.requests.length, 3);
+  for (const req of bp.visitor.requests) assert.deepEqual(req.context.campaign, q4, 'every decision on the page');
+  // Decoded; each parameter kept when 1 to 64 characters long (as the edge's campaignOf), the others left out.
+  const campaignAt = (query) => setup({ href: `https://www.example.com/pricing?${query}` }).bp.visitor.requests[0].context.campaign;
+  assert.deepEqual(campaignAt('utm_source=news%20letter&utm_medium=e+mail&utm_campaign=%C3%A9t%C3%A9'), { source: 'news letter', medium: 'e mail', name: 'été' });
+  assert.deepEqual(campaignAt(`utm_source=&utm_medium=${'m'.repeat(65)}&utm_campaign=${'n'.repeat(64)}`), { name: 'n'.repeat(64) });
+  assert.deepEqual(campaignAt('utm_medium=cpc&utm_term=crm&utm_source=g2&utm_source=capterra'), { source: 'g2', medium: 'cpc' });
+  assert.equal(campaignAt('utm_source=&utm_campaign='), undefined);
+});
+
+test('a campaign the host passes in context wins whole over the URL\'s ({} for none)', () => {
+  const href = 'https://www.example.com/pricing?utm_source=linkedin&utm_medium=paid&utm_campaign=q4-launch';
+  assert.deepEqual(setup({ href }).bp.visitor.requests[0].context.campaign, { source: 'linkedin', medium: 'paid', name: 'q4-launch' }, 'the URL\'s without one');
+  const a = setup({ href, context: { campaign: { name: 'spring-webinar' } } });
+  assert.deepEqual(a.bp.visitor.requests[0].context.campaign, { name: 'spring-webinar' }, 'not merged with the URL\'s source and medium');
+  const b = setup({ href, context: { campaign: {} } });
+  assert.deepEqual(b.bp.visitor.requests[0].context.campaign, {});
+  const c = setup({ context: { campaign: { source: 'crm', medium: 'email' } } });
+  assert.deepEqual(c.bp.visitor.requests[0].context.campaign, { source: 'crm', medium: 'email' }, 'and is passed without UTM parameters too');
+});
+
+test('a page without UTM parameters passes no campaign', () => {
+  for (const href of ['https://www.example.com/pricing', 'https://www.example.com/pricing?email=a%40b.c&utm=x&UTM_SOURCE=y#utm_source=z']) {
+    const { bp, document } = setup({ href });
+    document.dispatch('click', { target: slotEl(document, 'hero').querySelector('a[data-bp-cta]') });
+    assert.equal(bp.visitor.requests.length, 2);
+    for (const req of bp.visitor.requests) assert.ok(!('campaign' in req.context), `${href}: ${JSON.stringify(req.context)}`);
+  }
+  // Whereas one parameter is enough for a campaign.
+  assert.deepEqual(setup({ href: 'https://www.example.com/pricing?utm_campaign=x' }).bp.visitor.requests[0].context.campaign, { name: 'x' });
+});
+
 test('explicit slots win over the page, and a fresh visitor gets a random UUID', () => {
   const { bp } = setup({ slots: ['hero'] });
   assert.deepEqual(bp.visitor.requests[0].slots, ['hero']);
