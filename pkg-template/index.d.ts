@@ -85,6 +85,13 @@ export interface DecideContext {
   /** The central store's account snapshot: `tier`, `customer`, `stage`, `roles_engaged`... */
   account?: Record<string, unknown>;
   page?: { content_id?: string; url?: string };
+  /**
+   * UTM parameters (`utm_source`, `utm_medium`, `utm_campaign`), read by
+   * `campaign.*` conditions at any consent (a value that looks personal is
+   * dropped). At `full` only, the signals carry them as `context.campaign`
+   * and the state keeps the first and last campaign. The browser layer fills
+   * them in from the page URL unless given.
+   */
   campaign?: { source?: string; medium?: string; name?: string };
   /** The host believes this is a bot: content is shown, nothing is scored or reported. */
   bot?: boolean;

@@ -265,7 +265,14 @@ export interface StartCommonOptions {
   writeKey?: string;
   /** Default `none`: decide and render in memory, store and send nothing. */
   consent?: Consent;
-  /** Decide context (firmographics, account, campaign...); consent and page are filled in. */
+  /**
+   * Decide context (firmographics, account, campaign...); consent and page are
+   * filled in, and so is `campaign` from the page URL's `utm_source`,
+   * `utm_medium` and `utm_campaign` (each 1 to 64 characters, else left out;
+   * no `campaign` without any). A `campaign` given here wins whole: the URL is
+   * not read (`{}` for none). The engine reports it in the signals and keeps
+   * the first and last campaign in the state at consent `full` only.
+   */
   context?: DecideContext;
   /** Slots to decide for; default: the `data-bp-slot` ids on the page that the playbook defines (the others are reported once to `onError`, `unknown_slot`). */
   slots?: string[];
