@@ -359,3 +359,34 @@ fn conditions_that_can_never_read_anything_are_refused() {
         "account.whatever": true, "traits.x": 1, "visitor.events": {"$gt": 3}, "person.title": "CFO"});
     Engine::from_value(p).unwrap();
 }
+
+/// A content format no slot shows and no rule reads, close to one that is
+/// named, is a misspelling: its items were never shown. A format of its own
+/// (far from every named one) is still allowed.
+#[test]
+fn a_misspelt_content_format_is_refused() {
+    let mut p = common::example_playbook();
+    let defaults: Vec<Value> = p["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["default"].clone())
+        .collect();
+    let i = p["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["format"] == "blog" && !defaults.contains(&c["id"]))
+        .unwrap();
+    p["content"][i]["format"] = json!("blgo");
+    let err = Engine::from_value(p.clone()).unwrap_err();
+    assert_eq!(err.issues.len(), 1, "{err}");
+    let issue = &err.issues[0];
+    assert_eq!(
+        (issue.code.as_str(), issue.path.clone()),
+        ("unknown_format", format!("$.content[{i}].format"))
+    );
+    assert_eq!(issue.hint.as_deref(), Some("did you mean `blog`?"));
+    p["content"][i]["format"] = json!("press_release");
+    Engine::from_value(p).unwrap();
+}

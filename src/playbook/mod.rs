@@ -159,7 +159,7 @@ pub struct StageRuleSpec {
     /// Content formats that match (any when absent).
     #[serde(default)]
     pub formats: Option<Vec<String>>,
-    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`, `fields.*`).
+    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`; form fields are not readable: they may be personal).
     #[serde(default)]
     pub when: Option<ConditionDoc>,
     /// Stage the event is evidence for.
@@ -392,7 +392,7 @@ pub struct EngagementRuleSpec {
     /// Content formats that match (any when absent).
     #[serde(default)]
     pub formats: Option<Vec<String>>,
-    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`, `fields.*`).
+    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`; form fields are not readable: they may be personal).
     #[serde(default)]
     pub when: Option<ConditionDoc>,
     /// Points per matching event (negative allowed).
@@ -472,7 +472,7 @@ pub struct HandRaiseSpec {
     /// Content formats that match (any when absent).
     #[serde(default)]
     pub formats: Option<Vec<String>>,
-    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`, `fields.*`).
+    /// Condition over the event document (`type`, `content.*`, `cta`, `form`, `dwell_seconds`, `name`; form fields are not readable: they may be personal).
     #[serde(default)]
     pub when: Option<ConditionDoc>,
 }

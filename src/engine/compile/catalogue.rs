@@ -116,6 +116,8 @@ impl Builder<'_> {
             });
         }
 
+        self.misspelt_formats(format_ids, &ids.item_format);
+
         let mut actions = Vec::with_capacity(p.actions.len());
         for (i, a) in p.actions.iter().enumerate() {
             let path = At::Index(&At::Root("$.actions"), i);
@@ -153,6 +155,43 @@ impl Builder<'_> {
             slots,
             actions,
             recommend,
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// A content format that no slot shows and no rule reads, close to one
+    /// that is named there, is a misspelling (`blgo`): its items would never
+    /// be shown nor scored. Reported at its first item.
+    fn misspelt_formats(&mut self, format_ids: &[&str], item_format: &[usize]) {
+        let p = self.p;
+        let rules = p.engagement.rules.iter().map(|r| &r.formats);
+        let rules = rules
+            .chain(p.stage_model.rules.iter().map(|r| &r.formats))
+            .chain(p.lifecycle.hand_raise.iter().map(|r| &r.formats));
+        let named: Vec<&str> = p
+            .slots
+            .iter()
+            .flat_map(|s| &s.formats)
+            .chain(rules.flatten().flatten())
+            .map(String::as_str)
+            .collect();
+        for (ix, f) in format_ids.iter().enumerate() {
+            if named.contains(f) {
+                continue;
+            }
+            let first = item_format.iter().position(|x| *x == ix);
+            if let (Some(hint), Some(i)) = (did_you_mean(f, named.iter().copied()), first) {
+                self.issues.push(
+                    Issue::new(
+                        "unknown_format",
+                        format!("$.content[{i}].format"),
+                        format!("format `{f}` is shown in no slot and read by no rule"),
+                    )
+                    .expected("a format a slot or a rule names")
+                    .hint(hint),
+                );
+            }
         }
     }
 }
