@@ -882,14 +882,16 @@ fn too_large(size: usize) -> Problem {
 }
 
 /// The id of an event sent without a `messageId` (Segment's HTTP API makes
-/// one up too): `bp-` and 32 hex digits of the SHA-256 of the event as sent,
-/// so a retried copy gets the same id and is stored once; with no time of its
-/// own the arrival time is hashed too, so that two clicks alike are not
-/// taken for one.
+/// one up too): `bp-` and 32 hex digits of the SHA-256 of the event as sent
+/// but its `sentAt` (a retry sends it anew), so a retried copy gets the same
+/// id and is stored once; with no time of its own the arrival time is hashed
+/// too, so that two clicks alike are not taken for one.
 fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -> String {
     use sha2::{Digest as _, Sha256};
+    let mut event = obj.clone();
+    event.remove("sentAt");
     let mut h = Sha256::new();
-    h.update(Value::Object(obj.clone()).to_string().as_bytes());
+    h.update(Value::Object(event).to_string().as_bytes());
     if !timed {
         h.update(received_at.to_be_bytes());
     }
@@ -1536,7 +1538,8 @@ mod tests {
     fn a_missing_message_id_is_made_from_the_event() {
         let timed = br#"{"batch":[{"type":"track","event":"E","anonymousId":"v","timestamp":"2026-11-01T10:00:00Z"}]}"#;
         let a = batch(timed, NOW).unwrap();
-        let b = batch(timed, NOW + 5_000).unwrap();
+        let retried = br#"{"batch":[{"type":"track","event":"E","anonymousId":"v","timestamp":"2026-11-01T10:00:00Z","sentAt":"2026-11-01T10:00:09Z"}]}"#;
+        let b = batch(retried, NOW + 5_000).unwrap();
         assert!(a.rejected.is_empty(), "{:?}", a.rejected);
         let id = &a.rows[0].message_id;
         assert!(id.starts_with("bp-") && id.len() == 35, "{id}");
