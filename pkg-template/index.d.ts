@@ -84,7 +84,14 @@ export interface DecideContext {
   person?: { title?: string };
   /** The central store's account snapshot: `tier`, `customer`, `stage`, `roles_engaged`... */
   account?: Record<string, unknown>;
-  page?: { content_id?: string; url?: string };
+  /**
+   * The page: its catalogue id, its path, and `referrer`, the referring
+   * site's host (`www.g2.com`; a URL given is read down to its host, and one
+   * that looks personal is dropped), read by `page.referrer` conditions. The
+   * browser layer fills the referrer in from `document.referrer` when it is
+   * another site.
+   */
+  page?: { content_id?: string; url?: string; referrer?: string };
   /**
    * UTM parameters (`utm_source`, `utm_medium`, `utm_campaign`), read by
    * `campaign.*` conditions at any consent (a value that looks personal is

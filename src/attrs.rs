@@ -37,16 +37,17 @@ pub(crate) enum Slot {
     PageContentId,
     PageFormat,
     PageUrl,
+    PageReferrer,
     PersonTitle,
     PersonSeniority,
     CampaignSource,
     CampaignMedium,
     CampaignName,
 }
-const SLOTS: usize = 20;
+const SLOTS: usize = 21;
 
 /// The slots of the document's objects, by (object, key).
-pub(crate) const NESTED: [(&str, &str, Slot); 17] = [
+pub(crate) const NESTED: [(&str, &str, Slot); 18] = [
     ("fit", "score", Slot::FitScore),
     ("fit", "tier", Slot::FitTier),
     ("engagement", "score", Slot::EngagementScore),
@@ -59,6 +60,7 @@ pub(crate) const NESTED: [(&str, &str, Slot); 17] = [
     ("page", "content_id", Slot::PageContentId),
     ("page", "format", Slot::PageFormat),
     ("page", "url", Slot::PageUrl),
+    ("page", "referrer", Slot::PageReferrer),
     ("person", "title", Slot::PersonTitle),
     ("person", "seniority", Slot::PersonSeniority),
     ("campaign", "source", Slot::CampaignSource),
@@ -200,6 +202,7 @@ impl<'a> Attrs<'a> {
             }
         }
         a.put(Slot::PageUrl, text(&ctx.page.url));
+        a.put(Slot::PageReferrer, text(&ctx.page.referrer));
         a.put(Slot::Consent, Value::from(ctx.consent.as_str()));
         let days = if s.first_seen > 0 {
             now.saturating_sub(s.first_seen) / DAY_MS

@@ -52,6 +52,28 @@ pub struct Page {
     /// URL path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The referring site's host (`www.g2.com`): a URL given is read down to
+    /// its host, as its path and query may carry personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+}
+
+/// A referrer (a URL or a host) as its host name, lower-cased, without
+/// user, port, path, query or fragment; `None` when nothing is left or the
+/// host looks personal (an IP address, an e-mail).
+fn referrer_host(s: &str) -> Option<String> {
+    let rest = s.trim();
+    let rest = rest.split_once("://").map_or(rest, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        // A port, not part of an IPv6 address (which looks personal anyway).
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_end_matches('.').to_lowercase();
+    let personal = authority.contains('@') || crate::signals::looks_personal(&host);
+    (!host.is_empty() && !personal).then_some(host)
 }
 
 /// Campaign (UTM) parameters.
@@ -214,6 +236,7 @@ impl DecideRequest {
             ("$.context.person.title", &c.person.title),
             ("$.context.page.content_id", &c.page.content_id),
             ("$.context.page.url", &c.page.url),
+            ("$.context.page.referrer", &c.page.referrer),
             ("$.context.campaign.source", &c.campaign.source),
             ("$.context.campaign.medium", &c.campaign.medium),
             ("$.context.campaign.name", &c.campaign.name),
@@ -237,6 +260,7 @@ impl DecideRequest {
                     *v = None;
                 }
             }
+            r.context.page.referrer = r.context.page.referrer.as_deref().and_then(referrer_host);
             Ok(r)
         } else {
             Err(Error { issues })

@@ -107,7 +107,11 @@ fn page(r: &mut Reader<'_>) -> Option<Page> {
     let mut p = Page::default();
     let mut seen = 0u32;
     r.object(&mut |r, key| {
-        let fields = &mut [("content_id", &mut p.content_id), ("url", &mut p.url)];
+        let fields = &mut [
+            ("content_id", &mut p.content_id),
+            ("url", &mut p.url),
+            ("referrer", &mut p.referrer),
+        ];
         text_field(r, key, fields, &mut seen)
     })?;
     Some(p)

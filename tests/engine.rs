@@ -901,6 +901,51 @@ fn a_visitor_id_reused_after_a_reset_gets_new_message_ids() {
     assert!(before.is_disjoint(&after), "{before:?} / {after:?}");
 }
 
+/// The referrer: conditions read `page.referrer` as the referring site's
+/// host, whatever URL the host passed (its path and query may be personal),
+/// and a referrer that looks personal reads as none. Both request readers
+/// (the fast one and serde's) agree.
+#[test]
+fn the_referrer_is_read_as_its_host() {
+    let mut pb = common::example_playbook();
+    pb["triggers"] = json!([{"id": "from_g2", "label": "Came from G2", "when": {"page.referrer": "www.g2.com"}}]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    for (referrer, fires) in [
+        (
+            "https://WWW.G2.com:443/products/lumora/reviews?email=jane@northbank.example#x",
+            true,
+        ),
+        ("www.g2.com", true),
+        ("https://jane@www.g2.com/", false),
+        ("http://203.0.113.77/", false),
+        ("https://www.google.com/", false),
+        ("", false),
+    ] {
+        let mut ctx = fintech();
+        ctx["page"] = json!({"url": "/pricing", "referrer": referrer});
+        let text = json!({"now": T0, "context": ctx.clone()}).to_string();
+        let fast = DecideRequest::from_json(&text).unwrap();
+        let slow = req(T0, ctx);
+        assert_eq!(
+            fast.context.page.referrer, slow.context.page.referrer,
+            "{referrer}"
+        );
+        let host = fast.context.page.referrer.clone();
+        assert!(
+            host.as_deref()
+                .map_or(true, |h| !h.contains(['/', '@', ':'])),
+            "{host:?}"
+        );
+        let mut v = engine.visitor("ref-1").unwrap();
+        let d = engine.decide(&mut v, &fast).unwrap();
+        assert_eq!(
+            d.triggers.iter().any(|t| t.id == "from_g2"),
+            fires,
+            "{referrer}: {host:?}"
+        );
+    }
+}
+
 #[test]
 fn disqualified_hand_raises_are_not_sql() {
     let engine = example_engine();
