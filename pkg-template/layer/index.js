@@ -116,6 +116,16 @@ function pageCampaign({ document, window }) {
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
+// The referring site's host, when it is another site (a link within the
+// site is no referrer): only the host, as the engine keeps it (a path or
+// query may be personal).
+function pageReferrer({ document, window }) {
+  const ref = attempt(() => document.referrer, '');
+  const host = attempt(() => new URL(ref).hostname, '');
+  const own = attempt(() => ((window && window.location) || document.location).hostname, '');
+  return typeof host === 'string' && host !== '' && host !== own ? host : undefined;
+}
+
 /** Whether `t` has no unpaired surrogate (encodeURIComponent refuses exactly those). */
 const wellFormed = (t) => attempt(() => (encodeURIComponent(t), true), false);
 
@@ -238,6 +248,8 @@ export function start({
   const seen = [];
 
   const page = pageInfo({ document, window });
+  const referrer = pageReferrer({ document, window });
+  if (referrer) page.referrer = referrer;
   // The page's campaign, for each decision on it, unless the host passes
   // its own `context.campaign`, which is taken whole instead (`{}`: none).
   // The engine decides what is kept and reported of it, by consent.

@@ -233,13 +233,14 @@ function eventTarget(obj) {
 }
 
 /** A page: document (with body/head, cookie jar, visibility) and window. */
-export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content } = {}) {
+export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content, referrer = '' } = {}) {
   const u = new URL(href);
-  const location = { href, protocol: u.protocol, pathname: u.pathname, search: u.search, hash: u.hash };
+  const location = { href, protocol: u.protocol, hostname: u.hostname, pathname: u.pathname, search: u.search, hash: u.hash };
   const cookies = fakeCookieDocument({ protocol: u.protocol });
   const document = eventTarget({
     visibilityState: 'visible',
     location,
+    referrer,
     get cookie() {
       return cookies.cookie;
     },

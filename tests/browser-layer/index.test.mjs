@@ -84,9 +84,9 @@ class FakeEngine {
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
 const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
-function setup({ consent = 'anonymous', stored, href, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
+function setup({ consent = 'anonymous', stored, href, referrer, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
   const clock = fakeClock();
-  const { document, window } = fakePage({ href, content: 'pricing' });
+  const { document, window } = fakePage({ href, content: 'pricing', referrer });
   if (slotsHtml) {
     document.body.append(
       document.el('ul', { 'data-bp-slot': 'hero' }, document.el('li', {}, document.el('a', { href: '/fallback' }))),
@@ -141,6 +141,19 @@ test('decides once at start with consent, page (path only) and the host context'
     context: { company: { industry: 'insurance' }, consent: 'anonymous', page: { content_id: 'pricing', url: '/pricing' } },
   });
   assert.equal(bp.decision.seq, 1);
+});
+
+test('another site\'s referrer is each decision\'s page.referrer, as its host only; a link within the site is none', () => {
+  const referrerOf = (referrer) => setup({ referrer }).bp.visitor.requests[0].context.page.referrer;
+  assert.equal(referrerOf('https://www.g2.com/products/lumora/reviews?email=a%40b.c#x'), 'www.g2.com');
+  assert.equal(referrerOf('https://www.example.com/blog/post'), undefined, 'the site\'s own page');
+  assert.equal(referrerOf(''), undefined);
+  assert.equal(referrerOf('not a url'), undefined);
+  // Events do not carry it (the engine's events have no referrer).
+  const { bp } = setup({ referrer: 'https://www.g2.com/' });
+  bp.track({ type: 'custom', name: 'x' });
+  assert.equal(bp.visitor.requests.at(-1).context.page.referrer, 'www.g2.com');
+  assert.ok(bp.visitor.events.length > 0 && bp.visitor.events.every((e) => !('referrer' in e)), JSON.stringify(bp.visitor.events));
 });
 
 test('a page the host passes in context is used, still without its query string', () => {
