@@ -31,7 +31,7 @@ pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 /// again under a host's reused visitor id from the one before: its decisions
 /// count from 1 again, and ids of the visitor and number alone would repeat
 /// the earlier signals' (a store deduplicating by id kept only the first).
-pub fn message_id(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> String {
+pub(crate) fn message_id(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> String {
     let d = message_digest(visitor, first_seen, seq, event, n);
     // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
     let mut id = String::with_capacity(36);
@@ -271,7 +271,7 @@ impl Signal {
 
 /// Builds the signals for a decision. `classified_changed` says whether the
 /// classification differs from the last one signalled.
-pub fn build(
+pub(crate) fn build(
     engine: &Engine,
     d: &Decision,
     ctx: &Context,
@@ -463,17 +463,28 @@ fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
     }
 }
 
-/// Whether a normalised domain names a host: dot-separated labels of letters,
-/// digits and hyphens (an internationalised name's letters too), not an IP
-/// address and nothing [`looks_personal`]. Whatever else a host puts in the
-/// company "domain" (a visitor's IP, an e-mail, `%40`-encoded or not, a name,
-/// a phone number) could be personal data and is never reported.
+/// Whether a normalised domain names a host: dot-separated labels of ASCII
+/// letters, digits and hyphens, or of an internationalised name's characters
+/// (anything but spaces and controls), and not an IP address. Whatever else a
+/// host puts in the company "domain" (a visitor's IP, an e-mail, `%40`-encoded
+/// or not, a name, a phone number) could be personal data and is never
+/// reported.
 fn is_host_name(d: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| {
+                if c.is_ascii() {
+                    c.is_ascii_alphanumeric() || c == '-'
+                } else {
+                    !c.is_whitespace() && !c.is_control()
+                }
+            })
+    };
     d.contains('.')
-        && d.split('.').all(|label| {
-            !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
-        && !looks_personal(d)
+        && d.split('.').all(label)
+        && d.trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_err()
 }
 
 /// Whether free text could be personal: an `@` (e-mail), six or more digits

@@ -200,3 +200,34 @@ fn person_fields_other_than_the_title_and_personal_visitor_ids_are_refused() {
         .is_ok());
     let _: &Engine = &engine;
 }
+
+/// Real domains are reported as the signals' account, internationalised ones
+/// (punycode, or written in their own script with combining marks and
+/// joiners) and ones with digits included.
+#[test]
+fn real_domains_are_the_signals_account() {
+    let engine = example_engine();
+    for domain in [
+        "northbank.example",
+        "xn--fiq64b61dzsgz56c3z1a.xn--fiqs8s",
+        "क्षेत्र.भारत",
+        "เว็บไซต์.ไทย",
+        "همراه\u{200c}اول.ایران",
+        "123456.com",
+        "1800flowers.com",
+    ] {
+        let mut v = engine.visitor("domains-1").unwrap();
+        let ctx = json!({"consent": "anonymous", "company": {"domain": domain, "country": "US"},
+            "page": {"url": "/pricing", "content_id": "pricing"}});
+        let d = engine.decide(&mut v, &req(T0, ctx)).unwrap();
+        assert!(!d.signals.is_empty(), "{domain}");
+        for s in &d.signals {
+            let text = serde_json::to_value(s).unwrap();
+            assert_eq!(
+                text["properties"]["account"],
+                json!(domain.to_lowercase()),
+                "{domain}: {text}"
+            );
+        }
+    }
+}
