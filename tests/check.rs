@@ -356,6 +356,7 @@ fn conditions_that_can_never_read_anything_are_refused() {
     // `company.*` and `account.*` keys are the enrichment's own.
     let mut p = common::example_playbook();
     p["triggers"][0]["when"] = json!({"role.id": {"$nin": ["unknown"]}, "company.anything": 1,
+        "account.crm": {"lifecycle": "customer", "stage.id": "x"},
         "account.whatever": true, "traits.x": 1, "visitor.events": {"$gt": 3}, "person.title": "CFO"});
     Engine::from_value(p).unwrap();
 }
@@ -388,5 +389,18 @@ fn a_misspelt_content_format_is_refused() {
     );
     assert_eq!(issue.hint.as_deref(), Some("did you mean `blog`?"));
     p["content"][i]["format"] = json!("press_release");
-    Engine::from_value(p).unwrap();
+    Engine::from_value(p.clone()).unwrap();
+    // Close to `contact`, but named: by a condition on `content.format`, or
+    // as the format of an action's call to action.
+    p["content"][i]["format"] = json!("contract");
+    let mut by_rule = p.clone();
+    by_rule["engagement"]["rules"][0]["when"] = json!({"content.format": {"$in": ["contract"]}});
+    Engine::from_value(by_rule).unwrap();
+    let mut by_action = p.clone();
+    by_action["actions"][0]["cta"] = p["content"][i]["id"].clone();
+    Engine::from_value(by_action).unwrap();
+    assert_eq!(
+        Engine::from_value(p).unwrap_err().issues[0].code,
+        "unknown_format"
+    );
 }

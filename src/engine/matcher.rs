@@ -22,6 +22,17 @@ pub struct EventMatcher {
 /// `cta`, `form`, `dwell_seconds`, `content`.
 pub(crate) const FIELDS: [&str; 6] = ["type", "name", "cta", "form", "dwell_seconds", "content"];
 
+/// The keys of an event's `content` document (as `content_doc` writes them).
+pub(crate) const CONTENT_FIELDS: [&str; 7] = [
+    "id",
+    "format",
+    "stages",
+    "roles",
+    "topics",
+    "industries",
+    "gated",
+];
+
 /// An event with its catalogue content, seen by conditions as the document
 /// `{type, name, cta, form, dwell_seconds, content: {id, format, stages,
 /// roles, topics, industries, gated}}`. Each field's value is built the first

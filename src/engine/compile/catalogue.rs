@@ -160,35 +160,42 @@ impl Builder<'_> {
 }
 
 impl Builder<'_> {
-    /// A content format that no slot shows and no rule reads, close to one
-    /// that is named there, is a misspelling (`blgo`): its items would never
-    /// be shown nor scored. Reported at its first item.
+    /// A content format that nothing names (no slot, no rule's `formats`, no
+    /// condition on `content.format` or `page.format`, no action's call to
+    /// action), close to one that something does, is a misspelling (`blgo`):
+    /// no slot would ever show its items. Reported at its first item.
     fn misspelt_formats(&mut self, format_ids: &[&str], item_format: &[usize]) {
         let p = self.p;
         let rules = p.engagement.rules.iter().map(|r| &r.formats);
         let rules = rules
             .chain(p.stage_model.rules.iter().map(|r| &r.formats))
             .chain(p.lifecycle.hand_raise.iter().map(|r| &r.formats));
-        let named: Vec<&str> = p
+        let ctas = p.actions.iter().filter_map(|a| a.cta.as_deref());
+        let mut named: Vec<String> = p
             .slots
             .iter()
             .flat_map(|s| &s.formats)
             .chain(rules.flatten().flatten())
-            .map(String::as_str)
+            .cloned()
+            .chain(ctas.filter_map(|id| {
+                let item = p.content.iter().find(|c| c.id.as_str() == id)?;
+                Some(item.format.to_string())
+            }))
             .collect();
+        p.for_each_condition(|c| reads::formats_compared(c, &mut named));
         for (ix, f) in format_ids.iter().enumerate() {
-            if named.contains(f) {
+            if named.iter().any(|n| n == f) {
                 continue;
             }
             let first = item_format.iter().position(|x| *x == ix);
-            if let (Some(hint), Some(i)) = (did_you_mean(f, named.iter().copied()), first) {
+            if let (Some(hint), Some(i)) = (reads::suggest(f, &named), first) {
                 self.issues.push(
                     Issue::new(
                         "unknown_format",
                         format!("$.content[{i}].format"),
-                        format!("format `{f}` is shown in no slot and read by no rule"),
+                        format!("format `{f}` is named by no slot, rule, condition or action"),
                     )
-                    .expected("a format a slot or a rule names")
+                    .expected("a format a slot, a rule or a condition names")
                     .hint(hint),
                 );
             }

@@ -7,19 +7,8 @@
 
 use super::*;
 use crate::attrs::{Root, NESTED};
-use crate::engine::matcher::FIELDS;
+use crate::engine::matcher::{CONTENT_FIELDS, FIELDS};
 use crate::error::truncate;
-
-/// The keys below an event's `content`.
-const CONTENT_FIELDS: [&str; 7] = [
-    "id",
-    "format",
-    "stages",
-    "roles",
-    "topics",
-    "industries",
-    "gated",
-];
 
 /// Where a condition is evaluated, for the names it can read.
 #[derive(Clone, Copy)]
@@ -86,7 +75,12 @@ impl Builder<'_> {
                                 }
                             }
                         }
-                        None => self.check_values(x, at),
+                        // Documents nest only under the logical operators:
+                        // elsewhere an object is a value compared whole.
+                        None if matches!(k.as_str(), "$and" | "$or" | "$nor" | "$not") => {
+                            self.check_values(x, at)
+                        }
+                        None => {}
                     }
                 }
             }
@@ -115,7 +109,7 @@ impl Builder<'_> {
 
 /// The strings a field's condition compares it with: the value itself, or
 /// those of `$eq`, `$ne`, `$in` and `$nin`.
-fn compared(x: &Value) -> Vec<&str> {
+pub(super) fn compared(x: &Value) -> Vec<&str> {
     let mut out = Vec::new();
     let ops = match x {
         Value::Object(ops) => ops,
@@ -130,6 +124,24 @@ fn compared(x: &Value) -> Vec<&str> {
         }
     }
     out
+}
+
+/// The strings conditions compare a content format with (`content.format`
+/// in an event rule, `page.format` at decide time), anywhere in `v`.
+pub(super) fn formats_compared(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "content.format" || k == "page.format" {
+                    out.extend(compared(x).into_iter().map(str::to_string));
+                } else {
+                    formats_compared(x, out);
+                }
+            }
+        }
+        Value::Array(xs) => xs.iter().for_each(|x| formats_compared(x, out)),
+        _ => {}
+    }
 }
 
 /// Whether an event condition's path names one of the event's fields.
@@ -172,7 +184,7 @@ fn hint(word: &str, known: &[String], otherwise: &str) -> String {
 }
 
 /// `did you mean` the closest of `known`.
-fn suggest(word: &str, known: &[String]) -> Option<String> {
+pub(super) fn suggest(word: &str, known: &[String]) -> Option<String> {
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();
     did_you_mean(word, refs.iter().copied())
 }
