@@ -53,10 +53,20 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     s.recent.drain(..excess);
     if out.burst {
         // A burst scores nothing, but what a visitor states on a form (a
-        // demo request, BANT answers) is not noise: a quick buyer who books
-        // a demo within a few seconds of arriving is still heard.
+        // demo request, BANT answers) early in one is not noise: a quick
+        // buyer who books a demo within seconds of arriving is still heard.
+        // Deep in a burst (more events flagged in its window than the burst
+        // threshold) it is a bot's, and states nothing.
         s.ignored = s.ignored.saturating_add(1);
-        stated(engine, s, ev, &view, &mut out);
+        let w = engine.engagement.burst_window_ms;
+        let flagged = s
+            .recent
+            .iter()
+            .filter(|r| r.burst && r.ts <= ev.ts && r.ts.saturating_add(w) >= ev.ts)
+            .count();
+        if flagged <= engine.engagement.burst_max {
+            stated(engine, s, ev, &view, &mut out);
+        }
         return out;
     }
 

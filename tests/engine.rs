@@ -833,6 +833,20 @@ fn a_demo_request_in_a_burst_is_still_heard() {
     let d = engine.decide(&mut v, &req(T0 + 10_000, fintech())).unwrap();
     assert!(d.qualified);
     assert_eq!(d.lifecycle.stage, "sql", "{:?}", d.lifecycle);
+    // A bot deep in a burst (30 pages in 3 s, then the form) states nothing.
+    let mut bot = engine.visitor("form-bot").unwrap();
+    for i in 0..30u64 {
+        view(&engine, &mut bot, T0 + i * 100, "pricing", 0);
+    }
+    let o = engine.observe(
+        &mut bot,
+        &ev(json!({"type": "form_submit", "ts": T0 + 3_100, "form": "demo_request"})),
+    );
+    assert!(o.burst && o.hand_raise.is_none(), "{o:?}");
+    let d = engine
+        .decide(&mut bot, &req(T0 + 10_000, fintech()))
+        .unwrap();
+    assert_ne!(d.lifecycle.stage, "sql");
 }
 
 /// The example playbook keeps its comparisons against named competitors

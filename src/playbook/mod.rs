@@ -349,8 +349,8 @@ pub struct EngagementSpec {
     /// Default half-life in days for rules that set none.
     #[serde(default = "thirty")]
     pub half_life_days: f64,
-    /// Bot-like bursts score nothing (a hand-raise or BANT answers in one
-    /// still count).
+    /// Bot-like bursts score nothing (a hand-raise or BANT answers early in
+    /// one still count).
     #[serde(default)]
     pub burst: BurstSpec,
     /// Rules.
