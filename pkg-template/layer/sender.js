@@ -496,7 +496,10 @@ export function createSender({
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;
     while (queue.length > 0) {
       // Beacon-sized, as a keepalive fetch must be too: the events that do
-      // not fit go in the next beacon.
+      // not fit are tried in the next one. Browsers share one 64 KiB budget
+      // among a page's pending beacons and keepalive fetches, so past the
+      // first the next are often refused: their events stay stored for the
+      // next page.
       let batch = take(BEACON_BATCH_LIMIT);
       // Restored events go by keepalive fetch (kept until answered): this
       // sender cannot tell whether the page that left them found the

@@ -63,7 +63,11 @@ fn other_kind(r: &Report) -> String {
         0 => String::new(),
         n => format!(
             "; {n} closed rows of another kind skipped (success names only {}: a renewal is not a lost deal)",
-            if r.positive.iter().any(|p| p == "won") { "new deals" } else { "customers' outcomes" }
+            if r.positive.iter().any(|p| super::crm::Outcome::parse(p).is_some_and(|o| !o.of_customer())) {
+                "new deals"
+            } else {
+                "customers' outcomes"
+            }
         ),
     }
 }
