@@ -166,6 +166,17 @@ test('the first HTML response already shows the picks, decided as the package de
   assert.equal(res.headers.get('X-Bp-Fill'), 'direct');
 });
 
+test('another site\'s Referer is the decision\'s page.referrer, as its host: the example\'s review-site trigger fires on it', async () => {
+  const fired = async (referer) => {
+    const { edge } = await get('/pricing', { cookie: 'bp_consent=full', headers: referer ? { Referer: referer } : {} });
+    return edge.decision.triggers.map((t) => t.id).includes('review_site_referral');
+  };
+  assert.equal(await fired('https://www.g2.com/products/lumora/reviews?email=jane%40northbank.example'), true);
+  assert.equal(await fired(`${ORIGIN}/blog/`), false, 'a link within the site is no referrer');
+  assert.equal(await fired('https://www.google.com/'), false);
+  assert.equal(await fired(''), false);
+});
+
 test('a page is compiled for the one pass on its first request; later requests render from that copy, for each visitor', async () => {
   const first = await get('/compare/lumora-vs-pipewatch', { cookie: 'bp_consent=anonymous' });
   assert.equal(first.res.headers.get('X-Bp-Fill'), 'direct');

@@ -292,6 +292,17 @@ function pageEvents(value, now) {
   return out;
 }
 
+/** Another site's host from `Referer` (a link within the site is none): only the host, as the engine keeps it. */
+function referrerOf(request, url) {
+  let host = '';
+  try {
+    host = new URL(request.headers.get('Referer') || '').hostname;
+  } catch {
+    return undefined;
+  }
+  return host && host !== url.hostname ? host : undefined;
+}
+
 function campaignOf(url) {
   const c = {};
   for (const [k, p] of [['source', 'utm_source'], ['medium', 'utm_medium'], ['name', 'utm_campaign']]) {
@@ -589,6 +600,8 @@ async function personalise(request, env, ctx, asset, url) {
 
   const page = { url: path };
   if (routes.has(path)) page.content_id = routes.get(path);
+  const referrer = referrerOf(request, url);
+  if (referrer) page.referrer = referrer;
   const context = { consent, page, company: firmo.company };
   if (firmo.account) context.account = firmo.account;
   if (firmo.person) context.person = firmo.person;
