@@ -157,9 +157,7 @@ impl Builder<'_> {
             recommend,
         }
     }
-}
 
-impl Builder<'_> {
     /// A content format that nothing names (no slot, no rule's `formats`, no
     /// condition on `content.format` or `page.format`, no action's call to
     /// action), close to one that something does, is a misspelling (`blgo`):
@@ -171,16 +169,14 @@ impl Builder<'_> {
             .chain(p.stage_model.rules.iter().map(|r| &r.formats))
             .chain(p.lifecycle.hand_raise.iter().map(|r| &r.formats));
         let ctas = p.actions.iter().filter_map(|a| a.cta.as_deref());
+        let cta_formats = ctas.filter_map(|id| p.content.iter().find(|c| c.id.as_str() == id));
         let mut named: Vec<String> = p
             .slots
             .iter()
             .flat_map(|s| &s.formats)
             .chain(rules.flatten().flatten())
             .cloned()
-            .chain(ctas.filter_map(|id| {
-                let item = p.content.iter().find(|c| c.id.as_str() == id)?;
-                Some(item.format.to_string())
-            }))
+            .chain(cta_formats.map(|c| c.format.to_string()))
             .collect();
         p.for_each_condition(|c| reads::formats_compared(c, &mut named));
         for (ix, f) in format_ids.iter().enumerate() {
