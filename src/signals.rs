@@ -31,7 +31,13 @@ pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 /// again under a host's reused visitor id from the one before: its decisions
 /// count from 1 again, and ids of the visitor and number alone would repeat
 /// the earlier signals' (a store deduplicating by id kept only the first).
-pub(crate) fn message_id(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> String {
+pub(crate) fn message_id(
+    visitor: &str,
+    first_seen: u64,
+    seq: u32,
+    event: &str,
+    n: usize,
+) -> String {
     let d = message_digest(visitor, first_seen, seq, event, n);
     // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
     let mut id = String::with_capacity(36);
