@@ -19,7 +19,7 @@ export const CONSENT_CHANNEL = 'buyerpath:consent';
 
 import { CONSENT_LEVELS, attempt, consentRank, createStore, normalizeConsent } from './storage.js';
 import { createSender, eraseQueue, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
-import { autoTrack, bantFields, pageInfo, pagePath } from './track.js';
+import { autoTrack, bantFields, pageInfo, pageLocation, pagePath } from './track.js';
 
 export { createStore, createSender, autoTrack, bantFields, pageInfo, ESSENTIAL_EVENTS, DROPPED_EVENT };
 
@@ -105,7 +105,7 @@ const UTM = [['source', 'utm_source'], ['medium', 'utm_medium'], ['name', 'utm_c
 const MAX_UTM = 64;
 
 function pageCampaign({ document, window }) {
-  const loc = attempt(() => (window && window.location) || document.location, null);
+  const loc = pageLocation({ document, window });
   const params = attempt(() => new URLSearchParams(loc.search), null);
   if (!params) return undefined;
   const c = {};
@@ -122,7 +122,7 @@ function pageCampaign({ document, window }) {
 function pageReferrer({ document, window }) {
   const ref = attempt(() => document.referrer, '');
   const host = attempt(() => new URL(ref).hostname, '');
-  const own = attempt(() => ((window && window.location) || document.location).hostname, '');
+  const own = attempt(() => pageLocation({ document, window }).hostname, '');
   return typeof host === 'string' && host !== '' && host !== own ? host : undefined;
 }
 

@@ -80,8 +80,12 @@ function utf8(s) {
   return new TextEncoder().encode(s);
 }
 
-/** An event's size as sent (its JSON in UTF-8 bytes). */
-const bytes = (e) => utf8(JSON.stringify(e)).length;
+/** An event's size as sent (its JSON in UTF-8 bytes), measured once per event object. */
+const sizes = new WeakMap();
+function bytes(e) {
+  if (!sizes.has(e)) sizes.set(e, utf8(JSON.stringify(e)).length);
+  return sizes.get(e);
+}
 
 function base64(s) {
   // btoa only takes Latin-1: go through UTF-8 so any write key works.

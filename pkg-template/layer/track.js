@@ -65,12 +65,15 @@ function wholeEscapes(path) {
  * `<meta name="buyerpath:content">` or `<body data-bp-content>`, and `url`
  * as the path alone (a query string or hash can carry personal data).
  */
+/** The page's location (the window's, else the document's); null when neither can be read. */
+export const pageLocation = ({ document, window }) => attempt(() => (window && window.location) || document.location, null);
+
 export function pageInfo({ document = globalThis.document, window = globalThis.window } = {}) {
   const page = {};
   const meta = attempt(() => document.querySelector('meta[name="buyerpath:content"]'), null);
   const id = attempt(() => meta && meta.getAttribute('content'), null) || attempt(() => document.body.dataset.bpContent, null);
   if (typeof id === 'string' && id !== '') page.content_id = id;
-  const loc = attempt(() => (window && window.location) || document.location, null);
+  const loc = pageLocation({ document, window });
   const path = attempt(() => loc.pathname, null);
   if (typeof path === 'string' && path !== '') page.url = pagePath(path);
   return page;
