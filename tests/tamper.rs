@@ -56,6 +56,16 @@ fn signed_visitor(engine: &Engine) -> (Visitor, String) {
     (v, s)
 }
 
+/// `body` with the state's 16-byte HMAC-SHA256 tag made with `key`, as base64url.
+fn signed_with(body: &[u8], key: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    m.update(body);
+    let mut out = body.to_vec();
+    out.extend_from_slice(&m.finalize().into_bytes()[..16]);
+    URL_SAFE_NO_PAD.encode(out)
+}
+
 /// The host's policy: the decoded visitor, or a fresh one (and why).
 fn restore(engine: &Engine, cookie: &str, now: u64) -> (Visitor, Result<(), String>) {
     match engine.decode_at(cookie, Some(SECRET), now, MAX_IDLE) {
@@ -120,7 +130,23 @@ fn every_forged_state_is_refused_and_a_fresh_visitor_starts() {
         other.decide(&mut v, &req(T0, fintech("full"))).unwrap();
         other.encode(&v, Some(SECRET))
     };
+    // A later (or earlier) encoding version, signed with this key or another:
+    // its own old state is told apart from another site's by the refusal.
+    let mut other_version = raw[..raw.len() - 16].to_vec();
+    other_version[1] = 2;
+    let version_here = signed_with(&other_version, SECRET);
+    let version_elsewhere = signed_with(&other_version, b"secret");
     for (label, text, code) in [
+        (
+            "another version, this key",
+            version_here.as_str(),
+            "state_version",
+        ),
+        (
+            "another version, another key",
+            &version_elsewhere,
+            "state_bad_signature",
+        ),
         ("unsigned", unsigned.as_str(), "state_unsigned"),
         ("signed with a guessed key", &guessed, "state_bad_signature"),
         (

@@ -112,6 +112,32 @@ fn bad(code: &str, msg: &str) -> Error {
         .into()
 }
 
+/// `raw` cut before its tag, and the tag.
+fn untagged(raw: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    let cut = raw
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or_else(|| bad("state_truncated", "the state is truncated"))?;
+    Ok(raw.split_at(cut))
+}
+
+/// `raw` without its tag, once the tag is checked with `key`. Not inlined:
+/// the HMAC is large, and decode checks a tag in two places.
+#[inline(never)]
+fn verify<'a>(raw: &'a [u8], key: &[u8]) -> Result<&'a [u8], Error> {
+    let forged = || {
+        bad(
+            "state_bad_signature",
+            "the state's signature does not match: forged or signed with another key",
+        )
+    };
+    let (body, tag) = untagged(raw)?;
+    let mut m = Hmac::<Sha256>::new_from_slice(key).map_err(|_| forged())?;
+    m.update(body);
+    m.verify_truncated_left(tag).map_err(|_| forged())?;
+    Ok(body)
+}
+
 /// Decodes a state string. With a secret, the state must be signed with it;
 /// without one, signed states are read but not verified. Returns the state and
 /// whether its signature was verified.
@@ -129,7 +155,13 @@ pub fn decode_state(
     if raw.first() != Some(&MAGIC) {
         return Err(bad("state_garbage", "not a buyerpath state"));
     }
+    // Another version is refused after its tag is checked with the secret
+    // (every version's string ends in it), so that a host tells its own old
+    // state (`state_version`) from one another key signed.
     if raw.get(1) != Some(&VERSION) {
+        if let Some(key) = secret {
+            verify(&raw, key)?;
+        }
         return Err(bad("state_version", "unsupported state encoding version"));
     }
     let signed = match raw.get(2) {
@@ -137,32 +169,16 @@ pub fn decode_state(
         Some(1) => true,
         _ => return Err(bad("state_garbage", "unknown state flags")),
     };
-    let body = if signed {
-        let cut = raw
-            .len()
-            .checked_sub(TAG_LEN)
-            .ok_or_else(|| bad("state_truncated", "the state is truncated"))?;
-        let (body, tag) = raw.split_at(cut);
-        if let Some(key) = secret {
-            let mut m = Hmac::<Sha256>::new_from_slice(key)
-                .map_err(|_| bad("state_bad_signature", "bad key"))?;
-            m.update(body);
-            m.verify_truncated_left(tag).map_err(|_| {
-                bad(
-                    "state_bad_signature",
-                    "the state's signature does not match: forged or signed with another key",
-                )
-            })?;
-        }
-        body
-    } else {
-        if secret.is_some() {
+    let body = match secret {
+        Some(key) if signed => verify(&raw, key)?,
+        Some(_) => {
             return Err(bad(
                 "state_unsigned",
                 "a signed state was required but this one is unsigned",
-            ));
+            ))
         }
-        raw.as_slice()
+        None if signed => untagged(&raw)?.0,
+        None => raw.as_slice(),
     };
     let mut r = Reader::new(body.get(3..).unwrap_or(&[]));
     let st = read_body(&mut r, playbook_hash)?;

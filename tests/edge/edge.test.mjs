@@ -20,6 +20,7 @@ import http from 'node:http';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Miniflare, Response as MfResponse } from 'miniflare';
@@ -391,7 +392,17 @@ test('consent none: a parent domain\'s bp cookie, which the host-only expiry can
   old.decide({ now: Date.now() - 181 * 86400000, context: { consent: 'full' } });
   const stale = old.encode(SECRET);
   old.free();
+  // This site's own of another encoding version (a rollout's), and one of
+  // that version another key signed: the engine checks the tag first.
+  const versioned = (key) => {
+    const body = Buffer.from(mine, 'base64url').subarray(0, -16);
+    body[1] = 2;
+    const tag = createHmac('sha256', key).update(body).digest().subarray(0, 16);
+    return Buffer.concat([body, tag]).toString('base64url');
+  };
   for (const [label, cookie, expired] of [
+    ['mine, another version', `bp=${versioned(SECRET)}`, true],
+    ['another version, another key', `bp=${versioned('another-deployment-secret')}`, false],
     ['a parent domain\'s', `bp=${foreign}`, false],
     ['another tool\'s', 'bp=whatever', false],
     ['a parent domain\'s, then mine', `bp=${foreign}; bp=${mine}`, true],

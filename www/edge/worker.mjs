@@ -506,8 +506,9 @@ function claimSecret(secret) {
 }
 
 // The refusals of a state whose signature this site's key (or its claims'
-// key) verified: this site's own cookie, too old or of another playbook.
-const SIGNED_REJECTIONS = new Set(['state_expired', 'state_foreign_playbook']);
+// key) verified: this site's own cookie, too old, of another playbook or of
+// another encoding version (the engine checks the tag before the version).
+const SIGNED_REJECTIONS = new Set(['state_expired', 'state_foreign_playbook', 'state_version']);
 
 /** The signed state (`claimed`: signed with the claims' key); throws the first key's error. */
 function decodeState(engine, text, secret, now) {
