@@ -48,6 +48,7 @@ mod check;
 mod compile;
 mod explain;
 mod input;
+mod key_warnings;
 mod score;
 mod serve;
 mod vectors;
@@ -70,11 +71,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Validate a playbook and print every problem (exit 1 if any).
+    /// Validate a playbook and print every problem (exit 1 if any), and warnings (exit 0)
     Check {
         /// Playbook JSON file.
         playbook: PathBuf,
-        /// Print problems as JSON lines.
+        /// Print problems (or, on a valid playbook, warnings) as JSON lines.
         #[arg(long)]
         json: bool,
     },

@@ -85,6 +85,39 @@ fn check_accepts_the_example() {
 }
 
 #[test]
+fn check_warns_of_a_misspelt_company_key_and_still_passes() {
+    let clean = bp(&["check", "examples/acme/playbook.json"]);
+    let err = String::from_utf8_lossy(&clean.stderr);
+    assert!(!err.contains("warning"), "{err}");
+    let dir = scratch("bp-check-warn");
+    let file = dir.join("countri.json");
+    let text = std::fs::read_to_string(root().join("examples/acme/playbook.json")).unwrap();
+    assert!(text.contains("\"company.country\""));
+    std::fs::write(
+        &file,
+        text.replacen("\"company.country\"", "\"company.countri\"", 1),
+    )
+    .unwrap();
+    let out = bp(&["check", file.to_str().unwrap()]);
+    succeeded(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: $.gates[0].require.company.countri"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `company.country`?"), "{err}");
+    let json = bp(&["check", "--json", file.to_str().unwrap()]);
+    succeeded(&json);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["code"], "likely_misspelt_attribute");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn check_reports_five_problems_in_one_run() {
     let out = bp(&["check", "tests/fixtures/broken-playbook.json"]);
     assert_eq!(out.status.code(), Some(1));
