@@ -80,8 +80,11 @@ export interface DecideContext {
   consent?: Consent;
   /** Firmographics (enrichment, reverse IP, edge geo): `domain`, `industry`, `employees`, `country`... */
   company?: Record<string, unknown>;
-  /** Only the job title is accepted; e-mail, name or phone are refused. */
-  person?: { title?: string };
+  /**
+   * Only the job title and the department are accepted (read with consent
+   * `full`, never sent); e-mail, name or phone are refused.
+   */
+  person?: { title?: string; department?: string };
   /** The central store's account snapshot: `tier`, `customer`, `stage`, `roles_engaged`... */
   account?: Record<string, unknown>;
   /**
@@ -186,7 +189,7 @@ export interface RoleResult {
   id: string;
   confidence: number;
   seniority?: string;
-  evidence: ('title' | 'bant' | 'behaviour')[];
+  evidence: ('title' | 'department' | 'bant' | 'behaviour')[];
   distribution: Probability[];
 }
 
@@ -294,7 +297,7 @@ export interface Playbook {
     account_prior_weight?: number;
     rules?: (EventMatch & { id: string; stage: string; weight: number })[];
   };
-  roles: { id: string; label?: string; titles?: string[]; prior?: number }[];
+  roles: { id: string; label?: string; titles?: string[]; departments?: string[]; prior?: number }[];
   role_model?: {
     title_weight?: number;
     content_view_weight?: number;

@@ -39,15 +39,16 @@ pub(crate) enum Slot {
     PageUrl,
     PageReferrer,
     PersonTitle,
+    PersonDepartment,
     PersonSeniority,
     CampaignSource,
     CampaignMedium,
     CampaignName,
 }
-const SLOTS: usize = 21;
+const SLOTS: usize = 22;
 
 /// The slots of the document's objects, by (object, key).
-pub(crate) const NESTED: [(&str, &str, Slot); 18] = [
+pub(crate) const NESTED: [(&str, &str, Slot); 19] = [
     ("fit", "score", Slot::FitScore),
     ("fit", "tier", Slot::FitTier),
     ("engagement", "score", Slot::EngagementScore),
@@ -62,6 +63,7 @@ pub(crate) const NESTED: [(&str, &str, Slot); 18] = [
     ("page", "url", Slot::PageUrl),
     ("page", "referrer", Slot::PageReferrer),
     ("person", "title", Slot::PersonTitle),
+    ("person", "department", Slot::PersonDepartment),
     ("person", "seniority", Slot::PersonSeniority),
     ("campaign", "source", Slot::CampaignSource),
     ("campaign", "medium", Slot::CampaignMedium),
@@ -183,6 +185,7 @@ impl<'a> Attrs<'a> {
         let text = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
         if ctx.consent == Consent::Full {
             a.put(Slot::PersonTitle, text(&ctx.person.title));
+            a.put(Slot::PersonDepartment, text(&ctx.person.department));
         }
         a.put(
             Slot::PersonSeniority,

@@ -32,14 +32,18 @@ impl Consent {
     }
 }
 
-/// Fields the visitor gave about themself. Only the job title is read; no
-/// e-mail, name or phone is accepted at all.
+/// Fields the visitor gave about themself. Only the job title and the
+/// department are read; no e-mail, name or phone is accepted at all.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     /// Job title as typed (normalised before matching, never sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Department as given (`Procurement`, `IT`): read like the title, for the
+    /// role when the title names none, and never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 /// The page being decided for.
@@ -234,6 +238,7 @@ impl DecideRequest {
         let c = &self.context;
         for (path, s) in [
             ("$.context.person.title", &c.person.title),
+            ("$.context.person.department", &c.person.department),
             ("$.context.page.content_id", &c.page.content_id),
             ("$.context.page.url", &c.page.url),
             ("$.context.page.referrer", &c.page.referrer),

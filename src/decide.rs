@@ -41,10 +41,16 @@ pub fn decide(
         s.first_touch = None;
         s.last_touch = None;
     }
-    let reading = match &ctx.person.title {
-        Some(t) if full => Some(role::read_title(engine, t)),
-        _ => None,
-    };
+    // The fields given now replace what the state remembers of them.
+    let person = &ctx.person;
+    let given = person.title.is_some() || person.department.is_some();
+    let reading = (full && given).then(|| {
+        role::read_person(
+            engine,
+            person.title.as_deref(),
+            person.department.as_deref(),
+        )
+    });
     let (title_role, seniority) = match &reading {
         Some(r) => (r.role, r.seniority),
         None => (

@@ -158,7 +158,7 @@ pub struct RoleResult {
     /// Seniority from the title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seniority: Option<Text>,
-    /// Evidence used: `title`, `bant`, `behaviour`.
+    /// Evidence used: `title` (or `department`), `bant`, `behaviour`.
     pub evidence: Vec<Text>,
     /// Distribution, in playbook order.
     pub distribution: Vec<Prob>,

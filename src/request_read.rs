@@ -99,7 +99,10 @@ fn context(r: &mut Reader<'_>) -> Option<Context> {
 fn person(r: &mut Reader<'_>) -> Option<Person> {
     let mut p = Person::default();
     let mut seen = 0u32;
-    r.object(&mut |r, key| text_field(r, key, &mut [("title", &mut p.title)], &mut seen))?;
+    r.object(&mut |r, key| {
+        let fields = &mut [("title", &mut p.title), ("department", &mut p.department)];
+        text_field(r, key, fields, &mut seen)
+    })?;
     Some(p)
 }
 

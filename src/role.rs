@@ -1,20 +1,27 @@
 //! Buying-committee role from the job title (normalised, abbreviations
 //! expanded; the later a phrase stands in the title, the more it says: "Head
-//! of IT Procurement" is procurement), from BANT authority answers, and from
+//! of IT Procurement" is procurement), else from the department given (weaker
+//! than any title: [`DEPARTMENT_STRENGTH`]), from BANT authority answers, and from
 //! behaviour (the roles of the content read), as a distribution with a
 //! confidence floor.
 
 use crate::decay::{factor, round_to};
 use crate::decision::{Prob, RoleResult};
-use crate::engine::Engine;
+use crate::engine::{Engine, Role};
 use crate::stage::argmax;
 use crate::state::VisitorState;
 use crate::text::Text;
 use crate::title::{contains_phrase, normalize};
 
-/// What the title says: the best role index with its strength, and the seniority index.
+/// How strongly a department indicates its role: below any title's (0.5–1),
+/// which also tells the state's remembered role from a department.
+pub const DEPARTMENT_STRENGTH: f64 = 0.4;
+
+/// What the title (or the department) says: the best role index with its
+/// strength, and the seniority index.
 pub struct TitleReading {
-    /// Role index and match strength (0.5–1).
+    /// Role index and match strength (0.5–1 from the title,
+    /// [`DEPARTMENT_STRENGTH`] from the department).
     pub role: Option<(usize, f64)>,
     /// Seniority index.
     pub seniority: Option<usize>,
@@ -29,29 +36,43 @@ pub fn seniority_in_state(engine: &Engine, s: &VisitorState) -> Option<usize> {
         .position(|x| x.hash == s.seniority && s.seniority != 0)
 }
 
-/// Reads a job title.
-pub fn read_title(engine: &Engine, title: &str) -> TitleReading {
+/// Reads the person's job title and department; a department counts only
+/// when the title names no role.
+pub fn read_person(engine: &Engine, title: Option<&str>, department: Option<&str>) -> TitleReading {
     let rm = &engine.role_model;
-    let t = normalize(title, &rm.synonyms);
-    let mut best: Option<(usize, f64)> = None;
-    for (i, r) in engine.roles.iter().enumerate() {
-        for phrase in &r.titles {
-            if let Some(end) = phrase_end(&t, phrase) {
-                let strength = 0.5 + 0.5 * end as f64 / t.len().max(1) as f64;
-                if best.map(|(_, s)| strength > s).unwrap_or(true) {
-                    best = Some((i, strength));
-                }
-            }
-        }
-    }
+    let t = title
+        .map(|t| normalize(t, &rm.synonyms))
+        .unwrap_or_default();
+    let role = best_phrase(engine, &t, |r| &r.titles)
+        .map(|(i, end)| (i, 0.5 + 0.5 * end as f64 / t.len().max(1) as f64))
+        .or_else(|| {
+            let d = normalize(department?, &rm.synonyms);
+            best_phrase(engine, &d, |r| &r.departments).map(|(i, _)| (i, DEPARTMENT_STRENGTH))
+        });
     let seniority = rm
         .seniority
         .iter()
         .position(|s| s.titles.iter().any(|p| contains_phrase(&t, p)));
-    TitleReading {
-        role: best,
-        seniority,
+    TitleReading { role, seniority }
+}
+
+/// The role whose phrase ends latest in `text`, and where it ends.
+fn best_phrase(
+    engine: &Engine,
+    text: &[String],
+    phrases: fn(&Role) -> &Vec<Vec<String>>,
+) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, r) in engine.roles.iter().enumerate() {
+        for phrase in phrases(r) {
+            if let Some(end) = phrase_end(text, phrase) {
+                if best.map_or(true, |(_, e)| end > e) {
+                    best = Some((i, end));
+                }
+            }
+        }
     }
+    best
 }
 
 /// Token index just after the last occurrence of `phrase` in `title`.
@@ -81,7 +102,8 @@ pub fn evaluate(
     if let Some((i, strength)) = title_role {
         if let Some(x) = w.get_mut(i) {
             *x += rm.title_weight * strength;
-            evidence.push(Text::lit("title"));
+            let from_title = strength > DEPARTMENT_STRENGTH;
+            evidence.push(Text::lit(if from_title { "title" } else { "department" }));
         }
     }
     let mut bant = false;

@@ -43,7 +43,7 @@ pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     let seniority = if ctx.consent != Consent::Full {
         None
     } else if let Some(t) = &ctx.person.title {
-        role::read_title(engine, t).seniority
+        role::read_person(engine, Some(t), None).seniority
     } else {
         role::seniority_in_state(engine, s)
     };

@@ -29,7 +29,7 @@ fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
 #[test]
 fn an_engine_from_bytes_replays_every_vector() {
     let bytes = common::example_engine().to_bytes().unwrap();
-    assert!(bytes.starts_with(b"BPE5"), "the header");
+    assert!(bytes.starts_with(b"BPE6"), "the header");
     let engine = Engine::from_bytes(&bytes).unwrap();
     assert_eq!(engine.to_bytes().unwrap(), bytes, "written again unchanged");
     let mut decisions = 0;
@@ -132,7 +132,7 @@ fn another_header_or_version_is_refused_with_a_code() {
     assert_eq!(e.issues[0].code, "engine_file_invalid");
     // Files of the earlier layouts (paths stored split; a condition per
     // content item) are another version's.
-    for magic in [b"BPE1", b"BPE2", b"BPE3", b"BPE4"] {
+    for magic in [b"BPE1", b"BPE2", b"BPE3", b"BPE4", b"BPE5"] {
         let mut older = bytes.clone();
         older[..4].copy_from_slice(magic);
         let e = Engine::from_bytes(&older).unwrap_err();

@@ -1280,3 +1280,117 @@ fn a_visitor_is_classified_again_as_engagement_grows() {
         "no decision where only the engagement moved"
     );
 }
+
+/// A department given with consent names the role when the title names none,
+/// weaker than any title; it is remembered as the title is, read by
+/// conditions as `person.department`, and ignored below full consent.
+#[test]
+fn a_department_names_the_role_when_the_title_does_not() {
+    let engine = example_engine();
+    let with = |consent: &str, person: serde_json::Value| {
+        let mut ctx = fintech();
+        ctx["consent"] = json!(consent);
+        ctx["person"] = person;
+        ctx
+    };
+    let role = |d: &Decision| {
+        let p = |id: &str| {
+            d.role
+                .distribution
+                .iter()
+                .find(|x| x.id.as_str() == id)
+                .map(|x| x.p)
+                .unwrap()
+        };
+        (d.role.id.to_string(), p("procurement_legal"))
+    };
+    let evidence = |d: &Decision| {
+        d.role
+            .evidence
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let mut plain = engine.visitor("no-department").unwrap();
+    let none = engine.decide(&mut plain, &req(T0, fintech())).unwrap();
+    let mut v = engine.visitor("procurement").unwrap();
+    let dep = engine
+        .decide(
+            &mut v,
+            &req(T0, with("full", json!({"department": "Procurement"}))),
+        )
+        .unwrap();
+    assert_eq!(evidence(&dep), ["department"]);
+    assert!(
+        role(&dep).1 > role(&none).1,
+        "{:?} vs {:?}",
+        role(&dep),
+        role(&none)
+    );
+
+    // Weaker than the weakest title for the same role.
+    let mut t = engine.visitor("title").unwrap();
+    let title = engine
+        .decide(
+            &mut t,
+            &req(T0, with("full", json!({"title": "Head of Procurement"}))),
+        )
+        .unwrap();
+    assert_eq!(evidence(&title), ["title"]);
+    assert!(
+        role(&title).1 > role(&dep).1,
+        "{:?} vs {:?}",
+        role(&title),
+        role(&dep)
+    );
+
+    // A title that names a role wins over the department.
+    let mut both = engine.visitor("both").unwrap();
+    let d = engine
+        .decide(
+            &mut both,
+            &req(
+                T0,
+                with(
+                    "full",
+                    json!({"title": "Data Engineer", "department": "Procurement"}),
+                ),
+            ),
+        )
+        .unwrap();
+    assert_eq!(evidence(&d), ["title"]);
+    assert_eq!(d.role.id.as_str(), "end_user");
+
+    // Remembered in the state, and still named as a department.
+    let text = engine.encode(&v, None);
+    let mut back = engine.decode(&text, None).unwrap().visitor;
+    let later = engine.decide(&mut back, &req(T0 + MIN, fintech())).unwrap();
+    assert_eq!(evidence(&later), ["department"]);
+    assert_eq!(role(&later), role(&dep));
+
+    // Below full consent it is neither read nor kept.
+    let mut anon = engine.visitor("anonymous").unwrap();
+    let a = engine
+        .decide(
+            &mut anon,
+            &req(T0, with("anonymous", json!({"department": "Procurement"}))),
+        )
+        .unwrap();
+    assert!(evidence(&a).is_empty(), "{:?}", evidence(&a));
+
+    // Conditions read it.
+    let mut pb = example_playbook();
+    pb["gates"] = json!([{"id": "procurement_only", "kind": "custom",
+        "require": {"person.department": {"$in": ["Procurement"]}}}]);
+    let gated = Engine::from_json(&pb.to_string()).unwrap();
+    let q = |person: serde_json::Value| {
+        let mut v = gated.visitor("gated").unwrap();
+        gated
+            .decide(&mut v, &req(T0, with("full", person)))
+            .unwrap()
+            .qualified
+    };
+    assert!(q(json!({"department": "Procurement"})));
+    assert!(!q(json!({"department": "Marketing"})));
+}

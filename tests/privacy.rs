@@ -1,7 +1,7 @@
 //! No personal data in signals: journeys with e-mails, IP addresses, names and
 //! phone numbers placed in every input that accepts text (page URLs and their
 //! query strings and fragments, event URLs, form fields, custom event names,
-//! the job title, campaign/UTM values, company and account attributes, the
+//! the job title and department, campaign/UTM values, company and account attributes, the
 //! page's content id), at every consent level; every signal produced (as
 //! JSON) and the encoded state are scanned for each of them.
 #![allow(
@@ -86,11 +86,12 @@ fn contexts(consent: &str, url: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for (person, camp) in [
         (
-            json!({"title": format!("VP Engineering ({NAME}, {EMAIL})")}),
+            json!({"title": format!("VP Engineering ({NAME}, {EMAIL})"),
+                "department": format!("Procurement {EMAIL}")}),
             campaign,
         ),
         (
-            json!({"title": format!("{NAME} {PHONE} {IPV4}")}),
+            json!({"title": format!("{NAME} {PHONE} {IPV4}"), "department": NAME}),
             campaign2,
         ),
     ] {
@@ -168,7 +169,7 @@ fn no_email_ip_name_or_phone_reaches_a_signal_or_the_state() {
 }
 
 #[test]
-fn person_fields_other_than_the_title_and_personal_visitor_ids_are_refused() {
+fn person_fields_other_than_the_title_and_department_and_personal_visitor_ids_are_refused() {
     let engine = example_engine();
     for person in [
         json!({"email": EMAIL}),

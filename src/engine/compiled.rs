@@ -1,9 +1,10 @@
 //! The compiled engine as bytes (feature `compiled`): what `buyerpath
 //! compile` writes and a build without the JSON playbook compiler loads.
 //!
-//! Layout: the 4 bytes `BPE5` (the layout's number; earlier layouts, `BPE1`
-//! to `BPE4`, are refused as another version's; `BPE5`: a regex's source is
-//! JavaScript's syntax, read by js_regex.rs), the crate version as a
+//! Layout: the 4 bytes `BPE6` (the layout's number; earlier layouts, `BPE1`
+//! to `BPE5`, are refused as another version's; since `BPE5` a regex's source
+//! is JavaScript's syntax, read by js_regex.rs; `BPE6` adds the roles'
+//! department phrases), the crate version as a
 //! length-prefixed string, the XXH64 checksum of the rest (8 bytes, little
 //! endian), then the engine in postcard (serde's derives on the engine's
 //! types). A file is read only by the version that wrote it: the
@@ -30,10 +31,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The first bytes of an engine file.
-pub const MAGIC: &[u8; 4] = b"BPE5";
+pub const MAGIC: &[u8; 4] = b"BPE6";
 
 /// The first bytes of the files of earlier layouts.
-const OLDER: [&[u8; 4]; 4] = [b"BPE1", b"BPE2", b"BPE3", b"BPE4"];
+const OLDER: [&[u8; 4]; 5] = [b"BPE1", b"BPE2", b"BPE3", b"BPE4", b"BPE5"];
 
 /// The version that writes and reads engine files.
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -98,6 +98,8 @@ pub(crate) struct Role {
     pub prior: f64,
     /// Title phrases as normalised token lists.
     pub titles: Vec<Vec<String>>,
+    /// Department phrases as normalised token lists.
+    pub departments: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -181,6 +181,10 @@ pub struct RoleSpec {
     /// Title keywords or phrases (after normalisation) that indicate this role.
     #[serde(default)]
     pub titles: Vec<String>,
+    /// Department names or phrases (normalised as titles are) that indicate
+    /// this role when the title names none (`procurement`, `purchasing`).
+    #[serde(default)]
+    pub departments: Vec<String>,
     /// Prior weight (≥ 0).
     #[serde(default = "one")]
     pub prior: f64,

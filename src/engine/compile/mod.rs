@@ -398,6 +398,7 @@ impl Builder<'_> {
                 hash: fnv1a32(r.id.as_bytes()),
                 prior: r.prior,
                 titles: phrases(&r.titles),
+                departments: phrases(&r.departments),
             })
             .collect();
         let seniority: Vec<Seniority> = rm

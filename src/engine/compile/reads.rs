@@ -1,5 +1,5 @@
 //! What a playbook's conditions read: an attribute path that nothing fills
-//! (`fit.tierr`, `compnay.country`, `person.department`) is null for every
+//! (`fit.tierr`, `compnay.country`, `person.titel`) is null for every
 //! visitor, and a classification value that cannot be (`fit.tier` `AA`, a
 //! stage id misspelt) never matches; either way a rule silently does nothing
 //! (or, in an `exclude` gate, never excludes), so both are compile errors
