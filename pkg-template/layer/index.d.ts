@@ -229,8 +229,14 @@ export interface AutoTrackOptions {
 }
 
 export interface Tracker {
-  /** The page as detected at start. */
+  /** The page of the held page view: as detected at start, then at each `nextPage()`. */
   readonly page: PageInfo;
+  /**
+   * A route change of a single-page app: the held page view goes out with
+   * its dwell (as at a hide; not again if it has gone out already), and the
+   * page now at the location (path and content id read again) is held.
+   */
+  nextPage(): void;
   stop(): void;
 }
 
@@ -318,6 +324,15 @@ export interface StartCommonOptions {
   gpc?: boolean;
   /** The channel between tabs (default `globalThis.BroadcastChannel`; `null`: none). */
   BroadcastChannel?: (new (name: string) => BroadcastChannel) | null;
+  /**
+   * A single-page app: the layer calls `page()` itself on `popstate` and on
+   * `history.pushState` / `replaceState` (wrapped; `stop()` unwraps them),
+   * once the route has rendered: after the next animation frame and a task
+   * (a task alone in a hidden tab). Several changes in one frame count once.
+   * A router that renders later than that (a route that loads its data after
+   * the URL changes) calls `page()` itself once rendered. Default false.
+   */
+  spa?: boolean;
 }
 
 export interface Buyerpath {
@@ -351,6 +366,20 @@ export interface Buyerpath {
    * deciding failed: the error goes to `onError`, or after `stop()`).
    */
   track(event: Omit<BuyerpathEvent, 'ts'> & { ts?: number }): Decision | null;
+  /**
+   * A single-page app's route change, called once the new route has
+   * rendered (or by the layer itself: `spa`). When the page changed (its
+   * path or its content id: a query or a hash alone is the same page), the
+   * previous route's held page view goes out with its dwell, and the new
+   * route is a page view as a load would be: its path, content id, campaign
+   * (`utm_*`, unless the host passed `context.campaign`) and
+   * `data-bp-slot` elements read again, no referrer (the site itself), and
+   * decided, rendered and reported afresh. Returns that decision; null when
+   * the page did not change, after `stop()`, or when deciding failed (the
+   * error goes to `onError`).
+   */
+  page(): Decision | null;
+  /** Ends everything the layer started: listeners, timers, the sender, the `spa` wrapping of `history`. */
   stop(): void;
 }
 

@@ -8,6 +8,9 @@
 // Consent `none` (the default) still decides and renders for this page view,
 // in memory, but stores nothing and sends nothing.
 //
+// A single-page app's routes are pages too: its router calls `bp.page()`
+// once a route has rendered, or `spa: true` follows the History API.
+//
 // Consent is the visitor's, not the tab's: a lower level set in one tab (a
 // withdrawal) reaches the site's other open tabs at once, through a
 // BroadcastChannel (same origin, nothing stored), so that no tab stores or
@@ -161,6 +164,7 @@ export function start({
   // process, and would carry one visitor's withdrawal to every other's.
   BroadcastChannel: Channel = globalThis.window === globalThis ? globalThis.BroadcastChannel : undefined,
   gpc,
+  spa = false,
 } = {}) {
   const report = (err) => attempt(() => onError && onError(err), undefined);
   // A broken playbook throws here, with .code/.path/.hint: that one is for
@@ -247,27 +251,41 @@ export function start({
   // start can fold them into the stored visitor instead of replacing it.
   const seen = [];
 
-  const page = pageInfo({ document, window });
-  const referrer = pageReferrer({ document, window });
-  if (referrer) page.referrer = referrer;
-  // The page's campaign, for each decision on it, unless the host passes
-  // its own `context.campaign`, which is taken whole instead (`{}`: none).
-  // The engine decides what is kept and reported of it, by consent.
-  const campaign = context && context.campaign !== undefined ? undefined : pageCampaign({ document, window });
-  // Slots: as given, else those present on the page (deciding for slots the
-  // page does not show would report recommendations nobody saw). One the
-  // playbook does not define (a template ahead of the playbook, a typo)
-  // would make the engine refuse the whole decision: it is left out, and
-  // reported once.
-  const found = slotIds(document);
+  // The page each decision is for: read at start, and again at each route
+  // change of a single-page app (see newPage).
+  let page;
+  let campaign;
+  let wanted;
   const defined = attempt(() => engine.slots, undefined);
-  const unknown = Array.isArray(defined) ? found.filter((id) => !defined.includes(id)) : [];
-  if (unknown.length > 0) {
-    const ids = unknown.map((id) => JSON.stringify(id)).join(', ');
-    report(argError('$.slots', `the page's slots ${ids} are not in the playbook: left out`, 'add them to the playbook, or remove their data-bp-slot', 'unknown_slot'));
+  const unknownSeen = new Set();
+  // `landed`: the page the visitor arrived on. A route change within the
+  // site has the site itself as its referrer, which is none (document.referrer
+  // still names the site the visitor came from).
+  function readPage(landed) {
+    page = pageInfo({ document, window });
+    const referrer = landed ? pageReferrer({ document, window }) : undefined;
+    if (referrer) page.referrer = referrer;
+    // The page's campaign, for each decision on it, unless the host passes
+    // its own `context.campaign`, which is taken whole instead (`{}`: none).
+    // The engine decides what is kept and reported of it, by consent.
+    campaign = context && context.campaign !== undefined ? undefined : pageCampaign({ document, window });
+    // Slots: as given, else those present on the page (deciding for slots the
+    // page does not show would report recommendations nobody saw). One the
+    // playbook does not define (a template ahead of the playbook, a typo)
+    // would make the engine refuse the whole decision: it is left out, and
+    // reported once (not again on each route that shows it).
+    const found = slotIds(document);
+    const unknown = Array.isArray(defined) ? found.filter((id) => !defined.includes(id)) : [];
+    const unreported = unknown.filter((id) => !unknownSeen.has(id));
+    if (unreported.length > 0) {
+      for (const id of unreported) unknownSeen.add(id);
+      const ids = unreported.map((id) => JSON.stringify(id)).join(', ');
+      report(argError('$.slots', `the page's slots ${ids} are not in the playbook: left out`, 'add them to the playbook, or remove their data-bp-slot', 'unknown_slot'));
+    }
+    const onPage = found.filter((id) => !unknown.includes(id));
+    wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
   }
-  const onPage = found.filter((id) => !unknown.includes(id));
-  const wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
+  readPage(true);
   let decision = null;
 
   function save() {
@@ -304,6 +322,9 @@ export function start({
   const shown = new Map();
   const told = new Map();
   let situation = null;
+  // An edge's report (`firstReported`) is of the page it served: not of a
+  // route the app shows later without asking it.
+  let edgeReported = firstReported === true;
   const situationOf = (d) =>
     attempt(() => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action && d.action.id, level]), null);
   // Whether a content id is among the picks on show.
@@ -358,7 +379,7 @@ export function start({
     const current = situationOf(d);
     // An edge that decided the page and sent its Content Recommended itself
     // (`firstReported`): what it shows is reported.
-    if (first && firstReported === true) {
+    if (first && edgeReported) {
       for (const x of (d && Array.isArray(d.slots) && d.slots) || []) {
         const ids = attempt(() => x.picks.map((p) => p.id), []);
         if (ids.length > 0) tellIds(x.slot, ids);
@@ -445,11 +466,84 @@ export function start({
     shown.clear();
     told.clear();
     situation = null;
+    edgeReported = false; // the cache served it: the edge saw no request
     decide();
   });
   listen(document, 'visibilitychange', () => {
     if (attempt(() => document.visibilityState, 'visible') === 'hidden') leave();
   });
+
+  // A single-page app's route change, once the new route has rendered: a new
+  // page view, as a load would be, when the page changed (its path or its
+  // content id: a query or a hash alone is the same page, and a second view
+  // of it would count the visit twice). The previous route's held page view
+  // goes out with its dwell, then the page, its campaign and its slots are
+  // read again and decided, rendered and reported afresh (as after the
+  // back/forward cache), from the state other tabs stored meanwhile.
+  function newPage() {
+    if (stopped) return null;
+    const next = pageInfo({ document, window });
+    if (next.url === page.url && next.content_id === page.content_id) return null;
+    tracker.nextPage();
+    readPage(false);
+    shown.clear();
+    told.clear();
+    situation = null;
+    edgeReported = false;
+    return decide();
+  }
+
+  // `spa`: route changes through the History API are seen by the layer
+  // itself: `popstate` (back, forward), and pushState / replaceState, wrapped
+  // (the host's call runs as it would, its errors its own). Routers change
+  // the URL before or while they render the route, so the page is read
+  // after the next frame (an animation frame, then a task: a render the
+  // change scheduled has run by then), and several changes in one frame
+  // count once. Without animation frames (none, or a hidden tab, where they
+  // wait for the tab to show), after a task.
+  let due = null;
+  const wait = setTimeout || attempt(() => globalThis.setTimeout, undefined);
+  const unwait = clearTimeout || attempt(() => globalThis.clearTimeout, undefined);
+  function routed() {
+    if (stopped || due !== null) return;
+    due = true;
+    const run = () => {
+      due = null;
+      attempt(newPage, null); // a timer's callback: nothing thrown into the page
+    };
+    const tick = () => {
+      if (stopped) return;
+      due = attempt(() => wait(run, 0), null);
+      if (due == null) run();
+    };
+    const frame = attempt(() => window.requestAnimationFrame, null);
+    const visible = attempt(() => document.visibilityState, 'visible') !== 'hidden';
+    if (!(visible && typeof frame === 'function' && attempt(() => (frame.call(window, tick), true), false))) tick();
+  }
+  if (spa === true) {
+    listen(window, 'popstate', routed);
+    const history = attempt(() => window.history, null);
+    for (const name of ['pushState', 'replaceState']) {
+      const original = attempt(() => history[name], null);
+      if (typeof original !== 'function') continue;
+      const own = attempt(() => Object.prototype.hasOwnProperty.call(history, name), false);
+      // A call without a URL leaves the URL as it is (a router keeping its
+      // scroll position in the state): nothing to read.
+      const wrapped = function (...args) {
+        const result = original.apply(this, args);
+        if (args[2] != null) attempt(routed, undefined);
+        return result;
+      };
+      if (!attempt(() => ((history[name] = wrapped), history[name] === wrapped), false)) continue;
+      // Undone at stop, unless another script has wrapped it since (undoing
+      // ours would undo theirs): then ours stays in its chain, doing nothing.
+      offs.push(() => {
+        if (history[name] !== wrapped) return;
+        if (own) history[name] = original;
+        else delete history[name];
+      });
+    }
+  }
 
   // `remote`: lowered in another tab, which decides and stores at the new
   // level itself. This tab does not decide too: deciding from the same
@@ -561,8 +655,13 @@ export function start({
       // rendered and reported.
       return take(ev, true, false);
     },
+    page() {
+      return newPage();
+    },
     stop() {
       stopped = true;
+      if (due !== null && due !== true) attempt(() => unwait(due), undefined);
+      due = null;
       tracker.stop();
       for (const off of offs.splice(0)) attempt(off, undefined);
       if (sender) sender.stop();

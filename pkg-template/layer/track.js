@@ -9,6 +9,8 @@
 // once, with the visible time as `dwell_seconds`, at whichever comes first:
 // the page hidden or left (`visibilitychange` → hidden, `pagehide`), or
 // `dwellSeconds` (30) of visible time. Its `ts` is the time the page started.
+// A single-page app's route change is a page too: `nextPage()` ends the held
+// view as a hide would, and holds one for the page now at the location.
 
 import { attempt } from './storage.js';
 
@@ -118,7 +120,7 @@ export function bantFields(form) {
 
 /**
  * Starts automatic tracking. `onEvent(event)` receives each engine event.
- * @returns {{ stop(): void, page: { content_id?: string, url?: string } }}
+ * @returns {{ stop(): void, nextPage(): void, page: { content_id?: string, url?: string } }}
  */
 export function autoTrack({
   document = globalThis.document,
@@ -129,7 +131,7 @@ export function autoTrack({
   clearTimeout = globalThis.clearTimeout,
   dwellSeconds = 30,
 } = {}) {
-  const page = pageInfo({ document, window });
+  let page = pageInfo({ document, window });
   let startedAt = now();
   const listeners = [];
   let viewSent = false;
@@ -196,18 +198,22 @@ export function autoTrack({
     sendView(); // the first hide ends the held page view
   }
 
-  on(document, 'visibilitychange', () => (isVisible() ? becameVisible() : becameHidden()));
-  on(window, 'pagehide', becameHidden);
-  // Back or forward to a page kept in the back/forward cache: its scripts
-  // resume without a load, and it is read again, so it is a page view again.
-  on(window, 'pageshow', (e) => {
-    if (!attempt(() => e.persisted === true, false)) return;
+  // A new page view, held from now.
+  function hold() {
     cancelTimer();
     startedAt = now();
     viewSent = false;
     visibleMs = 0;
     visibleSince = null;
     if (isVisible()) becameVisible();
+  }
+
+  on(document, 'visibilitychange', () => (isVisible() ? becameVisible() : becameHidden()));
+  on(window, 'pagehide', becameHidden);
+  // Back or forward to a page kept in the back/forward cache: its scripts
+  // resume without a load, and it is read again, so it is a page view again.
+  on(window, 'pageshow', (e) => {
+    if (attempt(() => e.persisted === true, false)) hold();
   });
 
   // Capture phase: a page script calling stopPropagation() must not hide
@@ -247,7 +253,17 @@ export function autoTrack({
   if (isVisible()) becameVisible();
 
   return {
-    page,
+    get page() {
+      return page;
+    },
+    // A route change: the previous route's view ends as a hide would end it
+    // (with its dwell, unless it has gone out already), and the page now at
+    // the location (path and content id read again) is held from now.
+    nextPage() {
+      becameHidden();
+      page = pageInfo({ document, window });
+      hold();
+    },
     stop() {
       cancelTimer();
       if (turn !== null) attempt(() => clearTimeout(turn), undefined);

@@ -268,6 +268,39 @@ test('real engine: back to a page kept in the back/forward cache is a page view 
 });
 
 
+test('real engine: a single-page app\'s route change is a page view, and its slots are reported as a page\'s, the same picks included', { skip }, async () => {
+  const { document, window } = fakePage({ href: 'https://www.example.com/pricing', content: 'pricing' });
+  document.body.append(document.el('ul', { 'data-bp-slot': 'reading' }));
+  const navigator = fakeNavigator();
+  const fetch = fakeFetch();
+  const clock = fakeClock(T0);
+  const localStorage = fakeLocalStorage();
+  const bp = start({
+    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
+    localStorage, fetch, navigator, now: clock.now, random: () => 0.5, spa: true,
+    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+  });
+  const once = localStorage.map.get('bp_state');
+  await clock.advance(8_000);
+  window.history.pushState(null, '', '/blog/data-contracts');
+  document.head.querySelector('meta').setAttribute('content', 'blog-data-contracts');
+  for (const el of document.querySelectorAll('[data-bp-slot]')) el.parentElement.removeChild(el);
+  document.body.append(document.el('div', { 'data-bp-slot': 'reading' }), document.el('div', { 'data-bp-slot': 'sidebar' }));
+  await clock.advance(0);
+  assert.deepEqual(bp.decision.slots.map((s) => s.slot), ['reading', 'sidebar']);
+  window.dispatch('pagehide');
+  await clock.advance(10);
+  const batch = [...fetch.requests.flatMap((r) => r.body.batch), ...navigator.beacons.flatMap((b) => b.body.batch)]; // in the order sent
+  const reported = batch.filter((s) => s.event === 'Content Recommended').map((s) => s.properties.slots.map((x) => [x.slot, x.content_ids.length > 0]));
+  assert.deepEqual(reported, [[['reading', true]], [['reading', true], ['sidebar', true]]], 'each route\'s picks');
+  const [first, second] = batch.filter((s) => s.event === 'Content Recommended').map((s) => s.properties.slots[0].content_ids);
+  assert.deepEqual(second, bp.decision.slots[0].picks.map((p) => p.id), 'in full, a pick the first route reported too');
+  assert.ok(second.some((id) => first.includes(id)), `the routes share a pick: ${first} / ${second}`);
+  const points = (state) => new Engine(playbook).decode(state).decide({ now: clock.now(), context: { consent: 'anonymous', company } }).engagement.points;
+  assert.ok(points(localStorage.map.get('bp_state')) > points(once), 'both routes\' views are stored');
+  bp.stop();
+});
+
 test('real engine: the page URL\'s UTM parameters are the campaign of each decision on the page: in its signals at full, not at anonymous', { skip }, async () => {
   const href = 'https://www.example.com/pricing?utm_source=linkedin&utm_medium=paid&utm_campaign=q4-launch';
   for (const level of ['full', 'anonymous']) {

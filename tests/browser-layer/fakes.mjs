@@ -232,8 +232,41 @@ function eventTarget(obj) {
   return obj;
 }
 
-/** A page: document (with body/head, cookie jar, visibility) and window. */
-export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content, referrer = '' } = {}) {
+/** Moves a location to `url` (resolved against it), as a navigation within the document does. */
+function moveTo(location, url) {
+  const u = new URL(url, location.href);
+  if (u.origin !== new URL(location.href).origin) throw new DOMException('not the same origin', 'SecurityError');
+  Object.assign(location, { href: u.href, pathname: u.pathname, search: u.search, hash: u.hash });
+}
+
+/**
+ * The History API of a page, its methods on the prototype as the browser's:
+ * pushState / replaceState move the location (another origin throws, as in
+ * browsers) and fire nothing; `calls` keeps each call.
+ */
+export class FakeHistory {
+  constructor(location) {
+    this.location = location;
+    this.state = null;
+    this.calls = [];
+  }
+  pushState(state, title, url) {
+    if (url != null) moveTo(this.location, url);
+    this.state = state;
+    this.calls.push(['pushState', url]);
+  }
+  replaceState(state, title, url) {
+    if (url != null) moveTo(this.location, url);
+    this.state = state;
+    this.calls.push(['replaceState', url]);
+  }
+}
+
+/**
+ * A page: document (with body/head, cookie jar, visibility) and window (with
+ * `history`; `frames`: requestAnimationFrame too, run by `window.frame()`).
+ */
+export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content, referrer = '', frames = false } = {}) {
   const u = new URL(href);
   const location = { href, protocol: u.protocol, hostname: u.hostname, pathname: u.pathname, search: u.search, hash: u.hash };
   const cookies = fakeCookieDocument({ protocol: u.protocol });
@@ -261,7 +294,20 @@ export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c
     return e;
   };
   if (content) document.head.appendChild(document.el('meta', { name: 'buyerpath:content', content }));
-  const window = eventTarget({ location, document });
+  const window = eventTarget({ location, document, history: new FakeHistory(location) });
+  /** Back or forward to `url` within the document: the location moves, then popstate. */
+  window.popTo = (url) => {
+    moveTo(location, url);
+    window.dispatch('popstate', { state: null });
+  };
+  if (frames) {
+    const queued = [];
+    window.requestAnimationFrame = (fn) => queued.push(fn);
+    /** Runs the animation frame callbacks queued so far. */
+    window.frame = () => {
+      for (const fn of queued.splice(0)) fn(0);
+    };
+  }
   /** Hides the page (visibilitychange → hidden). */
   document.hide = () => {
     document.visibilityState = 'hidden';

@@ -84,9 +84,9 @@ class FakeEngine {
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
 const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
-function setup({ consent = 'anonymous', stored, href, referrer, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
+function setup({ consent = 'anonymous', stored, href, referrer, frames, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
   const clock = fakeClock();
-  const { document, window } = fakePage({ href, content: 'pricing', referrer });
+  const { document, window } = fakePage({ href, content: 'pricing', referrer, frames });
   if (slotsHtml) {
     document.body.append(
       document.el('ul', { 'data-bp-slot': 'hero' }, document.el('li', {}, document.el('a', { href: '/fallback' }))),
@@ -769,3 +769,260 @@ test('track(): `ts` is now when missing or null, never later than now; an event 
   assert.match(errors[0].message, /could not be read \(boom\)/);
 });
 
+
+// ------------------------------------------------------- single-page apps
+
+// What a router does on a route change: the URL first (unless `url` is
+// null), then the new route's markup: its content id, and its slots in place
+// of the old route's.
+function route({ document, window }, url, { content = 'post', slots = ['reading'] } = {}) {
+  if (url !== null) window.history.pushState({ key: url }, '', url);
+  document.head.querySelector('meta').setAttribute('content', content);
+  for (const el of document.querySelectorAll('[data-bp-slot]')) el.parentElement.removeChild(el);
+  document.body.append(...slots.map((id) => document.el('div', { 'data-bp-slot': id }, document.el('p', {}))));
+}
+const pageViews = (bp) => bp.visitor.events.filter((e) => e.type === 'page_view');
+const recommended = (env) => sent(env).filter((x) => x.event === 'Content Recommended');
+
+test('page(): a route change sends the previous route\'s held page view with its dwell, once, and holds one for the new route', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing' });
+  const { bp, clock, document } = env;
+  const t0 = clock.now();
+  await clock.advance(12_400);
+  route(env, '/blog/post');
+  assert.deepEqual(pageViews(bp), [], 'held until the router says the route rendered');
+  assert.ok(bp.page(), 'decided');
+  assert.deepEqual(pageViews(bp), [{ type: 'page_view', ts: t0, content_id: 'pricing', url: '/pricing', dwell_seconds: 12 }]);
+  const t1 = clock.now();
+  await clock.advance(5_000);
+  document.hide();
+  document.show();
+  document.hide();
+  assert.deepEqual(pageViews(bp).slice(1), [{ type: 'page_view', ts: t1, content_id: 'post', url: '/blog/post', dwell_seconds: 5 }], 'the new route\'s, once');
+  // A route whose view has gone out already (hidden, or 30 s) sends none again at the next route.
+  document.show();
+  route(env, '/contact', { content: 'contact' });
+  const t2 = clock.now();
+  bp.page();
+  assert.equal(pageViews(bp).length, 2);
+  await clock.advance(31_000);
+  assert.deepEqual(pageViews(bp).slice(2), [{ type: 'page_view', ts: t2, content_id: 'contact', url: '/contact', dwell_seconds: 30 }]);
+  assert.deepEqual(env.errors, []);
+});
+
+test('page(): the new route\'s slots are decided, rendered and reported afresh, as the page it is, with no referrer', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing', referrer: 'https://www.g2.com/products/x' });
+  const { bp, document, window, decisions } = env;
+  assert.equal(bp.visitor.requests[0].context.page.referrer, 'www.g2.com');
+  route(env, '/blog/post?email=a%40b.c#top', { slots: ['reading', 'hero'] });
+  const d = bp.page();
+  assert.equal(d, bp.decision);
+  const req = bp.visitor.requests.at(-1);
+  assert.deepEqual(req.slots, ['reading', 'hero'], 'the slots on the page now');
+  assert.deepEqual(req.context.page, { content_id: 'post', url: '/blog/post' }, 'path only; the site itself referred it');
+  for (const id of ['reading', 'hero']) assert.equal(slotEl(document, id).children[0].tagName, 'UL', `${id} rendered`);
+  assert.equal(decisions.length, 2);
+  // The same picks as the first route's are reported again: it is another page view.
+  window.dispatch('pagehide');
+  await settle();
+  assert.deepEqual(recommended(env).map((x) => x.properties.n), [1, 2]);
+  // The route's CTA clicks are seen as on a page.
+  document.dispatch('click', { target: slotEl(document, 'hero').querySelector('a[data-bp-cta]') });
+  assert.equal(bp.visitor.requests.length, 3);
+  assert.equal(env.decisions.length, 3);
+});
+
+test('page(): the same page (a query or a hash alone) counts nothing; nor does page() after stop()', () => {
+  const env = setup({ href: 'https://www.example.com/pricing' });
+  const { bp, window } = env;
+  window.history.pushState(null, '', '/pricing#faq');
+  window.history.replaceState(null, '', '/pricing?tab=2&utm_source=x');
+  assert.equal(bp.page(), null);
+  assert.equal(bp.visitor.requests.length, 1);
+  assert.deepEqual(pageViews(bp), []);
+  // Another content id at the same path is another page.
+  route(env, null, { content: 'pricing-eu' });
+  assert.ok(bp.page());
+  assert.equal(pageViews(bp).length, 1);
+  bp.stop();
+  route(env, '/blog/post');
+  assert.equal(bp.page(), null);
+  assert.equal(bp.visitor.requests.length, 2);
+});
+
+test('page(): the new URL\'s campaign is read (none without UTM parameters); a campaign the host passed still wins whole', () => {
+  const env = setup({ href: 'https://www.example.com/pricing?utm_source=linkedin' });
+  assert.deepEqual(env.bp.visitor.requests[0].context.campaign, { source: 'linkedin' });
+  route(env, '/blog/post?utm_source=newsletter&utm_campaign=may');
+  env.bp.page();
+  assert.deepEqual(env.bp.visitor.requests.at(-1).context.campaign, { source: 'newsletter', name: 'may' });
+  route(env, '/contact', { content: 'contact' });
+  env.bp.page();
+  assert.ok(!('campaign' in env.bp.visitor.requests.at(-1).context), 'a link within the site carries none');
+  const host = setup({ href: 'https://www.example.com/pricing?utm_source=linkedin', context: { campaign: { name: 'abm' } } });
+  route(host, '/blog/post?utm_source=newsletter');
+  host.bp.page();
+  assert.deepEqual(host.bp.visitor.requests.map((r) => r.context.campaign), [{ name: 'abm' }, { name: 'abm' }]);
+});
+
+test('page(): a slot the playbook does not define is left out on each route, and reported once', () => {
+  const env = setup({ playbook: '{"id":"acme","slots":["hero","reading"]}' });
+  route(env, '/blog/post', { slots: ['reading', 'empty', 'promo'] });
+  env.bp.page();
+  assert.deepEqual(env.bp.visitor.requests.at(-1).slots, ['reading']);
+  route(env, '/blog/other', { slots: ['empty', 'promo'] });
+  env.bp.page();
+  assert.equal(env.bp.visitor.requests.at(-1).slots, undefined, 'no slot left: the playbook\'s default');
+  assert.deepEqual(env.errors.map((e) => e.message.match(/slots (.*) are/)[1]), ['"sidebar", "empty"', '"promo"'], 'the first page\'s, then the new one');
+});
+
+test('firstReported: a page back from the back/forward cache is reported from the page (the edge saw no request)', async () => {
+  const env = setup({ firstReported: true });
+  env.window.dispatch('pagehide', { persisted: true });
+  await settle();
+  assert.equal(recommended(env).length, 0, 'the edge reported the load');
+  env.window.dispatch('pageshow', { persisted: true });
+  env.window.dispatch('pagehide', { persisted: true });
+  await settle();
+  assert.ok(recommended(env).length > 0, 'the restored view\'s picks are reported');
+  env.bp.stop();
+});
+
+test('page(): behind an edge that reported the first page (firstReported), a later route is reported from the page', async () => {
+  const env = setup({ firstReported: true });
+  route(env, '/blog/post');
+  env.bp.page();
+  env.window.dispatch('pagehide');
+  await settle();
+  assert.deepEqual(recommended(env).map((x) => x.properties.n), [2], 'the route\'s, not the edge\'s page');
+});
+
+test('spa: pushState and popstate are route changes, read once the route has rendered; several in one frame count once', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing', spa: true });
+  const { bp, clock, window } = env;
+  window.history.pushState(null, '', '/blog/post'); // the router renders after the URL changes
+  assert.equal(bp.visitor.requests.length, 1, 'not at once: the route has not rendered yet');
+  route(env, null);
+  await clock.advance(0);
+  assert.equal(bp.visitor.requests.length, 2);
+  assert.deepEqual(bp.visitor.requests[1].context.page, { content_id: 'post', url: '/blog/post' });
+  assert.equal(slotEl(env.document, 'reading').children[0].tagName, 'UL');
+  assert.deepEqual(pageViews(bp).map((e) => e.url), ['/pricing']);
+  // Back: popstate.
+  window.popTo('/pricing');
+  route(env, null, { content: 'pricing', slots: ['hero'] });
+  await clock.advance(0);
+  assert.deepEqual(bp.visitor.requests.map((r) => r.context.page.url), ['/pricing', '/blog/post', '/pricing']);
+  // A push and a replace in one turn: one route change, one wait.
+  const waits = clock.delays.length;
+  window.history.pushState(null, '', '/contact');
+  window.history.replaceState({ scroll: 0 }, '', '/contact?step=1');
+  assert.equal(clock.delays.length, waits + 1);
+  route(env, null, { content: 'contact' });
+  await clock.advance(0);
+  assert.deepEqual(bp.visitor.requests.map((r) => r.context.page.url).slice(3), ['/contact']);
+  assert.deepEqual(pageViews(bp).map((e) => e.url), ['/pricing', '/blog/post', '/pricing']);
+  assert.deepEqual(window.history.state, { scroll: 0 }, 'the host\'s calls did what they do');
+  assert.deepEqual(env.errors, []);
+});
+
+test('spa: a hash or query change, a utm_* cleaner\'s replaceState included, is no page view and keeps the campaign', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing?utm_source=linkedin&utm_campaign=q4', spa: true });
+  const { bp, clock, window } = env;
+  window.history.replaceState(null, '', '/pricing'); // a script cleaning the URL
+  window.history.pushState(null, '', '/pricing#faq');
+  window.popTo('/pricing');
+  await clock.advance(100);
+  const waits = clock.delays.length;
+  window.history.replaceState({ scrollY: 400 }, ''); // no URL: the URL unchanged
+  assert.equal(clock.delays.length, waits, 'not even a wait');
+  assert.equal(bp.visitor.requests.length, 1);
+  assert.deepEqual(pageViews(bp), []);
+  bp.track({ type: 'custom', name: 'roi_calculated' });
+  assert.deepEqual(bp.visitor.requests.at(-1).context.campaign, { source: 'linkedin', name: 'q4' }, 'the page view\'s campaign');
+});
+
+test('spa: after an animation frame when the browser gives them, then a task', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing', spa: true, frames: true });
+  const { bp, clock, window } = env;
+  window.history.pushState(null, '', '/blog/post');
+  window.history.replaceState(null, '', '/blog/post?tab=1');
+  await clock.advance(10);
+  assert.equal(bp.visitor.requests.length, 1, 'waits for the frame');
+  route(env, null);
+  const waits = clock.delays.length;
+  window.frame();
+  assert.equal(clock.delays.length, waits + 1, 'one wait for both calls');
+  assert.equal(bp.visitor.requests.length, 1, 'then a task');
+  await clock.advance(0);
+  assert.deepEqual(bp.visitor.requests.at(-1).slots, ['reading']);
+  // A hidden tab gets no frames: a task only.
+  env.document.hide();
+  window.history.pushState(null, '', '/contact');
+  await clock.advance(0);
+  assert.equal(bp.visitor.requests.length, 3);
+  // Stopped while waiting for a frame: the frame does nothing.
+  env.document.show();
+  window.history.pushState(null, '', '/pricing');
+  bp.stop();
+  window.frame();
+  assert.equal(clock.pending(), 0);
+  await clock.advance(100);
+  assert.equal(bp.visitor.requests.length, 3);
+});
+
+test('spa: the host\'s own history errors reach it unchanged; stop() restores pushState and replaceState and ends the listening', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing', spa: true });
+  const { bp, clock, window, document } = env;
+  const { history } = window;
+  assert.equal(Object.hasOwn(history, 'pushState'), true, 'wrapped');
+  const plain = setup();
+  assert.equal(Object.hasOwn(plain.window.history, 'pushState'), false, 'not without the option');
+  assert.equal(window.listenerCount(), plain.window.listenerCount() + 1, 'popstate');
+  assert.throws(() => history.pushState(null, '', 'https://evil.example/x'), (e) => e.name === 'SecurityError');
+  // Another script wraps pushState after the layer.
+  const calls = [];
+  const layers = history.replaceState;
+  history.replaceState = function (...args) {
+    calls.push(args[2]);
+    return layers.apply(this, args);
+  };
+  bp.stop();
+  assert.equal(Object.hasOwn(history, 'pushState'), false, 'the prototype\'s again');
+  assert.equal(history.pushState, Object.getPrototypeOf(history).pushState);
+  assert.equal(document.listenerCount() + window.listenerCount(), 0);
+  history.pushState(null, '', '/blog/post');
+  history.replaceState(null, '', '/contact');
+  window.popTo('/pricing');
+  await clock.advance(100);
+  assert.deepEqual(calls, ['/contact'], 'the later wrapper still works');
+  assert.equal(window.location.pathname, '/pricing');
+  assert.equal(bp.visitor.requests.length, 1, 'nothing after stop()');
+  assert.equal(clock.pending(), 0);
+  // Stopped while a route change waits: nothing happens then.
+  const late = setup({ href: 'https://www.example.com/pricing', spa: true });
+  late.window.history.pushState(null, '', '/blog/post');
+  late.bp.stop();
+  assert.equal(late.clock.pending(), 0, 'its wait cancelled');
+  await late.clock.advance(100);
+  assert.equal(late.bp.visitor.requests.length, 1);
+});
+
+test('spa at consent none: each route is decided and rendered, and nothing is stored or sent', async () => {
+  const env = setup({ consent: 'none', href: 'https://www.example.com/pricing', spa: true });
+  const { bp, clock, window, document, localStorage } = env;
+  for (const url of ['/blog/post', '/contact', '/pricing']) {
+    window.history.pushState(null, '', url);
+    route(env, null);
+    await clock.advance(2_000);
+  }
+  assert.equal(bp.visitor.requests.length, 4);
+  assert.equal(slotEl(document, 'reading').children[0].tagName, 'UL', 'rendered');
+  assert.deepEqual(pageViews(bp).map((e) => e.url), ['/pricing', '/blog/post', '/contact'], 'in memory');
+  document.hide();
+  window.dispatch('pagehide');
+  await clock.advance(40_000);
+  assert.equal(env.fetch.requests.length + env.navigator.beacons.length, 0);
+  assert.equal(localStorage.map.size, 0);
+  assert.equal(document.cookieWrites.length, 0);
+});

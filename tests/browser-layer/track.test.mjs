@@ -276,3 +276,35 @@ test('a throwing onEvent does not break the page', () => {
   });
   assert.doesNotThrow(() => document.dispatch('click', { target: link }));
 });
+
+test('nextPage(): the held page view goes out with its dwell, once, and the page at the location now is held', async () => {
+  const { clock, document, window, events, start } = setup();
+  const t0 = clock.now();
+  const tracker = start();
+  await clock.advance(4_200);
+  window.history.pushState(null, '', '/blog/post?email=a%40b.c#top');
+  document.head.querySelector('meta').setAttribute('content', 'post');
+  tracker.nextPage();
+  assert.deepEqual(events, [{ type: 'page_view', ts: t0, content_id: 'pricing', url: '/pricing', dwell_seconds: 4 }]);
+  assert.deepEqual(tracker.page, { content_id: 'post', url: '/blog/post' }, 'read again, path only');
+  const t1 = clock.now();
+  await clock.advance(30_000);
+  assert.deepEqual(events.slice(1), [{ type: 'page_view', ts: t1, content_id: 'post', url: '/blog/post', dwell_seconds: 30 }]);
+  // Its view out already: the next route sends none for it, and one for itself.
+  window.history.pushState(null, '', '/contact');
+  tracker.nextPage();
+  assert.equal(events.length, 2);
+  // Changed in a hidden tab: its time runs once the tab shows.
+  document.hide();
+  assert.equal(events.length, 3);
+  window.history.pushState(null, '', '/pricing');
+  tracker.nextPage();
+  await clock.advance(60_000);
+  assert.equal(events.length, 3);
+  document.show();
+  await clock.advance(2_000);
+  document.hide();
+  assert.deepEqual(events.slice(3).map((e) => [e.url, e.dwell_seconds]), [['/pricing', 2]]);
+  tracker.stop();
+  assert.equal(clock.pending(), 0);
+});

@@ -53,6 +53,7 @@ const n: number = sender.size();
 sender.stop();
 
 const tracker = autoTrack({ document, window, onEvent: (ev) => console.log(ev.type, ev.ts) });
+tracker.nextPage();
 const url: string | undefined = tracker.page.url;
 tracker.stop();
 const page = pageInfo({ document, window });
@@ -80,6 +81,10 @@ const bp: Buyerpath = start({
   onDecision: (d: Decision) => console.log(d.action.id, d.signals.length),
 });
 const d: Decision | null = bp.decision;
+const routed: Decision | null = bp.page();
+console.log(routed);
+const app = start({ Engine, playbook: '{}', spa: true });
+window.addEventListener('popstate', () => app.page());
 const id: string = bp.visitor.id;
 bp.setConsent('none');
 bp.stop();
