@@ -38,8 +38,17 @@ pub(crate) fn message_id(
     event: &str,
     n: usize,
 ) -> String {
-    let d = message_digest(visitor, first_seen, seq, event, n);
-    // The first 16 bytes in hex, grouped 8-4-4-4-12 like a UUID.
+    let mut d = message_digest(visitor, first_seen, seq, event, n);
+    // A UUID version 8 (RFC 9562, §5.8: the name-based SHA-256 layout of its
+    // appendix B.2): the first 16 bytes, with the version (8) and the variant
+    // (0b10) set, in hex grouped 8-4-4-4-12, so that a store's strict UUID
+    // column or validator takes it.
+    if let Some(b) = d.get_mut(6) {
+        *b = (*b & 0x0f) | 0x80;
+    }
+    if let Some(b) = d.get_mut(8) {
+        *b = (*b & 0x3f) | 0x80;
+    }
     let mut id = String::with_capacity(36);
     for (i, b) in d.iter().take(16).enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
@@ -569,13 +578,12 @@ mod tests {
         }
     }
     #[test]
-    fn message_ids_are_the_uuid_shaped_hex_they_were() {
+    fn message_ids_are_uuids_version_8_of_the_digest() {
         let reference = |visitor: &str, seq: u32, event: &str, n: usize| {
-            let hex: String = super::message_digest(visitor, 7, seq, event, n)
-                .iter()
-                .take(16)
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let mut d = super::message_digest(visitor, 7, seq, event, n);
+            d[6] = 0x80 | (d[6] & 0x0f);
+            d[8] = 0x80 | (d[8] & 0x3f);
+            let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
             format!(
                 "{}-{}-{}-{}-{}",
                 &hex[0..8],
@@ -592,10 +600,11 @@ mod tests {
             for seq in [0, 1, 7, u32::MAX] {
                 for event in ["Content Recommended", "Visitor Classified"] {
                     let n = i * 3;
-                    assert_eq!(
-                        message_id(visitor, 7, seq, event, n),
-                        reference(visitor, seq, event, n)
-                    );
+                    let id = message_id(visitor, 7, seq, event, n);
+                    assert_eq!(id, reference(visitor, seq, event, n));
+                    // Version 8, variant 0b10 (8, 9, a or b).
+                    assert_eq!(&id[14..15], "8", "{id}");
+                    assert!("89ab".contains(&id[19..20]), "{id}");
                 }
             }
         }
