@@ -112,10 +112,12 @@ const ERRORS =
   "    return packageError('input_too_large', `the text is ${arg.length} characters long; no input may be longer than 4,194,304 characters (4 Mi)`,\n" +
   "        'each input has a smaller limit (a playbook 4 MiB of JSON, an event 8 KiB, a state 8 KiB: see the Limits table in the README)');\n" +
   '}\n' +
+  // `an Engine`, `a Visitor`.
+  "const an = (name) => `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;\n" +
   // A class argument of another module (wasm-bindgen's "expected instance of").
   'function notAClass(instance, klass) {\n' +
-  "    return packageError('invalid_argument', `expected a ${klass.name} of this module`,\n" +
-  "        `pass a ${klass.name} made by the same import (buyerpath and buyerpath/page have separate Wasm memories; their objects do not mix)`);\n" +
+  "    return packageError('invalid_argument', `expected ${an(klass.name)} of this module`,\n" +
+  "        `pass ${an(klass.name)} made by the same import (buyerpath and buyerpath/page have separate Wasm memories; their objects do not mix)`);\n" +
   '}\n' +
   // A method called on an object that is not of its class
 // (`Visitor.prototype.encode.call(engine)`): its pointer would reach Wasm as
@@ -123,7 +125,7 @@ const ERRORS =
 'function wrongThis(self, klass) {\n' +
 "    if (self instanceof klass) return freedError();\n" +
 "    return packageError('invalid_argument', `this method belongs to ${klass.name}: it was called on ${self === null || self === undefined ? String(self) : (self.constructor && self.constructor.name) || typeof self}`,\n" +
-"        `call it on a ${klass.name} (as ${klass.name.toLowerCase()}.method()), not through ${klass.name}.prototype on another object`);\n" +
+"        `call it on ${an(klass.name)} (as ${klass.name.toLowerCase()}.method()), not through ${klass.name}.prototype on another object`);\n" +
 '}\n' +
 // An object used after free(). Thrown in JavaScript before the call
   // enters Wasm: an exception thrown inside Wasm skips the cleanup of what
