@@ -198,6 +198,21 @@ test('buyerpath/page: a Node ESM project, a browser bundle, a workerd bundle and
   copyFileSync(join(browser, 'node_modules', 'buyerpath', 'page', 'buyerpath_bg.wasm'), join(browser, 'dist', 'buyerpath_bg.wasm'));
   const browserOut = sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${browser}`, join(browser, 'dist', 'app.js')], browser);
   assert.deepEqual(JSON.parse(browserOut.trim().split('\n').pop()), expected, 'browser bundle');
+  // The other build's Wasm next to the bundle (both are buyerpath_bg.wasm),
+  // then none: a clear error naming the file to serve, not a missing function.
+  for (const wasm of [join(browser, 'node_modules', 'buyerpath', 'buyerpath_bg.wasm'), null]) {
+    if (wasm) copyFileSync(wasm, join(browser, 'dist', 'buyerpath_bg.wasm'));
+    else rmSync(join(browser, 'dist', 'buyerpath_bg.wasm'));
+    const failed = (() => {
+      try {
+        sh(bin('deno'), ['run', '--no-prompt', `--allow-read=${browser}`, join(browser, 'dist', 'app.js')], browser);
+        return null;
+      } catch (err) {
+        return String(err.stderr);
+      }
+    })();
+    assert.ok(failed && failed.includes('buyerpath/page: the Wasm file at') && failed.includes('node_modules/buyerpath/page/buyerpath_bg.wasm'), `${wasm ? 'the package\'s Wasm' : 'no Wasm'}: ${failed}`);
+  }
 
   const deno = join(work, 'page-deno');
   install(deno);
