@@ -458,7 +458,7 @@ export interface VisitorApi {
    * `"detail":"brief"`, no gates, fit criteria or top engagement rules.
    */
   scoreJson(request: string): string;
-  /** The state as a cookie-safe string (≤ 1,200 characters for 200 events); signed with `secret` (a non-empty string; `''` throws `invalid_argument`). */
+  /** The state as a cookie-safe string (≤ 1,200 characters unless points from ~50+ rules); signed with `secret` (a non-empty string; `''` throws `invalid_argument`). */
   encode(secret?: string): string;
   /** The last decision as a readable report (`''` before the first decision). */
   explain(): string;

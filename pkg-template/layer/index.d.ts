@@ -26,6 +26,33 @@ export interface Engine {
   decode(state: string, options?: { secret?: string }): Visitor;
   /** The playbook's slot ids: the page's other `data-bp-slot`s are left out (and reported once to `onError`, `unknown_slot`). */
   readonly slots?: readonly string[];
+  /**
+   * Each catalogue item's `[url, id]`: a page that names no content id is
+   * the item whose url is its path (exactly), and a content id the page names
+   * that is none of these is reported once to `onError` (`unknown_content`).
+   */
+  contentUrls?(): ReadonlyArray<readonly [url: string, id: string]>;
+}
+
+/**
+ * What the layer and its sender pass to `onError` of their own (the engine's
+ * errors have the same `code`, `path` and `hint`):
+ * - `unknown_slot` (`path: '$.slots'`): `data-bp-slot`s the playbook does not define, left out;
+ * - `unknown_content` (`path: '$.context.page.content_id'`): a content id the page names that is not in the catalogue (still passed);
+ * - `invalid_argument` (`path: '$'`, `'$.anonymousId'`): a `track()` event that is not one, an `anonymousId` that is not a non-empty string;
+ * - `invalid_visitor_id` (`path: '$.anonymousId'`): an `anonymousId` the engine refuses (it looks personal);
+ * - `batch_refused` (with `status`): the collector refused a batch (4xx other than 408 and 429), once per status;
+ * - `event_too_large`, `event_not_json`: an event refused at `enqueue`.
+ */
+export interface LayerError extends Error {
+  name: 'BuyerpathError';
+  code: 'unknown_slot' | 'unknown_content' | 'invalid_argument' | 'invalid_visitor_id' | 'batch_refused' | 'event_too_large' | 'event_not_json';
+  /** A JSON path into the input (the sender's errors have none). */
+  path?: string;
+  /** What to do about it. */
+  hint: string;
+  /** `batch_refused`: the collector's HTTP status. */
+  status?: number;
 }
 
 /**
@@ -144,13 +171,13 @@ export interface SenderOptions {
    */
   crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array } | null;
   /**
-   * Called once per HTTP status when the collector refuses (4xx) a batch,
-   * and for each event refused by `enqueue`: one JSON cannot encode, or one
-   * over 32 KiB as JSON in UTF-8 (`code: 'event_too_large'`; also counted
-   * in the `Signals Dropped` report, as Segment and the collector would
-   * drop it).
+   * Called once per HTTP status when the collector refuses (4xx) a batch
+   * (`code: 'batch_refused'`, with `status`), and for each event refused by
+   * `enqueue`: one JSON cannot encode (`event_not_json`), or one over 32 KiB
+   * as JSON in UTF-8 (`event_too_large`; also counted in the `Signals
+   * Dropped` report, as Segment and the collector would drop it).
    */
-  onError?: (error: Error) => void;
+  onError?: (error: LayerError) => void;
 }
 
 export interface Sender {
@@ -220,11 +247,13 @@ export interface PageInfo {
 export interface AutoTrackOptions {
   document?: Document | null;
   window?: Window | null;
+  /** The catalogue's pages, path → content id (see `pageInfo`). */
+  catalogue?: ReadonlyMap<string, string> | null;
   onEvent?: (event: BuyerpathEvent) => void;
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => TimerHandle;
   clearTimeout?: (handle: TimerHandle) => void;
-  /** Visible seconds after which the held page view is sent (default 30). */
+  /** Visible seconds after which the held page view is emitted to `onEvent` (default 30). */
   dwellSeconds?: number;
 }
 
@@ -232,8 +261,8 @@ export interface Tracker {
   /** The page of the held page view: as detected at start, then at each `nextPage()`. */
   readonly page: PageInfo;
   /**
-   * A route change of a single-page app: the held page view goes out with
-   * its dwell (as at a hide; not again if it has gone out already), and the
+   * A route change of a single-page app: the held page view is emitted with
+   * its dwell (as at a hide; not again if it has been already), and the
    * page now at the location (path and content id read again) is held.
    */
   nextPage(): void;
@@ -241,7 +270,13 @@ export interface Tracker {
 }
 
 export function autoTrack(options?: AutoTrackOptions): Tracker;
-export function pageInfo(options?: { document?: Document | null; window?: Window | null }): PageInfo;
+/**
+ * The page: `content_id` from `<meta name="buyerpath:content">` or `<body
+ * data-bp-content>`, else the `catalogue` item (path → content id: the
+ * engine's `contentUrls()`) whose url is the path exactly; `url` as the
+ * path alone.
+ */
+export function pageInfo(options?: { document?: Document | null; window?: Window | null; catalogue?: ReadonlyMap<string, string> | null }): PageInfo;
 export function bantFields(form: HTMLFormElement): Record<string, string>;
 
 // ------------------------------------------------------------------ index.js
@@ -294,14 +329,32 @@ export interface StartCommonOptions {
   localStorage?: StorageLike | null;
   fetch?: FetchLike;
   navigator?: SenderOptions['navigator'];
-  /** Source of the anonymous id (default `globalThis.crypto`). */
+  /** Source of a random visitor id (default `globalThis.crypto`; see `anonymousId`). */
   crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array };
   now?: () => number;
   random?: () => number;
   setTimeout?: (fn: () => void, ms: number) => TimerHandle;
   clearTimeout?: (handle: TimerHandle) => void;
-  /** Errors that were handled (bad state, refused batch, engine input errors). */
+  /**
+   * Errors that were handled: the engine's (a state that does not decode, an
+   * event or decision refused), the layer's and the sender's (`LayerError`:
+   * `unknown_slot`, `unknown_content`, `invalid_argument`,
+   * `invalid_visitor_id`, `batch_refused`, `event_too_large`,
+   * `event_not_json`), and whatever a `render` of yours throws.
+   */
   onError?: (error: unknown) => void;
+  /**
+   * The id of a new visitor (one with no stored state): the site's own
+   * anonymous id, e.g. analytics.js's `analytics.user().anonymousId()`, so
+   * that the signals' `anonymousId` is the one the site already tracks. A
+   * function is called once, at start, only when the visitor is new. A stored
+   * visitor keeps its id; one that is not a non-empty string, or that the
+   * engine refuses (1–64 letters, digits and `-_.:`, nothing personal), is
+   * reported to `onError` and a random id used. A withdrawal (`none`) starts a
+   * visitor with a random id, never this one: nothing links it to the old.
+   * Default: a random UUID.
+   */
+  anonymousId?: string | (() => string | null | undefined);
   /**
    * Every decision, as the engine made it. A decision made again on the page
    * (a click, a form, a lowered consent) may hold picks the page does not
@@ -330,7 +383,10 @@ export interface StartCommonOptions {
    * once the route has rendered: after the next animation frame and a task
    * (a task alone in a hidden tab). Several changes in one frame count once.
    * A router that renders later than that (a route that loads its data after
-   * the URL changes) calls `page()` itself once rendered. Default false.
+   * the URL changes) would be read half-rendered (the new path, the old
+   * content id and slots): leave `spa` off there and call `page()` from the
+   * router's "route rendered" hook (with `spa` on too, that call would make
+   * a second page view). Default false.
    */
   spa?: boolean;
 }
@@ -370,7 +426,7 @@ export interface Buyerpath {
    * A single-page app's route change, called once the new route has
    * rendered (or by the layer itself: `spa`). When the page changed (its
    * path or its content id: a query or a hash alone is the same page), the
-   * previous route's held page view goes out with its dwell, and the new
+   * previous route's held page view is observed with its dwell, and the new
    * route is a page view as a load would be: its path, content id, campaign
    * (`utm_*`, unless the host passed `context.campaign`) and
    * `data-bp-slot` elements read again, no referrer (the site itself), and

@@ -165,6 +165,7 @@ export function start({
   BroadcastChannel: Channel = globalThis.window === globalThis ? globalThis.BroadcastChannel : undefined,
   gpc,
   spa = false,
+  anonymousId,
 } = {}) {
   const report = (err) => attempt(() => onError && onError(err), undefined);
   // A broken playbook throws here, with .code/.path/.hint: that one is for
@@ -219,7 +220,37 @@ export function start({
       return null;
     }
   }
-  let visitor = load() || engine.visitor(newId(crypto));
+  // A new visitor takes the host's id when it gives one (the anonymousId of
+  // the site's analytics.js, so that the signals join the visitor it already
+  // tracks); one that is not a non-empty string, or that the engine refuses
+  // (`invalid_visitor_id`: it looks personal), is reported and a random id
+  // used instead. A stored visitor keeps its own.
+  function fresh() {
+    if (anonymousId === undefined) return engine.visitor(newId(crypto));
+    let id;
+    let why;
+    try {
+      id = typeof anonymousId === 'function' ? anonymousId() : anonymousId;
+      why = typeof id === 'string' ? 'is an empty string' : `is ${id === null ? 'null' : typeof id}, not a string`;
+    } catch (err) {
+      why = `threw (${attempt(() => err.message, 'an error')})`;
+    }
+    if (typeof id === 'string' && id !== '') {
+      try {
+        return engine.visitor(id);
+      } catch (err) {
+        // Reported without the value the engine's message quotes: it may be
+        // the personal data (an e-mail) that made the engine refuse it.
+        const code = attempt(() => err.code, undefined) || 'invalid_visitor_id';
+        const hint = attempt(() => err.hint, undefined) || 'use a random anonymous id (e.g. a UUID), never an e-mail, a name or an IP address';
+        report(argError('$.anonymousId', 'the engine refused the anonymousId as a visitor id: the visitor gets a random id', hint, code));
+        return engine.visitor(newId(crypto));
+      }
+    }
+    report(argError('$.anonymousId', `the anonymousId ${why}: the visitor gets a random id`, 'pass a non-empty string, or a function returning one (such as the anonymousId of your analytics.js, once it is ready)'));
+    return engine.visitor(newId(crypto));
+  }
+  let visitor = load() || fresh();
 
   // Whether the visitor may hold what the engine keeps only at `full` (BANT
   // answers, the job title's role, the campaign): set by a form submit, by a
@@ -258,11 +289,29 @@ export function start({
   let wanted;
   const defined = attempt(() => engine.slots, undefined);
   const unknownSeen = new Set();
+  // The catalogue's pages (path → content id, as the edge worker maps a
+  // request's path): the content id of a page that names none, and the ids a
+  // page may name. Read once; an engine without `contentUrls()` (older, or a
+  // stand-in) gives neither.
+  const catalogue = attempt(() => {
+    const urls = engine.contentUrls();
+    return Array.isArray(urls) ? new Map(urls) : null;
+  }, null);
+  const catalogued = catalogue && new Set(catalogue.values());
+  const unknownContent = new Set();
   // `landed`: the page the visitor arrived on. A route change within the
   // site has the site itself as its referrer, which is none (document.referrer
   // still names the site the visitor came from).
   function readPage(landed) {
-    page = pageInfo({ document, window });
+    page = pageInfo({ document, window, catalogue });
+    // A content id the page names that the catalogue lacks (a typo) makes its
+    // page views score nothing: reported once, and still passed (a page
+    // outside the catalogue may name its own, for the playbook's conditions).
+    const named = page.content_id;
+    if (catalogued && named !== undefined && !catalogued.has(named) && !unknownContent.has(named)) {
+      unknownContent.add(named);
+      report(argError('$.context.page.content_id', `the page's content id ${JSON.stringify(named)} is not in the playbook's catalogue: its page views score nothing`, 'name a catalogue item\'s id in <meta name="buyerpath:content"> (or <body data-bp-content>), or leave it out where the page\'s path is the item\'s url', 'unknown_content'));
+    }
     const referrer = landed ? pageReferrer({ document, window }) : undefined;
     if (referrer) page.referrer = referrer;
     // The page's campaign, for each decision on it, unless the host passes
@@ -440,6 +489,7 @@ export function start({
   const tracker = autoTrack({
     document,
     window,
+    catalogue,
     now,
     setTimeout,
     clearTimeout,
@@ -477,12 +527,12 @@ export function start({
   // page view, as a load would be, when the page changed (its path or its
   // content id: a query or a hash alone is the same page, and a second view
   // of it would count the visit twice). The previous route's held page view
-  // goes out with its dwell, then the page, its campaign and its slots are
+  // is observed with its dwell, then the page, its campaign and its slots are
   // read again and decided, rendered and reported afresh (as after the
   // back/forward cache), from the state other tabs stored meanwhile.
   function newPage() {
     if (stopped) return null;
-    const next = pageInfo({ document, window });
+    const next = pageInfo({ document, window, catalogue });
     if (next.url === page.url && next.content_id === page.content_id) return null;
     tracker.nextPage();
     readPage(false);
@@ -561,6 +611,8 @@ export function start({
     if (level === 'none' && prev !== 'none') {
       // Withdrawn: a fresh visitor, in memory only (the page still adapts),
       // so that nothing from before returns if consent is given again.
+      // Its id is random, never the host's `anonymousId`: nothing may link
+      // the new visitor to the old one.
       // (The old one is not freed: the host may hold it, bp.visitor.)
       visitor = engine.visitor(newId(crypto));
       seen.length = 0;

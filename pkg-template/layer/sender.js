@@ -94,6 +94,22 @@ function base64(s) {
   return btoa(bin);
 }
 
+/**
+ * An error for `onError`, shaped as the layer's and the engine's others
+ * (`code`, `hint`), so that a host can tell them apart without reading the
+ * message.
+ */
+function senderError(code, message, hint, extra = {}) {
+  return Object.assign(new Error(`buyerpath: ${message}`), { name: 'BuyerpathError', code, hint, ...extra });
+}
+
+// What to check when the collector refuses a batch, by status.
+function refusalHint(status) {
+  if (status === 401 || status === 403) return 'check the writeKey: the collector does not take it';
+  if (status === 413) return 'the collector takes smaller requests than the sender makes: lower `sending.maxBatch`';
+  return 'the collector\'s answer says why (see its log); the batch is not sent again';
+}
+
 /** Retry-After as milliseconds (seconds or an HTTP date), or null. */
 function retryAfterMs(res, nowMs) {
   const h = attempt(() => res.headers.get('Retry-After'), null);
@@ -408,7 +424,7 @@ export function createSender({
   function fail(status) {
     if (!onError || reported.has(status)) return; // once per status: a bad key must not spam
     reported.add(status);
-    attempt(() => onError(new Error(`buyerpath: the collector refused a batch (HTTP ${status}); it was dropped`)), undefined);
+    attempt(() => onError(senderError('batch_refused', `the collector refused a batch (HTTP ${status}); it was dropped`, refusalHint(status), { status })), undefined);
   }
 
   function body(batch, withKey) {
@@ -569,7 +585,7 @@ export function createSender({
         why = String(err && err.message);
       }
       if (!storable(copy)) {
-        if (onError) attempt(() => onError(new Error(`buyerpath: an event that cannot be sent as JSON was refused (${why})`)), undefined);
+        if (onError) attempt(() => onError(senderError('event_not_json', `an event that cannot be sent as JSON was refused (${why})`, 'pass events of plain JSON values (no BigInt, no cycles)')), undefined);
         continue;
       }
       // Every event has a messageId: the collector dedupes resends by it, and
@@ -580,8 +596,8 @@ export function createSender({
       const size = bytes(copy);
       if (size > EVENT_LIMIT) {
         noteDrop(copy);
-        const err = new Error(`buyerpath: an event of ${size} bytes as JSON (over ${EVENT_LIMIT}) was refused`);
-        if (onError) attempt(() => onError(Object.assign(err, { code: 'event_too_large' })), undefined);
+        const err = senderError('event_too_large', `an event of ${size} bytes as JSON (over ${EVENT_LIMIT}) was refused`, 'keep each event within 32 KiB as JSON (Segment\'s limit, and the collector\'s)');
+        if (onError) attempt(() => onError(err), undefined);
         continue;
       }
       queue.push(copy);

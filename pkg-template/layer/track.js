@@ -1,5 +1,6 @@
 // Automatic tracking: turns what happens on the page into engine events
-// (`page_view`, `cta_click`, `form_submit`, `download`), privacy first:
+// (`page_view`, `cta_click`, `form_submit`, `download`) for `onEvent` (the
+// layer has the engine observe them; none goes to the collector), privacy first:
 // the URL is the path only, and a form gives only the fields marked
 // `data-bp-bant`.
 //
@@ -62,21 +63,26 @@ function wholeEscapes(path) {
   return have < need ? path.slice(0, path.length - 3 * have) : path;
 }
 
+/** The page's location (the window's, else the document's); null when neither can be read. */
+export const pageLocation = ({ document, window }) => attempt(() => (window && window.location) || document.location, null);
+
 /**
  * The current page as the engine sees it: `content_id` from
  * `<meta name="buyerpath:content">` or `<body data-bp-content>`, and `url`
  * as the path alone (a query string or hash can carry personal data).
+ * A page that names no content id is the `catalogue` item at its path (a
+ * Map of path → content id: the engine's `contentUrls()`), matched exactly,
+ * as the edge worker maps a request: the engine scores a page view by its
+ * content id, and one without scores nothing.
  */
-/** The page's location (the window's, else the document's); null when neither can be read. */
-export const pageLocation = ({ document, window }) => attempt(() => (window && window.location) || document.location, null);
-
-export function pageInfo({ document = globalThis.document, window = globalThis.window } = {}) {
+export function pageInfo({ document = globalThis.document, window = globalThis.window, catalogue = null } = {}) {
   const page = {};
   const meta = attempt(() => document.querySelector('meta[name="buyerpath:content"]'), null);
-  const id = attempt(() => meta && meta.getAttribute('content'), null) || attempt(() => document.body.dataset.bpContent, null);
-  if (typeof id === 'string' && id !== '') page.content_id = id;
+  const named = attempt(() => meta && meta.getAttribute('content'), null) || attempt(() => document.body.dataset.bpContent, null);
   const loc = pageLocation({ document, window });
   const path = attempt(() => loc.pathname, null);
+  const id = typeof named === 'string' && named !== '' ? named : typeof path === 'string' ? attempt(() => catalogue.get(path), undefined) : undefined;
+  if (typeof id === 'string' && id !== '') page.content_id = id;
   if (typeof path === 'string' && path !== '') page.url = pagePath(path);
   return page;
 }
@@ -119,7 +125,8 @@ export function bantFields(form) {
 }
 
 /**
- * Starts automatic tracking. `onEvent(event)` receives each engine event.
+ * Starts automatic tracking. `onEvent(event)` receives each engine event;
+ * `catalogue` is pageInfo's.
  * @returns {{ stop(): void, nextPage(): void, page: { content_id?: string, url?: string } }}
  */
 export function autoTrack({
@@ -130,8 +137,9 @@ export function autoTrack({
   setTimeout = globalThis.setTimeout,
   clearTimeout = globalThis.clearTimeout,
   dwellSeconds = 30,
+  catalogue = null,
 } = {}) {
-  let page = pageInfo({ document, window });
+  let page = pageInfo({ document, window, catalogue });
   let startedAt = now();
   const listeners = [];
   let viewSent = false;
@@ -257,11 +265,11 @@ export function autoTrack({
       return page;
     },
     // A route change: the previous route's view ends as a hide would end it
-    // (with its dwell, unless it has gone out already), and the page now at
+    // (with its dwell, unless it has been emitted already), and the page now at
     // the location (path and content id read again) is held from now.
     nextPage() {
       becameHidden();
-      page = pageInfo({ document, window });
+      page = pageInfo({ document, window, catalogue });
       hold();
     },
     stop() {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { start } from '../../pkg-template/layer/index.js';
-import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage } from './fakes.mjs';
+import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, fakePage, settle } from './fakes.mjs';
 
 const built = existsSync(new URL('../../pkg/node.js', import.meta.url));
 const { Engine } = built ? await import('../../pkg/node.js') : {};
@@ -14,8 +14,8 @@ const playbook = readFileSync(new URL('../../examples/acme/playbook.json', impor
 const company = { industry: 'financial_services', employees: 1200, country: 'US', region: 'NY' };
 const T0 = 1_793_610_000_000;
 
-function page({ consent, localStorage = fakeLocalStorage(), clock = fakeClock(T0), href = 'https://www.example.com/contact-sales', context = { company }, bant = { budget: '$250k+', authority: 'decision maker' }, slots = ['reading'] } = {}) {
-  const { document, window } = fakePage({ href, content: 'pricing' });
+function page({ consent, localStorage = fakeLocalStorage(), clock = fakeClock(T0), href = 'https://www.example.com/contact-sales', context = { company }, bant = { budget: '$250k+', authority: 'decision maker' }, slots = ['reading'], content = 'pricing', anonymousId } = {}) {
+  const { document, window } = fakePage({ href, content });
   const form = document.el('form', { 'data-bp-form': 'demo_request' }, ...Object.entries(bant).map(([name, value]) => document.el('textarea', { name, value, 'data-bp-bant': '' })));
   document.body.append(...slots.map((id) => document.el('ul', { 'data-bp-slot': id })), form);
   const errors = [];
@@ -24,9 +24,9 @@ function page({ consent, localStorage = fakeLocalStorage(), clock = fakeClock(T0
   const bp = start({
     Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent, context, document, window, localStorage,
     fetch, navigator, now: clock.now, random: () => 0.5, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
-    onError: (e) => errors.push(`${e.code} ${e.path}`), BroadcastChannel: null,
+    onError: (e) => errors.push(`${e.code} ${e.path}`), BroadcastChannel: null, anonymousId,
   });
-  return { bp, localStorage, errors, window, clock, sent: () => [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)], submit: () => document.dispatch('submit', { target: form }) };
+  return { bp, localStorage, errors, window, document, clock, sent: () => [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)], submit: () => document.dispatch('submit', { target: form }) };
 }
 
 // What a stored state still knows of the person: its BANT lines and its role, decided at full.
@@ -330,4 +330,38 @@ test('real engine: a playbook condition on campaign.* matches a page\'s UTM para
     const q = page({ consent, href: 'https://www.example.com/pricing' });
     assert.deepEqual(campaignCriteria(q.bp.decision), [], `${consent}: without UTM parameters`);
   }
+});
+
+test('real engine: a page without <meta name="buyerpath:content"> scores as the catalogue item at its path; a typo is reported once and scores nothing', { skip }, async () => {
+  const engagement = async (content) => {
+    const clock = fakeClock(T0);
+    const p = page({ consent: 'anonymous', clock, href: 'https://www.example.com/pricing', content });
+    await clock.advance(31_000); // the held page view
+    return { score: p.bp.track({ type: 'custom', name: 'scroll' }).engagement.score, errors: p.errors };
+  };
+  const named = await engagement('pricing');
+  const bare = await engagement(null);
+  const typo = await engagement('pricng');
+  assert.ok(named.score > 0, `the named page scores (${named.score})`);
+  assert.equal(bare.score, named.score, 'the path names the same catalogue item');
+  assert.equal(typo.score, 0);
+  assert.deepEqual([named.errors, bare.errors, typo.errors], [[], [], ['unknown_content $.context.page.content_id']]);
+});
+
+test('real engine: anonymousId is the new visitor\'s id and its signals\'; one the engine refuses is reported without its value, and a random id used', { skip }, async () => {
+  const p = page({ consent: 'anonymous', anonymousId: () => 'ajs-6f1c0f3e-2b7d-4c55-9d1e-0b8f3a2c1d4e' });
+  assert.equal(p.bp.visitor.id, 'ajs-6f1c0f3e-2b7d-4c55-9d1e-0b8f3a2c1d4e');
+  p.window.dispatch('pagehide');
+  await settle();
+  assert.ok(p.sent().length > 0);
+  assert.deepEqual([...new Set(p.sent().map((e) => e.anonymousId))], ['ajs-6f1c0f3e-2b7d-4c55-9d1e-0b8f3a2c1d4e']);
+  const errors = [];
+  const { document, window } = fakePage({ href: 'https://www.example.com/pricing' });
+  const bp = start({ Engine, playbook, consent: 'none', document, window, anonymousId: 'jane.doe@example.com', onError: (e) => errors.push(e), BroadcastChannel: null });
+  assert.match(bp.visitor.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual(errors.map((e) => [e.code, e.path]), [['invalid_visitor_id', '$.anonymousId']]);
+  assert.ok(!errors[0].message.includes('jane'), errors[0].message);
+  assert.match(errors[0].hint, /random/);
+  bp.stop();
+  assert.deepEqual(p.errors, []);
 });

@@ -66,6 +66,8 @@ class FakeEngine {
     if (!p || !p.id) throw Object.assign(new Error('bad playbook'), { code: 'missing_field', path: '$.id', hint: 'add an id' });
     this.decodes = [];
     if (Array.isArray(p.slots)) this.slots = p.slots; // the real engine always has them
+    // The real engine always has it too: each catalogue item's [url, id].
+    if (Array.isArray(p.content)) this.contentUrls = () => p.content.map((c) => [c.url, c.id]);
     FakeEngine.last = this;
   }
   visitor(id) {
@@ -84,9 +86,9 @@ class FakeEngine {
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
 const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
-function setup({ consent = 'anonymous', stored, href, referrer, frames, slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
+function setup({ consent = 'anonymous', stored, href, referrer, frames, content = 'pricing', slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
   const clock = fakeClock();
-  const { document, window } = fakePage({ href, content: 'pricing', referrer, frames });
+  const { document, window } = fakePage({ href, content, referrer, frames });
   if (slotsHtml) {
     document.body.append(
       document.el('ul', { 'data-bp-slot': 'hero' }, document.el('li', {}, document.el('a', { href: '/fallback' }))),
@@ -1025,4 +1027,116 @@ test('spa at consent none: each route is decided and rendered, and nothing is st
   assert.equal(env.fetch.requests.length + env.navigator.beacons.length, 0);
   assert.equal(localStorage.map.size, 0);
   assert.equal(document.cookieWrites.length, 0);
+});
+
+// A playbook whose catalogue has pages: the fake engine's contentUrls().
+const catalogued = JSON.stringify({ id: 'acme', content: [{ id: 'pricing', url: '/pricing' }, { id: 'post', url: '/blog/post' }] });
+const viewed = (bp) => pageViews(bp).map((e) => [e.content_id, e.url]);
+
+test('a page that names no content id is the catalogue item at its path: its page view, its decisions and each route', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing?utm_source=x#faq', content: null, playbook: catalogued });
+  const { bp, document, window } = env;
+  assert.deepEqual(bp.visitor.requests[0].context.page, { content_id: 'pricing', url: '/pricing' });
+  window.history.pushState(null, '', '/blog/post');
+  bp.page();
+  assert.deepEqual(bp.visitor.requests.at(-1).context.page, { content_id: 'post', url: '/blog/post' });
+  // The same item's page again (a hash): no new page.
+  window.history.pushState(null, '', '/blog/post#comments');
+  assert.equal(bp.page(), null);
+  // Matched exactly, as the edge worker does: `/blog/post/` is no item's url.
+  window.history.pushState(null, '', '/blog/post/');
+  bp.page();
+  assert.deepEqual(bp.visitor.requests.at(-1).context.page, { url: '/blog/post/' });
+  document.hide();
+  assert.deepEqual(viewed(bp), [['pricing', '/pricing'], ['post', '/blog/post'], [undefined, '/blog/post/']]);
+  // A content id the page names wins over its path.
+  const named = setup({ href: 'https://www.example.com/pricing', content: 'post', playbook: catalogued });
+  named.document.hide();
+  assert.deepEqual(viewed(named.bp), [['post', '/pricing']]);
+  assert.deepEqual([...env.errors, ...named.errors], []);
+});
+
+test('spa: a route that names no content id is the catalogue item at its path', async () => {
+  const env = setup({ href: 'https://www.example.com/blog/post', content: null, playbook: catalogued, spa: true });
+  const { bp, clock, window } = env;
+  window.history.pushState(null, '', '/pricing');
+  await clock.advance(0);
+  assert.deepEqual(bp.visitor.requests.map((r) => r.context.page.content_id), ['post', 'pricing']);
+  window.history.replaceState(null, '', '/pricing?tab=2'); // the same page
+  await clock.advance(0);
+  assert.equal(bp.visitor.requests.length, 2);
+  assert.deepEqual(viewed(bp), [['post', '/blog/post']]);
+  assert.deepEqual(env.errors, []);
+});
+
+test('a content id the page names that is not in the catalogue is reported once (unknown_content), and still passed', async () => {
+  const env = setup({ href: 'https://www.example.com/pricing', content: 'pricng', playbook: catalogued });
+  const { bp, document, errors } = env;
+  assert.deepEqual(bp.visitor.requests[0].context.page, { content_id: 'pricng', url: '/pricing' });
+  assert.deepEqual(errors.map((e) => [e.name, e.code, e.path]), [['BuyerpathError', 'unknown_content', '$.context.page.content_id']]);
+  assert.match(errors[0].message, /"pricng"/);
+  assert.match(errors[0].hint, /buyerpath:content/);
+  // Once per id: not again on a route naming it; another one is reported.
+  document.head.querySelector('meta').setAttribute('content', 'pricng');
+  env.window.history.pushState(null, '', '/pricing/eu');
+  bp.page();
+  document.head.querySelector('meta').setAttribute('content', 'blog-pots');
+  env.window.history.pushState(null, '', '/blog/pots');
+  bp.page();
+  assert.deepEqual(errors.map((e) => e.code), ['unknown_content', 'unknown_content']);
+  assert.match(errors[1].message, /"blog-pots"/);
+  assert.deepEqual(viewed(bp), [['pricng', '/pricing'], ['pricng', '/pricing/eu']]);
+});
+
+test('an engine without contentUrls(), or whose contentUrls() throws, leaves the page as it names itself', () => {
+  const engine = new FakeEngine({ id: 'acme' });
+  engine.contentUrls = () => {
+    throw new Error('not here');
+  };
+  for (const opts of [{ playbook: '{"id":"acme"}' }, { engine, Engine: undefined, playbook: undefined }]) {
+    const env = setup({ href: 'https://www.example.com/pricing', content: null, ...opts });
+    assert.deepEqual(env.bp.visitor.requests[0].context.page, { url: '/pricing' });
+    const named = setup({ href: 'https://www.example.com/pricing', content: 'pricng', ...opts });
+    assert.equal(named.bp.visitor.requests[0].context.page.content_id, 'pricng');
+    assert.deepEqual([...env.errors, ...named.errors], []);
+  }
+});
+
+test('anonymousId: a new visitor takes the host\'s id (a string, or a function called once); a stored one keeps its own', async () => {
+  const env = setup({ anonymousId: 'ajs-0f8e-41c2' });
+  assert.equal(env.bp.visitor.id, 'ajs-0f8e-41c2');
+  env.window.dispatch('pagehide');
+  await settle();
+  assert.ok(sent(env).length > 0);
+  assert.ok(sent(env).every((x) => x.anonymousId === 'ajs-0f8e-41c2'), 'the signals carry it');
+  let calls = 0;
+  const fn = setup({ anonymousId: () => ((calls += 1), 'ajs-from-fn') });
+  assert.equal(fn.bp.visitor.id, 'ajs-from-fn');
+  assert.equal(calls, 1);
+  const stored = setup({ stored: stateOf('before'), anonymousId: () => ((calls += 1), 'ajs-other') });
+  assert.equal(stored.bp.visitor.id, 'before');
+  assert.equal(calls, 1, 'not even asked');
+  assert.deepEqual([...env.errors, ...fn.errors, ...stored.errors], []);
+});
+
+test('anonymousId: a value that is not a non-empty string is reported, and the visitor gets a random id', () => {
+  const values = ['', 42, null, () => undefined, () => '', () => {
+    throw new Error('analytics is not ready');
+  }];
+  for (const anonymousId of values) {
+    const { bp, errors } = setup({ anonymousId });
+    assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555', String(anonymousId));
+    assert.deepEqual(errors.map((e) => [e.code, e.path]), [['invalid_argument', '$.anonymousId']], String(anonymousId));
+    assert.equal(typeof errors[0].hint, 'string');
+  }
+});
+
+test('anonymousId: a withdrawal starts a visitor with a random id, not the host\'s (nothing links it to the old one)', () => {
+  const { bp, errors } = setup({ consent: 'full', anonymousId: 'ajs-0f8e-41c2', crypto: { randomUUID: () => 'aaaaaaaa-2222-4333-8444-555555555555' } });
+  assert.equal(bp.visitor.id, 'ajs-0f8e-41c2');
+  bp.setConsent('none');
+  assert.equal(bp.visitor.id, 'aaaaaaaa-2222-4333-8444-555555555555');
+  bp.setConsent('anonymous');
+  assert.equal(bp.visitor.id, 'aaaaaaaa-2222-4333-8444-555555555555');
+  assert.deepEqual(errors, []);
 });

@@ -197,6 +197,16 @@ test('400 drops the batch without retrying, and onError hears once', async () =>
   assert.match(errors[0].message, /400/);
 });
 
+test('a refused batch reaches onError with code batch_refused, its HTTP status and a hint, once per status', async () => {
+  const { sender, errors } = setup({ script: [401, 400, 401], sender: { maxBatch: 1 } });
+  sender.enqueue([ev(1), ev(2), ev(3)]);
+  await sender.flush();
+  assert.deepEqual(errors.map((e) => [e.name, e.code, e.status]), [['BuyerpathError', 'batch_refused', 401], ['BuyerpathError', 'batch_refused', 400]]);
+  assert.match(errors[0].hint, /writeKey/);
+  assert.ok(errors.every((e) => e instanceof Error && typeof e.hint === 'string' && e.hint !== ''));
+  assert.match(errors[1].message, /HTTP 400/);
+});
+
 test('408 (Request Timeout) is retried like 429 and 5xx, not dropped', async () => {
   const { clock, fetch, sender, errors } = setup({ script: [408] });
   sender.enqueue(ev(1));
@@ -832,6 +842,8 @@ test('an event JSON cannot encode is refused at enqueue (onError), and the rest 
   assert.equal(sender.size(), 2);
   assert.equal(errors.length, 3);
   assert.match(errors[0].message, /JSON/);
+  assert.deepEqual(errors.map((e) => e.code), ['event_not_json', 'event_not_json', 'event_not_json']);
+  assert.ok(errors.every((e) => e.name === 'BuyerpathError' && typeof e.hint === 'string'));
   assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i), [1, 4]);
   // A host changing its object afterwards does not reach the queued copy.
   const later = ev(5);

@@ -15,6 +15,7 @@ import {
   type EngineConstructor,
   type Render,
   type Buyerpath,
+  type LayerError,
 } from '../../../pkg-template/layer/index.js';
 
 import { Engine as PageEngine } from '../../../pkg-template/page/index.js';
@@ -57,6 +58,10 @@ tracker.nextPage();
 const url: string | undefined = tracker.page.url;
 tracker.stop();
 const page = pageInfo({ document, window });
+const catalogue = new Map<string, string>([['/pricing', 'pricing']]);
+autoTrack({ document, window, catalogue }).stop();
+console.log(pageInfo({ document, window, catalogue: null }).content_id);
+createSender({ endpoint: '/c', onError: (e: LayerError) => console.warn(e.code, e.status, e.hint) }).stop();
 const form = document.querySelector('form');
 if (form) {
   const fields: Record<string, string> = bantFields(form);
@@ -97,4 +102,10 @@ console.log(state, flushed, n, url, page, d, id, href, uuid);
 const tab = start({ Engine, playbook: '{}', onConsent: (level: Consent) => console.log(level), BroadcastChannel });
 const level: Consent = tab.consent;
 start({ Engine, playbook: '{}', BroadcastChannel: null });
+// The site's analytics.js id for a new visitor: a string, or a function read at start.
+start({ Engine, playbook: '{}', anonymousId: 'ajs-0f8e' }).stop();
+declare const analytics: { user(): { anonymousId(): string | null } };
+start({ Engine, playbook: '{}', anonymousId: () => analytics.user().anonymousId() }).stop();
+// @ts-expect-error: an id is a string
+start({ Engine, playbook: '{}', anonymousId: 42 });
 console.log(level);
