@@ -7,7 +7,9 @@ export type Consent = 'none' | 'anonymous' | 'full';
 
 // ───────────────────────────────────────────────────────────── errors
 
-/** Options of `decode`: `secret` requires a valid signature; `now` with `maxIdleMs` (both
+/** Options of `decode`: `secret` requires a valid signature (without it, a signed state is
+ * read without checking its signature, as a page reads the copy its edge gave it: a server
+ * must always pass its secret); `now` with `maxIdleMs` (both
  * or neither) refuses (`state_expired`) a state whose visitor was last active longer ago (an
  * old cookie replayed). Anything else (a bare string, an unknown key, a `secret` key whose
  * value is `undefined`, as read from a setting that is not set) throws `invalid_argument`:
