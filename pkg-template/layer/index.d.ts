@@ -40,7 +40,7 @@ export interface Engine {
  * - `unknown_slot` (`path: '$.slots'`): `data-bp-slot`s the playbook does not define, left out;
  * - `unknown_content` (`path: '$.context.page.content_id'`): a content id the page names that is not in the catalogue (still passed);
  * - `invalid_argument` (`path: '$'`, `'$.anonymousId'`): a `track()` event that is not one, an `anonymousId` that is not a non-empty string;
- * - `invalid_visitor_id` (`path: '$.anonymousId'`): an `anonymousId` the engine refuses (it looks personal);
+ * - `invalid_visitor_id` (`path: '$.anonymousId'`): an `anonymousId` the engine refuses (an e-mail, an IP address, a character outside letters, digits and `-_.:`, over 64);
  * - `batch_refused` (with `status`): the collector refused a batch (4xx other than 408 and 429), once per status;
  * - `event_too_large`, `event_not_json`: an event refused at `enqueue`.
  */
@@ -263,9 +263,10 @@ export interface Tracker {
   /**
    * A route change of a single-page app: the held page view is emitted with
    * its dwell (as at a hide; not again if it has been already), and the
-   * page now at the location (path and content id read again) is held.
+   * page now at the location (path and content id read again, unless
+   * given as `page`) is held.
    */
-  nextPage(): void;
+  nextPage(page?: PageInfo): void;
   stop(): void;
 }
 
@@ -349,9 +350,11 @@ export interface StartCommonOptions {
    * that the signals' `anonymousId` is the one the site already tracks. A
    * function is called once, at start, only when the visitor is new. A stored
    * visitor keeps its id; one that is not a non-empty string, or that the
-   * engine refuses (1–64 letters, digits and `-_.:`, nothing personal), is
-   * reported to `onError` and a random id used. A withdrawal (`none`) starts a
-   * visitor with a random id, never this one: nothing links it to the old.
+   * engine refuses (it takes 1–64 letters, digits and `-_.:` and no IP
+   * address; it cannot tell a phone number from a random id: pass only an
+   * anonymous one), is reported to `onError` and a random id used. A
+   * withdrawal (`none`) starts a visitor with a random id, never this one;
+   * call `analytics.reset()` then too, or the next page takes the same id back.
    * Default: a random UUID.
    */
   anonymousId?: string | (() => string | null | undefined);

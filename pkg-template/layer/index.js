@@ -22,7 +22,7 @@ export const CONSENT_CHANNEL = 'buyerpath:consent';
 
 import { CONSENT_LEVELS, attempt, consentRank, createStore, normalizeConsent } from './storage.js';
 import { createSender, eraseQueue, ESSENTIAL_EVENTS, DROPPED_EVENT } from './sender.js';
-import { autoTrack, bantFields, pageInfo, pageLocation, pagePath } from './track.js';
+import { autoTrack, bantFields, cataloguePaths, pageInfo, pageLocation, pagePath } from './track.js';
 
 export { createStore, createSender, autoTrack, bantFields, pageInfo, ESSENTIAL_EVENTS, DROPPED_EVENT };
 
@@ -223,7 +223,7 @@ export function start({
   // A new visitor takes the host's id when it gives one (the anonymousId of
   // the site's analytics.js, so that the signals join the visitor it already
   // tracks); one that is not a non-empty string, or that the engine refuses
-  // (`invalid_visitor_id`: it looks personal), is reported and a random id
+  // (`invalid_visitor_id`: an e-mail, an IP address), is reported and a random id
   // used instead. A stored visitor keeps its own.
   function fresh() {
     if (anonymousId === undefined) return engine.visitor(newId(crypto));
@@ -293,17 +293,16 @@ export function start({
   // request's path): the content id of a page that names none, and the ids a
   // page may name. Read once; an engine without `contentUrls()` (older, or a
   // stand-in) gives neither.
-  const catalogue = attempt(() => {
-    const urls = engine.contentUrls();
-    return Array.isArray(urls) ? new Map(urls) : null;
-  }, null);
-  const catalogued = catalogue && new Set(catalogue.values());
+  const urls = attempt(() => engine.contentUrls(), null);
+  const catalogue = Array.isArray(urls) ? attempt(() => cataloguePaths(urls), null) : null;
+  // Every item's id (items may share a URL: the path maps to the first).
+  const catalogued = catalogue && attempt(() => new Set(urls.map((pair) => pair[1])), null);
   const unknownContent = new Set();
   // `landed`: the page the visitor arrived on. A route change within the
   // site has the site itself as its referrer, which is none (document.referrer
   // still names the site the visitor came from).
-  function readPage(landed) {
-    page = pageInfo({ document, window, catalogue });
+  function readPage(landed, read = pageInfo({ document, window, catalogue })) {
+    page = read;
     // A content id the page names that the catalogue lacks (a typo) makes its
     // page views score nothing: reported once, and still passed (a page
     // outside the catalogue may name its own, for the playbook's conditions).
@@ -534,8 +533,8 @@ export function start({
     if (stopped) return null;
     const next = pageInfo({ document, window, catalogue });
     if (next.url === page.url && next.content_id === page.content_id) return null;
-    tracker.nextPage();
-    readPage(false);
+    tracker.nextPage(next);
+    readPage(false, { ...next });
     shown.clear();
     told.clear();
     situation = null;
@@ -708,7 +707,13 @@ export function start({
       return take(ev, true, false);
     },
     page() {
-      return newPage();
+      // Called from the host's router: nothing thrown into it.
+      try {
+        return newPage();
+      } catch (err) {
+        report(err);
+        return null;
+      }
     },
     stop() {
       stopped = true;

@@ -63,6 +63,24 @@ function wholeEscapes(path) {
   return have < need ? path.slice(0, path.length - 3 * have) : path;
 }
 
+/**
+ * The catalogue's pages as path → content id, from the engine's
+ * `contentUrls()` (`[url, id]` pairs in playbook order): a root-relative URL
+ * keyed by its path as `location.pathname` gives it (percent-encoded, no
+ * query), the first item of a URL that several share, as the edge worker maps
+ * a request; other URLs (absolute, empty) map nothing.
+ */
+export function cataloguePaths(urls) {
+  const paths = new Map();
+  for (const pair of urls) {
+    const [url, id] = Array.isArray(pair) ? pair : [];
+    if (typeof url !== 'string' || !url.startsWith('/') || url.startsWith('//') || typeof id !== 'string') continue;
+    const path = attempt(() => new URL(url, 'https://catalogue.invalid').pathname, null);
+    if (path !== null && !paths.has(path)) paths.set(path, id);
+  }
+  return paths;
+}
+
 /** The page's location (the window's, else the document's); null when neither can be read. */
 export const pageLocation = ({ document, window }) => attempt(() => (window && window.location) || document.location, null);
 
@@ -127,7 +145,7 @@ export function bantFields(form) {
 /**
  * Starts automatic tracking. `onEvent(event)` receives each engine event;
  * `catalogue` is pageInfo's.
- * @returns {{ stop(): void, nextPage(): void, page: { content_id?: string, url?: string } }}
+ * @returns {{ stop(): void, nextPage(next?: { content_id?: string, url?: string }): void, page: { content_id?: string, url?: string } }}
  */
 export function autoTrack({
   document = globalThis.document,
@@ -267,9 +285,9 @@ export function autoTrack({
     // A route change: the previous route's view ends as a hide would end it
     // (with its dwell, unless it has been emitted already), and the page now at
     // the location (path and content id read again) is held from now.
-    nextPage() {
+    nextPage(next = pageInfo({ document, window, catalogue })) {
       becameHidden();
-      page = pageInfo({ document, window, catalogue });
+      page = next;
       hold();
     },
     stop() {

@@ -1088,6 +1088,24 @@ test('a content id the page names that is not in the catalogue is reported once 
   assert.deepEqual(viewed(bp), [['pricng', '/pricing'], ['pricng', '/pricing/eu']]);
 });
 
+test('catalogue paths: items sharing a URL (the first is the path\'s, the other is no typo), a URL as the browser encodes it, URLs that name no path', async () => {
+  const playbook = JSON.stringify({ id: 'acme', content: [
+    { id: 'pricing', url: '/pricing' }, { id: 'roi', url: '/pricing' },
+    { id: 'cafe', url: '/café guide' }, { id: 'offsite', url: 'https://other.example/x' }, { id: 'nourl', url: '' },
+  ] });
+  for (const [href, content, want] of [
+    ['https://www.example.com/pricing', null, 'pricing'],
+    ['https://www.example.com/caf%C3%A9%20guide', null, 'cafe'],
+    ['https://www.example.com/x', null, undefined],
+    ['https://www.example.com/pricing', 'roi', 'roi'],
+  ]) {
+    const env = setup({ href, content, playbook });
+    assert.equal(env.bp.visitor.requests[0].context.page.content_id, want, href);
+    assert.deepEqual(env.errors, [], `${href}: no unknown_content for an item sharing a URL`);
+    env.bp.stop();
+  }
+});
+
 test('an engine without contentUrls(), or whose contentUrls() throws, leaves the page as it names itself', () => {
   const engine = new FakeEngine({ id: 'acme' });
   engine.contentUrls = () => {

@@ -79,7 +79,7 @@ async function loadEngine(env) {
     const bytes = await env.BP_KV.get(`engine:${revision}`, 'arrayBuffer');
     if (!bytes) throw new Error(`KV has no \`engine:${revision}\` (the playbook compiled by \`buyerpath compile\`)`);
     const engine = Engine.fromBytes(bytes);
-    const routes = new Map(engine.contentUrls());
+    const routes = routesOf(engine.contentUrls());
     entry = { revision, engine, routes };
     engines.set(revision, entry);
     // Keep the live revision and the one before (requests in flight).
@@ -385,6 +385,25 @@ async function forward(env, signals, now, asserted) {
 }
 
 // ------------------------------------------------------------------ routes
+
+// The catalogue's pages as path → content id: a root-relative URL keyed by
+// its path as a request's `url.pathname` gives it (percent-encoded, no
+// query), the first item of a URL several share (playbook order), as the
+// browser layer maps a page.
+function routesOf(urls) {
+  const routes = new Map();
+  for (const [url, id] of urls) {
+    if (!url.startsWith('/') || url.startsWith('//')) continue;
+    let path;
+    try {
+      path = new URL(url, 'https://catalogue.invalid').pathname;
+    } catch {
+      continue;
+    }
+    if (!routes.has(path)) routes.set(path, id);
+  }
+  return routes;
+}
 
 async function batch(request, env) {
   if (request.method !== 'POST') return new Response(null, { status: 405, headers: { Allow: 'POST' } });
