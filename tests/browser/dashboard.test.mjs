@@ -4,6 +4,14 @@
 //   - opening a row adds its details without building the table again, and
 //     closing it removes them;
 //   - no page error, and account names from the outside world stay text.
+// And against a second collector holding what a marketing-ops audit found
+// hard to read (a 206-character name, a dozen triggers, a competitor, an
+// account quiet for 200 days, SQLs without an MQL):
+//   - the table fits a 1,360 px window, names shortened with the full name
+//     at hand, a disqualified account last with its failed gates on the row;
+//   - the 10-second refresh keeps the keyboard focus, draws nothing again
+//     when nothing changed and never runs twice at once;
+//   - stages and roles by their labels, the surge rule by the Surge column.
 //
 // Needs target/release/buyerpath (cargo build --release -p buyerpath-cli).
 
@@ -13,22 +21,25 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, requireSetup, root, dist } from './helpers.mjs';
+import { launch, requireSetup, root, dist, screenshotPath } from './helpers.mjs';
 
 requireSetup();
 const BIN = join(root, 'target', 'release', 'buyerpath');
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run cargo build --release -p buyerpath-cli`);
 
 const ACCOUNTS = 600;
-let tmp;
-let proc;
+const DAY = 86_400_000;
+const collectors = [];
 let url;
+let audit;
 let browser;
 
-before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'bp-dashboard-'));
-  proc = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--www', dist, '--db', join(tmp, 'signals.sqlite')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise((resolve, reject) => {
+/** A `buyerpath serve` on a free port with its own SQLite file. */
+async function startCollector() {
+  const tmp = mkdtempSync(join(tmpdir(), 'bp-dashboard-'));
+  const proc = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--www', dist, '--db', join(tmp, 'signals.sqlite')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  collectors.push({ proc, tmp });
+  return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`buyerpath serve did not start:\n${out}`)), 15_000);
     proc.stderr.on('data', (d) => (out += d));
@@ -41,6 +52,82 @@ before(async () => {
       }
     });
   });
+}
+
+async function send(to, events) {
+  for (let i = 0; i < events.length; i += 200) {
+    const res = await fetch(`${to}/v1/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from('demo-write-key:').toString('base64')}` },
+      body: JSON.stringify({ batch: events.slice(i, i + 200) }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
+
+const LONG_NAME = `${'northwind-very-long-subsidiary-name-'.repeat(6)}`.slice(0, 198) + '.example';
+
+/** What the audit found hard to read, as signals of the example playbook. */
+function auditEvents(now) {
+  const events = [];
+  const push = (event, visitor, at, properties) => events.push({
+    type: 'track', event, messageId: `audit-${events.length}`, anonymousId: visitor, timestamp: new Date(at).toISOString(), properties,
+    context: { playbook: { id: 'lumora-b2b', revision: 1 } },
+  });
+  const classified = (visitor, account, at, p) => push('Visitor Classified', visitor, at, {
+    account, fit_tier: 'A', fit_score: 85, qualified: true, failed_gates: [], engagement_score: 50,
+    stage: 'solution_exploration', role: 'end_user', seniority_weight: 1, lifecycle: 'engaged', ...p,
+  });
+  classified('v-long', LONG_NAME, now - 3 * DAY, { engagement_score: 70 });
+  classified('v-quiet', 'quiet.example', now - 200 * DAY, { engagement_score: 95 });
+  classified('v-rival', 'rival.example', now - DAY, { engagement_score: 99, qualified: false, failed_gates: ['competitors'] });
+  classified('v-new', 'new.example', now - 2 * DAY, { engagement_score: 60 });
+  classified('v-trig', 'trig.example', now - 20 * DAY, { engagement_score: 10, role: 'economic_buyer' });
+  classified('v-trig', 'trig.example', now - DAY, { engagement_score: 40, role: 'economic_buyer' });
+  // trigger_10 five times, trigger_2 three times, ten more once.
+  for (let i = 1; i <= 12; i++) {
+    for (let k = 0; k < (i === 10 ? 5 : i === 2 ? 3 : 1); k++) push('Sales Trigger Fired', 'v-trig', now - DAY + i * 1000 + k, { account: 'trig.example', trigger: `trigger_${i}` });
+  }
+  // Two visitors move to the same stage one after the other.
+  classified('v-h1', 'history.example', now - 30 * DAY, { stage: 'problem_identification', engagement_score: 20 });
+  classified('v-h2', 'history.example', now - 29 * DAY, { stage: 'problem_identification', engagement_score: 20, role: 'technical_evaluator' });
+  for (const [v, at] of [['v-h1', now - 10 * DAY], ['v-h2', now - 9 * DAY]]) {
+    classified(v, 'history.example', at, { stage: 'requirements_building', engagement_score: 30, role: v === 'v-h2' ? 'technical_evaluator' : 'end_user' });
+    push('Stage Changed', v, at, { account: 'history.example', from: 'problem_identification', to: 'requirements_building', moved_back: false, confidence: 0.8 });
+  }
+  // SQLs that came without an MQL (a hand-raise straight to SQL).
+  push('SQL Reached', 'v-h1', now - 5 * DAY, { account: 'history.example' });
+  push('SQL Reached', 'v-trig', now - DAY, { account: 'trig.example' });
+  return events;
+}
+
+/** Whether the page scrolls sideways, and the accounts table within its box. */
+async function widths(page) {
+  return page.evaluate(() => {
+    const wrap = document.querySelector('#accounts').closest('.table-wrap');
+    return { page: document.documentElement.scrollWidth, window: window.innerWidth, table: wrap.scrollWidth, box: wrap.clientWidth };
+  });
+}
+
+async function openDashboard(page, at) {
+  await page.goto(`${at}/dashboard/`);
+  await page.waitForFunction(() => document.querySelectorAll('#accounts tr.account').length > 0);
+}
+
+const row = (account) => `#accounts tr.account[data-account="${account}"]`;
+
+/** Polls `fn` in the page from Node (a page under page.clock has its timers
+ * and animation frames stopped, and waitForFunction polls with them). */
+async function until(page, fn, what) {
+  const end = Date.now() + 15_000;
+  while (!(await page.evaluate(fn))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+before(async () => {
+  url = await startCollector();
   // One classified visitor per account; the first name is markup.
   const start = Date.now() - 86_400_000;
   const events = [];
@@ -58,25 +145,22 @@ before(async () => {
   }
   // A host's own event, sent without a playbook in its context.
   events.push({ type: 'track', event: 'Content Viewed', messageId: 'm-host', anonymousId: 'v-host', timestamp: new Date(start).toISOString(), properties: {} });
-  for (let i = 0; i < events.length; i += 200) {
-    const res = await fetch(`${url}/v1/batch`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from('demo-write-key:').toString('base64')}` },
-      body: JSON.stringify({ batch: events.slice(i, i + 200) }),
-    });
-    assert.equal(res.status, 200, await res.text());
-  }
+  await send(url, events);
+  audit = await startCollector();
+  await send(audit, auditEvents(Date.now()));
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
+  for (const { proc, tmp } of collectors) {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(tmp, { recursive: true, force: true });
   }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 test('the dashboard shows the first 200 of 600 accounts and opens a row in place', async () => {
@@ -95,11 +179,11 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   });
   await page.click('#accounts tr.account:nth-of-type(2)');
   assert.equal(await page.$$eval('#accounts tr.details', (d) => d.length), 1);
-  assert.equal(await page.$eval('#accounts tr.details', (d) => d.previousElementSibling.getAttribute('aria-expanded')), 'true');
+  assert.equal(await page.$eval('#accounts tr.details', (d) => d.previousElementSibling.querySelector('button.expander').getAttribute('aria-expanded')), 'true');
   assert.equal(await page.$$eval('#accounts tr.account[data-mark="1"]', (rows) => rows.length), 200, 'no row rebuilt');
-  await page.click('#accounts tr[aria-expanded="true"]');
+  await page.click('#accounts button[aria-expanded="true"]');
   assert.equal(await page.$$eval('#accounts tr.details', (d) => d.length), 0);
-  assert.equal(await page.$$eval('#accounts tr[aria-expanded="true"]', (d) => d.length), 0);
+  assert.equal(await page.$$eval('#accounts [aria-expanded="true"]', (d) => d.length), 0);
   assert.equal(await page.evaluate(() => window.pwned), undefined, 'markup in a name is text');
   // The revision picker names the playbook's revision, and signals without one as such (not "rnull").
   const options = await page.$$eval('#revision option', (o) => o.map((x) => x.textContent));
@@ -107,5 +191,147 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   assert.ok(options.every((o) => !/null|undefined/.test(o)), `${options}`);
   assert.equal(await page.$eval('#revision', (s) => s.value), 'lumora-b2b r1', 'the playbook revision is shown first');
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a long name, a dozen triggers and a competitor fit a 1,360 px window', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openDashboard(page, audit);
+  let w = await widths(page);
+  assert.ok(w.page <= w.window && w.table <= w.box, `no sideways scroll: ${JSON.stringify(w)}`);
+  // The name is shortened on screen, whole in the title and the details.
+  const name = await page.$eval(row(LONG_NAME), (r) => {
+    const n = r.querySelector('.expander .name');
+    return { width: n.getBoundingClientRect().width, cut: n.scrollWidth > n.clientWidth, title: r.querySelector('.expander').title, ellipsis: getComputedStyle(n).textOverflow };
+  });
+  assert.equal(LONG_NAME.length, 206);
+  assert.ok(name.width < 300 && name.cut, JSON.stringify(name));
+  assert.equal(name.ellipsis, 'ellipsis');
+  assert.equal(name.title, LONG_NAME);
+  // Most fired first, numbers in order, eight shown.
+  const chips = await page.$$eval(`${row('trig.example')} td.triggers .chip`, (c) => c.map((x) => x.textContent));
+  assert.deepEqual(chips, ['trigger_10 ×5', 'trigger_2 ×3', 'trigger_1', 'trigger_3', 'trigger_4', 'trigger_5', 'trigger_6', 'trigger_7', '+4 more']);
+  // The competitor ranks after every prospect, and the row says why.
+  const last = await page.$eval('#accounts tbody tr.account:last-of-type', (r) => r.dataset.account);
+  assert.equal(last, 'rival.example');
+  const badge = page.locator(`${row('rival.example')} .badge.disqualified`);
+  assert.equal(await badge.textContent(), 'Disqualified: competitors');
+  assert.ok(await badge.isVisible());
+  // 200 days quiet: at the bottom of the prospects, engagement about 1.
+  const quiet = await page.$eval(row('quiet.example'), (r) => r.querySelector('td.num').textContent);
+  assert.equal(quiet, '5');
+  // Opened, the details wrap instead of widening the table.
+  await page.click(`${row(LONG_NAME)} button.expander`);
+  await page.click(`${row('trig.example')} button.expander`);
+  await page.click(`${row('history.example')} button.expander`);
+  w = await widths(page);
+  assert.ok(w.page <= w.window && w.table <= w.box, `no sideways scroll when open: ${JSON.stringify(w)}`);
+  assert.equal(await page.$eval(`#accounts tr.details[data-account="${LONG_NAME}"] .full-name`, (p) => p.textContent), LONG_NAME);
+  await page.screenshot({ path: screenshotPath('dashboard-audit.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('figures say what they mean: surge rule, labels, SQL without an MQL', async () => {
+  const page = await browser.context.newPage();
+  await openDashboard(page, audit);
+  // The surge rule describes the Surge column, in view under the table.
+  const rule = await page.$eval('#surge-col', (th) => document.getElementById(th.getAttribute('aria-describedby')).textContent);
+  assert.match(rule, /rose by ≥ 20 points/);
+  assert.match(rule, /seen before those 7 days/);
+  assert.equal(await page.textContent(`${row('new.example')} td:nth-child(9)`), 'new');
+  // Stage history by label, two visitors arriving in turn on one line.
+  await page.click(`${row('history.example')} button.expander`);
+  const history = await page.$$eval('#accounts tr.details[data-account="history.example"] .timeline li', (l) => l.map((x) => x.textContent));
+  assert.equal(history.length, 2, `${history}`);
+  assert.match(history[0], /Problem identification/);
+  assert.match(history[1], /Requirements building×2/);
+  const details = await page.textContent('#accounts tr.details[data-account="history.example"]');
+  assert.doesNotMatch(details, /requirements_building|problem_identification/);
+  assert.match(details, /Economic buyer \(signs the budget\): not seen yet/);
+  const moves = await page.textContent('#transitions tbody');
+  assert.match(moves, /Problem identification\s*Requirements building/);
+  assert.doesNotMatch(moves, /_/);
+  // MQL → SQL with no MQL: the SQLs that came without one are counted.
+  assert.match(await page.textContent('#kpis'), /2 SQL without an MQL/);
+  // The time is UTC, on screen.
+  assert.equal(await page.locator('.controls .tz').textContent(), 'UTC');
+  assert.ok(await page.locator('.controls .tz').isVisible());
+  await page.close();
+});
+
+test('the refresh keeps the focus, skips an unchanged table and never overlaps', async () => {
+  const page = await browser.context.newPage();
+  await page.clock.install();
+  // The first answer held back: the table says it is loading meanwhile.
+  let release;
+  const held = new Promise((r) => (release = r));
+  let inFlight = 0;
+  let most = 0;
+  let asked = 0;
+  let answered = 0;
+  await page.route('**/api/accounts?**', async (route) => {
+    asked += 1;
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    if (asked === 1) await held;
+    const res = await route.fetch();
+    await route.fulfill({ response: res });
+    inFlight -= 1;
+    answered += 1;
+  });
+  // A refresh has been answered and drawn (it draws in the same task).
+  const refreshed = async (n) => {
+    const end = Date.now() + 15_000;
+    while (answered < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(answered >= n, `refresh ${n} answered`);
+    await page.waitForTimeout(300);
+  };
+  await page.goto(`${audit}/dashboard/`);
+  assert.equal(await page.textContent('#accounts tbody'), 'Loading accounts…');
+  assert.equal(await page.getAttribute('#accounts', 'aria-busy'), 'true');
+  // Ticks while the first load is in flight start no second one.
+  await page.clock.runFor(10_000);
+  await page.clock.runFor(10_000);
+  assert.equal(asked, 1, 'one request while the first is in flight');
+  release();
+  await until(page, () => document.querySelectorAll('#accounts tr.account').length > 0, 'the rows');
+  // The ticks meanwhile asked for one more refresh, after the first.
+  await refreshed(2);
+  assert.equal(await page.getAttribute('#accounts', 'aria-busy'), null);
+  assert.equal(most, 1, 'never two refreshes at once');
+
+  // The expander is a button with the account's name and its state.
+  const button = page.getByRole('button', { name: 'Details of trig.example' });
+  assert.equal(await button.getAttribute('aria-expanded'), 'false');
+  await button.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await button.getAttribute('aria-expanded'), 'true');
+  assert.equal(await page.$$eval('#accounts tr.details', (d) => d.length), 1);
+
+  // Nothing changed: the refresh draws nothing again, the focus stays.
+  await page.evaluate(() => { for (const r of document.querySelectorAll('#accounts tr')) r.dataset.mark = '1'; });
+  await page.clock.runFor(10_000);
+  await refreshed(3);
+  assert.equal(await page.$$eval('#accounts tr:not([data-mark])', (r) => r.length), 0, 'no row drawn again');
+  const focused = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return a === document.body ? 'body' : `${a.tagName} ${a.closest('tr')?.dataset.account}`;
+  });
+  assert.equal(await focused(), 'BUTTON trig.example');
+
+  // A new signal: the table is drawn again, the focus goes back to the same
+  // account's button, its details still open.
+  await send(audit, [{ type: 'track', event: 'Sales Trigger Fired', messageId: 'audit-late', anonymousId: 'v-trig', timestamp: new Date().toISOString(),
+    properties: { account: 'trig.example', trigger: 'trigger_13' }, context: { playbook: { id: 'lumora-b2b', revision: 1 } } }]);
+  await page.clock.runFor(10_000);
+  await refreshed(4);
+  assert.equal(await page.$$eval('#accounts tr.account:not([data-mark])', (r) => r.length), 6, 'drawn again');
+  assert.equal(await focused(), 'BUTTON trig.example');
+  assert.equal(most, 1, 'never two refreshes at once');
+  assert.equal(await button.getAttribute('aria-expanded'), 'true');
+  assert.match(await page.textContent(`${row('trig.example')} td.triggers`), /\+5 more/);
   await page.close();
 });

@@ -759,15 +759,32 @@ fn the_views_report_the_replayed_journeys() {
         .collect();
     assert_eq!(accounts.len(), domains.len());
     assert_eq!(accounts[0]["fit_tier"], "A", "{}", accounts[0]);
-    // Ranked by tier, then engagement within a tier.
+    // Ranked qualified first (a failed gate: after every prospect), then by
+    // tier, then engagement within a tier.
     let tiers = ["A", "B", "C", "D"];
     for pair in accounts.windows(2) {
-        let rank = |x: &Value| tiers.iter().position(|t| x["fit_tier"] == *t).unwrap();
-        assert!(rank(&pair[0]) <= rank(&pair[1]));
+        let rank = |x: &Value| {
+            let tier = tiers.iter().position(|t| x["fit_tier"] == *t).unwrap();
+            (x["qualified"] == false, tier)
+        };
+        assert!(
+            rank(&pair[0]) <= rank(&pair[1]),
+            "{} / {}",
+            pair[0],
+            pair[1]
+        );
         if rank(&pair[0]) == rank(&pair[1]) {
             assert!(pair[0]["engagement"].as_f64() >= pair[1]["engagement"].as_f64());
         }
     }
+    let disqualified: Vec<&Value> = accounts
+        .iter()
+        .filter(|x| x["qualified"] == false)
+        .collect();
+    assert!(!disqualified.is_empty());
+    assert!(disqualified
+        .iter()
+        .all(|x| !x["failed_gates"].as_array().unwrap().is_empty()));
     let find = |d: &str| accounts.iter().find(|x| x["account"] == d).unwrap();
     let hudson = find("hudsonledger.com");
     assert_eq!(hudson["stage"]["id"], "supplier_selection");
@@ -1321,6 +1338,106 @@ fn forged_times_and_numbers_do_not_move_the_views() {
         a.body["as_of"].as_str().unwrap() < "2100",
         "{}",
         a.body["as_of"]
+    );
+}
+
+/// `time` as a client in UTC+2 writes it: `2026-11-05T02:00:00.000+02:00`.
+fn plus_two_hours(ms: i64) -> String {
+    let local = iso(ms + 2 * 3_600_000);
+    format!("{}+02:00", local.trim_end_matches('Z'))
+}
+
+#[test]
+fn account_engagement_fades_and_disqualified_accounts_rank_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let day = 86_400_000;
+    let now = now_ms();
+    let signal = |id: &str, account: &str, at: i64, engagement: f64, gates: &[&str]| {
+        json!({
+            "type": "track", "event": "Visitor Classified", "messageId": id,
+            "anonymousId": format!("v-{id}"), "originalTimestamp": iso(at),
+            "properties": {"account": account, "fit_tier": "A", "fit_score": 80.0,
+                           "engagement_score": engagement, "qualified": gates.is_empty(),
+                           "failed_gates": gates, "stage": "problem_identification"},
+            "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+        })
+    };
+    let quiet_at = now - 200 * day;
+    let events = [
+        // Very engaged once, quiet for 200 days since.
+        signal("quiet", "quiet.com", quiet_at, 90.0, &[]),
+        signal("busy", "busy.com", now - day, 30.0, &[]),
+        // First seen two days ago: new, not surging.
+        signal("fresh", "fresh.com", now - 2 * day, 60.0, &[]),
+        // A competitor, however engaged.
+        signal("rival", "rival.com", now - day, 99.0, &["competitors"]),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let a = get(&s.url, "/api/accounts");
+    assert_eq!(a.status, 200, "{}", a.body);
+    let order: Vec<&str> = a.body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["fresh.com", "busy.com", "quiet.com", "rival.com"],
+        "{}",
+        a.body
+    );
+    let quiet = common::account_named(&a.body, "quiet.com");
+    assert!(quiet["engagement"].as_f64().unwrap() < 1.0, "{quiet}");
+    let rival = common::account_named(&a.body, "rival.com");
+    assert_eq!(rival["failed_gates"], json!(["competitors"]), "{rival}");
+    assert_eq!(rival["rank"], 4);
+    let fresh = common::account_named(&a.body, "fresh.com");
+    assert_eq!(fresh["surge"]["new"], true, "{fresh}");
+    assert_eq!(fresh["surge"]["surging"], false, "{fresh}");
+    assert_eq!(a.body["surging"], 0);
+    assert_eq!(a.body["engagement_half_life_days"], 30.0);
+    assert!(
+        a.body["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == "competitors"),
+        "{}",
+        a.body["gates"]
+    );
+
+    // One half-life (30 days) after its signal, asked with an unencoded `+`
+    // (it arrives as a space): half the engagement.
+    let as_of = plus_two_hours(quiet_at + 30 * day);
+    assert!(as_of.ends_with("+02:00"), "{as_of}");
+    let then = get(&s.url, &format!("/api/accounts?as_of={as_of}"));
+    assert_eq!(then.status, 200, "{}", then.body);
+    assert_eq!(then.body["total"], 1, "{}", then.body);
+    assert_eq!(
+        then.body["accounts"][0]["engagement"], 45.0,
+        "{}",
+        then.body
+    );
+
+    // A time that is none: what arrived, and how to write one.
+    let bad = get(&s.url, "/api/accounts?as_of=next+tuesday");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("`next tuesday`"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body["hint"].as_str().unwrap().contains("%2B02:00"),
+        "{}",
+        bad.body
     );
 }
 

@@ -6,7 +6,13 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
-const state = { revision: null, asOf: null, model: 'linear', open: new Set(), timer: null };
+const state = {
+  revision: null, asOf: null, model: 'linear', open: new Set(), timer: null,
+  // A refresh in flight, and whether another was asked for meanwhile.
+  busy: false, again: false, loaded: false,
+  // The JSON each section was last drawn from (see changed()).
+  drawn: new Map(),
+};
 
 function el(tag, attrs = {}, ...children) {
   const n = document.createElement(tag);
@@ -40,6 +46,12 @@ function when(iso) {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+// A time that may wrap between its date and its time, never within them.
+function whenCell(iso) {
+  const [date, time] = when(iso).split(/ (?=\d)/);
+  return time ? [el('span', { class: 'nowrap' }, date), ' ', el('span', { class: 'nowrap' }, time)] : date;
+}
+
 function query() {
   const p = new URLSearchParams();
   if (state.asOf) p.set('as_of', state.asOf);
@@ -64,7 +76,34 @@ async function getJson(path, params) {
   return body;
 }
 
+// Whether a section's data differs from what it was last drawn from: the
+// 10-second refresh draws nothing again when nothing changed (a table built
+// again loses the keyboard focus and the reader's place).
+function changed(section, ...data) {
+  const text = JSON.stringify(data);
+  if (state.drawn.get(section) === text) return false;
+  state.drawn.set(section, text);
+  return true;
+}
+
+// Numbers within names in their order (trigger_2 before trigger_10).
+const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
+
+// A playbook id's label from an API list of {id, label} (the id when the
+// playbook does not know it: a signal of an older revision).
+function labeller(list) {
+  const labels = new Map((list || []).map((x) => [x.id, x.label || x.id]));
+  return (id) => (id === null || id === undefined ? '–' : labels.get(id) || id);
+}
+
 // ---------- key figures ----------
+
+// MQL → SQL: a rate of 0 (or none) while SQLs came without an MQL (a hand-raise
+// or BANT answer straight to SQL) says nothing of them: count them beside it.
+function mqlToSqlNote(report) {
+  const n = report && report.lifecycle.sql_without_mql;
+  return n ? `${num(n)} SQL without an MQL` : null;
+}
 
 function kpis(accounts, report, health) {
   const box = $('kpis');
@@ -76,31 +115,32 @@ function kpis(accounts, report, health) {
     ['Visitors', num(report && report.visitors)],
     ['MQL', num(report && report.lifecycle.mql)],
     ['SQL', num(report && report.lifecycle.sql)],
-    ['MQL → SQL', pct(report && report.lifecycle.mql_to_sql_rate)],
+    ['MQL → SQL', pct(report && report.lifecycle.mql_to_sql_rate), mqlToSqlNote(report)],
     ['Median time to MQL', days(report && report.velocity.median_days_first_seen_to_mql)],
     ['Median time per stage', days(report && report.velocity.median_days_between_stages)],
     ['Lift over holdout', report && report.holdout.lift !== null ? pct(report.holdout.lift) : '–'],
   ];
-  for (const [label, value] of items) {
-    box.append(el('div', { class: 'kpi' }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label)));
+  for (const [label, value, note] of items) {
+    box.append(el('div', { class: 'kpi' }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label),
+      note ? el('div', { class: 'kpi-note' }, note) : null));
   }
 }
 
 // ---------- accounts ----------
 
-function committee(c) {
+function committee(c, role) {
   const w = 14 * c.needed.length;
   const s = svg('svg', { width: w, height: 14, viewBox: `0 0 ${w} 14`, role: 'img' });
   s.style.width = `${w}px`;
   s.style.display = 'inline-block';
   s.style.verticalAlign = 'middle';
-  c.needed.forEach((role, i) => {
-    const seen = c.seen.includes(role);
+  c.needed.forEach((r, i) => {
+    const seen = c.seen.includes(r);
     const dot = svg('circle', { cx: 7 + i * 14, cy: 7, r: 5, fill: seen ? '#2f5bea' : '#fff', stroke: seen ? '#2f5bea' : '#98a2b3' });
-    dot.append(svg('title', {}, `${role}: ${seen ? 'seen' : 'not seen yet'}`));
+    dot.append(svg('title', {}, `${role(r)}: ${seen ? 'seen' : 'not seen yet'}`));
     s.append(dot);
   });
-  s.append(svg('title', {}, `Seen: ${c.seen.join(', ') || 'none'}; missing: ${c.missing.join(', ') || 'none'}`));
+  s.append(svg('title', {}, `Seen: ${c.seen.map(role).join(', ') || 'none'}; missing: ${c.missing.map(role).join(', ') || 'none'}`));
   return el('span', {}, s, ' ', el('span', { class: 'muted' }, pct(c.coverage)));
 }
 
@@ -115,81 +155,154 @@ function engagementBar(value, max) {
   return el('span', {}, s, num(value, 1));
 }
 
-function stageTimeline(history) {
-  const box = el('div', { class: 'chart' });
-  if (!history.length) return box;
-  const w = 640;
-  const rowH = 22;
-  const h = history.length * rowH + 8;
-  const s = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': 'Stage history' });
-  s.style.maxWidth = `${w}px`;
-  s.append(svg('line', { x1: 8, y1: 8, x2: 8, y2: h - 8, stroke: '#c9d6fb', 'stroke-width': 2 }));
-  history.forEach((e, i) => {
-    const y = 12 + i * rowH;
-    s.append(svg('circle', { cx: 8, cy: y, r: 4, fill: '#2f5bea' }));
-    s.append(svg('text', { x: 20, y: y + 4 }, `${when(e.at)}  →  ${e.stage}`));
-    s.append(svg('text', { x: 390, y: y + 4, class: 'muted' }, e.from ? `from ${e.from} · ${e.visitor}` : `first seen · ${e.visitor}`));
-  });
-  box.append(s);
-  return box;
+// Consecutive entries into the same stage (visitors of the account arriving
+// one after another) as one line: the first and last time, and who.
+function collapseHistory(history) {
+  const lines = [];
+  for (const e of history) {
+    const last = lines[lines.length - 1];
+    if (last && last.stage === e.stage) {
+      last.count += 1;
+      last.until = e.at;
+      if (!last.visitors.includes(e.visitor)) last.visitors.push(e.visitor);
+    } else {
+      lines.push({ stage: e.stage, from: e.from, at: e.at, until: null, count: 1, visitors: [e.visitor] });
+    }
+  }
+  return lines;
 }
 
-function accountDetails(a, cols) {
+function stageTimeline(history, stage) {
+  if (!history.length) return el('p', { class: 'muted' }, 'No stage yet.');
+  return el('ol', { class: 'timeline', 'aria-label': 'Stage history' }, collapseHistory(history).map((l) => el('li', {},
+    el('span', { class: 'when' }, when(l.at), l.until ? ` – ${when(l.until)}` : null),
+    ' → ', el('strong', {}, stage(l.stage)),
+    l.count > 1 ? el('span', { class: 'chip count', title: `${l.count} entries in a row` }, `×${l.count}`) : null,
+    ' ', el('span', { class: 'muted' }, l.count > 1
+      ? `visitors ${l.visitors.join(', ')}`
+      : `${l.from ? `from ${stage(l.from)}` : 'first seen'} · ${l.visitors[0]}`))));
+}
+
+// Most fired first, then by name; the table shows the first few of them.
+const TRIGGERS_SHOWN = 8;
+
+function sortedTriggers(triggers) {
+  return [...triggers].sort((x, y) => y.count - x.count || byName(x.label || x.id, y.label || y.id));
+}
+
+function triggerChips(triggers) {
+  if (!triggers.length) return el('span', { class: 'muted' }, '–');
+  const list = sortedTriggers(triggers);
+  const rest = list.slice(TRIGGERS_SHOWN);
+  const chips = list.slice(0, TRIGGERS_SHOWN).map((t) => el('span', { class: 'chip', title: t.label || t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`));
+  if (rest.length) chips.push(el('span', { class: 'chip more', title: rest.map((t) => `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`).join(', ') }, `+${rest.length} more`));
+  return chips;
+}
+
+// A gate that failed (a competitor, a student) disqualifies the account,
+// whatever its fit: said on the row, not only in its details.
+function disqualifiedBadge(a, gate) {
+  if (a.qualified !== false) return null;
+  const gates = a.failed_gates || [];
+  return el('span', { class: 'badge disqualified', title: gates.length ? gates.map(gate).join('; ') : 'a gate failed' },
+    `Disqualified: ${gates.length ? gates.join(', ') : 'a gate failed'}`);
+}
+
+function surgeCell(s) {
+  if (s.new) return el('span', { class: 'chip new', title: `first seen within the last 7 days: not a surge (${num(s.engagement, 1)} now)` }, 'new');
+  if (s.surging) return el('span', { class: 'surge-up', title: `${num(s.engagement_7d_ago, 1)} → ${num(s.engagement, 1)}` }, `▲ +${num(s.rise, 1)}`);
+  return el('span', { class: 'muted' }, s.rise > 0 ? `+${num(s.rise, 1)}` : '–');
+}
+
+function accountDetails(a, cols, names) {
   const triggers = a.triggers.length
-    ? el('ul', {}, a.triggers.map((t) => el('li', {}, `${t.label || t.id} — ${t.count}× (last ${when(t.last_at)})`)))
+    ? el('ul', {}, sortedTriggers(a.triggers).map((t) => el('li', {}, `${t.label || t.id} — ${t.count}× (last ${when(t.last_at)})`)))
     : el('p', { class: 'muted' }, 'No sales trigger fired.');
-  const roles = el('ul', {}, a.committee.needed.map((r) => el('li', {}, `${r}: `, a.committee.seen.includes(r) ? 'seen' : el('span', { class: 'muted' }, 'not seen yet'))));
+  const roles = el('ul', {}, a.committee.needed.map((r) => el('li', {}, `${names.role(r)}: `, a.committee.seen.includes(r) ? 'seen' : el('span', { class: 'muted' }, 'not seen yet'))));
   const more = a.stage_changes > a.stage_history.length ? el('p', { class: 'note' }, `last ${a.stage_history.length} of ${a.stage_changes} stage changes`) : null;
-  return el('tr', { class: 'details' }, el('td', { colspan: cols },
+  const gates = a.qualified === false
+    ? el('p', { class: 'disqualified-note' }, `Not qualified: ${(a.failed_gates || []).map(names.gate).join('; ') || 'a gate failed'}`)
+    : null;
+  return el('tr', { class: 'details', 'data-account': a.account }, el('td', { colspan: cols },
+    el('p', { class: 'full-name' }, a.account),
+    gates,
     el('div', { class: 'detail-grid' },
-      el('div', {}, el('h3', {}, 'Stage history'), stageTimeline(a.stage_history), more),
+      el('div', {}, el('h3', {}, 'Stage history'), stageTimeline(a.stage_history, names.stage), more),
       el('div', {},
         el('h3', {}, 'Sales triggers'), triggers,
         el('h3', {}, 'Buying committee'), roles,
-        el('p', { class: 'note' }, `fit score ${num(a.fit_score, 1)}${a.qualified === false ? ' · not qualified (a gate failed)' : ''} · first seen ${when(a.first_seen)}${a.playbook ? ` · playbook ${a.playbook.id} r${a.playbook.revision}` : ''}`)))));
+        el('p', { class: 'note' }, `fit score ${num(a.fit_score, 1)} · first seen ${when(a.first_seen)}${a.playbook ? ` · playbook ${a.playbook.id} r${a.playbook.revision}` : ''}`)))));
+}
+
+// The focused control of an account row (by account: the row is a new
+// element once the table is drawn again), to give the focus back to.
+function focusedControl() {
+  const active = document.activeElement;
+  const row = active && active.closest ? active.closest('#accounts tr[data-account]') : null;
+  if (!row || !active.dataset.control) return null;
+  return { account: row.dataset.account, control: active.dataset.control };
+}
+
+function restoreFocus(body, focus) {
+  if (!focus) return;
+  const row = [...body.rows].find((r) => r.dataset.account === focus.account && r.classList.contains('account'));
+  const control = row && [...row.querySelectorAll('[data-control]')].find((c) => c.dataset.control === focus.control);
+  if (control) control.focus({ preventScroll: true });
 }
 
 function renderAccounts(data) {
-  const body = $('accounts').querySelector('tbody');
+  const table = $('accounts');
+  const body = table.querySelector('tbody');
+  const focus = focusedControl();
   body.replaceChildren();
+  table.removeAttribute('aria-busy');
   $('accounts-empty').hidden = data.accounts.length > 0;
   const shown = data.accounts.length < data.total ? `the first ${data.accounts.length} of ` : '';
-  $('accounts-hint').textContent = `ranked by fit tier, then engagement · ${shown}${data.total} accounts · as of ${when(data.as_of)}`;
+  $('accounts-hint').textContent = `ranked by fit tier, then engagement; disqualified accounts last · ${shown}${data.total} accounts · as of ${when(data.as_of)}`;
+  $('surge-rule').textContent = `Surge (7 d): ${data.surge_rule}`;
+  $('surge-col').title = data.surge_rule;
+  const names = { role: labeller(data.roles), stage: labeller(data.stages), gate: labeller(data.gates) };
   const max = data.accounts.reduce((m, a) => Math.max(m, a.engagement), 1);
   const cols = 11;
   for (const a of data.accounts) {
     const tier = a.fit_tier || 'unknown';
-    const surge = a.surge.surging
-      ? el('span', { class: 'surge-up', title: `${num(a.surge.engagement_7d_ago, 1)} → ${num(a.surge.engagement, 1)}` }, `▲ +${num(a.surge.rise, 1)}`)
-      : el('span', { class: 'muted' }, a.surge.rise > 0 ? `+${num(a.surge.rise, 1)}` : '–');
     const life = a.lifecycle === 'sql' || a.lifecycle === 'mql' ? el('span', { class: `chip ${a.lifecycle}` }, a.lifecycle.toUpperCase()) : a.lifecycle;
-    const row = el('tr', { class: 'account', tabindex: 0, 'aria-expanded': state.open.has(a.account) },
+    const open = state.open.has(a.account);
+    // The expander is a button (keyboard, screen readers): its name is the
+    // account's, shortened on screen only.
+    const expander = el('button', { type: 'button', class: 'expander', 'aria-expanded': String(open), 'data-control': 'expand', title: a.account },
+      el('span', { class: 'caret', 'aria-hidden': 'true' }, '▸'),
+      el('span', { class: 'visually-hidden' }, 'Details of '),
+      el('span', { class: 'name' }, a.account));
+    const row = el('tr', { class: `account${a.qualified === false ? ' disqualified' : ''}`, 'data-account': a.account },
       el('td', { class: 'num' }, a.rank),
-      el('td', {}, el('strong', {}, a.account)),
+      el('td', { class: 'account-cell' }, expander, disqualifiedBadge(a, names.gate)),
       el('td', {}, el('span', { class: `tier tier-${/^[A-D]$/.test(tier) ? tier : 'unknown'}` }, tier), el('span', { class: 'muted' }, num(a.fit_score, 1))),
       el('td', {}, engagementBar(a.engagement, max)),
-      el('td', {}, a.stage ? a.stage.label || a.stage.id : '–'),
-      el('td', {}, committee(a.committee)),
+      el('td', { class: 'stage' }, a.stage ? a.stage.label || a.stage.id : '–'),
+      el('td', {}, committee(a.committee, names.role)),
       el('td', { class: 'num' }, a.visitors),
       el('td', {}, life),
-      el('td', {}, surge),
-      el('td', {}, a.triggers.length ? a.triggers.map((t) => el('span', { class: 'chip', title: t.label || t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`)) : el('span', { class: 'muted' }, '–')),
-      el('td', {}, when(a.last_seen)));
+      el('td', {}, surgeCell(a.surge)),
+      el('td', { class: 'triggers' }, triggerChips(a.triggers)),
+      el('td', { class: 'last-seen' }, whenCell(a.last_seen)));
     // Only this row's details change: the table is not built again.
     let details = null;
     const toggle = () => {
-      const open = !state.open.has(a.account);
-      if (open) state.open.add(a.account);
+      const opening = !state.open.has(a.account);
+      if (opening) state.open.add(a.account);
       else state.open.delete(a.account);
-      row.setAttribute('aria-expanded', String(open));
-      if (open) row.after((details = accountDetails(a, cols)));
+      expander.setAttribute('aria-expanded', String(opening));
+      if (opening) row.after((details = accountDetails(a, cols, names)));
       else details?.remove();
     };
-    row.addEventListener('click', toggle);
-    row.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
+    expander.addEventListener('click', toggle);
+    // A click elsewhere on the row opens it too (the button is the keyboard's way).
+    row.addEventListener('click', (e) => { if (!e.target.closest('button, a') && !window.getSelection().toString()) toggle(); });
     body.append(row);
-    if (state.open.has(a.account)) body.append((details = accountDetails(a, cols)));
+    if (open) body.append((details = accountDetails(a, cols, names)));
   }
+  restoreFocus(body, focus);
 }
 
 // ---------- candidate revision (calibration review) ----------
@@ -302,10 +415,10 @@ function funnelChart(report) {
     const y = 5 + i * rowH;
     s.append(svg('text', { x: left - 10, y: y + 17, 'text-anchor': 'end' }, st.label || st.id));
     const reached = svg('rect', { x: left, y: y + 3, width: scale(st.visitors_reached), height: 20, rx: 3, fill: '#c9d6fb' });
-    reached.append(svg('title', {}, `${st.visitors_reached} visitors (${st.accounts_reached} accounts) were in ${st.id}; ${st.advanced} moved on to a later stage`));
+    reached.append(svg('title', {}, `${st.visitors_reached} visitors (${st.accounts_reached} accounts) were in ${st.label || st.id}; ${st.advanced} moved on to a later stage`));
     s.append(reached);
     const now = svg('rect', { x: left, y: y + 8, width: scale(st.visitors_now), height: 10, rx: 2, fill: '#2f5bea' });
-    now.append(svg('title', {}, `${st.visitors_now} visitors (${st.accounts_now} accounts) are in ${st.id} now`));
+    now.append(svg('title', {}, `${st.visitors_now} visitors (${st.accounts_now} accounts) are in ${st.label || st.id} now`));
     s.append(now);
     const label = `${st.visitors_reached} · ${st.visitors_now} now${st.conversion === null ? '' : ` · ${pct(st.conversion)} on`}`;
     s.append(svg('text', { x: left + scale(st.visitors_reached) + 8, y: y + 17, class: 'muted' }, label));
@@ -317,11 +430,12 @@ function transitions(report) {
   const body = $('transitions').querySelector('tbody');
   body.replaceChildren();
   const list = report ? [...report.transitions].sort((a, b) => b.count - a.count) : [];
+  const stage = labeller(report && report.stages);
   if (!list.length) body.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'No stage change yet.')));
   for (const t of list) {
     body.append(el('tr', {},
-      el('td', {}, t.from),
-      el('td', {}, t.moved_back ? el('span', { title: 'moved back' }, `↩ ${t.to}`) : t.to),
+      el('td', {}, stage(t.from)),
+      el('td', {}, t.moved_back ? el('span', { title: 'moved back' }, `↩ ${stage(t.to)}`) : stage(t.to)),
       el('td', { class: 'num' }, t.count),
       el('td', { class: 'num' }, hours(t.median_hours))));
   }
@@ -397,7 +511,20 @@ function fillRevisions(funnel) {
   return funnel.revisions.find((r) => `${r.playbook.id} r${r.playbook.revision}` === state.revision) || null;
 }
 
+// One refresh at a time: the 10-second timer (or a control) asking while one
+// is in flight gets one more after it, not a second beside it.
 async function load() {
+  if (state.busy) { state.again = true; return; }
+  state.busy = true;
+  try {
+    await refresh();
+  } finally {
+    state.busy = false;
+    if (state.again) { state.again = false; load(); }
+  }
+}
+
+async function refresh() {
   try {
     const [accounts, funnel, health, calibration] = await Promise.all([
       getJson('/api/accounts', accountsQuery()),
@@ -408,20 +535,27 @@ async function load() {
     $('error').hidden = true;
     if (!state.asOf) $('as-of').value = accounts.as_of.slice(0, 19);
     const report = fillRevisions(funnel);
-    kpis(accounts, report, health);
-    renderAccounts(accounts);
-    renderCalibration(calibration);
-    funnelChart(report);
-    transitions(report);
-    holdoutChart(report);
-    attributionChart(report);
+    if (changed('kpis', accounts.total, accounts.surging, report, health && health.events)) kpis(accounts, report, health);
+    if (changed('accounts', accounts)) renderAccounts(accounts);
+    if (changed('calibration', calibration)) renderCalibration(calibration);
+    if (changed('funnel', report)) {
+      funnelChart(report);
+      transitions(report);
+      holdoutChart(report);
+      attributionChart(report);
+    }
     $('health').textContent = health
       ? `${num(health.events)} events stored · queue ${health.queue.batches}/${health.queue.capacity} · playbook ${health.playbook.id} r${health.playbook.revision}`
       : '';
     load.last = { report };
+    state.loaded = true;
   } catch (e) {
     $('error').textContent = `Could not load the views: ${e.message}`;
     $('error').hidden = false;
+    if (!state.loaded) {
+      $('accounts').removeAttribute('aria-busy');
+      $('accounts-loading').textContent = 'Not loaded: see the error above.';
+    }
   }
 }
 

@@ -282,7 +282,7 @@ fn check_origin(o: &str) -> Result<String> {
 }
 
 /// What the views read from the playbook: ids and labels, in playbook order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlaybookMeta {
     pub id: String,
     pub revision: i64,
@@ -296,7 +296,43 @@ pub struct PlaybookMeta {
     pub content: BTreeMap<String, (String, String)>,
     /// Trigger id → label.
     pub triggers: BTreeMap<String, String>,
+    /// Gates (a failed one disqualifies an account): (id, label).
+    pub gates: Vec<(String, String)>,
+    /// `engagement.half_life_days`: the account view decays each visitor's
+    /// last reported engagement score with it, as the engine decays points.
+    pub engagement_half_life_days: f64,
 }
+
+impl Default for PlaybookMeta {
+    fn default() -> Self {
+        PlaybookMeta {
+            id: String::new(),
+            revision: 0,
+            stages: Vec::new(),
+            roles: Vec::new(),
+            tiers: Vec::new(),
+            content: BTreeMap::new(),
+            triggers: BTreeMap::new(),
+            gates: Vec::new(),
+            engagement_half_life_days: engagement_half_life_days(&Value::Null),
+        }
+    }
+}
+
+/// A playbook's engagement half-life in days, read as the engine reads it:
+/// its default when the playbook sets none (or has no `engagement` to read).
+fn engagement_half_life_days(engagement: &Value) -> f64 {
+    use buyerpath::playbook::EngagementSpec;
+    let read = |v: Value| serde_json::from_value::<EngagementSpec>(v).ok();
+    read(engagement.clone())
+        .or_else(|| read(serde_json::json!({"saturation": 100, "rules": []})))
+        .map(|e| e.half_life_days)
+        .filter(|h| h.is_finite() && *h > 0.0)
+        .unwrap_or(DEFAULT_HALF_LIFE_DAYS)
+}
+
+/// Only if the engine's own default could not be read (it always can).
+const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
 
 impl PlaybookMeta {
     /// Reads and validates a playbook with the engine, then keeps what the views need.
@@ -349,6 +385,10 @@ impl PlaybookMeta {
                 .iter()
                 .map(|x| (s(x, "id"), s(x, "label")))
                 .collect(),
+            gates: pairs("gates"),
+            engagement_half_life_days: engagement_half_life_days(
+                v.get("engagement").unwrap_or(&Value::Null),
+            ),
         }
     }
 

@@ -849,15 +849,9 @@ where
     if let Some(body) = app.cached(&key, app.version()) {
         return json_text(StatusCode::OK, body);
     }
-    let as_of = match params.get("as_of").map(|s| iso::parse_ms(s)) {
-        Some(None) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "as_of: expected an ISO 8601 date-time such as 2026-11-23T00:00:00Z",
-            )
-        }
-        Some(Some(t)) => Some(t),
+    let as_of = match params.get("as_of").map(|s| (s, iso::parse_query_ms(s))) {
+        Some((given, None)) => return bad_as_of(given),
+        Some((_, Some(t))) => Some(t),
         None => None,
     };
     // One view at a time; one computed while this request waited is reused.
@@ -907,6 +901,20 @@ where
             "the view failed",
         ),
     }
+}
+
+/// A 400 for an `as_of` that is not a time: what arrived (a `+` sent
+/// unencoded is a space by then), and how to write one.
+fn bad_as_of(given: &str) -> Response {
+    let shown: String = given.chars().take(100).collect();
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "code": "invalid_parameter",
+            "error": format!("as_of: `{shown}` is not an ISO 8601 date-time with a zone"),
+            "hint": "such as as_of=2026-11-23T00:00:00Z, or with an offset as_of=2026-11-23T00:00:00%2B02:00 (write + as %2B in a URL: unencoded it arrives as a space)",
+        }),
+    )
 }
 
 async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response {

@@ -77,6 +77,28 @@ pub fn parse_ms(s: &str) -> Option<i64> {
     (utc >= 0).then_some(utc)
 }
 
+/// [`parse_ms`] for a time in a URL's query string, where a `+` sent
+/// unencoded arrives as a space (form encoding): a space before a final
+/// `hh:mm` offset is read as `+` (`2026-11-05T00:00:00 02:00`).
+pub fn parse_query_ms(s: &str) -> Option<i64> {
+    parse_ms(s).or_else(|| {
+        let (time, offset) = s.rsplit_once(' ')?;
+        let b = offset.as_bytes();
+        let hh_mm = b.len() == 5
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 2 {
+                    *c == b':'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !hh_mm {
+            return None;
+        }
+        parse_ms(&format!("{time}+{offset}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +133,25 @@ mod tests {
         ] {
             assert_eq!(parse_ms(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_query_time_reads_a_space_before_its_offset_as_plus() {
+        let base = 1_793_610_000_000; // 2026-11-02T09:00:00Z
+        assert_eq!(parse_query_ms("2026-11-02T11:00:00 02:00"), Some(base));
+        assert_eq!(parse_query_ms("2026-11-02 11:00:00 02:00"), Some(base));
+        assert_eq!(parse_query_ms("2026-11-02T11:00:00+02:00"), Some(base));
+        assert_eq!(parse_query_ms("2026-11-02T09:00:00Z"), Some(base));
+        for bad in [
+            "2026-11-02T11:00:00 2:00",
+            "2026-11-02T11:00:00 0200x",
+            "2026-11-02 11:00:00",
+            "2026-11-02T11:00:00 ab:cd",
+            "2026-11-02T11:00:00Z 02:00",
+        ] {
+            assert_eq!(parse_query_ms(bad), None, "{bad}");
+        }
+        // Ingestion keeps the strict form: a space there is no offset.
+        assert_eq!(parse_ms("2026-11-02T11:00:00 02:00"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /api/accounts`: every account (the `properties.account` domain on the
 //! signals) with its fit, stage and stage history, buying-committee coverage,
-//! visitors, surges and sales triggers, ranked by fit tier then engagement.
+//! visitors, surges and sales triggers, ranked by fit tier then engagement,
+//! accounts a gate disqualified last.
 
 use super::{round, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
@@ -29,10 +30,24 @@ struct Visitor {
 }
 
 impl Visitor {
-    fn engagement_at(&self, t: i64) -> f64 {
+    /// The visitor's engagement at `t`: its last reported score decayed from
+    /// that signal to `t`, × its seniority weight. A score is the engine's
+    /// figure at that decision; with no signal since, the engine would have
+    /// decayed it too (a visitor quiet for months is not engaged now).
+    fn engagement_at(&self, t: i64, half_life_days: f64) -> f64 {
         let last = self.points.iter().rev().find(|(ts, _)| *ts <= t);
-        last.map_or(0.0, |(_, e)| e * self.weight.unwrap_or(1.0))
+        last.map_or(0.0, |(ts, e)| {
+            e * decayed(t - ts, half_life_days) * self.weight.unwrap_or(1.0)
+        })
     }
+}
+
+/// The share of engagement left after `elapsed_ms` with the playbook's
+/// default half-life (`engagement.half_life_days`): the signal carries the
+/// score, not the rules' points, so a rule's own half-life cannot be applied.
+fn decayed(elapsed_ms: i64, half_life_days: f64) -> f64 {
+    let half_lives = elapsed_ms.max(0) as f64 / (half_life_days * DAY_MS as f64);
+    0.5f64.powf(half_lives)
 }
 
 #[derive(Default)]
@@ -40,6 +55,8 @@ struct Account {
     tier: Option<String>,
     fit_score: Option<f64>,
     qualified: Option<bool>,
+    /// The gates that failed, as the signal that last said `qualified` reported them.
+    failed_gates: Vec<String>,
     /// Some signal came with a trusted (server-side) write key: `tier`,
     /// `fit_score` and `qualified` are then taken from those signals only.
     verified: bool,
@@ -60,8 +77,16 @@ struct Account {
 }
 
 impl Account {
-    fn engagement_at(&self, t: i64) -> f64 {
-        self.visitors.values().map(|v| v.engagement_at(t)).sum()
+    fn engagement_at(&self, t: i64, half_life_days: f64) -> f64 {
+        self.visitors
+            .values()
+            .map(|v| v.engagement_at(t, half_life_days))
+            .sum()
+    }
+
+    /// A gate failed (a competitor, a student): not a prospect, whatever its fit.
+    fn disqualified(&self) -> bool {
+        self.qualified == Some(false)
     }
 
     /// The account's stage, and since when: the earliest time a visitor now
@@ -120,10 +145,14 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
                     a.tier = None;
                     a.fit_score = None;
                     a.qualified = None;
+                    a.failed_gates.clear();
                 }
                 if s.trusted || !a.verified {
                     a.tier = s.props.fit_tier.clone().or(a.tier.take());
                     a.fit_score = s.props.fit_score.or(a.fit_score);
+                    if s.props.qualified.is_some() {
+                        a.failed_gates = s.props.failed_gates.clone().unwrap_or_default();
+                    }
                     a.qualified = s.props.qualified.or(a.qualified);
                 }
                 if !s.trusted {
@@ -195,15 +224,53 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
     accounts
 }
 
+/// The surge of an account at `as_of`: its engagement then and a window
+/// before, and whether it is new (first seen within the window: its rise
+/// from nothing is its arrival, not a surge).
+struct Surge {
+    now: f64,
+    before: f64,
+    new: bool,
+}
+
+impl Surge {
+    fn of(a: &Account, as_of: i64, half_life_days: f64) -> Surge {
+        let start = as_of - SURGE_WINDOW_MS;
+        Surge {
+            now: a.engagement_at(as_of, half_life_days),
+            before: a.engagement_at(start, half_life_days),
+            new: a.first_seen >= start,
+        }
+    }
+
+    fn surging(&self) -> bool {
+        !self.new
+            && self.now - self.before >= SURGE_MIN_RISE
+            && self.now >= SURGE_MIN_RATIO * self.before
+    }
+}
+
+/// What `surge.surging` means, as the API says it.
+fn surge_rule(half_life_days: f64) -> String {
+    format!(
+        "engagement (the sum over the account's visitors of their latest score, decayed to that time with the playbook's {half_life_days}-day engagement half-life, × seniority weight) rose by ≥ {SURGE_MIN_RISE} points and at least {SURGE_MIN_RATIO}× over the last 7 days, for an account seen before those 7 days (one first seen within them is reported as new, not surging)"
+    )
+}
+
+/// Sort key of a row: qualified accounts first, then fit tier (verified fit
+/// ahead of an asserted one in the same tier), engagement, latest activity
+/// and name.
+type RankKey = (bool, usize, f64, i64, String);
+
 /// The account view at `as_of` (the signals are already cut there).
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
     let accounts = fold(signals);
-    let mut rows: Vec<(usize, f64, i64, String, Value)> = accounts
+    let half_life = meta.engagement_half_life_days;
+    let mut rows: Vec<(RankKey, Value)> = accounts
         .into_iter()
         .map(|(name, a)| {
-            let now = a.engagement_at(as_of);
-            let before = a.engagement_at(as_of - SURGE_WINDOW_MS);
-            let surging = now - before >= SURGE_MIN_RISE && now >= SURGE_MIN_RATIO * before;
+            let surge = Surge::of(&a, as_of, half_life);
+            let now = surge.now;
             let needed: Vec<&str> = meta.roles.iter().map(|(id, _)| id.as_str()).collect();
             let covered = needed.iter().filter(|r| a.roles.contains(**r)).count();
             let missing: Vec<&str> = needed
@@ -234,6 +301,7 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
                 "fit_tier": a.tier,
                 "fit_score": a.fit_score,
                 "qualified": a.qualified,
+                "failed_gates": a.failed_gates,
                 // `verified`: the fit comes from a trusted (server-side) sender;
                 // `asserted`: only clients (browsers) reported it.
                 "firmographics": if a.verified { "verified" } else { "asserted" },
@@ -259,56 +327,67 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
                 "first_seen": iso::format(a.first_seen),
                 "last_seen": iso::format(a.last_seen),
                 "surge": {
-                    "surging": surging,
+                    "surging": surge.surging(),
+                    "new": surge.new,
                     "engagement": round(now, 1),
-                    "engagement_7d_ago": round(before, 1),
-                    "rise": round(now - before, 1),
+                    "engagement_7d_ago": round(surge.before, 1),
+                    "rise": round(now - surge.before, 1),
                 },
                 "triggers": triggers,
                 "playbook": a.playbook.as_ref().map(|(id, rev)| json!({"id": id, "revision": rev})),
             });
-            (
-                // Verified fit ranks ahead of an asserted one in the same tier.
+            let key = (
+                a.disqualified(),
                 meta.tier_rank(a.tier.as_deref()) * 2 + usize::from(!a.verified),
                 now,
                 a.last_seen,
                 name,
-                body,
-            )
+            );
+            (key, body)
         })
         .collect();
-    rows.sort_by(|x, y| {
+    rows.sort_by(|(x, _), (y, _)| {
         x.0.cmp(&y.0)
-            .then(y.1.total_cmp(&x.1))
-            .then(y.2.cmp(&x.2))
-            .then(x.3.cmp(&y.3))
+            .then(x.1.cmp(&y.1))
+            .then(y.2.total_cmp(&x.2))
+            .then(y.3.cmp(&x.3))
+            .then(x.4.cmp(&y.4))
     });
     let surging = rows
         .iter()
-        .filter(|r| r.4.pointer("/surge/surging") == Some(&Value::Bool(true)))
+        .filter(|(_, r)| r.pointer("/surge/surging") == Some(&Value::Bool(true)))
         .count();
     let list: Vec<Value> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, mut r)| {
-            if let Some(m) = r.4.as_object_mut() {
+        .map(|(i, (_, mut r))| {
+            if let Some(m) = r.as_object_mut() {
                 m.insert("rank".into(), json!(i + 1));
             }
-            r.4
+            r
         })
         .collect();
     json!({
         "as_of": iso::format(as_of),
         "playbook": {"id": meta.id, "revision": meta.revision},
         "tiers": meta.tiers,
-        "roles": meta.roles.iter().map(|(id, label)| json!({"id": id, "label": label})).collect::<Vec<_>>(),
-        "surge_rule": format!(
-            "engagement (sum over the account's visitors of their latest score × seniority weight) rose by ≥ {SURGE_MIN_RISE} points and at least {SURGE_MIN_RATIO}× over the last 7 days"
-        ),
+        "roles": labelled(&meta.roles),
+        "stages": labelled(&meta.stages),
+        "gates": labelled(&meta.gates),
+        "engagement_half_life_days": half_life,
+        "surge_rule": surge_rule(half_life),
         "total": list.len(),
         "surging": surging,
         "accounts": list,
     })
+}
+
+/// Playbook (id, label) pairs as the API lists them, for clients to name ids.
+fn labelled(pairs: &[(String, String)]) -> Vec<Value> {
+    pairs
+        .iter()
+        .map(|(id, label)| json!({"id": id, "label": label}))
+        .collect()
 }
 
 #[cfg(test)]
@@ -369,9 +448,11 @@ mod tests {
         let a = &v["accounts"][0];
         assert_eq!(a["account"], "a.com");
         assert_eq!(a["rank"], 1);
-        assert_eq!(a["engagement"], 70.0);
-        assert_eq!(a["surge"]["engagement_7d_ago"], 10.0);
+        // (30 × 2 + 10) a day later, 10 three days later (30-day half-life).
+        assert_eq!(a["engagement"], 68.4);
+        assert_eq!(a["surge"]["engagement_7d_ago"], 9.3);
         assert_eq!(a["surge"]["surging"], true);
+        assert_eq!(a["surge"]["new"], false);
         assert_eq!(a["committee"]["coverage"], 0.5);
         assert_eq!(a["committee"]["missing"], json!(["user"]));
         assert_eq!(a["stage"]["id"], "y");
@@ -422,5 +503,131 @@ mod tests {
             iso::format(60_000),
             "Bob has been there since"
         );
+    }
+
+    /// A Visitor Classified signal of `account` at `ts` with this engagement.
+    fn engaged(visitor: &str, account: &str, ts: i64, engagement: f64) -> Signal {
+        sig(
+            visitor,
+            Kind::Classified,
+            ts,
+            json!({"account": account, "fit_tier": "A", "engagement_score": engagement}),
+        )
+    }
+
+    #[test]
+    fn engagement_fades_with_the_playbooks_half_life() {
+        let meta = PlaybookMeta {
+            tiers: vec!["A".into()],
+            engagement_half_life_days: 30.0,
+            ..PlaybookMeta::default()
+        };
+        let d = DAY_MS;
+        let s = vec![
+            engaged("q", "quiet.com", 0, 90.0),
+            engaged("b", "busy.com", 199 * d, 30.0),
+        ];
+        let at = |t: i64| view(&s, &meta, t);
+        // The day it was reported: the score as it was.
+        assert_eq!(at(0)["accounts"][0]["engagement"], 90.0);
+        // One half-life later, half; 200 days later, next to nothing, and the
+        // account active yesterday ranks first.
+        assert_eq!(at(30 * d)["accounts"][0]["engagement"], 45.0);
+        let late = at(200 * d);
+        assert_eq!(late["accounts"][0]["account"], "busy.com", "{late}");
+        let quiet = &late["accounts"][1];
+        assert_eq!(quiet["account"], "quiet.com");
+        assert!(quiet["engagement"].as_f64().unwrap() < 1.0, "{quiet}");
+        assert_eq!(late["engagement_half_life_days"], 30.0);
+        // The half-life is the playbook's.
+        let fast = PlaybookMeta {
+            engagement_half_life_days: 10.0,
+            ..meta.clone()
+        };
+        assert_eq!(view(&s, &fast, 10 * d)["accounts"][0]["engagement"], 45.0);
+    }
+
+    #[test]
+    fn a_surge_is_measured_on_decayed_engagement_and_not_for_a_new_account() {
+        let meta = PlaybookMeta {
+            tiers: vec!["A".into()],
+            engagement_half_life_days: 7.0,
+            ..PlaybookMeta::default()
+        };
+        let d = DAY_MS;
+        let s = vec![
+            // 80 a month before, then back at 50: undecayed, a fall from 80;
+            // decayed, 80 had faded to 5 a week ago, and 50 now is a surge.
+            engaged("r", "back.com", 0, 80.0),
+            engaged("r", "back.com", 35 * d, 50.0),
+            // First seen three days ago at 60: new, not surging.
+            engaged("n", "new.com", 32 * d, 60.0),
+        ];
+        let v = view(&s, &meta, 35 * d);
+        let surge = |name: &str| {
+            v["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["account"] == name)
+                .unwrap()["surge"]
+                .clone()
+        };
+        let back = surge("back.com");
+        assert_eq!(back["engagement_7d_ago"], 5.0, "{back}");
+        assert_eq!(back["surging"], true, "{back}");
+        assert_eq!(back["new"], false, "{back}");
+        let new = surge("new.com");
+        assert_eq!(new["new"], true, "{new}");
+        assert_eq!(new["surging"], false, "{new}");
+        assert!(new["rise"].as_f64().unwrap() >= 20.0, "{new}");
+        assert_eq!(v["surging"], 1);
+        let rule = v["surge_rule"].as_str().unwrap();
+        assert!(rule.contains("7-day engagement half-life"), "{rule}");
+        assert!(rule.contains("seen before those 7 days"), "{rule}");
+    }
+
+    #[test]
+    fn disqualified_accounts_rank_after_every_qualified_one_with_their_gates() {
+        let meta = PlaybookMeta {
+            tiers: vec!["A".into(), "B".into()],
+            ..PlaybookMeta::default()
+        };
+        let classified = |visitor: &str, account: &str, tier: &str, e: f64, qualified: Value| {
+            let mut p = json!({"account": account, "fit_tier": tier, "engagement_score": e});
+            if let Some(q) = qualified.as_bool() {
+                p["qualified"] = json!(q);
+                p["failed_gates"] = if q { json!([]) } else { json!(["competitors"]) };
+            }
+            sig(visitor, Kind::Classified, 0, p)
+        };
+        let s = vec![
+            classified("r", "rival.com", "A", 99.0, json!(false)),
+            classified("b", "b-tier.com", "B", 5.0, json!(true)),
+            classified("a", "a-tier.com", "A", 10.0, json!(true)),
+            classified("u", "unknown.com", "B", 1.0, Value::Null),
+        ];
+        let v = view(&s, &meta, 0);
+        let order: Vec<&str> = v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account"].as_str().unwrap())
+            .collect();
+        // Qualified (or not said) by tier and engagement; the competitor last.
+        assert_eq!(
+            order,
+            ["a-tier.com", "b-tier.com", "unknown.com", "rival.com"]
+        );
+        let rival = &v["accounts"][3];
+        assert_eq!(rival["qualified"], false);
+        assert_eq!(rival["failed_gates"], json!(["competitors"]));
+        assert_eq!(v["accounts"][0]["failed_gates"], json!([]));
+        // Qualified again later (a gate's list changed): back among prospects.
+        let mut s = s;
+        s.push(classified("r", "rival.com", "A", 99.0, json!(true)));
+        let v = view(&s, &meta, 0);
+        assert_eq!(v["accounts"][0]["account"], "rival.com");
+        assert_eq!(v["accounts"][0]["failed_gates"], json!([]));
     }
 }

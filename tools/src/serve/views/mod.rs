@@ -78,6 +78,8 @@ pub struct Props {
     pub fit_tier: Option<String>,
     pub fit_score: Option<f64>,
     pub qualified: Option<bool>,
+    /// The gates that failed (Visitor Classified): why `qualified` is false.
+    pub failed_gates: Option<Vec<String>>,
     pub engagement_score: Option<f64>,
     pub seniority_weight: Option<f64>,
     pub lifecycle: Option<String>,
@@ -152,10 +154,19 @@ impl Props {
                 })
                 .collect()
         });
+        let strings = |k: &str| {
+            m.get(k).and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+        };
         Props {
             fit_tier: s("fit_tier"),
             fit_score: n("fit_score"),
             qualified: b("qualified"),
+            failed_gates: strings("failed_gates"),
             engagement_score: n("engagement_score"),
             seniority_weight: n("seniority_weight"),
             lifecycle: s("lifecycle"),
@@ -281,5 +292,9 @@ mod tests {
         let p =
             Props::from_payload(r#"{"context":{},"properties":{"holdout":true,"extra":[1,2]}}"#);
         assert_eq!(p.holdout, Some(true));
+        let p = Props::from_payload(
+            r#"{"properties":{"qualified":false,"failed_gates":["competitors",3],"stage":1}}"#,
+        );
+        assert_eq!(p.failed_gates, Some(vec!["competitors".to_string()]));
     }
 }
