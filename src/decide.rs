@@ -41,26 +41,10 @@ pub fn decide(
         s.first_touch = None;
         s.last_touch = None;
     }
-    // The fields given now replace what the state remembers of them.
-    let person = &ctx.person;
-    let given = person.title.is_some() || person.department.is_some();
-    let reading = (full && given).then(|| {
-        role::read_person(
-            engine,
-            person.title.as_deref(),
-            person.department.as_deref(),
-        )
-    });
-    let (title_role, seniority) = match &reading {
-        Some(r) => (r.role, r.seniority),
-        None => (
-            engine
-                .roles
-                .iter()
-                .position(|r| r.hash == s.title_role && s.title_role != 0)
-                .map(|i| (i, f64::from(s.title_strength) / 100.0)),
-            role::seniority_in_state(engine, s),
-        ),
+    let (title_role, seniority) = if full {
+        role::person_reading(engine, s, &ctx.person)
+    } else {
+        (None, None)
     };
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))
@@ -226,16 +210,14 @@ pub fn decide(
             .and_then(|i| u8::try_from(i).ok())
             .unwrap_or(255);
     }
-    if let Some(r) = &reading {
-        let role = r
-            .role
-            .and_then(|(i, st)| engine.roles.get(i).map(|x| (x.hash, st)));
+    if full {
+        // What the person's fields gave (or the state kept), remembered.
+        let role = title_role.and_then(|(i, st)| engine.roles.get(i).map(|x| (x.hash, st)));
         s.title_role = role.map(|x| x.0).unwrap_or(0);
         s.title_strength = role
             .map(|x| round_to(x.1 * 100.0, 0).clamp(0.0, 100.0) as u8)
             .unwrap_or(0);
-        s.seniority = r
-            .seniority
+        s.seniority = seniority
             .and_then(|i| engine.role_model.seniority.get(i))
             .map(|x| x.hash)
             .unwrap_or(0);

@@ -5,6 +5,7 @@
 //! behaviour (the roles of the content read), as a distribution with a
 //! confidence floor.
 
+use crate::context::Person;
 use crate::decay::{factor, round_to};
 use crate::decision::{Prob, RoleResult};
 use crate::engine::{Engine, Role};
@@ -54,6 +55,40 @@ pub fn read_person(engine: &Engine, title: Option<&str>, department: Option<&str
         .iter()
         .position(|s| s.titles.iter().any(|p| contains_phrase(&t, p)));
     TitleReading { role, seniority }
+}
+
+/// The role (with its strength) and the seniority the person's fields give,
+/// read with full consent, as `decide` and `score` read them. A title given
+/// replaces what the state remembers (its role or, naming none, the
+/// department's, and its seniority); a department given without a title
+/// replaces a remembered department's role, not a title's; nothing given (or
+/// blank) keeps what the state remembers.
+pub fn person_reading(
+    engine: &Engine,
+    s: &VisitorState,
+    person: &Person,
+) -> (Option<(usize, f64)>, Option<usize>) {
+    let department = given(&person.department);
+    if let Some(title) = given(&person.title) {
+        let r = read_person(engine, Some(title), department);
+        return (r.role, r.seniority);
+    }
+    let remembered = engine
+        .roles
+        .iter()
+        .position(|r| r.hash == s.title_role && s.title_role != 0)
+        .map(|i| (i, f64::from(s.title_strength) / 100.0));
+    let role = match (department, remembered) {
+        (_, Some(r)) if r.1 > DEPARTMENT_STRENGTH => Some(r),
+        (Some(d), _) => read_person(engine, None, Some(d)).role,
+        (None, r) => r,
+    };
+    (role, seniority_in_state(engine, s))
+}
+
+/// A field the person gave: not missing, not blank.
+fn given(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|t| !t.trim().is_empty())
 }
 
 /// The role whose phrase ends latest in `text`, and where it ends.

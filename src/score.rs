@@ -42,10 +42,8 @@ pub fn score(engine: &Engine, s: &VisitorState, req: &DecideRequest) -> Scores {
     // The person's own words count only with full consent, as in `decide`.
     let seniority = if ctx.consent != Consent::Full {
         None
-    } else if let Some(t) = &ctx.person.title {
-        role::read_person(engine, Some(t), None).seniority
     } else {
-        role::seniority_in_state(engine, s)
+        role::person_reading(engine, s, &ctx.person).1
     };
     let seniority_id = seniority
         .and_then(|i| engine.role_model.seniority.get(i))

@@ -336,7 +336,11 @@ pub(crate) fn build(
         });
     };
     if classified_changed {
-        let person_derived = d.role.evidence.iter().any(|e| e == "title" || e == "bant");
+        let person_derived = d
+            .role
+            .evidence
+            .iter()
+            .any(|e| e == "title" || e == "department" || e == "bant");
         let show_role = full || !person_derived;
         let seniority = if full { d.role.seniority.clone() } else { None };
         // The account view weights engagement by seniority (Demandbase-style).

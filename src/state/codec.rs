@@ -4,6 +4,10 @@
 //! Layout (version 1): magic `B`, version, flags (bit 0: signed), playbook id
 //! hash (u32 LE), then the fields in declaration order as varints, fixed u32
 //! hashes and length-prefixed lists; a signed state ends with a 16-byte tag.
+//! Every later version must end the same way (the tag over all bytes before
+//! it, with the same key): decode checks the tag of another version before
+//! refusing it, which is how a host tells its own old state (`state_version`)
+//! from another key's.
 
 use super::varint::{put_i, put_str, put_u, put_u32, Reader};
 use super::{Evidence, Recent, RuleAgg, VisitorState};

@@ -100,7 +100,8 @@ pub struct VisitorState {
     pub fit_tier: u8,
     /// Role derived from the job title (hash; 0: none). The title itself is never kept.
     pub title_role: u32,
-    /// How strongly the title indicated `title_role` (percent, 50–100).
+    /// How strongly the title indicated `title_role` (percent, 50–100), or
+    /// 40 when the department did ([`crate::role::DEPARTMENT_STRENGTH`]).
     pub title_strength: u8,
     /// Seniority derived from the job title (hash; 0: none).
     pub seniority: u32,

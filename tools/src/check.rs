@@ -1,8 +1,9 @@
 //! `buyerpath check`: every problem of a playbook at once, and on a valid
-//! one, warnings for attribute keys that look misspelt.
+//! one, warnings (a misspelt-looking attribute key, a catalogue URL no page
+//! is matched to).
 
 use crate::input::{print_problems, read};
-use crate::key_warnings::near_misses;
+use crate::warnings;
 use anyhow::Result;
 use buyerpath::Engine;
 use std::path::Path;
@@ -12,11 +13,11 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
     let text = read(path)?;
     match Engine::from_json(&text) {
         Ok(e) => {
-            let warnings = serde_json::from_str(&text)
-                .map(|v| near_misses(&v))
+            let found = serde_json::from_str(&text)
+                .map(|v| warnings::all(&v))
                 .unwrap_or_default();
             if json {
-                for w in &warnings {
+                for w in &found {
                     outln!("{}", serde_json::to_string(w)?);
                 }
                 return Ok(ExitCode::SUCCESS);
@@ -28,7 +29,7 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
                 e.revision(),
                 e.slot_ids().join(", ")
             );
-            for w in &warnings {
+            for w in &found {
                 elogln!(
                     "warning: {}  [{}]\n  {}\n  hint: {}",
                     w.path,

@@ -48,10 +48,10 @@ mod check;
 mod compile;
 mod explain;
 mod input;
-mod key_warnings;
 mod score;
 mod serve;
 mod vectors;
+mod warnings;
 mod workload;
 
 use clap::{Parser, Subcommand};

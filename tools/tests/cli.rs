@@ -114,6 +114,7 @@ fn check_warns_of_a_misspelt_company_key_and_still_passes() {
         .collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["code"], "likely_misspelt_attribute");
+    assert_eq!(lines[0]["severity"], "warning");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -90,6 +90,7 @@ pub struct Record {
     /// BANT answers by dimension id (`budget` → `50k_250k`).
     pub bant: Map<String, Value>,
     pub title: Option<String>,
+    pub department: Option<String>,
     pub outcome: Outcome,
     pub positive: bool,
     pub closed_at: Option<String>,
@@ -428,6 +429,7 @@ fn build(
             campaign: Map::new(),
             bant: Map::new(),
             title: None,
+            department: None,
             outcome: Outcome::Open,
             positive: false,
             closed_at: None,
@@ -463,8 +465,13 @@ fn build(
                         "account" => Some(&mut r.account),
                         "bant" => Some(&mut r.bant),
                         "campaign" if CAMPAIGN_KEYS.contains(&key) => Some(&mut r.campaign),
-                        "person" if key == "title" => {
-                            r.title = Some(text());
+                        "person" if key == "title" || key == "department" => {
+                            let field = if key == "title" {
+                                &mut r.title
+                            } else {
+                                &mut r.department
+                            };
+                            *field = Some(text());
                             columns.insert(name);
                             continue;
                         }
@@ -543,11 +550,15 @@ fn build(
     }
     for name in ignored {
         let hint = match name.split_once('.') {
-            Some(("person", _)) => "only person.title is read (seniority comes from the title)",
+            Some(("person", _)) => {
+                "only person.title and person.department are read (seniority comes from the title)"
+            }
             Some(("campaign", _)) => {
                 "only campaign.source, campaign.medium and campaign.name exist"
             }
-            _ => "attributes are company.*, account.*, campaign.*, bant.* or person.title",
+            _ => {
+                "attributes are company.*, account.*, campaign.*, bant.* or person.title/department"
+            }
         };
         export
             .warnings

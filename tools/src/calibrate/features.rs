@@ -314,5 +314,6 @@ pub fn context(r: &Record) -> Context {
     ctx.campaign.medium = s("medium");
     ctx.campaign.name = s("name");
     ctx.person.title = r.title.clone();
+    ctx.person.department = r.department.clone();
     ctx
 }

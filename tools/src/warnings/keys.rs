@@ -1,10 +1,10 @@
-//! `check`'s warnings: an attribute key below `company.` or `account.` one or
+//! An attribute key below `company.` or `account.` one or
 //! two letters from a key the enrichment and the store provide
 //! (`company.countri`). The engine cannot refuse those: the keys there are the
 //! host's own, and a key it does not send reads as unknown, so a gate on a
-//! misspelt one fails every visitor without a word. The playbook is still
-//! valid; `check` says so and warns.
+//! misspelt one fails every visitor without a word.
 
+use super::Warning;
 use buyerpath::suggest::closest;
 use serde_json::Value;
 
@@ -25,19 +25,6 @@ const COMPANY: &[&str] = &[
 
 /// Keys of the store's account snapshot (`context.account`).
 const ACCOUNT: &[&str] = &["tier", "customer", "stage", "roles_engaged", "signals"];
-
-/// One near-miss key.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Warning {
-    /// Always `likely_misspelt_attribute`.
-    pub code: &'static str,
-    /// Where the key is, as the engine's problems give paths.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: String,
-}
 
 /// Every condition key and fit `attribute` below `company.`/`account.` that
 /// is not a known key but close to one, in document order.
@@ -84,14 +71,14 @@ fn check(attribute: &str, path: &str, out: &mut Vec<Warning>) {
         return;
     }
     if let Some(near) = closest(key, known.iter().copied()) {
-        out.push(Warning {
-            code: "likely_misspelt_attribute",
-            path: path.to_string(),
-            message: format!(
+        out.push(Warning::new(
+            "likely_misspelt_attribute",
+            path.to_string(),
+            format!(
                 "`{object}.{key}` is not a key the enrichment or the store sends, and `{object}.{near}` is: a condition on it reads unknown for every visitor"
             ),
-            hint: format!("did you mean `{object}.{near}`? If your {object} data does send `{key}`, ignore this"),
-        });
+            format!("did you mean `{object}.{near}`? If your {object} data does send `{key}`, ignore this"),
+        ));
     }
 }
 
