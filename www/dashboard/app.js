@@ -404,7 +404,7 @@ function funnelChart(report) {
   const stages = report ? report.stages : [];
   if (!stages.length) { box.append(el('p', { class: 'empty' }, 'No stage signal yet.')); return; }
   const w = 900;
-  const left = 210;
+  const left = 260; // room for the longest stage label ("Validation and consensus creation")
   const right = 150;
   const rowH = 30;
   const h = stages.length * rowH + 10;
