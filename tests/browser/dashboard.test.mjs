@@ -1,6 +1,8 @@
 // The collector's dashboard (/dashboard/) in Chromium, against a real
 // `buyerpath serve` and its SQLite file, with more accounts than it shows:
 //   - the table shows the best-ranked 200 and says how many there are;
+//   - next and previous page through the rest, and the search box narrows
+//     the table to the accounts whose name holds what was typed;
 //   - opening a row adds its details without building the table again, and
 //     closing it removes them;
 //   - no page error, and account names from the outside world stay text.
@@ -170,7 +172,7 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   await page.goto(`${url}/dashboard/`);
   await page.waitForFunction(() => document.querySelectorAll('#accounts tr.account').length > 0);
   assert.equal(await page.$$eval('#accounts tr.account', (rows) => rows.length), 200);
-  assert.match(await page.textContent('#accounts-hint'), /the first 200 of 600 accounts/);
+  assert.match(await page.textContent('#accounts-hint'), /accounts 1–200 of 600/);
   assert.match(await page.textContent('#kpis'), /600\s*Accounts/);
   // Open the second row: its details follow it, and the rows are the same
   // elements as before (the table was not built again).
@@ -190,6 +192,47 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   assert.ok(options.includes('lumora-b2b r1'), `${options}`);
   assert.ok(options.every((o) => !/null|undefined/.test(o)), `${options}`);
   assert.equal(await page.$eval('#revision', (s) => s.value), 'lumora-b2b r1', 'the playbook revision is shown first');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('next page shows the next 200 accounts, and the search narrows the table', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openDashboard(page, url);
+  const ranks = () => page.$$eval('#accounts tr.account td:first-child', (c) => c.map((x) => Number(x.textContent)));
+  const accounts = () => page.$$eval('#accounts tr.account', (r) => r.map((x) => x.dataset.account));
+  const previous = page.getByRole('button', { name: 'Previous page' });
+  const next = page.getByRole('button', { name: 'Next page' });
+  assert.ok(await previous.isDisabled());
+  // The second page: ranks 201–400, the rows the API lists from offset 200.
+  const api = await (await fetch(`${url}/api/accounts?limit=200&offset=200`)).json();
+  await next.click();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '201');
+  const second = await ranks();
+  assert.equal(second.length, 200);
+  assert.deepEqual(second, Array.from({ length: 200 }, (_, i) => 201 + i));
+  assert.deepEqual(await accounts(), api.accounts.map((a) => a.account));
+  assert.match(await page.textContent('#accounts-hint'), /accounts 201–400 of 600/);
+  assert.ok(await previous.isEnabled());
+  await previous.click();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '1');
+  // The search: a labelled box; the table keeps only names holding it, from the first page.
+  await next.click();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '201');
+  await page.getByLabel('Search accounts').fill('ACCOUNT-59');
+  await page.waitForFunction(() => document.querySelectorAll('#accounts tr.account').length === 11);
+  const found = await accounts();
+  assert.ok(found.every((a) => a.includes('account-59')), `${found}`);
+  assert.ok(found.includes('account-59.example') && found.includes('account-599.example'), `${found}`);
+  assert.match(await page.textContent('#accounts-hint'), /11 matching “ACCOUNT-59” \(of 600\)/);
+  assert.ok(await page.locator('#accounts-pager').isHidden(), 'one page: no pager');
+  assert.match(await page.textContent('#kpis'), /600\s*Accounts/, 'the key figure counts every account');
+  // Cleared: every account again, from the first.
+  await page.getByLabel('Search accounts').fill('');
+  await page.waitForFunction(() => document.querySelectorAll('#accounts tr.account').length === 200);
+  assert.equal((await ranks())[0], 1);
   assert.deepEqual(errors, []);
   await page.close();
 });

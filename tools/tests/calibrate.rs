@@ -324,13 +324,9 @@ fn content_priors_follow_clicks_and_lift_has_an_interval() {
             lines.push(ev("Visitor Classified", ts + 60_000, json!({}), &url(poor)));
         }
         let p = if holdout { 0.10 } else { 0.20 };
+        // The lift's conversion: MQL reached after the recommendation.
         if rnd() < p {
-            lines.push(ev(
-                "Stage Changed",
-                ts + 3_600_000,
-                json!({"from": "problem_identification", "to": "solution_exploration", "moved_back": false}),
-                "/",
-            ));
+            lines.push(ev("MQL Reached", ts + 3_600_000, json!({}), "/"));
         }
     }
     let signals = dir.path().join("signals.jsonl");

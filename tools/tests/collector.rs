@@ -2016,3 +2016,229 @@ fn the_loadtest_finds_every_acknowledged_batch_by_its_message_ids() {
     // Every acknowledged batch answered for every event it sent.
     assert!(!text.contains("MISCOUNTED"), "{text}");
 }
+
+/// The lift over the holdout is one figure: `/api/funnel` and `calibrate
+/// content --db` on the same store count a visitor converted only by an MQL
+/// or SQL after their first recommendation (not one reached before it or by
+/// the recommending decision itself, and not a stage move).
+#[test]
+fn the_funnel_and_calibrate_content_report_one_lift() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let t0 = now_ms() - 3_600_000;
+    let signal = |visitor: &str, event: &str, at: i64, props: Value| {
+        json!({
+            "type": "track", "event": event, "messageId": format!("{visitor}-{event}-{at}"),
+            "anonymousId": visitor, "originalTimestamp": iso(at), "properties": props,
+            "context": {"playbook": {"id": "lumora-b2b", "revision": 1}, "page": {"path": "/"}},
+        })
+    };
+    let rec = |visitor: &str, at: i64, holdout: bool| {
+        signal(
+            visitor,
+            "Content Recommended",
+            at,
+            json!({"holdout": holdout, "stage": "problem_identification",
+                   "slots": [{"slot": "reading", "content_ids": ["blog-what-is-data-observability"]}]}),
+        )
+    };
+    let events = [
+        // Treated: MQL a second before the first recommendation.
+        signal("t-before", "MQL Reached", t0, json!({})),
+        rec("t-before", t0 + 1_000, false),
+        // Treated: MQL by the recommending decision itself (same time).
+        rec("t-same", t0, false),
+        signal("t-same", "MQL Reached", t0, json!({})),
+        // Treated: a forward stage move after it is progress, not a conversion.
+        rec("t-stage", t0, false),
+        signal(
+            "t-stage",
+            "Stage Changed",
+            t0 + 60_000,
+            json!({"from": "problem_identification", "to": "solution_exploration", "moved_back": false}),
+        ),
+        // Treated: MQL a minute after it: the one conversion.
+        rec("t-after", t0, false),
+        signal("t-after", "MQL Reached", t0 + 60_000, json!({})),
+        rec("t-none", t0, false),
+        // Holdout: SQL after the first (default-showing) recommendation.
+        rec("h-after", t0, true),
+        signal("h-after", "SQL Reached", t0 + 60_000, json!({})),
+        rec("h-none", t0, true),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let f = get(&s.url, "/api/funnel");
+    assert_eq!(f.status, 200, "{}", f.body);
+    let h = &f.body["revisions"][0]["holdout"];
+    assert_eq!(
+        h["treated"],
+        json!({"visitors": 5, "converted": 1, "rate": 0.2}),
+        "{h}"
+    );
+    assert_eq!(
+        h["holdout"],
+        json!({"visitors": 2, "converted": 1, "rate": 0.5}),
+        "{h}"
+    );
+    assert_eq!(h["lift"], json!(-0.6), "{h}");
+    assert!(h["lift_ci95"].is_array() && h["z"].is_number(), "{h}");
+    assert!(h["counts"].as_str().unwrap().contains("after"), "{h}");
+
+    let out = dir.path().join("pb2.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .args(["calibrate", "content", "--playbook"])
+        .arg(root().join("examples/acme/playbook.json"))
+        .arg("--db")
+        .arg(&s.db)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("pb2.content.json")).unwrap(),
+    )
+    .unwrap();
+    let l = &report["lift"];
+    let pairs = [
+        ("treated_visitors", &h["treated"]["visitors"]),
+        ("treated_converted", &h["treated"]["converted"]),
+        ("treated_rate", &h["treated"]["rate"]),
+        ("holdout_visitors", &h["holdout"]["visitors"]),
+        ("holdout_converted", &h["holdout"]["converted"]),
+        ("holdout_rate", &h["holdout"]["rate"]),
+        ("lift", &h["lift"]),
+        ("lift_ci95", &h["lift_ci95"]),
+        ("difference_ci95", &h["difference_ci95"]),
+        ("z", &h["z"]),
+    ];
+    for (k, api) in pairs {
+        assert_eq!(&l[k], api, "{k}: CLI {l} vs API {h}");
+    }
+}
+
+/// `/api/accounts` pages (`offset`, `limit`, with `matching` and `total`)
+/// and filters by fit tier, qualification and a part of the name; an
+/// unknown parameter on it or on `/api/funnel` is a 400 naming it.
+#[test]
+fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let signal = |account: &str, tier: &str, engagement: f64, gates: &[&str]| {
+        json!({
+            "type": "track", "event": "Visitor Classified", "messageId": account,
+            "anonymousId": format!("v-{account}"), "originalTimestamp": iso(now - 60_000),
+            "properties": {"account": account, "fit_tier": tier, "fit_score": 50.0,
+                           "engagement_score": engagement, "qualified": gates.is_empty(),
+                           "failed_gates": gates},
+            "context": {"playbook": {"id": "lumora-b2b", "revision": 1}},
+        })
+    };
+    let events = [
+        signal("alpha-one.com", "A", 90.0, &[]),
+        signal("beta.com", "A", 50.0, &[]),
+        signal("alpha-two.com", "B", 80.0, &[]),
+        signal("gamma.com", "C", 70.0, &[]),
+        signal("rival-alpha.com", "A", 99.0, &["competitors"]),
+    ];
+    let r = post(&s.url, "/v1/batch", &batch(&events), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names = |path: &str| -> (Value, Vec<String>) {
+        let a = get(&s.url, path);
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        let list = a.body["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["account"].as_str().unwrap().to_string())
+            .collect();
+        (a.body, list)
+    };
+    let (all, order) = names("/api/accounts");
+    assert_eq!(
+        order,
+        [
+            "alpha-one.com",
+            "beta.com",
+            "alpha-two.com",
+            "gamma.com",
+            "rival-alpha.com"
+        ]
+    );
+    assert_eq!(
+        (all["total"].clone(), all["matching"].clone()),
+        (json!(5), json!(5))
+    );
+
+    // Pages: the next one starts where the last one stopped, ranks kept.
+    let (first, rows) = names("/api/accounts?limit=2");
+    assert_eq!(rows, order[..2]);
+    assert_eq!(
+        (first["offset"].clone(), first["limit"].clone()),
+        (json!(0), json!(2))
+    );
+    let (next, rows) = names("/api/accounts?limit=2&offset=2");
+    assert_eq!(rows, order[2..4]);
+    assert_eq!(next["accounts"][0]["rank"], 3);
+    assert_eq!(
+        (next["total"].clone(), next["matching"].clone()),
+        (json!(5), json!(5))
+    );
+    let (past, rows) = names("/api/accounts?offset=10");
+    assert!(rows.is_empty() && past["matching"] == 5, "{past}");
+
+    // Filters, alone and together; `total` still counts every account.
+    let (tier, rows) = names("/api/accounts?tier=A");
+    assert_eq!(rows, ["alpha-one.com", "beta.com", "rival-alpha.com"]);
+    assert_eq!(
+        (tier["matching"].clone(), tier["total"].clone()),
+        (json!(3), json!(5))
+    );
+    assert_eq!(tier["accounts"][2]["rank"], 5);
+    assert_eq!(
+        names("/api/accounts?qualified=false").1,
+        ["rival-alpha.com"]
+    );
+    assert_eq!(names("/api/accounts?qualified=true").1, order[..4]);
+    assert_eq!(
+        names("/api/accounts?q=ALPHA").1,
+        ["alpha-one.com", "alpha-two.com", "rival-alpha.com"]
+    );
+    assert_eq!(
+        names("/api/accounts?q=alpha&tier=A&qualified=true").1,
+        ["alpha-one.com"]
+    );
+    assert_eq!(names("/api/accounts?q=").1, order);
+
+    // A value that is none, and a parameter the view does not take.
+    let bad = get(&s.url, "/api/accounts?qualified=yes");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.body["code"], "invalid_parameter");
+    assert!(
+        bad.body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("qualified:"),
+        "{}",
+        bad.body
+    );
+    for (path, name, takes) in [
+        ("/api/accounts?limt=5", "limt", "offset"),
+        ("/api/funnel?revison=1", "revison", "revision"),
+    ] {
+        let r = get(&s.url, path);
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
+        assert_eq!(r.body["parameter"], name, "{}", r.body);
+        assert!(
+            r.body["error"].as_str().unwrap().starts_with(name),
+            "{}",
+            r.body
+        );
+        let hint = r.body["hint"].as_str().unwrap();
+        assert!(hint.contains(takes) && hint.contains("as_of"), "{hint}");
+    }
+}

@@ -8,6 +8,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
 const state = {
   revision: null, asOf: null, model: 'linear', open: new Set(), timer: null,
+  // The accounts table's search (a part of the name) and page (first row).
+  search: '', offset: 0,
   // A refresh in flight, and whether another was asked for meanwhile.
   busy: false, again: false, loaded: false,
   // The JSON each section was last drawn from (see changed()).
@@ -58,13 +60,15 @@ function query() {
   return p;
 }
 
-// The table shows the best-ranked accounts: a store of thousands stays quick
-// to draw every 10 s (the totals above it count them all).
+// The table shows a page of the ranked accounts: a store of thousands stays
+// quick to draw every 10 s (the totals above it count them all).
 const ACCOUNTS_SHOWN = 200;
 
 function accountsQuery() {
   const p = query();
   p.set('limit', String(ACCOUNTS_SHOWN));
+  if (state.offset) p.set('offset', String(state.offset));
+  if (state.search) p.set('q', state.search);
   return p;
 }
 
@@ -105,6 +109,20 @@ function mqlToSqlNote(report) {
   return n ? `${num(n)} SQL without an MQL` : null;
 }
 
+// The lift's uncertainty beside it: a few dozen visitors make a wide
+// interval, and −10% read alone looks like a finding.
+function liftInterval(h) {
+  if (!h || !h.lift_ci95) return null;
+  return `95% CI ${pct(h.lift_ci95[0])} to ${pct(h.lift_ci95[1])}`;
+}
+
+function liftNote(report) {
+  const h = report && report.holdout;
+  if (!h || h.lift === null) return null;
+  const z = h.z === null ? null : `z = ${h.z}`;
+  return [liftInterval(h), z].filter(Boolean).join(' · ') || null;
+}
+
 function kpis(accounts, report, health) {
   const box = $('kpis');
   box.replaceChildren();
@@ -118,7 +136,7 @@ function kpis(accounts, report, health) {
     ['MQL → SQL', pct(report && report.lifecycle.mql_to_sql_rate), mqlToSqlNote(report)],
     ['Median time to MQL', days(report && report.velocity.median_days_first_seen_to_mql)],
     ['Median time per stage', days(report && report.velocity.median_days_between_stages)],
-    ['Lift over holdout', report && report.holdout.lift !== null ? pct(report.holdout.lift) : '–'],
+    ['Lift over holdout', report && report.holdout.lift !== null ? pct(report.holdout.lift) : '–', liftNote(report)],
   ];
   for (const [label, value, note] of items) {
     box.append(el('div', { class: 'kpi' }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label),
@@ -250,15 +268,42 @@ function restoreFocus(body, focus) {
   if (control) control.focus({ preventScroll: true });
 }
 
+// Which rows the table shows: "accounts 201–400 of 600", or of those the
+// search keeps.
+function shownAccounts(data) {
+  const matching = data.matching ?? data.total;
+  const of = state.search ? `${num(matching)} matching “${state.search}” (of ${num(data.total)})` : `${num(data.total)}`;
+  if (!data.accounts.length) return matching ? `no account on this page of ${of}` : state.search ? `no account matching “${state.search}”` : `${of} accounts`;
+  const first = data.offset + 1;
+  const last = data.offset + data.accounts.length;
+  return first === 1 && last === matching ? `${of} accounts` : `accounts ${num(first)}–${num(last)} of ${of}`;
+}
+
+// Previous and next under the table; a button turned off while it had the
+// focus hands it to the other one (not to the page's top).
+function pager(data) {
+  const matching = data.matching ?? data.total;
+  const prev = $('accounts-prev');
+  const next = $('accounts-next');
+  const focused = document.activeElement;
+  prev.disabled = data.offset <= 0;
+  next.disabled = data.offset + data.accounts.length >= matching;
+  $('accounts-pager').hidden = prev.disabled && next.disabled;
+  if (focused === prev && prev.disabled && !next.disabled) next.focus();
+  if (focused === next && next.disabled && !prev.disabled) prev.focus();
+  // The store shrank under a later page (an as_of earlier): back to the first.
+  if (!data.accounts.length && data.offset > 0 && state.offset > 0) { state.offset = 0; load(); }
+}
+
 function renderAccounts(data) {
   const table = $('accounts');
   const body = table.querySelector('tbody');
   const focus = focusedControl();
   body.replaceChildren();
   table.removeAttribute('aria-busy');
-  $('accounts-empty').hidden = data.accounts.length > 0;
-  const shown = data.accounts.length < data.total ? `the first ${data.accounts.length} of ` : '';
-  $('accounts-hint').textContent = `ranked by fit tier, then engagement; disqualified accounts last · ${shown}${data.total} accounts · as of ${when(data.as_of)}`;
+  $('accounts-empty').hidden = data.total > 0;
+  $('accounts-hint').textContent = `ranked by fit tier, then engagement; disqualified accounts last · ${shownAccounts(data)} · as of ${when(data.as_of)}`;
+  pager(data);
   $('surge-rule').textContent = `Surge (7 d): ${data.surge_rule}`;
   $('surge-col').title = data.surge_rule;
   const names = { role: labeller(data.roles), stage: labeller(data.stages), gate: labeller(data.gates) };
@@ -459,7 +504,7 @@ function holdoutChart(report) {
   box.append(s);
   const note = $('holdout-note');
   if (!h || h.holdout.visitors === 0) note.textContent = 'No visitor in the holdout yet: lift needs both groups.';
-  else note.textContent = `lift ${h.lift === null ? '–' : pct(h.lift)}; z = ${h.z === null ? '–' : h.z} (|z| ≥ 1.96 is significant at 95%)`;
+  else note.textContent = `lift ${h.lift === null ? '–' : pct(h.lift)}${liftInterval(h) ? ` (${liftInterval(h)})` : ''}; z = ${h.z === null ? '–' : h.z} (|z| ≥ 1.96 is significant at 95%). Converted: MQL or SQL reached after the visitor's first recommendation.`;
 }
 
 function attributionChart(report) {
@@ -569,5 +614,19 @@ $('model').addEventListener('change', (e) => { state.model = e.target.value; att
 $('as-of').addEventListener('change', (e) => { state.asOf = e.target.value ? `${e.target.value.length === 16 ? `${e.target.value}:00` : e.target.value}Z` : null; load(); });
 $('latest').addEventListener('click', () => { state.asOf = null; load(); });
 $('auto').addEventListener('change', schedule);
+// The search asks once typing pauses (not per key), from the first page.
+let searchTimer = null;
+$('accounts-search').addEventListener('input', (e) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    const q = e.target.value.trim();
+    if (q === state.search) return;
+    state.search = q;
+    state.offset = 0;
+    load();
+  }, 250);
+});
+$('accounts-prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - ACCOUNTS_SHOWN); load(); });
+$('accounts-next').addEventListener('click', () => { state.offset += ACCOUNTS_SHOWN; load(); });
 load();
 schedule();

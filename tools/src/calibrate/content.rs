@@ -23,8 +23,12 @@
 //! never count; a signal naming no revision (not sent by the engine) counts.
 //! Whatever followed a counted recommendation (pages, clicks, stage moves)
 //! counts whatever revision decided it, and the lift compares the visitors
-//! with a counted recommendation. How many recommendations were left out,
-//! and under which revisions, is printed and reported.
+//! with a counted recommendation. The lift is the collector's (`/api/funnel`,
+//! one function for both: [`crate::serve::views::lift`]): a visitor is in the
+//! group of their first counted recommendation and converts by reaching MQL
+//! or SQL strictly after it (progress, a stage move, is not a conversion).
+//! How many recommendations were left out, and under which revisions, is
+//! printed and reported.
 //!
 //! Priors are the current prior plus clicks and non-clicks, then held to at
 //! most `--max-strength` pseudo-observations and a mean of at least
@@ -36,6 +40,8 @@ use super::metrics::round;
 use super::progress::Steps;
 use super::{patch, refuse_overwrite, Current, RevisionArgs};
 use crate::serve::iso;
+pub use crate::serve::views::lift::Lift;
+use crate::serve::views::lift::{Exposure, Tally};
 use anyhow::{bail, Context as _, Result};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
@@ -112,23 +118,6 @@ pub struct Prior {
     pub alpha: f64,
     pub beta: f64,
     pub mean: f64,
-}
-
-/// Conversion of treated visitors vs the holdout, with a 95% interval.
-#[derive(Debug, Clone, Serialize)]
-pub struct Lift {
-    pub treated_visitors: usize,
-    pub treated_converted: usize,
-    pub holdout_visitors: usize,
-    pub holdout_converted: usize,
-    pub treated_rate: Option<f64>,
-    pub holdout_rate: Option<f64>,
-    /// Difference in conversion (treated − holdout), percentage points as a fraction, and its 95% CI.
-    pub difference: Option<f64>,
-    pub difference_ci95: Option<(f64, f64)>,
-    /// Relative lift (treated / holdout − 1) and its 95% CI (log ratio).
-    pub lift: Option<f64>,
-    pub lift_ci95: Option<(f64, f64)>,
 }
 
 /// Loads the track events from a store (read only) or a JSONL file.
@@ -449,15 +438,13 @@ pub fn evidence(
     let mut cells: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
     let mut left_out = LeftOut::default();
     let mut without_revision = 0;
-    let (mut tn, mut tc, mut hn, mut hc) = (0usize, 0usize, 0usize, 0usize);
+    let mut tally = Tally::default();
     for evs in by_visitor.values_mut() {
         // Stable: signals of one millisecond keep the store's (or file's) order.
         evs.sort_by_key(|e| e.ts);
         let outcomes = outcomes(evs, urls, &rank);
         let mut role = "unknown".to_string();
-        let mut holdout: Option<bool> = None;
-        let mut first_rec: Option<i64> = None;
-        let mut converted = false;
+        let mut exposure = Exposure::default();
         for (e, outcome) in evs.iter().zip(&outcomes) {
             let p = &e.props;
             match e.event.as_str() {
@@ -473,10 +460,7 @@ pub fn evidence(
                     Counted::OtherPlaybook => left_out.other_playbooks += 1,
                     Counted::Yes => {
                         without_revision += usize::from(e.revision.is_none());
-                        if holdout.is_none() {
-                            holdout = p.get("holdout").and_then(Value::as_bool);
-                        }
-                        first_rec.get_or_insert(e.ts);
+                        exposure.recommended(e.ts, p.get("holdout").and_then(Value::as_bool));
                         let stage = p.get("stage").and_then(Value::as_str).unwrap_or("unknown");
                         for &(id, clicked, progressed) in outcome {
                             for c in [
@@ -492,30 +476,16 @@ pub fn evidence(
                         }
                     }
                 },
+                "MQL Reached" | "SQL Reached" => exposure.reached(e.ts),
                 _ => {}
             }
-            if first_rec.is_some_and(|t| e.ts > t)
-                && (forward(e, &rank) || matches!(e.event.as_str(), "MQL Reached" | "SQL Reached"))
-            {
-                converted = true;
-            }
         }
-        match holdout {
-            Some(true) => {
-                hn += 1;
-                hc += usize::from(converted);
-            }
-            Some(false) => {
-                tn += 1;
-                tc += usize::from(converted);
-            }
-            None => {}
-        }
+        tally.add(&exposure);
     }
     Evidence {
         content,
         cells,
-        lift: lift(tn, tc, hn, hc),
+        lift: tally.lift(),
         left_out,
         without_revision,
     }
@@ -535,54 +505,6 @@ fn forward(e: &Ev, rank: &dyn Fn(&str) -> Option<usize>) -> bool {
         (None, Some(_)) => true,
         _ => false,
     }
-}
-
-/// Difference of proportions (Wald 95% CI) and relative lift (Katz log-ratio 95% CI).
-pub fn lift(tn: usize, tc: usize, hn: usize, hc: usize) -> Lift {
-    let rate = |c: usize, n: usize| (n > 0).then(|| c as f64 / n as f64);
-    let (rt, rh) = (rate(tc, tn), rate(hc, hn));
-    let (mut difference, mut difference_ci95, mut lift, mut lift_ci95) = (None, None, None, None);
-    if let (Some(t), Some(h)) = (rt, rh) {
-        // Newcombe's interval from the two Wilson intervals: Wald's collapses
-        // to a point at rates of 0 or 1 (5 of 5 against 0 of 3 read as
-        // exactly +100 points).
-        let d = t - h;
-        let ((tl, tu), (hl, hu)) = (wilson(tc, tn), wilson(hc, hn));
-        difference = Some(round(d, 4));
-        difference_ci95 = Some((
-            round(d - ((t - tl).powi(2) + (hu - h).powi(2)).sqrt(), 4),
-            round(d + ((tu - t).powi(2) + (h - hl).powi(2)).sqrt(), 4),
-        ));
-        if tc > 0 && hc > 0 {
-            let l = (t / h).ln();
-            let se = (1.0 / tc as f64 - 1.0 / tn as f64 + 1.0 / hc as f64 - 1.0 / hn as f64).sqrt();
-            lift = Some(round(t / h - 1.0, 4));
-            lift_ci95 = Some((
-                round((l - 1.96 * se).exp() - 1.0, 4),
-                round((l + 1.96 * se).exp() - 1.0, 4),
-            ));
-        }
-    }
-    Lift {
-        treated_visitors: tn,
-        treated_converted: tc,
-        holdout_visitors: hn,
-        holdout_converted: hc,
-        treated_rate: rt.map(|r| round(r, 4)),
-        holdout_rate: rh.map(|r| round(r, 4)),
-        difference,
-        difference_ci95,
-        lift,
-        lift_ci95,
-    }
-}
-
-/// The 95% Wilson score interval of `c` successes in `n` (n > 0).
-fn wilson(c: usize, n: usize) -> (f64, f64) {
-    let (z, n, p) = (1.96f64, n as f64, c as f64 / n as f64);
-    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// The prior after evidence, held to `max_strength` and a mean ≥ `floor_mean`.
@@ -914,6 +836,7 @@ fn markdown(r: &Value, lift: &Lift, priors: &[Prior], scope: Option<&str>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::views::lift::compare as lift;
 
     #[test]
     fn priors_keep_exploring() {

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use views::accounts::Selection;
 
 /// What every handler shares.
 pub struct App {
@@ -917,17 +918,74 @@ fn bad_as_of(given: &str) -> Response {
     )
 }
 
+/// The parameters each view takes: another one (a misspelt `limt`) is a
+/// 400, not a view that silently ignores what was asked.
+const ACCOUNTS_PARAMETERS: &[&str] = &["as_of", "limit", "offset", "tier", "qualified", "q"];
+const FUNNEL_PARAMETERS: &[&str] = &["as_of", "revision"];
+
+/// A 400 for the first parameter `path` does not take, naming the ones it does.
+fn unknown_parameter(
+    params: &BTreeMap<String, String>,
+    path: &str,
+    accepted: &[&str],
+) -> Option<Response> {
+    let name = params.keys().find(|k| !accepted.contains(&k.as_str()))?;
+    let shown: String = name.chars().take(100).collect();
+    Some(json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "code": "invalid_parameter",
+            "error": format!("{shown}: {path} takes no such parameter"),
+            "parameter": shown,
+            "hint": format!("{path} takes {}", accepted.join(", ")),
+        }),
+    ))
+}
+
+/// A parameter's value read with `parse`, or the 400 saying what was expected.
+fn parameter<T>(
+    params: &BTreeMap<String, String>,
+    name: &str,
+    expected: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, Box<Response>> {
+    match params.get(name).map(|v| parse(v)) {
+        None => Ok(None),
+        Some(Some(v)) => Ok(Some(v)),
+        Some(None) => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            &format!("{name}: expected {expected}"),
+        ))),
+    }
+}
+
+/// The accounts a request selects: filters and a page.
+fn selection(params: &BTreeMap<String, String>) -> Result<Selection, Box<Response>> {
+    let whole = |v: &str| v.parse::<usize>().ok();
+    let boolean = |v: &str| match v {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    // An empty `q` or `tier` (a cleared search box) selects nothing out.
+    let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
+    Ok(Selection {
+        limit: parameter(params, "limit", "a whole number", whole)?,
+        offset: parameter(params, "offset", "a whole number", whole)?.unwrap_or(0),
+        qualified: parameter(params, "qualified", "true or false", boolean)?,
+        tier: text("tier"),
+        q: text("q"),
+    })
+}
+
 async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response {
-    let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "limit: expected a whole number",
-            )
-        }
-        Some(Ok(n)) => Some(n),
-        None => None,
+    if let Some(refused) = unknown_parameter(&params, "/api/accounts", ACCOUNTS_PARAMETERS) {
+        return refused;
+    }
+    let selection = match selection(&params) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     view(
         &app,
@@ -935,29 +993,21 @@ async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response 
         &params,
         false,
         move |signals, config, as_of| {
-            let mut v = views::accounts::view(signals, &config.playbook, as_of);
-            if let (Some(n), Some(list)) =
-                (limit, v.get_mut("accounts").and_then(Value::as_array_mut))
-            {
-                list.truncate(n);
-            }
-            v
+            selection.apply(views::accounts::view(signals, &config.playbook, as_of))
         },
     )
     .await
 }
 
 async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
-    let revision = match params.get("revision").map(|l| l.parse::<i64>()) {
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "revision: expected a playbook revision number",
-            )
-        }
-        Some(Ok(n)) => Some(n),
-        None => None,
+    if let Some(refused) = unknown_parameter(&params, "/api/funnel", FUNNEL_PARAMETERS) {
+        return refused;
+    }
+    let revision = match parameter(&params, "revision", "a playbook revision number", |v| {
+        v.parse::<i64>().ok()
+    }) {
+        Ok(r) => r,
+        Err(refused) => return *refused,
     };
     view(
         &app,

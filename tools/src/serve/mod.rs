@@ -12,7 +12,8 @@ mod listen;
 pub mod loadtest;
 mod static_files;
 mod store;
-mod views;
+// `views::lift` is shared with `calibrate content`: one definition of the lift.
+pub(crate) mod views;
 
 pub use config::Args;
 use config::Config;

@@ -382,6 +382,65 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
     })
 }
 
+/// Which accounts a request asks for: the filters, then a page of the rows
+/// they keep. Ranks stay those of the whole ranking (a filtered row is still
+/// the 57th account), and `total` and `surging` still count every account.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A fit tier id (`fit_tier`).
+    pub tier: Option<String>,
+    /// `false`: accounts a gate disqualified; `true`: the others.
+    pub qualified: Option<bool>,
+    /// A part of the account name, in any case.
+    pub q: Option<String>,
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+impl Selection {
+    fn keeps(&self, a: &Value, q: Option<&str>) -> bool {
+        let tier_ok = self
+            .tier
+            .as_deref()
+            .is_none_or(|t| a["fit_tier"].as_str() == Some(t));
+        // As the ranking reads it: only a failed gate disqualifies.
+        let disqualified = a["qualified"] == Value::Bool(false);
+        let qualified_ok = self.qualified.is_none_or(|want| want != disqualified);
+        let name_ok = q.is_none_or(|q| {
+            a["account"]
+                .as_str()
+                .is_some_and(|n| n.to_lowercase().contains(q))
+        });
+        tier_ok && qualified_ok && name_ok
+    }
+
+    /// The view with the selected page of accounts, and `matching` (how many
+    /// the filters keep), `offset` and `limit` to page through them.
+    pub fn apply(&self, mut view: Value) -> Value {
+        let q = self.q.as_deref().map(str::to_lowercase);
+        let Some(list) = view.get_mut("accounts").and_then(Value::as_array_mut) else {
+            return view;
+        };
+        let kept: Vec<Value> = std::mem::take(list)
+            .into_iter()
+            .filter(|a| self.keeps(a, q.as_deref()))
+            .collect();
+        let matching = kept.len();
+        let page: Vec<Value> = kept
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect();
+        *list = page;
+        if let Some(m) = view.as_object_mut() {
+            m.insert("matching".into(), json!(matching));
+            m.insert("offset".into(), json!(self.offset));
+            m.insert("limit".into(), json!(self.limit));
+        }
+        view
+    }
+}
+
 /// Playbook (id, label) pairs as the API lists them, for clients to name ids.
 fn labelled(pairs: &[(String, String)]) -> Vec<Value> {
     pairs

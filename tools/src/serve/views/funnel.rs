@@ -3,6 +3,7 @@
 //! accounts per stage, stage-to-stage conversion, lead velocity, the MQL → SQL
 //! rate, content attribution and the lift of personalisation over the holdout.
 
+use super::lift::{Exposure, Tally};
 use super::{median, ratio, round, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
@@ -26,7 +27,8 @@ struct Visitor {
     sql: Option<i64>,
     /// Content Recommended: (time, content ids).
     touches: Vec<(i64, Vec<String>)>,
-    holdout: Option<bool>,
+    /// The holdout group and whether the visitor converted after their first recommendation.
+    exposure: Exposure,
 }
 
 impl Visitor {
@@ -133,17 +135,17 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
                 if !ids.is_empty() {
                     v.touches.push((s.ts, ids.into_iter().collect()));
                 }
-                if v.holdout.is_none() {
-                    v.holdout = s.props.holdout;
-                }
+                v.exposure.recommended(s.ts, s.props.holdout);
             }
             Kind::Mql => {
                 mql_signals += 1;
                 v.mql = v.mql.or(Some(s.ts));
+                v.exposure.reached(s.ts);
             }
             Kind::Sql => {
                 sql_signals += 1;
                 v.sql = v.sql.or(Some(s.ts));
+                v.exposure.reached(s.ts);
             }
             Kind::Trigger => {}
         }
@@ -342,37 +344,26 @@ fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value
     })
 }
 
-/// Conversion (MQL or SQL) of visitors shown personalised content vs the holdout.
+/// What the holdout comparison counts, said in the answer itself.
+const HOLDOUT_COUNTS: &str = "visitors by the holdout flag of their first Content Recommended; converted: MQL or SQL Reached strictly after that first recommendation";
+
+/// Conversion of visitors shown personalised content vs the holdout, as
+/// `buyerpath calibrate content` counts it (see [`super::lift`]).
 fn holdout(visitors: &BTreeMap<&str, Visitor>) -> Value {
-    let group = |h: bool| {
-        let members: Vec<&Visitor> = visitors.values().filter(|v| v.holdout == Some(h)).collect();
-        let converted = members
-            .iter()
-            .filter(|v| v.converted_at().is_some())
-            .count();
-        (members.len(), converted)
-    };
-    let (nt, ct) = group(false);
-    let (nh, ch) = group(true);
-    let rate = |c: usize, n: usize| (n > 0).then(|| c as f64 / n as f64);
-    let (rt, rh) = (rate(ct, nt), rate(ch, nh));
-    let lift = match (rt, rh) {
-        (Some(t), Some(h)) if h > 0.0 => Some(round(t / h - 1.0, 4)),
-        _ => None,
-    };
-    // Two-proportion z statistic (|z| ≥ 1.96 ≈ significant at 95%).
-    let z = (nt > 0 && nh > 0)
-        .then(|| {
-            let p = (ct + ch) as f64 / (nt + nh) as f64;
-            let se = (p * (1.0 - p) * (1.0 / nt as f64 + 1.0 / nh as f64)).sqrt();
-            (se > 0.0).then(|| round((rt.unwrap_or(0.0) - rh.unwrap_or(0.0)) / se, 3))
-        })
-        .flatten();
+    let mut tally = Tally::default();
+    for v in visitors.values() {
+        tally.add(&v.exposure);
+    }
+    let l = tally.lift();
     json!({
-        "treated": {"visitors": nt, "converted": ct, "rate": rt.map(|r| round(r, 4))},
-        "holdout": {"visitors": nh, "converted": ch, "rate": rh.map(|r| round(r, 4))},
-        "lift": lift,
-        "z": z,
+        "counts": HOLDOUT_COUNTS,
+        "treated": {"visitors": l.treated_visitors, "converted": l.treated_converted, "rate": l.treated_rate},
+        "holdout": {"visitors": l.holdout_visitors, "converted": l.holdout_converted, "rate": l.holdout_rate},
+        "difference": l.difference,
+        "difference_ci95": l.difference_ci95,
+        "lift": l.lift,
+        "lift_ci95": l.lift_ci95,
+        "z": l.z,
     })
 }
 

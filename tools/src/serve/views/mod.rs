@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod calibration;
 pub mod funnel;
+pub mod lift;
 
 use anyhow::Result;
 use rusqlite::Connection;
