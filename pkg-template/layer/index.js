@@ -534,7 +534,7 @@ export function start({
     const next = pageInfo({ document, window, catalogue });
     if (next.url === page.url && next.content_id === page.content_id) return null;
     tracker.nextPage(next);
-    readPage(false, { ...next });
+    readPage(false, next);
     shown.clear();
     told.clear();
     situation = null;
