@@ -348,7 +348,8 @@ export interface StartCommonOptions {
    * The id of a new visitor (one with no stored state): the site's own
    * anonymous id, e.g. analytics.js's `analytics.user().anonymousId()`, so
    * that the signals' `anonymousId` is the one the site already tracks. A
-   * function is called once, at start, only when the visitor is new. A stored
+   * function is called once, only when the visitor is new: at start, or, at
+   * consent `none` (a random id till then), when consent is given. A stored
    * visitor keeps its id; one that is not a non-empty string, or that the
    * engine refuses (it takes 1–64 letters, digits and `-_.:` and no IP
    * address; it cannot tell a phone number from a random id: pass only an

@@ -250,7 +250,13 @@ export function start({
     report(argError('$.anonymousId', `the anonymousId ${why}: the visitor gets a random id`, 'pass a non-empty string, or a function returning one (such as the anonymousId of your analytics.js, once it is ready)'));
     return engine.visitor(newId(crypto));
   }
-  let visitor = load() || fresh();
+  // At `none` nothing is stored or sent, and a consent tool may not have let
+  // the host's analytics load: the host's id is asked for only once consent
+  // is given (see applyConsent), and this page's visitor is random till then.
+  let visitor = load() || (level === 'none' ? engine.visitor(newId(crypto)) : fresh());
+  // Withdrawn on this page: the next visitor is never the host's id (the
+  // host's analytics may still give the same one).
+  let withdrawn = false;
 
   // Whether the visitor may hold what the engine keeps only at `full` (BANT
   // answers, the job title's role, the campaign): set by a form submit, by a
@@ -614,6 +620,7 @@ export function start({
       // the new visitor to the old one.
       // (The old one is not freed: the host may hold it, bp.visitor.)
       visitor = engine.visitor(newId(crypto));
+      withdrawn = true;
       seen.length = 0;
       known = null;
       undecided = false;
@@ -621,10 +628,13 @@ export function start({
       // Consent arrived after start (a consent manager answering late):
       // continue the stored visitor, with this page's events added (a form
       // among them is decided at the new level before anything is stored).
+      // Nothing stored: a new visitor, under the host's id when it gives one
+      // (asked for now, not at `none`), with this page's events.
       const stored = load();
-      if (stored) {
-        for (const ev of seen) attempt(() => stored.observe(ev), undefined);
-        visitor = stored;
+      const next = stored || (anonymousId !== undefined && !withdrawn ? fresh() : null);
+      if (next) {
+        for (const ev of seen) attempt(() => next.observe(ev), undefined);
+        visitor = next;
       }
       // The stored visitor may have been stored at `full`, and a form seen
       // here holds answers: decided at the level given before it is stored.

@@ -358,6 +358,8 @@ test('real engine: anonymousId is the new visitor\'s id and its signals\'; one t
   const errors = [];
   const { document, window } = fakePage({ href: 'https://www.example.com/pricing' });
   const bp = start({ Engine, playbook, consent: 'none', document, window, anonymousId: 'jane.doe@example.com', onError: (e) => errors.push(e), BroadcastChannel: null });
+  assert.deepEqual(errors, [], 'not asked for at none');
+  bp.setConsent('anonymous');
   assert.match(bp.visitor.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.deepEqual(errors.map((e) => [e.code, e.path]), [['invalid_visitor_id', '$.anonymousId']]);
   assert.ok(!errors[0].message.includes('jane'), errors[0].message);

@@ -1149,6 +1149,26 @@ test('anonymousId: a value that is not a non-empty string is reported, and the v
   }
 });
 
+test('anonymousId: not asked for at consent none (a consent tool may hold the host\'s analytics back); asked for when consent comes with nothing stored, this page\'s events kept', () => {
+  let calls = 0;
+  const env = setup({ consent: 'none', anonymousId: () => ((calls += 1), 'ajs-late') });
+  const { bp, errors } = env;
+  assert.equal(calls, 0);
+  assert.equal(bp.visitor.id, '11111111-2222-4333-8444-555555555555');
+  bp.track({ type: 'custom', name: 'roi_calculated' });
+  bp.setConsent('anonymous');
+  assert.equal(calls, 1);
+  assert.equal(bp.visitor.id, 'ajs-late');
+  assert.ok(bp.visitor.events.some((e) => e.name === 'roi_calculated'), 'this page\'s events go with it');
+  // With a state stored, that visitor continues and the host is not asked.
+  let asked = 0;
+  const stored = setup({ consent: 'none', stored: stateOf('before'), anonymousId: () => ((asked += 1), 'ajs-other') });
+  stored.bp.setConsent('anonymous');
+  assert.equal(stored.bp.visitor.id, 'before');
+  assert.equal(asked, 0);
+  assert.deepEqual([...errors, ...stored.errors], []);
+});
+
 test('anonymousId: a withdrawal starts a visitor with a random id, not the host\'s (nothing links it to the old one)', () => {
   const { bp, errors } = setup({ consent: 'full', anonymousId: 'ajs-0f8e-41c2', crypto: { randomUUID: () => 'aaaaaaaa-2222-4333-8444-555555555555' } });
   assert.equal(bp.visitor.id, 'ajs-0f8e-41c2');
