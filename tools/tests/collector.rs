@@ -2228,6 +2228,11 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
     for (path, name, takes) in [
         ("/api/accounts?limt=5", "limt", "offset"),
         ("/api/funnel?revison=1", "revison", "revision"),
+        (
+            "/api/calibration?asof=2026-11-23T00:00:00Z",
+            "asof",
+            "as_of",
+        ),
     ] {
         let r = get(&s.url, path);
         assert_eq!(r.status, 400, "{path}: {}", r.body);

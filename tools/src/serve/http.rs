@@ -922,6 +922,7 @@ fn bad_as_of(given: &str) -> Response {
 /// 400, not a view that silently ignores what was asked.
 const ACCOUNTS_PARAMETERS: &[&str] = &["as_of", "limit", "offset", "tier", "qualified", "q"];
 const FUNNEL_PARAMETERS: &[&str] = &["as_of", "revision"];
+const CALIBRATION_PARAMETERS: &[&str] = &["as_of"];
 
 /// A 400 for the first parameter `path` does not take, naming the ones it does.
 fn unknown_parameter(
@@ -1023,6 +1024,9 @@ async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
 
 /// What the candidate revision (`--candidate`) would do to the accounts' tiers.
 async fn calibration(State(app): State<Shared>, Query(params): Params) -> Response {
+    if let Some(refused) = unknown_parameter(&params, "/api/calibration", CALIBRATION_PARAMETERS) {
+        return refused;
+    }
     if app.config.calibration.is_none() {
         let body = views::calibration::no_candidate(&app.config.playbook);
         return json_response(StatusCode::OK, &body);
