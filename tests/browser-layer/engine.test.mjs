@@ -239,7 +239,12 @@ test('real engine: a demo request before the consent answer reaches sales once c
   }
 });
 
-test('real engine: back to a page kept in the back/forward cache is a page view again, decided and reported again', { skip }, async () => {
+/**
+ * The pricing page with a reading slot, the real engine at `anonymous`, a
+ * sender and fakes for time, storage and the network; `sent()` is every
+ * signal in the order sent, `points(state)` a stored state's engagement points.
+ */
+function pricingPage(options = {}) {
   const { document, window } = fakePage({ href: 'https://www.example.com/pricing', content: 'pricing' });
   document.body.append(document.el('ul', { 'data-bp-slot': 'reading' }));
   const navigator = fakeNavigator();
@@ -249,8 +254,15 @@ test('real engine: back to a page kept in the back/forward cache is a page view 
   const bp = start({
     Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
     localStorage, fetch, navigator, now: clock.now, random: () => 0.5,
-    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
+    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null, ...options,
   });
+  const sent = () => [...fetch.requests.flatMap((r) => r.body.batch), ...navigator.beacons.flatMap((b) => b.body.batch)];
+  const points = (state) => new Engine(playbook).decode(state).decide({ now: clock.now(), context: { consent: 'anonymous', company } }).engagement.points;
+  return { document, window, clock, localStorage, bp, sent, points };
+}
+
+test('real engine: back to a page kept in the back/forward cache is a page view again, decided and reported again', { skip }, async () => {
+  const { window, clock, localStorage, bp, sent, points } = pricingPage();
   await clock.advance(40_000); // the held page view goes out at 30 s
   window.dispatch('pagehide', { persisted: true });
   const once = localStorage.map.get('bp_state');
@@ -261,25 +273,14 @@ test('real engine: back to a page kept in the back/forward cache is a page view 
   await clock.advance(40_000);
   window.dispatch('pagehide', { persisted: true });
   await clock.advance(10);
-  const batch = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)];
+  const batch = sent();
   assert.equal(batch.filter((s) => s.event === 'Content Recommended').length, 2, batch.map((s) => s.event).join(', '));
-  const points = (state) => new Engine(playbook).decode(state).decide({ now: clock.now(), context: { consent: 'anonymous', company } }).engagement.points;
   assert.ok(points(localStorage.map.get('bp_state')) > points(once), 'the second view of the page is stored');
 });
 
 
 test('real engine: a single-page app\'s route change is a page view, and its slots are reported as a page\'s, the same picks included', { skip }, async () => {
-  const { document, window } = fakePage({ href: 'https://www.example.com/pricing', content: 'pricing' });
-  document.body.append(document.el('ul', { 'data-bp-slot': 'reading' }));
-  const navigator = fakeNavigator();
-  const fetch = fakeFetch();
-  const clock = fakeClock(T0);
-  const localStorage = fakeLocalStorage();
-  const bp = start({
-    Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
-    localStorage, fetch, navigator, now: clock.now, random: () => 0.5, spa: true,
-    setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, BroadcastChannel: null,
-  });
+  const { document, window, clock, localStorage, bp, sent, points } = pricingPage({ spa: true });
   const once = localStorage.map.get('bp_state');
   await clock.advance(8_000);
   window.history.pushState(null, '', '/blog/data-contracts');
@@ -290,13 +291,12 @@ test('real engine: a single-page app\'s route change is a page view, and its slo
   assert.deepEqual(bp.decision.slots.map((s) => s.slot), ['reading', 'sidebar']);
   window.dispatch('pagehide');
   await clock.advance(10);
-  const batch = [...fetch.requests.flatMap((r) => r.body.batch), ...navigator.beacons.flatMap((b) => b.body.batch)]; // in the order sent
+  const batch = sent();
   const reported = batch.filter((s) => s.event === 'Content Recommended').map((s) => s.properties.slots.map((x) => [x.slot, x.content_ids.length > 0]));
   assert.deepEqual(reported, [[['reading', true]], [['reading', true], ['sidebar', true]]], 'each route\'s picks');
   const [first, second] = batch.filter((s) => s.event === 'Content Recommended').map((s) => s.properties.slots[0].content_ids);
   assert.deepEqual(second, bp.decision.slots[0].picks.map((p) => p.id), 'in full, a pick the first route reported too');
   assert.ok(second.some((id) => first.includes(id)), `the routes share a pick: ${first} / ${second}`);
-  const points = (state) => new Engine(playbook).decode(state).decide({ now: clock.now(), context: { consent: 'anonymous', company } }).engagement.points;
   assert.ok(points(localStorage.map.get('bp_state')) > points(once), 'both routes\' views are stored');
   bp.stop();
 });
