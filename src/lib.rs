@@ -31,7 +31,7 @@
 pub(crate) mod attrs;
 pub mod condition;
 pub mod context;
-pub(crate) mod decay;
+pub mod decay;
 pub(crate) mod decide;
 pub mod decision;
 pub mod decision_json;

@@ -45,9 +45,10 @@ impl Visitor {
 /// The share of engagement left after `elapsed_ms` with the playbook's
 /// default half-life (`engagement.half_life_days`): the signal carries the
 /// score, not the rules' points, so a rule's own half-life cannot be applied.
+/// The engine's own decay, so the view fades a score as the engine does.
 fn decayed(elapsed_ms: i64, half_life_days: f64) -> f64 {
-    let half_lives = elapsed_ms.max(0) as f64 / (half_life_days * DAY_MS as f64);
-    0.5f64.powf(half_lives)
+    let elapsed = u64::try_from(elapsed_ms).unwrap_or(0);
+    buyerpath::decay::factor(elapsed, half_life_days * DAY_MS as f64)
 }
 
 #[derive(Default)]
