@@ -2247,3 +2247,101 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
         assert!(hint.contains(takes) && hint.contains("as_of"), "{hint}");
     }
 }
+
+/// The views keep the signals they read and read only what changed since:
+/// new rows, a row an asserted event's verified copy replaced in place, a
+/// row another process deleted, and an event that arrives late (a time
+/// before signals already read) all show in the next view as a fresh read
+/// of the whole store would show them.
+#[test]
+fn the_views_follow_new_upgraded_deleted_and_late_rows() {
+    const TRUSTED: &str = "edge-secret-key";
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+    let at = |e: &mut Value, ms: i64| e["originalTimestamp"] = json!(iso(ms));
+    let now = now_ms();
+    let mut alpha = classified("u-alpha", json!("v-a"), "alpha.com");
+    alpha["properties"]["fit_tier"] = json!("C");
+    at(&mut alpha, now - 60_000);
+    let mut beta = classified("u-beta", json!("v-b"), "beta.com");
+    at(&mut beta, now - 50_000);
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[alpha.clone(), beta]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let account = |view: &Value, name: &str| -> Option<Value> {
+        view["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == name)
+            .cloned()
+    };
+    let v = get(&s.url, "/api/accounts").body;
+    let a = account(&v, "alpha.com").unwrap();
+    assert_eq!(
+        (&a["fit_tier"], &a["firmographics"]),
+        (&json!("C"), &json!("asserted"))
+    );
+    assert!(account(&v, "beta.com").is_some());
+
+    // The edge's verified copy of the same event replaces the stored row.
+    let mut verified = alpha.clone();
+    verified["properties"]["fit_tier"] = json!("A");
+    let r = post(&s.url, "/v1/batch", &batch(&[verified]), Some(TRUSTED), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Another process deletes beta's row.
+    let other = db(&s.db);
+    other.busy_timeout(Duration::from_secs(10)).unwrap();
+    let gone = other
+        .execute("DELETE FROM events WHERE message_id = 'u-beta'", [])
+        .unwrap();
+    assert_eq!(gone, 1);
+    // A late event: a new visitor of alpha seen before everything above,
+    // in another stage.
+    let mut late = classified("u-late", json!("v-late"), "alpha.com");
+    late["properties"]["stage"] = json!("solution_exploration");
+    at(&mut late, now - 120_000);
+    let r = post(&s.url, "/v1/batch", &batch(&[late]), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let v = get(&s.url, "/api/accounts").body;
+    let a = account(&v, "alpha.com").unwrap();
+    assert_eq!(
+        (&a["fit_tier"], &a["firmographics"]),
+        (&json!("A"), &json!("verified")),
+        "the upgraded row is read again: {a}"
+    );
+    assert_eq!(
+        account(&v, "beta.com"),
+        None,
+        "the deleted row is gone: {v}"
+    );
+    assert_eq!(a["visitors"], 2, "{a}");
+    let history: Vec<&str> = a["stage_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["visitor"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["v-late", "v-a"], "in time order: {a}");
+    // A second collector started on the same file reads it whole: the same view.
+    let fresh = Server::start(dir.path(), &["--trusted-write-key", TRUSTED]);
+    let mut whole = get(&fresh.url, "/api/accounts").body;
+    let mut kept = v.clone();
+    for view in [&mut whole, &mut kept] {
+        view.as_object_mut().unwrap().remove("as_of");
+    }
+    assert_eq!(kept, whole);
+    // And `as_of` before the late event's time reads none of it.
+    let before = get(
+        &s.url,
+        &format!("/api/accounts?as_of={}", iso(now - 180_000)),
+    )
+    .body;
+    assert_eq!(before["total"], 0, "{before}");
+}

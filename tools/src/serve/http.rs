@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use views::accounts::Selection;
 
@@ -43,6 +43,9 @@ pub struct App {
     /// wait and then find it in the cache, instead of each computing (and
     /// holding in memory) a copy of the same view.
     pub computing: Arc<tokio::sync::Mutex<()>>,
+    /// The stored signals as the views last read them (read again only
+    /// where the database changed since). Held while a view is computed.
+    pub signals: Mutex<views::signals::Signals>,
 }
 
 /// Views kept in the cache.
@@ -67,6 +70,25 @@ impl App {
     fn version_wait(&self) -> Option<Version> {
         let ours = self.writer.stats.version();
         self.watch.data_version_wait().map(|dv| (ours, dv))
+    }
+
+    /// The stored signals, brought up to the database now. For the blocking
+    /// pool, holding the views' turn.
+    fn signals_now(&self) -> anyhow::Result<MutexGuard<'_, views::signals::Signals>> {
+        let mut conn = store::open_reader(&self.config.db)?;
+        // A view that panicked left the signals as they were or half
+        // patched: read them again whole.
+        let mut signals = match self.signals.lock() {
+            Ok(signals) => signals,
+            Err(poisoned) => {
+                self.signals.clear_poison();
+                let mut signals = poisoned.into_inner();
+                *signals = views::signals::Signals::default();
+                signals
+            }
+        };
+        signals.refresh(&mut conn)?;
+        Ok(signals)
     }
 
     /// The view cached for `key` at `version`.
@@ -835,14 +857,36 @@ async fn health(State(app): State<Shared>) -> Response {
 
 type Params = Query<BTreeMap<String, String>>;
 
+/// Reads the stored signals before the first view asks (a store of a
+/// million signals takes seconds to read), holding the views' turn, and says
+/// how long it took.
+pub async fn warm(app: Shared) {
+    let turn = app.computing.clone().lock_owned().await;
+    let started = Instant::now();
+    let read = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        app.signals_now().map(|s| s.len())
+    })
+    .await;
+    match read {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => logln!(
+            "buyerpath serve: views: {n} signals read in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+        Ok(Err(e)) => {
+            elogln!(
+                "buyerpath serve: views: reading the signals failed: {e:#} (each view tries again)"
+            )
+        }
+        Err(_) => {
+            elogln!("buyerpath serve: views: reading the signals failed (each view tries again)")
+        }
+    }
+}
+
 /// Runs a view on a read-only connection off the async threads.
-async fn view<F>(
-    app: &Shared,
-    name: &str,
-    params: &BTreeMap<String, String>,
-    recommendations: bool,
-    f: F,
-) -> Response
+async fn view<F>(app: &Shared, name: &str, params: &BTreeMap<String, String>, f: F) -> Response
 where
     F: FnOnce(&[views::Signal], &Config, i64) -> Value + Send + 'static,
 {
@@ -871,13 +915,10 @@ where
         if let Some(body) = app.cached(&key, version) {
             return Ok(body);
         }
-        let conn = store::open_reader(&app.config.db)?;
-        let as_of = match as_of {
-            Some(t) => t,
-            None => views::default_as_of(&conn)?,
-        };
-        let signals = views::load(&conn, as_of, recommendations)?;
-        let body = Bytes::from(f(&signals, &app.config, as_of).to_string());
+        let signals = app.signals_now()?;
+        let as_of = as_of.unwrap_or_else(|| signals.default_as_of());
+        let body = Bytes::from(f(signals.upto(as_of), &app.config, as_of).to_string());
+        drop(signals);
         // A version read before the view: a commit meanwhile makes the next
         // request compute it again, never serve it as newer than it is.
         if let (Some(version), Ok(mut c)) = (version, app.cache.lock()) {
@@ -988,15 +1029,9 @@ async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response 
         Ok(s) => s,
         Err(refused) => return *refused,
     };
-    view(
-        &app,
-        "accounts",
-        &params,
-        false,
-        move |signals, config, as_of| {
-            selection.apply(views::accounts::view(signals, &config.playbook, as_of))
-        },
-    )
+    view(&app, "accounts", &params, move |signals, config, as_of| {
+        selection.view(signals, &config.playbook, as_of)
+    })
     .await
 }
 
@@ -1010,15 +1045,9 @@ async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
         Ok(r) => r,
         Err(refused) => return *refused,
     };
-    view(
-        &app,
-        "funnel",
-        &params,
-        true,
-        move |signals, config, as_of| {
-            views::funnel::view(signals, &config.playbook, as_of, revision)
-        },
-    )
+    view(&app, "funnel", &params, move |signals, config, as_of| {
+        views::funnel::view(signals, &config.playbook, as_of, revision)
+    })
     .await
 }
 
@@ -1031,14 +1060,7 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
         let body = views::calibration::no_candidate(&app.config.playbook);
         return json_response(StatusCode::OK, &body);
     }
-    view(
-        &app,
-        "calibration",
-        &params,
-        false,
-        views::calibration::view,
-    )
-    .await
+    view(&app, "calibration", &params, views::calibration::view).await
 }
 
 const UNKNOWN_V1: &str = "unknown endpoint: use /v1/batch, /v1/import, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group or /v1/alias";

@@ -135,7 +135,9 @@ where
         rows: http::RowCount::new(http::RECOUNT_EVERY),
         parsing: http::parsing_turns(),
         computing: Arc::default(),
+        signals: std::sync::Mutex::default(),
     });
+    tokio::spawn(http::warm(app.clone()));
     let router = http::router(app.clone());
     let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
     let signal = async move {

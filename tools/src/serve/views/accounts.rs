@@ -7,7 +7,8 @@ use super::{round, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The window a surge is measured over.
 const SURGE_WINDOW_MS: i64 = 7 * DAY_MS;
@@ -24,9 +25,9 @@ struct Visitor {
     weight: Option<f64>,
     /// Engagement as each classification reported it: (time, score).
     points: Vec<(i64, f64)>,
-    lifecycle: Option<String>,
+    lifecycle: Option<Arc<str>>,
     /// The visitor's own stage and since when it has been in it.
-    stage: Option<(String, i64)>,
+    stage: Option<(Arc<str>, i64)>,
 }
 
 impl Visitor {
@@ -51,30 +52,39 @@ fn decayed(elapsed_ms: i64, half_life_days: f64) -> f64 {
     buyerpath::decay::factor(elapsed, half_life_days * DAY_MS as f64)
 }
 
+/// A change of a visitor's own stage (or a visitor first seen bringing a
+/// stage no other visitor of the account is in: `from` none).
+struct Change {
+    at: i64,
+    stage: Arc<str>,
+    from: Option<Arc<str>>,
+    visitor: Arc<str>,
+}
+
 #[derive(Default)]
 struct Account {
-    tier: Option<String>,
+    tier: Option<Arc<str>>,
     fit_score: Option<f64>,
     qualified: Option<bool>,
     /// The gates that failed, as the signal that last said `qualified` reported them.
-    failed_gates: Vec<String>,
+    failed_gates: Vec<Arc<str>>,
     /// Some signal came with a trusted (server-side) write key: `tier`,
     /// `fit_score` and `qualified` are then taken from those signals only.
     verified: bool,
     /// The latest fit a client asserted (`tier`, `fit_score`), shown as a claim.
-    claimed: Option<(Option<String>, Option<f64>)>,
-    visitors: BTreeMap<String, Visitor>,
+    claimed: Option<(Option<Arc<str>>, Option<f64>)>,
+    visitors: BTreeMap<Arc<str>, Visitor>,
     /// The stage the latest signal reported (whichever visitor's).
-    stage: Option<String>,
+    stage: Option<Arc<str>>,
     /// One entry per change of a visitor's own stage (and the account's first stage).
-    history: Vec<Value>,
-    roles: BTreeSet<String>,
-    triggers: BTreeMap<String, (usize, i64)>,
+    history: Vec<Change>,
+    roles: BTreeSet<Arc<str>>,
+    triggers: BTreeMap<Arc<str>, (usize, i64)>,
     first_seen: i64,
     last_seen: i64,
-    mql: BTreeSet<String>,
-    sql: BTreeSet<String>,
-    playbook: Option<(String, Option<i64>)>,
+    mql: BTreeSet<Arc<str>>,
+    sql: BTreeSet<Arc<str>>,
+    playbook: Option<(Arc<str>, Option<i64>)>,
 }
 
 impl Account {
@@ -99,7 +109,7 @@ impl Account {
             .visitors
             .values()
             .filter_map(|v| v.stage.as_ref())
-            .filter(|(s, _)| s == stage)
+            .filter(|(s, _)| **s == *stage)
             .map(|(_, since)| *since)
             .min()?;
         Some((stage, since))
@@ -126,8 +136,8 @@ impl Account {
     }
 }
 
-fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+fn fold(signals: &[Signal]) -> HashMap<Arc<str>, Account> {
+    let mut accounts: HashMap<Arc<str>, Account> = HashMap::new();
     for s in signals {
         let Some(name) = &s.account else { continue };
         let a = accounts.entry(name.clone()).or_insert_with(|| Account {
@@ -172,10 +182,10 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
                 if let Some(r) = s
                     .props
                     .role
-                    .as_deref()
-                    .filter(|r| !r.is_empty() && *r != "unknown")
+                    .as_ref()
+                    .filter(|r| !r.is_empty() && ***r != *"unknown")
                 {
-                    a.roles.insert(r.to_string());
+                    a.roles.insert(r.clone());
                 }
             }
             Kind::Mql => {
@@ -208,18 +218,18 @@ fn fold(signals: &[Signal]) -> BTreeMap<String, Account> {
                     *id != s.visitor && x.stage.as_ref().is_some_and(|(st, _)| st == stage)
                 });
                 if own.is_some() || !held_by_another {
-                    a.history.push(json!({
-                        "at": iso::format(s.ts),
-                        "stage": stage,
-                        "from": own,
-                        "visitor": s.visitor,
-                    }));
+                    a.history.push(Change {
+                        at: s.ts,
+                        stage: stage.clone(),
+                        from: own,
+                        visitor: s.visitor.clone(),
+                    });
                 }
                 if let Some(v) = a.visitors.get_mut(&s.visitor) {
-                    v.stage = Some((stage.to_string(), s.ts));
+                    v.stage = Some((stage.clone(), s.ts));
                 }
             }
-            a.stage = Some(stage.to_string());
+            a.stage = Some(stage.clone());
         }
     }
     accounts
@@ -261,114 +271,71 @@ fn surge_rule(half_life_days: f64) -> String {
 /// Sort key of a row: qualified accounts first, then fit tier (verified fit
 /// ahead of an asserted one in the same tier), engagement, latest activity
 /// and name.
-type RankKey = (bool, usize, f64, i64, String);
+type RankKey = (bool, usize, f64, i64, Arc<str>);
 
-/// The account view at `as_of` (the signals are already cut there).
+/// The account view at `as_of` (the signals are already cut there), every account.
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
-    let accounts = fold(signals);
+    build(signals, meta, as_of, None)
+}
+
+/// An account ranked, with what its row and the filters read.
+struct Ranked {
+    key: RankKey,
+    account: Account,
+    surge: Surge,
+}
+
+/// The accounts ranked; a row's JSON is built only for the rows returned.
+fn build(
+    signals: &[Signal],
+    meta: &PlaybookMeta,
+    as_of: i64,
+    selection: Option<&Selection>,
+) -> Value {
     let half_life = meta.engagement_half_life_days;
-    let mut rows: Vec<(RankKey, Value)> = accounts
+    let mut rows: Vec<Ranked> = fold(signals)
         .into_iter()
         .map(|(name, a)| {
             let surge = Surge::of(&a, as_of, half_life);
-            let now = surge.now;
-            let needed: Vec<&str> = meta.roles.iter().map(|(id, _)| id.as_str()).collect();
-            let covered = needed.iter().filter(|r| a.roles.contains(**r)).count();
-            let missing: Vec<&str> = needed
-                .iter()
-                .copied()
-                .filter(|r| !a.roles.contains(*r))
-                .collect();
-            let coverage = if needed.is_empty() {
-                Value::Null
-            } else {
-                json!(round(covered as f64 / needed.len() as f64, 4))
-            };
-            let triggers: Vec<Value> = a
-                .triggers
-                .iter()
-                .map(|(id, (count, last))| {
-                    json!({
-                        "id": id,
-                        "label": meta.triggers.get(id),
-                        "count": count,
-                        "last_at": iso::format(*last),
-                    })
-                })
-                .collect();
-            let skip = a.history.len().saturating_sub(HISTORY_LIMIT);
-            let body = json!({
-                "account": name,
-                "fit_tier": a.tier,
-                "fit_score": a.fit_score,
-                "qualified": a.qualified,
-                "failed_gates": a.failed_gates,
-                // `verified`: the fit comes from a trusted (server-side) sender;
-                // `asserted`: only clients (browsers) reported it.
-                "firmographics": if a.verified { "verified" } else { "asserted" },
-                "claimed_fit": a.claimed.as_ref()
-                    .filter(|(t, sc)| !a.verified || *t != a.tier || *sc != a.fit_score)
-                    .map(|(t, sc)| json!({"fit_tier": t, "fit_score": sc})),
-                "engagement": round(now, 1),
-                "stage": a.stage_since().map(|(id, since)| json!({
-                    "id": id, "label": meta.stage_label(id), "since": iso::format(since),
-                })),
-                "stage_history": a.history.iter().skip(skip).collect::<Vec<_>>(),
-                "stage_changes": a.history.len(),
-                "committee": {
-                    "seen": a.roles,
-                    "needed": needed,
-                    "missing": missing,
-                    "coverage": coverage,
-                },
-                "visitors": a.visitors.len(),
-                "lifecycle": a.lifecycle(),
-                "mql_visitors": a.mql.len(),
-                "sql_visitors": a.sql.len(),
-                "first_seen": iso::format(a.first_seen),
-                "last_seen": iso::format(a.last_seen),
-                "surge": {
-                    "surging": surge.surging(),
-                    "new": surge.new,
-                    "engagement": round(now, 1),
-                    "engagement_7d_ago": round(surge.before, 1),
-                    "rise": round(now - surge.before, 1),
-                },
-                "triggers": triggers,
-                "playbook": a.playbook.as_ref().map(|(id, rev)| json!({"id": id, "revision": rev})),
-            });
             let key = (
                 a.disqualified(),
                 meta.tier_rank(a.tier.as_deref()) * 2 + usize::from(!a.verified),
-                now,
+                surge.now,
                 a.last_seen,
                 name,
             );
-            (key, body)
+            Ranked {
+                key,
+                account: a,
+                surge,
+            }
         })
         .collect();
-    rows.sort_by(|(x, _), (y, _)| {
+    rows.sort_by(|Ranked { key: x, .. }, Ranked { key: y, .. }| {
         x.0.cmp(&y.0)
             .then(x.1.cmp(&y.1))
             .then(y.2.total_cmp(&x.2))
             .then(y.3.cmp(&x.3))
             .then(x.4.cmp(&y.4))
     });
-    let surging = rows
-        .iter()
-        .filter(|(_, r)| r.pointer("/surge/surging") == Some(&Value::Bool(true)))
-        .count();
-    let list: Vec<Value> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, mut r))| {
-            if let Some(m) = r.as_object_mut() {
-                m.insert("rank".into(), json!(i + 1));
-            }
-            r
-        })
-        .collect();
-    json!({
+    let total = rows.len();
+    let surging = rows.iter().filter(|r| r.surge.surging()).count();
+    let q = selection
+        .and_then(|s| s.q.as_deref())
+        .map(str::to_lowercase);
+    let (offset, limit) = selection.map_or((0, None), |s| (s.offset, s.limit));
+    let mut matching = 0;
+    let mut list = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if !selection.is_none_or(|s| s.keeps(r, q.as_deref())) {
+            continue;
+        }
+        if matching >= offset && limit.is_none_or(|l| list.len() < l) {
+            list.push(row(i + 1, r, meta));
+        }
+        matching += 1;
+    }
+    let mut view = json!({
         "as_of": iso::format(as_of),
         "playbook": {"id": meta.id, "revision": meta.revision},
         "tiers": meta.tiers,
@@ -377,9 +344,97 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
         "gates": labelled(&meta.gates),
         "engagement_half_life_days": half_life,
         "surge_rule": surge_rule(half_life),
-        "total": list.len(),
+        "total": total,
         "surging": surging,
         "accounts": list,
+    });
+    if let (Some(m), Some(_)) = (view.as_object_mut(), selection) {
+        m.insert("matching".into(), json!(matching));
+        m.insert("offset".into(), json!(offset));
+        m.insert("limit".into(), json!(limit));
+    }
+    view
+}
+
+/// One account's row of the view, at its rank.
+fn row(rank: usize, r: &Ranked, meta: &PlaybookMeta) -> Value {
+    let Ranked {
+        key,
+        account: a,
+        surge,
+    } = r;
+    let name = &key.4;
+    let now = surge.now;
+    let needed: Vec<&str> = meta.roles.iter().map(|(id, _)| id.as_str()).collect();
+    let covered = needed.iter().filter(|r| a.roles.contains(**r)).count();
+    let missing: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|r| !a.roles.contains(*r))
+        .collect();
+    let coverage = if needed.is_empty() {
+        Value::Null
+    } else {
+        json!(round(covered as f64 / needed.len() as f64, 4))
+    };
+    let triggers: Vec<Value> = a
+        .triggers
+        .iter()
+        .map(|(id, (count, last))| {
+            json!({
+                "id": id,
+                "label": meta.triggers.get(&**id),
+                "count": count,
+                "last_at": iso::format(*last),
+            })
+        })
+        .collect();
+    let skip = a.history.len().saturating_sub(HISTORY_LIMIT);
+    json!({
+        "rank": rank,
+        "account": name,
+        "fit_tier": a.tier,
+        "fit_score": a.fit_score,
+        "qualified": a.qualified,
+        "failed_gates": a.failed_gates,
+        // `verified`: the fit comes from a trusted (server-side) sender;
+        // `asserted`: only clients (browsers) reported it.
+        "firmographics": if a.verified { "verified" } else { "asserted" },
+        "claimed_fit": a.claimed.as_ref()
+            .filter(|(t, sc)| !a.verified || *t != a.tier || *sc != a.fit_score)
+            .map(|(t, sc)| json!({"fit_tier": t, "fit_score": sc})),
+        "engagement": round(now, 1),
+        "stage": a.stage_since().map(|(id, since)| json!({
+            "id": id, "label": meta.stage_label(id), "since": iso::format(since),
+        })),
+        "stage_history": a.history.iter().skip(skip).map(|c| json!({
+            "at": iso::format(c.at),
+            "stage": c.stage,
+            "from": c.from,
+            "visitor": c.visitor,
+        })).collect::<Vec<_>>(),
+        "stage_changes": a.history.len(),
+        "committee": {
+            "seen": a.roles,
+            "needed": needed,
+            "missing": missing,
+            "coverage": coverage,
+        },
+        "visitors": a.visitors.len(),
+        "lifecycle": a.lifecycle(),
+        "mql_visitors": a.mql.len(),
+        "sql_visitors": a.sql.len(),
+        "first_seen": iso::format(a.first_seen),
+        "last_seen": iso::format(a.last_seen),
+        "surge": {
+            "surging": surge.surging(),
+            "new": surge.new,
+            "engagement": round(now, 1),
+            "engagement_7d_ago": round(surge.before, 1),
+            "rise": round(now - surge.before, 1),
+        },
+        "triggers": triggers,
+        "playbook": a.playbook.as_ref().map(|(id, rev)| json!({"id": id, "revision": rev})),
     })
 }
 
@@ -399,46 +454,23 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn keeps(&self, a: &Value, q: Option<&str>) -> bool {
+    fn keeps(&self, r: &Ranked, q: Option<&str>) -> bool {
         let tier_ok = self
             .tier
             .as_deref()
-            .is_none_or(|t| a["fit_tier"].as_str() == Some(t));
+            .is_none_or(|t| r.account.tier.as_deref() == Some(t));
         // As the ranking reads it: only a failed gate disqualifies.
-        let disqualified = a["qualified"] == Value::Bool(false);
-        let qualified_ok = self.qualified.is_none_or(|want| want != disqualified);
-        let name_ok = q.is_none_or(|q| {
-            a["account"]
-                .as_str()
-                .is_some_and(|n| n.to_lowercase().contains(q))
-        });
+        let qualified_ok = self
+            .qualified
+            .is_none_or(|want| want != r.account.disqualified());
+        let name_ok = q.is_none_or(|q| r.key.4.to_lowercase().contains(q));
         tier_ok && qualified_ok && name_ok
     }
 
-    /// The view with the selected page of accounts, and `matching` (how many
-    /// the filters keep), `offset` and `limit` to page through them.
-    pub fn apply(&self, mut view: Value) -> Value {
-        let q = self.q.as_deref().map(str::to_lowercase);
-        let Some(list) = view.get_mut("accounts").and_then(Value::as_array_mut) else {
-            return view;
-        };
-        let kept: Vec<Value> = std::mem::take(list)
-            .into_iter()
-            .filter(|a| self.keeps(a, q.as_deref()))
-            .collect();
-        let matching = kept.len();
-        let page: Vec<Value> = kept
-            .into_iter()
-            .skip(self.offset)
-            .take(self.limit.unwrap_or(usize::MAX))
-            .collect();
-        *list = page;
-        if let Some(m) = view.as_object_mut() {
-            m.insert("matching".into(), json!(matching));
-            m.insert("offset".into(), json!(self.offset));
-            m.insert("limit".into(), json!(self.limit));
-        }
-        view
+    /// The account view with the selected page of accounts, and `matching`
+    /// (how many the filters keep), `offset` and `limit` to page through them.
+    pub fn view(&self, signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
+        build(signals, meta, as_of, Some(self))
     }
 }
 
@@ -456,9 +488,10 @@ mod tests {
 
     fn sig(visitor: &str, kind: Kind, ts: i64, props: Value) -> Signal {
         Signal {
+            row: 0,
             visitor: visitor.into(),
             kind,
-            account: props["account"].as_str().map(str::to_string),
+            account: props["account"].as_str().map(Arc::from),
             playbook_id: "p".into(),
             revision: Some(1),
             ts,

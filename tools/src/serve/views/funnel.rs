@@ -8,7 +8,8 @@ use super::{median, ratio, round, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Half-life of the time-decay attribution model.
 const DECAY_HALF_LIFE_DAYS: f64 = 7.0;
@@ -16,28 +17,44 @@ const HOUR_MS: f64 = 3_600_000.0;
 
 #[derive(Default)]
 struct Visitor {
-    account: Option<String>,
+    account: Option<Arc<str>>,
     first_seen: i64,
-    /// Every stage the visitor was seen in, in time order.
-    seen: Vec<String>,
+    /// Every stage the visitor was seen in, in the order first seen.
+    seen: Vec<Seen>,
+    /// The stages seen so far, counted with repeats (the next [`Seen`] mark).
+    marks: usize,
     /// The current stage and since when, and the one before.
-    cur: Option<(String, i64)>,
-    prev: Option<(String, i64)>,
+    cur: Option<(Arc<str>, i64)>,
+    prev: Option<(Arc<str>, i64)>,
     mql: Option<i64>,
     sql: Option<i64>,
     /// Content Recommended: (time, content ids).
-    touches: Vec<(i64, Vec<String>)>,
+    touches: Vec<(i64, Vec<Arc<str>>)>,
     /// The holdout group and whether the visitor converted after their first recommendation.
     exposure: Exposure,
 }
 
 impl Visitor {
-    fn enter(&mut self, stage: &str, ts: i64) {
-        if self.cur.as_ref().map(|(s, _)| s.as_str()) != Some(stage) {
+    fn enter(&mut self, stage: &Arc<str>, ts: i64) {
+        if self.cur.as_ref().map(|(s, _)| s) != Some(stage) {
             self.prev = self.cur.take();
-            self.cur = Some((stage.to_string(), ts));
+            self.cur = Some((stage.clone(), ts));
         }
-        self.seen.push(stage.to_string());
+        self.mark(stage);
+    }
+
+    /// Notes the visitor seen in `stage` now.
+    fn mark(&mut self, stage: &Arc<str>) {
+        let at = self.marks;
+        self.marks += 1;
+        match self.seen.iter_mut().find(|s| s.stage == *stage) {
+            Some(s) => s.last = at,
+            None => self.seen.push(Seen {
+                stage: stage.clone(),
+                first: at,
+                last: at,
+            }),
+        }
     }
 
     fn converted_at(&self) -> Option<i64> {
@@ -46,6 +63,15 @@ impl Visitor {
             (m, s) => m.or(s),
         }
     }
+}
+
+/// A stage a visitor was seen in: the first and the last time, as marks in
+/// the order of the visitor's signals (a stage advanced to after another is
+/// one last seen after the other's first).
+struct Seen {
+    stage: Arc<str>,
+    first: usize,
+    last: usize,
 }
 
 #[derive(Default)]
@@ -58,7 +84,7 @@ struct Transition {
 /// The funnel view at `as_of`, one report per playbook revision (newest first);
 /// `only` keeps one revision.
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i64>) -> Value {
-    let mut groups: BTreeMap<(String, Option<i64>), Vec<&Signal>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Arc<str>, Option<i64>), Vec<&Signal>> = BTreeMap::new();
     for s in signals {
         if only.is_none() || s.revision == only {
             groups
@@ -80,29 +106,34 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i6
 }
 
 fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta) -> Value {
-    let mut visitors: BTreeMap<&str, Visitor> = BTreeMap::new();
-    let mut transitions: BTreeMap<(String, String), Transition> = BTreeMap::new();
-    let mut account_stage: BTreeMap<String, String> = BTreeMap::new();
+    // In the order first seen (a signal is looked up by its visitor's place).
+    let mut visitors: Vec<Visitor> = Vec::new();
+    let mut places: HashMap<&str, usize> = HashMap::new();
+    let mut transitions: BTreeMap<(Arc<str>, Arc<str>), Transition> = BTreeMap::new();
+    let mut account_stage: HashMap<&str, &Arc<str>> = HashMap::new();
     let (mut mql_signals, mut sql_signals) = (0, 0);
     for s in sigs {
-        let v = visitors
-            .entry(s.visitor.as_str())
-            .or_insert_with(|| Visitor {
+        let place = *places.entry(&s.visitor).or_insert_with(|| {
+            visitors.push(Visitor {
                 first_seen: s.ts,
                 ..Visitor::default()
             });
+            visitors.len() - 1
+        });
+        let Some(v) = visitors.get_mut(place) else {
+            continue;
+        };
         if v.account.is_none() {
             v.account = s.account.clone();
         }
         match s.kind {
             Kind::Classified => {
-                if let Some(stage) = s.props.stage.as_deref() {
+                if let Some(stage) = &s.props.stage {
                     v.enter(stage, s.ts);
                 }
             }
             Kind::StageChanged => {
-                let (Some(from), Some(to)) = (s.props.from.as_deref(), s.props.to.as_deref())
-                else {
+                let (Some(from), Some(to)) = (&s.props.from, &s.props.to) else {
                     continue;
                 };
                 // The decision's Visitor Classified may have come first, in the same instant.
@@ -111,13 +142,11 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
                     (Some((c, since)), _) if c == from => Some(*since),
                     _ => None,
                 };
-                if !v.seen.iter().any(|x| x == from) {
-                    v.seen.push(from.to_string());
+                if !v.seen.iter().any(|x| x.stage == *from) {
+                    v.mark(from);
                 }
                 v.enter(to, s.ts);
-                let t = transitions
-                    .entry((from.to_string(), to.to_string()))
-                    .or_default();
+                let t = transitions.entry((from.clone(), to.clone())).or_default();
                 t.count += 1;
                 t.moved_back |= s.props.moved_back.unwrap_or(false);
                 if let Some(since) = entered_from {
@@ -125,7 +154,7 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
                 }
             }
             Kind::Recommended => {
-                let ids: BTreeSet<String> = s
+                let ids: BTreeSet<Arc<str>> = s
                     .props
                     .slots
                     .iter()
@@ -150,13 +179,13 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
             Kind::Trigger => {}
         }
         if let (Some(stage), Some(acct)) = (s.stage(), &s.account) {
-            account_stage.insert(acct.clone(), stage.to_string());
+            account_stage.insert(acct, stage);
         }
     }
     let first_at = sigs.iter().map(|s| s.ts).min();
     let last_at = sigs.iter().map(|s| s.ts).max();
     let accounts: BTreeSet<&str> = visitors
-        .values()
+        .iter()
         .filter_map(|v| v.account.as_deref())
         .collect();
     json!({
@@ -179,16 +208,16 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
 }
 
 fn stages(
-    visitors: &BTreeMap<&str, Visitor>,
-    account_stage: &BTreeMap<String, String>,
+    visitors: &[Visitor],
+    account_stage: &HashMap<&str, &Arc<str>>,
     meta: &PlaybookMeta,
 ) -> Vec<Value> {
     // The playbook's order, then stages it does not know (older revisions) as first seen.
     let mut order: Vec<(String, String)> = meta.stages.clone();
-    for v in visitors.values() {
+    for v in visitors.iter() {
         for s in &v.seen {
-            if !order.iter().any(|(id, _)| id == s) {
-                order.push((s.clone(), s.clone()));
+            if !order.iter().any(|(id, _)| **id == *s.stage) {
+                order.push((s.stage.to_string(), s.stage.to_string()));
             }
         }
     }
@@ -199,19 +228,20 @@ fn stages(
         .map(|(i, (id, label))| {
             let (mut now, mut reached, mut advanced) = (0, 0, 0);
             let mut accounts_reached: BTreeSet<&str> = BTreeSet::new();
-            for v in visitors.values() {
-                if v.cur.as_ref().map(|(s, _)| s) == Some(id) {
+            for v in visitors.iter() {
+                if v.cur.as_ref().is_some_and(|(s, _)| **s == **id) {
                     now += 1;
                 }
-                let Some(first) = v.seen.iter().position(|s| s == id) else {
+                let Some(first) = v.seen.iter().find(|s| *s.stage == **id) else {
                     continue;
                 };
                 reached += 1;
                 if let Some(a) = &v.account {
                     accounts_reached.insert(a);
                 }
-                let later = v.seen.iter().skip(first + 1);
-                if later.filter_map(|s| index(s)).any(|j| j > i) {
+                // Seen later in a stage further down the funnel.
+                let later = v.seen.iter().filter(|s| s.last > first.first);
+                if later.filter_map(|s| index(&s.stage)).any(|j| j > i) {
                     advanced += 1;
                 }
             }
@@ -219,7 +249,7 @@ fn stages(
                 "id": id,
                 "label": label,
                 "visitors_now": now,
-                "accounts_now": account_stage.values().filter(|s| *s == id).count(),
+                "accounts_now": account_stage.values().filter(|s| ****s == **id).count(),
                 "visitors_reached": reached,
                 "accounts_reached": accounts_reached.len(),
                 "advanced": advanced,
@@ -230,8 +260,8 @@ fn stages(
 }
 
 fn velocity(
-    visitors: &BTreeMap<&str, Visitor>,
-    transitions: &BTreeMap<(String, String), Transition>,
+    visitors: &[Visitor],
+    transitions: &BTreeMap<(Arc<str>, Arc<str>), Transition>,
 ) -> Value {
     let forward: Vec<f64> = transitions
         .values()
@@ -239,11 +269,11 @@ fn velocity(
         .flat_map(|t| t.hours.iter().map(|h| h / 24.0))
         .collect();
     let to_mql: Vec<f64> = visitors
-        .values()
+        .iter()
         .filter_map(|v| v.mql.map(|m| (m - v.first_seen) as f64 / DAY_MS as f64))
         .collect();
     let mql_to_sql: Vec<f64> = visitors
-        .values()
+        .iter()
         .filter_map(|v| match (v.mql, v.sql) {
             (Some(m), Some(s)) if s >= m => Some((s - m) as f64 / DAY_MS as f64),
             _ => None,
@@ -257,18 +287,18 @@ fn velocity(
     })
 }
 
-fn lifecycle(visitors: &BTreeMap<&str, Visitor>, mql_signals: usize, sql_signals: usize) -> Value {
-    let mql = visitors.values().filter(|v| v.mql.is_some()).count();
-    let sql = visitors.values().filter(|v| v.sql.is_some()).count();
+fn lifecycle(visitors: &[Visitor], mql_signals: usize, sql_signals: usize) -> Value {
+    let mql = visitors.iter().filter(|v| v.mql.is_some()).count();
+    let sql = visitors.iter().filter(|v| v.sql.is_some()).count();
     let after = visitors
-        .values()
+        .iter()
         .filter(|v| matches!((v.mql, v.sql), (Some(m), Some(s)) if s >= m))
         .count();
     json!({
         "mql": mql,
         "sql": sql,
         "sql_after_mql": after,
-        "sql_without_mql": sql - visitors.values().filter(|v| v.sql.is_some() && v.mql.is_some()).count(),
+        "sql_without_mql": sql - visitors.iter().filter(|v| v.sql.is_some() && v.mql.is_some()).count(),
         "mql_to_sql_rate": ratio(after, mql),
         "mql_signals": mql_signals,
         "sql_signals": sql_signals,
@@ -278,7 +308,7 @@ fn lifecycle(visitors: &BTreeMap<&str, Visitor>, mql_signals: usize, sql_signals
 /// Credit for each conversion (a visitor's first MQL or SQL) over the content
 /// recommended to that visitor before it; one credit per conversion, split
 /// equally among the content ids of a touch.
-fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value {
+fn attribution(visitors: &[Visitor], meta: &PlaybookMeta) -> Value {
     #[derive(Default)]
     struct Credit {
         first: f64,
@@ -288,11 +318,12 @@ fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value
     }
     let mut credit: BTreeMap<&str, Credit> = BTreeMap::new();
     let (mut conversions, mut attributed) = (0, 0);
-    for v in visitors.values() {
+    for v in visitors.iter() {
         let Some(at) = v.converted_at() else { continue };
         conversions += 1;
         // Content picked by the converting decision itself came after the conversion.
-        let touches: Vec<&(i64, Vec<String>)> = v.touches.iter().filter(|(t, _)| *t < at).collect();
+        let touches: Vec<&(i64, Vec<Arc<str>>)> =
+            v.touches.iter().filter(|(t, _)| *t < at).collect();
         let n = touches.len();
         if n == 0 {
             continue;
@@ -311,7 +342,7 @@ fn attribution(visitors: &BTreeMap<&str, Visitor>, meta: &PlaybookMeta) -> Value
         for (k, ((_, ids), w)) in touches.iter().zip(&weights).enumerate() {
             let share = 1.0 / ids.len() as f64;
             for id in ids {
-                let c = credit.entry(id.as_str()).or_default();
+                let c = credit.entry(&**id).or_default();
                 if k == 0 {
                     c.first += share;
                 }
@@ -349,9 +380,9 @@ const HOLDOUT_COUNTS: &str = "visitors by the holdout flag of their first Conten
 
 /// Conversion of visitors shown personalised content vs the holdout, as
 /// `buyerpath calibrate content` counts it (see [`super::lift`]).
-fn holdout(visitors: &BTreeMap<&str, Visitor>) -> Value {
+fn holdout(visitors: &[Visitor]) -> Value {
     let mut tally = Tally::default();
-    for v in visitors.values() {
+    for v in visitors.iter() {
         tally.add(&v.exposure);
     }
     let l = tally.lift();
@@ -373,9 +404,10 @@ mod tests {
 
     fn sig(visitor: &str, kind: Kind, ts: i64, props: Value) -> Signal {
         Signal {
+            row: 0,
             visitor: visitor.into(),
             kind,
-            account: Some(format!("{visitor}.com")),
+            account: Some(format!("{visitor}.com").into()),
             playbook_id: "p".into(),
             revision: Some(1),
             ts,

@@ -6,11 +6,12 @@ pub mod accounts;
 pub mod calibration;
 pub mod funnel;
 pub mod lift;
+pub mod signals;
 
-use anyhow::Result;
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value;
+use signals::Strings;
+use std::sync::Arc;
 
 /// A day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
@@ -44,14 +45,17 @@ impl Kind {
     }
 }
 
-/// One stored buyerpath signal.
+/// One stored buyerpath signal. Its strings are shared (one copy of each
+/// distinct string among the signals kept: [`signals::Strings`]).
 #[derive(Debug, Clone)]
 pub struct Signal {
+    /// The row's SQLite rowid.
+    pub row: i64,
     /// `anonymousId`, else `userId`.
-    pub visitor: String,
+    pub visitor: Arc<str>,
     pub kind: Kind,
-    pub account: Option<String>,
-    pub playbook_id: String,
+    pub account: Option<Arc<str>>,
+    pub playbook_id: Arc<str>,
     pub revision: Option<i64>,
     /// The corrected timestamp, ms since the epoch.
     pub ts: i64,
@@ -62,10 +66,10 @@ pub struct Signal {
 
 impl Signal {
     /// The stage this signal puts the visitor in, if it says.
-    pub fn stage(&self) -> Option<&str> {
+    pub fn stage(&self) -> Option<&Arc<str>> {
         match self.kind {
-            Kind::Classified => self.props.stage.as_deref(),
-            Kind::StageChanged => self.props.to.as_deref(),
+            Kind::Classified => self.props.stage.as_ref(),
+            Kind::StageChanged => self.props.to.as_ref(),
             _ => None,
         }
     }
@@ -76,20 +80,20 @@ impl Signal {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Props {
-    pub fit_tier: Option<String>,
+    pub fit_tier: Option<Arc<str>>,
     pub fit_score: Option<f64>,
     pub qualified: Option<bool>,
     /// The gates that failed (Visitor Classified): why `qualified` is false.
-    pub failed_gates: Option<Vec<String>>,
+    pub failed_gates: Option<Vec<Arc<str>>>,
     pub engagement_score: Option<f64>,
     pub seniority_weight: Option<f64>,
-    pub lifecycle: Option<String>,
-    pub role: Option<String>,
-    pub stage: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub lifecycle: Option<Arc<str>>,
+    pub role: Option<Arc<str>>,
+    pub stage: Option<Arc<str>>,
+    pub from: Option<Arc<str>>,
+    pub to: Option<Arc<str>>,
     pub moved_back: Option<bool>,
-    pub trigger: Option<String>,
+    pub trigger: Option<Arc<str>>,
     pub holdout: Option<bool>,
     pub slots: Option<Vec<Slot>>,
 }
@@ -98,7 +102,7 @@ pub struct Props {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Slot {
-    pub content_ids: Vec<String>,
+    pub content_ids: Vec<Arc<str>>,
 }
 
 #[derive(Deserialize)]
@@ -114,8 +118,35 @@ pub const MAX_SENIORITY_WEIGHT: f64 = buyerpath::playbook::MAX_SENIORITY_MULTIPL
 impl Props {
     /// Reads an event's properties; a field of an unexpected type is skipped,
     /// not fatal, and so is a number outside what the engine reports.
-    fn from_payload(text: &str) -> Props {
-        Self::decode(text).bounded()
+    fn from_payload(text: &str, strings: &mut Strings) -> Props {
+        Self::decode(text).bounded().shared(strings)
+    }
+
+    /// The same with each string replaced by its shared copy.
+    fn shared(self, strings: &mut Strings) -> Props {
+        let mut list = |l: &[Arc<str>]| l.iter().map(|x| strings.get(x)).collect::<Vec<_>>();
+        let failed_gates = self.failed_gates.as_deref().map(&mut list);
+        let slots = self.slots.as_deref().map(|slots| {
+            slots
+                .iter()
+                .map(|slot| Slot {
+                    content_ids: list(&slot.content_ids),
+                })
+                .collect()
+        });
+        let mut one = |x: Option<Arc<str>>| x.map(|x| strings.get(&x));
+        Props {
+            fit_tier: one(self.fit_tier),
+            lifecycle: one(self.lifecycle),
+            role: one(self.role),
+            stage: one(self.stage),
+            from: one(self.from),
+            to: one(self.to),
+            trigger: one(self.trigger),
+            failed_gates,
+            slots,
+            ..self
+        }
     }
 
     /// The numbers as the engine makes them, or none: a fit or engagement
@@ -138,7 +169,7 @@ impl Props {
         let Some(m) = v.get("properties").and_then(Value::as_object) else {
             return Props::default();
         };
-        let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let s = |k: &str| m.get(k).and_then(Value::as_str).map(Arc::from);
         let n = |k: &str| m.get(k).and_then(Value::as_f64);
         let b = |k: &str| m.get(k).and_then(Value::as_bool);
         let slots = m.get("slots").and_then(Value::as_array).map(|a| {
@@ -150,18 +181,15 @@ impl Props {
                         .into_iter()
                         .flatten()
                         .filter_map(Value::as_str)
-                        .map(str::to_string)
+                        .map(Arc::from)
                         .collect(),
                 })
                 .collect()
         });
         let strings = |k: &str| {
-            m.get(k).and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
+            m.get(k)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(Arc::from).collect())
         };
         Props {
             fit_tier: s("fit_tier"),
@@ -181,66 +209,6 @@ impl Props {
             slots,
         }
     }
-}
-
-/// Loads the buyerpath signals up to `as_of` in time order (ties in arrival
-/// order). Without `recommendations`, Content Recommended signals come without
-/// their properties (the account view needs only who and when).
-pub fn load(conn: &Connection, as_of: i64, recommendations: bool) -> Result<Vec<Signal>> {
-    let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
-    let sql = format!(
-        "SELECT coalesce(anonymous_id, user_id), event, account, playbook_id, playbook_revision, timestamp,
-                CASE WHEN ?2 = 0 AND event = 'Content Recommended' THEN NULL ELSE payload END,
-                trust = 'verified'
-         FROM events WHERE type = 'track' AND event IN ({}) AND timestamp <= ?1
-         ORDER BY timestamp, rowid",
-        names.join(", ")
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(rusqlite::params![as_of, recommendations])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let name: String = r.get(1)?;
-        let Some(kind) = Kind::parse(&name) else {
-            continue;
-        };
-        let props = match r.get_ref(6)?.as_str_or_null()? {
-            Some(text) => Props::from_payload(text),
-            None => Props::default(),
-        };
-        out.push(Signal {
-            visitor: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-            kind,
-            account: r.get(2)?,
-            playbook_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            revision: r.get(4)?,
-            ts: r.get(5)?,
-            props,
-            trusted: r.get(7)?,
-        });
-    }
-    Ok(out)
-}
-
-/// The time the views are computed at: the one asked for, else the latest signal, else now.
-pub fn default_as_of(conn: &Connection) -> Result<i64> {
-    // Signals only: another track event (any name a client likes) does not
-    // move the views' time.
-    let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
-    let latest: Option<i64> = conn.query_row(
-        &format!(
-            "SELECT max(timestamp) FROM events WHERE type = 'track' AND event IN ({})",
-            names.join(", ")
-        ),
-        [],
-        |r| r.get(0),
-    )?;
-    // Rows stored before ingestion bounded times (a forged year 9999) do not
-    // freeze the views either.
-    let now = super::iso::now_ms();
-    Ok(latest.map_or(now, |t| {
-        t.min(now.saturating_add(super::ingest::MAX_FUTURE_MS))
-    }))
 }
 
 /// Rounds to `d` decimals (figures are reported at fixed precision).
@@ -284,18 +252,18 @@ mod tests {
 
     #[test]
     fn properties_of_an_unexpected_type_are_skipped() {
-        let p = Props::from_payload(
+        let from_payload = |text: &str| Props::from_payload(text, &mut Strings::default());
+        let p = from_payload(
             r#"{"properties":{"stage":"x","fit_tier":7,"slots":[{"content_ids":["a",1]}]}}"#,
         );
         assert_eq!(p.stage.as_deref(), Some("x"));
         assert_eq!(p.fit_tier, None);
-        assert_eq!(p.slots.unwrap()[0].content_ids, vec!["a".to_string()]);
-        let p =
-            Props::from_payload(r#"{"context":{},"properties":{"holdout":true,"extra":[1,2]}}"#);
+        assert_eq!(p.slots.unwrap()[0].content_ids, vec![Arc::from("a")]);
+        let p = from_payload(r#"{"context":{},"properties":{"holdout":true,"extra":[1,2]}}"#);
         assert_eq!(p.holdout, Some(true));
-        let p = Props::from_payload(
+        let p = from_payload(
             r#"{"properties":{"qualified":false,"failed_gates":["competitors",3],"stage":1}}"#,
         );
-        assert_eq!(p.failed_gates, Some(vec!["competitors".to_string()]));
+        assert_eq!(p.failed_gates, Some(vec![Arc::from("competitors")]));
     }
 }

@@ -1,0 +1,201 @@
+//! The signals the views read, decoded once and kept in memory. The first
+//! view reads every stored signal; each later one reads only the rows
+//! committed since (rowids above the last one read) and the rows changed in
+//! place or deleted since (the `changed` log the schema's triggers keep: an
+//! asserted event replaced by its verified copy), so a dashboard refreshing
+//! while events arrive costs the new rows, not the whole store. The signals
+//! are kept in time order (ties in arrival order): a view at `as_of` reads a
+//! prefix. Each distinct string (a visitor, an account, a stage, a content
+//! id) is held once.
+
+use super::{Kind, Props, Signal};
+use anyhow::Result;
+use rusqlite::{Connection, Row, Transaction};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Rows changed in place since the last read beyond which the signals are
+/// read again whole rather than patched.
+const PATCH_LIMIT: usize = 10_000;
+
+/// One copy of each distinct string.
+#[derive(Debug, Default)]
+pub struct Strings(HashSet<Arc<str>>);
+
+impl Strings {
+    /// The shared copy of `s`.
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(s) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.0.insert(shared.clone());
+        shared
+    }
+}
+
+/// The stored signals as last read.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// In time order, then rowid.
+    list: Vec<Signal>,
+    /// The highest rowid in the table when last read (0: nothing read yet).
+    last_row: i64,
+    /// The last entry of the change log read; `None` before the first read.
+    last_change: Option<i64>,
+    strings: Strings,
+}
+
+/// The columns a signal is read from, and the rows that are signals.
+fn select(condition: &str) -> String {
+    let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
+    format!(
+        "SELECT rowid, coalesce(anonymous_id, user_id), event, account, playbook_id,
+                playbook_revision, timestamp, payload, trust = 'verified'
+         FROM events WHERE type = 'track' AND event IN ({}) AND {condition}",
+        names.join(", ")
+    )
+}
+
+impl Signals {
+    /// The signals up to `as_of`, in time order.
+    pub fn upto(&self, as_of: i64) -> &[Signal] {
+        let n = self.list.partition_point(|s| s.ts <= as_of);
+        self.list.get(..n).unwrap_or_default()
+    }
+
+    /// How many signals are kept.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The time views are computed at unless asked for another: the latest
+    /// signal's, else now. Rows stored before ingestion bounded times (a
+    /// forged year 9999) do not freeze the views either. Only signals count:
+    /// another track event (any name a client likes) does not move it.
+    pub fn default_as_of(&self) -> i64 {
+        let now = crate::serve::iso::now_ms();
+        self.list.last().map_or(now, |s| {
+            s.ts.min(now.saturating_add(crate::serve::ingest::MAX_FUTURE_MS))
+        })
+    }
+
+    /// Brings the signals up to the database as it is now (one read
+    /// transaction, so rows committed meanwhile wait for the next call). On
+    /// an error nothing is changed.
+    pub fn refresh(&mut self, conn: &mut Connection) -> Result<()> {
+        let tx = conn.transaction()?;
+        let top: i64 = tx.query_row("SELECT coalesce(max(rowid), 0) FROM events", [], |r| {
+            r.get(0)
+        })?;
+        // A database from before the log (opened read-only, never by this
+        // collector's writer) cannot say what changed: read it whole.
+        let change: Option<i64> = tx
+            .query_row("SELECT coalesce(max(seq), 0) FROM changed", [], |r| {
+                r.get(0)
+            })
+            .ok();
+        let patched = match (self.last_change, change) {
+            // The table shrank or its log restarted: another file, or rows
+            // removed behind the log's back.
+            (Some(last), Some(now)) if now >= last && top >= self.last_row => {
+                self.patch(&tx, last)?
+            }
+            _ => None,
+        };
+        let list = match patched {
+            Some(list) => list,
+            None => {
+                let mut strings = Strings::default();
+                let mut all = read(&tx, &select("1"), [], &mut strings)?;
+                all.sort_by_key(|s| (s.ts, s.row));
+                self.strings = strings;
+                all
+            }
+        };
+        self.list = list;
+        self.last_row = top;
+        self.last_change = change;
+        Ok(())
+    }
+
+    /// The signals with the rows changed since `last_change` read again and
+    /// the rows above the last one read added; `None` when so many changed
+    /// that reading them whole is cheaper.
+    fn patch(&mut self, tx: &Transaction, last_change: i64) -> Result<Option<Vec<Signal>>> {
+        let changed: HashSet<i64> = tx
+            .prepare("SELECT DISTINCT row FROM changed WHERE seq > ?1 AND row <= ?2")?
+            .query_map([last_change, self.last_row], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if changed.len() > PATCH_LIMIT {
+            return Ok(None);
+        }
+        let mut fresh = read(
+            tx,
+            &select("rowid > ?1"),
+            [self.last_row],
+            &mut self.strings,
+        )?;
+        for row in &changed {
+            fresh.extend(read(tx, &select("rowid = ?1"), [*row], &mut self.strings)?);
+        }
+        if fresh.is_empty() && changed.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.list)));
+        }
+        let mut list = std::mem::take(&mut self.list);
+        if !changed.is_empty() {
+            list.retain(|s| !changed.contains(&s.row));
+        }
+        // Two sorted runs (most new rows are also the latest): the stable
+        // sort merges them in one pass.
+        fresh.sort_by_key(|s| (s.ts, s.row));
+        list.extend(fresh);
+        list.sort_by_key(|s| (s.ts, s.row));
+        Ok(Some(list))
+    }
+}
+
+/// The signals `sql` selects (with `params`), in rowid order.
+fn read<P: rusqlite::Params>(
+    tx: &Transaction,
+    sql: &str,
+    params: P,
+    strings: &mut Strings,
+) -> Result<Vec<Signal>> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        if let Some(signal) = signal(r, strings)? {
+            out.push(signal);
+        }
+    }
+    Ok(out)
+}
+
+fn signal(r: &Row, strings: &mut Strings) -> Result<Option<Signal>> {
+    let Some(kind) = Kind::parse(r.get_ref(2)?.as_str()?) else {
+        return Ok(None);
+    };
+    let mut text = |i: usize| -> rusqlite::Result<Option<Arc<str>>> {
+        Ok(r.get_ref(i)?.as_str_or_null()?.map(|s| strings.get(s)))
+    };
+    let visitor = text(1)?.unwrap_or_else(|| Arc::from(""));
+    let account = text(3)?;
+    let playbook_id = text(4)?.unwrap_or_else(|| Arc::from(""));
+    let props = match r.get_ref(7)?.as_str_or_null()? {
+        Some(payload) => Props::from_payload(payload, strings),
+        None => Props::default(),
+    };
+    Ok(Some(Signal {
+        row: r.get(0)?,
+        visitor,
+        kind,
+        account,
+        playbook_id,
+        revision: r.get(5)?,
+        ts: r.get(6)?,
+        props,
+        trusted: r.get(8)?,
+    }))
+}
