@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Most events one transaction takes; the rest wait for the next commit.
 const MAX_GROUP_EVENTS: usize = 20_000;
 
-const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     message_id         TEXT PRIMARY KEY NOT NULL,  -- the dedupe key
     type               TEXT NOT NULL,              -- track, identify, page, screen, group, alias

@@ -20,17 +20,17 @@ const SURGE_MIN_RATIO: f64 = 2.0;
 const HISTORY_LIMIT: usize = 50;
 
 #[derive(Default)]
-struct Visitor {
+struct Visitor<'a> {
     /// Seniority multiplier (Demandbase-style account engagement); 1 when unknown.
     weight: Option<f64>,
     /// Engagement as each classification reported it: (time, score).
     points: Vec<(i64, f64)>,
-    lifecycle: Option<Arc<str>>,
+    lifecycle: Option<&'a str>,
     /// The visitor's own stage and since when it has been in it.
-    stage: Option<(Arc<str>, i64)>,
+    stage: Option<(&'a str, i64)>,
 }
 
-impl Visitor {
+impl Visitor<'_> {
     /// The visitor's engagement at `t`: its last reported score decayed from
     /// that signal to `t`, × its seniority weight. A score is the engine's
     /// figure at that decision; with no signal since, the engine would have
@@ -54,40 +54,40 @@ fn decayed(elapsed_ms: i64, half_life_days: f64) -> f64 {
 
 /// A change of a visitor's own stage (or a visitor first seen bringing a
 /// stage no other visitor of the account is in: `from` none).
-struct Change {
+struct Change<'a> {
     at: i64,
-    stage: Arc<str>,
-    from: Option<Arc<str>>,
-    visitor: Arc<str>,
+    stage: &'a str,
+    from: Option<&'a str>,
+    visitor: &'a str,
 }
 
 #[derive(Default)]
-struct Account {
-    tier: Option<Arc<str>>,
+struct Account<'a> {
+    tier: Option<&'a str>,
     fit_score: Option<f64>,
     qualified: Option<bool>,
     /// The gates that failed, as the signal that last said `qualified` reported them.
-    failed_gates: Vec<Arc<str>>,
+    failed_gates: &'a [Arc<str>],
     /// Some signal came with a trusted (server-side) write key: `tier`,
     /// `fit_score` and `qualified` are then taken from those signals only.
     verified: bool,
     /// The latest fit a client asserted (`tier`, `fit_score`), shown as a claim.
-    claimed: Option<(Option<Arc<str>>, Option<f64>)>,
-    visitors: BTreeMap<Arc<str>, Visitor>,
+    claimed: Option<(Option<&'a str>, Option<f64>)>,
+    visitors: BTreeMap<&'a str, Visitor<'a>>,
     /// The stage the latest signal reported (whichever visitor's).
-    stage: Option<Arc<str>>,
+    stage: Option<&'a str>,
     /// One entry per change of a visitor's own stage (and the account's first stage).
-    history: Vec<Change>,
-    roles: BTreeSet<Arc<str>>,
-    triggers: BTreeMap<Arc<str>, (usize, i64)>,
+    history: Vec<Change<'a>>,
+    roles: BTreeSet<&'a str>,
+    triggers: BTreeMap<&'a str, (usize, i64)>,
     first_seen: i64,
     last_seen: i64,
-    mql: BTreeSet<Arc<str>>,
-    sql: BTreeSet<Arc<str>>,
-    playbook: Option<(Arc<str>, Option<i64>)>,
+    mql: BTreeSet<&'a str>,
+    sql: BTreeSet<&'a str>,
+    playbook: Option<(&'a str, Option<i64>)>,
 }
 
-impl Account {
+impl Account<'_> {
     fn engagement_at(&self, t: i64, half_life_days: f64) -> f64 {
         self.visitors
             .values()
@@ -104,12 +104,12 @@ impl Account {
     /// in it entered it (another visitor's signals in another stage do not
     /// reset it).
     fn stage_since(&self) -> Option<(&str, i64)> {
-        let stage = self.stage.as_deref()?;
+        let stage = self.stage?;
         let since = self
             .visitors
             .values()
             .filter_map(|v| v.stage.as_ref())
-            .filter(|(s, _)| **s == *stage)
+            .filter(|(s, _)| *s == stage)
             .map(|(_, since)| *since)
             .min()?;
         Some((stage, since))
@@ -123,7 +123,7 @@ impl Account {
         let best = self
             .visitors
             .values()
-            .filter_map(|v| v.lifecycle.as_deref())
+            .filter_map(|v| v.lifecycle)
             .filter_map(|l| ORDER.iter().position(|x| *x == l))
             .max()
             .unwrap_or(0);
@@ -136,16 +136,16 @@ impl Account {
     }
 }
 
-fn fold(signals: &[Signal]) -> HashMap<Arc<str>, Account> {
-    let mut accounts: HashMap<Arc<str>, Account> = HashMap::new();
+fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
+    let mut accounts: HashMap<&str, Account> = HashMap::new();
     for s in signals {
         let Some(name) = &s.account else { continue };
-        let a = accounts.entry(name.clone()).or_insert_with(|| Account {
+        let a = accounts.entry(name).or_insert_with(|| Account {
             first_seen: s.ts,
             ..Account::default()
         });
         a.last_seen = a.last_seen.max(s.ts);
-        let v = a.visitors.entry(s.visitor.clone()).or_default();
+        let v = a.visitors.entry(&s.visitor).or_default();
         match s.kind {
             Kind::Classified => {
                 // Firmographic fit is a fact only from a trusted sender; a
@@ -156,47 +156,47 @@ fn fold(signals: &[Signal]) -> HashMap<Arc<str>, Account> {
                     a.tier = None;
                     a.fit_score = None;
                     a.qualified = None;
-                    a.failed_gates.clear();
+                    a.failed_gates = &[];
                 }
                 if s.trusted || !a.verified {
-                    a.tier = s.props.fit_tier.clone().or(a.tier.take());
+                    a.tier = s.props.fit_tier.as_deref().or(a.tier);
                     a.fit_score = s.props.fit_score.or(a.fit_score);
                     if s.props.qualified.is_some() {
-                        a.failed_gates = s.props.failed_gates.clone().unwrap_or_default();
+                        a.failed_gates = s.props.failed_gates.as_deref().unwrap_or_default();
                     }
                     a.qualified = s.props.qualified.or(a.qualified);
                 }
                 if !s.trusted {
-                    a.claimed = Some((s.props.fit_tier.clone(), s.props.fit_score));
+                    a.claimed = Some((s.props.fit_tier.as_deref(), s.props.fit_score));
                 }
-                a.playbook = Some((s.playbook_id.clone(), s.revision));
+                a.playbook = Some((&s.playbook_id, s.revision));
                 if let Some(w) = s.props.seniority_weight {
                     v.weight = Some(w);
                 }
                 if let Some(e) = s.props.engagement_score {
                     v.points.push((s.ts, e));
                 }
-                if let Some(l) = &s.props.lifecycle {
-                    v.lifecycle = Some(l.clone());
+                if let Some(l) = s.props.lifecycle.as_deref() {
+                    v.lifecycle = Some(l);
                 }
                 if let Some(r) = s
                     .props
                     .role
-                    .as_ref()
-                    .filter(|r| !r.is_empty() && ***r != *"unknown")
+                    .as_deref()
+                    .filter(|r| !r.is_empty() && *r != "unknown")
                 {
-                    a.roles.insert(r.clone());
+                    a.roles.insert(r);
                 }
             }
             Kind::Mql => {
-                a.mql.insert(s.visitor.clone());
+                a.mql.insert(&s.visitor);
             }
             Kind::Sql => {
-                a.sql.insert(s.visitor.clone());
+                a.sql.insert(&s.visitor);
             }
             Kind::Trigger => {
-                if let Some(t) = &s.props.trigger {
-                    let e = a.triggers.entry(t.clone()).or_insert((0, s.ts));
+                if let Some(t) = s.props.trigger.as_deref() {
+                    let e = a.triggers.entry(t).or_insert((0, s.ts));
                     e.0 += 1;
                     e.1 = e.1.max(s.ts);
                 }
@@ -207,29 +207,29 @@ fn fold(signals: &[Signal]) -> HashMap<Arc<str>, Account> {
         // different stages are not the account moving back and forth. An
         // entry when a visitor's stage changes, or when a visitor first seen
         // brings a stage no other visitor of the account is in (`from` null).
-        if let Some(stage) = s.stage() {
+        if let Some(stage) = s.stage().map(|x| &**x) {
             let own = a
                 .visitors
-                .get(&s.visitor)
-                .and_then(|v| v.stage.as_ref())
-                .map(|(x, _)| x.clone());
-            if own.as_deref() != Some(stage) {
+                .get(&*s.visitor)
+                .and_then(|v| v.stage)
+                .map(|(x, _)| x);
+            if own != Some(stage) {
                 let held_by_another = a.visitors.iter().any(|(id, x)| {
-                    *id != s.visitor && x.stage.as_ref().is_some_and(|(st, _)| st == stage)
+                    **id != *s.visitor && x.stage.is_some_and(|(st, _)| st == stage)
                 });
                 if own.is_some() || !held_by_another {
                     a.history.push(Change {
                         at: s.ts,
-                        stage: stage.clone(),
+                        stage,
                         from: own,
-                        visitor: s.visitor.clone(),
+                        visitor: &s.visitor,
                     });
                 }
-                if let Some(v) = a.visitors.get_mut(&s.visitor) {
-                    v.stage = Some((stage.clone(), s.ts));
+                if let Some(v) = a.visitors.get_mut(&*s.visitor) {
+                    v.stage = Some((stage, s.ts));
                 }
             }
-            a.stage = Some(stage.clone());
+            a.stage = Some(stage);
         }
     }
     accounts
@@ -245,7 +245,7 @@ struct Surge {
 }
 
 impl Surge {
-    fn of(a: &Account, as_of: i64, half_life_days: f64) -> Surge {
+    fn of(a: &Account<'_>, as_of: i64, half_life_days: f64) -> Surge {
         let start = as_of - SURGE_WINDOW_MS;
         Surge {
             now: a.engagement_at(as_of, half_life_days),
@@ -271,7 +271,7 @@ fn surge_rule(half_life_days: f64) -> String {
 /// Sort key of a row: qualified accounts first, then fit tier (verified fit
 /// ahead of an asserted one in the same tier), engagement, latest activity
 /// and name.
-type RankKey = (bool, usize, f64, i64, Arc<str>);
+type RankKey<'a> = (bool, usize, f64, i64, &'a str);
 
 /// The account view at `as_of` (the signals are already cut there), every account.
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
@@ -279,9 +279,9 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64) -> Value {
 }
 
 /// An account ranked, with what its row and the filters read.
-struct Ranked {
-    key: RankKey,
-    account: Account,
+struct Ranked<'a> {
+    key: RankKey<'a>,
+    account: Account<'a>,
     surge: Surge,
 }
 
@@ -299,7 +299,7 @@ fn build(
             let surge = Surge::of(&a, as_of, half_life);
             let key = (
                 a.disqualified(),
-                meta.tier_rank(a.tier.as_deref()) * 2 + usize::from(!a.verified),
+                meta.tier_rank(a.tier) * 2 + usize::from(!a.verified),
                 surge.now,
                 a.last_seen,
                 name,
@@ -316,7 +316,7 @@ fn build(
             .then(x.1.cmp(&y.1))
             .then(y.2.total_cmp(&x.2))
             .then(y.3.cmp(&x.3))
-            .then(x.4.cmp(&y.4))
+            .then(x.4.cmp(y.4))
     });
     let total = rows.len();
     let surging = rows.iter().filter(|r| r.surge.surging()).count();
@@ -458,7 +458,7 @@ impl Selection {
         let tier_ok = self
             .tier
             .as_deref()
-            .is_none_or(|t| r.account.tier.as_deref() == Some(t));
+            .is_none_or(|t| r.account.tier == Some(t));
         // As the ranking reads it: only a failed gate disqualifies.
         let qualified_ok = self
             .qualified
