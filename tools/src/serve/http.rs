@@ -76,14 +76,17 @@ impl App {
     /// pool, holding the views' turn.
     fn signals_now(&self) -> anyhow::Result<MutexGuard<'_, views::signals::Signals>> {
         let mut conn = store::open_reader(&self.config.db)?;
-        // A view that panicked left the signals as they were or half
-        // patched: read them again whole.
+        // A view that panicked left the signals as they were (views only
+        // read them); a read that panicked may have left them half patched:
+        // they are then read again whole.
         let mut signals = match self.signals.lock() {
             Ok(signals) => signals,
             Err(poisoned) => {
                 self.signals.clear_poison();
                 let mut signals = poisoned.into_inner();
-                *signals = views::signals::Signals::default();
+                if signals.interrupted() {
+                    *signals = views::signals::Signals::default();
+                }
                 signals
             }
         };

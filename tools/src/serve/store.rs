@@ -58,7 +58,7 @@ FROM events;
 -- Rows changed in place (an asserted event replaced by its verified copy) or
 -- deleted, by any process: the views' signal cache reads only rows committed
 -- or changed since its last read. Additive: any collector version keeps it.
-CREATE TABLE IF NOT EXISTS changed (seq INTEGER PRIMARY KEY, row INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS changed (seq INTEGER PRIMARY KEY AUTOINCREMENT, row INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_updated AFTER UPDATE ON events
 BEGIN INSERT INTO changed (row) VALUES (old.rowid); END;
 CREATE TRIGGER IF NOT EXISTS events_deleted AFTER DELETE ON events

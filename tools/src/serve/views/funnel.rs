@@ -40,11 +40,11 @@ impl Visitor {
             self.prev = self.cur.take();
             self.cur = Some((stage.clone(), ts));
         }
-        self.mark(stage);
+        self.mark(stage, ts);
     }
 
-    /// Notes the visitor seen in `stage` now.
-    fn mark(&mut self, stage: &Arc<str>) {
+    /// Notes the visitor seen in `stage` at `ts`.
+    fn mark(&mut self, stage: &Arc<str>, ts: i64) {
         let at = self.marks;
         self.marks += 1;
         match self.seen.iter_mut().find(|s| s.stage == *stage) {
@@ -53,6 +53,7 @@ impl Visitor {
                 stage: stage.clone(),
                 first: at,
                 last: at,
+                since: ts,
             }),
         }
     }
@@ -72,6 +73,8 @@ struct Seen {
     stage: Arc<str>,
     first: usize,
     last: usize,
+    /// When first seen in it.
+    since: i64,
 }
 
 #[derive(Default)]
@@ -143,7 +146,7 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
                     _ => None,
                 };
                 if !v.seen.iter().any(|x| x.stage == *from) {
-                    v.mark(from);
+                    v.mark(from, s.ts);
                 }
                 v.enter(to, s.ts);
                 let t = transitions.entry((from.clone(), to.clone())).or_default();
@@ -212,15 +215,25 @@ fn stages(
     account_stage: &HashMap<&str, &Arc<str>>,
     meta: &PlaybookMeta,
 ) -> Vec<Value> {
-    // The playbook's order, then stages it does not know (older revisions) as first seen.
-    let mut order: Vec<(String, String)> = meta.stages.clone();
-    for v in visitors.iter() {
-        for s in &v.seen {
-            if !order.iter().any(|(id, _)| **id == *s.stage) {
-                order.push((s.stage.to_string(), s.stage.to_string()));
-            }
+    // The playbook's order, then stages it does not know (older revisions)
+    // in the order they were first seen.
+    let mut unknown: Vec<(i64, &str)> = Vec::new();
+    for s in visitors.iter().flat_map(|v| &v.seen) {
+        if meta.stages.iter().any(|(id, _)| **id == *s.stage) {
+            continue;
+        }
+        match unknown.iter_mut().find(|(_, id)| **id == *s.stage) {
+            Some(u) => u.0 = u.0.min(s.since),
+            None => unknown.push((s.since, &s.stage)),
         }
     }
+    unknown.sort_unstable();
+    let mut order: Vec<(String, String)> = meta.stages.clone();
+    order.extend(
+        unknown
+            .iter()
+            .map(|(_, id)| (id.to_string(), id.to_string())),
+    );
     let index = |id: &str| order.iter().position(|(x, _)| x == id);
     order
         .iter()
@@ -502,5 +515,40 @@ mod tests {
         let (a, b) = (credit("a"), credit("b"));
         assert!((a + b - 1.0).abs() < 1e-3, "{a} + {b}");
         assert!((b - 2.0 * a).abs() < 1e-3, "{a} {b}");
+    }
+
+    /// Stages the playbook does not know (an older revision's) follow its
+    /// own in the order they were first seen, whichever visitor saw them; a
+    /// visitor advanced from a stage when seen later in one further down.
+    #[test]
+    fn unknown_stages_follow_in_the_order_first_seen() {
+        let meta = PlaybookMeta {
+            stages: vec![("s1".into(), "One".into())],
+            ..PlaybookMeta::default()
+        };
+        let s = vec![
+            sig("z", Kind::Classified, 0, json!({"stage": "old_b"})),
+            sig("a", Kind::Classified, 5, json!({"stage": "s1"})),
+            sig("a", Kind::Classified, 10, json!({"stage": "old_a"})),
+            sig("z", Kind::Classified, 20, json!({"stage": "s1"})),
+            // Back in old_b after s1: seen later in a stage further down.
+            sig("z", Kind::Classified, 30, json!({"stage": "old_b"})),
+        ];
+        let v = view(&s, &meta, 40, None);
+        let stages = &v["revisions"][0]["stages"];
+        let ids: Vec<&str> = stages
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["s1", "old_b", "old_a"]);
+        // s1: both visitors reached it, both were seen later further down.
+        assert_eq!(stages[0]["visitors_reached"], 2);
+        assert_eq!(stages[0]["advanced"], 2);
+        // old_b: z reached it first, then s1 (not further down), then old_b again.
+        assert_eq!(stages[1]["visitors_reached"], 1);
+        assert_eq!(stages[1]["advanced"], 0);
+        assert_eq!(stages[1]["visitors_now"], 1);
     }
 }

@@ -10,7 +10,7 @@
 
 use super::{Kind, Props, Signal};
 use anyhow::Result;
-use rusqlite::{Connection, Row, Transaction};
+use rusqlite::{Connection, OptionalExtension as _, Row, Transaction};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -41,9 +41,14 @@ pub struct Signals {
     list: Vec<Signal>,
     /// The highest rowid in the table when last read (0: nothing read yet).
     last_row: i64,
+    /// The `messageId` of the row at `last_row`: the same database.
+    last_id: Option<String>,
     /// The last entry of the change log read; `None` before the first read.
     last_change: Option<i64>,
     strings: Strings,
+    /// Set while a read changes the list: still set after a panic in it,
+    /// when the list may be half patched.
+    reading: bool,
 }
 
 /// The columns a signal is read from, and the rows that are signals.
@@ -80,14 +85,38 @@ impl Signals {
         })
     }
 
+    /// Whether a read was cut short by a panic (the list may be half patched).
+    pub fn interrupted(&self) -> bool {
+        self.reading
+    }
+
     /// Brings the signals up to the database as it is now (one read
     /// transaction, so rows committed meanwhile wait for the next call). On
     /// an error nothing is changed.
     pub fn refresh(&mut self, conn: &mut Connection) -> Result<()> {
+        self.reading = true;
+        let read = self.read_changes(conn);
+        self.reading = false;
+        read
+    }
+
+    fn read_changes(&mut self, conn: &mut Connection) -> Result<()> {
         let tx = conn.transaction()?;
         let top: i64 = tx.query_row("SELECT coalesce(max(rowid), 0) FROM events", [], |r| {
             r.get(0)
         })?;
+        let id_at = |row: i64| -> rusqlite::Result<Option<String>> {
+            tx.query_row(
+                "SELECT message_id FROM events WHERE rowid = ?1",
+                [row],
+                |r| r.get(0),
+            )
+            .optional()
+        };
+        // The row last read is still there: the same database, not another
+        // file put in its place (nor its newest row deleted, then its rowid
+        // used again).
+        let same = id_at(self.last_row)? == self.last_id;
         // A database from before the log (opened read-only, never by this
         // collector's writer) cannot say what changed: read it whole.
         let change: Option<i64> = tx
@@ -96,11 +125,8 @@ impl Signals {
             })
             .ok();
         let patched = match (self.last_change, change) {
-            // The table shrank or its log restarted: another file, or rows
-            // removed behind the log's back.
-            (Some(last), Some(now)) if now >= last && top >= self.last_row => {
-                self.patch(&tx, last)?
-            }
+            // Otherwise the log went back (emptied): read whole.
+            (Some(last), Some(now)) if now >= last && same => self.patch(&tx, last)?,
             _ => None,
         };
         let list = match patched {
@@ -113,6 +139,7 @@ impl Signals {
                 all
             }
         };
+        self.last_id = id_at(top)?;
         self.list = list;
         self.last_row = top;
         self.last_change = change;
