@@ -134,7 +134,7 @@ impl Signals {
             None => {
                 let mut strings = Strings::default();
                 let mut all = read(&tx, &select("1"), [], &mut strings)?;
-                all.sort_by_key(|s| (s.ts, s.row));
+                all.sort_unstable_by_key(order);
                 self.strings = strings;
                 all
             }
@@ -173,12 +173,34 @@ impl Signals {
         if !changed.is_empty() {
             list.retain(|s| !changed.contains(&s.row));
         }
-        // Two sorted runs (most new rows are also the latest): the stable
-        // sort merges them in one pass.
-        fresh.sort_by_key(|s| (s.ts, s.row));
-        list.extend(fresh);
-        list.sort_by_key(|s| (s.ts, s.row));
+        fresh.sort_unstable_by_key(order);
+        merge(&mut list, fresh);
         Ok(Some(list))
+    }
+}
+
+/// The order signals are kept in: time, then arrival (rowids are unique).
+fn order(s: &Signal) -> (i64, i64) {
+    (s.ts, s.row)
+}
+
+/// Merges `fresh` (in order) into `list` (in order), moving only the signals
+/// of `list` later than the earliest fresh one: most new rows are the latest.
+fn merge(list: &mut Vec<Signal>, fresh: Vec<Signal>) {
+    let Some(first) = fresh.first().map(order) else {
+        return;
+    };
+    let tail = list.split_off(list.partition_point(|s| order(s) <= first));
+    list.reserve(tail.len() + fresh.len());
+    let (mut tail, mut fresh) = (tail.into_iter().peekable(), fresh.into_iter().peekable());
+    loop {
+        let next = match (tail.peek(), fresh.peek()) {
+            (Some(a), Some(b)) if order(a) <= order(b) => tail.next(),
+            (_, Some(_)) => fresh.next(),
+            (Some(_), None) => tail.next(),
+            (None, None) => break,
+        };
+        list.extend(next);
     }
 }
 
@@ -337,6 +359,41 @@ mod tests {
         let cut = kept.upto(5_000);
         assert!(!cut.is_empty() && cut.len() < kept.len());
         assert!(cut.iter().all(|s| s.ts <= 5_000));
+    }
+
+    #[test]
+    fn merging_keeps_time_then_arrival_order() {
+        let at = |ts: i64, row: i64| Signal {
+            row,
+            visitor: Arc::from(""),
+            kind: Kind::Mql,
+            account: None,
+            playbook_id: Arc::from(""),
+            revision: None,
+            ts,
+            props: Props::default(),
+            trusted: false,
+        };
+        let keys = |l: &[Signal]| l.iter().map(order).collect::<Vec<_>>();
+        let mut list = vec![at(1, 1), at(3, 2), at(3, 4), at(7, 3)];
+        merge(&mut list, vec![at(0, 9), at(3, 3), at(8, 5), at(9, 6)]);
+        assert_eq!(
+            keys(&list),
+            [
+                (0, 9),
+                (1, 1),
+                (3, 2),
+                (3, 3),
+                (3, 4),
+                (7, 3),
+                (8, 5),
+                (9, 6)
+            ]
+        );
+        merge(&mut list, vec![]);
+        merge(&mut list, vec![at(10, 10)]);
+        assert_eq!(list.len(), 9);
+        assert_eq!(list.last().map(order), Some((10, 10)));
     }
 
     /// Every row changed at once, then a change log that went back (emptied,
