@@ -301,15 +301,28 @@ mod tests {
             .collect()
     }
 
+    /// A new store with the collector's schema, and a connection to write it.
+    fn store() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch(crate::serve::store::SCHEMA).unwrap();
+        (dir, path, writer)
+    }
+
+    /// `kept` holds what a read of the whole store holds now.
+    fn assert_whole(kept: &Signals, reader: &mut Connection, when: &str) {
+        let mut whole = Signals::default();
+        whole.refresh(reader).unwrap();
+        assert_eq!(seen(kept), seen(&whole), "{when}");
+    }
+
     /// After any mix of inserts (in and out of time order), in-place
     /// updates and deletes, the signals kept and patched equal a read of
     /// the whole store.
     #[test]
     fn patched_reads_equal_a_whole_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let mut writer = Connection::open(&path).unwrap();
-        writer.execute_batch(crate::serve::store::SCHEMA).unwrap();
+        let (_dir, path, mut writer) = store();
         let mut reader = Connection::open(&path).unwrap();
         let mut kept = Signals::default();
         let mut rng = Rng::new(9);
@@ -345,9 +358,7 @@ mod tests {
             }
             tx.commit().unwrap();
             kept.refresh(&mut reader).unwrap();
-            let mut whole = Signals::default();
-            whole.refresh(&mut reader).unwrap();
-            assert_eq!(seen(&kept), seen(&whole), "round {round}");
+            assert_whole(&kept, &mut reader, &format!("round {round}"));
             assert!(kept
                 .list
                 .windows(2)
@@ -400,10 +411,7 @@ mod tests {
     /// or another file in its place: the signals are read whole).
     #[test]
     fn a_bulk_update_and_a_log_that_went_back_are_read_right() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let mut writer = Connection::open(&path).unwrap();
-        writer.execute_batch(crate::serve::store::SCHEMA).unwrap();
+        let (_dir, path, mut writer) = store();
         let mut rng = Rng::new(3);
         let tx = writer.transaction().unwrap();
         for id in 0..50 {
@@ -419,9 +427,7 @@ mod tests {
             .unwrap();
         kept.refresh(&mut reader).unwrap();
         assert_ne!(seen(&kept), before);
-        let mut whole = Signals::default();
-        whole.refresh(&mut reader).unwrap();
-        assert_eq!(seen(&kept), seen(&whole));
+        assert_whole(&kept, &mut reader, "");
         // The log emptied: read whole again.
         writer.execute("DELETE FROM changed", []).unwrap();
         writer
@@ -429,8 +435,6 @@ mod tests {
             .unwrap();
         writer.execute("DELETE FROM changed", []).unwrap();
         kept.refresh(&mut reader).unwrap();
-        let mut whole = Signals::default();
-        whole.refresh(&mut reader).unwrap();
-        assert_eq!(seen(&kept), seen(&whole));
+        assert_whole(&kept, &mut reader, "");
     }
 }
