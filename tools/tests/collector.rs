@@ -2345,3 +2345,52 @@ fn the_views_follow_new_upgraded_deleted_and_late_rows() {
     .body;
     assert_eq!(before["total"], 0, "{before}");
 }
+
+/// A visitor the engine could not place (no enrichment: its signals name no
+/// account) is placed by Segment's group call, as analytics.js makes it for
+/// a signed-in user: the views count its signals for the group's account. A
+/// group call is no activity of the account's, but the views read up to it.
+#[test]
+fn a_group_call_places_a_visitor_the_engine_could_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let mut unplaced = classified("g-1", json!("v-anon"), "x.com");
+    unplaced["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("account");
+    unplaced["originalTimestamp"] = json!(iso(now - 60_000));
+    let group = json!({"type": "group", "messageId": "g-2", "anonymousId": "v-anon",
+        "groupId": "initech.com", "traits": {"name": "Initech"},
+        "originalTimestamp": iso(now - 30_000)});
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[unplaced, group]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = get(&s.url, "/api/accounts").body;
+    let names: Vec<&str> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["initech.com"], "{v}");
+    assert_eq!(v["accounts"][0]["visitors"], 1);
+    assert_eq!(v["accounts"][0]["fit_tier"], "A");
+    // The views' time is the group call's, 30 s after the signal (clocks
+    // corrected by a few milliseconds at most), and the account's activity
+    // the signal's alone.
+    let as_of = v["as_of"].as_str().unwrap();
+    assert!(as_of > iso(now - 40_000).as_str(), "{as_of}");
+    let last_seen = v["accounts"][0]["last_seen"].as_str().unwrap();
+    assert!(last_seen < iso(now - 50_000).as_str(), "{last_seen}");
+    let f = get(&s.url, "/api/funnel").body;
+    assert_eq!(f["revisions"].as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(f["revisions"][0]["signals"], 1, "{f}");
+    assert_eq!(f["revisions"][0]["accounts"], 1, "{f}");
+}

@@ -46,6 +46,9 @@ pub struct App {
     /// The stored signals as the views last read them (read again only
     /// where the database changed since). Held while a view is computed.
     pub signals: Mutex<views::signals::Signals>,
+    /// Stops the signals' read under way, if any: at shutdown (a read
+    /// transaction left open would keep the WAL from being folded back).
+    pub reading: Mutex<Option<rusqlite::InterruptHandle>>,
 }
 
 /// Views kept in the cache.
@@ -90,8 +93,26 @@ impl App {
                 signals
             }
         };
-        signals.refresh(&mut conn)?;
+        self.interruptible(Some(conn.get_interrupt_handle()));
+        let read = signals.refresh(&mut conn);
+        self.interruptible(None);
+        read?;
         Ok(signals)
+    }
+
+    fn interruptible(&self, read: Option<rusqlite::InterruptHandle>) {
+        if let Ok(mut r) = self.reading.lock() {
+            *r = read;
+        }
+    }
+
+    /// Stops the signals' read under way (the collector is stopping).
+    pub fn stop_reading(&self) {
+        if let Ok(r) = self.reading.lock() {
+            if let Some(read) = r.as_ref() {
+                read.interrupt();
+            }
+        }
     }
 
     /// The view cached for `key` at `version`.
@@ -877,6 +898,11 @@ pub async fn warm(app: Shared) {
             "buyerpath serve: views: {n} signals read in {:.1} s",
             started.elapsed().as_secs_f64()
         ),
+        Ok(Err(e)) if interrupted(&e) => {
+            logln!(
+                "buyerpath serve: views: reading the signals stopped (the collector is stopping)"
+            )
+        }
         Ok(Err(e)) => {
             elogln!(
                 "buyerpath serve: views: reading the signals failed: {e:#} (each view tries again)"
@@ -886,6 +912,13 @@ pub async fn warm(app: Shared) {
             elogln!("buyerpath serve: views: reading the signals failed (each view tries again)")
         }
     }
+}
+
+/// Whether a read failed because [`App::stop_reading`] stopped it.
+fn interrupted(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error_code)
+        == Some(rusqlite::ErrorCode::OperationInterrupted)
 }
 
 /// Runs a view on a read-only connection off the async threads.

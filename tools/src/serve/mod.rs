@@ -136,12 +136,15 @@ where
         parsing: http::parsing_turns(),
         computing: Arc::default(),
         signals: std::sync::Mutex::default(),
+        reading: std::sync::Mutex::default(),
     });
     tokio::spawn(http::warm(app.clone()));
     let router = http::router(app.clone());
     let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+    let reader = app.clone();
     let signal = async move {
         shutdown.await;
+        reader.stop_reading();
         logln!("buyerpath serve: stopping: no new connections; committing what is queued");
         let _ = stopping_tx.send(());
     };

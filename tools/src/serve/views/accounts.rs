@@ -3,7 +3,7 @@
 //! visitors, surges and sales triggers, ranked by fit tier then engagement,
 //! accounts a gate disqualified last.
 
-use super::{round, Kind, Signal, DAY_MS};
+use super::{round, Groups, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
 use serde_json::{json, Value};
@@ -138,8 +138,11 @@ impl Account<'_> {
 
 fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
     let mut accounts: HashMap<&str, Account> = HashMap::new();
-    for s in signals {
-        let Some(name) = &s.account else { continue };
+    let groups = Groups::of(signals);
+    for s in signals.iter().filter(|s| s.kind != Kind::Group) {
+        let Some(name) = groups.account(s) else {
+            continue;
+        };
         let a = accounts.entry(name).or_insert_with(|| Account {
             first_seen: s.ts,
             ..Account::default()
@@ -201,7 +204,7 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
                     e.1 = e.1.max(s.ts);
                 }
             }
-            Kind::StageChanged | Kind::Recommended => {}
+            Kind::StageChanged | Kind::Recommended | Kind::Group => {}
         }
         // The history follows each visitor's own stage: two visitors in
         // different stages are not the account moving back and forth. An
@@ -722,5 +725,58 @@ mod tests {
         let v = view(&s, &meta, 0);
         assert_eq!(v["accounts"][0]["account"], "rival.com");
         assert_eq!(v["accounts"][0]["failed_gates"], json!([]));
+    }
+
+    /// Signals that name no account (the engine did not know the company)
+    /// are about the account of their visitor's latest group call up to the
+    /// view's time; a signal's own account wins, and a group call is not a
+    /// signal (it adds no activity).
+    #[test]
+    fn group_calls_link_visitors_to_accounts() {
+        let meta = PlaybookMeta::default();
+        let classified = |v: &str, ts: i64, account: Option<&str>| {
+            let mut p = json!({"stage": "s1", "engagement_score": 10.0, "fit_tier": "A"});
+            if let Some(a) = account {
+                p["account"] = json!(a);
+            }
+            sig(v, Kind::Classified, ts, p)
+        };
+        let group =
+            |v: &str, ts: i64, account: &str| sig(v, Kind::Group, ts, json!({"account": account}));
+        let s = vec![
+            classified("anon", 10, None),
+            group("anon", 20, "old.com"),
+            classified("known", 30, Some("own.com")),
+            group("known", 40, "other.com"),
+            group("anon", 50, "acme.com"),
+            classified("anon", 60, None),
+            group("anon", 500, "later.com"),
+        ];
+        let names = |v: &Value| -> Vec<String> {
+            let mut n: Vec<String> = v["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["account"].as_str().unwrap().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        // At 100 the visitor's latest group call is acme.com's: both its
+        // signals are acme.com's, the one before the call too.
+        let v = view(&s[..6], &meta, 100);
+        assert_eq!(names(&v), ["acme.com", "own.com"]);
+        let acme = &v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == "acme.com")
+            .unwrap()
+            .clone();
+        assert_eq!(acme["visitors"], 1);
+        assert_eq!(acme["first_seen"], iso::format(10));
+        assert_eq!(acme["last_seen"], iso::format(60));
+        // A later call moves them, once the view reads it.
+        assert_eq!(names(&view(&s, &meta, 600)), ["later.com", "own.com"]);
     }
 }

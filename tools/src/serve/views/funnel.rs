@@ -4,7 +4,7 @@
 //! rate, content attribution and the lift of personalisation over the holdout.
 
 use super::lift::{Exposure, Tally};
-use super::{median, ratio, round, Kind, Signal, DAY_MS};
+use super::{median, ratio, round, Groups, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
 use serde_json::{json, Value};
@@ -16,8 +16,8 @@ const DECAY_HALF_LIFE_DAYS: f64 = 7.0;
 const HOUR_MS: f64 = 3_600_000.0;
 
 #[derive(Default)]
-struct Visitor {
-    account: Option<Arc<str>>,
+struct Visitor<'a> {
+    account: Option<&'a str>,
     first_seen: i64,
     /// Every stage the visitor was seen in, in the order first seen.
     seen: Vec<Seen>,
@@ -34,7 +34,7 @@ struct Visitor {
     exposure: Exposure,
 }
 
-impl Visitor {
+impl Visitor<'_> {
     fn enter(&mut self, stage: &Arc<str>, ts: i64) {
         if self.cur.as_ref().map(|(s, _)| s) != Some(stage) {
             self.prev = self.cur.take();
@@ -88,7 +88,9 @@ struct Transition {
 /// `only` keeps one revision.
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i64>) -> Value {
     let mut groups: BTreeMap<(Arc<str>, Option<i64>), Vec<&Signal>> = BTreeMap::new();
-    for s in signals {
+    // Group calls are not signals: they only link visitors to accounts.
+    let linked = Groups::of(signals);
+    for s in signals.iter().filter(|s| s.kind != Kind::Group) {
         if only.is_none() || s.revision == only {
             groups
                 .entry((s.playbook_id.clone(), s.revision))
@@ -98,7 +100,7 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i6
     }
     let mut reports: Vec<Value> = groups
         .iter()
-        .map(|((id, rev), sigs)| report(id, *rev, sigs, meta))
+        .map(|((id, rev), sigs)| report(id, *rev, sigs, &linked, meta))
         .collect();
     reports.reverse(); // newest revision first
     json!({
@@ -108,9 +110,15 @@ pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i6
     })
 }
 
-fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta) -> Value {
+fn report<'a>(
+    id: &str,
+    revision: Option<i64>,
+    sigs: &[&'a Signal],
+    linked: &Groups<'a>,
+    meta: &PlaybookMeta,
+) -> Value {
     // In the order first seen (a signal is looked up by its visitor's place).
-    let mut visitors: Vec<Visitor> = Vec::new();
+    let mut visitors: Vec<Visitor<'a>> = Vec::new();
     let mut places: HashMap<&str, usize> = HashMap::new();
     let mut transitions: BTreeMap<(Arc<str>, Arc<str>), Transition> = BTreeMap::new();
     let mut account_stage: HashMap<&str, &Arc<str>> = HashMap::new();
@@ -127,7 +135,7 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
             continue;
         };
         if v.account.is_none() {
-            v.account = s.account.clone();
+            v.account = linked.account(s);
         }
         match s.kind {
             Kind::Classified => {
@@ -179,18 +187,15 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
                 v.sql = v.sql.or(Some(s.ts));
                 v.exposure.reached(s.ts);
             }
-            Kind::Trigger => {}
+            Kind::Trigger | Kind::Group => {}
         }
-        if let (Some(stage), Some(acct)) = (s.stage(), &s.account) {
+        if let (Some(stage), Some(acct)) = (s.stage(), linked.account(s)) {
             account_stage.insert(acct, stage);
         }
     }
     let first_at = sigs.iter().map(|s| s.ts).min();
     let last_at = sigs.iter().map(|s| s.ts).max();
-    let accounts: BTreeSet<&str> = visitors
-        .iter()
-        .filter_map(|v| v.account.as_deref())
-        .collect();
+    let accounts: BTreeSet<&str> = visitors.iter().filter_map(|v| v.account).collect();
     json!({
         "playbook": {"id": id, "revision": revision},
         "signals": sigs.len(),
@@ -211,7 +216,7 @@ fn report(id: &str, revision: Option<i64>, sigs: &[&Signal], meta: &PlaybookMeta
 }
 
 fn stages(
-    visitors: &[Visitor],
+    visitors: &[Visitor<'_>],
     account_stage: &HashMap<&str, &Arc<str>>,
     meta: &PlaybookMeta,
 ) -> Vec<Value> {
@@ -273,7 +278,7 @@ fn stages(
 }
 
 fn velocity(
-    visitors: &[Visitor],
+    visitors: &[Visitor<'_>],
     transitions: &BTreeMap<(Arc<str>, Arc<str>), Transition>,
 ) -> Value {
     let forward: Vec<f64> = transitions
@@ -300,7 +305,7 @@ fn velocity(
     })
 }
 
-fn lifecycle(visitors: &[Visitor], mql_signals: usize, sql_signals: usize) -> Value {
+fn lifecycle(visitors: &[Visitor<'_>], mql_signals: usize, sql_signals: usize) -> Value {
     let mql = visitors.iter().filter(|v| v.mql.is_some()).count();
     let sql = visitors.iter().filter(|v| v.sql.is_some()).count();
     let after = visitors
@@ -321,7 +326,7 @@ fn lifecycle(visitors: &[Visitor], mql_signals: usize, sql_signals: usize) -> Va
 /// Credit for each conversion (a visitor's first MQL or SQL) over the content
 /// recommended to that visitor before it; one credit per conversion, split
 /// equally among the content ids of a touch.
-fn attribution(visitors: &[Visitor], meta: &PlaybookMeta) -> Value {
+fn attribution(visitors: &[Visitor<'_>], meta: &PlaybookMeta) -> Value {
     #[derive(Default)]
     struct Credit {
         first: f64,
@@ -393,7 +398,7 @@ const HOLDOUT_COUNTS: &str = "visitors by the holdout flag of their first Conten
 
 /// Conversion of visitors shown personalised content vs the holdout, as
 /// `buyerpath calibrate content` counts it (see [`super::lift`]).
-fn holdout(visitors: &[Visitor]) -> Value {
+fn holdout(visitors: &[Visitor<'_>]) -> Value {
     let mut tally = Tally::default();
     for v in visitors.iter() {
         tally.add(&v.exposure);

@@ -11,6 +11,7 @@ pub mod signals;
 use serde::Deserialize;
 use serde_json::Value;
 use signals::Strings;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A day in milliseconds.
@@ -25,6 +26,9 @@ pub enum Kind {
     Mql,
     Sql,
     Trigger,
+    /// Not a signal: Segment's group call (`account`: its `groupId`), which
+    /// says which account a visitor is of. See [`Groups`].
+    Group,
 }
 
 impl Kind {
@@ -42,6 +46,32 @@ impl Kind {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, k)| *k)
+    }
+}
+
+/// Which account each visitor is of, by Segment's group calls: the account
+/// of a visitor's latest group call among the signals a view reads (so up
+/// to its `as_of`). A signal that names no account of its own (the engine
+/// did not know the company: no enrichment) is about that account.
+pub struct Groups<'a>(HashMap<&'a str, &'a str>);
+
+impl<'a> Groups<'a> {
+    /// The links of the group calls among `signals` (in time order).
+    pub fn of(signals: &'a [Signal]) -> Groups<'a> {
+        let calls = signals.iter().filter(|s| s.kind == Kind::Group);
+        Groups(
+            calls
+                .filter_map(|s| Some((&*s.visitor, s.account.as_deref()?)))
+                .filter(|(visitor, _)| !visitor.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The account `s` is about: its own, else its visitor's by a group call.
+    pub fn account(&self, s: &'a Signal) -> Option<&'a str> {
+        s.account
+            .as_deref()
+            .or_else(|| self.0.get(&*s.visitor).copied())
     }
 }
 

@@ -51,13 +51,15 @@ pub struct Signals {
     reading: bool,
 }
 
-/// The columns a signal is read from, and the rows that are signals.
+/// The columns a signal is read from, and the rows that are signals (and
+/// Segment's group calls: who a visitor is).
 fn select(condition: &str) -> String {
     let names: Vec<String> = Kind::NAMES.iter().map(|(n, _)| format!("'{n}'")).collect();
     format!(
         "SELECT rowid, coalesce(anonymous_id, user_id), event, account, playbook_id,
-                playbook_revision, timestamp, payload, trust = 'verified'
-         FROM events WHERE type = 'track' AND event IN ({}) AND {condition}",
+                playbook_revision, timestamp, CASE WHEN type = 'group' THEN NULL ELSE payload END,
+                trust = 'verified', type = 'group'
+         FROM events WHERE (type = 'track' AND event IN ({}) OR type = 'group') AND {condition}",
         names.join(", ")
     )
 }
@@ -76,8 +78,9 @@ impl Signals {
 
     /// The time views are computed at unless asked for another: the latest
     /// signal's, else now. Rows stored before ingestion bounded times (a
-    /// forged year 9999) do not freeze the views either. Only signals count:
-    /// another track event (any name a client likes) does not move it.
+    /// forged year 9999) do not freeze the views either. Only signals and
+    /// group calls count: another track event (any name a client likes)
+    /// does not move it.
     pub fn default_as_of(&self) -> i64 {
         let now = crate::serve::iso::now_ms();
         self.list.last().map_or(now, |s| {
@@ -117,6 +120,8 @@ impl Signals {
         // file put in its place (nor its newest row deleted, then its rowid
         // used again).
         let same = id_at(self.last_row)? == self.last_id;
+        // (Read before the list is taken apart: nothing after can fail.)
+        let last_id = id_at(top)?;
         // A database from before the log (opened read-only, never by this
         // collector's writer) cannot say what changed: read it whole.
         let change: Option<i64> = tx
@@ -139,7 +144,7 @@ impl Signals {
                 all
             }
         };
-        self.last_id = id_at(top)?;
+        self.last_id = last_id;
         self.list = list;
         self.last_row = top;
         self.last_change = change;
@@ -151,8 +156,10 @@ impl Signals {
     /// that reading them whole is cheaper.
     fn patch(&mut self, tx: &Transaction, last_change: i64) -> Result<Option<Vec<Signal>>> {
         let changed: HashSet<i64> = tx
-            .prepare("SELECT DISTINCT row FROM changed WHERE seq > ?1 AND row <= ?2")?
-            .query_map([last_change, self.last_row], |r| r.get(0))?
+            .prepare("SELECT DISTINCT row FROM changed WHERE seq > ?1 AND row <= ?2 LIMIT ?3")?
+            .query_map([last_change, self.last_row, PATCH_LIMIT as i64 + 1], |r| {
+                r.get(0)
+            })?
             .collect::<rusqlite::Result<_>>()?;
         if changed.len() > PATCH_LIMIT {
             return Ok(None);
@@ -223,8 +230,13 @@ fn read<P: rusqlite::Params>(
 }
 
 fn signal(r: &Row, strings: &mut Strings) -> Result<Option<Signal>> {
-    let Some(kind) = Kind::parse(r.get_ref(2)?.as_str()?) else {
-        return Ok(None);
+    let kind = if r.get(9)? {
+        Kind::Group
+    } else {
+        match r.get_ref(2)?.as_str_or_null()?.and_then(Kind::parse) {
+            Some(kind) => kind,
+            None => return Ok(None),
+        }
     };
     let mut text = |i: usize| -> rusqlite::Result<Option<Arc<str>>> {
         Ok(r.get_ref(i)?.as_str_or_null()?.map(|s| strings.get(s)))
