@@ -210,7 +210,7 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
         // different stages are not the account moving back and forth. An
         // entry when a visitor's stage changes, or when a visitor first seen
         // brings a stage no other visitor of the account is in (`from` null).
-        if let Some(stage) = s.stage().map(|x| &**x) {
+        if let Some(stage) = s.stage() {
             let own = a
                 .visitors
                 .get(&*s.visitor)

@@ -9,7 +9,6 @@ use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 /// Half-life of the time-decay attribution model.
 const DECAY_HALF_LIFE_DAYS: f64 = 7.0;
@@ -20,37 +19,37 @@ struct Visitor<'a> {
     account: Option<&'a str>,
     first_seen: i64,
     /// Every stage the visitor was seen in, in the order first seen.
-    seen: Vec<Seen>,
+    seen: Vec<Seen<'a>>,
     /// The stages seen so far, counted with repeats (the next [`Seen`] mark).
     marks: usize,
     /// The current stage and since when, and the one before.
-    cur: Option<(Arc<str>, i64)>,
-    prev: Option<(Arc<str>, i64)>,
+    cur: Option<(&'a str, i64)>,
+    prev: Option<(&'a str, i64)>,
     mql: Option<i64>,
     sql: Option<i64>,
     /// Content Recommended: (time, content ids).
-    touches: Vec<(i64, Vec<Arc<str>>)>,
+    touches: Vec<(i64, Vec<&'a str>)>,
     /// The holdout group and whether the visitor converted after their first recommendation.
     exposure: Exposure,
 }
 
-impl Visitor<'_> {
-    fn enter(&mut self, stage: &Arc<str>, ts: i64) {
-        if self.cur.as_ref().map(|(s, _)| s) != Some(stage) {
+impl<'a> Visitor<'a> {
+    fn enter(&mut self, stage: &'a str, ts: i64) {
+        if self.cur.map(|(s, _)| s) != Some(stage) {
             self.prev = self.cur.take();
-            self.cur = Some((stage.clone(), ts));
+            self.cur = Some((stage, ts));
         }
         self.mark(stage, ts);
     }
 
     /// Notes the visitor seen in `stage` at `ts`.
-    fn mark(&mut self, stage: &Arc<str>, ts: i64) {
+    fn mark(&mut self, stage: &'a str, ts: i64) {
         let at = self.marks;
         self.marks += 1;
-        match self.seen.iter_mut().find(|s| s.stage == *stage) {
+        match self.seen.iter_mut().find(|s| s.stage == stage) {
             Some(s) => s.last = at,
             None => self.seen.push(Seen {
-                stage: stage.clone(),
+                stage,
                 first: at,
                 last: at,
                 since: ts,
@@ -69,8 +68,8 @@ impl Visitor<'_> {
 /// A stage a visitor was seen in: the first and the last time, as marks in
 /// the order of the visitor's signals (a stage advanced to after another is
 /// one last seen after the other's first).
-struct Seen {
-    stage: Arc<str>,
+struct Seen<'a> {
+    stage: &'a str,
     first: usize,
     last: usize,
     /// When first seen in it.
@@ -87,13 +86,13 @@ struct Transition {
 /// The funnel view at `as_of`, one report per playbook revision (newest first);
 /// `only` keeps one revision.
 pub fn view(signals: &[Signal], meta: &PlaybookMeta, as_of: i64, only: Option<i64>) -> Value {
-    let mut groups: BTreeMap<(Arc<str>, Option<i64>), Vec<&Signal>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, Option<i64>), Vec<&Signal>> = BTreeMap::new();
     // Group calls are not signals: they only link visitors to accounts.
     let linked = Groups::of(signals);
     for s in signals.iter().filter(|s| s.kind != Kind::Group) {
         if only.is_none() || s.revision == only {
             groups
-                .entry((s.playbook_id.clone(), s.revision))
+                .entry((&s.playbook_id, s.revision))
                 .or_default()
                 .push(s);
         }
@@ -120,8 +119,8 @@ fn report<'a>(
     // In the order first seen (a signal is looked up by its visitor's place).
     let mut visitors: Vec<Visitor<'a>> = Vec::new();
     let mut places: HashMap<&str, usize> = HashMap::new();
-    let mut transitions: BTreeMap<(Arc<str>, Arc<str>), Transition> = BTreeMap::new();
-    let mut account_stage: HashMap<&str, &Arc<str>> = HashMap::new();
+    let mut transitions: BTreeMap<(&str, &str), Transition> = BTreeMap::new();
+    let mut account_stage: HashMap<&str, &str> = HashMap::new();
     let (mut mql_signals, mut sql_signals) = (0, 0);
     for s in sigs {
         let place = *places.entry(&s.visitor).or_insert_with(|| {
@@ -139,25 +138,26 @@ fn report<'a>(
         }
         match s.kind {
             Kind::Classified => {
-                if let Some(stage) = &s.props.stage {
+                if let Some(stage) = s.props.stage.as_deref() {
                     v.enter(stage, s.ts);
                 }
             }
             Kind::StageChanged => {
-                let (Some(from), Some(to)) = (&s.props.from, &s.props.to) else {
+                let (Some(from), Some(to)) = (s.props.from.as_deref(), s.props.to.as_deref())
+                else {
                     continue;
                 };
                 // The decision's Visitor Classified may have come first, in the same instant.
-                let entered_from = match (&v.cur, &v.prev) {
-                    (Some((c, _)), Some((p, since))) if c == to && p == from => Some(*since),
-                    (Some((c, since)), _) if c == from => Some(*since),
+                let entered_from = match (v.cur, v.prev) {
+                    (Some((c, _)), Some((p, since))) if c == to && p == from => Some(since),
+                    (Some((c, since)), _) if c == from => Some(since),
                     _ => None,
                 };
-                if !v.seen.iter().any(|x| x.stage == *from) {
+                if !v.seen.iter().any(|x| x.stage == from) {
                     v.mark(from, s.ts);
                 }
                 v.enter(to, s.ts);
-                let t = transitions.entry((from.clone(), to.clone())).or_default();
+                let t = transitions.entry((from, to)).or_default();
                 t.count += 1;
                 t.moved_back |= s.props.moved_back.unwrap_or(false);
                 if let Some(since) = entered_from {
@@ -165,12 +165,12 @@ fn report<'a>(
                 }
             }
             Kind::Recommended => {
-                let ids: BTreeSet<Arc<str>> = s
+                let ids: BTreeSet<&str> = s
                     .props
                     .slots
                     .iter()
                     .flatten()
-                    .flat_map(|slot| slot.content_ids.iter().cloned())
+                    .flat_map(|slot| slot.content_ids.iter().map(|id| &**id))
                     .collect();
                 if !ids.is_empty() {
                     v.touches.push((s.ts, ids.into_iter().collect()));
@@ -217,7 +217,7 @@ fn report<'a>(
 
 fn stages(
     visitors: &[Visitor<'_>],
-    account_stage: &HashMap<&str, &Arc<str>>,
+    account_stage: &HashMap<&str, &str>,
     meta: &PlaybookMeta,
 ) -> Vec<Value> {
     // The playbook's order, then stages it does not know (older revisions)
@@ -229,7 +229,7 @@ fn stages(
         }
         match unknown.iter_mut().find(|(_, id)| **id == *s.stage) {
             Some(u) => u.0 = u.0.min(s.since),
-            None => unknown.push((s.since, &s.stage)),
+            None => unknown.push((s.since, s.stage)),
         }
     }
     unknown.sort_unstable();
@@ -259,7 +259,7 @@ fn stages(
                 }
                 // Seen later in a stage further down the funnel.
                 let later = v.seen.iter().filter(|s| s.last > first.first);
-                if later.filter_map(|s| index(&s.stage)).any(|j| j > i) {
+                if later.filter_map(|s| index(s.stage)).any(|j| j > i) {
                     advanced += 1;
                 }
             }
@@ -267,7 +267,7 @@ fn stages(
                 "id": id,
                 "label": label,
                 "visitors_now": now,
-                "accounts_now": account_stage.values().filter(|s| ****s == **id).count(),
+                "accounts_now": account_stage.values().filter(|s| **s == id.as_str()).count(),
                 "visitors_reached": reached,
                 "accounts_reached": accounts_reached.len(),
                 "advanced": advanced,
@@ -277,10 +277,7 @@ fn stages(
         .collect()
 }
 
-fn velocity(
-    visitors: &[Visitor<'_>],
-    transitions: &BTreeMap<(Arc<str>, Arc<str>), Transition>,
-) -> Value {
+fn velocity(visitors: &[Visitor<'_>], transitions: &BTreeMap<(&str, &str), Transition>) -> Value {
     let forward: Vec<f64> = transitions
         .values()
         .filter(|t| !t.moved_back)
@@ -340,8 +337,7 @@ fn attribution(visitors: &[Visitor<'_>], meta: &PlaybookMeta) -> Value {
         let Some(at) = v.converted_at() else { continue };
         conversions += 1;
         // Content picked by the converting decision itself came after the conversion.
-        let touches: Vec<&(i64, Vec<Arc<str>>)> =
-            v.touches.iter().filter(|(t, _)| *t < at).collect();
+        let touches: Vec<&(i64, Vec<&str>)> = v.touches.iter().filter(|(t, _)| *t < at).collect();
         let n = touches.len();
         if n == 0 {
             continue;
@@ -360,7 +356,7 @@ fn attribution(visitors: &[Visitor<'_>], meta: &PlaybookMeta) -> Value {
         for (k, ((_, ids), w)) in touches.iter().zip(&weights).enumerate() {
             let share = 1.0 / ids.len() as f64;
             for id in ids {
-                let c = credit.entry(&**id).or_default();
+                let c = credit.entry(id).or_default();
                 if k == 0 {
                     c.first += share;
                 }

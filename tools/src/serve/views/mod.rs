@@ -96,10 +96,10 @@ pub struct Signal {
 
 impl Signal {
     /// The stage this signal puts the visitor in, if it says.
-    pub fn stage(&self) -> Option<&Arc<str>> {
+    pub fn stage(&self) -> Option<&str> {
         match self.kind {
-            Kind::Classified => self.props.stage.as_ref(),
-            Kind::StageChanged => self.props.to.as_ref(),
+            Kind::Classified => self.props.stage.as_deref(),
+            Kind::StageChanged => self.props.to.as_deref(),
             _ => None,
         }
     }

@@ -129,8 +129,8 @@ impl Signals {
                 r.get(0)
             })
             .ok();
+        // Patched unless the log went back (emptied) or the file is another.
         let patched = match (self.last_change, change) {
-            // Otherwise the log went back (emptied): read whole.
             (Some(last), Some(now)) if now >= last && same => self.patch(&tx, last)?,
             _ => None,
         };
@@ -172,9 +172,6 @@ impl Signals {
         )?;
         for row in &changed {
             fresh.extend(read(tx, &select("rowid = ?1"), [*row], &mut self.strings)?);
-        }
-        if fresh.is_empty() && changed.is_empty() {
-            return Ok(Some(std::mem::take(&mut self.list)));
         }
         let mut list = std::mem::take(&mut self.list);
         if !changed.is_empty() {
