@@ -86,7 +86,7 @@ export interface StoreOptions {
   mode?: 'auto' | 'cookie' | 'localStorage';
   /** Cookie / localStorage key (default `bp_state`). */
   name?: string;
-  /** Cookie lifetime in days (default 180). */
+  /** Cookie lifetime in days (default 180; 0: a session cookie; anything but a number ≥ 0: the default). */
   days?: number;
   /** Cookie domain (default: the current host only). */
   domain?: string;
@@ -163,6 +163,9 @@ export interface SenderOptions {
    * localStorage key of the persisted queue (default `bp_queue`). The site's
    * tabs share it: each sender merges its events into what the others stored
    * (by messageId) and removes only those it delivered or dropped itself.
+   * Beside it: `{storageKey}_dropped` (the drop count) and `{storageKey}_down`
+   * (the time of a failed request, for 10 minutes: the next pages then send
+   * by keepalive fetch, not beacon).
    */
   storageKey?: string;
   /**

@@ -72,9 +72,12 @@ let senders = 0; // tells apart the senders of one page (see `owner`)
 /** Erases the queue a sender keeps under `storageKey` (and its drop count) from `ls`. */
 export function eraseQueue(ls, storageKey = 'bp_queue') {
   if (!ls) return;
-  attempt(() => ls.removeItem(storageKey), undefined);
-  attempt(() => ls.removeItem(`${storageKey}_dropped`), undefined);
+  for (const key of [storageKey, `${storageKey}_dropped`, `${storageKey}_down`]) attempt(() => ls.removeItem(key), undefined);
 }
+
+// How long a failed request keeps the next pages from trusting beacons (the
+// collector's outage is likely not over).
+const DOWN_MS = 10 * 60_000;
 
 function utf8(s) {
   return new TextEncoder().encode(s);
@@ -169,8 +172,13 @@ export function createSender({
   let attempts = 0; // consecutive failures, for the backoff
   let epoch = 0; // bumped on consent `none`: late responses are then ignored
   let stopped = false;
-  // Whether the collector is known to answer (beacons are then trusted).
-  let reachable = true;
+  // Whether the collector is known to answer (beacons are then trusted):
+  // not while a request of this tab's, on this page or an earlier one in
+  // the last DOWN_MS, failed with no answer since (`${storageKey}_down`:
+  // the time of that failure).
+  const downKey = `${storageKey}_down`;
+  const downSince = Number(attempt(() => ls.getItem(downKey), null));
+  let reachable = !(downSince > 0 && Math.abs(now() - downSince) < DOWN_MS);
   const reported = new Set(); // statuses already passed to onError
   // Overflow drops not yet reported, and who the last dropped event was about.
   const none = () => ({ dropped: 0, essential: 0, anonymousId: undefined, userId: undefined });
@@ -474,7 +482,10 @@ export function createSender({
     timer = cancel(timer);
     inflight.delete(batch);
     if (myEpoch !== epoch) return 'gone'; // consent withdrawn meanwhile
-    if (outcome !== 'retry') reachable = true; // it answered
+    if (outcome !== 'retry') {
+      reachable = true; // it answered
+      if (ls) attempt(() => ls.getItem(downKey) !== null && ls.removeItem(downKey), undefined);
+    }
     if (outcome !== 'retry') settled(batch); // delivered, or refused for good
     if (outcome === 'ok') {
       attempts = 0;
@@ -482,6 +493,7 @@ export function createSender({
     }
     if (outcome === 'retry') {
       reachable = false;
+      if (ls) attempt(() => ls.setItem(downKey, String(now())), undefined);
       queue = batch.filter(allowed).concat(queue);
       trim();
       if (retryTimer === null) backoff(res);
@@ -514,13 +526,17 @@ export function createSender({
     // Unconfirmed delivery is only trusted while the collector answers.
     const trusted = reachable && attempt(() => navigator.onLine !== false, true);
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;
-    while (queue.length > 0) {
-      // Beacon-sized, as a keepalive fetch must be too: the events that do
-      // not fit are tried in the next one. Browsers share one 64 KiB budget
-      // among a page's pending beacons and keepalive fetches, so past the
-      // first the next are often refused: their events stay stored for the
-      // next page.
+    // Beacon-sized, as a keepalive fetch must be too: the events that do not
+    // fit are tried in the next one. Browsers share one 64 KiB budget among a
+    // page's pending beacons and keepalive fetches, so past the first the
+    // next are often refused: their events stay stored for the next page.
+    // Each event is tried once: a request that fails at once (a `fetch` that
+    // throws) puts its events back at the front of the queue, and this flush
+    // then stops (the drop report, queued at the end, may still go).
+    const tried = new Set();
+    while (queue.length > 0 && !tried.has(queue[0])) {
       let batch = take(BEACON_BATCH_LIMIT);
+      for (const e of batch) tried.add(e);
       // Restored events go by keepalive fetch (kept until answered): this
       // sender cannot tell whether the page that left them found the
       // collector down.
@@ -645,8 +661,9 @@ export function createSender({
   // the stored drop count is claimed (see storeDrops).
   //
   // Restoring does not make the collector untrusted (`reachable`): another
-  // open tab may simply hold events not sent yet, and only this sender's own
-  // failed requests tell it the collector is down. The restored events
+  // open tab may simply hold events not sent yet, and only failed requests
+  // (this sender's, or a recent one's: `downKey`) tell it the collector is
+  // down. The restored events
   // themselves never leave by beacon (see beaconFlush), so those an earlier
   // page could not deliver stay stored until a response confirms them.
   function restore() {

@@ -84,9 +84,15 @@ export function createStore({
   // localStorage once it takes writes again). A copy is erased from the
   // other medium only once it is written to this one, and read back.
 
+  // The state cookie's lifetime: `days` (any positive number), a session
+  // cookie for 0, the default for anything else (a `null` or `'180d'` would
+  // otherwise write Max-Age=0, which deletes the cookie at every write).
+  const d = Number.isFinite(days) && days >= 0 ? days : 180;
+  const lifetime = d === 0 ? null : Math.max(1, Math.round(d * 86400));
+
   function cookieAttrs(maxAge) {
     const secure = attempt(() => doc.location.protocol === 'https:', false);
-    let a = `; Path=/; Max-Age=${maxAge}; SameSite=Lax`;
+    let a = `; Path=/${maxAge === null ? '' : `; Max-Age=${maxAge}`}; SameSite=Lax`;
     if (domain) a += `; Domain=${domain}`;
     if (secure) a += '; Secure';
     return a;
@@ -113,6 +119,9 @@ export function createStore({
 
   function writeCookie(value, maxAge) {
     attempt(() => {
+      // With `domain`, a host-only copy (written before the site set it)
+      // would be read first and outlive a withdrawal: it is erased.
+      if (domain) doc.cookie = `${name}=; Path=/; Max-Age=0; SameSite=Lax`;
       // The state string is base64url, so this encoding is the identity in
       // practice; it only guards against a value with `;` or spaces.
       doc.cookie = `${name}=${encodeURIComponent(value)}${cookieAttrs(maxAge)}`;
@@ -145,8 +154,7 @@ export function createStore({
         if (written || mode !== 'auto') return;
       }
       if ((useCookie() || mode === 'auto') && doc) {
-        const maxAge = Math.max(0, Math.round(Number(days) * 86400)) || 0;
-        writeCookie(value, maxAge);
+        writeCookie(value, lifetime);
         if (mode === 'auto' && readCookie() === value && readLs() !== null) attempt(() => rawLs.removeItem(name), undefined);
       }
     },

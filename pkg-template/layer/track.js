@@ -207,7 +207,9 @@ export function autoTrack({
     cancelTimer();
     let ms = visibleMs;
     if (visibleSince !== null) ms += Math.max(0, now() - visibleSince);
-    const dwell = Math.min(MAX_DWELL, Math.round(ms / 1000));
+    // The view goes out at dwellSeconds of visible time at the latest: more
+    // is the clock running on while timers did not (the computer asleep).
+    const dwell = Math.min(MAX_DWELL, dwellSeconds, Math.round(ms / 1000));
     emit({ type: 'page_view', ts: startedAt, ...page, dwell_seconds: dwell });
   }
 

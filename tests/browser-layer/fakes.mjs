@@ -58,7 +58,12 @@ export function fakeLocalStorage({ broken = false } = {}) {
   };
 }
 
-/** A document with a cookie jar; `writes` keeps every raw assignment. */
+/**
+ * A document with a cookie jar; `writes` keeps every raw assignment. As in
+ * browsers, a cookie with a `Domain` is another cookie than a host-only one
+ * of the same name: the jar's key is the name, then `|` and the domain for
+ * one with a `Domain`; the older of two is listed first.
+ */
 export function fakeCookieDocument({ protocol = 'https:', broken = false } = {}) {
   const jar = new Map();
   const doc = {
@@ -67,17 +72,18 @@ export function fakeCookieDocument({ protocol = 'https:', broken = false } = {})
     location: { protocol, pathname: '/', search: '', hash: '' },
     get cookie() {
       if (broken) throw new DOMException('The operation is insecure.', 'SecurityError');
-      return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      return [...jar].map(([k, v]) => `${k.split('|')[0]}=${v}`).join('; ');
     },
     set cookie(raw) {
       if (broken) throw new DOMException('The operation is insecure.', 'SecurityError');
       doc.writes.push(raw);
       const [pair, ...attrs] = raw.split(';').map((s) => s.trim());
       const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
+      const domain = attrs.find((a) => a.toLowerCase().startsWith('domain='));
+      const key = pair.slice(0, eq) + (domain ? `|${domain.split('=')[1].toLowerCase()}` : '');
       const maxAge = attrs.find((a) => a.toLowerCase().startsWith('max-age='));
-      if (maxAge && Number(maxAge.split('=')[1]) <= 0) jar.delete(name);
-      else jar.set(name, pair.slice(eq + 1));
+      if (maxAge && Number(maxAge.split('=')[1]) <= 0) jar.delete(key);
+      else jar.set(key, pair.slice(eq + 1));
     },
   };
   return doc;

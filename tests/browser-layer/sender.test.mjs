@@ -332,6 +332,27 @@ test('beacon falls back to fetch keepalive when sendBeacon returns false', async
   assert.deepEqual(ids(fetch.requests[0]), [1, 2]);
 });
 
+test('a fetch that throws at once leaves the page-exit flush with its events kept, not in a loop', async () => {
+  let calls = 0;
+  const localStorage = fakeLocalStorage();
+  const { sender } = setup({
+    nav: { accept: false },
+    localStorage,
+    sender: {
+      fetch: () => {
+        calls += 1;
+        if (calls > 100) return Promise.reject(new Error('stop')); // ends a loop: the test then fails below
+        throw new TypeError('fetch is not a function');
+      },
+    },
+  });
+  sender.enqueue([ev(1), ev(2)]);
+  await sender.flush({ beacon: true });
+  assert.equal(calls, 1);
+  assert.equal(sender.size(), 2);
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.messageId), ['m1', 'm2']);
+});
+
 test('every event carries context.consent, and other context is kept', async () => {
   const { fetch, sender } = setup({ sender: { consent: 'full' } });
   sender.enqueue([ev(1), ev(2, { context: { library: { name: 'buyerpath' } } })]);
@@ -599,6 +620,33 @@ test('events a page restored never leave by beacon (an earlier page may have fou
   await a.sender.flush({ beacon: true });
   assert.equal(a.navigator.beacons.length, 1);
   assert.deepEqual(a.navigator.beacons[0].body.batch.map((e) => e.properties.i), [2]);
+});
+
+test('the next page of a tab that found the collector down sends its own events by keepalive fetch too, until an answer', async () => {
+  const localStorage = fakeLocalStorage();
+  const first = setup({ localStorage, script: ['network'] });
+  first.sender.enqueue(ev(1));
+  await first.sender.flush(); // fails: the collector is down
+  first.sender.stop(); // the visitor goes on to the next page
+  const next = setup({ localStorage, script: ['network', 'network'] });
+  next.sender.enqueue(ev(2, { event: 'SQL Reached' }));
+  await next.sender.flush({ beacon: true }); // and leaves it within a few seconds
+  await settle();
+  assert.equal(next.navigator.beacons.length, 0, 'a beacon to a collector found down would be lost unnoticed');
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i).sort(), [1, 2], 'both kept for the next page');
+  // Once a request is answered, beacons are trusted again, on this page and the next.
+  await next.clock.advance(60_000);
+  assert.equal(localStorage.map.has('bp_queue_down'), false);
+  const later = setup({ localStorage });
+  later.sender.enqueue(ev(3));
+  await later.sender.flush({ beacon: true });
+  assert.equal(later.navigator.beacons.length, 1);
+  // A failure long ago does not count.
+  localStorage.map.set('bp_queue_down', String(later.clock.now() - 11 * 60_000));
+  const after = setup({ localStorage });
+  after.sender.enqueue(ev(4));
+  await after.sender.flush({ beacon: true });
+  assert.equal(after.navigator.beacons.length, 1);
 });
 
 test('no beacon when the browser says it is offline', async () => {

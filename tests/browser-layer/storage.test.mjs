@@ -227,3 +227,31 @@ test('works without any document or localStorage (Node)', () => {
   assert.doesNotThrow(() => store.set(STATE));
   assert.equal(store.get(), null);
 });
+
+test('a state cookie from before the site set `domain` is erased: it would be read first, and outlive a withdrawal', () => {
+  const document = fakeCookieDocument();
+  createStore({ consent: 'full', mode: 'cookie', document, localStorage: null }).set('old');
+  assert.deepEqual([...document.jar.keys()], ['bp_state'], 'host-only');
+  const store = createStore({ consent: 'full', mode: 'cookie', domain: 'example.com', document, localStorage: null });
+  store.set(STATE);
+  assert.deepEqual([...document.jar.keys()], ['bp_state|example.com']);
+  assert.equal(store.get(), STATE);
+  store.setConsent('none');
+  assert.equal(document.jar.size, 0, 'nothing left at none');
+  store.setConsent('full');
+  assert.equal(store.get(), null);
+});
+
+test('cookie lifetime: 0 days is a session cookie, and a days that is no number ≥ 0 is the default, never Max-Age=0', () => {
+  const write = (days) => {
+    const document = fakeCookieDocument();
+    const store = createStore({ consent: 'anonymous', mode: 'cookie', days, document, localStorage: null });
+    store.set(STATE);
+    assert.equal(store.get(), STATE, `days ${days}: the state is kept`);
+    return document.writes.at(-1);
+  };
+  assert.doesNotMatch(write(0), /Max-Age/);
+  for (const days of [null, '180d', -1, NaN]) assert.match(write(days), /; Max-Age=15552000;/, String(days));
+  assert.match(write(1e-6), /; Max-Age=1;/);
+  assert.match(write(0.5), /; Max-Age=43200;/);
+});

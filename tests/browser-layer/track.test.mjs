@@ -59,6 +59,19 @@ test('after 30 s of visible time the page view goes out, and not again at hide',
   assert.equal(events.length, 1);
 });
 
+test('a computer asleep while the page is shown adds no dwell: the view still says at most 30 s', async () => {
+  const { clock, events, start } = setup();
+  const now = clock.now;
+  let asleep = 0;
+  clock.now = () => now() + asleep; // the clock runs on while timers wait
+  start();
+  await clock.advance(10_000);
+  asleep = 2 * 3_600_000;
+  await clock.advance(20_000);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].dwell_seconds, 30);
+});
+
 test('pagehide ends the held page view too', async () => {
   const { clock, window, events, start } = setup();
   start();
