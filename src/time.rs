@@ -35,7 +35,12 @@ pub fn parse_date_ms(s: &str) -> Option<u64> {
     if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> { s.get(r)?.parse().ok() };
+    // Digits only (`str::parse` would take a sign: `2026-+1-+5`).
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0, |n: u32, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
@@ -104,6 +109,10 @@ mod tests {
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(parse_date_ms("2026-02-29"), None);
         assert_eq!(parse_date_ms("2026-1-02"), None);
+        // Signs and blanks are not digits.
+        for bad in ["2026-+1-+5", "+026-01-05", "2026-01- 5", "2026-0x-05"] {
+            assert_eq!(parse_date_ms(bad), None, "{bad}");
+        }
     }
     #[test]
     fn iso8601_writes_what_format_wrote() {

@@ -4,14 +4,16 @@
 // and times what a dashboard user waits for: the views after the start-up
 // read, and again after each of a few commits of new signals.
 //
-//   node benches/collector/views.mjs [--events 1000000] [--bin target/release/buyerpath]
+//   node benches/collector/views.mjs [--events 1000000] [--bin target/release/buyerpath] [--keep FILE]
 //
 // Checks that the funnel counts every signal stored (it throws otherwise);
 // `./dev test` runs it on 2,000 signals to keep it working.
 // Prints one line per measurement and a Markdown table at the end. Loopback
-// only; the database is in a temporary directory, removed at the end.
+// only; the database is in a temporary directory, removed at the end
+// (`--keep FILE` also keeps the filled store in FILE and starts from it the
+// next time, with the same --events).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -137,17 +139,32 @@ const rss = (pid) => {
   }
 };
 
+// `--keep FILE` keeps the filled store in FILE, and a later run with the same
+// FILE starts from it (for profiling the views without filling it again).
+const KEEP = arg('keep', null);
 const dir = mkdtempSync(join(tmpdir(), 'bp-views-'));
-const db = join(dir, 'views.sqlite');
+const db = KEEP ? copied(KEEP) : join(dir, 'views.sqlite');
 const rows = [];
+
+// A copy of the kept store (the commits below would change the kept one).
+function copied(kept) {
+  const copy = join(dir, 'views.sqlite');
+  if (existsSync(kept)) copyFileSync(kept, copy);
+  return copy;
+}
+
 try {
-  let s = await start(db);
-  const t0 = performance.now();
-  process.stderr.write(`storing ${EVENTS} signals through /v1/import\n`);
-  await fill(s.url, signals(EVENTS, 'r', START, 90 * DAY));
-  const seconds = (performance.now() - t0) / 1000;
-  rows.push(['store the signals (/v1/import, batches of 400)', `${seconds.toFixed(1)} s`, `${Math.round(EVENTS / seconds)} events/s`]);
-  await stop(s);
+  let s;
+  if (!KEEP || !existsSync(KEEP)) {
+    s = await start(db);
+    const t0 = performance.now();
+    process.stderr.write(`storing ${EVENTS} signals through /v1/import\n`);
+    await fill(s.url, signals(EVENTS, 'r', START, 90 * DAY));
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push(['store the signals (/v1/import, batches of 400)', `${seconds.toFixed(1)} s`, `${Math.round(EVENTS / seconds)} events/s`]);
+    await stop(s);
+    if (KEEP) copyFileSync(db, KEEP);
+  }
 
   s = await start(db);
   // The first view waits for the start-up read of every signal.

@@ -2246,6 +2246,86 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
         let hint = r.body["hint"].as_str().unwrap();
         assert!(hint.contains(takes) && hint.contains("as_of"), "{hint}");
     }
+    // A time that is none, with or without a calibration candidate, and a
+    // date with signs in it.
+    for path in [
+        "/api/calibration?as_of=garbage",
+        "/api/funnel?as_of=2026-%2B1-%2B5T00:00:00Z",
+    ] {
+        let r = get(&s.url, path);
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
+    }
+}
+
+/// A group call's account is its own `groupId`, whatever the context says;
+/// an account with a control character is refused at its path, and a
+/// `groupId` too long is said once.
+#[test]
+fn a_group_calls_own_group_id_wins_and_accounts_are_printable() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let mut unplaced = classified("gi-1", json!("v-moved"), "x.com");
+    unplaced["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("account");
+    unplaced["originalTimestamp"] = json!(iso(now - 60_000));
+    let group = json!({"type": "group", "messageId": "gi-2", "anonymousId": "v-moved",
+        "groupId": "New.com", "context": {"groupId": "old.com"},
+        "originalTimestamp": iso(now - 30_000)});
+    let bell = classified("gi-3", json!("v-2"), "evil\u{7}.com");
+    let mut escape = classified("gi-4", json!("v-3"), "x.com");
+    escape["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("account");
+    escape["context"]["groupId"] = json!("\u{1b}[31mred.com");
+    let long = json!({"type": "group", "messageId": "gi-5", "anonymousId": "v-4",
+        "groupId": format!("{}.com", "a".repeat(300))});
+    let r = post(
+        &s.url,
+        "/v1/batch",
+        &batch(&[unplaced, group, bell, escape, long]),
+        Some(KEY),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["accepted"], 2, "{}", r.body);
+    let rejected = r.body["rejected"].as_array().unwrap();
+    let problems = |i: usize| -> Vec<(String, String)> {
+        let x = rejected.iter().find(|x| x["index"] == i).unwrap();
+        x["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["code"].as_str().unwrap().to_string(),
+                    p["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let one = |code: &str, path: &str| vec![(code.to_string(), path.to_string())];
+    assert_eq!(
+        problems(2),
+        one("invalid_value", "$.batch[2].properties.account")
+    );
+    assert_eq!(
+        problems(3),
+        one("invalid_value", "$.batch[3].context.groupId")
+    );
+    assert_eq!(problems(4), one("too_long", "$.batch[4].groupId"));
+    let v = get(&s.url, "/api/accounts").body;
+    let names: Vec<&str> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["new.com"], "{v}");
 }
 
 /// The views keep the signals they read and read only what changed since:

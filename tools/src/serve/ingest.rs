@@ -904,6 +904,30 @@ fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -
     format!("bp-{hex}")
 }
 
+/// What is wrong with an account taken from `at` (`properties.account`,
+/// `context.groupId`): as for ids, at most `MAX_ID` bytes of printable text.
+fn account_problem(at: &'static str, account: &str) -> Option<Problem> {
+    if account.len() > MAX_ID {
+        return Some(Problem::at(
+            "too_long",
+            at,
+            format!("longer than {MAX_ID} bytes"),
+        ));
+    }
+    let (i, c) = account.char_indices().find(|(_, c)| c.is_control())?;
+    Some(
+        Problem::at(
+            "invalid_value",
+            at,
+            format!(
+                "contains a control character (U+{:04X} at byte {i})",
+                c as u32
+            ),
+        )
+        .hint("accounts are shown in the dashboard and logs: send printable text"),
+    )
+}
+
 /// Checks one event and computes its timestamps. Every problem is reported.
 /// The returned row's `payload` is left empty for the caller to fill.
 pub fn check(
@@ -1025,9 +1049,11 @@ pub fn check(
         );
     }
     let event = text("event", kind == Some("track"), &mut problems);
-    if kind == Some("group") {
-        text("groupId", true, &mut problems);
-    }
+    let group_id = if kind == Some("group") {
+        text("groupId", true, &mut problems)
+    } else {
+        None
+    };
     if kind == Some("alias") {
         text("previousId", true, &mut problems);
     }
@@ -1053,31 +1079,31 @@ pub fn check(
             },
         }
     };
-    // The account: ours in `properties.account`, else Segment's B2B place for
-    // it, `context.groupId`, else a group call's `groupId`.
+    // The account: a group call's own `groupId` (what the call says, checked
+    // above), else ours in `properties.account`, else Segment's B2B place for
+    // it, `context.groupId`.
     let props = obj.get("properties").and_then(Value::as_object);
-    let context_group = obj.get("context").and_then(|c| c.get("groupId"));
-    let own_group = obj.get("groupId").filter(|_| kind == Some("group"));
-    let account = [
-        ("properties.account", props.and_then(|p| p.get("account"))),
-        ("context.groupId", context_group),
-        ("groupId", own_group),
-    ]
-    .into_iter()
-    .find_map(|(at, v)| {
-        let a = v?.as_str()?.trim().to_ascii_lowercase();
-        (!a.is_empty()).then_some((at, a))
-    });
-    let account = match account {
-        Some((at, a)) if a.len() > MAX_ID => {
-            problems.push(Problem::at(
-                "too_long",
-                at,
-                format!("longer than {MAX_ID} bytes"),
-            ));
-            None
-        }
-        a => a.map(|(_, a)| a),
+    let account = match group_id {
+        Some(g) => Some(g.trim().to_ascii_lowercase()),
+        None => [
+            ("properties.account", props.and_then(|p| p.get("account"))),
+            (
+                "context.groupId",
+                obj.get("context").and_then(|c| c.get("groupId")),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(at, v)| {
+            let a = v?.as_str()?.trim().to_ascii_lowercase();
+            (!a.is_empty()).then_some((at, a))
+        })
+        .and_then(|(at, a)| match account_problem(at, &a) {
+            Some(p) => {
+                problems.push(p);
+                None
+            }
+            None => Some(a),
+        }),
     };
     let original = time("originalTimestamp", &mut problems);
     let client_timestamp = time("timestamp", &mut problems);

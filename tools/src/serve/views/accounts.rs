@@ -6,8 +6,9 @@
 use super::{round, Groups, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
+use foldhash::{HashMap, HashMapExt};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The window a surge is measured over.
@@ -140,7 +141,7 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
     let mut accounts: HashMap<&str, Account> = HashMap::new();
     let groups = Groups::of(signals);
     for s in signals.iter().filter(|s| s.kind != Kind::Group) {
-        let Some(name) = groups.account(s) else {
+        let Some((name, trusted)) = groups.placed(s) else {
             continue;
         };
         let a = accounts.entry(name).or_insert_with(|| Account {
@@ -154,14 +155,14 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
                 // Firmographic fit is a fact only from a trusted sender; a
                 // client's (anything a browser sends) is a claim that never
                 // overrides a verified fit.
-                if s.trusted && !a.verified {
+                if trusted && !a.verified {
                     a.verified = true;
                     a.tier = None;
                     a.fit_score = None;
                     a.qualified = None;
                     a.failed_gates = &[];
                 }
-                if s.trusted || !a.verified {
+                if trusted || !a.verified {
                     a.tier = s.props.fit_tier.as_deref().or(a.tier);
                     a.fit_score = s.props.fit_score.or(a.fit_score);
                     if s.props.qualified.is_some() {
@@ -169,7 +170,7 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
                     }
                     a.qualified = s.props.qualified.or(a.qualified);
                 }
-                if !s.trusted {
+                if !trusted {
                     a.claimed = Some((s.props.fit_tier.as_deref(), s.props.fit_score));
                 }
                 a.playbook = Some((&s.playbook_id, s.revision));
@@ -778,5 +779,65 @@ mod tests {
         assert_eq!(acme["last_seen"], iso::format(60));
         // A later call moves them, once the view reads it.
         assert_eq!(names(&view(&s, &meta, 600)), ["later.com", "own.com"]);
+    }
+    /// A group call from a browser (not a trusted key) cannot make another
+    /// visitor's verified fit the fit of a verified account it names; a
+    /// trusted call can place a verified signal.
+    #[test]
+    fn a_browsers_group_call_places_no_verified_fit() {
+        let meta = PlaybookMeta {
+            tiers: vec!["A".into(), "D".into()],
+            ..PlaybookMeta::default()
+        };
+        let verified = |mut s: Signal| {
+            s.trusted = true;
+            s
+        };
+        let fit = |tier: &str, qualified: bool, account: Option<&str>| {
+            let mut p = json!({"stage": "s1", "fit_tier": tier, "qualified": qualified});
+            if let Some(a) = account {
+                p["account"] = json!(a);
+            }
+            p
+        };
+        let mut s = vec![
+            verified(sig(
+                "buyer",
+                Kind::Classified,
+                10,
+                fit("A", true, Some("victim.com")),
+            )),
+            verified(sig("attacker", Kind::Classified, 20, fit("D", false, None))),
+            sig(
+                "attacker",
+                Kind::Group,
+                30,
+                json!({"account": "victim.com"}),
+            ),
+        ];
+        let row = |s: &[Signal]| view(s, &meta, 100)["accounts"][0].clone();
+        let r = row(&s);
+        assert_eq!(
+            (
+                &r["account"],
+                &r["fit_tier"],
+                &r["qualified"],
+                &r["firmographics"]
+            ),
+            (
+                &json!("victim.com"),
+                &json!("A"),
+                &json!(true),
+                &json!("verified")
+            )
+        );
+        assert_eq!(r["visitors"], 2, "the visitor is still placed there");
+        // The same call with a trusted key places the verified fit.
+        s[2].trusted = true;
+        let r = row(&s);
+        assert_eq!(
+            (&r["fit_tier"], &r["qualified"]),
+            (&json!("D"), &json!(false))
+        );
     }
 }

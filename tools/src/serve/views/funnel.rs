@@ -7,8 +7,9 @@ use super::lift::{Exposure, Tally};
 use super::{median, ratio, round, Groups, Kind, Signal, DAY_MS};
 use crate::serve::config::PlaybookMeta;
 use crate::serve::iso;
+use foldhash::{HashMap, HashMapExt};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Half-life of the time-decay attribution model.
 const DECAY_HALF_LIFE_DAYS: f64 = 7.0;
@@ -313,7 +314,8 @@ fn lifecycle(visitors: &[Visitor<'_>], mql_signals: usize, sql_signals: usize) -
         "mql": mql,
         "sql": sql,
         "sql_after_mql": after,
-        "sql_without_mql": sql - visitors.iter().filter(|v| v.sql.is_some() && v.mql.is_some()).count(),
+        // An SQL with an MQL only later had none before it: the two add up to `sql`.
+        "sql_without_mql": sql - after,
         "mql_to_sql_rate": ratio(after, mql),
         "mql_signals": mql_signals,
         "sql_signals": sql_signals,
@@ -551,5 +553,22 @@ mod tests {
         assert_eq!(stages[1]["visitors_reached"], 1);
         assert_eq!(stages[1]["advanced"], 0);
         assert_eq!(stages[1]["visitors_now"], 1);
+    }
+    /// An SQL reached before the visitor's MQL had no MQL before it: it is
+    /// counted there, so the two figures add up to the SQLs.
+    #[test]
+    fn an_sql_before_its_mql_counts_as_without() {
+        let s = vec![
+            sig("early", Kind::Sql, 10, json!({})),
+            sig("early", Kind::Mql, 20, json!({})),
+            sig("usual", Kind::Mql, 10, json!({})),
+            sig("usual", Kind::Sql, 20, json!({})),
+        ];
+        let v = view(&s, &PlaybookMeta::default(), 100, None);
+        let l = &v["revisions"][0]["lifecycle"];
+        assert_eq!(
+            (&l["sql"], &l["sql_after_mql"], &l["sql_without_mql"]),
+            (&json!(2), &json!(1), &json!(1))
+        );
     }
 }

@@ -8,10 +8,10 @@ pub mod funnel;
 pub mod lift;
 pub mod signals;
 
+use foldhash::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 use signals::Strings;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A day in milliseconds.
@@ -51,9 +51,10 @@ impl Kind {
 
 /// Which account each visitor is of, by Segment's group calls: the account
 /// of a visitor's latest group call among the signals a view reads (so up
-/// to its `as_of`). A signal that names no account of its own (the engine
-/// did not know the company: no enrichment) is about that account.
-pub struct Groups<'a>(HashMap<&'a str, &'a str>);
+/// to its `as_of`), and whether that call came with a trusted write key. A
+/// signal that names no account of its own (the engine did not know the
+/// company: no enrichment) is about that account.
+pub struct Groups<'a>(HashMap<&'a str, (&'a str, bool)>);
 
 impl<'a> Groups<'a> {
     /// The links of the group calls among `signals` (in time order).
@@ -61,7 +62,7 @@ impl<'a> Groups<'a> {
         let calls = signals.iter().filter(|s| s.kind == Kind::Group);
         Groups(
             calls
-                .filter_map(|s| Some((&*s.visitor, s.account.as_deref()?)))
+                .filter_map(|s| Some((&*s.visitor, (s.account.as_deref()?, s.trusted))))
                 .filter(|(visitor, _)| !visitor.is_empty())
                 .collect(),
         )
@@ -69,9 +70,22 @@ impl<'a> Groups<'a> {
 
     /// The account `s` is about: its own, else its visitor's by a group call.
     pub fn account(&self, s: &'a Signal) -> Option<&'a str> {
-        s.account
-            .as_deref()
-            .or_else(|| self.0.get(&*s.visitor).copied())
+        self.placed(s).map(|(account, _)| account)
+    }
+
+    /// The account `s` is about, and whether it is a verified fact that `s`
+    /// is about it: `s` came with a trusted key and names the account
+    /// itself, or a group call with a trusted key placed its visitor there.
+    /// (A browser's group call must not make a verified signal of another
+    /// visitor's the fit of an account it names.)
+    pub fn placed(&self, s: &'a Signal) -> Option<(&'a str, bool)> {
+        match s.account.as_deref() {
+            Some(own) => Some((own, s.trusted)),
+            None => {
+                let (account, trusted) = *self.0.get(&*s.visitor)?;
+                Some((account, s.trusted && trusted))
+            }
+        }
     }
 }
 

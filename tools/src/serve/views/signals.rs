@@ -10,8 +10,8 @@
 
 use super::{Kind, Props, Signal};
 use anyhow::Result;
+use foldhash::HashSet;
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Rows changed in place since the last read beyond which the signals are
