@@ -38,8 +38,9 @@ const HUDSON_CF = { country: 'US', region: 'New York', regionCode: 'NY', asOrgan
 
 // ------------------------------------------------------------------ a collector
 
-function collector({ delayMs = 0 } = {}) {
+function collector({ delayMs = 0, statuses = [] } = {}) {
   const received = [];
+  const script = [...statuses]; // the first answers' statuses (then 200)
   const server = http.createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
@@ -52,7 +53,9 @@ function collector({ delayMs = 0 } = {}) {
       // kept as bytes (raw)
     }
     received.push({ at: Date.now(), path: req.url, auth: req.headers.authorization, raw, body, json });
-    setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}'), delayMs);
+    const status = script.shift() ?? 200;
+    const headers = { 'Content-Type': 'application/json', ...(status === 429 ? { 'Retry-After': '1' } : {}) };
+    setTimeout(() => res.writeHead(status, headers).end(status === 200 ? '{"success":true}' : '{"error":"busy"}'), delayMs);
   });
   return new Promise((ok) =>
     server.listen(0, '127.0.0.1', () =>
@@ -248,6 +251,9 @@ test('the signed state cookie round-trips: same visitor, the previous page view 
   const first = await get('/blog/what-is-data-observability', { cookie: 'bp_consent=anonymous' });
   const { bp, bp_view: view } = first.cookies;
   assert.ok(bp && view, 'state and page-view cookies set');
+  // The page view is kept for a week (previousView reads it that long): the
+  // last page of a visit counts at the next.
+  assert.ok(view.attrs.includes('Max-Age=604800'), view.attrs.join('; '));
   for (const a of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) assert.ok(bp.attrs.includes(a), `bp cookie: ${a}`);
   assert.ok(bp.value.length <= 1300, `state cookie ${bp.value.length} chars`);
   assert.equal(first.res.headers.get('X-Bp-State'), 'fresh');
@@ -267,6 +273,14 @@ test('the signed state cookie round-trips: same visitor, the previous page view 
   const copy = engine.decode(second.edge.state);
   assert.equal(copy.id, first.edge.decision.visitor_id);
   copy.free();
+});
+
+test('the last page of a visit counts at the next one, hours later (its dwell unknown)', async () => {
+  const first = await get('/pricing', { cookie: 'bp_consent=anonymous' });
+  const view = `${Date.now() - 3 * 3_600_000}:${encodeURIComponent('/pricing')}`;
+  const back = await get('/blog/what-is-data-observability', { cookie: `bp_consent=anonymous; bp=${first.cookies.bp.value}; bp_view=${view}` });
+  assert.equal(back.res.headers.get('X-Bp-State'), 'ok');
+  assert.ok(back.edge.decision.engagement.top.some((t) => t.rule === 'view_pricing'), JSON.stringify(back.edge.decision.engagement));
 });
 
 test('a tampered, foreign-key, garbage or stale (replayed past its lifetime) state cookie starts a fresh visitor with a 200', async () => {
@@ -496,6 +510,8 @@ test('without STATE_SECRET a page goes out as built, still private to the visito
     assert.equal(r.edge, null, 'not decided');
     assert.equal(r.res.headers.get('Cache-Control'), 'private, no-store');
     assert.equal(r.res.headers.get('ETag'), null);
+    // Its script is told which playbook to load (/playbook.json is not served).
+    assert.match(r.html, /<meta name="bp-playbook" content="\/playbook-edge.json">/);
   } finally {
     await bare.dispose();
   }
@@ -561,6 +577,24 @@ test('/v1/batch on the site origin is forwarded to the collector (first-party pa
   await plain.text();
   assert.ok(await until(() => slow.received.length === before + 3), 'identity is no coding');
   assert.equal(slow.received.at(-1).body, body);
+});
+
+test('signals the edge forwards are sent again when the collector is busy (429, then 503)', async () => {
+  const busy = await collector({ statuses: [429, 503] });
+  const edge = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: busy.url, DEMO_SWITCHER: 'off' }));
+  try {
+    await seedKv(edge);
+    const r = await get('/pricing', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(r.edge.forwarded > 0);
+    assert.ok(await until(() => busy.received.length === 3), `${busy.received.length} requests`);
+    const [a, b, c] = busy.received;
+    assert.equal(c.body, a.body, 'the same batch');
+    assert.ok(b.at - a.at >= 900, 'Retry-After waited for');
+    assert.equal(c.json.batch.length, r.edge.forwarded);
+  } finally {
+    await edge.dispose();
+    await busy.close();
+  }
 });
 
 test('/v1/batch with the collector unreachable: 502, not cached, with Retry-After', async () => {

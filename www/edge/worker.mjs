@@ -37,6 +37,23 @@ const EVENTS_COOKIE = 'bp_ev';
 const CONSENT_COOKIE = 'bp_consent';
 const STATE_MAX_AGE = 180 * 86400;
 const SESSION_GAP_MS = 30 * 60 * 1000;
+// Forwarding signals to the collector: tries, each request's limit, and the
+// longest wait between two (all within waitUntil's 30 s after the response).
+const FORWARD_ATTEMPTS = 3;
+const FORWARD_TIMEOUT_MS = 5_000;
+const FORWARD_MAX_WAIT_MS = 2_000;
+// How long the page a visitor last saw is kept for their next visit.
+const VIEW_MAX_AGE_MS = 7 * 86400 * 1000;
+// The engine takes a page URL of at most this many bytes.
+const MAX_URL_BYTES = 256;
+
+/** A request's path as the engine takes it: cut at 256 bytes (a `%xx` whole), as it must be. */
+function pageUrl(path) {
+  if (path.length <= MAX_URL_BYTES) return path; // (a pathname is ASCII: percent-encoded)
+  const cut = path.slice(0, MAX_URL_BYTES);
+  const pct = cut.lastIndexOf('%');
+  return pct >= MAX_URL_BYTES - 2 ? cut.slice(0, pct) : cut;
+}
 const MAX_BATCH_BYTES = 512 * 1024;
 // The longest state cookie value set: with its name and attributes under the
 // 4,096 bytes browsers keep.
@@ -248,7 +265,8 @@ async function firmographics(request, env, url) {
 
 /** The page the visitor saw before this one (`<ts>:<path>`), as a page view with its dwell. */
 function previousView(value, routes, now) {
-  const m = /^(\d{12,14}):([^;]{1,300})$/.exec(value || '');
+  // (The path is at most 256 bytes, percent-encoded again here: up to 5×.)
+  const m = /^(\d{12,14}):([^;]{1,1300})$/.exec(value || '');
   if (!m) return null;
   const ts = Number(m[1]);
   let path;
@@ -257,7 +275,7 @@ function previousView(value, routes, now) {
   } catch {
     return null;
   }
-  if (!path.startsWith('/') || !(ts <= now) || now - ts > 7 * 86400 * 1000) return null;
+  if (!path.startsWith('/') || !(ts <= now) || now - ts > VIEW_MAX_AGE_MS) return null;
   const ev = { type: 'page_view', ts, url: path };
   const id = routes.get(path);
   if (id) ev.content_id = id;
@@ -371,17 +389,40 @@ function collectorBatch(env) {
 // collector keeps them as claims, never as verified facts.
 async function forward(env, signals, now, asserted) {
   const key = asserted ? env.BROWSER_WRITE_KEY || 'demo-write-key' : env.WRITE_KEY || 'demo-write-key';
-  const res = await fetch(collectorBatch(env), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
-    body: JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() }),
-    // A redirect is not followed: it would carry the batch, and the trusted
-    // key with it, to wherever it points.
-    redirect: 'manual',
-  });
-  // The store dedupes by messageId; a failure here is only logged.
-  if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}${redirected(res)}`);
-  await res.body?.cancel();
+  const body = JSON.stringify({ batch: signals, sentAt: new Date(now).toISOString() });
+  // A collector busy (429), failing (5xx) or out of reach is tried again, a
+  // few times within the seconds the response's waitUntil leaves (the store
+  // dedupes by messageId, so a batch stored but not answered costs nothing).
+  for (let attempt = 1; ; attempt += 1) {
+    let res = null;
+    try {
+      res = await fetch(collectorBatch(env), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
+        body,
+        // A redirect is not followed: it would carry the batch, and the trusted
+        // key with it, to wherever it points.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+    } catch (err) {
+      if (attempt >= FORWARD_ATTEMPTS) throw err;
+    }
+    const transient = res === null || res.status === 408 || res.status === 429 || res.status >= 500;
+    if (res !== null && !transient) {
+      if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}${redirected(res)}; the batch is dropped`);
+      return;
+    }
+    if (attempt >= FORWARD_ATTEMPTS) {
+      console.warn(`buyerpath edge: the collector answered ${res.status} ${FORWARD_ATTEMPTS} times; the batch is dropped`);
+      return;
+    }
+    // Retry-After (seconds) when it says, within the cap; else 0.5 s, 1 s.
+    const after = Number(res && res.headers.get('Retry-After'));
+    const wait = Math.min(FORWARD_MAX_WAIT_MS, after > 0 ? after * 1000 : 500 * attempt);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 // ------------------------------------------------------------------ routes
@@ -618,7 +659,7 @@ async function personalise(request, env, ctx, asset, url) {
     }
   }
 
-  const page = { url: path };
+  const page = { url: pageUrl(path) };
   if (routes.has(path)) page.content_id = routes.get(path);
   const referrer = referrerOf(request, url);
   if (referrer) page.referrer = referrer;
@@ -681,7 +722,9 @@ async function personalise(request, env, ctx, asset, url) {
     headers.append('Set-Cookie', cookie(STATE_COOKIE, '', { maxAge: 0 }));
   } else if (stored !== null) {
     headers.append('Set-Cookie', cookie(STATE_COOKIE, stored, { maxAge: STATE_MAX_AGE }));
-    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(path)}`, { maxAge: SESSION_GAP_MS / 1000 }));
+    // Kept as long as previousView reads it (a week): the last page of a
+    // visit counts at the next, with its dwell unknown past a session gap.
+    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${now}:${encodeURIComponent(pageUrl(path))}`, { maxAge: VIEW_MAX_AGE_MS / 1000 }));
   } else {
     // Consent `none` (never given, withdrawn, or its cookie expired while the
     // state's lived on): a state kept from before goes, not only unread. The
@@ -791,30 +834,35 @@ export default {
       return new Response(null, { status: 200, headers: pageHeaders(asset) });
     }
     try {
-      // Not decided (no STATE_SECRET): the page as built, still per visitor
-      // for caches, as every page the edge answers.
-      return (await personalise(request, env, ctx, asset, url)) || new Response(asset.body, { status: asset.status, headers: pageHeaders(asset) });
+      // Not decided (no STATE_SECRET): the page as built, as below.
+      return (await personalise(request, env, ctx, asset, url)) || (await asBuilt(request, env, asset));
     } catch (err) {
-      // Never a failed page: the site as built, with its default slots,
-      // told which playbook its own script may load (/playbook.json is not
-      // served here). An outage (no engine in KV) is logged once a minute.
-      // Not revalidatable: its ETag names the asset's bytes, not these.
+      // Never a failed page: the site as built, with its default slots.
+      // An outage (no engine in KV) is logged once a minute.
       logFailure(err);
       const built = await env.ASSETS.fetch(unconditional(request));
       // Markup HTMLRewriter could not read: not given to it again.
       if (err && err.unreadable) return new Response(built.body, { status: built.status, headers: pageHeaders(built) });
-      try {
-        return await rewritten(
-          new HTMLRewriter().on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) }),
-          new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
-        );
-      } catch {
-        // Markup HTMLRewriter cannot read: the bytes as built (the page's
-        // script then finds no decision and no playbook named, and keeps its
-        // default slots).
-        const again = await env.ASSETS.fetch(unconditional(request));
-        return new Response(again.body, { status: again.status, headers: pageHeaders(again) });
-      }
+      return asBuilt(request, env, built);
     }
   },
 };
+
+// A page the edge does not decide: as built, with its default slots, told
+// which playbook its own script may load (/playbook.json is not served
+// here), still per visitor for caches, as every page the edge answers. Not
+// revalidatable: its ETag names the asset's bytes, not these.
+async function asBuilt(request, env, built) {
+  try {
+    return await rewritten(
+      new HTMLRewriter().on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) }),
+      new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
+    );
+  } catch {
+    // Markup HTMLRewriter cannot read: the bytes as built (the page's
+    // script then finds no decision and no playbook named, and keeps its
+    // default slots).
+    const again = await env.ASSETS.fetch(unconditional(request));
+    return new Response(again.body, { status: again.status, headers: pageHeaders(again) });
+  }
+}
