@@ -22,6 +22,7 @@ const HISTORY_LIMIT: usize = 50;
 
 #[derive(Default)]
 struct Visitor<'a> {
+    id: &'a str,
     /// Seniority multiplier (Demandbase-style account engagement); 1 when unknown.
     weight: Option<f64>,
     /// Engagement as each classification reported it: (time, score).
@@ -74,7 +75,8 @@ struct Account<'a> {
     verified: bool,
     /// The latest fit a client asserted (`tier`, `fit_score`), shown as a claim.
     claimed: Option<(Option<&'a str>, Option<f64>)>,
-    visitors: BTreeMap<&'a str, Visitor<'a>>,
+    /// In id order once folded (so engagement sums in one order).
+    visitors: Vec<Visitor<'a>>,
     /// The stage the latest signal reported (whichever visitor's).
     stage: Option<&'a str>,
     /// One entry per change of a visitor's own stage (and the account's first stage).
@@ -91,7 +93,7 @@ struct Account<'a> {
 impl Account<'_> {
     fn engagement_at(&self, t: i64, half_life_days: f64) -> f64 {
         self.visitors
-            .values()
+            .iter()
             .map(|v| v.engagement_at(t, half_life_days))
             .sum()
     }
@@ -108,7 +110,7 @@ impl Account<'_> {
         let stage = self.stage?;
         let since = self
             .visitors
-            .values()
+            .iter()
             .filter_map(|v| v.stage.as_ref())
             .filter(|(s, _)| *s == stage)
             .map(|(_, since)| *since)
@@ -123,7 +125,7 @@ impl Account<'_> {
         }
         let best = self
             .visitors
-            .values()
+            .iter()
             .filter_map(|v| v.lifecycle)
             .filter_map(|l| ORDER.iter().position(|x| *x == l))
             .max()
@@ -137,19 +139,43 @@ impl Account<'_> {
     }
 }
 
-fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
-    let mut accounts: HashMap<&str, Account> = HashMap::new();
+fn fold(signals: &[Signal]) -> Vec<(&str, Account<'_>)> {
+    let mut accounts: Vec<(&str, Account)> = Vec::new();
+    // Where each account is in `accounts`, and each of its visitors in its
+    // `visitors` (one hash lookup a signal).
+    let mut places: HashMap<&str, usize> = HashMap::new();
+    let mut visitor_places: HashMap<(usize, &str), usize> = HashMap::new();
     let groups = Groups::of(signals);
     for s in signals.iter().filter(|s| s.kind != Kind::Group) {
         let Some((name, trusted)) = groups.placed(s) else {
             continue;
         };
-        let a = accounts.entry(name).or_insert_with(|| Account {
-            first_seen: s.ts,
-            ..Account::default()
+        let place = *places.entry(name).or_insert_with(|| {
+            accounts.push((
+                name,
+                Account {
+                    first_seen: s.ts,
+                    ..Account::default()
+                },
+            ));
+            accounts.len() - 1
         });
+        let Some((_, a)) = accounts.get_mut(place) else {
+            continue;
+        };
         a.last_seen = a.last_seen.max(s.ts);
-        let v = a.visitors.entry(&s.visitor).or_default();
+        let at = *visitor_places
+            .entry((place, &s.visitor))
+            .or_insert_with(|| {
+                a.visitors.push(Visitor {
+                    id: &s.visitor,
+                    ..Visitor::default()
+                });
+                a.visitors.len() - 1
+            });
+        let Some(v) = a.visitors.get_mut(at) else {
+            continue;
+        };
         match s.kind {
             Kind::Classified => {
                 // Firmographic fit is a fact only from a trusted sender; a
@@ -212,15 +238,13 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
         // entry when a visitor's stage changes, or when a visitor first seen
         // brings a stage no other visitor of the account is in (`from` null).
         if let Some(stage) = s.stage() {
-            let own = a
-                .visitors
-                .get(&*s.visitor)
-                .and_then(|v| v.stage)
-                .map(|(x, _)| x);
+            let own = a.visitors.get(at).and_then(|v| v.stage).map(|(x, _)| x);
             if own != Some(stage) {
-                let held_by_another = a.visitors.iter().any(|(id, x)| {
-                    **id != *s.visitor && x.stage.is_some_and(|(st, _)| st == stage)
-                });
+                let held_by_another = a
+                    .visitors
+                    .iter()
+                    .enumerate()
+                    .any(|(i, x)| i != at && x.stage.is_some_and(|(st, _)| st == stage));
                 if own.is_some() || !held_by_another {
                     a.history.push(Change {
                         at: s.ts,
@@ -229,12 +253,15 @@ fn fold(signals: &[Signal]) -> HashMap<&str, Account<'_>> {
                         visitor: &s.visitor,
                     });
                 }
-                if let Some(v) = a.visitors.get_mut(&*s.visitor) {
+                if let Some(v) = a.visitors.get_mut(at) {
                     v.stage = Some((stage, s.ts));
                 }
             }
             a.stage = Some(stage);
         }
+    }
+    for (_, a) in &mut accounts {
+        a.visitors.sort_unstable_by(|x, y| x.id.cmp(y.id));
     }
     accounts
 }
