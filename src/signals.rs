@@ -31,14 +31,20 @@ pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 /// again under a host's reused visitor id from the one before: its decisions
 /// count from 1 again, and ids of the visitor and number alone would repeat
 /// the earlier signals' (a store deduplicating by id kept only the first).
+///
+/// `page` (the page's content id, else its URL; empty for none) goes in too
+/// when not empty: the signals of one state decided on two pages at once
+/// (two tabs opened from one) differ by their page, and a replay of the same
+/// request is the same signal.
 pub(crate) fn message_id(
     visitor: &str,
     first_seen: u64,
     seq: u32,
     event: &str,
     n: usize,
+    page: &str,
 ) -> String {
-    let mut d = message_digest(visitor, first_seen, seq, event, n);
+    let mut d = message_digest(visitor, first_seen, seq, event, n, page);
     // A UUID version 8 (RFC 9562, §5.8: the name-based SHA-256 layout of its
     // appendix B.2): the first 16 bytes, with the version (8) and the variant
     // (0b10) set, in hex grouped 8-4-4-4-12, so that a store's strict UUID
@@ -61,9 +67,16 @@ pub(crate) fn message_id(
 }
 
 /// SHA-256 of the visitor, a zero byte, its first event's time, the
-/// decision's sequence number, the event name and the signal's position
-/// (integers little-endian).
-fn message_digest(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usize) -> [u8; 32] {
+/// decision's sequence number, the event name, the signal's position
+/// (integers little-endian) and the page, if any.
+fn message_digest(
+    visitor: &str,
+    first_seen: u64,
+    seq: u32,
+    event: &str,
+    n: usize,
+    page: &str,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(visitor.as_bytes());
     h.update([0]);
@@ -71,6 +84,7 @@ fn message_digest(visitor: &str, first_seen: u64, seq: u32, event: &str, n: usiz
     h.update(seq.to_le_bytes());
     h.update(event.as_bytes());
     h.update((n as u32).to_le_bytes());
+    h.update(page.as_bytes());
     h.finalize().into()
 }
 
@@ -310,6 +324,8 @@ pub(crate) fn build(
     // when there is one).
     let mut shared: Option<(Text, Text)> = None;
     let mut out: Vec<Signal> = Vec::with_capacity(ALL_SIGNALS.len());
+    // The page an impression was on (see `message_id`).
+    let shown_on = ctx.page.content_id.as_deref().or(ctx.page.url.as_deref());
     let mut push = |event: &'static str, properties: Properties| {
         let Some(ix) = ALL_SIGNALS.iter().position(|s| *s == event) else {
             return;
@@ -317,6 +333,10 @@ pub(crate) fn build(
         if engine.signals_mask & bit32(ix) == 0 {
             return;
         }
+        let page = match event {
+            "Content Recommended" => shown_on.unwrap_or_default(),
+            _ => "",
+        };
         let (visitor, timestamp) = shared
             .get_or_insert_with(|| {
                 (
@@ -329,7 +349,7 @@ pub(crate) fn build(
             anonymous_id: visitor,
             context: context.clone(),
             event,
-            message_id: message_id(&d.visitor_id, first_seen, d.seq, event, out.len()),
+            message_id: message_id(&d.visitor_id, first_seen, d.seq, event, out.len(), page),
             original_timestamp: timestamp,
             properties,
             kind: "track",
@@ -584,7 +604,7 @@ mod tests {
     #[test]
     fn message_ids_are_uuids_version_8_of_the_digest() {
         let reference = |visitor: &str, seq: u32, event: &str, n: usize| {
-            let mut d = super::message_digest(visitor, 7, seq, event, n);
+            let mut d = super::message_digest(visitor, 7, seq, event, n, "");
             d[6] = 0x80 | (d[6] & 0x0f);
             d[8] = 0x80 | (d[8] & 0x3f);
             let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
@@ -604,7 +624,7 @@ mod tests {
             for seq in [0, 1, 7, u32::MAX] {
                 for event in ["Content Recommended", "Visitor Classified"] {
                     let n = i * 3;
-                    let id = message_id(visitor, 7, seq, event, n);
+                    let id = message_id(visitor, 7, seq, event, n, "");
                     assert_eq!(id, reference(visitor, seq, event, n));
                     // Version 8, variant 0b10 (8, 9, a or b).
                     assert_eq!(&id[14..15], "8", "{id}");
@@ -612,6 +632,15 @@ mod tests {
                 }
             }
         }
+    }
+    /// One state decided on two pages at once (two tabs): the impressions
+    /// are two signals; the same page again is the same one.
+    #[test]
+    fn impressions_on_two_pages_have_two_ids() {
+        let id = |page: &str| message_id("v-1", 7, 3, "Content Recommended", 1, page);
+        assert_ne!(id("pricing"), id("/blog/post"));
+        assert_eq!(id("pricing"), id("pricing"));
+        assert_ne!(id("pricing"), id(""));
     }
     #[test]
     fn scrubs_personal_segments() {

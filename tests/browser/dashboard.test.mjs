@@ -179,8 +179,12 @@ test('the dashboard shows the first 200 of 600 accounts and opens a row in place
   await page.evaluate(() => {
     for (const r of document.querySelectorAll('#accounts tr.account')) r.dataset.mark = '1';
   });
+  // Sent with the public key: every fit is a browser's claim, and says so.
+  assert.equal(await page.$$eval('#accounts tr.account .tier.asserted', (b) => b.length), 200);
+  assert.match(await page.textContent('#accounts tr.account .tier'), /\(asserted by a browser\)/);
   await page.click('#accounts tr.account:nth-of-type(2)');
   assert.equal(await page.$$eval('#accounts tr.details', (d) => d.length), 1);
+  assert.match(await page.textContent('#accounts tr.details'), /\(asserted by a browser\).*playbook lumora-b2b r1/);
   assert.equal(await page.$eval('#accounts tr.details', (d) => d.previousElementSibling.querySelector('button.expander').getAttribute('aria-expanded')), 'true');
   assert.equal(await page.$$eval('#accounts tr.account[data-mark="1"]', (rows) => rows.length), 200, 'no row rebuilt');
   await page.click('#accounts button[aria-expanded="true"]');
@@ -216,6 +220,14 @@ test('next page shows the next 200 accounts, and the search narrows the table', 
   assert.deepEqual(await accounts(), api.accounts.map((a) => a.account));
   assert.match(await page.textContent('#accounts-hint'), /accounts 201–400 of 600/);
   assert.ok(await previous.isEnabled());
+  await previous.click();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '1');
+  // A double click goes one page on, not two: the second click asks for the
+  // page after the one shown, which the first asked for already.
+  await next.dblclick();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '201');
+  await page.waitForTimeout(500);
+  assert.equal((await ranks())[0], 201);
   await previous.click();
   await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '1');
   // The search: a labelled box; the table keeps only names holding it, from the first page.

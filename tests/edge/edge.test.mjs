@@ -1054,3 +1054,26 @@ test('another site cannot post the consent withdrawal (it would wipe the visitor
 test('the site assets the worker serves are the built site', () => {
   assert.ok(readFileSync(join(siteDist, 'index.html'), 'utf8').includes('data-bp-slot="hero"'));
 });
+
+test('another origin\'s pages: one with no <head> tag gets its decision at the top of <body>, and one with a path over 256 bytes is decided too', async () => {
+  const options = edgeOptions({ STATE_SECRET: SECRET, DEMO_SWITCHER: 'off' });
+  delete options.assets;
+  const page = '<!doctype html><html><title>t</title><body><div data-bp-slot="hero">built</div></body></html>';
+  options.serviceBindings = { ASSETS: async () => new MfResponse(page, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }) };
+  const origin = new Miniflare(options);
+  try {
+    await seedKv(origin);
+    const bare = await get('/no-head', { cookie: 'bp_consent=full', on: origin });
+    assert.ok(bare.edge, 'the decision is in the page');
+    assert.match(bare.html, /<body><script type="application\/json" id="bp-edge">/);
+    const long = `/blog/${encodeURIComponent('ü'.repeat(45))}`; // 276 bytes as a request's path
+    const r = await get(long, { cookie: 'bp_consent=full', on: origin });
+    assert.ok(r.edge, 'decided');
+    assert.ok(r.cookies.bp_view.value.length > 300, 'its page view kept for the next page, encoded again');
+    const next = await get('/no-head', { cookie: `bp_consent=full; bp=${r.cookies.bp.value}; bp_view=${r.cookies.bp_view.value}`, on: origin });
+    assert.equal(next.res.headers.get('X-Bp-State'), 'ok');
+    assert.equal(next.edge.decision.seq, 2);
+  } finally {
+    await origin.dispose();
+  }
+});

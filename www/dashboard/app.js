@@ -249,7 +249,31 @@ function accountDetails(a, cols, names) {
       el('div', {},
         el('h3', {}, 'Sales triggers'), triggers,
         el('h3', {}, 'Buying committee'), roles,
-        el('p', { class: 'note' }, `fit score ${num(a.fit_score, 1)} · first seen ${when(a.first_seen)}${a.playbook ? ` · playbook ${a.playbook.id} r${a.playbook.revision}` : ''}`)))));
+        el('p', { class: 'note' }, `fit score ${num(a.fit_score, 1)} (${fitSource(a)}) · first seen ${when(a.first_seen)}${a.playbook ? ` · playbook ${playbookLabel(a.playbook)}` : ''}`)))));
+}
+
+// The fit tier; one only browsers sent (the public write key) is a claim,
+// drawn hollow and said to screen readers.
+function fitTier(a, tier) {
+  const chip = tierChip(tier);
+  if (a.firmographics !== 'asserted') return chip;
+  const cls = chip.className;
+  return el('span', { class: `${cls} asserted`, title: 'asserted: sent by a browser under the public write key, not verified by a server-side sender' },
+    tier, el('span', { class: 'visually-hidden' }, ' (asserted by a browser)'));
+}
+
+// Where the fit comes from, and what a browser claimed when it differs.
+function fitSource(a) {
+  const claim = a.claimed_fit;
+  const claimed = claim && a.firmographics === 'verified' ? `; a browser claimed ${claim.fit_tier || 'no tier'} ${num(claim.fit_score, 1)}` : '';
+  return `${a.firmographics === 'verified' ? 'verified' : 'asserted by a browser'}${claimed}`;
+}
+
+// A playbook and revision as the revision picker names them (signals sent
+// without a playbook in their context have no revision).
+function playbookLabel(p) {
+  if (p.revision === null || p.revision === undefined) return `no revision${p.id ? ` (${p.id})` : ''}`;
+  return `${p.id || '(no id)'} r${p.revision}`;
 }
 
 // The focused control of an account row (by account: the row is a new
@@ -273,10 +297,11 @@ function restoreFocus(body, focus) {
 function shownAccounts(data) {
   const matching = data.matching ?? data.total;
   const of = state.search ? `${num(matching)} matching “${state.search}” (of ${num(data.total)})` : `${num(data.total)}`;
-  if (!data.accounts.length) return matching ? `no account on this page of ${of}` : state.search ? `no account matching “${state.search}”` : `${of} accounts`;
+  const whole = `${of} ${!state.search && data.total === 1 ? 'account' : 'accounts'}`;
+  if (!data.accounts.length) return matching ? `no account on this page of ${of}` : state.search ? `no account matching “${state.search}”` : whole;
   const first = data.offset + 1;
   const last = data.offset + data.accounts.length;
-  return first === 1 && last === matching ? `${of} accounts` : `accounts ${num(first)}–${num(last)} of ${of}`;
+  return first === 1 && last === matching ? whole : `accounts ${num(first)}–${num(last)} of ${of}`;
 }
 
 // Previous and next under the table; a button turned off while it had the
@@ -291,8 +316,14 @@ function pager(data) {
   $('accounts-pager').hidden = prev.disabled && next.disabled;
   if (focused === prev && prev.disabled && !next.disabled) next.focus();
   if (focused === next && next.disabled && !prev.disabled) prev.focus();
-  // The store shrank under a later page (an as_of earlier): back to the first.
-  if (!data.accounts.length && data.offset > 0 && state.offset > 0) { state.offset = 0; load(); }
+  // The page drawn: the next and previous pages follow from it (a second
+  // click before it changed asks for the same page, not one past it).
+  state.shown = { offset: data.offset, matching };
+  // The store shrank under a later page (an as_of earlier): its last page.
+  if (!data.accounts.length && data.offset > 0 && state.offset > 0) {
+    state.offset = Math.max(0, Math.ceil(matching / ACCOUNTS_SHOWN) - 1) * ACCOUNTS_SHOWN;
+    load();
+  }
 }
 
 function renderAccounts(data) {
@@ -322,7 +353,7 @@ function renderAccounts(data) {
     const row = el('tr', { class: `account${a.qualified === false ? ' disqualified' : ''}`, 'data-account': a.account },
       el('td', { class: 'num' }, a.rank),
       el('td', { class: 'account-cell' }, expander, disqualifiedBadge(a, names.gate)),
-      el('td', {}, el('span', { class: `tier tier-${/^[A-D]$/.test(tier) ? tier : 'unknown'}` }, tier), el('span', { class: 'muted' }, num(a.fit_score, 1))),
+      el('td', {}, fitTier(a, tier), el('span', { class: 'muted' }, num(a.fit_score, 1))),
       el('td', {}, engagementBar(a.engagement, max)),
       el('td', { class: 'stage' }, a.stage ? a.stage.label || a.stage.id : '–'),
       el('td', {}, committee(a.committee, names.role)),
@@ -544,8 +575,7 @@ function fillRevisions(funnel) {
   if (JSON.stringify(current) !== JSON.stringify(keys)) {
     // Signals sent without a playbook in their context (a host's own events)
     // have no revision to name.
-    const label = (p) => (p.revision === null || p.revision === undefined ? `no playbook${p.id ? ` (${p.id})` : ''}` : `${p.id} r${p.revision}`);
-    sel.replaceChildren(...funnel.revisions.map((r, i) => el('option', { value: keys[i] }, label(r.playbook))));
+    sel.replaceChildren(...funnel.revisions.map((r, i) => el('option', { value: keys[i] }, playbookLabel(r.playbook))));
   }
   if (!keys.length) sel.append(el('option', { value: '' }, 'no signal yet'));
   // First the revision the server runs (a signal stamped with another one,
@@ -581,7 +611,7 @@ async function refresh() {
     if (!state.asOf) $('as-of').value = accounts.as_of.slice(0, 19);
     const report = fillRevisions(funnel);
     if (changed('kpis', accounts.total, accounts.surging, report, health && health.events)) kpis(accounts, report, health);
-    if (changed('accounts', accounts)) renderAccounts(accounts);
+    if (changed('accounts', accounts, state.search)) renderAccounts(accounts);
     if (changed('calibration', calibration)) renderCalibration(calibration);
     if (changed('funnel', report)) {
       funnelChart(report);
@@ -611,8 +641,22 @@ function schedule() {
 
 $('revision').addEventListener('change', (e) => { state.revision = e.target.value; load(); });
 $('model').addEventListener('change', (e) => { state.model = e.target.value; attributionChart(load.last && load.last.report); });
-$('as-of').addEventListener('change', (e) => { state.asOf = e.target.value ? `${e.target.value.length === 16 ? `${e.target.value}:00` : e.target.value}Z` : null; load(); });
-$('latest').addEventListener('click', () => { state.asOf = null; load(); });
+// The as-of is asked for once editing pauses (not per digit: typing a year
+// passes through 0002, 0020...), and only a full value: a part cleared while
+// editing is not "latest" (that is the button's).
+let asOfTimer = null;
+$('as-of').addEventListener('change', (e) => {
+  clearTimeout(asOfTimer);
+  const v = e.target.value;
+  if (!v || !e.target.validity.valid) return;
+  asOfTimer = setTimeout(() => {
+    const asOf = `${v.length === 16 ? `${v}:00` : v}Z`;
+    if (asOf === state.asOf) return;
+    state.asOf = asOf;
+    load();
+  }, 600);
+});
+$('latest').addEventListener('click', () => { clearTimeout(asOfTimer); state.asOf = null; load(); });
 $('auto').addEventListener('change', schedule);
 // The search asks once typing pauses (not per key), from the first page.
 let searchTimer = null;
@@ -626,7 +670,11 @@ $('accounts-search').addEventListener('input', (e) => {
     load();
   }, 250);
 });
-$('accounts-prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - ACCOUNTS_SHOWN); load(); });
-$('accounts-next').addEventListener('click', () => { state.offset += ACCOUNTS_SHOWN; load(); });
+const shownOffset = () => (state.shown ? state.shown.offset : state.offset);
+$('accounts-prev').addEventListener('click', () => { state.offset = Math.max(0, shownOffset() - ACCOUNTS_SHOWN); load(); });
+$('accounts-next').addEventListener('click', () => {
+  const next = shownOffset() + ACCOUNTS_SHOWN;
+  if (!state.shown || next < state.shown.matching) { state.offset = next; load(); }
+});
 load();
 schedule();

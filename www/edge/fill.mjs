@@ -415,18 +415,34 @@ export function fillPage(b, slotEdit, headHtml) {
  * the worker uses when `fillPage` returns null, and what it is tested against.
  */
 export function slotRewriter(slotEdit, headHtml) {
-  return new HTMLRewriter()
-    .on('[data-bp-slot]', {
-      element(el) {
-        const edit = slotEdit(el.getAttribute('data-bp-slot'));
-        if (!edit) return;
-        el.setInnerContent(edit.html, { html: true });
-        for (const [name, value] of edit.attrs) el.setAttribute(name, value);
-      },
-    })
+  return intoHead(new HTMLRewriter(), headHtml).on('[data-bp-slot]', {
+    element(el) {
+      const edit = slotEdit(el.getAttribute('data-bp-slot'));
+      if (!edit) return;
+      el.setInnerContent(edit.html, { html: true });
+      for (const [name, value] of edit.attrs) el.setAttribute(name, value);
+    },
+  });
+}
+
+/**
+ * `rewriter` adding `html` at the end of the page's `<head>`, or at the start
+ * of its `<body>` when the markup has no `<head>` tag (valid HTML: the head
+ * is implied, and HTMLRewriter sees no element for it).
+ */
+export function intoHead(rewriter, html) {
+  let done = false;
+  return rewriter
     .on('head', {
       element(el) {
-        el.append(headHtml, { html: true });
+        el.append(html, { html: true });
+        done = true;
+      },
+    })
+    .on('body', {
+      element(el) {
+        if (!done) el.prepend(html, { html: true });
+        done = true;
       },
     });
 }

@@ -28,7 +28,7 @@
 
 import { Engine } from 'buyerpath/page';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
-import { compilePage, readUpTo, renderPage, slotRewriter } from './fill.mjs';
+import { compilePage, intoHead, readUpTo, renderPage, slotRewriter } from './fill.mjs';
 import { preset, presetContext } from '../src/js/presets.mjs';
 
 const STATE_COOKIE = 'bp';
@@ -855,7 +855,7 @@ export default {
 async function asBuilt(request, env, built) {
   try {
     return await rewritten(
-      new HTMLRewriter().on('head', { element: (head) => head.append(FALLBACK_META, { html: true }) }),
+      intoHead(new HTMLRewriter(), FALLBACK_META),
       new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
     );
   } catch {
