@@ -177,8 +177,12 @@ export function createSender({
   // the last DOWN_MS, failed with no answer since (`${storageKey}_down`:
   // the time of that failure).
   const downKey = `${storageKey}_down`;
-  const downSince = Number(attempt(() => ls.getItem(downKey), null));
-  let reachable = !(downSince > 0 && Math.abs(now() - downSince) < DOWN_MS);
+  let reachable = true;
+  // A failure of another page's or tab's in the last DOWN_MS, unanswered since.
+  const recentlyDown = () => {
+    const since = Number(attempt(() => ls.getItem(downKey), null));
+    return since > 0 && Math.abs(now() - since) < DOWN_MS;
+  };
   const reported = new Set(); // statuses already passed to onError
   // Overflow drops not yet reported, and who the last dropped event was about.
   const none = () => ({ dropped: 0, essential: 0, anonymousId: undefined, userId: undefined });
@@ -524,7 +528,7 @@ export function createSender({
 
   function beaconFlush() {
     // Unconfirmed delivery is only trusted while the collector answers.
-    const trusted = reachable && attempt(() => navigator.onLine !== false, true);
+    const trusted = reachable && !recentlyDown() && attempt(() => navigator.onLine !== false, true);
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;
     // Beacon-sized, as a keepalive fetch must be too: the events that do not
     // fit are tried in the next one. Browsers share one 64 KiB budget among a

@@ -209,7 +209,8 @@ export function autoTrack({
     if (visibleSince !== null) ms += Math.max(0, now() - visibleSince);
     // The view goes out at dwellSeconds of visible time at the latest: more
     // is the clock running on while timers did not (the computer asleep).
-    const dwell = Math.min(MAX_DWELL, dwellSeconds, Math.round(ms / 1000));
+    const cap = Math.min(MAX_DWELL, Math.max(0, Number(dwellSeconds) || 0));
+    const dwell = Math.round(Math.min(cap, ms / 1000));
     emit({ type: 'page_view', ts: startedAt, ...page, dwell_seconds: dwell });
   }
 

@@ -57,6 +57,19 @@ test('consent none: no request at all and nothing stored, even after enqueue and
   assert.equal(sender.size(), 0);
 });
 
+test('consent none: the stored queue and marks are not even read', async () => {
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set('bp_queue_down', String(Date.now()));
+  const reads = [];
+  const getItem = localStorage.getItem.bind(localStorage);
+  localStorage.getItem = (k) => (reads.push(k), getItem(k));
+  const { sender } = setup({ localStorage, sender: { consent: 'none' } });
+  sender.enqueue(ev(1));
+  await sender.flush();
+  await sender.flush({ beacon: true });
+  assert.deepEqual(reads, []);
+});
+
 test('switching to none empties the queue and its storage, and ignores answers in flight', async () => {
   const { clock, fetch, localStorage, sender } = setup({ script: ['network'], sender: { maxBatch: 2 } });
   sender.enqueue([ev(1), ev(2), ev(3)]); // 1,2 go out and fail; 3 waits

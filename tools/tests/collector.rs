@@ -1504,6 +1504,23 @@ fn classified(id: &str, visitor: Value, account: &str) -> Value {
             "engagement_score": 10.0, "stage": "problem_identification", "role": "unknown"}})
 }
 
+/// The same classification naming no account (the engine did not know the company).
+fn unplaced(id: &str, visitor: Value) -> Value {
+    let mut e = classified(id, visitor, "");
+    e["properties"].as_object_mut().unwrap().remove("account");
+    e
+}
+
+/// The accounts `/api/accounts` lists, in rank order.
+fn account_names(v: &Value) -> Vec<&str> {
+    v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn null_ids_are_no_visitor_and_make_no_phantom_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -2266,28 +2283,20 @@ fn a_group_calls_own_group_id_wins_and_accounts_are_printable() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &[]);
     let now = now_ms();
-    let mut unplaced = classified("gi-1", json!("v-moved"), "x.com");
-    unplaced["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("account");
-    unplaced["originalTimestamp"] = json!(iso(now - 60_000));
+    let mut moved = unplaced("gi-1", json!("v-moved"));
+    moved["originalTimestamp"] = json!(iso(now - 60_000));
     let group = json!({"type": "group", "messageId": "gi-2", "anonymousId": "v-moved",
         "groupId": "New.com", "context": {"groupId": "old.com"},
         "originalTimestamp": iso(now - 30_000)});
     let bell = classified("gi-3", json!("v-2"), "evil\u{7}.com");
-    let mut escape = classified("gi-4", json!("v-3"), "x.com");
-    escape["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("account");
+    let mut escape = unplaced("gi-4", json!("v-3"));
     escape["context"]["groupId"] = json!("\u{1b}[31mred.com");
     let long = json!({"type": "group", "messageId": "gi-5", "anonymousId": "v-4",
         "groupId": format!("{}.com", "a".repeat(300))});
     let r = post(
         &s.url,
         "/v1/batch",
-        &batch(&[unplaced, group, bell, escape, long]),
+        &batch(&[moved, group, bell, escape, long]),
         Some(KEY),
         &[],
     );
@@ -2319,13 +2328,7 @@ fn a_group_calls_own_group_id_wins_and_accounts_are_printable() {
     );
     assert_eq!(problems(4), one("too_long", "$.batch[4].groupId"));
     let v = get(&s.url, "/api/accounts").body;
-    let names: Vec<&str> = v["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["account"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["new.com"], "{v}");
+    assert_eq!(account_names(&v), ["new.com"], "{v}");
 }
 
 /// The views keep the signals they read and read only what changed since:
@@ -2435,31 +2438,15 @@ fn a_group_call_places_a_visitor_the_engine_could_not() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &[]);
     let now = now_ms();
-    let mut unplaced = classified("g-1", json!("v-anon"), "x.com");
-    unplaced["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("account");
-    unplaced["originalTimestamp"] = json!(iso(now - 60_000));
+    let mut anon = unplaced("g-1", json!("v-anon"));
+    anon["originalTimestamp"] = json!(iso(now - 60_000));
     let group = json!({"type": "group", "messageId": "g-2", "anonymousId": "v-anon",
         "groupId": "initech.com", "traits": {"name": "Initech"},
         "originalTimestamp": iso(now - 30_000)});
-    let r = post(
-        &s.url,
-        "/v1/batch",
-        &batch(&[unplaced, group]),
-        Some(KEY),
-        &[],
-    );
+    let r = post(&s.url, "/v1/batch", &batch(&[anon, group]), Some(KEY), &[]);
     assert_eq!(r.status, 200, "{}", r.body);
     let v = get(&s.url, "/api/accounts").body;
-    let names: Vec<&str> = v["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["account"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["initech.com"], "{v}");
+    assert_eq!(account_names(&v), ["initech.com"], "{v}");
     assert_eq!(v["accounts"][0]["visitors"], 1);
     assert_eq!(v["accounts"][0]["fit_tier"], "A");
     // The views' time is the group call's, 30 s after the signal (clocks

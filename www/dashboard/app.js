@@ -256,7 +256,7 @@ function accountDetails(a, cols, names) {
 // drawn hollow and said to screen readers.
 function fitTier(a, tier) {
   const chip = tierChip(tier);
-  if (a.firmographics !== 'asserted') return chip;
+  if (a.firmographics !== 'asserted' || !a.fit_tier) return chip;
   const cls = chip.className;
   return el('span', { class: `${cls} asserted`, title: 'asserted: sent by a browser under the public write key, not verified by a server-side sender' },
     tier, el('span', { class: 'visually-hidden' }, ' (asserted by a browser)'));
@@ -264,9 +264,9 @@ function fitTier(a, tier) {
 
 // Where the fit comes from, and what a browser claimed when it differs.
 function fitSource(a) {
+  if (a.firmographics !== 'verified') return a.fit_tier || a.fit_score != null ? 'asserted by a browser' : 'no fit reported';
   const claim = a.claimed_fit;
-  const claimed = claim && a.firmographics === 'verified' ? `; a browser claimed ${claim.fit_tier || 'no tier'} ${num(claim.fit_score, 1)}` : '';
-  return `${a.firmographics === 'verified' ? 'verified' : 'asserted by a browser'}${claimed}`;
+  return `verified${claim ? `; a browser claimed ${claim.fit_tier || 'no tier'} ${num(claim.fit_score, 1)}` : ''}`;
 }
 
 // A playbook and revision as the revision picker names them (signals sent
@@ -653,6 +653,7 @@ $('as-of').addEventListener('change', (e) => {
     const asOf = `${v.length === 16 ? `${v}:00` : v}Z`;
     if (asOf === state.asOf) return;
     state.asOf = asOf;
+    state.shown = null;
     load();
   }, 600);
 });
@@ -667,6 +668,7 @@ $('accounts-search').addEventListener('input', (e) => {
     if (q === state.search) return;
     state.search = q;
     state.offset = 0;
+    state.shown = null; // another list: paged from its first page
     load();
   }, 250);
 });

@@ -30,6 +30,7 @@ import { Engine } from 'buyerpath/page';
 import { slotHtml, slotKey } from '../src/js/render.mjs';
 import { compilePage, intoHead, readUpTo, renderPage, slotRewriter } from './fill.mjs';
 import { preset, presetContext } from '../src/js/presets.mjs';
+import { pagePath } from '../../pkg-template/layer/track.js';
 
 const STATE_COOKIE = 'bp';
 const VIEW_COOKIE = 'bp_view';
@@ -40,20 +41,15 @@ const SESSION_GAP_MS = 30 * 60 * 1000;
 // Forwarding signals to the collector: tries, each request's limit, and the
 // longest wait between two (all within waitUntil's 30 s after the response).
 const FORWARD_ATTEMPTS = 3;
-const FORWARD_TIMEOUT_MS = 5_000;
+const FORWARD_TIMEOUT_MS = 10_000;
 const FORWARD_MAX_WAIT_MS = 2_000;
 // How long the page a visitor last saw is kept for their next visit.
 const VIEW_MAX_AGE_MS = 7 * 86400 * 1000;
-// The engine takes a page URL of at most this many bytes.
+// The engine takes a page URL of at most this many bytes in a decide request.
 const MAX_URL_BYTES = 256;
 
-/** A request's path as the engine takes it: cut at 256 bytes (a `%xx` whole), as it must be. */
-function pageUrl(path) {
-  if (path.length <= MAX_URL_BYTES) return path; // (a pathname is ASCII: percent-encoded)
-  const cut = path.slice(0, MAX_URL_BYTES);
-  const pct = cut.lastIndexOf('%');
-  return pct >= MAX_URL_BYTES - 2 ? cut.slice(0, pct) : cut;
-}
+/** A request's path as the engine takes it: cut as the browser layer cuts it (whole characters' escapes). */
+const pageUrl = (path) => pagePath(path, MAX_URL_BYTES);
 const MAX_BATCH_BYTES = 512 * 1024;
 // The longest state cookie value set: with its name and attributes under the
 // 4,096 bytes browsers keep.
@@ -393,6 +389,8 @@ async function forward(env, signals, now, asserted) {
   // A collector busy (429), failing (5xx) or out of reach is tried again, a
   // few times within the seconds the response's waitUntil leaves (the store
   // dedupes by messageId, so a batch stored but not answered costs nothing).
+  // Not one that asks for a longer wait, nor one that did not answer in time
+  // (slow under load: another copy would only add to it).
   for (let attempt = 1; ; attempt += 1) {
     let res = null;
     try {
@@ -405,22 +403,22 @@ async function forward(env, signals, now, asserted) {
         redirect: 'manual',
         signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
       });
-      await res.body?.cancel();
     } catch (err) {
-      if (attempt >= FORWARD_ATTEMPTS) throw err;
+      if (attempt >= FORWARD_ATTEMPTS || (err && err.name === 'TimeoutError')) throw err;
     }
+    if (res !== null) await res.body?.cancel().catch(() => undefined);
     const transient = res === null || res.status === 408 || res.status === 429 || res.status >= 500;
     if (res !== null && !transient) {
       if (!res.ok) console.warn(`buyerpath edge: the collector answered ${res.status}${redirected(res)}; the batch is dropped`);
       return;
     }
-    if (attempt >= FORWARD_ATTEMPTS) {
-      console.warn(`buyerpath edge: the collector answered ${res.status} ${FORWARD_ATTEMPTS} times; the batch is dropped`);
+    // Retry-After (seconds) when it says; else 0.5 s, then 1 s.
+    const after = Number(res && res.headers.get('Retry-After'));
+    const wait = after > 0 ? after * 1000 : 500 * attempt;
+    if (attempt >= FORWARD_ATTEMPTS || wait > FORWARD_MAX_WAIT_MS) {
+      console.warn(`buyerpath edge: the collector answered ${res ? res.status : 'nothing'} (try ${attempt}); the batch is dropped`);
       return;
     }
-    // Retry-After (seconds) when it says, within the cap; else 0.5 s, 1 s.
-    const after = Number(res && res.headers.get('Retry-After'));
-    const wait = Math.min(FORWARD_MAX_WAIT_MS, after > 0 ? after * 1000 : 500 * attempt);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }

@@ -932,7 +932,7 @@ where
     }
     let as_of = match as_of(params) {
         Ok(t) => t,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     // One view at a time; one computed while this request waited is reused.
     // The computation holds the turn and stores its result itself, so a
@@ -980,18 +980,18 @@ where
     }
 }
 
-/// A 400 for an `as_of` that is not a time: what arrived (a `+` sent
-/// unencoded is a space by then), and how to write one.
 /// The `as_of` parameter, if given; a 400 when it is not a time.
-fn as_of(params: &BTreeMap<String, String>) -> Result<Option<i64>, Response> {
+fn as_of(params: &BTreeMap<String, String>) -> Result<Option<i64>, Box<Response>> {
     match params.get("as_of") {
         Some(given) => iso::parse_query_ms(given)
             .map(Some)
-            .ok_or_else(|| bad_as_of(given)),
+            .ok_or_else(|| Box::new(bad_as_of(given))),
         None => Ok(None),
     }
 }
 
+/// A 400 for an `as_of` that is not a time: what arrived (a `+` sent
+/// unencoded is a space by then), and how to write one.
 fn bad_as_of(given: &str) -> Response {
     let shown: String = given.chars().take(100).collect();
     json_response(
@@ -1104,7 +1104,7 @@ async fn calibration(State(app): State<Shared>, Query(params): Params) -> Respon
     if app.config.calibration.is_none() {
         // Checked all the same: a wrong request is a 400 with or without a candidate.
         if let Err(refused) = as_of(&params) {
-            return refused;
+            return *refused;
         }
         let body = views::calibration::no_candidate(&app.config.playbook);
         return json_response(StatusCode::OK, &body);
