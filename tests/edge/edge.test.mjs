@@ -615,6 +615,23 @@ test('/v1/batch with the collector unreachable: 502, not cached, with Retry-Afte
   }
 });
 
+test('/v1/batch with a collector that does not answer in time: 502 with Retry-After, before the layer gives up', async () => {
+  const stuck = await collector({ delayMs: 5_000 });
+  const edge = new Miniflare(edgeOptions({ STATE_SECRET: SECRET, COLLECTOR_URL: stuck.url, DEMO_SWITCHER: 'off', COLLECTOR_TIMEOUT_MS: '300' }));
+  try {
+    await seedKv(edge);
+    const started = Date.now();
+    const res = await edge.dispatchFetch(`${ORIGIN}/v1/batch`, { method: 'POST', body: '{"batch":[]}' });
+    assert.equal(res.status, 502);
+    assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms`);
+    assert.ok(Number(res.headers.get('Retry-After')) > 0);
+    assert.deepEqual(await res.json(), { error: 'collector_unreachable' });
+  } finally {
+    await edge.dispose();
+    await stuck.close();
+  }
+});
+
 test('a collector that redirects is not followed: the batch and the key stay here, the browser is told to retry', async () => {
   const elsewhere = await collector();
   const mover = http.createServer((req, res) => {

@@ -43,6 +43,9 @@ const SESSION_GAP_MS = 30 * 60 * 1000;
 const FORWARD_ATTEMPTS = 3;
 const FORWARD_TIMEOUT_MS = 10_000;
 const FORWARD_MAX_WAIT_MS = 2_000;
+// How long a browser's batch waits for the collector's answer on /v1/batch
+// (`COLLECTOR_TIMEOUT_MS`, else 8 s).
+const proxyTimeoutMs = (env) => (Number(env.COLLECTOR_TIMEOUT_MS) > 0 ? Number(env.COLLECTOR_TIMEOUT_MS) : 8_000);
 // How long the page a visitor last saw is kept for their next visit.
 const VIEW_MAX_AGE_MS = 7 * 86400 * 1000;
 // The engine takes a page URL of at most this many bytes in a decide request.
@@ -488,9 +491,12 @@ async function batch(request, env) {
       },
       body,
       redirect: 'manual', // as in forward()
+      // Answered before the layer's own 10 s timeout gives up on this request.
+      signal: AbortSignal.timeout(proxyTimeoutMs(env)),
     });
   } catch (err) {
-    // The collector is unreachable: the sender keeps its queue and retries.
+    // The collector is unreachable (or did not answer in time): the sender
+    // keeps its queue and retries.
     console.warn(`buyerpath edge: /v1/batch: the collector is unreachable: ${err}`);
     return new Response('{"error":"collector_unreachable"}', { status: 502, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' } });
   }

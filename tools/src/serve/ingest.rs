@@ -914,18 +914,21 @@ fn account_problem(at: &'static str, account: &str) -> Option<Problem> {
             format!("longer than {MAX_ID} bytes"),
         ));
     }
-    let (i, c) = account.char_indices().find(|(_, c)| c.is_control())?;
-    Some(
-        Problem::at(
-            "invalid_value",
-            at,
-            format!(
-                "contains a control character (U+{:04X} at byte {i})",
-                c as u32
-            ),
-        )
-        .hint("accounts are shown in the dashboard and logs: send printable text"),
-    )
+    control_character(at, account)
+        .map(|p| p.hint("accounts are shown in the dashboard and logs: send printable text"))
+}
+
+/// `invalid_value` at `field` when `s` holds a control character (where).
+fn control_character(field: &'static str, s: &str) -> Option<Problem> {
+    let (i, c) = s.char_indices().find(|(_, c)| c.is_control())?;
+    Some(Problem::at(
+        "invalid_value",
+        field,
+        format!(
+            "contains a control character (U+{:04X} at byte {i})",
+            c as u32
+        ),
+    ))
 }
 
 /// Checks one event and computes its timestamps. Every problem is reported.
@@ -986,18 +989,11 @@ pub fn check(
                 None
             }
             Some(Value::String(s)) if s.chars().any(char::is_control) => {
-                let (at, c) = s
-                    .char_indices()
-                    .find(|(_, c)| c.is_control())
-                    .unwrap_or((0, '\0'));
-                problems.push(
-                    Problem::at(
-                        "invalid_value",
-                        field,
-                        format!("contains a control character (U+{:04X} at byte {at})", c as u32),
-                    )
-                    .hint("ids and event names are shown in the dashboard and logs: send printable text"),
-                );
+                if let Some(p) = control_character(field, s) {
+                    problems.push(p.hint(
+                        "ids and event names are shown in the dashboard and logs: send printable text",
+                    ));
+                }
                 None
             }
             Some(Value::String(s)) if s.trim().is_empty() => {
