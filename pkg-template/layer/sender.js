@@ -172,13 +172,13 @@ export function createSender({
   let attempts = 0; // consecutive failures, for the backoff
   let epoch = 0; // bumped on consent `none`: late responses are then ignored
   let stopped = false;
-  // Whether the collector is known to answer (beacons are then trusted):
-  // not while a request of this tab's, on this page or an earlier one in
-  // the last DOWN_MS, failed with no answer since (`${storageKey}_down`:
-  // the time of that failure).
+  // Whether the collector answered this sender's last request (beacons are
+  // trusted only then, and while no request of this site's failed in the
+  // last DOWN_MS with no answer since: `${storageKey}_down` holds the time
+  // of that failure, for the next pages and the other tabs).
   const downKey = `${storageKey}_down`;
   let reachable = true;
-  // A failure of another page's or tab's in the last DOWN_MS, unanswered since.
+  // Another page's or tab's failure (or this one's) in the last DOWN_MS, unanswered since.
   const recentlyDown = () => {
     const since = Number(attempt(() => ls.getItem(downKey), null));
     return since > 0 && Math.abs(now() - since) < DOWN_MS;
