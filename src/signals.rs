@@ -32,19 +32,11 @@ pub const LIBRARY: (&str, &str) = ("buyerpath", env!("CARGO_PKG_VERSION"));
 /// count from 1 again, and ids of the visitor and number alone would repeat
 /// the earlier signals' (a store deduplicating by id kept only the first).
 ///
-/// `page` (the page's content id, else its URL; empty for none) goes in too
-/// when not empty: the signals of one state decided on two pages at once
-/// (two tabs opened from one) differ by their page, and a replay of the same
-/// request is the same signal.
-pub(crate) fn message_id(
-    visitor: &str,
-    first_seen: u64,
-    seq: u32,
-    event: &str,
-    n: usize,
-    page: &str,
-) -> String {
-    let mut d = message_digest(visitor, first_seen, seq, event, n, page);
+/// The page (its content id, else its URL; empty for none) goes in too when
+/// not empty: the signals of one state decided on two pages at once (two tabs
+/// opened from one) differ by their page, and a replay of the same request is
+/// the same signal. `d` is the [`message_digest`].
+pub(crate) fn message_id(mut d: [u8; 32]) -> String {
     // A UUID version 8 (RFC 9562, §5.8: the name-based SHA-256 layout of its
     // appendix B.2): the first 16 bytes, with the version (8) and the variant
     // (0b10) set, in hex grouped 8-4-4-4-12, so that a store's strict UUID
@@ -349,7 +341,14 @@ pub(crate) fn build(
             anonymous_id: visitor,
             context: context.clone(),
             event,
-            message_id: message_id(&d.visitor_id, first_seen, d.seq, event, out.len(), page),
+            message_id: message_id(message_digest(
+                &d.visitor_id,
+                first_seen,
+                d.seq,
+                event,
+                out.len(),
+                page,
+            )),
             original_timestamp: timestamp,
             properties,
             kind: "track",
@@ -624,7 +623,7 @@ mod tests {
             for seq in [0, 1, 7, u32::MAX] {
                 for event in ["Content Recommended", "Visitor Classified"] {
                     let n = i * 3;
-                    let id = message_id(visitor, 7, seq, event, n, "");
+                    let id = message_id(super::message_digest(visitor, 7, seq, event, n, ""));
                     assert_eq!(id, reference(visitor, seq, event, n));
                     // Version 8, variant 0b10 (8, 9, a or b).
                     assert_eq!(&id[14..15], "8", "{id}");
@@ -637,7 +636,16 @@ mod tests {
     /// are two signals; the same page again is the same one.
     #[test]
     fn impressions_on_two_pages_have_two_ids() {
-        let id = |page: &str| message_id("v-1", 7, 3, "Content Recommended", 1, page);
+        let id = |page: &str| {
+            message_id(super::message_digest(
+                "v-1",
+                7,
+                3,
+                "Content Recommended",
+                1,
+                page,
+            ))
+        };
         assert_ne!(id("pricing"), id("/blog/post"));
         assert_eq!(id("pricing"), id("pricing"));
         assert_ne!(id("pricing"), id(""));
