@@ -146,8 +146,10 @@ export interface SenderOptions {
    * Longest wait for the collector's answer, ms (default 10000): a request
    * still unanswered then is aborted and retried with the usual backoff, as
    * a network error is (otherwise one stalled request would hold up every
-   * later batch). HTTP 408, 429 and 5xx are retried too; other statuses
-   * outside 2xx drop the batch.
+   * later batch). HTTP 408, 429 and 5xx are retried too; a 413 for several
+   * events sends them again in halves (and later requests hold at most half
+   * as many); other statuses outside 2xx drop the batch, counted in the
+   * `Signals Dropped` report (`rejected`), never sent again.
    */
   timeoutMs?: number;
   /**
@@ -175,7 +177,8 @@ export interface SenderOptions {
   crypto?: { randomUUID?(): string; getRandomValues?(array: Uint8Array): Uint8Array } | null;
   /**
    * Called once per HTTP status when the collector refuses (4xx) a batch
-   * (`code: 'batch_refused'`, with `status`), and for each event refused by
+   * (`code: 'batch_refused'`, with `status`; its events are counted in the
+   * `Signals Dropped` report), and for each event refused by
    * `enqueue`: one JSON cannot encode (`event_not_json`), or one over 32 KiB
    * as JSON in UTF-8 (`event_too_large`; also counted in the `Signals
    * Dropped` report, as Segment and the collector would drop it).
@@ -218,8 +221,8 @@ export function createSender(options: SenderOptions): Sender;
 export type EssentialEvent = 'MQL Reached' | 'SQL Reached' | 'Sales Trigger Fired' | 'Stage Changed';
 
 /**
- * The track event that reports dropped events (queue overflow, or an event
- * over 32 KiB) (`sender.js` exports the name as `DROPPED_EVENT`, and
+ * The track event that reports dropped events (queue overflow, an event
+ * over 32 KiB, or a batch the collector refused) (`sender.js` exports the name as `DROPPED_EVENT`, and
  * `ESSENTIAL_EVENTS`): a fresh `messageId`, the
  * `anonymousId` (or `userId`) of the last dropped event, `context.consent`,
  * `originalTimestamp` when it was queued.
@@ -235,6 +238,12 @@ export interface SignalsDroppedEvent {
     dropped: number;
     /** Of those, how many were essential. */
     essential_dropped: number;
+    /**
+     * Of those, how many the collector refused (a 4xx other than 408 and
+     * 429), by HTTP status (`{ "400": 3 }`); absent when none. A refused
+     * batch of drop reports alone is not counted (no report of a report).
+     */
+    rejected?: Record<string, number>;
   };
   context: { consent: Consent };
   originalTimestamp: string;
@@ -256,7 +265,12 @@ export interface AutoTrackOptions {
   now?: () => number;
   setTimeout?: (fn: () => void, ms: number) => TimerHandle;
   clearTimeout?: (handle: TimerHandle) => void;
-  /** Visible seconds after which the held page view is emitted to `onEvent` (default 30). */
+  /**
+   * Visible seconds after which the held page view is emitted to `onEvent`
+   * (default 30). A page prerendered by Speculation Rules
+   * (`document.prerendering`) holds its page view from `prerenderingchange`,
+   * and emits none if it is never shown.
+   */
   dwellSeconds?: number;
 }
 
@@ -369,6 +383,10 @@ export interface StartCommonOptions {
    * slots keep theirs: `info.rendered` is false; otherwise only changed slots
    * are rendered), and a Content Recommended the layer does not send (the
    * page's picks are reported once; later only the slots that changed).
+   * While the page is prerendered (Speculation Rules), decisions are made on
+   * a copy of the visitor, rendered, and neither stored nor reported; the
+   * page is decided again when shown (`prerenderingchange`), and that
+   * decision is stored and reported.
    */
   onDecision?: (decision: Decision, info: { rendered: boolean }) => void;
   /**

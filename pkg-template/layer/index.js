@@ -16,6 +16,11 @@
 // BroadcastChannel (same origin, nothing stored), so that no tab stores or
 // sends under consent the visitor has taken back. A higher level applies in
 // the tab where it was given (elsewhere at the next page or setConsent).
+//
+// A page prerendered by Speculation Rules (`document.prerendering`) decides
+// and renders as it loads, on a copy of the visitor, but reports and stores
+// nothing until it is shown (`prerenderingchange`): it is decided again then,
+// and that decision is reported. A prerender never shown leaves no trace.
 
 /** The BroadcastChannel name on which a tab's lowered consent reaches the others. */
 export const CONSENT_CHANNEL = 'buyerpath:consent';
@@ -193,6 +198,7 @@ export function start({
     return privacyControl && n === 'full' ? 'anonymous' : n;
   };
   let level = cap(consent);
+  let prerendering = attempt(() => document.prerendering === true, false);
   const store = createStore({ ...storage, consent: level, document, localStorage });
   const sender = endpoint && !privacyControl
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
@@ -343,7 +349,7 @@ export function start({
   let decision = null;
 
   function save() {
-    if (level === 'none' || (undecided && level !== 'full')) return;
+    if (prerendering || level === 'none' || (undecided && level !== 'full')) return;
     // Signed with the same secret, or the next decode({ secret }) rejects it.
     const state = attempt(() => (secret === undefined ? visitor.encode() : visitor.encode(secret)), null);
     if (typeof state !== 'string') return;
@@ -409,6 +415,11 @@ export function start({
       if (x && Array.isArray(x.content_ids)) tellIds(x.slot, x.content_ids);
     }
   };
+  // A copy of the visitor (null if it cannot be made).
+  function scratch() {
+    const state = attempt(() => (secret === undefined ? visitor.encode() : visitor.encode(secret)), null);
+    return typeof state === 'string' ? decode(state) : null;
+  }
   function decide({ click = false, taken = undefined } = {}) {
     sync();
     const pageCtx = { ...page, ...((context && context.page) || {}) };
@@ -416,16 +427,22 @@ export function start({
     const req = { now: now(), context: { ...context, consent: level, page: pageCtx } };
     if (campaign) req.context.campaign = { ...campaign };
     if (wanted !== undefined) req.slots = wanted;
+    // Prerendering: a copy decides, as the visitor must not move on (its
+    // triggers fire once, its decisions are numbered) for a page unseen.
+    const who = prerendering ? scratch() : visitor;
+    if (!who) return null;
     let d;
     try {
-      d = visitor.decide(req);
+      d = who.decide(req);
     } catch (err) {
       report(err);
       return null;
     }
     decision = d;
-    undecided = false;
-    save(); // decide moves the state on (triggers fire once, digests)
+    if (!prerendering) {
+      undecided = false;
+      save(); // decide moves the state on (triggers fire once, digests)
+    }
     const first = shown.size === 0;
     // After a click, or when nothing but the draws changed, nothing changes
     // on the page (`situation` is that of what it shows), unless a report is
@@ -461,6 +478,7 @@ export function start({
     // rendered nothing, nothing new is shown.
     let signals = d && Array.isArray(d.signals) ? d.signals : [];
     if (still) signals = signals.filter((x) => !x || x.event !== 'Content Recommended');
+    if (prerendering) signals = []; // unseen yet: reported by the decision made when shown
     signals = signals.map(untold).filter((x) => x !== DROP);
     if (sender && level !== 'none') signals.forEach(tell);
     if (sender && signals.length > 0) sender.enqueue(signals);
@@ -527,6 +545,16 @@ export function start({
   listen(document, 'visibilitychange', () => {
     if (attempt(() => document.visibilityState, 'visible') === 'hidden') leave();
   });
+  // The prerendered page is shown: decided again, on the visitor (from the
+  // state other pages stored meanwhile), stored and reported; the slots
+  // whose picks changed are rendered.
+  if (prerendering) {
+    listen(document, 'prerenderingchange', () => {
+      if (stopped || !prerendering) return;
+      prerendering = false;
+      decide();
+    });
+  }
 
   // A single-page app's route change, once the new route has rendered: a new
   // page view, as a load would be, when the page changed (its path or its

@@ -8,7 +8,9 @@
 // first (recommendations, classifications); the essential ones (MQL, SQL,
 // sales triggers, stage changes) only when nothing else is left. The drops
 // are counted (and the count persisted), and reported by one `Signals
-// Dropped` event as soon as the queue has room again.
+// Dropped` event as soon as the queue has room again; so are the events of a
+// batch the collector refuses for good (a 4xx other than 408 and 429), by
+// status. A 413 for several events sends them again in halves first.
 //
 // A beacon cannot be confirmed, so it is only used while the collector is
 // known to answer: after a failed request (or when the browser says it is
@@ -60,10 +62,11 @@ const UNSET = Symbol('unset');
 
 /** Signals kept longest when the queue overflows. */
 export const ESSENTIAL_EVENTS = Object.freeze(['MQL Reached', 'SQL Reached', 'Sales Trigger Fired', 'Stage Changed']);
-/** The event that reports overflow drops: `properties: { dropped, essential_dropped }`. */
+/** The event that reports dropped events: `properties: { dropped, essential_dropped, rejected? }`. */
 export const DROPPED_EVENT = 'Signals Dropped';
 
 const isEssential = (e) => ESSENTIAL_EVENTS.includes(e && e.event);
+const isReport = (e) => Boolean(e && e.type === 'track' && e.event === DROPPED_EVENT && e.properties);
 const count = (x) => (Number.isSafeInteger(x) && x > 0 ? x : 0);
 const plain = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 const str = (x) => (typeof x === 'string' ? x : undefined);
@@ -184,13 +187,17 @@ export function createSender({
     return since > 0 && Math.abs(now() - since) < DOWN_MS;
   };
   const reported = new Set(); // statuses already passed to onError
-  // Overflow drops not yet reported, and who the last dropped event was about.
-  const none = () => ({ dropped: 0, essential: 0, anonymousId: undefined, userId: undefined });
+  // Drops not yet reported (`rejected`: of them, those the collector
+  // refused, by HTTP status), and who the last dropped event was about.
+  const none = () => ({ dropped: 0, essential: 0, rejected: {}, anonymousId: undefined, userId: undefined });
   let drops = none();
   // The drop record this sender last stored (the string as written, and the
   // counts in it), and the mark that makes its records its own.
   let wrote = null;
-  let wroteCounts = { dropped: 0, essential: 0 };
+  let wroteCounts = { dropped: 0, essential: 0, rejected: {} };
+  // Most events a request holds: maxBatch, halved at each 413 of a batch of
+  // several (the collector takes less than this sender makes).
+  let most = Infinity;
   const owner = `${now()}-${Math.floor(random() * 1e9)}-${(senders += 1)}`;
   // The messageIds this sender delivered or dropped since it last wrote the
   // stored queue: they leave the stored queue at the next write, even when
@@ -296,6 +303,11 @@ export function createSender({
     if (wrote !== null && raw !== wrote) {
       drops.dropped = Math.max(0, drops.dropped - wroteCounts.dropped);
       drops.essential = Math.min(drops.dropped, Math.max(0, drops.essential - wroteCounts.essential));
+      for (const [status, n] of Object.entries(wroteCounts.rejected)) {
+        const left = (drops.rejected[status] || 0) - n;
+        if (left > 0) drops.rejected[status] = left;
+        else delete drops.rejected[status];
+      }
       if (drops.dropped === 0) drops = none();
       wrote = null;
     }
@@ -313,10 +325,10 @@ export function createSender({
       }
     }
     if (drops.dropped > 0) {
-      const saved = JSON.stringify({ dropped: drops.dropped, essential_dropped: drops.essential, anonymousId: drops.anonymousId, userId: drops.userId, owner });
+      const saved = JSON.stringify({ ...counts(), anonymousId: drops.anonymousId, userId: drops.userId, owner });
       if (saved !== raw && attempt(() => (ls.setItem(dropsKey, saved), true), false)) {
         wrote = saved;
-        wroteCounts = { dropped: drops.dropped, essential: drops.essential };
+        wroteCounts = { dropped: drops.dropped, essential: drops.essential, rejected: { ...drops.rejected } };
       }
     } else if (raw !== null) {
       attempt(() => ls.removeItem(dropsKey), undefined); // reported (or garbage)
@@ -324,20 +336,32 @@ export function createSender({
     }
   }
 
-  // Adds a report's counts (`{ dropped, essential_dropped }`) to the drops.
+  // The drops as a report's properties (`rejected` only when there are any).
+  function counts() {
+    const c = { dropped: drops.dropped, essential_dropped: drops.essential };
+    if (Object.keys(drops.rejected).length > 0) c.rejected = { ...drops.rejected };
+    return c;
+  }
+
+  // Adds a report's counts (`{ dropped, essential_dropped, rejected? }`) to the drops.
   function addDrops(report) {
     const n = count(report.dropped);
     drops.dropped += n;
     drops.essential += Math.min(count(report.essential_dropped), n);
+    for (const [status, k] of Object.entries(plain(report.rejected) ? report.rejected : {})) {
+      if (/^\d{1,3}$/.test(status) && count(k) > 0) drops.rejected[status] = (drops.rejected[status] || 0) + Math.min(count(k), n);
+    }
   }
 
-  function noteDrop(e) {
-    if (e && e.type === 'track' && e.event === DROPPED_EVENT && e.properties) {
+  // `status`: the collector refused the event (with that HTTP status).
+  function noteDrop(e, status) {
+    if (isReport(e)) {
       // An unsent report that must go too: its counts carry over, so none is lost.
       addDrops(e.properties);
     } else {
       drops.dropped += 1;
       if (isEssential(e)) drops.essential += 1;
+      if (status !== undefined) drops.rejected[status] = (drops.rejected[status] || 0) + 1;
     }
     if (e && (typeof e.anonymousId === 'string' || typeof e.userId === 'string')) {
       drops.anonymousId = str(e.anonymousId);
@@ -384,7 +408,7 @@ export function createSender({
       type: 'track',
       event: DROPPED_EVENT,
       messageId: uuid(crypto, random),
-      properties: { dropped: drops.dropped, essential_dropped: drops.essential },
+      properties: counts(),
       context: { consent: level },
       originalTimestamp: new Date(now()).toISOString(),
     };
@@ -433,6 +457,16 @@ export function createSender({
     }, delay);
   }
 
+  // A batch refused for good is lost: counted (by status) for the report,
+  // never sent again. A report in it carries its counts over only beside
+  // other events: a refused batch of reports alone is let go, or a collector
+  // that refuses every batch (a bad write key) would get a report after
+  // each, forever.
+  function refused(batch, status) {
+    if (batch.every(isReport)) return;
+    for (const e of batch) noteDrop(e, String(status));
+  }
+
   function fail(status) {
     if (!onError || reported.has(status)) return; // once per status: a bad key must not spam
     reported.add(status);
@@ -445,7 +479,7 @@ export function createSender({
     return JSON.stringify(b);
   }
 
-  /** Sends one batch by fetch; resolves to 'ok', 'retry' or 'drop'. */
+  /** Sends one batch by fetch; resolves to 'ok', 'retry', 'split' or 'drop'. */
   async function post(batch, keepalive) {
     const myEpoch = epoch;
     inflight.add(batch);
@@ -478,8 +512,9 @@ export function createSender({
         }),
       ]);
       const s = res.status;
-      // 408 (Request Timeout), 429 and 5xx are transient: retried.
-      outcome = s >= 200 && s < 300 ? 'ok' : s === 408 || s === 429 || s >= 500 ? 'retry' : 'drop';
+      // 408 (Request Timeout), 429 and 5xx are transient: retried. A 413
+      // (too large) for several events: sent again in halves.
+      outcome = s >= 200 && s < 300 ? 'ok' : s === 408 || s === 429 || s >= 500 ? 'retry' : s === 413 && batch.length > 1 ? 'split' : 'drop';
     } catch {
       outcome = 'retry'; // network error, offline, CORS, aborted, timed out
     }
@@ -490,29 +525,41 @@ export function createSender({
       reachable = true; // it answered
       if (ls) attempt(() => ls.getItem(downKey) !== null && ls.removeItem(downKey), undefined);
     }
-    if (outcome !== 'retry') settled(batch); // delivered, or refused for good
+    if (outcome === 'ok' || outcome === 'drop') settled(batch); // delivered, or refused for good
     if (outcome === 'ok') {
       attempts = 0;
       reportDrops(); // delivered: there is room for the report now
     }
+    if (outcome === 'retry' || outcome === 'split') {
+      queue = batch.filter(allowed).concat(queue);
+      trim();
+    }
     if (outcome === 'retry') {
       reachable = false;
       if (ls) attempt(() => ls.setItem(downKey, String(now())), undefined);
-      queue = batch.filter(allowed).concat(queue);
-      trim();
       if (retryTimer === null) backoff(res);
     }
-    if (outcome === 'drop') fail(res.status);
+    if (outcome === 'split') {
+      // Later requests hold at most half as many events: each 413 halves
+      // the bound, and one event refused alone is dropped, so this ends.
+      most = Math.ceil(batch.length / 2);
+      if (keepalive) schedule(); // no loop to send the halves (the page may stay)
+    }
+    if (outcome === 'drop') {
+      refused(batch, res.status);
+      fail(res.status);
+    }
     persist();
     return outcome;
   }
 
-  // Takes the next batch off the queue: up to maxBatch events whose request
-  // body stays within `limit` bytes (at least one event, whatever its size).
+  // Takes the next batch off the queue: up to maxBatch events (fewer after a
+  // 413) whose request body stays within `limit` bytes (at least one event,
+  // whatever its size).
   function take(limit) {
     let size = utf8(body([], true)).length;
     let n = 0;
-    for (; n < queue.length && (n === 0 || n < maxBatch); n += 1) {
+    for (; n < queue.length && (n === 0 || n < Math.min(maxBatch, most)); n += 1) {
       size += bytes(queue[n]) + (n > 0 ? 1 : 0); // the comma before it
       if (n > 0 && size > limit) break;
     }

@@ -12,6 +12,11 @@
 // `dwellSeconds` (30) of visible time. Its `ts` is the time the page started.
 // A single-page app's route change is a page too: `nextPage()` ends the held
 // view as a hide would, and holds one for the page now at the location.
+//
+// A prerendered page (Speculation Rules: `document.prerendering`) is not
+// seen until it is activated: its page view is held from `prerenderingchange`
+// (its `ts` then), and never emitted if that never comes. Clicks and forms
+// cannot happen before.
 
 import { attempt } from './storage.js';
 
@@ -164,6 +169,7 @@ export function autoTrack({
   let visibleMs = 0;
   let visibleSince = null; // when the current visible stretch began
   let timer = null;
+  let prerendering = attempt(() => document.prerendering === true, false);
   // The CTA and download elements counted in this turn of the event loop.
   // A click on a <label> makes the browser click its control too, in the
   // same turn (after the label's click, before any timer): when both are
@@ -215,13 +221,14 @@ export function autoTrack({
   }
 
   function becameVisible() {
-    if (viewSent || visibleSince !== null) return;
+    if (prerendering || viewSent || visibleSince !== null) return;
     visibleSince = now();
     const left = Math.max(0, dwellSeconds * 1000 - visibleMs);
     timer = setTimeout(sendView, left);
   }
 
   function becameHidden() {
+    if (prerendering) return; // not seen yet: nothing to end
     if (visibleSince !== null) visibleMs += Math.max(0, now() - visibleSince);
     visibleSince = null;
     sendView(); // the first hide ends the held page view
@@ -244,6 +251,13 @@ export function autoTrack({
   on(window, 'pageshow', (e) => {
     if (attempt(() => e.persisted === true, false)) hold();
   });
+  if (prerendering) {
+    on(document, 'prerenderingchange', () => {
+      if (!prerendering) return;
+      prerendering = false;
+      hold(); // the visitor sees the page from now
+    });
+  }
 
   // Capture phase: a page script calling stopPropagation() must not hide
   // the click or submit from us.

@@ -271,13 +271,16 @@ export class FakeHistory {
 /**
  * A page: document (with body/head, cookie jar, visibility) and window (with
  * `history`; `frames`: requestAnimationFrame too, run by `window.frame()`).
+ * `prerendering`: a page prerendered by Speculation Rules (hidden, and
+ * `document.prerendering` true) until `document.activate()`.
  */
-export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content, referrer = '', frames = false } = {}) {
+export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c#top', content, referrer = '', frames = false, prerendering = false } = {}) {
   const u = new URL(href);
   const location = { href, protocol: u.protocol, hostname: u.hostname, pathname: u.pathname, search: u.search, hash: u.hash };
   const cookies = fakeCookieDocument({ protocol: u.protocol });
   const document = eventTarget({
-    visibilityState: 'visible',
+    visibilityState: prerendering ? 'hidden' : 'visible',
+    prerendering,
     location,
     referrer,
     get cookie() {
@@ -322,6 +325,16 @@ export function fakePage({ href = 'https://www.example.com/pricing?email=a%40b.c
   document.show = () => {
     document.visibilityState = 'visible';
     document.dispatch('visibilitychange');
+  };
+  /**
+   * The visitor navigates to the prerendered page: it is shown
+   * (visibilitychange) and `prerenderingchange` fires; `visibleFirst: false`
+   * fires them the other way round.
+   */
+  document.activate = ({ visibleFirst = true } = {}) => {
+    document.prerendering = false;
+    const fire = [() => document.show(), () => document.dispatch('prerenderingchange')];
+    for (const f of visibleFirst ? fire : fire.reverse()) f();
   };
   return { document, window };
 }

@@ -86,9 +86,9 @@ class FakeEngine {
 const stateOf = (id, events = []) => `v1.${Buffer.from(JSON.stringify({ id, events })).toString('base64url')}`;
 const decodeState = (s) => JSON.parse(Buffer.from(s.slice(3).split('.')[0], 'base64url').toString());
 
-function setup({ consent = 'anonymous', stored, href, referrer, frames, content = 'pricing', slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
+function setup({ consent = 'anonymous', stored, href, referrer, frames, prerendering, content = 'pricing', slotsHtml = true, localStorage = fakeLocalStorage(), ...opts } = {}) {
   const clock = fakeClock();
-  const { document, window } = fakePage({ href, content, referrer, frames });
+  const { document, window } = fakePage({ href, content, referrer, frames, prerendering });
   if (slotsHtml) {
     document.body.append(
       document.el('ul', { 'data-bp-slot': 'hero' }, document.el('li', {}, document.el('a', { href: '/fallback' }))),
@@ -1177,4 +1177,35 @@ test('anonymousId: a withdrawal starts a visitor with a random id, not the host\
   bp.setConsent('anonymous');
   assert.equal(bp.visitor.id, 'aaaaaaaa-2222-4333-8444-555555555555');
   assert.deepEqual(errors, []);
+});
+
+test('a prerendered page decides and renders, but reports and stores nothing until shown; then it decides again and reports that', async () => {
+  const stored = stateOf('v-pre');
+  const { bp, clock, document, localStorage, fetch, navigator, decisions } = setup({ prerendering: true, stored });
+  assert.equal(decisions.length, 1, 'decided while prerendering');
+  assert.ok(slotEl(document, 'hero').querySelector('a[data-bp-content="compare-x"]'), 'and rendered');
+  await clock.advance(60_000);
+  assert.deepEqual(sent({ fetch, navigator }), [], 'no impressions for a page not seen');
+  assert.equal(localStorage.map.get('bp_state'), stored, 'nor a state moved on');
+  assert.equal(bp.visitor.requests.length, 0, 'a copy of the visitor decided');
+  const shown = clock.now();
+  document.activate();
+  await clock.advance(5_000);
+  assert.deepEqual(sent({ fetch, navigator }).map((e) => [e.event, e.messageId]), [['Content Recommended', 'v-pre-1']], 'the decision when shown, numbered as the first');
+  assert.equal(decodeState(localStorage.map.get('bp_state')).decided, 1);
+  document.hide();
+  const views = bp.visitor.events.filter((e) => e.type === 'page_view');
+  assert.deepEqual(views.map((e) => [e.ts, e.dwell_seconds]), [[shown, 5]], 'the page view from activation');
+  bp.stop();
+});
+
+test('a prerender never shown leaves no trace: no page view, no impression, no state', async () => {
+  const { bp, clock, window, localStorage, fetch, navigator } = setup({ prerendering: true });
+  await clock.advance(60_000);
+  window.dispatch('pagehide', { persisted: false }); // discarded
+  await clock.advance(60_000);
+  assert.deepEqual(sent({ fetch, navigator }), []);
+  assert.equal(localStorage.map.has('bp_state'), false);
+  assert.deepEqual(bp.visitor.events, []);
+  bp.stop();
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSender, BEACON_LIMIT } from '../../pkg-template/layer/sender.js';
+import { createSender, BEACON_LIMIT, DROPPED_EVENT } from '../../pkg-template/layer/sender.js';
 import { fakeClock, fakeFetch, fakeLocalStorage, fakeNavigator, settle } from './fakes.mjs';
 
 const ENDPOINT = 'https://collect.example.com/';
@@ -204,7 +204,10 @@ test('400 drops the batch without retrying, and onError hears once', async () =>
   sender.enqueue([ev(1), ev(2), ev(3), ev(4), ev(5)]);
   await sender.flush();
   await clock.advance(120_000);
-  assert.deepEqual(fetch.requests.map(ids), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(fetch.requests.slice(0, 3).map(ids), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(fetch.requests.slice(3).map((r) => r.body.batch.map((e) => [e.event, e.properties])), [
+    [['Signals Dropped', { dropped: 4, essential_dropped: 0, rejected: { 400: 4 } }]],
+  ], 'then the loss is reported');
   assert.equal(sender.size(), 0);
   assert.equal(errors.length, 1);
   assert.match(errors[0].message, /400/);
@@ -228,6 +231,76 @@ test('408 (Request Timeout) is retried like 429 and 5xx, not dropped', async () 
   assert.deepEqual(fetch.requests.map(ids), [[1], [1]]);
   assert.equal(sender.size(), 0);
   assert.deepEqual(errors, []);
+});
+
+test('a batch refused for good (4xx) counts in Signals Dropped as rejected, by status, and is never sent again', async () => {
+  const localStorage = fakeLocalStorage();
+  const first = setup({ localStorage, script: [422, 400], sender: { maxBatch: 2, crypto: uuids('drop') } });
+  first.sender.enqueue([ev(1), ev(2, { event: 'SQL Reached' }), ev(3)]);
+  await first.sender.flush();
+  assert.deepEqual(first.fetch.requests.map(ids), [[1, 2], [3]]);
+  assert.equal(first.sender.size(), 0);
+  assert.ok(localStorage.map.has('bp_queue_dropped'), 'the refused events are counted');
+  assert.deepEqual(storedDrops(localStorage), { dropped: 3, essential_dropped: 1, rejected: { 400: 1, 422: 2 }, anonymousId: 'a' });
+  first.sender.stop(); // the page goes away: the next one reports the loss
+  const next = setup({ localStorage, sender: { crypto: uuids('next') } });
+  next.sender.enqueue(ev(4));
+  await next.sender.flush();
+  const sent = next.fetch.requests.flatMap((r) => r.body.batch);
+  assert.deepEqual(sent.map((e) => [e.event, e.properties]), [
+    ['Visitor Classified', { i: 4 }],
+    ['Signals Dropped', { dropped: 3, essential_dropped: 1, rejected: { 400: 1, 422: 2 } }],
+  ]);
+  assert.deepEqual(first.fetch.requests.concat(next.fetch.requests).flatMap((r) => r.body.batch.map((e) => e.messageId)).filter((id) => /^m[123]$/.test(id)), ['m1', 'm2', 'm3'], 'each refused event sent once');
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false);
+});
+
+test('a refused Signals Dropped report alone is let go, not reported again: no loop when every batch is refused', async () => {
+  const { clock, fetch, sender, errors, localStorage } = setup({ script: Array(50).fill(401), sender: { maxBatch: 100, crypto: uuids('drop') } });
+  sender.enqueue([ev(1), ev(2), ev(3)]);
+  await sender.flush(); // refused: 3 counted
+  sender.enqueue(ev(4)); // queued with the report
+  await sender.flush(); // refused together: the report's 3 carry over, with ev 4
+  await sender.flush(); // the new report, alone, refused: let go
+  await clock.advance(3_600_000);
+  await sender.flush();
+  await sender.flush({ beacon: true });
+  const batches = fetch.requests.map((r) => r.body.batch.map((e) => (e.event === DROPPED_EVENT ? [DROPPED_EVENT, e.properties] : e.messageId)));
+  assert.deepEqual(batches, [
+    ['m1', 'm2', 'm3'],
+    ['m4', [DROPPED_EVENT, { dropped: 3, essential_dropped: 0, rejected: { 401: 3 } }]],
+    [[DROPPED_EVENT, { dropped: 4, essential_dropped: 0, rejected: { 401: 4 } }]],
+  ]);
+  assert.equal(sender.size(), 0);
+  assert.equal(localStorage.map.has('bp_queue_dropped'), false, 'no count left to report');
+  assert.deepEqual(errors.map((e) => e.status), [401], 'onError once');
+});
+
+test('a 413 for several events sends them again in halves, and later batches stay within the half', async () => {
+  const { fetch, sender, errors } = setup({ script: [413], sender: { maxBatch: 4 } });
+  sender.enqueue([ev(1), ev(2), ev(3), ev(4)]);
+  await sender.flush();
+  assert.deepEqual(fetch.requests.map(ids), [[1, 2, 3, 4], [1, 2], [3, 4]]);
+  assert.equal(sender.size(), 0);
+  assert.deepEqual(errors, []);
+  sender.enqueue([ev(5), ev(6), ev(7)]);
+  await sender.flush();
+  assert.deepEqual(fetch.requests.slice(3).map(ids), [[5, 6], [7]]);
+  assert.ok(fetch.requests.every((r) => r.body.batch.every((e) => e.event !== DROPPED_EVENT)), 'nothing lost');
+});
+
+test('a 413 down to one event drops that event, counted as rejected; each event is tried at most once per halving', async () => {
+  const { fetch, sender, errors } = setup({ script: [413, 413, 413, 413, 413, 413], sender: { maxBatch: 4, crypto: uuids('drop') } });
+  sender.enqueue([ev(1), ev(2), ev(3), ev(4)]);
+  await sender.flush();
+  // 4 → 2 → 1: events 1 and 2 refused alone; then 3 and 4 go one at a time.
+  assert.deepEqual(fetch.requests.map(ids), [[1, 2, 3, 4], [1, 2], [1], [2], [3], [4]]);
+  assert.equal(sender.size(), 0);
+  await sender.flush();
+  assert.deepEqual(fetch.requests.slice(6).map((r) => r.body.batch.map((e) => [e.event, e.properties])), [
+    [[DROPPED_EVENT, { dropped: 4, essential_dropped: 0, rejected: { 413: 4 } }]],
+  ]);
+  assert.deepEqual(errors.map((e) => [e.code, e.status]), [['batch_refused', 413]]);
 });
 
 test('a request that never answers is aborted after 10 s and retried with the backoff; later batches still go', async () => {
@@ -517,7 +590,7 @@ test('a page leaving with drops to report: the report leaves with the last beaco
 test('the report goes with the next enqueue once there is room (after a refused batch)', async () => {
   const { fetch, sender, errors } = setup({ script: [400], sender: { maxQueue: 3, maxBatch: 100, crypto: uuids('drop') } });
   sender.enqueue([1, 2, 3, 4, 5].map((i) => named('Visitor Classified', i)));
-  await sender.flush(); // 400: dropped as refused, not a delivery
+  await sender.flush(); // 400: dropped as refused (and counted), not a delivery
   assert.equal(errors.length, 1);
   assert.equal(sender.size(), 0);
   sender.enqueue(named('Stage Changed', 6));
@@ -525,7 +598,7 @@ test('the report goes with the next enqueue once there is room (after a refused 
   await sender.flush();
   assert.deepEqual(fetch.requests[1].body.batch.map((e) => [e.event, e.properties]), [
     ['Stage Changed', { i: 6 }],
-    [DROPPED, { dropped: 2, essential_dropped: 0 }],
+    [DROPPED, { dropped: 5, essential_dropped: 0, rejected: { 400: 3 } }],
   ]);
 });
 
@@ -566,14 +639,14 @@ test('without crypto at all the report id is still a v4 UUID, fresh each time', 
 test('an unsent report dropped by a later overflow passes its counts on', async () => {
   const { fetch, sender } = setup({ script: [400], sender: { maxQueue: 3, maxBatch: 100, crypto: uuids('drop') } });
   sender.enqueue([1, 2, 3, 4, 5].map((i) => named('Content Recommended', i))); // 2 dropped
-  await sender.flush(); // refused: room, but no delivery
-  sender.enqueue(named('Content Recommended', 6)); // [CR-6, report(2)]
+  await sender.flush(); // 3 refused: room, but no delivery
+  sender.enqueue(named('Content Recommended', 6)); // [CR-6, report(5)]
   sender.enqueue([7, 8, 9].map((i) => named('Content Recommended', i))); // drops CR-6 and the report
   assert.equal(sender.size(), 3);
   await sender.flush();
   const reports = fetch.requests.flatMap((q) => q.body.batch).filter((e) => e.event === DROPPED);
   assert.equal(reports.length, 1);
-  assert.deepEqual(reports[0].properties, { dropped: 3, essential_dropped: 0 });
+  assert.deepEqual(reports[0].properties, { dropped: 6, essential_dropped: 0, rejected: { 400: 3 } });
   assert.equal(reports[0].messageId, 'drop-2', 'a fresh id for the new count');
 });
 

@@ -321,3 +321,36 @@ test('nextPage(): the held page view goes out with its dwell, once, and the page
   tracker.stop();
   assert.equal(clock.pending(), 0);
 });
+
+test('a prerendered page holds its page view from activation: its ts and dwell count from prerenderingchange', async () => {
+  for (const visibleFirst of [true, false]) {
+    const { clock, document, events, start } = setup({ content: 'pricing', prerendering: true });
+    const tracker = start();
+    await clock.advance(20_000); // prerendered, not seen
+    assert.deepEqual(events, [], `visibleFirst ${visibleFirst}`);
+    const shown = clock.now();
+    document.activate({ visibleFirst });
+    await clock.advance(12_400);
+    document.hide();
+    assert.deepEqual(events, [{ type: 'page_view', ts: shown, content_id: 'pricing', url: '/pricing', dwell_seconds: 12 }], `visibleFirst ${visibleFirst}`);
+    document.dispatch('prerenderingchange'); // once only
+    document.show();
+    await clock.advance(60_000);
+    assert.equal(events.length, 1);
+    tracker.stop();
+  }
+});
+
+test('a prerendered page never activated emits nothing, not even at pagehide (the prerender discarded)', async () => {
+  const { clock, document, window, events, start } = setup({ content: 'pricing', prerendering: true });
+  const tracker = start();
+  await clock.advance(60_000);
+  window.history.pushState(null, '', '/blog/post');
+  tracker.nextPage();
+  window.dispatch('pagehide', { persisted: false });
+  await clock.advance(60_000);
+  assert.deepEqual(events, []);
+  assert.equal(clock.pending(), 0, 'no dwell timer');
+  tracker.stop();
+  assert.equal(document.listenerCount() + window.listenerCount(), 0, 'prerenderingchange listener removed too');
+});

@@ -16,6 +16,7 @@ import {
   type Render,
   type Buyerpath,
   type LayerError,
+  type SignalsDroppedEvent,
 } from '../../../pkg-template/layer/index.js';
 
 import { Engine as PageEngine } from '../../../pkg-template/page/index.js';
@@ -109,3 +110,8 @@ start({ Engine, playbook: '{}', anonymousId: () => analytics.user().anonymousId(
 // @ts-expect-error: an id is a string
 start({ Engine, playbook: '{}', anonymousId: 42 });
 console.log(level);
+
+// A drop report: the refused events by HTTP status, absent when none.
+const dropped: SignalsDroppedEvent['properties'] = { dropped: 3, essential_dropped: 0, rejected: { '400': 3 } };
+const rejected: number | undefined = dropped.rejected?.['400'];
+console.log(rejected);
