@@ -14,6 +14,17 @@
 //   - the 10-second refresh keeps the keyboard focus, draws nothing again
 //     when nothing changed and never runs twice at once;
 //   - stages and roles by their labels, the surge rule by the Surge column.
+// And against a third holding ids without spaces (a 120-character account
+// id, a stage the playbook has no label for, a long trigger id):
+//   - the table still fits, the ids cut or wrapped with the whole at hand;
+//   - the funnel's labels are inside the chart, a cut one whole in a <title>;
+//   - no id twice in the document; the as-of box keeps the store's
+//     milliseconds and sends them back;
+//   - an engagement bar is as long on any page (a fixed scale, not the
+//     page's largest value).
+//
+// And the demo site's page template (the site links to the dashboard): its
+// logo, in the header and the footer, names its gradient once per use.
 //
 // Needs target/release/buyerpath (cargo build --release -p buyerpath-cli).
 
@@ -24,6 +35,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, requireSetup, root, dist, screenshotPath } from './helpers.mjs';
+import { page as sitePage } from '../../www/src/templates.mjs';
 
 requireSetup();
 const BIN = join(root, 'target', 'release', 'buyerpath');
@@ -34,6 +46,8 @@ const DAY = 86_400_000;
 const collectors = [];
 let url;
 let audit;
+let wide;
+let wideData;
 let browser;
 
 /** A `buyerpath serve` on a free port with its own SQLite file. */
@@ -103,6 +117,31 @@ function auditEvents(now) {
   return events;
 }
 
+// A 120-character account id without a space, a stage id the playbook has
+// no label for (shown as is), a trigger id as long.
+const LONG_ID = `acct_${'9f3c2b7e1d4a6058'.repeat(8)}`.slice(0, 120);
+const LONG_STAGE = 'post_purchase_expansion_and_multi_year_renewal_negotiation_stage';
+const LONG_TRIGGER = 'a_very_long_trigger_identifier_without_any_spaces_in_it_at_all';
+
+/** Ids without spaces; the last signal at a time with milliseconds (.250). */
+function wideEvents(now) {
+  const last = Math.floor((now - DAY) / 1000) * 1000 + 250;
+  const events = [];
+  const push = (event, visitor, at, properties) => events.push({
+    type: 'track', event, messageId: `wide-${events.length}`, anonymousId: visitor, timestamp: new Date(at).toISOString(), properties,
+    context: { playbook: { id: 'lumora-b2b', revision: 1 } },
+  });
+  const classified = (visitor, account, at, p) => push('Visitor Classified', visitor, at, {
+    account, fit_tier: 'A', fit_score: 85, qualified: true, failed_gates: [], engagement_score: 50,
+    stage: 'solution_exploration', role: 'end_user', seniority_weight: 1, ...p,
+  });
+  classified('v-id', LONG_ID, last - 3 * DAY, { engagement_score: 70, stage: 'validation' });
+  classified('v-stage', 'stage.example', last - 2 * DAY, { engagement_score: 30, stage: LONG_STAGE });
+  push('Sales Trigger Fired', 'v-id', last - DAY, { account: LONG_ID, trigger: LONG_TRIGGER });
+  for (let i = 9; i >= 0; i--) classified(`v-${i}`, `plain-${i}.example`, last - i * 1000, { engagement_score: i * 11 });
+  return { events, last: new Date(last).toISOString() };
+}
+
 /** Whether the page scrolls sideways, and the accounts table within its box. */
 async function widths(page) {
   return page.evaluate(() => {
@@ -150,6 +189,9 @@ before(async () => {
   await send(url, events);
   audit = await startCollector();
   await send(audit, auditEvents(Date.now()));
+  wide = await startCollector();
+  wideData = wideEvents(Date.now());
+  await send(wide, wideData.events);
   browser = await launch();
 });
 
@@ -309,6 +351,10 @@ test('figures say what they mean: surge rule, labels, SQL without an MQL', async
   const moves = await page.textContent('#transitions tbody');
   assert.match(moves, /Problem identification\s*Requirements building/);
   assert.doesNotMatch(moves, /_/);
+  // The funnel's label column fits its widest label: none is cut.
+  const labels = await page.$$eval('#funnel-chart svg text[text-anchor="end"]', (t) => t.map((x) => x.textContent));
+  assert.ok(labels.includes('Validation and consensus creation'), `${labels}`);
+  assert.ok(labels.every((l) => !l.endsWith('…')), `${labels}`);
   // MQL → SQL with no MQL: the SQLs that came without one are counted.
   assert.match(await page.textContent('#kpis'), /2 SQL without an MQL/);
   // The time is UTC, on screen.
@@ -389,4 +435,115 @@ test('the refresh keeps the focus, skips an unchanged table and never overlaps',
   assert.equal(await button.getAttribute('aria-expanded'), 'true');
   assert.match(await page.textContent(`${row('trig.example')} td.triggers`), /\+5 more/);
   await page.close();
+});
+
+test('ids without spaces fit: the table, the funnel labels, one id per element', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openDashboard(page, wide);
+  const fits = async (when) => {
+    const w = await widths(page);
+    assert.ok(w.page <= w.window && w.table <= w.box, `no sideways scroll ${when}: ${JSON.stringify(w)}`);
+  };
+  await fits('closed');
+  // The id is cut like a long name, whole in the title.
+  const name = await page.$eval(row(LONG_ID), (r) => {
+    const n = r.querySelector('.expander .name');
+    return { cut: n.scrollWidth > n.clientWidth, width: n.getBoundingClientRect().width, title: r.querySelector('.expander').title };
+  });
+  assert.ok(name.cut && name.width < 300, JSON.stringify(name));
+  assert.equal(name.title, LONG_ID);
+  // The trigger's chip is cut within its cell, its id whole in the title.
+  const chip = await page.$eval(`${row(LONG_ID)} td.triggers .chip`, (c) => ({
+    cut: c.scrollWidth > c.clientWidth, inside: c.getBoundingClientRect().right <= c.closest('td').getBoundingClientRect().right + 0.5, title: c.title,
+  }));
+  assert.ok(chip.cut && chip.inside, JSON.stringify(chip));
+  assert.ok(chip.title.startsWith(LONG_TRIGGER), chip.title);
+  // The stage without a label wraps within its cell (none runs into the next).
+  const stages = await page.$$eval('#accounts tr.account td.stage', (cells) => cells.map((c) => ({ text: c.textContent, over: c.scrollWidth - c.clientWidth, title: c.title })));
+  assert.ok(stages.every((c) => c.over <= 0), JSON.stringify(stages));
+  assert.ok(stages.some((c) => c.text === LONG_STAGE && c.title === LONG_STAGE), JSON.stringify(stages));
+  // Opened, still within the window; the details hold the whole id.
+  await page.click(`${row(LONG_ID)} button.expander`);
+  await page.click(`${row('stage.example')} button.expander`);
+  await fits('open');
+  assert.equal(await page.$eval(`#accounts tr.details[data-account="${LONG_ID}"] .full-name`, (p) => p.textContent), LONG_ID);
+  // The funnel's labels start inside the chart; the long one is cut, whole
+  // in the <title> of its group.
+  const funnel = await page.$eval('#funnel-chart svg', (s) => ({
+    left: Math.min(...[...s.querySelectorAll('text')].map((t) => t.getBBox().x)),
+    titles: [...s.querySelectorAll('g > title')].map((t) => ({ full: t.textContent, shown: t.parentNode.querySelector('text').textContent })),
+    labels: [...s.querySelectorAll('text[text-anchor="end"]')].map((t) => t.textContent),
+  }));
+  assert.ok(funnel.left >= 0, `a label starts left of the chart: ${JSON.stringify(funnel)}`);
+  const cut = funnel.titles.find((t) => t.full === LONG_STAGE);
+  assert.ok(cut && cut.shown.endsWith('…') && LONG_STAGE.startsWith(cut.shown.slice(0, -1)), JSON.stringify(funnel.titles));
+  assert.ok(funnel.labels.includes('Validation and consensus creation'), 'the example playbook\'s labels whole');
+  // Every id once in the document.
+  const ids = await page.$$eval('[id]', (els) => els.map((e) => e.id));
+  assert.deepEqual(ids.filter((x, i) => ids.indexOf(x) !== i), [], 'an id twice');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the as-of box keeps the store\'s milliseconds, and sends them back', async () => {
+  const page = await browser.context.newPage();
+  await openDashboard(page, wide);
+  const api = await (await fetch(`${wide}/api/accounts?limit=1`)).json();
+  assert.equal(api.as_of, wideData.last);
+  assert.match(api.as_of, /\.250Z$/);
+  // datetime-local writes .250 as .25 (the shortest form): the same instant.
+  const shown = await page.inputValue('#as-of');
+  assert.match(shown, /\.25$/, shown);
+  assert.equal(new Date(`${shown}Z`).toISOString(), api.as_of);
+  // A time with milliseconds typed in is asked for as typed.
+  const back = new Date(Date.parse(api.as_of) - 60_000 + 7).toISOString().slice(0, 23);
+  const asked = page.waitForRequest((r) => r.url().includes('/api/accounts?') && new URL(r.url()).searchParams.get('as_of') === `${back}Z`);
+  await page.fill('#as-of', back);
+  await asked;
+  await page.close();
+});
+
+test('an account\'s engagement bar is as long on any page', async () => {
+  const page = await browser.context.newPage();
+  await openDashboard(page, url);
+  const bars = () => page.$$eval('#accounts tr.account', (rows) => rows.map((r) => ({
+    account: r.dataset.account,
+    value: r.querySelector('td:nth-child(4)').textContent,
+    width: Number(r.querySelectorAll('td:nth-child(4) svg rect')[1].getAttribute('width')),
+  })));
+  // A row in the middle of the first and of the second page, then alone
+  // (the search keeps only it: the largest value shown is its own).
+  const first = (await bars())[120];
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.waitForFunction(() => document.querySelector('#accounts tr.account td')?.textContent === '201');
+  const second = (await bars())[120];
+  for (const one of [first, second]) {
+    assert.match(one.account, /^account-\d+\.example$/);
+    await page.getByLabel('Search accounts').fill(one.account);
+    await page.waitForFunction((a) => {
+      const rows = document.querySelectorAll('#accounts tr.account');
+      return rows.length === 1 && rows[0].dataset.account === a;
+    }, one.account);
+    const [alone] = await bars();
+    assert.equal(alone.value, one.value);
+    assert.ok(Math.abs(alone.width - one.width) < 0.01, `${one.account}: ${one.width} on its page, ${alone.width} alone`);
+    assert.ok(alone.width < 90, 'not the full bar');
+  }
+  // More engagement, a longer bar, whatever the page.
+  const ordered = [first, second].sort((x, y) => parseFloat(x.value) - parseFloat(y.value));
+  assert.ok(parseFloat(ordered[0].value) === parseFloat(ordered[1].value) ? ordered[0].width === ordered[1].width : ordered[0].width < ordered[1].width, JSON.stringify(ordered));
+  await page.close();
+});
+
+test('the site\'s page template has every id once, the logo\'s gradients included', () => {
+  const html = sitePage({ path: '/', title: 'Lumora', main: '<main id="main"></main>' });
+  const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(ids.filter((x, i) => ids.indexOf(x) !== i), [], 'an id twice');
+  // Two logos, each filled from a gradient of its own that the page defines.
+  const refs = [...html.matchAll(/url\(#([^)]+)\)/g)].map((m) => m[1]);
+  assert.equal((html.match(/class="logo-mark"/g) || []).length, 2);
+  assert.ok(refs.length >= 2 && new Set(refs).size === refs.length, `${refs}`);
+  for (const r of refs) assert.ok(ids.includes(r), `url(#${r}) has no element`);
 });

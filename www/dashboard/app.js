@@ -54,6 +54,20 @@ function whenCell(iso) {
   return time ? [el('span', { class: 'nowrap' }, date), ' ', el('span', { class: 'nowrap' }, time)] : date;
 }
 
+// The as-of box (datetime-local, step 0.001: it shows and gives back
+// milliseconds) from the store's as_of "2026-12-01T10:00:00.250Z", and back:
+// the box's value drops the seconds and milliseconds when they are zero.
+function asOfInput(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)/.exec(iso || '');
+  return m ? m[1] : '';
+}
+
+function asOfParam(value) {
+  const [time, ms] = value.split('.');
+  const seconds = time.length === 16 ? `${time}:00` : time;
+  return ms ? `${seconds}.${ms.padEnd(3, '0')}Z` : `${seconds}Z`;
+}
+
 function query() {
   const p = new URLSearchParams();
   if (state.asOf) p.set('as_of', state.asOf);
@@ -162,15 +176,33 @@ function committee(c, role) {
   return el('span', {}, s, ' ', el('span', { class: 'muted' }, pct(c.coverage)));
 }
 
-function engagementBar(value, max) {
+// The engagement bars' scale: the same for every page, search and refresh
+// (scaled to the largest value shown, an account's bar changed length from
+// one page to the next). /api/accounts gives no maximum: an account's
+// engagement is a sum over its visitors (each saturating at the playbook's
+// engagement.saturation, 150 in the example) times their seniority weight, so
+// it has no upper bound, and the MQL thresholds (40 to 75 by tier in the
+// example) are not in the view either. So a fixed constant, on a saturating
+// curve v / (v + ENGAGEMENT_HALF_BAR) that behaves like a log for large
+// values: 0 is empty, 100 points half the bar, 300 three quarters, and no
+// value runs past the end (nor needs clamping).
+const ENGAGEMENT_HALF_BAR = 100;
+
+function engagementShare(value) {
+  const v = Math.max(0, Number(value) || 0);
+  return v / (v + ENGAGEMENT_HALF_BAR);
+}
+
+function engagementBar(value) {
   const w = 90;
-  const s = svg('svg', { width: w, height: 10, viewBox: `0 0 ${w} 10` });
+  const s = svg('svg', { width: w, height: 10, viewBox: `0 0 ${w} 10`, 'aria-hidden': 'true' });
   s.style.width = `${w}px`;
   s.style.display = 'inline-block';
   s.style.marginRight = '6px';
   s.append(svg('rect', { x: 0, y: 1, width: w, height: 8, rx: 3, fill: '#eef2f6' }));
-  s.append(svg('rect', { x: 0, y: 1, width: max > 0 ? Math.max(1, (w * value) / max) : 0, height: 8, rx: 3, fill: '#2f5bea' }));
-  return el('span', {}, s, num(value, 1));
+  const share = engagementShare(value);
+  s.append(svg('rect', { x: 0, y: 1, width: share > 0 ? Math.max(1, Math.round(w * share * 100) / 100) : 0, height: 8, rx: 3, fill: '#2f5bea' }));
+  return el('span', { class: 'engagement', title: `engagement ${num(value, 1)} (bar: fixed scale, ${ENGAGEMENT_HALF_BAR} points fill half of it)` }, s, num(value, 1));
 }
 
 // Consecutive entries into the same stage (visitors of the account arriving
@@ -212,7 +244,8 @@ function triggerChips(triggers) {
   if (!triggers.length) return el('span', { class: 'muted' }, '–');
   const list = sortedTriggers(triggers);
   const rest = list.slice(TRIGGERS_SHOWN);
-  const chips = list.slice(0, TRIGGERS_SHOWN).map((t) => el('span', { class: 'chip', title: t.label || t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`));
+  // A long id is shortened on screen (see .chip in style.css): the title has it whole.
+  const chips = list.slice(0, TRIGGERS_SHOWN).map((t) => el('span', { class: 'chip', title: t.label && t.label !== t.id ? `${t.id}: ${t.label}` : t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`));
   if (rest.length) chips.push(el('span', { class: 'chip more', title: rest.map((t) => `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`).join(', ') }, `+${rest.length} more`));
   return chips;
 }
@@ -338,7 +371,6 @@ function renderAccounts(data) {
   $('surge-rule').textContent = `Surge (7 d): ${data.surge_rule}`;
   $('surge-col').title = data.surge_rule;
   const names = { role: labeller(data.roles), stage: labeller(data.stages), gate: labeller(data.gates) };
-  const max = data.accounts.reduce((m, a) => Math.max(m, a.engagement), 1);
   const cols = 11;
   for (const a of data.accounts) {
     const tier = a.fit_tier || 'unknown';
@@ -354,8 +386,8 @@ function renderAccounts(data) {
       el('td', { class: 'num' }, a.rank),
       el('td', { class: 'account-cell' }, expander, disqualifiedBadge(a, names.gate)),
       el('td', {}, fitTier(a, tier), el('span', { class: 'muted' }, num(a.fit_score, 1))),
-      el('td', {}, engagementBar(a.engagement, max)),
-      el('td', { class: 'stage' }, a.stage ? a.stage.label || a.stage.id : '–'),
+      el('td', {}, engagementBar(a.engagement)),
+      el('td', { class: 'stage', title: a.stage ? a.stage.label || a.stage.id : null }, a.stage ? a.stage.label || a.stage.id : '–'),
       el('td', {}, committee(a.committee, names.role)),
       el('td', { class: 'num' }, a.visitors),
       el('td', {}, life),
@@ -419,7 +451,7 @@ function calibrationMovers(c) {
     const up = m.direction === 'up';
     const sig = m.signalled || {};
     body.append(el('tr', {},
-      el('td', {}, el('strong', {}, m.account)),
+      el('td', {}, el('strong', { class: 'cut', title: m.account }, m.account)),
       el('td', {}, tierChip(m.from), '→ ', tierChip(m.to), el('span', { class: up ? 'move-up' : 'move-down' }, up ? '▲ up' : '▼ down')),
       el('td', { class: 'num' }, `${num(m.old_score, 1)} → ${num(m.new_score, 1)}`),
       el('td', {}, sig.fit_tier ? tierChip(sig.fit_tier) : '–', el('span', { class: 'muted' }, `${num(sig.fit_score, 1)}${sig.firmographics === 'asserted' ? ' · asserted' : ''}`))));
@@ -474,13 +506,64 @@ function renderCalibration(c) {
 
 // ---------- funnel ----------
 
+// Chart labels sit left of their bars, right-aligned on the bars' start: the
+// label column is as wide as the longest label (measured in the charts' font,
+// .chart text in style.css; the SVG's units are its pixels before scaling),
+// within [min, max] of the chart's width; a label longer than max is cut with
+// an ellipsis, whole in its <title> (a tooltip, and what a screen reader reads).
+const CHART_FONT = '12px system-ui, sans-serif';
+let measurer = null;
+
+function textWidth(text) {
+  if (!measurer) {
+    measurer = document.createElement('canvas').getContext('2d');
+    if (measurer) measurer.font = CHART_FONT;
+  }
+  // No canvas (never in a browser that runs this): about 7 units a character.
+  return measurer ? measurer.measureText(text).width : text.length * 7;
+}
+
+function shorten(text, room) {
+  if (textWidth(text) <= room) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (textWidth(`${text.slice(0, mid)}…`) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${text.slice(0, lo).trimEnd()}…`;
+}
+
+// The label column: the widest label, the gap after it and LABEL_MARGIN
+// before it (a label's room, chartLabel's `room`, is the column less both).
+const LABEL_MARGIN = 2;
+
+function labelColumn(labels, min, max, gap) {
+  const widest = Math.max(0, ...labels.map(textWidth));
+  return Math.ceil(Math.min(max, Math.max(min, widest + gap + LABEL_MARGIN)));
+}
+
+function chartLabel(text, x, y, room) {
+  const shown = shorten(text, room);
+  const t = svg('text', { x, y, 'text-anchor': 'end' }, shown);
+  if (shown === text) return t;
+  const g = svg('g', { class: 'cut-label' });
+  g.append(svg('title', {}, text), t);
+  return g;
+}
+
 function funnelChart(report) {
   const box = $('funnel-chart');
   box.replaceChildren();
   const stages = report ? report.stages : [];
   if (!stages.length) { box.append(el('p', { class: 'empty' }, 'No stage signal yet.')); return; }
   const w = 900;
-  const left = 260; // room for the longest stage label ("Validation and consensus creation")
+  const gap = 10;
+  // Room for the longest stage label ("Validation and consensus creation" in
+  // the example playbook), at most 40% of the width (longer ones are cut).
+  const labels = stages.map((st) => st.label || st.id);
+  const left = labelColumn(labels, 120, 360, gap);
   const right = 150;
   const rowH = 30;
   const h = stages.length * rowH + 10;
@@ -489,7 +572,7 @@ function funnelChart(report) {
   const s = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': 'Visitors per stage' });
   stages.forEach((st, i) => {
     const y = 5 + i * rowH;
-    s.append(svg('text', { x: left - 10, y: y + 17, 'text-anchor': 'end' }, st.label || st.id));
+    s.append(chartLabel(labels[i], left - gap, y + 17, left - gap - LABEL_MARGIN));
     const reached = svg('rect', { x: left, y: y + 3, width: scale(st.visitors_reached), height: 20, rx: 3, fill: '#c9d6fb' });
     reached.append(svg('title', {}, `${st.visitors_reached} visitors (${st.accounts_reached} accounts) were in ${st.label || st.id}; ${st.advanced} moved on to a later stage`));
     s.append(reached);
@@ -510,8 +593,8 @@ function transitions(report) {
   if (!list.length) body.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'No stage change yet.')));
   for (const t of list) {
     body.append(el('tr', {},
-      el('td', {}, stage(t.from)),
-      el('td', {}, t.moved_back ? el('span', { title: 'moved back' }, `↩ ${stage(t.to)}`) : stage(t.to)),
+      el('td', {}, el('span', { class: 'cut', title: stage(t.from) }, stage(t.from))),
+      el('td', {}, el('span', { class: 'cut', title: t.moved_back ? `moved back to ${stage(t.to)}` : stage(t.to) }, t.moved_back ? `↩ ${stage(t.to)}` : stage(t.to))),
       el('td', { class: 'num' }, t.count),
       el('td', { class: 'num' }, hours(t.median_hours))));
   }
@@ -548,15 +631,16 @@ function attributionChart(report) {
   const rows = a ? [...a.content].sort((x, y) => y[state.model] - x[state.model] || x.content_id.localeCompare(y.content_id)).slice(0, 15) : [];
   if (!rows.length) { box.append(el('p', { class: 'empty' }, 'No attributed conversion yet.')); return; }
   const w = 900;
-  const left = 330;
+  const gap = 10;
+  const labels = rows.map((r) => r.title || r.content_id);
+  const left = labelColumn(labels, 120, 400, gap);
   const rowH = 24;
   const h = rows.length * rowH + 6;
   const max = Math.max(0.0001, ...rows.map((r) => r[state.model]));
   const s = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': 'Content attribution' });
   rows.forEach((r, i) => {
     const y = 3 + i * rowH;
-    const title = r.title || r.content_id;
-    s.append(svg('text', { x: left - 10, y: y + 15, 'text-anchor': 'end' }, title.length > 48 ? `${title.slice(0, 47)}…` : title));
+    s.append(chartLabel(labels[i], left - gap, y + 15, left - gap - LABEL_MARGIN));
     const bw = ((w - left - 80) * r[state.model]) / max;
     const bar = svg('rect', { x: left, y: y + 3, width: Math.max(bw, 1), height: 16, rx: 3, fill: '#2f5bea' });
     bar.append(svg('title', {}, `${r.content_id}: first ${r.first_touch}, last ${r.last_touch}, linear ${r.linear}, time decay ${r.time_decay}`));
@@ -608,7 +692,7 @@ async function refresh() {
       getJson('/api/calibration', query()).catch(() => null),
     ]);
     $('error').hidden = true;
-    if (!state.asOf) $('as-of').value = accounts.as_of.slice(0, 19);
+    if (!state.asOf) $('as-of').value = asOfInput(accounts.as_of);
     const report = fillRevisions(funnel);
     if (changed('kpis', accounts.total, accounts.surging, report, health && health.events)) kpis(accounts, report, health);
     if (changed('accounts', accounts, state.search)) renderAccounts(accounts);
@@ -650,7 +734,7 @@ $('as-of').addEventListener('change', (e) => {
   const v = e.target.value;
   if (!v || !e.target.validity.valid) return;
   asOfTimer = setTimeout(() => {
-    const asOf = `${v.length === 16 ? `${v}:00` : v}Z`;
+    const asOf = asOfParam(v);
     if (asOf === state.asOf) return;
     state.asOf = asOf;
     state.shown = null;

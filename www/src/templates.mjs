@@ -30,8 +30,11 @@ const NAV = [
   ['/trust', 'Trust'],
 ];
 
-/** The site's logo mark (inline SVG: no external assets). */
-const LOGO = `<svg class="logo-mark" viewBox="0 0 32 32" aria-hidden="true"><defs><linearGradient id="lg" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#5eead4"/><stop offset="1" stop-color="#6366f1"/></linearGradient></defs><circle cx="14" cy="14" r="10" fill="none" stroke="url(#lg)" stroke-width="4"/><path d="M21.5 21.5 28 28" stroke="#6366f1" stroke-width="4" stroke-linecap="round"/><path d="M9 15.5l3 3 6-7" fill="none" stroke="#0f172a" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+/** The site's logo mark (inline SVG: no external assets), once in the header
+ * and once in the footer: each use names its gradient after its place, as an
+ * id is unique in a document (a second id="lg" is invalid, and a reference
+ * to it finds the first one, hidden or not). */
+const logo = (place) => `<svg class="logo-mark" viewBox="0 0 32 32" aria-hidden="true"><defs><linearGradient id="logo-gradient-${place}" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#5eead4"/><stop offset="1" stop-color="#6366f1"/></linearGradient></defs><circle cx="14" cy="14" r="10" fill="none" stroke="url(#logo-gradient-${place})" stroke-width="4"/><path d="M21.5 21.5 28 28" stroke="#6366f1" stroke-width="4" stroke-linecap="round"/><path d="M9 15.5l3 3 6-7" fill="none" stroke="#0f172a" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
 
 /** A slot element with its default pick as the no-JavaScript fallback. */
 export function slot(id, catalogue, slots, cls = '') {
@@ -48,7 +51,7 @@ function header(path) {
   }).join('');
   return `<header class="site-header">
   <div class="wrap header-row">
-    <a class="logo" href="/">${LOGO}<span>Lumora</span></a>
+    <a class="logo" href="/">${logo('header')}<span>Lumora</span></a>
     <nav class="main-nav" aria-label="Main">${links}<a href="/pricing" data-bp-cta="pricing" data-bp-content="pricing">Pricing</a></nav>
     <div class="header-actions"><a class="link-quiet" href="/trial" data-bp-cta="trial" data-bp-content="free-trial">Free trial</a><a class="btn btn-primary" href="/demo" data-bp-cta="demo" data-bp-content="demo-request">Book a demo</a></div>
   </div>
@@ -71,7 +74,7 @@ function footer() {
     `<div><h3>${title}</h3><ul>${links.map(([href, label, id]) => `<li><a href="${href}"${id ? ` data-bp-content="${id}"` : ''}>${label}</a></li>`).join('')}</ul></div>`;
   return `<footer class="site-footer">
   <div class="wrap footer-grid">
-    <div class="footer-brand"><a class="logo" href="/">${LOGO}<span>Lumora</span></a><p>${esc(COMPANY.tagline)}.</p>
+    <div class="footer-brand"><a class="logo" href="/">${logo('footer')}<span>Lumora</span></a><p>${esc(COMPANY.tagline)}.</p>
       <form class="newsletter" data-bp-form="newsletter" action="#" novalidate>
         <label for="nl-email">Monthly notes on data reliability</label>
         <div class="inline-field"><input id="nl-email" name="email" type="email" placeholder="you@company.com" autocomplete="email"><button class="btn btn-small" type="submit">Subscribe</button></div>
