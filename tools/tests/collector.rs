@@ -2263,6 +2263,28 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
         let hint = r.body["hint"].as_str().unwrap();
         assert!(hint.contains(takes) && hint.contains("as_of"), "{hint}");
     }
+    // A parameter given twice is refused, not read as the last one.
+    for (path, name) in [
+        ("/api/accounts?limit=10&limit=20", "limit"),
+        (
+            "/api/funnel?as_of=2026-11-23T00:00:00Z&as_of=2026-11-24T00:00:00Z",
+            "as_of",
+        ),
+        (
+            "/api/calibration?as_of=2026-11-23T00:00:00Z&as_of=x",
+            "as_of",
+        ),
+    ] {
+        let r = get(&s.url, path);
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
+        assert_eq!(r.body["parameter"], name, "{}", r.body);
+        assert!(
+            r.body["error"].as_str().unwrap().contains("more than once"),
+            "{}",
+            r.body
+        );
+    }
     // A time that is none, with or without a calibration candidate, and a
     // date with signs in it.
     for path in [

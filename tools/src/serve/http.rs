@@ -879,7 +879,30 @@ async fn health(State(app): State<Shared>) -> Response {
     )
 }
 
-type Params = Query<BTreeMap<String, String>>;
+/// A view's query parameters as sent, in order: [`once_each`] makes the map.
+type Params = Query<Vec<(String, String)>>;
+
+/// The parameters by name, or a 400 for one given twice (`limit=10&limit=20`
+/// would otherwise quietly take the last).
+fn once_each(pairs: Vec<(String, String)>) -> Result<BTreeMap<String, String>, Box<Response>> {
+    let mut params = BTreeMap::new();
+    for (name, value) in pairs {
+        if params.contains_key(&name) {
+            let shown: String = name.chars().take(100).collect();
+            return Err(Box::new(json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({
+                    "code": "invalid_parameter",
+                    "error": format!("{shown}: given more than once"),
+                    "parameter": shown,
+                    "hint": "give each parameter once",
+                }),
+            )));
+        }
+        params.insert(name, value);
+    }
+    Ok(params)
+}
 
 /// Reads the stored signals before the first view asks (a store of a
 /// million signals takes seconds to read), holding the views' turn, and says
@@ -1066,7 +1089,11 @@ fn selection(params: &BTreeMap<String, String>) -> Result<Selection, Box<Respons
     })
 }
 
-async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response {
+async fn accounts(State(app): State<Shared>, Query(pairs): Params) -> Response {
+    let params = match once_each(pairs) {
+        Ok(p) => p,
+        Err(refused) => return *refused,
+    };
     if let Some(refused) = unknown_parameter(&params, "/api/accounts", ACCOUNTS_PARAMETERS) {
         return refused;
     }
@@ -1080,7 +1107,11 @@ async fn accounts(State(app): State<Shared>, Query(params): Params) -> Response 
     .await
 }
 
-async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
+async fn funnel(State(app): State<Shared>, Query(pairs): Params) -> Response {
+    let params = match once_each(pairs) {
+        Ok(p) => p,
+        Err(refused) => return *refused,
+    };
     if let Some(refused) = unknown_parameter(&params, "/api/funnel", FUNNEL_PARAMETERS) {
         return refused;
     }
@@ -1097,7 +1128,11 @@ async fn funnel(State(app): State<Shared>, Query(params): Params) -> Response {
 }
 
 /// What the candidate revision (`--candidate`) would do to the accounts' tiers.
-async fn calibration(State(app): State<Shared>, Query(params): Params) -> Response {
+async fn calibration(State(app): State<Shared>, Query(pairs): Params) -> Response {
+    let params = match once_each(pairs) {
+        Ok(p) => p,
+        Err(refused) => return *refused,
+    };
     if let Some(refused) = unknown_parameter(&params, "/api/calibration", CALIBRATION_PARAMETERS) {
         return refused;
     }
