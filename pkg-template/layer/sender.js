@@ -112,7 +112,8 @@ function senderError(code, message, hint, extra = {}) {
 // What to check when the collector refuses a batch, by status.
 function refusalHint(status) {
   if (status === 401 || status === 403) return 'check the writeKey: the collector does not take it';
-  if (status === 413) return 'the collector takes smaller requests than the sender makes: lower `sending.maxBatch`';
+  // Batches of several events were sent again in halves first: one event alone was too large.
+  if (status === 413) return 'the collector takes no request as large as this one event: send less in its properties, or raise the collector\'s request limit';
   return 'the collector\'s answer says why (see its log); the batch is not sent again';
 }
 
