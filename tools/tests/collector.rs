@@ -2353,6 +2353,84 @@ fn a_group_calls_own_group_id_wins_and_accounts_are_printable() {
     assert_eq!(account_names(&v), ["new.com"], "{v}");
 }
 
+/// Another process's `INSERT OR REPLACE` (whose delete fires no trigger), and
+/// a change the writer pruned from the log before the views read it: the
+/// views still show the store as it is.
+#[test]
+fn a_replaced_row_and_a_pruned_change_log_are_read_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let now = now_ms();
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    let mut alpha = classified("u-alpha", json!("v-a"), "alpha.com");
+    alpha["originalTimestamp"] = json!(iso(now - 60_000));
+    let mut beta = classified("u-beta", json!("v-b"), "beta.com");
+    beta["originalTimestamp"] = json!(iso(now - 50_000));
+    let r = post(&s.url, "/v1/batch", &batch(&[alpha, beta]), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        names(&get(&s.url, "/api/accounts").body),
+        ["alpha.com", "beta.com"]
+    );
+
+    // Another process replaces alpha's row with one for gamma.com.
+    let other = db(&s.db);
+    other.busy_timeout(Duration::from_secs(10)).unwrap();
+    let replaced = other
+        .execute(
+            "INSERT OR REPLACE INTO events (message_id, type, event, anonymous_id, user_id,
+                 account, playbook_id, playbook_revision, received_at, sent_at,
+                 original_timestamp, timestamp, payload, trust)
+             SELECT message_id, type, event, anonymous_id, user_id, 'gamma.com', playbook_id,
+                 playbook_revision, received_at, sent_at, original_timestamp, timestamp,
+                 replace(payload, 'alpha.com', 'gamma.com'), trust
+             FROM events WHERE message_id = 'u-alpha'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(replaced, 1);
+    assert_eq!(count(&s.db), 2);
+    assert_eq!(
+        names(&get(&s.url, "/api/accounts").body),
+        ["beta.com", "gamma.com"]
+    );
+
+    // It deletes beta's row, then logs more changes (of one row that is
+    // none) than the writer keeps (100,000), and the collector commits.
+    other
+        .execute("DELETE FROM events WHERE message_id = 'u-beta'", [])
+        .unwrap();
+    other
+        .execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100010)
+             INSERT INTO changed (row) SELECT -1 FROM n",
+            [],
+        )
+        .unwrap();
+    let mut delta = classified("u-delta", json!("v-d"), "delta.com");
+    delta["originalTimestamp"] = json!(iso(now - 40_000));
+    let r = post(&s.url, "/v1/batch", &batch(&[delta]), Some(KEY), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let kept: i64 = other
+        .query_row("SELECT count(*) FROM changed", [], |r| r.get(0))
+        .unwrap();
+    assert!(kept <= 100_000, "the log is pruned: {kept} entries");
+    assert_eq!(
+        names(&get(&s.url, "/api/accounts").body),
+        ["delta.com", "gamma.com"],
+        "the delete, pruned from the log, is not missed"
+    );
+}
+
 /// The views keep the signals they read and read only what changed since:
 /// new rows, a row an asserted event's verified copy replaced in place, a
 /// row another process deleted, and an event that arrives late (a time

@@ -63,6 +63,13 @@ CREATE TRIGGER IF NOT EXISTS events_updated AFTER UPDATE ON events
 BEGIN INSERT INTO changed (row) VALUES (old.rowid); END;
 CREATE TRIGGER IF NOT EXISTS events_deleted AFTER DELETE ON events
 BEGIN INSERT INTO changed (row) VALUES (old.rowid); END;
+-- A row another process's INSERT OR REPLACE takes the place of: its delete
+-- fires no trigger (unless that connection set recursive_triggers), so it is
+-- logged before the insert, while it is still there. (A duplicate the
+-- collector ignores is logged too: read again, unchanged.)
+CREATE TRIGGER IF NOT EXISTS events_replaced BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE message_id = new.message_id)
+BEGIN INSERT INTO changed (row) SELECT rowid FROM events WHERE message_id = new.message_id; END;
 PRAGMA user_version = 3;
 ";
 
@@ -650,9 +657,19 @@ fn commit(conn: &mut Connection, group: &Group) -> rusqlite::Result<Vec<Stored>>
             out.push(s);
         }
     }
+    // The change log keeps its last CHANGES_KEPT entries: a reader further
+    // behind finds the gap and reads the signals whole (views/signals.rs).
+    tx.prepare_cached(PRUNE_CHANGES)?.execute([CHANGES_KEPT])?;
     tx.commit()?;
     Ok(out)
 }
+
+/// Entries of the `changed` log kept (each ~20 bytes): more than a patch
+/// reads (views/signals.rs reads the signals whole past 10,000 changes).
+pub(crate) const CHANGES_KEPT: i64 = 100_000;
+
+const PRUNE_CHANGES: &str =
+    "DELETE FROM changed WHERE seq <= (SELECT coalesce(max(seq), 0) FROM changed) - ?1";
 
 /// The database file a path names (for messages).
 pub fn describe(path: &Path) -> PathBuf {

@@ -124,14 +124,22 @@ impl Signals {
         let last_id = id_at(top)?;
         // A database from before the log (opened read-only, never by this
         // collector's writer) cannot say what changed: read it whole.
-        let change: Option<i64> = tx
-            .query_row("SELECT coalesce(max(seq), 0) FROM changed", [], |r| {
-                r.get(0)
-            })
+        let log: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT coalesce(max(seq), 0), coalesce(min(seq), 0) FROM changed",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .ok();
-        // Patched unless the log went back (emptied) or the file is another.
-        let patched = match (self.last_change, change) {
-            (Some(last), Some(now)) if now >= last && same => self.patch(&tx, last)?,
+        let change = log.map(|(newest, _)| newest);
+        // Patched unless the log went back (emptied), lost entries not read
+        // yet (the writer keeps its last CHANGES_KEPT), or the file is another.
+        let patched = match (self.last_change, log) {
+            (Some(last), Some((now, oldest)))
+                if now >= last && oldest <= last.saturating_add(1) && same =>
+            {
+                self.patch(&tx, last)?
+            }
             _ => None,
         };
         let list = match patched {
