@@ -1094,3 +1094,88 @@ test('another origin\'s pages: one with no <head> tag gets its decision at the t
     await origin.dispose();
   }
 });
+
+test('a prefetch or prerender is not decided: no state moved on, no cookie, no signal; the page as built with its fallback, private', async () => {
+  const { fast, edge } = await switcherEdge();
+  try {
+    const first = await get('/', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(first.edge.forwarded > 0 && (await until(() => fast.received.length === 1)), 'the first page\'s signals were forwarded');
+    const events = encodeURIComponent(JSON.stringify([{ type: 'cta_click', ts: Date.now() - 1000, cta: 'pricing', content_id: 'pricing' }]));
+    const cookie = `bp_consent=full; bp=${first.cookies.bp.value}; bp_view=${first.cookies.bp_view.value}; bp_ev=${events}`;
+    const built = readFileSync(join(siteDist, 'pricing.html'), 'utf8');
+    for (const headers of [
+      { 'Sec-Purpose': 'prefetch' },
+      { 'Sec-Purpose': 'prefetch;prerender' },
+      { 'Sec-Purpose': 'prefetch;anonymous-client-ip' },
+      { Purpose: 'prefetch' },
+      { 'X-Purpose': 'prefetch' },
+      { 'X-Moz': 'prefetch' },
+    ]) {
+      const label = JSON.stringify(headers);
+      const r = await get('/pricing', { cookie, headers, on: edge });
+      assert.equal(r.res.status, 200, label);
+      assert.equal(r.edge, null, `${label}: not decided`);
+      assert.deepEqual(r.res.headers.getSetCookie(), [], `${label}: no cookie set or expired`);
+      assert.equal(r.res.headers.get('X-Bp-State'), null, label);
+      // Kept by the browser for the navigation it was fetched for, by no shared
+      // cache (the assets' `public, max-age=0, must-revalidate`: its stricter part kept).
+      assert.equal(r.res.headers.get('Cache-Control'), 'private, must-revalidate', label);
+      assert.equal(r.res.headers.get('Vary'), 'Cookie', label);
+      assert.equal(r.res.headers.get('ETag'), null, label);
+      // The page as built, naming its playbook: shown, its layer decides.
+      assert.equal(r.html.replace('<meta name="bp-playbook" content="/playbook-edge.json">', ''), built, label);
+      assert.match(r.html, /<meta name="bp-playbook" content="\/playbook-edge.json"><\/head>/, label);
+    }
+    const head = await edge.dispatchFetch(`${ORIGIN}/pricing`, { method: 'HEAD', headers: { Cookie: cookie, 'Sec-Purpose': 'prefetch' } });
+    assert.equal(head.headers.get('Cache-Control'), 'private, must-revalidate', 'HEAD: the headers GET sends');
+    await wait(500);
+    assert.equal(fast.received.length, 1, 'no signal forwarded for a prefetch');
+    // The navigation itself: decided on the state the prefetches left alone,
+    // with the click the page handed over still to count.
+    const real = await get('/pricing', { cookie, on: edge });
+    assert.equal(real.res.headers.get('X-Bp-State'), 'ok');
+    assert.ok(real.edge.decision.engagement.top.some((t) => t.rule === 'cta_pricing'), 'the click counted once the page is seen');
+    assert.ok(real.cookies.bp && real.cookies.bp_ev.value === '');
+    assert.ok(await until(() => fast.received.length === 2), 'its signals forwarded');
+  } finally {
+    await edge.dispose();
+    await fast.close();
+  }
+});
+
+test('another origin: a page with neither <head> nor <body> tag gets its decision where the implied head ends; a prefetch of a page keeps the origin\'s no-store', async () => {
+  const bare = '<!doctype html><html><meta charset="utf-8"><title>t</title><div data-bp-slot="hero">built</div><p>THE END</p></html>';
+  const { edge } = await originEdge(async (req) => {
+    const path = new URL(req.url).pathname;
+    const headers = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': path === '/no-store' ? 'no-store' : 'public, max-age=600' };
+    return new MfResponse(path === '/bare' ? bare : PAGE('P'), { headers });
+  });
+  try {
+    const r = await get('/bare', { cookie: 'bp_consent=full', on: edge });
+    assert.ok(r.edge, 'the decision is in the page');
+    assert.match(r.html, /<title>t<\/title><script type="application\/json" id="bp-edge">.*<\/script><div data-bp-slot="hero" data-bp-rendered=/s);
+    assert.equal((r.html.match(/data-bp-by="edge"/g) || []).length, 1, 'its slot filled');
+    assert.ok(r.html.endsWith('<p>THE END</p></html>'));
+    // Not decided (a prefetch): the fallback in the same place.
+    const p = await get('/bare', { cookie: 'bp_consent=full', on: edge, headers: { 'Sec-Purpose': 'prefetch' } });
+    assert.equal(p.html, bare.replace('</title>', '</title><meta name="bp-playbook" content="/playbook-edge.json">'));
+    assert.equal(p.res.headers.get('Cache-Control'), 'private', 'the origin\'s public max-age is not kept');
+    const s = await get('/no-store', { cookie: 'bp_consent=full', on: edge, headers: { 'Sec-Purpose': 'prefetch;prerender' } });
+    assert.equal(s.edge, null);
+    assert.equal(s.res.headers.get('Cache-Control'), 'private, no-store', 'the origin\'s stricter no-store is kept');
+  } finally {
+    await edge.dispose();
+  }
+});
+
+test('wrangler.toml: WRITE_KEY and STATE_SECRET are secrets only (a var of the same name conflicts); local runs get them as bindings', () => {
+  const toml = readFileSync(join(edgeDist, '..', 'wrangler.toml'), 'utf8');
+  const vars = toml.split(/^\[vars\]$/m)[1].split(/^\[/m)[0];
+  for (const name of ['WRITE_KEY', 'STATE_SECRET']) {
+    assert.doesNotMatch(vars, new RegExp(`^\\s*${name}\\s*=`, 'm'), `${name} is not a [vars] entry`);
+    assert.match(toml, new RegExp(`wrangler secret put ${name}`), `${name}: set with wrangler secret put`);
+  }
+  const { bindings } = edgeOptions();
+  assert.equal(bindings.WRITE_KEY, 'demo-write-key');
+  assert.ok(bindings.STATE_SECRET);
+});

@@ -8,6 +8,8 @@
 //     </head>, a slot in a comment...) it declines (null: the worker streams through HTMLRewriter);
 //   - on markup it reads, whatever it returns equals HTMLRewriter's;
 //   - a page is read whole up to the cap, and past it streams on unchanged.
+//   - HTMLRewriter puts the inline data in a page with neither <head> nor
+//     <body> tag where its implied head ends.
 // Requires: node scripts/build-www.mjs (the site in www/dist).
 
 import { test, before, after } from 'node:test';
@@ -165,5 +167,29 @@ test('a page is read whole up to the cap; past it, it streams on unchanged', asy
     assert.equal(r.whole, whole, `${chunks} × ${size} B, cap ${max}`);
     assert.equal(r.length, chunks * size);
     assert.equal(r.text, expected(chunks, size), 'the same bytes, in order');
+  }
+});
+
+test('a page with neither <head> nor <body> tag gets the inline data where its implied head ends (before </html> at the latest); with either, as before', async () => {
+  const H = '<script type="application/json" id="bp-edge">{}</script>';
+  const cases = {
+    'a title, then content': ['<!doctype html><html><title>t</title><div data-bp-slot="a">x</div></html>', `<!doctype html><html><title>t</title>${H}<div data-bp-slot="a">x</div></html>`],
+    'meta charset and a stylesheet first': ['<html><meta charset="utf-8"><link rel="stylesheet" href="/s.css"><p>x</p></html>', `<html><meta charset="utf-8"><link rel="stylesheet" href="/s.css">${H}<p>x</p></html>`],
+    'text first (then in the body, before the first element)': ['<!doctype html>\n<html>\nHello <b>x</b>', `<!doctype html>\n<html>\nHello ${H}<b>x</b>`],
+    'a fragment without <html> (at the end)': ['<p>x</p>', `<p>x</p>${H}`],
+    'a script, a template and a noscript (their content is theirs)': [
+      '<html><script>if (a < b) document.write("<p>")</script><template><div>t</div></template><noscript><img src="x.png"></noscript><main>m</main></html>',
+      `<html><script>if (a < b) document.write("<p>")</script><template><div>t</div></template><noscript><img src="x.png"></noscript>${H}<main>m</main></html>`,
+    ],
+    'head content only': ['<!doctype html><html><title>t</title></html>', `<!doctype html><html><title>t</title>${H}</html>`],
+    'a doctype only': ['<!doctype html>', `<!doctype html>${H}`],
+    // Unchanged: the end of <head>, or the start of <body>.
+    'a <body> tag after head content': ['<html><title>t</title><body><p>x</p></body></html>', `<html><title>t</title><body>${H}<p>x</p></body></html>`],
+    'a <head> tag': ['<html><head><title>t</title></head><p>x</p></html>', `<html><head><title>t</title>${H}</head><p>x</p></html>`],
+  };
+  for (const [name, [html, expected]] of Object.entries(cases)) {
+    const r = await both(html, {}, H);
+    assert.equal(r.rewritten, expected, name);
+    if (r.direct !== null) assert.equal(r.direct, r.rewritten, `${name}: the one pass`);
   }
 });

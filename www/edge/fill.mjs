@@ -425,26 +425,35 @@ export function slotRewriter(slotEdit, headHtml) {
   });
 }
 
+/** Start tags the HTML parser keeps in the head ("in head"). */
+const IN_HEAD = new Set(['base', 'basefont', 'bgsound', 'link', 'meta', 'title', 'noscript', 'noframes', 'style', 'script', 'template']);
+
 /**
  * `rewriter` adding `html` at the end of the page's `<head>`, or at the start
  * of its `<body>` when the markup has no `<head>` tag (valid HTML: the head
- * is implied, and HTMLRewriter sees no element for it).
+ * is implied, and HTMLRewriter sees no element for it). With neither tag, it
+ * goes where the implied head ends: before the first element in `<html>`
+ * that is not head content (after `<meta charset>`, `<title>`...), else
+ * before `</html>`; the parser puts it in the head there too. Without even
+ * `<html>`, at the end. (Selectors only: no handler runs for every element.)
  */
 export function intoHead(rewriter, html) {
   let done = false;
+  const put = (at, how) => {
+    if (done) return;
+    done = true;
+    at[how](html, { html: true });
+  };
   return rewriter
-    .on('head', {
+    .on('head', { element: (el) => put(el, 'append') })
+    .on('body', { element: (el) => put(el, 'prepend') })
+    .on('html', { element: (el) => !done && el.onEndTag((end) => put(end, 'before')) })
+    .on('html > *', {
       element(el) {
-        el.append(html, { html: true });
-        done = true;
+        if (!done && !IN_HEAD.has(el.tagName) && el.tagName !== 'head' && el.tagName !== 'body') put(el, 'before');
       },
     })
-    .on('body', {
-      element(el) {
-        if (!done) el.prepend(html, { html: true });
-        done = true;
-      },
-    });
+    .onDocument({ end: (end) => put(end, 'append') });
 }
 
 /**

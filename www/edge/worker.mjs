@@ -16,10 +16,12 @@
 // `Sec-GPC: 1` caps the consent at `anonymous` and sends no signal. A malformed, tampered or stale state
 // cookie (idle past its 180-day lifetime: a replay) starts a fresh visitor; it never fails the request (nor does a
 // missing playbook or an engine error: the page is then served as built).
+// A prefetch or prerender (`Sec-Purpose: prefetch`...) is served as built too:
+// nothing is decided, stored or sent for a page the visitor may never see.
 //
 // Bindings (wrangler.toml): ASSETS (the built site, run_worker_first), BP_KV
 // (the playbook and the organisation records), STATE_SECRET (secret),
-// COLLECTOR_URL, WRITE_KEY (the edge's own signals; make it a secret the
+// COLLECTOR_URL, WRITE_KEY (secret: the edge's own signals, under a key the
 // collector trusts with --trusted-write-key), BROWSER_WRITE_KEY (the public
 // key the browser's batches are proxied under), DEMO_SWITCHER, INSPECTOR (`on`:
 // the page gets the full decision for the demo's inspector; else a brief one),
@@ -165,6 +167,31 @@ const PAGE_HEADERS_DROPPED = [
   'CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control', 'Surrogate-Control',
   'Content-Digest', 'Repr-Digest', 'Digest', 'Content-MD5', 'Accept-Ranges', 'Content-Range',
 ];
+
+/**
+ * A speculative request (a prefetch or prerender: Speculation Rules,
+ * `<link rel=prefetch>`, Cloudflare's Speed Brain): the visitor may never
+ * see the page. `Sec-Purpose: prefetch` (`prefetch;prerender`...), or the
+ * older `Purpose`, `X-Purpose` or `X-Moz: prefetch`.
+ */
+function speculative(request) {
+  const h = request.headers;
+  if (/(^|,)\s*prefetch\s*(;|,|$)/i.test(h.get('Sec-Purpose') || '')) return true;
+  return ['Purpose', 'X-Purpose', 'X-Moz'].some((name) => (h.get(name) || '').trim().toLowerCase() === 'prefetch');
+}
+
+/**
+ * A speculative page's headers: as any page's, but `private` (the origin's
+ * no-store, no-cache or must-revalidate kept), so the browser may keep it
+ * for the navigation it was fetched for; no validator nor lifetime, so a
+ * later one asks the edge again.
+ */
+function speculativeHeaders(asset) {
+  const headers = pageHeaders(asset);
+  const stricter = (asset.headers.get('Cache-Control') || '').split(',').map((d) => d.trim().toLowerCase()).filter((d) => ['no-store', 'no-cache', 'must-revalidate'].includes(d));
+  headers.set('Cache-Control', ['private', ...new Set(stricter)].join(', '));
+  return headers;
+}
 
 /** A Cookie header's name/value pairs, in the order sent. */
 function cookiePairs(header) {
@@ -831,12 +858,18 @@ export default {
       asset = await env.ASSETS.fetch(unconditional(request));
     }
     if (asset.status !== 200 || !isHtml(asset)) return asset;
+    const prefetch = speculative(request);
     // HEAD: a page's headers as GET would send them, without deciding (a HEAD
     // has no side effects: no page view, no cookie, no signal).
     if (request.method === 'HEAD') {
       await asset.body?.cancel();
-      return new Response(null, { status: 200, headers: pageHeaders(asset) });
+      return new Response(null, { status: 200, headers: (prefetch ? speculativeHeaders : pageHeaders)(asset) });
     }
+    // A prefetch or prerender is left undecided, as a page without a decision:
+    // no state moved on, no cookie, no signal for a page perhaps never seen.
+    // If it is shown, its layer decides in the browser (after a prerender's
+    // activation).
+    if (prefetch) return asBuilt(request, env, asset, speculativeHeaders);
     try {
       // Not decided (no STATE_SECRET): the page as built, as below.
       return (await personalise(request, env, ctx, asset, url)) || (await asBuilt(request, env, asset));
@@ -855,18 +888,19 @@ export default {
 // A page the edge does not decide: as built, with its default slots, told
 // which playbook its own script may load (/playbook.json is not served
 // here), still per visitor for caches, as every page the edge answers. Not
-// revalidatable: its ETag names the asset's bytes, not these.
-async function asBuilt(request, env, built) {
+// revalidatable: its ETag names the asset's bytes, not these. `headersOf`:
+// speculativeHeaders for a prefetch.
+async function asBuilt(request, env, built, headersOf = pageHeaders) {
   try {
     return await rewritten(
       intoHead(new HTMLRewriter(), FALLBACK_META),
-      new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
+      new Response(built.body, { status: built.status, headers: headersOf(built) }),
     );
   } catch {
     // Markup HTMLRewriter cannot read: the bytes as built (the page's
     // script then finds no decision and no playbook named, and keeps its
     // default slots).
     const again = await env.ASSETS.fetch(unconditional(request));
-    return new Response(again.body, { status: again.status, headers: pageHeaders(again) });
+    return new Response(again.body, { status: again.status, headers: headersOf(again) });
   }
 }
