@@ -454,11 +454,15 @@ test('ids without spaces fit: the table, the funnel labels, one id per element',
   });
   assert.ok(name.cut && name.width < 300, JSON.stringify(name));
   assert.equal(name.title, LONG_ID);
-  // The trigger's chip is cut within its cell, its id whole in the title.
+  // The trigger's chip wraps within its cell after its underscores, the
+  // whole id on screen (ids differ at their ends) and in the title.
   const chip = await page.$eval(`${row(LONG_ID)} td.triggers .chip`, (c) => ({
     cut: c.scrollWidth > c.clientWidth, inside: c.getBoundingClientRect().right <= c.closest('td').getBoundingClientRect().right + 0.5, title: c.title,
+    text: c.textContent, lines: c.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(c).fontSize), // one line of 12px text is ~18px
+    breaks: c.querySelectorAll('wbr').length,
   }));
-  assert.ok(chip.cut && chip.inside, JSON.stringify(chip));
+  assert.ok(!chip.cut && chip.inside && chip.lines, JSON.stringify(chip));
+  assert.ok(chip.text.startsWith(LONG_TRIGGER) && chip.breaks > 0, JSON.stringify(chip));
   assert.ok(chip.title.startsWith(LONG_TRIGGER), chip.title);
   // The stage without a label wraps within its cell (none runs into the next).
   const stages = await page.$$eval('#accounts tr.account td.stage', (cells) => cells.map((c) => ({ text: c.textContent, over: c.scrollWidth - c.clientWidth, title: c.title })));

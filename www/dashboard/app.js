@@ -240,12 +240,18 @@ function sortedTriggers(triggers) {
   return [...triggers].sort((x, y) => y.count - x.count || byName(x.label || x.id, y.label || y.id));
 }
 
+// An id as text that may wrap after its `_`, `-` and `.` (a <wbr> after
+// each): `target_account_` / `new_role`, not mid-word, in a narrow column.
+function breakable(id) {
+  return String(id).split(/(?<=[_.-])/).flatMap((part, i) => (i === 0 ? [part] : [el('wbr'), part]));
+}
+
 function triggerChips(triggers) {
   if (!triggers.length) return el('span', { class: 'muted' }, '–');
   const list = sortedTriggers(triggers);
   const rest = list.slice(TRIGGERS_SHOWN);
-  // A long id is shortened on screen (see .chip in style.css): the title has it whole.
-  const chips = list.slice(0, TRIGGERS_SHOWN).map((t) => el('span', { class: 'chip', title: t.label && t.label !== t.id ? `${t.id}: ${t.label}` : t.id }, `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`));
+  // A long id wraps at its `_` (see td.triggers .chip in style.css); the title has it whole, with its label.
+  const chips = list.slice(0, TRIGGERS_SHOWN).map((t) => el('span', { class: 'chip', title: t.label && t.label !== t.id ? `${t.id}: ${t.label}` : t.id }, breakable(t.id), t.count > 1 ? ` ×${t.count}` : ''));
   if (rest.length) chips.push(el('span', { class: 'chip more', title: rest.map((t) => `${t.id}${t.count > 1 ? ` ×${t.count}` : ''}`).join(', ') }, `+${rest.length} more`));
   return chips;
 }
