@@ -2,11 +2,15 @@
 // site still adapts the page, but stores nothing (no cookie, no localStorage,
 // no sessionStorage) and sends nothing (zero requests to /v1/batch), across
 // navigation, CTA clicks, a download, the ROI calculator and the demo form.
-// Withdrawing consent erases what an earlier choice stored.
+// Withdrawing consent erases what an earlier choice stored. Behind the edge,
+// a consent given on the landing page keeps the visitor who landed.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import { Miniflare } from 'miniflare';
 import { launch, serveSite, requireSetup, ready, slotsInDom, slotsOf } from './helpers.mjs';
+import { edgeOptions, seedKv } from '../../www/edge/dev.mjs';
 
 requireSetup();
 
@@ -213,5 +217,64 @@ test('a tampered inspector history in sessionStorage is dropped entry by entry: 
     assert.ok(history.length >= 1 && history.every((e) => typeof e.engagement === 'number' && e.triggers.every((t) => typeof t === 'string')), JSON.stringify(history));
     await page.close();
     await browser.context.clearCookies();
+  }
+});
+
+test('behind the edge, consent given on the landing page keeps one visitor: the landing page, the banner\'s choice and the next page share one anonymous id', async () => {
+  // A collector for the edge's signals and the browser's batches (proxied by the edge).
+  const received = [];
+  const store = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        received.push(...JSON.parse(Buffer.concat(chunks).toString()).batch);
+      } catch {
+        // not a batch
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}');
+    });
+  });
+  await new Promise((ok) => store.listen(0, '127.0.0.1', ok));
+  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: `http://127.0.0.1:${store.address().port}` }), host: '127.0.0.1', port: 0 });
+  try {
+    await seedKv(edge);
+    // `localhost` is a secure context: Chromium keeps the edge's `Secure` cookies over http.
+    const at = `http://localhost:${(await edge.ready).port}`;
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    await page.goto(`${at}/blog/what-is-data-observability`);
+    await ready(page);
+    const landing = await page.evaluate(() => ({ mode: window.bpDemo.mode, consent: window.bpDemo.consent, id: window.bpDemo.decision.visitor_id }));
+    assert.deepEqual([landing.mode, landing.consent], ['edge', 'none']);
+    assert.deepEqual(await browser.context.cookies(), [], 'nothing stored before the choice');
+    const posted = page.waitForResponse((r) => r.url().endsWith('/bp/consent'), { timeout: 5000 }).catch(() => null);
+    await page.click('#bp-consent [data-consent="anonymous"]');
+    const grant = await posted; // (before the next page is asked for)
+    await page.waitForFunction(() => window.bpDemo.decision.signals.length > 0 || window.bpDemo.decision.seq > 1);
+    const accepted = await page.evaluate(() => window.bpDemo.decision.visitor_id);
+    assert.equal(accepted, landing.id, 'the layer decides again for the landing visitor');
+
+    const next = page.waitForResponse((r) => r.url() === `${at}/pricing`);
+    await page.goto(`${at}/pricing`);
+    await ready(page);
+    assert.equal((await next).headers()['x-bp-state'], 'ok', 'the next page decodes the stored state');
+    const second = await page.evaluate(() => window.bpDemo.decision);
+    assert.equal(second.visitor_id, landing.id, 'the same visitor at the next page');
+    assert.ok(second.engagement.top.some((t) => t.rule === 'view_blog'), 'the landing page\'s view counted');
+    assert.equal(grant?.status(), 204, 'the page posted its resume, which the edge took');
+    await page.goto(`${at}/compare/lumora-vs-pipewatch`); // pagehide: the browser's batch leaves
+    await ready(page);
+    await page.close();
+    // The landing page's (sent by its layer once consent was given) and the next pages' (by the edge).
+    const shown = () => received.filter((e) => e.event === 'Content Recommended').map((e) => e.context.page.path);
+    for (let i = 0; i < 200 && shown().length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(shown().sort(), ['/blog/what-is-data-observability', '/compare/lumora-vs-pipewatch', '/pricing']);
+    assert.deepEqual([...new Set(received.map((e) => e.anonymousId))], [landing.id], 'one anonymous id in the collector');
+  } finally {
+    await browser.context.clearCookies();
+    await edge.dispose();
+    await new Promise((done) => (store.closeAllConnections(), store.close(done)));
   }
 });

@@ -6,7 +6,8 @@
 //   - the signed state cookie round-trips; a tampered, foreign, garbage or
 //     stale (replayed past its lifetime) one starts a fresh visitor with a 200;
 //     one replayed within its lifetime repeats its messageIds (deduplicated);
-//   - Sec-GPC: 1 sends no signal; consent none stores nothing;
+//   - Sec-GPC: 1 sends no signal; consent none stores nothing, and a consent
+//     given on such a page continues its visitor (POST /bp/consent);
 //   - forwarding signals to a slow collector does not delay the response;
 //   - the engine (a file from `buyerpath compile`, loaded by buyerpath/page)
 //     follows the KV revision; organisation records are
@@ -428,6 +429,99 @@ test('consent none: a parent domain\'s bp cookie, which the host-only expiry can
     assert.deepEqual(Object.keys(r.cookies), expired ? ['bp'] : [], label);
     if (expired) assert.ok(r.cookies.bp.value === '' && r.cookies.bp.attrs.includes('Max-Age=0'), label);
   }
+});
+
+test('consent given on a page decided at none: its resume, posted to /bp/consent, is the visitor the next pages continue', async () => {
+  const path = '/blog/what-is-data-observability';
+  const landing = await get(path);
+  assert.equal(landing.edge.consent, 'none');
+  assert.deepEqual(landing.cookies, {}, 'nothing stored at none');
+  assert.deepEqual(landing.edge.signals, []);
+  assert.equal(landing.edge.forwarded, 0);
+  const id = landing.edge.decision.visitor_id;
+  const { resume } = landing.edge;
+  assert.equal(typeof resume, 'string', 'the page holds its state signed');
+  // Signed as the edge stores it: with its key, and only with it.
+  const back = engine.decode(resume, { secret: SECRET });
+  assert.equal(back.id, id);
+  back.free();
+  assert.throws(() => engine.decode(resume, { secret: 'another-secret' }), { code: 'state_bad_signature' });
+  // Only at none; with GPC too (no signal, the consent as before).
+  assert.equal((await get(path, { cookie: 'bp_consent=anonymous' })).edge.resume, undefined);
+  const gpc = await get(path, { headers: { 'Sec-GPC': '1' } });
+  assert.equal(gpc.edge.consent, 'none');
+  assert.equal(gpc.edge.gpc, true);
+  assert.deepEqual(gpc.edge.signals, []);
+  assert.equal(typeof gpc.edge.resume, 'string');
+
+  const post = (body, { cookie = 'bp_consent=anonymous', headers = {} } = {}) =>
+    mf.dispatchFetch(`${ORIGIN}/bp/consent`, {
+      method: 'POST',
+      headers: { Cookie: cookie, 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'same-origin', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const grant = { consent: 'anonymous', state: resume, path };
+  // Refused, with nothing set: a forged, unsigned, foreign-key or stale state.
+  const flipped = resume.slice(0, 20) + (resume[20] === 'A' ? 'B' : 'A') + resume.slice(21);
+  const v = engine.visitor('forged-visitor');
+  v.decide({ now: Date.now(), context: { consent: 'none' } });
+  const otherKey = v.encode('not-the-edge-secret');
+  v.free();
+  const old = engine.visitor('replayed-visitor');
+  old.decide({ now: Date.now() - 181 * 86400000, context: { consent: 'full' } });
+  const stale = old.encode(SECRET);
+  old.free();
+  for (const [label, state] of [['tampered', flipped], ['unsigned', landing.edge.state], ['another key', otherKey], ['stale', stale], ['garbage', '%%%']]) {
+    const r = await post({ ...grant, state });
+    assert.equal(r.status, 400, label);
+    const err = await r.json();
+    assert.equal(err.code, 'invalid_state', label);
+    assert.ok(typeof err.error === 'string' && typeof err.hint === 'string', label);
+    assert.deepEqual(r.headers.getSetCookie(), [], `${label}: nothing set`);
+  }
+  // Another site's page (a form posted from elsewhere) is refused.
+  for (const headers of [{ 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-site' }]) {
+    const r = await post(grant, { headers });
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.deepEqual(r.headers.getSetCookie(), []);
+  }
+  const fromElsewhere = await mf.dispatchFetch(`${ORIGIN}/bp/consent`, { method: 'POST', headers: { Cookie: 'bp_consent=anonymous', Origin: 'https://evil.test' }, body: JSON.stringify(grant) });
+  assert.equal(fromElsewhere.status, 403);
+  assert.deepEqual(fromElsewhere.headers.getSetCookie(), []);
+  // Not stored before the banner's cookie grants it; a body over the cap is a 413.
+  const early = await post(grant, { cookie: '' });
+  assert.equal(early.status, 409);
+  assert.deepEqual(early.headers.getSetCookie(), []);
+  const large = await post({ ...grant, path: `/${'a'.repeat(9000)}` });
+  assert.equal(large.status, 413);
+  assert.equal((await large.json()).code, 'body_too_large');
+  assert.deepEqual(large.headers.getSetCookie(), []);
+
+  const granted = await post(grant);
+  assert.equal(granted.status, 204);
+  const set = setCookies(granted);
+  assert.deepEqual(Object.keys(set).sort(), ['bp', 'bp_view'], 'the state and the landing page\'s view; the banner owns bp_consent');
+  assert.equal(set.bp.value, resume);
+  for (const a of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/', `Max-Age=${180 * 86400}`]) assert.ok(set.bp.attrs.includes(a), `bp cookie: ${a}`);
+  assert.ok(set.bp_view.attrs.includes('Max-Age=604800'));
+  assert.match(set.bp_view.value, new RegExp(`:${encodeURIComponent(path)}$`));
+  // A state the edge keeps already (another tab's grant) is not replaced.
+  const again = await post({ ...grant, state: gpc.edge.resume }, { cookie: `bp_consent=anonymous; bp=${set.bp.value}` });
+  assert.equal(again.status, 204);
+  assert.deepEqual(again.headers.getSetCookie(), []);
+
+  // The next page is the visitor who landed, the landing page's view counted.
+  const before = slow.received.length;
+  const next = await get('/pricing', { cookie: `bp_consent=anonymous; bp=${set.bp.value}; bp_view=${set.bp_view.value}` });
+  assert.equal(next.res.headers.get('X-Bp-State'), 'ok');
+  assert.equal(next.edge.decision.visitor_id, id, 'the same visitor');
+  assert.equal(next.edge.decision.seq, 2);
+  assert.ok(next.edge.decision.engagement.top.some((t) => t.rule === 'view_blog'), 'the landing page\'s view counted');
+  assert.ok(await until(() => slow.received.slice(before).some((r) => r.json?.batch?.some((e) => e.anonymousId === id))), 'its signals forwarded under the landing visitor');
+  // `none` as text (the banner's withdrawal) still expires the edge's cookies.
+  const forget = await post('none', { headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
+  assert.equal(forget.status, 204);
+  for (const name of ['bp', 'bp_view', 'bp_ev', 'bp_consent']) assert.ok(setCookies(forget)[name]?.attrs.includes('Max-Age=0'), name);
 });
 
 test('forwarding signals to a slow collector does not delay the response', async () => {

@@ -12,7 +12,10 @@
 //
 // Privacy: consent comes from the banner's `bp_consent` cookie (`none` when
 // absent): at `none` nothing is read, stored or sent (a state cookie's
-// signature is checked only to know whether it is this site's to expire).
+// signature is checked only to know whether it is this site's to expire). The
+// page then holds its state signed (`resume`, in its memory only): a consent
+// given there posts it to /bp/consent, which verifies it and stores it, so
+// the visitor who landed is the one the next pages continue.
 // `Sec-GPC: 1` caps the consent at `anonymous` and sends no signal. A malformed, tampered or stale state
 // cookie (idle past its 180-day lifetime: a replay) starts a fresh visitor; it never fails the request (nor does a
 // missing playbook or an engine error: the page is then served as built).
@@ -56,6 +59,8 @@ const MAX_URL_BYTES = 256;
 /** A request's path as the engine takes it: cut as the browser layer cuts it (whole characters' escapes). */
 const pageUrl = (path) => pagePath(path, MAX_URL_BYTES);
 const MAX_BATCH_BYTES = 512 * 1024;
+// A POST to /bp/consent: `none`, or a grant with a state (under 4,000 characters) and a path.
+const MAX_CONSENT_BYTES = 8 * 1024;
 // The longest state cookie value set: with its name and attributes under the
 // 4,096 bytes browsers keep.
 const MAX_STATE_COOKIE = 4000;
@@ -580,6 +585,88 @@ function crossSite(request, url) {
   }
 }
 
+/**
+ * POST /bp/consent: `none` (the body as text) expires the edge's cookies; a
+ * grant, `{"consent":"anonymous"|"full","state":"<resume>","path":"/..."}`,
+ * stores the state a page at `none` was given (its `resume`), verified as a
+ * state cookie is, and that page's view: the visitor who landed goes on.
+ */
+async function consentPost(request, env) {
+  const { bytes, stream } = await readUpTo(request, MAX_CONSENT_BYTES);
+  if (!bytes || bytes.length > MAX_CONSENT_BYTES) {
+    await discard(stream, 8 * MAX_CONSENT_BYTES);
+    return consentError(413, 'body_too_large', `the request is larger than ${MAX_CONSENT_BYTES} bytes`, 'post `none`, or the consent, the page\'s `resume` and its path');
+  }
+  const text = new TextDecoder().decode(bytes).trim();
+  if (text === '' || text === 'none') return forget();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // refused below
+  }
+  if (body && body.consent === 'none') return forget();
+  if (!body || (body.consent !== 'anonymous' && body.consent !== 'full') || typeof body.state !== 'string') {
+    return consentError(400, 'invalid_body', 'the body is neither `none` nor a grant', 'post `none`, or {"consent":"anonymous"|"full","state":"<the page\'s resume>","path":"<its path>"}');
+  }
+  if (body.path !== undefined && (typeof body.path !== 'string' || !body.path.startsWith('/') || body.path.startsWith('//'))) {
+    return consentError(400, 'invalid_path', 'the path is not a root-relative path', 'send the page\'s `location.pathname`, or no path');
+  }
+  const cookies = parseCookies(request.headers.get('Cookie'));
+  // The banner's cookie says the consent (GPC caps it as on a page): a grant
+  // is stored only once the edge would store at that consent itself.
+  if (consentOf(cookies, request).consent === 'none') {
+    return consentError(409, 'consent_not_set', 'the bp_consent cookie does not grant consent', 'set the bp_consent cookie (the banner does) before posting the grant');
+  }
+  const secret = env.STATE_SECRET;
+  if (!secret) return consentError(503, 'not_configured', 'STATE_SECRET is not set', 'the edge stores no state: nothing to resume');
+  if (body.state === '' || body.state.length > MAX_STATE_COOKIE) return consentError(400, 'invalid_state', 'the state is empty or over the cookie\'s size', 'post the `resume` of a page this edge served, unchanged');
+  let engine;
+  try {
+    ({ engine } = await loadEngine(env));
+  } catch (err) {
+    logFailure(err);
+    return consentError(503, 'no_playbook', 'the edge has no playbook to verify the state with', 'try again later');
+  }
+  const now = Date.now();
+  const usable = (state) => {
+    try {
+      decodeState(engine, state, secret, now).visitor.free();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // A state the edge keeps already (another tab's grant, a page decided
+  // since) is not replaced: that visitor goes on.
+  if (cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4).some(usable)) {
+    return new Response(null, { status: 204, headers: { 'Cache-Control': 'no-store' } });
+  }
+  let landed;
+  try {
+    // Signed here, fresh and of this playbook, as a state cookie must be.
+    const { visitor } = decodeState(engine, body.state, secret, now);
+    landed = visitor.lastActive;
+    visitor.free();
+  } catch (err) {
+    const code = (err && err.code) || 'error';
+    return consentError(400, 'invalid_state', `the state is refused (${code})`, 'post the `resume` of a page this edge served, unchanged, within its lifetime');
+  }
+  const headers = new Headers({ 'Cache-Control': 'no-store' });
+  headers.append('Set-Cookie', cookie(STATE_COOKIE, body.state, { maxAge: STATE_MAX_AGE }));
+  if (body.path !== undefined) {
+    // The landing page's view counts at the next page, as any page's: at the
+    // time it was decided (the fresh state's first decision), else now.
+    const ts = landed > 0 && landed <= now && now - landed <= VIEW_MAX_AGE_MS ? landed : now;
+    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${ts}:${encodeURIComponent(pageUrl(body.path))}`, { maxAge: VIEW_MAX_AGE_MS / 1000 }));
+  }
+  return new Response(null, { status: 204, headers });
+}
+
+function consentError(status, code, error, hint) {
+  return new Response(JSON.stringify({ code, error, hint }), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
+}
+
 function forget() {
   const headers = new Headers({ 'Cache-Control': 'no-store' });
   for (const name of [STATE_COOKIE, VIEW_COOKIE]) headers.append('Set-Cookie', cookie(name, '', { maxAge: 0 }));
@@ -711,7 +798,12 @@ async function personalise(request, env, ctx, asset, url) {
   // What the visitor chose once (the demo switcher) stays in the state it
   // shaped: so do its signals' status as claims.
   const asserted = Boolean(firmo.preset) || claimed;
-  const stored = consent === 'none' ? null : visitor.encode(asserted ? claimSecret(secret) : secret);
+  const signed = visitor.encode(asserted ? claimSecret(secret) : secret);
+  const stored = consent === 'none' ? null : signed;
+  // At `none` the page gets the state as it would have been stored (in its
+  // memory only): a consent given on this page posts it to /bp/consent, and
+  // the rest of the visit continues this visitor.
+  const resume = consent === 'none' && signed.length <= MAX_STATE_COOKIE ? signed : undefined;
   const browserState = visitor.encode();
   visitor.free();
 
@@ -738,6 +830,7 @@ async function personalise(request, env, ctx, asset, url) {
     signals: pending,
     forwarded,
     state: browserState,
+    resume,
     context: { company: firmo.company, ...(firmo.account ? { account: firmo.account } : {}), ...(firmo.person ? { person: firmo.person } : {}) },
   };
   const t2 = performance.now();
@@ -832,7 +925,7 @@ export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname === '/v1/batch') return batch(request, env);
-    if (url.pathname === '/bp/consent' && request.method === 'POST') return crossSite(request, url) ? new Response(null, { status: 403 }) : forget();
+    if (url.pathname === '/bp/consent' && request.method === 'POST') return crossSite(request, url) ? new Response(null, { status: 403 }) : consentPost(request, env);
     // The fit criteria stay at the edge: only the browser-safe copy without them
     // (`buyerpath browser-playbook --strip-fit`) is served.
     if (url.pathname === '/playbook.json') return new Response('Not found', { status: 404 });

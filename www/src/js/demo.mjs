@@ -45,6 +45,12 @@ let presetId = params.get('as') || (edge && edge.preset) || 'unknown';
 if (!PRESETS.some((p) => p.id === presetId)) presetId = 'unknown';
 let title = params.has('title') ? params.get('title') : preset(presetId).title;
 
+// A page the edge decided at `none` holds its state signed (`resume`): a
+// consent given here hands it to the edge, which stores it in its HttpOnly
+// cookie, so the next page continues this visitor. Once, and never after a
+// withdrawal on this page.
+let resume = edge && typeof edge.resume === 'string' ? edge.resume : null;
+
 // Behind the edge the playbook with fit criteria is not served: if the edge
 // could not decide this page, it names the one without them in a
 // <meta name="bp-playbook">, and the page carries on with that.
@@ -168,6 +174,7 @@ function run() {
     // Withdrawn (or lowered) in another tab: the layer applied it already.
     onConsent: (level) => {
       consent = level;
+      if (level === 'none') resume = null;
       banner.set(level);
       inspector.setPersistence(consent !== 'none');
       inspector.push(bp.decision, { consent, gpc, edge: Boolean(edge), page: location.pathname });
@@ -207,9 +214,15 @@ const banner = consentBanner({
     bp.setConsent(consent); // `none` erases the layer's state and queue
     inspector.setPersistence(consent !== 'none');
     if (consent === 'none') {
+      resume = null;
       eraseCookie(EV_COOKIE);
       // The edge's state cookie is HttpOnly: only the edge can expire it.
       if (edge) fetch('/bp/consent', { method: 'POST', body: 'none', keepalive: true }).catch(() => {});
+    } else if (resume) {
+      // (The banner has set the consent cookie, which the edge reads.)
+      const body = JSON.stringify({ consent, state: resume, path: location.pathname });
+      resume = null;
+      fetch('/bp/consent', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true }).catch(() => {});
     }
     // (A consent given after start is decided again by the layer itself,
     // which reports the page once; the inspector shows that decision.)
