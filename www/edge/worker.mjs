@@ -19,8 +19,9 @@
 // `Sec-GPC: 1` caps the consent at `anonymous` and sends no signal. A malformed, tampered or stale state
 // cookie (idle past its 180-day lifetime: a replay) starts a fresh visitor; it never fails the request (nor does a
 // missing playbook or an engine error: the page is then served as built).
-// A prefetch or prerender (`Sec-Purpose: prefetch`...) is served as built too:
-// nothing is decided, stored or sent for a page the visitor may never see.
+// A prefetch or prerender of a page (`Sec-Purpose: prefetch`...) is declined
+// (503): nothing is decided, stored or sent for a page the visitor may never
+// see, and the navigation itself is decided.
 //
 // Bindings (wrangler.toml): ASSETS (the built site, run_worker_first), BP_KV
 // (the playbook and the organisation records), STATE_SECRET (secret),
@@ -186,16 +187,14 @@ function speculative(request) {
 }
 
 /**
- * A speculative page's headers: as any page's, but `private` (the origin's
- * no-store, no-cache or must-revalidate kept), so the browser may keep it
- * for the navigation it was fetched for; no validator nor lifetime, so a
- * later one asks the edge again.
+ * The answer to a speculative page request: declined (503, what browsers drop
+ * a prefetch on, and what Cloudflare answers one it will not serve). The page
+ * is then asked for when the visitor goes to it, and decided then: served
+ * undecided, a prefetch used for the navigation would leave the page to its
+ * script, on a visitor other than the edge's (its state cookie is HttpOnly).
  */
-function speculativeHeaders(asset) {
-  const headers = pageHeaders(asset);
-  const stricter = (asset.headers.get('Cache-Control') || '').split(',').map((d) => d.trim().toLowerCase()).filter((d) => ['no-store', 'no-cache', 'must-revalidate'].includes(d));
-  headers.set('Cache-Control', ['private', ...new Set(stricter)].join(', '));
-  return headers;
+function declined() {
+  return new Response(null, { status: 503, headers: { 'Cache-Control': 'no-store', Vary: 'Sec-Purpose', 'X-Bp-Prefetch': 'declined' } });
 }
 
 /** A Cookie header's name/value pairs, in the order sent. */
@@ -951,18 +950,18 @@ export default {
       asset = await env.ASSETS.fetch(unconditional(request));
     }
     if (asset.status !== 200 || !isHtml(asset)) return asset;
-    const prefetch = speculative(request);
     // HEAD: a page's headers as GET would send them, without deciding (a HEAD
     // has no side effects: no page view, no cookie, no signal).
     if (request.method === 'HEAD') {
       await asset.body?.cancel();
-      return new Response(null, { status: 200, headers: (prefetch ? speculativeHeaders : pageHeaders)(asset) });
+      return new Response(null, { status: 200, headers: pageHeaders(asset) });
     }
-    // A prefetch or prerender is left undecided, as a page without a decision:
-    // no state moved on, no cookie, no signal for a page perhaps never seen.
-    // If it is shown, its layer decides in the browser (after a prerender's
-    // activation).
-    if (prefetch) return asBuilt(request, env, asset, speculativeHeaders);
+    // A prefetch or prerender of a page is declined: nothing decided, stored
+    // or sent for a page perhaps never seen; the navigation is decided.
+    if (speculative(request)) {
+      await asset.body?.cancel();
+      return declined();
+    }
     try {
       // Not decided (no STATE_SECRET): the page as built, as below.
       return (await personalise(request, env, ctx, asset, url)) || (await asBuilt(request, env, asset));
@@ -981,19 +980,18 @@ export default {
 // A page the edge does not decide: as built, with its default slots, told
 // which playbook its own script may load (/playbook.json is not served
 // here), still per visitor for caches, as every page the edge answers. Not
-// revalidatable: its ETag names the asset's bytes, not these. `headersOf`:
-// speculativeHeaders for a prefetch.
-async function asBuilt(request, env, built, headersOf = pageHeaders) {
+// revalidatable: its ETag names the asset's bytes, not these.
+async function asBuilt(request, env, built) {
   try {
     return await rewritten(
       intoHead(new HTMLRewriter(), FALLBACK_META),
-      new Response(built.body, { status: built.status, headers: headersOf(built) }),
+      new Response(built.body, { status: built.status, headers: pageHeaders(built) }),
     );
   } catch {
     // Markup HTMLRewriter cannot read: the bytes as built (the page's
     // script then finds no decision and no playbook named, and keeps its
     // default slots).
     const again = await env.ASSETS.fetch(unconditional(request));
-    return new Response(again.body, { status: again.status, headers: headersOf(again) });
+    return new Response(again.body, { status: again.status, headers: pageHeaders(again) });
   }
 }
