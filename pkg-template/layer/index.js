@@ -200,9 +200,12 @@ export function start({
   let level = cap(consent);
   let prerendering = attempt(() => document.prerendering === true, false);
   const store = createStore({ ...storage, consent: level, document, localStorage });
-  const sender = endpoint && !privacyControl
+  const makeSender = () => (endpoint && !privacyControl
     ? createSender({ ...sending, endpoint, writeKey, consent: level, fetch, navigator, localStorage, now, random, setTimeout, clearTimeout, onError })
-    : null;
+    : null);
+  // A prerendered page has no sender until it is shown: one would take the
+  // queue earlier pages stored over, and send and store it.
+  let sender = prerendering ? null : makeSender();
 
   // The state string this tab last read from the store or wrote to it (as
   // read back: a write that failed silently, over quota, does not count).
@@ -384,7 +387,7 @@ export function start({
   let situation = null;
   // An edge's report (`firstReported`) is of the page it served: not of a
   // route the app shows later without asking it.
-  let edgeReported = firstReported === true;
+  let edgeReported = firstReported === true && !prerendering; // a prerender: reported once shown
   const situationOf = (d) =>
     attempt(() => JSON.stringify([d.qualified, d.fit.tier, d.stage.id, d.role.id, d.lifecycle.stage, d.action && d.action.id, level]), null);
   // Whether a content id is among the picks on show.
@@ -552,6 +555,7 @@ export function start({
     listen(document, 'prerenderingchange', () => {
       if (stopped || !prerendering) return;
       prerendering = false;
+      sender = makeSender();
       decide();
     });
   }

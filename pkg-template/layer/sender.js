@@ -465,7 +465,9 @@ export function createSender({
   // each, forever.
   function refused(batch, status) {
     if (batch.every(isReport)) return;
-    for (const e of batch) noteDrop(e, String(status));
+    // Restored events are counted by no tab (as trim lets them go): another
+    // tab holding them may be refused them too.
+    for (const e of batch) if (!adopted.has(e)) noteDrop(e, String(status));
   }
 
   function fail(status) {
@@ -542,8 +544,10 @@ export function createSender({
     }
     if (outcome === 'split') {
       // Later requests hold at most half as many events: each 413 halves
-      // the bound, and one event refused alone is dropped, so this ends.
-      most = Math.ceil(batch.length / 2);
+      // the bound (a late answer to a larger batch never raises it), and one
+      // event refused alone is dropped, so this ends. The bound stays for the
+      // page (the next page's sender starts whole).
+      most = Math.min(most, Math.ceil(batch.length / 2));
       if (keepalive) schedule(); // no loop to send the halves (the page may stay)
     }
     if (outcome === 'drop') {

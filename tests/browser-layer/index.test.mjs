@@ -1199,6 +1199,35 @@ test('a prerendered page decides and renders, but reports and stores nothing unt
   bp.stop();
 });
 
+test('a prerender never shown does not touch what earlier pages left to send: their queue and drop count stay stored, unsent', async () => {
+  const localStorage = fakeLocalStorage();
+  const queued = JSON.stringify([{ type: 'track', event: 'Visitor Classified', messageId: 'old-1', anonymousId: 'v-old', properties: {}, context: { consent: 'anonymous' } }]);
+  const drops = JSON.stringify({ dropped: 2, essential_dropped: 0, anonymousId: 'v-old', owner: 'an-earlier-page' });
+  localStorage.map.set('bp_queue', queued);
+  localStorage.map.set('bp_queue_dropped', drops);
+  const { bp, clock, document, fetch, navigator } = setup({ prerendering: true, localStorage });
+  await clock.advance(60_000);
+  assert.deepEqual(sent({ fetch, navigator }), [], 'nothing sent');
+  assert.equal(localStorage.map.get('bp_queue'), queued, 'the queue as stored');
+  assert.equal(localStorage.map.get('bp_queue_dropped'), drops, 'the drop count as stored');
+  // Shown: its sender takes them over and sends them, with its own decision.
+  document.activate();
+  await clock.advance(10_000);
+  const events = sent({ fetch, navigator }).map((e) => e.event);
+  assert.ok(events.includes('Visitor Classified') && events.includes('Signals Dropped') && events.includes('Content Recommended'), `${events}`);
+  bp.stop();
+});
+
+test('an edge\'s firstReported is not of a prerender: its picks are reported once it is shown', async () => {
+  const { bp, clock, document, fetch, navigator } = setup({ prerendering: true, firstReported: true });
+  await clock.advance(10_000);
+  assert.deepEqual(sent({ fetch, navigator }), []);
+  document.activate();
+  await clock.advance(10_000);
+  assert.deepEqual(sent({ fetch, navigator }).map((e) => e.event), ['Content Recommended']);
+  bp.stop();
+});
+
 test('a prerender never shown leaves no trace: no page view, no impression, no state', async () => {
   const { bp, clock, window, localStorage, fetch, navigator } = setup({ prerendering: true });
   await clock.advance(60_000);

@@ -255,6 +255,17 @@ test('a batch refused for good (4xx) counts in Signals Dropped as rejected, by s
   assert.equal(localStorage.map.has('bp_queue_dropped'), false);
 });
 
+test('restored events refused for good are not counted by the tab that restored them (another tab holding them may be refused them too)', async () => {
+  const localStorage = fakeLocalStorage();
+  localStorage.map.set('bp_queue', JSON.stringify([stamped(ev(1)), stamped(ev(2))]));
+  const { sender } = setup({ localStorage, script: [401, 401], sender: { crypto: uuids('own') } });
+  assert.equal(sender.size(), 2, 'restored');
+  sender.enqueue(ev(3));
+  await sender.flush();
+  assert.equal(sender.size(), 0);
+  assert.deepEqual(storedDrops(localStorage), { dropped: 1, essential_dropped: 0, rejected: { 401: 1 }, anonymousId: 'a' }, 'only its own event');
+});
+
 test('a refused Signals Dropped report alone is let go, not reported again: no loop when every batch is refused', async () => {
   const { clock, fetch, sender, errors, localStorage } = setup({ script: Array(50).fill(401), sender: { maxBatch: 100, crypto: uuids('drop') } });
   sender.enqueue([ev(1), ev(2), ev(3)]);
