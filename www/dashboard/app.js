@@ -243,7 +243,13 @@ function sortedTriggers(triggers) {
 // An id as text that may wrap after its `_`, `-` and `.` (a <wbr> after
 // each): `target_account_` / `new_role`, not mid-word, in a narrow column.
 function breakable(id) {
-  return String(id).split(/(?<=[_.-])/).flatMap((part, i) => (i === 0 ? [part] : [el('wbr'), part]));
+  const out = [];
+  // (No lookbehind: Safari before 16.4 could not parse this file.)
+  for (const part of String(id).split(/([_.-])/)) {
+    if (part === '_' || part === '.' || part === '-') out.push(part, el('wbr'));
+    else if (part) out.push(part);
+  }
+  return out;
 }
 
 function triggerChips(triggers) {
