@@ -556,6 +556,11 @@ export function start({
       if (stopped || !prerendering) return;
       prerendering = false;
       sender = makeSender();
+      // What the host tracked meanwhile is on this tab's visitor, unsaved:
+      // it goes onto the one another tab stored since, if any.
+      const mine = visitor;
+      sync();
+      if (visitor !== mine) for (const ev of seen) attempt(() => visitor.observe(ev), undefined);
       decide();
     });
   }

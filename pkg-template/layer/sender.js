@@ -465,9 +465,10 @@ export function createSender({
   // each, forever.
   function refused(batch, status) {
     if (batch.every(isReport)) return;
-    // Restored events are counted by no tab (as trim lets them go): another
-    // tab holding them may be refused them too.
-    for (const e of batch) if (!adopted.has(e)) noteDrop(e, String(status));
+    // Restored events too: they leave the stored queue with this answer, and
+    // no other page would count them (two tabs refused the same restored
+    // events both count them, a rarer error than never counting them).
+    for (const e of batch) noteDrop(e, String(status));
   }
 
   function fail(status) {

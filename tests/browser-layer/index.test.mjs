@@ -1218,6 +1218,18 @@ test('a prerender never shown does not touch what earlier pages left to send: th
   bp.stop();
 });
 
+test('what the host tracks during a prerender is kept when shown, onto the state another tab stored meanwhile', async () => {
+  const localStorage = fakeLocalStorage();
+  const { bp, clock, document } = setup({ prerendering: true, stored: stateOf('v-pre'), localStorage });
+  bp.track({ type: 'custom', name: 'roi_calculated' });
+  localStorage.map.set('bp_state', stateOf('v-pre', [{ type: 'page_view', ts: 1 }])); // another tab moved on
+  document.activate();
+  await clock.advance(1_000);
+  assert.ok(bp.visitor.events.some((e) => e.type === 'custom' && e.name === 'roi_calculated'), JSON.stringify(bp.visitor.events));
+  assert.ok(bp.visitor.events.some((e) => e.type === 'page_view' && e.ts === 1), 'the other tab\'s history kept');
+  bp.stop();
+});
+
 test('an edge\'s firstReported is not of a prerender: its picks are reported once it is shown', async () => {
   const { bp, clock, document, fetch, navigator } = setup({ prerendering: true, firstReported: true });
   await clock.advance(10_000);

@@ -255,7 +255,7 @@ test('a batch refused for good (4xx) counts in Signals Dropped as rejected, by s
   assert.equal(localStorage.map.has('bp_queue_dropped'), false);
 });
 
-test('restored events refused for good are not counted by the tab that restored them (another tab holding them may be refused them too)', async () => {
+test('events an earlier page left and the collector refuses for good are counted: no other page would count them', async () => {
   const localStorage = fakeLocalStorage();
   localStorage.map.set('bp_queue', JSON.stringify([stamped(ev(1)), stamped(ev(2))]));
   const { sender } = setup({ localStorage, script: [401, 401], sender: { crypto: uuids('own') } });
@@ -263,7 +263,8 @@ test('restored events refused for good are not counted by the tab that restored 
   sender.enqueue(ev(3));
   await sender.flush();
   assert.equal(sender.size(), 0);
-  assert.deepEqual(storedDrops(localStorage), { dropped: 1, essential_dropped: 0, rejected: { 401: 1 }, anonymousId: 'a' }, 'only its own event');
+  assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')), [], 'gone from the stored queue');
+  assert.deepEqual(storedDrops(localStorage), { dropped: 3, essential_dropped: 0, rejected: { 401: 3 }, anonymousId: 'a' });
 });
 
 test('a refused Signals Dropped report alone is let go, not reported again: no loop when every batch is refused', async () => {
