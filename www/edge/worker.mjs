@@ -13,7 +13,7 @@
 // Privacy: consent comes from the banner's `bp_consent` cookie (`none` when
 // absent): at `none` nothing is read, stored or sent (a state cookie's
 // signature is checked only to know whether it is this site's to expire). The
-// page then holds its state signed (`resume`, in its memory only): a consent
+// page then holds its state signed (`resume`, in the page, stored nowhere): a consent
 // given there posts it to /bp/consent, which verifies it and stores it, so
 // the visitor who landed is the one the next pages continue.
 // `Sec-GPC: 1` caps the consent at `anonymous` and sends no signal. A malformed, tampered or stale state
@@ -594,22 +594,25 @@ async function consentPost(request, env) {
   const { bytes, stream } = await readUpTo(request, MAX_CONSENT_BYTES);
   if (!bytes || bytes.length > MAX_CONSENT_BYTES) {
     await discard(stream, 8 * MAX_CONSENT_BYTES);
-    return consentError(413, 'body_too_large', `the request is larger than ${MAX_CONSENT_BYTES} bytes`, 'post `none`, or the consent, the page\'s `resume` and its path');
+    return forget(); // no grant: a withdrawal always works
   }
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text === '' || text === 'none') return forget();
   let body = null;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    // refused below
+    // not a grant
   }
-  if (body && body.consent === 'none') return forget();
-  if (!body || (body.consent !== 'anonymous' && body.consent !== 'full') || typeof body.state !== 'string') {
-    return consentError(400, 'invalid_body', 'the body is neither `none` nor a grant', 'post `none`, or {"consent":"anonymous"|"full","state":"<the page\'s resume>","path":"<its path>"}');
-  }
-  if (body.path !== undefined && (typeof body.path !== 'string' || !body.path.startsWith('/') || body.path.startsWith('//'))) {
-    return consentError(400, 'invalid_path', 'the path is not a root-relative path', 'send the page\'s `location.pathname`, or no path');
+  // Anything but a grant withdraws (`none`, an empty body, a form post...):
+  // the cookies go whatever shape the request has.
+  if (!body || (body.consent !== 'anonymous' && body.consent !== 'full') || typeof body.state !== 'string') return forget();
+  let view = null;
+  if (body.path !== undefined) {
+    try {
+      if (typeof body.path !== 'string' || !body.path.startsWith('/') || body.path.startsWith('//')) throw new Error('not root-relative');
+      view = encodeURIComponent(pageUrl(body.path));
+    } catch {
+      return consentError(400, 'invalid_path', 'the path is not a root-relative path', 'send the page\'s `location.pathname`, or no path');
+    }
   }
   const cookies = parseCookies(request.headers.get('Cookie'));
   // The banner's cookie says the consent (GPC caps it as on a page): a grant
@@ -619,7 +622,8 @@ async function consentPost(request, env) {
   }
   const secret = env.STATE_SECRET;
   if (!secret) return consentError(503, 'not_configured', 'STATE_SECRET is not set', 'the edge stores no state: nothing to resume');
-  if (body.state === '' || body.state.length > MAX_STATE_COOKIE) return consentError(400, 'invalid_state', 'the state is empty or over the cookie\'s size', 'post the `resume` of a page this edge served, unchanged');
+  // base64url only: what the edge signs, and nothing a cookie header cannot hold.
+  if (!/^[A-Za-z0-9_-]+$/.test(body.state) || body.state.length > MAX_STATE_COOKIE) return consentError(400, 'invalid_state', 'the state is not a state this edge signs', 'post the `resume` of a page this edge served, unchanged');
   let engine;
   try {
     ({ engine } = await loadEngine(env));
@@ -653,11 +657,11 @@ async function consentPost(request, env) {
   }
   const headers = new Headers({ 'Cache-Control': 'no-store' });
   headers.append('Set-Cookie', cookie(STATE_COOKIE, body.state, { maxAge: STATE_MAX_AGE }));
-  if (body.path !== undefined) {
+  if (view !== null) {
     // The landing page's view counts at the next page, as any page's: at the
     // time it was decided (the fresh state's first decision), else now.
     const ts = landed > 0 && landed <= now && now - landed <= VIEW_MAX_AGE_MS ? landed : now;
-    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${ts}:${encodeURIComponent(pageUrl(body.path))}`, { maxAge: VIEW_MAX_AGE_MS / 1000 }));
+    headers.append('Set-Cookie', cookie(VIEW_COOKIE, `${ts}:${view}`, { maxAge: VIEW_MAX_AGE_MS / 1000 }));
   }
   return new Response(null, { status: 204, headers });
 }
@@ -799,9 +803,9 @@ async function personalise(request, env, ctx, asset, url) {
   const asserted = Boolean(firmo.preset) || claimed;
   const signed = visitor.encode(asserted ? claimSecret(secret) : secret);
   const stored = consent === 'none' ? null : signed;
-  // At `none` the page gets the state as it would have been stored (in its
-  // memory only): a consent given on this page posts it to /bp/consent, and
-  // the rest of the visit continues this visitor.
+  // At `none` the page gets the state as it would have been stored (in the
+  // page, stored nowhere): a consent given on this page posts it to
+  // /bp/consent, and the rest of the visit continues this visitor.
   const resume = consent === 'none' && signed.length <= MAX_STATE_COOKIE ? signed : undefined;
   const browserState = visitor.encode();
   visitor.free();
@@ -956,9 +960,10 @@ export default {
       await asset.body?.cancel();
       return new Response(null, { status: 200, headers: pageHeaders(asset) });
     }
-    // A prefetch or prerender of a page is declined: nothing decided, stored
-    // or sent for a page perhaps never seen; the navigation is decided.
-    if (speculative(request)) {
+    // A prefetch or prerender of a page the edge would decide is declined:
+    // nothing decided, stored or sent for a page perhaps never seen; the
+    // navigation is decided.
+    if (env.STATE_SECRET && speculative(request)) {
       await asset.body?.cancel();
       return declined();
     }

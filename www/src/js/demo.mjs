@@ -219,10 +219,15 @@ const banner = consentBanner({
       // The edge's state cookie is HttpOnly: only the edge can expire it.
       if (edge) fetch('/bp/consent', { method: 'POST', body: 'none', keepalive: true }).catch(() => {});
     } else if (resume) {
-      // (The banner has set the consent cookie, which the edge reads.)
-      const body = JSON.stringify({ consent, state: resume, path: location.pathname });
-      resume = null;
-      fetch('/bp/consent', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true }).catch(() => {});
+      // (The banner has set the consent cookie, which the edge reads.) Kept
+      // for the next choice if the edge could not take it (offline, a 5xx).
+      const sent = resume;
+      const body = JSON.stringify({ consent, state: sent, path: location.pathname });
+      fetch('/bp/consent', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true })
+        .then((r) => {
+          if (resume === sent && r.status < 500) resume = null;
+        })
+        .catch(() => {});
     }
     // (A consent given after start is decided again by the layer itself,
     // which reports the page once; the inspector shows that decision.)
