@@ -7,9 +7,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { Miniflare } from 'miniflare';
-import { launch, serveSite, requireSetup, ready, slotsInDom, slotsOf } from './helpers.mjs';
+import { launch, serveSite, requireSetup, ready, slotsInDom, slotsOf, fakeCollector } from './helpers.mjs';
 import { edgeOptions, seedKv } from '../../www/edge/dev.mjs';
 
 requireSetup();
@@ -222,21 +221,9 @@ test('a tampered inspector history in sessionStorage is dropped entry by entry: 
 
 test('behind the edge, consent given on the landing page keeps one visitor: the landing page, the banner\'s choice and the next page share one anonymous id', async () => {
   // A collector for the edge's signals and the browser's batches (proxied by the edge).
-  const received = [];
-  const store = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        received.push(...JSON.parse(Buffer.concat(chunks).toString()).batch);
-      } catch {
-        // not a batch
-      }
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}');
-    });
-  });
-  await new Promise((ok) => store.listen(0, '127.0.0.1', ok));
-  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: `http://127.0.0.1:${store.address().port}` }), host: '127.0.0.1', port: 0 });
+  const store = await fakeCollector();
+  const received = store.received;
+  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: store.url }), host: '127.0.0.1', port: 0 });
   try {
     await seedKv(edge);
     // `localhost` is a secure context: Chromium keeps the edge's `Secure` cookies over http.
@@ -275,6 +262,6 @@ test('behind the edge, consent given on the landing page keeps one visitor: the 
   } finally {
     await browser.context.clearCookies();
     await edge.dispose();
-    await new Promise((done) => (store.closeAllConnections(), store.close(done)));
+    await store.close();
   }
 });

@@ -8,10 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
-import { launch, requireSetup, ready, slotsInDom, slotsOf, screenshotPath } from './helpers.mjs';
+import { launch, requireSetup, ready, slotsInDom, slotsOf, screenshotPath, fakeCollector } from './helpers.mjs';
 import { edgeOptions, seedKv, edgeDist } from '../../www/edge/dev.mjs';
 
 requireSetup();
@@ -83,21 +82,9 @@ test('the edge decides before the page arrives; the layer continues without deci
 
 test('behind an edge that forwards its own signals, a tracked event that changes nothing about the visitor keeps the slots and reports nothing again', async () => {
   // A collector for the edge to forward to.
-  const batches = [];
-  const store = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        batches.push(...JSON.parse(Buffer.concat(chunks).toString()).batch);
-      } catch {
-        // not a batch
-      }
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}');
-    });
-  });
-  await new Promise((ok) => store.listen(0, '127.0.0.1', ok));
-  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: `http://127.0.0.1:${store.address().port}` }), host: '127.0.0.1', port: 0 });
+  const store = await fakeCollector();
+  const batches = store.received;
+  const edge = new Miniflare({ ...edgeOptions({ STATE_SECRET: 'browser-test-secret', COLLECTOR_URL: store.url }), host: '127.0.0.1', port: 0 });
   try {
     await seedKv(edge);
     const at = `http://localhost:${(await edge.ready).port}`;
@@ -127,7 +114,7 @@ test('behind an edge that forwards its own signals, a tracked event that changes
   } finally {
     await browser.context.clearCookies();
     await edge.dispose();
-    await new Promise((ok) => store.close(ok));
+    await store.close();
   }
 });
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, existsSync, mkdirSync, readFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import http from 'node:http';
 import { chromium } from 'playwright-core';
 import { createSiteServer, listen } from '../../www/tools/static-server.mjs';
 
@@ -90,4 +91,30 @@ export async function slotsInDom(page) {
 /** What a decision picked: slot id → pick ids. */
 export function slotsOf(decision) {
   return Object.fromEntries(decision.slots.map((s) => [s.slot, s.picks.map((p) => p.id)]));
+}
+
+/**
+ * A stand-in collector on 127.0.0.1 for an edge to forward to: every event of
+ * every batch posted, in `received`; answers as the collector does.
+ */
+export async function fakeCollector() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        received.push(...JSON.parse(Buffer.concat(chunks).toString()).batch);
+      } catch {
+        // not a batch
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true}');
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    received,
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((done) => (server.closeAllConnections(), server.close(done))),
+  };
 }

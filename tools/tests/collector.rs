@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{agent, basic, get, iso, now_ms, post, reply, root, Server, KEY};
+use common::{agent, basic, get, iso, now_ms, post, reply, root, Reply, Server, KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -1511,6 +1511,15 @@ fn unplaced(id: &str, visitor: Value) -> Value {
     e
 }
 
+/// GET `path`, refused with a 400 `invalid_parameter` naming `name`.
+fn refused_parameter(url: &str, path: &str, name: &str) -> Reply {
+    let r = get(url, path);
+    assert_eq!(r.status, 400, "{path}: {}", r.body);
+    assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
+    assert_eq!(r.body["parameter"], name, "{}", r.body);
+    r
+}
+
 /// The accounts `/api/accounts` lists, in rank order.
 fn account_names(v: &Value) -> Vec<&str> {
     v["accounts"]
@@ -2251,10 +2260,7 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
             "as_of",
         ),
     ] {
-        let r = get(&s.url, path);
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-        assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
-        assert_eq!(r.body["parameter"], name, "{}", r.body);
+        let r = refused_parameter(&s.url, path, name);
         assert!(
             r.body["error"].as_str().unwrap().starts_with(name),
             "{}",
@@ -2275,10 +2281,7 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
             "as_of",
         ),
     ] {
-        let r = get(&s.url, path);
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-        assert_eq!(r.body["code"], "invalid_parameter", "{}", r.body);
-        assert_eq!(r.body["parameter"], name, "{}", r.body);
+        let r = refused_parameter(&s.url, path, name);
         assert!(
             r.body["error"].as_str().unwrap().contains("more than once"),
             "{}",
@@ -2362,12 +2365,7 @@ fn a_replaced_row_and_a_pruned_change_log_are_read_right() {
     let s = Server::start(dir.path(), &[]);
     let now = now_ms();
     let names = |v: &Value| -> Vec<String> {
-        let mut n: Vec<String> = v["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["account"].as_str().unwrap().to_string())
-            .collect();
+        let mut n: Vec<String> = account_names(v).into_iter().map(String::from).collect();
         n.sort();
         n
     };
