@@ -355,3 +355,15 @@ test('the visitor switcher re-decides and re-renders in place', async () => {
   assert.equal(blog.fit.tier, 'A');
   await page.close();
 });
+
+test('the static demo server says where the dashboard its pages link to is (the collector), instead of a bare 404', async () => {
+  for (const path of ['/dashboard/', '/dashboard']) {
+    const r = await fetch(`${site.url}${path}`);
+    assert.equal(r.status, 404, path);
+    const html = await r.text();
+    assert.match(html, /The dashboard needs the collector/, path);
+    assert.match(html, /\.\/dev demo/, path);
+  }
+  const head = await fetch(`${site.url}/dashboard/`, { method: 'HEAD' });
+  assert.equal(head.status, 404);
+});

@@ -35,6 +35,15 @@ async function isFile(path) {
 }
 
 /** The file for a URL path inside `root`, or null. */
+/** What /dashboard/ answers here: the account and funnel views need the collector. */
+const NO_DASHBOARD = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dashboard: run the collector</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#101828}code{background:#f2f4f7;padding:0 4px;border-radius:4px}</style></head>
+<body><h1>The dashboard needs the collector</h1>
+<p>This is the static demo server (<code>node scripts/build-www.mjs --serve</code>): it shows the site and logs the signals, but keeps no store, so it has no accounts or funnel to show.</p>
+<p>Run <code>./dev demo</code> instead (or <code>target/release/buyerpath serve</code>): the reference collector serves this same site, stores its signals in SQLite and shows them at <code>/dashboard/</code>.</p>
+<p><a href="/">Back to the site</a></p></body></html>
+`;
+
 export async function resolvePath(root, pathname) {
   let p;
   try {
@@ -91,6 +100,13 @@ export function createSiteServer({ root, batches = [], onBatch, log = false }) {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    // The dashboard is the collector's (`buyerpath serve`, what `./dev demo`
+    // runs): this server has no store behind it, so it says where to find one.
+    if (url.pathname === '/dashboard' || url.pathname.startsWith('/dashboard/')) {
+      res.writeHead(404, { 'Content-Type': TYPES['.html'], 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? '' : NO_DASHBOARD);
       return;
     }
     const file = await resolvePath(root, url.pathname);
