@@ -4,7 +4,7 @@
 //! the edge signed). See `buyerpath::playbook::browser_safe`.
 
 use crate::input::{read, refuse_input_as_output, render};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use buyerpath::playbook::browser_safe::{browser_safe_report, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,8 +62,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     json.push('\n');
     match &args.output {
-        Some(path) => std::fs::write(path, &json)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::staged::write(path, json.as_bytes())?,
         None => out!("{json}"),
     }
     // The summary goes to stderr so that stdout stays the playbook.

@@ -2,7 +2,7 @@
 //! (`Engine::to_bytes`), for runtimes that load it without compiling JSON.
 
 use crate::input::{print_problems, read, refuse_input_as_output};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use buyerpath::Engine;
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,8 +27,9 @@ pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
     // Writing over the playbook would lose it (the engine file cannot be
     // turned back into JSON).
     refuse_input_as_output(&out, "--output", &[("the playbook", path)])?;
-    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    outln!(
+    crate::staged::write(&out, &bytes)?;
+    // To stderr: stdout may be the file itself (`-o /dev/stdout`).
+    elogln!(
         "{}: playbook `{}` revision {} compiled, {} B of JSON -> {} B engine file",
         out.display(),
         engine.playbook_id(),

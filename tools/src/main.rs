@@ -50,6 +50,7 @@ mod explain;
 mod input;
 mod score;
 mod serve;
+mod staged;
 mod vectors;
 mod warnings;
 mod workload;

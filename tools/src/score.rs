@@ -56,16 +56,19 @@ pub fn run(
     // A device or a pipe (`-o /dev/stdout`) is written to directly.
     let mut staged = None;
     let mut out: Box<dyn Write> = match output {
-        Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) => Box::new(BufWriter::new(
+        Some(p) if crate::staged::is_device(p) => Box::new(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
         Some(p) => {
-            let (s, file) = Staged::create(p)?;
+            let (s, file) = crate::staged::Staged::create(p)?;
             staged = Some(s);
             Box::new(BufWriter::new(file))
         }
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
+    // A write that fails names what it was writing to (`-o /dev/full`).
+    let dest = output.map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+    let cannot = || format!("cannot write {dest}");
     let (mut journeys, mut decisions, mut failed) = (0u64, 0u64, 0u64);
     for input in inputs {
         let file = if stdin(input) {
@@ -165,7 +168,8 @@ pub fn run(
                             serde_json::to_string(&j.id)?,
                             i + 1,
                             buyerpath::decision_json::text(d)
-                        )?;
+                        )
+                        .with_context(cannot)?;
                     }
                 }
                 Err(err) => {
@@ -179,7 +183,7 @@ pub fn run(
         }
         bar.finish_and_clear();
     }
-    out.flush()?;
+    out.flush().with_context(cannot)?;
     drop(out);
     if let Some(staged) = staged {
         staged.commit()?;
@@ -196,53 +200,4 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// A file written under a temporary name beside its destination and renamed
-/// into place by `commit`; removed when dropped before (the destination is
-/// then as it was).
-struct Staged {
-    tmp: std::path::PathBuf,
-    dest: std::path::PathBuf,
-    done: bool,
-}
-
-impl Staged {
-    fn create(dest: &Path) -> Result<(Staged, std::fs::File)> {
-        // Through a symbolic link: its target is the file replaced.
-        let dest = std::fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf());
-        let name = dest
-            .file_name()
-            .with_context(|| format!("{} is not a file name", dest.display()))?;
-        let tmp = dest.with_file_name(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", dest.display()))?;
-        Ok((
-            Staged {
-                tmp,
-                dest,
-                done: false,
-            },
-            file,
-        ))
-    }
-
-    fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.dest)
-            .with_context(|| format!("cannot write {}", self.dest.display()))?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
 }

@@ -84,12 +84,25 @@ impl Rng {
     }
 }
 
+/// The largest catalogue and history `workload` writes: far past what the
+/// benchmarks use (5,000 items, 2,000 events), short of gigabytes.
+const MAX_ITEMS: usize = 100_000;
+const MAX_EVENTS: usize = 100_000;
+
 /// Writes the workload files.
 pub fn run(args: &Args) -> Result<ExitCode> {
     // Before anything is written: the visitors' events name the first SHARED
     // items, and the items the rules name come first among them.
     if let Some(n) = args.catalogues.iter().find(|&&n| n < SHARED) {
         bail!("--catalogues: {n} items is too few: a catalogue has at least {SHARED} items (the visitors' events name the first {SHARED})");
+    }
+    // And at most what a benchmark can use: a size past these is a typo that
+    // would allocate gigabytes, or never end.
+    if let Some(n) = args.catalogues.iter().find(|&&n| n > MAX_ITEMS) {
+        bail!("--catalogues: {n} items is too many: at most {MAX_ITEMS} (the reference is 500)");
+    }
+    if let Some(n) = args.histories.iter().find(|&&n| n > MAX_EVENTS) {
+        bail!("--histories: {n} events is too many: at most {MAX_EVENTS} (the reference is 200)");
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;

@@ -306,7 +306,7 @@ fn compile_writes_an_engine_file_or_nothing() {
         file.to_str().unwrap(),
     ]);
     succeeded(&out);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("engine file"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("engine file"));
     let engine = buyerpath::Engine::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(engine.playbook_id(), "lumora-b2b");
     assert_eq!(engine.slot_ids(), ["hero", "reading", "cta", "sidebar"]);
@@ -816,5 +816,35 @@ fn workload_refuses_a_catalogue_below_the_minimum_before_writing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("17") && err.contains("at least 50"), "{err}");
     assert!(!out_dir.exists(), "nothing written");
+    // A size past any benchmark's (a typo) is refused, not gigabytes allocated.
+    for (flag, size) in [
+        ("--catalogues", "18446744073709551615"),
+        ("--histories", "1000000000000"),
+    ] {
+        let out = bp(&["workload", "--out", out_dir.to_str().unwrap(), flag, size]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {size}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("too many") && !err.contains("panicked"),
+            "{err}"
+        );
+        assert!(!out_dir.exists(), "nothing written");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `compile -o /dev/stdout`: the engine file alone on stdout (the summary on
+/// stderr), as `> file` would keep it.
+#[test]
+fn compile_to_stdout_writes_the_engine_file_alone() {
+    let out = bp(&[
+        "compile",
+        "examples/acme/playbook.json",
+        "-o",
+        "/dev/stdout",
+    ]);
+    succeeded(&out);
+    let engine = buyerpath::Engine::from_bytes(&out.stdout).unwrap();
+    assert_eq!(engine.playbook_id(), "lumora-b2b");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("engine file"));
 }
