@@ -42,8 +42,13 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
         }
         Err(err) => {
             if json {
+                // `severity` as on warning lines: one field to filter on.
                 for i in &err.issues {
-                    outln!("{}", serde_json::to_string(i)?);
+                    let mut line = serde_json::to_value(i)?;
+                    if let Some(fields) = line.as_object_mut() {
+                        fields.insert("severity".into(), "error".into());
+                    }
+                    outln!("{line}");
                 }
             } else {
                 print_problems(path, &err, "");

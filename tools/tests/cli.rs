@@ -140,9 +140,10 @@ fn check_reports_five_problems_in_one_run() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 5);
-    assert!(lines
-        .iter()
-        .all(|l| l["code"].is_string() && l["path"].is_string() && l["message"].is_string()));
+    assert!(lines.iter().all(|l| l["code"].is_string()
+        && l["path"].is_string()
+        && l["message"].is_string()
+        && l["severity"] == "error"));
 }
 
 #[test]
