@@ -148,7 +148,8 @@ export interface SenderOptions {
    * a network error is (otherwise one stalled request would hold up every
    * later batch). HTTP 408, 429 and 5xx are retried too; a 413 for several
    * events sends them again in halves (and later requests hold at most half
-   * as many); other statuses outside 2xx drop the batch, counted in the
+   * as many, doubling back towards `maxBatch` after each 4 full requests
+   * delivered in a row); other statuses outside 2xx drop the batch, counted in the
    * `Signals Dropped` report (`rejected`), never sent again.
    */
   timeoutMs?: number;
@@ -201,6 +202,8 @@ export interface Sender {
    * failed request, with events an earlier page left undelivered, or when
    * `navigator.onLine` is false, it is a keepalive fetch whose events stay
    * stored until a response confirms them (the next page sends them again).
+   * While a `Retry-After` the collector sent is not over, it sends nothing
+   * (the events stay stored), unless storage could not keep them.
    */
   flush(options?: { beacon?: boolean }): Promise<void>;
   setConsent(level: Consent): void;

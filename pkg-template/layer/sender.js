@@ -59,6 +59,9 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 // retry jittered (0.5 to 1 s).
 const MIN_RETRY_MS = 500;
 const UNSET = Symbol('unset');
+// Full batches delivered in a row before a 413-lowered bound doubles: a
+// collector whose limit it was then costs one 413 every few requests.
+const GROW_AFTER = 4;
 
 /** Signals kept longest when the queue overflows. */
 export const ESSENTIAL_EVENTS = Object.freeze(['MQL Reached', 'SQL Reached', 'Sales Trigger Fired', 'Stage Changed']);
@@ -174,6 +177,9 @@ export function createSender({
   let flushTimer = null;
   let retryTimer = null;
   let attempts = 0; // consecutive failures, for the backoff
+  // Until when the collector asked (Retry-After) to be sent nothing: the
+  // page-exit flush keeps its events stored instead (see beaconFlush).
+  let notBefore = 0;
   let epoch = 0; // bumped on consent `none`: late responses are then ignored
   let stopped = false;
   // Whether the collector answered this sender's last request (beacons are
@@ -197,8 +203,11 @@ export function createSender({
   let wrote = null;
   let wroteCounts = { dropped: 0, essential: 0, rejected: {} };
   // Most events a request holds: maxBatch, halved at each 413 of a batch of
-  // several (the collector takes less than this sender makes).
+  // several (the collector takes less than this sender makes), and doubled
+  // again (up to maxBatch) after GROW_AFTER full batches in a row delivered:
+  // one large event can bring it down to 1, and it would stay there.
   let most = Infinity;
+  let fits = 0; // full batches delivered since the bound last changed
   const owner = `${now()}-${Math.floor(random() * 1e9)}-${(senders += 1)}`;
   // The messageIds this sender delivered or dropped since it last wrote the
   // stored queue: they leave the stored queue at the next write, even when
@@ -217,8 +226,8 @@ export function createSender({
   // The events this sender restored from storage rather than enqueued (the
   // very objects, in its queue or in flight): another tab may still hold
   // them, or an earlier page may have left them undelivered. They are sent,
-  // but never by beacon, and cutting them on overflow is not a drop: they
-  // stay stored for their owner (see trim).
+  // but never by beacon, and cutting them on overflow is not counted as a
+  // drop (see trim).
   const adopted = new WeakSet();
 
   const pending = () => [...inflight].reduce((n, b) => n + b.length, queue.length);
@@ -387,9 +396,12 @@ export function createSender({
 
   // Keeps the queue within maxQueue (in-flight events count), as `victims`
   // says, restored events before this sender's own of the same kind. Only
-  // its own are dropped (counted, and removed from the stored queue): a
-  // restored event is only let go of here, and stays stored for the tab (or
-  // the next page) it belongs to.
+  // its own are counted as dropped. A restored event is only let go of here
+  // (persist then cuts its stored copy too, other tabs' first): a tab still
+  // open holds it and stores it again, or counts it if it drops it. One
+  // whose page is gone is lost uncounted, but no tab can tell which: no
+  // owner is stored, and a hidden or cached tab may still come back; a
+  // count here would report twice what its own tab also counts.
   function trim() {
     const drop = victims(queue, pending() - maxQueue, (e) => adopted.has(e));
     if (drop.size === 0) return;
@@ -451,6 +463,7 @@ export function createSender({
     // backoff: a hint shorter than the jitter (`0`, a past date) still backs
     // off, and nothing is sooner than MIN_RETRY_MS.
     const delay = Math.max(MIN_RETRY_MS, jitter, hinted !== null ? hinted : 0);
+    if (hinted !== null) notBefore = now() + hinted;
     if (stopped) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -527,11 +540,16 @@ export function createSender({
     if (myEpoch !== epoch) return 'gone'; // consent withdrawn meanwhile
     if (outcome !== 'retry') {
       reachable = true; // it answered
+      notBefore = 0;
       if (ls) attempt(() => ls.getItem(downKey) !== null && ls.removeItem(downKey), undefined);
     }
     if (outcome === 'ok' || outcome === 'drop') settled(batch); // delivered, or refused for good
     if (outcome === 'ok') {
       attempts = 0;
+      if (batch.length >= most && (fits += 1) >= GROW_AFTER) {
+        most = most * 2 < maxBatch ? most * 2 : Infinity;
+        fits = 0;
+      }
       reportDrops(); // delivered: there is room for the report now
     }
     if (outcome === 'retry' || outcome === 'split') {
@@ -546,9 +564,11 @@ export function createSender({
     if (outcome === 'split') {
       // Later requests hold at most half as many events: each 413 halves
       // the bound (a late answer to a larger batch never raises it), and one
-      // event refused alone is dropped, so this ends. The bound stays for the
-      // page (the next page's sender starts whole).
+      // event refused alone is dropped, so this ends. It grows back after a
+      // run of full batches delivered (see `most`); the next page's sender
+      // starts whole.
       most = Math.min(most, Math.ceil(batch.length / 2));
+      fits = 0;
       if (keepalive) schedule(); // no loop to send the halves (the page may stay)
     }
     if (outcome === 'drop') {
@@ -580,6 +600,16 @@ export function createSender({
   }
 
   function beaconFlush() {
+    // A collector that asked to wait (a 429 or 503 with Retry-After) is not
+    // sent anything before then, not even a page's last request: the events
+    // are stored, for this page's retry (if it stays) or the next page's.
+    // Unless they are not (no storage, a failed write): this request is then
+    // their only chance. (A failure without Retry-After still gets the last
+    // request: the backoff is only this sender's pacing.)
+    if (now() < notBefore) {
+      const kept = new Set(stored(plain).map((e) => e.messageId));
+      if (queue.every((e) => kept.has(e.messageId))) return;
+    }
     // Unconfirmed delivery is only trusted while the collector answers.
     const trusted = reachable && !recentlyDown() && attempt(() => navigator.onLine !== false, true);
     const sendBeacon = trusted ? attempt(() => navigator.sendBeacon.bind(navigator), null) : null;

@@ -315,6 +315,31 @@ test('a 413 down to one event drops that event, counted as rejected; each event 
   assert.deepEqual(errors.map((e) => [e.code, e.status]), [['batch_refused', 413]]);
 });
 
+test('the bound a 413 lowered doubles back after a run of full batches delivered, never past maxBatch', async () => {
+  const { fetch, sender } = setup({ script: [413], sender: { maxBatch: 8 } });
+  const batch = (from) => Array.from({ length: 8 }, (_, k) => ev(from + k));
+  sender.enqueue(batch(1));
+  await sender.flush(); // 413: halves of 4, both delivered
+  sender.enqueue(batch(9));
+  await sender.flush(); // two more full batches of 4: the bound is back to 8
+  sender.enqueue(batch(17).concat(batch(25)));
+  await sender.flush();
+  assert.deepEqual(fetch.requests.map((r) => r.body.batch.length), [8, 4, 4, 4, 4, 8, 8]);
+  assert.deepEqual(fetch.requests.slice(1).flatMap(ids), Array.from({ length: 32 }, (_, k) => k + 1), 'all delivered, in order');
+});
+
+test('a bound brought down to one event by a large one grows back to maxBatch (doubling after each run of 4 full batches)', async () => {
+  const { fetch, sender } = setup({ script: [413, 413, 413], sender: { maxBatch: 4, crypto: uuids('drop') } });
+  sender.enqueue([ev(1), ev(2), ev(3), ev(4)]);
+  await sender.flush(); // 4 → 2 → 1: event 1 refused alone; 2, 3, 4 and the drop report go one at a time
+  for (let i = 5; i <= 28; i += 1) sender.enqueue(ev(i));
+  await sender.flush();
+  assert.deepEqual(fetch.requests.map((r) => r.body.batch.length), [4, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4]);
+  assert.equal(fetch.requests[6].body.batch[0].event, DROPPED_EVENT);
+  assert.deepEqual(fetch.requests.slice(7).flatMap(ids), Array.from({ length: 24 }, (_, k) => k + 5), 'all delivered, in order');
+  assert.equal(sender.size(), 0);
+});
+
 test('a request that never answers is aborted after 10 s and retried with the backoff; later batches still go', async () => {
   const { clock, fetch, sender } = setup({ script: ['hang'] });
   sender.enqueue(ev(1));
@@ -756,6 +781,47 @@ test('no beacon when the browser says it is offline', async () => {
   assert.equal(navigator.beacons.length, 0);
   assert.equal(fetch.requests.length, 1);
   assert.deepEqual(JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i), [1]);
+});
+
+test('a page leaving while the collector asked to wait (Retry-After) sends it nothing: the events stay stored', async () => {
+  const { clock, fetch, navigator, sender, localStorage } = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }] });
+  sender.enqueue([ev(1), ev(2)]);
+  await sender.flush(); // 429: not before 30 s
+  sender.enqueue(ev(3));
+  await clock.advance(10_000);
+  await sender.flush({ beacon: true }); // the page goes away (or is hidden) meanwhile
+  await settle();
+  assert.equal(navigator.beacons.length, 0);
+  assert.equal(fetch.requests.length, 1, 'neither beacon nor keepalive fetch before the wait is over');
+  const stored = () => JSON.parse(localStorage.map.get('bp_queue')).map((e) => e.properties.i);
+  assert.deepEqual(stored(), [1, 2, 3], 'kept for the retry or the next page');
+  await clock.advance(20_000); // the page stayed: the retry sends them
+  assert.deepEqual(fetch.requests.slice(1).map(ids), [[1, 2, 3]]);
+  assert.deepEqual(stored(), []);
+  // Once answered, the page's last flush goes as before.
+  sender.enqueue(ev(4));
+  await sender.flush({ beacon: true });
+  assert.deepEqual(navigator.beacons.map((b) => b.body.batch.map((e) => e.properties.i)), [[4]]);
+});
+
+test('a page leaving while the collector asked to wait still sends what storage could not keep', async () => {
+  const { fetch, sender } = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }, 'hang'], sender: { localStorage: null } });
+  sender.enqueue([ev(1), ev(2)]);
+  await sender.flush();
+  await sender.flush({ beacon: true }); // the only chance these events get
+  await settle();
+  assert.deepEqual(fetch.requests.map(ids), [[1, 2], [1, 2]]);
+  assert.equal(fetch.requests[1].init.keepalive, true);
+});
+
+test('a failure without Retry-After still gets the page’s last request (a keepalive fetch), though backing off', async () => {
+  const { fetch, sender } = setup({ script: [503, 'hang'] });
+  sender.enqueue(ev(1));
+  await sender.flush(); // 503: backing off 1 s
+  await sender.flush({ beacon: true });
+  await settle();
+  assert.deepEqual(fetch.requests.map(ids), [[1], [1]]);
+  assert.equal(fetch.requests[1].init.keepalive, true);
 });
 
 // ------------------------------------------------------------ several tabs
