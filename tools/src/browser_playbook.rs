@@ -3,7 +3,7 @@
 //! optionally no fit criteria (the browser then takes the fit from the state
 //! the edge signed). See `buyerpath::playbook::browser_safe`.
 
-use crate::input::{read, refuse_input_as_output, render};
+use crate::input::{read, refuse_input_as_output, render, Problems};
 use anyhow::Result;
 use buyerpath::playbook::browser_safe::{browser_safe_report, Options};
 use std::path::PathBuf;
@@ -34,11 +34,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let text = read(&args.playbook)?;
     let value = buyerpath::playbook::parse_json(&text).map_err(|e| {
-        anyhow::anyhow!(
+        Problems(format!(
             "{} is not valid JSON:\n{}",
             args.playbook.display(),
             render(&e)
-        )
+        ))
     })?;
     let options = Options {
         salt: args.salt.clone(),

@@ -1,8 +1,8 @@
 //! `buyerpath check`: every problem of a playbook at once, and on a valid
-//! one, warnings (a misspelt-looking attribute key, a catalogue URL no page
-//! is matched to).
+//! one, warnings (a key given twice, a misspelt-looking attribute key, a
+//! catalogue URL no page is matched to).
 
-use crate::input::{print_problems, read};
+use crate::input::{print_problems, read, visible};
 use crate::warnings;
 use anyhow::Result;
 use buyerpath::Engine;
@@ -14,7 +14,7 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
     match Engine::from_json(&text) {
         Ok(e) => {
             let found = serde_json::from_str(&text)
-                .map(|v| warnings::all(&v))
+                .map(|v| warnings::all(&text, &v))
                 .unwrap_or_default();
             if json {
                 for w in &found {
@@ -32,10 +32,10 @@ pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
             for w in &found {
                 elogln!(
                     "warning: {}  [{}]\n  {}\n  hint: {}",
-                    w.path,
+                    visible(&w.path),
                     w.code,
-                    w.message,
-                    w.hint
+                    visible(&w.message),
+                    visible(&w.hint)
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -26,15 +26,41 @@ pub fn read_open(path: &Path, mut file: std::fs::File) -> Result<String> {
     Ok(text)
 }
 
+/// An input with problems (a broken playbook or journey), reported in full:
+/// the command exits 1, as `check` does for a broken playbook, where a file
+/// it cannot read or write is an error (exit 2).
+#[derive(Debug)]
+pub struct Problems(pub String);
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// A journey that does not replay: its file, its id and every issue.
+pub fn replay_failed(path: &Path, id: &str, e: &Error) -> anyhow::Error {
+    Problems(format!(
+        "{}: journey `{}` failed:\n{}",
+        path.display(),
+        visible(id),
+        render(e)
+    ))
+    .into()
+}
+
 /// Compiles a playbook file; a broken playbook is reported as every issue.
 pub fn engine(path: &Path) -> Result<Engine> {
     let text = read(path)?;
     Engine::from_json(&text).map_err(|e| {
-        anyhow::anyhow!(
+        Problems(format!(
             "{} is not a valid playbook:\n{}",
             path.display(),
             render(&e)
-        )
+        ))
+        .into()
     })
 }
 
@@ -118,13 +144,26 @@ pub fn render(e: &Error) -> String {
 }
 
 /// `text` with control characters escaped (`\u{0}`), everything else as is.
-fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |_| false)
+}
+
+/// A report for a terminal: [`visible`], but line breaks and tabs kept.
+pub fn visible_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |c| matches!(c, '\n' | '\t'))
+}
+
+/// `text` with its control characters, other than those `keep` lets
+/// through, written as escapes: an escape sequence from the input (a
+/// journey id, a content title) must not reach and drive the terminal.
+fn escaped(text: &str, keep: fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !keep(c);
+    if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if hidden(c) {
                 c.escape_unicode().to_string()
             } else {
                 c.to_string()
@@ -136,8 +175,14 @@ fn visible(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Reads one journey file.
 pub fn journey(path: &Path) -> Result<Journey> {
-    buyerpath::journey::parse(&read(path)?)
-        .map_err(|e| anyhow::anyhow!("{} is not a valid journey:\n{}", path.display(), render(&e)))
+    buyerpath::journey::parse(&read(path)?).map_err(|e| {
+        Problems(format!(
+            "{} is not a valid journey:\n{}",
+            path.display(),
+            render(&e)
+        ))
+        .into()
+    })
 }
 
 /// The example journeys, sorted by file name.

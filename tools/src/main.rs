@@ -209,6 +209,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         // Whoever read the output stopped reading (`| head`): stop quietly.
         Err(e) if closed_pipe(&e) => return ExitCode::from(141),
+        // A broken playbook or journey: its problems, exit 1 (as `check`).
+        Err(e) if e.downcast_ref::<input::Problems>().is_some() => {
+            elogln!("{e:#}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             elogln!("error: {e:#}");
             ExitCode::from(2)

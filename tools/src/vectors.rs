@@ -1,6 +1,6 @@
 //! `buyerpath vectors` (the shared test vectors) and `buyerpath schema`.
 
-use crate::input::{engine, example_journeys, examples_dir, render};
+use crate::input::{engine, example_journeys, examples_dir, replay_failed};
 use anyhow::{bail, Context as _, Result};
 use buyerpath::journey::replay;
 use std::path::{Path, PathBuf};
@@ -41,8 +41,7 @@ pub fn run(check: bool) -> Result<ExitCode> {
     std::fs::create_dir_all(&out)?;
     let mut stale = Vec::new();
     for (path, j) in example_journeys(&dir.join("journeys"))? {
-        let ds = replay(&e, &j)
-            .map_err(|err| anyhow::anyhow!("journey {} failed:\n{}", j.id, render(&err)))?;
+        let ds = replay(&e, &j).map_err(|err| replay_failed(&path, &j.id, &err))?;
         let text = vector_text(&j, &ds)?;
         let name = path.file_name().context("journey file name")?;
         let target = out.join(name);

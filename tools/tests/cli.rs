@@ -849,3 +849,110 @@ fn compile_to_stdout_writes_the_engine_file_alone() {
     assert_eq!(engine.playbook_id(), "lumora-b2b");
     assert!(String::from_utf8_lossy(&out.stderr).contains("engine file"));
 }
+
+#[test]
+fn check_warns_of_a_key_given_twice_and_still_passes() {
+    let dir = scratch("bp-check-twice");
+    let file = dir.join("twice.json");
+    let text = std::fs::read_to_string(root().join("examples/acme/playbook.json")).unwrap();
+    // A top-level key repeated at the front: the engine keeps the last.
+    let twice = text.replacen('{', "{\"revision\": 99,", 1);
+    std::fs::write(&file, &twice).unwrap();
+    let out = bp(&["check", file.to_str().unwrap()]);
+    succeeded(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("revision 1,"),
+        "the last is kept"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: $.revision  [repeated_key]"), "{err}");
+    let json = bp(&["check", "--json", file.to_str().unwrap()]);
+    succeeded(&json);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["path"], "$.revision");
+    assert_eq!(lines[0]["severity"], "warning");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_broken_playbook_or_journey_exits_1_in_every_command() {
+    let dir = scratch("bp-exit-1");
+    let broken = "tests/fixtures/broken-playbook.json";
+    let journey = "examples/journeys/01-tier-a-evaluator.json";
+    let not_json = dir.join("not-a-journey.json");
+    std::fs::write(&not_json, "{\"id\": ").unwrap();
+    let nj = not_json.to_str().unwrap();
+    let out_file = dir.join("out");
+    let o = out_file.to_str().unwrap();
+    for args in [
+        vec!["check", broken],
+        vec!["compile", broken, "-o", o],
+        vec!["explain", broken, journey],
+        vec!["explain", "examples/acme/playbook.json", nj],
+        vec!["score", broken, journey],
+        vec!["browser-playbook", nj, "-o", o],
+    ] {
+        let out = bp(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("not-a-journey.json") || err.contains("broken-playbook.json"),
+            "{args:?} names the file: {err}"
+        );
+    }
+    // A file that cannot be read is an error, not an input's problem.
+    assert_eq!(
+        bp(&["explain", "no/such.json", journey]).status.code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn escape_sequences_from_a_playbook_or_journey_do_not_reach_the_terminal() {
+    let dir = scratch("bp-escapes");
+    // Content titles (free text) with an escape sequence and a bell.
+    let mut p = example_playbook();
+    for item in p["content"].as_array_mut().unwrap() {
+        let title = format!("{}\u{1b}[2J\u{7}", item["title"].as_str().unwrap());
+        item["title"] = serde_json::json!(title);
+    }
+    let file = dir.join("pb.json");
+    std::fs::write(&file, p.to_string()).unwrap();
+    // A journey whose description does the same.
+    let mut j: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap(),
+    )
+    .unwrap();
+    j["description"] = serde_json::json!("evaluator\u{1b}]0;owned\u{7}");
+    let jf = dir.join("j.json");
+    std::fs::write(&jf, j.to_string()).unwrap();
+    let out = bp(&["explain", file.to_str().unwrap(), jf.to_str().unwrap()]);
+    succeeded(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r"\u{1b}[2J\u{7}"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    assert!(text.contains('\n'), "line breaks are kept");
+    // The demo prints the journeys' descriptions.
+    let examples = dir.join("examples");
+    std::fs::create_dir_all(examples.join("acme")).unwrap();
+    std::fs::create_dir_all(examples.join("journeys")).unwrap();
+    std::fs::copy(&file, examples.join("acme/playbook.json")).unwrap();
+    std::fs::copy(&jf, examples.join("journeys/j.json")).unwrap();
+    let out = bp(&["demo", "--examples", examples.to_str().unwrap()]);
+    succeeded(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r"evaluator\u{1b}]0;owned\u{7}"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -2,6 +2,7 @@
 //! engine cannot refuse. `check` says the playbook is ok (exit 0) and lists
 //! them.
 
+mod dupes;
 mod keys;
 mod urls;
 
@@ -34,9 +35,11 @@ impl Warning {
     }
 }
 
-/// Every warning for a playbook, by kind, each in document order.
-pub fn all(playbook: &Value) -> Vec<Warning> {
-    let mut out = keys::near_misses(playbook);
+/// Every warning for a playbook (its text, and that text read), by kind,
+/// each in document order.
+pub fn all(text: &str, playbook: &Value) -> Vec<Warning> {
+    let mut out = dupes::repeated_keys(text);
+    out.extend(keys::near_misses(playbook));
     out.extend(urls::unroutable(playbook));
     out
 }
