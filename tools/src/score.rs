@@ -88,7 +88,9 @@ pub fn run(
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let json = input.extension().map(|x| x == "json").unwrap_or(false);
+        let json = input
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"));
         let reader: Box<dyn BufRead> = match file {
             None => Box::new(BufReader::new(std::io::stdin().lock())),
             Some(file) if json => {

@@ -956,3 +956,21 @@ fn escape_sequences_from_a_playbook_or_journey_do_not_reach_the_terminal() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn score_reads_a_json_file_whatever_the_case_of_its_extension() {
+    let dir = scratch("bp-score-case");
+    let file = dir.join("ONE.JSON");
+    // Pretty-printed, as the example journeys are: not one journey per line.
+    std::fs::copy(
+        root().join("examples/journeys/01-tier-a-evaluator.json"),
+        &file,
+    )
+    .unwrap();
+    let out = score(&[&file]);
+    succeeded(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() > 1, "{text}");
+    assert!(text.lines().all(|l| l.starts_with("{\"journey\":\"")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
