@@ -15,6 +15,8 @@ pub use content::*;
 pub(crate) use conditions::CONDITION_NESTING_FREE;
 pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
 pub(crate) use validate::limits;
+/// The most content items a playbook holds.
+pub use validate::limits::CONTENT as MAX_CONTENT_ITEMS;
 /// The largest seniority multiplier a playbook may give (the collector's views take weights up to it).
 pub use validate::limits::SENIORITY_MULTIPLIER as MAX_SENIORITY_MULTIPLIER;
 pub(crate) use validate::validate;

@@ -41,10 +41,10 @@ pub struct Args {
     /// Output directory (under target/: generated, not source).
     #[arg(long, default_value = "target/workload")]
     out: std::path::PathBuf,
-    /// Catalogue sizes (items, at least 50), comma-separated [default: 50,500,5000]
+    /// Catalogue sizes (items, 50 to 5,000), comma-separated [default: 50,500,5000]
     #[arg(long, value_delimiter = ',', default_values_t = CATALOGUES, hide_default_value = true)]
     catalogues: Vec<usize>,
-    /// Visitor sizes (events), comma-separated [default: 1,20,200,2000]
+    /// Visitor sizes (events, at most 100,000), comma-separated [default: 1,20,200,2000]
     #[arg(long, value_delimiter = ',', default_values_t = HISTORIES, hide_default_value = true)]
     histories: Vec<usize>,
 }
@@ -84,9 +84,11 @@ impl Rng {
     }
 }
 
-/// The largest catalogue and history `workload` writes: far past what the
-/// benchmarks use (5,000 items, 2,000 events), short of gigabytes.
-const MAX_ITEMS: usize = 100_000;
+/// The largest catalogue `workload` writes: the most content items a
+/// playbook may hold (a larger one would not compile); and the longest
+/// history, far past what the benchmarks use (2,000 events), short of
+/// gigabytes.
+const MAX_ITEMS: usize = buyerpath::playbook::MAX_CONTENT_ITEMS;
 const MAX_EVENTS: usize = 100_000;
 
 /// Writes the workload files.
@@ -99,7 +101,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // And at most what a benchmark can use: a size past these is a typo that
     // would allocate gigabytes, or never end.
     if let Some(n) = args.catalogues.iter().find(|&&n| n > MAX_ITEMS) {
-        bail!("--catalogues: {n} items is too many: at most {MAX_ITEMS} (the reference is 500)");
+        bail!("--catalogues: {n} items is too many: a playbook holds at most {MAX_ITEMS} content items (the reference is 500)");
     }
     if let Some(n) = args.histories.iter().find(|&&n| n > MAX_EVENTS) {
         bail!("--histories: {n} events is too many: at most {MAX_EVENTS} (the reference is 200)");

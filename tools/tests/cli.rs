@@ -818,8 +818,12 @@ fn workload_refuses_a_catalogue_below_the_minimum_before_writing() {
     assert!(err.contains("17") && err.contains("at least 50"), "{err}");
     assert!(!out_dir.exists(), "nothing written");
     // A size past any benchmark's (a typo) is refused, not gigabytes allocated.
+    // So is a catalogue past what a playbook holds (it would not compile),
+    // even after one that fits.
     for (flag, size) in [
         ("--catalogues", "18446744073709551615"),
+        ("--catalogues", "5001"),
+        ("--catalogues", "50,6000"),
         ("--histories", "1000000000000"),
     ] {
         let out = bp(&["workload", "--out", out_dir.to_str().unwrap(), flag, size]);
