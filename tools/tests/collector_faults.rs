@@ -477,6 +477,48 @@ fn a_full_disk_is_507_reported_in_health_and_nothing_acknowledged_is_lost() {
     assert!(acked.is_subset(&db));
 }
 
+/// SQLite notices neither a rename nor a delete of its file: the writer
+/// checks the path before each commit, so nothing is acknowledged that is
+/// not in the file the collector was started on.
+#[test]
+fn a_database_moved_or_deleted_while_running_is_503_and_nothing_is_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path(), &[]);
+    let before = ids("before", 3);
+    assert_eq!(post(&s.url, &batch(&before, 10)).status, 200);
+    let moved = dir.path().join("moved.sqlite");
+    std::fs::rename(&s.db, &moved).unwrap();
+    let r = post(&s.url, &batch(&ids("after-move", 3), 10));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_nothing_stored(&r, "database_moved");
+    assert!(r.retry_after().is_some());
+    assert!(
+        r.body["error"].as_str().unwrap().contains("restart"),
+        "{}",
+        r.body
+    );
+    let h = get(&s.url, "/api/health");
+    assert_eq!(h.body["status"], "degraded", "{}", h.body);
+    assert_eq!(h.body["faults"]["last"]["kind"], "database_moved");
+    assert_up(&mut s);
+    // A new file in its place is not the one opened either.
+    std::fs::write(&s.db, b"").unwrap();
+    let r = post(&s.url, &batch(&ids("after-replace", 3), 10));
+    assert_eq!(r.status, 503, "{}", r.body);
+    std::fs::remove_file(&s.db).unwrap();
+    // Stopped, the collector folds its WAL into the file it opened: what was
+    // acknowledged is in the moved file, and nothing else.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = s.wait_exit(Duration::from_secs(20)).expect("stopped");
+    assert!(status.success(), "{status:?}");
+    let kept = stored(&moved);
+    assert_eq!(kept, before.iter().cloned().collect::<BTreeSet<_>>());
+}
+
 #[test]
 fn client_asserted_firmographics_are_stored_as_claims_and_never_become_account_facts() {
     let dir = tempfile::tempdir().unwrap();

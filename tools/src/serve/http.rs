@@ -632,6 +632,7 @@ async fn ingest_request(
                 r
             }
             store::Fault::Failed => unavailable("write_failed", &e.message),
+            store::Fault::Moved => unavailable("database_moved", &e.message),
         },
         Err(_) => unavailable(
             "write_failed",

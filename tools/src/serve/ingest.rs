@@ -782,7 +782,8 @@ impl<'de> Visitor<'de> for EventReader<'_> {
     }
 }
 
-/// Checks the event of a single-event body (`size`: the body's).
+/// Checks the event of a single-event body (`size`: the body's; the event
+/// is held to the longer of it and the event as stored).
 fn check_single(
     mut obj: Map<String, Value>,
     size: usize,
@@ -790,13 +791,16 @@ fn check_single(
     received_at: i64,
     duplicate: Option<Vec<Step>>,
 ) -> Parsed {
-    // The body is the event itself: its size is the request's.
     obj.entry("type").or_insert_with(|| Value::from(kind));
     let mut out = Parsed::default();
-    let checked = check(&obj, size, Some(kind), None, received_at);
+    // The limit is on the event as stored: written again (its `type` added,
+    // its `writeKey` out, numbers as serde_json writes them: `1e15` is
+    // `1000000000000000.0`), which can be much longer than the body.
+    let payload = Value::Object(obj.clone()).to_string();
+    let checked = check(&obj, payload.len().max(size), Some(kind), None, received_at);
     let problems = match (checked, duplicate) {
         (Ok(mut row), None) => {
-            row.payload = Value::Object(obj).to_string();
+            row.payload = payload;
             out.rows.push(row);
             return out;
         }
@@ -884,16 +888,23 @@ fn too_large(size: usize) -> Problem {
 /// The id of an event sent without a `messageId` (Segment's HTTP API makes
 /// one up too): `bp-` and 32 hex digits of the SHA-256 of the event as sent
 /// but its `sentAt` (a retry sends it anew), so a retried copy gets the same
-/// id and is stored once; with no time of its own the arrival time is hashed
-/// too, so that two clicks alike are not taken for one.
+/// id and is stored once. An event with no time of its own cannot be told
+/// from its retry anyway, so it gets an id of its own: its arrival (the time,
+/// and the count of such events this process has read) is hashed too, so
+/// that two clicks alike, in one batch or in one millisecond, are not taken
+/// for one.
 fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -> String {
     use sha2::{Digest as _, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static UNTIMED: AtomicU64 = AtomicU64::new(0);
     let mut event = obj.clone();
     event.remove("sentAt");
     let mut h = Sha256::new();
     h.update(Value::Object(event).to_string().as_bytes());
     if !timed {
         h.update(received_at.to_be_bytes());
+        h.update(std::process::id().to_be_bytes());
+        h.update(UNTIMED.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     }
     let hex: String = h
         .finalize()
@@ -902,6 +913,19 @@ fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("bp-{hex}")
+}
+
+/// The account an event names, as the views group by it: a domain as the
+/// engine writes one (`https://www.Initech.com/` is `initech.com`, as in
+/// the engine's signals, so one company is one account whoever sends it);
+/// anything else (a CRM id) trimmed and lowercased.
+fn account_key(given: &str) -> String {
+    let domain = buyerpath::lists::normalize_domain(given);
+    if buyerpath::lists::is_host_name(&domain) {
+        domain
+    } else {
+        given.trim().to_ascii_lowercase()
+    }
 }
 
 /// What is wrong with an account taken from `at` (`properties.account`,
@@ -1080,7 +1104,7 @@ pub fn check(
     // it, `context.groupId`.
     let props = obj.get("properties").and_then(Value::as_object);
     let account = match group_id {
-        Some(g) => Some(g.trim().to_ascii_lowercase()),
+        Some(g) => Some(account_key(&g)),
         None => [
             ("properties.account", props.and_then(|p| p.get("account"))),
             (
@@ -1090,7 +1114,7 @@ pub fn check(
         ]
         .into_iter()
         .find_map(|(at, v)| {
-            let a = v?.as_str()?.trim().to_ascii_lowercase();
+            let a = account_key(v?.as_str()?);
             (!a.is_empty()).then_some((at, a))
         })
         .and_then(|(at, a)| match account_problem(at, &a) {
@@ -1571,6 +1595,13 @@ mod tests {
         let d = batch(untimed, NOW + 1).unwrap();
         assert_ne!(c.rows[0].message_id, d.rows[0].message_id);
         assert_ne!(c.rows[0].message_id, *id);
+        // Alike and untimed in one batch, or in one millisecond: each its own.
+        let again = batch(untimed, NOW).unwrap();
+        assert_ne!(c.rows[0].message_id, again.rows[0].message_id);
+        let twice = br#"{"batch":[{"type":"track","event":"E","anonymousId":"v"},{"type":"track","event":"E","anonymousId":"v"}]}"#;
+        let t = batch(twice, NOW).unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_ne!(t.rows[0].message_id, t.rows[1].message_id);
         // Given, it is kept.
         let e = batch(
             br#"{"batch":[{"type":"track","event":"E","anonymousId":"v","messageId":"m-1"}]}"#,
@@ -1839,5 +1870,58 @@ mod tests {
         )
         .unwrap();
         assert!(p.rejected[0].reason().contains("/v1/track"));
+    }
+
+    /// An account given as a URL, with `www.` or in capitals is the domain
+    /// the engine's signals name (one company, one account); a CRM id is
+    /// only trimmed and lowercased.
+    #[test]
+    fn accounts_are_grouped_by_their_domain() {
+        let p = batch(
+            br#"{"batch":[
+                {"type":"track","event":"E","messageId":"1","anonymousId":"a","properties":{"account":"initech.com"}},
+                {"type":"group","messageId":"2","anonymousId":"a","groupId":"www.Initech.com"},
+                {"type":"track","event":"E","messageId":"3","anonymousId":"a","context":{"groupId":"https://initech.com/about"}},
+                {"type":"track","event":"E","messageId":"4","anonymousId":"a","properties":{"account":" 0015g00000ABCde "}}]}"#,
+            NOW,
+        )
+        .unwrap();
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+        let accounts: Vec<_> = p.rows.iter().map(|r| r.account.as_deref()).collect();
+        assert_eq!(
+            accounts,
+            [
+                Some("initech.com"),
+                Some("initech.com"),
+                Some("initech.com"),
+                Some("0015g00000abcde")
+            ]
+        );
+    }
+
+    /// The 32 KiB limit holds for the event as stored: a single-event body
+    /// under it whose numbers serde_json writes longer (`1e15` as
+    /// `1000000000000000.0`) is refused, not stored at four times the limit.
+    #[test]
+    fn a_single_event_is_measured_as_stored() {
+        let numbers = vec!["1e15"; 6_000].join(",");
+        let body = format!(
+            r#"{{"event":"E","messageId":"m","anonymousId":"a","properties":{{"n":[{numbers}]}}}}"#
+        );
+        assert!(body.len() < MAX_EVENT_BYTES);
+        let p = single(body.as_bytes(), "track", NOW).unwrap();
+        assert!(
+            p.rows.is_empty(),
+            "stored {} bytes",
+            p.rows[0].payload.len()
+        );
+        assert_eq!(p.rejected[0].problems[0].code, "event_too_large");
+        // A body under the limit as stored is stored whole.
+        let small = vec!["1e15"; 100].join(",");
+        let body = format!(
+            r#"{{"event":"E","messageId":"m","anonymousId":"a","properties":{{"n":[{small}]}}}}"#
+        );
+        let p = single(body.as_bytes(), "track", NOW).unwrap();
+        assert_eq!(p.rows.len(), 1);
     }
 }

@@ -161,6 +161,10 @@ pub enum Fault {
     Locked,
     /// Any other database error: 503.
     Failed,
+    /// The database file was moved or deleted while the collector ran: 503
+    /// until it is restarted (SQLite would go on writing to the file as
+    /// opened, wherever it now is, or to none at all).
+    Moved,
 }
 
 impl Fault {
@@ -170,6 +174,7 @@ impl Fault {
             Fault::Full => "disk_full",
             Fault::Locked => "database_locked",
             Fault::Failed => "database_error",
+            Fault::Moved => "database_moved",
         }
     }
 
@@ -302,9 +307,10 @@ pub fn start(
         .store(u64::try_from(stored).unwrap_or(0), Ordering::Relaxed);
     let (tx, rx) = mpsc::channel(queue);
     let st = stats.clone();
+    let file = FileId::of(path);
     let thread = std::thread::Builder::new()
         .name("buyerpath-writer".into())
-        .spawn(move || writer_loop(conn, rx, &st, commit_delay))?;
+        .spawn(move || writer_loop(conn, &file, rx, &st, commit_delay))?;
     Ok((
         Writer {
             tx,
@@ -513,8 +519,52 @@ pub fn count_events(path: &Path) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// The database file as the writer opened it: each commit first checks
+/// that the path still names it. SQLite notices neither a rename nor a
+/// delete: it would acknowledge batches written to the moved file, or to
+/// one no longer anywhere.
+struct FileId {
+    path: PathBuf,
+    /// Device and inode, where the system has them.
+    id: Option<(u64, u64)>,
+}
+
+impl FileId {
+    fn of(path: &Path) -> FileId {
+        FileId {
+            path: path.to_path_buf(),
+            id: Self::read(path),
+        }
+    }
+
+    #[cfg(unix)]
+    fn read(path: &Path) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn read(_: &Path) -> Option<(u64, u64)> {
+        None
+    }
+
+    /// Why the path no longer names the file opened, if it does not.
+    fn gone(&self) -> Option<String> {
+        let id = self.id?;
+        let now = Self::read(&self.path);
+        (now != Some(id)).then(|| {
+            format!(
+                "the database file {} was {} while the collector ran: nothing more can be stored until it is restarted (the events stored so far are in the file it was moved to, if it was moved)",
+                self.path.display(),
+                if now.is_none() { "moved or deleted" } else { "replaced" }
+            )
+        })
+    }
+}
+
 fn writer_loop(
     mut conn: Connection,
+    file: &FileId,
     mut rx: mpsc::Receiver<Msg>,
     stats: &Stats,
     commit_delay: Duration,
@@ -555,7 +605,15 @@ fn writer_loop(
         if !commit_delay.is_zero() {
             std::thread::sleep(commit_delay);
         }
-        let outcome = commit(&mut conn, &group);
+        let outcome = match file.gone() {
+            Some(why) => Err((Fault::Moved, why)),
+            None => commit(&mut conn, &group).map_err(|e| {
+                (
+                    Fault::of(&e),
+                    format!("the database could not store the batch: {e}"),
+                )
+            }),
+        };
         stats.queued_events.fetch_sub(events, Ordering::Relaxed);
         match outcome {
             Ok(per_batch) => {
@@ -577,11 +635,10 @@ fn writer_loop(
                     let _ = reply.send(Ok(stored));
                 }
             }
-            Err(e) => {
-                // Nothing of the group was kept (the transaction rolled back):
-                // every batch in it is answered with the fault, none acknowledged.
-                let fault = Fault::of(&e);
-                let message = format!("the database could not store the batch: {e}");
+            Err((fault, message)) => {
+                // Nothing of the group was kept (the transaction rolled back,
+                // or never began): every batch in it is answered with the
+                // fault, none acknowledged.
                 elogln!(
                     "buyerpath serve: {} ({events} events refused): {message}",
                     fault.name()
