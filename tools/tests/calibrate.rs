@@ -1000,3 +1000,104 @@ fn success_of_one_kind_leaves_the_other_kind_out() {
     assert_eq!(report["rows"], deals + customers);
     assert_eq!(report["other_kind_skipped"], 0);
 }
+
+/// Calibration moves the score's scale: a rule on `fit.score` keeps the
+/// author's number, so `fit` warns with the number that keeps its share; a
+/// criterion switched off (`"weight": 0`) stays off.
+#[test]
+fn fit_warns_of_score_thresholds_and_keeps_a_criterion_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 7, 1500);
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(playbook()).unwrap()).unwrap();
+    doc["triggers"].as_array_mut().unwrap().insert(
+        0,
+        json!({"id": "high_fit", "label": "High fit score", "when": {"fit.score": {"$gte": 60}}}),
+    );
+    let criteria = doc["fit"]["criteria"].as_array_mut().unwrap();
+    let off = criteria
+        .iter_mut()
+        .find(|c| c["id"] == "employees")
+        .unwrap();
+    off["weight"] = json!(0);
+    let before = off.clone();
+    let pb = dir.path().join("pb.json");
+    std::fs::write(&pb, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let out = dir.path().join("o.json");
+    ok(&fit_args(&pb, &export, &["--out", s(&out)]));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o.report.json")).unwrap())
+            .unwrap();
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("$.triggers[0].when.fit.score.$gte compares `fit.score` with 60"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("the same share scores"), "{warnings}");
+    assert!(warnings.contains("switched off"), "{warnings}");
+    let new: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let kept = new["fit"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "employees")
+        .unwrap();
+    assert_eq!(kept, &before, "left as it was");
+}
+
+#[test]
+fn a_broken_playbook_exits_1_before_the_export_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = root().join("tests/fixtures/broken-playbook.json");
+    let missing = dir.path().join("no-such-export.csv");
+    let out = dir.path().join("o.json");
+    for args in [
+        fit_args(&broken, &missing, &["--out", s(&out)]),
+        vec![
+            "calibrate",
+            "content",
+            "--playbook",
+            s(&broken),
+            "--signals",
+            s(&missing),
+            "--out",
+            s(&out),
+        ],
+    ] {
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("broken-playbook.json is not a valid playbook"),
+            "{err}"
+        );
+        assert!(!err.contains("no-such-export"), "{err}");
+    }
+}
+
+#[test]
+fn generate_refuses_a_size_past_its_bound_and_escapes_what_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.csv");
+    let err = fails(&[
+        "calibrate",
+        "generate",
+        "--rows",
+        "18446744073709551615",
+        "--out",
+        s(&out),
+    ]);
+    assert!(err.contains("--rows must be 10 to 200000"), "{err}");
+    assert!(!out.exists());
+    // An outcome or a column name with an escape sequence is shown escaped.
+    let export = dir.path().join("esc.csv");
+    std::fs::write(
+        &export,
+        "id,note\u{1b}]0;x\u{7}.x,outcome\na,1,won\nb,1,\u{1b}[2Jlost\n",
+    )
+    .unwrap();
+    let pb = playbook();
+    let err = fails(&fit_args(&pb, &export, &["--out", s(&out)]));
+    assert!(err.contains(r"unknown outcome `\u{1b}[2Jlost`"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err}");
+}

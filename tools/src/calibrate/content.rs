@@ -539,8 +539,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         revision,
     } = current;
     let playbook = &args.revision.playbook;
-    buyerpath::Engine::from_value(doc.clone())
-        .map_err(|e| anyhow::anyhow!("{} is not a valid playbook: {e}", playbook.display()))?;
     if !(0.0..=1.0).contains(&args.floor)
         || !args.max_strength.is_finite()
         || args.max_strength < 2.0

@@ -510,7 +510,8 @@ fn build(
                 }
             }
             Some((o, None)) => problems.push(format!(
-                "line {line}: unknown outcome `{o}`: expected won, lost, churned, renewed, expanded or open"
+                "line {line}: unknown outcome `{}`: expected won, lost, churned, renewed, expanded or open",
+                crate::input::visible(o)
             )),
             Some((_, Some(Outcome::Open))) => export.open += 1,
             // `--positive won` asks which new deals succeed: a renewal is not
@@ -560,9 +561,10 @@ fn build(
                 "attributes are company.*, account.*, campaign.*, bant.* or person.title/department"
             }
         };
-        export
-            .warnings
-            .push(format!("column `{name}` is ignored: {hint}"));
+        export.warnings.push(format!(
+            "column `{}` is ignored: {hint}",
+            crate::input::visible(&name)
+        ));
     }
     export.columns = columns.into_iter().collect();
     Ok(export)

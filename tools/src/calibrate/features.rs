@@ -26,6 +26,8 @@ pub struct Level {
 /// A criterion with its levels and where they sit in the feature vector.
 #[derive(Debug, Clone)]
 pub struct Criterion {
+    /// Switched off by its author (`"weight": 0`): not learnt, not rewritten.
+    pub off: bool,
     pub id: String,
     pub label: String,
     pub attribute: String,
@@ -137,6 +139,7 @@ impl Layout {
                 .flatten()
                 .any(|b| b.get("min").is_some() || b.get("max").is_some());
             criteria.push(Criterion {
+                off: weight == 0.0,
                 numeric,
                 id: s("id"),
                 label: s("label"),

@@ -301,7 +301,23 @@ pub fn calibrate(
     steps.step(format!("encoding {n} rows"));
     let layout = Layout::from_playbook(doc)?;
     let old = Scorer::new(doc)?;
-    let rows = features::encode(doc, &layout, records)?;
+    let mut rows = features::encode(doc, &layout, records)?;
+    // A criterion its author switched off (`"weight": 0`) is left out of
+    // the model, and stays off in the new revision.
+    let off: Vec<std::ops::Range<u32>> = layout
+        .criteria
+        .iter()
+        .filter(|c| c.off)
+        .filter_map(|c| {
+            let start = u32::try_from(c.offset).ok()?;
+            Some(start..start.checked_add(u32::try_from(c.levels.len()).ok()?)?)
+        })
+        .collect();
+    if !off.is_empty() {
+        for r in &mut rows {
+            r.retain(|f| !off.iter().any(|o| o.contains(f)));
+        }
+    }
     let y: Vec<bool> = records.iter().map(|r| r.positive).collect();
     let successes = y.iter().filter(|b| **b).count();
     if successes < 10 || records.len() - successes < 10 {
@@ -385,6 +401,9 @@ pub fn calibrate(
         let Some(m) = spec.as_object_mut() else {
             continue;
         };
+        if c.off {
+            continue;
+        }
         if m.contains_key("weight") {
             m.insert("weight".into(), json!(1));
         }
@@ -608,6 +627,27 @@ pub fn calibrate(
     }
     if !model.converged {
         warnings.push("the regression did not converge: raise --l2".into());
+    }
+    for c in layout.criteria.iter().filter(|c| c.off) {
+        warnings.push(format!(
+            "{} ({}): switched off (`\"weight\": 0`), so neither learnt nor rewritten: it stays off (give it a weight and calibrate again to learn it)",
+            c.label, c.id
+        ));
+    }
+    // Numbers other rules compare the score with stay as the author wrote
+    // them, on a scale that moved.
+    let old_scores: Vec<f64> = old_learn.iter().map(|(s, _)| *s).collect();
+    let new_scores: Vec<f64> = new_learn.iter().map(|(s, _)| *s).collect();
+    for r in super::score_refs::find(&doc) {
+        let t = r.value;
+        warnings.push(format!(
+            "{} compares `fit.score` with {t} ({}), a number of the current scale, which the new points move and which is not rewritten: {:.1}% of the learning rows score {t} or more now, {:.1}% would with the new points; the same share scores {} or more with them",
+            r.path,
+            r.op,
+            100.0 * super::score_refs::share_at_or_above(&old_scores, t),
+            100.0 * super::score_refs::share_at_or_above(&new_scores, t),
+            super::score_refs::same_share(&old_scores, &new_scores, t)
+        ));
     }
     // What the held-out figures can carry.
     let test_won = test_y.iter().filter(|b| **b).count();

@@ -13,6 +13,7 @@ pub mod patch;
 pub mod points;
 pub mod progress;
 pub mod report;
+pub mod score_refs;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
@@ -63,12 +64,22 @@ impl Current {
 }
 
 impl RevisionArgs {
-    /// Reads `--playbook` as JSON (not yet compiled).
+    /// Reads `--playbook` as JSON, first checked as the engine compiles it:
+    /// a broken playbook is reported in full (exit 1, as in every command)
+    /// before any export or store is read.
     pub fn read(&self) -> Result<Current> {
         let path = &self.playbook;
         let file = std::fs::File::open(path)
             .with_context(|| format!("cannot read the playbook {}", path.display()))?;
         let text = crate::input::read_open(path, file)?;
+        if let Err(e) = buyerpath::Engine::from_json(&text) {
+            return Err(crate::input::Problems(format!(
+                "{} is not a valid playbook:\n{}",
+                path.display(),
+                crate::input::render(&e)
+            ))
+            .into());
+        }
         let doc: Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", path.display()))?;
         let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
@@ -155,7 +166,7 @@ pub enum Cmd {
         /// Seed: the same seed writes the same file.
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// Rows to write.
+        /// Rows to write (10 to 200,000).
         #[arg(long, default_value_t = 5000)]
         rows: usize,
         /// Target share of successes among closed rows.
@@ -185,8 +196,11 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             if !(0.01..=0.9).contains(&win_rate) {
                 bail!("--win-rate must be between 0.01 and 0.9");
             }
-            if rows < 10 {
-                bail!("--rows must be at least 10");
+            // Past this the rows (all held in memory, ~3.5 KB each) would
+            // take gigabytes: a typo, not an export to try `fit` on.
+            const MAX_ROWS: usize = 200_000;
+            if !(10..=MAX_ROWS).contains(&rows) {
+                bail!("--rows must be 10 to {MAX_ROWS} (given {rows})");
             }
             if let Some(ext) = crm::json_extension(&out) {
                 bail!(
