@@ -638,7 +638,7 @@ pub fn calibrate(
     // them, on a scale that moved.
     let old_scores: Vec<f64> = old_learn.iter().map(|(s, _)| *s).collect();
     let new_scores: Vec<f64> = new_learn.iter().map(|(s, _)| *s).collect();
-    for r in super::score_refs::find(&doc) {
+    for r in super::score_refs::find(doc) {
         let t = r.value;
         warnings.push(format!(
             "{} compares `fit.score` with {t} ({}), a number of the current scale, which the new points move and which is not rewritten: {:.1}% of the learning rows score {t} or more now, {:.1}% would with the new points; the same share scores {} or more with them",
