@@ -97,28 +97,13 @@ pub fn normalize_domain(s: &str) -> String {
     rest.trim().to_string()
 }
 
-/// Whether a normalised domain names a host: dot-separated labels of ASCII
-/// letters, digits and hyphens, or of an internationalised name's characters
-/// (anything but spaces and controls), and not an IP address. Whatever else a
-/// host puts in the company "domain" (a visitor's IP, an e-mail, `%40`-encoded
-/// or not, a name, a phone number) could be personal data and is never
-/// reported.
+/// Whether a normalised domain names a host, as the engine's signals read
+/// a company's domain (see `signals`): for the native tools (the collector
+/// groups accounts by it). Not in the Wasm build, where a second caller
+/// would cost the inlining of the one the engine has.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn is_host_name(d: &str) -> bool {
-    let label = |l: &str| {
-        !l.is_empty()
-            && l.chars().all(|c| {
-                if c.is_ascii() {
-                    c.is_ascii_alphanumeric() || c == '-'
-                } else {
-                    !c.is_whitespace() && !c.is_control()
-                }
-            })
-    };
-    d.contains('.')
-        && d.split('.').all(label)
-        && d.trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_err()
+    crate::signals::is_host_name(d)
 }
 
 /// [`normalize_domain`], borrowing a value that is already a bare lowercase

@@ -309,7 +309,7 @@ pub(crate) fn build(
         .get("domain")
         .and_then(Value::as_str)
         .map(crate::lists::domain_key)
-        .filter(|d| crate::lists::is_host_name(d))
+        .filter(|d| is_host_name(d))
         .map(|d| Text::from(&*d));
     let context = signal_context(engine, ctx);
     // The visitor id and the time, made once for all the signals (and only
@@ -499,6 +499,30 @@ fn signal_context(engine: &Engine, ctx: &Context) -> SignalContext {
             revision: engine.revision,
         },
     }
+}
+
+/// Whether a normalised domain names a host: dot-separated labels of ASCII
+/// letters, digits and hyphens, or of an internationalised name's characters
+/// (anything but spaces and controls), and not an IP address. Whatever else a
+/// host puts in the company "domain" (a visitor's IP, an e-mail, `%40`-encoded
+/// or not, a name, a phone number) could be personal data and is never
+/// reported.
+pub(crate) fn is_host_name(d: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| {
+                if c.is_ascii() {
+                    c.is_ascii_alphanumeric() || c == '-'
+                } else {
+                    !c.is_whitespace() && !c.is_control()
+                }
+            })
+    };
+    d.contains('.')
+        && d.split('.').all(label)
+        && d.trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_err()
 }
 
 /// Whether free text could be personal: an `@` (e-mail), six or more digits

@@ -2240,9 +2240,14 @@ fn accounts_page_and_filter_and_unknown_parameters_are_refused() {
     assert_eq!(names("/api/accounts?q=").1, order);
 
     // A value that is none, and a parameter the view does not take.
-    let bad = get(&s.url, "/api/accounts?qualified=yes");
-    assert_eq!(bad.status, 400, "{}", bad.body);
-    assert_eq!(bad.body["code"], "invalid_parameter");
+    let bad = refused_parameter(&s.url, "/api/accounts?qualified=yes", "qualified");
+    assert!(
+        bad.body["hint"].as_str().unwrap().contains("true or false"),
+        "{}",
+        bad.body
+    );
+    refused_parameter(&s.url, "/api/accounts?limit=ten", "limit");
+    refused_parameter(&s.url, "/api/funnel?as_of=yesterday", "as_of");
     assert!(
         bad.body["error"]
             .as_str()

@@ -261,18 +261,34 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 /// batch answer, all none (the shape of every `/v1/...` answer, so a client
 /// reads `accepted` and `rejected` whatever the status).
 fn nothing_stored(status: StatusCode, code: &str, message: &str) -> Response {
-    json_response(
-        status,
-        &json!({
-            "code": code,
-            "error": message,
-            "accepted": 0,
-            "duplicates": 0,
-            "rejected": [],
-            "rejected_count": 0,
-            "rejected_truncated": false,
-        }),
-    )
+    json_response(status, &nothing_stored_json(code, message))
+}
+
+fn nothing_stored_json(code: &str, message: &str) -> Value {
+    json!({
+        "code": code,
+        "error": message,
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": [],
+        "rejected_count": 0,
+        "rejected_truncated": false,
+    })
+}
+
+/// [`nothing_stored`] for a body refused as a whole: where in it (a JSON
+/// path), and what to send instead.
+fn nothing_stored_at(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    path: &str,
+    hint: &str,
+) -> Response {
+    let mut body = nothing_stored_json(code, message);
+    body["path"] = json!(path);
+    body["hint"] = json!(hint);
+    json_response(status, &body)
 }
 
 /// Rejected events as answered: each with its reason in one line (as
@@ -546,13 +562,18 @@ async fn ingest_request(
     let mut parsed = match parsed {
         Ok(p) => p,
         Err(Refused {
-            reason, too_large, ..
+            reason,
+            too_large,
+            path,
+            hint,
+            ..
         }) => {
-            return if too_large {
-                nothing_stored(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", &reason)
+            let (status, code) = if too_large {
+                (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large")
             } else {
-                nothing_stored(StatusCode::BAD_REQUEST, "invalid_body", &reason)
+                (StatusCode::BAD_REQUEST, "invalid_body")
             };
+            return nothing_stored_at(status, code, &reason, path, hint);
         }
     };
     for row in &mut parsed.rows {
@@ -1023,6 +1044,7 @@ fn bad_as_of(given: &str) -> Response {
         &json!({
             "code": "invalid_parameter",
             "error": format!("as_of: `{shown}` is not an ISO 8601 date-time with a zone"),
+            "parameter": "as_of",
             "hint": "such as as_of=2026-11-23T00:00:00Z, or with an offset as_of=2026-11-23T00:00:00%2B02:00 (write + as %2B in a URL: unencoded it arrives as a space)",
         }),
     )
@@ -1063,10 +1085,14 @@ fn parameter<T>(
     match params.get(name).map(|v| parse(v)) {
         None => Ok(None),
         Some(Some(v)) => Ok(Some(v)),
-        Some(None) => Err(Box::new(error(
+        Some(None) => Err(Box::new(json_response(
             StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            &format!("{name}: expected {expected}"),
+            &json!({
+                "code": "invalid_parameter",
+                "error": format!("{name}: expected {expected}"),
+                "parameter": name,
+                "hint": format!("give {name} as {expected}, or leave it out"),
+            }),
         ))),
     }
 }

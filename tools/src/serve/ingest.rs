@@ -147,12 +147,39 @@ pub struct Refused {
     pub whole: bool,
     /// Refused for what it would store (413), not for what it says (400).
     pub too_large: bool,
+    /// Where in the body (`$`, `$.sentAt`...), and what to send instead.
+    pub path: &'static str,
+    pub hint: &'static str,
+}
+
+/// The hint for a body that is not the JSON an endpoint reads: a gzip body
+/// sent without its `Content-Encoding` says so.
+fn body_hint(body: &[u8], shape: &'static str) -> &'static str {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        "the body is gzip-compressed: send it with `Content-Encoding: gzip`"
+    } else {
+        shape
+    }
+}
+
+/// What a batch body is.
+const BATCH_SHAPE: &str =
+    "send one JSON object: {\"batch\": [events...], \"sentAt\": \"<ISO 8601>\"}";
+/// What a single-event body is.
+const EVENT_SHAPE: &str =
+    "send one event as a JSON object: {\"event\": \"...\", \"anonymousId\": \"...\", ...}";
+
+/// A body without the UTF-8 byte order mark some writers put first (it is
+/// not JSON; RFC 8259 lets a reader ignore it).
+fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(body)
 }
 
 /// Why a batch read as JSON is refused as a whole.
 enum BatchError {
-    /// Its envelope is wrong (400).
-    Invalid(String),
+    /// Its envelope is wrong (400): why, where, what to send.
+    Invalid(String, &'static str, &'static str),
     /// It would store more than [`MAX_STORED_BYTES`] (413).
     TooLarge(String),
 }
@@ -226,6 +253,7 @@ impl<'de> Visitor<'de> for EnvelopeReader<'_> {
 
 /// Reads a `/v1/batch` (or `/v1/import`) body. `Err` is why the whole request is refused (400).
 pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
+    let body = without_bom(body);
     // Only an object is a batch (serde would also read the struct from an
     // array of its fields, and say so in its own terms).
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
@@ -236,6 +264,8 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
             write_key: None,
             whole: is_json(body),
             too_large: false,
+            path: "$",
+            hint: body_hint(body, BATCH_SHAPE),
         });
     }
     let mut write_key = None;
@@ -255,6 +285,8 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
                 write_key,
                 whole: false,
                 too_large: false,
+                path: "$",
+                hint: body_hint(body, BATCH_SHAPE),
             })
         }
     };
@@ -264,15 +296,22 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
             ..parsed
         }),
         Err(e) => {
-            let (reason, too_large) = match e {
-                BatchError::Invalid(reason) => (reason, false),
-                BatchError::TooLarge(reason) => (reason, true),
+            let (reason, too_large, path, hint) = match e {
+                BatchError::Invalid(reason, path, hint) => (reason, false, path, hint),
+                BatchError::TooLarge(reason) => (
+                    reason,
+                    true,
+                    "$.batch",
+                    "send fewer events per request, or the batch-level context in each event",
+                ),
             };
             Err(Refused {
                 reason,
                 write_key,
                 whole: true,
                 too_large,
+                path,
+                hint,
             })
         }
     }
@@ -285,19 +324,32 @@ fn is_json(body: &[u8]) -> bool {
 
 /// The events of a batch read as JSON.
 fn read_batch(env: Envelope<'_>, body: &[u8], received_at: i64) -> Result<Parsed, BatchError> {
-    let invalid = BatchError::Invalid;
     let sent_at = match &env.sent_at {
         None | Some(Value::Null) => None,
-        Some(v) => Some(timestamp(v).map_err(|e| invalid(format!("sentAt: {e}")))?),
+        Some(v) => Some(timestamp(v).map_err(|e| {
+            BatchError::Invalid(
+                format!("sentAt: {e}"),
+                "$.sentAt",
+                "an ISO 8601 date-time with a zone (\"2026-11-23T10:00:00.000Z\"), or leave it out",
+            )
+        })?),
     };
     let batch_context = match env.context {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(BatchContext::new(m)),
-        Some(_) => return Err(invalid("context: must be an object".into())),
+        Some(other) => {
+            return Err(BatchError::Invalid(
+                format!("context: must be an object, found {}", kind_of(&other)),
+                "$.context",
+                "a JSON object (copied into each event's context), or leave it out",
+            ))
+        }
     };
     let Some(events) = env.batch else {
-        return Err(invalid(
-            "batch: missing (expected {\"batch\": [events...]})".into(),
+        return Err(BatchError::Invalid(
+            "batch: missing or null (expected {\"batch\": [events...]})".into(),
+            "$.batch",
+            BATCH_SHAPE,
         ));
     };
     let mut out = Parsed::default();
@@ -696,6 +748,7 @@ fn in_body(e: &serde_json::Error, body: &[u8], event: &str) -> String {
 
 /// Reads a single-event body (`/v1/track`, `/v1/identify`...); the endpoint implies the type.
 pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parsed, Refused> {
+    let body = without_bom(body);
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
         let json = serde_json::from_slice::<IgnoredAny>(body);
@@ -707,6 +760,8 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
             },
             write_key: None,
             too_large: false,
+            path: "$",
+            hint: body_hint(body, EVENT_SHAPE),
         });
     }
     let mut write_key = None;
@@ -728,6 +783,8 @@ pub fn single(body: &[u8], kind: &'static str, received_at: i64) -> Result<Parse
             write_key,
             whole: false,
             too_large: false,
+            path: "$",
+            hint: body_hint(body, EVENT_SHAPE),
         }),
     }
 }
@@ -915,17 +972,32 @@ fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -
     format!("bp-{hex}")
 }
 
-/// The account an event names, as the views group by it: a domain as the
-/// engine writes one (`https://www.Initech.com/` is `initech.com`, as in
-/// the engine's signals, so one company is one account whoever sends it);
-/// anything else (a CRM id) trimmed and lowercased.
+/// The account an event names, as the views group by it, lowercased: a
+/// host name or a web address is the host, as the engine's signals name it
+/// (`www.Initech.com.` and `https://initech.com/about` are `initech.com`),
+/// so one company is one account whoever sends it. Anything else is only
+/// trimmed and lowercased: a CRM id, and what a host name alone does not
+/// say (`acme.com/eu`, `team.one#2`, an e-mail: one person's workspace is
+/// not their mail provider's account).
 fn account_key(given: &str) -> String {
-    let domain = buyerpath::lists::normalize_domain(given);
-    if buyerpath::lists::is_host_name(&domain) {
-        domain
-    } else {
-        given.trim().to_ascii_lowercase()
-    }
+    let lower = given.trim().to_ascii_lowercase();
+    let host = match lower.split_once("://") {
+        Some(("http" | "https", rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            // A port is not part of the host; a user is not a company.
+            let host = match authority.rsplit_once(':') {
+                Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+                _ => authority,
+            };
+            (!host.contains('@')).then_some(host)
+        }
+        Some(_) => None,
+        None => Some(lower.as_str()),
+    };
+    host.map(|h| h.trim_end_matches('.'))
+        .map(|h| h.strip_prefix("www.").unwrap_or(h))
+        .filter(|h| buyerpath::lists::is_host_name(h))
+        .map_or_else(|| lower.clone(), str::to_string)
 }
 
 /// What is wrong with an account taken from `at` (`properties.account`,
@@ -1114,15 +1186,15 @@ pub fn check(
         ]
         .into_iter()
         .find_map(|(at, v)| {
-            let a = account_key(v?.as_str()?);
+            let a = v?.as_str()?.trim();
             (!a.is_empty()).then_some((at, a))
         })
-        .and_then(|(at, a)| match account_problem(at, &a) {
+        .and_then(|(at, a)| match account_problem(at, a) {
             Some(p) => {
                 problems.push(p);
                 None
             }
-            None => Some(a),
+            None => Some(account_key(a)),
         }),
     };
     let original = time("originalTimestamp", &mut problems);
@@ -1882,7 +1954,12 @@ mod tests {
                 {"type":"track","event":"E","messageId":"1","anonymousId":"a","properties":{"account":"initech.com"}},
                 {"type":"group","messageId":"2","anonymousId":"a","groupId":"www.Initech.com"},
                 {"type":"track","event":"E","messageId":"3","anonymousId":"a","context":{"groupId":"https://initech.com/about"}},
-                {"type":"track","event":"E","messageId":"4","anonymousId":"a","properties":{"account":" 0015g00000ABCde "}}]}"#,
+                {"type":"track","event":"E","messageId":"4","anonymousId":"a","properties":{"account":" 0015g00000ABCde "}},
+                {"type":"track","event":"E","messageId":"5","anonymousId":"a","properties":{"account":"alice@gmail.com"}},
+                {"type":"track","event":"E","messageId":"6","anonymousId":"a","properties":{"account":"Acme.com/EU"}},
+                {"type":"track","event":"E","messageId":"7","anonymousId":"a","properties":{"account":"team.one#2"}},
+                {"type":"track","event":"E","messageId":"8","anonymousId":"a","properties":{"account":"https://bob@acme.com/"}},
+                {"type":"track","event":"E","messageId":"9","anonymousId":"a","properties":{"account":"HTTPS://Acme.com:443/x?y"}}]}"#,
             NOW,
         )
         .unwrap();
@@ -1894,9 +1971,58 @@ mod tests {
                 Some("initech.com"),
                 Some("initech.com"),
                 Some("initech.com"),
-                Some("0015g00000abcde")
+                Some("0015g00000abcde"),
+                Some("alice@gmail.com"),
+                Some("acme.com/eu"),
+                Some("team.one#2"),
+                Some("https://bob@acme.com/"),
+                Some("acme.com")
             ]
         );
+        // A control character is refused as sent, not stripped with a path.
+        let p = batch(
+            b"{\"batch\":[{\"type\":\"track\",\"event\":\"E\",\"messageId\":\"1\",\"anonymousId\":\"a\",\"properties\":{\"account\":\"https://acme.com/\\u0007x\"}}]}",
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(p.rejected.len(), 1, "{:?}", p.rows);
+    }
+
+    /// A body refused as a whole says where and what to send; a byte order
+    /// mark before the JSON is read past.
+    #[test]
+    fn a_refused_body_gives_its_path_and_a_hint_and_a_bom_is_read_past() {
+        let refused = |body: &[u8]| batch(body, NOW).err().unwrap();
+        let r = refused(br#"{"batch":[],"sentAt":"yesterday"}"#);
+        assert_eq!(
+            (r.path, r.reason.starts_with("sentAt:")),
+            ("$.sentAt", true)
+        );
+        assert!(r.hint.contains("ISO 8601"), "{}", r.hint);
+        let r = refused(br#"{"batch":[],"context":[1]}"#);
+        assert_eq!(r.path, "$.context");
+        assert!(r.reason.contains("found an array"), "{}", r.reason);
+        let r = refused(br#"{"batch":null}"#);
+        assert_eq!(r.path, "$.batch");
+        let r = refused(&[0x1f, 0x8b, 8, 0, 0, 0]);
+        assert_eq!(r.path, "$");
+        assert!(r.hint.contains("Content-Encoding: gzip"), "{}", r.hint);
+        let r = single(&[0x1f, 0x8b, 8, 0], "track", NOW).err().unwrap();
+        assert!(r.hint.contains("Content-Encoding: gzip"), "{}", r.hint);
+        let bom = b"\xEF\xBB\xBF{\"batch\":[{\"type\":\"track\",\"event\":\"E\",\"messageId\":\"m\",\"anonymousId\":\"a\"}]}";
+        let p = batch(bom, NOW).unwrap();
+        assert_eq!(p.rows.len(), 1, "{:?}", p.rejected);
+        let p = single(
+            &bom[..3]
+                .iter()
+                .chain(br#"{"event":"E","messageId":"m","anonymousId":"a"}"#)
+                .copied()
+                .collect::<Vec<u8>>(),
+            "track",
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(p.rows.len(), 1, "{:?}", p.rejected);
     }
 
     /// The 32 KiB limit holds for the event as stored: a single-event body

@@ -162,8 +162,8 @@ pub enum Fault {
     /// Any other database error: 503.
     Failed,
     /// The database file was moved or deleted while the collector ran: 503
-    /// until it is restarted (SQLite would go on writing to the file as
-    /// opened, wherever it now is, or to none at all).
+    /// while the path does not name the file opened (SQLite would go on
+    /// writing to it, wherever it now is, or to none at all).
     Moved,
 }
 
@@ -554,7 +554,7 @@ impl FileId {
         let now = Self::read(&self.path);
         (now != Some(id)).then(|| {
             format!(
-                "the database file {} was {} while the collector ran: nothing more can be stored until it is restarted (the events stored so far are in the file it was moved to, if it was moved)",
+                "the database file {} was {} while the collector ran: nothing is stored while the path does not name the file opened (put it back, or restart the collector; the events stored so far are in that file, wherever it now is)",
                 self.path.display(),
                 if now.is_none() { "moved or deleted" } else { "replaced" }
             )
