@@ -1100,4 +1100,33 @@ fn generate_refuses_a_size_past_its_bound_and_escapes_what_it_reads() {
     let err = fails(&fit_args(&pb, &export, &["--out", s(&out)]));
     assert!(err.contains(r"unknown outcome `\u{1b}[2Jlost`"), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err}");
+    // A header naming a column twice, and a number that is not one.
+    std::fs::write(&export, "id,x\u{1b}[2J,x\u{1b}[2J,outcome\na,1,1,won\n").unwrap();
+    let err = fails(&fit_args(&pb, &export, &["--out", s(&out)]));
+    assert!(err.contains(r"names `x\u{1b}[2J` twice"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+    let crm = generate(dir.path(), 7, 300);
+    let text = std::fs::read_to_string(&crm).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "company.employees")
+        .unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[col] = "\u{1b}[2Jabc\u{7}".into();
+    lines[1] = cells.join(",");
+    std::fs::write(&crm, lines.join("\n") + "\n").unwrap();
+    let o = run(&fit_args(
+        &pb,
+        &crm,
+        &["--out", s(&dir.path().join("n.json"))],
+    ));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains(r"such as `\u{1b}[2Jabc\u{7}`"), "{all}");
+    assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all}");
 }

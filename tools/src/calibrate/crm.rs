@@ -247,7 +247,8 @@ fn csv_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     for (i, h) in headers.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
         if let Some(j) = headers.iter().skip(i + 1).position(|o| o == h) {
             bail!(
-                "the CSV header names `{h}` twice (columns {} and {}): remove or rename one",
+                "the CSV header names `{}` twice (columns {} and {}): remove or rename one",
+                crate::input::visible(h),
                 i + 1,
                 i + j + 2
             );
@@ -312,13 +313,21 @@ fn cell_value(column: &str, cell: &str, comma_decimals: bool) -> Option<Value> {
             .collect();
         return Some(Value::Array(items));
     }
+    // An amount as a spreadsheet shows it: a currency sign or code is not
+    // part of the number (`$21,415,139`, `1.234,5 €`).
+    let n = without_currency(c);
     // In a `;` file the dot groups thousands (`1.500` is 1500) and the comma
-    // is the decimal mark.
-    if let Some(x) = comma_decimals.then(|| decimal_comma(c)).flatten() {
+    // is the decimal mark; elsewhere the comma groups thousands (`10,658`).
+    let grouped = if comma_decimals {
+        decimal_comma(&n)
+    } else {
+        thousands_comma(&n)
+    };
+    if let Some(x) = grouped {
         return Some(Value::from(x));
     }
-    if let Ok(x) = c.replace('_', "").parse::<f64>() {
-        if x.is_finite() && !c.starts_with('+') {
+    if let Ok(x) = n.replace('_', "").parse::<f64>() {
+        if x.is_finite() && !n.starts_with('+') {
             return Some(Value::from(x));
         }
     }
@@ -327,6 +336,49 @@ fn cell_value(column: &str, cell: &str, comma_decimals: bool) -> Option<Value> {
         "false" => Some(Value::Bool(false)),
         _ => Some(Value::from(c)),
     }
+}
+
+/// `c` without a currency sign or code before or after it (and the space
+/// beside it): `$500`, `-$500`, `USD 500`, `500 €`; anything else as it is.
+fn without_currency(c: &str) -> std::borrow::Cow<'_, str> {
+    const SIGNS: [&str; 8] = ["US$", "$", "€", "£", "¥", "USD", "EUR", "GBP"];
+    let (sign, rest) = c.strip_prefix('-').map_or(("", c), |r| ("-", r));
+    let stripped = SIGNS
+        .iter()
+        .find_map(|s| rest.strip_prefix(s).map(str::trim_start))
+        .or_else(|| {
+            SIGNS
+                .iter()
+                .find_map(|s| rest.strip_suffix(s).map(str::trim_end))
+        });
+    match stripped {
+        Some(n) if !n.is_empty() && !n.starts_with('-') => format!("{sign}{n}").into(),
+        _ => c.into(),
+    }
+}
+
+/// A number with commas grouping its thousands, as a `,`-separated export
+/// quotes it (`10,658`, `-1,234,567.5`); `None` for anything else (`12,5`,
+/// `1,2,3`, and `1234`, which is left to the plain reading).
+fn thousands_comma(c: &str) -> Option<f64> {
+    let (int, frac) = c.split_once('.').unwrap_or((c, ""));
+    let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
+    let groups: Vec<&str> = int.split(',').collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let grouped = groups.len() > 1
+        && groups.first().is_some_and(|g| g.len() <= 3)
+        && groups.iter().skip(1).all(|g| g.len() == 3);
+    if !grouped || !groups.iter().all(|g| digits(g)) || (c.contains('.') && !digits(frac)) {
+        return None;
+    }
+    format!(
+        "{sign}{}.{}",
+        groups.concat(),
+        if frac.is_empty() { "0" } else { frac }
+    )
+    .parse()
+    .ok()
+    .filter(|x: &f64| x.is_finite())
 }
 
 /// A number as a comma-decimal locale writes it: a decimal comma, thousands
@@ -637,6 +689,29 @@ mod tests {
             ("company.employees", "1.500", false, Some(json!(1.5))),
             ("company.employees", "250", true, Some(json!(250.0))),
             ("person.title", "12,5", true, Some(json!("12,5"))),
+            // A `,` file's thousands commas, and currency signs and codes.
+            ("company.employees", "10,658", false, Some(json!(10658.0))),
+            (
+                "company.revenue",
+                "$21,415,139",
+                false,
+                Some(json!(21415139.0)),
+            ),
+            ("company.revenue", "-1,234.5", false, Some(json!(-1234.5))),
+            ("company.revenue", "-$500", false, Some(json!(-500.0))),
+            ("company.revenue", "USD 2,000", false, Some(json!(2000.0))),
+            ("company.revenue", "1.234,5 €", true, Some(json!(1234.5))),
+            ("company.revenue", "1,2,3", false, Some(json!("1,2,3"))),
+            (
+                "company.revenue",
+                "1234,567",
+                false,
+                Some(json!("1234,567")),
+            ),
+            ("company.revenue", "$", false, Some(json!("$"))),
+            ("company.revenue", "$ lots", false, Some(json!("$ lots"))),
+            ("amount", "$1,500.00", false, Some(json!(1500.0))),
+            ("person.title", "$1,500", false, Some(json!("$1,500"))),
         ];
         for (column, cell, comma, want) in cases {
             assert_eq!(

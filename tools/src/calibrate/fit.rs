@@ -11,7 +11,7 @@
 //! against the current playbook and a plain logistic regression.
 
 use super::crm::{self, Outcome, Record};
-use super::features::{self, Layout, Scorer};
+use super::features::{self, Layout, Row, Scorer};
 use super::generate::Rng;
 use super::logistic::{self, sigmoid};
 use super::metrics::{self, round, TierRow};
@@ -301,9 +301,11 @@ pub fn calibrate(
     steps.step(format!("encoding {n} rows"));
     let layout = Layout::from_playbook(doc)?;
     let old = Scorer::new(doc)?;
-    let mut rows = features::encode(doc, &layout, records)?;
+    let rows = features::encode(doc, &layout, records)?;
     // A criterion its author switched off (`"weight": 0`) is left out of
-    // the model, and stays off in the new revision.
+    // the model (its points stay 0 there: no row shows it, and its current
+    // points, times 0, are the prior), and stays off in the new revision;
+    // the report still counts its rows.
     let off: Vec<std::ops::Range<u32>> = layout
         .criteria
         .iter()
@@ -313,11 +315,6 @@ pub fn calibrate(
             Some(start..start.checked_add(u32::try_from(c.levels.len()).ok()?)?)
         })
         .collect();
-    if !off.is_empty() {
-        for r in &mut rows {
-            r.retain(|f| !off.iter().any(|o| o.contains(f)));
-        }
-    }
     let y: Vec<bool> = records.iter().map(|r| r.positive).collect();
     let successes = y.iter().filter(|b| **b).count();
     if successes < 10 || records.len() - successes < 10 {
@@ -364,8 +361,17 @@ pub fn calibrate(
     let prior: Vec<f64> = old_pts.iter().map(|p| p * scale).collect();
 
     steps.step(format!("fitting the model on {} rows", learn_rows.len()));
+    let model_rows: Vec<Row> = learn_rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .copied()
+                .filter(|f| !off.iter().any(|o| o.contains(f)))
+                .collect()
+        })
+        .collect();
     let model = logistic::fit(
-        &learn_rows,
+        &model_rows,
         &learn_y,
         &weight,
         layout.n_features,
@@ -373,7 +379,7 @@ pub fn calibrate(
         &prior,
     )?;
     let plain = logistic::fit(
-        &learn_rows,
+        &model_rows,
         &learn_y,
         &weight,
         layout.n_features,
@@ -580,7 +586,11 @@ pub fn calibrate(
                 .collect();
             round(std_dev(&v), 3)
         };
-        let warning = if known_learn == 0 {
+        let warning = if c.off {
+            Some(format!(
+                "switched off (`\"weight\": 0`), so neither learnt nor rewritten: it stays off (give it a weight and calibrate again to learn it)"
+            ))
+        } else if known_learn == 0 {
             Some(format!(
                 "no row of the export has `{}`: points kept at the current ones (rescaled)",
                 c.attribute
@@ -596,8 +606,11 @@ pub fn calibrate(
         let (not_numbers, example) = c.not_numbers(export.records.iter());
         if let Some(e) = example {
             warnings.push(format!(
-                "{} ({}): {not_numbers} rows have a `{}` that is not a number (such as `{e}`): they fall in no band",
-                c.label, c.id, c.attribute
+                "{} ({}): {not_numbers} rows have a `{}` that is not a number (such as `{}`): they fall in no band",
+                c.label,
+                c.id,
+                c.attribute,
+                crate::input::visible(&e)
             ));
         }
         if let Some(w) = &warning {
@@ -627,12 +640,6 @@ pub fn calibrate(
     }
     if !model.converged {
         warnings.push("the regression did not converge: raise --l2".into());
-    }
-    for c in layout.criteria.iter().filter(|c| c.off) {
-        warnings.push(format!(
-            "{} ({}): switched off (`\"weight\": 0`), so neither learnt nor rewritten: it stays off (give it a weight and calibrate again to learn it)",
-            c.label, c.id
-        ));
     }
     // Numbers other rules compare the score with stay as the author wrote
     // them, on a scale that moved.
