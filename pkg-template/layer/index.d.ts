@@ -149,7 +149,7 @@ export interface SenderOptions {
    * later batch). HTTP 408, 429 and 5xx are retried too; a 413 for several
    * events sends them again in halves (and later requests hold at most half
    * as many, doubling back towards `maxBatch` after each 4 full requests
-   * delivered in a row); other statuses outside 2xx drop the batch, counted in the
+   * delivered since it last changed); other statuses outside 2xx drop the batch, counted in the
    * `Signals Dropped` report (`rejected`), never sent again.
    */
   timeoutMs?: number;

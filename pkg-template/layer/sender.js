@@ -59,7 +59,7 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 // retry jittered (0.5 to 1 s).
 const MIN_RETRY_MS = 500;
 const UNSET = Symbol('unset');
-// Full batches delivered in a row before a 413-lowered bound doubles: a
+// Full batches delivered before a 413-lowered bound doubles: a
 // collector whose limit it was then costs one 413 every few requests.
 const GROW_AFTER = 4;
 
@@ -204,7 +204,7 @@ export function createSender({
   let wroteCounts = { dropped: 0, essential: 0, rejected: {} };
   // Most events a request holds: maxBatch, halved at each 413 of a batch of
   // several (the collector takes less than this sender makes), and doubled
-  // again (up to maxBatch) after GROW_AFTER full batches in a row delivered:
+  // again (up to maxBatch) after GROW_AFTER full batches delivered since it last changed:
   // one large event can bring it down to 1, and it would stay there.
   let most = Infinity;
   let fits = 0; // full batches delivered since the bound last changed
