@@ -587,9 +587,10 @@ pub fn calibrate(
             round(std_dev(&v), 3)
         };
         let warning = if c.off {
-            Some(format!(
+            Some(
                 "switched off (`\"weight\": 0`), so neither learnt nor rewritten: it stays off (give it a weight and calibrate again to learn it)"
-            ))
+                    .to_string(),
+            )
         } else if known_learn == 0 {
             Some(format!(
                 "no row of the export has `{}`: points kept at the current ones (rescaled)",
