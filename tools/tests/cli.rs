@@ -106,16 +106,21 @@ fn check_warns_of_a_misspelt_company_key_and_still_passes() {
         "{err}"
     );
     assert!(err.contains("did you mean `company.country`?"), "{err}");
-    let json = bp(&["check", "--json", file.to_str().unwrap()]);
-    succeeded(&json);
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = check_json(&file);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["code"], "likely_misspelt_attribute");
     assert_eq!(lines[0]["severity"], "warning");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `check --json` of a valid playbook: its warning lines.
+fn check_json(file: &Path) -> Vec<serde_json::Value> {
+    let json = bp(&["check", "--json", file.to_str().unwrap()]);
+    succeeded(&json);
+    String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -870,12 +875,7 @@ fn check_warns_of_a_key_given_twice_and_still_passes() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: $.revision  [repeated_key]"), "{err}");
-    let json = bp(&["check", "--json", file.to_str().unwrap()]);
-    succeeded(&json);
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = check_json(&file);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["path"], "$.revision");
     assert_eq!(lines[0]["severity"], "warning");

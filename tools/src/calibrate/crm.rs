@@ -361,51 +361,40 @@ fn without_currency(c: &str) -> std::borrow::Cow<'_, str> {
 /// quotes it (`10,658`, `-1,234,567.5`); `None` for anything else (`12,5`,
 /// `1,2,3`, and `1234`, which is left to the plain reading).
 fn thousands_comma(c: &str) -> Option<f64> {
-    let (int, frac) = c.split_once('.').unwrap_or((c, ""));
-    let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
-    let groups: Vec<&str> = int.split(',').collect();
-    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
-    let grouped = groups.len() > 1
-        && groups.first().is_some_and(|g| g.len() <= 3)
-        && groups.iter().skip(1).all(|g| g.len() == 3);
-    if !grouped || !groups.iter().all(|g| digits(g)) || (c.contains('.') && !digits(frac)) {
-        return None;
-    }
-    format!(
-        "{sign}{}.{}",
-        groups.concat(),
-        if frac.is_empty() { "0" } else { frac }
-    )
-    .parse()
-    .ok()
-    .filter(|x: &f64| x.is_finite())
+    let (x, groups) = grouped_number(c, ',', '.')?;
+    (groups > 1).then_some(x)
 }
 
 /// A number as a comma-decimal locale writes it: a decimal comma, thousands
 /// dots, or both (`12,5`, `-1.234,5`, `1.500`); `None` for anything else
 /// (`1,2,3`, `1.23,4`, `12,`, and `1.5`, which is left to the plain reading).
 fn decimal_comma(c: &str) -> Option<f64> {
-    let (int, frac) = c.split_once(',').unwrap_or((c, ""));
-    if frac.is_empty() && (c.ends_with(',') || !int.contains('.')) {
-        return None;
-    }
+    let (x, groups) = grouped_number(c, '.', ',')?;
+    (groups > 1 || c.contains(',')).then_some(x)
+}
+
+/// A number whose whole part `group` splits in threes (after a first group
+/// of one to three digits) and whose fraction follows `decimal`, with its
+/// count of groups; `None` if it is not one.
+fn grouped_number(c: &str, group: char, decimal: char) -> Option<(f64, usize)> {
+    let (int, frac) = match c.split_once(decimal) {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (c, None),
+    };
     let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
-    let groups: Vec<&str> = int.split('.').collect();
+    let groups: Vec<&str> = int.split(group).collect();
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     let grouped = groups.len() == 1
         || (groups.first().is_some_and(|g| g.len() <= 3)
             && groups.iter().skip(1).all(|g| g.len() == 3));
-    if !grouped || !groups.iter().all(|g| digits(g)) || !(frac.is_empty() || digits(frac)) {
+    if !grouped || !groups.iter().all(|g| digits(g)) || frac.is_some_and(|f| !digits(f)) {
         return None;
     }
-    format!(
-        "{sign}{}.{}",
-        groups.concat(),
-        if frac.is_empty() { "0" } else { frac }
-    )
-    .parse()
-    .ok()
-    .filter(|x: &f64| x.is_finite())
+    let x: f64 = format!("{sign}{}.{}", groups.concat(), frac.unwrap_or("0"))
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())?;
+    Some((x, groups.len()))
 }
 
 fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
