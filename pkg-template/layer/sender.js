@@ -78,7 +78,7 @@ let senders = 0; // tells apart the senders of one page (see `owner`)
 /** Erases the queue a sender keeps under `storageKey` (and its drop count) from `ls`. */
 export function eraseQueue(ls, storageKey = 'bp_queue') {
   if (!ls) return;
-  for (const key of [storageKey, `${storageKey}_dropped`, `${storageKey}_down`]) attempt(() => ls.removeItem(key), undefined);
+  for (const key of [storageKey, `${storageKey}_dropped`, `${storageKey}_down`, `${storageKey}_wait`]) attempt(() => ls.removeItem(key), undefined);
 }
 
 // How long a failed request keeps the next pages from trusting beacons (the
@@ -178,7 +178,9 @@ export function createSender({
   let retryTimer = null;
   let attempts = 0; // consecutive failures, for the backoff
   // Until when the collector asked (Retry-After) to be sent nothing: the
-  // page-exit flush keeps its events stored instead (see beaconFlush).
+  // page-exit flush keeps its events stored instead (see beaconFlush), and
+  // no request leaves before then. Stored (`waitKey`, below) for the next
+  // pages and the other tabs, which wait it out too.
   let notBefore = 0;
   let epoch = 0; // bumped on consent `none`: late responses are then ignored
   let stopped = false;
@@ -187,6 +189,7 @@ export function createSender({
   // last DOWN_MS with no answer since: `${storageKey}_down` holds the time
   // of that failure, for the next pages and the other tabs).
   const downKey = `${storageKey}_down`;
+  const waitKey = `${storageKey}_wait`;
   let reachable = true;
   // Another page's or tab's failure (or this one's) in the last DOWN_MS, unanswered since.
   const recentlyDown = () => {
@@ -463,7 +466,10 @@ export function createSender({
     // backoff: a hint shorter than the jitter (`0`, a past date) still backs
     // off, and nothing is sooner than MIN_RETRY_MS.
     const delay = Math.max(MIN_RETRY_MS, jitter, hinted !== null ? hinted : 0);
-    if (hinted !== null) notBefore = now() + hinted;
+    if (hinted !== null) {
+      notBefore = now() + hinted;
+      if (ls) attempt(() => ls.setItem(waitKey, String(notBefore)), undefined);
+    }
     if (stopped) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -541,7 +547,10 @@ export function createSender({
     if (outcome !== 'retry') {
       reachable = true; // it answered
       notBefore = 0;
-      if (ls) attempt(() => ls.getItem(downKey) !== null && ls.removeItem(downKey), undefined);
+      if (ls) {
+        attempt(() => ls.getItem(downKey) !== null && ls.removeItem(downKey), undefined);
+        attempt(() => ls.getItem(waitKey) !== null && ls.removeItem(waitKey), undefined);
+      }
     }
     if (outcome === 'ok' || outcome === 'drop') settled(batch); // delivered, or refused for good
     if (outcome === 'ok') {
@@ -656,6 +665,14 @@ export function createSender({
       return Promise.resolve();
     }
     if (active || retryTimer !== null) return active || Promise.resolve(); // backing off
+    if (now() < notBefore) {
+      // A wait another page (or tab) was asked for: the first request waits it out.
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        flush();
+      }, notBefore - now());
+      return Promise.resolve();
+    }
     // Never rejects: every step of the loop is guarded, and this is the last word.
     active = loop().catch(() => undefined).finally(() => {
       active = null;
@@ -755,6 +772,10 @@ export function createSender({
   // page could not deliver stay stored until a response confirms them.
   function restore() {
     if (!ls || level === 'none') return;
+    // A wait still running (bounded as a Retry-After is: a stored value
+    // from a skewed clock cannot hold the sender back for longer).
+    const wait = Number(attempt(() => ls.getItem(waitKey), null));
+    if (wait > now() && wait - now() <= MAX_RETRY_AFTER_MS) notBefore = wait;
     const left = stored(storable);
     for (const e of left) {
       if (typeof e.messageId !== 'string' || e.messageId === '') e.messageId = uuid(crypto, random);

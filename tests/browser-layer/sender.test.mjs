@@ -804,6 +804,25 @@ test('a page leaving while the collector asked to wait (Retry-After) sends it no
   assert.deepEqual(navigator.beacons.map((b) => b.body.batch.map((e) => e.properties.i)), [[4]]);
 });
 
+test('a Retry-After wait outlives its page: the next page sends nothing before it is over', async () => {
+  const first = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }] });
+  first.sender.enqueue([ev(1), ev(2)]);
+  await first.sender.flush(); // 429: not before 30 s
+  await first.clock.advance(5_000);
+  await first.sender.flush({ beacon: true }); // the page goes: nothing sent, all stored
+  first.sender.stop();
+  assert.equal(first.localStorage.map.get('bp_queue_wait'), String(first.clock.now() + 25_000));
+  // The next page, on the same storage and clock: it restores the events and waits.
+  const next = setup({ localStorage: first.localStorage, script: [200], sender: { now: first.clock.now, setTimeout: first.clock.setTimeout, clearTimeout: first.clock.clearTimeout } });
+  next.sender.enqueue(ev(3));
+  await next.sender.flush();
+  await first.clock.advance(24_000);
+  assert.equal(next.fetch.requests.length, 0, 'nothing before the wait is over');
+  await first.clock.advance(1_000);
+  assert.deepEqual(next.fetch.requests.map(ids), [[1, 2, 3]]);
+  assert.equal(first.localStorage.map.has('bp_queue_wait'), false, 'answered: the wait is over for every page');
+});
+
 test('a page leaving while the collector asked to wait still sends what storage could not keep', async () => {
   const { fetch, sender } = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }, 'hang'], sender: { localStorage: null } });
   sender.enqueue([ev(1), ev(2)]);
