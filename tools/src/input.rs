@@ -15,8 +15,11 @@ pub fn read(path: &Path) -> Result<String> {
 /// [`read`] of a file already open (`path` names it in the error).
 pub fn read_open(path: &Path, mut file: std::fs::File) -> Result<String> {
     use std::io::Read as _;
-    let mut text = String::new();
-    file.read_to_string(&mut text)
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut text = String::from_utf8(bytes)
+        .map_err(|e| not_utf8(path, &e))
         .with_context(|| format!("cannot read {}", path.display()))?;
     // A UTF-8 byte order mark (some Windows editors write one) is not JSON;
     // RFC 8259 lets a reader ignore it, and this one does.
@@ -49,6 +52,32 @@ pub fn replay_failed(path: &Path, id: &str, e: &Error) -> anyhow::Error {
         render(e)
     ))
     .into()
+}
+
+/// Where a file stops being UTF-8, and how to save it so (a spreadsheet's
+/// CSV is often Windows-1252 or UTF-16): still an `InvalidData` I/O error,
+/// which `score` tells from a file it cannot read at all.
+fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> std::io::Error {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    let before = bytes.get(..at).unwrap_or_default();
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    let csv = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "not UTF-8 text: line {line}, column {column} holds the byte 0x{byte:02x}; save the file as UTF-8{}",
+            if csv {
+                " (in Excel: Save As, \"CSV UTF-8\")"
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 /// Compiles a playbook file; a broken playbook is reported as every issue.

@@ -1130,3 +1130,44 @@ fn generate_refuses_a_size_past_its_bound_and_escapes_what_it_reads() {
     assert!(all.contains(r"such as `\u{1b}[2Jabc\u{7}`"), "{all}");
     assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all}");
 }
+
+/// Exports as spreadsheets write them: a capitalised header is named with
+/// its lower-case form, and a file that is not UTF-8 says where and how to
+/// save it.
+#[test]
+fn capitalised_headers_and_latin1_exports_say_what_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.json");
+    let pb = playbook();
+    let export = dir.path().join("caps.csv");
+    std::fs::write(&export, "id,company.industry,Outcome\na,software,won\n").unwrap();
+    let err = fails(&fit_args(&pb, &export, &["--out", s(&out)]));
+    assert!(err.contains("there is `Outcome`"), "{err}");
+    assert!(err.contains("rename it `outcome`"), "{err}");
+    let crm = generate(dir.path(), 7, 300);
+    let text = std::fs::read_to_string(&crm).unwrap();
+    std::fs::write(
+        &crm,
+        text.replacen("company.industry", "Company.Industry", 1),
+    )
+    .unwrap();
+    let o = run(&fit_args(&pb, &crm, &["--out", s(&out)]));
+    let all = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert!(
+        all.contains("column `Company.Industry` is ignored: column names are read as written, in lower case (did you mean `company.industry`?)"),
+        "{all}"
+    );
+    let latin1 = dir.path().join("latin1.csv");
+    std::fs::write(
+        &latin1,
+        b"id,company.country,outcome\na,US,won\nb,Espa\xf1a,lost\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o2.json");
+    let err = fails(&fit_args(&pb, &latin1, &["--out", s(&out)]));
+    assert!(
+        err.contains("not UTF-8 text: line 3, column 7 holds the byte 0xf1"),
+        "{err}"
+    );
+    assert!(err.contains("CSV UTF-8"), "{err}");
+}

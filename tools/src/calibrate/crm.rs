@@ -576,9 +576,21 @@ fn build(
         );
     }
     if !saw_outcome && !keep_open {
+        // Column names are read as written: `Outcome` is not `outcome`.
+        if let Some(near) = ignored.iter().find(|n| n.eq_ignore_ascii_case("outcome")) {
+            bail!(
+                "there is no `outcome` column, and there is `{}`: column names are read as written, in lower case; rename it `outcome`",
+                crate::input::visible(near)
+            );
+        }
         bail!(
             "there is no `outcome` column (won, lost, churned, renewed, expanded or open); columns found: {}",
-            columns.iter().cloned().collect::<Vec<_>>().join(", ")
+            columns
+                .iter()
+                .chain(&ignored)
+                .map(|c| crate::input::visible(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if !problems.is_empty() {
@@ -591,6 +603,15 @@ fn build(
         );
     }
     for name in ignored {
+        let lower = name.to_ascii_lowercase();
+        if lower != name {
+            export.warnings.push(format!(
+                "column `{}` is ignored: column names are read as written, in lower case (did you mean `{}`?)",
+                crate::input::visible(&name),
+                crate::input::visible(&lower)
+            ));
+            continue;
+        }
         let hint = match name.split_once('.') {
             Some(("person", _)) => {
                 "only person.title and person.department are read (seniority comes from the title)"
