@@ -1171,3 +1171,66 @@ fn capitalised_headers_and_latin1_exports_say_what_to_change() {
     );
     assert!(err.contains("CSV UTF-8"), "{err}");
 }
+
+#[test]
+fn a_bad_l2_is_said_before_the_export_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such.csv");
+    let out = dir.path().join("o.json");
+    let pb = playbook();
+    let err = fails(&fit_args(&pb, &missing, &["--out", s(&out), "--l2", "0"]));
+    assert!(
+        err.contains("--l2 must be a positive number (given 0)"),
+        "{err}"
+    );
+}
+
+/// An export saved as one JSON document (an array of rows) reads as its
+/// JSONL, one row per object, and a bad row names its line.
+#[test]
+fn a_json_array_export_reads_as_its_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = playbook();
+    let jsonl = dir.path().join("rows.jsonl");
+    let crm = generate(dir.path(), 7, 300);
+    let csv = std::fs::read_to_string(&crm).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Value> = lines
+        .map(|l| {
+            let mut m = serde_json::Map::new();
+            for (h, c) in header.iter().zip(l.split(',')) {
+                if !c.is_empty() {
+                    m.insert((*h).to_string(), json!(c));
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let text: Vec<String> = rows.iter().map(Value::to_string).collect();
+    std::fs::write(&jsonl, text.join("\n")).unwrap();
+    let array = dir.path().join("rows.json");
+    std::fs::write(&array, serde_json::to_string_pretty(&rows).unwrap()).unwrap();
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    ok(&fit_args(&pb, &jsonl, &["--out", s(&a)]));
+    ok(&fit_args(&pb, &array, &["--out", s(&b)]));
+    assert_eq!(
+        std::fs::read_to_string(&a).unwrap(),
+        std::fs::read_to_string(&b).unwrap()
+    );
+    std::fs::write(
+        &array,
+        "[\n  {\"id\": \"a\", \"outcome\": \"won\"},\n  3\n]",
+    )
+    .unwrap();
+    let err = fails(&fit_args(
+        &pb,
+        &array,
+        &["--out", s(&dir.path().join("c.json"))],
+    ));
+    assert!(
+        err.contains("line 3: expected a JSON object for each row"),
+        "{err}"
+    );
+}

@@ -182,8 +182,11 @@ fn rows(path: &Path, text: &str) -> Result<(Vec<FlatRow>, bool)> {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let jsonl = json_extension(path).is_some() || (!csv && text.trim_start().starts_with('{'));
-    if jsonl {
+    let start = text.trim_start();
+    let jsonl = json_extension(path).is_some() || (!csv && start.starts_with('{'));
+    if !csv && start.starts_with('[') {
+        json_array_rows(text)
+    } else if jsonl {
         jsonl_rows(text)
     } else {
         csv_rows(text)
@@ -409,6 +412,29 @@ fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
             serde_json::from_str(l).with_context(|| format!("line {line}: not valid JSON"))?;
         let Value::Object(m) = v else {
             bail!("line {line}: expected a JSON object per line");
+        };
+        named |= m.contains_key("outcome");
+        let mut row = Vec::new();
+        flatten("", &m, &mut row);
+        out.push((line, row));
+    }
+    Ok((out, named))
+}
+
+/// A JSON array of objects (an export saved as one `.json` document,
+/// `[{...}, {...}]`): each object a row, at the line where it starts.
+fn json_array_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
+    let items: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(text).context("not a valid JSON array of rows")?;
+    let mut out = Vec::new();
+    let mut named = false;
+    for raw in items {
+        let at = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let line = text.get(..at).unwrap_or_default().matches('\n').count() + 1;
+        let Value::Object(m) = serde_json::from_str(raw.get())
+            .with_context(|| format!("line {line}: not valid JSON"))?
+        else {
+            bail!("line {line}: expected a JSON object for each row");
         };
         named |= m.contains_key("outcome");
         let mut row = Vec::new();

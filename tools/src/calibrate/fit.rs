@@ -129,6 +129,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !(0.1..=0.5).contains(&args.holdout) {
         bail!("--holdout must be between 0.1 and 0.5");
     }
+    // Before any file is read: a mistyped option is said at once.
+    if !(args.l2 > 0.0 && args.l2.is_finite()) {
+        bail!(
+            "--l2 must be a positive number (given {}): the penalty that pulls each band's points toward its current ones",
+            args.l2
+        );
+    }
     let current = args.revision.read()?;
     let out = args.revision.out_path(current.next_revision()?);
     let (report_md, report_json) = args.revision.report_paths(&out, "report.md");
@@ -723,6 +730,14 @@ fn parse_shares(s: &str, tiers: usize) -> Result<Vec<f64>> {
     if v.iter().any(|x| !(0.0..=100.0).contains(x)) || v.iter().sum::<f64>() > 100.0 + 1e-9 {
         bail!("--tier-shares: percentages must be 0–100 and add up to at most 100");
     }
+    // One for every tier: the last is then not "the rest", and must be it.
+    let sum: f64 = v.iter().sum();
+    if v.len() == tiers && (sum - 100.0).abs() > 0.5 {
+        bail!(
+            "--tier-shares: a percentage for each of the {tiers} tiers must add up to 100 (these add up to {sum}); or give {} and the last tier takes the rest",
+            tiers.saturating_sub(1)
+        );
+    }
     Ok(v.iter().map(|x| x / 100.0).collect())
 }
 
@@ -734,7 +749,19 @@ fn std_dev(v: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{parse_shares, split};
+
+    #[test]
+    fn tier_shares_are_all_but_the_last_or_all_adding_up_to_100() {
+        assert_eq!(parse_shares("10,20,30", 4).unwrap(), [0.1, 0.2, 0.3]);
+        assert_eq!(parse_shares("10,20,30,40", 4).unwrap().len(), 4);
+        let err = parse_shares("10,20,30,10", 4).unwrap_err().to_string();
+        assert!(
+            err.contains("must add up to 100 (these add up to 70)"),
+            "{err}"
+        );
+        assert!(parse_shares("10,20", 4).is_err());
+    }
 
     #[test]
     fn an_account_is_on_one_side_of_the_split() {
