@@ -190,6 +190,15 @@ export function createSender({
   // of that failure, for the next pages and the other tabs).
   const downKey = `${storageKey}_down`;
   const waitKey = `${storageKey}_wait`;
+  // Until when the collector asked to be sent nothing: this sender's
+  // Retry-After, or one another page or tab stored. A wait longer than a
+  // Retry-After can ask for (the clock was set back, a garbled value) is
+  // none: the sender must not go quiet for it.
+  const waitUntil = () => {
+    const kept = ls ? Number(attempt(() => ls.getItem(waitKey), null)) : 0;
+    const until = Math.max(notBefore, Number.isFinite(kept) ? kept : 0);
+    return until - now() > MAX_RETRY_AFTER_MS ? 0 : until;
+  };
   let reachable = true;
   // Another page's or tab's failure (or this one's) in the last DOWN_MS, unanswered since.
   const recentlyDown = () => {
@@ -615,7 +624,7 @@ export function createSender({
     // Unless they are not (no storage, a failed write): this request is then
     // their only chance. (A failure without Retry-After still gets the last
     // request: the backoff is only this sender's pacing.)
-    if (now() < notBefore) {
+    if (now() < waitUntil()) {
       const kept = new Set(stored(plain).map((e) => e.messageId));
       if (queue.every((e) => kept.has(e.messageId))) return;
     }
@@ -665,12 +674,14 @@ export function createSender({
       return Promise.resolve();
     }
     if (active || retryTimer !== null) return active || Promise.resolve(); // backing off
-    if (now() < notBefore) {
-      // A wait another page (or tab) was asked for: the first request waits it out.
+    const until = waitUntil();
+    if (now() < until) {
+      // A wait the collector asked this page, another page or a tab for:
+      // the next request waits it out.
       retryTimer = setTimeout(() => {
         retryTimer = null;
         flush();
-      }, notBefore - now());
+      }, until - now());
       return Promise.resolve();
     }
     // Never rejects: every step of the loop is guarded, and this is the last word.
@@ -772,10 +783,6 @@ export function createSender({
   // page could not deliver stay stored until a response confirms them.
   function restore() {
     if (!ls || level === 'none') return;
-    // A wait still running (bounded as a Retry-After is: a stored value
-    // from a skewed clock cannot hold the sender back for longer).
-    const wait = Number(attempt(() => ls.getItem(waitKey), null));
-    if (wait > now() && wait - now() <= MAX_RETRY_AFTER_MS) notBefore = wait;
     const left = stored(storable);
     for (const e of left) {
       if (typeof e.messageId !== 'string' || e.messageId === '') e.messageId = uuid(crypto, random);

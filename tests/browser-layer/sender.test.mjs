@@ -823,6 +823,32 @@ test('a Retry-After wait outlives its page: the next page sends nothing before i
   assert.equal(first.localStorage.map.has('bp_queue_wait'), false, 'answered: the wait is over for every page');
 });
 
+test('a tab already open waits out the Retry-After another tab was given, beacon included', async () => {
+  const a = setup({ script: [{ status: 429, headers: { 'Retry-After': '600' } }] });
+  const b = setup({ localStorage: a.localStorage, script: [200, 200], sender: { now: a.clock.now, setTimeout: a.clock.setTimeout, clearTimeout: a.clock.clearTimeout } });
+  a.sender.enqueue(ev(1));
+  await a.sender.flush(); // 429 for tab A: the wait is stored
+  b.sender.enqueue(ev(2));
+  await b.sender.flush();
+  await b.sender.flush({ beacon: true });
+  await a.clock.advance(599_000);
+  assert.equal(b.fetch.requests.length, 0, 'tab B sends nothing during the wait');
+  assert.equal(b.navigator.beacons.length, 0);
+  await a.clock.advance(1_000);
+  assert.ok(b.fetch.requests.length >= 1, 'then it sends');
+});
+
+test('a wait longer than a Retry-After can ask for (the clock was set back) does not silence the sender', async () => {
+  let back = 0;
+  const clock = fakeClock();
+  const { fetch, sender } = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }, 200], sender: { now: () => clock.now() + back, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout } });
+  sender.enqueue(ev(1));
+  await sender.flush();
+  back = -86_400_000; // the wall clock goes back a day
+  await clock.advance(60_000);
+  assert.deepEqual(fetch.requests.map(ids), [[1], [1]], 'the retry goes out on time');
+});
+
 test('a page leaving while the collector asked to wait still sends what storage could not keep', async () => {
   const { fetch, sender } = setup({ script: [{ status: 429, headers: { 'Retry-After': '30' } }, 'hang'], sender: { localStorage: null } });
   sender.enqueue([ev(1), ev(2)]);

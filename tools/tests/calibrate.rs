@@ -1148,13 +1148,19 @@ fn capitalised_headers_and_latin1_exports_say_what_to_change() {
     let text = std::fs::read_to_string(&crm).unwrap();
     std::fs::write(
         &crm,
-        text.replacen("company.industry", "Company.Industry", 1),
+        text.replacen("company.industry", "Company.Industry", 1)
+            .replacen(",closed_at", ",Notes", 1),
     )
     .unwrap();
     let o = run(&fit_args(&pb, &crm, &["--out", s(&out)]));
     let all = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
     assert!(
         all.contains("column `Company.Industry` is ignored: column names are read as written, in lower case (did you mean `company.industry`?)"),
+        "{all}"
+    );
+    // A column no name of which is read gets no such suggestion.
+    assert!(
+        all.contains("column `Notes` is ignored: attributes are"),
         "{all}"
     );
     let latin1 = dir.path().join("latin1.csv");

@@ -387,8 +387,11 @@ fn grouped_number(c: &str, group: char, decimal: char) -> Option<(f64, usize)> {
     let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
     let groups: Vec<&str> = int.split(group).collect();
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    // No grouped number starts with a lone 0 (`0,500` is not 500).
     let grouped = groups.len() == 1
-        || (groups.first().is_some_and(|g| g.len() <= 3)
+        || (groups
+            .first()
+            .is_some_and(|g| g.len() <= 3 && !g.starts_with('0'))
             && groups.iter().skip(1).all(|g| g.len() == 3));
     if !grouped || !groups.iter().all(|g| digits(g)) || frac.is_some_and(|f| !digits(f)) {
         return None;
@@ -630,7 +633,7 @@ fn build(
     }
     for name in ignored {
         let lower = name.to_ascii_lowercase();
-        if lower != name {
+        if lower != name && read_column(&lower) {
             export.warnings.push(format!(
                 "column `{}` is ignored: column names are read as written, in lower case (did you mean `{}`?)",
                 crate::input::visible(&name),
@@ -656,6 +659,27 @@ fn build(
     }
     export.columns = columns.into_iter().collect();
     Ok(export)
+}
+
+/// Whether a column of this name is read (as `build` reads columns).
+fn read_column(name: &str) -> bool {
+    match name.split_once('.') {
+        None => matches!(
+            name,
+            "outcome"
+                | "account_id"
+                | "id"
+                | "opportunity_id"
+                | "closed_at"
+                | "close_date"
+                | "date"
+                | "amount"
+        ),
+        Some(("company" | "account" | "bant", key)) => !key.is_empty(),
+        Some(("campaign", key)) => CAMPAIGN_KEYS.contains(&key),
+        Some(("person", key)) => key == "title" || key == "department",
+        Some(_) => false,
+    }
 }
 
 /// Sets `a.b.c` inside a map, creating objects on the way.
@@ -738,6 +762,8 @@ mod tests {
             ("company.revenue", "USD 2,000", false, Some(json!(2000.0))),
             ("company.revenue", "1.234,5 €", true, Some(json!(1234.5))),
             ("company.revenue", "1,2,3", false, Some(json!("1,2,3"))),
+            ("company.revenue", "0,500", false, Some(json!("0,500"))),
+            ("company.revenue", "0.500", true, Some(json!(0.5))),
             (
                 "company.revenue",
                 "1234,567",

@@ -302,7 +302,7 @@ pub fn batch(body: &[u8], received_at: i64) -> Result<Parsed, Refused> {
                     reason,
                     true,
                     "$.batch",
-                    "send fewer events per request, or the batch-level context in each event",
+                    "send fewer events per request, or a smaller batch-level context (it is copied into each event)",
                 ),
             };
             Err(Refused {
@@ -980,7 +980,8 @@ fn derived_message_id(obj: &Map<String, Value>, timed: bool, received_at: i64) -
 /// say (`acme.com/eu`, `team.one#2`, an e-mail: one person's workspace is
 /// not their mail provider's account).
 fn account_key(given: &str) -> String {
-    let lower = given.trim().to_ascii_lowercase();
+    // Lowercased as the engine lowercases a domain (`ÄCME.de` is `äcme.de`).
+    let lower = given.trim().to_lowercase();
     let host = match lower.split_once("://") {
         Some(("http" | "https", rest)) => {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
@@ -992,12 +993,13 @@ fn account_key(given: &str) -> String {
             (!host.contains('@')).then_some(host)
         }
         Some(_) => None,
-        None => Some(lower.as_str()),
+        // A host name alone, or with the slash of its root (`acme.com/`).
+        None => Some(lower.strip_suffix('/').unwrap_or(&lower)),
     };
     host.map(|h| h.trim_end_matches('.'))
         .map(|h| h.strip_prefix("www.").unwrap_or(h))
         .filter(|h| buyerpath::lists::is_host_name(h))
-        .map_or_else(|| lower.clone(), str::to_string)
+        .map_or_else(|| given.trim().to_ascii_lowercase(), str::to_string)
 }
 
 /// What is wrong with an account taken from `at` (`properties.account`,
@@ -1959,7 +1961,8 @@ mod tests {
                 {"type":"track","event":"E","messageId":"6","anonymousId":"a","properties":{"account":"Acme.com/EU"}},
                 {"type":"track","event":"E","messageId":"7","anonymousId":"a","properties":{"account":"team.one#2"}},
                 {"type":"track","event":"E","messageId":"8","anonymousId":"a","properties":{"account":"https://bob@acme.com/"}},
-                {"type":"track","event":"E","messageId":"9","anonymousId":"a","properties":{"account":"HTTPS://Acme.com:443/x?y"}}]}"#,
+                {"type":"track","event":"E","messageId":"9","anonymousId":"a","properties":{"account":"HTTPS://Acme.com:443/x?y"}},
+                {"type":"track","event":"E","messageId":"10","anonymousId":"a","properties":{"account":"\u00c4CME.de/"}}]}"#,
             NOW,
         )
         .unwrap();
@@ -1976,7 +1979,8 @@ mod tests {
                 Some("acme.com/eu"),
                 Some("team.one#2"),
                 Some("https://bob@acme.com/"),
-                Some("acme.com")
+                Some("acme.com"),
+                Some("äcme.de")
             ]
         );
         // A control character is refused as sent, not stripped with a path.
