@@ -48,6 +48,7 @@ mod check;
 mod compile;
 mod explain;
 mod input;
+mod json_walk;
 mod score;
 mod serve;
 mod staged;

@@ -404,24 +404,12 @@ fn grouped_number(c: &str, group: char, decimal: char) -> Option<(f64, usize)> {
 }
 
 fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
-    let mut out = Vec::new();
-    let mut named = false;
-    for (i, l) in text.lines().enumerate() {
-        let line = i + 1;
-        if l.trim().is_empty() {
-            continue;
-        }
-        let v: Value =
-            serde_json::from_str(l).with_context(|| format!("line {line}: not valid JSON"))?;
-        let Value::Object(m) = v else {
-            bail!("line {line}: expected a JSON object per line");
-        };
-        named |= m.contains_key("outcome");
-        let mut row = Vec::new();
-        flatten("", &m, &mut row);
-        out.push((line, row));
-    }
-    Ok((out, named))
+    let lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
+    object_rows(lines, "per line")
 }
 
 /// A JSON array of objects (an export saved as one `.json` document,
@@ -429,15 +417,30 @@ fn jsonl_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
 fn json_array_rows(text: &str) -> Result<(Vec<FlatRow>, bool)> {
     let items: Vec<&serde_json::value::RawValue> =
         serde_json::from_str(text).context("not a valid JSON array of rows")?;
+    let at_line = |raw: &serde_json::value::RawValue| {
+        let at = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        text.get(..at).unwrap_or_default().matches('\n').count() + 1
+    };
+    object_rows(
+        items.into_iter().map(|raw| (at_line(raw), raw.get())),
+        "for each row",
+    )
+}
+
+/// Rows from JSON objects (each with its line): flattened, and whether any
+/// names an `outcome`. Anything but an object is refused (`each`: where one
+/// is expected, for the message).
+fn object_rows<'a>(
+    objects: impl Iterator<Item = (usize, &'a str)>,
+    each: &str,
+) -> Result<(Vec<FlatRow>, bool)> {
     let mut out = Vec::new();
     let mut named = false;
-    for raw in items {
-        let at = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        let line = text.get(..at).unwrap_or_default().matches('\n').count() + 1;
-        let Value::Object(m) = serde_json::from_str(raw.get())
-            .with_context(|| format!("line {line}: not valid JSON"))?
-        else {
-            bail!("line {line}: expected a JSON object for each row");
+    for (line, text) in objects {
+        let v: Value =
+            serde_json::from_str(text).with_context(|| format!("line {line}: not valid JSON"))?;
+        let Value::Object(m) = v else {
+            bail!("line {line}: expected a JSON object {each}");
         };
         named |= m.contains_key("outcome");
         let mut row = Vec::new();

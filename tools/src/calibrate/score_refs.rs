@@ -19,46 +19,31 @@ const OPS: [&str; 6] = ["$gt", "$gte", "$lt", "$lte", "$eq", "$ne"];
 /// Every comparison of `fit.score` with a number (objects' keys in sorted order).
 pub fn find(doc: &Value) -> Vec<ScoreRef> {
     let mut out = Vec::new();
-    walk(doc, "$", &mut out);
-    out
-}
-
-fn walk(v: &Value, path: &str, out: &mut Vec<ScoreRef>) {
-    match v {
-        Value::Object(map) => {
-            for (k, x) in map {
-                let here = format!("{path}.{k}");
-                if k == "fit.score" {
-                    match x {
-                        Value::Number(n) => out.extend(n.as_f64().map(|value| ScoreRef {
-                            path: here.clone(),
-                            op: "$eq",
+    crate::json_walk::entries(doc, "$", &mut |here, k, x| {
+        if k != "fit.score" {
+            return;
+        }
+        match x {
+            Value::Number(n) => out.extend(n.as_f64().map(|value| ScoreRef {
+                path: here.to_string(),
+                op: "$eq",
+                value,
+            })),
+            Value::Object(ops) => {
+                for op in OPS {
+                    if let Some(value) = ops.get(op).and_then(Value::as_f64) {
+                        out.push(ScoreRef {
+                            path: format!("{here}.{op}"),
+                            op,
                             value,
-                        })),
-                        Value::Object(ops) => {
-                            for op in OPS {
-                                if let Some(value) = ops.get(op).and_then(Value::as_f64) {
-                                    out.push(ScoreRef {
-                                        path: format!("{here}.{op}"),
-                                        op,
-                                        value,
-                                    });
-                                }
-                            }
-                        }
-                        _ => {}
+                        });
                     }
                 }
-                walk(x, &here, out);
             }
+            _ => {}
         }
-        Value::Array(items) => {
-            for (i, x) in items.iter().enumerate() {
-                walk(x, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
+    });
+    out
 }
 
 /// The share (0 to 1) of `scores` at or above `t`.

@@ -30,31 +30,15 @@ const ACCOUNT: &[&str] = &["tier", "customer", "stage", "roles_engaged", "signal
 /// is not a known key but close to one, in document order.
 pub fn near_misses(playbook: &Value) -> Vec<Warning> {
     let mut out = Vec::new();
-    walk(playbook, "$", &mut out);
+    crate::json_walk::entries(playbook, "$", &mut |here, k, x| {
+        check(k, here, &mut out);
+        if k == "attribute" {
+            if let Value::String(s) = x {
+                check(s, here, &mut out);
+            }
+        }
+    });
     out
-}
-
-fn walk(v: &Value, path: &str, out: &mut Vec<Warning>) {
-    match v {
-        Value::Object(map) => {
-            for (k, x) in map {
-                let here = format!("{path}.{k}");
-                check(k, &here, out);
-                if k == "attribute" {
-                    if let Value::String(s) = x {
-                        check(s, &here, out);
-                    }
-                }
-                walk(x, &here, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, x) in items.iter().enumerate() {
-                walk(x, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn check(attribute: &str, path: &str, out: &mut Vec<Warning>) {
