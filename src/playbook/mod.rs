@@ -14,7 +14,7 @@ pub use content::*;
 
 pub(crate) use conditions::CONDITION_NESTING_FREE;
 pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
-pub(crate) use validate::limits;
+pub use validate::limits;
 /// The most content items a playbook holds.
 pub use validate::limits::CONTENT as MAX_CONTENT_ITEMS;
 /// The largest seniority multiplier a playbook may give (the collector's views take weights up to it).
@@ -203,7 +203,8 @@ pub struct RoleModelSpec {
     pub content_view_weight: f64,
     /// Half-life of behavioural role evidence, in days.
     pub half_life_days: f64,
-    /// Below this probability the role is reported as `unknown`.
+    /// Below this probability (as shown, 4 decimals) the role is reported as
+    /// `unknown`, as it is with no evidence yet, whatever the priors.
     pub min_confidence: f64,
     /// Title abbreviations expanded before matching (`vp` → `vice president`).
     pub synonyms: BTreeMap<String, String>,

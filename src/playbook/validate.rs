@@ -52,7 +52,9 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.id("$.id", &p.id);
     if p.name.len() > 200 {
         v.push(
-            Issue::new("too_long", "$.name", "name is too long").expected("at most 200 characters"),
+            Issue::new("too_long", "$.name", "name is too long")
+                .expected("at most 200 bytes of UTF-8")
+                .found(format!("{} bytes", p.name.len())),
         );
     }
     v.count("$.stages", p.stages.len(), 1, limits::STAGES);
@@ -277,6 +279,10 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         }
     }
     v.non_negative("$.lifecycle.engaged_min", p.lifecycle.engaged_min);
+    v.non_negative(
+        "$.state.consumed_min_dwell_seconds",
+        p.state.consumed_min_dwell_seconds,
+    );
     for (tier, min) in &p.lifecycle.mql {
         v.range(format_args!("$.lifecycle.mql.{tier}"), *min, 0.0, 100.0);
     }
@@ -316,7 +322,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             v.push(Issue::new(
                 "too_long",
                 &path,
-                "title (300) or url (500) too long",
+                "title (300 bytes) or url (500 bytes) too long",
             ));
         }
     }

@@ -49,6 +49,7 @@ mod compile;
 mod explain;
 mod input;
 mod json_walk;
+mod schema;
 mod score;
 mod serve;
 mod staged;
@@ -168,7 +169,7 @@ fn main() -> ExitCode {
             step,
         } => explain::run(&playbook, &journey, step),
         Cmd::Demo { examples } => explain::demo(examples),
-        Cmd::Schema { output } => vectors::schema(output.as_deref()),
+        Cmd::Schema { output } => schema::run(output.as_deref()),
         Cmd::Vectors { check } => vectors::run(check),
         Cmd::Serve(args) => serve::run(args),
         Cmd::Loadtest(args) => serve::loadtest::run(args),

@@ -1,4 +1,4 @@
-//! `buyerpath vectors` (the shared test vectors) and `buyerpath schema`.
+//! `buyerpath vectors` (the shared test vectors).
 
 use crate::input::{engine, example_journeys, examples_dir, replay_failed};
 use anyhow::{bail, Context as _, Result};
@@ -60,7 +60,10 @@ pub fn run(check: bool) -> Result<ExitCode> {
         .join("..")
         .join("schema")
         .join("playbook.schema.json");
-    if check && std::fs::read_to_string(&schema_path).unwrap_or_default() != schema_text()? {
+    if check
+        && std::fs::read_to_string(&schema_path).unwrap_or_default()
+            != crate::schema::schema_text()?
+    {
         bail!(
             "{} is out of date: run `cargo run -p buyerpath-cli -- schema -o schema/playbook.schema.json`",
             schema_path.display()
@@ -73,23 +76,6 @@ pub fn run(check: bool) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn schema(output: Option<&Path>) -> Result<ExitCode> {
-    let text = schema_text()?;
-    match output {
-        Some(p) => {
-            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
-        }
-        None => out!("{text}"),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The playbook JSON Schema, pretty-printed.
-pub fn schema_text() -> Result<String> {
-    let s = schemars::schema_for!(buyerpath::playbook::Playbook);
-    Ok(serde_json::to_string_pretty(&s)? + "\n")
 }
 
 /// Lower-case hex SHA-256 of a string.
