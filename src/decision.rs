@@ -151,7 +151,7 @@ pub struct StageResult {
 /// Role.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleResult {
-    /// Role id, or `unknown` below the confidence floor.
+    /// Role id, or `unknown` below the confidence floor or with no evidence yet.
     pub id: Text,
     /// Probability of the top role.
     pub confidence: f64,

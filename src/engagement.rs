@@ -15,6 +15,9 @@ pub struct EngagementNow {
     pub traits: Map<String, Value>,
 }
 
+/// Rules a decision lists by their points (`engagement.top`): the largest.
+pub const TOP_RULES: usize = 5;
+
 /// Computes engagement at `now`.
 pub fn evaluate(
     engine: &Engine,
@@ -49,8 +52,8 @@ pub fn evaluate(
         }
         contributions.push((&rule.id, v));
     }
-    // The five largest by absolute value (rule ids are unique: a total order).
-    let top = crate::sort::first_by(contributions, 5, |a, b| {
+    // The largest by absolute value (rule ids are unique: a total order).
+    let top = crate::sort::first_by(contributions, TOP_RULES, |a, b| {
         b.1.unsigned_abs()
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))

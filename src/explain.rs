@@ -61,6 +61,16 @@ pub fn explain(d: &Decision) -> String {
     for r in &d.engagement.top {
         let _ = writeln!(o, "   {:>7}  {}", signed(r.points), r.rule);
     }
+    // The decision lists the largest rules only: the rest, so the lines add
+    // up. Each figure is rounded to hundredths on its own, so up to 0.005 a
+    // line is rounding, not a rule (and fewer lines than the list holds are
+    // every rule).
+    let listed: f64 = d.engagement.top.iter().map(|r| r.points).sum();
+    let rest = crate::decay::round_to(d.engagement.points - listed, 2);
+    let noise = 0.005 * (crate::engagement::TOP_RULES + 1) as f64;
+    if d.engagement.top.len() >= crate::engagement::TOP_RULES && rest.abs() > noise {
+        let _ = writeln!(o, "   {:>7}  (the other rules)", signed(rest));
+    }
     let change = match (&d.stage.previous, d.stage.moved_back) {
         (Some(p), true) => format!("  ← moved back from {p}"),
         (Some(p), false) => format!("  ← changed from {p}"),
@@ -75,7 +85,15 @@ pub fn explain(d: &Decision) -> String {
     );
     // The likeliest stage, when it is not the one kept: hysteresis (the
     // playbook's margin) holds the stage until a challenger clearly leads.
-    if let Some(lead) = likeliest(&d.stage.distribution).filter(|l| l.id != d.stage.id) {
+    // Equal as shown (4 decimals) is no lead: the engine chose on the digits
+    // past them.
+    let shown = d
+        .stage
+        .distribution
+        .iter()
+        .find(|p| p.id == d.stage.id)
+        .map_or(d.stage.confidence, |p| p.p);
+    if let Some(lead) = likeliest(&d.stage.distribution).filter(|l| l.p > shown) {
         let _ = writeln!(
             o,
             "  (kept by hysteresis: {} leads with {}%, not yet by the playbook's margin over {})",
@@ -89,11 +107,15 @@ pub fn explain(d: &Decision) -> String {
         let mark = if p.id == d.stage.id { "▶" } else { " " };
         let _ = writeln!(o, "  {mark} {:<26} {:>5}% {bar}", p.id, percent(p.p, 1));
     }
-    // `unknown`: the likeliest role is under the playbook's `min_confidence`.
+    // `unknown`: no evidence yet, or the likeliest role is under the
+    // playbook's `min_confidence`.
     let confidence = percent(d.role.confidence, 0);
     let ahead = likeliest(&d.role.distribution)
         .filter(|top| d.role.distribution.iter().filter(|p| p.p == top.p).count() == 1);
     let confidence = match ahead {
+        Some(p) if d.role.id == "unknown" && d.role.evidence.is_empty() => {
+            format!("likeliest {} at {confidence}% from the priors alone", p.id)
+        }
         None if d.role.id == "unknown" => {
             format!("no role ahead of the others, {confidence}% at most")
         }

@@ -142,6 +142,7 @@ pub fn recommend(
         let Some(Chosen {
             cands,
             picked,
+            exploit,
             explored: changed,
         }) = chosen
         else {
@@ -163,8 +164,14 @@ pub fn recommend(
         explored |= changed;
         let picks: Vec<Pick> = picked
             .iter()
-            .filter_map(|ix| cands.iter().find(|c| c.ix == *ix))
-            .filter_map(|c| {
+            .enumerate()
+            .filter_map(|(at, ix)| {
+                // Exploration put it here (another's draw moved it up, or it
+                // took the place of an item exploitation would show).
+                let placed = exploit.get(at) != Some(ix);
+                cands.iter().find(|c| c.ix == *ix).map(|c| (c, placed))
+            })
+            .filter_map(|(c, placed)| {
                 engine.content.get(c.ix).map(|it| {
                     let item = Item {
                         ix: c.ix,
@@ -173,7 +180,7 @@ pub fn recommend(
                     };
                     let mut reasons = reasons(engine, v, item, &mut cx);
                     let delta = c.score - c.base;
-                    if delta.abs() >= 0.005 {
+                    if placed || delta.abs() >= 0.005 {
                         reasons.push(delta, Reason::Explore(delta));
                     }
                     to_pick(engine, v, it, c.score, reasons)
@@ -254,10 +261,12 @@ fn best(ranked: &[Scored], format_mask: u64, taken: &[bool], head: usize) -> (Ve
 }
 
 /// What a slot shows: its candidates in their final order, the picks (indices
-/// into the catalogue) and whether exploration changed them.
+/// into the catalogue), the picks without exploration, and whether
+/// exploration changed them.
 struct Chosen {
     cands: Vec<Scored>,
     picked: Vec<usize>,
+    exploit: Vec<usize>,
     explored: bool,
 }
 
@@ -313,6 +322,7 @@ fn choose(
     Some(Chosen {
         cands,
         picked,
+        exploit: exploit_top,
         explored,
     })
 }
@@ -651,6 +661,8 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason, out: &mut String) {
         Reason::Topics(share) => text(&["topics "], Some((share, false))),
         Reason::Priority(p) => text(&["priority "], Some((p, false))),
         Reason::Consumed => text(&["already seen (nothing else eligible)"], None),
+        // Put in place by other items' draws, its own too small to show.
+        Reason::Explore(d) if d.abs() < 0.005 => text(&["exploration (other items' draws)"], None),
         Reason::Explore(d) => text(&["exploration "], Some((d, true))),
         Reason::Action => text(&["next-best action"], None),
     }

@@ -171,8 +171,12 @@ pub fn evaluate(
         .map(|x| if sum > 0.0 { x / sum } else { 1.0 / n })
         .collect();
     let top = argmax(&p);
-    let conf = p.get(top).copied().unwrap_or(0.0);
-    let id = if conf >= rm.min_confidence {
+    // Compared as shown (4 decimals): a role shown at exactly `min_confidence`
+    // is named, as a condition on `role.confidence` reads it.
+    let conf = round_to(p.get(top).copied().unwrap_or(0.0), 4);
+    // The priors alone name no one: without evidence the role is unknown
+    // (with two roles of equal priors, every visitor would be the first at 50%).
+    let id = if !evidence.is_empty() && conf >= rm.min_confidence {
         engine
             .roles
             .get(top)
@@ -183,7 +187,7 @@ pub fn evaluate(
     };
     RoleResult {
         id,
-        confidence: round_to(conf, 4),
+        confidence: conf,
         seniority: seniority
             .and_then(|i| rm.seniority.get(i))
             .map(|s| s.id.clone()),
