@@ -186,7 +186,7 @@ impl std::fmt::Display for At<'_> {
 
 /// Whether `key` is written after a dot in a path (letters, digits, `_`,
 /// `$`, `-`, `.`); any other is written `["key"]`, JSON-escaped.
-fn plain_key(key: &str) -> bool {
+pub(crate) fn plain_key(key: &str) -> bool {
     !key.is_empty()
         && key
             .chars()

@@ -165,10 +165,13 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or("");
         let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let path = if path.rsplit('.').next() == Some(name) {
+        // The path may end at the field already (`.a.b` for `a.b`,
+        // `["a b"]` for `a b`): named once, as a path writes it.
+        let tail = crate::error::key_path("", name);
+        let path = if path.ends_with(&tail) {
             path
         } else {
-            format!("{path}.{name}")
+            path + &tail
         };
         return Issue::new("unknown_field", path, format!("unknown field `{name}`"))
             .expected(format!("one of {}", candidates.join(", ")))

@@ -134,10 +134,15 @@ fn path_at(text: &str, at: usize, missing: bool, limit: usize) -> (String, bool)
     for (n, f) in stack.iter().enumerate() {
         match f {
             Frame::Object { key: Some(k), .. } if !(missing && n == last) => {
-                if !out.is_empty() {
-                    out.push('.');
+                // As `error::At` writes a key: `["a b"]` when it is not plain.
+                if crate::error::plain_key(k) {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                } else {
+                    out.push_str(&crate::error::key_path("", k));
                 }
-                out.push_str(k);
             }
             Frame::Object { .. } => {}
             Frame::Array { index } => out.push_str(&format!("[{index}]")),

@@ -87,6 +87,47 @@ fn unknown_field_gets_did_you_mean() {
     assert_eq!(i.hint.as_deref(), Some("did you mean `prior`?"));
 }
 
+/// An unknown key is named once, and written as a path writes it: a key
+/// with a dot was named twice (`$.a.b.a.b`), one with a space unquoted
+/// (`$.a b`). In a playbook, an event and a decide request alike.
+#[test]
+fn unknown_keys_are_named_once_as_paths_write_them() {
+    for (key, path) in [
+        ("content.id", "$.stages[0].content.id"),
+        ("a b", "$.stages[0][\"a b\"]"),
+        ("", "$.stages[0][\"\"]"),
+        ("é", "$.stages[0][\"é\"]"),
+    ] {
+        let mut p = common::example_playbook();
+        p["stages"][0][key] = json!(1);
+        let err = Engine::from_value(p).unwrap_err();
+        let i = &err.issues[0];
+        assert_eq!(
+            (i.code.as_str(), i.path.as_str()),
+            ("unknown_field", path),
+            "{key:?}"
+        );
+    }
+    for (key, path) in [("a.b", "$.a.b"), ("a b", "$[\"a b\"]")] {
+        let mut event = json!({"type": "page_view", "ts": 1});
+        event[key] = json!(1);
+        let e = buyerpath::Event::from_json(&event.to_string()).unwrap_err();
+        assert_eq!(
+            (e.code(), e.issues[0].path.as_str()),
+            ("unknown_field", path),
+            "{key:?}"
+        );
+        let mut request = json!({"now": 1, "slots": ["hero"]});
+        request[key] = json!(1);
+        let e = buyerpath::DecideRequest::from_json(&request.to_string()).unwrap_err();
+        assert_eq!(
+            (e.code(), e.issues[0].path.as_str()),
+            ("unknown_field", path),
+            "{key:?}"
+        );
+    }
+}
+
 #[test]
 fn references_and_ranges_are_checked() {
     let mut p = common::example_playbook();
