@@ -187,7 +187,7 @@ export interface StageResult {
 }
 
 export interface RoleResult {
-  /** A role id, or `unknown` below the confidence floor. */
+  /** A role id, or `unknown` below the confidence floor (`min_confidence`) or with no evidence yet (the priors alone name no role). */
   id: string;
   confidence: number;
   seniority?: string;

@@ -124,7 +124,10 @@ const ERRORS =
 // another type's, and trap or write over the heap. Thrown before the call.
 'function wrongThis(self, klass) {\n' +
 "    if (self instanceof klass) return freedError();\n" +
-"    return packageError('invalid_argument', `this method belongs to ${klass.name}: it was called on ${self === null || self === undefined ? String(self) : (self.constructor && self.constructor.name) || typeof self}`,\n" +
+"    const other = self === null || self === undefined ? String(self) : (self.constructor && self.constructor.name) || typeof self;\n" +
+"    if (other === klass.name) return packageError('invalid_argument', `this method belongs to this module's ${klass.name}: it was called on another module's ${klass.name}`,\n" +
+"        'buyerpath and buyerpath/page have separate Wasm memories: call the method of the module that made the object');\n" +
+"    return packageError('invalid_argument', `this method belongs to ${klass.name}: it was called on ${other}`,\n" +
 "        `call it on ${an(klass.name)} (as ${klass.name.toLowerCase()}.method()), not through ${klass.name}.prototype on another object`);\n" +
 '}\n' +
 // An object used after free(). Thrown in JavaScript before the call

@@ -22,7 +22,7 @@ export class Engine {
    * of buyerpath. Throws a BuyerpathError: `engine_file_invalid` (damaged,
    * truncated or changed after its version: the file carries a checksum), `engine_file_version`, `invalid_argument` (not bytes, or no bytes: an empty file, or a buffer transferred to a worker).
    */
-  static fromBytes(bytes: Uint8Array | ArrayBuffer): Engine;
+  static fromBytes(bytes: ArrayBufferView | ArrayBuffer): Engine;
   /** This module's: `buyerpath`'s engines and visitors are another Wasm memory's. */
   private readonly __module: 'buyerpath/page';
 }

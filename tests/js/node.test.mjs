@@ -89,6 +89,25 @@ test('bad input throws Errors with code, path and hint, never a panic', async ()
   // 4 Mi characters, some of two bytes: over the playbook's 4 MiB.
   assert.throws(() => new Engine(`${' '.repeat(4 * 1024 * 1024 - 10)}${'é'.repeat(10)}`), (e) => e.code === 'playbook_too_large');
   assert.equal(JSON.parse(v.observeJson('{"type":"page_view","ts":1,"url":"/"}')).burst, false, 'the visitor still works');
+  // Where a string or an object may be given (decide, observe, new Engine,
+  // a secret), the string past 4 Mi is refused inside the call before it is
+  // copied: it was refused by the copy, which threw out of the call and left
+  // the object borrowed ("recursive use of an object" on every later call,
+  // free() refused) and a JS-value slot taken; ~1,000 of them broke the module.
+  const over = 'x'.repeat(4 * 1024 * 1024 + 1);
+  const tooLarge = (e) => e.name === 'BuyerpathError' && e.code === 'input_too_large' && /4 Mi/.test(e.message);
+  const state = v.encode();
+  for (let i = 0; i < 1100; i++) {
+    assert.throws(() => v.decide(over), tooLarge);
+    assert.throws(() => v.observe(over), tooLarge);
+    assert.throws(() => v.encode(over), tooLarge);
+    assert.throws(() => engine.decode(state, { secret: over }), (e) => tooLarge(e) && e.path === '$.secret');
+    assert.throws(() => new Engine(over), tooLarge);
+    assert.throws(() => v.decide({ toJSON: () => over }), tooLarge);
+  }
+  assert.equal(JSON.parse(v.observeJson('{"type":"page_view","ts":2,"url":"/"}')).burst, false, 'the visitor still works');
+  assert.ok(v.decideJson('{"now":3,"slots":["hero"]}').startsWith('{'));
+  engine.visitor('spare').free();
   // decode's options: a bare secret or a misspelt key would turn the
   // signature check off; an empty secret signs nothing.
   const forged = engine.visitor('attacker').encode();

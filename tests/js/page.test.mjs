@@ -72,6 +72,11 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   const state = live.visitor('v').encode();
   assert.throws(() => Visitor.decode(live, state), (e) => e.code === 'invalid_argument' && /separate Wasm memories/.test(e.hint));
   assert.equal(page.Visitor.decode(live, state).encode(), state);
+  // A method of one module's class called on the other's object of that name.
+  assert.throws(
+    () => Visitor.prototype.encode.call(live.visitor('v')),
+    (e) => e.code === 'invalid_argument' && /belongs to this module's Visitor: it was called on another module's Visitor/.test(e.message) && /separate Wasm memories/.test(e.hint),
+  );
   // Bytes whose buffer was transferred away: refused with a code, many
   // times over, and the module still loads engines.
   const buffer = new ArrayBuffer(16);

@@ -40,9 +40,33 @@ extern "C" {
     fn whole(buffer: &JsValue) -> Result<Bytes, JsValue>;
 }
 
+/// The longest text (UTF-16 code units) the package takes: the glue's
+/// `MAX_TEXT` (scripts/glue-hooks.mjs).
+const MAX_TEXT: u32 = 4 * 1024 * 1024;
+
+/// The text of `v` when it is a JavaScript string (`Ok(None)` otherwise),
+/// refused past `MAX_TEXT` before it is copied: the glue refuses such a copy
+/// by throwing inside this call, which would never end (the object it runs
+/// on stays borrowed, its JS-value slots taken, until the module breaks).
+pub fn string_of(v: &JsValue, path: &str) -> Result<Option<String>, JsValue> {
+    use wasm_bindgen::JsCast;
+    let Some(s) = v.dyn_ref::<js_sys::JsString>() else {
+        return Ok(None);
+    };
+    if s.length() > MAX_TEXT {
+        return Err(crate::error::arg(
+            "input_too_large",
+            path,
+            "the text is longer than 4,194,304 characters (4 Mi), more than any input may be",
+            "each input has a smaller limit (a playbook 4 MiB of JSON, an event 8 KiB, a state 8 KiB: see the Limits table in the README)",
+        ));
+    }
+    Ok(v.as_string())
+}
+
 /// JSON text of a string or object argument.
 pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
-    if let Some(s) = v.as_string() {
+    if let Some(s) = string_of(v, "$")? {
         return Ok(s);
     }
     if v.is_object() {
@@ -51,6 +75,8 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
             Ok(None) => {}
             // A cycle, a BigInt, nesting past the JS stack: an object, but
             // not one that can be written as JSON. Said so, with V8's reason.
+            // Its text past the package's limit: said as for a string.
+            Err(e) if message_of(&e).starts_with("input_too_large") => return Err(e),
             Err(e) => {
                 return Err(crate::error::arg(
                     "invalid_argument",
@@ -98,8 +124,8 @@ pub fn message_of(thrown: &JsValue) -> String {
         .is_object()
         .then(|| js_sys::Reflect::get(thrown, &JsValue::from_str("message")).ok())
         .flatten()
-        .and_then(|m| m.as_string())
-        .or_else(|| thrown.as_string())
+        .and_then(|m| string_of(&m, "$").ok().flatten())
+        .or_else(|| string_of(thrown, "$").ok().flatten())
         .unwrap_or_else(|| "it threw".to_string())
 }
 

@@ -146,7 +146,7 @@ fn unreadable_option(name: &str, thrown: &JsValue) -> JsValue {
 /// with an unpaired surrogate is refused (at `path`): on its way into Wasm
 /// each becomes U+FFFD, so different secrets would sign alike.
 fn secret_text(v: &JsValue, path: &str) -> Result<Option<String>, JsValue> {
-    let Some(text) = v.as_string().filter(|s| !s.is_empty()) else {
+    let Some(text) = crate::input::string_of(v, path)?.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     // Only a string that reads with U+FFFD may have had one: the exact check
