@@ -227,7 +227,10 @@ impl DecideRequest {
                     issues.push(
                         Issue::new(
                             "invalid_value",
-                            format!("$.context.{name}.{}", crate::error::truncate(k, 64)),
+                            crate::error::key_path(
+                                &format!("$.context.{name}"),
+                                &crate::error::truncate(k, 64),
+                            ),
                             "attribute too large or too deep",
                         )
                         .expected("a name ≤ 64 bytes and a value ≤ 4 KB, ≤ 4 levels deep"),

@@ -208,7 +208,7 @@ impl Event {
                 issues.push(
                     Issue::new(
                         "too_long",
-                        format!("$.fields.{}", crate::error::truncate(k, 64)),
+                        crate::error::key_path("$.fields", &crate::error::truncate(k, 64)),
                         "form field too long",
                     )
                     .expected("name ≤ 64 and value ≤ 256 bytes"),

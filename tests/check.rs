@@ -126,6 +126,23 @@ fn unknown_keys_are_named_once_as_paths_write_them() {
             "{key:?}"
         );
     }
+    // Keys the engine checks by name are written so too: a tier in
+    // `lifecycle.mql`, a company attribute, a form field.
+    let mut p = common::example_playbook();
+    p["lifecycle"]["mql"]["tier a"] = json!(50);
+    let err = Engine::from_value(p).unwrap_err();
+    assert!(
+        err.issues
+            .iter()
+            .any(|i| i.path == "$.lifecycle.mql[\"tier a\"]"),
+        "{err}"
+    );
+    let deep = json!({"now": 1, "slots": ["hero"], "context": {"company": {"a b": [[[[[[1]]]]]]}}});
+    let e = buyerpath::DecideRequest::from_json(&deep.to_string()).unwrap_err();
+    assert_eq!(e.issues[0].path, "$.context.company[\"a b\"]", "{e}");
+    let form = json!({"type": "form_submit", "ts": 1, "fields": {"a b": "x".repeat(300)}});
+    let e = buyerpath::Event::from_json(&form.to_string()).unwrap_err();
+    assert_eq!(e.issues[0].path, "$.fields[\"a b\"]", "{e}");
 }
 
 #[test]

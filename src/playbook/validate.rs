@@ -82,7 +82,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.count("$.lists", p.lists.len(), 0, limits::LISTS);
     for (name, list) in &p.lists {
         v.count(
-            format_args!("$.lists.{name}.values"),
+            format_args!("{}.values", At::Key(&At::Root("$.lists"), name)),
             list.values.len(),
             0,
             limits::LIST_MEMBERS,
@@ -284,7 +284,12 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         p.state.consumed_min_dwell_seconds,
     );
     for (tier, min) in &p.lifecycle.mql {
-        v.range(format_args!("$.lifecycle.mql.{tier}"), *min, 0.0, 100.0);
+        v.range(
+            At::Key(&At::Root("$.lifecycle.mql"), tier),
+            *min,
+            0.0,
+            100.0,
+        );
     }
     v.unique(
         "$.lifecycle.hand_raise",

@@ -489,7 +489,7 @@ impl Builder<'_> {
             .collect();
         for (tier, min) in &p.lifecycle.mql {
             if let Some(ix) = self.resolve("tier", &tier_ids, tier, || {
-                format!("$.lifecycle.mql.{tier}")
+                crate::error::key_path("$.lifecycle.mql", tier)
             }) {
                 if let Some(t) = tiers.get_mut(ix) {
                     t.mql = Some(*min);
