@@ -9,6 +9,18 @@ pub fn factor(elapsed_ms: u64, half_life_ms: f64) -> f64 {
     libm::exp2(-(elapsed_ms as f64) / half_life_ms)
 }
 
+/// The factor that moves a value at time `from` to its value at `to`: a
+/// decay when `to` is later, a growth (`1 / factor`) when it is earlier.
+pub fn between(from: u64, to: u64, half_life_ms: f64) -> f64 {
+    if to >= from {
+        factor(to - from, half_life_ms)
+    } else if half_life_ms.is_nan() || half_life_ms <= 0.0 {
+        1.0
+    } else {
+        libm::exp2((from - to) as f64 / half_life_ms)
+    }
+}
+
 /// Decays a fixed-point value (thousandths), rounding to the nearest thousandth.
 pub fn decay_milli(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
     if milli == 0 || elapsed_ms == 0 {
@@ -191,6 +203,20 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+    #[test]
+    fn between_decays_forward_and_grows_back() {
+        let day = 86_400_000.0;
+        assert_eq!(between(0, 7, 7.0), 0.5);
+        assert_eq!(between(7, 0, 7.0), 2.0);
+        assert_eq!(between(5, 5, day), 1.0);
+        assert_eq!(between(9, 2, 0.0), 1.0);
+        assert_eq!(between(9, 2, f64::NAN), 1.0);
+        for (a, b) in [(0u64, 1u64), (1_000, 86_400_000), (3, 1 << 30)] {
+            assert_eq!(between(a, b, day), factor(b - a, day));
+            let round_trip = between(a, b, day) * between(b, a, day);
+            assert!((round_trip - 1.0).abs() < 1e-12, "{a} {b}: {round_trip}");
         }
     }
     #[test]

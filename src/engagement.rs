@@ -1,5 +1,6 @@
-//! Engagement at read time: every rule's aggregate decayed from the state's
-//! anchor to `now`, filtered by the rule's `only_if`, summed and normalised.
+//! Engagement at read time: every rule's aggregate decayed from the time the
+//! state values it at (`valued_at`) to `now`, filtered by the rule's
+//! `only_if`, summed and normalised.
 
 use crate::decay::{round_to, Factors};
 use crate::decision::{EngagementResult, RulePoints};
@@ -25,7 +26,7 @@ pub fn evaluate(
     attrs: &crate::attrs::Attrs<'_>,
     now: u64,
 ) -> EngagementNow {
-    let dt = now.saturating_sub(s.anchor);
+    let dt = now.saturating_sub(s.valued_at);
     let mut total = 0i64;
     let mut contributions = Vec::with_capacity(s.rules.len());
     let mut traits = vec![0i64; engine.traits.len()];

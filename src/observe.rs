@@ -1,8 +1,8 @@
-//! Folding one event into the visitor state: burst check, decay to the new
-//! anchor, engagement points with daily caps, stage/role/topic evidence,
+//! Folding one event into the visitor state: burst check, the state's clock
+//! and the time its aggregates are valued at, engagement points with daily caps, stage/role/topic evidence,
 //! consumed content, BANT buckets and hand-raises.
 
-use crate::decay::{decay_milli, factor, round, scale_milli, Factors};
+use crate::decay::{between, round, scale_milli, Factors};
 use crate::engine::{bit32, Engine, OTHER_BUCKET};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
@@ -36,7 +36,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     }
     out.burst = in_burst(engine, &s.recent, ev.ts);
 
-    advance_anchor(engine, s, ev.ts);
+    advance(engine, s, ev.ts);
     let view = crate::engine::EventView::new(engine, ev);
     let content = view.content;
     let dwell = ev.input.dwell_seconds.unwrap_or(0.0);
@@ -70,7 +70,9 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         return out;
     }
 
-    let age = s.anchor.saturating_sub(ev.ts);
+    // The event's points and evidence are moved from its time to the
+    // aggregates' (decayed when it is older, grown when it is newer).
+    let (at, ts) = (s.valued_at, ev.ts);
     for rule in &engine.engagement.rules {
         if !rule.on.matches(&view) {
             continue;
@@ -111,7 +113,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         let bound = MAX_VALUE as i64;
         agg.milli = agg
             .milli
-            .saturating_add(decay_milli(pts, age, rule.half_life_ms))
+            .saturating_add(scale_milli(pts, between(ts, at, rule.half_life_ms)))
             .clamp(-bound, bound);
         out.points.push((rule.id.clone(), pts as f64 / 1000.0));
     }
@@ -124,7 +126,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         let sm = &engine.stage_model;
         if c.stage_count > 0 {
             let w =
-                sm.content_view_weight / f64::from(c.stage_count) * factor(age, sm.half_life_ms);
+                sm.content_view_weight / f64::from(c.stage_count) * between(ts, at, sm.half_life_ms);
             for (i, st) in engine.stages.iter().enumerate() {
                 if c.stage_mask & bit32(i) != 0 {
                     add(&mut s.stages, st.hash, w);
@@ -133,14 +135,15 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         }
         let rm = &engine.role_model;
         if c.role_count > 0 {
-            let w = rm.content_view_weight / f64::from(c.role_count) * factor(age, rm.half_life_ms);
+            let w =
+                rm.content_view_weight / f64::from(c.role_count) * between(ts, at, rm.half_life_ms);
             for (i, r) in engine.roles.iter().enumerate() {
                 if c.role_mask & bit32(i) != 0 {
                     add(&mut s.roles, r.hash, w);
                 }
             }
         }
-        let tw = factor(age, sm.half_life_ms);
+        let tw = between(ts, at, sm.half_life_ms);
         for t in &c.topics {
             if let Some(name) = engine.topics.get(*t) {
                 add(&mut s.topics, fnv1a32(name.as_bytes()), tw);
@@ -158,7 +161,7 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
                 add(
                     &mut s.stages,
                     st.hash,
-                    rule.weight * factor(age, engine.stage_model.half_life_ms),
+                    rule.weight * between(ts, at, engine.stage_model.half_life_ms),
                 );
             }
         }
@@ -216,14 +219,29 @@ fn in_burst(engine: &Engine, recent: &[Recent], ts: u64) -> bool {
         .any(|n| n >= engine.engagement.burst_max)
 }
 
-/// Moves the anchor forward to `ts`, decaying every aggregate to it (from
-/// an anchor of 0 too: a fresh state has nothing to decay, and one whose
-/// events were at `ts` 0 decays them as any other).
-fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
+/// Moves the state's clock (`anchor`, the latest event) forward to `ts`,
+/// and the time the aggregates are valued at with it once `ts` is an eighth
+/// of the shortest half-life or more past it, decaying every aggregate
+/// there (from a time of 0 too: a fresh state has nothing to decay, and one
+/// whose events were at `ts` 0 decays them as any other).
+///
+/// Each move rounds every aggregate to a thousandth. Moving at every event
+/// lost each step of decay under half a thousandth: events a minute or a
+/// second apart kept points undecayed for as long as they came. Moves an
+/// eighth of the shortest half-life apart (21 hours for a 7-day one) decay
+/// a point by far more than that rounding (a 60-day rule's 50 points lose
+/// 0.5 of them over 21 hours; the rounding is 0.0005 at most), and an event
+/// in between has its points grown by at most 2^(1/8) (9%) to the
+/// valuation time, then rounded once.
+fn advance(engine: &Engine, s: &mut VisitorState, ts: u64) {
     if ts <= s.anchor {
         return;
     }
-    let dt = ts - s.anchor;
+    s.anchor = ts;
+    let dt = ts.saturating_sub(s.valued_at);
+    if (dt as f64) * 8.0 < shortest_half_life(engine) {
+        return;
+    }
     // One `exp2` per half-life rather than per value: rules mostly share one.
     let mut f = Factors::over(dt);
     let mut rule = engine.engagement.cursor();
@@ -251,7 +269,24 @@ fn advance_anchor(engine: &Engine, s: &mut VisitorState, ts: u64) {
         }
         list.retain(|e| e.milli > 0);
     }
-    s.anchor = ts;
+    s.valued_at = ts;
+}
+
+/// The shortest half-life (ms) of anything the state values: the engagement
+/// rules', the stage model's (stages and topics) and the role model's.
+fn shortest_half_life(engine: &Engine) -> f64 {
+    engine
+        .engagement
+        .rules
+        .iter()
+        .map(|r| r.half_life_ms)
+        .fold(
+            engine
+                .stage_model
+                .half_life_ms
+                .min(engine.role_model.half_life_ms),
+            f64::min,
+        )
 }
 
 fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {

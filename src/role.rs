@@ -131,7 +131,7 @@ pub fn evaluate(
     now: u64,
 ) -> RoleResult {
     let rm = &engine.role_model;
-    let decay = factor(now.saturating_sub(s.anchor), rm.half_life_ms);
+    let decay = factor(now.saturating_sub(s.valued_at), rm.half_life_ms);
     let mut w: Vec<f64> = engine.roles.iter().map(|r| r.prior).collect();
     let mut evidence = Vec::new();
     if let Some((i, strength)) = title_role {

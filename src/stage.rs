@@ -29,7 +29,7 @@ pub fn evaluate(
     now: u64,
 ) -> StageNow {
     let sm = &engine.stage_model;
-    let decay = factor(now.saturating_sub(s.anchor), sm.half_life_ms);
+    let decay = factor(now.saturating_sub(s.valued_at), sm.half_life_ms);
     let account_stage = attrs
         .account()
         .get("stage")

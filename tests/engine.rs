@@ -1561,3 +1561,53 @@ fn a_department_names_the_role_when_the_title_does_not() {
     assert!(q(json!({"department": "Procurement"})));
     assert!(!q(json!({"department": "Marketing"})));
 }
+
+/// Frequent events do not stop the clock: a visitor's points decay by their
+/// half-life however many events (scoring or not, bursts included) arrive
+/// in between. The state used to move every aggregate to each event's time
+/// and round it to a thousandth of a point there, so a decay step under
+/// half a thousandth was lost: 50 points, then an event a minute for 8
+/// hours, still showed 50 (49.81 is right), and so did a bot's event a
+/// second for a day (49.43).
+#[test]
+fn frequent_events_do_not_stop_the_decay() {
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = json!([
+        {"id": "demo", "label": "Demo", "event": "cta_click", "points": 50, "half_life_days": 60}
+    ]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let points = |gap: u64, until: u64| {
+        let mut v = engine.visitor("clock").unwrap();
+        engine.observe(&mut v, &ev(json!({"type": "cta_click", "ts": T0, "cta": "demo"})));
+        let mut t = T0 + gap;
+        while t <= T0 + until {
+            engine.observe(&mut v, &ev(json!({"type": "search", "ts": t})));
+            t += gap;
+        }
+        engine
+            .decide(&mut v, &req(T0 + until, json!({})))
+            .unwrap()
+            .engagement
+            .points
+    };
+    let exact = |elapsed: u64, hl_days: f64| {
+        let f = (-(elapsed as f64) / (hl_days * DAY as f64)).exp2();
+        (50.0 * f * 100.0).round() / 100.0
+    };
+    // Nothing in between: the decay as the half-life says.
+    let alone = points(8 * HOUR + 1, 8 * HOUR);
+    assert_eq!(alone, exact(8 * HOUR, 60.0));
+    for (gap, until) in [
+        (1000, 24 * HOUR),
+        (MIN, 8 * HOUR),
+        (10 * MIN, 3 * DAY),
+        (5 * HOUR, 20 * DAY),
+    ] {
+        let got = points(gap, until);
+        let want = exact(until, 60.0);
+        assert!(
+            (got - want).abs() <= 0.011,
+            "an event every {gap} ms for {until} ms: {got} points, {want} without them"
+        );
+    }
+}

@@ -93,6 +93,42 @@ fn decisions_continue_identically_after_a_round_trip() {
     assert_eq!(da, db);
 }
 
+/// A state written before the aggregates had their own valuation time
+/// (encoding version 1, by the engine of December 2026, signed and not) is
+/// still read, as valued at its latest event, and decides as it did then.
+#[test]
+fn a_state_of_the_previous_encoding_is_still_read() {
+    let engine = example_engine();
+    let old: serde_json::Value =
+        serde_json::from_str(&read("tests/fixtures/state-v1.json")).unwrap();
+    let secret = old["secret"].as_str().unwrap().as_bytes();
+    for (text, key) in [(&old["unsigned"], None), (&old["signed"], Some(secret))] {
+        let text = text.as_str().unwrap();
+        // The version byte: 1.
+        assert!(text.starts_with("QgE"), "{text}");
+        let back = engine.decode(text, key).unwrap();
+        assert_eq!(back.verified, key.is_some());
+        let mut v = back.visitor;
+        let st = v.state();
+        assert_eq!(st.valued_at, st.anchor);
+        // The latest event was 40 minutes before the state was written.
+        assert_eq!(st.anchor, old["encoded_at"].as_u64().unwrap() - 40 * MIN);
+        let d = engine
+            .decide(
+                &mut v,
+                &req(old["decided_at"].as_u64().unwrap(), old["context"].clone()),
+            )
+            .unwrap();
+        assert_eq!(d.engagement.points, old["engagement_points"].as_f64().unwrap());
+        assert_eq!(serde_json::to_value(&d.stage).unwrap(), old["stage"]);
+        assert_eq!(serde_json::to_value(&d.role).unwrap(), old["role"]);
+        // Written back in the current encoding, it reads the same.
+        let again = engine.decode(&engine.encode(&v, key), key).unwrap();
+        assert!(engine.encode(&v, key).starts_with("QgI"));
+        assert_eq!(again.visitor, v);
+    }
+}
+
 #[test]
 fn tampered_forged_and_foreign_states_are_refused() {
     let engine = example_engine();

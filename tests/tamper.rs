@@ -133,7 +133,7 @@ fn every_forged_state_is_refused_and_a_fresh_visitor_starts() {
     // A later (or earlier) encoding version, signed with this key or another:
     // its own old state is told apart from another site's by the refusal.
     let mut other_version = raw[..raw.len() - 16].to_vec();
-    other_version[1] = 2;
+    other_version[1] = 3;
     let version_here = signed_with(&other_version, SECRET);
     let version_elsewhere = signed_with(&other_version, b"secret");
     for (label, text, code) in [

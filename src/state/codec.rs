@@ -1,9 +1,12 @@
 //! The state's wire form: a compact versioned binary encoding, optionally
 //! HMAC-SHA256 signed, as a cookie-safe base64url string.
 //!
-//! Layout (version 1): magic `B`, version, flags (bit 0: signed), playbook id
+//! Layout (version 2): magic `B`, version, flags (bit 0: signed), playbook id
 //! hash (u32 LE), then the fields in declaration order as varints, fixed u32
-//! hashes and length-prefixed lists; a signed state ends with a 16-byte tag.
+//! hashes and length-prefixed lists (`valued_at` as its distance back from
+//! `anchor`); a signed state ends with a 16-byte tag. Version 1, written
+//! before `valued_at` existed, is version 2 without it (its aggregates were
+//! valued at `anchor`), and is still read.
 //! Every later version must end the same way (the tag over all bytes before
 //! it, with the same key): decode checks the tag of another version before
 //! refusing it, which is how a host tells its own old state (`state_version`)
@@ -19,7 +22,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 const MAGIC: u8 = b'B';
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The version before `valued_at`: read, never written.
+const VERSION_1: u8 = 1;
 const TAG_LEN: usize = 16;
 use super::{MAX_TOPICS, MAX_VALUE};
 /// Longest encoded state accepted by `decode_state`.
@@ -36,6 +41,7 @@ pub fn encode_state(s: &VisitorState, playbook_hash: u32, secret: Option<&[u8]>)
     put_str(&mut o, &s.visitor_id);
     put_u(&mut o, s.first_seen);
     put_u(&mut o, s.anchor);
+    put_u(&mut o, s.anchor.saturating_sub(s.valued_at));
     for v in [s.events, s.ignored, s.seq] {
         put_u(&mut o, u64::from(v));
     }
@@ -162,7 +168,8 @@ pub fn decode_state(
     // Another version is refused after its tag is checked with the secret
     // (every version's string ends in it), so that a host tells its own old
     // state (`state_version`) from one another key signed.
-    if raw.get(1) != Some(&VERSION) {
+    let version = raw.get(1).copied();
+    if version != Some(VERSION) && version != Some(VERSION_1) {
         if let Some(key) = secret {
             verify(&raw, key)?;
         }
@@ -185,14 +192,14 @@ pub fn decode_state(
         None => raw.as_slice(),
     };
     let mut r = Reader::new(body.get(3..).unwrap_or(&[]));
-    let st = read_body(&mut r, playbook_hash)?;
+    let st = read_body(&mut r, playbook_hash, version == Some(VERSION_1))?;
     if !r.at_end() {
         return Err(bad("state_garbage", "trailing bytes after the state"));
     }
     Ok((st, signed && secret.is_some()))
 }
 
-fn read_body(r: &mut Reader<'_>, playbook_hash: u32) -> Result<VisitorState, Error> {
+fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<VisitorState, Error> {
     let trunc = || bad("state_truncated", "the state is truncated or corrupt");
     let ph = r.u32().ok_or_else(trunc)?;
     if ph != playbook_hash {
@@ -204,11 +211,18 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32) -> Result<VisitorState, Err
         .hint("start a fresh visitor for this playbook")
         .into());
     }
+    let revision = r.u_32().ok_or_else(trunc)?;
+    let visitor_id = r.str(64).ok_or_else(trunc)?;
+    let first_seen = r.u().ok_or_else(trunc)?;
+    let anchor = r.u().ok_or_else(trunc)?;
+    // Version 1 valued the aggregates at the latest event.
+    let back = if v1 { 0 } else { r.u().ok_or_else(trunc)? };
     let mut s = VisitorState {
-        revision: r.u_32().ok_or_else(trunc)?,
-        visitor_id: r.str(64).ok_or_else(trunc)?,
-        first_seen: r.u().ok_or_else(trunc)?,
-        anchor: r.u().ok_or_else(trunc)?,
+        revision,
+        visitor_id,
+        first_seen,
+        anchor,
+        valued_at: anchor.checked_sub(back).ok_or_else(trunc)?,
         events: r.u_32().ok_or_else(trunc)?,
         ignored: r.u_32().ok_or_else(trunc)?,
         seq: r.u_32().ok_or_else(trunc)?,

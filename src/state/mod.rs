@@ -1,6 +1,6 @@
 //! The visitor state: a bounded summary of everything seen so far. Recent
 //! events are kept exactly; older history is folded into decayed aggregates
-//! valued at one anchor time, which is exact for exponential decay.
+//! valued at one time, which is exact for exponential decay.
 
 mod codec;
 mod varint;
@@ -23,7 +23,7 @@ pub const LIFECYCLE: [&str; 4] = ["anonymous", "engaged", "mql", "sql"];
 pub struct RuleAgg {
     /// FNV-1a of the rule id.
     pub hash: u32,
-    /// Thousandths of a point, valued at the state's anchor.
+    /// Thousandths of a point, valued at the state's `valued_at`.
     pub milli: i64,
     /// UTC day of `cap_used`.
     pub cap_day: u32,
@@ -36,7 +36,7 @@ pub struct RuleAgg {
 pub struct Evidence {
     /// FNV-1a of the id.
     pub hash: u32,
-    /// Thousandths, valued at the state's anchor (≥ 0).
+    /// Thousandths, valued at the state's `valued_at` (≥ 0).
     pub milli: i64,
 }
 
@@ -64,8 +64,14 @@ pub struct VisitorState {
     pub revision: u32,
     /// First event or decision (ms; 0: never).
     pub first_seen: u64,
-    /// Time the aggregates are valued at: the latest event seen (ms).
+    /// The latest event seen (ms).
     pub anchor: u64,
+    /// Time the aggregates (rules, stages, roles, topics) are valued at (ms;
+    /// at most `anchor`). It moves to the latest event only once that is a
+    /// good part of a half-life later (see `observe`), so that each move's
+    /// rounding to a thousandth is small beside the decay it applies; the
+    /// points of events in between are added grown to this time.
+    pub valued_at: u64,
     /// Events observed.
     pub events: u32,
     /// Events ignored as bot-like bursts.
@@ -172,7 +178,7 @@ fn dotted_quad(id: &str) -> bool {
     groups == 4
 }
 
-/// The value (thousandths, at the anchor) of an evidence entry, 0 when absent.
+/// The value (thousandths, at `valued_at`) of an evidence entry, 0 when absent.
 pub(crate) fn evidence(list: &[Evidence], hash: u32) -> i64 {
     list.binary_search_by(|e| e.hash.cmp(&hash))
         .ok()
