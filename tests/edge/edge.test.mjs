@@ -36,6 +36,9 @@ const engine = new Engine(FULL);
 const SECRET = 'test-secret-0123456789';
 const ORIGIN = 'http://lumora.test';
 const HUDSON_CF = { country: 'US', region: 'New York', regionCode: 'NY', asOrganization: 'Hudson Ledger' };
+// The KV's organisation records (the edge decides with the whole record).
+const ORGS = JSON.parse(readFileSync(join(edgeDist, '..', 'orgs.json'), 'utf8'));
+const PAGE_PLAYBOOK = readFileSync(join(siteDist, 'playbook-edge.json'), 'utf8');
 
 // ------------------------------------------------------------------ a collector
 
@@ -157,7 +160,8 @@ test('the first HTML response already shows the picks, decided as the package de
   assert.ok(d.triggers.some((t) => t.id === 'tier_a_on_pricing'));
   // The same inputs through the package in Node give the same decision.
   const v = engine.visitor(d.visitor_id);
-  const node = v.decide({ now: d.now, slots: engine.slots, context: { consent: 'full', page: { url: '/pricing', content_id: 'pricing' }, ...edge.context } });
+  const { company, account } = ORGS['hudson ledger'];
+  const node = v.decide({ now: d.now, slots: engine.slots, context: { consent: 'full', page: { url: '/pricing', content_id: 'pricing' }, company, account } });
   v.free();
   assert.deepEqual(d, { ...node, signals: [] });
   // The signals went to the collector (after the response), not to the page.
@@ -169,6 +173,54 @@ test('the first HTML response already shows the picks, decided as the package de
   assert.match(res.headers.get('Server-Timing'), /bp;dur=/);
   // Filled in one pass over the page (www/edge/fill.mjs), not by HTMLRewriter.
   assert.equal(res.headers.get('X-Bp-Fill'), 'direct');
+});
+
+test('the page gets of the organisation\'s record only what its own playbook reads, and decides with it as with the whole record', async () => {
+  const { edge } = await get('/pricing', { cookie: 'bp_consent=full' });
+  const record = ORGS['hudson ledger'];
+  const named = new Set(PAGE_PLAYBOOK.match(/"(company|account)\.[a-z_]+/g).map((m) => m.slice(1)));
+  // What the engine reads by itself: the account's domain and stage.
+  named.add('company.domain').add('account.stage');
+  for (const root of ['company', 'account']) {
+    const want = Object.fromEntries(Object.entries(record[root]).filter(([k]) => named.has(`${root}.${k}`)));
+    assert.deepEqual(edge.context[root], want, root);
+  }
+  // Enrichment the page's playbook never reads stays at the edge.
+  for (const k of ['name', 'revenue', 'tech', 'funding_stage']) assert.equal(edge.context.company[k], undefined, k);
+  assert.ok(record.company.revenue && record.company.tech);
+  // The page's own engine (its state copy, fit from the edge) decides the
+  // same with what it got as with the whole record.
+  const page = new Engine(PAGE_PLAYBOOK);
+  const decide = (ctx) => {
+    const v = page.decode(edge.state);
+    const d = v.decide({ now: edge.decision.now + 1000, slots: page.slots, context: { consent: 'full', page: { url: '/pricing', content_id: 'pricing' }, ...ctx } });
+    v.free();
+    return d;
+  };
+  assert.deepEqual(decide(edge.context), decide({ company: record.company, account: record.account }));
+  page.free();
+});
+
+test('a page that shows some of the playbook\'s slots is decided for those: no recommendation reported for a slot it lacks', async () => {
+  const page = PAGE('Only a hero');
+  const { edge } = await originEdge(async (req) =>
+    new URL(req.url).pathname === '/playbook-edge.json'
+      ? new MfResponse(PAGE_PLAYBOOK, { headers: { 'Content-Type': 'application/json' } })
+      : new MfResponse(page, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }),
+  );
+  try {
+    const r = await get('/only-hero', { cookie: 'bp_consent=full', on: edge });
+    assert.equal(r.res.headers.get('X-Bp-Fill'), 'direct');
+    assert.deepEqual(r.edge.decision.slots.map((s) => s.slot), ['hero']);
+    const recommended = r.edge.signals.filter((s) => s.event === 'Content Recommended');
+    assert.ok(recommended.length > 0, 'the hero\'s picks are reported');
+    assert.deepEqual([...new Set(recommended.flatMap((s) => s.properties.slots.map((x) => x.slot)))], ['hero']);
+    // The second request renders from the compiled copy: the same slots.
+    const again = await get('/only-hero', { cookie: `bp_consent=full; bp=${r.cookies.bp.value}`, on: edge });
+    assert.deepEqual(again.edge.decision.slots.map((s) => s.slot), ['hero']);
+  } finally {
+    await edge.dispose();
+  }
 });
 
 test('another site\'s Referer is the decision\'s page.referrer, as its host: the example\'s review-site trigger fires on it', async () => {
@@ -1131,6 +1183,17 @@ test('every bp cookie sent is tried: a parent domain\'s first does not start the
   assert.equal(r.edge.decision.visitor_id, first.edge.decision.visitor_id);
   const none = await get('/pricing', { cookie: `bp_consent=full; bp=${foreign}` });
   assert.equal(none.res.headers.get('X-Bp-State'), 'rejected:state_bad_signature');
+});
+
+test('junk bp cookies ahead of this site\'s own (another domain\'s, sent first) do not push it out, and cost no decode', async () => {
+  const first = await get('/pricing', { cookie: 'bp_consent=full' });
+  const mine = first.cookies.bp.value;
+  const r = await get('/pricing', { cookie: `bp_consent=full; bp=x; bp=y; bp=z; bp=w; bp=${'A'.repeat(5000)}; bp=${mine}` });
+  assert.equal(r.res.headers.get('X-Bp-State'), 'ok');
+  assert.equal(r.edge.decision.visitor_id, first.edge.decision.visitor_id);
+  // None accepted: the first junk one's refusal is said.
+  const junk = await get('/pricing', { cookie: 'bp_consent=full; bp=x; bp=%%%' });
+  assert.equal(junk.res.headers.get('X-Bp-State'), 'rejected:state_not_base64');
 });
 
 test('X-Bp-State: the state used when a later bp cookie is accepted; else this site\'s own cookie\'s rejection over a parent domain\'s', async () => {

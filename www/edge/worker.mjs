@@ -102,6 +102,11 @@ async function loadEngine(env) {
   if (!entry) {
     const bytes = await env.BP_KV.get(`engine:${revision}`, 'arrayBuffer');
     if (!bytes) throw new Error(`KV has no \`engine:${revision}\` (the playbook compiled by \`buyerpath compile\`)`);
+    // `wrangler kv key put` without `--path` stores text: the file's bytes
+    // written as base64 (`QlBF` is "BPE") are said so, not "no header".
+    if (new TextDecoder().decode(new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength))) === 'QlBF') {
+      throw new Error(`KV's \`engine:${revision}\` holds the engine file as base64 text: store the file itself (\`npx wrangler kv key put engine:${revision} --path engine.bpe --binding BP_KV\`)`);
+    }
     const engine = Engine.fromBytes(bytes);
     const routes = routesOf(engine.contentUrls());
     entry = { revision, engine, routes };
@@ -210,6 +215,20 @@ function cookiePairs(header) {
 /** Every value of the cookie `name`, in the order sent (a parent domain's may come first). */
 function cookieValues(header, name) {
   return cookiePairs(header).filter(([k]) => k === name).map(([, v]) => v);
+}
+
+/**
+ * The `bp` values to try, in order: at most four shaped as a state
+ * (base64url from the magic `B`, within a cookie's size), then the first
+ * other one, whose refusal is reported if none is accepted. Another
+ * domain's junk `bp` cookies (sent first, for their longer paths) cannot
+ * push this site's own state out, and each costs no decode.
+ */
+function stateCandidates(header) {
+  const all = cookieValues(header, STATE_COOKIE).filter(Boolean);
+  const shaped = all.filter((v) => v.length <= MAX_STATE_COOKIE && /^Qg[A-Za-z0-9_-]+$/.test(v));
+  const other = all.find((v) => !shaped.includes(v));
+  return other === undefined ? shaped.slice(0, 4) : [...shaped.slice(0, 4), other];
 }
 
 /** The first value of each cookie. */
@@ -361,12 +380,13 @@ function campaignOf(url) {
 }
 
 /**
- * The page filled in one pass (fill.mjs): `{ bytes, how }`, `how` 'direct'
- * (read and compiled now) or 'cached' (compiled by an earlier request; the
- * asset's body is not read); or `{ body }` for HTMLRewriter (the page is too
- * large, or its markup is not one the pass reads exactly).
+ * The page to fill in one pass (fill.mjs): `{ page, how }`, `page` from
+ * `compilePage` (its slots known), `how` 'direct' (read and compiled now)
+ * or 'cached' (compiled by an earlier request; the asset's body is not
+ * read); or `{ body }` for HTMLRewriter (the page is too large, or its
+ * markup is not one the pass reads exactly).
  */
-async function fillAsset(asset, path, slotEdit, headHtml) {
+async function preparePage(asset, path) {
   // The pass writes UTF-8: a page in another charset streams through HTMLRewriter.
   const charset = /charset=([^;\s]+)/i.exec(asset.headers.get('Content-Type') || '');
   if (charset && !/^"?utf-?8"?$/i.test(charset[1])) return { body: asset.body };
@@ -378,7 +398,7 @@ async function fillAsset(asset, path, slotEdit, headHtml) {
   const hit = key === null ? undefined : pageCache.get(key);
   if (hit && hit.page) {
     await asset.body?.cancel();
-    return { bytes: renderPage(hit.page, slotEdit, headHtml), how: 'cached' };
+    return { page: hit.page, how: 'cached' };
   }
   if (hit) return { body: asset.body };
   const { bytes, stream } = await readUpTo(asset, FILL_MAX_BYTES);
@@ -395,7 +415,47 @@ async function fillAsset(asset, path, slotEdit, headHtml) {
     pageCache.set(key, { page, size });
     pageCacheBytes += size;
   }
-  return page ? { bytes: renderPage(page, slotEdit, headHtml), how: 'direct' } : { body: bytes || stream };
+  return page ? { page, how: 'direct' } : { body: bytes || stream };
+}
+
+/**
+ * The organisation's record as the page gets it (`edgeData.context`): of
+ * `company` and `account`, the attributes the page's playbook
+ * (/playbook-edge.json, read once per engine revision) names, with
+ * `company.domain` and `account.stage`, which the engine reads by itself;
+ * without that playbook (not deployed: the page cannot decide), none.
+ */
+async function pageContext(env, url, entry, firmo) {
+  if (!entry.pageReads) {
+    entry.pageReads = attributesRead(env, url).catch((err) => {
+      entry.pageReads = null; // asked again by the next request
+      throw err;
+    });
+  }
+  const reads = await entry.pageReads.catch(() => new Set());
+  const kept = (root, record) => Object.fromEntries(Object.entries(record || {}).filter(([k]) => reads.has(`${root}.${k}`)));
+  const context = { company: kept('company', firmo.company) };
+  if (firmo.account) context.account = kept('account', firmo.account);
+  if (firmo.person) context.person = firmo.person;
+  return context;
+}
+
+/** The `company.*` and `account.*` attribute names the page's playbook names anywhere (over-counting is harmless). */
+async function attributesRead(env, url) {
+  const res = await env.ASSETS.fetch(new Request(new URL('/playbook-edge.json', url)));
+  if (!res.ok) {
+    await res.body?.cancel();
+    return new Set();
+  }
+  const reads = new Set(['company.domain', 'account.stage']);
+  for (const m of (await res.text()).matchAll(/"((?:company|account)\.[^".\\]+)/g)) reads.add(m[1]);
+  return reads;
+}
+
+/** The playbook's slots (in its order) that a compiled page shows. */
+function slotsOn(page, all) {
+  const shown = new Set(page.marks.filter((m) => !m.head).map((m) => m.id));
+  return all.filter((id) => shown.has(id));
 }
 
 const UNSAFE_IN_SCRIPT = /[<\u0080-\uffff]/;
@@ -642,7 +702,7 @@ async function consentPost(request, env) {
   };
   // A state the edge keeps already (another tab's grant, a page decided
   // since) is not replaced: that visitor goes on.
-  if (cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4).some(usable)) {
+  if (stateCandidates(request.headers.get('Cookie')).some(usable)) {
     return new Response(null, { status: 204, headers: { 'Cache-Control': 'no-store' } });
   }
   let landed;
@@ -694,6 +754,19 @@ const SIGNED_REJECTIONS = new Set(['state_expired', 'state_foreign_playbook', 's
 /** The signed state (`claimed`: signed with the claims' key); throws the first key's error. */
 function decodeState(engine, text, secret, now) {
   const options = { now, maxIdleMs: STATE_MAX_AGE * 1000 };
+  // A refusal is an answer here, never logged with its stack: capturing one
+  // through the Wasm frames cost 0.1–0.2 ms per refused cookie.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return decodeWith(engine, text, secret, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** `decodeState` without its stack setting. */
+function decodeWith(engine, text, secret, options) {
   try {
     return { visitor: engine.decode(text, { ...options, secret }), claimed: false };
   } catch (err) {
@@ -723,13 +796,18 @@ async function personalise(request, env, ctx, asset, url) {
   const t0 = performance.now();
   const secret = env.STATE_SECRET;
   if (!secret) {
-    console.warn('buyerpath edge: STATE_SECRET is not set; serving pages unpersonalised');
+    logFailure('STATE_SECRET is not set: pages are not personalised');
     return null;
   }
-  const { engine, routes, revision } = await loadEngine(env);
+  const entry = await loadEngine(env);
+  const { engine, routes, revision } = entry;
   const cookies = parseCookies(request.headers.get('Cookie'));
   const { consent, gpc } = consentOf(cookies, request);
   const firmo = await firmographics(request, env, url);
+  // The page first: where it is read exactly, only the slots it shows are
+  // decided (a slot it lacks would be reported recommended, never seen).
+  const prepared = await preparePage(asset, url.pathname);
+  const slots = prepared.page ? slotsOn(prepared.page, engine.slots) : engine.slots;
   const t1 = performance.now();
   const now = Date.now();
   const path = url.pathname;
@@ -741,7 +819,7 @@ async function personalise(request, env, ctx, asset, url) {
   let rejection = null; // reported when no state is accepted
   // Every `bp` cookie sent is tried, in order: one of a parent domain (another
   // deployment, another tool) may come before this site's own.
-  const states = cookieValues(request.headers.get('Cookie'), STATE_COOKIE).filter(Boolean).slice(0, 4);
+  const states = stateCandidates(request.headers.get('Cookie'));
   for (const text of consent === 'none' ? [] : states) {
     try {
       // Signed (a forged cookie fails its HMAC) and fresh: a state idle for
@@ -797,7 +875,7 @@ async function personalise(request, env, ctx, asset, url) {
   // (39% less inline data; the page never needed them). The inspector shows
   // the full one.
   const detail = env.INSPECTOR === 'on' ? 'full' : 'brief';
-  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));
+  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));
   // What the visitor chose once (the demo switcher) stays in the state it
   // shaped: so do its signals' status as claims.
   const asserted = Boolean(firmo.preset) || claimed;
@@ -834,7 +912,11 @@ async function personalise(request, env, ctx, asset, url) {
     forwarded,
     state: browserState,
     resume,
-    context: { company: firmo.company, ...(firmo.account ? { account: firmo.account } : {}), ...(firmo.person ? { person: firmo.person } : {}) },
+    // What the page's own decisions read of the organisation's record (its
+    // playbook's conditions, the domain signals name the account by, the
+    // account's stage), not the whole record: the KV's CRM fields (customer,
+    // deal stage, roles engaged...) stay at the edge.
+    context: await pageContext(env, url, entry, firmo),
   };
   const t2 = performance.now();
 
@@ -884,14 +966,13 @@ async function personalise(request, env, ctx, asset, url) {
     };
   };
   const headHtml = `<script type="application/json" id="bp-edge">${inlineJson(edgeData)}</script>`;
-  const filled = await fillAsset(asset, path, slotEdit, headHtml);
   let answer;
-  if (filled.bytes) {
-    headers.set('X-Bp-Fill', filled.how);
-    answer = new Response(filled.bytes, { status: asset.status, headers });
+  if (prepared.page) {
+    headers.set('X-Bp-Fill', prepared.how);
+    answer = new Response(renderPage(prepared.page, slotEdit, headHtml), { status: asset.status, headers });
   } else {
     headers.set('X-Bp-Fill', 'rewriter');
-    answer = await rewritten(slotRewriter(slotEdit, headHtml), new Response(filled.body, { status: asset.status, headers }));
+    answer = await rewritten(slotRewriter(slotEdit, headHtml), new Response(prepared.body, { status: asset.status, headers }));
   }
   // Forwarded only once the page that shows the picks is built (a page that
   // fails is served as built: its picks were never shown), and after the

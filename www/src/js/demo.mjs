@@ -222,7 +222,10 @@ const banner = consentBanner({
       // (The banner has set the consent cookie, which the edge reads.) Kept
       // for the next choice if the edge could not take it (offline, a 5xx).
       const sent = resume;
-      const body = JSON.stringify({ consent, state: sent, path: location.pathname });
+      // The path cut short (percent-encoded, so ASCII; the edge keeps 256
+      // bytes of it): a long one must not push the grant past the edge's
+      // 8 KiB, where a body is no grant and withdraws.
+      const body = JSON.stringify({ consent, state: sent, path: location.pathname.slice(0, 1024) });
       fetch('/bp/consent', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true })
         .then((r) => {
           if (resume === sent && r.status < 500) resume = null;
