@@ -145,6 +145,33 @@ fn another_header_or_version_is_refused_with_a_code() {
     }
 }
 
+/// The header alone (what the Wasm binding checks before copying a
+/// buffer in) refuses what `from_bytes` refuses for its header, with the
+/// same issue, and passes a real file's first bytes.
+#[test]
+fn the_header_alone_is_checked_as_from_bytes_checks_it() {
+    use buyerpath::engine::compiled::{check_header, HEADER_MAX};
+    let bytes = common::example_engine().to_bytes().unwrap();
+    assert!(check_header(&bytes[..HEADER_MAX]).is_ok());
+    assert!(check_header(&bytes).is_ok());
+    let zeros = vec![0u8; HEADER_MAX];
+    let mut older = bytes.clone();
+    older[..4].copy_from_slice(b"BPE5");
+    let len = usize::from(bytes[4]);
+    let mut version = bytes.clone();
+    version[4 + len] ^= 1;
+    for bad in [&zeros[..], b"", b"BPE6", &older[..], &version[..]] {
+        let head = &bad[..bad.len().min(HEADER_MAX)];
+        let want = Engine::from_bytes(bad).unwrap_err();
+        assert_eq!(
+            check_header(head).unwrap_err(),
+            want,
+            "{:?}",
+            &head[..head.len().min(8)]
+        );
+    }
+}
+
 /// `bytes` with the checksum after the header made right again: damage made
 /// on purpose, to reach the reader and the invariants behind the checksum.
 fn resum(mut bytes: Vec<u8>) -> Vec<u8> {

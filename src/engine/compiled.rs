@@ -65,30 +65,7 @@ impl Engine {
 
     /// Loads an engine written by [`Engine::to_bytes`] of this version.
     pub fn from_bytes(bytes: &[u8]) -> Result<Engine, Error> {
-        if OLDER.iter().any(|m| bytes.starts_with(m.as_slice())) {
-            return Err(another_version(
-                "The engine file was written by an earlier version of buyerpath (an older layout).",
-                "an older layout",
-            ));
-        }
-        let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            invalid(&format!(
-                "These bytes are not a compiled buyerpath engine (no `{}` header).",
-                String::from_utf8_lossy(MAGIC)
-            ))
-        })?;
-        let (&len, rest) = rest
-            .split_first()
-            .ok_or_else(|| invalid("The engine file ends before its version."))?;
-        let (version, body) = rest
-            .split_at_checked(usize::from(len))
-            .ok_or_else(|| invalid("The engine file ends inside its version."))?;
-        if version != VERSION.as_bytes() {
-            return Err(another_version(
-                "The engine file was written by another version of buyerpath.",
-                &String::from_utf8_lossy(version),
-            ));
-        }
+        let body = after_header(bytes)?;
         let (sum, body) = body
             .split_first_chunk::<8>()
             .ok_or_else(|| invalid("The engine file ends inside its checksum."))?;
@@ -115,6 +92,48 @@ impl Engine {
             .map_err(|what| invalid(&format!("The engine file is inconsistent: {what}.")))?;
         Ok(engine)
     }
+}
+
+/// Bytes this long hold an engine file's header whatever its version's
+/// length: the magic, the version's length and the version (up to 255 bytes).
+pub const HEADER_MAX: usize = 4 + 1 + 255;
+
+/// Checks the start of an engine file (its first [`HEADER_MAX`] bytes, or
+/// the whole file when shorter) as [`Engine::from_bytes`] does, without the
+/// rest: a host holding a large buffer can refuse one that is no engine
+/// file of this version before copying it anywhere.
+pub fn check_header(head: &[u8]) -> Result<(), Error> {
+    after_header(head).map(|_| ())
+}
+
+/// The bytes after the magic and the version (the checksum, then the body),
+/// or why these are not an engine file of this version.
+fn after_header(bytes: &[u8]) -> Result<&[u8], Error> {
+    if OLDER.iter().any(|m| bytes.starts_with(m.as_slice())) {
+        return Err(another_version(
+            "The engine file was written by an earlier version of buyerpath (an older layout).",
+            "an older layout",
+        ));
+    }
+    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
+        invalid(&format!(
+            "These bytes are not a compiled buyerpath engine (no `{}` header).",
+            String::from_utf8_lossy(MAGIC)
+        ))
+    })?;
+    let (&len, rest) = rest
+        .split_first()
+        .ok_or_else(|| invalid("The engine file ends before its version."))?;
+    let (version, body) = rest
+        .split_at_checked(usize::from(len))
+        .ok_or_else(|| invalid("The engine file ends inside its version."))?;
+    if version != VERSION.as_bytes() {
+        return Err(another_version(
+            "The engine file was written by another version of buyerpath.",
+            &String::from_utf8_lossy(version),
+        ));
+    }
+    Ok(body)
 }
 
 /// The engine bytes' checksum: XXH64 (seed 0), made to catch damage in

@@ -505,7 +505,7 @@ impl Checker<'_> {
         if !x.is_finite() || x.abs() > 1e9 {
             self.push(
                 Issue::new("out_of_range", path.to_string(), "number out of range")
-                    .expected("a finite number")
+                    .expected("a number from -1e9 to 1e9")
                     .found(x.to_string()),
             );
         }

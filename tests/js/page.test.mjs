@@ -6,6 +6,7 @@
 // not there, and the module is smaller than the package's by the compiler.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,6 +92,20 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
   }
   assert.ok(initSync().__wbindgen_externrefs.length - table < 64, 'no JS-value table slot left behind per refusal');
   assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);
+});
+
+test('fromBytes refuses a large buffer that is no engine file before copying it into Wasm memory (which never shrinks)', () => {
+  // In a process of its own, so that its memory is this call's: 300 MB of
+  // zeros (pages the system has not handed out yet) refused by the header.
+  const script = `
+    const page = await import(${JSON.stringify(join(pkgDir, 'page', 'node.js'))});
+    const before = process.memoryUsage().rss;
+    let code = null;
+    try { page.Engine.fromBytes(new Uint8Array(300 * 1024 * 1024)); } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ code, grew: process.memoryUsage().rss - before }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  assert.equal(out.code, 'engine_file_invalid');
+  assert.ok(out.grew < 64 * 1024 * 1024, `the process grew by ${Math.round(out.grew / 1048576)} MiB`);
 });
 
 test('fromBytes takes a Uint8Array, a Buffer, a view or an ArrayBuffer, from any realm; new Engine says there is no compiler', () => {

@@ -4,6 +4,8 @@ use crate::error::to_js;
 #[cfg(feature = "compiler")]
 use crate::input::json_text;
 use crate::visitor::WasmVisitor;
+#[cfg(feature = "compiled")]
+use buyerpath::engine::compiled::{check_header, HEADER_MAX};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -54,6 +56,11 @@ impl WasmEngine {
                     "pass the bytes of `buyerpath compile`'s file, e.g. `new Uint8Array(await response.arrayBuffer())`",
                 )
             })?;
+        // The header first, from a copy of its few bytes: a buffer that is
+        // no engine file of this version (of any size) is refused before
+        // it is copied into Wasm memory, which never shrinks.
+        let head = bytes.length().min(HEADER_MAX as u32);
+        check_header(&bytes.subarray(0, head).to_vec()).map_err(|e| to_js(&e))?;
         let bytes = bytes.to_vec();
         let inner = buyerpath::Engine::from_bytes(&bytes).map_err(|e| to_js(&e))?;
         Ok(WasmEngine {

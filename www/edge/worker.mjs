@@ -875,7 +875,15 @@ async function personalise(request, env, ctx, asset, url) {
   // (39% less inline data; the page never needed them). The inspector shows
   // the full one.
   const detail = env.INSPECTOR === 'on' ? 'full' : 'brief';
-  const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));
+  let decision;
+  try {
+    decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));
+  } catch (err) {
+    // A request the engine refuses (an organisation record over the
+    // context's size): the page goes out as built, the visitor is freed now.
+    visitor.free();
+    throw err;
+  }
   // What the visitor chose once (the demo switcher) stays in the state it
   // shaped: so do its signals' status as claims.
   const asserted = Boolean(firmo.preset) || claimed;
