@@ -125,8 +125,8 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
     if let (Some(c), true) = (content, consuming) {
         let sm = &engine.stage_model;
         if c.stage_count > 0 {
-            let w =
-                sm.content_view_weight / f64::from(c.stage_count) * between(ts, at, sm.half_life_ms);
+            let w = sm.content_view_weight / f64::from(c.stage_count)
+                * between(ts, at, sm.half_life_ms);
             for (i, st) in engine.stages.iter().enumerate() {
                 if c.stage_mask & bit32(i) != 0 {
                     add(&mut s.stages, st.hash, w);
@@ -275,18 +275,13 @@ fn advance(engine: &Engine, s: &mut VisitorState, ts: u64) {
 /// The shortest half-life (ms) of anything the state values: the engagement
 /// rules', the stage model's (stages and topics) and the role model's.
 fn shortest_half_life(engine: &Engine) -> f64 {
-    engine
-        .engagement
-        .rules
-        .iter()
-        .map(|r| r.half_life_ms)
-        .fold(
-            engine
-                .stage_model
-                .half_life_ms
-                .min(engine.role_model.half_life_ms),
-            f64::min,
-        )
+    engine.engagement.rules.iter().map(|r| r.half_life_ms).fold(
+        engine
+            .stage_model
+            .half_life_ms
+            .min(engine.role_model.half_life_ms),
+        f64::min,
+    )
 }
 
 fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {

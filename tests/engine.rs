@@ -1578,7 +1578,10 @@ fn frequent_events_do_not_stop_the_decay() {
     let engine = Engine::from_json(&pb.to_string()).unwrap();
     let points = |gap: u64, until: u64| {
         let mut v = engine.visitor("clock").unwrap();
-        engine.observe(&mut v, &ev(json!({"type": "cta_click", "ts": T0, "cta": "demo"})));
+        engine.observe(
+            &mut v,
+            &ev(json!({"type": "cta_click", "ts": T0, "cta": "demo"})),
+        );
         let mut t = T0 + gap;
         while t <= T0 + until {
             engine.observe(&mut v, &ev(json!({"type": "search", "ts": t})));

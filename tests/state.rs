@@ -119,7 +119,10 @@ fn a_state_of_the_previous_encoding_is_still_read() {
                 &req(old["decided_at"].as_u64().unwrap(), old["context"].clone()),
             )
             .unwrap();
-        assert_eq!(d.engagement.points, old["engagement_points"].as_f64().unwrap());
+        assert_eq!(
+            d.engagement.points,
+            old["engagement_points"].as_f64().unwrap()
+        );
         assert_eq!(serde_json::to_value(&d.stage).unwrap(), old["stage"]);
         assert_eq!(serde_json::to_value(&d.role).unwrap(), old["role"]);
         // Written back in the current encoding, it reads the same.
