@@ -21,17 +21,18 @@ pub fn between(from: u64, to: u64, half_life_ms: f64) -> f64 {
     }
 }
 
-/// Decays a fixed-point value (thousandths), rounding to the nearest thousandth.
-pub fn decay_milli(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
+/// Decays a fixed-point value (an integer count of some fraction of a
+/// point), rounding to the nearest unit.
+pub fn decay_fixed(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
     if milli == 0 || elapsed_ms == 0 {
         return milli;
     }
-    scale_milli(milli, factor(elapsed_ms, half_life_ms))
+    scale_fixed(milli, factor(elapsed_ms, half_life_ms))
 }
 
-/// [`decay_milli`] with the factor already known: the same rounding, for
+/// [`decay_fixed`] with the factor already known: the same rounding, for
 /// callers that decay many values over one interval with few half-lives.
-pub fn scale_milli(milli: i64, factor: f64) -> i64 {
+pub fn scale_fixed(milli: i64, factor: f64) -> i64 {
     if milli == 0 {
         return milli;
     }
@@ -71,12 +72,12 @@ impl Factors {
         self.filled = self.filled.saturating_add(1);
         f
     }
-    /// `decay_milli(milli, elapsed_ms, half_life_ms)`.
+    /// `decay_fixed(milli, elapsed_ms, half_life_ms)`.
     pub fn decay(&mut self, milli: i64, half_life_ms: f64) -> i64 {
         if milli == 0 || self.elapsed_ms == 0 {
             return milli;
         }
-        scale_milli(milli, self.get(half_life_ms))
+        scale_fixed(milli, self.get(half_life_ms))
     }
 }
 
@@ -119,8 +120,8 @@ mod tests {
     use super::*;
     #[test]
     fn half_life() {
-        assert_eq!(decay_milli(1000, 10, 10.0), 500);
-        assert_eq!(decay_milli(1000, 0, 10.0), 1000);
+        assert_eq!(decay_fixed(1000, 10, 10.0), 500);
+        assert_eq!(decay_fixed(1000, 0, 10.0), 1000);
         assert_eq!(round_to(0.123456, 3), 0.123);
         assert_eq!(round_to(-0.0001, 2).to_string(), "0");
     }
@@ -171,7 +172,7 @@ mod tests {
         assert!(round(f64::NAN).is_nan());
     }
     #[test]
-    fn remembered_factors_decay_as_decay_milli() {
+    fn remembered_factors_decay_as_decay_fixed() {
         for dt in [0u64, 1, 999, 86_400_000, 40 * 86_400_000, u64::MAX] {
             let mut f = Factors::over(dt);
             // Seven half-lives through a memo of four: the first ones are
@@ -181,7 +182,7 @@ mod tests {
                 for m in [1i64, -7, 1_000_000] {
                     assert_eq!(
                         f.decay(m, hl),
-                        decay_milli(m, dt, hl),
+                        decay_fixed(m, dt, hl),
                         "dt {dt} hl {hl} m {m}"
                     );
                     assert_eq!(f.get(hl), factor(dt, hl));
@@ -198,7 +199,7 @@ mod tests {
                 for m in [0i64, 1, -5, 999, 1_000_000, i64::MAX / 4] {
                     assert_eq!(
                         f.decay(m, hl),
-                        decay_milli(m, dt, hl),
+                        decay_fixed(m, dt, hl),
                         "dt {dt} hl {hl} m {m}"
                     );
                 }

@@ -26,7 +26,10 @@ pub fn evaluate(
     attrs: &crate::attrs::Attrs<'_>,
     now: u64,
 ) -> EngagementNow {
-    let dt = now.saturating_sub(s.valued_at);
+    // A `now` before the clock reads the state at the clock, as the
+    // aggregates were valued before `valued_at` existed (late events do not
+    // change what an earlier `now` sees).
+    let dt = now.max(s.anchor).saturating_sub(s.valued_at);
     let mut total = 0i64;
     let mut contributions = Vec::with_capacity(s.rules.len());
     let mut traits = vec![0i64; engine.traits.len()];
@@ -41,7 +44,7 @@ pub fn evaluate(
                 continue;
             }
         }
-        let v = f.decay(agg.milli, rule.half_life_ms);
+        let v = f.decay(agg.micro, rule.half_life_ms);
         if v == 0 {
             continue;
         }
@@ -59,7 +62,7 @@ pub fn evaluate(
             .cmp(&a.1.unsigned_abs())
             .then_with(|| a.0.cmp(b.0))
     });
-    // From the exact milli-points in one division, so that a total ending in
+    // From the exact micro-points in one division, so that a total ending in
     // 5 rounds as the points shown do (21.375 points of 150: 14.25, so 14.3;
     // dividing the points first gave 14.2499…, so 14.2 beside 21.38 points).
     let score = round_to(
@@ -92,28 +95,28 @@ pub fn evaluate(
     }
 }
 
-/// Milli-points to two decimals, half away from zero, from the exact integer
-/// (1,275 milli-points are 1.28; `round_to(1.275, 2)` reads the double
+/// Micro-points to two decimals, half away from zero, from the exact integer
+/// (1,275,000 micro-points are 1.28; `round_to(1.275, 2)` reads the double
 /// 1.27499… and gives 1.27, beside a score that counted 1.275).
-fn hundredths(milli: i64) -> f64 {
-    let cents = if milli >= 0 {
-        milli.saturating_add(5) / 10
+fn hundredths(micro: i64) -> f64 {
+    let cents = if micro >= 0 {
+        micro.saturating_add(5_000) / 10_000
     } else {
-        milli.saturating_sub(5) / 10
+        micro.saturating_sub(5_000) / 10_000
     };
     cents as f64 / 100.0
 }
 
-/// The score (0–100 before clamping) of `total` milli-points against the
+/// The score (0–100 before clamping) of `total` micro-points against the
 /// saturation. A saturation written with at most three decimals (0.56, 150)
 /// is a whole number of milli-points, and the division is of two exact
 /// numbers, so a score ending in 5 at the second decimal is exactly that.
 fn score_of(total: i64, saturation: f64) -> f64 {
     let milli = (saturation * 1000.0).round();
     if (milli - saturation * 1000.0).abs() < 1e-6 * milli.max(1.0) && milli >= 1.0 {
-        // total / 1000 / (milli / 1000) * 100
-        total as f64 * 100.0 / milli
+        // total / 1e6 / (milli / 1000) * 100
+        total as f64 * 100.0 / (milli * 1000.0)
     } else {
-        total as f64 / (saturation * 10.0)
+        total as f64 / (saturation * 10_000.0)
     }
 }

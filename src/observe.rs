@@ -1,12 +1,13 @@
 //! Folding one event into the visitor state: burst check, the state's clock
-//! and the time its aggregates are valued at, engagement points with daily caps, stage/role/topic evidence,
-//! consumed content, BANT buckets and hand-raises.
+//! and the time its aggregates are valued at, engagement points with daily
+//! caps, stage/role/topic evidence, consumed content, BANT buckets and
+//! hand-raises.
 
-use crate::decay::{between, round, scale_milli, Factors};
+use crate::decay::{between, round, scale_fixed, Factors};
 use crate::engine::{bit32, Engine, OTHER_BUCKET};
 use crate::event::{Event, EventKind};
 use crate::hash::fnv1a32;
-use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState, MAX_TOPICS, MAX_VALUE};
+use crate::state::{entry, Evidence, Recent, RuleAgg, VisitorState, MAX_TOPICS, MAX_VALUE, UNIT};
 use crate::text::Text;
 use crate::time::DAY_MS;
 use serde::Serialize;
@@ -111,9 +112,12 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
             }
         }
         let bound = MAX_VALUE as i64;
-        agg.milli = agg
-            .milli
-            .saturating_add(scale_milli(pts, between(ts, at, rule.half_life_ms)))
+        // The rule's thousandths of a point (capped as counted) in the
+        // state's millionths.
+        let micro = pts.saturating_mul(1000);
+        agg.micro = agg
+            .micro
+            .saturating_add(scale_fixed(micro, between(ts, at, rule.half_life_ms)))
             .clamp(-bound, bound);
         out.points.push((rule.id.clone(), pts as f64 / 1000.0));
     }
@@ -220,42 +224,43 @@ fn in_burst(engine: &Engine, recent: &[Recent], ts: u64) -> bool {
 }
 
 /// Moves the state's clock (`anchor`, the latest event) forward to `ts`,
-/// and the time the aggregates are valued at with it once `ts` is an eighth
-/// of the shortest half-life or more past it, decaying every aggregate
-/// there (from a time of 0 too: a fresh state has nothing to decay, and one
-/// whose events were at `ts` 0 decays them as any other).
+/// and the time the aggregates are valued at to the clock once that is an
+/// eighth of the shortest half-life or more past it, decaying every
+/// aggregate there (from a time of 0 too: a fresh state has nothing to
+/// decay, and one whose events were at `ts` 0 decays them as any other).
+/// Checked at every event, late ones too: a state read by a revision with
+/// shorter half-lives moves at its first event, whenever that is dated.
 ///
-/// Each move rounds every aggregate to a thousandth. Moving at every event
-/// lost each step of decay under half a thousandth: events a minute or a
-/// second apart kept points undecayed for as long as they came. Moves an
-/// eighth of the shortest half-life apart (21 hours for a 7-day one) decay
-/// a point by far more than that rounding (a 60-day rule's 50 points lose
-/// 0.5 of them over 21 hours; the rounding is 0.0005 at most), and an event
-/// in between has its points grown by at most 2^(1/8) (9%) to the
-/// valuation time, then rounded once.
+/// Each move rounds every aggregate to a millionth of a point, and so does
+/// each event's points grown to the valuation time (by at most 2^(1/8),
+/// 9%). Kept in thousandths and moved at every event, as the engine did
+/// until December 2026, every decay step under half a thousandth was lost:
+/// events a minute or a second apart kept points undecayed for as long as
+/// they came. A millionth is a thousand times finer, and moves an eighth of
+/// the shortest half-life apart are few: a 60-day rule's 50 points lose
+/// 0.5 of them over the 21 hours of a 7-day shortest half-life, beside a
+/// rounding of 0.0000005.
 fn advance(engine: &Engine, s: &mut VisitorState, ts: u64) {
-    if ts <= s.anchor {
-        return;
-    }
-    s.anchor = ts;
-    let dt = ts.saturating_sub(s.valued_at);
-    if (dt as f64) * 8.0 < shortest_half_life(engine) {
+    let latest = ts.max(s.anchor);
+    s.anchor = latest;
+    let dt = latest.saturating_sub(s.valued_at);
+    if dt == 0 || (dt as f64) * 8.0 < shortest_half_life(engine) {
         return;
     }
     // One `exp2` per half-life rather than per value: rules mostly share one.
     let mut f = Factors::over(dt);
     let mut rule = engine.engagement.cursor();
     for agg in &mut s.rules {
-        if agg.milli == 0 {
+        if agg.micro == 0 {
             continue;
         }
         let hl = rule(agg.hash)
             .map(|r| r.half_life_ms)
             .unwrap_or(30.0 * DAY_MS as f64);
-        agg.milli = f.decay(agg.milli, hl);
+        agg.micro = f.decay(agg.micro, hl);
     }
-    let today = u32::try_from(ts / DAY_MS).unwrap_or(u32::MAX);
-    s.rules.retain(|a| a.milli != 0 || a.cap_day >= today);
+    let today = u32::try_from(latest / DAY_MS).unwrap_or(u32::MAX);
+    s.rules.retain(|a| a.micro != 0 || a.cap_day >= today);
     let shl = engine.stage_model.half_life_ms;
     let rhl = engine.role_model.half_life_ms;
     for (list, hl) in [
@@ -265,11 +270,11 @@ fn advance(engine: &Engine, s: &mut VisitorState, ts: u64) {
     ] {
         let fac = f.get(hl);
         for e in list.iter_mut() {
-            e.milli = scale_milli(e.milli, fac);
+            e.micro = scale_fixed(e.micro, fac);
         }
-        list.retain(|e| e.milli > 0);
+        list.retain(|e| e.micro > 0);
     }
-    s.valued_at = ts;
+    s.valued_at = latest;
 }
 
 /// The shortest half-life (ms) of anything the state values: the engagement
@@ -285,10 +290,10 @@ fn shortest_half_life(engine: &Engine) -> f64 {
 }
 
 fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {
-    if let Some(e) = entry(list, hash, |e| e.hash, |h| Evidence { hash: h, milli: 0 }) {
-        e.milli = e
-            .milli
-            .saturating_add(round(amount * 1000.0) as i64)
+    if let Some(e) = entry(list, hash, |e| e.hash, |h| Evidence { hash: h, micro: 0 }) {
+        e.micro = e
+            .micro
+            .saturating_add(round(amount * UNIT) as i64)
             .clamp(0, MAX_VALUE as i64);
     }
     // Bounded: forget the weakest entry (the first such in hash order).
@@ -296,7 +301,7 @@ fn add(list: &mut Vec<Evidence>, hash: u32, amount: f64) {
         let weakest = list
             .iter()
             .enumerate()
-            .min_by_key(|(_, e)| e.milli)
+            .min_by_key(|(_, e)| e.micro)
             .map(|(i, _)| i)
             .unwrap_or(0);
         list.remove(weakest);

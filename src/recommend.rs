@@ -63,7 +63,7 @@ pub fn recommend(
     // Only content some requested slot can show is checked (conditions cost).
     let wanted = slots.iter().fold(0u64, |m, s| m | s.format_mask);
     let mut cx = Context {
-        topic_total: s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.milli)),
+        topic_total: s.topics.iter().fold(0i64, |a, t| a.saturating_add(t.micro)),
         // Interest by topic index, looked up once per decision.
         interest: engine
             .topics

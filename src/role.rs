@@ -131,7 +131,11 @@ pub fn evaluate(
     now: u64,
 ) -> RoleResult {
     let rm = &engine.role_model;
-    let decay = factor(now.saturating_sub(s.valued_at), rm.half_life_ms);
+    // As engagement: a `now` before the clock reads the state at the clock.
+    let decay = factor(
+        now.max(s.anchor).saturating_sub(s.valued_at),
+        rm.half_life_ms,
+    );
     let mut w: Vec<f64> = engine.roles.iter().map(|r| r.prior).collect();
     let mut evidence = Vec::new();
     if let Some((i, strength)) = title_role {
@@ -157,7 +161,7 @@ pub fn evaluate(
     for (r, x) in engine.roles.iter().zip(w.iter_mut()) {
         let e = crate::state::evidence(&s.roles, r.hash);
         if e > 0 {
-            *x += e as f64 / 1000.0 * decay;
+            *x += e as f64 / crate::state::UNIT * decay;
             behaviour = true;
         }
     }

@@ -29,7 +29,11 @@ pub fn evaluate(
     now: u64,
 ) -> StageNow {
     let sm = &engine.stage_model;
-    let decay = factor(now.saturating_sub(s.valued_at), sm.half_life_ms);
+    // As engagement: a `now` before the clock reads the state at the clock.
+    let decay = factor(
+        now.max(s.anchor).saturating_sub(s.valued_at),
+        sm.half_life_ms,
+    );
     let account_stage = attrs
         .account()
         .get("stage")
@@ -56,7 +60,7 @@ pub fn evaluate(
             if !ok {
                 return 0.0;
             }
-            let ev = crate::state::evidence(&s.stages, st.hash) as f64 / 1000.0 * decay;
+            let ev = crate::state::evidence(&s.stages, st.hash) as f64 / crate::state::UNIT * decay;
             let acct = if account_stage == Some(st.id.as_str()) {
                 sm.account_prior_weight
             } else {

@@ -105,7 +105,7 @@ impl Engine {
                 .topics
                 .iter()
                 .enumerate()
-                .min_by_key(|(_, e)| e.milli)
+                .min_by_key(|(_, e)| e.micro)
                 .map(|(i, _)| i)
             {
                 s.topics.remove(i);

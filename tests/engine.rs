@@ -1614,3 +1614,152 @@ fn frequent_events_do_not_stop_the_decay() {
         );
     }
 }
+
+/// Points that score at every event decay exactly too: each event's points
+/// are grown to the state's valuation time and rounded, so the rounding
+/// must be far finer than the growth (0.1 points an event, every 2 seconds
+/// for 8 hours, lost 2.76 of 1,437 points in thousandths). And a playbook
+/// with one short half-life moves the valuation time often: a long rule's
+/// points must still decay between moves (they froze in thousandths).
+#[test]
+fn scoring_streams_and_short_half_lives_decay_exactly() {
+    let exact_sum = |points: f64, hl_days: f64, times: &[u64], now: u64| {
+        times
+            .iter()
+            .map(|t| points * (-((now - t) as f64) / (hl_days * DAY as f64)).exp2())
+            .sum::<f64>()
+    };
+    // A rule of 0.1 points on every search, 60-day half-life, shortest 7 days.
+    let mut pb = example_playbook();
+    pb["engagement"]["burst"] = json!({"window_seconds": 1, "max_events": 6});
+    pb["engagement"]["rules"] = json!([
+        {"id": "search", "label": "Search", "event": "search", "points": 0.1, "half_life_days": 60},
+        {"id": "pricing", "label": "Pricing", "event": "cta_click", "points": 5, "half_life_days": 7}
+    ]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("stream").unwrap();
+    let times: Vec<u64> = (0..14_400).map(|i| T0 + i * 2000).collect();
+    for t in &times {
+        engine.observe(&mut v, &ev(json!({"type": "search", "ts": t})));
+    }
+    let now = T0 + 8 * HOUR;
+    let got = engine
+        .decide(&mut v, &req(now, json!({})))
+        .unwrap()
+        .engagement
+        .points;
+    let want = exact_sum(0.1, 60.0, &times, now);
+    assert!((got - want).abs() <= 0.011, "{got} points, {want} exactly");
+
+    // One rule of a half-hour half-life: the valuation time moves every
+    // few minutes; a blog's 2 points (30 days) still decay over 30 days.
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = json!([
+        {"id": "blog", "label": "Blog", "event": "cta_click", "points": 2, "half_life_days": 30},
+        {"id": "chat", "label": "Chat", "event": "chat_open", "points": 1, "half_life_days": 0.02}
+    ]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = engine.visitor("short").unwrap();
+    engine.observe(
+        &mut v,
+        &ev(json!({"type": "cta_click", "ts": T0, "cta": "x"})),
+    );
+    let mut t = T0;
+    while t < T0 + 30 * DAY {
+        t += 4 * MIN;
+        engine.observe(&mut v, &ev(json!({"type": "search", "ts": t})));
+    }
+    let got = engine
+        .decide(&mut v, &req(t, json!({})))
+        .unwrap()
+        .engagement
+        .points;
+    let want = exact_sum(2.0, 30.0, &[T0], t);
+    assert!((got - want).abs() <= 0.011, "{got} points, {want} exactly");
+}
+
+/// The same events give the same engagement whatever order they came in,
+/// and a `now` before the latest event reads the state at that event (as
+/// documented), not at the state's inner valuation time.
+#[test]
+fn late_events_and_an_early_now_read_as_documented() {
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = json!([
+        {"id": "click", "label": "Click", "event": "cta_click", "points": 10, "half_life_days": 0.5}
+    ]);
+    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    let at = [T0, T0 + 96 * MIN, T0 + 3 * HOUR];
+    let visitor = |order: [usize; 3]| {
+        let mut v = engine.visitor("order").unwrap();
+        for i in order {
+            engine.observe(
+                &mut v,
+                &ev(json!({"type": "cta_click", "ts": at[i], "cta": "x"})),
+            );
+        }
+        v
+    };
+    for now in [T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR, T0 + 5 * HOUR] {
+        let mut a = visitor([0, 1, 2]);
+        let mut b = visitor([0, 2, 1]);
+        let pa = engine
+            .decide(&mut a, &req(now, json!({})))
+            .unwrap()
+            .engagement
+            .points;
+        let pb = engine
+            .decide(&mut b, &req(now, json!({})))
+            .unwrap()
+            .engagement
+            .points;
+        assert!(
+            (pa - pb).abs() <= 0.01,
+            "at {now}: {pa} in order, {pb} with a late event"
+        );
+        let read_at = now.max(at[2]);
+        let want: f64 = at
+            .iter()
+            .map(|t| 10.0 * (-((read_at - t) as f64) / (0.5 * DAY as f64)).exp2())
+            .sum();
+        assert!(
+            (pa - want).abs() <= 0.011,
+            "at {now}: {pa}, {want} at the clock"
+        );
+    }
+}
+
+/// A state valued well before its latest event (allowed by the revision
+/// that wrote it), read by a revision with a much shorter half-life, keeps
+/// an event's points however that event is dated (they were grown by 2^83,
+/// clamped, and lost).
+#[test]
+fn a_shorter_half_life_after_a_revision_loses_no_points() {
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = json!([
+        {"id": "chat", "label": "Chat", "event": "chat_open", "points": 5, "half_life_days": 7}
+    ]);
+    let old = Engine::from_json(&pb.to_string()).unwrap();
+    let mut v = old.visitor("migrating").unwrap();
+    old.observe(&mut v, &ev(json!({"type": "search", "ts": T0})));
+    old.observe(&mut v, &ev(json!({"type": "search", "ts": T0 + 20 * HOUR})));
+    assert!(v.state().anchor - v.state().valued_at >= 20 * HOUR);
+    let text = old.encode(&v, None);
+    pb["revision"] = json!(pb["revision"].as_u64().unwrap() + 1);
+    pb["engagement"]["rules"][0]["half_life_days"] = json!(0.01);
+    let new = Engine::from_json(&pb.to_string()).unwrap();
+    for late in [0, 1000] {
+        let mut v = new.decode(&text, None).unwrap().visitor;
+        let ts = T0 + 20 * HOUR - late;
+        new.observe(&mut v, &ev(json!({"type": "chat_open", "ts": ts})));
+        let got = new
+            .decide(&mut v, &req(T0 + 20 * HOUR, json!({})))
+            .unwrap()
+            .engagement
+            .points;
+        let want = 5.0 * (-(late as f64) / (0.01 * DAY as f64)).exp2();
+        assert!(
+            (got - want).abs() <= 0.011,
+            "{late} ms late: {got} points, {want} exactly"
+        );
+    }
+}

@@ -1,7 +1,9 @@
 // What both JavaScript peers share: the host code any implementation of the
 // playbook's gates, fit and engagement needs around its rule evaluation —
-// the attribute document, the engagement bookkeeping (half-life decay to an
-// anchor, daily caps, bot-like bursts, `only_if`) and the fit/gate arithmetic.
+// the attribute document, the engagement bookkeeping (half-life decay in
+// millionths of a point, valued at a time moved an eighth of the shortest
+// half-life at a time; daily caps, bot-like bursts, `only_if`) and the
+// fit/gate arithmetic.
 // Only *rule evaluation* differs between the peers: a hand-written evaluator
 // (handwritten.mjs) or json-rules-engine (rules-engine.mjs). The arithmetic
 // follows the engine's (src/observe.rs, src/engagement.rs, src/fit.rs,
@@ -18,7 +20,9 @@ export const roundTo = (x, digits) => {
   return r === 0 ? 0 : r;
 };
 const factor = (elapsed, halfLife) => (elapsed === 0 || !(halfLife > 0) ? 1 : 2 ** (-elapsed / halfLife));
-export const decayMilli = (milli, elapsed, halfLife) => (milli === 0 || elapsed === 0 ? milli : roundHalfAway(milli * factor(elapsed, halfLife)));
+export const decayFixed = (value, elapsed, halfLife) => (value === 0 || elapsed === 0 ? value : roundHalfAway(value * factor(elapsed, halfLife)));
+/** The factor that moves a value at `from` to `to` (growth when `to` is earlier). */
+const between = (from, to, halfLife) => (to >= from ? factor(to - from, halfLife) : !(halfLife > 0) ? 1 : 2 ** ((from - to) / halfLife));
 
 /** Dotted path lookup; `null` counts as absent (undefined). */
 export function lookup(doc, path) {
@@ -136,6 +140,12 @@ export function prepare(playbook) {
     burstWindow: e.burst.window_seconds * 1000,
     burstMax: e.burst.max_events,
     saturation: e.saturation,
+    // The state's valuation time moves once the clock is an eighth of this past it.
+    shortest: Math.min(
+      playbook.stage_model.half_life_days,
+      playbook.role_model.half_life_days,
+      ...e.rules.map((r) => r.half_life_days ?? e.half_life_days),
+    ) * DAY_MS,
     rules: e.rules.map((r) => ({
       id: r.id,
       milli: roundHalfAway(r.points * 1000),
@@ -156,11 +166,11 @@ export function prepare(playbook) {
 // ------------------------------------------------------------------ engagement bookkeeping
 
 export function newState() {
-  return { events: 0, firstSeen: 0, anchor: 0, recent: [], ignored: 0, aggs: new Map(), bant: new Map() };
+  return { events: 0, firstSeen: 0, anchor: 0, valuedAt: 0, recent: [], ignored: 0, aggs: new Map(), bant: new Map() };
 }
 
 /**
- * Folds one event: burst check, decay to the new anchor, then the points of
+ * Folds one event: burst check, the clock and the valuation time, then the points of
  * every rule `matchRules(event, content)` returns (rule indices, in playbook
  * order), with daily caps.
  */
@@ -171,12 +181,12 @@ export function fold(pb, s, ev, matched) {
   let inWindow = 0;
   for (const r of s.recent) if (r >= start && r <= ev.ts) inWindow++;
   const burst = inWindow >= pb.burstMax;
-  // anchor
-  if (s.anchor === 0) s.anchor = ev.ts;
-  else if (ev.ts > s.anchor) {
-    const dt = ev.ts - s.anchor;
-    for (const [i, a] of s.aggs) a.milli = decayMilli(a.milli, dt, pb.rules[i].halfLife);
-    s.anchor = ev.ts;
+  // the clock, and the valuation time once it is an eighth of the shortest half-life behind
+  s.anchor = Math.max(s.anchor, ev.ts);
+  const dt = s.anchor - s.valuedAt;
+  if (dt > 0 && dt * 8 >= pb.shortest) {
+    for (const [i, a] of s.aggs) a.micro = decayFixed(a.micro, dt, pb.rules[i].halfLife);
+    s.valuedAt = s.anchor;
   }
   let pos = s.recent.length;
   while (pos > 0 && s.recent[pos - 1] > ev.ts) pos--;
@@ -186,12 +196,11 @@ export function fold(pb, s, ev, matched) {
     s.ignored += 1;
     return;
   }
-  const age = Math.max(0, s.anchor - ev.ts);
   const day = Math.floor(ev.ts / DAY_MS);
   for (const i of matched) {
     const rule = pb.rules[i];
     let a = s.aggs.get(i);
-    if (!a) s.aggs.set(i, (a = { milli: 0, capDay: 0, capUsed: 0 }));
+    if (!a) s.aggs.set(i, (a = { micro: 0, capDay: 0, capUsed: 0 }));
     let pts = rule.milli;
     if (rule.cap !== null) {
       if (day > a.capDay) {
@@ -203,7 +212,8 @@ export function fold(pb, s, ev, matched) {
       pts = Math.min(Math.max(pts, -room), room);
       if (day === a.capDay) a.capUsed += Math.abs(pts);
     }
-    a.milli += decayMilli(pts, age, rule.halfLife);
+    const micro = pts * 1000;
+    a.micro += micro === 0 ? 0 : roundHalfAway(micro * between(ev.ts, s.valuedAt, rule.halfLife));
   }
   if (ev.type === 'form_submit' && ev.fields) {
     for (const d of pb.bant) {
@@ -217,13 +227,13 @@ export function fold(pb, s, ev, matched) {
 
 /** Engagement at `now`: every aggregate decayed, `onlyIf(ruleIndex)` filtered, summed, normalised. */
 export function engagementAt(pb, s, now, onlyIf) {
-  const dt = Math.max(0, now - s.anchor);
+  const dt = Math.max(now, s.anchor) - s.valuedAt;
   let total = 0;
   for (const [i, a] of s.aggs) {
     if (!onlyIf(i)) continue;
-    total += decayMilli(a.milli, dt, pb.rules[i].halfLife);
+    total += decayFixed(a.micro, dt, pb.rules[i].halfLife);
   }
-  const points = total / 1000;
+  const points = total / 1e6;
   return { score: roundTo(Math.min(Math.max((points / pb.saturation) * 100, 0), 100), 1), points: roundTo(points, 2) };
 }
 

@@ -5,8 +5,8 @@
 //! hash (u32 LE), then the fields in declaration order as varints, fixed u32
 //! hashes and length-prefixed lists (`valued_at` as its distance back from
 //! `anchor`); a signed state ends with a 16-byte tag. Version 1, written
-//! before `valued_at` existed, is version 2 without it (its aggregates were
-//! valued at `anchor`), and is still read.
+//! before `valued_at` existed, is version 2 without it, its aggregates in
+//! thousandths valued at `anchor`, and is still read.
 //! Every later version must end the same way (the tag over all bytes before
 //! it, with the same key): decode checks the tag of another version before
 //! refusing it, which is how a host tells its own old state (`state_version`)
@@ -48,7 +48,7 @@ pub fn encode_state(s: &VisitorState, playbook_hash: u32, secret: Option<&[u8]>)
     put_u(&mut o, s.rules.len() as u64);
     for r in &s.rules {
         put_u32(&mut o, r.hash);
-        put_i(&mut o, r.milli);
+        put_i(&mut o, r.micro);
         put_u(&mut o, u64::from(r.cap_day));
         put_i(&mut o, r.cap_used);
     }
@@ -56,7 +56,7 @@ pub fn encode_state(s: &VisitorState, playbook_hash: u32, secret: Option<&[u8]>)
         put_u(&mut o, list.len() as u64);
         for e in list {
             put_u32(&mut o, e.hash);
-            put_i(&mut o, e.milli);
+            put_i(&mut o, e.micro);
         }
     }
     put_u(&mut o, s.consumed.len() as u64);
@@ -215,8 +215,9 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
     let visitor_id = r.str(64).ok_or_else(trunc)?;
     let first_seen = r.u().ok_or_else(trunc)?;
     let anchor = r.u().ok_or_else(trunc)?;
-    // Version 1 valued the aggregates at the latest event.
+    // Version 1 valued the aggregates at the latest event, in thousandths.
     let back = if v1 { 0 } else { r.u().ok_or_else(trunc)? };
+    let old_units = |v: i64| if v1 { v.saturating_mul(1000) } else { v };
     let mut s = VisitorState {
         revision,
         visitor_id,
@@ -234,7 +235,7 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
     for _ in 0..n {
         s.rules.push(RuleAgg {
             hash: r.u32().ok_or_else(trunc)?,
-            milli: r.i().ok_or_else(trunc)?,
+            micro: old_units(r.i().ok_or_else(trunc)?),
             cap_day: r.u_32().ok_or_else(trunc)?,
             cap_used: r.i().ok_or_else(trunc)?,
         });
@@ -244,9 +245,9 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
         for _ in 0..n {
             let e = Evidence {
                 hash: r.u32().ok_or_else(trunc)?,
-                milli: r.i().ok_or_else(trunc)?,
+                micro: old_units(r.i().ok_or_else(trunc)?),
             };
-            if e.milli < 0 {
+            if e.micro < 0 {
                 return Err(trunc());
             }
             list.push(e);
@@ -314,8 +315,8 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
         && sorted(&s.fired)
         && sorted(&s.bant.iter().map(|x| x.0).collect::<Vec<_>>())
         // Values a real history can reach (1e12 thousandths of a point): no overflow downstream.
-        && s.rules.iter().all(|r| r.milli.unsigned_abs() <= MAX_VALUE && (0..=MAX_VALUE as i64).contains(&r.cap_used))
-        && [&s.stages, &s.roles, &s.topics].iter().all(|l| l.iter().all(|e| e.milli as u64 <= MAX_VALUE))
+        && s.rules.iter().all(|r| r.micro.unsigned_abs() <= MAX_VALUE && (0..=MAX_VALUE as i64).contains(&r.cap_used))
+        && [&s.stages, &s.roles, &s.topics].iter().all(|l| l.iter().all(|e| e.micro as u64 <= MAX_VALUE))
         && s.recent
             .windows(2)
             .all(|w| matches!(w, [a, b] if a.ts <= b.ts));

@@ -10,8 +10,11 @@ pub use codec::{decode_state, encode_state, MAX_ENCODED_LEN};
 use crate::context::Campaign;
 use crate::error::{Error, Issue};
 
-/// Largest aggregate value (thousandths of a point) a state holds; decoding refuses more.
-pub const MAX_VALUE: u64 = 1_000_000_000_000;
+/// Units of a point in the state's aggregates: millionths, so that decay
+/// and growth steps of frequent events are not rounded away.
+pub const UNIT: f64 = 1_000_000.0;
+/// Largest aggregate value (millionths of a point: 1e9 points) a state holds; decoding refuses more.
+pub const MAX_VALUE: u64 = 1_000_000_000_000_000;
 /// Most topics (and stages, roles) a state remembers; the weakest topics are forgotten first.
 pub const MAX_TOPICS: usize = 64;
 
@@ -23,8 +26,8 @@ pub const LIFECYCLE: [&str; 4] = ["anonymous", "engaged", "mql", "sql"];
 pub struct RuleAgg {
     /// FNV-1a of the rule id.
     pub hash: u32,
-    /// Thousandths of a point, valued at the state's `valued_at`.
-    pub milli: i64,
+    /// Millionths of a point, valued at the state's `valued_at`.
+    pub micro: i64,
     /// UTC day of `cap_used`.
     pub cap_day: u32,
     /// Thousandths of a point counted on `cap_day`.
@@ -36,8 +39,8 @@ pub struct RuleAgg {
 pub struct Evidence {
     /// FNV-1a of the id.
     pub hash: u32,
-    /// Thousandths, valued at the state's `valued_at` (≥ 0).
-    pub milli: i64,
+    /// Millionths, valued at the state's `valued_at` (≥ 0).
+    pub micro: i64,
 }
 
 /// An event kept exactly.
@@ -67,10 +70,9 @@ pub struct VisitorState {
     /// The latest event seen (ms).
     pub anchor: u64,
     /// Time the aggregates (rules, stages, roles, topics) are valued at (ms;
-    /// at most `anchor`). It moves to the latest event only once that is a
-    /// good part of a half-life later (see `observe`), so that each move's
-    /// rounding to a thousandth is small beside the decay it applies; the
-    /// points of events in between are added grown to this time.
+    /// at most `anchor`). It moves to the latest event only once that is an
+    /// eighth of the shortest half-life later (see `observe`); the points of
+    /// events in between are added grown to this time.
     pub valued_at: u64,
     /// Events observed.
     pub events: u32,
@@ -178,12 +180,12 @@ fn dotted_quad(id: &str) -> bool {
     groups == 4
 }
 
-/// The value (thousandths, at `valued_at`) of an evidence entry, 0 when absent.
+/// The value (millionths, at `valued_at`) of an evidence entry, 0 when absent.
 pub(crate) fn evidence(list: &[Evidence], hash: u32) -> i64 {
     list.binary_search_by(|e| e.hash.cmp(&hash))
         .ok()
         .and_then(|i| list.get(i))
-        .map(|e| e.milli)
+        .map(|e| e.micro)
         .unwrap_or(0)
 }
 
