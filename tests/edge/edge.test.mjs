@@ -179,8 +179,8 @@ test('the page gets of the organisation\'s record only what its own playbook rea
   const { edge } = await get('/pricing', { cookie: 'bp_consent=full' });
   const record = ORGS['hudson ledger'];
   const named = new Set(PAGE_PLAYBOOK.match(/"(company|account)\.[a-z_]+/g).map((m) => m.slice(1)));
-  // What the engine reads by itself: the account's domain and stage.
-  named.add('company.domain').add('account.stage');
+  // What the engine reads by itself: the account's domain and stage, the industry.
+  named.add('company.domain').add('account.stage').add('company.industry');
   for (const root of ['company', 'account']) {
     const want = Object.fromEntries(Object.entries(record[root]).filter(([k]) => named.has(`${root}.${k}`)));
     assert.deepEqual(edge.context[root], want, root);
@@ -203,11 +203,12 @@ test('the page gets of the organisation\'s record only what its own playbook rea
 
 test('a page that shows some of the playbook\'s slots is decided for those: no recommendation reported for a slot it lacks', async () => {
   const page = PAGE('Only a hero');
-  const { edge } = await originEdge(async (req) =>
-    new URL(req.url).pathname === '/playbook-edge.json'
-      ? new MfResponse(PAGE_PLAYBOOK, { headers: { 'Content-Type': 'application/json' } })
-      : new MfResponse(page, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }),
-  );
+  const bare = '<!doctype html><html><head><title>Legal</title></head><body><p>Terms</p></body></html>';
+  const { edge } = await originEdge(async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === '/playbook-edge.json') return new MfResponse(PAGE_PLAYBOOK, { headers: { 'Content-Type': 'application/json' } });
+    return new MfResponse(path === '/no-slots' ? bare : page, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+  });
   try {
     const r = await get('/only-hero', { cookie: 'bp_consent=full', on: edge });
     assert.equal(r.res.headers.get('X-Bp-Fill'), 'direct');
@@ -218,6 +219,12 @@ test('a page that shows some of the playbook\'s slots is decided for those: no r
     // The second request renders from the compiled copy: the same slots.
     const again = await get('/only-hero', { cookie: `bp_consent=full; bp=${r.cookies.bp.value}`, on: edge });
     assert.deepEqual(again.edge.decision.slots.map((s) => s.slot), ['hero']);
+    // A page with no slot of the playbook: decided (its view, the
+    // visitor's classification), no slot and nothing reported recommended.
+    const none = await get('/no-slots', { cookie: `bp_consent=full; bp=${again.cookies.bp.value}`, on: edge });
+    assert.equal(none.res.headers.get('X-Bp-Fill'), 'direct');
+    assert.deepEqual(none.edge.decision.slots, []);
+    assert.deepEqual(none.edge.signals.filter((s) => s.event === 'Content Recommended'), []);
   } finally {
     await edge.dispose();
   }
@@ -895,11 +902,11 @@ test('the playbook comes from KV, cached per isolate by revision', async () => {
 });
 
 test('a state that grows past the 4,000 characters a cookie holds is expired, not set (browsers would drop it and replay the old one)', async () => {
-  // A playbook whose visitors hold points from 256 engagement rules: the state
+  // A playbook whose visitors hold points from 220 engagement rules: the state
   // runs to about 4,000 characters (README: ~50+ rules give a longer state).
   const pb = JSON.parse(FULL);
   pb.revision = 3;
-  const extra = 256 - pb.engagement.rules.length;
+  const extra = 220 - pb.engagement.rules.length;
   for (let i = 0; i < extra; i++) {
     pb.engagement.rules.push({ id: `extra_rule_${i}`, label: `Extra ${i}`, event: 'page_view', points: 1 + (i % 13) * 1.379, daily_cap: 50 + i * 3.1, half_life_days: 5 + (i % 40) });
   }

@@ -421,9 +421,11 @@ async function preparePage(asset, path) {
 /**
  * The organisation's record as the page gets it (`edgeData.context`): of
  * `company` and `account`, the attributes the page's playbook
- * (/playbook-edge.json, read once per engine revision) names, with
- * `company.domain` and `account.stage`, which the engine reads by itself;
- * without that playbook (not deployed: the page cannot decide), none.
+ * (/playbook-edge.json, read once per engine revision) names, and those the
+ * engine reads by name (`ENGINE_READS`); a whole record a condition names
+ * (`"account": {...}`) goes whole. Without that playbook (not deployed: the
+ * page cannot decide), or while it cannot be read (asked again at the next
+ * request), the engine's own.
  */
 async function pageContext(env, url, entry, firmo) {
   if (!entry.pageReads) {
@@ -432,23 +434,38 @@ async function pageContext(env, url, entry, firmo) {
       throw err;
     });
   }
-  const reads = await entry.pageReads.catch(() => new Set());
-  const kept = (root, record) => Object.fromEntries(Object.entries(record || {}).filter(([k]) => reads.has(`${root}.${k}`)));
+  const reads = await entry.pageReads.catch(() => ENGINE_READS);
+  const kept = (root, record) => (reads.has(root) ? { ...record } : Object.fromEntries(Object.entries(record || {}).filter(([k]) => reads.has(`${root}.${k}`))));
   const context = { company: kept('company', firmo.company) };
   if (firmo.account) context.account = kept('account', firmo.account);
   if (firmo.person) context.person = firmo.person;
   return context;
 }
 
-/** The `company.*` and `account.*` attribute names the page's playbook names anywhere (over-counting is harmless). */
+/**
+ * What the engine reads of the record by name, whatever the playbook says:
+ * the account's domain (the signals' account), its stage (the stage
+ * snapshot) and the industry (content tagged by industry).
+ */
+const ENGINE_READS = new Set(['company.domain', 'company.industry', 'account.stage']);
+
+/**
+ * The `company.*` and `account.*` attribute names the page's playbook names
+ * anywhere (over-counting is harmless), `company` or `account` alone for a
+ * condition on the whole record; a 404 is no page playbook, another failure
+ * throws (asked again).
+ */
 async function attributesRead(env, url) {
   const res = await env.ASSETS.fetch(new Request(new URL('/playbook-edge.json', url)));
   if (!res.ok) {
     await res.body?.cancel();
-    return new Set();
+    if (res.status === 404) return ENGINE_READS;
+    throw new Error(`/playbook-edge.json answered ${res.status}`);
   }
-  const reads = new Set(['company.domain', 'account.stage']);
-  for (const m of (await res.text()).matchAll(/"((?:company|account)\.[^".\\]+)/g)) reads.add(m[1]);
+  const reads = new Set(ENGINE_READS);
+  const text = await res.text();
+  for (const m of text.matchAll(/"((?:company|account)\.[^".\\]+)/g)) reads.add(m[1]);
+  for (const m of text.matchAll(/"(company|account)"\s*:\s*\{/g)) reads.add(m[1]);
   return reads;
 }
 
@@ -808,6 +825,10 @@ async function personalise(request, env, ctx, asset, url) {
   // decided (a slot it lacks would be reported recommended, never seen).
   const prepared = await preparePage(asset, url.pathname);
   const slots = prepared.page ? slotsOn(prepared.page, engine.slots) : engine.slots;
+  // A page that shows none (a legal page, the docs) is still decided (its
+  // view, the visitor's classification), without slots: the engine reads
+  // `slots: []` as every slot, so their picks and their report are dropped.
+  const noSlots = slots.length === 0;
   const t1 = performance.now();
   const now = Date.now();
   const path = url.pathname;
@@ -878,6 +899,10 @@ async function personalise(request, env, ctx, asset, url) {
   let decision;
   try {
     decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));
+    if (noSlots) {
+      decision.slots = [];
+      decision.signals = (decision.signals || []).filter((s) => s.event !== 'Content Recommended');
+    }
   } catch (err) {
     // A request the engine refuses (an organisation record over the
     // context's size): the page goes out as built, the visitor is freed now.
