@@ -314,7 +314,7 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
             .all(|l| sorted(&l.iter().map(|x| x.hash).collect::<Vec<_>>()))
         && sorted(&s.fired)
         && sorted(&s.bant.iter().map(|x| x.0).collect::<Vec<_>>())
-        // Values a real history can reach (1e12 thousandths of a point): no overflow downstream.
+        // Values a real history can reach (1e15 millionths: 1e9 points; a cap's count, in thousandths, within the same bound): no overflow downstream.
         && s.rules.iter().all(|r| r.micro.unsigned_abs() <= MAX_VALUE && (0..=MAX_VALUE as i64).contains(&r.cap_used))
         && [&s.stages, &s.roles, &s.topics].iter().all(|l| l.iter().all(|e| e.micro as u64 <= MAX_VALUE))
         && s.recent
