@@ -22,16 +22,19 @@ pub fn between(from: u64, to: u64, half_life_ms: f64) -> f64 {
 }
 
 /// Decays a fixed-point value (an integer count of some fraction of a
-/// point), rounding to the nearest unit.
-pub fn decay_fixed(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
+/// point), rounding to the nearest unit: what [`Factors::decay`] gives, for
+/// its tests.
+#[cfg(test)]
+fn decay_fixed(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
     if milli == 0 || elapsed_ms == 0 {
         return milli;
     }
     scale_fixed(milli, factor(elapsed_ms, half_life_ms))
 }
 
-/// [`decay_fixed`] with the factor already known: the same rounding, for
-/// callers that decay many values over one interval with few half-lives.
+/// A fixed-point value scaled by a known factor, rounded to the nearest
+/// unit: for callers that decay many values over one interval with few
+/// half-lives, or grow an event's points to the state's valuation time.
 pub fn scale_fixed(milli: i64, factor: f64) -> i64 {
     if milli == 0 {
         return milli;

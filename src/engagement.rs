@@ -26,10 +26,7 @@ pub fn evaluate(
     attrs: &crate::attrs::Attrs<'_>,
     now: u64,
 ) -> EngagementNow {
-    // A `now` before the clock reads the state at the clock, as the
-    // aggregates were valued before `valued_at` existed (late events do not
-    // change what an earlier `now` sees).
-    let dt = now.max(s.anchor).saturating_sub(s.valued_at);
+    let dt = s.elapsed_since_valued(now);
     let mut total = 0i64;
     let mut contributions = Vec::with_capacity(s.rules.len());
     let mut traits = vec![0i64; engine.traits.len()];

@@ -131,11 +131,7 @@ pub fn evaluate(
     now: u64,
 ) -> RoleResult {
     let rm = &engine.role_model;
-    // As engagement: a `now` before the clock reads the state at the clock.
-    let decay = factor(
-        now.max(s.anchor).saturating_sub(s.valued_at),
-        rm.half_life_ms,
-    );
+    let decay = factor(s.elapsed_since_valued(now), rm.half_life_ms);
     let mut w: Vec<f64> = engine.roles.iter().map(|r| r.prior).collect();
     let mut evidence = Vec::new();
     if let Some((i, strength)) = title_role {

@@ -29,11 +29,7 @@ pub fn evaluate(
     now: u64,
 ) -> StageNow {
     let sm = &engine.stage_model;
-    // As engagement: a `now` before the clock reads the state at the clock.
-    let decay = factor(
-        now.max(s.anchor).saturating_sub(s.valued_at),
-        sm.half_life_ms,
-    );
+    let decay = factor(s.elapsed_since_valued(now), sm.half_life_ms);
     let account_stage = attrs
         .account()
         .get("stage")

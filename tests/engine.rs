@@ -1562,6 +1562,13 @@ fn a_department_names_the_role_when_the_title_does_not() {
     assert!(!q(json!({"department": "Marketing"})));
 }
 
+/// The example playbook with only these engagement rules.
+fn with_rules(rules: serde_json::Value) -> Engine {
+    let mut pb = example_playbook();
+    pb["engagement"]["rules"] = rules;
+    Engine::from_json(&pb.to_string()).unwrap()
+}
+
 /// Frequent events do not stop the clock: a visitor's points decay by their
 /// half-life however many events (scoring or not, bursts included) arrive
 /// in between. The state used to move every aggregate to each event's time
@@ -1571,11 +1578,9 @@ fn a_department_names_the_role_when_the_title_does_not() {
 /// second for a day (49.43).
 #[test]
 fn frequent_events_do_not_stop_the_decay() {
-    let mut pb = example_playbook();
-    pb["engagement"]["rules"] = json!([
+    let engine = with_rules(json!([
         {"id": "demo", "label": "Demo", "event": "cta_click", "points": 50, "half_life_days": 60}
-    ]);
-    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    ]));
     let points = |gap: u64, until: u64| {
         let mut v = engine.visitor("clock").unwrap();
         engine.observe(
@@ -1653,12 +1658,10 @@ fn scoring_streams_and_short_half_lives_decay_exactly() {
 
     // One rule of a half-hour half-life: the valuation time moves every
     // few minutes; a blog's 2 points (30 days) still decay over 30 days.
-    let mut pb = example_playbook();
-    pb["engagement"]["rules"] = json!([
+    let engine = with_rules(json!([
         {"id": "blog", "label": "Blog", "event": "cta_click", "points": 2, "half_life_days": 30},
         {"id": "chat", "label": "Chat", "event": "chat_open", "points": 1, "half_life_days": 0.02}
-    ]);
-    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    ]));
     let mut v = engine.visitor("short").unwrap();
     engine.observe(
         &mut v,
@@ -1683,11 +1686,9 @@ fn scoring_streams_and_short_half_lives_decay_exactly() {
 /// documented), not at the state's inner valuation time.
 #[test]
 fn late_events_and_an_early_now_read_as_documented() {
-    let mut pb = example_playbook();
-    pb["engagement"]["rules"] = json!([
+    let engine = with_rules(json!([
         {"id": "click", "label": "Click", "event": "cta_click", "points": 10, "half_life_days": 0.5}
-    ]);
-    let engine = Engine::from_json(&pb.to_string()).unwrap();
+    ]));
     let at = [T0, T0 + 96 * MIN, T0 + 3 * HOUR];
     let visitor = |order: [usize; 3]| {
         let mut v = engine.visitor("order").unwrap();

@@ -122,6 +122,12 @@ pub struct VisitorState {
 }
 
 impl VisitorState {
+    /// How long before `now` the aggregates are valued (ms), read as a
+    /// decision reads them: a `now` before the clock reads them at the clock
+    /// (late events do not change what an earlier `now` sees).
+    pub fn elapsed_since_valued(&self, now: u64) -> u64 {
+        now.max(self.anchor).saturating_sub(self.valued_at)
+    }
     /// A fresh state for a visitor id (1–64 characters of letters, digits, `-_.:`).
     pub fn new(visitor_id: &str, revision: u32) -> Result<VisitorState, Error> {
         check_visitor_id(visitor_id)?;
