@@ -28,8 +28,8 @@ export interface Issue {
   message: string;
   expected?: string;
   found?: string;
-  /** e.g. "did you mean `decision`?" */
-  hint?: string;
+  /** What to do, e.g. "did you mean `decision`?" */
+  hint: string;
 }
 
 /** What every method throws on bad input (never a panic). */
@@ -38,7 +38,8 @@ export interface BuyerpathError extends Error {
   /** Code of the first issue, e.g. `unknown_stage`, `state_bad_signature`; `invalid_argument` for an argument of the wrong type, `freed` for a method called after `free()`, `input_too_large` for a string over 4 Mi characters. */
   code: string;
   path: string;
-  hint: string | null;
+  /** What to do, e.g. "did you mean `decision`?" */
+  hint: string;
   issues: Issue[];
 }
 
@@ -122,7 +123,7 @@ export type Detail = 'full' | 'brief';
 export interface DecideRequest {
   /** Milliseconds since the epoch. */
   now: number;
-  /** Slot ids to fill; all when omitted. */
+  /** Slot ids to fill: all when omitted, none when empty (the visitor is classified, no pick is made or reported). */
   slots?: string[];
   context?: DecideContext;
   /** `full` when omitted. */

@@ -5,7 +5,7 @@
 
 /**
  * Runs the glue's `init` on `url` and checks that the module is `entry`'s (it
- * exports `mark`); otherwise throws an Error with `code: 'wasm_load_failed'`
+ * exports `mark`); otherwise throws an Error with `code: 'wasm_load_failed'`, `path: '$'`
  * and a hint naming `file`, the package file to serve at `url` (or the
  * Content Security Policy's `'wasm-unsafe-eval'`, when that refused it).
  */
@@ -29,6 +29,8 @@ export async function loadWasm(init, url, { entry, mark, file }) {
   const err = new Error(`${entry}: the Wasm file at ${url} ${why}: ${hint}`, cause ? { cause } : undefined);
   err.name = 'BuyerpathError';
   err.code = 'wasm_load_failed';
+  err.path = '$'; // the module as a whole
   err.hint = hint;
+  err.issues = [{ code: err.code, path: err.path, message: err.message, hint }];
   throw err;
 }

@@ -136,7 +136,7 @@ const ERRORS =
   // values), and a host catching thousands of them would exhaust the module.
   'function freedError() {\n' +
   "    return packageError('freed', 'this object was freed (its free() was called, or a `using` block ended) and cannot be used',\n" +
-  "        'make another: an Engine from its playbook (or Engine.fromBytes), a Visitor with engine.visitor(id) or engine.decode(state), a CompiledCondition from its condition');\n" +
+  "        'make another: an Engine from its playbook (or Engine.fromBytes of buyerpath/page), a Visitor with engine.visitor(id) or engine.decode(state), a CompiledCondition from its condition');\n" +
   '}\n' +
   // What Rust threw: "null pointer passed to rust" is a freed object that
   // reached Wasm all the same.

@@ -129,15 +129,31 @@ pub struct Context {
     pub bot: bool,
 }
 
+/// The issue of a request's `now` past the end of 9999, if it is: `check`'s,
+/// and `decide`'s for a request built without it (a state valued there
+/// would never decay, and is not read back).
+pub(crate) fn now_out_of_range(now: u64) -> Option<Issue> {
+    (now > crate::event::MAX_TS).then(|| {
+        Issue::new("out_of_range", "$.now", "time out of range")
+            .expected(format!(
+                "milliseconds since 1970, at most {} (the end of 9999)",
+                crate::event::MAX_TS
+            ))
+            .found(now.to_string())
+            .hint("pass `now` in milliseconds (`Date.now()`)")
+    })
+}
+
 /// One `decide` call's input.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecideRequest {
     /// Current time, milliseconds since the epoch.
     pub now: u64,
-    /// Slots to fill (ids from the playbook); none means all.
-    #[serde(default)]
-    pub slots: Vec<String>,
+    /// Slots to fill (ids from the playbook): all when absent, none when
+    /// empty (a page without slots is classified and reports no picks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<Vec<String>>,
     /// Context.
     #[serde(default)]
     pub context: Context,
@@ -176,6 +192,7 @@ impl DecideRequest {
                 Issue::new("context_too_large", "$", "the decide request is too large")
                     .expected(format!("at most {MAX_CONTEXT_BYTES} bytes"))
                     .found(format!("{} bytes", text.len()))
+                    .hint("pass only the company and account attributes the playbook reads")
                     .into(),
             );
         }
@@ -190,21 +207,14 @@ impl DecideRequest {
     /// Checks bounds that serde cannot express.
     pub fn check(self) -> Result<DecideRequest, Error> {
         let mut issues = Vec::new();
-        if self.now > crate::event::MAX_TS {
-            issues.push(
-                Issue::new("out_of_range", "$.now", "time out of range")
-                    .expected(format!(
-                        "milliseconds since 1970, at most {} (the end of 9999)",
-                        crate::event::MAX_TS
-                    ))
-                    .found(self.now.to_string()),
-            );
-        }
-        if self.slots.len() > 16 {
+        issues.extend(now_out_of_range(self.now));
+        let slots = self.slots.as_deref().unwrap_or_default();
+        if slots.len() > 16 {
             issues.push(
                 Issue::new("too_many", "$.slots", "too many slots")
                     .expected("at most 16")
-                    .found(self.slots.len().to_string()),
+                    .found(slots.len().to_string())
+                    .hint("ask for the slots the page shows"),
             );
         }
         for (name, map) in [
@@ -219,7 +229,8 @@ impl DecideRequest {
                         "too many attributes",
                     )
                     .expected("at most 64")
-                    .found(map.len().to_string()),
+                    .found(map.len().to_string())
+                    .hint("pass only the attributes the playbook reads"),
                 );
             }
             for (k, v) in map {
@@ -233,7 +244,8 @@ impl DecideRequest {
                             ),
                             "attribute too large or too deep",
                         )
-                        .expected("a name ≤ 64 bytes and a value ≤ 4 KB, ≤ 4 levels deep"),
+                        .expected("a name ≤ 64 bytes and a value ≤ 4 KB, ≤ 4 levels deep")
+                        .hint("pass only the part of the attribute the playbook reads"),
                     );
                 }
             }
@@ -251,7 +263,9 @@ impl DecideRequest {
         ] {
             if s.as_ref().map(|s| s.len() > 256).unwrap_or(false) {
                 issues.push(
-                    Issue::new("too_long", path, "value too long").expected("at most 256 bytes"),
+                    Issue::new("too_long", path, "value too long")
+                        .expected("at most 256 bytes")
+                        .hint("cut the value to 256 bytes"),
                 );
             }
         }

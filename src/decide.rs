@@ -22,9 +22,12 @@ pub fn decide(
     s: &mut VisitorState,
     req: &DecideRequest,
 ) -> Result<Decision, Error> {
+    if let Some(issue) = crate::context::now_out_of_range(req.now) {
+        return Err(issue.into());
+    }
     let ctx = &req.context;
     let now = req.now;
-    let slots = resolve_slots(engine, &req.slots)?;
+    let slots = resolve_slots(engine, req.slots.as_deref())?;
     if s.first_seen == 0 {
         s.first_seen = now;
     }
@@ -258,11 +261,11 @@ fn short_campaign(c: &crate::context::Campaign) -> crate::context::Campaign {
 
 fn resolve_slots<'e>(
     engine: &'e Engine,
-    ids: &[String],
+    ids: Option<&[String]>,
 ) -> Result<Vec<&'e crate::engine::Slot>, Error> {
-    if ids.is_empty() {
+    let Some(ids) = ids else {
         return Ok(engine.slots.iter().collect());
-    }
+    };
     let mut out = Vec::with_capacity(ids.len());
     let mut issues = Vec::new();
     for (i, id) in ids.iter().enumerate() {
@@ -279,7 +282,10 @@ fn resolve_slots<'e>(
                     format!("unknown slot `{}`", crate::error::truncate(id, 64)),
                 )
                 .expected(format!("one of {}", engine.slot_ids().join(", ")))
-                .maybe_hint(crate::suggest::did_you_mean(id, engine.slot_ids())),
+                .hint_or(
+                    crate::suggest::did_you_mean(id, engine.slot_ids()),
+                    crate::error::ONE_OF_EXPECTED,
+                ),
             ),
         }
     }

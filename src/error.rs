@@ -52,14 +52,17 @@ impl Issue {
         self.hint = Some(h.into());
         self
     }
-    /// Adds a hint only when there is one.
-    pub fn maybe_hint(mut self, h: Option<String>) -> Self {
-        if h.is_some() {
-            self.hint = h;
-        }
+    /// Adds `h`, or `otherwise` when there is none (a suggestion found or
+    /// not, every issue says what to do).
+    pub fn hint_or(mut self, h: Option<String>, otherwise: &str) -> Self {
+        self.hint = Some(h.unwrap_or_else(|| otherwise.to_string()));
         self
     }
 }
+
+/// The hint of a value that must be one of a list `expected` gives, when no
+/// near name is found to suggest.
+pub const ONE_OF_EXPECTED: &str = "use one of the values `expected` lists";
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

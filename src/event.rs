@@ -132,6 +132,7 @@ impl Event {
             return Err(Issue::new("event_too_large", "$", "the event is too large")
                 .expected(format!("at most {MAX_EVENT_BYTES} bytes"))
                 .found(format!("{} bytes", text.len()))
+                .hint("send less in the event: its properties, form fields and URL")
                 .into());
         }
         let input = crate::json::from_str_fast(text, crate::event_read::read_simple)?;
@@ -157,10 +158,10 @@ impl Event {
                     ),
                 )
                 .expected(format!("one of {}", EventKind::names().join(", ")))
-                .maybe_hint(crate::suggest::did_you_mean(
-                    &input.kind,
-                    EventKind::names(),
-                )),
+                .hint_or(
+                    crate::suggest::did_you_mean(&input.kind, EventKind::names()),
+                    crate::error::ONE_OF_EXPECTED,
+                ),
             );
         }
         if input.ts > MAX_TS {
@@ -169,7 +170,8 @@ impl Event {
                     .expected(format!(
                         "milliseconds since 1970, at most {MAX_TS} (the end of 9999)"
                     ))
-                    .found(input.ts.to_string()),
+                    .found(input.ts.to_string())
+                    .hint("send `ts` in milliseconds (`Date.now()`), not micro- or nanoseconds"),
             );
         }
         for (path, s, max) in [
@@ -184,7 +186,12 @@ impl Event {
                     issues.push(
                         Issue::new("too_long", path, "value too long")
                             .expected(format!("at most {max} bytes"))
-                            .found(format!("{} bytes", s.len())),
+                            .found(format!("{} bytes", s.len()))
+                            .hint(if path == "$.url" {
+                                "cut the URL to the limit (its query string first)"
+                            } else {
+                                "cut the value to the limit"
+                            }),
                     );
                 }
             }
@@ -194,13 +201,16 @@ impl Event {
                 issues.push(
                     Issue::new("out_of_range", "$.dwell_seconds", "dwell out of range")
                         .expected("0 to 86400 seconds")
-                        .found(d.to_string()),
+                        .found(d.to_string())
+                        .hint("send the seconds the page was visible, at most a day"),
                 );
             }
         }
         if input.fields.len() > 32 {
             issues.push(
-                Issue::new("too_many", "$.fields", "too many form fields").expected("at most 32"),
+                Issue::new("too_many", "$.fields", "too many form fields")
+                    .expected("at most 32")
+                    .hint("send only the fields the playbook reads (its BANT answers)"),
             );
         }
         for (k, v) in &input.fields {
@@ -211,7 +221,8 @@ impl Event {
                         crate::error::key_path("$.fields", &crate::error::truncate(k, 64)),
                         "form field too long",
                     )
-                    .expected("name ≤ 64 and value ≤ 256 bytes"),
+                    .expected("name ≤ 64 and value ≤ 256 bytes")
+                    .hint("leave the field out, or cut its value"),
                 );
             }
         }

@@ -30,6 +30,7 @@ pub fn from_str_at<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Err
         return Err(Issue::new("invalid_type", base, "expected a JSON object")
             .expected("an object")
             .found(crate::error::kind_of(&tree))
+            .hint("pass one JSON object: `{...}`")
             .into());
     }
     // The answer is the JSON value's: a key given twice counts once, the last
@@ -175,7 +176,10 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         };
         return Issue::new("unknown_field", path, format!("unknown field `{name}`"))
             .expected(format!("one of {}", candidates.join(", ")))
-            .maybe_hint(did_you_mean(name, candidates.iter().copied()));
+            .hint_or(
+                did_you_mean(name, candidates.iter().copied()),
+                crate::error::ONE_OF_EXPECTED,
+            );
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or("");
@@ -188,14 +192,30 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let (found, expected) = found_expected(rest);
+        // A string's text, as serde quotes it (`string "3"`).
+        let quoted = found
+            .strip_prefix("string \"")
+            .and_then(|q| q.strip_suffix('"'));
         // JSON.stringify writes NaN, Infinity (and undefined in arrays) as null.
-        let hint = (found == "null" && expected.contains("number")).then_some(
-            "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number",
-        );
+        let hint = if found == "null" && expected.contains("number") {
+            "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number".to_string()
+        } else if quoted.is_some_and(|q| q.trim().parse::<f64>().is_ok())
+            && expected.contains("number")
+        {
+            "write the number without quotes: `3`, not `\"3\"`".to_string()
+        } else if quoted.is_some() && expected.contains("number") {
+            format!("write {expected} in digits, without quotes: `3`")
+        } else if matches!(quoted, Some("true" | "false")) && expected == "true or false" {
+            "write `true` or `false` without quotes".to_string()
+        } else if expected.is_empty() {
+            "give a value of the type the documentation gives".to_string()
+        } else {
+            format!("give {expected}")
+        };
         return Issue::new("invalid_type", path, format!("wrong type: {found}"))
             .expected(expected)
             .found(found)
-            .maybe_hint(hint.map(str::to_string));
+            .hint(hint);
     }
     if let Some(rest) = msg
         .strip_prefix("invalid value: ")
@@ -205,14 +225,18 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         let (found, expected) = found_expected(rest);
         return Issue::new("invalid_value", path, format!("out of range: {found}"))
             .expected(expected)
-            .found(found);
+            .found(found)
+            .hint("use a value in the range `expected` gives");
     }
     if let Some(rest) = msg.strip_prefix("unknown variant `") {
         let name = rest.split('`').next().unwrap_or("");
         let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
         return Issue::new("unknown_variant", path, format!("unknown value `{name}`"))
             .expected(format!("one of {}", candidates.join(", ")))
-            .maybe_hint(did_you_mean(name, candidates.iter().copied()));
+            .hint_or(
+                did_you_mean(name, candidates.iter().copied()),
+                crate::error::ONE_OF_EXPECTED,
+            );
     }
     // Read from valid JSON (every caller's text is), serde_json's parser
     // still says "expected value" for a named value (`detail`, `consent`)
@@ -227,14 +251,19 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
         .hint("give one of the names the documentation lists, as a string");
     }
     if msg.starts_with("EOF") || msg.starts_with("expected") || msg.starts_with("key must") {
-        return Issue::new("invalid_json", path, msg);
+        return Issue::new("invalid_json", path, msg).hint("fix the JSON at this place");
     }
-    Issue::new("invalid_value", path, msg)
+    Issue::new("invalid_value", path, msg).hint("fix the value at this place (see the types)")
 }
 
 /// serde's `<found>, expected <type>`, with the type as a reader would say it.
 fn found_expected(rest: &str) -> (String, String) {
     let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+    let found = match found {
+        "map" => "an object",
+        "sequence" => "an array",
+        other => other,
+    };
     (found.to_string(), readable_type(expected))
 }
 
@@ -248,6 +277,9 @@ fn readable_type(t: &str) -> String {
         "f64" | "f32" => "a number".to_string(),
         "i64" | "i32" => "a whole number".to_string(),
         "a boolean" | "bool" => "true or false".to_string(),
+        "a sequence" => "an array".to_string(),
+        "a map" => "an object".to_string(),
+        other if other.starts_with("struct ") => "an object".to_string(),
         other => other.to_string(),
     }
 }
@@ -402,7 +434,39 @@ mod tests {
         assert_eq!(i.code, "invalid_type");
         assert!(i.hint.as_deref().unwrap_or("").contains("NaN"), "{e}");
         let e = super::from_str_at::<R>(r#"{"now": "x"}"#, "$").unwrap_err();
-        assert_eq!(e.issues[0].hint, None);
+        assert_eq!(
+            e.issues[0].hint.as_deref(),
+            Some("write a whole number ≥ 0 in digits, without quotes: `3`")
+        );
+        let e = super::from_str_at::<R>(r#"{"now": "30"}"#, "$").unwrap_err();
+        assert_eq!(
+            e.issues[0].hint.as_deref(),
+            Some("write the number without quotes: `3`, not `\"3\"`")
+        );
+        let e = super::from_str_at::<R>(r#"{"now": [1]}"#, "$").unwrap_err();
+        assert_eq!(e.issues[0].hint.as_deref(), Some("give a whole number ≥ 0"));
+        // Rust's and serde's words for JSON's objects and arrays.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            inner: R,
+            list: Vec<u8>,
+        }
+        let e = super::from_str_at::<Outer>(r#"{"inner": 5, "list": []}"#, "$").unwrap_err();
+        let i = &e.issues[0];
+        assert_eq!(
+            (i.message.as_str(), i.expected.as_deref()),
+            ("wrong type: integer `5`", Some("an object")),
+            "{e}"
+        );
+        let e =
+            super::from_str_at::<Outer>(r#"{"inner": {"now": 1}, "list": {}}"#, "$").unwrap_err();
+        let i = &e.issues[0];
+        assert_eq!(
+            (i.message.as_str(), i.expected.as_deref()),
+            ("wrong type: an object", Some("an array")),
+            "{e}"
+        );
     }
 
     /// `longer_than` agrees with the length of the written text, on either

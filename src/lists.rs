@@ -329,7 +329,8 @@ impl Lists {
                 issues.push(
                     Issue::new("invalid_list_name", lpath, "A list name must not be empty.")
                         .expected("a non-empty name such as `target_accounts`")
-                        .found(format!("{name:?}")),
+                        .found(format!("{name:?}"))
+                        .hint("name the list, or remove it"),
                 );
                 continue;
             }
@@ -346,7 +347,10 @@ impl Lists {
                             )
                             .expected("`domain` or `text`")
                             .found(format!("{k:?}"))
-                            .maybe_hint(crate::suggest::did_you_mean(k, ListKind::NAMES)),
+                            .hint_or(
+                                crate::suggest::did_you_mean(k, ListKind::NAMES),
+                                crate::error::ONE_OF_EXPECTED,
+                            ),
                         );
                         continue;
                     }
@@ -405,7 +409,8 @@ impl Lists {
                                 } else {
                                     "non-empty text"
                                 })
-                                .found(format!("{v:?}")),
+                                .found(format!("{v:?}"))
+                                .hint("remove the value from the list"),
                             );
                         } else {
                             members.insert(n);

@@ -31,6 +31,12 @@ pub fn observe(engine: &Engine, s: &mut VisitorState, ev: &Event) -> Observed {
         points: Vec::new(),
         hand_raise: None,
     };
+    // Only an event built by hand, not checked, is later than the end of
+    // 9999: it is left out (a state valued there would never decay, and is
+    // not read back).
+    if ev.ts > crate::event::MAX_TS {
+        return out;
+    }
     s.events = s.events.saturating_add(1);
     if s.first_seen == 0 || ev.ts < s.first_seen {
         s.first_seen = ev.ts;

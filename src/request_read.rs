@@ -29,7 +29,7 @@ pub(crate) fn read_simple(text: &str) -> Option<DecideRequest> {
             }
             "slots" => {
                 first_time(&mut seen, 1)?;
-                req.slots = strings(r)?;
+                req.slots = Some(strings(r)?);
             }
             "context" => {
                 first_time(&mut seen, 2)?;

@@ -1764,3 +1764,73 @@ fn a_shorter_half_life_after_a_revision_loses_no_points() {
         );
     }
 }
+
+#[test]
+fn a_request_with_no_slots_classifies_and_reports_no_picks() {
+    // `slots: []` is a page without slots (a legal page): the visitor is
+    // classified as on any page, and no pick is made or reported; an absent
+    // `slots` is every slot of the playbook.
+    let engine = example_engine();
+    let mut ctx = fintech();
+    ctx["page"] = json!({"content_id": "pricing", "url": "/pricing"});
+    let decide = |slots: Option<serde_json::Value>| {
+        let mut v = pricing_reader(&engine, "no-slots", 6);
+        let mut req = json!({"now": T0 + 60 * MIN, "context": ctx});
+        if let Some(s) = slots {
+            req["slots"] = s;
+        }
+        let r = DecideRequest::from_json(&req.to_string()).unwrap();
+        engine.decide(&mut v, &r).unwrap()
+    };
+    let none = decide(Some(json!([])));
+    let all = decide(None);
+    assert!(none.slots.is_empty(), "{:?}", none.slots);
+    assert_eq!(all.slots.len(), engine.slot_ids().len());
+    assert!(!signal_names(&none).contains(&"Content Recommended".to_string()));
+    assert!(signal_names(&all).contains(&"Content Recommended".to_string()));
+    let same = |d: &Decision| {
+        let v = serde_json::to_value(d).unwrap();
+        json!([
+            v["qualified"],
+            v["fit"],
+            v["engagement"],
+            v["stage"],
+            v["role"],
+            v["lifecycle"],
+            v["action"]
+        ])
+    };
+    assert_eq!(same(&none), same(&all));
+    // The text reader and serde read `[]` alike, and `null` as absent.
+    let serde = DecideRequest::from_value(&json!({"now": T0, "slots": []})).unwrap();
+    assert_eq!(serde.slots, Some(vec![]));
+    let null = DecideRequest::from_json(r#"{"now":1,"slots":null}"#).unwrap();
+    assert_eq!(null.slots, None);
+    assert!(!buyerpath::explain::explain(&none).contains("Slot hero"));
+}
+
+#[test]
+fn times_past_the_end_of_9999_built_by_hand_leave_a_state_that_reads_back() {
+    // Through the Rust API an event or a request can skip its check: an event
+    // past the end of 9999 is left out, and such a `now` refused, so the
+    // state written is one `decode` reads (it refuses times past 9999).
+    let engine = example_engine();
+    let mut v = pricing_reader(&engine, "far-future", 3);
+    let before = engine.encode(&v, None);
+    let mut e = ev(json!({"type": "page_view", "ts": T0, "content_id": "pricing"}));
+    e.ts = u64::MAX;
+    engine.observe(&mut v, &e);
+    assert_eq!(engine.encode(&v, None), before);
+    let far = DecideRequest {
+        now: u64::MAX,
+        ..Default::default()
+    };
+    assert_eq!(
+        engine.decide(&mut v, &far).unwrap_err().code(),
+        "out_of_range"
+    );
+    let mut fresh = engine.visitor("far-future-fresh").unwrap();
+    assert!(engine.decide(&mut fresh, &far).is_err());
+    engine.decode(&engine.encode(&fresh, None), None).unwrap();
+    engine.decode(&engine.encode(&v, None), None).unwrap();
+}

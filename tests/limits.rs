@@ -160,6 +160,21 @@ fn content_items_and_formats() {
 }
 
 #[test]
+fn content_titles_and_urls_and_diversity_caps_are_named_where_they_are() {
+    let mut p = example_playbook();
+    p["content"][0]["title"] = json!("t".repeat(301));
+    p["content"][1]["url"] = json!(format!("/{}", "u".repeat(500)));
+    p["recommend"]["max_per_format"] = json!(0);
+    p["recommend"]["max_per_topic"] = json!(0);
+    let e = compile_err(p);
+    has(&e, "too_long", "$.content[0].title");
+    has(&e, "too_long", "$.content[1].url");
+    has(&e, "out_of_range", "$.recommend.max_per_format");
+    has(&e, "out_of_range", "$.recommend.max_per_topic");
+    assert!(e.issues.iter().all(|i| i.hint.is_some()), "{e}");
+}
+
+#[test]
 fn small_sections() {
     for (pointer, path) in [
         ("/gates", "$.gates"),

@@ -42,23 +42,26 @@ function cut(text, at, by) {
   if (parts.length !== 2) throw new Error(`breakdown: \`${at.slice(0, 60)}…\` is in www/edge/dist/worker.js ${parts.length - 1} times, not once; update the cut points`);
   return parts.join(by);
 }
-const untouched = 'return new Response(asset.body, { status: asset.status, headers: asset.headers });';
-const decideCall = 'const decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })));';
-const fill = 'const filled = await fillAsset(asset, path, slotEdit, headHtml);';
+// A variant's early answer: the page's status and headers, without its body
+// (a page compiled by an earlier request has no body left to send: its
+// asset's was cancelled), so the variants time the worker's own work.
+const untouched = 'return new Response(null, { status: asset.status, headers: asset.headers });';
+const decideCall = 'decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));';
+const fill = '  let answer;\n  if (prepared.page) {';
 const steps = [
-  ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: path };', `visitor.free(); ${untouched}\n  const page = { url: path };`)],
-  ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail })); visitor.free(); ${untouched}`)],
-  ['+ the decision parsed, two encodes, headers, inline data', cut(source, fill, `${untouched}\n  ${fill}`)],
+  ['lookups, state decoded, previous page observed', cut(source, '  const page = { url: pageUrl(path) };', `visitor.free(); ${untouched}\n  const page = { url: pageUrl(path) };`)],
+  ['+ decideJson', cut(source, decideCall, `visitor.decideJson(JSON.stringify({ now, slots, context, detail })); visitor.free(); ${untouched}`)],
+  ['+ the decision parsed, two encodes, headers, inline data', cut(source, fill, `${untouched}\n${fill}`)],
   ['+ the slots filled in one pass (fill.mjs, the page compiled by an earlier request): the whole worker', source],
 ];
 // The whole worker with `{}` as the inline data (the decision, state and
 // context the page's layer reads): what building and sending that JSON costs.
 const noInline = cut(source, '${inlineJson(edgeData)}', '{}');
-const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots: engine.slots, context, detail }));\n  ${decideCall}`);
+const tenMore = cut(source, decideCall, `for (let i = 0; i < 10; i++) visitor.decideJson(JSON.stringify({ now, slots, context, detail }));\n    ${decideCall}`);
 // The whole worker with HTMLRewriter filling the slots as the page streams
 // (what it does for markup the one pass declines, and did for every page
-// before fill.mjs).
-const rewriter = cut(source, fill, 'const filled = { body: asset.body };');
+// before fill.mjs): the page is not prepared for the one pass.
+const rewriter = cut(source, 'const prepared = await preparePage(asset, url.pathname);', 'const prepared = { body: asset.body };');
 
 const workDir = join(root, 'target', 'bench', 'edge-breakdown');
 async function instance(name, code, vars = {}) {

@@ -47,8 +47,8 @@ export interface Engine {
 export interface LayerError extends Error {
   name: 'BuyerpathError';
   code: 'unknown_slot' | 'unknown_content' | 'invalid_argument' | 'invalid_visitor_id' | 'batch_refused' | 'event_too_large' | 'event_not_json';
-  /** A JSON path into the input (the sender's errors have none). */
-  path?: string;
+  /** A JSON path into the input (`$` for the sender's: the event or the batch as a whole). */
+  path: string;
   /** What to do about it. */
   hint: string;
   /** `batch_refused`: the collector's HTTP status. */
@@ -336,7 +336,7 @@ export interface StartCommonOptions {
    * the first and last campaign in the state at consent `full` only.
    */
   context?: DecideContext;
-  /** Slots to decide for; default: the `data-bp-slot` ids on the page that the playbook defines (the others are reported once to `onError`, `unknown_slot`). */
+  /** Slots to decide for; default: the `data-bp-slot` ids on the page that the playbook defines (the others are reported once to `onError`, `unknown_slot`), none on a page without them. */
   slots?: string[];
   /** Secret to sign the state with and to check it by (a non-empty string of whole characters: no unpaired surrogates). */
   secret?: string;

@@ -346,7 +346,9 @@ export function start({
       report(argError('$.slots', `the page's slots ${ids} are not in the playbook: left out`, 'add them to the playbook, or remove their data-bp-slot', 'unknown_slot'));
     }
     const onPage = found.filter((id) => !unknown.includes(id));
-    wanted = slots !== undefined ? slots : onPage.length > 0 ? onPage : undefined;
+    // A page without slots is decided with none: classified, nothing picked
+    // or reported.
+    wanted = slots !== undefined ? slots : onPage;
   }
   readPage(true);
   let decision = null;
@@ -384,6 +386,9 @@ export function start({
   // what it picks, as the first would.
   const shown = new Map();
   const told = new Map();
+  // Whether this page has had its first decision (a page without slots shows
+  // nothing, so `shown` cannot tell).
+  let decidedHere = false;
   let situation = null;
   // An edge's report (`firstReported`) is of the page it served: not of a
   // route the app shows later without asking it.
@@ -446,7 +451,7 @@ export function start({
       undecided = false;
       save(); // decide moves the state on (triggers fire once, digests)
     }
-    const first = shown.size === 0;
+    const first = !decidedHere;
     // After a click, or when nothing but the draws changed, nothing changes
     // on the page (`situation` is that of what it shows), unless a report is
     // owed.
@@ -459,7 +464,9 @@ export function start({
         if (ids.length > 0) tellIds(x.slot, ids);
       }
     }
-    const owed = Boolean(sender) && level !== 'none' && told.size === 0;
+    // Nothing is owed on a page without slots: it shows nothing to report.
+    const slotted = Boolean(d && Array.isArray(d.slots) && d.slots.length > 0);
+    const owed = Boolean(sender) && level !== 'none' && told.size === 0 && slotted;
     const still = !first && !owed && (click || (current !== null && current === situation && !onShow(taken)));
     if (!still) situation = current;
     if (first || !still) {
@@ -476,6 +483,7 @@ export function start({
         }
       }
     }
+    decidedHere = true;
     // What the page shows is reported once: in full until a report has
     // been queued, then only the picks not reported yet. After a click that
     // rendered nothing, nothing new is shown.
@@ -541,6 +549,7 @@ export function start({
     if (stopped || !attempt(() => e.persisted === true, false)) return;
     shown.clear();
     told.clear();
+    decidedHere = false;
     situation = null;
     edgeReported = false; // the cache served it: the edge saw no request
     decide();
@@ -580,6 +589,7 @@ export function start({
     readPage(false, next);
     shown.clear();
     told.clear();
+    decidedHere = false;
     situation = null;
     edgeReported = false;
     return decide();

@@ -109,7 +109,8 @@ function base64(s) {
  * message.
  */
 function senderError(code, message, hint, extra = {}) {
-  return Object.assign(new Error(`buyerpath: ${message}`), { name: 'BuyerpathError', code, hint, ...extra });
+  // `path: '$'`: the event (or the batch) as a whole.
+  return Object.assign(new Error(`buyerpath: ${message}`), { name: 'BuyerpathError', code, path: '$', hint, ...extra });
 }
 
 // What to check when the collector refuses a batch, by status.

@@ -126,7 +126,7 @@ impl Compiler<'_> {
                         Issue::new("invalid_operand", path, "Unknown type name.")
                             .expected("one of string, number, boolean, object, array, null")
                             .found(describe(x))
-                            .maybe_hint(hint),
+                            .hint_or(hint, crate::error::ONE_OF_EXPECTED),
                     );
                     Op::Never
                 }
@@ -183,7 +183,10 @@ impl Compiler<'_> {
                     )
                     .expected("an operator such as `$in`, `$gte` or `$regex`")
                     .found(name)
-                    .maybe_hint(did_you_mean(name, OPERATORS)),
+                    .hint(
+                        did_you_mean(name, OPERATORS)
+                            .unwrap_or_else(|| format!("use one of {}", OPERATORS.join(", "))),
+                    ),
                 );
                 Op::Never
             }
@@ -200,7 +203,8 @@ impl Compiler<'_> {
                     "This regular expression is too long; it never matches",
                 )
                 .expected(format!("at most {MAX_REGEX_LEN} characters"))
-                .found(format!("{len} characters")),
+                .found(format!("{len} characters"))
+                .hint("shorten the expression, or test a list of values with `$in`"),
             );
             return Op::Never;
         }
@@ -266,7 +270,7 @@ impl Compiler<'_> {
             )
             .expected("the name of a list defined in the playbook")
             .found(name)
-            .maybe_hint(hint),
+            .hint_or(hint, "define the list under `lists`, or fix its name"),
         );
         Op::Never
     }

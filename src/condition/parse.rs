@@ -104,7 +104,8 @@ impl<'c> Compiler<'c> {
         self.issues.push(
             Issue::new("invalid_operand", path, message)
                 .expected(expected)
-                .found(describe(found)),
+                .found(describe(found))
+                .hint(format!("write it as {expected}")),
         );
     }
 

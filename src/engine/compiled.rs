@@ -128,6 +128,11 @@ fn after_header(bytes: &[u8]) -> Result<&[u8], Error> {
         .split_at_checked(usize::from(len))
         .ok_or_else(|| invalid("The engine file ends inside its version."))?;
     if version != VERSION.as_bytes() {
+        // A version is a short printable name: anything else is damage, not
+        // bytes to write into the error.
+        if !version.iter().all(u8::is_ascii_graphic) || version.len() > 64 {
+            return Err(invalid("The engine file's version is damaged."));
+        }
         return Err(another_version(
             "The engine file was written by another version of buyerpath.",
             &String::from_utf8_lossy(version),
@@ -511,6 +516,31 @@ mod tests {
             );
         }
         assert!(tried >= 3000, "{tried}");
+    }
+
+    /// A version damaged into other bytes is not written into the error; a
+    /// version of other text is named.
+    #[test]
+    fn a_damaged_version_is_not_written_into_the_error() {
+        let good = example().to_bytes().unwrap();
+        let mut bad = good.clone();
+        bad[4] = 200;
+        let e = Engine::from_bytes(&bad).unwrap_err();
+        assert_eq!(
+            (e.issues[0].code.as_str(), e.issues[0].found.as_deref()),
+            ("engine_file_invalid", None),
+            "{e}"
+        );
+        let mut other = good[..4].to_vec();
+        other.push(5);
+        other.extend_from_slice(b"9.9.9");
+        other.extend_from_slice(&good[5 + usize::from(good[4])..]);
+        let e = Engine::from_bytes(&other).unwrap_err();
+        assert_eq!(
+            (e.issues[0].code.as_str(), e.issues[0].found.as_deref()),
+            ("engine_file_version", Some("9.9.9")),
+            "{e}"
+        );
     }
 
     /// A regex source longer than a playbook may hold is refused on load.

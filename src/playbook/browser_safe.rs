@@ -79,7 +79,11 @@ pub fn browser_safe_report(playbook: &Value, options: &Options) -> Result<(Value
     };
     let mut out = playbook.clone();
     let Some(root) = out.as_object_mut() else {
-        return Err(Issue::new("invalid_type", "$", "a playbook is a JSON object").into());
+        return Err(
+            Issue::new("invalid_type", "$", "a playbook is a JSON object")
+                .hint("a playbook is one JSON object: `{\"version\": 1, ...}`")
+                .into(),
+        );
     };
     root.remove("$schema");
 

@@ -209,7 +209,8 @@ pub struct StateSpec {
     pub recent_events: u32,
     /// Consumed content remembered (most recent first, 1–256).
     pub consumed_limit: u32,
-    /// Dwell (seconds) from which a page view counts as consumed.
+    /// Dwell (seconds, 0 to 86400: an event's dwell is at most a day) from
+    /// which a page view counts as consumed.
     pub consumed_min_dwell_seconds: f64,
 }
 

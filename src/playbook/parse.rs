@@ -75,6 +75,7 @@ pub fn parse_value(mut value: Value) -> Result<Parsed, Error> {
             Issue::new("invalid_type", "$", "a playbook is a JSON object")
                 .expected("an object")
                 .found(crate::error::kind_of(&value))
+                .hint("a playbook is one JSON object: `{\"version\": 1, ...}`")
                 .into(),
         );
     };

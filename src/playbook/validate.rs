@@ -54,7 +54,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
         v.push(
             Issue::new("too_long", "$.name", "name is too long")
                 .expected("at most 200 bytes of UTF-8")
-                .found(format!("{} bytes", p.name.len())),
+                .found(format!("{} bytes", p.name.len()))
+                .hint("shorten the name"),
         );
     }
     v.count("$.stages", p.stages.len(), 1, limits::STAGES);
@@ -157,7 +158,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             v.push(
                 Issue::new("out_of_range", format!("{path}.weight"), "weight too large")
                     .expected("at most 1000")
-                    .found(c.weight.to_string()),
+                    .found(c.weight.to_string())
+                    .hint("lower the weight to at most 1000"),
             );
         }
         if c.weight < 0.0 || !c.weight.is_finite() {
@@ -190,7 +192,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                             format!("{bp}.max"),
                             "`max` must be greater than `min`",
                         )
-                        .found(format!("min {lo}, max {hi}")),
+                        .found(format!("min {lo}, max {hi}"))
+                        .hint("raise `max` above `min`, or leave `max` out (no upper bound)"),
                     );
                 }
             }
@@ -217,7 +220,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                     format!("$.fit.tiers[{i}].min"),
                     "tiers go from best to worst with falling minimums",
                 )
-                .found(t.min.to_string()),
+                .found(t.min.to_string())
+                .hint("list the tiers from the highest `min` to the lowest"),
             );
         }
         prev = t.min;
@@ -230,7 +234,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 format!("$.fit.tiers[{last}].min"),
                 "the last tier must start at 0 so every score has a tier",
             )
-            .expected("0"),
+            .expected("0")
+            .hint("set the last tier's `min` to 0"),
         );
     }
 
@@ -271,17 +276,23 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             d.options.iter().map(|o| o.id.as_str()),
         );
         if d.options.is_empty() {
-            v.push(Issue::new(
-                "empty_section",
-                format!("$.bant[{i}].options"),
-                "a BANT dimension needs options",
-            ));
+            v.push(
+                Issue::new(
+                    "empty_section",
+                    format!("$.bant[{i}].options"),
+                    "a BANT dimension needs options",
+                )
+                .hint("add the answers it buckets, or remove the dimension"),
+            );
         }
     }
     v.non_negative("$.lifecycle.engaged_min", p.lifecycle.engaged_min);
-    v.non_negative(
+    // An event's dwell is at most a day: a longer minimum would count nothing.
+    v.range(
         "$.state.consumed_min_dwell_seconds",
         p.state.consumed_min_dwell_seconds,
+        0.0,
+        86_400.0,
     );
     for (tier, min) in &p.lifecycle.mql {
         v.range(
@@ -312,23 +323,33 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             .map(|d| v.date(format_args!("{path}.end"), d));
         if let (Some(Some(s)), Some(Some(e))) = (start, end) {
             if e < s {
-                v.push(Issue::new(
-                    "end_before_start",
-                    format!("{path}.end"),
-                    "`end` is before `start`",
-                ));
+                v.push(
+                    Issue::new(
+                        "end_before_start",
+                        format!("{path}.end"),
+                        "`end` is before `start`",
+                    )
+                    .hint("swap `start` and `end`, or fix the date"),
+                );
             }
         }
         if let Some(pr) = c.prior {
             v.positive(format_args!("{path}.prior.alpha"), pr.alpha);
             v.positive(format_args!("{path}.prior.beta"), pr.beta);
         }
-        if c.title.len() > 300 || c.url.len() > 500 {
-            v.push(Issue::new(
-                "too_long",
-                &path,
-                "title (300 bytes) or url (500 bytes) too long",
-            ));
+        for (field, text, max) in [("title", &c.title, 300), ("url", &c.url, 500)] {
+            if text.len() > max {
+                v.push(
+                    Issue::new(
+                        "too_long",
+                        format!("{path}.{field}"),
+                        format!("{field} too long"),
+                    )
+                    .expected(format!("at most {max} bytes of UTF-8"))
+                    .found(format!("{} bytes", text.len()))
+                    .hint(format!("shorten the {field}")),
+                );
+            }
         }
     }
     // Distinct formats, counted without sorting 500 names (a catalogue has
@@ -346,7 +367,11 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     if formats.len() > limits::FORMATS {
         v.push(
             Issue::new("too_many", "$.content", "too many distinct content formats")
-                .expected(format!("at most {}", limits::FORMATS)),
+                .expected(format!("at most {}", limits::FORMATS))
+                .hint(format!(
+                    "use at most {} formats across the catalogue",
+                    limits::FORMATS
+                )),
         );
     }
     v.unique("$.slots", p.slots.iter().map(|s| s.id.as_str()));
@@ -358,7 +383,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                     format!("$.slots[{i}].count"),
                     "a slot shows 1 to 10 picks",
                 )
-                .found(s.count.to_string()),
+                .found(s.count.to_string())
+                .hint("set `count` from 1 to 10"),
             );
         }
     }
@@ -388,16 +414,26 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                     "ranking weights are between 0 and 10",
                 )
                 .expected("0–10")
-                .found(w.to_string()),
+                .found(w.to_string())
+                .hint("use a weight from 0 to 10 (0: the term counts for nothing)"),
             );
         }
     }
-    if r.max_per_format == 0 || r.max_per_topic == 0 {
-        v.push(Issue::new(
-            "out_of_range",
-            "$.recommend",
-            "`max_per_format` and `max_per_topic` must be at least 1",
-        ));
+    for (name, cap) in [
+        ("max_per_format", r.max_per_format),
+        ("max_per_topic", r.max_per_topic),
+    ] {
+        if cap == 0 {
+            v.push(
+                Issue::new(
+                    "out_of_range",
+                    format!("$.recommend.{name}"),
+                    format!("`{name}` must be at least 1"),
+                )
+                .found("0")
+                .hint("set it to 1 or more (1: one pick of a format or topic per slot)"),
+            );
+        }
     }
     v.range("$.holdout.percent", p.holdout.percent, 0.0, 50.0);
     if !(1..=limits::RECENT_EVENTS).contains(&(p.state.recent_events as usize)) {
@@ -407,7 +443,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 "$.state.recent_events",
                 format!("keep 1 to {} recent events", limits::RECENT_EVENTS),
             )
-            .found(p.state.recent_events.to_string()),
+            .found(p.state.recent_events.to_string())
+            .hint(format!("set it from 1 to {}", limits::RECENT_EVENTS)),
         );
     }
     if !(1..=limits::CONSUMED).contains(&(p.state.consumed_limit as usize)) {
@@ -417,7 +454,8 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 "$.state.consumed_limit",
                 format!("remember 1 to {} consumed items", limits::CONSUMED),
             )
-            .found(p.state.consumed_limit.to_string()),
+            .found(p.state.consumed_limit.to_string())
+            .hint(format!("set it from 1 to {}", limits::CONSUMED)),
         );
     }
     for (i, s) in p.signals.emit.iter().enumerate() {
@@ -429,10 +467,10 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                     format!("unknown signal `{s}`"),
                 )
                 .expected(format!("one of {}", crate::signals::ALL_SIGNALS.join(", ")))
-                .maybe_hint(crate::suggest::did_you_mean(
-                    s,
-                    crate::signals::ALL_SIGNALS.iter().copied(),
-                )),
+                .hint_or(
+                    crate::suggest::did_you_mean(s, crate::signals::ALL_SIGNALS.iter().copied()),
+                    crate::error::ONE_OF_EXPECTED,
+                ),
             );
         }
     }
@@ -462,7 +500,8 @@ impl Checker<'_> {
                     path.to_string(),
                     "ids are 1–64 characters of letters, digits, `_`, `-` and `.`",
                 )
-                .found(format!("`{id}`")),
+                .found(format!("`{id}`"))
+                .hint("rename it with letters, digits, `_`, `-` and `.` only, at most 64"),
             );
         }
     }
@@ -491,13 +530,15 @@ impl Checker<'_> {
                     path.to_string(),
                     format!("needs at least {min}"),
                 )
-                .found(n.to_string()),
+                .found(n.to_string())
+                .hint(format!("add at least {min}")),
             );
         } else if n > max {
             self.push(
                 Issue::new("too_many", path.to_string(), "too many entries")
                     .expected(format!("at most {max}"))
-                    .found(n.to_string()),
+                    .found(n.to_string())
+                    .hint(format!("keep at most {max}")),
             );
         }
     }
@@ -506,7 +547,8 @@ impl Checker<'_> {
             self.push(
                 Issue::new("out_of_range", path.to_string(), "number out of range")
                     .expected("a number from -1e9 to 1e9")
-                    .found(x.to_string()),
+                    .found(x.to_string())
+                    .hint("use a number from -1e9 to 1e9"),
             );
         }
     }
@@ -519,7 +561,8 @@ impl Checker<'_> {
                     "must be between 0 and 1e9",
                 )
                 .expected("a number from 0 to 1e9")
-                .found(x.to_string()),
+                .found(x.to_string())
+                .hint("use a number from 0 to 1e9"),
             );
         }
     }
@@ -532,7 +575,8 @@ impl Checker<'_> {
                     "must be > 0 and at most 1e9",
                 )
                 .expected("a number > 0, at most 1e9")
-                .found(x.to_string()),
+                .found(x.to_string())
+                .hint("use a number above 0, at most 1e9"),
             );
         }
     }
@@ -545,7 +589,8 @@ impl Checker<'_> {
                     format!("must be between {lo} and {hi}"),
                 )
                 .expected(format!("{lo}–{hi}"))
-                .found(x.to_string()),
+                .found(x.to_string())
+                .hint(format!("use a number from {lo} to {hi}")),
             );
         }
     }
@@ -555,7 +600,8 @@ impl Checker<'_> {
             self.push(
                 Issue::new("invalid_date", path.to_string(), "not a date")
                     .expected("YYYY-MM-DD")
-                    .found(d.to_string()),
+                    .found(d.to_string())
+                    .hint("write the date as YYYY-MM-DD, e.g. 2027-01-31"),
             );
         }
         r

@@ -305,7 +305,10 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
         }
     }
     let sorted = |v: &[u32]| v.windows(2).all(|w| matches!(w, [a, b] if a < b));
-    let ok = s.lifecycle < 4
+    // Times an event can have (to the end of 9999): a state beyond never decays.
+    let ok = s.anchor <= crate::event::MAX_TS
+        && s.first_seen <= crate::event::MAX_TS
+        && s.lifecycle < 4
         && s.title_strength <= 100
         && (s.fit_score <= 100 || s.fit_score == 255)
         && sorted(&s.rules.iter().map(|x| x.hash).collect::<Vec<_>>())
@@ -324,4 +327,40 @@ fn read_body(r: &mut Reader<'_>, playbook_hash: u32, v1: bool) -> Result<Visitor
         return Err(bad("state_garbage", "the state is inconsistent"));
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::event::MAX_TS;
+
+    /// A hand-made state with a time past the end of 9999 (which no event
+    /// has) is refused: valued there, it would never decay.
+    #[test]
+    fn times_past_the_end_of_9999_are_refused() {
+        for (first_seen, anchor, ok) in [
+            (0, MAX_TS, true),
+            (MAX_TS, MAX_TS, true),
+            (0, MAX_TS + 1, false),
+            (0, u64::MAX, false),
+            (MAX_TS + 1, MAX_TS, false),
+        ] {
+            let s = VisitorState {
+                visitor_id: "v-1".into(),
+                first_seen,
+                anchor,
+                valued_at: anchor,
+                ..VisitorState::default()
+            };
+            let got = decode_state(&encode_state(&s, 7, None), 7, None).map(|(s, _)| s.anchor);
+            match got {
+                Ok(a) => assert!(ok && a == anchor, "{first_seen} {anchor}"),
+                Err(e) => assert!(
+                    !ok && e.code() == "state_garbage",
+                    "{first_seen} {anchor}: {e}"
+                ),
+            }
+        }
+    }
 }

@@ -367,3 +367,32 @@ test('real engine: anonymousId is the new visitor\'s id and its signals\'; one t
   bp.stop();
   assert.deepEqual(p.errors, []);
 });
+
+test('real engine: a page without slots is decided without picks, reports none, and a click renders nothing new', { skip }, async () => {
+  const seen = {};
+  for (const slots of [[], ['reading']]) {
+    const clock = fakeClock(T0);
+    const { document, window } = fakePage({ href: 'https://www.example.com/legal', content: 'pricing' });
+    const a = document.el('a', { href: '/contact-sales', 'data-bp-cta': 'demo' });
+    document.body.append(...slots.map((id) => document.el('ul', { 'data-bp-slot': id })), a);
+    const fetch = fakeFetch();
+    const navigator = fakeNavigator();
+    const infos = [];
+    const bp = start({
+      Engine, playbook, endpoint: 'https://collect.example.com', writeKey: 'wk', consent: 'anonymous', context: { company }, document, window,
+      localStorage: fakeLocalStorage(), fetch, navigator, now: clock.now, random: () => 0.5, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
+      onDecision: (d, { rendered }) => infos.push([d.slots.length, rendered]), BroadcastChannel: null,
+    });
+    document.dispatch('click', { target: a });
+    window.dispatch('pagehide');
+    await settle();
+    const sent = [...navigator.beacons.flatMap((b) => b.body.batch), ...fetch.requests.flatMap((r) => r.body.batch)];
+    seen[slots.length] = { infos, recommended: sent.filter((x) => x.event === 'Content Recommended').length };
+    bp.stop();
+  }
+  // No slots: nothing picked, nothing reported; the click renders nothing
+  // (as on a page with slots, whose click keeps the picks shown).
+  assert.deepEqual(seen[0], { infos: [[0, true], [0, false]], recommended: 0 });
+  assert.deepEqual(seen[1].infos, [[1, true], [1, false]]);
+  assert.ok(seen[1].recommended > 0);
+});

@@ -48,8 +48,9 @@ class FakeVisitor {
     // Recommended once, for the picks it shows).
     const last = this.events[this.events.length - 1];
     const event = last && (last.type === 'cta_click' || last.type === 'form_submit') ? 'SQL Reached' : 'Content Recommended';
+    // No slots (`[]`): nothing recommended, as the engine.
     const signals =
-      consent === 'none'
+      consent === 'none' || (event === 'Content Recommended' && slots.length === 0)
         ? []
         : [{ type: 'track', event, anonymousId: this.id, messageId: `${this.id}-${n}`, properties: { n }, context: { consent } }];
     return { slots, action: { id: 'nurture', label: 'Nurture' }, signals, seq: n };
@@ -874,7 +875,12 @@ test('page(): a slot the playbook does not define is left out on each route, and
   assert.deepEqual(env.bp.visitor.requests.at(-1).slots, ['reading']);
   route(env, '/blog/other', { slots: ['empty', 'promo'] });
   env.bp.page();
-  assert.equal(env.bp.visitor.requests.at(-1).slots, undefined, 'no slot left: the playbook\'s default');
+  assert.deepEqual(env.bp.visitor.requests.at(-1).slots, [], 'no slot left: none decided, none reported');
+  // A route without slots at all (a legal page) is decided without slots,
+  // not for every slot of the playbook.
+  route(env, '/legal', { slots: [] });
+  env.bp.page();
+  assert.deepEqual(env.bp.visitor.requests.at(-1).slots, []);
   assert.deepEqual(env.errors.map((e) => e.message.match(/slots (.*) are/)[1]), ['"sidebar", "empty"', '"promo"'], 'the first page\'s, then the new one');
 });
 

@@ -195,7 +195,11 @@ fn constrain(schema: &mut Value) -> Result<()> {
             "recent_events",
             json!({ "minimum": 1, "maximum": limits::RECENT_EVENTS }),
         ),
-        ("StateSpec", "consumed_min_dwell_seconds", non_negative),
+        (
+            "StateSpec",
+            "consumed_min_dwell_seconds",
+            json!({ "minimum": 0, "maximum": 86_400 }),
+        ),
         ("TierSpec", "min", percent),
     ];
     for (definition, property, keywords) in rules {

@@ -110,7 +110,7 @@ fn signals(prefix: &str, contexts: &[Value]) -> Vec<Value> {
         engine.observe_json(&mut v, &ev.to_string()).unwrap();
         let req = DecideRequest {
             now,
-            slots: Vec::new(),
+            slots: None,
             context: serde_json::from_value(ctx.clone()).unwrap(),
             ..Default::default()
         };

@@ -82,7 +82,7 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
                     "invalid_argument",
                     "$",
                     &format!("{what} cannot be written as JSON: {}", message_of(&e)),
-                    "pass plain data: no cycles, no BigInt values, no deeper nesting than the engine takes",
+                    "pass plain data: no cycles, no BigInt values, no toJSON or getter that calls buyerpath, no deeper nesting than the engine takes",
                 ));
             }
         }

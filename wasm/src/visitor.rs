@@ -181,9 +181,10 @@ fn idle_of(options: &JsValue) -> Result<Option<(u64, u64)>, JsValue> {
     };
     match (ms(&now), ms(&max)) {
         (Some(n), Some(m)) => Ok(Some((n, m))),
-        _ => Err(arg(
+        // The path names the option that is wrong (`now` first).
+        (n, _) => Err(arg(
             "invalid_argument",
-            "$.maxIdleMs",
+            if n.is_none() { "$.now" } else { "$.maxIdleMs" },
             "`now` and `maxIdleMs` go together, as milliseconds ≥ 0",
             "pass { secret, now: Date.now(), maxIdleMs: 180 * 86400000 } or neither",
         )),

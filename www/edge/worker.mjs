@@ -826,9 +826,8 @@ async function personalise(request, env, ctx, asset, url) {
   const prepared = await preparePage(asset, url.pathname);
   const slots = prepared.page ? slotsOn(prepared.page, engine.slots) : engine.slots;
   // A page that shows none (a legal page, the docs) is still decided (its
-  // view, the visitor's classification), without slots: the engine reads
-  // `slots: []` as every slot, so their picks and their report are dropped.
-  const noSlots = slots.length === 0;
+  // view, the visitor's classification) with `slots: []`: no picks, none
+  // reported.
   const t1 = performance.now();
   const now = Date.now();
   const path = url.pathname;
@@ -899,10 +898,6 @@ async function personalise(request, env, ctx, asset, url) {
   let decision;
   try {
     decision = JSON.parse(visitor.decideJson(JSON.stringify({ now, slots, context, detail })));
-    if (noSlots) {
-      decision.slots = [];
-      decision.signals = (decision.signals || []).filter((s) => s.event !== 'Content Recommended');
-    }
   } catch (err) {
     // A request the engine refuses (an organisation record over the
     // context's size): the page goes out as built, the visitor is freed now.

@@ -219,7 +219,10 @@ impl Builder<'_> {
                     format!("unknown {what} `{}`", crate::error::truncate(id, 64)),
                 )
                 .expected(format!("one of the playbook's {what} ids"))
-                .maybe_hint(did_you_mean(id, ids.iter().copied())),
+                .hint(
+                    did_you_mean(id, ids.iter().copied())
+                        .unwrap_or_else(|| format!("use the id of a {what} the playbook defines")),
+                ),
             );
         }
         None
@@ -245,7 +248,10 @@ impl Builder<'_> {
                         format!("unknown event type `{event}`"),
                     )
                     .expected(format!("`*` or one of {}", EventKind::names().join(", ")))
-                    .maybe_hint(did_you_mean(event, EventKind::names())),
+                    .hint_or(
+                        did_you_mean(event, EventKind::names()),
+                        crate::error::ONE_OF_EXPECTED,
+                    ),
                 );
             }
             k

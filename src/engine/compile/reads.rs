@@ -70,7 +70,10 @@ impl Builder<'_> {
                                             format!("`{k}` is never `{}`", truncate(word, 64)),
                                         )
                                         .expected(format!("one of {}", allowed.join(", ")))
-                                        .maybe_hint(suggest(word, &allowed)),
+                                        .hint_or(
+                                            suggest(word, &allowed),
+                                            crate::error::ONE_OF_EXPECTED,
+                                        ),
                                     );
                                 }
                             }

@@ -287,11 +287,7 @@ impl Scorer {
         }
         let req = DecideRequest {
             now: NOW,
-            slots: engine
-                .slot_ids()
-                .first()
-                .map(|s| vec![s.to_string()])
-                .unwrap_or_default(),
+            slots: engine.slot_ids().first().map(|s| vec![s.to_string()]),
             context: context(r),
             ..Default::default()
         };
