@@ -25,21 +25,21 @@ pub fn between(from: u64, to: u64, half_life_ms: f64) -> f64 {
 /// point), rounding to the nearest unit: what [`Factors::decay`] gives, for
 /// its tests.
 #[cfg(test)]
-fn decay_fixed(milli: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
-    if milli == 0 || elapsed_ms == 0 {
-        return milli;
+fn decay_fixed(value: i64, elapsed_ms: u64, half_life_ms: f64) -> i64 {
+    if value == 0 || elapsed_ms == 0 {
+        return value;
     }
-    scale_fixed(milli, factor(elapsed_ms, half_life_ms))
+    scale_fixed(value, factor(elapsed_ms, half_life_ms))
 }
 
 /// A fixed-point value scaled by a known factor, rounded to the nearest
 /// unit: for callers that decay many values over one interval with few
 /// half-lives, or grow an event's points to the state's valuation time.
-pub fn scale_fixed(milli: i64, factor: f64) -> i64 {
-    if milli == 0 {
-        return milli;
+pub fn scale_fixed(value: i64, factor: f64) -> i64 {
+    if value == 0 {
+        return value;
     }
-    round(milli as f64 * factor) as i64
+    round(value as f64 * factor) as i64
 }
 
 /// The decay factors of one interval, computed once per half-life: the
@@ -75,12 +75,12 @@ impl Factors {
         self.filled = self.filled.saturating_add(1);
         f
     }
-    /// `decay_fixed(milli, elapsed_ms, half_life_ms)`.
-    pub fn decay(&mut self, milli: i64, half_life_ms: f64) -> i64 {
-        if milli == 0 || self.elapsed_ms == 0 {
-            return milli;
+    /// `decay_fixed(value, elapsed_ms, half_life_ms)`.
+    pub fn decay(&mut self, value: i64, half_life_ms: f64) -> i64 {
+        if value == 0 || self.elapsed_ms == 0 {
+            return value;
         }
-        scale_fixed(milli, self.get(half_life_ms))
+        scale_fixed(value, self.get(half_life_ms))
     }
 }
 

@@ -197,20 +197,18 @@ pub fn serde_issue(base: &str, inner: &str, e: &serde_json::Error) -> Issue {
             .strip_prefix("string \"")
             .and_then(|q| q.strip_suffix('"'));
         // JSON.stringify writes NaN, Infinity (and undefined in arrays) as null.
-        let hint = if found == "null" && expected.contains("number") {
-            "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number".to_string()
-        } else if quoted.is_some_and(|q| q.trim().parse::<f64>().is_ok())
-            && expected.contains("number")
-        {
-            "write the number without quotes: `3`, not `\"3\"`".to_string()
-        } else if quoted.is_some() && expected.contains("number") {
-            format!("write {expected} in digits, without quotes: `3`")
-        } else if matches!(quoted, Some("true" | "false")) && expected == "true or false" {
-            "write `true` or `false` without quotes".to_string()
-        } else if expected.is_empty() {
-            "give a value of the type the documentation gives".to_string()
-        } else {
-            format!("give {expected}")
+        let number = expected.contains("number");
+        let hint = match quoted {
+            _ if found == "null" && number => "a number that is NaN or Infinity in JavaScript becomes null in JSON: pass a finite number".to_string(),
+            Some(q) if number && q.trim().parse::<f64>().is_ok() => {
+                "write the number without quotes: `3`, not `\"3\"`".to_string()
+            }
+            Some(_) if number => format!("write {expected} in digits, without quotes: `3`"),
+            Some("true" | "false") if expected == "true or false" => {
+                "write `true` or `false` without quotes".to_string()
+            }
+            _ if expected.is_empty() => "give a value of the type the documentation gives".to_string(),
+            _ => format!("give {expected}"),
         };
         return Issue::new("invalid_type", path, format!("wrong type: {found}"))
             .expected(expected)
