@@ -493,5 +493,11 @@ export class CompiledCondition {
   free(): void;
 }
 
-/** Compiles and evaluates a condition once (the argument order of GrowthBook's `evalCondition`). */
+/**
+ * Compiles and evaluates a condition once, with the argument order and the
+ * leniency of GrowthBook's `evalCondition`: an operator used wrongly (an
+ * unknown `$op`, `{ "$in": 1 }`) makes its test false instead of throwing,
+ * where `new CompiledCondition` refuses the condition with every problem.
+ * Throws only for input it cannot read (JSON, depth, size, argument type).
+ */
 export function evalCondition(attributes: string | Record<string, unknown>, condition: string | Condition): boolean;

@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
-import { addTextHooks } from './glue-hooks.mjs';
+import { addTextHooks, inlineSnippets } from './glue-hooks.mjs';
 import { WASM_OPT_EXTRA } from './wasm-opt-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,7 +90,9 @@ run(process.execPath, [join(root, 'node_modules', 'binaryen', 'bin', 'wasm-as'),
 rmSync(join(out, 'utf16.wat'));
 const place = (m, dir) => {
   cpSync(m.wasm, join(dir, 'buyerpath_bg.wasm'));
-  writeFileSync(join(dir, 'buyerpath.js'), addTextHooks(readFileSync(m.glue, 'utf8')));
+  const glue = inlineSnippets(readFileSync(m.glue, 'utf8'), dirname(m.glue), (f) => readFileSync(f, 'utf8'));
+  if (/^import /m.test(glue)) throw new Error(`build-pkg: the glue ${m.glue} still imports a file; pkg/ holds one glue file per module`);
+  writeFileSync(join(dir, 'buyerpath.js'), addTextHooks(glue));
 };
 place(main, out);
 cpSync(server.wasm, join(out, 'buyerpath_server_bg.wasm'));

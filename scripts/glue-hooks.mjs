@@ -44,6 +44,17 @@ const POINTS = [
     perClass: true,
   },
   {
+    // `new Visitor(engine)` made an object with no visitor behind it, whose
+    // first method call then said `freed`: visitors come from the engine, so
+    // the constructor says so (`__wrap` makes them without it).
+    at: 'export class Visitor {\n',
+    add:
+      '    constructor() {\n' +
+      "        throw packageError('invalid_argument', 'a Visitor is not made with `new`',\n" +
+      "            'make one with engine.visitor(id), or restore one with engine.decode(state) or Visitor.decode(engine, state)');\n" +
+      '    }\n',
+  },
+  {
     // A class argument (`Visitor.decode(engine, ...)`): one that was freed is
     // `freed` before the call enters Wasm, and another module's (an engine
     // of `buyerpath/page` given to `buyerpath`) is `invalid_argument`.
@@ -225,4 +236,24 @@ export function addTextHooks(glue) {
   let out = text;
   for (const { at, add, replace } of POINTS) out = out.split(at).join(replace ?? at + add);
   return out + HOOK;
+}
+
+/**
+ * `glue` with each `import { ... } from './snippets/...'` line (the Rust
+ * side's `inline_js`) replaced by the snippet's text, its `export`s dropped:
+ * the package stays one glue file per module. `dir` is the glue's directory.
+ * Throws when a snippet is not the one-line `export function` kind this
+ * handles.
+ */
+export function inlineSnippets(glue, dir, read) {
+  return glue.replace(/^import \{ ([\w, ]+) \} from '(\.\/snippets\/[^']+\.js)';$/gm, (line, names, path) => {
+    const text = read(`${dir}/${path}`);
+    const body = text.replace(/^export function /gm, 'function ');
+    for (const name of names.split(',').map((n) => n.trim())) {
+      if (!new RegExp(`^function ${name}\\(`, 'm').test(body)) {
+        throw new Error(`glue-hooks: the snippet ${path} does not define \`${name}\` as an exported function; ${STALE}`);
+      }
+    }
+    return `// Inlined from ${path.replace(/-[0-9a-f]{16}\//, '/')} (wasm-bindgen inline_js).\n${body.trim()}`;
+  });
 }

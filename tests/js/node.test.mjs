@@ -153,6 +153,12 @@ test('bad input throws Errors with code, path and hint, never a panic', async ()
   // throw used to leave a slot of the module's JS-value table taken, and
   // about 8 million exhausted it.
   const unwritable = [cyclic, { ts: 1n }, { toJSON() { throw null; } }];
+  const down = () => { throw new Error('vault down'); };
+  const throwingOptions = [
+    [{ get secret() { return down(); } }, '$.secret'],
+    [{ get now() { return down(); } }, '$.now'],
+    [{ now: 1, get maxIdleMs() { return down(); } }, '$.maxIdleMs'],
+  ];
   const { initSync } = await import(`${pkgDir}/buyerpath.js`);
   const tableSize = () => initSync().__wbindgen_externrefs.length;
   const table = tableSize();
@@ -168,6 +174,15 @@ test('bad input throws Errors with code, path and hint, never a panic', async ()
     assert.throws(() => Visitor.prototype.decide.call({}, { now: 1, slots: ['hero'] }), (e) => e.code === 'invalid_argument' && !inWasm(e));
     assert.throws(() => engine.decode(forged, trapped), (e) => e.code === 'invalid_argument' && /cannot be read \(trap\)/.test(e.message));
     assert.throws(() => engine.decode(forged, revoked.proxy), (e) => e.code === 'invalid_argument');
+    // An option whose getter throws: each such throw used to leave a slot
+    // of the table taken (the import that read it returned a JS value).
+    for (const [options, path] of throwingOptions) {
+      assert.throws(() => engine.decode(forged, options), (e) => e.code === 'invalid_argument' && e.path === path && /\(vault down\)/.test(e.message));
+      assert.throws(() => Visitor.decode(engine, forged, options), (e) => e.code === 'invalid_argument' && e.path === path);
+    }
+    // `new Visitor` makes none (visitors come from the engine): said at
+    // once, not as `freed` at the first method.
+    assert.throws(() => new Visitor(engine), (e) => e.name === 'BuyerpathError' && e.code === 'invalid_argument' && /not made with `new`/.test(e.message) && /engine\.visitor\(id\)/.test(e.hint));
   }
   // A method called on an object of another class is refused before Wasm:
   // its pointer would be read (and written) as this class's.

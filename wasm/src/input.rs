@@ -40,6 +40,35 @@ extern "C" {
     fn whole(buffer: &JsValue) -> Result<Bytes, JsValue>;
 }
 
+// `Reflect.get` that never throws: what a getter or a Proxy trap throws comes
+// back inside the answer. Declared with `catch`, an import returning a JS
+// value leaks a slot of the module's JS-value table each time it throws
+// (wasm-bindgen 0.2.130 drops the slot of the value it never returned), and a
+// host catching millions of throws from an option's getter would exhaust it.
+// scripts/build-pkg.mjs inlines this snippet into the glue.
+#[wasm_bindgen(
+    inline_js = "export function bp_read(o, k) { try { return { v: Reflect.get(o, k) }; } catch (e) { return { e, threw: true }; } }"
+)]
+extern "C" {
+    fn bp_read(target: &JsValue, key: &str) -> JsValue;
+}
+
+/// `target[key]` as JavaScript reads it (getters and Proxy traps run), with
+/// what it threw as `Err`; `target` must be an object (a primitive reads as
+/// `Err` too: `Reflect.get` throws on it).
+pub fn read_key(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    let answer = bp_read(target, key);
+    // Reading the plain object the snippet made cannot throw.
+    let field = |k: &str| {
+        js_sys::Reflect::get(&answer, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+    };
+    if field("threw").is_truthy() {
+        Err(field("e"))
+    } else {
+        Ok(field("v"))
+    }
+}
+
 /// The longest text (UTF-16 code units) the package takes: the glue's
 /// `MAX_TEXT` (scripts/glue-hooks.mjs).
 const MAX_TEXT: u32 = 4 * 1024 * 1024;
@@ -118,11 +147,10 @@ pub fn found_of(v: &JsValue) -> String {
 /// itself (a `toJSON` or a Proxy trap may throw anything).
 pub fn message_of(thrown: &JsValue) -> String {
     // `Reflect.get` throws on anything but an object (a thrown `null`, a
-    // string), and each throw of an import returning a JS value leaks a
-    // slot of the module's table: only objects are asked.
+    // string): only objects are asked.
     thrown
         .is_object()
-        .then(|| js_sys::Reflect::get(thrown, &JsValue::from_str("message")).ok())
+        .then(|| read_key(thrown, "message").ok())
         .flatten()
         .and_then(|m| string_of(&m, "$").ok().flatten())
         .or_else(|| string_of(thrown, "$").ok().flatten())
@@ -143,15 +171,11 @@ pub fn to_object(json: &str) -> JsValue {
 /// accepted.
 #[cfg(feature = "compiled")]
 pub fn byte_view(v: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
-    use js_sys::{ArrayBuffer, Reflect};
+    use js_sys::ArrayBuffer;
     use wasm_bindgen::JsCast;
-    let num = |key: &str| {
-        Reflect::get(v, &JsValue::from_str(key))
-            .ok()
-            .and_then(|x| x.as_f64())
-    };
+    let num = |key: &str| read_key(v, key).ok().and_then(|x| x.as_f64());
     if ArrayBuffer::is_view(v) {
-        let Ok(buffer) = Reflect::get(v, &JsValue::from_str("buffer")) else {
+        let Ok(buffer) = read_key(v, "buffer") else {
             return Ok(None);
         };
         let (Some(offset), Some(len)) = (num("byteOffset"), num("byteLength")) else {

@@ -117,7 +117,8 @@ fn secret_of(options: &JsValue) -> Result<Option<String>, JsValue> {
     if !Reflect::has(options, &key).map_err(|e| unreadable_option("secret", &e))? {
         return Ok(None);
     }
-    let s = Reflect::get(options, &key).map_err(|e| unreadable_option("secret", &e))?;
+    let s =
+        crate::input::read_key(options, "secret").map_err(|e| unreadable_option("secret", &e))?;
     secret_text(&s, "$.secret")?.map(Some).ok_or_else(|| {
         arg(
             "invalid_argument",
@@ -167,9 +168,7 @@ fn idle_of(options: &JsValue) -> Result<Option<(u64, u64)>, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
-    let get = |k: &str| {
-        Reflect::get(options, &JsValue::from_str(k)).map_err(|e| unreadable_option(k, &e))
-    };
+    let get = |k: &str| crate::input::read_key(options, k).map_err(|e| unreadable_option(k, &e));
     let (now, max) = (get("now")?, get("maxIdleMs")?);
     if now.is_undefined() && max.is_undefined() {
         return Ok(None);
