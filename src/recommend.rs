@@ -699,7 +699,10 @@ fn diversify_ix(
             .unwrap_or(0)
     };
     let unconsumed_exist = order.iter().any(|ix| !consumed(*ix));
-    for pass in 0..2 {
+    // Pass 0 keeps the caps and skips what the visitor read while unread
+    // items exist; pass 1 keeps the caps and takes read items; pass 2, for a
+    // slot still short, lifts the caps.
+    for pass in 0..3 {
         for ix in order {
             if picked.len() >= count {
                 break;
@@ -715,7 +718,7 @@ fn diversify_ix(
                 || c.topics
                     .iter()
                     .any(|t| count_of(&topics, *t) >= engine.recommend.spec.max_per_topic);
-            if capped && pass == 0 {
+            if capped && pass < 2 {
                 continue;
             }
             picked.push(*ix);

@@ -121,6 +121,10 @@ fn phrase_end(title: &[String], phrase: &[String]) -> Option<usize> {
         .map(|i| i + phrase.len())
 }
 
+/// The part of one read's weight (`role_model.content_view_weight`) below
+/// which decayed reading no longer names a role.
+const BEHAVIOUR_EVIDENCE: f64 = 0.01;
+
 /// Computes the role distribution. `title_role` is the role read from the title
 /// (now or remembered in the state), with its strength.
 pub fn evaluate(
@@ -153,12 +157,17 @@ pub fn evaluate(
     if bant {
         evidence.push(Text::lit("bant"));
     }
+    // Reads long past count in the distribution, but name no role: behaviour
+    // is evidence while some role's share of it is at least a hundredth of
+    // one read's weight (about 6.6 half-lives after the last read).
     let mut behaviour = false;
+    let material = rm.content_view_weight * BEHAVIOUR_EVIDENCE;
     for (r, x) in engine.roles.iter().zip(w.iter_mut()) {
         let e = crate::state::evidence(&s.roles, r.hash);
         if e > 0 {
-            *x += e as f64 / crate::state::UNIT * decay;
-            behaviour = true;
+            let weight = e as f64 / crate::state::UNIT * decay;
+            *x += weight;
+            behaviour |= weight >= material;
         }
     }
     if behaviour {

@@ -1834,3 +1834,95 @@ fn times_past_the_end_of_9999_built_by_hand_leave_a_state_that_reads_back() {
     engine.decode(&engine.encode(&fresh, None), None).unwrap();
     engine.decode(&engine.encode(&v, None), None).unwrap();
 }
+
+#[test]
+fn diversity_caps_hold_while_an_item_already_read_can_fill_the_slot() {
+    // A slot of 3 with `max_per_topic: 2`: two unread items on topic x, and
+    // two the visitor read, one on x (ranked higher) and one on y. The slot
+    // takes a read item only once the unread ones that keep the caps run
+    // out, and then the one that keeps the caps: three picks on x were shown
+    // while `d` could fill the slot.
+    let g = |id: &str, priority: f64, topic: &str| json!({"id": id, "title": id, "url": format!("/{id}"), "format": "guide", "priority": priority, "topics": [topic]});
+    let playbook = |max_per_topic: u32| {
+        json!({
+            "version": 1, "id": "caps", "revision": 1,
+            "stages": [{"id": "research"}], "roles": [{"id": "buyer"}],
+            "fit": {"criteria": [{"id": "size", "attribute": "company.employees", "bands": [{"min": 200, "points": 60}]}], "tiers": [{"id": "C", "min": 0}]},
+            "engagement": {"saturation": 60, "rules": [{"id": "view", "event": "page_view", "points": 1}]},
+            "lifecycle": {"engaged_min": 15, "mql": {}},
+            "content": [g("a", 0.9, "x"), g("b", 0.8, "x"), g("c", 1.0, "x"), g("d", 0.1, "y")],
+            "slots": [{"id": "reading", "formats": ["guide"], "count": 3, "default": "a"}],
+            "recommend": {"max_per_topic": max_per_topic, "max_per_format": 3, "exploration": {"enabled": false}}
+        })
+    };
+    let picks = |max_per_topic: u32, read: &[&str]| {
+        let engine = Engine::from_json(&playbook(max_per_topic).to_string()).unwrap();
+        let mut v = engine.visitor("caps").unwrap();
+        for (i, id) in read.iter().enumerate() {
+            view(&engine, &mut v, T0 + i as u64 * MIN, id, 60);
+        }
+        let d = engine
+            .decide(&mut v, &req(T0 + 10 * MIN, json!({"consent": "anonymous"})))
+            .unwrap();
+        let ids: Vec<String> = d.slots[0].picks.iter().map(|p| p.id.to_string()).collect();
+        ids
+    };
+    // Unread first, then the read item that keeps the cap.
+    assert_eq!(picks(2, &["c", "d"]), ["a", "b", "d"]);
+    // With room for three on x, the higher-ranked read item.
+    assert_eq!(picks(3, &["c", "d"]), ["a", "b", "c"]);
+    // Nothing read: the caps keep c out while d fills the slot.
+    assert_eq!(picks(2, &[]), ["c", "a", "d"]);
+    // Only when nothing keeps the cap is it lifted: a slot is never short.
+    assert_eq!(picks(1, &["c", "d"]).len(), 3);
+}
+
+#[test]
+fn reading_decayed_to_nothing_names_no_role() {
+    // The priors alone name no role (`unknown`); a read is evidence, and once
+    // it has decayed below a hundredth of its weight (3 years at a 30-day
+    // half-life) the priors are alone again: the likeliest role (the priors')
+    // is not named on it.
+    let playbook = json!({
+        "version": 1, "id": "r", "revision": 1,
+        "stages": [{"id": "research"}, {"id": "evaluation"}],
+        "roles": [{"id": "buyer", "prior": 3, "titles": ["finance"]}, {"id": "evaluator", "prior": 1, "titles": ["engineer"]}],
+        "role_model": {"min_confidence": 0.5, "half_life_days": 30},
+        "fit": {"criteria": [{"id": "size", "attribute": "company.employees", "bands": [{"min": 200, "points": 60}], "otherwise": 20}],
+                "tiers": [{"id": "A", "min": 70}, {"id": "C", "min": 0}]},
+        "engagement": {"saturation": 60, "rules": [{"id": "view_guide", "event": "page_view", "formats": ["guide"], "points": 3}]},
+        "lifecycle": {"engaged_min": 15, "mql": {"A": 40}},
+        "content": [
+            {"id": "guide", "title": "Guide", "url": "/guide", "format": "guide", "stages": ["research"], "roles": ["evaluator"]},
+            {"id": "demo", "title": "Demo", "url": "/demo", "format": "demo", "stages": ["evaluation"]}],
+        "slots": [{"id": "hero", "formats": ["guide", "demo"], "default": "demo"}]
+    });
+    let engine = Engine::from_json(&playbook.to_string()).unwrap();
+    let role_at = |read: bool, later: u64| {
+        let mut v = engine.visitor("reader").unwrap();
+        if read {
+            view(&engine, &mut v, T0, "guide", 60);
+        }
+        let d = engine
+            .decide(&mut v, &req(T0 + later, json!({"consent": "anonymous"})))
+            .unwrap();
+        (
+            d.role.id.to_string(),
+            d.role
+                .evidence
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(role_at(false, MIN).0, "unknown");
+    let (_, evidence) = role_at(true, MIN);
+    assert_eq!(evidence, vec!["behaviour".to_string()]);
+    // Three years later the read still counts in the distribution, but names no role.
+    let (id, evidence) = role_at(true, 3 * 365 * DAY);
+    assert_eq!((id.as_str(), evidence.len()), ("unknown", 0));
+    // Four half-lives later the read (a sixteenth of its weight) is still
+    // evidence.
+    let (_, evidence) = role_at(true, 120 * DAY);
+    assert_eq!(evidence, vec!["behaviour".to_string()]);
+}

@@ -175,6 +175,37 @@ fn content_titles_and_urls_and_diversity_caps_are_named_where_they_are() {
 }
 
 #[test]
+fn shortlists_recent_events_and_an_items_topics_are_checked_not_clamped() {
+    // The exploration shortlist was clamped to 1–32 without a word; a topic
+    // listed twice in an item counted twice; `recent_events: 1` could never
+    // hold a burst of `max_events` (1 or more) and fewer.
+    for (shortlist, refused) in [(0, true), (1, false), (32, false), (33, true)] {
+        let mut p = example_playbook();
+        p["recommend"]["exploration"]["shortlist"] = json!(shortlist);
+        match Engine::from_value(p) {
+            Ok(_) => assert!(!refused, "shortlist {shortlist} taken"),
+            Err(e) => {
+                assert!(refused, "shortlist {shortlist} refused: {e}");
+                has(&e, "out_of_range", "$.recommend.exploration.shortlist");
+            }
+        }
+    }
+    let mut p = example_playbook();
+    let topic = p["content"][2]["topics"][0].clone();
+    p["content"][2]["topics"] = json!([topic, "other", topic]);
+    p["state"]["recent_events"] = json!(1);
+    p["engagement"]["burst"]["max_events"] = json!(1);
+    let e = compile_err(p);
+    has(&e, "duplicate_id", "$.content[2].topics[2]");
+    has(&e, "out_of_range", "$.state.recent_events");
+    assert!(e.issues.iter().all(|i| i.hint.is_some()), "{e}");
+    assert!(
+        !e.issues.iter().any(|i| i.path == "$.content[2].topics[0]"),
+        "the first listing is not the duplicate: {e}"
+    );
+}
+
+#[test]
 fn small_sections() {
     for (pointer, path) in [
         ("/gates", "$.gates"),

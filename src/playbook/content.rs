@@ -166,7 +166,7 @@ pub struct ExplorationSpec {
     pub enabled: bool,
     /// Weight of the sampled click-through deviation from its mean.
     pub weight: f64,
-    /// How many top candidates per slot are sampled.
+    /// How many top candidates per slot are sampled (1–32).
     pub shortlist: u32,
 }
 
@@ -205,7 +205,7 @@ impl Default for HoldoutSpec {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct StateSpec {
-    /// Recent events kept exactly (1–64).
+    /// Recent events kept exactly (2–64, more than `engagement.burst.max_events`).
     pub recent_events: u32,
     /// Consumed content remembered (most recent first, 1–256).
     pub consumed_limit: u32,

@@ -337,6 +337,20 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             v.positive(format_args!("{path}.prior.alpha"), pr.alpha);
             v.positive(format_args!("{path}.prior.beta"), pr.beta);
         }
+        // A topic listed twice would count twice: in the visitor's interest
+        // at each read and against `max_per_topic`.
+        for (j, t) in c.topics.iter().enumerate() {
+            if c.topics.iter().take(j).any(|u| u == t) {
+                v.push(
+                    Issue::new(
+                        "duplicate_id",
+                        format!("{path}.topics[{j}]"),
+                        format!("topic `{t}` is listed twice"),
+                    )
+                    .hint("list each topic of an item once"),
+                );
+            }
+        }
         for (field, text, max) in [("title", &c.title, 300), ("url", &c.url, 500)] {
             if text.len() > max {
                 v.push(
@@ -435,16 +449,33 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
             );
         }
     }
+    let shortlist = r.exploration.shortlist;
+    if !(1..=limits::SHORTLIST).contains(&(shortlist as usize)) {
+        v.push(
+            Issue::new(
+                "out_of_range",
+                "$.recommend.exploration.shortlist",
+                format!("sample 1 to {} top candidates per slot", limits::SHORTLIST),
+            )
+            .found(shortlist.to_string())
+            .hint("set it from 1 to 32; to explore nothing, set `exploration.enabled` to false"),
+        );
+    }
     v.range("$.holdout.percent", p.holdout.percent, 0.0, 50.0);
-    if !(1..=limits::RECENT_EVENTS).contains(&(p.state.recent_events as usize)) {
+    // At least 2: a burst is more than `engagement.burst.max_events` (1 or
+    // more) of them.
+    if !(2..=limits::RECENT_EVENTS).contains(&(p.state.recent_events as usize)) {
         v.push(
             Issue::new(
                 "out_of_range",
                 "$.state.recent_events",
-                format!("keep 1 to {} recent events", limits::RECENT_EVENTS),
+                format!("keep 2 to {} recent events", limits::RECENT_EVENTS),
             )
             .found(p.state.recent_events.to_string())
-            .hint(format!("set it from 1 to {}", limits::RECENT_EVENTS)),
+            .hint(format!(
+                "set it from 2 to {} (more than `engagement.burst.max_events`)",
+                limits::RECENT_EVENTS
+            )),
         );
     }
     if !(1..=limits::CONSUMED).contains(&(p.state.consumed_limit as usize)) {

@@ -9,7 +9,8 @@
 //! unique ids, falling tier minimums, calendar days, lengths in bytes (a
 //! schema counts characters). `tests/js/schema.test.mjs` checks every rule
 //! here against the engine at its bounds: the schema never refuses a
-//! playbook the engine takes, and refuses what each rule says.
+//! playbook the engine takes (but for an object written as the array of its
+//! fields, which serde's reader takes), and refuses what each rule says.
 
 use anyhow::{anyhow, Context as _, Result};
 use buyerpath::event::EventKind;
@@ -62,6 +63,11 @@ fn constrain(schema: &mut Value) -> Result<()> {
         "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
     });
     let items = |min: usize, max: usize| json!({ "minItems": min, "maxItems": max });
+    // Not blank as Rust's `trim` reads it: JavaScript's `\S` would also call
+    // U+FEFF blank, which Rust keeps.
+    let non_blank = json!({
+        "pattern": "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    });
     let small = items(0, limits::SMALL_SECTION);
 
     // (definition, "" for the playbook itself; property; keywords to add).
@@ -84,18 +90,16 @@ fn constrain(schema: &mut Value) -> Result<()> {
         (
             "",
             "lists",
-            // Not blank as Rust's `trim` reads it: JavaScript's `\S` would
-            // also call U+FEFF blank, which Rust keeps.
-            json!({
-                "maxProperties": limits::LISTS,
-                "propertyNames": {
-                    "pattern": "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-                }
-            }),
+            json!({ "maxProperties": limits::LISTS, "propertyNames": non_blank.clone() }),
         ),
         ("BandSpec", "points", finite.clone()),
         ("BantDimensionSpec", "options", json!({ "minItems": 1 })),
-        ("BurstSpec", "max_events", at_least_one.clone()),
+        // Fewer than `state.recent_events` (at most 64), which the engine checks.
+        (
+            "BurstSpec",
+            "max_events",
+            json!({ "minimum": 1, "maximum": limits::RECENT_EVENTS - 1 }),
+        ),
         ("BurstSpec", "window_seconds", positive.clone()),
         ("ContentSpec", "format", id.clone()),
         ("ContentSpec", "priority", share.clone()),
@@ -123,6 +127,11 @@ fn constrain(schema: &mut Value) -> Result<()> {
         ("EngagementSpec", "saturation", positive.clone()),
         ("EngagementSpec", "rules", items(0, limits::RULES)),
         ("ExplorationSpec", "weight", weight.clone()),
+        (
+            "ExplorationSpec",
+            "shortlist",
+            json!({ "minimum": 1, "maximum": limits::SHORTLIST }),
+        ),
         ("FitSpec", "criteria", items(0, limits::CRITERIA)),
         ("FitSpec", "tiers", items(1, 26)),
         ("HandRaiseSpec", "event", event.clone()),
@@ -144,7 +153,13 @@ fn constrain(schema: &mut Value) -> Result<()> {
             json!({ "enum": ListKind::NAMES.iter().map(|k| Value::from(*k)).chain([Value::Null]).collect::<Vec<_>>() }),
         ),
         ("ListSpec", "salt", json!({ "minLength": 1 })),
-        ("ListSpec", "values", items(0, limits::LIST_MEMBERS)),
+        // A member that is blank is nothing once normalised (`check` also
+        // refuses those that normalise to nothing, such as `http://`).
+        (
+            "ListSpec",
+            "values",
+            json!({ "minItems": 0, "maxItems": limits::LIST_MEMBERS, "items": non_blank }),
+        ),
         ("PriorSpec", "alpha", positive.clone()),
         ("PriorSpec", "beta", positive.clone()),
         ("RecommendSpec", "max_per_format", at_least_one.clone()),
@@ -193,7 +208,7 @@ fn constrain(schema: &mut Value) -> Result<()> {
         (
             "StateSpec",
             "recent_events",
-            json!({ "minimum": 1, "maximum": limits::RECENT_EVENTS }),
+            json!({ "minimum": 2, "maximum": limits::RECENT_EVENTS }),
         ),
         (
             "StateSpec",
