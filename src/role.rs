@@ -159,7 +159,8 @@ pub fn evaluate(
     }
     // Reads long past count in the distribution, but name no role: behaviour
     // is evidence while some role's share of it is at least a hundredth of
-    // one read's weight (about 6.6 half-lives after the last read).
+    // one read's weight (for an item of one role, about 6.6 half-lives after
+    // the read).
     let mut behaviour = false;
     let material = rm.content_view_weight * BEHAVIOUR_EVIDENCE;
     for (r, x) in engine.roles.iter().zip(w.iter_mut()) {

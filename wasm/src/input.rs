@@ -43,8 +43,9 @@ extern "C" {
 // `Reflect.get` that never throws: what a getter or a Proxy trap throws comes
 // back inside the answer. Declared with `catch`, an import returning a JS
 // value leaks a slot of the module's JS-value table each time it throws
-// (wasm-bindgen 0.2.130 drops the slot of the value it never returned), and a
-// host catching millions of throws from an option's getter would exhaust it.
+// (wasm-bindgen 0.2.130 never frees the slot of the value it did not return),
+// and a host catching millions of throws from an option's getter would
+// exhaust it.
 // scripts/build-pkg.mjs inlines this snippet into the glue.
 #[wasm_bindgen(
     inline_js = "export function bp_read(o, k) { try { return { v: Reflect.get(o, k) }; } catch (e) { return { e, threw: true }; } }"
