@@ -496,8 +496,9 @@ export class CompiledCondition {
 /**
  * Compiles and evaluates a condition once, with the argument order and the
  * leniency of GrowthBook's `evalCondition`: an operator used wrongly (an
- * unknown `$op`, `{ "$in": 1 }`) makes its test false instead of throwing,
- * where `new CompiledCondition` refuses the condition with every problem.
+ * unknown `$op`, `{ "$in": 1 }`) makes that operator's own test false
+ * instead of throwing (so `$not` of it is true), where `new
+ * CompiledCondition` refuses the condition with every problem.
  * Throws only for input it cannot read (JSON, depth, size, argument type).
  */
 export function evalCondition(attributes: string | Record<string, unknown>, condition: string | Condition): boolean;

@@ -242,13 +242,16 @@ export function addTextHooks(glue) {
  * `glue` with each `import { ... } from './snippets/...'` line (the Rust
  * side's `inline_js`) replaced by the snippet's text, its `export`s dropped:
  * the package stays one glue file per module. `dir` is the glue's directory.
- * Throws when a snippet is not the one-line `export function` kind this
- * handles.
+ * Throws when a snippet exports anything but the functions the glue imports
+ * (`export function name(`), which this handles.
  */
 export function inlineSnippets(glue, dir, read) {
   return glue.replace(/^import \{ ([\w, ]+) \} from '(\.\/snippets\/[^']+\.js)';$/gm, (line, names, path) => {
     const text = read(`${dir}/${path}`);
     const body = text.replace(/^export function /gm, 'function ');
+    if (/\bexport\b/.test(body)) {
+      throw new Error(`glue-hooks: the snippet ${path} exports something other than functions; ${STALE}`);
+    }
     for (const name of names.split(',').map((n) => n.trim())) {
       if (!new RegExp(`^function ${name}\\(`, 'm').test(body)) {
         throw new Error(`glue-hooks: the snippet ${path} does not define \`${name}\` as an exported function; ${STALE}`);
