@@ -660,7 +660,9 @@ fn render(engine: &Engine, v: &Visitor<'_>, r: Reason, out: &mut String) {
         Reason::OtherIndustry => text(&["other industry"], None),
         Reason::Topics(share) => text(&["topics "], Some((share, false))),
         Reason::Priority(p) => text(&["priority "], Some((p, false))),
-        Reason::Consumed => text(&["already seen (nothing else eligible)"], None),
+        // Picked only when no unread eligible item is left, or each one left
+        // would break a diversity cap of the slot.
+        Reason::Consumed => text(&["already seen (no unread item fits)"], None),
         // Put in place by other items' draws, its own too small to show.
         Reason::Explore(d) if d.abs() < 0.005 => text(&["exploration (other items' draws)"], None),
         Reason::Explore(d) => text(&["exploration "], Some((d, true))),

@@ -1865,10 +1865,24 @@ fn diversity_caps_hold_while_an_item_already_read_can_fill_the_slot() {
             .decide(&mut v, &req(T0 + 10 * MIN, json!({"consent": "anonymous"})))
             .unwrap();
         let ids: Vec<String> = d.slots[0].picks.iter().map(|p| p.id.to_string()).collect();
-        ids
+        let seen: Vec<String> = d.slots[0]
+            .picks
+            .iter()
+            .flat_map(|p| p.reasons.iter().map(|r| r.to_string()))
+            .filter(|r| r.starts_with("already seen"))
+            .collect();
+        (ids, seen)
     };
-    // Unread first, then the read item that keeps the cap.
-    assert_eq!(picks(2, &["c", "d"]), ["a", "b", "d"]);
+    // Unread first, then the read item that keeps the cap; its reason says
+    // why a read item is shown (not "nothing else eligible": b was).
+    assert_eq!(
+        picks(2, &["c", "d"]),
+        (
+            vec!["a".to_string(), "b".to_string(), "d".to_string()],
+            vec!["already seen (no unread item fits)".to_string()]
+        )
+    );
+    let picks = |max_per_topic: u32, read: &[&str]| picks(max_per_topic, read).0;
     // With room for three on x, the higher-ranked read item.
     assert_eq!(picks(3, &["c", "d"]), ["a", "b", "c"]);
     // Nothing read: the caps keep c out while d fills the slot.

@@ -89,6 +89,15 @@ test('a damaged or foreign engine file is an Error with a code, a path and a hin
     for (const gone of [buffer, view]) {
       assert.throws(() => page.Engine.fromBytes(gone), (e) => e.code === 'invalid_argument' && /cannot be read/.test(e.message) && /transferred/.test(e.hint));
     }
+    // A view whose byteLength lies, and a buffer-like object whose reading
+    // throws: the Uint8Array made over them throws, and each such throw used
+    // to leave a slot of the table taken.
+    const lying = new Uint8Array(engineBytes);
+    Object.defineProperty(lying, 'byteLength', { value: 1e9 });
+    const unreadable = { byteLength: 5, get length() { throw new Error('length'); } };
+    for (const bad of [lying, unreadable]) {
+      assert.throws(() => page.Engine.fromBytes(bad), (e) => e.name === 'BuyerpathError' && typeof e.code === 'string' && typeof e.hint === 'string');
+    }
   }
   assert.ok(initSync().__wbindgen_externrefs.length - table < 64, 'no JS-value table slot left behind per refusal');
   assert.equal(page.Engine.fromBytes(engineBytes).playbookId, id);

@@ -26,48 +26,50 @@ extern "C" {
     /// `Array.isArray(value)`; a revoked Proxy throws.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub fn is_array(value: &JsValue) -> Result<bool, JsValue>;
-    /// A `Uint8Array` made here, so that its constructors can catch.
-    #[cfg(feature = "compiled")]
-    #[wasm_bindgen(js_name = Uint8Array)]
-    type Bytes;
-    /// `new Uint8Array(buffer, offset, length)`; a detached buffer throws.
-    #[cfg(feature = "compiled")]
-    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
-    fn over(buffer: &JsValue, offset: f64, length: f64) -> Result<Bytes, JsValue>;
-    /// `new Uint8Array(buffer)`; a detached buffer throws.
-    #[cfg(feature = "compiled")]
-    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
-    fn whole(buffer: &JsValue) -> Result<Bytes, JsValue>;
 }
 
-// `Reflect.get` that never throws: what a getter or a Proxy trap throws comes
-// back inside the answer. Declared with `catch`, an import returning a JS
-// value leaks a slot of the module's JS-value table each time it throws
-// (wasm-bindgen 0.2.130 never frees the slot of the value it did not return),
-// and a host catching millions of throws from an option's getter would
-// exhaust it.
+// `Reflect.get` and `new Uint8Array` that never throw: what a getter, a Proxy
+// trap or a detached buffer throws comes back inside the answer. Declared
+// with `catch`, an import returning a JS value leaks a slot of the module's
+// JS-value table each time it throws (wasm-bindgen 0.2.130 never frees the
+// slot of the value it did not return), and a host catching millions of
+// throws from an option's getter would exhaust it.
 // scripts/build-pkg.mjs inlines this snippet into the glue.
 #[wasm_bindgen(
-    inline_js = "export function bp_read(o, k) { try { return { v: Reflect.get(o, k) }; } catch (e) { return { e, threw: true }; } }"
+    inline_js = "export function bp_read(o, k) { try { return { v: Reflect.get(o, k), threw: false }; } catch (e) { return { e, threw: true }; } }\nexport function bp_bytes(b, o, l) { try { return { v: o === undefined ? new Uint8Array(b) : new Uint8Array(b, o, l), threw: false }; } catch (e) { return { e, threw: true }; } }"
 )]
 extern "C" {
     fn bp_read(target: &JsValue, key: &str) -> JsValue;
+    #[cfg(feature = "compiled")]
+    fn bp_bytes(buffer: &JsValue, offset: Option<f64>, length: Option<f64>) -> JsValue;
+}
+
+/// The snippet's answer: its `v`, or what was thrown (`e`) as `Err`.
+fn answer(answer: &JsValue) -> Result<JsValue, JsValue> {
+    // Reading the plain object the snippet made cannot throw (its own
+    // fields: a getter put on `Object.prototype` is never reached).
+    let field =
+        |k: &str| js_sys::Reflect::get(answer, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    if field("threw").is_truthy() {
+        Err(field("e"))
+    } else {
+        Ok(field("v"))
+    }
 }
 
 /// `target[key]` as JavaScript reads it (getters and Proxy traps run), with
 /// what it threw as `Err`; `target` must be an object (a primitive reads as
 /// `Err` too: `Reflect.get` throws on it).
 pub fn read_key(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    let answer = bp_read(target, key);
-    // Reading the plain object the snippet made cannot throw.
-    let field = |k: &str| {
-        js_sys::Reflect::get(&answer, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-    };
-    if field("threw").is_truthy() {
-        Err(field("e"))
-    } else {
-        Ok(field("v"))
-    }
+    answer(&bp_read(target, key))
+}
+
+/// `new Uint8Array(buffer, offset, length)`, or `new Uint8Array(buffer)`
+/// without `offset`; what it threw (a detached buffer, a length past the
+/// buffer's) as `Err`.
+#[cfg(feature = "compiled")]
+fn bytes(buffer: &JsValue, at: Option<(f64, f64)>) -> Result<JsValue, JsValue> {
+    answer(&bp_bytes(buffer, at.map(|a| a.0), at.map(|a| a.1)))
 }
 
 /// The longest text (UTF-16 code units) the package takes: the glue's
@@ -185,7 +187,7 @@ pub fn byte_view(v: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
         if len == 0.0 {
             return Err(no_bytes());
         }
-        return Bytes::over(&buffer, offset, len).map(|b| Some(b.unchecked_into()));
+        return bytes(&buffer, Some((offset, len))).map(|b| Some(b.unchecked_into()));
     }
     let buffer =
         v.is_instance_of::<ArrayBuffer>() || (v.is_object() && num("byteLength").is_some());
@@ -193,7 +195,7 @@ pub fn byte_view(v: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
         if num("byteLength") == Some(0.0) {
             return Err(no_bytes());
         }
-        Bytes::whole(v).map(|b| Some(b.unchecked_into()))
+        bytes(v, None).map(|b| Some(b.unchecked_into()))
     } else {
         Ok(None)
     }
