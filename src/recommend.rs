@@ -705,6 +705,10 @@ fn diversify_ix(
     // items exist; pass 1 keeps the caps and takes read items; pass 2, for a
     // slot still short, lifts the caps.
     for pass in 0..3 {
+        if pass == 1 && !unconsumed_exist {
+            // Pass 0 already tried every item with the caps kept.
+            continue;
+        }
         for ix in order {
             if picked.len() >= count {
                 break;

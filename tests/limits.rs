@@ -198,6 +198,14 @@ fn shortlists_recent_events_and_an_items_topics_are_checked_not_clamped() {
     let e = compile_err(p);
     has(&e, "duplicate_id", "$.content[2].topics[2]");
     has(&e, "out_of_range", "$.state.recent_events");
+    // One problem, at the field that is wrong: a burst of 1 is right once
+    // more than one recent event is kept.
+    assert!(
+        !e.issues
+            .iter()
+            .any(|i| i.path == "$.engagement.burst.max_events"),
+        "{e}"
+    );
     assert!(e.issues.iter().all(|i| i.hint.is_some()), "{e}");
     assert!(
         !e.issues.iter().any(|i| i.path == "$.content[2].topics[0]"),

@@ -243,7 +243,9 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
     v.positive("$.engagement.saturation", e.saturation);
     v.positive("$.engagement.half_life_days", e.half_life_days);
     v.positive("$.engagement.burst.window_seconds", e.burst.window_seconds);
-    if e.burst.max_events == 0 || e.burst.max_events >= p.state.recent_events {
+    // A `state.recent_events` below 2 is reported at its own path.
+    let kept = p.state.recent_events;
+    if e.burst.max_events == 0 || (kept >= 2 && e.burst.max_events >= kept) {
         v.push(
             Issue::new(
                 "out_of_range",
@@ -251,7 +253,14 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 "a burst needs at least 1 event and fewer than `state.recent_events`",
             )
             .found(e.burst.max_events.to_string())
-            .hint("the recent events kept are what bursts are detected in"),
+            .hint(if kept >= 2 {
+                format!(
+                    "set it from 1 to {} (bursts are found in the {kept} recent events kept), or raise `state.recent_events`",
+                    kept - 1
+                )
+            } else {
+                "set it to 1 or more (and `state.recent_events` above it)".to_string()
+            }),
         );
     }
     v.unique("$.engagement.rules", e.rules.iter().map(|r| r.id.as_str()));
@@ -458,7 +467,7 @@ pub fn validate(p: &Playbook, issues: &mut Vec<Issue>) {
                 format!("sample 1 to {} top candidates per slot", limits::SHORTLIST),
             )
             .found(shortlist.to_string())
-            .hint("set it from 1 to 32; to explore nothing, set `exploration.enabled` to false"),
+            .hint("to explore nothing, set `exploration.enabled` to false"),
         );
     }
     v.range("$.holdout.percent", p.holdout.percent, 0.0, 50.0);

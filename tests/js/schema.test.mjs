@@ -161,6 +161,8 @@ function candidates(rule, current) {
   for (const k of ['minItems', 'maxItems', 'maxProperties']) {
     if (typeof rule[k] === 'number') out.push(...bounds(rule[k]).filter((n) => n >= 0).map((n) => copies(current, n)));
   }
+  // A repeated member (what `uniqueItems` refuses), and two distinct ones.
+  if (rule.uniqueItems) out.push(['a', 'a'], ['a', 'b']);
   if (rule.propertyNames) for (const name of ['', ' ', '\u3000', '\ufeff', 'l']) out.push({ ...current, [name]: { values: [] } });
   // Wrong types inside: an item, an entry.
   if (rule.items) out.push([5], [null]);
@@ -173,7 +175,7 @@ function candidates(rule, current) {
 
 const RULE_KEYWORDS = [
   'minimum', 'maximum', 'exclusiveMinimum', 'const', 'enum', 'pattern', 'minLength', 'maxLength',
-  'minItems', 'maxItems', 'maxProperties', 'propertyNames',
+  'minItems', 'maxItems', 'maxProperties', 'propertyNames', 'uniqueItems',
 ];
 /** Every (definition, property, keywords) the schema gives a value rule. */
 function rules() {

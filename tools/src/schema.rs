@@ -106,6 +106,7 @@ fn constrain(schema: &mut Value) -> Result<()> {
         ("ContentSpec", "start", date.clone()),
         ("ContentSpec", "end", date),
         ("ContentSpec", "title", json!({ "maxLength": 300 })),
+        ("ContentSpec", "topics", json!({ "uniqueItems": true })),
         ("ContentSpec", "url", json!({ "maxLength": 500 })),
         (
             "CriterionSpec",
