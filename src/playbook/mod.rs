@@ -13,7 +13,9 @@ mod validate;
 pub use content::*;
 
 pub(crate) use conditions::CONDITION_NESTING_FREE;
-pub use parse::{parse_json, parse_value, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES};
+pub use parse::{
+    parse_json, parse_value, too_large, Parsed, FORMAT_VERSION, MAX_DEPTH, MAX_PLAYBOOK_BYTES,
+};
 pub use validate::limits;
 /// The most content items a playbook holds.
 pub use validate::limits::CONTENT as MAX_CONTENT_ITEMS;

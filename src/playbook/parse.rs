@@ -38,16 +38,20 @@ pub struct Parsed {
     pub removed_ids: Vec<String>,
 }
 
+/// The error for a playbook over [`MAX_PLAYBOOK_BYTES`] (`found`: its size,
+/// as `5000000 bytes`): a reader that stops at the limit gives it too.
+pub fn too_large(found: String) -> Error {
+    Issue::new("playbook_too_large", "$", "the playbook is too large")
+        .expected(format!("at most {MAX_PLAYBOOK_BYTES} bytes"))
+        .found(found)
+        .hint("move long lists to hashed lists or split the catalogue")
+        .into()
+}
+
 /// Reads playbook JSON text into a JSON value, checking size and syntax.
 pub fn parse_json(text: &str) -> Result<Value, Error> {
     if text.len() > MAX_PLAYBOOK_BYTES {
-        return Err(
-            Issue::new("playbook_too_large", "$", "the playbook is too large")
-                .expected(format!("at most {MAX_PLAYBOOK_BYTES} bytes"))
-                .found(format!("{} bytes", text.len()))
-                .hint("move long lists to hashed lists or split the catalogue")
-                .into(),
-        );
+        return Err(too_large(format!("{} bytes", text.len())));
     }
     crate::json::value_from_str(text).map_err(|e| {
         // serde_json stops at 128 levels, before `parse_value` can count them:

@@ -3,7 +3,7 @@
 //! optionally no fit criteria (the browser then takes the fit from the state
 //! the edge signed). See `buyerpath::playbook::browser_safe`.
 
-use crate::input::{read, refuse_input_as_output, render, Problems};
+use crate::input::{read_playbook, refuse_input_as_output, render, Problems};
 use anyhow::Result;
 use buyerpath::playbook::browser_safe::{browser_safe_report, Options};
 use std::path::PathBuf;
@@ -32,14 +32,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(out) = &args.output {
         refuse_input_as_output(out, "--output", &[("the playbook", &args.playbook)])?;
     }
-    let text = read(&args.playbook)?;
-    let value = buyerpath::playbook::parse_json(&text).map_err(|e| {
-        Problems(format!(
-            "{} is not valid JSON:\n{}",
-            args.playbook.display(),
-            render(&e)
-        ))
-    })?;
+    let value = read_playbook(&args.playbook)?
+        .and_then(|text| buyerpath::playbook::parse_json(&text))
+        .map_err(|e| {
+            Problems(format!(
+                "{} is not valid JSON:\n{}",
+                args.playbook.display(),
+                render(&e)
+            ))
+        })?;
     let options = Options {
         salt: args.salt.clone(),
         strip_fit: args.strip_fit,

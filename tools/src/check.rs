@@ -2,7 +2,7 @@
 //! one, warnings (a key given twice, a misspelt-looking attribute key, a
 //! catalogue URL no page is matched to).
 
-use crate::input::{print_problems, read, visible};
+use crate::input::{print_problems, read_playbook, visible};
 use crate::warnings;
 use anyhow::Result;
 use buyerpath::Engine;
@@ -10,9 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
-    let text = read(path)?;
-    match Engine::from_json(&text) {
-        Ok(e) => {
+    match read_playbook(path)?.and_then(|text| Engine::from_json(&text).map(|e| (e, text))) {
+        Ok((e, text)) => {
             let found = serde_json::from_str(&text)
                 .map(|v| warnings::all(&text, &v))
                 .unwrap_or_default();

@@ -1,21 +1,21 @@
 //! `buyerpath compile`: a playbook compiled once, written as an engine file
 //! (`Engine::to_bytes`), for runtimes that load it without compiling JSON.
 
-use crate::input::{print_problems, read, refuse_input_as_output};
+use crate::input::{print_problems, read_playbook, refuse_input_as_output};
 use anyhow::Result;
 use buyerpath::Engine;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(path: &Path, output: Option<&Path>) -> Result<ExitCode> {
-    let text = read(path)?;
-    let engine = match Engine::from_json(&text) {
-        Ok(e) => e,
-        Err(err) => {
-            print_problems(path, &err, ", nothing written");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let (engine, text) =
+        match read_playbook(path)?.and_then(|text| Engine::from_json(&text).map(|e| (e, text))) {
+            Ok(e) => e,
+            Err(err) => {
+                print_problems(path, &err, ", nothing written");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let bytes = engine.to_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
     // The file must load back as the same engine before it is written.
     let again = Engine::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;

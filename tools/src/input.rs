@@ -13,11 +13,64 @@ pub fn read(path: &Path) -> Result<String> {
 }
 
 /// [`read`] of a file already open (`path` names it in the error).
-pub fn read_open(path: &Path, mut file: std::fs::File) -> Result<String> {
+pub fn read_open(path: &Path, file: std::fs::File) -> Result<String> {
+    read_bytes(path, file, usize::MAX)?
+        .ok_or_else(|| anyhow::anyhow!("cannot read {}", path.display()))
+}
+
+/// The longest journey read (a `.json` journey file, or a line of a
+/// `.jsonl`): far more than the 2,000-event journeys of the workload (about
+/// 0.4 MiB), and a bound on the memory a file with no end (`/dev/zero`) or
+/// no line breaks can take.
+pub const MAX_JOURNEY_BYTES: usize = 64 << 20;
+
+/// [`read_open`] of a journey: one over [`MAX_JOURNEY_BYTES`] is an
+/// `InvalidData` error (as text that is not UTF-8 is), which `score` reports
+/// as a broken journey.
+pub fn read_journey(path: &Path, file: std::fs::File) -> Result<String> {
+    read_bytes(path, file, MAX_JOURNEY_BYTES)?.ok_or_else(|| {
+        anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "over {} MiB: a journey is at most that (is this a journey file?)",
+                MAX_JOURNEY_BYTES >> 20
+            ),
+        ))
+        .context(format!("cannot read {}", path.display()))
+    })
+}
+
+/// Reads a playbook file: its text, or (inner `Err`) the engine's
+/// `playbook_too_large` for a file over the engine's limit, read no further
+/// (a file with no end, `/dev/zero`, takes no more memory than that).
+pub fn read_playbook(path: &Path) -> Result<std::result::Result<String, Error>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let cap = buyerpath::playbook::MAX_PLAYBOOK_BYTES;
+    Ok(read_bytes(path, file, cap)?.ok_or_else(|| {
+        buyerpath::playbook::too_large(if size as usize > cap {
+            format!("{size} bytes")
+        } else {
+            format!("more than {cap} bytes")
+        })
+    }))
+}
+
+/// A file's text, BOM dropped; `None` if it is longer than `cap` bytes.
+fn read_bytes(path: &Path, file: std::fs::File, cap: usize) -> Result<Option<String>> {
     use std::io::Read as _;
+    // A byte order mark is dropped before the text is measured.
+    const BOM: &[u8] = "\u{feff}".as_bytes();
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
+    let most = u64::try_from(cap).unwrap_or(u64::MAX);
+    file.take(most.saturating_add(1 + BOM.len() as u64))
+        .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;
+    let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    if bytes.len() - bom > cap {
+        return Ok(None);
+    }
     let mut text = String::from_utf8(bytes)
         .map_err(|e| not_utf8(path, &e))
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -26,7 +79,7 @@ pub fn read_open(path: &Path, mut file: std::fs::File) -> Result<String> {
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(text)
+    Ok(Some(text))
 }
 
 /// An input with problems (a broken playbook or journey), reported in full:
@@ -82,15 +135,16 @@ fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> std::io::Error {
 
 /// Compiles a playbook file; a broken playbook is reported as every issue.
 pub fn engine(path: &Path) -> Result<Engine> {
-    let text = read(path)?;
-    Engine::from_json(&text).map_err(|e| {
-        Problems(format!(
-            "{} is not a valid playbook:\n{}",
-            path.display(),
-            render(&e)
-        ))
-        .into()
-    })
+    read_playbook(path)?
+        .and_then(|text| Engine::from_json(&text))
+        .map_err(|e| {
+            Problems(format!(
+                "{} is not a valid playbook:\n{}",
+                path.display(),
+                render(&e)
+            ))
+            .into()
+        })
 }
 
 /// Prints a playbook's problems to stderr: `FILE: N problems` and `after`
@@ -204,7 +258,9 @@ fn escaped(text: &str, keep: fn(char) -> bool) -> std::borrow::Cow<'_, str> {
 
 /// Reads one journey file.
 pub fn journey(path: &Path) -> Result<Journey> {
-    buyerpath::journey::parse(&read(path)?).map_err(|e| {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    buyerpath::journey::parse(&read_journey(path, file)?).map_err(|e| {
         Problems(format!(
             "{} is not a valid journey:\n{}",
             path.display(),

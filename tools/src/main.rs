@@ -7,7 +7,7 @@
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($t)*)?;
+        writeln!(std::io::stdout().lock(), $($t)*).map_err(crate::to_stdout)?;
     }};
 }
 
@@ -15,7 +15,7 @@ macro_rules! outln {
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        write!(std::io::stdout().lock(), $($t)*)?;
+        write!(std::io::stdout().lock(), $($t)*).map_err(crate::to_stdout)?;
     }};
 }
 
@@ -237,6 +237,11 @@ fn stderr_failed(e: &std::io::Error) {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         STDERR_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// A failed write to stdout (`> /dev/full`), saying where it was going.
+fn to_stdout(e: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context("cannot write to standard output")
 }
 
 /// Whether `e` comes from writing to a pipe whose reader is gone.

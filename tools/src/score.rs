@@ -1,9 +1,10 @@
 //! `buyerpath score`: journeys in, decisions out as JSONL, streaming (one
 //! journey in memory at a time) with a progress bar on terminals.
 
-use crate::input::{engine, read_open, refuse_input_as_output, render};
+use crate::input::{engine, read_journey, refuse_input_as_output, render, MAX_JOURNEY_BYTES};
 use anyhow::{Context as _, Result};
 use buyerpath::journey::{replay, Journey};
+use buyerpath::Engine;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -67,9 +68,12 @@ pub fn run(
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     // A write that fails names what it was writing to (`-o /dev/full`).
-    let dest = output.map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+    let dest = output.map_or_else(
+        || "to standard output".to_string(),
+        |p| p.display().to_string(),
+    );
     let cannot = || format!("cannot write {dest}");
-    let (mut journeys, mut decisions, mut failed) = (0u64, 0u64, 0u64);
+    let mut n = Counts::default();
     for input in inputs {
         let file = if stdin(input) {
             None
@@ -91,97 +95,69 @@ pub fn run(
         let json = input
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("json"));
-        let reader: Box<dyn BufRead> = match file {
+        let mut reader: Box<dyn BufRead> = match file {
             None => Box::new(BufReader::new(std::io::stdin().lock())),
             Some(file) if json => {
-                // A single journey file: make it one line. One that is not JSON
-                // (cut short, empty) is a journey that failed: reported with its
-                // file name, and the next file is scored.
-                // Not UTF-8 is a broken journey too; a file that cannot be read at all stops the run.
-                let text = match read_open(input, file) {
-                    Ok(t) => t,
-                    Err(e)
-                        if e.downcast_ref::<std::io::Error>()
-                            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData) =>
-                    {
-                        journeys += 1;
-                        failed += 1;
-                        bar.suspend(|| {
-                            elogln!("{}: skipped: the file is not UTF-8 text", input.display())
-                        });
-                        bar.finish_and_clear();
-                        continue;
+                // A single journey file, reported by its name (a problem's
+                // line and column are the file's own). Not UTF-8, or over
+                // the limit, is a broken journey too; a file that cannot be
+                // read at all stops the run.
+                let at = input.display().to_string();
+                match read_journey(input, file) {
+                    Ok(text) => {
+                        n.score(&e, &text, &at, &mut out, &bar)
+                            .with_context(cannot)?;
+                        bar.inc(text.len() as u64);
+                        bar.set_message(format!("{} journeys", n.journeys));
                     }
-                    Err(e) => return Err(e),
-                };
-                match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(v) => Box::new(std::io::Cursor::new(format!("{v}\n").into_bytes())),
-                    Err(e) => {
-                        journeys += 1;
-                        failed += 1;
-                        let why = match buyerpath::journey::parse(&text) {
-                            Err(err) => render(&err),
-                            Ok(_) => format!("{e}\n"),
-                        };
-                        bar.suspend(|| elogln!("{}: skipped:\n{why}", input.display()));
-                        bar.finish_and_clear();
-                        continue;
-                    }
+                    Err(err) => match err.downcast_ref::<std::io::Error>() {
+                        Some(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                            n.skip(&at, &io.to_string(), &bar)
+                        }
+                        _ => return Err(err),
+                    },
                 }
+                bar.finish_and_clear();
+                continue;
             }
             Some(file) => Box::new(BufReader::new(file)),
         };
-        for (n, line) in reader.split(b'\n').enumerate() {
-            let line = line.with_context(|| format!("cannot read {}", input.display()))?;
-            bar.inc(line.len() as u64 + 1);
+        let mut buf = Vec::new();
+        for line_no in 1.. {
+            let Some((whole, read)) = next_line(&mut reader, &mut buf, MAX_JOURNEY_BYTES)
+                .with_context(|| format!("cannot read {}", input.display()))?
+            else {
+                break;
+            };
+            bar.inc(read);
+            let at = format!("{}:{line_no}", input.display());
+            if !whole {
+                n.skip(
+                    &at,
+                    &format!(
+                        "the line is over {} MiB (a journey is one line of JSON: is this a journey file?)",
+                        MAX_JOURNEY_BYTES >> 20
+                    ),
+                    &bar,
+                );
+                continue;
+            }
             // A line that is not UTF-8 is a broken journey: reported, skipped.
-            let Ok(mut line) = String::from_utf8(line) else {
-                journeys += 1;
-                failed += 1;
-                bar.suspend(|| {
-                    elogln!(
-                        "{}:{}: skipped: the line is not UTF-8 text",
-                        input.display(),
-                        n + 1
-                    )
-                });
+            let Ok(line) = std::str::from_utf8(&buf) else {
+                n.skip(&at, "the line is not UTF-8 text", &bar);
                 continue;
             };
-            if line.ends_with('\r') {
-                line.pop();
-            }
-            if n == 0 && line.starts_with('\u{feff}') {
+            let mut line = line.strip_suffix('\r').unwrap_or(line);
+            if line_no == 1 {
                 // A byte order mark before the first journey (as input::read drops it).
-                line.drain(..'\u{feff}'.len_utf8());
+                line = line.strip_prefix('\u{feff}').unwrap_or(line);
             }
             if line.trim().is_empty() {
                 continue;
             }
-            journeys += 1;
-            let result = buyerpath::journey::parse(&line)
-                .and_then(|j: Journey| replay(&e, &j).map(|d| (j, d)));
-            match result {
-                Ok((j, ds)) => {
-                    for (i, d) in ds.iter().enumerate() {
-                        decisions += 1;
-                        writeln!(
-                            out,
-                            "{{\"journey\":{},\"decision\":{},\"result\":{}}}",
-                            serde_json::to_string(&j.id)?,
-                            i + 1,
-                            buyerpath::decision_json::text(d)
-                        )
-                        .with_context(cannot)?;
-                    }
-                }
-                Err(err) => {
-                    failed += 1;
-                    bar.suspend(|| {
-                        elogln!("{}:{}: skipped:\n{}", input.display(), n + 1, render(&err))
-                    });
-                }
-            }
-            bar.set_message(format!("{journeys} journeys"));
+            n.score(&e, line, &at, &mut out, &bar)
+                .with_context(cannot)?;
+            bar.set_message(format!("{} journeys", n.journeys));
         }
         bar.finish_and_clear();
     }
@@ -190,6 +166,11 @@ pub fn run(
     if let Some(staged) = staged {
         staged.commit()?;
     }
+    let Counts {
+        journeys,
+        decisions,
+        failed,
+    } = n;
     let s = |n: u64| if n == 1 { "" } else { "s" };
     let scored = journeys.saturating_sub(failed);
     elogln!(
@@ -202,4 +183,115 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Journeys read, decisions written, journeys skipped.
+#[derive(Default)]
+struct Counts {
+    journeys: u64,
+    decisions: u64,
+    failed: u64,
+}
+
+impl Counts {
+    /// Replays one journey and writes its decisions, or reports it (at
+    /// `at`: its file, and line) and skips it. An error is a failed write.
+    fn score(
+        &mut self,
+        e: &Engine,
+        text: &str,
+        at: &str,
+        out: &mut dyn Write,
+        bar: &ProgressBar,
+    ) -> std::io::Result<()> {
+        let result =
+            buyerpath::journey::parse(text).and_then(|j: Journey| replay(e, &j).map(|d| (j, d)));
+        match result {
+            Ok((j, ds)) => {
+                self.journeys += 1;
+                for (i, d) in ds.iter().enumerate() {
+                    self.decisions += 1;
+                    writeln!(
+                        out,
+                        "{{\"journey\":{},\"decision\":{},\"result\":{}}}",
+                        serde_json::to_string(&j.id)?,
+                        i + 1,
+                        buyerpath::decision_json::text(d)
+                    )?;
+                }
+            }
+            Err(err) => self.skip(at, &format!("\n{}", render(&err)), bar),
+        }
+        Ok(())
+    }
+
+    /// Reports a broken journey and counts it.
+    fn skip(&mut self, at: &str, why: &str, bar: &ProgressBar) {
+        self.journeys += 1;
+        self.failed += 1;
+        let sep = if why.starts_with('\n') { "" } else { " " };
+        bar.suspend(|| elogln!("{at}: skipped:{sep}{why}"));
+    }
+}
+
+/// Reads the next line into `buf` (without its `\n`), keeping at most `cap`
+/// bytes: `None` at the end of the input, else whether the line was kept
+/// (`false`: longer than `cap`, read to its end, not kept) and the bytes
+/// read (for the progress bar).
+fn next_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<Option<(bool, u64)>> {
+    buf.clear();
+    let (mut read, mut whole) = (0u64, true);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            // As `read_until` does: a signal is not the end of the input.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((read > 0).then_some((whole, read)));
+        }
+        let (part, used, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (chunk.get(..i).unwrap_or_default(), i + 1, true),
+            None => (chunk, chunk.len(), false),
+        };
+        if whole && buf.len() + part.len() <= cap {
+            buf.extend_from_slice(part);
+        } else {
+            whole = false;
+            buf.clear();
+        }
+        reader.consume(used);
+        read += used as u64;
+        if done {
+            return Ok(Some((whole, read)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_whole_or_refused_past_the_cap() {
+        let text = b"ab\ncdefgh\n\nij";
+        let mut r = std::io::BufReader::with_capacity(3, &text[..]);
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some((whole, read)) = next_line(&mut r, &mut buf, 4).unwrap() {
+            got.push((whole, String::from_utf8(buf.clone()).unwrap(), read));
+        }
+        let want = [
+            (true, "ab", 3),
+            (false, "", 7),
+            (true, "", 1),
+            (true, "ij", 2),
+        ];
+        assert_eq!(got, want.map(|(w, s, n)| (w, s.to_string(), n)));
+    }
 }

@@ -505,7 +505,7 @@ fn score_skips_a_json_file_that_is_not_utf8_and_reads_a_stream_with_a_bom() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.json: skipped: the file is not UTF-8"),
+        err.contains("bad.json: skipped: not UTF-8 text: line 1, column 1 holds the byte 0xff"),
         "{err}"
     );
     assert!(!out.stdout.is_empty(), "the good journey was scored");
@@ -977,4 +977,133 @@ fn score_reads_a_json_file_whatever_the_case_of_its_extension() {
     assert!(text.lines().count() > 1, "{text}");
     assert!(text.lines().all(|l| l.starts_with("{\"journey\":\"")));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_playbook_over_the_engines_limit_is_refused_without_reading_it_all() {
+    // A file with no end would take every byte of memory before.
+    let dir = scratch("bp-huge-playbook");
+    let big = dir.join("big.json");
+    let limit = buyerpath::playbook::MAX_PLAYBOOK_BYTES;
+    std::fs::write(&big, " ".repeat(limit + 10)).unwrap();
+    for args in [
+        vec!["check", big.to_str().unwrap()],
+        vec!["check", "/dev/zero"],
+        vec!["compile", big.to_str().unwrap()],
+    ] {
+        let out = bp(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("[playbook_too_large]"), "{args:?}: {err}");
+    }
+    let err = String::from_utf8_lossy(&bp(&["check", big.to_str().unwrap()]).stderr).to_string();
+    assert!(
+        err.contains(&format!("found:    {} bytes", limit + 10)),
+        "{err}"
+    );
+    let json = bp(&["check", "--json", "/dev/zero"]);
+    let line: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(line["code"], "playbook_too_large");
+    assert_eq!(line["severity"], "error");
+}
+
+#[test]
+fn a_json_journey_is_reported_at_its_own_lines_and_a_huge_line_is_skipped() {
+    let dir = scratch("bp-score-json-lines");
+    // A pretty-printed journey with a bad step: reported by its file (not as
+    // line 1 of it), the problem's path naming the step.
+    let mut journey: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap(),
+    )
+    .unwrap();
+    let good = serde_json::to_string(&journey).unwrap();
+    journey["steps"][1] = serde_json::json!({"observe": {"type": "bogus", "ts": 1}});
+    let file = dir.join("bad.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&journey).unwrap()).unwrap();
+    let out = score(&[&file]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{}: skipped:\n", file.display())),
+        "{err}"
+    );
+    assert!(err.contains("$.steps[1].observe.type"), "{err}");
+    // A line past the limit is skipped whole; the next line is scored.
+    let lines = dir.join("huge.jsonl");
+    let mut text = "x".repeat(64 << 20 | 1);
+    text.push('\n');
+    text.push_str(&good);
+    std::fs::write(&lines, text).unwrap();
+    let out = score(&[&lines]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(":1: skipped: the line is over 64 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("scored 1 journey,"), "{err}");
+    assert!(err.contains("; 1 skipped"), "{err}");
+    assert!(!out.stdout.is_empty());
+    // A `.json` journey past the limit: skipped, not read whole.
+    let huge = dir.join("huge.json");
+    std::fs::write(&huge, " ".repeat(64 << 20 | 1)).unwrap();
+    let out = score(&[&huge]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("huge.json: skipped: over 64 MiB"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_failed_write_to_stdout_says_so() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args(["schema"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot write to standard output"), "{err}");
+}
+
+#[test]
+fn check_warns_of_entries_that_never_take_effect() {
+    let dir = scratch("bp-inert");
+    let mut p = example_playbook();
+    p["roles"][0]["departments"] = serde_json::json!(["it", ""]);
+    p["slots"][0]["formats"] = serde_json::json!([]);
+    p["content"][1]["title"] = serde_json::json!(" ");
+    let file = dir.join("p.json");
+    std::fs::write(&file, serde_json::to_string(&p).unwrap()).unwrap();
+    let out = bp(&["check", file.to_str().unwrap()]);
+    succeeded(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: $.roles[0].departments[1]  [blank_entry]\n  an empty phrase has no word in it: it matches no department"),
+        "{err}"
+    );
+    let found: Vec<(String, String)> = check_json(&file)
+        .iter()
+        .map(|w| {
+            (
+                w["path"].as_str().unwrap().to_string(),
+                w["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("$.roles[0].departments[1]", "blank_entry"),
+            ("$.slots[0].formats", "slot_shows_default_only"),
+            ("$.content[1].title", "blank_entry"),
+        ]
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -69,17 +69,19 @@ impl RevisionArgs {
     /// before any export or store is read.
     pub fn read(&self) -> Result<Current> {
         let path = &self.playbook;
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot read the playbook {}", path.display()))?;
-        let text = crate::input::read_open(path, file)?;
-        if let Err(e) = buyerpath::Engine::from_json(&text) {
-            return Err(crate::input::Problems(format!(
-                "{} is not a valid playbook:\n{}",
-                path.display(),
-                crate::input::render(&e)
-            ))
-            .into());
-        }
+        let checked = crate::input::read_playbook(path)?
+            .and_then(|text| buyerpath::Engine::from_json(&text).map(|_| text));
+        let text = match checked {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(crate::input::Problems(format!(
+                    "{} is not a valid playbook:\n{}",
+                    path.display(),
+                    crate::input::render(&e)
+                ))
+                .into())
+            }
+        };
         let doc: Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", path.display()))?;
         let revision = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);

@@ -338,15 +338,15 @@ impl PlaybookMeta {
     /// Reads and validates a playbook with the engine, then keeps what the views need.
     pub fn load(path: &Path) -> Result<PlaybookMeta> {
         // Read as every other command reads a playbook (a byte order mark is skipped).
-        let text = crate::input::read(path).with_context(|| {
-            format!(
-                "reading the playbook {} (pass --playbook PATH)",
-                path.display()
-            )
-        })?;
-        if let Err(e) = buyerpath::Engine::from_json(&text) {
-            bail!("the playbook {} is not valid: {e}", path.display());
-        }
+        let text = crate::input::read_playbook(path)
+            .with_context(|| {
+                format!(
+                    "reading the playbook {} (pass --playbook PATH)",
+                    path.display()
+                )
+            })?
+            .and_then(|text| buyerpath::Engine::from_json(&text).map(|_| text))
+            .map_err(|e| anyhow::anyhow!("the playbook {} is not valid: {e}", path.display()))?;
         let v: Value = serde_json::from_str(&text)?;
         Ok(PlaybookMeta::from_value(&v))
     }

@@ -3,6 +3,7 @@
 //! them.
 
 mod dupes;
+mod inert;
 mod keys;
 mod urls;
 
@@ -41,5 +42,6 @@ pub fn all(text: &str, playbook: &Value) -> Vec<Warning> {
     let mut out = dupes::repeated_keys(text);
     out.extend(keys::near_misses(playbook));
     out.extend(urls::unroutable(playbook));
+    out.extend(inert::inert(playbook));
     out
 }

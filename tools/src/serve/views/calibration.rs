@@ -62,11 +62,10 @@ struct Accounts {
 
 fn read_doc(path: &Path, what: &str) -> Result<Value> {
     // Read as `check` and `calibrate` read a playbook (a byte order mark is skipped).
-    let text = crate::input::read(path)
-        .with_context(|| format!("reading the {what} {}", path.display()))?;
-    if let Err(e) = buyerpath::Engine::from_json(&text) {
-        bail!("the {what} {} is not valid: {e}", path.display());
-    }
+    let text = crate::input::read_playbook(path)
+        .with_context(|| format!("reading the {what} {}", path.display()))?
+        .and_then(|text| buyerpath::Engine::from_json(&text).map(|_| text))
+        .map_err(|e| anyhow::anyhow!("the {what} {} is not valid: {e}", path.display()))?;
     Ok(serde_json::from_str(&text)?)
 }
 
