@@ -595,10 +595,15 @@ fn a_byte_order_mark_is_read_in_every_input() {
         &csv,
         &["--out", s(&dir.path().join("r2.json"))],
     ));
-    let export = bom(
-        "crm.jsonl",
-        "{\"id\":\"a\",\"company\":{\"industry\":\"software\"},\"outcome\":\"won\"}\n{\"id\":\"b\",\"outcome\":\"lost\"}\n".repeat(40).as_str(),
-    );
+    // 80 accounts (the split keeps an account's rows on one side).
+    let rows: String = (0..40)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"a{i}\",\"company\":{{\"industry\":\"software\"}},\"outcome\":\"won\"}}\n{{\"id\":\"b{i}\",\"outcome\":\"lost\"}}\n"
+            )
+        })
+        .collect();
+    let export = bom("crm.jsonl", &rows);
     ok(&fit_args(
         &playbook(),
         &export,
@@ -1239,4 +1244,66 @@ fn a_json_array_export_reads_as_its_jsonl() {
         err.contains("line 3: expected a JSON object for each row"),
         "{err}"
     );
+}
+
+#[test]
+fn generate_writes_both_files_or_neither() {
+    // A truth file that cannot be written (a directory of its name) used to
+    // leave the export replaced by the new rows.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.csv");
+    std::fs::write(&out, "old\n").unwrap();
+    std::fs::create_dir(dir.path().join("x.truth.json")).unwrap();
+    let err = fails(&[
+        "calibrate",
+        "generate",
+        "--rows",
+        "20",
+        "--out",
+        s(&out),
+        "--force",
+    ]);
+    assert!(err.contains("x.truth.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+}
+
+#[test]
+fn fit_refuses_a_split_with_nothing_held_out_or_nothing_to_learn_from() {
+    // Every row of one account stays on one side: one account's rows leave
+    // a side empty, and nothing was measured (or learnt) though it wrote a
+    // revision with every held-out figure n/a.
+    let dir = tempfile::tempdir().unwrap();
+    let export = generate(dir.path(), 7, 300);
+    let text = std::fs::read_to_string(&export).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let domain = header
+        .split(',')
+        .position(|c| c == "company.domain")
+        .unwrap();
+    let mut one = format!("{header}\n");
+    for line in lines {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[domain] = "acme.com";
+        one.push_str(&cells.join(","));
+        one.push('\n');
+    }
+    let one_account = dir.path().join("one.csv");
+    std::fs::write(&one_account, one).unwrap();
+    let out = dir.path().join("r2.json");
+    let playbook = playbook();
+    for (holdout, side) in [("0.3", "held out"), ("0.5", "left to learn from")] {
+        let args = fit_args(
+            &playbook,
+            &one_account,
+            &["--out", s(&out), "--holdout", holdout],
+        );
+        let err = fails(&args);
+        assert!(err.contains("are 1 account,"), "{err}");
+        assert!(
+            err.contains(&format!("the rows {side} hold 0 successes")),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
 }

@@ -384,9 +384,10 @@ fn outcomes<'a>(
                 Some(_) => other_page.get(k0).copied().unwrap_or(n),
                 None => n,
             };
-            let within = |k: usize| at(k).is_some_and(|x| x.ts - e.ts <= CLICK_WINDOW_MS);
+            let within =
+                |k: usize| at(k).is_some_and(|x| x.ts.saturating_sub(e.ts) <= CLICK_WINDOW_MS);
             let progressed = at(forward_at.get(l).copied().unwrap_or(n))
-                .is_some_and(|x| x.ts - e.ts <= PROGRESS_WINDOW_MS);
+                .is_some_and(|x| x.ts.saturating_sub(e.ts) <= PROGRESS_WINDOW_MS);
             let ids = recommended(e);
             let mut list = Vec::with_capacity(ids.len());
             for id in ids {
@@ -626,7 +627,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 left.earlier_revisions.keys().next().copied().unwrap_or(0)
             );
         }
-        bail!("no `Content Recommended` signal in the store{other}: nothing to learn from yet");
+        let source = match (&args.db, &args.signals) {
+            (Some(db), _) => format!("the store {}", db.display()),
+            (None, Some(f)) => f.display().to_string(),
+            (None, None) => "the input".to_string(),
+        };
+        bail!("no `Content Recommended` signal in {source}{other}: nothing to learn from yet");
     }
     let ctr = clk as f64 / imp as f64;
     let floor_mean = args.floor * ctr;

@@ -335,6 +335,22 @@ pub fn calibrate(
     let test = split(&y, &groups, args.holdout, args.seed);
     let (learn_rows, test_rows) = (pick(&rows, &test, false), pick(&rows, &test, true));
     let (learn_y, test_y) = (pick(&y, &test, false), pick(&y, &test, true));
+    // Every row of an account stays on one side: with few accounts, one
+    // side (or one class of it) can be empty, and then nothing is measured
+    // or nothing is learnt.
+    let accounts = groups.iter().max().map_or(0, |g| g + 1);
+    for (side, ys) in [("held out", &test_y), ("left to learn from", &learn_y)] {
+        let won = ys.iter().filter(|b| **b).count();
+        if won == 0 || won == ys.len() {
+            bail!(
+                "the {} closed rows are {accounts} account{}, and an account's rows stay on one side of the split: with --holdout {}, the rows {side} hold {won} successes and {} failures, and both are needed; export rows of more accounts, or change --holdout or --seed",
+                records.len(),
+                if accounts == 1 { "" } else { "s" },
+                args.holdout,
+                ys.len() - won
+            );
+        }
+    }
     let learn_rec = pick(records, &test, false);
     let test_rec = pick(records, &test, true);
 
@@ -655,6 +671,14 @@ pub fn calibrate(
     let new_scores: Vec<f64> = new_learn.iter().map(|(s, _)| *s).collect();
     for r in super::score_refs::find(doc) {
         let t = r.value;
+        if matches!(r.op, "$in" | "$nin") {
+            // A listed score is matched exactly: no share to keep.
+            warnings.push(format!(
+                "{} lists `fit.score` {t} ({}), a score of the current scale, which the new points move and which is not rewritten: compare with a range (`$gte`) instead, or write the scores the list should hold on the new scale",
+                r.path, r.op
+            ));
+            continue;
+        }
         warnings.push(format!(
             "{} compares `fit.score` with {t} ({}), a number of the current scale, which the new points move and which is not rewritten: {:.1}% of the learning rows score {t} or more now, {:.1}% would with the new points; the same share scores {} or more with them",
             r.path,

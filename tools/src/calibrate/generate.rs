@@ -9,7 +9,7 @@
 //! playbook, its true importance (the standard deviation of its true log-odds
 //! contribution over the rows) and the truth table.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -579,7 +579,6 @@ pub fn run(seed: u64, rows: usize, out: &Path, win_rate: f64) -> Result<()> {
                 .push(r.truth.get(c).copied().unwrap_or(0.0));
         }
     }
-    std::fs::write(out, csv).with_context(|| format!("cannot write {}", out.display()))?;
     let importance: BTreeMap<&str, Value> = contrib
         .iter()
         .map(|(c, v)| (*c, json!(round(std_dev(v), 4))))
@@ -598,9 +597,10 @@ pub fn run(seed: u64, rows: usize, out: &Path, win_rate: f64) -> Result<()> {
         "tech": TECH.iter().map(|(v, _, w)| (v.to_string(), json!(w))).collect::<serde_json::Map<_, _>>(),
     });
     let truth_path = truth_path(out);
-    std::fs::write(&truth_path, serde_json::to_string_pretty(&truth)? + "\n")
-        .with_context(|| format!("cannot write {}", truth_path.display()))?;
-    Ok(())
+    let truth = serde_json::to_string_pretty(&truth)? + "\n";
+    // Both or neither: a truth file that cannot be written leaves the old
+    // export as it was.
+    super::write_all(&[(out, csv.as_bytes()), (&truth_path, truth.as_bytes())])
 }
 
 /// Where the truth of an export is written: `x.csv` → `x.truth.json`.

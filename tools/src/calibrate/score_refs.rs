@@ -16,34 +16,56 @@ pub struct ScoreRef {
 
 const OPS: [&str; 6] = ["$gt", "$gte", "$lt", "$lte", "$eq", "$ne"];
 
-/// Every comparison of `fit.score` with a number (objects' keys in sorted order).
+/// Every comparison of `fit.score` with a number (objects' keys in sorted
+/// order): under an operator (`$gte`...), listed by `$in`/`$nin`, or inside
+/// `$not`.
 pub fn find(doc: &Value) -> Vec<ScoreRef> {
     let mut out = Vec::new();
     crate::json_walk::entries(doc, "$", &mut |here, k, x| {
-        if k != "fit.score" {
-            return;
+        if k == "fit.score" {
+            operand(x, here, "$eq", &mut out);
         }
-        match x {
-            Value::Number(n) => out.extend(n.as_f64().map(|value| ScoreRef {
-                path: here.to_string(),
-                op: "$eq",
-                value,
-            })),
-            Value::Object(ops) => {
-                for op in OPS {
-                    if let Some(value) = ops.get(op).and_then(Value::as_f64) {
+    });
+    out
+}
+
+/// The numbers an attribute's operand `x` (at `here`) compares with: `op`
+/// for a number itself.
+fn operand(x: &Value, here: &str, op: &'static str, out: &mut Vec<ScoreRef>) {
+    match x {
+        Value::Number(n) => out.extend(n.as_f64().map(|value| ScoreRef {
+            path: here.to_string(),
+            op,
+            value,
+        })),
+        Value::Object(ops) => {
+            for op in OPS {
+                if let Some(value) = ops.get(op).and_then(Value::as_f64) {
+                    out.push(ScoreRef {
+                        path: format!("{here}.{op}"),
+                        op,
+                        value,
+                    });
+                }
+            }
+            for op in ["$in", "$nin"] {
+                let listed = ops.get(op).and_then(Value::as_array);
+                for (i, v) in listed.into_iter().flatten().enumerate() {
+                    if let Some(value) = v.as_f64() {
                         out.push(ScoreRef {
-                            path: format!("{here}.{op}"),
+                            path: format!("{here}.{op}[{i}]"),
                             op,
                             value,
                         });
                     }
                 }
             }
-            _ => {}
+            if let Some(inner @ Value::Object(_)) = ops.get("$not") {
+                operand(inner, &format!("{here}.$not"), "$eq", out);
+            }
         }
-    });
-    out
+        _ => {}
+    }
 }
 
 /// The share (0 to 1) of `scores` at or above `t`.
@@ -77,7 +99,8 @@ mod tests {
     fn comparisons_of_fit_score_are_found_at_any_depth() {
         let doc = json!({
             "triggers": [{"id": "t", "when": {"$and": [{"fit.score": {"$gte": 60, "$lt": 90}}, {"fit.tier": "A"}]}}],
-            "content": [{"when": {"fit.score": 50}}, {"when": {"fit.score": {"$in": [1]}}}]
+            "content": [{"when": {"fit.score": 50}}, {"when": {"fit.score": {"$in": [1, "x"], "$nin": [2]}}},
+                {"when": {"fit.score": {"$not": {"$lt": 60}}}}, {"when": {"fit.score": "70"}}]
         });
         let found: Vec<(String, &str, f64)> = find(&doc)
             .into_iter()
@@ -87,6 +110,17 @@ mod tests {
             found,
             [
                 ("$.content[0].when.fit.score".to_string(), "$eq", 50.0),
+                ("$.content[1].when.fit.score.$in[0]".to_string(), "$in", 1.0),
+                (
+                    "$.content[1].when.fit.score.$nin[0]".to_string(),
+                    "$nin",
+                    2.0
+                ),
+                (
+                    "$.content[2].when.fit.score.$not.$lt".to_string(),
+                    "$lt",
+                    60.0
+                ),
                 (
                     "$.triggers[0].when.$and[0].fit.score.$gte".to_string(),
                     "$gte",
