@@ -44,8 +44,8 @@ pub fn read_journey(path: &Path, file: std::fs::File) -> Result<String> {
 /// `playbook_too_large` for a file over the engine's limit, read no further
 /// (a file with no end, `/dev/zero`, takes no more memory than that).
 pub fn read_playbook(path: &Path) -> Result<std::result::Result<String, Error>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the playbook {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let cap = buyerpath::playbook::MAX_PLAYBOOK_BYTES;
     Ok(read_bytes(path, file, cap)?.ok_or_else(|| {

@@ -29,6 +29,19 @@ pub fn run(
             (true, false) => None,
         }));
         refuse_input_as_output(out, "--output", &named)?;
+    } else {
+        // `>> j.jsonl` (stdout a file that is an input): its decisions would
+        // be read back as broken journeys.
+        let stdout = Path::new("/dev/stdout");
+        if std::fs::metadata(stdout).is_ok_and(|m| m.is_file()) {
+            for input in inputs.iter().filter(|p| !stdin(p)) {
+                anyhow::ensure!(
+                    !crate::input::same_file(stdout, input),
+                    "standard output is the journey file {} itself: the decisions would be read back as journeys; write them to another file (`-o`)",
+                    input.display()
+                );
+            }
+        }
     }
     // Every input is checked before anything is written (by its metadata: a
     // named pipe is opened only in its turn), and each is opened in its turn

@@ -1107,3 +1107,49 @@ fn check_warns_of_entries_that_never_take_effect() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn score_refuses_to_append_its_decisions_to_a_journey_file_it_reads() {
+    // `score p.json j.jsonl >> j.jsonl` read its own decisions back as
+    // broken journeys.
+    let dir = scratch("bp-score-append");
+    let journeys = dir.join("j.jsonl");
+    let one = std::fs::read(root().join("examples/journeys/01-tier-a-evaluator.json")).unwrap();
+    let line = serde_json::to_string(&serde_json::from_slice::<serde_json::Value>(&one).unwrap())
+        .unwrap()
+        + "\n";
+    std::fs::write(&journeys, &line).unwrap();
+    let append = std::fs::File::options()
+        .append(true)
+        .open(&journeys)
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args([
+            "score",
+            "examples/acme/playbook.json",
+            journeys.to_str().unwrap(),
+        ])
+        .stdout(append)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output is the journey file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&journeys).unwrap(), line);
+    // Standard output another file: scored as ever.
+    let other = std::fs::File::create(dir.join("out.jsonl")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args([
+            "score",
+            "examples/acme/playbook.json",
+            journeys.to_str().unwrap(),
+        ])
+        .stdout(other)
+        .output()
+        .unwrap();
+    succeeded(&out);
+    assert!(!std::fs::read(dir.join("out.jsonl")).unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
