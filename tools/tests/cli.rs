@@ -77,6 +77,16 @@ fn bp(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// [`bp`] with its standard output sent to `stdout` (`> file`, `>> file`).
+fn bp_to(args: &[&str], stdout: std::fs::File) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_buyerpath"))
+        .current_dir(root())
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn check_accepts_the_example() {
     let out = bp(&["check", "examples/acme/playbook.json"]);
@@ -448,17 +458,11 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
         assert!(err.is_empty(), "quietly: {err}");
         if std::path::Path::new("/dev/full").exists() {
-            let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-                .current_dir(root())
-                .args(args)
-                .stdout(
-                    std::fs::OpenOptions::new()
-                        .write(true)
-                        .open("/dev/full")
-                        .unwrap(),
-                )
-                .output()
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
                 .unwrap();
+            let out = bp_to(args, full);
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
             assert!(
@@ -1060,12 +1064,7 @@ fn a_failed_write_to_stdout_says_so() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-        .current_dir(root())
-        .args(["schema"])
-        .stdout(full)
-        .output()
-        .unwrap();
+    let out = bp_to(&["schema"], full);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot write to standard output"), "{err}");
@@ -1123,32 +1122,19 @@ fn score_refuses_to_append_its_decisions_to_a_journey_file_it_reads() {
         .append(true)
         .open(&journeys)
         .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-        .current_dir(root())
-        .args([
-            "score",
-            "examples/acme/playbook.json",
-            journeys.to_str().unwrap(),
-        ])
-        .stdout(append)
-        .output()
-        .unwrap();
+    let args = [
+        "score",
+        "examples/acme/playbook.json",
+        journeys.to_str().unwrap(),
+    ];
+    let out = bp_to(&args, append);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("standard output is the journey file"), "{err}");
     assert_eq!(std::fs::read_to_string(&journeys).unwrap(), line);
     // Standard output another file: scored as ever.
     let other = std::fs::File::create(dir.join("out.jsonl")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_buyerpath"))
-        .current_dir(root())
-        .args([
-            "score",
-            "examples/acme/playbook.json",
-            journeys.to_str().unwrap(),
-        ])
-        .stdout(other)
-        .output()
-        .unwrap();
+    let out = bp_to(&args, other);
     succeeded(&out);
     assert!(!std::fs::read(dir.join("out.jsonl")).unwrap().is_empty());
     std::fs::remove_dir_all(&dir).ok();
